@@ -1,0 +1,22 @@
+package lake
+
+import "errors"
+
+// Sentinel errors returned (wrapped with the table or path they concern) by this package.
+var (
+	// ErrNoLake means the lake directory has no catalog: run `distill init`.
+	ErrNoLake = errors.New("no lake here (run `distill init` first)")
+	// ErrLakeExists means `init` found a catalog already in place.
+	ErrLakeExists = errors.New("a lake already exists here")
+	// ErrNoTable means the named table is not in the catalog.
+	ErrNoTable = errors.New("no such table")
+	// ErrNoSnapshot means a `@N` or `@tag` reference names no snapshot of the table.
+	ErrNoSnapshot = errors.New("no such snapshot")
+	// ErrBadRef means a table reference could not be parsed.
+	ErrBadRef = errors.New("bad table reference")
+	// ErrCommitConflict means a commit still conflicted after every retry.
+	ErrCommitConflict = errors.New("commit kept conflicting with other writers")
+)
+
+// ErrTagExists means a tag name is taken; pass force to move it.
+var ErrTagExists = errors.New("tag exists")

@@ -1,0 +1,218 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+)
+
+// Type is a column type, named as in the Iceberg spec.
+type Type string
+
+// The column types stages use.
+const (
+	String      Type = "string"
+	Long        Type = "long"
+	Int         Type = "int"
+	Double      Type = "double"
+	Bool        Type = "boolean"
+	TimestampTz Type = "timestamptz"
+	Date        Type = "date"
+	StringList  Type = "list<string>"
+	DoubleList  Type = "list<double>"
+)
+
+// Column is one column of a table schema.
+type Column struct {
+	Name     string
+	Type     Type
+	Required bool
+	Doc      string
+}
+
+// Schema is a table's columns in order. Field ids are assigned by the lake.
+type Schema []Column
+
+func (t Type) iceberg(nextID func() int) (iceberg.Type, error) {
+	switch t {
+	case String:
+		return iceberg.PrimitiveTypes.String, nil
+	case Long:
+		return iceberg.PrimitiveTypes.Int64, nil
+	case Int:
+		return iceberg.PrimitiveTypes.Int32, nil
+	case Double:
+		return iceberg.PrimitiveTypes.Float64, nil
+	case Bool:
+		return iceberg.PrimitiveTypes.Bool, nil
+	case TimestampTz:
+		return iceberg.PrimitiveTypes.TimestampTz, nil
+	case Date:
+		return iceberg.PrimitiveTypes.Date, nil
+	case StringList:
+		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.String}, nil
+	case DoubleList:
+		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.Float64}, nil
+	}
+	return nil, fmt.Errorf("unknown column type %q", t)
+}
+
+func (s Schema) iceberg() (*iceberg.Schema, error) {
+	id := 0
+	next := func() int { id++; return id }
+	fields := make([]iceberg.NestedField, 0, len(s))
+	for _, c := range s {
+		fid := next()
+		typ, err := c.Type.iceberg(next)
+		if err != nil {
+			return nil, fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		fields = append(fields, iceberg.NestedField{ID: fid, Name: c.Name, Type: typ, Required: c.Required, Doc: c.Doc})
+	}
+	return iceberg.NewSchema(0, fields...), nil
+}
+
+// tableProps are set on every table the lake creates: small appends must not
+// pile up manifests or metadata files (see DESIGN.md, "Small files").
+var tableProps = iceberg.Properties{
+	"format-version":                     "2",
+	table.ManifestMergeEnabledKey:        "true",
+	table.MetadataDeleteAfterCommitEnabledKey: "true",
+	table.MetadataPreviousVersionsMaxKey: "20",
+	"write.parquet.compression-codec":    "zstd",
+	"write.parquet.compression-level":    "1",
+	"write.delete.mode":                  "copy-on-write",
+	"write.update.mode":                  "copy-on-write",
+}
+
+// EnsureTable creates the table with schema s, or, when it exists, adds the
+// columns of s it lacks (schema evolution; columns are never dropped or retyped).
+func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error {
+	ns := catalog.ToIdentifier(name.Namespace)
+	if ok, err := l.cat.CheckNamespaceExists(ctx, ns); err != nil {
+		return fmt.Errorf("namespace %s: %w", name.Namespace, err)
+	} else if !ok {
+		if err := l.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+			return fmt.Errorf("create namespace %s: %w", name.Namespace, err)
+		}
+	}
+	tbl, err := l.loadTable(ctx, name)
+	if errors.Is(err, ErrNoTable) {
+		sc, err := s.iceberg()
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		_, err = l.cat.CreateTable(ctx, catalog.ToIdentifier(name.Namespace, name.Table), sc, catalog.WithProperties(tableProps))
+		if err == nil || !errors.Is(err, catalog.ErrTableAlreadyExists) {
+			if err != nil {
+				return fmt.Errorf("create table %s: %w", name, err)
+			}
+			return nil
+		}
+		tbl, err = l.loadTable(ctx, name)
+		if err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	return l.evolve(ctx, name, tbl, s)
+}
+
+func (l *Lake) evolve(ctx context.Context, name TableName, tbl *table.Table, s Schema) error {
+	cur := tbl.Schema()
+	var missing []Column
+	for _, c := range s {
+		if _, ok := cur.FindFieldByName(c.Name); !ok {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return l.retry(ctx, name, func(tbl *table.Table) error {
+		tx := tbl.NewTransaction()
+		upd := tx.UpdateSchema(true, false)
+		for _, c := range missing {
+			if _, ok := tbl.Schema().FindFieldByName(c.Name); ok {
+				continue
+			}
+			typ, err := c.Type.iceberg(func() int { return 0 })
+			if err != nil {
+				return err
+			}
+			upd = upd.AddColumn([]string{c.Name}, typ, c.Doc, false, nil)
+		}
+		if err := upd.Commit(); err != nil {
+			return err
+		}
+		_, err := tx.Commit(ctx)
+		return err
+	})
+}
+
+// ArrowSchema returns the Arrow schema that records written to the table must have.
+func (l *Lake) ArrowSchema(ctx context.Context, name TableName) (*arrow.Schema, error) {
+	tbl, err := l.loadTable(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return table.SchemaToArrowSchema(tbl.Schema(), nil, true, false)
+}
+
+// duckType maps an Iceberg type to the DuckDB type of its column.
+func duckType(t iceberg.Type) (string, error) {
+	switch t := t.(type) {
+	case iceberg.StringType:
+		return "VARCHAR", nil
+	case iceberg.Int64Type:
+		return "BIGINT", nil
+	case iceberg.Int32Type:
+		return "INTEGER", nil
+	case iceberg.Float64Type:
+		return "DOUBLE", nil
+	case iceberg.Float32Type:
+		return "FLOAT", nil
+	case iceberg.BooleanType:
+		return "BOOLEAN", nil
+	case iceberg.TimestampTzType:
+		return "TIMESTAMPTZ", nil
+	case iceberg.TimestampType:
+		return "TIMESTAMP", nil
+	case iceberg.DateType:
+		return "DATE", nil
+	case iceberg.BinaryType:
+		return "BLOB", nil
+	case iceberg.DecimalType:
+		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision(), t.Scale()), nil
+	case *iceberg.ListType:
+		el, err := duckType(t.Element)
+		if err != nil {
+			return "", err
+		}
+		return el + "[]", nil
+	}
+	return "", fmt.Errorf("column type %s has no DuckDB mapping here", t)
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func quoteString(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+
+// RenameColumn renames a column; old snapshots read under their own names.
+func (l *Lake) RenameColumn(ctx context.Context, name TableName, from, to string) error {
+	return l.retry(ctx, name, func(tbl *table.Table) error {
+		tx := tbl.NewTransaction()
+		if err := tx.UpdateSchema(true, false).RenameColumn([]string{from}, to).Commit(); err != nil {
+			return err
+		}
+		_, err := tx.Commit(ctx)
+		return err
+	})
+}

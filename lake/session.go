@@ -1,0 +1,206 @@
+package lake
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/apache/iceberg-go"
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+)
+
+// Session is a DuckDB connection with a view for every lake table: ns.table
+// reads the current snapshot, and a quoted "ns.table@N" or "ns.table@tag" in a
+// query reads that snapshot. Views read Parquet by Iceberg field id, so a
+// table whose schema evolved reads correctly at every snapshot.
+type Session struct {
+	l         *Lake
+	db        *sql.DB
+	conn      *sql.Conn
+	defaultNS string
+	defined   map[string]bool
+}
+
+// Session opens a DuckDB session over the lake. With defaultNS set (a
+// filter's namespace) bare table names resolve there first.
+func (l *Lake) Session(ctx context.Context, defaultNS string) (*Session, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb: %w", err)
+	}
+	s := &Session{l: l, db: db, conn: conn, defaultNS: defaultNS, defined: map[string]bool{}}
+	if err := s.init(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Session) init(ctx context.Context) error {
+	// No extension can be downloaded here; parquet and json are built in.
+	for _, q := range []string{"SET autoinstall_known_extensions=false", "SET autoload_known_extensions=false"} {
+		if _, err := s.conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("duckdb %s: %w", q, err)
+		}
+	}
+	names, err := s.l.tableNames(ctx)
+	if err != nil {
+		return err
+	}
+	schemas := map[string]bool{}
+	for _, n := range names {
+		if !schemas[n.Namespace] {
+			if _, err := s.conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(n.Namespace)); err != nil {
+				return fmt.Errorf("duckdb schema %s: %w", n.Namespace, err)
+			}
+			schemas[n.Namespace] = true
+		}
+		if err := s.defineView(ctx, Ref{TableName: n}, quoteIdent(n.Namespace)+"."+quoteIdent(n.Table)); err != nil {
+			return err
+		}
+	}
+	if s.defaultNS != "" {
+		if !schemas[s.defaultNS] {
+			if _, err := s.conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.defaultNS)); err != nil {
+				return err
+			}
+		}
+		if _, err := s.conn.ExecContext(ctx, "SET search_path = "+quoteString(s.defaultNS+",main")); err != nil {
+			return fmt.Errorf("duckdb search_path: %w", err)
+		}
+	}
+	return nil
+}
+
+// refInQuery matches a quoted "ns.table@N", "ns.table@tag" or "table@tag".
+var refInQuery = regexp.MustCompile(`"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?@[A-Za-z0-9_][A-Za-z0-9_.\-]*)"`)
+
+// prepare defines a view for every snapshot reference the query names.
+func (s *Session) prepare(ctx context.Context, q string) error {
+	for _, m := range refInQuery.FindAllStringSubmatch(q, -1) {
+		if s.defined[m[1]] {
+			continue
+		}
+		ref, err := ParseRef(m[1], s.defaultNS)
+		if err != nil {
+			return err
+		}
+		if err := s.defineView(ctx, ref, "main."+quoteIdent(m[1])); err != nil {
+			return err
+		}
+		s.defined[m[1]] = true
+	}
+	return nil
+}
+
+// Relation returns a SQL name that reads ref (defining its view if needed)
+// and the snapshot it resolved to (nil for a table with no snapshot yet).
+func (s *Session) Relation(ctx context.Context, ref Ref) (string, *Snapshot, error) {
+	snap, err := s.l.Resolve(ctx, ref)
+	if err != nil {
+		return "", nil, err
+	}
+	name := ref.String()
+	if snap != nil {
+		name = snap.Ref().String() // pin: a later commit must not change what this reads
+	}
+	if !s.defined[name] {
+		if err := s.defineView(ctx, mustRef(name), "main."+quoteIdent(name)); err != nil {
+			return "", nil, err
+		}
+		s.defined[name] = true
+	}
+	return "main." + quoteIdent(name), snap, nil
+}
+
+func mustRef(s string) Ref {
+	r, _ := ParseRef(s, "")
+	return r
+}
+
+func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
+	tbl, err := s.l.loadTable(ctx, ref.TableName)
+	if err != nil {
+		return err
+	}
+	snap, err := resolve(tbl, ref)
+	if err != nil {
+		return err
+	}
+	paths, sc, err := s.l.files(ctx, tbl, snap, ref.At != "")
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	body, err := selectFiles(paths, sc)
+	if err != nil {
+		return fmt.Errorf("%s: %w", ref, err)
+	}
+	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS "+body); err != nil {
+		return fmt.Errorf("define view for %s: %w", ref, err)
+	}
+	return nil
+}
+
+// selectFiles is a SELECT over Parquet files that maps columns by Iceberg field
+// id (DuckDB matches by name unless given a schema map), so renamed or added
+// columns read correctly in files of every schema version.
+func selectFiles(paths []string, sc *iceberg.Schema) (string, error) {
+	var cols, entries []string
+	for _, f := range sc.Fields() {
+		typ, err := duckType(f.Type)
+		if err != nil {
+			return "", fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		cols = append(cols, fmt.Sprintf("CAST(NULL AS %s) AS %s", typ, quoteIdent(f.Name)))
+		entries = append(entries, fmt.Sprintf("%d: {name: %s, type: %s, default_value: NULL}", f.ID, quoteString(f.Name), quoteString(typ)))
+	}
+	if len(paths) == 0 {
+		return "SELECT " + strings.Join(cols, ", ") + " WHERE false", nil
+	}
+	quoted := make([]string, len(paths))
+	for i, p := range paths {
+		quoted[i] = quoteString(p)
+	}
+	return fmt.Sprintf("SELECT * FROM read_parquet([%s], schema = map {%s})",
+		strings.Join(quoted, ", "), strings.Join(entries, ", ")), nil
+}
+
+// Query runs a query, first defining views for the snapshot references it names.
+func (s *Session) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if err := s.prepare(ctx, q); err != nil {
+		return nil, err
+	}
+	return s.conn.QueryContext(ctx, q, args...)
+}
+
+// Exec runs a statement, first defining views for the snapshot references it names.
+func (s *Session) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if err := s.prepare(ctx, q); err != nil {
+		return nil, err
+	}
+	return s.conn.ExecContext(ctx, q, args...)
+}
+
+// Close ends the session.
+func (s *Session) Close() error {
+	if s.conn != nil {
+		s.conn.Close()
+	}
+	return s.db.Close()
+}
+
+
+// QueryRow runs a query that returns one row and scans it into dest.
+func (s *Session) QueryRow(ctx context.Context, q string, dest ...any) error {
+	if err := s.prepare(ctx, q); err != nil {
+		return err
+	}
+	return s.conn.QueryRowContext(ctx, q).Scan(dest...)
+}

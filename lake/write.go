@@ -1,0 +1,195 @@
+package lake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/table"
+)
+
+// Commit describes the run that makes a snapshot; it is stored in the
+// snapshot's properties under distill.* keys (never iceberg's own keys).
+type Commit struct {
+	// Stage names the stage (ingest, prefilter, …).
+	Stage string
+	// Inputs are the snapshots the stage read.
+	Inputs []Snapshot
+	// Filter is "name/vN sha256" of the filter package, when there is one.
+	Filter string
+	// Params are the stage's parameters, stored as JSON.
+	Params any
+}
+
+// Pending is data files written to a table's warehouse folder but not yet
+// committed: Commit makes them a snapshot, Discard deletes them. Writing files
+// once and retrying only the commit leaves no orphan files when writers race.
+type Pending struct {
+	l     *Lake
+	name  TableName
+	files []iceberg.DataFile
+	rows  int64
+}
+
+// Rows is the number of rows in the pending files.
+func (p *Pending) Rows() int64 { return p.rows }
+
+// Write writes records as Parquet data files of the table (with Iceberg field
+// ids) and returns them pending. It consumes records as they come: memory
+// stays bounded by the batch size, not the data size.
+func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
+	tbl, err := l.loadTable(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{l: l, name: name}
+	var n int64
+	counted := func(yield func(arrow.RecordBatch, error) bool) {
+		for rec, err := range records {
+			if rec != nil {
+				n += rec.NumRows()
+			}
+			if !yield(rec, err) {
+				return
+			}
+		}
+	}
+	for df, err := range table.WriteRecords(ctx, tbl, schema, counted) {
+		if err != nil {
+			p.Discard()
+			return nil, fmt.Errorf("write %s: %w", name, err)
+		}
+		p.files = append(p.files, df)
+	}
+	p.rows = n
+	return p, nil
+}
+
+// Discard deletes the pending files. It is safe to call after Commit fails.
+func (p *Pending) Discard() {
+	for _, df := range p.files {
+		_ = os.Remove(localPath(df.FilePath()))
+	}
+	p.files = nil
+}
+
+// Commit adds the pending files to the table as one new snapshot, retrying
+// when another writer committed first. With no rows it commits nothing and
+// returns the table's current snapshot (nil when it has none).
+func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
+	if len(p.files) == 0 || p.rows == 0 {
+		p.Discard()
+		return p.l.Current(ctx, p.name)
+	}
+	props, err := p.l.commitProps(c)
+	if err != nil {
+		return nil, err
+	}
+	var made *table.Table
+	err = p.l.retry(ctx, p.name, func(tbl *table.Table) error {
+		tx := tbl.NewTransaction()
+		if err := tx.AddDataFiles(ctx, p.files, props); err != nil {
+			return err
+		}
+		t, err := tx.Commit(ctx)
+		made = t
+		return err
+	})
+	if err != nil {
+		p.Discard()
+		return nil, fmt.Errorf("commit %s: %w", p.name, err)
+	}
+	s := snapshotOf(p.name, made, made.CurrentSnapshot())
+	return &s, nil
+}
+
+func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
+	props := iceberg.Properties{
+		"distill.stage":   c.Stage,
+		"distill.run-id":  l.RunID,
+		"distill.command": l.Command,
+	}
+	if len(c.Inputs) > 0 {
+		ins := make([]string, len(c.Inputs))
+		for i, s := range c.Inputs {
+			ins[i] = fmt.Sprintf("%s@%d#%d", s.Table, s.Seq, s.ID)
+		}
+		props["distill.inputs"] = strings.Join(ins, ",")
+	}
+	if c.Filter != "" {
+		props["distill.filter"] = c.Filter
+	}
+	if c.Params != nil {
+		b, err := json.Marshal(c.Params)
+		if err != nil {
+			return nil, fmt.Errorf("commit params: %w", err)
+		}
+		props["distill.params"] = string(b)
+	}
+	return props, nil
+}
+
+// retry runs fn against a freshly loaded table until it succeeds. Two
+// processes committing to one SQLite catalog conflict (ErrCommitFailed, a
+// changed branch, SQLITE_BUSY): every such error is retried with jittered
+// exponential backoff; a cancelled context stops at once.
+func (l *Lake) retry(ctx context.Context, name TableName, fn func(*table.Table) error) error {
+	const attempts = 40
+	wait := 20 * time.Millisecond
+	var last error
+	for i := 0; i < attempts; i++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		tbl, err := l.loadTable(ctx, name)
+		if err == nil {
+			err = fn(tbl)
+			if err == nil {
+				return nil
+			}
+		}
+		if permanent(err) {
+			return err
+		}
+		last = err
+		sleep := wait/2 + time.Duration(rand.Int64N(int64(wait)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(sleep):
+		}
+		if wait < time.Second {
+			wait *= 2
+		}
+	}
+	return fmt.Errorf("%w (%d attempts): %w", ErrCommitConflict, attempts, last)
+}
+
+// permanent reports errors that a retry cannot fix.
+func permanent(err error) bool {
+	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// localPath turns a file:// location into a local path.
+func localPath(loc string) string {
+	if strings.HasPrefix(loc, "file:") {
+		if u, err := url.Parse(loc); err == nil {
+			return u.Path
+		}
+	}
+	return loc
+}
