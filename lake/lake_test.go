@@ -101,13 +101,13 @@ func TestLake_TimeTravelAndTags(t *testing.T) {
 	}
 	defer sess.Close()
 	for q, want := range map[string]int64{
-		`SELECT count(*) FROM t.items`:           3,
-		`SELECT count(*) FROM "t.items@1"`:       2,
-		`SELECT count(*) FROM "t.items@2"`:       3,
-		`SELECT count(*) FROM "t.items@first"`:   2,
-		`SELECT count(*) FROM items`:             3,
-		`SELECT count(*) FROM "items@first"`:     2,
-		`SELECT sum(n) FROM "t.items@1"`:         1,
+		`SELECT count(*) FROM t.items`:         3,
+		`SELECT count(*) FROM "t.items@1"`:     2,
+		`SELECT count(*) FROM "t.items@2"`:     3,
+		`SELECT count(*) FROM "t.items@first"`: 2,
+		`SELECT count(*) FROM items`:           3,
+		`SELECT count(*) FROM "items@first"`:   2,
+		`SELECT sum(n) FROM "t.items@1"`:       1,
 	} {
 		if got := queryInt(t, sess, q); got != want {
 			t.Errorf("%s = %d, want %d", q, got, want)

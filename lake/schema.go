@@ -81,14 +81,14 @@ func (s Schema) iceberg() (*iceberg.Schema, error) {
 // tableProps are set on every table the lake creates: small appends must not
 // pile up manifests or metadata files (see DESIGN.md, "Small files").
 var tableProps = iceberg.Properties{
-	"format-version":                     "2",
-	table.ManifestMergeEnabledKey:        "true",
+	"format-version":                          "2",
+	table.ManifestMergeEnabledKey:             "true",
 	table.MetadataDeleteAfterCommitEnabledKey: "true",
-	table.MetadataPreviousVersionsMaxKey: "20",
-	"write.parquet.compression-codec":    "zstd",
-	"write.parquet.compression-level":    "1",
-	"write.delete.mode":                  "copy-on-write",
-	"write.update.mode":                  "copy-on-write",
+	table.MetadataPreviousVersionsMaxKey:      "20",
+	"write.parquet.compression-codec":         "zstd",
+	"write.parquet.compression-level":         "1",
+	"write.delete.mode":                       "copy-on-write",
+	"write.update.mode":                       "copy-on-write",
 }
 
 // EnsureTable creates the table with schema s, or, when it exists, adds the

@@ -196,7 +196,6 @@ func (s *Session) Close() error {
 	return s.db.Close()
 }
 
-
 // QueryRow runs a query that returns one row and scans it into dest.
 func (s *Session) QueryRow(ctx context.Context, q string, dest ...any) error {
 	if err := s.prepare(ctx, q); err != nil {

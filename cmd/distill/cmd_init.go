@@ -1,0 +1,29 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/lake"
+	"github.com/urfave/cli/v2"
+)
+
+func initCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create a lake (catalog.db and warehouse/) with empty corpus tables",
+		Flags: []cli.Flag{lakeFlag},
+		Action: func(c *cli.Context) error {
+			l, err := lake.Create(c.Context, lakeDir(c))
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			if err := ingest.Init(c.Context, l); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "created lake %s (tables %s, %s)\n", l.Root, ingest.RawTable, ingest.RejectsTable)
+			return nil
+		},
+	}
+}

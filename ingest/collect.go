@@ -1,0 +1,178 @@
+package ingest
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/distillery/distillery/lake"
+)
+
+// Batches are flushed at this many rows or content bytes, whichever first.
+const (
+	batchRows    = 8192
+	batchContent = 16 << 20
+)
+
+// collector receives records in input order, drops duplicates, and builds
+// Arrow batches of corpus.raw rows.
+type collector struct {
+	b        *array.RecordBuilder
+	col      map[string]int
+	existing map[string]string // id -> content sha256, rows already in the lake
+	seen     map[string]string // id -> content sha256, rows of this run
+	runID    string
+	now      arrow.Timestamp
+	dataset  string
+	datasets map[string]string // file -> dataset, for rejects
+	yield    func(arrow.RecordBatch) bool
+	content  int
+
+	rowsOut, dups, inLake, conflicts int64
+	rejects                          []Reject
+}
+
+func newCollector(schema *arrow.Schema, existing map[string]string, runID string) *collector {
+	c := &collector{
+		b: array.NewRecordBuilder(memory.DefaultAllocator, schema), col: map[string]int{},
+		existing: existing, seen: map[string]string{}, runID: runID,
+		now: arrow.Timestamp(time.Now().UnixMicro()), datasets: map[string]string{},
+	}
+	for i, f := range schema.Fields() {
+		c.col[f.Name] = i
+	}
+	return c
+}
+
+func (c *collector) reject(r Reject) {
+	c.datasets[r.File] = c.dataset
+	c.rejects = append(c.rejects, r)
+}
+
+func (c *collector) article(a Article) {
+	if sha, ok := c.seen[a.ID]; ok {
+		c.dups++
+		if sha != a.ContentSHA256 {
+			c.conflicts++
+		}
+		return
+	}
+	if sha, ok := c.existing[a.ID]; ok {
+		c.dups++
+		c.inLake++
+		if sha != a.ContentSHA256 {
+			c.conflicts++
+		}
+		return
+	}
+	c.seen[a.ID] = a.ContentSHA256
+	a.Dataset = c.dataset
+	c.append(a)
+	c.rowsOut++
+	if c.b.Field(0).Len() >= batchRows || c.content >= batchContent {
+		c.flush()
+	}
+}
+
+func (c *collector) str(name, v string, nullIfEmpty bool) {
+	sb := c.b.Field(c.col[name]).(*array.StringBuilder)
+	if v == "" && nullIfEmpty {
+		sb.AppendNull()
+		return
+	}
+	sb.Append(v)
+}
+
+func (c *collector) append(a Article) {
+	c.str("id", a.ID, false)
+	c.str("dataset", a.Dataset, true)
+	c.str("source", a.Source, true)
+	c.str("title", a.Title, false)
+	c.str("content", a.Content, false)
+	c.str("description", a.Description, true)
+	c.str("published_date", a.PublishedDate, true)
+	c.str("url", a.URL, true)
+	lb := c.b.Field(c.col["tags"]).(*array.ListBuilder)
+	if len(a.Tags) == 0 {
+		lb.AppendNull()
+	} else {
+		lb.Append(true)
+		vb := lb.ValueBuilder().(*array.StringBuilder)
+		for _, t := range a.Tags {
+			vb.Append(t)
+		}
+	}
+	c.str("extra", a.Extra, true)
+	c.str("content_sha256", a.ContentSHA256, false)
+	c.str("file", a.File, false)
+	c.b.Field(c.col["line"]).(*array.Int64Builder).Append(a.Line)
+	c.b.Field(c.col["ingested_at"]).(*array.TimestampBuilder).Append(c.now)
+	c.str("run_id", c.runID, false)
+	c.content += len(a.Content)
+}
+
+// flush hands the current batch to the writer.
+func (c *collector) flush() {
+	if c.b.Field(0).Len() == 0 {
+		return
+	}
+	rec := c.b.NewRecordBatch()
+	c.content = 0
+	if c.yield != nil {
+		c.yield(rec)
+	}
+}
+
+func (c *collector) count(r *Result) {
+	r.RowsOut, r.Duplicates, r.AlreadyInLake, r.IDConflicts = c.rowsOut, c.dups, c.inLake, c.conflicts
+	r.Rejected = int64(len(c.rejects))
+	r.RowsIn = r.RowsOut + r.Rejected + r.Duplicates
+	if len(c.rejects) > 0 {
+		r.ByReason = map[string]int64{}
+		for _, rj := range c.rejects {
+			r.ByReason[rj.Reason]++
+		}
+		r.Rejects = c.rejects[:min(len(c.rejects), 5)]
+	}
+}
+
+// writeRejects commits rejects to corpus.rejects as one snapshot.
+func writeRejects(ctx context.Context, l *lake.Lake, rejects []Reject, datasets map[string]string, commit lake.Commit) (*lake.Snapshot, error) {
+	schema, err := l.ArrowSchema(ctx, RejectsTable)
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	idx := map[string]int{}
+	for i, f := range schema.Fields() {
+		idx[f.Name] = i
+	}
+	now := arrow.Timestamp(time.Now().UnixMicro())
+	str := func(name, v string) {
+		sb := b.Field(idx[name]).(*array.StringBuilder)
+		if v == "" && name != "file" && name != "reason" {
+			sb.AppendNull()
+		} else {
+			sb.Append(v)
+		}
+	}
+	for _, r := range rejects {
+		str("file", r.File)
+		b.Field(idx["line"]).(*array.Int64Builder).Append(r.Line)
+		str("reason", r.Reason)
+		str("detail", r.Detail)
+		str("excerpt", r.Excerpt)
+		str("dataset", datasets[r.File])
+		b.Field(idx["rejected_at"]).(*array.TimestampBuilder).Append(now)
+		str("run_id", l.RunID)
+	}
+	rec := b.NewRecordBatch()
+	pending, err := l.Write(ctx, RejectsTable, schema, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) })
+	if err != nil {
+		return nil, err
+	}
+	return pending.Commit(ctx, commit)
+}

@@ -1,0 +1,13 @@
+package ingest
+
+import "errors"
+
+// Sentinel errors of the ingest stage.
+var (
+	// ErrNoPaths means no input path was given.
+	ErrNoPaths = errors.New("no input paths")
+	// ErrBadMap means a --map entry is malformed or names an unknown field.
+	ErrBadMap = errors.New("bad --map")
+	// ErrStrict means --strict was set and some records were rejected.
+	ErrStrict = errors.New("rejected records under --strict: nothing committed")
+)

@@ -1,0 +1,422 @@
+// Package ingest loads articles from JSONL, JSONL.gz, JSON arrays, CSV,
+// Parquet and folders of .txt files into corpus.raw, keeping every record it
+// cannot use in corpus.rejects. The entry point is Run.
+package ingest
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/distillery/distillery/lake"
+)
+
+// Result summarises a run. RowsIn = RowsOut + Rejected + Duplicates.
+type Result struct {
+	RowsIn     int64 `json:"rows_in"`
+	RowsOut    int64 `json:"rows_out"`
+	Rejected   int64 `json:"rejected"`
+	Duplicates int64 `json:"duplicates"`
+	// AlreadyInLake counts the duplicates whose id was in corpus.raw before this run.
+	AlreadyInLake int64 `json:"already_in_lake"`
+	// IDConflicts counts duplicates whose id matched a row with different content.
+	IDConflicts int64 `json:"id_conflicts"`
+	// RejectsKnown counts rejects already recorded by an earlier run (not written again).
+	RejectsKnown int64 `json:"rejects_already_recorded"`
+	Files        int   `json:"files"`
+	// Skipped lists files in input folders that are not articles (README, unknown formats).
+	Skipped  []string       `json:"skipped,omitempty"`
+	Seconds  float64        `json:"seconds"`
+	Snapshot *lake.Snapshot `json:"-"`
+	// SnapshotSeq is corpus.raw's sequence number after the run (0: still empty).
+	SnapshotSeq     int64          `json:"snapshot"`
+	SnapshotID      int64          `json:"snapshot_id"`
+	RejectsSnapshot *lake.Snapshot `json:"-"`
+	// Rejects holds the first rejects of the run, for the summary.
+	Rejects []Reject `json:"first_rejects,omitempty"`
+	// ByReason counts this run's rejects by reason.
+	ByReason map[string]int64 `json:"rejects_by_reason,omitempty"`
+}
+
+// input is one file to read.
+type input struct {
+	path    string // to open
+	display string // as stored in the file column
+	dataset string
+	format  format
+	gz      bool
+	size    int64
+}
+
+// Run ingests opts.Paths into the lake as one new snapshot of corpus.raw
+// (and one of corpus.rejects when records were rejected).
+func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
+	start := time.Now()
+	var res Result
+	if err := opts.Validate(); err != nil {
+		return res, err
+	}
+	if err := Init(ctx, l); err != nil {
+		return res, err
+	}
+	inputs, skipped, err := expand(opts.Paths, opts.Source)
+	if err != nil {
+		return res, err
+	}
+	res.Files, res.Skipped = len(inputs), skipped
+	existing, knownRejects, base, err := loadExisting(ctx, l, inputs)
+	if err != nil {
+		return res, err
+	}
+	schema, err := l.ArrowSchema(ctx, RawTable)
+	if err != nil {
+		return res, err
+	}
+	c := newCollector(schema, existing, l.RunID)
+	var total int64
+	for _, in := range inputs {
+		total += in.size
+	}
+	var done atomic.Int64
+	progress := func(n int64) {
+		if opts.Progress != nil {
+			opts.Progress(done.Add(n), total)
+		}
+	}
+
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var readErr error
+	records := func(yield func(arrow.RecordBatch, error) bool) {
+		c.yield = func(rec arrow.RecordBatch) bool {
+			if !yield(rec, nil) {
+				cancel()
+				return false
+			}
+			return true
+		}
+		for _, in := range inputs {
+			c.dataset = in.dataset
+			if err := readInput(readCtx, in, &opts, c, progress); err != nil {
+				readErr = err
+				yield(nil, err)
+				return
+			}
+		}
+		c.flush()
+	}
+	pending, err := l.Write(ctx, RawTable, schema, records)
+	if readErr != nil {
+		return res, readErr
+	}
+	if err != nil {
+		return res, err
+	}
+	c.count(&res)
+	var newRejects []Reject
+	for _, r := range c.rejects {
+		if knownRejects[rejectKey(r)] {
+			res.RejectsKnown++
+			continue
+		}
+		newRejects = append(newRejects, r)
+	}
+	if opts.Strict && res.Rejected > 0 {
+		pending.Discard()
+		res.Seconds = time.Since(start).Seconds()
+		return res, fmt.Errorf("%w: %d rejected (first: %s line %d: %s: %s)", ErrStrict, res.Rejected,
+			c.rejects[0].File, c.rejects[0].Line, c.rejects[0].Reason, c.rejects[0].Detail)
+	}
+	commit := lake.Commit{Stage: "ingest", Params: map[string]any{
+		"paths": opts.Paths, "source": opts.Source, "map": opts.Map, "strict": opts.Strict,
+		"rows": res.RowsOut, "rejected": res.Rejected, "duplicates": res.Duplicates,
+	}}
+	if base != nil {
+		commit.Inputs = []lake.Snapshot{*base}
+	}
+	snap, err := pending.Commit(ctx, commit)
+	if err != nil {
+		return res, err
+	}
+	res.Snapshot = snap
+	if snap != nil {
+		res.SnapshotSeq, res.SnapshotID = snap.Seq, snap.ID
+	}
+	if len(newRejects) > 0 {
+		rs, err := writeRejects(ctx, l, newRejects, c.datasets, commit)
+		if err != nil {
+			return res, fmt.Errorf("%d rows committed to %s, but the rejects were not recorded (rerun to record them): %w", res.RowsOut, RawTable, err)
+		}
+		res.RejectsSnapshot = rs
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+func rejectKey(r Reject) string { return fmt.Sprintf("%s\x00%d\x00%s", r.File, r.Line, r.Reason) }
+
+// loadExisting reads the ids already in corpus.raw (with their content hash)
+// and the reject keys already recorded for these inputs.
+func loadExisting(ctx context.Context, l *lake.Lake, inputs []input) (map[string]string, map[string]bool, *lake.Snapshot, error) {
+	ids := map[string]string{}
+	known := map[string]bool{}
+	sess, err := l.Session(ctx, "")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer sess.Close()
+	rel, base, err := sess.Relation(ctx, lake.Ref{TableName: RawTable})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows, err := sess.Query(ctx, "SELECT id, content_sha256 FROM "+rel)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read ids of %s: %w", RawTable, err)
+	}
+	for rows.Next() {
+		var id, sha string
+		if err := rows.Scan(&id, &sha); err != nil {
+			rows.Close()
+			return nil, nil, nil, err
+		}
+		ids[id] = sha
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, nil, err
+	}
+	files := map[string]bool{}
+	for _, in := range inputs {
+		files[in.display] = true
+	}
+	rrel, _, err := sess.Relation(ctx, lake.Ref{TableName: RejectsTable})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rows, err = sess.Query(ctx, "SELECT file, line, reason FROM "+rrel)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("read %s: %w", RejectsTable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Reject
+		if err := rows.Scan(&r.File, &r.Line, &r.Reason); err != nil {
+			return nil, nil, nil, err
+		}
+		if files[r.File] {
+			known[rejectKey(r)] = true
+		}
+	}
+	return ids, known, base, rows.Err()
+}
+
+// expand turns paths into files: folders are walked (sorted), and files that
+// are not articles (README*, hidden, unknown formats) are skipped and listed.
+func expand(paths []string, source string) ([]input, []string, error) {
+	var out []input
+	var skipped []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("input %s: %w", p, err)
+		}
+		if !st.IsDir() {
+			f, gz := detect(p)
+			out = append(out, input{path: p, display: filepath.Clean(p), dataset: datasetName(p, source), format: f, gz: gz, size: st.Size()})
+			continue
+		}
+		ds := datasetName(p, source)
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(name, ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			f, gz := detect(name)
+			if strings.HasPrefix(name, ".") || f == fmtUnknown || strings.HasPrefix(strings.ToUpper(name), "README") {
+				skipped = append(skipped, path)
+				return nil
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			out = append(out, input{path: path, display: filepath.Clean(path), dataset: ds, format: f, gz: gz, size: info.Size()})
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("walk %s: %w", p, err)
+		}
+	}
+	return out, skipped, nil
+}
+
+func datasetName(p, source string) string {
+	if source != "" {
+		return source
+	}
+	base := filepath.Base(filepath.Clean(p))
+	base = strings.TrimSuffix(base, ".gz")
+	if ext := filepath.Ext(base); ext != "" && ext != base {
+		base = strings.TrimSuffix(base, ext)
+	}
+	return base
+}
+
+// readInput reads one file into the collector; an error here is an I/O
+// failure of the whole run, not a bad record.
+func readInput(ctx context.Context, in input, opts *Options, c *collector, progress func(int64)) error {
+	m := newMapping(opts.Map)
+	if in.format == fmtText && !in.gz {
+		readTextFile(in.path, in.display, opts, m, c)
+		progress(in.size)
+		return nil
+	}
+	if in.format == fmtParquet {
+		err := readParquet(ctx, in.path, in.display, m, c)
+		progress(in.size)
+		return err
+	}
+	f, err := os.Open(in.path)
+	if err != nil {
+		c.reject(Reject{File: in.display, Reason: ReasonUnreadable, Detail: err.Error()})
+		return nil
+	}
+	defer f.Close()
+	var r io.Reader = &countingReader{r: f, progress: progress}
+	if in.size == 0 {
+		c.reject(Reject{File: in.display, Reason: ReasonEmptyFile, Detail: "the file is empty"})
+		return nil
+	}
+	if in.gz {
+		gr, err := gzip.NewReader(r)
+		if err != nil {
+			c.reject(Reject{File: in.display, Reason: ReasonUnreadable, Detail: "not gzip: " + err.Error()})
+			return nil
+		}
+		defer gr.Close()
+		r = &gzipErrReader{r: gr}
+	}
+	format := in.format
+	br := newPeekReader(r)
+	if format == fmtJSON || format == fmtUnknown {
+		switch br.firstByte() {
+		case '[':
+			format = fmtJSON
+		case '{':
+			format = fmtJSONL
+		default:
+			if format == fmtUnknown {
+				c.reject(Reject{File: in.display, Reason: ReasonUnsupported, Detail: "not JSONL, JSON, CSV, Parquet or .txt (by name or content)"})
+				return nil
+			}
+			format = fmtJSONL
+		}
+	}
+	var err2 error
+	switch format {
+	case fmtJSONL:
+		err2 = readJSONL(ctx, br, in.display, m, opts, c)
+	case fmtJSON:
+		data, err := io.ReadAll(br)
+		if err != nil {
+			err2 = err
+			break
+		}
+		readJSONArray(data, in.display, m, c)
+	case fmtCSV:
+		err2 = readCSV(ctx, br, in.display, m, opts, c)
+	case fmtText:
+		data, err := io.ReadAll(io.LimitReader(br, int64(opts.MaxRecordBytes)+1))
+		if err != nil {
+			err2 = err
+			break
+		}
+		readText(data, in.path, in.display, opts, m, c)
+	}
+	var gzErr *gzipError
+	if errors.As(err2, &gzErr) {
+		c.reject(Reject{File: in.display, Reason: ReasonUnreadable, Detail: "corrupt gzip stream: " + gzErr.err.Error()})
+		return nil
+	}
+	return err2
+}
+
+type countingReader struct {
+	r        io.Reader
+	progress func(int64)
+	pending  int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.pending += int64(n)
+	if c.pending >= 1<<20 || err != nil {
+		c.progress(c.pending)
+		c.pending = 0
+	}
+	return n, err
+}
+
+// gzipError marks a decompression failure so it becomes a reject, not a crash.
+type gzipError struct{ err error }
+
+func (e *gzipError) Error() string { return "gzip: " + e.err.Error() }
+func (e *gzipError) Unwrap() error { return e.err }
+
+type gzipErrReader struct{ r io.Reader }
+
+func (g *gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = &gzipError{err}
+	}
+	return n, err
+}
+
+// peekReader lets the format be sniffed from the first non-space byte.
+type peekReader struct {
+	r    io.Reader
+	head []byte
+}
+
+func newPeekReader(r io.Reader) *peekReader { return &peekReader{r: r} }
+
+func (p *peekReader) firstByte() byte {
+	buf := make([]byte, 512)
+	for {
+		n, err := p.r.Read(buf)
+		p.head = append(p.head, buf[:n]...)
+		for _, b := range p.head {
+			if b != ' ' && b != '\n' && b != '\r' && b != '\t' && b != 0xEF && b != 0xBB && b != 0xBF {
+				return b
+			}
+		}
+		if err != nil || len(p.head) > 1<<16 {
+			return 0
+		}
+	}
+}
+
+func (p *peekReader) Read(b []byte) (int, error) {
+	if len(p.head) > 0 {
+		n := copy(b, p.head)
+		p.head = p.head[n:]
+		return n, nil
+	}
+	return p.r.Read(b)
+}

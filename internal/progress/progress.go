@@ -1,0 +1,91 @@
+// Package progress draws a progress bar on stderr for runs longer than a
+// couple of seconds, and nothing when stderr is not a terminal. Start returns
+// a *Bar; call Set as work advances and Done at the end.
+package progress
+
+import (
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+)
+
+// Delay is how long a run goes before its bar appears.
+const Delay = 2 * time.Second
+
+// Bar is a lazily shown progress bar. The zero of its methods is safe on nil.
+type Bar struct {
+	done, total atomic.Int64
+	stop        chan struct{}
+	wg          sync.WaitGroup
+}
+
+// Start begins tracking; the bar is drawn on w only when w is a terminal and
+// the work lasts longer than Delay. Units are bytes when bytes is set.
+func Start(w io.Writer, label string, bytes bool) *Bar {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || os.Getenv("DISTILL_NO_PROGRESS") != "" {
+		return nil
+	}
+	b := &Bar{stop: make(chan struct{})}
+	b.wg.Add(1)
+	go b.run(f, label, bytes)
+	return b
+}
+
+func (b *Bar) run(w io.Writer, label string, bytes bool) {
+	defer b.wg.Done()
+	select {
+	case <-b.stop:
+		return
+	case <-time.After(Delay):
+	}
+	p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(150*time.Millisecond))
+	counter := decor.CountersNoUnit("%d / %d")
+	if bytes {
+		counter = decor.Counters(decor.SizeB1024(0), "% .1f / % .1f")
+	}
+	bar := p.AddBar(max(b.total.Load(), 1),
+		mpb.PrependDecorators(decor.Name(label+" "), counter),
+		mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.EwmaETA(decor.ET_STYLE_GO, 30)))
+	tick := time.NewTicker(150 * time.Millisecond)
+	defer tick.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-b.stop:
+			bar.SetTotal(b.total.Load(), false)
+			bar.SetCurrent(b.done.Load())
+			bar.SetTotal(-1, true)
+			p.Wait()
+			return
+		case <-tick.C:
+			bar.SetTotal(max(b.total.Load(), 1), false)
+			bar.EwmaSetCurrent(b.done.Load(), time.Since(last))
+			last = time.Now()
+		}
+	}
+}
+
+// Set records progress: done of total units.
+func (b *Bar) Set(done, total int64) {
+	if b == nil {
+		return
+	}
+	b.done.Store(done)
+	b.total.Store(total)
+}
+
+// Done removes the bar (if it was drawn) and waits for it.
+func (b *Bar) Done() {
+	if b == nil {
+		return
+	}
+	close(b.stop)
+	b.wg.Wait()
+}
