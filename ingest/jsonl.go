@@ -252,4 +252,3 @@ func invalidUTF8At(b []byte) int {
 	}
 	return -1
 }
-

@@ -97,8 +97,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	defer cancel()
 	var readErr error
 	records := func(yield func(arrow.RecordBatch, error) bool) {
+		stopped := false // the writer stopped pulling: yield must not be called again
 		c.yield = func(rec arrow.RecordBatch) bool {
-			if !yield(rec, nil) {
+			if stopped || !yield(rec, nil) {
+				stopped = true
 				cancel()
 				return false
 			}
@@ -108,7 +110,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			c.dataset = in.dataset
 			if err := readInput(readCtx, in, &opts, c, progress); err != nil {
 				readErr = err
-				yield(nil, err)
+				if !stopped {
+					yield(nil, err)
+				}
 				return
 			}
 		}

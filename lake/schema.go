@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -34,6 +35,10 @@ type Column struct {
 	Type     Type
 	Required bool
 	Doc      string
+	// Distinct marks a column whose values are mostly unique (ids, texts,
+	// hashes): it is written without dictionary encoding, which would only be
+	// built and thrown away.
+	Distinct bool
 }
 
 // Schema is a table's columns in order. Field ids are assigned by the lake.
@@ -91,6 +96,18 @@ var tableProps = iceberg.Properties{
 	"write.update.mode":                       "copy-on-write",
 }
 
+func (s Schema) properties() iceberg.Properties {
+	props := maps.Clone(tableProps)
+	for _, c := range s {
+		if c.Distinct {
+			props[dictColumnKey+c.Name] = "false"
+		}
+	}
+	return props
+}
+
+const dictColumnKey = "write.parquet.dict-encoding-enabled.column."
+
 // EnsureTable creates the table with schema s, or, when it exists, adds the
 // columns of s it lacks (schema evolution; columns are never dropped or retyped).
 func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error {
@@ -108,7 +125,7 @@ func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error 
 		if err != nil {
 			return fmt.Errorf("table %s: %w", name, err)
 		}
-		_, err = l.cat.CreateTable(ctx, catalog.ToIdentifier(name.Namespace, name.Table), sc, catalog.WithProperties(tableProps))
+		_, err = l.cat.CreateTable(ctx, catalog.ToIdentifier(name.Namespace, name.Table), sc, catalog.WithProperties(s.properties()))
 		if err == nil || !errors.Is(err, catalog.ErrTableAlreadyExists) {
 			if err != nil {
 				return fmt.Errorf("create table %s: %w", name, err)

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -45,32 +46,98 @@ func (p *Pending) Rows() int64 { return p.rows }
 
 // Write writes records as Parquet data files of the table (with Iceberg field
 // ids) and returns them pending. It consumes records as they come: memory
-// stays bounded by the batch size, not the data size.
+// stays bounded by the batch size, not the data size. Batches are spread over
+// up to writers Parquet writers (compression is the costly part of a write);
+// a second writer starts only when a second batch arrives, so a small write
+// still makes one file.
 func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
 	tbl, err := l.loadTable(ctx, name)
 	if err != nil {
 		return nil, err
 	}
+	writers := max(1, min(runtime.GOMAXPROCS(0), 4))
+	type result struct {
+		files []iceberg.DataFile
+		err   error
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var chans []chan arrow.RecordBatch
+	results := make(chan result, writers)
+	start := func() {
+		ch := make(chan arrow.RecordBatch, 1)
+		chans = append(chans, ch)
+		go func() {
+			var r result
+			in := func(yield func(arrow.RecordBatch, error) bool) {
+				for rec := range ch {
+					if !yield(rec, nil) {
+						rec.Release()
+						break
+					}
+				}
+				for rec := range ch { // drain so the sender never blocks
+					rec.Release()
+				}
+			}
+			for df, err := range table.WriteRecords(ctx, tbl, schema, in) {
+				if err != nil {
+					r.err = err
+					cancel()
+					break
+				}
+				r.files = append(r.files, df)
+			}
+			for rec := range ch {
+				rec.Release()
+			}
+			results <- r
+		}()
+	}
 	p := &Pending{l: l, name: name}
-	var n int64
-	counted := func(yield func(arrow.RecordBatch, error) bool) {
-		for rec, err := range records {
-			if rec != nil {
-				n += rec.NumRows()
-			}
-			if !yield(rec, err) {
-				return
-			}
-		}
-	}
-	for df, err := range table.WriteRecords(ctx, tbl, schema, counted) {
+	var readErr error
+	i := 0
+	for rec, err := range records {
 		if err != nil {
-			p.Discard()
-			return nil, fmt.Errorf("write %s: %w", name, err)
+			readErr = err
+			break
 		}
-		p.files = append(p.files, df)
+		if rec == nil || rec.NumRows() == 0 {
+			continue
+		}
+		p.rows += rec.NumRows()
+		if len(chans) < writers && i >= len(chans) {
+			start()
+		}
+		select {
+		case chans[i%len(chans)] <- rec:
+		case <-ctx.Done():
+			rec.Release()
+			readErr = ctx.Err()
+		}
+		if readErr != nil {
+			break
+		}
+		i++
 	}
-	p.rows = n
+	for _, ch := range chans {
+		close(ch)
+	}
+	var writeErr error
+	for range chans {
+		r := <-results
+		p.files = append(p.files, r.files...)
+		if r.err != nil && writeErr == nil {
+			writeErr = r.err
+		}
+	}
+	if writeErr != nil || readErr != nil {
+		p.Discard()
+		if writeErr != nil {
+			return nil, fmt.Errorf("write %s: %w", name, writeErr)
+		}
+		return nil, readErr
+	}
 	return p, nil
 }
 
