@@ -12,8 +12,8 @@ import (
 
 // Batches are flushed at this many rows or content bytes, whichever first.
 const (
-	batchRows    = 8192
-	batchContent = 16 << 20
+	batchRows    = 4096
+	batchContent = 4 << 20
 )
 
 // collector receives records in input order, drops duplicates, and builds

@@ -203,3 +203,22 @@ func (s *Session) QueryRow(ctx context.Context, q string, dest ...any) error {
 	}
 	return s.conn.QueryRowContext(ctx, q).Scan(dest...)
 }
+
+// RunDuckDB runs statements on a fresh in-memory DuckDB, outside any lake
+// (benchmarks compare against DuckDB's own readers and writers with it).
+func RunDuckDB(ctx context.Context, statements ...string) error {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, q := range statements {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("duckdb: %w", err)
+		}
+	}
+	return nil
+}
+
+// QuoteString quotes s as a SQL string literal.
+func QuoteString(s string) string { return quoteString(s) }

@@ -80,7 +80,9 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 					rec.Release()
 				}
 			}
-			for df, err := range table.WriteRecords(ctx, tbl, schema, in) {
+			// At most two batches queue per writer: the default (64) lets a
+			// fast reader buffer gigabytes ahead of the Parquet encoder.
+			for df, err := range table.WriteRecords(ctx, tbl, schema, in, table.WithRecordBatchBufferSize(2)) {
 				if err != nil {
 					r.err = err
 					cancel()

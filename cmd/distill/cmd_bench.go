@@ -1,9 +1,166 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/distillery/distillery/internal/benchdata"
+	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
 )
 
 func benchCommand(e *env) *cli.Command {
-	return &cli.Command{Name: "bench", Usage: "benchmarks", Hidden: true}
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure distill against DuckDB on the same input",
+		Subcommands: []*cli.Command{
+			{
+				Name:  "ingest",
+				Usage: "time `distill ingest` and DuckDB's COPY (read_json_auto) TO parquet on one JSONL file",
+				Flags: []cli.Flag{
+					jsonFlag,
+					&cli.StringFlag{Name: "file", Usage: "JSONL file to ingest"},
+					&cli.Int64Flag{Name: "generate-mb", Usage: "generate a synthetic JSONL file of this many MB instead"},
+					&cli.IntFlag{Name: "runs", Value: 3, Usage: "runs of each; the best is reported"},
+					&cli.BoolFlag{Name: "skip-duckdb", Usage: "time distill only"},
+				},
+				Action: func(c *cli.Context) error { return benchIngest(c, e) },
+			},
+			{
+				Name:      "duckdb-copy",
+				Usage:     "run DuckDB's COPY (SELECT * FROM read_json_auto(IN)) TO OUT alone (the bench's baseline)",
+				ArgsUsage: "IN OUT",
+				Hidden:    true,
+				Action: func(c *cli.Context) error {
+					in, out := c.Args().Get(0), c.Args().Get(1)
+					return lake.RunDuckDB(c.Context, fmt.Sprintf("COPY (SELECT * FROM read_json_auto(%s)) TO %s (FORMAT parquet)",
+						lake.QuoteString(in), lake.QuoteString(out)))
+				},
+			},
+		},
+	}
+}
+
+type benchRun struct {
+	Seconds  float64 `json:"seconds"`
+	MBPerSec float64 `json:"mb_per_s"`
+	PeakRSS  int64   `json:"peak_rss_mb"`
+}
+
+type benchReport struct {
+	File    string    `json:"file"`
+	MB      float64   `json:"mb"`
+	Distill benchRun  `json:"distill"`
+	DuckDB  *benchRun `json:"duckdb,omitempty"`
+	Ratio   float64   `json:"throughput_ratio,omitempty"`
+}
+
+func benchIngest(c *cli.Context, e *env) error {
+	tmp, err := os.MkdirTemp("", "distill-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	file := c.String("file")
+	if mb := c.Int64("generate-mb"); mb > 0 {
+		file = filepath.Join(tmp, "generated.jsonl")
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		n, err := benchdata.WriteJSONL(f, mb<<20, 42)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "generated %d articles in %s\n", n, file)
+	}
+	if file == "" {
+		return fmt.Errorf("bench ingest needs --file FILE or --generate-mb N")
+	}
+	st, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	rep := benchReport{File: file, MB: float64(st.Size()) / (1 << 20)}
+	best := func(runs int, setup func(i int) error, args func(i int) []string) (benchRun, error) {
+		var b benchRun
+		for i := 0; i < runs; i++ {
+			if err := setup(i); err != nil {
+				return b, err
+			}
+			r, err := timeChild(self, args(i)...)
+			if err != nil {
+				return b, err
+			}
+			if b.Seconds == 0 || r.Seconds < b.Seconds {
+				b.Seconds = r.Seconds
+			}
+			b.PeakRSS = max(b.PeakRSS, r.PeakRSS)
+		}
+		b.MBPerSec = rep.MB / b.Seconds
+		return b, nil
+	}
+	runs := max(1, c.Int("runs"))
+	lakeDir := func(i int) string { return filepath.Join(tmp, fmt.Sprintf("lake%d", i)) }
+	rep.Distill, err = best(runs, func(i int) error {
+		out, err := exec.Command(self, "--lake", lakeDir(i), "init").CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("init: %v: %s", err, out)
+		}
+		return nil
+	}, func(i int) []string { return []string{"--lake", lakeDir(i), "ingest", file} })
+	if err != nil {
+		return err
+	}
+	for i := 0; i < runs; i++ {
+		os.RemoveAll(lakeDir(i))
+	}
+	if !c.Bool("skip-duckdb") {
+		d, err := best(runs, func(int) error { return nil }, func(i int) []string {
+			return []string{"bench", "duckdb-copy", file, filepath.Join(tmp, fmt.Sprintf("duck%d.parquet", i))}
+		})
+		if err != nil {
+			return err
+		}
+		rep.DuckDB = &d
+		rep.Ratio = rep.Distill.MBPerSec / d.MBPerSec
+	}
+	if c.Bool("json") {
+		return e.printJSON(rep)
+	}
+	fmt.Fprintf(e.stdout, "input: %s (%.1f MB), best of %d runs, whole processes\n", file, rep.MB, runs)
+	fmt.Fprintf(e.stdout, "  distill ingest:                   %6.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.Distill.Seconds, rep.Distill.MBPerSec, rep.Distill.PeakRSS)
+	if rep.DuckDB != nil {
+		fmt.Fprintf(e.stdout, "  duckdb COPY read_json_auto->parquet: %4.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.DuckDB.Seconds, rep.DuckDB.MBPerSec, rep.DuckDB.PeakRSS)
+		fmt.Fprintf(e.stdout, "  distill / duckdb throughput: %.2f\n", rep.Ratio)
+	}
+	return nil
+}
+
+// timeChild runs this binary with args and returns wall time and peak RSS.
+func timeChild(self string, args ...string) (benchRun, error) {
+	cmd := exec.Command(self, args...)
+	cmd.Env = append(os.Environ(), "DISTILL_NO_PROGRESS=1")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	wall := time.Since(start)
+	if err != nil {
+		return benchRun{}, fmt.Errorf("%v: %v: %s", args, err, out)
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss / 1024 // KiB on Linux
+	}
+	return benchRun{Seconds: wall.Seconds(), PeakRSS: rss}, nil
 }
