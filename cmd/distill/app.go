@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			snapshotsCommand(e),
 			tablesCommand(e),
 			tagCommand(e),
+			demoCommand(e),
 			benchCommand(e),
 		},
 		ExitErrHandler: func(*cli.Context, error) {},

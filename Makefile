@@ -1,0 +1,53 @@
+# distill: build, demo, tests, benchmarks. The DuckDB Arrow API needs the
+# duckdb_arrow build tag on every go build, test and vet.
+GO      ?= go
+TAGS    := -tags duckdb_arrow
+PYTHON  ?= python3
+VENV    := .venv
+SHARED  ?= $(abspath ../shared)
+BIN     := bin/distill
+
+.PHONY: build demo test test-go test-python lint bench bench-scale venv clean
+
+build:
+	$(GO) build $(TAGS) -o $(BIN) ./cmd/distill
+
+# The README's first command: the whole job, offline, on a generated sample.
+demo: build
+	./$(BIN) demo
+
+# The README's second command: everything CI runs.
+test: lint test-go test-python
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(TAGS) ./...
+
+test-go:
+	DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -count=1 ./...
+
+$(VENV)/.installed: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r tests/requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+test-python: build venv
+	DISTILL_SHARED=$(SHARED) DISTILL_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q tests
+
+# Ingest throughput against DuckDB on the real ai-tech sample (unzipped), and
+# the Go benchmarks.
+bench: build
+	@mkdir -p /tmp/distill-bench
+	gzip -dc $(SHARED)/corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz > /tmp/distill-bench/ai-tech.jsonl
+	./$(BIN) bench ingest --file /tmp/distill-bench/ai-tech.jsonl --runs 5
+	DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -bench . -benchtime 5x ./...
+
+# Streaming at scale: a generated 1.5 GB JSONL, time and peak memory.
+bench-scale: build
+	./$(BIN) bench ingest --generate-mb 1500 --runs 1
+
+clean:
+	rm -rf bin demo $(VENV)

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/sample"
+	"github.com/distillery/distillery/lake"
+	"github.com/urfave/cli/v2"
+)
+
+// demoMarker marks a folder the demo made, so a rerun may replace it.
+const demoMarker = ".distill-demo"
+
+// demoQueries are printed for the user to try, and run by the demo.
+var demoQueries = []struct{ what, sql string }{
+	{"articles by dataset and source", `SELECT dataset, source, count(*) AS n FROM corpus.raw GROUP BY ALL ORDER BY n DESC LIMIT 5`},
+	{"what the generator meant each article to be (kept in extra)", `SELECT extra->>'sample_kind' AS kind, count(*) AS n FROM corpus.raw GROUP BY 1 ORDER BY 2 DESC`},
+	{"longest articles", `SELECT id, title, length(content) AS chars FROM corpus.raw ORDER BY chars DESC LIMIT 3`},
+	{"the table as of its first snapshot (time travel)", `SELECT count(*) AS rows_at_1 FROM "corpus.raw@1"`},
+	{"rejected input, by reason", `SELECT reason, count(*) AS n FROM corpus.rejects GROUP BY 1 ORDER BY 2 DESC`},
+}
+
+func demoCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "run the pipeline offline on a generated sample corpus (into ./demo)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dir", Value: "demo", Usage: "folder for the sample, the lake and the report"},
+			&cli.IntFlag{Name: "articles", Value: 3000, Usage: "articles in the sample corpus"},
+			&cli.Uint64Flag{Name: "seed", Value: 42, Usage: "seed of the sample corpus"},
+		},
+		Action: func(c *cli.Context) error {
+			dir := c.String("dir")
+			if err := prepareDemoDir(dir); err != nil {
+				return err
+			}
+			samplePath := filepath.Join(dir, "sample.jsonl")
+			f, err := os.Create(samplePath)
+			if err != nil {
+				return err
+			}
+			arts, err := sample.Write(f, c.Int("articles"), c.Uint64("seed"))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "1. generated %d articles (seed %d) in %s\n", len(arts), c.Uint64("seed"), samplePath)
+			lakePath := filepath.Join(dir, "lake")
+			l, err := lake.Create(c.Context, lakePath)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			l.Command = commandLine(e.args)
+			if err := ingest.Init(c.Context, l); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "2. created lake %s\n", lakePath)
+			res, err := ingest.Run(c.Context, l, ingest.Options{Paths: []string{samplePath}, Source: "demo_sample"})
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(e.stdout, "3. ")
+			printIngest(e, res)
+			sess, err := l.Session(c.Context, "")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			fmt.Fprintln(e.stdout, "4. five queries to try:")
+			for _, q := range demoQueries {
+				fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql %q\n", q.what, lakePath, q.sql)
+				rows, err := sess.Query(c.Context, q.sql)
+				if err != nil {
+					return fmt.Errorf("demo query %q: %w", q.sql, err)
+				}
+				err = writeRows(e.stdout, rows, "table", 60)
+				rows.Close()
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// prepareDemoDir makes dir, or empties one an earlier demo made; it refuses
+// to touch a non-empty folder the demo did not make.
+func prepareDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o644)
+	}
+	if err != nil {
+		return err
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("%s exists and was not made by distill demo: choose another --dir", dir)
+		}
+		for _, e := range entries {
+			if e.Name() != demoMarker {
+				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o644)
+}
