@@ -193,3 +193,43 @@ func TestLake_ConcurrentWritersLoseNothing(t *testing.T) {
 		t.Fatalf("rows = %d, want %d", got, writers*commits)
 	}
 }
+
+// Many small appends must not pile up manifests or metadata files.
+func TestLake_SmallAppendsStayCompact(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	if err := l.EnsureTable(ctx, testTable, Schema{{Name: "id", Type: String, Required: true}, {Name: "n", Type: Long}}); err != nil {
+		t.Fatal(err)
+	}
+	const appends = 60
+	for i := 0; i < appends; i++ {
+		appendRows(t, l, testTable, fmt.Sprintf("r%d", i))
+	}
+	st, err := l.Files(ctx, testTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("after %d appends: %+v", appends, st)
+	if st.DataFiles != appends {
+		t.Errorf("data files = %d, want %d", st.DataFiles, appends)
+	}
+	if st.Manifests > 17 {
+		t.Errorf("%d manifests after %d appends: manifest merging is off", st.Manifests, appends)
+	}
+	if st.MetadataFiles > 21 {
+		t.Errorf("%d metadata.json files after %d appends: old metadata is not cleaned up", st.MetadataFiles, appends)
+	}
+	if got := queryIntLake(t, l, `SELECT count(*) FROM t.items`); got != appends {
+		t.Errorf("rows = %d, want %d", got, appends)
+	}
+}
+
+func queryIntLake(t *testing.T, l *Lake, q string) int64 {
+	t.Helper()
+	s, err := l.Session(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	return queryInt(t, s, q)
+}

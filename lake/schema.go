@@ -88,6 +88,7 @@ func (s Schema) iceberg() (*iceberg.Schema, error) {
 var tableProps = iceberg.Properties{
 	"format-version":                          "2",
 	table.ManifestMergeEnabledKey:             "true",
+	table.ManifestMinMergeCountKey:            "16",
 	table.MetadataDeleteAfterCommitEnabledKey: "true",
 	table.MetadataPreviousVersionsMaxKey:      "20",
 	"write.parquet.compression-codec":         "zstd",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -274,4 +275,44 @@ func (l *Lake) Tag(ctx context.Context, name string, ref Ref, force bool) (*Snap
 		return nil
 	})
 	return out, err
+}
+
+// FileStats counts the files behind a table's current snapshot: what small
+// appends would pile up without manifest merging and metadata cleanup.
+type FileStats struct {
+	DataFiles     int
+	Manifests     int
+	MetadataFiles int
+}
+
+// Files counts the data files and manifests of the current snapshot and the
+// metadata.json files kept for the table.
+func (l *Lake) Files(ctx context.Context, name TableName) (FileStats, error) {
+	var st FileStats
+	tbl, err := l.loadTable(ctx, name)
+	if err != nil {
+		return st, err
+	}
+	if snap := tbl.CurrentSnapshot(); snap != nil {
+		fs, err := tbl.FS(ctx)
+		if err != nil {
+			return st, err
+		}
+		mans, err := snap.Manifests(fs)
+		if err != nil {
+			return st, fmt.Errorf("manifests of %s: %w", name, err)
+		}
+		st.Manifests = len(mans)
+		paths, _, err := l.files(ctx, tbl, snap, false)
+		if err != nil {
+			return st, err
+		}
+		st.DataFiles = len(paths)
+	}
+	metas, err := filepath.Glob(filepath.Join(localPath(tbl.Location()), "metadata", "*.metadata.json"))
+	if err != nil {
+		return st, err
+	}
+	st.MetadataFiles = len(metas)
+	return st, nil
 }

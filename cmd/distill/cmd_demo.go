@@ -15,6 +15,13 @@ import (
 // demoMarker marks a folder the demo made, so a rerun may replace it.
 const demoMarker = ".distill-demo"
 
+// messyInput is a small scrape with the usual faults.
+const messyInput = `{"id":"messy-1","headline":"Tidal turbine array exports first power in Orkney","body":"The four-turbine array has been feeding the local grid since March, the operator said."}
+{"id":"messy-2","title":"Truncated record", "content": "the crawler stopped here
+{"id":"messy-3","url":"https://example.org/empty-page","tags":["scrape"]}
+{"id":"messy-1","title":"Tidal turbine array exports first power in Orkney","content":"(a duplicate of line 1)"}
+`
+
 // demoQueries are printed for the user to try, and run by the demo.
 var demoQueries = []struct{ what, sql string }{
 	{"articles by dataset and source", `SELECT dataset, source, count(*) AS n FROM corpus.raw GROUP BY ALL ORDER BY n DESC LIMIT 5`},
@@ -67,6 +74,17 @@ func demoCommand(e *env) *cli.Command {
 				return err
 			}
 			fmt.Fprint(e.stdout, "3. ")
+			printIngest(e, res)
+			// A second input as messy as real scrapes: bad lines become rejects, not crashes.
+			messyPath := filepath.Join(dir, "messy.jsonl")
+			if err := os.WriteFile(messyPath, []byte(messyInput), 0o644); err != nil {
+				return err
+			}
+			res, err = ingest.Run(c.Context, l, ingest.Options{Paths: []string{messyPath}, Source: "demo_messy"})
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(e.stdout, "   ")
 			printIngest(e, res)
 			sess, err := l.Session(c.Context, "")
 			if err != nil {
