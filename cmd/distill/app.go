@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	if err := app.RunContext(ctx, args); err != nil {
+	if err := app.RunContext(ctx, interspersed(app, args)); err != nil {
 		fmt.Fprintln(stderr, "distill:", err)
 		var hint interface{ Hint() string }
 		if errors.As(err, &hint) {

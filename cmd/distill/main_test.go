@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/urfave/cli/v2"
 )
 
 // TestMain doubles as the distill binary when DISTILL_TEST_MAIN is set, so
@@ -73,8 +74,8 @@ func TestCLI_IngestQueryAndSnapshots(t *testing.T) {
 	if fmt.Sprint(recs) != fmt.Sprint(want) {
 		t.Errorf("csv = %q, want %q", recs, want)
 	}
-	// Time travel by sequence number.
-	out, _ = distill(t, 0, "--lake", lk, "sql", "--format", "json", `SELECT count(*) AS n FROM "corpus.raw@1"`)
+	// Time travel by sequence number (flags may follow the query).
+	out, _ = distill(t, 0, "--lake", lk, "sql", `SELECT count(*) AS n FROM "corpus.raw@1"`, "--format", "json")
 	if !strings.Contains(out, `"n": 7600`) {
 		t.Errorf("@1 count: %s", out)
 	}
@@ -184,5 +185,21 @@ func TestCLI_ConcurrentIngests(t *testing.T) {
 	json.Unmarshal([]byte(out), &snaps)
 	if len(snaps) != procs*files {
 		t.Errorf("%d snapshots, want %d", len(snaps), procs*files)
+	}
+}
+
+func TestInterspersed(t *testing.T) {
+	app := &cli.App{Flags: []cli.Flag{lakeFlag}, Commands: []*cli.Command{sqlCommand(&env{}), ingestCommand(&env{})}}
+	for _, tc := range []struct{ in, want string }{
+		{`distill sql Q --format csv`, `distill sql --format csv Q`},
+		{`distill --lake L sql Q --format=json`, `distill --lake L sql --format=json Q`},
+		{`distill sql --lake L Q --format json`, `distill sql --lake L --format json Q`},
+		{`distill ingest a.jsonl --strict b.jsonl --source S`, `distill ingest --strict --source S a.jsonl b.jsonl`},
+		{`distill ingest a.jsonl -- --odd-name.jsonl`, `distill ingest a.jsonl -- --odd-name.jsonl`},
+		{`distill sql Q --unknown`, `distill sql Q --unknown`},
+	} {
+		if got := strings.Join(interspersed(app, strings.Fields(tc.in)), " "); got != tc.want {
+			t.Errorf("interspersed(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
