@@ -181,6 +181,53 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	return &s, nil
 }
 
+// Replace makes the pending files the table's whole content as one new
+// snapshot (an Iceberg overwrite: the old rows stay readable by time travel).
+func (p *Pending) Replace(ctx context.Context, c Commit) (*Snapshot, error) {
+	props, err := p.l.commitProps(c)
+	if err != nil {
+		return nil, err
+	}
+	var made *table.Table
+	err = p.l.retry(ctx, p.name, func(tbl *table.Table) error {
+		var old []iceberg.DataFile
+		if tbl.CurrentSnapshot() != nil {
+			tasks, err := tbl.Scan().PlanFiles(ctx)
+			if err != nil {
+				return err
+			}
+			for _, t := range tasks {
+				old = append(old, t.File)
+			}
+		}
+		if len(old) == 0 && len(p.files) == 0 {
+			made = tbl
+			return nil
+		}
+		tx := tbl.NewTransaction()
+		if len(old) == 0 {
+			err = tx.AddDataFiles(ctx, p.files, props)
+		} else {
+			err = tx.ReplaceDataFilesWithDataFiles(ctx, old, p.files, props)
+		}
+		if err != nil {
+			return err
+		}
+		t, err := tx.Commit(ctx)
+		made = t
+		return err
+	})
+	if err != nil {
+		p.Discard()
+		return nil, fmt.Errorf("replace %s: %w", p.name, err)
+	}
+	if made.CurrentSnapshot() == nil {
+		return nil, nil
+	}
+	s := snapshotOf(p.name, made, made.CurrentSnapshot())
+	return &s, nil
+}
+
 func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
 	props := iceberg.Properties{
 		"distill.stage":   c.Stage,

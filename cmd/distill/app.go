@@ -35,6 +35,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			sqlCommand(e),
 			snapshotsCommand(e),
 			tablesCommand(e),
+			filterCommand(e),
+			prefilterCommand(e),
+			compressCommand(e),
 			tagCommand(e),
 			demoCommand(e),
 			benchCommand(e),
@@ -98,3 +101,6 @@ func (e *env) printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// parseRef parses a table reference; bare table names resolve in defaultNS.
+func parseRef(s, defaultNS string) (lake.Ref, error) { return lake.ParseRef(s, defaultNS) }

@@ -1,0 +1,122 @@
+package filters_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/testutil"
+)
+
+func TestLoad_ShippedFilters(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	for _, dir := range []string{"filters/sustainability_tech_deployment/v1", "filters/uplifting/v1"} {
+		f, err := filters.Load(filepath.Join(root, dir))
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if len(f.Dimensions) != 8 || len(f.Tiers) != 4 || len(f.SHA256) != 64 {
+			t.Errorf("%s: %d dimensions, %d tiers, sha %q", dir, len(f.Dimensions), len(f.Tiers), f.SHA256)
+		}
+		if got := f.RenderPrompt("ARTICLE TEXT"); !strings.Contains(got, "ARTICLE TEXT") || strings.Contains(got, filters.Placeholder) {
+			t.Errorf("%s: prompt not rendered", dir)
+		}
+	}
+	f, _ := filters.Load(filepath.Join(root, "filters/sustainability_tech_deployment/v1"))
+	for _, tc := range []struct {
+		scores map[string]float64
+		tier   string
+		gated  bool
+	}{
+		{map[string]float64{"deployment_stage": 9, "impact_magnitude": 9, "evidence_quality": 9, "technology_maturity": 9, "economic_viability": 8, "scalability": 8, "climate_relevance": 9, "specificity": 9}, "deployed", false},
+		{map[string]float64{"deployment_stage": 9, "impact_magnitude": 9, "evidence_quality": 1, "technology_maturity": 9, "economic_viability": 8, "scalability": 8, "climate_relevance": 9, "specificity": 9}, "vaporware", true},
+		{map[string]float64{"deployment_stage": 5, "impact_magnitude": 5, "evidence_quality": 5, "technology_maturity": 5, "economic_viability": 5, "scalability": 5, "climate_relevance": 5, "specificity": 5}, "pilot", false},
+	} {
+		overall, gated := f.ScoreOf(tc.scores)
+		if got := f.TierOf(overall); got != tc.tier || gated != tc.gated {
+			t.Errorf("scores %v: tier %s (overall %.2f, gated %v), want %s gated %v", tc.scores, got, overall, gated, tc.tier, tc.gated)
+		}
+	}
+}
+
+// scaffold makes a valid package to break.
+func scaffold(t *testing.T) string {
+	t.Helper()
+	pkg, err := filters.Scaffold(t.TempDir(), "topic_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := filters.Load(pkg); err != nil {
+		t.Fatalf("scaffold does not validate: %v", err)
+	}
+	return pkg
+}
+
+func edit(t *testing.T, pkg, file, old, new string) {
+	t.Helper()
+	p := filepath.Join(pkg, file)
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s has no %q", file, old)
+	}
+	os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644)
+}
+
+func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
+	cases := []struct {
+		name, file, old, new string
+		want                 []string // substrings of the error
+	}{
+		{"weights", "filter.yaml", "weight: 0.4", "weight: 0.3", []string{"filter.yaml", "weight", "sum to 0.9"}},
+		{"duplicate dimension", "filter.yaml", "name: evidence_quality", "name: relevance", []string{"dimensions[1].name", "duplicate"}},
+		{"not snake_case", "filter.yaml", "name: relevance", "name: Relevance Score", []string{"dimensions[0].name", "snake_case"}},
+		{"tiers out of order", "filter.yaml", "min: 4.0", "min: 8.0", []string{"tiers[1].min", "not below"}},
+		{"bad regex", "filter.yaml", `patterns: ['(?i)\b(buy now|use code|sponsored)\b']`, `patterns: ['(unclosed']`, []string{"prefilter.exclude[0].patterns[0]", "does not compile"}},
+		{"no placeholder", "prompt.md", "{{article}}", "{{articles}}", []string{"prompt.md", "placeholder"}},
+		{"dimension never named", "prompt.md", "- evidence_quality: how well it supports its claims.", "", []string{"prompt.md", "evidence_quality", "never names"}},
+		{"unknown key", "filter.yaml", "head_chars: 2000", "head_charz: 2000", []string{"filter.yaml", "head_charz", "not found"}},
+		{"gatekeeper on unknown dimension", "filter.yaml", "dimension: evidence_quality", "dimension: evidence", []string{"gatekeepers[0].dimension", "not a dimension"}},
+		{"lowest tier above 0", "filter.yaml", "min: 0\n", "min: 1\n", []string{"tiers[2].min", "start at 0"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pkg := scaffold(t)
+			edit(t, pkg, tc.file, tc.old, tc.new)
+			_, err := filters.Load(pkg)
+			if err == nil {
+				t.Fatal("loaded without error")
+			}
+			if !errors.Is(err, filters.ErrInvalid) {
+				t.Errorf("error is not ErrInvalid: %v", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoad_SHAChangesWithAnyFile(t *testing.T) {
+	pkg := scaffold(t)
+	a, _ := filters.Load(pkg)
+	b, _ := filters.Load(pkg)
+	if a.SHA256 != b.SHA256 {
+		t.Fatal("sha256 not stable")
+	}
+	edit(t, pkg, "README.md", "v1", "v1 (edited)")
+	c, _ := filters.Load(pkg)
+	if c.SHA256 == a.SHA256 {
+		t.Error("editing README.md did not change the sha256")
+	}
+	if _, err := filters.Scaffold(filepath.Dir(filepath.Dir(pkg)), "topic_x"); err == nil {
+		t.Error("scaffold overwrote an existing package")
+	}
+}

@@ -1,0 +1,102 @@
+package lake
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// RowBuilder builds Arrow batches for a table one row at a time, by column
+// name. Set every column of a row (unset columns are null), then call EndRow.
+type RowBuilder struct {
+	b     *array.RecordBuilder
+	idx   map[string]int
+	set   []bool
+	bytes int
+}
+
+// NewRowBuilder makes a builder for records of schema (from Lake.ArrowSchema).
+func NewRowBuilder(schema *arrow.Schema) *RowBuilder {
+	rb := &RowBuilder{b: array.NewRecordBuilder(memory.DefaultAllocator, schema), idx: map[string]int{}, set: make([]bool, schema.NumFields())}
+	for i, f := range schema.Fields() {
+		rb.idx[f.Name] = i
+	}
+	return rb
+}
+
+func (rb *RowBuilder) col(name string) (array.Builder, int) {
+	i, ok := rb.idx[name]
+	if !ok {
+		panic(fmt.Sprintf("lake: no column %q in the table schema", name)) // a programming error
+	}
+	rb.set[i] = true
+	return rb.b.Field(i), i
+}
+
+// String sets a string column.
+func (rb *RowBuilder) String(name, v string) {
+	b, _ := rb.col(name)
+	b.(*array.StringBuilder).Append(v)
+	rb.bytes += len(v)
+}
+
+// Bool sets a boolean column.
+func (rb *RowBuilder) Bool(name string, v bool) {
+	b, _ := rb.col(name)
+	b.(*array.BooleanBuilder).Append(v)
+}
+
+// Long sets a long column.
+func (rb *RowBuilder) Long(name string, v int64) {
+	b, _ := rb.col(name)
+	b.(*array.Int64Builder).Append(v)
+}
+
+// Double sets a double column.
+func (rb *RowBuilder) Double(name string, v float64) {
+	b, _ := rb.col(name)
+	b.(*array.Float64Builder).Append(v)
+}
+
+// Time sets a timestamptz column.
+func (rb *RowBuilder) Time(name string, v time.Time) {
+	b, _ := rb.col(name)
+	b.(*array.TimestampBuilder).Append(arrow.Timestamp(v.UnixMicro()))
+}
+
+// Null sets a column to null.
+func (rb *RowBuilder) Null(name string) {
+	b, _ := rb.col(name)
+	b.AppendNull()
+}
+
+// EndRow closes the row: columns not set are null.
+func (rb *RowBuilder) EndRow() {
+	for i, ok := range rb.set {
+		if !ok {
+			rb.b.Field(i).AppendNull()
+		}
+		rb.set[i] = false
+	}
+}
+
+// Rows is the number of rows in the current batch.
+func (rb *RowBuilder) Rows() int { return rb.b.Field(0).Len() }
+
+// Full reports a batch worth handing to the writer (4 MB of strings or 8,192 rows).
+func (rb *RowBuilder) Full() bool { return rb.bytes >= 4<<20 || rb.Rows() >= 8192 }
+
+// Batch returns the rows so far as a record and starts a new batch.
+func (rb *RowBuilder) Batch() arrow.RecordBatch {
+	rb.bytes = 0
+	return rb.b.NewRecordBatch()
+}
+
+// Int sets an int column.
+func (rb *RowBuilder) Int(name string, v int32) {
+	b, _ := rb.col(name)
+	b.(*array.Int32Builder).Append(v)
+}

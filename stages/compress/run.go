@@ -1,0 +1,226 @@
+// Package compress cuts each article that passed the prefilter down to the
+// exact text the oracle will be given and the student trained on, and writes
+// it to <filter>.compressed. Render is the one function that makes that text;
+// Run is the stage.
+package compress
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/prefilter"
+)
+
+// ErrNoPrefilter means the filter's prefilter has not run.
+var ErrNoPrefilter = errors.New("no prefilter decisions for this filter: run `distill prefilter --filter DIR` first")
+
+// Table is the stage's output table in the filter's namespace.
+func Table(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "compressed"}
+}
+
+// Schema is the schema of <filter>.compressed.
+var Schema = lake.Schema{
+	{Name: "id", Type: lake.String, Required: true, Distinct: true},
+	{Name: "text", Type: lake.String, Required: true, Distinct: true, Doc: "the exact model input: oracle prompt and training text are made from it"},
+	{Name: "words", Type: lake.Long},
+	{Name: "chars", Type: lake.Long},
+	{Name: "truncated", Type: lake.Bool},
+	{Name: "text_sha256", Type: lake.String, Distinct: true},
+	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v1:800:0.70"},
+	{Name: "prefilter_sequence", Type: lake.Long},
+	{Name: "raw_sequence", Type: lake.Long},
+	{Name: "compressed_at", Type: lake.TimestampTz},
+	{Name: "run_id", Type: lake.String},
+}
+
+// Options configure a compression run.
+type Options struct {
+	Filter *filters.Filter
+	// Full renders every passed article again, replacing the table.
+	Full bool
+}
+
+// Result summarises a run.
+type Result struct {
+	RowsIn          int64          `json:"rows_in"`
+	RowsOut         int64          `json:"rows_out"`
+	Truncated       int64          `json:"truncated"`
+	AlreadyRendered int64          `json:"already_compressed"`
+	Rejected        int64          `json:"rejected"`
+	Duplicates      int64          `json:"duplicates"`
+	MeanWords       float64        `json:"mean_words"`
+	Mode            string         `json:"mode"`
+	Method          string         `json:"method"`
+	Seconds         float64        `json:"seconds"`
+	SnapshotSeq     int64          `json:"snapshot"`
+	Snapshot        *lake.Snapshot `json:"-"`
+}
+
+// Run renders the passed articles not yet compressed with the current
+// settings. When the settings changed, or some compressed article no longer
+// passes the prefilter, the table is rebuilt as one replacing snapshot.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
+	start := time.Now()
+	var res Result
+	f := opts.Filter
+	settings, err := SettingsFor(f)
+	if err != nil {
+		return res, err
+	}
+	res.Method = settings.Method()
+	out := Table(f)
+	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+		return res, err
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return res, err
+	}
+	defer sess.Close()
+	pre := prefilter.Table(f)
+	if ok, err := l.Exists(ctx, pre); err != nil {
+		return res, err
+	} else if !ok {
+		return res, ErrNoPrefilter
+	}
+	preRel, preSnap, err := sess.Relation(ctx, lake.Ref{TableName: pre})
+	if err != nil {
+		return res, err
+	}
+	if preSnap == nil {
+		return res, ErrNoPrefilter
+	}
+	rawRel, rawSnap, err := sess.Relation(ctx, lake.Ref{TableName: lake.TableName{Namespace: "corpus", Table: "raw"}})
+	if err != nil {
+		return res, err
+	}
+	cur, err := l.Current(ctx, out)
+	if err != nil {
+		return res, err
+	}
+	full := opts.Full || cur == nil || !sameMethod(cur, res.Method)
+	var curRel string
+	if !full {
+		curRel, _, err = sess.Relation(ctx, cur.Ref())
+		if err != nil {
+			return res, err
+		}
+		var stale int64
+		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel+" c WHERE NOT EXISTS (SELECT 1 FROM "+preRel+" p WHERE p.id = c.id AND p.passed)", &stale); err != nil {
+			return res, err
+		}
+		full = stale > 0
+	}
+	q := "SELECT r.id, coalesce(r.title, ''), coalesce(r.source, ''), coalesce(r.published_date, ''), coalesce(r.content, '') FROM " +
+		rawRel + " r JOIN " + preRel + " p ON p.id = r.id AND p.passed"
+	res.Mode = "full"
+	if !full {
+		res.Mode = "incremental"
+		q += " WHERE NOT EXISTS (SELECT 1 FROM " + curRel + " c WHERE c.id = r.id)"
+		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel, &res.AlreadyRendered); err != nil {
+			return res, err
+		}
+	}
+	q += " ORDER BY r.id"
+	schema, err := l.ArrowSchema(ctx, out)
+	if err != nil {
+		return res, err
+	}
+	now := time.Now()
+	var scanErr error
+	var words int64
+	records := func(yield func(arrow.RecordBatch, error) bool) {
+		rows, err := sess.Query(ctx, q)
+		if err != nil {
+			scanErr = err
+			return
+		}
+		defer rows.Close()
+		rb := lake.NewRowBuilder(schema)
+		for rows.Next() {
+			var id string
+			var a Article
+			if err := rows.Scan(&id, &a.Title, &a.Source, &a.PublishedDate, &a.Content); err != nil {
+				scanErr = err
+				return
+			}
+			r := Render(a, settings)
+			res.RowsIn++
+			words += int64(r.Words)
+			if r.Truncated {
+				res.Truncated++
+			}
+			sum := sha256.Sum256([]byte(r.Text))
+			rb.String("id", id)
+			rb.String("text", r.Text)
+			rb.Long("words", int64(r.Words))
+			rb.Long("chars", int64(r.Chars))
+			rb.Bool("truncated", r.Truncated)
+			rb.String("text_sha256", hex.EncodeToString(sum[:]))
+			rb.String("method", res.Method)
+			rb.Long("prefilter_sequence", preSnap.Seq)
+			rb.Long("raw_sequence", rawSnap.Seq)
+			rb.Time("compressed_at", now)
+			rb.String("run_id", l.RunID)
+			rb.EndRow()
+			if rb.Full() && !yield(rb.Batch(), nil) {
+				return
+			}
+		}
+		if scanErr = rows.Err(); scanErr == nil && rb.Rows() > 0 {
+			yield(rb.Batch(), nil)
+		}
+	}
+	pending, err := l.Write(ctx, out, schema, iter.Seq2[arrow.RecordBatch, error](records))
+	if scanErr != nil {
+		if pending != nil {
+			pending.Discard()
+		}
+		return res, fmt.Errorf("read passed articles: %w", scanErr)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.RowsOut = res.RowsIn
+	if res.RowsIn > 0 {
+		res.MeanWords = float64(words) / float64(res.RowsIn)
+	}
+	commit := lake.Commit{Stage: "compress", Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(),
+		Params: map[string]any{"method": res.Method, "mode": res.Mode}}
+	var snap *lake.Snapshot
+	if full {
+		snap, err = pending.Replace(ctx, commit)
+	} else {
+		snap, err = pending.Commit(ctx, commit)
+	}
+	if err != nil {
+		return res, err
+	}
+	if !full && res.RowsIn == 0 {
+		res.Mode = "none"
+	}
+	res.Snapshot = snap
+	if snap != nil {
+		res.SnapshotSeq = snap.Seq
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// sameMethod reports whether the table's current snapshot was made with method.
+func sameMethod(s *lake.Snapshot, method string) bool {
+	var p struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal([]byte(s.Params), &p) == nil && p.Method == method
+}

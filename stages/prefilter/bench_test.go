@@ -1,0 +1,59 @@
+package prefilter_test
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/prefilter"
+)
+
+var (
+	aiTechOnce sync.Once
+	aiTechArts []prefilter.Article
+)
+
+// aiTech reads the real ai-tech sample as prefilter articles (once).
+func aiTech(b *testing.B) []prefilter.Article {
+	path := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
+	aiTechOnce.Do(func() {
+		f, err := os.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		for sc.Scan() {
+			var r struct{ Title, Text, URL, Source string }
+			if json.Unmarshal(sc.Bytes(), &r) == nil {
+				aiTechArts = append(aiTechArts, prefilter.Article{Title: r.Title, Content: r.Text, URL: r.URL, Source: r.Source})
+			}
+		}
+	})
+	return aiTechArts
+}
+
+// BenchmarkDecide runs the sustainability rules over the real ai-tech sample
+// (5,129 scraped pages, rules on title + 3,000 characters) on one core and
+// reports articles/s.
+func BenchmarkDecide(b *testing.B) {
+	arts := aiTech(b)
+	rules, err := prefilter.Compile(load(b, stdv1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rules.Decide(arts[i%len(arts)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+}

@@ -1,0 +1,207 @@
+// Package prefilter is the cheap screen before anyone pays for a label: it
+// decides every raw article with a filter's rules and writes one row per
+// article, passed or not, with the reason, to <filter>.prefiltered. The entry
+// points are Run and WhatIf; Compile and Rules.Decide are the rules alone.
+package prefilter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// ErrNoRaw means there is nothing to decide: ingest first.
+var ErrNoRaw = errors.New("corpus.raw has no snapshot yet: run `distill ingest` first")
+
+// Table is the prefilter's output table in the filter's namespace.
+func Table(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "prefiltered"}
+}
+
+// Schema is the schema of <filter>.prefiltered.
+var Schema = lake.Schema{
+	{Name: "id", Type: lake.String, Required: true, Distinct: true},
+	{Name: "passed", Type: lake.Bool, Required: true},
+	{Name: "reason", Type: lake.String, Required: true, Doc: "passed, or why not: excluded:<category>, too_short:<n>_chars, no_domain_keywords, …"},
+	{Name: "rule", Type: lake.String, Required: true, Doc: "the rule that decided"},
+	{Name: "filter_version", Type: lake.Int},
+	{Name: "filter_sha256", Type: lake.String},
+	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the article was read from"},
+	{Name: "decided_at", Type: lake.TimestampTz},
+	{Name: "run_id", Type: lake.String},
+}
+
+// Options configure a prefilter run.
+type Options struct {
+	Filter *filters.Filter
+	// Raw is the input, corpus.raw at its current snapshot unless pinned.
+	Raw lake.Ref
+	// Full decides every article again, as a new snapshot replacing the table.
+	Full bool
+}
+
+// Validate checks the options and fills defaults.
+func (o *Options) Validate() error {
+	if o.Filter == nil {
+		return errors.New("prefilter: no filter")
+	}
+	if o.Raw.Table == "" {
+		o.Raw = lake.Ref{TableName: lake.TableName{Namespace: "corpus", Table: "raw"}}
+	}
+	return nil
+}
+
+// Result summarises a run.
+type Result struct {
+	RowsIn         int64            `json:"rows_in"`
+	RowsOut        int64            `json:"rows_out"`
+	Passed         int64            `json:"passed"`
+	Blocked        int64            `json:"blocked"`
+	AlreadyDecided int64            `json:"already_decided"`
+	Rejected       int64            `json:"rejected"`
+	Duplicates     int64            `json:"duplicates"`
+	Mode           string           `json:"mode"` // incremental, full (rules changed or --full), none
+	ByReason       map[string]int64 `json:"by_reason,omitempty"`
+	Seconds        float64          `json:"seconds"`
+	SnapshotSeq    int64            `json:"snapshot"`
+	Snapshot       *lake.Snapshot   `json:"-"`
+}
+
+// Run decides the articles of corpus.raw not yet decided by this filter
+// version (all of them when the filter's files changed, or with Full) and
+// commits the decisions as one snapshot.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
+	start := time.Now()
+	var res Result
+	if err := opts.Validate(); err != nil {
+		return res, err
+	}
+	f := opts.Filter
+	rules, err := Compile(f)
+	if err != nil {
+		return res, err
+	}
+	out := Table(f)
+	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+		return res, err
+	}
+	cur, err := l.Current(ctx, out)
+	if err != nil {
+		return res, err
+	}
+	full := opts.Full || cur == nil || cur.Filter != f.Ref()
+	res.Mode = "incremental"
+	if full {
+		res.Mode = "full"
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return res, err
+	}
+	defer sess.Close()
+	rawRel, rawSnap, err := sess.Relation(ctx, opts.Raw)
+	if err != nil {
+		return res, err
+	}
+	if rawSnap == nil {
+		return res, ErrNoRaw
+	}
+	q := "SELECT id, title, content, coalesce(url, ''), coalesce(source, ''), coalesce(published_date, '') FROM " + rawRel + " r"
+	if !full {
+		curRel, _, err := sess.Relation(ctx, cur.Ref())
+		if err != nil {
+			return res, err
+		}
+		q += " WHERE NOT EXISTS (SELECT 1 FROM " + curRel + " p WHERE p.id = r.id)"
+		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel, &res.AlreadyDecided); err != nil {
+			return res, err
+		}
+	}
+	q += " ORDER BY id"
+	schema, err := l.ArrowSchema(ctx, out)
+	if err != nil {
+		return res, err
+	}
+	res.ByReason = map[string]int64{}
+	now := time.Now()
+	var scanErr error
+	records := func(yield func(arrow.RecordBatch, error) bool) {
+		rows, err := sess.Query(ctx, q)
+		if err != nil {
+			scanErr = err
+			return
+		}
+		defer rows.Close()
+		rb := lake.NewRowBuilder(schema)
+		for rows.Next() {
+			var a Article
+			if err := rows.Scan(&a.ID, &a.Title, &a.Content, &a.URL, &a.Source, &a.PublishedDate); err != nil {
+				scanErr = err
+				return
+			}
+			d := rules.Decide(a)
+			res.RowsIn++
+			if d.Passed {
+				res.Passed++
+			} else {
+				res.Blocked++
+			}
+			res.ByReason[d.Reason]++
+			rb.String("id", a.ID)
+			rb.Bool("passed", d.Passed)
+			rb.String("reason", d.Reason)
+			rb.String("rule", d.Rule)
+			rb.Long("raw_sequence", rawSnap.Seq)
+			rb.String("filter_sha256", f.SHA256)
+			rb.Time("decided_at", now)
+			rb.String("run_id", l.RunID)
+			setInt(rb, "filter_version", f.Version)
+			rb.EndRow()
+			if rb.Full() && !yield(rb.Batch(), nil) {
+				return
+			}
+		}
+		if scanErr = rows.Err(); scanErr == nil && rb.Rows() > 0 {
+			yield(rb.Batch(), nil)
+		}
+	}
+	pending, err := l.Write(ctx, out, schema, iter.Seq2[arrow.RecordBatch, error](records))
+	if scanErr != nil {
+		if pending != nil {
+			pending.Discard()
+		}
+		return res, fmt.Errorf("read %s: %w", opts.Raw, scanErr)
+	}
+	if err != nil {
+		return res, err
+	}
+	res.RowsOut = res.RowsIn
+	commit := lake.Commit{Stage: "prefilter", Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(),
+		Params: map[string]any{"mode": res.Mode, "raw": rawSnap.Ref().String()}}
+	var snap *lake.Snapshot
+	if full {
+		snap, err = pending.Replace(ctx, commit)
+	} else {
+		snap, err = pending.Commit(ctx, commit)
+	}
+	if err != nil {
+		return res, err
+	}
+	if res.RowsIn == 0 && !full {
+		res.Mode = "none"
+	}
+	res.Snapshot = snap
+	if snap != nil {
+		res.SnapshotSeq = snap.Seq
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+func setInt(rb *lake.RowBuilder, col string, v int) { rb.Int(col, int32(v)) }

@@ -1,0 +1,146 @@
+package prefilter
+
+import (
+	"context"
+	"sort"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// WhatIfResult compares two rule sets on the same articles; nothing is written.
+type WhatIfResult struct {
+	Articles     int64 `json:"articles"`
+	PassedBefore int64 `json:"passed_before"`
+	PassedAfter  int64 `json:"passed_after"`
+	// ToPassed were blocked and would pass; ToBlocked passed and would be blocked.
+	ToPassed  int64 `json:"to_passed"`
+	ToBlocked int64 `json:"to_blocked"`
+	// Reasons counts the new reason of every article that flips.
+	Reasons []ReasonCount `json:"flip_reasons"`
+	// ByTier splits the flips by the tier of the article's label, where one exists.
+	ByTier []TierFlips `json:"by_tier,omitempty"`
+	// Examples are a few flipped ids, to look at.
+	Examples []string `json:"examples,omitempty"`
+}
+
+// ReasonCount is one reason and how many flipped articles it decided.
+type ReasonCount struct {
+	Reason string `json:"reason"`
+	N      int64  `json:"n"`
+}
+
+// TierFlips is how many labeled articles of one tier would flip each way.
+type TierFlips struct {
+	Tier      string `json:"tier"`
+	ToPassed  int64  `json:"to_passed"`
+	ToBlocked int64  `json:"to_blocked"`
+}
+
+// WhatIf decides every article of raw with base's rules and with other's,
+// and reports what would change.
+func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw lake.Ref) (WhatIfResult, error) {
+	var res WhatIfResult
+	if raw.Table == "" {
+		raw = lake.Ref{TableName: lake.TableName{Namespace: "corpus", Table: "raw"}}
+	}
+	before, err := Compile(base)
+	if err != nil {
+		return res, err
+	}
+	after, err := Compile(other)
+	if err != nil {
+		return res, err
+	}
+	sess, err := l.Session(ctx, base.Namespace())
+	if err != nil {
+		return res, err
+	}
+	defer sess.Close()
+	rawRel, rawSnap, err := sess.Relation(ctx, raw)
+	if err != nil {
+		return res, err
+	}
+	if rawSnap == nil {
+		return res, ErrNoRaw
+	}
+	tiers := map[string]string{}
+	labels := lake.TableName{Namespace: base.Namespace(), Table: "labels"}
+	if ok, err := l.Exists(ctx, labels); err == nil && ok {
+		lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: labels})
+		if err != nil {
+			return res, err
+		}
+		rows, err := sess.Query(ctx, "SELECT id, arg_max(tier, labeled_at) FROM "+lrel+" GROUP BY id")
+		if err == nil {
+			for rows.Next() {
+				var id, tier string
+				if rows.Scan(&id, &tier) == nil {
+					tiers[id] = tier
+				}
+			}
+			rows.Close()
+		}
+	}
+	rows, err := sess.Query(ctx, "SELECT id, title, content, coalesce(url, ''), coalesce(source, ''), coalesce(published_date, '') FROM "+rawRel+" ORDER BY id")
+	if err != nil {
+		return res, err
+	}
+	defer rows.Close()
+	reasons := map[string]int64{}
+	byTier := map[string]*TierFlips{}
+	for rows.Next() {
+		var a Article
+		if err := rows.Scan(&a.ID, &a.Title, &a.Content, &a.URL, &a.Source, &a.PublishedDate); err != nil {
+			return res, err
+		}
+		res.Articles++
+		b, o := before.Decide(a), after.Decide(a)
+		if b.Passed {
+			res.PassedBefore++
+		}
+		if o.Passed {
+			res.PassedAfter++
+		}
+		if b.Passed == o.Passed {
+			continue
+		}
+		reasons[o.Reason]++
+		if len(res.Examples) < 5 {
+			res.Examples = append(res.Examples, a.ID)
+		}
+		tf := (*TierFlips)(nil)
+		if t, ok := tiers[a.ID]; ok {
+			if tf = byTier[t]; tf == nil {
+				tf = &TierFlips{Tier: t}
+				byTier[t] = tf
+			}
+		}
+		if o.Passed {
+			res.ToPassed++
+			if tf != nil {
+				tf.ToPassed++
+			}
+		} else {
+			res.ToBlocked++
+			if tf != nil {
+				tf.ToBlocked++
+			}
+		}
+	}
+	for r, n := range reasons {
+		res.Reasons = append(res.Reasons, ReasonCount{r, n})
+	}
+	sort.Slice(res.Reasons, func(i, j int) bool {
+		if res.Reasons[i].N != res.Reasons[j].N {
+			return res.Reasons[i].N > res.Reasons[j].N
+		}
+		return res.Reasons[i].Reason < res.Reasons[j].Reason
+	})
+	for _, t := range base.Tiers {
+		if tf := byTier[t.Name]; tf != nil {
+			res.ByTier = append(res.ByTier, *tf)
+		}
+	}
+	return res, rows.Err()
+}
