@@ -77,32 +77,131 @@ func Render(a Article, s Settings) Rendered {
 	if d := oneLine(a.PublishedDate); d != "" {
 		b.WriteString("Date: " + d + "\n")
 	}
-	paras := cleanParagraphs(a.Content, s.Boilerplate)
-	sents, total := sentences(paras)
-	truncated := s.MaxWords > 0 && total > s.MaxWords
-	if b.Len() > 0 && len(sents) > 0 {
+	headerLen := b.Len()
+	headBudget := int(float64(s.MaxWords)*s.HeadShare + 0.5)
+	tailBudget := s.MaxWords - headBudget
+	if s.MaxWords <= 0 {
+		headBudget, tailBudget = int(^uint(0)>>1), 0
+	}
+	content := strings.ReplaceAll(a.Content, "\r\n", "\n")
+	head, stop, stopK := takeHead(content, headBudget, s.Boilerplate)
+	var tail []sentence
+	truncated := false
+	if stop >= 0 {
+		var complete bool
+		tail, complete = takeTail(content, stop, stopK, tailBudget, s.Boilerplate)
+		truncated = !complete
+		if len(head) == 0 && truncated {
+			// The first sentence alone is over the head budget: cut it at a word.
+			first, _ := firstSentence(content, s.Boilerplate)
+			cut := firstWords(first, headBudget)
+			head = []sentence{{text: cut, words: countWords(cut), paraStart: true}}
+		}
+	}
+	if b.Len() > 0 && len(head)+len(tail) > 0 {
 		b.WriteByte('\n')
 	}
-	if !truncated {
-		writeSentences(&b, sents)
-	} else {
-		headBudget := int(float64(s.MaxWords)*s.HeadShare + 0.5)
-		tailBudget := s.MaxWords - headBudget
-		head := takeHead(sents, headBudget)
-		tail := takeTail(sents[len(head):], tailBudget)
-		if len(head) == 0 && len(sents) > 0 {
-			// One giant sentence: cut it at a word boundary.
-			head = []sentence{{text: firstWords(sents[0].text, headBudget), words: headBudget}}
+	writeSentences(&b, head, false)
+	if truncated {
+		b.WriteString("\n\n" + Marker)
+		writeSentences(&b, tail, true)
+	} else if len(tail) > 0 {
+		// Everything fitted: the tail continues the head.
+		if len(head) > 0 {
+			if tail[0].paraStart {
+				b.WriteString("\n\n")
+			} else {
+				b.WriteByte(' ')
+			}
 		}
-		writeSentences(&b, head)
-		b.WriteString("\n\n" + Marker + "\n\n")
-		writeSentences(&b, tail)
+		writeSentences(&b, tail, false)
 	}
 	text := strings.TrimRight(b.String(), " \n")
-	return Rendered{Text: text, Words: countWords(text), Chars: utf8.RuneCountInString(text), Truncated: truncated}
+	// Words are counted once, per sentence: the header's, the sentences', the marker's.
+	words := countWords(b.String()[:headerLen])
+	for _, s := range head {
+		words += s.words
+	}
+	for _, s := range tail {
+		words += s.words
+	}
+	if truncated {
+		words++
+	}
+	return Rendered{Text: text, Words: words, Chars: utf8.RuneCountInString(text), Truncated: truncated}
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine collapses runs of white space to one space and trims the ends.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	if !needsCollapse(s) {
+		return s // the common case: nothing to collapse, no copy
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		var r rune = rune(c)
+		n := 1
+		if c >= utf8.RuneSelf {
+			r, n = utf8.DecodeRuneInString(s[i:])
+		}
+		if isSpace(r) {
+			space = true
+		} else {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// maybeSpace marks the bytes that can start white space other than a single
+// ' ': ASCII controls, ' ' (a double space), and the lead bytes of the
+// Unicode spaces (U+0085, U+00A0, U+1680, U+2000-U+205F, U+3000).
+var maybeSpace = func() (t [256]bool) {
+	for _, c := range []byte{'\t', '\n', '\v', '\f', '\r', ' ', 0xC2, 0xE1, 0xE2, 0xE3} {
+		t[c] = true
+	}
+	return t
+}()
+
+// needsCollapse reports white space that oneLine would change.
+func needsCollapse(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !maybeSpace[c] {
+			continue
+		}
+		switch {
+		case c == ' ':
+			if i+1 < len(s) && s[i+1] == ' ' {
+				return true
+			}
+		case c < utf8.RuneSelf:
+			return true
+		default:
+			if r, _ := utf8.DecodeRuneInString(s[i:]); unicode.IsSpace(r) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiSpace[r]
+	}
+	return unicode.IsSpace(r)
+}
+
+var asciiSpace = [128]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // boilerplateLines are whole lines that are site furniture, not article text.
 var boilerplateLines = map[string]bool{
@@ -118,22 +217,18 @@ var boilerplateStarts = []string{"sign up for", "subscribe to our", "follow us o
 	"we use cookies", "by continuing to use", "this article was originally published", "read more:", "related:", "image:", "photo:", "copyright ©", "© ",
 	"open navigation menu", "close alert", "to revisit this article", "to revist this article", "save this story"}
 
-// cleanParagraphs splits content into paragraphs (non-empty lines) and
-// drops boilerplate lines: short lines that are site furniture.
-func cleanParagraphs(content string, extra []*regexp.Regexp) []string {
-	content = strings.ReplaceAll(content, "\r\n", "\n")
-	var out []string
-	for line := range strings.SplitSeq(content, "\n") {
-		t := oneLine(line)
-		if t == "" {
-			continue
-		}
-		if len(t) < 160 && isBoilerplate(t, extra) {
-			continue
-		}
-		out = append(out, t)
+// cleanLine is a line of content with spaces collapsed, or "" when it is
+// empty or boilerplate (short lines that are site furniture).
+func cleanLine(line string, extra []*regexp.Regexp) string {
+	t := strings.TrimSpace(line)
+	if len(t) >= 320 {
+		return t // too long to be furniture; sentences are collapsed when kept
 	}
-	return out
+	t = oneLine(t)
+	if t == "" || (len(t) < 160 && isBoilerplate(t, extra)) {
+		return ""
+	}
+	return t
 }
 
 func isBoilerplate(t string, extra []*regexp.Regexp) bool {
@@ -157,88 +252,202 @@ func isBoilerplate(t string, extra []*regexp.Regexp) bool {
 type sentence struct {
 	text      string
 	words     int
-	paraStart bool // first sentence of a paragraph
+	paraStart bool // first sentence of a paragraph (a line of content)
+	pos       int  // byte offset of its line in the content
 }
 
-// sentences splits paragraphs into sentences: after . ! ? (followed by a
-// space) or CJK full stops. Text with no punctuation is one sentence a paragraph.
-func sentences(paras []string) ([]sentence, int) {
+// splitSentences splits one cleaned line into sentences: after . ! ?
+// (followed by white space) or CJK full stops. A line with no punctuation is
+// one sentence.
+func splitSentences(p string, pos int) []sentence {
+	var out []sentence
+	eachSentence(p, pos, func(s sentence) bool { out = append(out, s); return true })
+	return out
+}
+
+// eachSentence calls fn with each sentence of a line, in order, until fn
+// returns false; the line is scanned only as far as that.
+func eachSentence(p string, pos int, fn func(sentence) bool) {
+	first := true
+	scanSentences(p, func(start, end int) bool {
+		ok := fn(makeSentence(p[start:end], first, pos))
+		first = false
+		return ok
+	})
+}
+
+func makeSentence(raw string, first bool, pos int) sentence {
+	return sentence{text: oneLine(raw), words: countWords(raw), paraStart: first, pos: pos}
+}
+
+// sentenceBounds finds the sentences of a line (a cheap scan: no word counting).
+func sentenceBounds(p string) [][2]int {
+	var out [][2]int
+	scanSentences(p, func(start, end int) bool { out = append(out, [2]int{start, end}); return true })
+	return out
+}
+
+// scanSentences calls fn with the bounds of each sentence until it returns false.
+func scanSentences(p string, fn func(start, end int) bool) {
+	start, stopped := 0, false
+	emit := func(end int) {
+		if !stopped && strings.TrimSpace(p[start:end]) != "" {
+			stopped = !fn(start, end)
+		}
+		start = end
+	}
+	for i := 0; i < len(p) && !stopped; {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			i++
+			if (c == '.' || c == '!' || c == '?') && i < len(p) && p[i] < utf8.RuneSelf && asciiSpace[p[i]] && !shortToken(p[start:i]) {
+				emit(i)
+			}
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(p[i:])
+		i += n
+		if r == '。' || r == '！' || r == '？' {
+			emit(i)
+		}
+	}
+	emit(len(p))
+}
+
+// sentences splits cleaned lines into sentences (used by tests).
+func sentences(lines []string) ([]sentence, int) {
 	var out []sentence
 	total := 0
-	for _, p := range paras {
-		start, first := 0, true
-		emit := func(end int) {
-			t := strings.TrimSpace(p[start:end])
-			if t != "" {
-				w := countWords(t)
-				out = append(out, sentence{text: t, words: w, paraStart: first})
-				total += w
-				first = false
-			}
-			start = end
+	for i, l := range lines {
+		for _, s := range splitSentences(l, i) {
+			total += s.words
+			out = append(out, s)
 		}
-		for i := 0; i < len(p); {
-			r, n := utf8.DecodeRuneInString(p[i:])
-			i += n
-			switch r {
-			case '。', '！', '？':
-				emit(i)
-			case '.', '!', '?':
-				// End of sentence when followed by a space (and not a lone initial like "U.").
-				if i < len(p) && p[i] == ' ' && !shortToken(p[start:i]) {
-					emit(i)
-				}
-			}
-		}
-		emit(len(p))
 	}
 	return out, total
 }
 
-// shortToken reports a sentence fragment ending in an abbreviation such as "Mr." or "U.S.".
+// shortToken reports a sentence fragment ending in an abbreviation such as
+// "Mr.", "U.S." or "e.g.".
 func shortToken(s string) bool {
 	j := strings.LastIndexByte(strings.TrimRight(s, ".!?"), ' ')
-	last := s[j+1:]
-	last = strings.TrimRight(last, ".!?")
-	return len(last) <= 2 && last != "" && unicode.IsUpper(rune(last[0])) || abbreviations[strings.ToLower(last)]
+	last := strings.TrimRight(s[j+1:], ".!?")
+	if last == "" {
+		return false
+	}
+	if strings.Contains(last, ".") && len(last) <= 6 {
+		return true // U.S, e.g, i.e
+	}
+	return len(last) <= 2 && unicode.IsUpper(rune(last[0])) || abbreviations[strings.ToLower(last)]
 }
 
 var abbreviations = map[string]bool{"mr": true, "mrs": true, "ms": true, "dr": true, "prof": true, "inc": true, "ltd": true, "co": true, "corp": true, "vs": true, "etc": true, "e.g": true, "i.e": true, "no": true, "st": true, "jr": true, "sr": true}
 
-func takeHead(sents []sentence, budget int) []sentence {
+// takeHead takes whole sentences from the start of content while they fit
+// budget. It reads only as many lines as that needs (long articles are never
+// processed whole) and returns where it stopped: the byte offset of the line
+// and how many of its sentences it took; -1 when everything fitted.
+func takeHead(content string, budget int, extra []*regexp.Regexp) ([]sentence, int, int) {
+	var out []sentence
 	w := 0
-	for i, s := range sents {
-		if w+s.words > budget {
-			return sents[:i]
+	for pos := 0; pos < len(content); {
+		end := strings.IndexByte(content[pos:], '\n')
+		if end < 0 {
+			end = len(content)
+		} else {
+			end += pos
 		}
-		w += s.words
+		if line := cleanLine(content[pos:end], extra); line != "" {
+			k, full := 0, false
+			eachSentence(line, pos, func(s sentence) bool {
+				if w+s.words > budget {
+					full = true
+					return false
+				}
+				w += s.words
+				out = append(out, s)
+				k++
+				return true
+			})
+			if full {
+				return out, pos, k
+			}
+		}
+		pos = end + 1
 	}
-	return sents
+	return out, -1, 0
 }
 
-func takeTail(sents []sentence, budget int) []sentence {
+// takeTail takes whole sentences from the end of content while they fit
+// budget, back to where the head stopped at most (line offset stop, after its
+// first stopK sentences). It returns them in order, and complete when it took
+// everything the head left.
+func takeTail(content string, stop, stopK, budget int, extra []*regexp.Regexp) ([]sentence, bool) {
+	var rev []sentence
 	w := 0
-	for i := len(sents) - 1; i >= 0; i-- {
-		if w+sents[i].words > budget {
-			if i == len(sents)-1 {
-				// The closing sentence alone is too long: keep its end.
-				return []sentence{{text: lastWords(sents[i].text, budget), words: budget, paraStart: true}}
-			}
-			return sents[i+1:]
+	end := len(content)
+	for end >= stop {
+		start := strings.LastIndexByte(content[:end], '\n') + 1
+		if start < stop {
+			start = stop
 		}
-		w += sents[i].words
+		if line := cleanLine(content[start:end], extra); line != "" {
+			bounds := sentenceBounds(line)
+			first := 0
+			if start == stop {
+				first = min(stopK, len(bounds)) // the head took these
+			}
+			for i := len(bounds) - 1; i >= first; i-- {
+				s := makeSentence(line[bounds[i][0]:bounds[i][1]], i == 0, start)
+				if w+s.words > budget {
+					if len(rev) == 0 {
+						// The closing sentence alone is too long: keep its end.
+						cut := lastWords(s.text, budget)
+						rev = append(rev, sentence{text: cut, words: countWords(cut), paraStart: true, pos: start})
+					}
+					return reverse(rev), false
+				}
+				w += s.words
+				rev = append(rev, s)
+			}
+		}
+		if start == stop {
+			break
+		}
+		end = start - 1
 	}
-	return sents
+	return reverse(rev), true
 }
 
-func writeSentences(b *strings.Builder, sents []sentence) {
+func firstSentence(content string, extra []*regexp.Regexp) (string, bool) {
+	for line := range strings.SplitSeq(content, "\n") {
+		if l := cleanLine(line, extra); l != "" {
+			s := splitSentences(l, 0)
+			return s[0].text, true
+		}
+	}
+	return "", false
+}
+
+func reverse(s []sentence) []sentence {
+	for i, j := 0, len(s)-1; i < j; i, j = i+1, j-1 {
+		s[i], s[j] = s[j], s[i]
+	}
+	return s
+}
+
+// writeSentences joins sentences: a space within a paragraph, a blank line
+// between paragraphs (and before the first when sep is set).
+func writeSentences(b *strings.Builder, sents []sentence, sep bool) {
 	for i, s := range sents {
-		if i > 0 {
-			if s.paraStart {
-				b.WriteString("\n\n")
-			} else {
-				b.WriteByte(' ')
-			}
+		switch {
+		case i == 0 && sep:
+			b.WriteString("\n\n")
+		case i == 0:
+		case s.paraStart:
+			b.WriteString("\n\n")
+		default:
+			b.WriteByte(' ')
 		}
 		b.WriteString(s.text)
 	}
@@ -248,7 +457,20 @@ func writeSentences(b *strings.Builder, sents []sentence) {
 // word (CJK text has no spaces; a character is roughly a token).
 func countWords(s string) int {
 	n, in := 0, false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII fast path
+			if asciiSpace[c] {
+				in = false
+			} else if !in {
+				n++
+				in = true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
 		case isCJK(r):
 			n++

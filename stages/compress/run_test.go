@@ -1,0 +1,114 @@
+package compress_test
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/prefilter"
+)
+
+func load(t testing.TB) *filters.Filter {
+	t.Helper()
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// The oracle's prompt and the training text come from the same stored text.
+func TestRun_PromptIsBuiltFromCompressedText(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")}}); err != nil {
+		t.Fatal(err)
+	}
+	f := load(t)
+	if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err == nil {
+		t.Error("compress before prefilter: want an error")
+	}
+	pre, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := compress.Run(ctx, l, compress.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RowsIn != pre.Passed || res.Truncated == 0 || res.Mode != "full" {
+		t.Errorf("compressed %d of %d passed (%+v)", res.RowsIn, pre.Passed, res)
+	}
+	again, _ := compress.Run(ctx, l, compress.Options{Filter: f})
+	if again.RowsIn != 0 || again.Mode != "none" {
+		t.Errorf("rerun compressed again: %+v", again)
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	var id, text, title, source, date, content string
+	err = sess.QueryRow(ctx, `SELECT c.id, c.text, r.title, r.source, coalesce(r.published_date, ''), r.content
+		FROM compressed c JOIN corpus.raw r USING (id) WHERE c.truncated ORDER BY c.id LIMIT 1`, &id, &text, &title, &source, &date, &content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings, _ := compress.SettingsFor(f)
+	if again := compress.Render(compress.Article{Title: title, Source: source, PublishedDate: date, Content: content}, settings); again.Text != text {
+		t.Errorf("stored text of %s differs from Render's output", id)
+	}
+	prompt := f.RenderPrompt(text)
+	if !strings.Contains(prompt, text) || strings.Contains(prompt, filters.Placeholder) || !strings.HasPrefix(prompt, f.Prompt[:40]) {
+		t.Error("the prompt is not prompt.md with the stored text in place of the placeholder")
+	}
+	var bad int64
+	if err := sess.QueryRow(ctx, `SELECT count(*) FROM compressed WHERE text_sha256 <> sha256(text) OR words > 900`, &bad); err != nil || bad != 0 {
+		t.Errorf("%d rows with a wrong hash or over the word budget (%v)", bad, err)
+	}
+}
+
+var (
+	aiOnce sync.Once
+	aiArts []compress.Article
+)
+
+func aiTech(b *testing.B) []compress.Article {
+	path := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
+	aiOnce.Do(func() {
+		f, _ := os.Open(path)
+		defer f.Close()
+		zr, _ := gzip.NewReader(f)
+		sc := bufio.NewScanner(zr)
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		for sc.Scan() {
+			var r struct{ Title, Text, Source string }
+			if json.Unmarshal(sc.Bytes(), &r) == nil {
+				aiArts = append(aiArts, compress.Article{Title: r.Title, Content: r.Text, Source: r.Source})
+			}
+		}
+	})
+	return aiArts
+}
+
+// BenchmarkRender renders the real ai-tech sample (scraped pages of up to
+// 60,000 characters) on one core and reports articles/s.
+func BenchmarkRender(b *testing.B) {
+	arts := aiTech(b)
+	settings, _ := compress.SettingsFor(load(b))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		compress.Render(arts[i%len(arts)], settings)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+}
