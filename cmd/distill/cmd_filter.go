@@ -139,8 +139,16 @@ func printReasons(e *env, by map[string]int64, n int) {
 		r string
 		n int64
 	}
-	var all []rc
+	grouped := map[string]int64{}
 	for r, c := range by {
+		// too_short:212_chars and too_short:205_chars are one reason here.
+		if code, detail, ok := strings.Cut(r, ":"); ok && strings.ContainsAny(detail, "0123456789") {
+			r = code
+		}
+		grouped[r] += c
+	}
+	var all []rc
+	for r, c := range grouped {
 		all = append(all, rc{r, c})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || all[i].n == all[j].n && all[i].r < all[j].r })

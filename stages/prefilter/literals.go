@@ -141,8 +141,66 @@ type literal struct {
 // maxSet bounds the literal sets built from character classes.
 const maxSet = 16
 
+// pureSet returns every string re matches when that is a small finite set
+// of literals (`m(?:ight|ay)` is {might, may}).
+func pureSet(re *syntax.Regexp) ([]literal, bool) {
+	switch re.Op {
+	case syntax.OpLiteral, syntax.OpCharClass:
+		return extend(nil, re)
+	case syntax.OpCapture:
+		return pureSet(re.Sub[0])
+	case syntax.OpAlternate:
+		var all []literal
+		for _, s := range re.Sub {
+			l, ok := pureSet(s)
+			if !ok || len(all)+len(l) > maxSet {
+				return nil, false
+			}
+			all = append(all, l...)
+		}
+		return all, true
+	case syntax.OpConcat:
+		var run []literal
+		for _, s := range re.Sub {
+			l, ok := pureSet(s)
+			if !ok {
+				return nil, false
+			}
+			run, ok = cross(run, l)
+			if !ok {
+				return nil, false
+			}
+		}
+		return run, run != nil
+	}
+	return nil, false
+}
+
+// cross is every a+b for a in run (nil: the empty string) and b in next.
+func cross(run, next []literal) ([]literal, bool) {
+	if run == nil {
+		return next, true
+	}
+	if len(run)*len(next) > maxSet {
+		return nil, false
+	}
+	var out []literal
+	for _, a := range run {
+		for _, b := range next {
+			if a.fold != b.fold && strings.ToLower(b.s) != strings.ToUpper(b.s) {
+				return nil, false // mixed case sensitivity on letters: give up
+			}
+			out = append(out, literal{a.s + b.s, a.fold || b.fold})
+		}
+	}
+	return out, true
+}
+
 // required returns a set of literals one of which every match contains.
 func required(re *syntax.Regexp) ([]literal, bool) {
+	if l, ok := pureSet(re); ok {
+		return l, true
+	}
 	switch re.Op {
 	case syntax.OpLiteral:
 		return []literal{{string(re.Rune), re.Flags&syntax.FoldCase != 0}}, true
@@ -247,10 +305,31 @@ func leadingLiterals(re *syntax.Regexp) ([]literal, bool) {
 			if i == len(re.Sub) {
 				return nil, false
 			}
+			// The longest run of finite children is a set of whole prefixes.
+			var run []literal
+			j := i
+			for ; j < len(re.Sub); j++ {
+				l, ok := pureSet(re.Sub[j])
+				if !ok {
+					break
+				}
+				next, ok := cross(run, l)
+				if !ok {
+					break
+				}
+				run = next
+			}
+			if run != nil {
+				return run, boundary
+			}
 			re = re.Sub[i]
 			continue
-		case syntax.OpLiteral:
-			return []literal{{string(re.Rune), re.Flags&syntax.FoldCase != 0}}, boundary
+		case syntax.OpLiteral, syntax.OpCharClass:
+			l, ok := pureSet(re)
+			if !ok {
+				return nil, false
+			}
+			return l, boundary
 		case syntax.OpAlternate:
 			var all []literal
 			for _, s := range re.Sub {
