@@ -43,7 +43,7 @@ bench: build
 	@mkdir -p /tmp/distill-bench
 	gzip -dc $(SHARED)/corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz > /tmp/distill-bench/ai-tech.jsonl
 	./$(BIN) bench ingest --file /tmp/distill-bench/ai-tech.jsonl --runs 5
-	DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -bench . -benchtime 5x ./...
+	DISTILL_SHARED=$(SHARED) $(GO) test -p 1 $(TAGS) -run '^$$' -bench . ./...
 
 # Streaming at scale: a generated 1.5 GB JSONL, time and peak memory.
 bench-scale: build

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/urfave/cli/v2"
 )
 
@@ -61,9 +62,13 @@ func sqlCommand(e *env) *cli.Command {
 
 var versionDir = regexp.MustCompile(`^v[0-9]+$`)
 
-// filterNamespace is the lake namespace of a filter package directory
-// (filters/<name>/v<N>): the filter's name.
+// filterNamespace is the lake namespace of a filter package directory: the
+// name in its filter.yaml, or (for a package that does not load) the folder
+// name of filters/<name>/v<N>.
 func filterNamespace(dir string) string {
+	if f, err := filters.Load(dir); err == nil {
+		return f.Namespace()
+	}
 	dir = filepath.Clean(dir)
 	if versionDir.MatchString(filepath.Base(dir)) {
 		dir = filepath.Dir(dir)

@@ -182,16 +182,18 @@ func headOf(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	runes := 0
-	for i := 0; i < len(s); i++ {
-		if s[i]&0xC0 != 0x80 { // a rune starts here
-			if runes == n {
-				return s[:i]
-			}
-			runes++
-		}
+	// Mostly ASCII: n bytes hold nearly n runes; count, then walk the rest.
+	end := n
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end-- // n bytes may end inside a rune
 	}
-	return s
+	runes := utf8.RuneCountInString(s[:end])
+	for runes < n && end < len(s) {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+		runes++
+	}
+	return s[:end]
 }
 
 // junkMatcher finds junk phrases; it is shared, read-only, by all rules.

@@ -100,3 +100,18 @@ func TestGuard_RequiredLiterals(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadOf(t *testing.T) {
+	for _, s := range []string{"abc", "héllo wörld", "日本語のテキスト", strings.Repeat("é", 10)} {
+		for n := 0; n <= 12; n++ {
+			got := headOf(s, n)
+			want := s
+			if r := []rune(s); len(r) > n {
+				want = string(r[:n])
+			}
+			if got != want {
+				t.Errorf("headOf(%q, %d) = %q, want %q", s, n, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/internal/testutil"
+)
+
+func TestCLI_FilterValidateAndNew(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	out, _ := distill(t, 0, "filter", "validate", filepath.Join(root, "filters/sustainability_tech_deployment/v1"), filepath.Join(root, "filters/uplifting/v1"))
+	if strings.Count(out, ": ok:") != 2 {
+		t.Errorf("validate: %q", out)
+	}
+	dir := t.TempDir()
+	out, _ = distill(t, 0, "filter", "new", "--dir", dir, "grid_storage")
+	pkg := filepath.Join(dir, "grid_storage", "v1")
+	if !strings.Contains(out, pkg) {
+		t.Errorf("new: %q", out)
+	}
+	distill(t, 0, "filter", "validate", pkg)
+	cfg := filepath.Join(pkg, "filter.yaml")
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "weight: 0.4", "weight: 0.5", 1)), 0o644)
+	_, stderr := distill(t, 1, "filter", "validate", pkg)
+	if !strings.Contains(stderr, "filter.yaml") || !strings.Contains(stderr, "weight") {
+		t.Errorf("invalid package error does not name file and field: %q", stderr)
+	}
+	distill(t, 1, "filter", "new", "--dir", dir, "grid_storage") // never overwrites
+}
+
+func TestCLI_PrefilterWhatIfCompress(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	f := filepath.Join(root, "filters/sustainability_tech_deployment/v1")
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "init", "--lake", lk)
+	distill(t, 0, "--lake", lk, "ingest", testutil.Shared(t, "corpus/bbc-fulltext/bbc/tech"), testutil.Shared(t, "corpus/bbc-fulltext/bbc/sport"))
+
+	out, _ := distill(t, 0, "--lake", lk, "prefilter", "--filter", f, "--json")
+	var res map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("prefilter --json: %q", out)
+	}
+	if res["rows_in"] != res["rows_out"] || res["mode"] != "full" || res["snapshot"] != 1.0 {
+		t.Errorf("prefilter result: %v", res)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "prefilter", "--filter", f)
+	if !strings.Contains(out, "0 decided (none)") {
+		t.Errorf("incremental rerun: %q", out)
+	}
+	// The filter's tables resolve without a namespace under --filter.
+	out, _ = distill(t, 0, "--lake", lk, "sql", "--filter", f, "--format", "csv", "SELECT count(*) FROM prefiltered p JOIN corpus.raw r USING (id) WHERE r.tags = ['sport'] AND p.passed")
+	if out != "count_star()\n0\n" {
+		t.Errorf("BBC sport passes: %q", out)
+	}
+
+	// What-if: a looser copy of the filter, nothing written.
+	other := filepath.Join(t.TempDir(), "v1")
+	os.MkdirAll(other, 0o755)
+	for _, name := range []string{"filter.yaml", "prompt.md", "README.md"} {
+		b, _ := os.ReadFile(filepath.Join(f, name))
+		if name == "filter.yaml" {
+			b = []byte(strings.Replace(string(b), "min_matches: 2", "min_matches: 1", 1))
+		}
+		os.WriteFile(filepath.Join(other, name), b, 0o644)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "prefilter", "--filter", f, "--what-if", other)
+	if !strings.Contains(out, "blocked would pass") || !strings.Contains(out, "0 passed would be blocked") {
+		t.Errorf("what-if: %q", out)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "snapshots", "--json", "sustainability_tech_deployment.prefiltered")
+	var snaps []snapshotJSON
+	json.Unmarshal([]byte(out), &snaps)
+	if len(snaps) != 1 || !strings.Contains(snaps[0].Filter, "sustainability_tech_deployment/v1 ") || !strings.Contains(snaps[0].Inputs, "corpus.raw@1") {
+		t.Errorf("what-if wrote, or lineage missing: %+v", snaps)
+	}
+
+	out, _ = distill(t, 0, "--lake", lk, "compress", "--filter", f, "--json")
+	json.Unmarshal([]byte(out), &res)
+	if res["rows_out"] == 0.0 || res["mode"] != "full" {
+		t.Errorf("compress: %v", res)
+	}
+}
