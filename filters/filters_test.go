@@ -120,3 +120,21 @@ func TestLoad_SHAChangesWithAnyFile(t *testing.T) {
 		t.Error("scaffold overwrote an existing package")
 	}
 }
+
+func TestWriteBuiltin_SameAsTheRepository(t *testing.T) {
+	if got := filters.Builtin(); len(got) != 2 {
+		t.Fatalf("built-in filters = %v", got)
+	}
+	dir, err := filters.WriteBuiltin(t.TempDir(), "sustainability_tech_deployment/v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded, err := filters.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, _ := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if embedded.SHA256 != repo.SHA256 {
+		t.Error("the embedded package differs from filters/ in the repository")
+	}
+}

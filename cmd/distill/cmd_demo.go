@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/prefilter"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,9 +27,10 @@ const messyInput = `{"id":"messy-1","headline":"Tidal turbine array exports firs
 
 // demoQueries are printed for the user to try, and run by the demo.
 var demoQueries = []struct{ what, sql string }{
-	{"articles by dataset and source", `SELECT dataset, source, count(*) AS n FROM corpus.raw GROUP BY ALL ORDER BY n DESC LIMIT 5`},
-	{"what the generator meant each article to be (kept in extra)", `SELECT extra->>'sample_kind' AS kind, count(*) AS n FROM corpus.raw GROUP BY 1 ORDER BY 2 DESC`},
-	{"longest articles", `SELECT id, title, length(content) AS chars FROM corpus.raw ORDER BY chars DESC LIMIT 3`},
+	{"what the prefilter did with each kind of article (the generator's intent is kept in extra)",
+		`SELECT r.extra->>'sample_kind' AS kind, round(100 * avg(p.passed::int)) AS pct_passed, any_value(p.reason ORDER BY p.passed) AS e_g_reason FROM prefiltered p JOIN corpus.raw r USING (id) GROUP BY 1 ORDER BY 2 DESC`},
+	{"the model input for one article, exactly as the oracle will see it (--format csv shows it whole)", `SELECT text FROM compressed ORDER BY words DESC LIMIT 1`},
+	{"articles by source", `SELECT source, count(*) AS n FROM corpus.raw GROUP BY 1 ORDER BY n DESC LIMIT 5`},
 	{"the table as of its first snapshot (time travel)", `SELECT count(*) AS rows_at_1 FROM "corpus.raw@1"`},
 	{"rejected input, by reason", `SELECT reason, count(*) AS n FROM corpus.rejects GROUP BY 1 ORDER BY 2 DESC`},
 }
@@ -86,14 +90,34 @@ func demoCommand(e *env) *cli.Command {
 			}
 			fmt.Fprint(e.stdout, "   ")
 			printIngest(e, res)
-			sess, err := l.Session(c.Context, "")
+			// The shipped sustainability filter: prefilter, then compress.
+			fdir, err := filters.WriteBuiltin(filepath.Join(dir, "filters"), "sustainability_tech_deployment/v1")
+			if err != nil {
+				return err
+			}
+			flt, err := filters.Load(fdir)
+			if err != nil {
+				return err
+			}
+			pre, err := prefilter.Run(c.Context, l, prefilter.Options{Filter: flt})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "4. prefilter (%s): %d articles decided, %d passed, %d blocked -> %s.prefiltered\n", fdir, pre.RowsIn, pre.Passed, pre.Blocked, flt.Namespace())
+			printReasons(e, pre.ByReason, 5)
+			cmp, err := compress.Run(c.Context, l, compress.Options{Filter: flt})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "5. compress: %d passed articles rendered as model input (mean %.0f words, %d cut) -> %s.compressed\n", cmp.RowsOut, cmp.MeanWords, cmp.Truncated, flt.Namespace())
+			sess, err := l.Session(c.Context, flt.Namespace())
 			if err != nil {
 				return err
 			}
 			defer sess.Close()
-			fmt.Fprintln(e.stdout, "4. five queries to try:")
+			fmt.Fprintf(e.stdout, "6. five queries to try (add --filter %s for the filter's tables):\n", fdir)
 			for _, q := range demoQueries {
-				fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql %q\n", q.what, lakePath, q.sql)
+				fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql --filter %s %q\n", q.what, lakePath, fdir, q.sql)
 				rows, err := sess.Query(c.Context, q.sql)
 				if err != nil {
 					return fmt.Errorf("demo query %q: %w", q.sql, err)

@@ -203,3 +203,17 @@ func TestInterspersed(t *testing.T) {
 		}
 	}
 }
+
+func TestCLI_Demo(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "demo")
+	out, _ := distill(t, 0, "demo", "--dir", dir, "--articles", "400")
+	for _, want := range []string{"generated 400 articles", "prefilter", "compress:", "rows_at_1", "malformed_json"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	distill(t, 0, "demo", "--dir", dir, "--articles", "400") // a rerun replaces its own folder
+	other := t.TempDir()
+	os.WriteFile(filepath.Join(other, "precious.txt"), []byte("x"), 0o644)
+	distill(t, 1, "demo", "--dir", other) // never clobbers a folder it did not make
+}
