@@ -38,6 +38,7 @@ type Filter struct {
 	Gatekeepers []Gatekeeper `yaml:"gatekeepers"`
 	Prefilter   Prefilter    `yaml:"prefilter"`
 	Compression Compression  `yaml:"compression"`
+	Oracle      Oracle       `yaml:"oracle"`
 
 	// Dir is the package directory, Prompt the text of prompt.md, SHA256 the
 	// hash over the package's files: it goes into every snapshot it produces.
@@ -52,6 +53,24 @@ type Dimension struct {
 	Weight      float64        `yaml:"weight"`
 	Description string         `yaml:"description"`
 	Scale       map[int]string `yaml:"scale"`
+	// Keywords are evidence terms for the offline keywords oracle: the more
+	// of them an article holds, the higher it scores on this dimension.
+	Keywords []string `yaml:"keywords"`
+}
+
+// Oracle holds labeling defaults; flags override them.
+type Oracle struct {
+	Model           string  `yaml:"model"`
+	Temperature     float64 `yaml:"temperature"`
+	MaxOutputTokens int     `yaml:"max_output_tokens"`
+	// Prices override the built-in price table: model -> USD per million tokens.
+	Prices map[string]Price `yaml:"prices"`
+}
+
+// Price is what a model costs, in USD per million tokens.
+type Price struct {
+	Input  float64 `yaml:"input"`
+	Output float64 `yaml:"output"`
 }
 
 // Tier is a band of the overall score; tiers are listed from the highest.
@@ -188,6 +207,9 @@ func (f *Filter) applyDefaults() {
 	if f.Compression.HeadShare == 0 {
 		f.Compression.HeadShare = DefaultHeadShare
 	}
+	if f.Oracle.MaxOutputTokens == 0 {
+		f.Oracle.MaxOutputTokens = 2048
+	}
 }
 
 func (f *Filter) validate(cfg, promptPath string) Errors {
@@ -305,6 +327,20 @@ func (f *Filter) validate(cfg, promptPath string) Errors {
 	}
 	if p.Positive.MinMatches > 0 && len(p.Positive.Keywords)+len(p.Positive.Patterns) == 0 {
 		bad("prefilter.positive", "min_matches is set but there are no keywords or patterns")
+	}
+	for m, p := range f.Oracle.Prices {
+		if p.Input < 0 || p.Output < 0 {
+			bad("oracle.prices."+m, "prices must not be negative")
+		}
+	}
+	if t := f.Oracle.Temperature; t < 0 || t > 2 {
+		bad("oracle.temperature", "%g is outside 0-2", t)
+	}
+	if f.Oracle.MaxOutputTokens < 0 {
+		bad("oracle.max_output_tokens", "must not be negative")
+	}
+	for i, d := range f.Dimensions {
+		checkKeywords(fmt.Sprintf("dimensions[%d].keywords", i), d.Keywords, bad)
 	}
 	c := f.Compression
 	if c.MaxWords < 0 || (c.MaxWords > 0 && c.MaxWords < 50) {

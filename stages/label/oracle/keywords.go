@@ -1,0 +1,96 @@
+package oracle
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/distillery/distillery/filters"
+)
+
+// Saturation is how many distinct keywords of a dimension give it 10.
+const Saturation = 4
+
+// Keywords is the zero-cost offline oracle: it scores each dimension from
+// the keyword evidence lists in filter.yaml. It exists for offline demos,
+// tests and cold starts; its rows say "keywords", never an LLM's name.
+type Keywords struct {
+	dims []keywordDim
+}
+
+type keywordDim struct {
+	name  string
+	terms []string // lower-case; a trailing * is a prefix
+}
+
+// NewKeywords builds the keywords oracle of a filter.
+func NewKeywords(f *filters.Filter) *Keywords {
+	k := &Keywords{}
+	for _, d := range f.Dimensions {
+		kd := keywordDim{name: d.Name}
+		for _, t := range d.Keywords {
+			kd.terms = append(kd.terms, strings.ToLower(strings.TrimSpace(t)))
+		}
+		k.dims = append(k.dims, kd)
+	}
+	return k
+}
+
+// Kind is "keywords".
+func (k *Keywords) Kind() string { return "keywords" }
+
+// Model names the scoring rule.
+func (k *Keywords) Model() string { return fmt.Sprintf("keywords-v1-sat%d", Saturation) }
+
+// Call scores req.Input: each dimension is 10 × (distinct keywords found / Saturation), capped at 10.
+func (k *Keywords) Call(ctx context.Context, req Request) (Response, error) {
+	if err := ctx.Err(); err != nil {
+		return Response{}, err
+	}
+	words := wordSet(strings.ToLower(req.Input))
+	lower := " " + strings.Join(strings.Fields(strings.ToLower(req.Input)), " ") + " "
+	out := map[string]any{}
+	for _, d := range k.dims {
+		var found []string
+		for _, t := range d.terms {
+			if hasTerm(t, words, lower) {
+				found = append(found, strings.TrimSuffix(t, "*"))
+			}
+		}
+		score := min(10, (10*len(found)+Saturation/2)/Saturation)
+		ev := "no evidence terms found"
+		if len(found) > 0 {
+			ev = "mentions " + strings.Join(found[:min(len(found), 4)], ", ")
+		}
+		out[d.name] = map[string]any{"score": score, "evidence": ev}
+	}
+	b, _ := json.Marshal(out)
+	return Response{Text: string(b)}, nil
+}
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127 || r == '-')
+	}) {
+		m[w] = true
+	}
+	return m
+}
+
+func hasTerm(t string, words map[string]bool, lower string) bool {
+	if strings.HasSuffix(t, "*") {
+		p := strings.TrimSuffix(t, "*")
+		for w := range words {
+			if strings.HasPrefix(w, p) {
+				return true
+			}
+		}
+		return false
+	}
+	if strings.Contains(t, " ") {
+		return strings.Contains(lower, " "+t+" ") || strings.Contains(lower, " "+t)
+	}
+	return words[t]
+}

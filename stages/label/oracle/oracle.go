@@ -1,0 +1,108 @@
+// Package oracle is the one interface every labeler backend implements
+// (Oracle), with the Gemini (genai), OpenAI-compatible (openai-go) and
+// offline keywords implementations, and the error classes the labeler acts on.
+package oracle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Request is one labeling call.
+type Request struct {
+	// Prompt is the filter's prompt.md rendered with Input.
+	Prompt string
+	// Input is the model input alone (compress.Render's text); only offline
+	// oracles read it, API oracles get Prompt.
+	Input string
+	// Schema is the JSON schema of the expected object.
+	Schema      map[string]any
+	Temperature float64
+	MaxTokens   int
+}
+
+// Response is what the oracle answered.
+type Response struct {
+	Text      string
+	TokensIn  int
+	TokensOut int
+}
+
+// Oracle answers labeling prompts.
+type Oracle interface {
+	// Kind is gemini, openai or keywords.
+	Kind() string
+	// Model is the model name recorded with every label.
+	Model() string
+	// Call asks once: no retries here (the labeler decides by error class).
+	Call(ctx context.Context, req Request) (Response, error)
+}
+
+// Class is how the labeler treats a failure.
+type Class string
+
+// Failure classes.
+const (
+	RateLimited Class = "rate_limited" // 429 per-minute limits: retry after a delay
+	ServerError Class = "server_error" // 5xx: retry with backoff
+	Timeout     Class = "timeout"      // the call took too long: retry
+	Auth        Class = "auth"         // 401/403: stop at once
+	Quota       Class = "quota"        // per-day quota or no balance: stop cleanly, resume later
+	BadRequest  Class = "bad_request"  // 400 and the like: record, do not retry
+	Invalid     Class = "invalid"      // an answer that does not validate
+	Unknown     Class = "unknown"
+)
+
+// Error is a classified oracle failure.
+type Error struct {
+	Class  Class
+	Status int
+	// RetryAfter is the delay the server asked for (Retry-After, RetryInfo), if any.
+	RetryAfter time.Duration
+	Msg        string
+}
+
+func (e *Error) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("%s (HTTP %d): %s", e.Class, e.Status, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.Class, e.Msg)
+}
+
+// Retryable reports whether asking again may succeed.
+func (e *Error) Retryable() bool {
+	return e.Class == RateLimited || e.Class == ServerError || e.Class == Timeout
+}
+
+// ClassOf returns the class of err (Unknown for an unclassified error).
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return Timeout
+	}
+	return Unknown
+}
+
+// classifyStatus maps an HTTP status to a class.
+func classifyStatus(status int) Class {
+	switch {
+	case status == 429:
+		return RateLimited
+	case status == 401 || status == 403:
+		return Auth
+	case status == 402:
+		return Quota
+	case status == 408 || status == 504:
+		return Timeout
+	case status >= 500:
+		return ServerError
+	case status >= 400:
+		return BadRequest
+	}
+	return Unknown
+}
