@@ -1,0 +1,138 @@
+package label
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// call is one request to the oracle and what came back.
+type call struct {
+	Key         string    `json:"key"`
+	ID          string    `json:"id"`
+	Oracle      string    `json:"oracle"`
+	Model       string    `json:"model"`
+	PromptSHA   string    `json:"prompt_sha256"`
+	Status      string    `json:"status"` // ok, failed
+	Class       string    `json:"error_class,omitempty"`
+	HTTP        int       `json:"http_status,omitempty"`
+	Error       string    `json:"error,omitempty"`
+	Response    string    `json:"response,omitempty"`
+	TokensIn    int       `json:"tokens_in"`
+	TokensOut   int       `json:"tokens_out"`
+	Cost        float64   `json:"cost_usd"`
+	LatencyMS   int64     `json:"latency_ms"`
+	Attempt     int       `json:"attempt"`
+	Temperature float64   `json:"temperature"`
+	MaxTokens   int       `json:"max_tokens"`
+	CalledAt    time.Time `json:"called_at"`
+}
+
+// labelRow is one row of <filter>.labels.
+type labelRow struct {
+	ID          string             `json:"id"`
+	Scores      map[string]float64 `json:"scores"`
+	Evidence    map[string]string  `json:"evidence"`
+	ContentType string             `json:"content_type,omitempty"`
+	Overall     float64            `json:"overall"`
+	Gated       bool               `json:"gated"`
+	Tier        string             `json:"tier"`
+	Oracle      string             `json:"oracle"`
+	Model       string             `json:"model"`
+	PromptSHA   string             `json:"prompt_sha256"`
+	InputSHA    string             `json:"input_sha256"`
+	CacheKey    string             `json:"cache_key"`
+	TokensIn    int                `json:"tokens_in"`
+	TokensOut   int                `json:"tokens_out"`
+	Cost        float64            `json:"cost_usd"`
+	LatencyMS   int64              `json:"latency_ms"`
+	Attempts    int                `json:"attempts"`
+	Cached      bool               `json:"cached"`
+	Imported    bool               `json:"imported"`
+	Repaired    string             `json:"repaired,omitempty"`
+	LabeledAt   time.Time          `json:"labeled_at"`
+}
+
+// entry is one article's outcome: the calls made (none for a cache hit) and
+// its label (none when every call failed).
+type entry struct {
+	Calls []call    `json:"calls,omitempty"`
+	Label *labelRow `json:"label,omitempty"`
+}
+
+// journal is an append-only file of entries, fsync'd before an entry counts
+// as done: after kill -9 the next run commits what it holds, so no paid
+// response is lost or asked for again.
+type journal struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+}
+
+func openJournal(dir, name string) (*journal, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	p := filepath.Join(dir, name+".jsonl")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", p, err)
+	}
+	return &journal{path: p, f: f}, nil
+}
+
+// append writes e and syncs it to disk.
+func (j *journal) append(e entry) error {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return j.f.Sync()
+}
+
+// read returns every complete entry; a torn last line (a crash mid-write) is skipped.
+func (j *journal) read() ([]entry, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	f, err := os.Open(j.path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	defer f.Close()
+	var out []entry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var e entry
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, sc.Err()
+}
+
+// reset empties the journal once its entries are committed to the lake.
+func (j *journal) reset() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := j.f.Seek(0, 0)
+	return err
+}
+
+func (j *journal) close() error { return j.f.Close() }

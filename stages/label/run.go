@@ -1,0 +1,491 @@
+// Package label is the only stage that spends money: it asks an oracle to
+// score each compressed article and writes <filter>.labels, recording every
+// call in <filter>.oracle_calls. Answers are cached by a key over everything
+// that shapes them, journaled (fsync) before they count, and committed in
+// batches. The entry point is Run; the oracles are in package oracle.
+package label
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label/oracle"
+)
+
+// Errors that end a run early; what was done before them is committed.
+var (
+	ErrNoCompressed = errors.New("no compressed articles for this filter: run `distill compress --filter DIR` first")
+	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
+	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
+)
+
+// Options configure a labeling run.
+type Options struct {
+	Filter *filters.Filter
+	Oracle oracle.Oracle
+	// Temperature and MaxTokens default to the filter's oracle settings.
+	Temperature *float64
+	MaxTokens   int
+	Concurrency int
+	// TargetCount stops after this many new labels (0: all).
+	TargetCount int
+	// MaxCost stops before the next call would take the run's cost past it (0: no limit).
+	MaxCost float64
+	// Estimate makes no calls: it counts cache misses, tokens and cost.
+	Estimate bool
+	// Full labels every compressed article again (cache hits cost nothing).
+	Full bool
+	// BatchSize is how many labels go into one Iceberg commit.
+	BatchSize int
+	// RPM limits requests per minute (0: no limit).
+	RPM float64
+	// MaxAttempts bounds retries of rate limits, server errors and timeouts.
+	MaxAttempts int
+	// Backoff is the first retry delay (doubled each time, with jitter, capped at a minute).
+	Backoff time.Duration
+	// Progress, when set, is called after every article.
+	Progress func(Result)
+}
+
+func (o *Options) defaults() {
+	if o.Temperature == nil {
+		t := o.Filter.Oracle.Temperature
+		o.Temperature = &t
+	}
+	if o.MaxTokens == 0 {
+		o.MaxTokens = o.Filter.Oracle.MaxOutputTokens
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 100
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 6
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+}
+
+// Result summarises a run.
+type Result struct {
+	RowsIn       int64            `json:"rows_in"`
+	RowsOut      int64            `json:"rows_out"` // labels written
+	Labeled      int64            `json:"labeled"`  // new answers paid for
+	Cached       int64            `json:"cached"`   // answers taken from oracle_calls
+	Recovered    int64            `json:"recovered_from_journal"`
+	Failed       int64            `json:"failed"`
+	FailedBy     map[string]int64 `json:"failed_by_class,omitempty"`
+	Calls        int64            `json:"calls"`
+	Rejected     int64            `json:"rejected"`
+	Duplicates   int64            `json:"duplicates"`
+	AlreadyDone  int64            `json:"already_labeled"`
+	TokensIn     int64            `json:"tokens_in"`
+	TokensOut    int64            `json:"tokens_out"`
+	Cost         float64          `json:"cost_usd"`
+	Unpriced     bool             `json:"unpriced,omitempty"`
+	Stopped      string           `json:"stopped,omitempty"` // why the run ended early
+	Seconds      float64          `json:"seconds"`
+	LabelsPerSec float64          `json:"labels_per_s"`
+	SnapshotSeq  int64            `json:"snapshot"`
+	// Estimate fields (Options.Estimate).
+	Misses       int64   `json:"cache_misses,omitempty"`
+	ExpectedIn   int64   `json:"expected_tokens_in,omitempty"`
+	ExpectedOut  int64   `json:"expected_tokens_out,omitempty"`
+	ExpectedCost float64 `json:"expected_cost_usd,omitempty"`
+}
+
+// item is one article to label.
+type item struct {
+	id, text, inputSHA, prompt, promptSHA, key string
+}
+
+// CacheKey is the hash of everything that shapes an answer.
+func CacheKey(kind, model, prompt string, schema map[string]any, temperature float64, maxTokens int) string {
+	sb, _ := json.Marshal(schema) // map keys marshal sorted: stable
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%g\x00%d", kind, model, prompt, sb, temperature, maxTokens)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// Run labels the compressed articles of opts.Filter with opts.Oracle.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error) {
+	start := time.Now()
+	opts.defaults()
+	f, orc := opts.Filter, opts.Oracle
+	res.FailedBy = map[string]int64{}
+	defer func() {
+		res.Seconds = time.Since(start).Seconds()
+		if res.Seconds > 0 {
+			res.LabelsPerSec = float64(res.RowsOut) / res.Seconds
+		}
+	}()
+	for _, t := range []struct {
+		name lake.TableName
+		s    lake.Schema
+	}{{LabelsTable(f), LabelsSchema(f)}, {CallsTable(f), CallsSchema}} {
+		if err := l.EnsureTable(ctx, t.name, t.s); err != nil {
+			return res, err
+		}
+	}
+	w := &writer{l: l, f: f, res: &res}
+	w.j, err = openJournal(filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
+	if err != nil {
+		return res, err
+	}
+	defer w.j.close()
+	// A previous run that died left paid answers in the journal: commit them first.
+	if err := w.recover(ctx); err != nil {
+		return res, err
+	}
+	items, cache, err := plan(ctx, l, f, orc, opts, &res)
+	if err != nil {
+		return res, err
+	}
+	price, priced := priceOf(f, orc.Kind(), orc.Model())
+	res.Unpriced = !priced
+	if opts.Estimate {
+		estimate(items, cache, price, opts, &res)
+		return res, nil
+	}
+	return res, w.label(ctx, items, cache, price, opts)
+}
+
+// plan lists the articles to label and loads the cache of good answers.
+func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracle, opts Options, res *Result) ([]item, map[string]call, error) {
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer sess.Close()
+	crel, csnap, err := sess.Relation(ctx, lake.Ref{TableName: compress.Table(f)})
+	if err != nil {
+		if errors.Is(err, lake.ErrNoTable) {
+			return nil, nil, ErrNoCompressed
+		}
+		return nil, nil, err
+	}
+	if csnap == nil {
+		return nil, nil, ErrNoCompressed
+	}
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
+	if err != nil {
+		return nil, nil, err
+	}
+	done := map[string]bool{} // cache keys that already have a label
+	rows, err := sess.Query(ctx, "SELECT DISTINCT cache_key FROM "+lrel+" WHERE cache_key IS NOT NULL")
+	if err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		done[k] = true
+	}
+	rows.Close()
+	schema := ResponseSchema(f)
+	rows, err = sess.Query(ctx, "SELECT id, text, text_sha256 FROM "+crel+" ORDER BY id")
+	if err != nil {
+		return nil, nil, err
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.id, &it.text, &it.inputSHA); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		res.RowsIn++
+		it.prompt = f.RenderPrompt(it.text)
+		it.promptSHA = sha(it.prompt)
+		it.key = CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
+		if done[it.key] && !opts.Full {
+			res.AlreadyDone++
+			continue
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	cache := map[string]call{}
+	crel2, _, err := sess.Relation(ctx, lake.Ref{TableName: CallsTable(f)})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = sess.Query(ctx, "SELECT cache_key, response, coalesce(tokens_in, 0), coalesce(tokens_out, 0) FROM "+crel2+" WHERE status = 'ok'")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c call
+		if err := rows.Scan(&c.Key, &c.Response, &c.TokensIn, &c.TokensOut); err != nil {
+			return nil, nil, err
+		}
+		cache[c.Key] = c
+	}
+	return items, cache, rows.Err()
+}
+
+func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {
+	outTokens := int64(len(opts.Filter.Dimensions)*35 + 20) // a score and a short sentence per dimension
+	for _, it := range items {
+		if _, ok := cache[it.key]; ok {
+			res.Cached++
+			continue
+		}
+		res.Misses++
+		in := int64(len(it.prompt)/4 + 1) // ~4 characters a token
+		res.ExpectedIn += in
+		res.ExpectedOut += outTokens
+	}
+	res.ExpectedCost = cost(price, int(res.ExpectedIn), int(res.ExpectedOut))
+}
+
+// label asks the oracle for every item with a pool of workers; one goroutine
+// journals, counts and commits the outcomes.
+func (w *writer) label(ctx context.Context, items []item, cache map[string]call, price filters.Price, opts Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu       sync.Mutex
+		reserved float64 // cost of calls in flight, estimated
+		spent    float64
+		stopErr  error
+		newCount int
+	)
+	stop := func(reason string, err error) {
+		mu.Lock()
+		if w.res.Stopped == "" {
+			w.res.Stopped, stopErr = reason, err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	var limiter <-chan time.Time
+	if opts.RPM > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Minute) / opts.RPM))
+		defer t.Stop()
+		limiter = t.C
+	}
+	estCost := func(it item) float64 {
+		return cost(price, len(it.prompt)/4+1, opts.MaxTokens/4)
+	}
+	// admit reserves the budget for one call, or refuses when it would pass MaxCost
+	// or TargetCount is reached.
+	admit := func(it item) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if opts.TargetCount > 0 && newCount >= opts.TargetCount {
+			return false
+		}
+		if opts.MaxCost > 0 && spent+reserved+estCost(it) > opts.MaxCost {
+			return false
+		}
+		newCount++
+		reserved += estCost(it)
+		return true
+	}
+	settle := func(it item, paid float64, labeled bool) {
+		mu.Lock()
+		reserved -= estCost(it)
+		spent += paid
+		if !labeled {
+			newCount--
+		}
+		mu.Unlock()
+	}
+	work := make(chan item)
+	out := make(chan entry)
+	var wg sync.WaitGroup
+	for range opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				e, err := w.ask(ctx, it, price, opts, limiter)
+				var paid float64
+				for _, c := range e.Calls {
+					paid += c.Cost
+				}
+				settle(it, paid, e.Label != nil)
+				if len(e.Calls) > 0 || e.Label != nil {
+					out <- e
+				}
+				switch oracle.ClassOf(err) {
+				case oracle.Auth:
+					stop("auth", ErrAuth)
+				case oracle.Quota:
+					stop("quota", fmt.Errorf("%w: %v; everything done so far is committed, rerun the same command later to resume", ErrQuota, err))
+				}
+			}
+		}()
+	}
+	go func() {
+		defer close(work)
+		for _, it := range items {
+			if c, ok := cache[it.key]; ok {
+				// A cache hit: no call, no cost.
+				if s, err := Parse(w.f, c.Response); err == nil {
+					c.Oracle, c.Model = opts.Oracle.Kind(), opts.Oracle.Model() // both are in the key
+					select {
+					case out <- entry{Label: w.row(it, s, c, 0, true)}:
+					case <-ctx.Done():
+						return
+					}
+					continue
+				}
+			}
+			if !admit(it) {
+				mu.Lock()
+				if w.res.Stopped == "" {
+					if opts.TargetCount > 0 && newCount >= opts.TargetCount {
+						w.res.Stopped = "target_count"
+					} else {
+						w.res.Stopped = "max_cost"
+					}
+				}
+				mu.Unlock()
+				return
+			}
+			select {
+			case work <- it:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(out) }()
+	var pending []entry
+	var commitErr error
+	for e := range out {
+		if err := w.j.append(e); err != nil { // durable before it counts
+			stop("journal", err)
+			commitErr = err
+			continue
+		}
+		w.count(e, opts)
+		pending = append(pending, e)
+		if len(pending) >= opts.BatchSize {
+			if err := w.commit(ctx, pending); err != nil {
+				commitErr = err
+				stop("commit", err)
+			}
+			pending = nil
+		}
+	}
+	if len(pending) > 0 {
+		if err := w.commit(context.WithoutCancel(ctx), pending); err != nil && commitErr == nil {
+			commitErr = err
+		}
+	}
+	if commitErr != nil {
+		return commitErr
+	}
+	if stopErr != nil {
+		return stopErr
+	}
+	return context.Cause(ctx)
+}
+
+// ask labels one item: calls with retries by error class, and one second
+// ask with the validation error when the answer does not validate.
+func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Options, limiter <-chan time.Time) (entry, error) {
+	var e entry
+	prompt, key := it.prompt, it.key
+	schema := ResponseSchema(w.f)
+	attempts := 0
+	for reask := 0; reask < 2; reask++ {
+		for try := 0; try < opts.MaxAttempts; try++ {
+			if limiter != nil {
+				select {
+				case <-limiter:
+				case <-ctx.Done():
+					return e, ctx.Err()
+				}
+			}
+			attempts++
+			t0 := time.Now()
+			resp, err := opts.Oracle.Call(ctx, oracle.Request{Prompt: prompt, Input: it.text, Schema: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens})
+			c := call{Key: key, ID: it.id, Oracle: opts.Oracle.Kind(), Model: opts.Oracle.Model(), PromptSHA: sha(prompt),
+				Response: resp.Text, TokensIn: resp.TokensIn, TokensOut: resp.TokensOut, Cost: cost(price, resp.TokensIn, resp.TokensOut),
+				LatencyMS: time.Since(t0).Milliseconds(), Attempt: attempts, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: t0.UTC()}
+			if err != nil {
+				if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+					return e, ctx.Err() // the run stopped: not a failure of this article
+				}
+				var oe *oracle.Error
+				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(err)), err.Error()
+				if errors.As(err, &oe) {
+					c.HTTP = oe.Status
+				}
+				e.Calls = append(e.Calls, c)
+				if errors.As(err, &oe) && oe.Retryable() && try+1 < opts.MaxAttempts {
+					if !sleep(ctx, backoff(opts.Backoff, try, oe.RetryAfter)) {
+						return e, ctx.Err()
+					}
+					continue
+				}
+				return e, err
+			}
+			scores, perr := Parse(w.f, resp.Text)
+			if perr == nil {
+				c.Status = "ok"
+				e.Calls = append(e.Calls, c)
+				e.Label = w.row(it, scores, c, attempts, false)
+				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = 0, 0, 0
+				for _, cc := range e.Calls {
+					e.Label.Cost += cc.Cost
+					e.Label.TokensIn += cc.TokensIn
+					e.Label.TokensOut += cc.TokensOut
+				}
+				return e, nil
+			}
+			// Paid for, but unusable: recorded as failed (never served from the
+			// cache), then asked once more with the validation error.
+			c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
+			e.Calls = append(e.Calls, c)
+			prompt = it.prompt + "\n\nYour previous answer was rejected: " + perr.Error() +
+				". Answer again with one JSON object holding every dimension, each score an integer from 0 to 10."
+			key = CacheKey(opts.Oracle.Kind(), opts.Oracle.Model(), prompt, schema, *opts.Temperature, opts.MaxTokens)
+			break
+		}
+	}
+	return e, &oracle.Error{Class: oracle.Invalid, Msg: "the answer did not validate twice"}
+}
+
+func backoff(base time.Duration, try int, retryAfter time.Duration) time.Duration {
+	d := base * time.Duration(math.Pow(2, float64(try)))
+	d = d/2 + time.Duration(rand.Int64N(int64(d)/2+1)) // jitter
+	d = min(d, time.Minute)
+	return max(d, retryAfter)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,335 @@
+package label_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/sample"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/prefilter"
+)
+
+const secret = "AIza-test-SECRET-key-0123456789"
+
+// lakeWithCompressed builds a lake with n demo articles prefiltered and compressed.
+func lakeWithCompressed(t *testing.T, n int) (*lake.Lake, *filters.Filter) {
+	t.Helper()
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	p := filepath.Join(t.TempDir(), "s.jsonl")
+	fh, _ := os.Create(p)
+	sample.Write(fh, n, 7)
+	fh.Close()
+	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{p}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	return l, f
+}
+
+func passed(t *testing.T, l *lake.Lake, f *filters.Filter) int64 {
+	return testutil.QueryInt(t, l, "SELECT count(*) FROM "+compress.Table(f).String())
+}
+
+// fakeGemini answers generateContent like the real API; fail decides, per
+// request number (from 1), an error status and body instead.
+func fakeGemini(t *testing.T, f *filters.Filter, fail func(n int64) (int, string)) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k := n.Add(1)
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if fail != nil {
+			if status, body := fail(k); status != 0 {
+				w.WriteHeader(status)
+				io.WriteString(w, body)
+				return
+			}
+		}
+		var parts []string
+		for i, d := range f.Dimensions {
+			parts = append(parts, fmt.Sprintf(`\"%s\": {\"score\": %d, \"evidence\": \"e\"}`, d.Name, (int(k)+i)%11))
+		}
+		text := "{" + strings.Join(parts, ", ") + `, \"content_type\": \"deployment_news\"}`
+		fmt.Fprintf(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"%s"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":200}}`, text)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func gemini(t *testing.T, url string) oracle.Oracle {
+	t.Setenv("GEMINI_API_KEY", secret)
+	g, err := oracle.NewGemini(context.Background(), "gemini-2.5-flash", url, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestRun_KeywordsOracle(t *testing.T) {
+	l, f := lakeWithCompressed(t, 120)
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := passed(t, l, f)
+	if res.Labeled != n || res.Cost != 0 || res.Failed != 0 {
+		t.Fatalf("result %+v, want %d labels at no cost", res, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels WHERE oracle = 'keywords' AND model LIKE 'keywords%' AND tier IS NOT NULL AND deployment_stage BETWEEN 0 AND 10"); got != n {
+		t.Errorf("%d well-formed keyword labels, want %d", got, n)
+	}
+	// Deployed articles should outscore lab and vaporware ones on deployment_stage.
+	if got := testutil.QueryInt(t, l, `SELECT count(*) FROM sustainability_tech_deployment.labels l JOIN corpus.raw r USING (id)
+		WHERE r.extra->>'sample_kind' = 'deployed' AND l.deployment_stage >= 5`); got == 0 {
+		t.Error("no deployed article scores 5+ on deployment_stage")
+	}
+}
+
+func TestRun_CacheNeverPaysTwice(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 80)
+	srv, calls := fakeGemini(t, f, nil)
+	orc := gemini(t, srv.URL)
+	n := passed(t, l, f)
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, Concurrency: 4, BatchSize: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Labeled != n || calls.Load() != n || res.Cost <= 0 {
+		t.Fatalf("first run: %+v, %d requests for %d articles", res, calls.Load(), n)
+	}
+	wantCost := float64(n) * (1000*0.30 + 200*2.50) / 1e6
+	if d := res.Cost - wantCost; d > 1e-9 || d < -1e-9 {
+		t.Errorf("cost %.6f, want %.6f from the price table", res.Cost, wantCost)
+	}
+	again, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc})
+	if err != nil || again.Labeled != 0 || again.AlreadyDone != n || calls.Load() != n {
+		t.Errorf("rerun: %+v, %v, %d requests", again, err, calls.Load())
+	}
+	full, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, Full: true})
+	if err != nil || full.Cached != n || full.Cost != 0 || calls.Load() != n {
+		t.Errorf("--full: %+v, %v: want every answer from the cache, %d requests", full, err, calls.Load())
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels WHERE cached"); got != n {
+		t.Errorf("%d cached label rows, want %d", got, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.oracle_calls"); got != n {
+		t.Errorf("%d oracle_calls rows, want %d (cache hits make no call)", got, n)
+	}
+	// The key is nowhere in the lake or the journal.
+	filepath.Walk(l.Root, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			if b, _ := os.ReadFile(p); strings.Contains(string(b), secret) {
+				t.Errorf("the API key is in %s", p)
+			}
+		}
+		return nil
+	})
+}
+
+func TestRun_FailuresByClass(t *testing.T) {
+	ctx := context.Background()
+	quick := label.Options{Backoff: time.Millisecond, Concurrency: 2}
+	t.Run("429 then success: retried, every attempt recorded", func(t *testing.T) {
+		l, f := lakeWithCompressed(t, 40)
+		srv, calls := fakeGemini(t, f, func(n int64) (int, string) {
+			if n%3 == 1 {
+				return 429, `{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"0.01s"}]}}`
+			}
+			return 0, ""
+		})
+		o := quick
+		o.Filter, o.Oracle = f, gemini(t, srv.URL)
+		res, err := label.Run(ctx, l, o)
+		if err != nil || res.Labeled != passed(t, l, f) || res.Failed != 0 {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.oracle_calls WHERE status = 'failed' AND error_class = 'rate_limited'"); got == 0 || got+res.Labeled != calls.Load() {
+			t.Errorf("%d failed calls recorded of %d requests", got, calls.Load())
+		}
+	})
+	t.Run("401 stops at once", func(t *testing.T) {
+		l, f := lakeWithCompressed(t, 40)
+		srv, calls := fakeGemini(t, f, func(int64) (int, string) {
+			return 401, `{"error":{"code":401,"message":"API key not valid","status":"UNAUTHENTICATED"}}`
+		})
+		o := quick
+		o.Filter, o.Oracle = f, gemini(t, srv.URL)
+		_, err := label.Run(ctx, l, o)
+		if !errors.Is(err, label.ErrAuth) || calls.Load() > 2 || strings.Contains(err.Error(), secret) {
+			t.Errorf("err = %v after %d requests", err, calls.Load())
+		}
+	})
+	t.Run("per-day quota stops cleanly and keeps what was done", func(t *testing.T) {
+		l, f := lakeWithCompressed(t, 60)
+		srv, _ := fakeGemini(t, f, func(n int64) (int, string) {
+			if n > 5 {
+				return 429, `{"error":{"code":429,"message":"quota","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]}]}}`
+			}
+			return 0, ""
+		})
+		o := quick
+		o.Filter, o.Oracle, o.Concurrency = f, gemini(t, srv.URL), 1
+		res, err := label.Run(ctx, l, o)
+		if !errors.Is(err, label.ErrQuota) || res.Labeled != 5 || !strings.Contains(err.Error(), "rerun") {
+			t.Fatalf("%+v, %v", res, err)
+		}
+		if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels"); got != 5 {
+			t.Errorf("%d labels committed, want the 5 done before the quota", got)
+		}
+	})
+	t.Run("malformed answer asked again once, then recorded", func(t *testing.T) {
+		l, f := lakeWithCompressed(t, 40)
+		srv, calls := fakeGemini(t, f, func(n int64) (int, string) {
+			return 200, `{"candidates":[{"content":{"role":"model","parts":[{"text":"{\"deployment_stage\": {\"score\": 14}}"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":10,"candidatesTokenCount":5}}`
+		})
+		o := quick
+		o.Filter, o.Oracle = f, gemini(t, srv.URL)
+		res, err := label.Run(ctx, l, o)
+		n := passed(t, l, f)
+		if res.Labeled != 0 || res.Failed != n || res.FailedBy["invalid"] != n || calls.Load() != 2*n {
+			t.Fatalf("%+v, %v, %d requests", res, err, calls.Load())
+		}
+		if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels"); got != 0 {
+			t.Errorf("%d labels invented from invalid answers", got)
+		}
+		// Failed calls are never served from the cache: a rerun asks again.
+		calls.Store(0)
+		label.Run(ctx, l, o)
+		if calls.Load() != 2*n {
+			t.Errorf("rerun made %d requests, want %d", calls.Load(), 2*n)
+		}
+	})
+}
+
+func TestRun_LimitsAndEstimate(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 80)
+	srv, calls := fakeGemini(t, f, nil)
+	orc := gemini(t, srv.URL)
+	est, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, Estimate: true})
+	if err != nil || calls.Load() != 0 || est.Misses != passed(t, l, f) || est.ExpectedCost <= 0 || est.ExpectedIn <= 0 {
+		t.Fatalf("estimate: %+v, %v, %d requests", est, err, calls.Load())
+	}
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, TargetCount: 5, Concurrency: 3})
+	if err != nil || res.Labeled != 5 || calls.Load() != 5 || res.Stopped != "target_count" {
+		t.Fatalf("target count: %+v, %v, %d requests", res, err, calls.Load())
+	}
+	perCall := (1000*0.30 + 200*2.50) / 1e6
+	res, err = label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, MaxCost: 3.5 * perCall, Concurrency: 1, MaxTokens: 800})
+	if err != nil || res.Cost > 3.5*perCall || res.Labeled == 0 || res.Stopped != "max_cost" {
+		t.Fatalf("max cost: %+v, %v", res, err)
+	}
+}
+
+// TestMain doubles as a labeling child process that the journal test kills.
+func TestMain(m *testing.M) {
+	if os.Getenv("LABEL_CHILD") == "1" {
+		ctx := context.Background()
+		l, err := lake.Open(ctx, os.Getenv("LABEL_LAKE"))
+		if err != nil {
+			panic(err)
+		}
+		f, _ := filters.Load(os.Getenv("LABEL_FILTER"))
+		g, _ := oracle.NewGemini(ctx, "gemini-2.5-flash", os.Getenv("LABEL_URL"), 5*time.Second)
+		label.Run(ctx, l, label.Options{Filter: f, Oracle: g, Concurrency: 2, BatchSize: 1 << 30})
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// kill -9 while answers sit in the journal, uncommitted: the next run commits
+// them first, asks for none of them again, and labels no article twice.
+func TestRun_KillNineJournal(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 60)
+	n := passed(t, l, f)
+	var slow atomic.Bool
+	slow.Store(true)
+	srv, calls := fakeGemini(t, f, func(int64) (int, string) {
+		if slow.Load() {
+			time.Sleep(30 * time.Millisecond)
+		}
+		return 0, ""
+	})
+	t.Setenv("GEMINI_API_KEY", secret)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "LABEL_CHILD=1", "LABEL_LAKE="+l.Root, "LABEL_URL="+srv.URL,
+		"LABEL_FILTER="+filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(l.Root, "journal", f.Namespace()+".labels.jsonl")
+	deadline := time.Now().Add(20 * time.Second)
+	for lines(journal) < 6 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	journaled := lines(journal)
+	if journaled < 6 || journaled >= int(n) {
+		t.Fatalf("%d journal lines at the kill (of %d articles)", journaled, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels"); got != 0 {
+		t.Fatalf("%d labels committed before the kill: the test needs them uncommitted", got)
+	}
+	slow.Store(false)
+	before := calls.Load()
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Recovered != int64(journaled) {
+		t.Errorf("recovered %d, the journal held %d", res.Recovered, journaled)
+	}
+	// In-flight requests at the kill were paid for but never journaled: at most
+	// one per worker is asked again.
+	if asked := calls.Load() - before; asked != n-int64(journaled) {
+		t.Errorf("asked %d more, want %d (the %d not journaled)", asked, n-int64(journaled), n-int64(journaled))
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
+		t.Errorf("%d articles labeled, want %d", got, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
+		t.Errorf("%d articles labeled twice", got)
+	}
+	if lines(journal) != 0 {
+		t.Error("the journal was not emptied after its entries were committed")
+	}
+}
+
+func lines(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}

@@ -1,0 +1,231 @@
+package label
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// writer turns outcomes into rows, counts them, and commits them.
+type writer struct {
+	l   *lake.Lake
+	f   *filters.Filter
+	j   *journal
+	res *Result
+}
+
+// row makes a label from validated scores; overall, gatekeeper and tier come
+// from filter.yaml, never from the oracle.
+func (w *writer) row(it item, s Scores, c call, attempts int, cached bool) *labelRow {
+	overall, gated := w.f.ScoreOf(s.Values)
+	r := &labelRow{ID: it.id, Scores: s.Values, Evidence: s.Evidence, ContentType: s.ContentType,
+		Overall: overall, Gated: gated, Tier: w.f.TierOf(overall), Oracle: c.Oracle, Model: c.Model,
+		PromptSHA: it.promptSHA, InputSHA: it.inputSHA, CacheKey: it.key, Attempts: attempts, Cached: cached,
+		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC()}
+	if cached {
+		r.LatencyMS = 0
+	}
+	return r
+}
+
+func (w *writer) count(e entry, opts Options) {
+	r := w.res
+	for _, c := range e.Calls {
+		r.Calls++
+		r.TokensIn += int64(c.TokensIn)
+		r.TokensOut += int64(c.TokensOut)
+		r.Cost += c.Cost
+	}
+	switch {
+	case e.Label == nil && len(e.Calls) > 0:
+		r.Failed++
+		r.FailedBy[e.Calls[len(e.Calls)-1].Class]++
+	case e.Label != nil && e.Label.Cached:
+		r.Cached++
+		r.RowsOut++
+	case e.Label != nil:
+		r.Labeled++
+		r.RowsOut++
+	}
+	if opts.Progress != nil {
+		opts.Progress(*r)
+	}
+}
+
+// commit writes the entries' calls, then their labels, as one snapshot of
+// each table, and empties the journal.
+func (w *writer) commit(ctx context.Context, entries []entry) error {
+	var calls []call
+	var labels []*labelRow
+	for _, e := range entries {
+		calls = append(calls, e.Calls...)
+		if e.Label != nil {
+			labels = append(labels, e.Label)
+		}
+	}
+	commit := lake.Commit{Stage: "label", Filter: w.f.Ref(), Params: map[string]any{"labels": len(labels), "calls": len(calls)}}
+	if len(calls) > 0 {
+		if _, err := w.writeCalls(ctx, calls, commit); err != nil {
+			return err
+		}
+	}
+	if len(labels) > 0 {
+		snap, err := w.writeLabels(ctx, labels, commit)
+		if err != nil {
+			return err
+		}
+		w.res.SnapshotSeq = snap.Seq
+	}
+	return w.j.reset()
+}
+
+func (w *writer) writeCalls(ctx context.Context, calls []call, commit lake.Commit) (*lake.Snapshot, error) {
+	name := CallsTable(w.f)
+	schema, err := w.l.ArrowSchema(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rb := lake.NewRowBuilder(schema)
+	for _, c := range calls {
+		rb.String("cache_key", c.Key)
+		rb.String("id", c.ID)
+		rb.String("oracle", c.Oracle)
+		rb.String("model", c.Model)
+		rb.String("prompt_sha256", c.PromptSHA)
+		rb.String("status", c.Status)
+		if c.Class != "" {
+			rb.String("error_class", c.Class)
+			rb.String("error", c.Error)
+		}
+		if c.HTTP != 0 {
+			rb.Int("http_status", int32(c.HTTP))
+		}
+		rb.String("response", c.Response)
+		rb.Long("tokens_in", int64(c.TokensIn))
+		rb.Long("tokens_out", int64(c.TokensOut))
+		rb.Double("cost_usd", c.Cost)
+		rb.Long("latency_ms", c.LatencyMS)
+		rb.Int("attempt", int32(c.Attempt))
+		rb.Double("temperature", c.Temperature)
+		rb.Int("max_tokens", int32(c.MaxTokens))
+		rb.Time("called_at", c.CalledAt)
+		rb.String("run_id", w.l.RunID)
+		rb.EndRow()
+	}
+	return w.write(ctx, name, schema, rb.Batch(), commit)
+}
+
+func (w *writer) writeLabels(ctx context.Context, labels []*labelRow, commit lake.Commit) (*lake.Snapshot, error) {
+	name := LabelsTable(w.f)
+	schema, err := w.l.ArrowSchema(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rb := lake.NewRowBuilder(schema)
+	for _, r := range labels {
+		rb.String("id", r.ID)
+		for _, d := range w.f.Dimensions {
+			if v, ok := r.Scores[d.Name]; ok {
+				rb.Double(d.Name, v)
+			}
+			if ev := r.Evidence[d.Name]; ev != "" {
+				rb.String(d.Name+"_evidence", ev)
+			}
+		}
+		if r.ContentType != "" {
+			rb.String("content_type", r.ContentType)
+		}
+		rb.Double("overall", r.Overall)
+		rb.Bool("gatekeeper_applied", r.Gated)
+		rb.String("tier", r.Tier)
+		rb.String("oracle", r.Oracle)
+		rb.String("model", r.Model)
+		rb.String("prompt_sha256", r.PromptSHA)
+		rb.String("input_sha256", r.InputSHA)
+		rb.String("cache_key", r.CacheKey)
+		rb.Long("tokens_in", int64(r.TokensIn))
+		rb.Long("tokens_out", int64(r.TokensOut))
+		rb.Double("cost_usd", r.Cost)
+		rb.Long("latency_ms", r.LatencyMS)
+		rb.Int("attempts", int32(r.Attempts))
+		rb.Bool("cached", r.Cached)
+		rb.Bool("imported", r.Imported)
+		if r.Repaired != "" {
+			rb.String("repaired", r.Repaired)
+		}
+		rb.String("filter_sha256", w.f.SHA256)
+		rb.Time("labeled_at", r.LabeledAt)
+		rb.String("run_id", w.l.RunID)
+		rb.EndRow()
+	}
+	return w.write(ctx, name, schema, rb.Batch(), commit)
+}
+
+func (w *writer) write(ctx context.Context, name lake.TableName, schema *arrow.Schema, rec arrow.RecordBatch, commit lake.Commit) (*lake.Snapshot, error) {
+	p, err := w.l.Write(ctx, name, schema, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) })
+	if err != nil {
+		return nil, err
+	}
+	return p.Commit(ctx, commit)
+}
+
+// recover commits what a run that died left in the journal, skipping what
+// already reached the lake (a crash between commit and journal reset).
+func (w *writer) recover(ctx context.Context) error {
+	entries, err := w.j.read()
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	sess, err := w.l.Session(ctx, w.f.Namespace())
+	if err != nil {
+		return err
+	}
+	seenCalls, seenLabels := map[string]bool{}, map[string]bool{}
+	crel, _, err := sess.Relation(ctx, lake.Ref{TableName: CallsTable(w.f)})
+	if err == nil {
+		if rows, err := sess.Query(ctx, "SELECT cache_key || '|' || epoch_us(called_at) FROM "+crel); err == nil {
+			for rows.Next() {
+				var k string
+				rows.Scan(&k)
+				seenCalls[k] = true
+			}
+			rows.Close()
+		}
+	}
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(w.f)})
+	if err == nil {
+		if rows, err := sess.Query(ctx, "SELECT id || '|' || cache_key || '|' || epoch_us(labeled_at) FROM "+lrel); err == nil {
+			for rows.Next() {
+				var k string
+				rows.Scan(&k)
+				seenLabels[k] = true
+			}
+			rows.Close()
+		}
+	}
+	sess.Close()
+	var todo []entry
+	for _, e := range entries {
+		var keep entry
+		for _, c := range e.Calls {
+			if !seenCalls[fmt.Sprintf("%s|%d", c.Key, c.CalledAt.UnixMicro())] {
+				keep.Calls = append(keep.Calls, c)
+			}
+		}
+		if e.Label != nil && !seenLabels[fmt.Sprintf("%s|%s|%d", e.Label.ID, e.Label.CacheKey, e.Label.LabeledAt.UnixMicro())] {
+			keep.Label = e.Label
+			w.res.Recovered++
+		}
+		if len(keep.Calls) > 0 || keep.Label != nil {
+			todo = append(todo, keep)
+		}
+	}
+	if len(todo) == 0 {
+		return w.j.reset()
+	}
+	return w.commit(ctx, todo)
+}
