@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			filterCommand(e),
 			prefilterCommand(e),
 			compressCommand(e),
+			labelCommand(e),
 			tagCommand(e),
 			demoCommand(e),
 			benchCommand(e),

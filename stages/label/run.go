@@ -47,10 +47,16 @@ type Options struct {
 	Estimate bool
 	// Full labels every compressed article again (cache hits cost nothing).
 	Full bool
-	// BatchSize is how many labels go into one Iceberg commit.
-	BatchSize int
+	// BatchSize is how many outcomes go into one Iceberg commit; a commit
+	// also happens every FlushEvery. The journal, not the commit, makes an
+	// answer safe, so batches can be large.
+	BatchSize  int
+	FlushEvery time.Duration
 	// RPM limits requests per minute (0: no limit).
 	RPM float64
+	// TPM limits tokens per minute (0: no limit), a token bucket charged
+	// with each call's expected tokens (prompt characters / 4 + max output).
+	TPM float64
 	// MaxAttempts bounds retries of rate limits, server errors and timeouts.
 	MaxAttempts int
 	// Backoff is the first retry delay (doubled each time, with jitter, capped at a minute).
@@ -71,7 +77,10 @@ func (o *Options) defaults() {
 		o.Concurrency = 4
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 100
+		o.BatchSize = 500
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 30 * time.Second
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 6
@@ -286,6 +295,10 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		defer t.Stop()
 		limiter = t.C
 	}
+	var tokens *tokenBucket
+	if opts.TPM > 0 {
+		tokens = newTokenBucket(opts.TPM)
+	}
 	estCost := func(it item) float64 {
 		return cost(price, len(it.prompt)/4+1, opts.MaxTokens/4)
 	}
@@ -321,6 +334,10 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		go func() {
 			defer wg.Done()
 			for it := range work {
+				if tokens != nil && !tokens.take(ctx, float64(len(it.prompt)/4+opts.MaxTokens)) {
+					settle(it, 0, false)
+					continue
+				}
 				e, err := w.ask(ctx, it, price, opts, limiter)
 				var paid float64
 				for _, c := range e.Calls {
@@ -376,15 +393,31 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	go func() { wg.Wait(); close(out) }()
 	var pending []entry
 	var commitErr error
-	for e := range out {
-		if err := w.j.append(e); err != nil { // durable before it counts
-			stop("journal", err)
-			commitErr = err
-			continue
+	flush := time.NewTicker(opts.FlushEvery)
+	defer flush.Stop()
+	for done := false; !done; {
+		select {
+		case e, ok := <-out:
+			if !ok {
+				done = true
+				break
+			}
+			if err := w.j.append(e); err != nil { // durable before it counts
+				stop("journal", err)
+				commitErr = err
+				continue
+			}
+			w.count(e, opts)
+			pending = append(pending, e)
+			if len(pending) < opts.BatchSize {
+				continue
+			}
+		case <-flush.C:
+			if len(pending) == 0 {
+				continue
+			}
 		}
-		w.count(e, opts)
-		pending = append(pending, e)
-		if len(pending) >= opts.BatchSize {
+		if len(pending) > 0 && commitErr == nil {
 			if err := w.commit(ctx, pending); err != nil {
 				commitErr = err
 				stop("commit", err)
@@ -487,5 +520,39 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// tokenBucket allows perMinute tokens a minute, refilled continuously; a
+// request larger than a minute's worth waits for a full bucket.
+type tokenBucket struct {
+	mu        sync.Mutex
+	perMinute float64
+	level     float64
+	last      time.Time
+}
+
+func newTokenBucket(perMinute float64) *tokenBucket {
+	return &tokenBucket{perMinute: perMinute, level: perMinute, last: time.Now()}
+}
+
+// take waits until n tokens are available and takes them; false if ctx ends first.
+func (b *tokenBucket) take(ctx context.Context, n float64) bool {
+	n = min(n, b.perMinute)
+	for {
+		b.mu.Lock()
+		now := time.Now()
+		b.level = min(b.perMinute, b.level+now.Sub(b.last).Minutes()*b.perMinute)
+		b.last = now
+		if b.level >= n {
+			b.level -= n
+			b.mu.Unlock()
+			return true
+		}
+		wait := time.Duration((n - b.level) / b.perMinute * float64(time.Minute))
+		b.mu.Unlock()
+		if !sleep(ctx, wait) {
+			return false
+		}
 	}
 }

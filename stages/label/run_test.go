@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -250,8 +251,13 @@ func TestRun_LimitsAndEstimate(t *testing.T) {
 	}
 }
 
-// TestMain doubles as a labeling child process that the journal test kills.
+// TestMain doubles as a labeling child process that the journal test kills,
+// and as a fake Gemini server in a process of its own for the benchmark.
 func TestMain(m *testing.M) {
+	if os.Getenv("LABEL_FAKE_SERVER") == "1" {
+		serveFakeGemini()
+		return
+	}
 	if os.Getenv("LABEL_CHILD") == "1" {
 		ctx := context.Background()
 		l, err := lake.Open(ctx, os.Getenv("LABEL_LAKE"))
@@ -332,4 +338,42 @@ func lines(path string) int {
 		return 0
 	}
 	return strings.Count(string(b), "\n")
+}
+
+// serveFakeGemini answers generateContent after 200 ms for any filter with
+// the sustainability dimensions, printing its URL on stdout.
+func serveFakeGemini() {
+	f, _ := filters.Load(os.Getenv("LABEL_FILTER"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	var parts []string
+	for _, d := range f.Dimensions {
+		parts = append(parts, fmt.Sprintf(`\"%s\": {\"score\": 6, \"evidence\": \"e\"}`, d.Name))
+	}
+	body := fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":"{%s}"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":200}}`, strings.Join(parts, ", "))
+	fmt.Println("http://" + ln.Addr().String())
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(200 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, body)
+	}))
+}
+
+func TestRun_RateLimits(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 40)
+	srv, calls := fakeGemini(t, f, nil)
+	n := passed(t, l, f)
+	start := time.Now()
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), RPM: 600, Concurrency: 8})
+	if err != nil || res.Labeled != n || calls.Load() != n {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	// 600 a minute is one every 100 ms: n calls take at least (n-1) × 100 ms.
+	if el := time.Since(start); el < time.Duration(n-1)*100*time.Millisecond {
+		t.Errorf("%d calls in %v: the rate limit was not applied", n, el)
+	}
 }

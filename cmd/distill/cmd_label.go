@@ -1,0 +1,166 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/progress"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/urfave/cli/v2"
+)
+
+func labelCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "label",
+		Usage: "score compressed articles with an oracle (gemini, openai, keywords): <filter>.labels",
+		Flags: []cli.Flag{lakeFlag, jsonFlag, optionalFilterFlag,
+			&cli.StringFlag{Name: "oracle", Value: "keywords", Usage: "gemini (GEMINI_API_KEY), openai (OPENAI_API_KEY, any compatible server) or keywords (offline, free)"},
+			&cli.StringFlag{Name: "model", Usage: "model name (default: the filter's oracle.model; required for openai)"},
+			&cli.StringFlag{Name: "base-url", Usage: "API base URL: a proxy, a local server"},
+			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "calls in flight"},
+			&cli.Float64Flag{Name: "rpm", Usage: "requests per minute (0: no limit)"},
+			&cli.Float64Flag{Name: "tpm", Usage: "tokens per minute (0: no limit)"},
+			&cli.IntFlag{Name: "target-count", Usage: "stop after this many new labels"},
+			&cli.Float64Flag{Name: "max-cost", Usage: "stop before the next call would take the run past this many USD"},
+			&cli.BoolFlag{Name: "estimate", Usage: "make no calls: print cache misses, expected tokens and cost"},
+			&cli.BoolFlag{Name: "full", Usage: "label every compressed article again (cache hits cost nothing)"},
+			&cli.Float64Flag{Name: "temperature", Value: -1, Usage: "sampling temperature (default: the filter's)"},
+			&cli.IntFlag{Name: "max-tokens", Usage: "max output tokens (default: the filter's)"},
+			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "labels per Iceberg commit (answers are safe in the journal before that)"},
+			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-call timeout"},
+		},
+		Subcommands: []*cli.Command{labelImportCommand(e)},
+		Action: func(c *cli.Context) error {
+			if c.String("filter") == "" {
+				return fmt.Errorf("label needs --filter DIR")
+			}
+			f, err := filters.Load(c.String("filter"))
+			if err != nil {
+				return err
+			}
+			orc, err := newOracle(c, f)
+			if err != nil {
+				return err
+			}
+			l, err := e.openLake(c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			opts := label.Options{Filter: f, Oracle: orc, Concurrency: c.Int("concurrency"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"),
+				TargetCount: c.Int("target-count"), MaxCost: c.Float64("max-cost"), Estimate: c.Bool("estimate"),
+				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size")}
+			if t := c.Float64("temperature"); t >= 0 {
+				opts.Temperature = &t
+			}
+			bar := progress.Start(e.stderr, "label", false)
+			opts.Progress = func(r label.Result) { bar.Set(r.RowsOut+r.Failed, r.RowsIn-r.AlreadyDone) }
+			res, err := label.Run(c.Context, l, opts)
+			bar.Done()
+			if c.Bool("json") {
+				if perr := e.printJSON(res); perr != nil {
+					return perr
+				}
+			} else {
+				printLabel(e, orc, res, opts.Estimate)
+			}
+			return err
+		},
+	}
+}
+
+// optionalFilterFlag is --filter on a command whose subcommands take their own
+// (urfave/cli checks a parent's required flags before running a subcommand).
+var optionalFilterFlag = &cli.StringFlag{Name: "filter", Usage: filterFlag.Usage}
+
+func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
+	model := c.String("model")
+	switch c.String("oracle") {
+	case "keywords":
+		return oracle.NewKeywords(f), nil
+	case "gemini":
+		if model == "" {
+			model = f.Oracle.Model
+		}
+		if model == "" {
+			model = "gemini-2.5-flash"
+		}
+		return oracle.NewGemini(c.Context, model, c.String("base-url"), c.Duration("timeout"))
+	case "openai":
+		if model == "" {
+			return nil, fmt.Errorf("--oracle openai needs --model (e.g. gpt-4o-mini, deepseek-chat, the name a vLLM or Ollama server serves)")
+		}
+		return oracle.NewOpenAI(model, c.String("base-url"), c.Duration("timeout"))
+	}
+	return nil, fmt.Errorf("--oracle %q: want gemini, openai or keywords", c.String("oracle"))
+}
+
+func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
+	w := e.stdout
+	if estimate {
+		fmt.Fprintf(w, "estimate for %s %s: %d articles to label, %d answers in the cache (free), %d calls to make\n", orc.Kind(), orc.Model(), r.Cached+r.Misses, r.Cached, r.Misses)
+		fmt.Fprintf(w, "  expected tokens: %d in, %d out; expected cost: $%.4f", r.ExpectedIn, r.ExpectedOut, r.ExpectedCost)
+		if r.Unpriced {
+			fmt.Fprint(w, " (no price known for this model: set oracle.prices in filter.yaml)")
+		}
+		fmt.Fprintln(w)
+		return
+	}
+	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
+		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
+	if r.SnapshotSeq > 0 {
+		fmt.Fprintf(w, " -> labels@%d", r.SnapshotSeq)
+	}
+	fmt.Fprintln(w)
+	if len(r.FailedBy) > 0 {
+		var parts []string
+		for k, v := range r.FailedBy {
+			parts = append(parts, fmt.Sprintf("%s %d", k, v))
+		}
+		sort.Strings(parts)
+		fmt.Fprintf(w, "  failed by class: %s (every call is in oracle_calls)\n", strings.Join(parts, ", "))
+	}
+	if r.Stopped != "" {
+		fmt.Fprintf(w, "  stopped early: %s\n", r.Stopped)
+	}
+}
+
+func labelImportCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:      "import",
+		Usage:     "import labels made elsewhere (JSONL with <filter>_analysis per article)",
+		ArgsUsage: "FILE...",
+		Flags:     []cli.Flag{lakeFlag, jsonFlag, filterFlag},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return fmt.Errorf("label import takes one or more JSONL files")
+			}
+			f, err := filters.Load(c.String("filter"))
+			if err != nil {
+				return err
+			}
+			l, err := e.openLake(c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			res, err := label.Import(c.Context, l, f, c.Args().Slice())
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return e.printJSON(res)
+			}
+			fmt.Fprintf(e.stdout, "import: %d records, %d labels imported, %d already imported, %d rejected, %d new articles ingested -> labels@%d\n",
+				res.RowsIn, res.RowsOut, res.Duplicates, res.Rejected, res.NewArticles, res.SnapshotSeq)
+			for _, p := range res.Problems[:min(len(res.Problems), 5)] {
+				fmt.Fprintln(e.stdout, "  "+p)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,55 @@
+package label_test
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/label"
+)
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkThroughput labels about a thousand articles against a fake Gemini
+// server (its own process) that takes 200 ms a call, with 16 calls in
+// flight: the ceiling is 80 calls/s. It reports calls/s, the share of the
+// ceiling, and this process's CPU per label (client, journal and commits).
+func BenchmarkThroughput(b *testing.B) {
+	t := &testing.T{}
+	l, f := lakeWithCompressed(t, 4000)
+	srv := exec.Command(os.Args[0], "-test.run=^$")
+	srv.Env = append(os.Environ(), "LABEL_FAKE_SERVER=1", "LABEL_FILTER="+filepath.Join(testutil.RepoRoot(b), "filters/sustainability_tech_deployment/v1"))
+	stdout, _ := srv.StdoutPipe()
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Process.Kill()
+	url, _ := bufio.NewReader(stdout).ReadString('\n')
+	b.Setenv("GEMINI_API_KEY", secret)
+	orc := gemini(t, url[:len(url)-1])
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cpu0, t0 := cpuTime(), time.Now()
+		res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 16, Full: i > 0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			el := time.Since(t0).Seconds()
+			b.ReportMetric(float64(res.Calls)/el, "calls/s")
+			b.ReportMetric(float64(res.Calls)/el/80*100, "%_of_ceiling")
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(res.Labeled), "cpu_µs/label")
+			b.ReportMetric(float64(res.Labeled), "labels")
+		}
+	}
+}

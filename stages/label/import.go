@@ -1,0 +1,173 @@
+package label
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/lake"
+)
+
+// ImportResult summarises an import.
+type ImportResult struct {
+	RowsIn      int64            `json:"rows_in"`
+	RowsOut     int64            `json:"rows_out"`
+	Rejected    int64            `json:"rejected"`
+	Duplicates  int64            `json:"duplicates"`
+	NewArticles int64            `json:"new_articles"`
+	Problems    []string         `json:"problems,omitempty"`
+	ByModel     map[string]int64 `json:"by_model"`
+	Seconds     float64          `json:"seconds"`
+	SnapshotSeq int64            `json:"snapshot"`
+}
+
+// Import reads labels made elsewhere: JSONL where each article carries
+// <filter>_analysis (hyphens or underscores) with flat dimension scores plus
+// reasoning, or per-dimension {"score", "evidence"} objects. Articles not in
+// corpus.raw are ingested too. Rows are marked imported: their oracle saw the
+// other project's rendering of the text, not compress.Render's.
+func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string) (ImportResult, error) {
+	start := time.Now()
+	res := ImportResult{ByModel: map[string]int64{}}
+	if err := l.EnsureTable(ctx, LabelsTable(f), LabelsSchema(f)); err != nil {
+		return res, err
+	}
+	keys := []string{f.Name + "_analysis", strings.ReplaceAll(f.Name, "_", "-") + "_analysis"}
+	tmp, err := os.CreateTemp("", "distill-import-*.jsonl")
+	if err != nil {
+		return res, err
+	}
+	defer os.Remove(tmp.Name())
+	articles := bufio.NewWriter(tmp)
+	var rows []*labelRow
+	for _, p := range paths {
+		fh, err := os.Open(p)
+		if err != nil {
+			return res, err
+		}
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		line := 0
+		for sc.Scan() {
+			line++
+			if strings.TrimSpace(sc.Text()) == "" {
+				continue
+			}
+			res.RowsIn++
+			var rec map[string]json.RawMessage
+			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+				res.Rejected++
+				res.Problems = append(res.Problems, fmt.Sprintf("%s:%d: not a JSON object: %v", p, line, err))
+				continue
+			}
+			var analysis json.RawMessage
+			for _, k := range keys {
+				if a, ok := rec[k]; ok {
+					analysis = a
+					delete(rec, k)
+				}
+			}
+			var id string
+			json.Unmarshal(rec["id"], &id)
+			if analysis == nil || id == "" {
+				res.Rejected++
+				res.Problems = append(res.Problems, fmt.Sprintf("%s:%d: no id or no %s", p, line, keys[0]))
+				continue
+			}
+			s, err := Parse(f, string(analysis))
+			if err != nil {
+				res.Rejected++
+				res.Problems = append(res.Problems, fmt.Sprintf("%s:%d: %s: %v", p, line, id, err))
+				continue
+			}
+			var meta struct {
+				Reasoning  string `json:"reasoning"`
+				AnalyzedAt string `json:"analyzed_at"`
+				AnalyzedBy string `json:"analyzed_by"`
+			}
+			json.Unmarshal(analysis, &meta)
+			if meta.Reasoning != "" {
+				for _, d := range f.Dimensions {
+					if s.Evidence[d.Name] == "" {
+						s.Evidence[d.Name] = "(overall reasoning) " + meta.Reasoning
+					}
+				}
+			}
+			model := meta.AnalyzedBy
+			if model == "" {
+				model = "unknown"
+			}
+			at, err := time.Parse(time.RFC3339Nano, meta.AnalyzedAt)
+			if err != nil {
+				at = time.Now().UTC()
+			}
+			overall, gated := f.ScoreOf(s.Values)
+			rows = append(rows, &labelRow{ID: id, Scores: s.Values, Evidence: s.Evidence, ContentType: s.ContentType,
+				Overall: overall, Gated: gated, Tier: f.TierOf(overall), Oracle: "import", Model: model,
+				CacheKey: "import:" + sha(string(analysis)), Imported: true, Repaired: s.Repaired, LabeledAt: at})
+			res.ByModel[model]++
+			b, _ := json.Marshal(rec)
+			articles.Write(append(b, '\n'))
+		}
+		fh.Close()
+		if err := sc.Err(); err != nil {
+			return res, fmt.Errorf("read %s: %w", p, err)
+		}
+	}
+	if err := articles.Flush(); err != nil {
+		return res, err
+	}
+	tmp.Close()
+	if len(rows) > 0 {
+		ir, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{tmp.Name()}, Source: "import:" + strings.TrimSuffix(filepath.Base(paths[0]), filepath.Ext(paths[0]))})
+		if err != nil {
+			return res, fmt.Errorf("ingest the imported articles: %w", err)
+		}
+		res.NewArticles = ir.RowsOut
+	}
+	// Re-importing the same file adds nothing: skip (id, cache_key) pairs already there.
+	seen := map[string]bool{}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return res, err
+	}
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
+	if err == nil {
+		if q, err := sess.Query(ctx, "SELECT id || '|' || cache_key FROM "+lrel+" WHERE imported"); err == nil {
+			for q.Next() {
+				var k string
+				q.Scan(&k)
+				seen[k] = true
+			}
+			q.Close()
+		}
+	}
+	sess.Close()
+	var fresh []*labelRow
+	for _, r := range rows {
+		if k := r.ID + "|" + r.CacheKey; !seen[k] {
+			seen[k] = true
+			fresh = append(fresh, r)
+		} else {
+			res.Duplicates++
+		}
+	}
+	res.RowsOut = int64(len(fresh))
+	if len(fresh) > 0 {
+		w := &writer{l: l, f: f, res: &Result{}}
+		snap, err := w.writeLabels(ctx, fresh, lake.Commit{Stage: "label-import", Filter: f.Ref(), Params: map[string]any{"paths": paths}})
+		if err != nil {
+			return res, err
+		}
+		res.SnapshotSeq = snap.Seq
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
