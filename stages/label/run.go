@@ -418,7 +418,8 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 			}
 		}
 		if len(pending) > 0 && commitErr == nil {
-			if err := w.commit(ctx, pending); err != nil {
+			// Paid answers are committed even when the run is stopping.
+			if err := w.commit(context.WithoutCancel(ctx), pending); err != nil {
 				commitErr = err
 				stop("commit", err)
 			}
