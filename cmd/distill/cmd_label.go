@@ -32,6 +32,8 @@ func labelCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "max-tokens", Usage: "max output tokens (default: the filter's)"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "labels per Iceberg commit (answers are safe in the journal before that)"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-call timeout"},
+			&cli.BoolFlag{Name: "batch", Usage: "submit one Gemini Batch API job (about half price); pick the answers up with --collect"},
+			&cli.BoolFlag{Name: "collect", Usage: "commit the answers of finished batch jobs (resumable: run it again until all are done)"},
 		},
 		Subcommands: []*cli.Command{labelImportCommand(e)},
 		Action: func(c *cli.Context) error {
@@ -56,6 +58,37 @@ func labelCommand(e *env) *cli.Command {
 				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size")}
 			if t := c.Float64("temperature"); t >= 0 {
 				opts.Temperature = &t
+			}
+			if c.Bool("batch") {
+				sub, err := label.SubmitBatch(c.Context, l, opts)
+				if err != nil {
+					return err
+				}
+				if c.Bool("json") {
+					return e.printJSON(sub)
+				}
+				if sub.Job == "" {
+					fmt.Fprintf(e.stdout, "batch: nothing to submit (%d answers taken from the cache)\n", sub.Cached)
+					return nil
+				}
+				fmt.Fprintf(e.stdout, "batch: submitted %s with %d requests (expected cost $%.4f at the batch price; %d from the cache)\n  collect with: distill label --filter %s --oracle %s --collect\n",
+					sub.Job, sub.Requests, sub.ExpectedCost, sub.Cached, c.String("filter"), orc.Kind())
+				return nil
+			}
+			if c.Bool("collect") {
+				res, jobs, err := label.Collect(c.Context, l, opts)
+				if c.Bool("json") {
+					e.printJSON(map[string]any{"result": res, "jobs": jobs})
+				} else {
+					for _, j := range jobs {
+						fmt.Fprintf(e.stdout, "batch %s (%d requests, submitted %s): %s\n", j.Name, j.Requests, j.SubmittedAt.Format(time.RFC3339), j.State)
+					}
+					if len(jobs) == 0 {
+						fmt.Fprintln(e.stdout, "batch: no jobs waiting")
+					}
+					printLabel(e, orc, res, false)
+				}
+				return err
 			}
 			bar := progress.Start(e.stderr, "label", false)
 			opts.Progress = func(r label.Result) { bar.Set(r.RowsOut+r.Failed, r.RowsIn-r.AlreadyDone) }

@@ -146,3 +146,72 @@ func parseRetryAfter(v string) time.Duration {
 	}
 	return 0
 }
+
+// BatchItem is one request of a batch job; Meta travels with it and comes
+// back with its response (the labeler puts the cache key and article id there).
+type BatchItem struct {
+	Meta map[string]string
+	Req  Request
+}
+
+// BatchResult is one answer of a finished batch job.
+type BatchResult struct {
+	Meta map[string]string
+	Resp Response
+	Err  error
+}
+
+// SubmitBatch creates one Batch API job (about half the price of live calls)
+// and returns its name, e.g. batches/123.
+func (g *Gemini) SubmitBatch(ctx context.Context, display string, items []BatchItem) (string, error) {
+	reqs := make([]*genai.InlinedRequest, len(items))
+	for i, it := range items {
+		temp := float32(it.Req.Temperature)
+		reqs[i] = &genai.InlinedRequest{
+			Contents: genai.Text(it.Req.Prompt),
+			Metadata: it.Meta,
+			Config: &genai.GenerateContentConfig{Temperature: &temp, MaxOutputTokens: int32(it.Req.MaxTokens),
+				ResponseMIMEType: "application/json", ResponseJsonSchema: it.Req.Schema},
+		}
+	}
+	job, err := g.client.Batches.Create(ctx, g.model, &genai.BatchJobSource{InlinedRequests: reqs}, &genai.CreateBatchJobConfig{DisplayName: display})
+	if err != nil {
+		return "", classifyGemini(err, 0)
+	}
+	return job.Name, nil
+}
+
+// BatchState reports a job's state (JOB_STATE_…) and, once it succeeded, its answers.
+func (g *Gemini) BatchState(ctx context.Context, name string) (string, []BatchResult, error) {
+	job, err := g.client.Batches.Get(ctx, name, nil)
+	if err != nil {
+		return "", nil, classifyGemini(err, 0)
+	}
+	state := string(job.State)
+	if job.State != genai.JobStateSucceeded || job.Dest == nil {
+		return state, nil, nil
+	}
+	var out []BatchResult
+	for _, r := range job.Dest.InlinedResponses {
+		br := BatchResult{Meta: r.Metadata}
+		switch {
+		case r.Error != nil:
+			code := 0
+			if r.Error.Code != nil {
+				code = int(*r.Error.Code)
+			}
+			e := &Error{Class: classifyStatus(code), Status: code, Msg: r.Error.Message}
+			if e.Class == Unknown {
+				e.Class = ServerError
+			}
+			br.Err = e
+		case r.Response != nil:
+			br.Resp.Text = r.Response.Text()
+			if u := r.Response.UsageMetadata; u != nil {
+				br.Resp.TokensIn, br.Resp.TokensOut = int(u.PromptTokenCount), int(u.CandidatesTokenCount)+int(u.ThoughtsTokenCount)
+			}
+		}
+		out = append(out, br)
+	}
+	return state, out, nil
+}

@@ -1,0 +1,293 @@
+package label
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/label/oracle"
+)
+
+// BatchOracle is an oracle with a batch API (Gemini's, about half price).
+type BatchOracle interface {
+	oracle.Oracle
+	SubmitBatch(ctx context.Context, display string, items []oracle.BatchItem) (string, error)
+	BatchState(ctx context.Context, name string) (string, []oracle.BatchResult, error)
+}
+
+// ErrNoBatch means the oracle has no batch API.
+var ErrNoBatch = errors.New("this oracle has no batch API (use --oracle gemini)")
+
+// BatchDiscount is what a batch call costs relative to a live one.
+const BatchDiscount = 0.5
+
+// Job is a submitted batch job, kept in lake/journal/<filter>.batches.jsonl
+// until its answers are committed.
+type Job struct {
+	Name        string    `json:"job"`
+	Oracle      string    `json:"oracle"`
+	Model       string    `json:"model"`
+	Requests    int       `json:"requests"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	State       string    `json:"state,omitempty"`
+}
+
+// Submission summarises SubmitBatch.
+type Submission struct {
+	Job          string  `json:"job"`
+	Requests     int     `json:"requests"`
+	Cached       int64   `json:"cached"`
+	ExpectedCost float64 `json:"expected_cost_usd"`
+}
+
+func jobsPath(l *lake.Lake, ns string) string {
+	return filepath.Join(l.Root, "journal", ns+".batches.jsonl")
+}
+
+// SubmitBatch sends every article that needs an answer as one batch job.
+// Cache hits are labeled at once, for free; `Collect` picks the answers up.
+func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, error) {
+	var sub Submission
+	opts.defaults()
+	bo, ok := opts.Oracle.(BatchOracle)
+	if !ok {
+		return sub, ErrNoBatch
+	}
+	var res Result
+	res.FailedBy = map[string]int64{}
+	w, items, cache, err := prepare(ctx, l, opts, &res)
+	if err != nil {
+		return sub, err
+	}
+	defer w.j.close()
+	price, _ := priceOf(opts.Filter, bo.Kind(), bo.Model())
+	var hits []entry
+	var batch []oracle.BatchItem
+	schema := ResponseSchema(opts.Filter)
+	for _, it := range items {
+		if c, ok := cache[it.key]; ok {
+			if s, err := Parse(w.f, c.Response); err == nil {
+				c.Oracle, c.Model = bo.Kind(), bo.Model()
+				hits = append(hits, entry{Label: w.row(it, s, c, 0, true)})
+				continue
+			}
+		}
+		if opts.TargetCount > 0 && len(batch) >= opts.TargetCount {
+			break
+		}
+		est := BatchDiscount * cost(price, len(it.prompt)/4+1, opts.MaxTokens/4)
+		if opts.MaxCost > 0 && sub.ExpectedCost+est > opts.MaxCost {
+			break
+		}
+		sub.ExpectedCost += est
+		batch = append(batch, oracle.BatchItem{
+			Meta: map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA},
+			Req:  oracle.Request{Prompt: it.prompt, Input: it.text, Schema: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens},
+		})
+	}
+	if len(hits) > 0 {
+		for _, e := range hits {
+			if err := w.j.append(e); err != nil {
+				return sub, err
+			}
+		}
+		if err := w.commit(ctx, hits); err != nil {
+			return sub, err
+		}
+		sub.Cached = int64(len(hits))
+	}
+	if len(batch) == 0 {
+		return sub, nil
+	}
+	name, err := bo.SubmitBatch(ctx, fmt.Sprintf("distill %s %s", opts.Filter.Name, l.RunID), batch)
+	if err != nil {
+		return sub, err
+	}
+	sub.Job, sub.Requests = name, len(batch)
+	job := Job{Name: name, Oracle: bo.Kind(), Model: bo.Model(), Requests: len(batch), SubmittedAt: time.Now().UTC()}
+	jobs, err := readJobs(jobsPath(l, opts.Filter.Namespace()))
+	if err != nil {
+		return sub, err
+	}
+	return sub, writeJobs(jobsPath(l, opts.Filter.Namespace()), append(jobs, job))
+}
+
+// prepare opens the tables and the journal (committing what a dead run left)
+// and plans the work, as Run does.
+func prepare(ctx context.Context, l *lake.Lake, opts Options, res *Result) (*writer, []item, map[string]call, error) {
+	f := opts.Filter
+	for _, t := range []struct {
+		name lake.TableName
+		s    lake.Schema
+	}{{LabelsTable(f), LabelsSchema(f)}, {CallsTable(f), CallsSchema}} {
+		if err := l.EnsureTable(ctx, t.name, t.s); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	w := &writer{l: l, f: f, res: res}
+	var err error
+	w.j, err = openJournal(filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := w.recover(ctx); err != nil {
+		w.j.close()
+		return nil, nil, nil, err
+	}
+	items, cache, err := plan(ctx, l, f, opts.Oracle, opts, res)
+	if err != nil {
+		w.j.close()
+		return nil, nil, nil, err
+	}
+	return w, items, cache, nil
+}
+
+// Collect picks up the answers of every finished batch job, journals and
+// commits them, and forgets the job. Unfinished jobs are listed with their
+// state; collecting again later resumes.
+func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, error) {
+	opts.defaults()
+	res := Result{FailedBy: map[string]int64{}}
+	bo, ok := opts.Oracle.(BatchOracle)
+	if !ok {
+		return res, nil, ErrNoBatch
+	}
+	path := jobsPath(l, opts.Filter.Namespace())
+	jobs, err := readJobs(path)
+	if err != nil || len(jobs) == 0 {
+		return res, nil, err
+	}
+	w, _, _, err := prepare(ctx, l, Options{Filter: opts.Filter, Oracle: opts.Oracle, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Full: true}, &res)
+	if err != nil {
+		return res, nil, err
+	}
+	defer w.j.close()
+	labeled, err := labeledKeys(ctx, l, opts)
+	if err != nil {
+		return res, nil, err
+	}
+	price, _ := priceOf(opts.Filter, bo.Kind(), bo.Model())
+	var keep, report []Job
+	for _, job := range jobs {
+		state, results, err := bo.BatchState(ctx, job.Name)
+		if err != nil {
+			return res, report, err
+		}
+		job.State = state
+		report = append(report, job)
+		switch state {
+		case "JOB_STATE_SUCCEEDED":
+		case "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED":
+			continue // nothing to collect: forget it
+		default:
+			keep = append(keep, job)
+			continue
+		}
+		var entries []entry
+		for _, r := range results {
+			key, id := r.Meta["key"], r.Meta["id"]
+			if labeled[key] {
+				continue // collected before a crash: never labeled twice
+			}
+			c := call{Key: key, ID: id, Oracle: bo.Kind(), Model: bo.Model(), PromptSHA: r.Meta["prompt_sha256"],
+				Response: r.Resp.Text, TokensIn: r.Resp.TokensIn, TokensOut: r.Resp.TokensOut,
+				Cost: BatchDiscount * cost(price, r.Resp.TokensIn, r.Resp.TokensOut), Attempt: 1,
+				Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: job.SubmittedAt}
+			e := entry{}
+			if r.Err != nil {
+				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(r.Err)), r.Err.Error()
+			} else if s, perr := Parse(w.f, r.Resp.Text); perr != nil {
+				c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
+			} else {
+				c.Status = "ok"
+				it := item{id: id, key: key, promptSHA: r.Meta["prompt_sha256"], inputSHA: r.Meta["input_sha256"]}
+				e.Label = w.row(it, s, c, 1, false)
+				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = c.Cost, c.TokensIn, c.TokensOut
+			}
+			e.Calls = []call{c}
+			if err := w.j.append(e); err != nil {
+				return res, report, err
+			}
+			w.count(e, opts)
+			entries = append(entries, e)
+		}
+		if len(entries) > 0 {
+			if err := w.commit(context.WithoutCancel(ctx), entries); err != nil {
+				return res, report, err
+			}
+		}
+	}
+	return res, report, writeJobs(path, keep)
+}
+
+func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bool, error) {
+	sess, err := l.Session(ctx, opts.Filter.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(opts.Filter)})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := sess.Query(ctx, "SELECT DISTINCT cache_key FROM "+rel+" WHERE NOT cached AND cache_key IS NOT NULL")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var k string
+		rows.Scan(&k)
+		out[k] = true
+	}
+	return out, rows.Err()
+}
+
+func readJobs(path string) ([]Job, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var jobs []Job
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var j Job
+		if json.Unmarshal(sc.Bytes(), &j) == nil && j.Name != "" {
+			jobs = append(jobs, j)
+		}
+	}
+	return jobs, sc.Err()
+}
+
+// writeJobs replaces the job list atomically (write, fsync, rename).
+func writeJobs(path string, jobs []Job) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		b, _ := json.Marshal(j)
+		f.Write(append(b, '\n'))
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	return os.Rename(tmp, path)
+}
