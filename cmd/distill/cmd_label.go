@@ -91,7 +91,11 @@ func labelCommand(e *env) *cli.Command {
 				return err
 			}
 			bar := progress.Start(e.stderr, "label", false)
-			opts.Progress = func(r label.Result) { bar.Set(r.RowsOut+r.Failed, r.RowsIn-r.AlreadyDone) }
+			started := time.Now()
+			opts.Progress = func(r label.Result) {
+				bar.Set(r.RowsOut+r.Failed, r.RowsIn-r.AlreadyDone)
+				bar.Note(fmt.Sprintf("%.1f labels/s, %d errors, $%.4f", float64(r.RowsOut)/time.Since(started).Seconds(), r.Failed, r.Cost))
+			}
 			res, err := label.Run(c.Context, l, opts)
 			bar.Done()
 			if c.Bool("json") {

@@ -55,6 +55,19 @@ func TestCLI_Label(t *testing.T) {
 		t.Errorf("openai without a model: %q", stderr)
 	}
 
+	// A refused key stops at once, and the key is in no output.
+	const key = "AIza-SECRET-0123456789-abcdef"
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(403)
+		io.WriteString(w, `{"error":{"code":403,"message":"API key not valid. Please pass a valid API key.","status":"PERMISSION_DENIED"}}`)
+	}))
+	defer bad.Close()
+	t.Setenv("GEMINI_API_KEY", key)
+	out, stderr = distill(t, 1, "--lake", lk, "label", "--filter", f, "--oracle", "gemini", "--base-url", bad.URL, "--full")
+	if !strings.Contains(stderr, "API key") || strings.Contains(out+stderr, key) {
+		t.Errorf("auth failure output: %q %q", out, stderr)
+	}
+
 	// Import both real shapes' first batch into the uplifting filter.
 	up := filepath.Join(testutil.RepoRoot(t), "filters/uplifting/v1")
 	ref := testutil.Shared(t, "reference/llm-distillery/filters/uplifting/v4/validation_scored/uplifting/scored_batch_001.jsonl")

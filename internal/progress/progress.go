@@ -21,6 +21,7 @@ const Delay = 2 * time.Second
 // Bar is a lazily shown progress bar. The zero of its methods is safe on nil.
 type Bar struct {
 	done, total atomic.Int64
+	note        atomic.Value // string shown after the bar, e.g. rates and cost
 	stop        chan struct{}
 	wg          sync.WaitGroup
 }
@@ -52,7 +53,13 @@ func (b *Bar) run(w io.Writer, label string, bytes bool) {
 	}
 	bar := p.AddBar(max(b.total.Load(), 1),
 		mpb.PrependDecorators(decor.Name(label+" "), counter),
-		mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.EwmaETA(decor.ET_STYLE_GO, 30)))
+		mpb.AppendDecorators(decor.Percentage(), decor.Name(" "), decor.EwmaETA(decor.ET_STYLE_GO, 30),
+			decor.Any(func(decor.Statistics) string {
+				if n, ok := b.note.Load().(string); ok {
+					return "  " + n
+				}
+				return ""
+			})))
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()
 	last := time.Now()
@@ -79,6 +86,14 @@ func (b *Bar) Set(done, total int64) {
 	}
 	b.done.Store(done)
 	b.total.Store(total)
+}
+
+// Note sets a short text shown after the bar (rates, errors, cost).
+func (b *Bar) Note(s string) {
+	if b == nil {
+		return
+	}
+	b.note.Store(s)
 }
 
 // Done removes the bar (if it was drawn) and waits for it.

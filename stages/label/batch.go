@@ -69,7 +69,7 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	price, _ := priceOf(opts.Filter, bo.Kind(), bo.Model())
 	var hits []entry
 	var batch []oracle.BatchItem
-	schema := ResponseSchema(opts.Filter)
+	schema := schemaJSON(opts.Filter)
 	for _, it := range items {
 		if c, ok := cache[it.key]; ok {
 			if s, err := Parse(w.f, c.Response); err == nil {
@@ -88,7 +88,7 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		sub.ExpectedCost += est
 		batch = append(batch, oracle.BatchItem{
 			Meta: map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA},
-			Req:  oracle.Request{Prompt: it.prompt, Input: it.text, Schema: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens},
+			Req:  oracle.Request{Prompt: it.prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens},
 		})
 	}
 	if len(hits) > 0 {

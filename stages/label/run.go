@@ -123,9 +123,10 @@ type item struct {
 	id, text, inputSHA, prompt, promptSHA, key string
 }
 
-// CacheKey is the hash of everything that shapes an answer.
-func CacheKey(kind, model, prompt string, schema map[string]any, temperature float64, maxTokens int) string {
-	sb, _ := json.Marshal(schema) // map keys marshal sorted: stable
+// CacheKey is the hash of everything that shapes an answer; schema is the
+// response schema's JSON (json.Marshal sorts map keys: stable).
+func CacheKey(kind, model, prompt string, schema []byte, temperature float64, maxTokens int) string {
+	sb := schema
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%g\x00%d", kind, model, prompt, sb, temperature, maxTokens)
 	return hex.EncodeToString(h.Sum(nil))
@@ -211,7 +212,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		done[k] = true
 	}
 	rows.Close()
-	schema := ResponseSchema(f)
+	schema := schemaJSON(f)
 	rows, err = sess.Query(ctx, "SELECT id, text, text_sha256 FROM "+crel+" ORDER BY id")
 	if err != nil {
 		return nil, nil, err
@@ -445,7 +446,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Options, limiter <-chan time.Time) (entry, error) {
 	var e entry
 	prompt, key := it.prompt, it.key
-	schema := ResponseSchema(w.f)
+	schema := schemaJSON(w.f)
 	attempts := 0
 	for reask := 0; reask < 2; reask++ {
 		for try := 0; try < opts.MaxAttempts; try++ {
@@ -458,7 +459,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			}
 			attempts++
 			t0 := time.Now()
-			resp, err := opts.Oracle.Call(ctx, oracle.Request{Prompt: prompt, Input: it.text, Schema: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens})
+			resp, err := opts.Oracle.Call(ctx, oracle.Request{Prompt: prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens})
 			c := call{Key: key, ID: it.id, Oracle: opts.Oracle.Kind(), Model: opts.Oracle.Model(), PromptSHA: sha(prompt),
 				Response: resp.Text, TokensIn: resp.TokensIn, TokensOut: resp.TokensOut, Cost: cost(price, resp.TokensIn, resp.TokensOut),
 				LatencyMS: time.Since(t0).Milliseconds(), Attempt: attempts, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: t0.UTC()}
@@ -556,4 +557,16 @@ func (b *tokenBucket) take(ctx context.Context, n float64) bool {
 			return false
 		}
 	}
+}
+
+var schemaCache sync.Map // filter sha256 -> encoded response schema
+
+// schemaJSON is the filter's response schema, encoded once per filter version.
+func schemaJSON(f *filters.Filter) []byte {
+	if b, ok := schemaCache.Load(f.SHA256); ok {
+		return b.([]byte)
+	}
+	b, _ := json.Marshal(ResponseSchema(f))
+	schemaCache.Store(f.SHA256, b)
+	return b
 }

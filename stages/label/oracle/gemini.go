@@ -2,6 +2,7 @@ package oracle
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -56,7 +57,7 @@ func (g *Gemini) Call(ctx context.Context, req Request) (Response, error) {
 		Temperature:        &temp,
 		MaxOutputTokens:    int32(req.MaxTokens),
 		ResponseMIMEType:   "application/json",
-		ResponseJsonSchema: req.Schema,
+		ResponseJsonSchema: schemaOf(req),
 	}
 	holder := &retryAfter{}
 	ctx = context.WithValue(ctx, retryAfterKey{}, holder)
@@ -171,7 +172,7 @@ func (g *Gemini) SubmitBatch(ctx context.Context, display string, items []BatchI
 			Contents: genai.Text(it.Req.Prompt),
 			Metadata: it.Meta,
 			Config: &genai.GenerateContentConfig{Temperature: &temp, MaxOutputTokens: int32(it.Req.MaxTokens),
-				ResponseMIMEType: "application/json", ResponseJsonSchema: it.Req.Schema},
+				ResponseMIMEType: "application/json", ResponseJsonSchema: schemaOf(it.Req)},
 		}
 	}
 	job, err := g.client.Batches.Create(ctx, g.model, &genai.BatchJobSource{InlinedRequests: reqs}, &genai.CreateBatchJobConfig{DisplayName: display})
@@ -214,4 +215,16 @@ func (g *Gemini) BatchState(ctx context.Context, name string) (string, []BatchRe
 		out = append(out, br)
 	}
 	return state, out, nil
+}
+
+// schemaOf prefers the encoded schema: the client marshals the whole request
+// on every call, and raw JSON costs far less to marshal than a nested map.
+func schemaOf(req Request) any {
+	if len(req.SchemaJSON) > 0 {
+		return json.RawMessage(req.SchemaJSON)
+	}
+	if req.Schema == nil {
+		return nil
+	}
+	return req.Schema
 }

@@ -17,8 +17,10 @@ type Request struct {
 	// Input is the model input alone (compress.Render's text); only offline
 	// oracles read it, API oracles get Prompt.
 	Input string
-	// Schema is the JSON schema of the expected object.
+	// Schema is the JSON schema of the expected object; SchemaJSON, when set,
+	// is the same schema already encoded (a labeling run encodes it once).
 	Schema      map[string]any
+	SchemaJSON  []byte
 	Temperature float64
 	MaxTokens   int
 }
