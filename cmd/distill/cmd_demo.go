@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/prefilter"
 	"github.com/urfave/cli/v2"
 )
@@ -30,7 +33,8 @@ var demoQueries = []struct{ what, sql string }{
 	{"what the prefilter did with each kind of article (the generator's intent is kept in extra)",
 		`SELECT r.extra->>'sample_kind' AS kind, round(100 * avg(p.passed::int)) AS pct_passed, any_value(p.reason ORDER BY p.passed) AS e_g_reason FROM prefiltered p JOIN corpus.raw r USING (id) GROUP BY 1 ORDER BY 2 DESC`},
 	{"the model input for one article, exactly as the oracle will see it (--format csv shows it whole)", `SELECT text FROM compressed ORDER BY words DESC LIMIT 1`},
-	{"articles by source", `SELECT source, count(*) AS n FROM corpus.raw GROUP BY 1 ORDER BY n DESC LIMIT 5`},
+	{"the label distribution: tiers, and mean scores by what each article really is",
+		`SELECT r.extra->>'sample_kind' AS kind, l.tier, count(*) AS n, round(avg(l.overall), 2) AS overall, round(avg(l.deployment_stage), 1) AS deployment_stage FROM labels l JOIN corpus.raw r USING (id) GROUP BY ALL ORDER BY overall DESC`},
 	{"the table as of its first snapshot (time travel)", `SELECT count(*) AS rows_at_1 FROM "corpus.raw@1"`},
 	{"rejected input, by reason", `SELECT reason, count(*) AS n FROM corpus.rejects GROUP BY 1 ORDER BY 2 DESC`},
 }
@@ -110,12 +114,17 @@ func demoCommand(e *env) *cli.Command {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "5. compress: %d passed articles rendered as model input (mean %.0f words, %d cut) -> %s.compressed\n", cmp.RowsOut, cmp.MeanWords, cmp.Truncated, flt.Namespace())
+			lab, err := label.Run(c.Context, l, label.Options{Filter: flt, Oracle: demoOracle(c, flt, e), MaxCost: 1.00})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "6. label: %d articles scored by the %s oracle (%s), $%.4f -> %s.labels\n", lab.RowsOut, lab.Oracle, lab.Model, lab.Cost, flt.Namespace())
 			sess, err := l.Session(c.Context, flt.Namespace())
 			if err != nil {
 				return err
 			}
 			defer sess.Close()
-			fmt.Fprintf(e.stdout, "6. five queries to try (add --filter %s for the filter's tables):\n", fdir)
+			fmt.Fprintf(e.stdout, "7. five queries to try (add --filter %s for the filter's tables):\n", fdir)
 			for _, q := range demoQueries {
 				fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql --filter %s %q\n", q.what, lakePath, fdir, q.sql)
 				rows, err := sess.Query(c.Context, q.sql)
@@ -131,6 +140,17 @@ func demoCommand(e *env) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// demoOracle is Gemini when GEMINI_API_KEY is set (the demo caps spend at $1),
+// else the offline keywords oracle.
+func demoOracle(c *cli.Context, f *filters.Filter, e *env) oracle.Oracle {
+	if os.Getenv("GEMINI_API_KEY") != "" {
+		if g, err := oracle.NewGemini(c.Context, f.Oracle.Model, "", time.Minute); err == nil {
+			return g
+		}
+	}
+	return oracle.NewKeywords(f)
 }
 
 // prepareDemoDir makes dir, or empties one an earlier demo made; it refuses

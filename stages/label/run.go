@@ -92,6 +92,8 @@ func (o *Options) defaults() {
 
 // Result summarises a run.
 type Result struct {
+	Oracle       string           `json:"oracle"`
+	Model        string           `json:"model"`
 	RowsIn       int64            `json:"rows_in"`
 	RowsOut      int64            `json:"rows_out"` // labels written
 	Labeled      int64            `json:"labeled"`  // new answers paid for
@@ -143,6 +145,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error
 	opts.defaults()
 	f, orc := opts.Filter, opts.Oracle
 	res.FailedBy = map[string]int64{}
+	res.Oracle, res.Model = orc.Kind(), orc.Model()
 	defer func() {
 		res.Seconds = time.Since(start).Seconds()
 		if res.Seconds > 0 {
