@@ -56,6 +56,10 @@ type Dimension struct {
 	// Keywords are evidence terms for the offline keywords oracle: the more
 	// of them an article holds, the higher it scores on this dimension.
 	Keywords []string `yaml:"keywords"`
+	// KeywordLevels are evidence terms by score (0-10): the keywords oracle
+	// gives the highest level whose terms the article holds. Stage-like
+	// dimensions (concept < lab < pilot < commercial) need levels, not counts.
+	KeywordLevels map[int][]string `yaml:"keyword_levels"`
 }
 
 // Oracle holds labeling defaults; flags override them.
@@ -341,6 +345,13 @@ func (f *Filter) validate(cfg, promptPath string) Errors {
 	}
 	for i, d := range f.Dimensions {
 		checkKeywords(fmt.Sprintf("dimensions[%d].keywords", i), d.Keywords, bad)
+		for lvl, terms := range d.KeywordLevels {
+			field := fmt.Sprintf("dimensions[%d].keyword_levels.%d", i, lvl)
+			if lvl < 0 || lvl > 10 {
+				bad(field, "levels are scores 0-10")
+			}
+			checkKeywords(field, terms, bad)
+		}
 	}
 	c := f.Compression
 	if c.MaxWords < 0 || (c.MaxWords > 0 && c.MaxWords < 50) {

@@ -20,17 +20,23 @@ type Keywords struct {
 }
 
 type keywordDim struct {
-	name  string
-	terms []string // lower-case; a trailing * is a prefix
+	name   string
+	terms  []string         // lower-case; a trailing * is a prefix
+	levels map[int][]string // score -> terms, for stage-like dimensions
 }
 
 // NewKeywords builds the keywords oracle of a filter.
 func NewKeywords(f *filters.Filter) *Keywords {
 	k := &Keywords{}
 	for _, d := range f.Dimensions {
-		kd := keywordDim{name: d.Name}
+		kd := keywordDim{name: d.Name, levels: map[int][]string{}}
 		for _, t := range d.Keywords {
 			kd.terms = append(kd.terms, strings.ToLower(strings.TrimSpace(t)))
+		}
+		for lvl, terms := range d.KeywordLevels {
+			for _, t := range terms {
+				kd.levels[lvl] = append(kd.levels[lvl], strings.ToLower(strings.TrimSpace(t)))
+			}
 		}
 		k.dims = append(k.dims, kd)
 	}
@@ -41,9 +47,11 @@ func NewKeywords(f *filters.Filter) *Keywords {
 func (k *Keywords) Kind() string { return "keywords" }
 
 // Model names the scoring rule.
-func (k *Keywords) Model() string { return fmt.Sprintf("keywords-v1-sat%d", Saturation) }
+func (k *Keywords) Model() string { return fmt.Sprintf("keywords-v2-sat%d", Saturation) }
 
-// Call scores req.Input: each dimension is 10 × (distinct keywords found / Saturation), capped at 10.
+// Call scores req.Input: a dimension with keyword levels gets the highest
+// level whose terms occur; otherwise 10 × (distinct keywords found /
+// Saturation), capped at 10.
 func (k *Keywords) Call(ctx context.Context, req Request) (Response, error) {
 	if err := ctx.Err(); err != nil {
 		return Response{}, err
@@ -59,6 +67,20 @@ func (k *Keywords) Call(ctx context.Context, req Request) (Response, error) {
 			}
 		}
 		score := min(10, (10*len(found)+Saturation/2)/Saturation)
+		if len(d.levels) > 0 {
+			score, found = 0, nil
+			for lvl, terms := range d.levels {
+				for _, t := range terms {
+					if hasTerm(t, words, lower) && lvl >= score {
+						if lvl > score {
+							found = nil
+						}
+						score = lvl
+						found = append(found, strings.TrimSuffix(t, "*"))
+					}
+				}
+			}
+		}
 		ev := "no evidence terms found"
 		if len(found) > 0 {
 			ev = "mentions " + strings.Join(found[:min(len(found), 4)], ", ")

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/distillery/distillery/filters"
 )
 
 const secretKey = "sk-test-SECRET-never-print-me"
@@ -191,5 +193,34 @@ func TestNoKey(t *testing.T) {
 	}
 	if _, err := NewOpenAI("m", "", time.Second); !errorsIs(err, ErrNoKey) {
 		t.Errorf("openai without a key: %v", err)
+	}
+}
+
+func TestKeywords_CountsAndLevels(t *testing.T) {
+	f := &filters.Filter{Dimensions: []filters.Dimension{
+		{Name: "stage", KeywordLevels: map[int][]string{9: {"commissioned"}, 5: {"pilot"}, 3: {"laborator*"}}},
+		{Name: "climate", Keywords: []string{"emissions", "carbon", "clean energy", "decarboni*"}},
+	}}
+	k := NewKeywords(f)
+	for _, tc := range []struct {
+		text           string
+		stage, climate float64
+	}{
+		{"A pilot plant in a laboratory cut carbon emissions.", 5, 5},
+		{"The commissioned pilot decarbonises clean energy supply, cutting carbon and emissions.", 9, 10},
+		{"Nothing relevant here.", 0, 0},
+	} {
+		resp, err := k.Call(context.Background(), Request{Input: tc.text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]struct{ Score float64 }
+		json.Unmarshal([]byte(resp.Text), &got)
+		if got["stage"].Score != tc.stage || got["climate"].Score != tc.climate {
+			t.Errorf("%q: stage %v climate %v, want %v %v", tc.text, got["stage"].Score, got["climate"].Score, tc.stage, tc.climate)
+		}
+	}
+	if k.Kind() != "keywords" || !strings.HasPrefix(k.Model(), "keywords") {
+		t.Errorf("kind %s model %s", k.Kind(), k.Model())
 	}
 }
