@@ -140,39 +140,25 @@ func (c *collector) count(r *Result) {
 
 // writeRejects commits rejects to corpus.rejects as one snapshot.
 func writeRejects(ctx context.Context, l *lake.Lake, rejects []Reject, datasets map[string]string, commit lake.Commit) (*lake.Snapshot, error) {
-	schema, err := l.ArrowSchema(ctx, RejectsTable)
-	if err != nil {
-		return nil, err
-	}
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	idx := map[string]int{}
-	for i, f := range schema.Fields() {
-		idx[f.Name] = i
-	}
-	now := arrow.Timestamp(time.Now().UnixMicro())
-	str := func(name, v string) {
-		sb := b.Field(idx[name]).(*array.StringBuilder)
-		if v == "" && name != "file" && name != "reason" {
-			sb.AppendNull()
-		} else {
-			sb.Append(v)
+	now := time.Now()
+	p, err := l.WriteRows(ctx, RejectsTable, func(rb *lake.RowBuilder) error {
+		for _, r := range rejects {
+			rb.String("file", r.File)
+			rb.Long("line", r.Line)
+			rb.String("reason", r.Reason)
+			for col, v := range map[string]string{"detail": r.Detail, "excerpt": r.Excerpt, "dataset": datasets[r.File]} {
+				if v != "" {
+					rb.String(col, v)
+				}
+			}
+			rb.Time("rejected_at", now)
+			rb.String("run_id", l.RunID)
+			rb.EndRow()
 		}
-	}
-	for _, r := range rejects {
-		str("file", r.File)
-		b.Field(idx["line"]).(*array.Int64Builder).Append(r.Line)
-		str("reason", r.Reason)
-		str("detail", r.Detail)
-		str("excerpt", r.Excerpt)
-		str("dataset", datasets[r.File])
-		b.Field(idx["rejected_at"]).(*array.TimestampBuilder).Append(now)
-		str("run_id", l.RunID)
-	}
-	rec := b.NewRecordBatch()
-	pending, err := l.Write(ctx, RejectsTable, schema, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) })
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	return pending.Commit(ctx, commit)
+	return p.Commit(ctx, commit)
 }

@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -16,6 +17,9 @@ type RowBuilder struct {
 	idx   map[string]int
 	set   []bool
 	bytes int
+	// yield, when set (by WriteRows), takes each full batch.
+	yield   func(arrow.RecordBatch) bool
+	stopped bool
 }
 
 // NewRowBuilder makes a builder for records of schema (from Lake.ArrowSchema).
@@ -73,7 +77,8 @@ func (rb *RowBuilder) Null(name string) {
 	b.AppendNull()
 }
 
-// EndRow closes the row: columns not set are null.
+// EndRow closes the row: columns not set are null. Under WriteRows a full
+// batch goes to the writer here.
 func (rb *RowBuilder) EndRow() {
 	for i, ok := range rb.set {
 		if !ok {
@@ -81,6 +86,39 @@ func (rb *RowBuilder) EndRow() {
 		}
 		rb.set[i] = false
 	}
+	if rb.yield != nil && !rb.stopped && rb.Full() && !rb.yield(rb.Batch()) {
+		rb.stopped = true
+	}
+}
+
+// Stopped reports that the writer failed and wants no more rows.
+func (rb *RowBuilder) Stopped() bool { return rb.stopped }
+
+// WriteRows writes the rows fill builds (setters, then EndRow, per row) as
+// pending data files of the table; batches stream to the writer as they
+// fill. An error from fill discards everything written.
+func (l *Lake) WriteRows(ctx context.Context, name TableName, fill func(rb *RowBuilder) error) (*Pending, error) {
+	schema, err := l.ArrowSchema(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	var fillErr error
+	records := func(yield func(arrow.RecordBatch, error) bool) {
+		rb := NewRowBuilder(schema)
+		rb.yield = func(rec arrow.RecordBatch) bool { return yield(rec, nil) }
+		fillErr = fill(rb)
+		if fillErr == nil && !rb.stopped && rb.Rows() > 0 {
+			yield(rb.Batch(), nil)
+		}
+	}
+	p, err := l.Write(ctx, name, schema, records)
+	if fillErr != nil {
+		if p != nil {
+			p.Discard()
+		}
+		return nil, fillErr
+	}
+	return p, err
 }
 
 // Rows is the number of rows in the current batch.

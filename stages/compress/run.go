@@ -11,10 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"iter"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/prefilter"
@@ -132,27 +130,19 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		}
 	}
 	q += " ORDER BY r.id"
-	schema, err := l.ArrowSchema(ctx, out)
-	if err != nil {
-		return res, err
-	}
 	now := time.Now()
-	var scanErr error
 	var words int64
-	records := func(yield func(arrow.RecordBatch, error) bool) {
+	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
 		rows, err := sess.Query(ctx, q)
 		if err != nil {
-			scanErr = err
-			return
+			return err
 		}
 		defer rows.Close()
-		rb := lake.NewRowBuilder(schema)
-		for rows.Next() {
+		for rows.Next() && !rb.Stopped() {
 			var id string
 			var a Article
 			if err := rows.Scan(&id, &a.Title, &a.Source, &a.PublishedDate, &a.Content); err != nil {
-				scanErr = err
-				return
+				return err
 			}
 			r := Render(a, settings)
 			res.RowsIn++
@@ -173,23 +163,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			rb.Time("compressed_at", now)
 			rb.String("run_id", l.RunID)
 			rb.EndRow()
-			if rb.Full() && !yield(rb.Batch(), nil) {
-				return
-			}
 		}
-		if scanErr = rows.Err(); scanErr == nil && rb.Rows() > 0 {
-			yield(rb.Batch(), nil)
-		}
-	}
-	pending, err := l.Write(ctx, out, schema, iter.Seq2[arrow.RecordBatch, error](records))
-	if scanErr != nil {
-		if pending != nil {
-			pending.Discard()
-		}
-		return res, fmt.Errorf("read passed articles: %w", scanErr)
-	}
+		return rows.Err()
+	})
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("render passed articles: %w", err)
 	}
 	res.RowsOut = res.RowsIn
 	if res.RowsIn > 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 )
@@ -84,89 +83,87 @@ func (w *writer) commit(ctx context.Context, entries []entry) error {
 }
 
 func (w *writer) writeCalls(ctx context.Context, calls []call, commit lake.Commit) (*lake.Snapshot, error) {
-	name := CallsTable(w.f)
-	schema, err := w.l.ArrowSchema(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	rb := lake.NewRowBuilder(schema)
-	for _, c := range calls {
-		rb.String("cache_key", c.Key)
-		rb.String("id", c.ID)
-		rb.String("oracle", c.Oracle)
-		rb.String("model", c.Model)
-		rb.String("prompt_sha256", c.PromptSHA)
-		rb.String("status", c.Status)
-		if c.Class != "" {
-			rb.String("error_class", c.Class)
-			rb.String("error", c.Error)
+	return w.write(ctx, CallsTable(w.f), commit, func(rb *lake.RowBuilder) {
+		for _, c := range calls {
+			w.callRow(rb, c)
 		}
-		if c.HTTP != 0 {
-			rb.Int("http_status", int32(c.HTTP))
-		}
-		rb.String("response", c.Response)
-		rb.Long("tokens_in", int64(c.TokensIn))
-		rb.Long("tokens_out", int64(c.TokensOut))
-		rb.Double("cost_usd", c.Cost)
-		rb.Long("latency_ms", c.LatencyMS)
-		rb.Int("attempt", int32(c.Attempt))
-		rb.Double("temperature", c.Temperature)
-		rb.Int("max_tokens", int32(c.MaxTokens))
-		rb.Time("called_at", c.CalledAt)
-		rb.String("run_id", w.l.RunID)
-		rb.EndRow()
+	})
+}
+
+func (w *writer) callRow(rb *lake.RowBuilder, c call) {
+	rb.String("cache_key", c.Key)
+	rb.String("id", c.ID)
+	rb.String("oracle", c.Oracle)
+	rb.String("model", c.Model)
+	rb.String("prompt_sha256", c.PromptSHA)
+	rb.String("status", c.Status)
+	if c.Class != "" {
+		rb.String("error_class", c.Class)
+		rb.String("error", c.Error)
 	}
-	return w.write(ctx, name, schema, rb.Batch(), commit)
+	if c.HTTP != 0 {
+		rb.Int("http_status", int32(c.HTTP))
+	}
+	rb.String("response", c.Response)
+	rb.Long("tokens_in", int64(c.TokensIn))
+	rb.Long("tokens_out", int64(c.TokensOut))
+	rb.Double("cost_usd", c.Cost)
+	rb.Long("latency_ms", c.LatencyMS)
+	rb.Int("attempt", int32(c.Attempt))
+	rb.Double("temperature", c.Temperature)
+	rb.Int("max_tokens", int32(c.MaxTokens))
+	rb.Time("called_at", c.CalledAt)
+	rb.String("run_id", w.l.RunID)
+	rb.EndRow()
 }
 
 func (w *writer) writeLabels(ctx context.Context, labels []*labelRow, commit lake.Commit) (*lake.Snapshot, error) {
-	name := LabelsTable(w.f)
-	schema, err := w.l.ArrowSchema(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	rb := lake.NewRowBuilder(schema)
-	for _, r := range labels {
-		rb.String("id", r.ID)
-		for _, d := range w.f.Dimensions {
-			if v, ok := r.Scores[d.Name]; ok {
-				rb.Double(d.Name, v)
-			}
-			if ev := r.Evidence[d.Name]; ev != "" {
-				rb.String(d.Name+"_evidence", ev)
-			}
+	return w.write(ctx, LabelsTable(w.f), commit, func(rb *lake.RowBuilder) {
+		for _, r := range labels {
+			w.labelRow(rb, r)
 		}
-		if r.ContentType != "" {
-			rb.String("content_type", r.ContentType)
-		}
-		rb.Double("overall", r.Overall)
-		rb.Bool("gatekeeper_applied", r.Gated)
-		rb.String("tier", r.Tier)
-		rb.String("oracle", r.Oracle)
-		rb.String("model", r.Model)
-		rb.String("prompt_sha256", r.PromptSHA)
-		rb.String("input_sha256", r.InputSHA)
-		rb.String("cache_key", r.CacheKey)
-		rb.Long("tokens_in", int64(r.TokensIn))
-		rb.Long("tokens_out", int64(r.TokensOut))
-		rb.Double("cost_usd", r.Cost)
-		rb.Long("latency_ms", r.LatencyMS)
-		rb.Int("attempts", int32(r.Attempts))
-		rb.Bool("cached", r.Cached)
-		rb.Bool("imported", r.Imported)
-		if r.Repaired != "" {
-			rb.String("repaired", r.Repaired)
-		}
-		rb.String("filter_sha256", w.f.SHA256)
-		rb.Time("labeled_at", r.LabeledAt)
-		rb.String("run_id", w.l.RunID)
-		rb.EndRow()
-	}
-	return w.write(ctx, name, schema, rb.Batch(), commit)
+	})
 }
 
-func (w *writer) write(ctx context.Context, name lake.TableName, schema *arrow.Schema, rec arrow.RecordBatch, commit lake.Commit) (*lake.Snapshot, error) {
-	p, err := w.l.Write(ctx, name, schema, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) })
+func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
+	rb.String("id", r.ID)
+	for _, d := range w.f.Dimensions {
+		if v, ok := r.Scores[d.Name]; ok {
+			rb.Double(d.Name, v)
+		}
+		if ev := r.Evidence[d.Name]; ev != "" {
+			rb.String(d.Name+"_evidence", ev)
+		}
+	}
+	if r.ContentType != "" {
+		rb.String("content_type", r.ContentType)
+	}
+	rb.Double("overall", r.Overall)
+	rb.Bool("gatekeeper_applied", r.Gated)
+	rb.String("tier", r.Tier)
+	rb.String("oracle", r.Oracle)
+	rb.String("model", r.Model)
+	rb.String("prompt_sha256", r.PromptSHA)
+	rb.String("input_sha256", r.InputSHA)
+	rb.String("cache_key", r.CacheKey)
+	rb.Long("tokens_in", int64(r.TokensIn))
+	rb.Long("tokens_out", int64(r.TokensOut))
+	rb.Double("cost_usd", r.Cost)
+	rb.Long("latency_ms", r.LatencyMS)
+	rb.Int("attempts", int32(r.Attempts))
+	rb.Bool("cached", r.Cached)
+	rb.Bool("imported", r.Imported)
+	if r.Repaired != "" {
+		rb.String("repaired", r.Repaired)
+	}
+	rb.String("filter_sha256", w.f.SHA256)
+	rb.Time("labeled_at", r.LabeledAt)
+	rb.String("run_id", w.l.RunID)
+	rb.EndRow()
+}
+
+func (w *writer) write(ctx context.Context, name lake.TableName, commit lake.Commit, fill func(*lake.RowBuilder)) (*lake.Snapshot, error) {
+	p, err := w.l.WriteRows(ctx, name, func(rb *lake.RowBuilder) error { fill(rb); return nil })
 	if err != nil {
 		return nil, err
 	}

@@ -8,10 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 )
@@ -124,26 +122,18 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		}
 	}
 	q += " ORDER BY id"
-	schema, err := l.ArrowSchema(ctx, out)
-	if err != nil {
-		return res, err
-	}
 	res.ByReason = map[string]int64{}
 	now := time.Now()
-	var scanErr error
-	records := func(yield func(arrow.RecordBatch, error) bool) {
+	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
 		rows, err := sess.Query(ctx, q)
 		if err != nil {
-			scanErr = err
-			return
+			return err
 		}
 		defer rows.Close()
-		rb := lake.NewRowBuilder(schema)
-		for rows.Next() {
+		for rows.Next() && !rb.Stopped() {
 			var a Article
 			if err := rows.Scan(&a.ID, &a.Title, &a.Content, &a.URL, &a.Source, &a.PublishedDate); err != nil {
-				scanErr = err
-				return
+				return err
 			}
 			d := rules.Decide(a)
 			res.RowsIn++
@@ -161,25 +151,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			rb.String("filter_sha256", f.SHA256)
 			rb.Time("decided_at", now)
 			rb.String("run_id", l.RunID)
-			setInt(rb, "filter_version", f.Version)
+			rb.Int("filter_version", int32(f.Version))
 			rb.EndRow()
-			if rb.Full() && !yield(rb.Batch(), nil) {
-				return
-			}
 		}
-		if scanErr = rows.Err(); scanErr == nil && rb.Rows() > 0 {
-			yield(rb.Batch(), nil)
-		}
-	}
-	pending, err := l.Write(ctx, out, schema, iter.Seq2[arrow.RecordBatch, error](records))
-	if scanErr != nil {
-		if pending != nil {
-			pending.Discard()
-		}
-		return res, fmt.Errorf("read %s: %w", opts.Raw, scanErr)
-	}
+		return rows.Err()
+	})
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("decide %s: %w", opts.Raw, err)
 	}
 	res.RowsOut = res.RowsIn
 	commit := lake.Commit{Stage: "prefilter", Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(),
@@ -203,5 +181,3 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
-
-func setInt(rb *lake.RowBuilder, col string, v int) { rb.Int(col, int32(v)) }
