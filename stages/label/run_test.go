@@ -377,3 +377,40 @@ func TestRun_RateLimits(t *testing.T) {
 		t.Errorf("%d calls in %v: the rate limit was not applied", n, el)
 	}
 }
+
+// What-if on the prefilter reports flips by tier once labels exist.
+func TestWhatIf_ByTierWithLabels(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 200)
+	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)}); err != nil {
+		t.Fatal(err)
+	}
+	// A stricter copy: four keyword hits instead of two.
+	dir := filepath.Join(t.TempDir(), "v1")
+	os.MkdirAll(dir, 0o755)
+	for _, name := range []string{"filter.yaml", "prompt.md", "README.md"} {
+		b, _ := os.ReadFile(filepath.Join(f.Dir, name))
+		if name == "filter.yaml" {
+			b = []byte(strings.Replace(string(b), "min_matches: 2", "min_matches: 4", 1))
+		}
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	stricter, err := filters.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := prefilter.WhatIf(ctx, l, f, stricter, lake.Ref{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var byTier int64
+	for _, tf := range res.ByTier {
+		byTier += tf.ToBlocked
+		if tf.ToPassed != 0 {
+			t.Errorf("a stricter rule let labeled %s articles pass", tf.Tier)
+		}
+	}
+	if res.ToBlocked == 0 || byTier == 0 || byTier > res.ToBlocked {
+		t.Errorf("what-if: %d flips to blocked, %d of them by tier (%+v)", res.ToBlocked, byTier, res.ByTier)
+	}
+}
