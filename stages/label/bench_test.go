@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
 )
 
 func cpuTime() time.Duration {
@@ -20,10 +23,13 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// BenchmarkThroughput labels about a thousand articles against a fake Gemini
-// server (its own process) that takes 200 ms a call, with 16 calls in
-// flight: the ceiling is 80 calls/s. It reports calls/s, the share of the
-// ceiling, and this process's CPU per label (client, journal and commits).
+// BenchmarkThroughput labels about a thousand articles against a fake
+// server (its own process, speaking both Gemini's and OpenAI's wire formats)
+// that takes 200 ms a call, with 16 calls in flight: the ceiling is 80
+// calls/s. It reports calls/s, the share of the ceiling, and this process's
+// CPU per label (client, journal and commits), for the genai client and
+// then the openai-go client (each labels every article once: cache keys
+// include the oracle kind).
 func BenchmarkThroughput(b *testing.B) {
 	t := &testing.T{}
 	l, f := lakeWithCompressed(t, 4000)
@@ -35,12 +41,19 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	defer srv.Process.Kill()
 	url, _ := bufio.NewReader(stdout).ReadString('\n')
+	url = url[:len(url)-1]
 	b.Setenv("GEMINI_API_KEY", secret)
-	orc := gemini(t, url[:len(url)-1])
-	b.ResetTimer()
+	b.Setenv("OPENAI_API_KEY", secret)
+	oa, _ := oracle.NewOpenAI("gpt-4o-mini", url+"/v1", 5*time.Second)
+	for _, orc := range []oracle.Oracle{gemini(t, url), oa} {
+		b.Run(orc.Kind(), func(b *testing.B) { throughput(b, l, f, orc) })
+	}
+}
+
+func throughput(b *testing.B, l *lake.Lake, f *filters.Filter, orc oracle.Oracle) {
 	for i := 0; i < b.N; i++ {
 		cpu0, t0 := cpuTime(), time.Now()
-		res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 16, Full: i > 0})
+		res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 16})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package label_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -354,10 +355,16 @@ func serveFakeGemini() {
 	}
 	body := fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":"{%s}"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":200}}`, strings.Join(parts, ", "))
 	fmt.Println("http://" + ln.Addr().String())
+	text, _ := json.Marshal("{" + strings.ReplaceAll(strings.Join(parts, ", "), `\"`, `"`) + "}")
+	chat := fmt.Sprintf(`{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200}}`, text)
 	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		time.Sleep(200 * time.Millisecond)
 		w.Header().Set("Content-Type", "application/json")
+		if strings.HasSuffix(r.URL.Path, "/chat/completions") {
+			io.WriteString(w, chat)
+			return
+		}
 		io.WriteString(w, body)
 	}))
 }
