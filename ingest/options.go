@@ -23,6 +23,8 @@ type Options struct {
 	Workers int
 	// Progress, when set, is called with bytes read so far and total bytes.
 	Progress func(done, total int64)
+	// Waiting, when set, is called once if another ingest holds the lake's ingest lock.
+	Waiting func()
 }
 
 // DefaultMaxRecordBytes bounds one record: larger ones are rejected, never buffered whole.

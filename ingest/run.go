@@ -72,6 +72,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	// Ingests take turns: each dedups against the ids in the lake when it
+	// starts, so two at once could both add the same new article.
+	lock, err := l.Lock(ctx, "ingest", opts.Waiting)
+	if err != nil {
+		return res, err
+	}
+	defer lock.Unlock()
 	res.Files, res.Skipped = len(inputs), skipped
 	existing, knownRejects, base, err := loadExisting(ctx, l, inputs)
 	if err != nil {

@@ -36,6 +36,7 @@ func ingestCommand(e *env) *cli.Command {
 			res, err := ingest.Run(c.Context, l, ingest.Options{
 				Paths: c.Args().Slice(), Source: c.String("source"), Map: m, Strict: c.Bool("strict"),
 				MaxRecordBytes: c.Int("max-record-bytes"), Progress: bar.Set,
+				Waiting: func() { fmt.Fprintln(e.stderr, "ingest: waiting for another ingest into this lake to finish") },
 			})
 			bar.Done()
 			if err != nil {

@@ -188,6 +188,31 @@ func TestCLI_ConcurrentIngests(t *testing.T) {
 	}
 }
 
+// Two processes ingesting the same new file at once add each article once.
+func TestCLI_ConcurrentIngestsOfTheSameFile(t *testing.T) {
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "init", "--lake", lk)
+	path := testutil.Shared(t, "corpus/ag_news/test.csv")
+	var cmds []*exec.Cmd
+	for range 3 {
+		cmd := exec.Command(os.Args[0], "--lake", lk, "ingest", path)
+		cmd.Env = append(os.Environ(), "DISTILL_TEST_MAIN=1")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Error(err)
+		}
+	}
+	out, _ := distill(t, 0, "--lake", lk, "sql", "--format", "csv", "SELECT count(*), count(DISTINCT id) FROM corpus.raw")
+	if out != "count_star(),count(DISTINCT id)\n7600,7600\n" {
+		t.Errorf("after three concurrent ingests of one file: %q", out)
+	}
+}
+
 func TestInterspersed(t *testing.T) {
 	app := &cli.App{Flags: []cli.Flag{lakeFlag}, Commands: []*cli.Command{sqlCommand(&env{}), ingestCommand(&env{})}}
 	for _, tc := range []struct{ in, want string }{
