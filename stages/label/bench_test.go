@@ -53,7 +53,18 @@ func BenchmarkThroughput(b *testing.B) {
 func throughput(b *testing.B, l *lake.Lake, f *filters.Filter, orc oracle.Oracle) {
 	for i := 0; i < b.N; i++ {
 		cpu0, t0 := cpuTime(), time.Now()
-		res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 16})
+		// Steady state: CPU between the 100th and the 1,000th outcome, past
+		// the one-off planning (DuckDB reads, rendering every prompt).
+		var cpuA, cpuB time.Duration
+		progress := func(r label.Result) {
+			switch r.RowsOut + r.Failed {
+			case 100:
+				cpuA = cpuTime()
+			case 1000:
+				cpuB = cpuTime()
+			}
+		}
+		res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 16, Progress: progress})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -62,6 +73,9 @@ func throughput(b *testing.B, l *lake.Lake, f *filters.Filter, orc oracle.Oracle
 			b.ReportMetric(float64(res.Calls)/el, "calls/s")
 			b.ReportMetric(float64(res.Calls)/el/80*100, "%_of_ceiling")
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(res.Labeled), "cpu_µs/label")
+			if cpuB > cpuA {
+				b.ReportMetric(float64((cpuB-cpuA).Microseconds())/900, "steady_cpu_µs/label")
+			}
 			b.ReportMetric(float64(res.Labeled), "labels")
 		}
 	}
