@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pqfile "github.com/apache/arrow-go/v18/parquet/file"
@@ -139,7 +140,6 @@ func readCSV(ctx context.Context, r io.Reader, file string, m mapping, opts *Opt
 		s.reject(Reject{File: file, Line: 1, Reason: ReasonCSVParse, Detail: err.Error()})
 		return nil
 	}
-	header = slicesClone(header)
 	seen := map[string]int{}
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
@@ -205,8 +205,6 @@ func readCSV(ctx context.Context, r io.Reader, file string, m mapping, opts *Opt
 	}
 	return nil
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }
 
 // decodeLegacy decodes text that is not UTF-8 as Windows-1252 (a superset of
 // Latin-1's printable range), the usual encoding of such news text.
@@ -324,7 +322,7 @@ func readParquet(ctx context.Context, path, file string, m mapping, s sink) erro
 	return nil
 }
 
-func arrowField(name string, col arrowArray, row int) field {
+func arrowField(name string, col arrow.Array, row int) field {
 	if col.IsNull(row) {
 		return field{key: name, json: []byte("null"), kind: kNull}
 	}
@@ -357,10 +355,4 @@ func arrowField(name string, col arrowArray, row int) field {
 		}
 	}
 	return f
-}
-
-type arrowArray = interface {
-	IsNull(int) bool
-	GetOneForMarshal(int) any
-	ValueStr(int) string
 }

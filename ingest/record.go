@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -202,7 +204,7 @@ func extraJSON(extra []field, notes map[string]string) string {
 		b.WriteByte(':')
 		b.Write(f.jsonValue())
 	}
-	for _, k := range sortedKeys(notes) {
+	for _, k := range slices.Sorted(maps.Keys(notes)) {
 		comma()
 		b.Write(jsonString("_" + k))
 		b.WriteByte(':')
@@ -210,19 +212,6 @@ func extraJSON(extra []field, notes map[string]string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // excerpt is the first runes of b as valid UTF-8 (invalid bytes replaced).

@@ -113,6 +113,10 @@ func TestLake_TimeTravelAndTags(t *testing.T) {
 			t.Errorf("%s = %d, want %d", q, got, want)
 		}
 	}
+	// Views are defined on first mention; a query that lists tables sees them all.
+	if got := queryInt(t, sess, `SELECT count(*) FROM duckdb_views() WHERE schema_name = 't' AND view_name = 'items'`); got != 1 {
+		t.Errorf("duckdb_views() lists %d t.items views, want 1", got)
+	}
 	if _, err := sess.Query(ctx, `SELECT * FROM "t.items@9"`); !errors.Is(err, ErrNoSnapshot) {
 		t.Errorf("@9: err = %v, want ErrNoSnapshot", err)
 	}

@@ -15,12 +15,18 @@ import (
 // reads the current snapshot, and a quoted "ns.table@N" or "ns.table@tag" in a
 // query reads that snapshot. Views read Parquet by Iceberg field id, so a
 // table whose schema evolved reads correctly at every snapshot.
+//
+// Views are defined when a query first names their table (defining one
+// loads the table's metadata and plans its files: ~10 ms each), so opening
+// a session costs the same however many tables the lake holds.
 type Session struct {
 	l         *Lake
 	db        *sql.DB
 	conn      *sql.Conn
 	defaultNS string
 	defined   map[string]bool
+	tables    []TableName // every table, for views defined on first mention
+	current   map[TableName]bool
 }
 
 // Session opens a DuckDB session over the lake. With defaultNS set (a
@@ -35,7 +41,7 @@ func (l *Lake) Session(ctx context.Context, defaultNS string) (*Session, error) 
 		db.Close()
 		return nil, fmt.Errorf("open duckdb: %w", err)
 	}
-	s := &Session{l: l, db: db, conn: conn, defaultNS: defaultNS, defined: map[string]bool{}}
+	s := &Session{l: l, db: db, conn: conn, defaultNS: defaultNS, defined: map[string]bool{}, current: map[TableName]bool{}}
 	if err := s.init(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -62,10 +68,8 @@ func (s *Session) init(ctx context.Context) error {
 			}
 			schemas[n.Namespace] = true
 		}
-		if err := s.defineView(ctx, Ref{TableName: n}, quoteIdent(n.Namespace)+"."+quoteIdent(n.Table)); err != nil {
-			return err
-		}
 	}
+	s.tables = names
 	if s.defaultNS != "" {
 		if !schemas[s.defaultNS] {
 			if _, err := s.conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(s.defaultNS)); err != nil {
@@ -82,8 +86,50 @@ func (s *Session) init(ctx context.Context) error {
 // refInQuery matches a quoted "ns.table@N", "ns.table@tag" or "table@tag".
 var refInQuery = regexp.MustCompile(`"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?@[A-Za-z0-9_][A-Za-z0-9_.\-]*)"`)
 
-// prepare defines a view for every snapshot reference the query names.
+// listsTables matches queries that list tables rather than name them.
+var listsTables = regexp.MustCompile(`(?i)\b(show|describe|information_schema|duckdb_tables|duckdb_views|duckdb_columns)\b`)
+
+// mentions reports whether q names table n (as ns.table, or as table in the
+// default namespace) as a whole word. A mention inside a string literal only
+// defines a view too many.
+func (s *Session) mentions(lower string, n TableName) bool {
+	names := []string{n.Namespace + "." + n.Table}
+	if n.Namespace == s.defaultNS {
+		names = append(names, n.Table)
+	}
+	for _, name := range names {
+		for i := 0; ; {
+			j := strings.Index(lower[i:], name)
+			if j < 0 {
+				break
+			}
+			start, end := i+j, i+j+len(name)
+			if (start == 0 || !identByte(lower[start-1])) && (end == len(lower) || !identByte(lower[end])) {
+				return true
+			}
+			i = start + 1
+		}
+	}
+	return false
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c == '.' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+}
+
+// prepare defines the views a query needs: the current snapshot of every
+// table it names, and every snapshot reference it quotes.
 func (s *Session) prepare(ctx context.Context, q string) error {
+	lower := strings.ToLower(q)
+	all := listsTables.MatchString(q)
+	for _, n := range s.tables {
+		if !s.current[n] && (all || s.mentions(lower, n)) {
+			if err := s.defineView(ctx, Ref{TableName: n}, quoteIdent(n.Namespace)+"."+quoteIdent(n.Table)); err != nil {
+				return err
+			}
+			s.current[n] = true
+		}
+	}
 	for _, m := range refInQuery.FindAllStringSubmatch(q, -1) {
 		if s.defined[m[1]] {
 			continue
@@ -222,3 +268,24 @@ func RunDuckDB(ctx context.Context, statements ...string) error {
 
 // QuoteString quotes s as a SQL string literal.
 func QuoteString(s string) string { return quoteString(s) }
+
+// StringSet runs a query whose first column is a string and returns the set
+// of its values (NULLs skipped): the ids, keys or hashes a stage must skip.
+func (s *Session) StringSet(ctx context.Context, q string, args ...any) (map[string]bool, error) {
+	rows, err := s.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var v sql.NullString
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		if v.Valid {
+			out[v.String] = true
+		}
+	}
+	return out, rows.Err()
+}

@@ -29,6 +29,9 @@ type Commit struct {
 	Filter string
 	// Params are the stage's parameters, stored as JSON.
 	Params any
+	// Replace makes the new files the table's whole content (a rebuild)
+	// instead of adding them.
+	Replace bool
 }
 
 // Pending is data files written to a table's warehouse folder but not yet
@@ -151,11 +154,13 @@ func (p *Pending) Discard() {
 	p.files = nil
 }
 
-// Commit adds the pending files to the table as one new snapshot, retrying
-// when another writer committed first. With no rows it commits nothing and
-// returns the table's current snapshot (nil when it has none).
+// Commit adds the pending files to the table as one new snapshot (or, with
+// c.Replace, makes them its whole content: an Iceberg overwrite whose old rows
+// stay readable by time travel), retrying when another writer committed
+// first. An append of no rows commits nothing and returns the table's current
+// snapshot (nil when it has none).
 func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
-	if len(p.files) == 0 || p.rows == 0 {
+	if !c.Replace && (len(p.files) == 0 || p.rows == 0) {
 		p.Discard()
 		return p.l.Current(ctx, p.name)
 	}
@@ -165,33 +170,8 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	}
 	var made *table.Table
 	err = p.l.retry(ctx, p.name, func(tbl *table.Table) error {
-		tx := tbl.NewTransaction()
-		if err := tx.AddDataFiles(ctx, p.files, props); err != nil {
-			return err
-		}
-		t, err := tx.Commit(ctx)
-		made = t
-		return err
-	})
-	if err != nil {
-		p.Discard()
-		return nil, fmt.Errorf("commit %s: %w", p.name, err)
-	}
-	s := snapshotOf(p.name, made, made.CurrentSnapshot())
-	return &s, nil
-}
-
-// Replace makes the pending files the table's whole content as one new
-// snapshot (an Iceberg overwrite: the old rows stay readable by time travel).
-func (p *Pending) Replace(ctx context.Context, c Commit) (*Snapshot, error) {
-	props, err := p.l.commitProps(c)
-	if err != nil {
-		return nil, err
-	}
-	var made *table.Table
-	err = p.l.retry(ctx, p.name, func(tbl *table.Table) error {
 		var old []iceberg.DataFile
-		if tbl.CurrentSnapshot() != nil {
+		if c.Replace && tbl.CurrentSnapshot() != nil {
 			tasks, err := tbl.Scan().PlanFiles(ctx)
 			if err != nil {
 				return err
@@ -201,7 +181,7 @@ func (p *Pending) Replace(ctx context.Context, c Commit) (*Snapshot, error) {
 			}
 		}
 		if len(old) == 0 && len(p.files) == 0 {
-			made = tbl
+			made = tbl // replacing an empty table with nothing: no snapshot
 			return nil
 		}
 		tx := tbl.NewTransaction()
@@ -219,7 +199,7 @@ func (p *Pending) Replace(ctx context.Context, c Commit) (*Snapshot, error) {
 	})
 	if err != nil {
 		p.Discard()
-		return nil, fmt.Errorf("replace %s: %w", p.name, err)
+		return nil, fmt.Errorf("commit %s: %w", p.name, err)
 	}
 	if made.CurrentSnapshot() == nil {
 		return nil, nil

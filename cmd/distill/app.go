@@ -102,6 +102,3 @@ func (e *env) printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
-
-// parseRef parses a table reference; bare table names resolve in defaultNS.
-func parseRef(s, defaultNS string) (lake.Ref, error) { return lake.ParseRef(s, defaultNS) }

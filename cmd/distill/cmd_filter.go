@@ -7,6 +7,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/progress"
+	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/prefilter"
 	"github.com/urfave/cli/v2"
@@ -78,7 +79,7 @@ func prefilterCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			raw, err := parseRef(c.String("raw"), f.Namespace())
+			raw, err := lake.ParseRef(c.String("raw"), f.Namespace())
 			if err != nil {
 				return err
 			}

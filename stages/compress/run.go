@@ -173,14 +173,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if res.RowsIn > 0 {
 		res.MeanWords = float64(words) / float64(res.RowsIn)
 	}
-	commit := lake.Commit{Stage: "compress", Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(),
+	commit := lake.Commit{Stage: "compress", Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"method": res.Method, "mode": res.Mode}}
-	var snap *lake.Snapshot
-	if full {
-		snap, err = pending.Replace(ctx, commit)
-	} else {
-		snap, err = pending.Commit(ctx, commit)
-	}
+	snap, err := pending.Commit(ctx, commit)
 	if err != nil {
 		return res, err
 	}

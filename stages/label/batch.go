@@ -61,11 +61,15 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	}
 	var res Result
 	res.FailedBy = map[string]int64{}
-	w, items, cache, err := prepare(ctx, l, opts, &res)
+	w, err := openWriter(ctx, l, opts.Filter, &res)
 	if err != nil {
 		return sub, err
 	}
 	defer w.j.close()
+	items, cache, err := plan(ctx, l, opts.Filter, bo, opts, &res)
+	if err != nil {
+		return sub, err
+	}
 	price, _ := priceOf(opts.Filter, bo.Kind(), bo.Model())
 	var hits []entry
 	var batch []oracle.BatchItem
@@ -118,36 +122,6 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	return sub, writeJobs(jobsPath(l, opts.Filter.Namespace()), append(jobs, job))
 }
 
-// prepare opens the tables and the journal (committing what a dead run left)
-// and plans the work, as Run does.
-func prepare(ctx context.Context, l *lake.Lake, opts Options, res *Result) (*writer, []item, map[string]call, error) {
-	f := opts.Filter
-	for _, t := range []struct {
-		name lake.TableName
-		s    lake.Schema
-	}{{LabelsTable(f), LabelsSchema(f)}, {CallsTable(f), CallsSchema}} {
-		if err := l.EnsureTable(ctx, t.name, t.s); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	w := &writer{l: l, f: f, res: res}
-	var err error
-	w.j, err = openJournal(filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if err := w.recover(ctx); err != nil {
-		w.j.close()
-		return nil, nil, nil, err
-	}
-	items, cache, err := plan(ctx, l, f, opts.Oracle, opts, res)
-	if err != nil {
-		w.j.close()
-		return nil, nil, nil, err
-	}
-	return w, items, cache, nil
-}
-
 // Collect picks up the answers of every finished batch job, journals and
 // commits them, and forgets the job. Unfinished jobs are listed with their
 // state; collecting again later resumes.
@@ -163,7 +137,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 	if err != nil || len(jobs) == 0 {
 		return res, nil, err
 	}
-	w, _, _, err := prepare(ctx, l, Options{Filter: opts.Filter, Oracle: opts.Oracle, Temperature: opts.Temperature, MaxTokens: opts.MaxTokens, Full: true}, &res)
+	w, err := openWriter(ctx, l, opts.Filter, &res)
 	if err != nil {
 		return res, nil, err
 	}
@@ -236,18 +210,7 @@ func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bo
 	if err != nil {
 		return nil, err
 	}
-	rows, err := sess.Query(ctx, "SELECT DISTINCT cache_key FROM "+rel+" WHERE NOT cached AND cache_key IS NOT NULL")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]bool{}
-	for rows.Next() {
-		var k string
-		rows.Scan(&k)
-		out[k] = true
-	}
-	return out, rows.Err()
+	return sess.StringSet(ctx, "SELECT cache_key FROM "+rel+" WHERE NOT cached")
 }
 
 func readJobs(path string) ([]Job, error) {

@@ -133,23 +133,20 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 		res.NewArticles = ir.RowsOut
 	}
 	// Re-importing the same file adds nothing: skip (id, cache_key) pairs already there.
-	seen := map[string]bool{}
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return res, err
 	}
 	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
-	if err == nil {
-		if q, err := sess.Query(ctx, "SELECT id || '|' || cache_key FROM "+lrel+" WHERE imported"); err == nil {
-			for q.Next() {
-				var k string
-				q.Scan(&k)
-				seen[k] = true
-			}
-			q.Close()
-		}
+	if err != nil {
+		sess.Close()
+		return res, err
 	}
+	seen, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+lrel+" WHERE imported")
 	sess.Close()
+	if err != nil {
+		return res, err
+	}
 	var fresh []*labelRow
 	for _, r := range rows {
 		if k := r.ID + "|" + r.CacheKey; !seen[k] {

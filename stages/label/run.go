@@ -152,24 +152,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error
 			res.LabelsPerSec = float64(res.RowsOut) / res.Seconds
 		}
 	}()
-	for _, t := range []struct {
-		name lake.TableName
-		s    lake.Schema
-	}{{LabelsTable(f), LabelsSchema(f)}, {CallsTable(f), CallsSchema}} {
-		if err := l.EnsureTable(ctx, t.name, t.s); err != nil {
-			return res, err
-		}
-	}
-	w := &writer{l: l, f: f, res: &res}
-	w.j, err = openJournal(filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
+	w, err := openWriter(ctx, l, f, &res)
 	if err != nil {
 		return res, err
 	}
 	defer w.j.close()
-	// A previous run that died left paid answers in the journal: commit them first.
-	if err := w.recover(ctx); err != nil {
-		return res, err
-	}
 	items, cache, err := plan(ctx, l, f, orc, opts, &res)
 	if err != nil {
 		return res, err
@@ -181,6 +168,30 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error
 		return res, nil
 	}
 	return res, w.label(ctx, items, cache, price, opts)
+}
+
+// openWriter makes sure the tables exist, opens the journal, and commits
+// what a run that died left in it: paid answers come first.
+func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Result) (*writer, error) {
+	for _, t := range []struct {
+		name lake.TableName
+		s    lake.Schema
+	}{{LabelsTable(f), LabelsSchema(f)}, {CallsTable(f), CallsSchema}} {
+		if err := l.EnsureTable(ctx, t.name, t.s); err != nil {
+			return nil, err
+		}
+	}
+	w := &writer{l: l, f: f, res: res}
+	var err error
+	w.j, err = openJournal(filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
+	if err != nil {
+		return nil, err
+	}
+	if err := w.recover(ctx); err != nil {
+		w.j.close()
+		return nil, err
+	}
+	return w, nil
 }
 
 // plan lists the articles to label and loads the cache of good answers.
@@ -204,19 +215,12 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	if err != nil {
 		return nil, nil, err
 	}
-	done := map[string]bool{} // cache keys that already have a label
-	rows, err := sess.Query(ctx, "SELECT DISTINCT cache_key FROM "+lrel+" WHERE cache_key IS NOT NULL")
+	done, err := sess.StringSet(ctx, "SELECT cache_key FROM "+lrel) // keys that already have a label
 	if err != nil {
 		return nil, nil, err
 	}
-	for rows.Next() {
-		var k string
-		rows.Scan(&k)
-		done[k] = true
-	}
-	rows.Close()
 	schema := schemaJSON(f)
-	rows, err = sess.Query(ctx, "SELECT id, text, text_sha256 FROM "+crel+" ORDER BY id")
+	rows, err := sess.Query(ctx, "SELECT id, text, text_sha256 FROM "+crel+" ORDER BY id")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -448,7 +452,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 // ask with the validation error when the answer does not validate.
 func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Options, limiter <-chan time.Time) (entry, error) {
 	var e entry
-	prompt, key := it.prompt, it.key
+	prompt, key, promptSHA := it.prompt, it.key, it.promptSHA
 	schema := schemaJSON(w.f)
 	attempts := 0
 	for reask := 0; reask < 2; reask++ {
@@ -463,7 +467,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			attempts++
 			t0 := time.Now()
 			resp, err := opts.Oracle.Call(ctx, oracle.Request{Prompt: prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens})
-			c := call{Key: key, ID: it.id, Oracle: opts.Oracle.Kind(), Model: opts.Oracle.Model(), PromptSHA: sha(prompt),
+			c := call{Key: key, ID: it.id, Oracle: opts.Oracle.Kind(), Model: opts.Oracle.Model(), PromptSHA: promptSHA,
 				Response: resp.Text, TokensIn: resp.TokensIn, TokensOut: resp.TokensOut, Cost: cost(price, resp.TokensIn, resp.TokensOut),
 				LatencyMS: time.Since(t0).Milliseconds(), Attempt: attempts, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: t0.UTC()}
 			if err != nil {
@@ -504,6 +508,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			prompt = it.prompt + "\n\nYour previous answer was rejected: " + perr.Error() +
 				". Answer again with one JSON object holding every dimension, each score an integer from 0 to 10."
 			key = CacheKey(opts.Oracle.Kind(), opts.Oracle.Model(), prompt, schema, *opts.Temperature, opts.MaxTokens)
+			promptSHA = sha(prompt)
 			break
 		}
 	}

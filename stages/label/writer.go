@@ -181,30 +181,23 @@ func (w *writer) recover(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	seenCalls, seenLabels := map[string]bool{}, map[string]bool{}
+	defer sess.Close()
 	crel, _, err := sess.Relation(ctx, lake.Ref{TableName: CallsTable(w.f)})
-	if err == nil {
-		if rows, err := sess.Query(ctx, "SELECT cache_key || '|' || epoch_us(called_at) FROM "+crel); err == nil {
-			for rows.Next() {
-				var k string
-				rows.Scan(&k)
-				seenCalls[k] = true
-			}
-			rows.Close()
-		}
+	if err != nil {
+		return err
+	}
+	seenCalls, err := sess.StringSet(ctx, "SELECT cache_key || '|' || epoch_us(called_at) FROM "+crel)
+	if err != nil {
+		return fmt.Errorf("recover the journal: %w", err)
 	}
 	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(w.f)})
-	if err == nil {
-		if rows, err := sess.Query(ctx, "SELECT id || '|' || cache_key || '|' || epoch_us(labeled_at) FROM "+lrel); err == nil {
-			for rows.Next() {
-				var k string
-				rows.Scan(&k)
-				seenLabels[k] = true
-			}
-			rows.Close()
-		}
+	if err != nil {
+		return err
 	}
-	sess.Close()
+	seenLabels, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key || '|' || epoch_us(labeled_at) FROM "+lrel)
+	if err != nil {
+		return fmt.Errorf("recover the journal: %w", err)
+	}
 	var todo []entry
 	for _, e := range entries {
 		var keep entry

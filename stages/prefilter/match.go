@@ -52,22 +52,6 @@ func needsLower(t string) bool {
 	return false
 }
 
-// appendLowerString appends s lower-cased (any script).
-func appendLowerString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			dst = append(dst, lowerByte(c))
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		dst = utf8.AppendRune(dst, unicode.ToLower(r))
-		i += n
-	}
-	return dst
-}
-
 func newMatcher(kws []string) *matcher {
 	m := &matcher{byFirst: map[string][]keyword{}}
 	for _, k := range kws {
@@ -123,7 +107,7 @@ func (m *matcher) count(toks []string, lower func() string, limit int) (int, str
 		var kws []keyword
 		lt := t
 		if needsLower(t) {
-			scratch = appendLowerString(scratch[:0], t)
+			scratch = appendLower(scratch[:0], t)
 			kws = m.byFirst[string(scratch)] // no allocation for a lookup
 			lt = unsafeString(scratch)
 		} else {

@@ -160,14 +160,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, fmt.Errorf("decide %s: %w", opts.Raw, err)
 	}
 	res.RowsOut = res.RowsIn
-	commit := lake.Commit{Stage: "prefilter", Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(),
+	commit := lake.Commit{Stage: "prefilter", Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"mode": res.Mode, "raw": rawSnap.Ref().String()}}
-	var snap *lake.Snapshot
-	if full {
-		snap, err = pending.Replace(ctx, commit)
-	} else {
-		snap, err = pending.Commit(ctx, commit)
-	}
+	snap, err := pending.Commit(ctx, commit)
 	if err != nil {
 		return res, err
 	}

@@ -16,18 +16,18 @@ import (
 
 const secretKey = "sk-test-SECRET-never-print-me"
 
-// geminiServer speaks the Gemini REST wire format: POST
-// /v1beta/models/{model}:generateContent, answering with status and body.
-func geminiServer(t *testing.T, status int, body string, header map[string]string) (*httptest.Server, *atomic.Int64, *atomic.Value) {
+// fakeAPI answers POSTs to path with status, body and header, after checking
+// the key arrives in authHeader; it counts requests and keeps the last body.
+func fakeAPI(t *testing.T, path, authHeader, authValue string, status int, body string, header map[string]string) (*httptest.Server, *atomic.Int64, *atomic.Value) {
 	var n atomic.Int64
 	var last atomic.Value
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
-		if !strings.HasSuffix(r.URL.Path, "/v1beta/models/gemini-test:generateContent") || r.Method != http.MethodPost {
+		if !strings.HasSuffix(r.URL.Path, path) || r.Method != http.MethodPost {
 			t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
 		}
-		if r.Header.Get("x-goog-api-key") != secretKey {
-			t.Errorf("key not sent in x-goog-api-key")
+		if r.Header.Get(authHeader) != authValue {
+			t.Errorf("key not sent in %s", authHeader)
 		}
 		b, _ := io.ReadAll(r.Body)
 		last.Store(string(b))
@@ -40,6 +40,12 @@ func geminiServer(t *testing.T, status int, body string, header map[string]strin
 	}))
 	t.Cleanup(srv.Close)
 	return srv, &n, &last
+}
+
+// geminiServer speaks the Gemini REST wire format: POST
+// /v1beta/models/{model}:generateContent, key in x-goog-api-key.
+func geminiServer(t *testing.T, status int, body string, header map[string]string) (*httptest.Server, *atomic.Int64, *atomic.Value) {
+	return fakeAPI(t, "/v1beta/models/gemini-test:generateContent", "x-goog-api-key", secretKey, status, body, header)
 }
 
 func TestGemini_WireFormatAndUsage(t *testing.T) {
@@ -105,28 +111,10 @@ func TestGemini_ErrorClasses(t *testing.T) {
 	}
 }
 
+// openaiServer speaks the OpenAI chat-completions wire format: POST
+// /v1/chat/completions, key as a bearer token.
 func openaiServer(t *testing.T, status int, body string, header map[string]string) (*httptest.Server, *atomic.Int64, *atomic.Value) {
-	var n atomic.Int64
-	var last atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		if r.URL.Path != "/v1/chat/completions" {
-			t.Errorf("unexpected path %s", r.URL.Path)
-		}
-		if r.Header.Get("Authorization") != "Bearer "+secretKey {
-			t.Errorf("key not sent as a bearer token")
-		}
-		b, _ := io.ReadAll(r.Body)
-		last.Store(string(b))
-		for k, v := range header {
-			w.Header().Set(k, v)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n, &last
+	return fakeAPI(t, "/v1/chat/completions", "Authorization", "Bearer "+secretKey, status, body, header)
 }
 
 func TestOpenAI_WireFormatAndErrors(t *testing.T) {
