@@ -39,6 +39,7 @@ type Filter struct {
 	Prefilter   Prefilter    `yaml:"prefilter"`
 	Compression Compression  `yaml:"compression"`
 	Oracle      Oracle       `yaml:"oracle"`
+	Splits      Splits       `yaml:"splits"`
 
 	// Dir is the package directory, Prompt the text of prompt.md, SHA256 the
 	// hash over the package's files: it goes into every snapshot it produces.
@@ -134,6 +135,22 @@ type Compression struct {
 	Boilerplate []string `yaml:"boilerplate"`
 }
 
+// Splits are the defaults of `distill split` (each a flag too) and the
+// near-duplicate rule that keeps copies of an article in one split.
+type Splits struct {
+	Seed       int       `yaml:"seed"`
+	Ratios     []float64 `yaml:"ratios"`
+	StratifyBy string    `yaml:"stratify_by"`
+	Combine    string    `yaml:"combine"`
+	// NearDuplicateThreshold is the estimated Jaccard similarity of word
+	// 5-shingles at or above which two articles are one duplicate group.
+	NearDuplicateThreshold float64 `yaml:"near_duplicate_threshold"`
+	// MaxTierShare caps a tier's share of the training set under --balance.
+	MaxTierShare float64 `yaml:"max_tier_share"`
+	// MinTierShare: a tier below it is reported, never invented.
+	MinTierShare float64 `yaml:"min_tier_share"`
+}
+
 // Defaults for fields left out of filter.yaml.
 const (
 	DefaultHeadChars = 2000
@@ -214,6 +231,69 @@ func (f *Filter) applyDefaults() {
 	if f.Oracle.MaxOutputTokens == 0 {
 		f.Oracle.MaxOutputTokens = 2048
 	}
+	sp := &f.Splits
+	if sp.Seed == 0 {
+		sp.Seed = 42
+	}
+	if sp.Ratios == nil {
+		sp.Ratios = []float64{0.8, 0.1, 0.1}
+	}
+	if sp.StratifyBy == "" {
+		sp.StratifyBy = "tier"
+	}
+	if sp.Combine == "" {
+		sp.Combine = "latest"
+	}
+	if sp.NearDuplicateThreshold == 0 {
+		sp.NearDuplicateThreshold = 0.8
+	}
+	if sp.MaxTierShare == 0 {
+		sp.MaxTierShare = 0.4
+	}
+	if sp.MinTierShare == 0 {
+		sp.MinTierShare = 0.1
+	}
+}
+
+// CheckRatios validates train/val/test ratios: three shares, none
+// negative, train positive, summing to 1.
+func CheckRatios(r []float64) error {
+	if len(r) != 3 {
+		return fmt.Errorf("ratios %v: want three (train, val, test), e.g. 0.8,0.1,0.1", r)
+	}
+	sum := 0.0
+	for _, x := range r {
+		if x < 0 || x > 1 {
+			return fmt.Errorf("ratios %v: each must be within 0-1", r)
+		}
+		sum += x
+	}
+	if r[0] <= 0 {
+		return fmt.Errorf("ratios %v: train must be more than 0", r)
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		return fmt.Errorf("ratios %v sum to %g, not 1", r, sum)
+	}
+	return nil
+}
+
+// CheckStratifyBy validates a stratification: tier, overall_bin or <dimension>_bin.
+func (f *Filter) CheckStratifyBy(s string) error {
+	if s == "tier" || s == "overall_bin" {
+		return nil
+	}
+	if d, ok := strings.CutSuffix(s, "_bin"); ok && slices.Contains(f.DimensionNames(), d) {
+		return nil
+	}
+	return fmt.Errorf("stratify by %q: want tier, overall_bin or one of %s", s, strings.Join(binNames(f), ", "))
+}
+
+func binNames(f *Filter) []string {
+	var out []string
+	for _, d := range f.DimensionNames() {
+		out = append(out, d+"_bin")
+	}
+	return out
 }
 
 func (f *Filter) validate(cfg, promptPath string) Errors {
@@ -364,6 +444,25 @@ func (f *Filter) validate(cfg, promptPath string) Errors {
 		if _, err := regexp.Compile(pat); err != nil {
 			bad(fmt.Sprintf("compression.boilerplate[%d]", j), "regex %q does not compile: %v", pat, err)
 		}
+	}
+	sp := f.Splits
+	if err := CheckRatios(sp.Ratios); err != nil {
+		bad("splits.ratios", "%v", err)
+	}
+	if err := f.CheckStratifyBy(sp.StratifyBy); err != nil {
+		bad("splits.stratify_by", "%v", err)
+	}
+	if sp.Combine != "latest" && sp.Combine != "mean" {
+		bad("splits.combine", "%q: want latest or mean", sp.Combine)
+	}
+	if t := sp.NearDuplicateThreshold; t <= 0 || t > 1 {
+		bad("splits.near_duplicate_threshold", "%g must be in (0, 1]", t)
+	}
+	if t := sp.MaxTierShare; t <= 0 || t > 1 {
+		bad("splits.max_tier_share", "%g must be in (0, 1]", t)
+	}
+	if t := sp.MinTierShare; t < 0 || t >= 1 {
+		bad("splits.min_tier_share", "%g must be in [0, 1)", t)
 	}
 	if !strings.Contains(f.Prompt, Placeholder) {
 		errs = append(errs, &FieldError{File: promptPath, Msg: "has no " + Placeholder + " placeholder: the article would never reach the oracle"})

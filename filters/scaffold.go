@@ -82,6 +82,12 @@ prefilter:
 compression:
   max_words: 800
   head_share: 0.7
+
+splits:
+  seed: 42
+  ratios: [0.8, 0.1, 0.1]
+  stratify_by: tier
+  near_duplicate_threshold: 0.8
 `
 
 const scaffoldPrompt = `Score the article on each dimension from 0 to 10.

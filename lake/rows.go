@@ -138,3 +138,16 @@ func (rb *RowBuilder) Int(name string, v int32) {
 	b, _ := rb.col(name)
 	b.(*array.Int32Builder).Append(v)
 }
+
+// Longs sets a list<long> column (nil is null).
+func (rb *RowBuilder) Longs(name string, v []int64) {
+	b, _ := rb.col(name)
+	lb := b.(*array.ListBuilder)
+	if v == nil {
+		lb.AppendNull()
+		return
+	}
+	lb.Append(true)
+	lb.ValueBuilder().(*array.Int64Builder).AppendValues(v, nil)
+	rb.bytes += 8 * len(v)
+}

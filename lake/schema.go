@@ -27,6 +27,7 @@ const (
 	Date        Type = "date"
 	StringList  Type = "list<string>"
 	DoubleList  Type = "list<double>"
+	LongList    Type = "list<long>"
 )
 
 // Column is one column of a table schema.
@@ -64,6 +65,8 @@ func (t Type) iceberg(nextID func() int) (iceberg.Type, error) {
 		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.String}, nil
 	case DoubleList:
 		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.Float64}, nil
+	case LongList:
+		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.Int64}, nil
 	}
 	return nil, fmt.Errorf("unknown column type %q", t)
 }

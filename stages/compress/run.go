@@ -35,6 +35,7 @@ var Schema = lake.Schema{
 	{Name: "truncated", Type: lake.Bool},
 	{Name: "text_sha256", Type: lake.String, Distinct: true},
 	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v1:800:0.70"},
+	{Name: "minhash", Type: lake.LongList, Doc: "MinHash signature of the text's word 5-shingles (" + SignatureMethod + "), for near-duplicate grouping"},
 	{Name: "prefilter_sequence", Type: lake.Long},
 	{Name: "raw_sequence", Type: lake.Long},
 	{Name: "compressed_at", Type: lake.TimestampTz},
@@ -158,6 +159,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			rb.Bool("truncated", r.Truncated)
 			rb.String("text_sha256", hex.EncodeToString(sum[:]))
 			rb.String("method", res.Method)
+			rb.Longs("minhash", Signature(r.Text))
 			rb.Long("prefilter_sequence", preSnap.Seq)
 			rb.Long("raw_sequence", rawSnap.Seq)
 			rb.Time("compressed_at", now)
