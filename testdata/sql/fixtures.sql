@@ -10,7 +10,7 @@ SET VARIABLE seed = 42;
 SET VARIABLE run_id = 'r1';
 CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0 AS relevance, 2.0 AS evidence, 'x' AS relevance_evidence,
     'y' AS evidence_evidence, 5.1 AS overall, false AS gatekeeper_applied, 'high' AS tier, 'gemini' AS oracle,
-    'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
+    'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
 CREATE TABLE labels_long AS SELECT 'a' AS id, 1::BIGINT AS label_row, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at,
     'gemini' AS oracle, 'm' AS model, 'p1' AS prompt_sha256, false AS imported, 'relevance' AS dimension, 7.0::DOUBLE AS score;
@@ -36,3 +36,15 @@ CREATE TABLE split_new_groups (dup_group VARCHAR, split VARCHAR);
 CREATE TABLE split_assigned (id VARCHAR, split VARCHAR, stratum VARCHAR, dup_group VARCHAR, seed BIGINT,
     assigned_run_id VARCHAR, note VARCHAR);
 CREATE TABLE tier_caps (tier VARCHAR, cap BIGINT);
+-- diff (stages/diff): the table at snapshots A and B with the key copied to
+-- diff_key, and the per-key statuses of diff/keys.sql.
+SET VARIABLE diff_columns = ['title', 'relevance', 'overall', 'tier'];
+SET VARIABLE diff_dimensions = ['relevance', 'overall'];
+SET VARIABLE diff_examples = 5;
+CREATE TABLE diff_a AS SELECT 'a' AS diff_key, 'a' AS id, 'T' AS title, 7.0::DOUBLE AS relevance, 'x' AS relevance_evidence,
+    5.1::DOUBLE AS overall, 'high' AS tier, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
+CREATE TABLE diff_b AS SELECT * FROM diff_a;
+CREATE TABLE diff_keys AS SELECT 'a' AS diff_key, 'unchanged' AS status, 1::BIGINT AS rows_a, 1::BIGINT AS rows_b;
+-- lineage (stages/lineage): one table at one snapshot, and the article's id.
+SET VARIABLE lineage_id = 'a';
+CREATE TABLE lineage_table AS SELECT 'a' AS id, 'T' AS title, ['t']::VARCHAR[] AS tags, 'r1' AS run_id;

@@ -1,0 +1,128 @@
+// Package curate prepares a filter's labels for the curation SQL under sql/:
+// Prepare defines, in a DuckDB session over the lake, the filter's
+// dimensions, gatekeepers and tiers as tables and one combined label per
+// article. Stats, split, export and evaluation all start from it, so they
+// agree on what an article's scores and tier are.
+package curate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// The rules that combine several labels of one article.
+const (
+	// Latest takes the most recent label (by labeled_at).
+	Latest = "latest"
+	// Mean averages every label's score per dimension.
+	Mean = "mean"
+)
+
+// ErrNoLabels means the filter has no labels to curate yet.
+var ErrNoLabels = errors.New("no labels for this filter yet: run `distill label --filter DIR` (or `distill label import`) first")
+
+// LabelsTable is <filter>.labels.
+func LabelsTable(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "labels"}
+}
+
+// CheckCombine validates a combine rule.
+func CheckCombine(rule string) error {
+	if rule != Latest && rule != Mean {
+		return fmt.Errorf("combine %q: want %s or %s", rule, Latest, Mean)
+	}
+	return nil
+}
+
+// Prepared is what Prepare defined.
+type Prepared struct {
+	// Labels is the labels snapshot read.
+	Labels *lake.Snapshot
+	// Combine is the rule used.
+	Combine string
+	// Articles is the number of labeled articles; LabelRows the label rows.
+	Articles, LabelRows int64
+}
+
+// Prepare defines in sess:
+//   - filter_dimensions (dimension, weight, position), filter_gatekeepers
+//     (dimension, below, cap), filter_tiers (tier, min_score, tier_rank);
+//   - the variables dimensions and combine;
+//   - labels_input: the labels at ref (the current snapshot when ref.At is "");
+//   - combined_scores (id, dimension, score, n_labels, labeled_at) and
+//     combined_labels (id, overall, gated, tier, tier_rank, n_labels): one per
+//     article, several labels combined by rule.
+func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lake.Ref, rule string) (*Prepared, error) {
+	if err := CheckCombine(rule); err != nil {
+		return nil, err
+	}
+	if err := DefineFilter(ctx, sess, f); err != nil {
+		return nil, err
+	}
+	rel, snap, err := sess.Relation(ctx, ref)
+	if errors.Is(err, lake.ErrNoTable) {
+		return nil, ErrNoLabels
+	}
+	if err != nil {
+		return nil, err
+	}
+	if snap == nil {
+		return nil, ErrNoLabels
+	}
+	steps := []string{
+		"SET VARIABLE combine = " + lake.QuoteString(rule),
+		"CREATE OR REPLACE TEMP VIEW labels_input AS SELECT * FROM " + rel,
+		"CREATE OR REPLACE TEMP VIEW labels_long AS " + distillery.SQL("labels/scores_long"),
+		"CREATE OR REPLACE TEMP TABLE combined_scores AS " + distillery.SQL("labels/combined_scores"),
+		"CREATE OR REPLACE TEMP TABLE combined_labels AS " + distillery.SQL("labels/combined_tiers"),
+	}
+	for _, q := range steps {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("combine labels of %s: %w", snap.Ref(), err)
+		}
+	}
+	p := &Prepared{Labels: snap, Combine: rule}
+	if err := sess.QueryRow(ctx, "SELECT (SELECT count(*) FROM combined_labels), (SELECT count(*) FROM labels_input)", &p.Articles, &p.LabelRows); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// DefineFilter defines the filter's dimensions, gatekeepers and tiers as
+// temporary tables, and the variable dimensions.
+func DefineFilter(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
+	var dims, names, gates, tiers []string
+	for i, d := range f.Dimensions {
+		dims = append(dims, fmt.Sprintf("(%s, %v, %d)", lake.QuoteString(d.Name), d.Weight, i+1))
+		names = append(names, lake.QuoteString(d.Name))
+	}
+	for _, g := range f.Gatekeepers {
+		gates = append(gates, fmt.Sprintf("(%s, %v, %v)", lake.QuoteString(g.Dimension), g.Below, g.Cap))
+	}
+	for i, t := range f.Tiers {
+		tiers = append(tiers, fmt.Sprintf("(%s, %v, %d)", lake.QuoteString(t.Name), t.Min, i+1))
+	}
+	steps := []string{
+		"CREATE OR REPLACE TEMP TABLE filter_dimensions (dimension VARCHAR, weight DOUBLE, position INTEGER)",
+		"CREATE OR REPLACE TEMP TABLE filter_gatekeepers (dimension VARCHAR, below DOUBLE, cap DOUBLE)",
+		"CREATE OR REPLACE TEMP TABLE filter_tiers (tier VARCHAR, min_score DOUBLE, tier_rank INTEGER)",
+		"INSERT INTO filter_dimensions VALUES " + strings.Join(dims, ", "),
+		"INSERT INTO filter_tiers VALUES " + strings.Join(tiers, ", "),
+		"SET VARIABLE dimensions = [" + strings.Join(names, ", ") + "]::VARCHAR[]",
+	}
+	if len(gates) > 0 {
+		steps = append(steps, "INSERT INTO filter_gatekeepers VALUES "+strings.Join(gates, ", "))
+	}
+	for _, q := range steps {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return fmt.Errorf("define filter %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}

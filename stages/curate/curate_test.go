@@ -1,0 +1,127 @@
+package curate_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/labeltest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/curate"
+)
+
+func setup(t *testing.T) (*lake.Lake, *filters.Filter) {
+	t.Helper()
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testutil.NewLake(t), f
+}
+
+// TestPrepare_TiersInSQLMatchTheLabeler checks that sql/labels/combined_tiers.sql
+// computes every article's overall score, gatekeeper and tier exactly as the
+// labeler (filters.Filter.ScoreOf, TierOf) did when it wrote the row.
+func TestPrepare_TiersInSQLMatchTheLabeler(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	var arts []labeltest.Article
+	x := uint64(12345)
+	next := func() float64 { x = x*6364136223846793005 + 1442695040888963407; return float64(x>>33%11) }
+	for i := range 600 {
+		scores := map[string]float64{}
+		for _, d := range f.DimensionNames() {
+			scores[d] = next()
+		}
+		arts = append(arts, labeltest.Article{ID: fmt.Sprintf("a%03d", i), Text: "t", Scores: scores})
+	}
+	labeltest.Write(t, l, f, arts)
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, curate.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Articles != 600 || p.LabelRows != 600 {
+		t.Fatalf("prepared %+v", p)
+	}
+	var diff, gated, tiers int64
+	q := `SELECT count(*) FILTER (WHERE c.tier <> l.tier OR abs(c.overall - l.overall) > 1e-9 OR c.gated <> l.gatekeeper_applied),
+		count(*) FILTER (WHERE c.gated), count(DISTINCT c.tier)
+		FROM combined_labels c JOIN labels_input l USING (id)`
+	if err := sess.QueryRow(ctx, q, &diff, &gated, &tiers); err != nil {
+		t.Fatal(err)
+	}
+	if diff != 0 {
+		t.Errorf("%d of 600 articles get another overall, gatekeeper or tier in SQL than from the labeler", diff)
+	}
+	if gated == 0 || tiers != 4 {
+		t.Errorf("fixture too narrow: %d gated, %d tiers", gated, tiers)
+	}
+}
+
+func TestPrepare_CombineRules(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	// x: labeled 9 (deployed), then relabeled 2; y: once, 7.
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "x", Text: "t", Score: 9, LabeledAt: t0}, {ID: "y", Text: "u", Score: 7, LabeledAt: t0}})
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "x", Text: "t", Score: 2, LabeledAt: t0.Add(time.Hour), Oracle: "gemini"}})
+	for _, c := range []struct {
+		rule, tier string
+		overall    float64
+	}{
+		{curate.Latest, "vaporware", 2},
+		{curate.Mean, "pilot", 5.5},
+	} {
+		sess, err := l.Session(ctx, f.Namespace())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, c.rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tier string
+		var overall float64
+		var n int64
+		if err := sess.QueryRow(ctx, "SELECT tier, overall, n_labels FROM combined_labels WHERE id = 'x'", &tier, &overall, &n); err != nil {
+			t.Fatal(err)
+		}
+		if tier != c.tier || overall != c.overall || n != 2 || p.Articles != 2 || p.LabelRows != 3 {
+			t.Errorf("%s: x is %s %.2f from %d labels (%+v); want %s %.2f from 2", c.rule, tier, overall, n, p, c.tier, c.overall)
+		}
+		sess.Close()
+	}
+	// Pinned: labels@1 knows only the first label of x.
+	sess, _ := l.Session(ctx, f.Namespace())
+	defer sess.Close()
+	ref, _ := lake.ParseRef("labels@1", f.Namespace())
+	if _, err := curate.Prepare(ctx, sess, f, ref, curate.Latest); err != nil {
+		t.Fatal(err)
+	}
+	var tier string
+	if err := sess.QueryRow(ctx, "SELECT tier FROM combined_labels WHERE id = 'x'", &tier); err != nil || tier != "deployed" {
+		t.Errorf("labels@1: x is %q (%v), want deployed", tier, err)
+	}
+	if _, err := curate.Prepare(ctx, sess, f, ref, "median"); err == nil {
+		t.Error("combine median: no error")
+	}
+}
+
+func TestPrepare_NoLabels(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	sess, _ := l.Session(ctx, f.Namespace())
+	defer sess.Close()
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, curate.Latest); err != curate.ErrNoLabels {
+		t.Errorf("err = %v, want ErrNoLabels", err)
+	}
+}

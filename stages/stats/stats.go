@@ -1,0 +1,290 @@
+// Package stats describes a filter's labels: tier counts and shares,
+// per-dimension summaries and 0-10 histograms, labels by oracle and prompt,
+// cost, and split balance. Every number comes from the SQL under sql/stats/
+// over the combined labels of stages/curate. Run is the entry point.
+package stats
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/curate"
+)
+
+// Options say which labels to describe.
+type Options struct {
+	Filter *filters.Filter
+	// Labels pins the labels snapshot; the zero Ref is the current one.
+	Labels lake.Ref
+	// Splits pins the splits snapshot read for Split and the balance table.
+	Splits lake.Ref
+	// Split limits the statistics to one split (train, val, test).
+	Split string
+	// Combine is the rule for articles with several labels (latest, mean).
+	Combine string
+}
+
+// Validate fills defaults and checks the options.
+func (o *Options) Validate() error {
+	if o.Filter == nil {
+		return errors.New("stats: no filter")
+	}
+	if o.Labels.Table == "" {
+		o.Labels = lake.Ref{TableName: curate.LabelsTable(o.Filter)}
+	}
+	if o.Splits.Table == "" {
+		o.Splits = lake.Ref{TableName: lake.TableName{Namespace: o.Filter.Namespace(), Table: "splits"}}
+	}
+	if o.Combine == "" {
+		o.Combine = o.Filter.Splits.Combine
+	}
+	switch o.Split {
+	case "", "train", "val", "test", "excluded":
+	default:
+		return fmt.Errorf("split %q: want train, val, test or excluded", o.Split)
+	}
+	return curate.CheckCombine(o.Combine)
+}
+
+// Tier is one tier's count.
+type Tier struct {
+	Tier     string  `json:"tier"`
+	MinScore float64 `json:"min_score"`
+	Articles int64   `json:"articles"`
+	Share    float64 `json:"share"`
+}
+
+// Dimension summarises one dimension's scores.
+type Dimension struct {
+	Name      string    `json:"dimension"`
+	Weight    float64   `json:"weight"`
+	Articles  int64     `json:"articles"`
+	Mean      float64   `json:"mean"`
+	Std       float64   `json:"std"`
+	Min       float64   `json:"min"`
+	Max       float64   `json:"max"`
+	Histogram [11]int64 `json:"histogram"` // bin b: scores in [b, b+1); bin 10: the 10s
+}
+
+// Source is the label rows of one oracle, model and prompt.
+type Source struct {
+	Oracle       string    `json:"oracle"`
+	Model        string    `json:"model"`
+	FilterSHA256 string    `json:"filter_sha256"`
+	Imported     bool      `json:"imported"`
+	Labels       int64     `json:"labels"`
+	Articles     int64     `json:"articles"`
+	Cached       int64     `json:"cached"`
+	CostUSD      float64   `json:"cost_usd"`
+	First        time.Time `json:"first_labeled"`
+	Last         time.Time `json:"last_labeled"`
+}
+
+// Cost is what the oracle has cost so far.
+type Cost struct {
+	Calls        int64   `json:"calls"`
+	FailedCalls  int64   `json:"failed_calls"`
+	TokensIn     int64   `json:"tokens_in"`
+	TokensOut    int64   `json:"tokens_out"`
+	CostUSD      float64 `json:"cost_usd"`
+	LabelCostUSD float64 `json:"label_cost_usd"`
+}
+
+// SplitTier is one (split, tier) cell of the split balance.
+type SplitTier struct {
+	Split    string  `json:"split"`
+	Tier     string  `json:"tier"`
+	Articles int64   `json:"articles"`
+	Share    float64 `json:"share"`
+	Used     int64   `json:"used"`
+}
+
+// Result is everything stats reports.
+type Result struct {
+	Labels     string      `json:"labels"` // the snapshot read, ns.table@N
+	Splits     string      `json:"splits,omitempty"`
+	Split      string      `json:"split,omitempty"`
+	Combine    string      `json:"combine"`
+	LabelRows  int64       `json:"label_rows"`
+	Articles   int64       `json:"articles"`
+	Tiers      []Tier      `json:"tiers"`
+	Dimensions []Dimension `json:"dimensions"`
+	Sources    []Source    `json:"sources"`
+	Cost       Cost        `json:"cost"`
+	Balance    []SplitTier `json:"split_balance,omitempty"`
+	Warnings   []string    `json:"warnings"`
+}
+
+// Run computes the statistics.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f := opts.Filter
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	prep, err := curate.Prepare(ctx, sess, f, opts.Labels, opts.Combine)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Labels: prep.Labels.Ref().String(), Combine: prep.Combine, LabelRows: prep.LabelRows, Split: opts.Split, Warnings: []string{}}
+
+	splitsRel, splitsSnap, err := sess.Relation(ctx, opts.Splits)
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return nil, err
+	}
+	if splitsSnap != nil {
+		res.Splits = splitsSnap.Ref().String()
+	}
+	articles := "SELECT * FROM combined_labels"
+	scores := "SELECT id, dimension, score FROM combined_scores"
+	if opts.Split != "" {
+		if splitsSnap == nil {
+			return nil, fmt.Errorf("--split %s: %s has no snapshot yet: run `distill split --filter DIR` first", opts.Split, opts.Splits)
+		}
+		in := " WHERE id IN (SELECT id FROM " + splitsRel + " WHERE split = " + lake.QuoteString(opts.Split) + ")"
+		articles += in
+		scores += in
+	}
+	setup := []string{
+		"CREATE OR REPLACE TEMP VIEW stats_articles AS " + articles,
+		"CREATE OR REPLACE TEMP VIEW stats_scores AS " + scores,
+	}
+	if err := callsInput(ctx, l, sess, f); err != nil {
+		return nil, err
+	}
+	for _, q := range setup {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM stats_articles", &res.Articles); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
+		var t Tier
+		err := r.Scan(&t.Tier, &t.MinScore, &t.Articles, &t.Share)
+		res.Tiers = append(res.Tiers, t)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
+		var d Dimension
+		var mean, mn, mx sql.NullFloat64
+		err := r.Scan(&d.Name, &d.Weight, &d.Articles, &mean, &d.Std, &mn, &mx)
+		d.Mean, d.Min, d.Max = mean.Float64, mn.Float64, mx.Float64
+		res.Dimensions = append(res.Dimensions, d)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	pos := map[string]int{}
+	for i, d := range res.Dimensions {
+		pos[d.Name] = i
+	}
+	if err := each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
+		var dim string
+		var bin int
+		var n int64
+		if err := r.Scan(&dim, &bin, &n); err != nil {
+			return err
+		}
+		res.Dimensions[pos[dim]].Histogram[bin] = n
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := each(ctx, sess, "stats/labels_by_oracle", func(r *sql.Rows) error {
+		var s Source
+		var oracle, model, prompt sql.NullString
+		err := r.Scan(&oracle, &model, &prompt, &s.Imported, &s.Labels, &s.Articles, &s.Cached, &s.CostUSD, &s.First, &s.Last)
+		s.Oracle, s.Model, s.FilterSHA256 = oracle.String, model.String, prompt.String
+		s.First, s.Last = s.First.UTC(), s.Last.UTC()
+		res.Sources = append(res.Sources, s)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	c := &res.Cost
+	if err := sess.QueryRow(ctx, distillery.SQL("stats/cost"), &c.Calls, &c.FailedCalls, &c.TokensIn, &c.TokensOut, &c.CostUSD, &c.LabelCostUSD); err != nil {
+		return nil, fmt.Errorf("sql/stats/cost.sql: %w", err)
+	}
+	if splitsSnap != nil {
+		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM "+splitsRel); err != nil {
+			return nil, err
+		}
+		if err := each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
+			var b SplitTier
+			err := r.Scan(&b.Split, &b.Tier, &b.Articles, &b.Share, &b.Used)
+			res.Balance = append(res.Balance, b)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	res.Warnings = TierWarnings(res.Tiers, res.Articles, f.Splits.MinTierShare, f.Splits.MaxTierShare)
+	return res, nil
+}
+
+// TierWarnings flags tiers outside the healthy range of shares: a rare tier
+// is what a student most often fails on, a dominant one what it learns to
+// always predict.
+func TierWarnings(tiers []Tier, total int64, minShare, maxShare float64) []string {
+	out := []string{}
+	if total == 0 {
+		return out
+	}
+	for _, t := range tiers {
+		switch {
+		case t.Share < minShare:
+			out = append(out, fmt.Sprintf("tier %s is %.1f%% of the articles (%d), under %.0f%%: label more articles likely to reach it (a prefilter or a targeted corpus) rather than oversampling", t.Tier, 100*t.Share, t.Articles, 100*minShare))
+		case t.Share > maxShare:
+			out = append(out, fmt.Sprintf("tier %s is %.1f%% of the articles (%d), over %.0f%%: consider `distill split --balance`", t.Tier, 100*t.Share, t.Articles, 100*maxShare))
+		}
+	}
+	return out
+}
+
+// callsInput defines oracle_calls_input: the filter's oracle calls, or an
+// empty table when it has none (imported labels only).
+func callsInput(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filters.Filter) error {
+	ref := lake.Ref{TableName: lake.TableName{Namespace: f.Namespace(), Table: "oracle_calls"}}
+	rel, snap, err := sess.Relation(ctx, ref)
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return err
+	}
+	q := "CREATE OR REPLACE TEMP VIEW oracle_calls_input AS SELECT * FROM " + rel
+	if snap == nil {
+		q = "CREATE OR REPLACE TEMP TABLE oracle_calls_input (cache_key VARCHAR, id VARCHAR, status VARCHAR, tokens_in BIGINT, tokens_out BIGINT, cost_usd DOUBLE)"
+	}
+	_, err = sess.Exec(ctx, q)
+	return err
+}
+
+// each runs sql/<name>.sql and hands every row to scan.
+func each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.Rows) error) error {
+	rows, err := sess.Query(ctx, distillery.SQL(name))
+	if err != nil {
+		return fmt.Errorf("sql/%s.sql: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("sql/%s.sql: %w", name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sql/%s.sql: %w", name, err)
+	}
+	return nil
+}
