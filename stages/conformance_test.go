@@ -15,7 +15,10 @@ import (
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
 )
 
 // stage is one stage under test: run it, and name its output table.
@@ -34,6 +37,17 @@ var stages = []stage{
 		r, err := compress.Run(ctx, l, compress.Options{Filter: f})
 		return r.RowsOut, err
 	}, compress.Table},
+	{"label", func(ctx context.Context, l *lake.Lake, f *filters.Filter) (int64, error) {
+		r, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+		return r.RowsOut, err
+	}, label.LabelsTable},
+	{"split", func(ctx context.Context, l *lake.Lake, f *filters.Filter) (int64, error) {
+		r, err := split.Run(ctx, l, split.Options{Filter: f})
+		if err != nil || r.Mode == "unchanged" {
+			return 0, err
+		}
+		return r.Articles, err
+	}, func(f *filters.Filter) lake.TableName { return split.Table(f.Namespace()) }},
 }
 
 func TestStages_Conformance(t *testing.T) {
@@ -91,7 +105,7 @@ func TestStages_Conformance(t *testing.T) {
 				t.Fatalf("snapshots: %d, %v; want 1 (a rerun adds none)", len(snaps), err)
 			}
 			snap := snaps[0]
-			if snap.Stage != s.name || snap.RunID == "" || snap.Filter != f.Ref() || !strings.Contains(snap.Inputs, "corpus.raw@1#") || snap.Params == "" {
+			if snap.Stage != s.name || snap.RunID == "" || snap.Filter != f.Ref() || !strings.Contains(snap.Inputs, "@1#") || snap.Params == "" {
 				t.Errorf("lineage missing from the snapshot: %+v", snap)
 			}
 			if n := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM "+s.table(f).String()); n != 0 {

@@ -31,7 +31,7 @@ func TestPrepare_TiersInSQLMatchTheLabeler(t *testing.T) {
 	l, f := setup(t)
 	var arts []labeltest.Article
 	x := uint64(12345)
-	next := func() float64 { x = x*6364136223846793005 + 1442695040888963407; return float64(x>>33%11) }
+	next := func() float64 { x = x*6364136223846793005 + 1442695040888963407; return float64(x >> 33 % 11) }
 	for i := range 600 {
 		scores := map[string]float64{}
 		for _, d := range f.DimensionNames() {

@@ -92,6 +92,8 @@ func (o *Options) defaults() {
 
 // Result summarises a run.
 type Result struct {
+	// Input is the compressed snapshot labeled (lineage of every commit).
+	Input *lake.Snapshot `json:"-"`
 	Oracle       string           `json:"oracle"`
 	Model        string           `json:"model"`
 	RowsIn       int64            `json:"rows_in"`
@@ -211,6 +213,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	if csnap == nil {
 		return nil, nil, ErrNoCompressed
 	}
+	res.Input = csnap
 	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
 	if err != nil {
 		return nil, nil, err

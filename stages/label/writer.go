@@ -67,6 +67,9 @@ func (w *writer) commit(ctx context.Context, entries []entry) error {
 		}
 	}
 	commit := lake.Commit{Stage: "label", Filter: w.f.Ref(), Params: map[string]any{"labels": len(labels), "calls": len(calls)}}
+	if w.res.Input != nil {
+		commit.Inputs = []lake.Snapshot{*w.res.Input}
+	}
 	if len(calls) > 0 {
 		if _, err := w.writeCalls(ctx, calls, commit); err != nil {
 			return err
