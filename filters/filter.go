@@ -231,7 +231,11 @@ func (f *Filter) applyDefaults() {
 	if f.Oracle.MaxOutputTokens == 0 {
 		f.Oracle.MaxOutputTokens = 2048
 	}
-	sp := &f.Splits
+	f.Splits.defaults()
+}
+
+// defaults fills the splits settings left out of filter.yaml.
+func (sp *Splits) defaults() {
 	if sp.Seed == 0 {
 		sp.Seed = 42
 	}
@@ -446,6 +450,7 @@ func (f *Filter) validate(cfg, promptPath string) Errors {
 		}
 	}
 	sp := f.Splits
+	sp.defaults()
 	if err := CheckRatios(sp.Ratios); err != nil {
 		bad("splits.ratios", "%v", err)
 	}

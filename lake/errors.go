@@ -16,6 +16,13 @@ var (
 	ErrBadRef = errors.New("bad table reference")
 	// ErrCommitConflict means a commit still conflicted after every retry.
 	ErrCommitConflict = errors.New("commit kept conflicting with other writers")
+	// ErrAlreadyCurrent means a rollback named the snapshot the table is
+	// already at: nothing was committed.
+	ErrAlreadyCurrent = errors.New("already the current snapshot")
+	// ErrOutsideLake means a table's files live outside this lake's
+	// warehouse (a lake copied or moved without rewriting its paths): files
+	// there are never deleted.
+	ErrOutsideLake = errors.New("table location is outside the lake's warehouse")
 )
 
 // ErrTagExists means a tag name is taken; pass force to move it.
