@@ -76,7 +76,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Method = settings.Method()
+	// The signature is part of the method: a lake compressed before
+	// signatures existed (or with another kind) is rebuilt once to get them.
+	res.Method = settings.Method() + "+" + SignatureMethod
 	out := Table(f)
 	if err := l.EnsureTable(ctx, out, Schema); err != nil {
 		return res, err

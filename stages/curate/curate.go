@@ -50,14 +50,60 @@ type Prepared struct {
 	Articles, LabelRows int64
 }
 
+// defineOrder sets the variables dimensions, weights and gatekeepers in the
+// order the dimension columns have in the labels table (the order in which
+// SQL's COLUMNS(...) lists them), so scores and weights line up.
+func defineOrder(ctx context.Context, sess *lake.Session, f *filters.Filter, rel string) error {
+	rows, err := sess.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
+	if err != nil {
+		return err
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	weight := map[string]float64{}
+	for _, d := range f.Dimensions {
+		weight[d.Name] = d.Weight
+	}
+	pos := map[string]int{}
+	var names, weights []string
+	for _, c := range cols {
+		if w, ok := weight[c]; ok {
+			names = append(names, lake.QuoteString(c))
+			weights = append(weights, fmt.Sprint(w))
+			pos[c] = len(names)
+		}
+	}
+	if len(names) != len(f.Dimensions) {
+		return fmt.Errorf("%s has %d of the filter's %d dimension columns: relabel with this filter version", rel, len(names), len(f.Dimensions))
+	}
+	var gates []string
+	for _, g := range f.Gatekeepers {
+		gates = append(gates, fmt.Sprintf("{'pos': %d, 'below': %v, 'cap': %v}", pos[g.Dimension], g.Below, g.Cap))
+	}
+	for _, q := range []string{
+		"SET VARIABLE dimensions = [" + strings.Join(names, ", ") + "]::VARCHAR[]",
+		"SET VARIABLE weights = [" + strings.Join(weights, ", ") + "]::DOUBLE[]",
+		"SET VARIABLE gatekeepers = [" + strings.Join(gates, ", ") + "]::STRUCT(pos INTEGER, below DOUBLE, cap DOUBLE)[]",
+	} {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return fmt.Errorf("define filter %s: %w", f.Name, err)
+		}
+	}
+	return nil
+}
+
 // Prepare defines in sess:
 //   - filter_dimensions (dimension, weight, position), filter_gatekeepers
 //     (dimension, below, cap), filter_tiers (tier, min_score, tier_rank);
-//   - the variables dimensions and combine;
+//   - the variables dimensions, weights, gatekeepers and combine;
 //   - labels_input: the labels at ref (the current snapshot when ref.At is "");
-//   - combined_scores (id, dimension, score, n_labels, labeled_at) and
-//     combined_labels (id, overall, gated, tier, tier_rank, n_labels): one per
-//     article, several labels combined by rule.
+//   - combined_wide (id, one column per dimension, n_labels, labeled_at) and
+//     combined_labels (id, overall, gated, tier, tier_rank, n_labels): one row
+//     per article, several labels combined by rule; combined_scores (id,
+//     n_labels, labeled_at, dimension, score), a view in long form.
 func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lake.Ref, rule string) (*Prepared, error) {
 	if err := CheckCombine(rule); err != nil {
 		return nil, err
@@ -75,12 +121,16 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 	if snap == nil {
 		return nil, ErrNoLabels
 	}
+	if err := defineOrder(ctx, sess, f, rel); err != nil {
+		return nil, err
+	}
 	steps := []string{
 		"SET VARIABLE combine = " + lake.QuoteString(rule),
 		"CREATE OR REPLACE TEMP VIEW labels_input AS SELECT * FROM " + rel,
-		"CREATE OR REPLACE TEMP VIEW labels_long AS " + distillery.SQL("labels/scores_long"),
-		"CREATE OR REPLACE TEMP TABLE combined_scores AS " + distillery.SQL("labels/combined_scores"),
+		"CREATE OR REPLACE TEMP TABLE combined_wide AS " + distillery.SQL("labels/combined_wide"),
 		"CREATE OR REPLACE TEMP TABLE combined_labels AS " + distillery.SQL("labels/combined_tiers"),
+		// Long form only when a query reads it (stats, strata by a dimension).
+		"CREATE OR REPLACE TEMP VIEW combined_scores AS " + distillery.SQL("labels/combined_scores"),
 	}
 	for _, q := range steps {
 		if _, err := sess.Exec(ctx, q); err != nil {

@@ -155,7 +155,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		"SET VARIABLE run_id = " + lake.QuoteString(l.RunID),
 		"CREATE OR REPLACE TEMP TABLE splits_previous AS " + prev,
 		"CREATE OR REPLACE TEMP TABLE split_candidates AS SELECT a.id, r.content_sha256, " + minhash + " AS minhash FROM combined_labels a LEFT JOIN " +
-			compRel + " c ON c.id = a.id LEFT JOIN (SELECT id, any_value(content_sha256) AS content_sha256 FROM " + rawRel + " GROUP BY id) r ON r.id = a.id",
+			compRel + " c ON c.id = a.id LEFT JOIN " + rawRel + " r ON r.id = a.id",
 		"CREATE OR REPLACE TEMP TABLE split_strata AS " + distillery.SQL("split/strata"),
 		"CREATE OR REPLACE TEMP TABLE dup_members (id VARCHAR, dup_group VARCHAR)",
 		"CREATE OR REPLACE TEMP TABLE split_excluded (id VARCHAR, note VARCHAR)",
@@ -167,7 +167,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if res.NoSignature > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d labeled articles have no near-duplicate signature (compressed before signatures existed, or no compressed text): only exact duplicates are grouped for them; `distill compress --full` adds signatures", res.NoSignature))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d labeled articles have no near-duplicate signature (compressed before signatures existed, or no compressed text): only exact duplicates are grouped for them; `distill compress` adds them", res.NoSignature))
 	}
 
 	// Duplicate groups: edges from SQL, connected components here.
@@ -185,6 +185,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%w: %s; articles split before are never moved, so this split is not written: this happens when near_duplicate_threshold was lowered or texts were recompressed after the last split; rerun with --fresh to split everything anew (the old split stays readable by time travel)", ErrLeak, strings.Join(g.straddling, "; "))
 	}
 	assign := []string{
+		"CREATE OR REPLACE TEMP TABLE split_members AS " + distillery.SQL("split/members"),
 		"CREATE OR REPLACE TEMP TABLE split_groups AS " + distillery.SQL("split/groups"),
 		"CREATE OR REPLACE TEMP TABLE split_new_groups AS " + distillery.SQL("split/assign_stratified"),
 		"CREATE OR REPLACE TEMP TABLE split_assigned AS " + distillery.SQL("split/assignments"),
@@ -215,12 +216,16 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := balance(ctx, sess, opts, res); err != nil {
 		return nil, err
 	}
+	// Articles split before that the labels read no longer have (a
+	// rollback of labels) are carried over as they were.
 	final := `CREATE OR REPLACE TEMP TABLE split_final AS
-		SELECT a.id, a.split, a.stratum, a.dup_group, a.seed, coalesce(b.balanced_out, false) AS balanced_out, a.note, a.assigned_run_id
+		SELECT a.id, a.split, a.stratum, a.dup_group, a.seed, coalesce(b.balanced_out, false) AS balanced_out, a.note, a.assigned_run_id,
+			a.kept, true AS labeled
 		FROM split_assigned a LEFT JOIN split_balanced b USING (id)
 		UNION ALL
-		SELECT id, split, stratum, dup_group, seed, coalesce(balanced_out, false), coalesce(note, 'no label in ` + strings.ReplaceAll(res.Labels, "'", "''") + `'), assigned_run_id
-		FROM splits_previous WHERE id NOT IN (SELECT id FROM split_strata)`
+		SELECT p.id, p.split, p.stratum, p.dup_group, p.seed, coalesce(p.balanced_out, false), coalesce(p.note, 'no label in ` + strings.ReplaceAll(res.Labels, "'", "''") + `'), p.assigned_run_id,
+			true, false
+		FROM splits_previous p ANTI JOIN split_strata s USING (id)`
 	if err := execAll(ctx, sess, []string{final}); err != nil {
 		return nil, err
 	}
@@ -243,40 +248,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 	}
 
-	now := time.Now()
-	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
-		rows, err := sess.Query(ctx, "SELECT id, split, stratum, dup_group, seed, balanced_out, note, assigned_run_id FROM split_final ORDER BY id")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() && !rb.Stopped() {
-			var id, split, stratum, group, assigned string
-			var note sql.NullString
-			var seed int64
-			var out bool
-			if err := rows.Scan(&id, &split, &stratum, &group, &seed, &out, &note, &assigned); err != nil {
-				return err
-			}
-			rb.String("id", id)
-			rb.String("split", split)
-			rb.String("stratum", stratum)
-			rb.String("dup_group", group)
-			rb.Long("seed", seed)
-			rb.Bool("balanced_out", out)
-			if note.Valid {
-				rb.String("note", note.String)
-			}
-			rb.String("assigned_run_id", assigned)
-			rb.Long("labels_sequence", prep.Labels.Seq)
-			rb.Time("split_at", now)
-			rb.String("run_id", l.RunID)
-			rb.EndRow()
-		}
-		return rows.Err()
-	})
+	pending, err := sess.WriteQuery(ctx, out, fmt.Sprintf(`SELECT id, split, stratum, dup_group, seed, balanced_out, note, assigned_run_id,
+		%d::BIGINT AS labels_sequence, now() AS split_at, %s AS run_id FROM split_final ORDER BY id`, prep.Labels.Seq, lake.QuoteString(l.RunID)))
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", out, err)
+		return nil, err
 	}
 	snap, err := pending.Commit(ctx, lake.Commit{Stage: "split", Inputs: inputs, Filter: f.Ref(), Replace: true, Params: map[string]any{
 		"seed": opts.Seed, "ratios": opts.Ratios, "stratify_by": opts.StratifyBy, "combine": opts.Combine,
@@ -491,10 +466,8 @@ func Caps(counts map[string]int64, maxShare float64) (map[string]int64, string) 
 
 // summarise fills the counts, strata and tier warnings from split_final.
 func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Result) error {
-	q := `SELECT count(*) FILTER (WHERE id IN (SELECT id FROM split_strata)),
-		count(*) FILTER (WHERE id IN (SELECT id FROM splits_previous WHERE split IS NOT NULL) AND id IN (SELECT id FROM split_strata)),
-		count(*) FILTER (WHERE split = 'excluded'),
-		count(*) FILTER (WHERE id NOT IN (SELECT id FROM split_strata))
+	q := `SELECT count(*) FILTER (WHERE labeled), count(*) FILTER (WHERE labeled AND kept),
+		count(*) FILTER (WHERE split = 'excluded'), count(*) FILTER (WHERE NOT labeled)
 		FROM split_final`
 	if err := sess.QueryRow(ctx, q, &res.Articles, &res.Kept, &res.Excluded, &res.CarriedOver); err != nil {
 		return err
@@ -514,11 +487,11 @@ func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Resul
 		res.Counts[s] = n
 	}
 	rows.Close()
-	rows, err = sess.Query(ctx, `SELECT f.stratum, count(*),
-		count(*) FILTER (WHERE f.split = 'train'), count(*) FILTER (WHERE f.split = 'val'), count(*) FILTER (WHERE f.split = 'test'),
-		count(*) FILTER (WHERE f.id NOT IN (SELECT id FROM splits_previous WHERE split IS NOT NULL))
-		FROM split_final f WHERE f.id IN (SELECT id FROM split_strata) AND f.split <> 'excluded'
-		GROUP BY f.stratum ORDER BY f.stratum`)
+	rows, err = sess.Query(ctx, `SELECT stratum, count(*),
+		count(*) FILTER (WHERE split = 'train'), count(*) FILTER (WHERE split = 'val'), count(*) FILTER (WHERE split = 'test'),
+		count(*) FILTER (WHERE NOT kept)
+		FROM split_final WHERE labeled AND split <> 'excluded'
+		GROUP BY stratum ORDER BY stratum`)
 	if err != nil {
 		return err
 	}

@@ -8,12 +8,14 @@ SET VARIABLE near_threshold = 0.8;
 SET VARIABLE ratios = [0.8, 0.1, 0.1];
 SET VARIABLE seed = 42;
 SET VARIABLE run_id = 'r1';
-CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0 AS relevance, 2.0 AS evidence, 'x' AS relevance_evidence,
+CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 'k' AS cache_key, 'x' AS relevance_evidence,
     'y' AS evidence_evidence, 5.1 AS overall, false AS gatekeeper_applied, 'high' AS tier, 'gemini' AS oracle,
     'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
-CREATE TABLE labels_long AS SELECT 'a' AS id, 1::BIGINT AS label_row, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at,
-    'gemini' AS oracle, 'm' AS model, 'p1' AS prompt_sha256, false AS imported, 'relevance' AS dimension, 7.0::DOUBLE AS score;
+CREATE TABLE combined_wide AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 1::BIGINT AS n_labels,
+    TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
+SET VARIABLE weights = [0.6, 0.4];
+SET VARIABLE gatekeepers = [{'pos': 2, 'below': 3.0, 'cap': 3.5}]::STRUCT(pos INTEGER, below DOUBLE, cap DOUBLE)[];
 CREATE TABLE combined_scores AS SELECT 'a' AS id, 'relevance' AS dimension, 7.0::DOUBLE AS score, 1::BIGINT AS n_labels,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
 CREATE TABLE filter_dimensions (dimension VARCHAR, weight DOUBLE, position INTEGER);
@@ -24,7 +26,7 @@ CREATE TABLE stats_articles AS SELECT * FROM combined_labels;
 CREATE TABLE stats_scores AS SELECT id, dimension, score FROM combined_scores;
 CREATE TABLE oracle_calls_input AS SELECT 'k' AS cache_key, 'a' AS id, 'ok' AS status, 10::BIGINT AS tokens_in,
     5::BIGINT AS tokens_out, 0.001::DOUBLE AS cost_usd;
-CREATE TABLE split_candidates AS SELECT 'a' AS id, 'sha' AS content_sha256, [1, 2]::BIGINT[] AS minhash;
+CREATE TABLE split_candidates AS SELECT 'a' AS id, 'sha' AS content_sha256, [1, 2, 3, 4, 5, 6, 7, 8]::BIGINT[] AS minhash;
 CREATE TABLE splits_previous AS SELECT 'a' AS id, 'train' AS split, 'high' AS stratum, 'a' AS dup_group, 42::BIGINT AS seed,
     'r0' AS assigned_run_id, false AS balanced_out, NULL::VARCHAR AS note;
 CREATE TABLE splits_input AS SELECT * FROM splits_previous;
@@ -33,6 +35,8 @@ CREATE TABLE dup_members (id VARCHAR, dup_group VARCHAR);
 CREATE TABLE split_excluded (id VARCHAR, note VARCHAR);
 CREATE TABLE split_groups (dup_group VARCHAR, stratum VARCHAR, size BIGINT, prev_split VARCHAR, prev_splits BIGINT);
 CREATE TABLE split_new_groups (dup_group VARCHAR, split VARCHAR);
+CREATE TABLE split_members (id VARCHAR, stratum VARCHAR, dup_group VARCHAR, in_group BOOLEAN, prev_split VARCHAR, prev_seed BIGINT,
+    prev_run_id VARCHAR, excluded BOOLEAN, note VARCHAR);
 CREATE TABLE split_assigned (id VARCHAR, split VARCHAR, stratum VARCHAR, dup_group VARCHAR, seed BIGINT,
     assigned_run_id VARCHAR, note VARCHAR);
 CREATE TABLE tier_caps (tier VARCHAR, cap BIGINT);

@@ -1,0 +1,59 @@
+package lineage
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/distillery/distillery/lake"
+)
+
+// shown are the columns lineage shows per table; other tables show every
+// column but ids, run ids, timestamps and long text.
+var shown = map[string][]string{
+	"raw":          {"title", "source", "dataset", "url", "content_sha256", "file:line"},
+	"prefiltered":  {"passed", "reason", "rule"},
+	"compressed":   {"text_sha256", "words", "truncated"},
+	"labels":       {"<dimensions>", "overall", "tier", "oracle", "model", "prompt_sha256", "cost_usd", "cached", "imported"},
+	"oracle_calls": {"status", "error_class", "cost_usd", "cache_key"},
+	"splits":       {"split", "stratum", "dup_group"},
+	"predictions":  {"model", "overall", "tier"},
+}
+
+// longText are columns too long to show in a row summary.
+var longText = []string{"text", "content", "description", "extra", "response", "error", "title"}
+
+func fields(n lake.TableName, r record) Fields {
+	var out Fields
+	want, ok := shown[n.Table]
+	if !ok || n.Table == "raw" && n.Namespace != "corpus" {
+		for i, c := range r.cols {
+			if c == "id" || c == "run_id" || strings.HasSuffix(c, "_at") || strings.HasSuffix(c, "_evidence") || slices.Contains(longText, c) {
+				continue
+			}
+			out = append(out, Field{c, r.vals[i]})
+		}
+		return out
+	}
+	for _, c := range want {
+		switch c {
+		case "<dimensions>":
+			for i, d := range r.cols {
+				if r.types[i] == "DOUBLE" && slices.Contains(r.cols, d+"_evidence") {
+					out = append(out, Field{d, r.vals[i]})
+				}
+			}
+		case "file:line":
+			file, _ := r.get("file").(string)
+			if line := r.get("line"); line != nil && file != "" {
+				file = fmt.Sprintf("%s:%v", file, line)
+			}
+			out = append(out, Field{c, file})
+		default:
+			if i := slices.Index(r.cols, c); i >= 0 {
+				out = append(out, Field{c, r.vals[i]})
+			}
+		}
+	}
+	return out
+}

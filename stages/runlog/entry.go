@@ -1,0 +1,111 @@
+package runlog
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/distillery/distillery/lake"
+)
+
+// Entry is what one run did to one table. A run that committed in batches
+// (the labeler) made several snapshots of the table: Snapshots lists them,
+// and the entry adds them up.
+type Entry struct {
+	Time      time.Time `json:"time"` // of the run's first snapshot of the table
+	Stage     string    `json:"stage"`
+	RunID     string    `json:"run_id"`
+	Table     string    `json:"table"`
+	Seq       int64     `json:"sequence"` // the run's last snapshot of the table
+	Operation string    `json:"operation"`
+	RowsAdded int64     `json:"rows_added"`
+	TotalRows int64     `json:"total_rows"` // after the run's last snapshot
+	// Inputs are the snapshots the run read, as table@seq#snapshot-id.
+	Inputs []string `json:"inputs"`
+	// CostUSD is the sum of cost_usd over the rows the run wrote to a
+	// labels table; nil for other tables.
+	CostUSD   *float64   `json:"cost_usd,omitempty"`
+	Params    string     `json:"params,omitempty"`
+	Filter    string     `json:"filter,omitempty"`
+	Command   string     `json:"command,omitempty"`
+	Snapshots []Snapshot `json:"snapshots"`
+
+	name lake.TableName
+}
+
+// Snapshot is one snapshot an entry made.
+type Snapshot struct {
+	Seq       int64     `json:"sequence"`
+	ID        int64     `json:"snapshot_id"`
+	Time      time.Time `json:"time"`
+	Operation string    `json:"operation"`
+	RowsAdded int64     `json:"rows_added"`
+	Params    string    `json:"params,omitempty"`
+}
+
+// Output is the entry's output as table@seq, or table@first-last when the
+// run made several snapshots.
+func (e Entry) Output() string {
+	if n := len(e.Snapshots); n > 1 {
+		return fmt.Sprintf("%s@%d-%d", e.Table, e.Snapshots[0].Seq, e.Snapshots[n-1].Seq)
+	}
+	return fmt.Sprintf("%s@%d", e.Table, e.Seq)
+}
+
+// ShortInputs are the inputs as table@seq, without snapshot ids.
+func (e Entry) ShortInputs() []string {
+	out := make([]string, len(e.Inputs))
+	for i, in := range e.Inputs {
+		out[i], _, _ = strings.Cut(in, "#")
+	}
+	return out
+}
+
+// Result is the log, oldest entry first.
+type Result struct {
+	Entries []Entry `json:"runs"`
+}
+
+// group makes one entry per run id (snapshots without one, made outside
+// distill, get an entry each), in sequence order.
+func group(n lake.TableName, snaps []lake.Snapshot) []Entry {
+	var out []Entry
+	byRun := map[string]int{}
+	for _, s := range snaps {
+		i, ok := byRun[s.RunID]
+		if !ok || s.RunID == "" {
+			out = append(out, Entry{Time: s.Time, Stage: s.Stage, RunID: s.RunID, Table: n.String(),
+				Inputs: []string{}, Filter: s.Filter, Command: s.Command, name: n})
+			i = len(out) - 1
+			byRun[s.RunID] = i
+		}
+		e := &out[i]
+		e.Seq, e.TotalRows = s.Seq, s.TotalRows
+		e.RowsAdded += s.AddedRows
+		e.Snapshots = append(e.Snapshots, Snapshot{s.Seq, s.ID, s.Time, s.Operation, s.AddedRows, s.Params})
+		for _, in := range strings.Split(s.Inputs, ",") {
+			if in != "" && !slices.Contains(e.Inputs, in) {
+				e.Inputs = append(e.Inputs, in)
+			}
+		}
+	}
+	for i := range out {
+		e := &out[i]
+		var ops, params []string
+		for _, s := range e.Snapshots {
+			if !slices.Contains(ops, s.Operation) {
+				ops = append(ops, s.Operation)
+			}
+			if s.Params != "" && !slices.Contains(params, s.Params) {
+				params = append(params, s.Params)
+			}
+		}
+		e.Operation = strings.Join(ops, ",")
+		if len(params) > 3 {
+			params = append(params[:2], fmt.Sprintf("… (%d different)", len(params)))
+		}
+		e.Params = strings.Join(params, " | ")
+	}
+	return out
+}
