@@ -7,7 +7,7 @@ VENV    := .venv
 SHARED  ?= $(abspath ../shared)
 BIN     := bin/distill
 
-.PHONY: build demo test test-go test-python lint bench bench-scale venv clean
+.PHONY: build demo test test-go test-python lint bench bench-scale bench-curation venv clean
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/distill
@@ -43,7 +43,11 @@ bench: build
 	@mkdir -p /tmp/distill-bench
 	gzip -dc $(SHARED)/corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz > /tmp/distill-bench/ai-tech.jsonl
 	./$(BIN) bench ingest --file /tmp/distill-bench/ai-tech.jsonl --runs 5
-	DISTILL_SHARED=$(SHARED) $(GO) test -p 1 $(TAGS) -run '^$$' -bench . ./...
+	DISTILL_SHARED=$(SHARED) CURATION_ROWS=100000 $(GO) test -p 1 $(TAGS) -run '^$$' -bench . ./...
+
+# stats, split and a tier query on a generated lake of 1,000,000 labels.
+bench-curation:
+	CURATION_ROWS=1000000 $(GO) test $(TAGS) -run '^$$' -bench BenchmarkCuration -benchtime 1x -timeout 30m ./stages/split/
 
 # Streaming at scale: a generated 1.5 GB JSONL, time and peak memory.
 bench-scale: build
