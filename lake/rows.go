@@ -151,3 +151,32 @@ func (rb *RowBuilder) Longs(name string, v []int64) {
 	lb.ValueBuilder().(*array.Int64Builder).AppendValues(v, nil)
 	rb.bytes += 8 * len(v)
 }
+
+// Strings sets a list<string> column (nil is null).
+func (rb *RowBuilder) Strings(name string, v []string) {
+	b, _ := rb.col(name)
+	lb := b.(*array.ListBuilder)
+	if v == nil {
+		lb.AppendNull()
+		return
+	}
+	lb.Append(true)
+	sb := lb.ValueBuilder().(*array.StringBuilder)
+	for _, s := range v {
+		sb.Append(s)
+		rb.bytes += len(s)
+	}
+}
+
+// Doubles sets a list<double> column (nil is null).
+func (rb *RowBuilder) Doubles(name string, v []float64) {
+	b, _ := rb.col(name)
+	lb := b.(*array.ListBuilder)
+	if v == nil {
+		lb.AppendNull()
+		return
+	}
+	lb.Append(true)
+	lb.ValueBuilder().(*array.Float64Builder).AppendValues(v, nil)
+	rb.bytes += 8 * len(v)
+}

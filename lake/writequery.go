@@ -69,6 +69,27 @@ func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) 
 	return p, nil
 }
 
+// QueryArrow runs a query and hands its result, as Arrow record batches, to
+// fn (the reader is valid only during fn).
+func (s *Session) QueryArrow(ctx context.Context, query string, fn func(array.RecordReader) error) error {
+	return s.conn.Raw(func(dc any) error {
+		conn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("duckdb connection of type %T", dc)
+		}
+		ar, err := duckdb.NewArrowFromConn(conn)
+		if err != nil {
+			return err
+		}
+		rdr, err := ar.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		return fn(rdr)
+	})
+}
+
 // conform rebuilds a DuckDB batch with the table's Arrow schema (field ids,
 // nullability), casting columns whose Arrow type differs (e.g. string views).
 func conform(ctx context.Context, rec arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {

@@ -41,6 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			labelCommand(e),
 			statsCommand(e),
 			splitCommand(e),
+			exportCommand(e), trainCommand(e), predictCommand(e),
 			diffCommand(e), lineageCommand(e), logCommand(e),
 			tagCommand(e),
 			rollbackCommand(e), expireCommand(e), compactCommand(e),

@@ -93,7 +93,7 @@ func (o *Options) defaults() {
 // Result summarises a run.
 type Result struct {
 	// Input is the compressed snapshot labeled (lineage of every commit).
-	Input *lake.Snapshot `json:"-"`
+	Input        *lake.Snapshot   `json:"-"`
 	Oracle       string           `json:"oracle"`
 	Model        string           `json:"model"`
 	RowsIn       int64            `json:"rows_in"`

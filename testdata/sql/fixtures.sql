@@ -52,3 +52,33 @@ CREATE TABLE diff_keys AS SELECT 'a' AS diff_key, 'unchanged' AS status, 1::BIGI
 -- lineage (stages/lineage): one table at one snapshot, and the article's id.
 SET VARIABLE lineage_id = 'a';
 CREATE TABLE lineage_table AS SELECT 'a' AS id, 'T' AS title, ['t']::VARCHAR[] AS tags, 'r1' AS run_id;
+CREATE TABLE compressed_input AS SELECT 'a' AS id, 'Title: x' AS text;
+SET VARIABLE instruction = 'Score the article below.';
+CREATE TABLE export_examples AS SELECT 'train' AS split, 'a' AS id, 'Title: x' AS text, [7.0, 2.0]::DOUBLE[] AS labels,
+    5.1::DOUBLE AS overall, 'high' AS tier, false AS balanced_out;
+CREATE TABLE examples AS SELECT * FROM export_examples;
+-- eval (stages/evaluate): the predictions read, the articles in scope, and
+-- the temp tables each sql/eval file makes for the next.
+SET VARIABLE eval_models = ['m1'];
+SET VARIABLE eval_k = 0::BIGINT;
+CREATE TABLE predictions_input AS SELECT 'a' AS id, 'm1' AS model, 6.5::DOUBLE AS relevance, 2.5::DOUBLE AS evidence,
+    4.9::DOUBLE AS overall, 'high' AS tier, 'test' AS split, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS predicted_at, 'r2' AS run_id;
+CREATE TABLE eval_scope AS SELECT 'a' AS id, 'test' AS split;
+CREATE TABLE eval_train (id VARCHAR);
+CREATE TABLE eval_predictions AS SELECT 'm1' AS model, 'a' AS id, 6.5::DOUBLE AS relevance, 2.5::DOUBLE AS evidence,
+    4.9::DOUBLE AS overall, 'test' AS predicted_split, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS predicted_at;
+CREATE TABLE eval_articles AS SELECT 'm1' AS model, 'test' AS split, 'a' AS id, 'test' AS predicted_split,
+    4.9::DOUBLE AS predicted_overall, 'high' AS predicted_tier, 1 AS predicted_rank, 5.1::DOUBLE AS oracle_overall,
+    'high' AS oracle_tier, 1 AS oracle_rank;
+CREATE TABLE eval_baseline (dimension VARCHAR, train_mean DOUBLE, train_articles BIGINT);
+CREATE TABLE eval_scores (model VARCHAR, split VARCHAR, id VARCHAR, dimension VARCHAR, position INTEGER,
+    predicted DOUBLE, oracle DOUBLE, baseline DOUBLE);
+CREATE TABLE eval_dimension_errors (model VARCHAR, split VARCHAR, dimension VARCHAR, position INTEGER, n BIGINT,
+    mae DOUBLE, rmse DOUBLE, bias DOUBLE, train_mean DOUBLE, baseline_mae DOUBLE, baseline_rmse DOUBLE);
+CREATE TABLE eval_spearman (model VARCHAR, split VARCHAR, dimension VARCHAR, spearman DOUBLE);
+CREATE TABLE eval_tier_confusion (model VARCHAR, split VARCHAR, oracle_tier VARCHAR, oracle_rank INTEGER,
+    predicted_tier VARCHAR, predicted_rank INTEGER, articles BIGINT);
+CREATE TABLE eval_tier_accuracy (model VARCHAR, split VARCHAR, articles BIGINT, correct BIGINT, tier_accuracy DOUBLE);
+CREATE TABLE eval_recall_at_k (model VARCHAR, split VARCHAR, k BIGINT, relevant BIGINT, found BIGINT, recall_at_k DOUBLE);
+CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier VARCHAR, threshold DOUBLE,
+    true_positives BIGINT, false_positives BIGINT, false_negatives BIGINT, precision DOUBLE, recall DOUBLE);

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/progress"
+	"github.com/distillery/distillery/stages/export"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/linear"
+	"github.com/urfave/cli/v2"
+)
+
+func exportCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "export",
+		Usage: "write a split as training data: regression or instruction rows, as jsonl, parquet or arrow",
+		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
+			&cli.StringFlag{Name: "split", Value: "train", Usage: "train, val, test or all"},
+			&cli.StringFlag{Name: "format", Value: "jsonl", Usage: "jsonl, parquet or arrow (an Arrow IPC stream)"},
+			&cli.StringFlag{Name: "style", Value: "regression", Usage: "regression (id, text, labels, dimension_names) or instruction (instruction, input, output)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "file to write (default export/<filter>_<split>_<style>.<ext>)"},
+			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@v1 (default: current)"},
+			&cli.StringFlag{Name: "splits", Usage: "splits snapshot, e.g. splits@2 (default: current)"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			&cli.BoolFlag{Name: "with-balanced-out", Usage: "keep training articles --balance left out"},
+		},
+		Action: func(c *cli.Context) error {
+			f, err := filters.Load(c.String("filter"))
+			if err != nil {
+				return err
+			}
+			opts := export.Options{Filter: f, Split: c.String("split"), Format: c.String("format"), Style: c.String("style"),
+				Out: c.String("out"), Combine: c.String("combine"), WithBalancedOut: c.Bool("with-balanced-out")}
+			if opts.Labels, err = refFlag(c, "labels", f); err != nil {
+				return err
+			}
+			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+				return err
+			}
+			l, err := e.openLake(c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			res, err := export.Run(c.Context, l, opts)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return e.printJSON(res)
+			}
+			fmt.Fprintf(e.stdout, "export: %d %s rows of split %s (%s, %s) -> %s\n", res.Rows, opts.Style, opts.Split, res.Labels, res.Splits, res.Path)
+			if res.Skipped > 0 {
+				fmt.Fprintf(e.stdout, "  %d training articles left out by --balance were skipped (--with-balanced-out keeps them)\n", res.Skipped)
+			}
+			if res.NoText > 0 {
+				fmt.Fprintf(e.stdout, "  %d split articles have no compressed text and were skipped (run `distill prefilter` and `distill compress`)\n", res.NoText)
+			}
+			return nil
+		},
+	}
+}
+
+func trainCommand(e *env) *cli.Command {
+	d := linear.DefaultConfig()
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train a student on the train split (val picks the best settings): <filter>.models",
+		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
+			&cli.StringFlag{Name: "backend", Value: "linear", Usage: "linear (pure Go, CPU) or lora (the Python trainer in trainer/)"},
+			&cli.StringFlag{Name: "labels", Usage: "labels snapshot (default: current)"},
+			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			// linear
+			&cli.UintFlag{Name: "bits", Value: d.Bits, Usage: "linear: log2 of the hashed feature buckets"},
+			&cli.IntFlag{Name: "ngrams", Value: d.NGrams, Usage: "linear: 1 (words) or 2 (words and word pairs)"},
+			&cli.IntFlag{Name: "min-df", Value: d.MinDF, Usage: "linear: drop features in fewer training texts"},
+			&cli.Float64SliceFlag{Name: "lambda", Value: cli.NewFloat64Slice(d.Lambdas...), Usage: "linear: ridge penalties to try (the best on val is kept, per dimension)"},
+			&cli.IntFlag{Name: "max-iter", Value: d.MaxIter, Usage: "linear: conjugate-gradient iterations per penalty"},
+			// lora
+			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed (default $DISTILL_PYTHON or python3)"},
+			&cli.StringFlag{Name: "base-model", Usage: "lora: a local model folder or a hub id"},
+			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "lora: epochs (the best by validation MAE is kept)"},
+			&cli.Float64Flag{Name: "lr", Value: 2e-4, Usage: "lora: learning rate"},
+			&cli.IntFlag{Name: "batch-size", Value: 8, Usage: "lora: batch size"},
+			&cli.IntFlag{Name: "max-length", Value: 512, Usage: "lora: tokens per text (head and tail kept)"},
+			&cli.IntFlag{Name: "lora-r", Value: 16, Usage: "lora: rank"},
+			&cli.IntFlag{Name: "lora-alpha", Value: 32, Usage: "lora: alpha"},
+			&cli.Float64Flag{Name: "lora-dropout", Value: 0.05, Usage: "lora: dropout"},
+			&cli.IntFlag{Name: "seed", Value: 42, Usage: "lora: seed"},
+			&cli.StringFlag{Name: "device", Value: "auto", Usage: "lora: auto, cpu or cuda"},
+		},
+		Action: func(c *cli.Context) error {
+			f, err := filters.Load(c.String("filter"))
+			if err != nil {
+				return err
+			}
+			opts := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"),
+				Linear: linear.Config{Bits: c.Uint("bits"), NGrams: c.Int("ngrams"), MinDF: c.Int("min-df"), Lambdas: c.Float64Slice("lambda"), MaxIter: c.Int("max-iter")},
+				LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
+					BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),
+					Dropout: c.Float64("lora-dropout"), Seed: c.Int("seed"), Device: c.String("device")}}
+			if opts.Labels, err = refFlag(c, "labels", f); err != nil {
+				return err
+			}
+			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+				return err
+			}
+			l, err := e.openLake(c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			bar := progress.Start(e.stderr, "train", false)
+			opts.Progress = func(p train.Progress) {
+				if p.Steps > 0 {
+					bar.Set(int64(p.Step), int64(p.Steps))
+					bar.Note(fmt.Sprintf("epoch %d, loss %.3f", p.Epoch, p.Loss))
+				} else if p.Message != "" {
+					bar.Note(p.Message)
+				}
+			}
+			res, err := train.Run(c.Context, l, opts)
+			bar.Done()
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return e.printJSON(res)
+			}
+			m := res.Model
+			fmt.Fprintf(e.stdout, "train: %s student %s on %d examples (%s, %s) in %.1fs -> %s\n", m.Backend, m.ID, m.TrainRows, res.Labels, res.Splits, m.Seconds, m.Artifact)
+			if m.ValRows > 0 {
+				fmt.Fprintf(e.stdout, "  validation MAE %.3f over %d articles (predicting the training mean: %.3f)\n", m.ValMAE, m.ValRows, m.BaseMAE)
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				for i, d := range m.Dimensions {
+					if i < len(m.ValMAEDims) {
+						fmt.Fprintf(tw, "  %s\t%.3f\n", d, m.ValMAEDims[i])
+					}
+				}
+				tw.Flush()
+			}
+			fmt.Fprintf(e.stdout, "  next: distill predict --filter %s --model %s\n", c.String("filter"), m.ID)
+			return nil
+		},
+	}
+}
+
+func predictCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "predict",
+		Usage: "score articles with a trained student: <filter>.predictions",
+		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
+			&cli.StringFlag{Name: "model", Required: true, Usage: "model id (see <filter>.models)"},
+			&cli.StringFlag{Name: "split", Value: "test", Usage: "train, val, test, or all (every article of --table)"},
+			&cli.StringFlag{Name: "table", Usage: "texts to score (id, text), e.g. compressed@3 (default: the filter's compressed)"},
+			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
+			&cli.BoolFlag{Name: "full", Usage: "predict again what this model already predicted"},
+			&cli.IntFlag{Name: "workers", Usage: "linear: goroutines (default: every core)"},
+			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "lora: texts per batch"},
+			&cli.StringFlag{Name: "device", Usage: "lora: auto, cpu or cuda"},
+			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed"},
+		},
+		Action: func(c *cli.Context) error {
+			f, err := filters.Load(c.String("filter"))
+			if err != nil {
+				return err
+			}
+			opts := predict.Options{Filter: f, Model: c.String("model"), Split: c.String("split"), Full: c.Bool("full"),
+				Workers: c.Int("workers"), BatchSize: c.Int("batch-size"), Device: c.String("device"), Python: c.String("python")}
+			if opts.Table, err = refFlag(c, "table", f); err != nil {
+				return err
+			}
+			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+				return err
+			}
+			l, err := e.openLake(c)
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			res, err := predict.Run(c.Context, l, opts)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return e.printJSON(res)
+			}
+			already := ""
+			if res.Already > 0 {
+				already = fmt.Sprintf(" (%d already predicted by this model; --full predicts them again)", res.Already)
+			}
+			fmt.Fprintf(e.stdout, "predict: %d articles of %s (split %s) with %s (%s), %.0f articles/s -> %s@%d%s\n",
+				res.Predicted, res.Input, opts.Split, res.Model, res.Backend, res.ArticlesPerS, predict.Table(f), res.SnapshotSeq, already)
+			fmt.Fprintf(e.stdout, "  next: distill eval --filter %s --model %s --split %s\n", c.String("filter"), res.Model, strings.TrimSpace(opts.Split))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,124 @@
+package curate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// ErrNoSplits means the filter has no split yet.
+var ErrNoSplits = errors.New("no split for this filter yet: run `distill split --filter DIR` first")
+
+// SplitsTable is <filter>.splits.
+func SplitsTable(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "splits"}
+}
+
+// CompressedTable is <filter>.compressed.
+func CompressedTable(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "compressed"}
+}
+
+// ExampleSet is what DefineExamples defined.
+type ExampleSet struct {
+	*Prepared
+	Splits     *lake.Snapshot
+	Compressed *lake.Snapshot
+	// Dimensions are the dimension names in the order of each example's labels.
+	Dimensions []string
+	// Counts are examples per split; NoText counts split articles without a
+	// compressed text (imported labels of articles never compressed).
+	Counts map[string]int64
+	NoText int64
+}
+
+// Inputs lists the snapshots the examples were read from, for lineage.
+func (e *ExampleSet) Inputs() []lake.Snapshot {
+	return []lake.Snapshot{*e.Labels, *e.Splits, *e.Compressed}
+}
+
+// DefineExamples prepares the labels (Prepare) and defines the view
+// examples (split, id, text, labels, overall, tier, balanced_out) from the
+// splits at splitsRef (zero: current) and the current compressed texts.
+func DefineExamples(ctx context.Context, sess *lake.Session, f *filters.Filter, labels, splits lake.Ref, combine string) (*ExampleSet, error) {
+	if labels.Table == "" {
+		labels = lake.Ref{TableName: LabelsTable(f)}
+	}
+	if splits.Table == "" {
+		splits = lake.Ref{TableName: SplitsTable(f)}
+	}
+	p, err := Prepare(ctx, sess, f, labels, combine)
+	if err != nil {
+		return nil, err
+	}
+	set := &ExampleSet{Prepared: p, Counts: map[string]int64{}}
+	srel, ssnap, err := sess.Relation(ctx, splits)
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && ssnap == nil) {
+		return nil, ErrNoSplits
+	}
+	if err != nil {
+		return nil, err
+	}
+	crel, csnap, err := sess.Relation(ctx, lake.Ref{TableName: CompressedTable(f)})
+	if err != nil {
+		return nil, err
+	}
+	if csnap == nil {
+		return nil, fmt.Errorf("%s has no snapshot: run `distill compress --filter DIR`", CompressedTable(f))
+	}
+	set.Splits, set.Compressed = ssnap, csnap
+	for _, q := range []string{
+		"CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM " + srel,
+		"CREATE OR REPLACE TEMP VIEW compressed_input AS SELECT id, text FROM " + crel,
+		"CREATE OR REPLACE TEMP VIEW examples AS " + distillery.SQL("students/examples"),
+	} {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("define examples: %w", err)
+		}
+	}
+	rows, err := sess.Query(ctx, "SELECT split, count(*) FROM examples GROUP BY split")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		set.Counts[s] = n
+	}
+	rows.Close()
+	q := "SELECT count(*) FROM splits_input s JOIN combined_wide USING (id) ANTI JOIN compressed_input c USING (id) WHERE s.split IN ('train', 'val', 'test')"
+	if err := sess.QueryRow(ctx, q, &set.NoText); err != nil {
+		return nil, err
+	}
+	if err := sess.QueryRow(ctx, "SELECT getvariable('dimensions')", (*stringList)(&set.Dimensions)); err != nil {
+		return nil, err
+	}
+	return set, nil
+}
+
+// stringList scans a DuckDB VARCHAR[].
+type stringList []string
+
+func (l *stringList) Scan(v any) error {
+	items, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("want a list, got %T", v)
+	}
+	*l = (*l)[:0]
+	for _, it := range items {
+		s, ok := it.(string)
+		if !ok {
+			return fmt.Errorf("want strings, got %T", it)
+		}
+		*l = append(*l, s)
+	}
+	return nil
+}

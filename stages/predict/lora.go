@@ -1,0 +1,127 @@
+package predict
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os/exec"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// predictLoRA streams (id, text) batches to the trainer's predict command
+// and reads (id, predictions) batches back (trainer/PROTOCOL.md).
+func predictLoRA(ctx context.Context, sess *lake.Session, query string, m *train.Model, l *lake.Lake, opts Options, emit func(scored)) error {
+	splits := map[string]string{}
+	rows, err := sess.Query(ctx, "SELECT id, split FROM ("+query+")")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		var split sql.NullString
+		if err := rows.Scan(&id, &split); err != nil {
+			rows.Close()
+			return err
+		}
+		splits[id] = split.String
+	}
+	rows.Close()
+	if len(splits) == 0 {
+		return nil
+	}
+	args := []string{"-m", "distill_trainer", "predict", "--model", m.Dir(l), "--batch-size", strconv.Itoa(opts.BatchSize)}
+	if opts.Device != "" {
+		args = append(args, "--device", opts.Device)
+	}
+	cmd := exec.CommandContext(ctx, opts.Python, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start the lora predictor (%s -m distill_trainer): %w", opts.Python, err)
+	}
+	fed := make(chan error, 1)
+	go func() {
+		err := sess.QueryArrow(ctx, "SELECT id, text FROM ("+query+")", func(rdr array.RecordReader) error {
+			w := ipc.NewWriter(stdin, ipc.WithSchema(rdr.Schema()))
+			for rdr.Next() {
+				if err := w.Write(rdr.RecordBatch()); err != nil {
+					return err
+				}
+			}
+			if err := rdr.Err(); err != nil {
+				return err
+			}
+			return w.Close()
+		})
+		stdin.Close()
+		fed <- err
+	}()
+	readErr := func() error {
+		rdr, err := ipc.NewReader(stdout)
+		if err != nil {
+			return fmt.Errorf("read predictions: %w", err)
+		}
+		defer rdr.Release()
+		for rdr.Next() {
+			rec := rdr.RecordBatch()
+			ids, ok1 := column[*array.String](rec, "id")
+			preds, ok2 := column[*array.List](rec, "predictions")
+			if !ok1 || !ok2 {
+				return fmt.Errorf("predictions stream has columns %v, want id (string) and predictions (list<double>)", rec.Schema())
+			}
+			vals, ok := preds.ListValues().(*array.Float64)
+			if !ok {
+				return fmt.Errorf("predictions are %s, want list<double>", preds.DataType())
+			}
+			for i := 0; i < int(rec.NumRows()); i++ {
+				lo, hi := preds.ValueOffsets(i)
+				if int(hi-lo) != len(m.Dimensions) {
+					return fmt.Errorf("article %s: %d predictions, want %d", ids.Value(i), hi-lo, len(m.Dimensions))
+				}
+				s := make([]float64, hi-lo)
+				for j := range s {
+					s[j] = vals.Value(int(lo) + j)
+				}
+				emit(scored{id: ids.Value(i), split: splits[ids.Value(i)], scores: s})
+			}
+		}
+		return rdr.Err()
+	}()
+	feedErr := <-fed
+	waitErr := cmd.Wait()
+	switch {
+	case waitErr != nil:
+		return fmt.Errorf("lora predictor: %w\n%s", waitErr, stderr.String())
+	case readErr != nil:
+		return readErr
+	case feedErr != nil:
+		return fmt.Errorf("stream texts to the lora predictor: %w", feedErr)
+	}
+	return nil
+}
+
+// column returns a record's column by name as type A.
+func column[A arrow.Array](rec arrow.RecordBatch, name string) (A, bool) {
+	var zero A
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) == 0 {
+		return zero, false
+	}
+	a, ok := rec.Column(idx[0]).(A)
+	return a, ok
+}

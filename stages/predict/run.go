@@ -1,0 +1,295 @@
+// Package predict scores articles with a trained student and writes
+// <filter>.predictions: one row per (article, model) with a score per
+// dimension and the overall score and tier computed from filter.yaml, as
+// for the oracle's labels. linear predicts in Go; lora through the Python
+// trainer, streaming Arrow both ways. Run is the entry point.
+package predict
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/linear"
+)
+
+// Table is <filter>.predictions.
+func Table(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "predictions"}
+}
+
+// Schema is the schema of <filter>.predictions.
+func Schema(f *filters.Filter) lake.Schema {
+	s := lake.Schema{
+		{Name: "id", Type: lake.String, Required: true, Distinct: true},
+		{Name: "model", Type: lake.String, Required: true},
+	}
+	for _, d := range f.Dimensions {
+		s = append(s, lake.Column{Name: d.Name, Type: lake.Double})
+	}
+	return append(s, lake.Schema{
+		{Name: "overall", Type: lake.Double, Doc: "weighted, after gatekeepers, from filter.yaml"},
+		{Name: "gatekeeper_applied", Type: lake.Bool},
+		{Name: "tier", Type: lake.String},
+		{Name: "split", Type: lake.String, Doc: "the article's split when predicted, if it had one"},
+		{Name: "predicted_at", Type: lake.TimestampTz},
+		{Name: "run_id", Type: lake.String},
+	}...)
+}
+
+// Options say what to predict with which model.
+type Options struct {
+	Filter *filters.Filter
+	// Model is the id of a row of <filter>.models.
+	Model string
+	// Split is test (default), val, train, or all (every article of Table).
+	Split string
+	// Table holds the texts (id, text); default <filter>.compressed.
+	Table lake.Ref
+	// Splits pins the split read (zero: current).
+	Splits lake.Ref
+	// Full predicts again articles this model already has predictions for.
+	Full bool
+	// Workers for the linear backend (default: every core).
+	Workers int
+	// LoRA batch size and device.
+	BatchSize int
+	Device    string
+	Python    string
+}
+
+// Validate fills defaults and checks the options.
+func (o *Options) Validate() error {
+	if o.Filter == nil || o.Model == "" {
+		return errors.New("predict needs a filter and a model id")
+	}
+	if o.Split == "" {
+		o.Split = "test"
+	}
+	switch o.Split {
+	case "train", "val", "test", "all":
+	default:
+		return fmt.Errorf("split %q: want train, val, test or all", o.Split)
+	}
+	if o.Table.Table == "" {
+		o.Table = lake.Ref{TableName: curate.CompressedTable(o.Filter)}
+	}
+	if o.Splits.Table == "" {
+		o.Splits = lake.Ref{TableName: curate.SplitsTable(o.Filter)}
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 32
+	}
+	if o.Python == "" {
+		o.Python = train.PythonDefault()
+	}
+	return nil
+}
+
+// Result summarises a prediction run.
+type Result struct {
+	Model         string         `json:"model"`
+	Backend       string         `json:"backend"`
+	Input         string         `json:"input"`
+	Predicted     int64          `json:"predicted"`
+	Already       int64          `json:"already_predicted"`
+	Seconds       float64        `json:"seconds"`
+	ArticlesPerS  float64        `json:"articles_per_second"`
+	SnapshotSeq   int64          `json:"snapshot"`
+	Snapshot      *lake.Snapshot `json:"-"`
+	PredictSecond float64        `json:"-"`
+}
+
+// scored is one article's prediction.
+type scored struct {
+	id, split string
+	scores    []float64
+}
+
+// Run predicts and commits one snapshot.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	start := time.Now()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f := opts.Filter
+	m, err := train.Find(ctx, l, f, opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Dimensions) != len(f.Dimensions) {
+		return nil, fmt.Errorf("model %s predicts %v; the filter has %v", m.ID, m.Dimensions, f.DimensionNames())
+	}
+	out := Table(f)
+	if err := l.EnsureTable(ctx, out, Schema(f)); err != nil {
+		return nil, err
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	textRel, textSnap, err := sess.Relation(ctx, opts.Table)
+	if err != nil {
+		return nil, err
+	}
+	if textSnap == nil {
+		return nil, fmt.Errorf("%s has no snapshot", opts.Table)
+	}
+	res := &Result{Model: m.ID, Backend: m.Backend, Input: textSnap.Ref().String()}
+	inputs := []lake.Snapshot{*textSnap}
+	splitsRel, splitsSnap, err := sess.Relation(ctx, opts.Splits)
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return nil, err
+	}
+	splitCol := "NULL::VARCHAR"
+	from := textRel + " t"
+	where := []string{"true"}
+	if splitsSnap != nil {
+		inputs = append(inputs, *splitsSnap)
+		from += " LEFT JOIN " + splitsRel + " s ON s.id = t.id"
+		splitCol = "s.split"
+	}
+	if opts.Split != "all" {
+		if splitsSnap == nil {
+			return nil, curate.ErrNoSplits
+		}
+		where = append(where, "s.split = "+lake.QuoteString(opts.Split))
+	}
+	predRel, predSnap, err := sess.Relation(ctx, lake.Ref{TableName: out})
+	if err != nil {
+		return nil, err
+	}
+	if predSnap != nil && !opts.Full {
+		done := "SELECT id FROM " + predRel + " WHERE model = " + lake.QuoteString(m.ID)
+		cond := "t.id NOT IN (" + done + ")"
+		q := "SELECT count(*) FROM " + from + " WHERE " + join(where) + " AND NOT (" + cond + ")"
+		if err := sess.QueryRow(ctx, q, &res.Already); err != nil {
+			return nil, err
+		}
+		where = append(where, cond)
+	}
+	query := "SELECT t.id, t.text, " + splitCol + " AS split FROM " + from + " WHERE " + join(where) + " ORDER BY t.id"
+
+	t0 := time.Now()
+	now := time.Now()
+	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
+		emit := func(s scored) {
+			vals := map[string]float64{}
+			rb.String("id", s.id)
+			rb.String("model", m.ID)
+			for i, d := range m.Dimensions {
+				rb.Double(d, s.scores[i])
+				vals[d] = s.scores[i]
+			}
+			overall, gated := f.ScoreOf(vals)
+			rb.Double("overall", overall)
+			rb.Bool("gatekeeper_applied", gated)
+			rb.String("tier", f.TierOf(overall))
+			if s.split != "" {
+				rb.String("split", s.split)
+			}
+			rb.Time("predicted_at", now)
+			rb.String("run_id", l.RunID)
+			rb.EndRow()
+			res.Predicted++
+		}
+		switch m.Backend {
+		case "linear":
+			return predictLinear(ctx, sess, query, m, l, opts.Workers, emit, rb)
+		case "lora":
+			return predictLoRA(ctx, sess, query, m, l, opts, emit)
+		}
+		return fmt.Errorf("model %s: unknown backend %q", m.ID, m.Backend)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.PredictSecond = time.Since(t0).Seconds()
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: "predict", Inputs: inputs, Filter: f.Ref(),
+		Params: map[string]any{"model": m.ID, "backend": m.Backend, "split": opts.Split, "full": opts.Full}})
+	if err != nil {
+		return nil, err
+	}
+	res.Snapshot = snap
+	if snap != nil {
+		res.SnapshotSeq = snap.Seq
+	}
+	res.Seconds = time.Since(start).Seconds()
+	if res.PredictSecond > 0 {
+		res.ArticlesPerS = float64(res.Predicted) / res.PredictSecond
+	}
+	return res, nil
+}
+
+func join(conds []string) string {
+	out := conds[0]
+	for _, c := range conds[1:] {
+		out += " AND " + c
+	}
+	return out
+}
+
+// predictLinear scores texts on every core; rows reach the writer in any order.
+func predictLinear(ctx context.Context, sess *lake.Session, query string, m *train.Model, l *lake.Lake, workers int, emit func(scored), rb *lake.RowBuilder) error {
+	model, err := linear.Load(m.Dir(l) + "/model.gob")
+	if err != nil {
+		return err
+	}
+	rows, err := sess.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	type job struct{ id, text, split string }
+	jobs := make(chan job, 256)
+	results := make(chan scored, 256)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := model.NewPredictor()
+			for j := range jobs {
+				results <- scored{id: j.id, split: j.split, scores: p.Predict(j.text)}
+			}
+		}()
+	}
+	var readErr error
+	go func() {
+		defer close(jobs)
+		for rows.Next() {
+			var j job
+			var split sql.NullString
+			if readErr = rows.Scan(&j.id, &j.text, &split); readErr != nil {
+				return
+			}
+			j.split = split.String
+			select {
+			case jobs <- j:
+			case <-ctx.Done():
+				readErr = ctx.Err()
+				return
+			}
+		}
+		readErr = rows.Err()
+	}()
+	go func() { wg.Wait(); close(results) }()
+	for r := range results {
+		if !rb.Stopped() {
+			emit(r)
+		}
+	}
+	return readErr
+}

@@ -1,0 +1,101 @@
+package train
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// ErrNoModel means no row of <filter>.models has the id.
+var ErrNoModel = errors.New("no such model")
+
+// ModelsTable is <filter>.models: one row per trained student.
+func ModelsTable(f *filters.Filter) lake.TableName {
+	return lake.TableName{Namespace: f.Namespace(), Table: "models"}
+}
+
+// ModelsSchema is the schema of <filter>.models.
+var ModelsSchema = lake.Schema{
+	{Name: "id", Type: lake.String, Required: true, Doc: "the model id, e.g. linear-20261126-183000-3fa2"},
+	{Name: "backend", Type: lake.String, Required: true, Doc: "linear or lora"},
+	{Name: "base_model", Type: lake.String, Doc: "lora: the base model path or hub id"},
+	{Name: "params", Type: lake.String, Doc: "every hyperparameter, JSON"},
+	{Name: "dimensions", Type: lake.StringList, Doc: "the outputs, in order"},
+	{Name: "labels_sequence", Type: lake.Long},
+	{Name: "splits_sequence", Type: lake.Long, Doc: "the split snapshot trained (train) and selected (val) on"},
+	{Name: "splits_snapshot_id", Type: lake.Long},
+	{Name: "compressed_sequence", Type: lake.Long},
+	{Name: "filter_sha256", Type: lake.String},
+	{Name: "artifact", Type: lake.String, Doc: "folder of the model files, relative to the lake root"},
+	{Name: "train_rows", Type: lake.Long},
+	{Name: "val_rows", Type: lake.Long},
+	{Name: "val_mae", Type: lake.Double, Doc: "validation MAE, mean over dimensions"},
+	{Name: "val_mae_per_dimension", Type: lake.DoubleList},
+	{Name: "baseline_val_mae", Type: lake.Double, Doc: "validation MAE of predicting the training mean"},
+	{Name: "seconds", Type: lake.Double},
+	{Name: "trained_at", Type: lake.TimestampTz},
+	{Name: "run_id", Type: lake.String},
+}
+
+// Model is a row of <filter>.models.
+type Model struct {
+	ID         string    `json:"id"`
+	Backend    string    `json:"backend"`
+	BaseModel  string    `json:"base_model,omitempty"`
+	Params     string    `json:"params"`
+	Dimensions []string  `json:"dimensions"`
+	Artifact   string    `json:"artifact"`
+	TrainRows  int64     `json:"train_rows"`
+	ValRows    int64     `json:"val_rows"`
+	ValMAE     float64   `json:"val_mae"`
+	ValMAEDims []float64 `json:"val_mae_per_dimension"`
+	BaseMAE    float64   `json:"baseline_val_mae"`
+	Seconds    float64   `json:"seconds"`
+}
+
+// Dir is the model's artifact folder.
+func (m *Model) Dir(l *lake.Lake) string { return filepath.Join(l.Root, m.Artifact) }
+
+// Find returns the model row with the id.
+func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Model, error) {
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: ModelsTable(f)})
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return nil, fmt.Errorf("%w %q: %s has no models yet (run `distill train --filter DIR`)", ErrNoModel, id, f.Namespace())
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{}
+	var base sql.NullString
+	var dims string
+	var valMAE, baseMAE sql.NullFloat64
+	q := "SELECT id, backend, base_model, params, to_json(dimensions)::VARCHAR, artifact, train_rows, val_rows, val_mae, baseline_val_mae, seconds FROM " + rel + " WHERE id = " + lake.QuoteString(id)
+	err = sess.QueryRow(ctx, q, &m.ID, &m.Backend, &base, &m.Params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
+	if errors.Is(err, sql.ErrNoRows) {
+		known, _ := sess.StringSet(ctx, "SELECT id FROM "+rel)
+		var ids []string
+		for k := range known {
+			ids = append(ids, k)
+		}
+		return nil, fmt.Errorf("%w %q in %s (models: %v)", ErrNoModel, id, ModelsTable(f), ids)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.BaseModel, m.ValMAE, m.BaseMAE = base.String, valMAE.Float64, baseMAE.Float64
+	if err := json.Unmarshal([]byte(dims), &m.Dimensions); err != nil {
+		return nil, fmt.Errorf("model %s: dimensions: %w", id, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,238 @@
+// Package train fits a student on a filter's train split and records it in
+// <filter>.models, its files under the lake (models/<filter>/<id>/). Two
+// backends: linear (pure Go, students/linear) and lora (the Python trainer
+// in trainer/, fed Arrow on its stdin). Run is the entry point.
+package train
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/students/linear"
+)
+
+// Options configure a training run.
+type Options struct {
+	Filter *filters.Filter
+	// Backend is linear (default) or lora.
+	Backend string
+	// Labels and Splits pin the snapshots trained on (zero: current).
+	Labels, Splits lake.Ref
+	Combine        string
+	Linear         linear.Config
+	LoRA           LoRAOptions
+	// Progress, when set, gets the trainer's progress.
+	Progress func(Progress)
+}
+
+// Progress is one step of a training run.
+type Progress struct {
+	Epoch, Step, Steps int
+	Loss, ValMAE       float64
+	Message            string
+}
+
+// Validate fills defaults and checks the options.
+func (o *Options) Validate() error {
+	if o.Filter == nil {
+		return errors.New("train: no filter")
+	}
+	if o.Backend == "" {
+		o.Backend = "linear"
+	}
+	if o.Combine == "" {
+		o.Combine = o.Filter.Splits.Combine
+	}
+	switch o.Backend {
+	case "linear":
+		if o.Linear.Bits == 0 {
+			o.Linear = linear.DefaultConfig()
+		}
+	case "lora":
+		o.LoRA.defaults()
+	default:
+		return fmt.Errorf("backend %q: want linear or lora", o.Backend)
+	}
+	return curate.CheckCombine(o.Combine)
+}
+
+// Result is the trained model.
+type Result struct {
+	Model    *Model         `json:"model"`
+	Labels   string         `json:"labels"`
+	Splits   string         `json:"splits"`
+	Snapshot *lake.Snapshot `json:"-"`
+}
+
+// NewID makes a model id: backend, UTC time, 4 random hex digits.
+func NewID(backend string) string {
+	var b [2]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s-%s-%s", backend, time.Now().UTC().Format("20060102-150405"), hex.EncodeToString(b[:]))
+}
+
+// Run trains the model and records it.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	start := time.Now()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f := opts.Filter
+	if err := l.EnsureTable(ctx, ModelsTable(f), ModelsSchema); err != nil {
+		return nil, err
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	set, err := curate.DefineExamples(ctx, sess, f, opts.Labels, opts.Splits, opts.Combine)
+	if err != nil {
+		return nil, err
+	}
+	if set.Counts["train"] == 0 {
+		return nil, fmt.Errorf("%s has no training examples", set.Splits.Ref())
+	}
+	m := &Model{ID: NewID(opts.Backend), Backend: opts.Backend, Dimensions: set.Dimensions}
+	m.Artifact = filepath.Join("models", f.Namespace(), m.ID)
+	dir := m.Dir(l)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	const examples = "SELECT split, id, text, labels FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
+	switch opts.Backend {
+	case "linear":
+		err = trainLinear(ctx, sess, examples, opts, m, dir)
+	case "lora":
+		err = trainLoRA(ctx, sess, examples, opts, m, dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	var base sql.NullFloat64
+	if err := sess.QueryRow(ctx, distillery.SQL("students/baseline_mae"), &base); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	m.BaseMAE = base.Float64
+	m.Seconds = time.Since(start).Seconds()
+	meta, _ := json.MarshalIndent(map[string]any{"model": m, "filter": f.Ref(), "labels": set.Labels.Ref().String(),
+		"splits": set.Splits.Ref().String(), "compressed": set.Compressed.Ref().String()}, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "distill_model.json"), meta, 0o644); err != nil && opts.Backend == "linear" {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	pending, err := l.WriteRows(ctx, ModelsTable(f), func(rb *lake.RowBuilder) error {
+		rb.String("id", m.ID)
+		rb.String("backend", m.Backend)
+		if m.BaseModel != "" {
+			rb.String("base_model", m.BaseModel)
+		}
+		rb.String("params", m.Params)
+		rb.Strings("dimensions", m.Dimensions)
+		rb.Long("labels_sequence", set.Labels.Seq)
+		rb.Long("splits_sequence", set.Splits.Seq)
+		rb.Long("splits_snapshot_id", set.Splits.ID)
+		rb.Long("compressed_sequence", set.Compressed.Seq)
+		rb.String("filter_sha256", f.SHA256)
+		rb.String("artifact", m.Artifact)
+		rb.Long("train_rows", m.TrainRows)
+		rb.Long("val_rows", m.ValRows)
+		if m.ValRows > 0 {
+			rb.Double("val_mae", m.ValMAE)
+			rb.Doubles("val_mae_per_dimension", m.ValMAEDims)
+			rb.Double("baseline_val_mae", m.BaseMAE)
+		}
+		rb.Double("seconds", m.Seconds)
+		rb.Time("trained_at", time.Now())
+		rb.String("run_id", l.RunID)
+		rb.EndRow()
+		return nil
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: "train", Inputs: set.Inputs(), Filter: f.Ref(),
+		Params: map[string]any{"model": m.ID, "backend": m.Backend, "combine": opts.Combine}})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &Result{Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String(), Snapshot: snap}, nil
+}
+
+func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string) error {
+	rows, err := sess.Query(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var train, val []linear.Example
+	for rows.Next() {
+		var split, id, text string
+		var labels []any
+		if err := rows.Scan(&split, &id, &text, &labels); err != nil {
+			return err
+		}
+		ex := linear.Example{Text: text, Labels: make([]float64, len(labels))}
+		for i, v := range labels {
+			x, ok := v.(float64)
+			if !ok {
+				return fmt.Errorf("article %s: label %d is %v, not a number", id, i, v)
+			}
+			ex.Labels[i] = x
+		}
+		if split == "train" {
+			train = append(train, ex)
+		} else {
+			val = append(val, ex)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if opts.Progress != nil {
+		opts.Progress(Progress{Message: fmt.Sprintf("fitting %d ridge regressions on %d examples", len(m.Dimensions), len(train))})
+	}
+	model, rep, err := linear.Train(train, val, m.Dimensions, opts.Linear)
+	if err != nil {
+		return err
+	}
+	if err := model.Save(filepath.Join(dir, "model.gob")); err != nil {
+		return err
+	}
+	params, _ := json.Marshal(map[string]any{"bits": opts.Linear.Bits, "ngrams": opts.Linear.NGrams, "min_df": opts.Linear.MinDF,
+		"lambdas": opts.Linear.Lambdas, "max_iter": opts.Linear.MaxIter, "chosen_lambda": model.Lambda, "features": rep.Features, "iterations": rep.Iterations})
+	m.Params = string(params)
+	m.TrainRows, m.ValRows = int64(rep.TrainRows), int64(rep.ValRows)
+	if rep.ValMAE != nil {
+		m.ValMAEDims = rep.ValMAE
+		m.ValMAE = mean(rep.ValMAE)
+	}
+	return nil
+}
+
+func mean(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
