@@ -6,7 +6,7 @@ package linear
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"unicode"
 )
 
@@ -17,7 +17,20 @@ func tokens(text string, out []uint64) []uint64 {
 	var h uint64
 	in := false
 	for _, r := range text {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		if r < 0x80 {
+			c := byte(r)
+			switch {
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+				fallthrough
+			case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+				if !in {
+					h, in = 0xCBF29CE484222325, true
+				}
+				h = (h ^ uint64(c)) * 0x100000001B3
+				continue
+			}
+		} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			if !in {
 				h, in = 0xCBF29CE484222325, true
 			}
@@ -26,7 +39,9 @@ func tokens(text string, out []uint64) []uint64 {
 				h = (h ^ uint64(r&0xFF)) * 0x100000001B3
 				r >>= 8
 			}
-		} else if in {
+			continue
+		}
+		if in {
 			out = append(out, h)
 			in = false
 		}
@@ -43,51 +58,67 @@ func mix(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// grams returns the hashed buckets of a text's unigrams and (when ngrams is
-// 2) bigrams, with counts: bucket -> count.
-func grams(text string, bits uint, ngrams int, buf []uint64, counts map[uint32]float32) []uint64 {
-	buf = tokens(text, buf)
-	mask := uint64(1)<<bits - 1
-	clear(counts)
-	for i, h := range buf {
-		counts[uint32(mix(h)&mask)]++
-		if ngrams >= 2 && i > 0 {
-			counts[uint32(mix(buf[i-1]*31+h^0x9E3779B97F4A7C15)&mask)]++
-		}
-	}
-	return buf
+// bag is a text's hashed unigrams and (with ngrams 2) bigrams as sorted
+// buckets with their counts.
+type bag struct {
+	buckets []uint32
+	counts  []float32
+	toks    []uint64
+	raw     []uint32
 }
 
-// row is one text's features: column indices and tf-idf values, L2-normalised.
+func (b *bag) fill(text string, bits uint, ngrams int) {
+	b.toks = tokens(text, b.toks)
+	mask := uint64(1)<<bits - 1
+	b.raw = b.raw[:0]
+	for i, h := range b.toks {
+		b.raw = append(b.raw, uint32(mix(h)&mask))
+		if ngrams >= 2 && i > 0 {
+			b.raw = append(b.raw, uint32(mix(b.toks[i-1]*31+h^0x9E3779B97F4A7C15)&mask))
+		}
+	}
+	slices.Sort(b.raw)
+	b.buckets, b.counts = b.buckets[:0], b.counts[:0]
+	for i, x := range b.raw {
+		if i > 0 && x == b.raw[i-1] {
+			b.counts[len(b.counts)-1]++
+			continue
+		}
+		b.buckets = append(b.buckets, x)
+		b.counts = append(b.counts, 1)
+	}
+}
+
+// row is one text's features: column indices and tf-idf values,
+// L2-normalised.
 type row struct {
 	cols []int32
 	vals []float32
 }
 
-// vectorize turns bucket counts into a normalised row over the columns the
-// model knows (index: bucket -> column), with sublinear tf times idf.
-func vectorize(counts map[uint32]float32, index map[uint32]int32, idf []float32) row {
-	var r row
+// vectorize turns a bag into a normalised row over the columns the model
+// knows (index: bucket -> column, -1 for none), with sublinear tf times
+// idf. Entries follow bucket order, so every sum over a row is the same in
+// every run.
+func vectorize(b *bag, index []int32, idf []float32, r *row) {
+	r.cols, r.vals = r.cols[:0], r.vals[:0]
 	var norm float64
-	for b, c := range counts {
-		col, ok := index[b]
-		if !ok {
+	for i, bk := range b.buckets {
+		col := index[bk]
+		if col < 0 {
 			continue
 		}
-		v := (1 + float32(math.Log(float64(c)))) * idf[col]
+		v := (1 + float32(math.Log(float64(b.counts[i])))) * idf[col]
 		r.cols = append(r.cols, col)
 		r.vals = append(r.vals, v)
 		norm += float64(v) * float64(v)
 	}
-	// Column order, so that sums are the same in every run.
-	sort.Sort(&r)
 	if norm > 0 {
 		inv := float32(1 / math.Sqrt(norm))
 		for i := range r.vals {
 			r.vals[i] *= inv
 		}
 	}
-	return r
 }
 
 func (r *row) Len() int           { return len(r.cols) }

@@ -1,0 +1,28 @@
+-- Every predicted score next to the oracle's and the baseline's, in long
+-- form: one row per model, article and dimension, and one per model and
+-- article for the overall score (dimension 'overall', after the dimensions).
+-- A dimension the prediction left null is left out.
+-- Reads: eval_predictions (sql/eval/latest_predictions.sql),
+--        eval_articles (sql/eval/articles.sql),
+--        combined_scores (sql/labels/combined_scores.sql),
+--        filter_dimensions (dimension, weight, position),
+--        eval_baseline (sql/eval/train_means.sql).
+-- Variables: dimensions (VARCHAR[]: the dimension columns).
+-- Returns: model, split, id, dimension, position, predicted, oracle, baseline.
+WITH predicted AS (
+    UNPIVOT (SELECT model, id, COLUMNS(c -> list_contains(getvariable('dimensions'), c)) FROM eval_predictions)
+    ON COLUMNS(c -> list_contains(getvariable('dimensions'), c))
+    INTO NAME dimension VALUE predicted
+)
+SELECT a.model, a.split, a.id, p.dimension, d.position, p.predicted, o.score AS oracle, b.train_mean AS baseline
+FROM eval_articles a
+JOIN predicted p ON p.model = a.model AND p.id = a.id
+JOIN combined_scores o ON o.id = a.id AND o.dimension = p.dimension
+JOIN filter_dimensions d ON d.dimension = p.dimension
+LEFT JOIN eval_baseline b ON b.dimension = p.dimension
+UNION ALL
+SELECT a.model, a.split, a.id, 'overall', (SELECT count(*) FROM filter_dimensions) + 1,
+       a.predicted_overall, a.oracle_overall, b.train_mean
+FROM eval_articles a
+LEFT JOIN eval_baseline b ON b.dimension = 'overall'
+WHERE a.predicted_overall IS NOT NULL

@@ -1,0 +1,426 @@
+// Package evaluate scores a student model's predictions against the oracle's
+// labels: per dimension MAE, RMSE, bias and Spearman rank correlation next to
+// the "predict the training mean" baseline, the overall score's errors, tier
+// accuracy and confusion, recall@k and precision/recall at a tier threshold.
+// Every number comes from the SQL under sql/eval/; Run writes them to
+// <filter>.evaluations as one snapshot. RunFile scores a predictions file
+// (the reference project's test_set_predictions.json) without a lake.
+package evaluate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// Run evaluates opts.Model (and opts.Compare) on opts.Split and appends the
+// metrics to <filter>.evaluations.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	start := time.Now()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f := opts.Filter
+	ns := f.Namespace()
+	models := opts.models()
+	sess, err := l.Session(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	res := &Result{Filter: fmt.Sprintf("%s/v%d", f.Name, f.Version), Split: opts.Split, Combine: opts.Combine, Warnings: []string{}, RunID: l.RunID}
+
+	modelsSnap, err := checkModels(ctx, sess, train.ModelsTable(f), models)
+	if err != nil {
+		return nil, err
+	}
+	res.ModelsTable = modelsSnap.Ref().String()
+	prep, err := curate.Prepare(ctx, sess, f, opts.Labels, opts.Combine)
+	if err != nil {
+		return nil, err
+	}
+	res.Labels = prep.Labels.Ref().String()
+	predRel, predSnap, err := sess.Relation(ctx, opts.Predictions)
+	if errors.Is(err, lake.ErrNoTable) || err == nil && predSnap == nil {
+		return nil, fmt.Errorf("%w: %s has no snapshot yet: run `distill predict --filter DIR --model %s` first", ErrNoPredictions, opts.Predictions, opts.Model)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Predictions = predSnap.Ref().String()
+	if err := checkColumns(ctx, sess, predRel, res.Predictions, append([]string{"id", "model", "overall", "split", "predicted_at", "run_id"}, f.DimensionNames()...)); err != nil {
+		return nil, err
+	}
+	splitsRel, splitsSnap, err := sess.Relation(ctx, opts.Splits)
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return nil, err
+	}
+	inputs := []lake.Snapshot{*predSnap, *prep.Labels, *modelsSnap}
+	scope := "SELECT id, 'all' AS split FROM combined_labels"
+	train := "SELECT NULL::VARCHAR AS id WHERE false"
+	splitsSeq := "NULL::BIGINT"
+	if splitsSnap != nil {
+		res.Splits = splitsSnap.Ref().String()
+		inputs = append(inputs, *splitsSnap)
+		splitsSeq = fmt.Sprintf("%d::BIGINT", splitsSnap.Seq)
+		train = "SELECT id FROM " + splitsRel + " WHERE split = 'train' AND NOT coalesce(balanced_out, false)"
+		if opts.Split != All {
+			scope = "SELECT id, split FROM " + splitsRel + " WHERE split = " + lake.QuoteString(opts.Split)
+		}
+	} else if opts.Split != All {
+		return nil, fmt.Errorf("%w: --split %s needs %s: run `distill split --filter DIR` first, or evaluate --split all", ErrNoSplits, opts.Split, opts.Splits)
+	}
+	quoted := make([]string, len(models))
+	for i, m := range models {
+		quoted[i] = lake.QuoteString(m)
+	}
+	setup := []string{
+		"SET VARIABLE eval_models = [" + strings.Join(quoted, ", ") + "]::VARCHAR[]",
+		fmt.Sprintf("SET VARIABLE eval_k = %d::BIGINT", opts.K),
+		"CREATE OR REPLACE TEMP VIEW predictions_input AS SELECT * FROM " + predRel,
+		"CREATE OR REPLACE TEMP TABLE eval_scope AS " + scope,
+		"CREATE OR REPLACE TEMP TABLE eval_train AS " + train,
+	}
+	if err := execAll(ctx, sess, setup); err != nil {
+		return nil, err
+	}
+	if err := create(ctx, sess, "eval_predictions", "eval/latest_predictions", "eval_articles", "eval/articles"); err != nil {
+		return nil, err
+	}
+	if err := coverage(ctx, sess, opts, res); err != nil {
+		return nil, err
+	}
+	if err := create(ctx, sess,
+		"eval_baseline", "eval/train_means",
+		"eval_scores", "eval/scores",
+		"eval_dimension_errors", "eval/dimension_errors",
+		"eval_spearman", "eval/spearman",
+		"eval_tier_confusion", "eval/tier_confusion",
+		"eval_tier_accuracy", "eval/tier_accuracy",
+		"eval_recall_at_k", "eval/recall_at_k",
+		"eval_threshold_recall", "eval/threshold_recall",
+		"eval_rows", "eval/evaluation_rows",
+	); err != nil {
+		return nil, err
+	}
+	var trained int64
+	if err := sess.QueryRow(ctx, "SELECT train_articles FROM eval_baseline WHERE dimension = 'overall'", &trained); err != nil {
+		return nil, err
+	}
+	if trained == 0 {
+		where := "no splits table"
+		if res.Splits != "" {
+			where = "no training article in " + res.Splits
+		}
+		res.Warnings = append(res.Warnings, where+": the training-mean baseline is not available")
+	}
+	if err := readMetrics(ctx, sess, models, opts.Split, res); err != nil {
+		return nil, err
+	}
+	if err := readTiers(ctx, sess, f.Tiers, res); err != nil {
+		return nil, err
+	}
+
+	// One snapshot of <filter>.evaluations per run.
+	out := Table(ns)
+	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+		return nil, err
+	}
+	compared := "NULL::VARCHAR"
+	if opts.Compare != "" {
+		compared = fmt.Sprintf("CASE model WHEN %s THEN %s ELSE %s END", quoted[0], quoted[1], quoted[0])
+	}
+	pending, err := sess.WriteQuery(ctx, out, fmt.Sprintf(`SELECT model, split, dimension, %s AS compared_with, n, mae, rmse, bias, spearman,
+		train_mean, baseline_mae, baseline_rmse, tier_accuracy, k, relevant, recall_at_k, threshold_tier, threshold, precision, recall, confusion,
+		%s AS combine, %d::BIGINT AS predictions_sequence, %d::BIGINT AS labels_sequence, %s AS splits_sequence,
+		now() AS evaluated_at, %s AS run_id
+		FROM eval_rows ORDER BY list_position(getvariable('eval_models'), model), position`,
+		compared, lake.QuoteString(opts.Combine), predSnap.Seq, prep.Labels.Seq, splitsSeq, lake.QuoteString(l.RunID)))
+	if err != nil {
+		return nil, err
+	}
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: "eval", Inputs: inputs, Filter: f.Ref(), Params: map[string]any{
+		"model": opts.Model, "compare": opts.Compare, "split": opts.Split, "combine": opts.Combine, "k": opts.K,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	res.Table = out.String()
+	if snap != nil {
+		res.Snapshot = snap.Seq
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
+
+// checkModels returns the models snapshot read, or an error naming the
+// models that are not in it.
+func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, models []string) (*lake.Snapshot, error) {
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: table})
+	if errors.Is(err, lake.ErrNoTable) || err == nil && snap == nil {
+		return nil, fmt.Errorf("%w %s: %s has no models yet: run `distill train --filter DIR` first", ErrNoModel, models[0], table)
+	}
+	if err != nil {
+		return nil, err
+	}
+	known, err := sess.StringSet(ctx, "SELECT id FROM "+rel)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", snap.Ref(), err)
+	}
+	for _, m := range models {
+		if known[m] {
+			continue
+		}
+		ids := make([]string, 0, len(known))
+		for id := range known {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		if len(ids) > 10 {
+			ids = append(ids[:10], "…")
+		}
+		return nil, fmt.Errorf("%w %q in %s (models: %s)", ErrNoModel, m, snap.Ref(), strings.Join(ids, ", "))
+	}
+	return snap, nil
+}
+
+// checkColumns fails when rel lacks one of the columns.
+func checkColumns(ctx context.Context, sess *lake.Session, rel, name string, want []string) error {
+	rows, err := sess.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
+	if err != nil {
+		return err
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, c := range want {
+		if !slices.Contains(cols, c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %s has no column %s: were these predictions made for another version of the filter? rerun `distill predict`", ErrNoPredictions, name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// coverage counts the articles in scope and what each model predicted of
+// them, warns about what is left out, and fails when nothing is left.
+func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result) error {
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM eval_scope WHERE id IN (SELECT id FROM combined_labels)", &res.InScope); err != nil {
+		return err
+	}
+	predicted, err := countBy(ctx, sess, `SELECT model, count(*) FROM eval_predictions
+		WHERE id IN (SELECT id FROM eval_scope) AND id IN (SELECT id FROM combined_labels) GROUP BY model`)
+	if err != nil {
+		return err
+	}
+	evaluated, err := countBy(ctx, sess, "SELECT model, count(*) FROM eval_articles GROUP BY model")
+	if err != nil {
+		return err
+	}
+	scope := fmt.Sprintf("%d labeled %s articles", res.InScope, opts.Split)
+	if opts.Split == All {
+		scope = fmt.Sprintf("%d labeled articles", res.InScope)
+	}
+	for _, m := range opts.models() {
+		switch {
+		case predicted[m] == 0:
+			return fmt.Errorf("%w: %s has no prediction of model %s for the %s: run `distill predict --filter DIR --model %s` first", ErrNoPredictions, res.Predictions, m, scope, m)
+		case evaluated[m] == 0:
+			return fmt.Errorf("%w: models %s and %s predicted no article of the %s in common", ErrNoPredictions, opts.Model, opts.Compare, scope)
+		}
+		if predicted[m] < res.InScope {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s predicted %d of the %s: the other %d are not scored", m, predicted[m], scope, res.InScope-predicted[m]))
+		}
+		if evaluated[m] < predicted[m] {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("--compare: %d articles %s predicted and the other model did not are left out, so both are scored on the same %d", predicted[m]-evaluated[m], m, evaluated[m]))
+		}
+	}
+	if opts.Split == All {
+		return nil
+	}
+	rows, err := sess.Query(ctx, `SELECT model, predicted_split, count(*) FROM eval_articles
+		WHERE predicted_split IS NOT NULL AND predicted_split <> split GROUP BY ALL ORDER BY ALL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m, was string
+		var n int64
+		if err := rows.Scan(&m, &was, &n); err != nil {
+			return err
+		}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d of the %s articles were in %s when predicted (the split was remade since, e.g. with --fresh): if the model trained on them, its %s scores are too good", m, n, opts.Split, was, opts.Split))
+	}
+	return rows.Err()
+}
+
+func countBy(ctx context.Context, sess *lake.Session, q string) (map[string]int64, error) {
+	rows, err := sess.Query(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, err
+		}
+		out[k] = n
+	}
+	return out, rows.Err()
+}
+
+// readMetrics fills every model's per-dimension, overall and pooled metrics
+// from the rows written to the table.
+func readMetrics(ctx context.Context, sess *lake.Session, models []string, split string, res *Result) error {
+	for _, m := range models {
+		res.Models = append(res.Models, Model{Model: m, Split: split, Dimensions: []Metrics{}})
+	}
+	index := func(m string) *Model { return &res.Models[slices.Index(models, m)] }
+	return each(ctx, sess, `SELECT model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse
+		FROM eval_rows WHERE dimension <> '_tiers' ORDER BY model, position`, func(r *sql.Rows) error {
+		var model string
+		var x Metrics
+		var spearman, mean, bmae, brmse sql.NullFloat64
+		if err := r.Scan(&model, &x.Dimension, &x.N, &x.MAE, &x.RMSE, &x.Bias, &spearman, &mean, &bmae, &brmse); err != nil {
+			return err
+		}
+		x.Spearman, x.TrainMean, x.BaselineMAE, x.BaselineRMSE = ptr(spearman), ptr(mean), ptr(bmae), ptr(brmse)
+		m := index(model)
+		switch x.Dimension {
+		case "overall":
+			m.Overall = x
+			m.Articles = x.N
+		case "_all":
+			m.All = x
+		default:
+			m.Dimensions = append(m.Dimensions, x)
+		}
+		return nil
+	})
+}
+
+// readTiers fills every model's tier metrics.
+func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, res *Result) error {
+	byModel := map[string]*Tiers{}
+	for i := range res.Models {
+		t := &res.Models[i].Tiers
+		for range tiers {
+			t.Confusion = append(t.Confusion, make([]int64, len(tiers)))
+		}
+		for _, tr := range tiers {
+			t.Names = append(t.Names, tr.Name)
+		}
+		byModel[res.Models[i].Model] = t
+	}
+	if err := each(ctx, sess, "SELECT model, oracle_rank, predicted_rank, articles FROM eval_tier_confusion", func(r *sql.Rows) error {
+		var m string
+		var o, p int
+		var n int64
+		if err := r.Scan(&m, &o, &p, &n); err != nil {
+			return err
+		}
+		byModel[m].Confusion[o-1][p-1] = n
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, sess, "SELECT model, articles, correct, tier_accuracy FROM eval_tier_accuracy", func(r *sql.Rows) error {
+		var m string
+		var acc sql.NullFloat64
+		var t Tiers
+		if err := r.Scan(&m, &t.Articles, &t.Correct, &acc); err != nil {
+			return err
+		}
+		byModel[m].Articles, byModel[m].Correct, byModel[m].Accuracy = t.Articles, t.Correct, ptr(acc)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, sess, "SELECT model, k, relevant, found, recall_at_k FROM eval_recall_at_k", func(r *sql.Rows) error {
+		var m string
+		var rec sql.NullFloat64
+		var t Tiers
+		if err := r.Scan(&m, &t.K, &t.Relevant, &t.Found, &rec); err != nil {
+			return err
+		}
+		b := byModel[m]
+		b.K, b.Relevant, b.Found, b.RecallAtK = t.K, t.Relevant, t.Found, ptr(rec)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return each(ctx, sess, `SELECT model, threshold_tier, threshold, true_positives, false_positives, false_negatives, precision, recall
+		FROM eval_threshold_recall`, func(r *sql.Rows) error {
+		var m string
+		var p, rec sql.NullFloat64
+		var t Tiers
+		if err := r.Scan(&m, &t.ThresholdTier, &t.Threshold, &t.TruePositives, &t.FalsePositives, &t.FalseNegatives, &p, &rec); err != nil {
+			return err
+		}
+		b := byModel[m]
+		b.ThresholdTier, b.Threshold, b.TruePositives, b.FalsePositives, b.FalseNegatives = t.ThresholdTier, t.Threshold, t.TruePositives, t.FalsePositives, t.FalseNegatives
+		b.Precision, b.Recall = ptr(p), ptr(rec)
+		return nil
+	})
+}
+
+func ptr(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
+}
+
+// create makes a temporary table of each (table, sql/<name>.sql) pair, in order.
+func create(ctx context.Context, sess *lake.Session, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+pairs[i]+" AS "+distillery.SQL(pairs[i+1])); err != nil {
+			return fmt.Errorf("sql/%s.sql: %w", pairs[i+1], err)
+		}
+	}
+	return nil
+}
+
+func execAll(ctx context.Context, sess *lake.Session, qs []string) error {
+	for _, q := range qs {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			first, _, _ := strings.Cut(strings.TrimSpace(q), "\n")
+			return fmt.Errorf("%s: %w", first, err)
+		}
+	}
+	return nil
+}
+
+// each runs q and hands every row to scan.
+func each(ctx context.Context, sess *lake.Session, q string, scan func(*sql.Rows) error) error {
+	rows, err := sess.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -1,0 +1,77 @@
+package train_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// BenchmarkLinear trains the Go student on about 5,000 real ai-tech
+// articles (the uplifting filter with its prefilter's topic rule off, so
+// nearly every article passes; keywords-oracle labels; a 98/1/1 split) and
+// predicts all of them, reporting training seconds and articles/s.
+func BenchmarkLinear(b *testing.B) {
+	ctx := context.Background()
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(b), "filters/uplifting/v1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Prefilter.Positive.MinMatches = 0
+	f.Prefilter.Exclude = nil
+	f.SHA256 = "bench-" + f.SHA256
+	l, err := lake.Create(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	sample := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
+	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f), Concurrency: 2}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := split.Run(ctx, l, split.Options{Filter: f, Ratios: []float64{0.98, 0.01, 0.01}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		res, err := train.Run(ctx, l, train.Options{Filter: f})
+		if err != nil {
+			b.Fatal(err)
+		}
+		trainS := time.Since(t0).Seconds()
+		p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: res.Model.ID, Split: "all"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i == 0 {
+			b.Logf("model params: %s", res.Model.Params)
+			b.ReportMetric(float64(res.Model.TrainRows), "train_rows")
+			b.ReportMetric(trainS, "train_s")
+			b.ReportMetric(p.ArticlesPerS, "predict_articles/s")
+			b.ReportMetric(res.Model.ValMAE, "val_mae")
+			b.ReportMetric(res.Model.BaseMAE, "baseline_val_mae")
+		}
+	}
+}

@@ -1,0 +1,275 @@
+package train_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/stages/export"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
+	"github.com/distillery/distillery/stages/train"
+)
+
+var (
+	aiOnce sync.Once
+	aiDir  string
+	aiErr  error
+)
+
+// aiTechLake runs the pipeline up to the split on the real ai-tech sample
+// with the uplifting filter and its keywords oracle (655 articles pass),
+// once per test binary; each test gets a copy of the lake folder.
+func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
+	t.Helper()
+	ctx := context.Background()
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/uplifting/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
+	aiOnce.Do(func() {
+		aiDir, aiErr = os.MkdirTemp("", "distill-train-test")
+		if aiErr != nil {
+			return
+		}
+		l, err := lake.Create(ctx, aiDir)
+		if err != nil {
+			aiErr = err
+			return
+		}
+		defer l.Close()
+		steps := []func() error{
+			func() error { _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); return err },
+			func() error { _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); return err },
+			func() error { _, err := compress.Run(ctx, l, compress.Options{Filter: f}); return err },
+			func() error {
+				_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+				return err
+			},
+			func() error { _, err := split.Run(ctx, l, split.Options{Filter: f}); return err },
+		}
+		for _, s := range steps {
+			if aiErr = s(); aiErr != nil {
+				return
+			}
+		}
+	})
+	if aiErr != nil {
+		t.Fatal(aiErr)
+	}
+	l, err := lake.Open(ctx, aiDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, f
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if aiDir != "" {
+		os.RemoveAll(aiDir)
+	}
+	os.Exit(code)
+}
+
+// TestLinear_KeywordsLabelsOfTheAITechSample trains the Go student on the
+// keywords oracle's labels of the real ai-tech sample, predicts the test
+// split and checks it clearly beats predicting the training mean there.
+func TestLinear_KeywordsLabelsOfTheAITechSample(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	res, err := train.Run(ctx, l, train.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Model
+	if m.Backend != "linear" || m.TrainRows < 400 || m.ValRows < 40 || m.ValMAE <= 0 || m.ValMAE >= m.BaseMAE || len(m.ValMAEDims) != len(f.Dimensions) {
+		t.Fatalf("model = %+v", m)
+	}
+	for _, name := range []string{"model.gob", "distill_model.json"} {
+		if _, err := os.Stat(filepath.Join(m.Dir(l), name)); err != nil {
+			t.Errorf("artifact: %v", err)
+		}
+	}
+	back, err := train.Find(ctx, l, f, m.ID)
+	if err != nil || back.Artifact != m.Artifact || back.ValMAE != m.ValMAE || strings.Join(back.Dimensions, ",") != strings.Join(f.DimensionNames(), ",") {
+		t.Fatalf("Find = %+v, %v", back, err)
+	}
+	if snap, _ := l.Current(ctx, train.ModelsTable(f)); snap == nil || snap.Stage != "train" || !strings.Contains(snap.Inputs, "uplifting.splits@1") {
+		t.Errorf("models snapshot lineage: %+v", snap)
+	}
+
+	p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nTest := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.splits WHERE split = 'test'")
+	if p.Predicted != nTest {
+		t.Fatalf("predicted %d, want the %d test articles", p.Predicted, nTest)
+	}
+	// Held-out MAE against the oracle, next to predicting the training mean.
+	var student, baseline float64
+	sess, _ := l.Session(ctx, f.Namespace())
+	defer sess.Close()
+	set, err := curate.DefineExamples(ctx, sess, f, lake.Ref{}, lake.Ref{}, "latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `WITH ex AS (SELECT id, split, generate_subscripts(labels, 1) AS d, unnest(labels) AS y FROM examples),
+		mu AS (SELECT d, avg(y) AS mu FROM ex WHERE split = 'train' GROUP BY d),
+		pr AS (SELECT id, generate_subscripts(s, 1) AS d, unnest(s) AS p FROM (SELECT id, [COLUMNS(c -> list_contains(getvariable('dimensions'), c))] AS s FROM uplifting.predictions))
+		SELECT avg(abs(pr.p - ex.y)), avg(abs(mu.mu - ex.y)) FROM ex JOIN pr USING (id, d) JOIN mu USING (d) WHERE ex.split = 'test'`
+	if err := sess.QueryRow(ctx, q, &student, &baseline); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("test MAE: student %.3f, training mean %.3f (%d dimensions: %v)", student, baseline, len(set.Dimensions), set.Dimensions)
+	if student > 0.85*baseline {
+		t.Errorf("student test MAE %.3f is not clearly below the training mean's %.3f", student, baseline)
+	}
+	// Overall and tier come from filter.yaml, as for the oracle's labels.
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.predictions WHERE overall IS NULL OR tier IS NULL OR split <> 'test' OR model <> '"+m.ID+"'"); n != 0 {
+		t.Errorf("%d predictions without overall, tier or split", n)
+	}
+	// Incremental: a rerun predicts nothing; all adds the rest; --full everything again.
+	again, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID})
+	if err != nil || again.Predicted != 0 || again.Already != nTest {
+		t.Errorf("rerun: %+v, %v", again, err)
+	}
+	all, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID, Split: "all"})
+	nAll := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed")
+	if err != nil || all.Predicted != nAll-nTest {
+		t.Errorf("all: %+v, %v (want %d)", all, err, nAll-nTest)
+	}
+	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: "linear-nope"}); !errors.Is(err, train.ErrNoModel) {
+		t.Errorf("unknown model: %v", err)
+	}
+}
+
+func TestExport_Formats(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	dir := t.TempDir()
+	nVal := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.splits WHERE split = 'val'")
+
+	// JSONL regression rows.
+	res, err := export.Run(ctx, l, export.Options{Filter: f, Split: "val", Out: filepath.Join(dir, "val.jsonl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Rows != nVal {
+		t.Fatalf("exported %d rows, want %d", res.Rows, nVal)
+	}
+	fh, _ := os.Open(res.Path)
+	defer fh.Close()
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(nil, 1<<20)
+	lines := 0
+	for sc.Scan() {
+		var row struct {
+			ID     string    `json:"id"`
+			Text   string    `json:"text"`
+			Labels []float64 `json:"labels"`
+			Dims   []string  `json:"dimension_names"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		if row.ID == "" || !strings.HasPrefix(row.Text, "Title: ") || len(row.Labels) != len(f.Dimensions) || strings.Join(row.Dims, ",") != strings.Join(f.DimensionNames(), ",") {
+			t.Fatalf("row %d = %+v", lines, row)
+		}
+		lines++
+	}
+	if int64(lines) != nVal {
+		t.Errorf("%d lines", lines)
+	}
+	// The text is exactly the compressed text the oracle saw.
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM read_json('"+res.Path+"') j JOIN uplifting.compressed c USING (id) WHERE j.text <> c.text"); n != 0 {
+		t.Errorf("%d exported texts differ from the compressed text", n)
+	}
+
+	// Parquet instruction rows.
+	res, err = export.Run(ctx, l, export.Options{Filter: f, Split: "train", Style: "instruction", Format: "parquet", Out: filepath.Join(dir, "train.parquet")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outputs := testutil.QueryStrings(t, l, "SELECT output FROM read_parquet('"+res.Path+"') LIMIT 3")
+	for _, o := range outputs {
+		var out struct {
+			Dimensions map[string]float64 `json:"dimensions"`
+			Overall    *float64           `json:"overall_score"`
+			Tier       string             `json:"tier"`
+		}
+		if err := json.Unmarshal([]byte(o), &out); err != nil || len(out.Dimensions) != len(f.Dimensions) || out.Overall == nil || out.Tier == "" {
+			t.Errorf("output %q: %v", o, err)
+		}
+	}
+	if got := testutil.QueryStrings(t, l, "SELECT DISTINCT instruction FROM read_parquet('"+res.Path+"')"); len(got) != 1 || strings.Contains(got[0], filters.Placeholder) {
+		t.Errorf("instruction = %q", got)
+	}
+
+	// An Arrow IPC stream.
+	res, err = export.Run(ctx, l, export.Options{Filter: f, Split: "test", Format: "arrow", Out: filepath.Join(dir, "test.arrow")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	af, _ := os.Open(res.Path)
+	defer af.Close()
+	rdr, err := ipc.NewReader(af)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		rows += rec.NumRows()
+		if _, ok := rec.Column(2).(*array.List); !ok || rec.Schema().Field(0).Name != "id" {
+			t.Fatalf("arrow schema %s", rec.Schema())
+		}
+	}
+	if rows != res.Rows || rows == 0 {
+		t.Errorf("arrow rows %d, want %d", rows, res.Rows)
+	}
+	for _, bad := range []export.Options{{Filter: f, Split: "holdout"}, {Filter: f, Format: "csv"}, {Filter: f, Style: "chat"}} {
+		if _, err := export.Run(ctx, l, bad); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+}
+
+func TestTrain_Errors(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	if _, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "forest"}); err == nil || !strings.Contains(err.Error(), "linear or lora") {
+		t.Errorf("unknown backend: %v", err)
+	}
+	_, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: filepath.Join(t.TempDir(), "no-python")}})
+	if err == nil || !strings.Contains(err.Error(), "pip install -e trainer") {
+		t.Errorf("lora without a python: %v", err)
+	}
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM (SELECT 1 FROM uplifting.models WHERE backend = 'lora')"); n != 0 {
+		t.Errorf("a failed lora run left %d model rows", n)
+	}
+	empty := testutil.NewLake(t)
+	if _, err := train.Run(ctx, empty, train.Options{Filter: f}); !errors.Is(err, curate.ErrNoLabels) {
+		t.Errorf("empty lake: %v", err)
+	}
+}

@@ -1,0 +1,160 @@
+"""Command line: ``python -m distill_trainer train|predict``.
+
+The process's stdout is the protocol stream (JSON lines for train, Arrow for
+predict). Libraries print to stdout at times (banners, progress bars), so the
+first thing main does is keep the real stdout for the protocol and point file
+descriptor 1 at stderr: nothing else can reach the Go side's reader.
+"""
+
+import argparse
+import os
+import sys
+import time
+import traceback
+
+from distill_trainer.errors import InputError, TrainerError
+from distill_trainer.options import (
+    DEFAULT_BASE_MODEL,
+    DEVICES,
+    DTYPES,
+    UNSLOTH_MODES,
+    PredictOptions,
+    TrainOptions,
+    resolve_base_model,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _parser():
+    d = TrainOptions()
+    p = _Parser(prog="python -m distill_trainer", description="LoRA regression student for distill (see PROTOCOL.md)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train on an Arrow stream on stdin; JSON lines on stdout")
+    t.add_argument("--out", required=True, help="artifact directory to create (absent or empty)")
+    t.add_argument("--dimensions", required=True, help="comma-separated dimension names, in the labels' order")
+    t.add_argument("--base-model", default=DEFAULT_BASE_MODEL, help=f"local directory or hub id (default {DEFAULT_BASE_MODEL})")
+    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--max-length", type=int, default=d.max_length, help="token budget, special tokens included")
+    t.add_argument("--head-fraction", type=float, default=d.head_fraction, help="share of the budget kept from the start")
+    t.add_argument("--lora-r", type=int, default=d.lora_r)
+    t.add_argument("--lora-alpha", type=int, default=d.lora_alpha)
+    t.add_argument("--lora-dropout", type=float, default=d.lora_dropout)
+    t.add_argument("--target-modules", default=d.target_modules, help="all-linear or a comma list of module names")
+    t.add_argument("--weight-decay", type=float, default=d.weight_decay)
+    t.add_argument("--warmup-ratio", type=float, default=d.warmup_ratio)
+    t.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="0 turns clipping off")
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--device", default=d.device, choices=DEVICES)
+    t.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto: bf16 on a GPU that supports it, else fp32")
+    t.add_argument("--unsloth", default=d.unsloth, choices=UNSLOTH_MODES, help="auto: when importable and on CUDA")
+    t.add_argument("--progress-seconds", type=float, default=d.progress_seconds, help="least time between step events")
+
+    q = sub.add_parser("predict", help="predict an Arrow stream on stdin; an Arrow stream on stdout")
+    q.add_argument("--model", required=True, help="artifact directory written by train")
+    q.add_argument("--base-model", default="", help="override the base model recorded in the artifact")
+    q.add_argument("--batch-size", type=int, default=PredictOptions.batch_size)
+    q.add_argument("--device", default="auto", choices=DEVICES)
+    q.add_argument("--dtype", default="auto", choices=DTYPES)
+    return p
+
+
+def _protocol_stream():
+    """Keep the real stdout for the protocol; send fd 1 (print, C libraries) to stderr."""
+    sys.stdout.flush()
+    proto = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
+    os.dup2(2, 1)
+    return proto
+
+
+def _quiet_libraries():
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+
+
+def main(argv=None):
+    started = time.monotonic()
+    proto = _protocol_stream()
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else ""
+    from distill_trainer.events import Emitter
+
+    emitter = Emitter(proto)
+    try:
+        args = _parser().parse_args(argv)
+        _quiet_libraries()
+        if args.command == "train":
+            return _train(args, emitter, started)
+        return _predict(args, proto)
+    except TrainerError as e:
+        return _fail(command, emitter, str(e), e.exit_code)
+    except BrokenPipeError:
+        return 1  # the reader went away; nobody is left to tell
+    except KeyboardInterrupt:
+        return _fail(command, emitter, "interrupted", 130)
+    except Exception as e:  # noqa: BLE001: every failure must reach the caller as an error event
+        traceback.print_exc(file=sys.stderr)
+        return _fail(command, emitter, f"{type(e).__name__}: {e}", 1)
+
+
+def _fail(command, emitter, message, code):
+    if command == "predict":
+        # stdout is Arrow only: the error event goes to stderr, as the last line.
+        from distill_trainer.events import Emitter
+
+        Emitter(sys.stderr.buffer).emit("error", message=message)
+    else:
+        try:
+            emitter.emit("error", message=message)
+        except BrokenPipeError:
+            pass
+        print(f"distill_trainer: error: {message}", file=sys.stderr, flush=True)
+    return code
+
+
+def _train(args, emitter, started):
+    from distill_trainer import arrow_io, artifact
+
+    opts = TrainOptions(
+        out=args.out,
+        dimensions=[d.strip() for d in args.dimensions.split(",") if d.strip()],
+        **{k: v for k, v in vars(args).items() if k not in ("command", "out", "dimensions")},
+    )
+    opts.validate()
+    emitter.step_seconds = opts.progress_seconds
+    artifact.check_out_dir(opts.out)
+    resolve_base_model(opts.base_model)
+    train_rows, val_rows = arrow_io.read_training_rows(sys.stdin.buffer, opts.dimensions)
+
+    from distill_trainer import modeling  # torch and transformers: seconds, so only now
+
+    modeling.try_import_unsloth(opts.unsloth, opts.device)
+    from distill_trainer import train
+
+    done = train.run(opts, train_rows, val_rows, emitter, started)
+    emitter.emit("done", **done)
+    return 0
+
+
+def _predict(args, proto):
+    from distill_trainer import arrow_io, artifact
+
+    opts = PredictOptions(**{k: v for k, v in vars(args).items() if k != "command"})
+    opts.validate()
+    meta = artifact.read_meta(opts.model)
+    resolve_base_model(artifact.base_model_of(meta, opts.base_model))
+    reader = arrow_io.open_stream(sys.stdin.buffer)
+    arrow_io.check_predict_schema(reader.schema)
+
+    from distill_trainer import predict
+
+    predict.run(opts, reader, proto, meta)
+    return 0

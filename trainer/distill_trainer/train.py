@@ -1,0 +1,155 @@
+"""The train command: fit the LoRA student, keep the epoch with the lowest
+validation MAE, and write it as the artifact."""
+
+import math
+import os
+import random
+import time
+
+import torch
+import torch.nn.functional as F
+
+from distill_trainer import artifact, modeling
+from distill_trainer.errors import TrainerError
+from distill_trainer.options import resolve_base_model
+from distill_trainer.text import encode
+
+
+def mae_per_dimension(predictions, labels):
+    n = len(labels)
+    dims = len(labels[0])
+    return [sum(abs(p[j] - y[j]) for p, y in zip(predictions, labels)) / n for j in range(dims)]
+
+
+def seed_everything(seed):
+    random.seed(seed)
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def _schedule(optimizer, total_steps, warmup_ratio):
+    warmup = int(total_steps * warmup_ratio)
+
+    def factor(step):
+        if warmup and step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def run(opts, train_rows, val_rows, emit, started):
+    """Train, report progress through ``emit``, write the artifact; returns the done event's fields."""
+    device = modeling.resolve_device(opts.device)
+    dtype = modeling.resolve_dtype(opts.dtype, device)
+    seed_everything(opts.seed)
+    model, tok, backend = modeling.build_student(opts, len(opts.dimensions), device, dtype)
+    trainable, total = modeling.count_params(model)
+
+    train_seqs = encode(tok, train_rows.texts, opts.max_length, opts.head_fraction)
+    val_seqs = encode(tok, val_rows.texts, opts.max_length, opts.head_fraction)
+    train_labels = torch.tensor(train_rows.labels, dtype=torch.float32)
+
+    steps_per_epoch = math.ceil(len(train_seqs) / opts.batch_size)
+    total_steps = steps_per_epoch * opts.epochs
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
+    scheduler = _schedule(optimizer, total_steps, opts.warmup_ratio)
+    generator = torch.Generator().manual_seed(opts.seed)
+
+    emit(
+        "start",
+        device=device,
+        device_name=torch.cuda.get_device_name() if device == "cuda" else "cpu",
+        dtype=modeling.dtype_name(dtype),
+        backend=backend,
+        train_rows=len(train_rows),
+        val_rows=len(val_rows),
+        base_model=opts.base_model,
+        dimensions=opts.dimensions,
+        trainable_params=trainable,
+        total_params=total,
+        steps=total_steps,
+    )
+
+    best = None  # (val_mae, epoch, per_dim, predictions, state)
+    history = []
+    step = 0
+    for epoch in range(1, opts.epochs + 1):
+        model.train()
+        order = torch.randperm(len(train_seqs), generator=generator).tolist()
+        epoch_loss, since_loss, since_n = 0.0, 0.0, 0
+        for b in range(steps_per_epoch):
+            idx = order[b * opts.batch_size : (b + 1) * opts.batch_size]
+            logits = modeling.forward(model, [train_seqs[i] for i in idx], tok, device, dtype)
+            loss = F.mse_loss(logits, train_labels[idx].to(device))
+            value = loss.item()
+            if not math.isfinite(value):
+                raise TrainerError(f"the loss is {value} at epoch {epoch}, step {step + 1}: try a lower --lr")
+            loss.backward()
+            if opts.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(params, opts.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            epoch_loss += value
+            since_loss += value
+            since_n += 1
+            if emit.step_due(final=step == total_steps):
+                emit("step", epoch=epoch, step=step, steps=total_steps, loss=since_loss / since_n)
+                since_loss, since_n = 0.0, 0
+
+        preds = modeling.predict_sequences(model, val_seqs, tok, device, dtype, opts.batch_size)
+        per_dim = mae_per_dimension(preds, val_rows.labels)
+        val_mae = sum(per_dim) / len(per_dim)
+        record = dict(
+            epoch=epoch,
+            train_loss=epoch_loss / steps_per_epoch,
+            val_mae=val_mae,
+            val_mae_per_dimension=per_dim,
+            seconds=round(time.monotonic() - started, 3),
+        )
+        history.append(record)
+        emit("epoch", **record)
+        if best is None or val_mae < best[0]:
+            # LoRA + head only: a few MB even for a 1.5B base, so a copy in memory beats a save per epoch.
+            state = {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad}
+            best = (val_mae, epoch, per_dim, preds, state)
+
+    val_mae, best_epoch, per_dim, preds, state = best
+    with torch.no_grad():
+        for n, p in model.named_parameters():
+            if n in state:
+                p.copy_(state[n].to(p.device))
+
+    seconds = time.monotonic() - started
+    base_path = resolve_base_model(opts.base_model)
+    meta = dict(
+        dimensions=opts.dimensions,
+        base_model=opts.base_model,
+        base_model_path=base_path if os.path.isdir(base_path) else None,
+        hyperparameters=opts.hyperparameters(),
+        best_epoch=best_epoch,
+        val_mae=val_mae,
+        val_mae_per_dimension=per_dim,
+        history=history,
+        train_rows=len(train_rows),
+        val_rows=len(val_rows),
+        trainable_params=trainable,
+        total_params=total,
+        backend=backend,
+        device=device,
+        dtype=modeling.dtype_name(dtype),
+        train_seconds=round(seconds, 3),
+        versions=modeling.versions(),
+    )
+    out = artifact.write(opts.out, model, tok, meta, val_rows.ids, preds)
+    return dict(
+        best_epoch=best_epoch,
+        val_mae=val_mae,
+        val_mae_per_dimension=per_dim,
+        artifact=out,
+        seconds=round(time.monotonic() - started, 3),
+    )
