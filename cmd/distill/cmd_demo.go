@@ -11,10 +11,8 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
-	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/pipeline"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/distillery/distillery/stages/prefilter"
 	"github.com/urfave/cli/v2"
 )
 
@@ -32,23 +30,46 @@ const messyInput = `{"id":"messy-1","headline":"Tidal turbine array exports firs
 var demoQueries = []struct{ what, sql string }{
 	{"what the prefilter did with each kind of article (the generator's intent is kept in extra)",
 		`SELECT r.extra->>'sample_kind' AS kind, round(100 * avg(p.passed::int)) AS pct_passed, any_value(p.reason ORDER BY p.passed) AS e_g_reason FROM prefiltered p JOIN corpus.raw r USING (id) GROUP BY 1 ORDER BY 2 DESC`},
-	{"the model input for one article, exactly as the oracle will see it (--format csv shows it whole)", `SELECT text FROM compressed ORDER BY words DESC LIMIT 1`},
 	{"the label distribution: tiers, and mean scores by what each article really is",
 		`SELECT r.extra->>'sample_kind' AS kind, l.tier, count(*) AS n, round(avg(l.overall), 2) AS overall, round(avg(l.deployment_stage), 1) AS deployment_stage FROM labels l JOIN corpus.raw r USING (id) GROUP BY ALL ORDER BY overall DESC`},
-	{"the table as of its first snapshot (time travel)", `SELECT count(*) AS rows_at_1 FROM "corpus.raw@1"`},
-	{"rejected input, by reason", `SELECT reason, count(*) AS n FROM corpus.rejects GROUP BY 1 ORDER BY 2 DESC`},
+	{"split balance: articles per split and tier", `SELECT s.split, l.tier, count(*) AS n FROM splits s JOIN labels l USING (id) GROUP BY ALL ORDER BY ALL`},
+	{"the student against the oracle on the test split, with the mean baseline", `SELECT model, dimension, round(mae, 3) AS mae, round(baseline_mae, 3) AS baseline_mae, round(spearman, 2) AS spearman FROM evaluations WHERE dimension IN ('overall', '_all', 'deployment_stage', 'evidence_quality') ORDER BY model, dimension`},
+	{"the table as of its first snapshot (time travel), and rejected input by reason", `SELECT (SELECT count(*) FROM "corpus.raw@1") AS rows_at_1, reason, count(*) AS n FROM corpus.rejects GROUP BY reason ORDER BY n DESC`},
 }
+
+// demoPipeline is the pipeline the demo writes beside its lake and runs.
+const demoPipeline = `# What ` + "`distill demo`" + ` ran: the same file runs again with ` + "`distill run demo/pipeline.yaml`" + `.
+lake: lake
+sources:
+  - path: sample.jsonl
+    source: demo_sample
+  - path: messy.jsonl
+    source: demo_messy
+filter: filters/sustainability_tech_deployment/v1
+oracle:
+  kind: %s
+  max_cost: 1.00
+split:
+  seed: 42
+student:
+  backend: linear
+evaluate:
+  split: test
+report:
+  out: report.html
+`
 
 func demoCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "run the pipeline offline on a generated sample corpus (into ./demo)",
+		Usage: "run the whole pipeline offline on a generated sample corpus (into ./demo)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Value: "demo", Usage: "folder for the sample, the lake and the report"},
 			&cli.IntFlag{Name: "articles", Value: 3000, Usage: "articles in the sample corpus"},
 			&cli.Uint64Flag{Name: "seed", Value: 42, Usage: "seed of the sample corpus"},
 		},
 		Action: func(c *cli.Context) error {
+			start := time.Now()
 			dir := c.String("dir")
 			if err := prepareDemoDir(dir); err != nil {
 				return err
@@ -65,7 +86,28 @@ func demoCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "1. generated %d articles (seed %d) in %s\n", len(arts), c.Uint64("seed"), samplePath)
+			fmt.Fprintf(e.stdout, "generated %d articles (seed %d): clean-tech deployments at every stage, lab results, plans, unrelated news -> %s\n", len(arts), c.Uint64("seed"), samplePath)
+			// A second input as messy as real scrapes: bad lines become rejects, not crashes.
+			if err := os.WriteFile(filepath.Join(dir, "messy.jsonl"), []byte(messyInput), 0o644); err != nil {
+				return err
+			}
+			fdir, err := filters.WriteBuiltin(filepath.Join(dir, "filters"), "sustainability_tech_deployment/v1")
+			if err != nil {
+				return err
+			}
+			flt, err := filters.Load(fdir)
+			if err != nil {
+				return err
+			}
+			orc := demoOracle(c, flt)
+			pipePath := filepath.Join(dir, "pipeline.yaml")
+			if err := os.WriteFile(pipePath, []byte(fmt.Sprintf(demoPipeline, orc.Kind())), 0o644); err != nil {
+				return err
+			}
+			cfg, err := pipeline.Load(pipePath)
+			if err != nil {
+				return err
+			}
 			lakePath := filepath.Join(dir, "lake")
 			l, err := lake.Create(c.Context, lakePath)
 			if err != nil {
@@ -76,55 +118,20 @@ func demoCommand(e *env) *cli.Command {
 			if err := ingest.Init(c.Context, l); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "2. created lake %s\n", lakePath)
-			res, err := ingest.Run(c.Context, l, ingest.Options{Paths: []string{samplePath}, Source: "demo_sample"})
+			fmt.Fprintf(e.stdout, "created lake %s; running %s:\n", lakePath, pipePath)
+			res, err := pipeline.Run(c.Context, l, cfg, pipeline.Options{Out: e.stdout, Oracle: orc, Resume: "distill run " + pipePath})
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(e.stdout, "3. ")
-			printIngest(e, res)
-			// A second input as messy as real scrapes: bad lines become rejects, not crashes.
-			messyPath := filepath.Join(dir, "messy.jsonl")
-			if err := os.WriteFile(messyPath, []byte(messyInput), 0o644); err != nil {
-				return err
+			if res.Report != "" {
+				fmt.Fprintf(e.stdout, "\nreport: %s (open it in a browser; no network needed)\n", res.Report)
 			}
-			res, err = ingest.Run(c.Context, l, ingest.Options{Paths: []string{messyPath}, Source: "demo_messy"})
-			if err != nil {
-				return err
-			}
-			fmt.Fprint(e.stdout, "   ")
-			printIngest(e, res)
-			// The shipped sustainability filter: prefilter, then compress.
-			fdir, err := filters.WriteBuiltin(filepath.Join(dir, "filters"), "sustainability_tech_deployment/v1")
-			if err != nil {
-				return err
-			}
-			flt, err := filters.Load(fdir)
-			if err != nil {
-				return err
-			}
-			pre, err := prefilter.Run(c.Context, l, prefilter.Options{Filter: flt})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "4. prefilter (%s): %d articles decided, %d passed, %d blocked -> %s.prefiltered\n", fdir, pre.RowsIn, pre.Passed, pre.Blocked, flt.Namespace())
-			printReasons(e, pre.ByReason, 5)
-			cmp, err := compress.Run(c.Context, l, compress.Options{Filter: flt})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "5. compress: %d passed articles rendered as model input (mean %.0f words, %d cut) -> %s.compressed\n", cmp.RowsOut, cmp.MeanWords, cmp.Truncated, flt.Namespace())
-			lab, err := label.Run(c.Context, l, label.Options{Filter: flt, Oracle: demoOracle(c, flt, e), MaxCost: 1.00})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "6. label: %d articles scored by the %s oracle (%s), $%.4f -> %s.labels\n", lab.RowsOut, lab.Oracle, lab.Model, lab.Cost, flt.Namespace())
 			sess, err := l.Session(c.Context, flt.Namespace())
 			if err != nil {
 				return err
 			}
 			defer sess.Close()
-			fmt.Fprintf(e.stdout, "7. five queries to try (add --filter %s for the filter's tables):\n", fdir)
+			fmt.Fprintf(e.stdout, "\nfive queries to try:\n")
 			for _, q := range demoQueries {
 				fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql --filter %s %q\n", q.what, lakePath, fdir, q.sql)
 				rows, err := sess.Query(c.Context, q.sql)
@@ -137,6 +144,7 @@ func demoCommand(e *env) *cli.Command {
 					return err
 				}
 			}
+			fmt.Fprintf(e.stdout, "\ndemo done in %.1fs: lake %s, pipeline %s (rerun it with `distill run %s`)\n", time.Since(start).Seconds(), lakePath, pipePath, pipePath)
 			return nil
 		},
 	}
@@ -144,7 +152,7 @@ func demoCommand(e *env) *cli.Command {
 
 // demoOracle is Gemini when GEMINI_API_KEY is set (the demo caps spend at $1),
 // else the offline keywords oracle.
-func demoOracle(c *cli.Context, f *filters.Filter, e *env) oracle.Oracle {
+func demoOracle(c *cli.Context, f *filters.Filter) oracle.Oracle {
 	if os.Getenv("GEMINI_API_KEY") != "" {
 		if g, err := oracle.NewGemini(c.Context, f.Oracle.Model, "", time.Minute); err == nil {
 			return g

@@ -232,7 +232,7 @@ func TestInterspersed(t *testing.T) {
 func TestCLI_Demo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	out, _ := distill(t, 0, "demo", "--dir", dir, "--articles", "400")
-	for _, want := range []string{"generated 400 articles", "prefilter", "compress:", "rows_at_1", "malformed_json"} {
+	for _, want := range []string{"generated 400 articles", "1/8 ingest", "prefilter", "compress", "8/8 eval", "rows_at_1", "malformed_json", "demo done"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}

@@ -1,0 +1,142 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/internal/sample"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/pipeline"
+)
+
+func setup(t *testing.T, extra string) (string, *lake.Lake) {
+	t.Helper()
+	dir := t.TempDir()
+	fh, _ := os.Create(filepath.Join(dir, "news.jsonl"))
+	if _, err := sample.Write(fh, 600, 3); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	flt := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	yaml := fmt.Sprintf("lake: lake\nsources:\n  - path: news.jsonl\nfilter: %s\nreport:\n  skip: true\n%s", flt, extra)
+	p := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lake.Create(context.Background(), filepath.Join(dir, "lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return p, l
+}
+
+func TestRun_SkipsUnchangedStagesAndRedoesOnlyNewWork(t *testing.T) {
+	ctx := context.Background()
+	p, l := setup(t, "")
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	first, err := pipeline.Run(ctx, l, cfg, pipeline.Options{Out: &out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	names := []string{}
+	for _, s := range first.Stages {
+		names = append(names, s.Stage)
+		if s.Skipped {
+			t.Errorf("first run skipped %s", s.Stage)
+		}
+	}
+	if strings.Join(names, ",") != "ingest,prefilter,compress,label,split,train,predict,eval" || first.Model == "" {
+		t.Fatalf("stages %v, model %q", names, first.Model)
+	}
+	// Nothing changed: every stage is skipped, no snapshot is added.
+	before := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.models")
+	second, err := pipeline.Run(ctx, l, cfg, pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range second.Stages {
+		if !s.Skipped {
+			t.Errorf("second run ran %s", s.Stage)
+		}
+	}
+	if testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.models") != before || second.Model != first.Model {
+		t.Error("an unchanged run trained again")
+	}
+	// Ten more articles: each stage does the work for those only.
+	fh, _ := os.OpenFile(filepath.Join(filepath.Dir(p), "news.jsonl"), os.O_APPEND|os.O_WRONLY, 0)
+	arts, _ := sample.Write(&bytes.Buffer{}, 10, 99)
+	for i, a := range arts {
+		fmt.Fprintf(fh, `{"id":"more-%d","title":%q,"content":%q}`+"\n", i, a.Title, a.Content)
+	}
+	fh.Close()
+	out.Reset()
+	third, err := pipeline.Run(ctx, l, cfg, pipeline.Options{Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "ingest    10 new articles") || third.Stages[0].Skipped {
+		t.Errorf("third run:\n%s", out.String())
+	}
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.prefiltered WHERE id LIKE 'more-%'"); n != 10 {
+		t.Errorf("%d new articles decided", n)
+	}
+	for _, tbl := range []string{"prefiltered", "labels"} {
+		cur, err := l.Current(ctx, lake.TableName{Namespace: "sustainability_tech_deployment", Table: tbl})
+		if err != nil || cur.Operation != "append" || cur.AddedRows > 10 {
+			t.Errorf("%s: the third run's snapshot %+v (%v): want an append of the new articles only", tbl, cur, err)
+		}
+	}
+}
+
+func TestRun_FailureNamesTheStageAndTheResumeCommand(t *testing.T) {
+	ctx := context.Background()
+	p, l := setup(t, "student:\n  backend: lora\n  python: /nonexistent/python\n")
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pipeline.Run(ctx, l, cfg, pipeline.Options{Resume: "distill run " + p})
+	var se *pipeline.StageError
+	if !errors.As(err, &se) || se.Stage != "train" || !strings.Contains(se.Hint(), "distill run "+p) {
+		t.Fatalf("err = %v", err)
+	}
+	// What ran before the failure is committed and is not redone.
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.splits"); n == 0 {
+		t.Error("the split before the failure was lost")
+	}
+	res, _ := pipeline.Run(ctx, l, cfg, pipeline.Options{})
+	for _, s := range res.Stages[:5] {
+		if !s.Skipped {
+			t.Errorf("after a failure in train, %s ran again", s.Stage)
+		}
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"unknown key":      "filter: f\nfliter: g\n",
+		"no filter":        "sources: [{path: a.jsonl}]\n",
+		"bad oracle":       "filter: f\noracle: {kind: claude}\n",
+		"openai, no model": "filter: f\noracle: {kind: openai}\n",
+		"bad backend":      "filter: f\nstudent: {backend: forest}\n",
+	} {
+		p := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".yaml")
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := pipeline.Load(p); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
