@@ -1,11 +1,31 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/report"
 )
 
-// reportStage writes the HTML report (filled in when stages/report lands).
+// reportStage writes the HTML report, every run (it is cheap, and the
+// snapshot history it shows changes with every stage).
 func reportStage(l *lake.Lake, c *Config, f *filters.Filter, res *Result) []stage {
-	return nil
+	if c.Report.Skip {
+		return nil
+	}
+	out := c.Report.Out
+	if out == "" {
+		out = "report.html"
+	}
+	path := c.Abs(out)
+	return []stage{{name: "report",
+		run: func(ctx context.Context) (string, bool, error) {
+			if _, err := report.Run(ctx, l, report.Options{Filter: f, Out: path, Split: evalSplit(c)}); err != nil {
+				return "", false, err
+			}
+			res.Report = path
+			return fmt.Sprintf("-> %s", path), true, nil
+		}}}
 }

@@ -42,7 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			statsCommand(e),
 			splitCommand(e),
 			exportCommand(e), trainCommand(e), predictCommand(e),
-			evalCommand(e),
+			evalCommand(e), reportCommand(e),
 			diffCommand(e), lineageCommand(e), logCommand(e),
 			tagCommand(e),
 			rollbackCommand(e), expireCommand(e), compactCommand(e),

@@ -232,10 +232,13 @@ func TestInterspersed(t *testing.T) {
 func TestCLI_Demo(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "demo")
 	out, _ := distill(t, 0, "demo", "--dir", dir, "--articles", "400")
-	for _, want := range []string{"generated 400 articles", "1/8 ingest", "prefilter", "compress", "8/8 eval", "rows_at_1", "malformed_json", "demo done"} {
+	for _, want := range []string{"generated 400 articles", "1/9 ingest", "prefilter", "compress", "8/9 eval", "9/9 report", "rows_at_1", "malformed_json", "demo done"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "report.html")); err != nil || st.Size() < 10000 {
+		t.Errorf("the demo wrote no report beside its lake: %v", err)
 	}
 	distill(t, 0, "demo", "--dir", dir, "--articles", "400") // a rerun replaces its own folder
 	other := t.TempDir()

@@ -82,3 +82,13 @@ CREATE TABLE eval_tier_accuracy (model VARCHAR, split VARCHAR, articles BIGINT, 
 CREATE TABLE eval_recall_at_k (model VARCHAR, split VARCHAR, k BIGINT, relevant BIGINT, found BIGINT, recall_at_k DOUBLE);
 CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier VARCHAR, threshold DOUBLE,
     true_positives BIGINT, false_positives BIGINT, false_negatives BIGINT, precision DOUBLE, recall DOUBLE);
+-- report (stages/report): the oracle calls with who made them and when, the
+-- evaluations table, and the latest evaluation of each model on one split.
+ALTER TABLE oracle_calls_input ADD COLUMN oracle VARCHAR DEFAULT 'gemini';
+ALTER TABLE oracle_calls_input ADD COLUMN called_at TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00';
+SET VARIABLE report_split = 'test';
+CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, NULL::VARCHAR AS compared_with,
+    1::BIGINT AS n, 0.5::DOUBLE AS mae, 0.7::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 7.0::DOUBLE AS train_mean,
+    1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy,
+    '[{"oracle":"high","predicted":"high","articles":1}]' AS confusion, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
+CREATE TABLE report_evaluations AS SELECT * FROM evaluations_input;

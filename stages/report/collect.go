@@ -1,0 +1,371 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/stats"
+)
+
+// Data is every number the report shows, read from the lake. A section whose
+// table does not exist yet leaves its fields empty and says why in Missing.
+type Data struct {
+	Filter    string    `json:"filter"` // name/vN
+	Lake      string    `json:"lake"`
+	Generated time.Time `json:"generated"`
+
+	// Labels is the labels snapshot read (ns.table@N); empty without labels.
+	Labels     string            `json:"labels,omitempty"`
+	Combine    string            `json:"combine"`
+	LabelRows  int64             `json:"label_rows"`
+	Articles   int64             `json:"articles"`
+	Tiers      []stats.Tier      `json:"tiers"`
+	Dimensions []stats.Dimension `json:"dimensions"`
+	Warnings   []string          `json:"warnings"`
+
+	// Splits is the splits snapshot read; empty before `distill split`.
+	Splits  string            `json:"splits,omitempty"`
+	Balance []stats.SplitTier `json:"split_balance"`
+
+	// Calls is the oracle_calls snapshot read; empty when there is none.
+	Calls    string     `json:"oracle_calls,omitempty"`
+	Cost     stats.Cost `json:"cost"`
+	Unit     string     `json:"unit,omitempty"` // of Activity's buckets
+	Activity []Activity `json:"activity"`
+
+	// Evaluations is the evaluations snapshot read; Split the split charted.
+	Evaluations string      `json:"evaluations,omitempty"`
+	Split       string      `json:"split"`
+	Errors      []ErrorRow  `json:"errors"`
+	Confusion   []Confusion `json:"confusion"`
+
+	Tables []History `json:"tables"`
+
+	// Missing says, by section id, why a section has nothing to show.
+	Missing map[string]string `json:"missing"`
+}
+
+// Activity is one oracle's labels and calls in one time bucket.
+type Activity struct {
+	Bucket         time.Time `json:"bucket"`
+	Oracle         string    `json:"oracle"`
+	Labels         int64     `json:"labels"`
+	Calls          int64     `json:"calls"`
+	FailedCalls    int64     `json:"failed_calls"`
+	CostUSD        float64   `json:"cost_usd"`
+	CumulativeCost float64   `json:"cumulative_cost_usd"`
+}
+
+// ErrorRow is one model's error on one dimension (or overall, or _all).
+type ErrorRow struct {
+	Model        string   `json:"model"`
+	Dimension    string   `json:"dimension"`
+	N            int64    `json:"n"`
+	MAE          float64  `json:"mae"`
+	BaselineMAE  *float64 `json:"baseline_mae"`
+	RMSE         *float64 `json:"rmse"`
+	Bias         *float64 `json:"bias"`
+	Spearman     *float64 `json:"spearman"`
+	ComparedWith string   `json:"compared_with,omitempty"`
+}
+
+// Confusion is one cell of a model's tier confusion matrix.
+type Confusion struct {
+	Model     string   `json:"model"`
+	Accuracy  *float64 `json:"tier_accuracy"`
+	Oracle    string   `json:"oracle_tier"`
+	Predicted string   `json:"predicted_tier"`
+	Articles  int64    `json:"articles"`
+}
+
+// History is one table's snapshots, oldest first.
+type History struct {
+	Table     string          `json:"table"`
+	Snapshots []lake.Snapshot `json:"snapshots"`
+}
+
+// Section ids: the HTML anchors, and the keys of Data.Missing.
+const (
+	SecTiers      = "tiers"
+	SecHistograms = "dimensions"
+	SecSplits     = "splits"
+	SecActivity   = "activity"
+	SecMAE        = "mae"
+	SecConfusion  = "confusion"
+	SecSnapshots  = "snapshots"
+)
+
+// Collect reads everything the report shows, in one DuckDB session.
+func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Data, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f := opts.Filter
+	d := &Data{Filter: fmt.Sprintf("%s/v%d", f.Name, f.Version), Lake: l.Root, Generated: opts.Now.UTC(), Combine: opts.Combine,
+		Split: opts.Split, Warnings: []string{}, Missing: map[string]string{}}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	if err := curate.DefineFilter(ctx, sess, f); err != nil {
+		return nil, err
+	}
+	prep, err := curate.Prepare(ctx, sess, f, opts.Labels, opts.Combine)
+	switch {
+	case errors.Is(err, curate.ErrNoLabels):
+		why := "No labels yet: run `distill label --filter DIR` (or `distill label import`) first."
+		for _, s := range []string{SecTiers, SecHistograms, SecSplits} {
+			d.Missing[s] = why
+		}
+		// Empty inputs keep the SQL that reads them (activity, cost) valid.
+		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE labels_input (id VARCHAR, oracle VARCHAR, cost_usd DOUBLE, labeled_at TIMESTAMPTZ)"); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		d.Labels, d.LabelRows, d.Articles = prep.Labels.Ref().String(), prep.LabelRows, prep.Articles
+		if err := d.labels(ctx, sess, f); err != nil {
+			return nil, err
+		}
+		if err := d.splits(ctx, sess, f); err != nil {
+			return nil, err
+		}
+	}
+	if err := d.activity(ctx, sess, f); err != nil {
+		return nil, err
+	}
+	if err := d.evaluations(ctx, sess, f); err != nil {
+		return nil, err
+	}
+	if err := d.history(ctx, l, f); err != nil {
+		return nil, err
+	}
+	return d, ctx.Err()
+}
+
+// labels reads tier counts and per-dimension histograms with the SQL of
+// `distill stats`, over every labeled article.
+func (d *Data) labels(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
+	for _, q := range []string{
+		"CREATE OR REPLACE TEMP VIEW stats_articles AS SELECT * FROM combined_labels",
+		"CREATE OR REPLACE TEMP VIEW stats_scores AS SELECT id, dimension, score FROM combined_scores",
+	} {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	if err := each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
+		var t stats.Tier
+		err := r.Scan(&t.Tier, &t.MinScore, &t.Articles, &t.Share)
+		d.Tiers = append(d.Tiers, t)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
+		var dim stats.Dimension
+		var mean, mn, mx sql.NullFloat64
+		err := r.Scan(&dim.Name, &dim.Weight, &dim.Articles, &mean, &dim.Std, &mn, &mx)
+		dim.Mean, dim.Min, dim.Max = mean.Float64, mn.Float64, mx.Float64
+		d.Dimensions = append(d.Dimensions, dim)
+		return err
+	}); err != nil {
+		return err
+	}
+	pos := map[string]int{}
+	for i, dim := range d.Dimensions {
+		pos[dim.Name] = i
+	}
+	if err := each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
+		var dim string
+		var bin int
+		var n int64
+		if err := r.Scan(&dim, &bin, &n); err != nil {
+			return err
+		}
+		if i, ok := pos[dim]; ok && bin >= 0 && bin <= 10 {
+			d.Dimensions[i].Histogram[bin] = n
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	d.Warnings = stats.TierWarnings(d.Tiers, d.Articles, f.Splits.MinTierShare, f.Splits.MaxTierShare)
+	return nil
+}
+
+// splits reads the balance of tiers across the current split.
+func (d *Data) splits(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: curate.SplitsTable(f)})
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return err
+	}
+	if snap == nil {
+		d.Missing[SecSplits] = "No split yet: run `distill split --filter DIR` first."
+		return nil
+	}
+	d.Splits = snap.Ref().String()
+	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM "+rel); err != nil {
+		return err
+	}
+	return each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
+		var b stats.SplitTier
+		err := r.Scan(&b.Split, &b.Tier, &b.Articles, &b.Share, &b.Used)
+		d.Balance = append(d.Balance, b)
+		return err
+	})
+}
+
+// activity reads labels and calls over time, and the money spent.
+func (d *Data) activity(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: label.CallsTable(f)})
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return err
+	}
+	q := "CREATE OR REPLACE TEMP VIEW oracle_calls_input AS SELECT * FROM " + rel
+	if snap == nil {
+		q = "CREATE OR REPLACE TEMP TABLE oracle_calls_input (cache_key VARCHAR, id VARCHAR, oracle VARCHAR, status VARCHAR, " +
+			"tokens_in BIGINT, tokens_out BIGINT, cost_usd DOUBLE, called_at TIMESTAMPTZ)"
+	} else {
+		d.Calls = snap.Ref().String()
+	}
+	if _, err := sess.Exec(ctx, q); err != nil {
+		return err
+	}
+	c := &d.Cost
+	if err := sess.QueryRow(ctx, distillery.SQL("stats/cost"), &c.Calls, &c.FailedCalls, &c.TokensIn, &c.TokensOut, &c.CostUSD, &c.LabelCostUSD); err != nil {
+		return fmt.Errorf("sql/stats/cost.sql: %w", err)
+	}
+	if err := each(ctx, sess, "report/activity", func(r *sql.Rows) error {
+		var a Activity
+		err := r.Scan(&d.Unit, &a.Bucket, &a.Oracle, &a.Labels, &a.Calls, &a.FailedCalls, &a.CostUSD, &a.CumulativeCost)
+		a.Bucket = a.Bucket.UTC()
+		d.Activity = append(d.Activity, a)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(d.Activity) == 0 {
+		d.Missing[SecActivity] = "No labels and no oracle calls yet: run `distill label --filter DIR` first."
+	}
+	return nil
+}
+
+// evaluations reads the latest evaluation of each model on the split.
+func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: evaluate.Table(f.Namespace())})
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return err
+	}
+	if snap == nil {
+		why := "No evaluations yet: train a student (`distill train`), predict (`distill predict --model ID`) and run `distill eval --filter DIR --model ID`."
+		d.Missing[SecMAE], d.Missing[SecConfusion] = why, why
+		return nil
+	}
+	d.Evaluations = snap.Ref().String()
+	for _, q := range []string{
+		"SET VARIABLE report_split = " + lake.QuoteString(d.Split),
+		"CREATE OR REPLACE TEMP VIEW evaluations_input AS SELECT * FROM " + rel,
+		"CREATE OR REPLACE TEMP TABLE report_evaluations AS " + distillery.SQL("report/latest_evaluations"),
+	} {
+		if _, err := sess.Exec(ctx, q); err != nil {
+			return fmt.Errorf("sql/report/latest_evaluations.sql: %w", err)
+		}
+	}
+	if err := each(ctx, sess, "report/evaluation_errors", func(r *sql.Rows) error {
+		var e ErrorRow
+		var pos int
+		var compared sql.NullString
+		var at sql.NullTime
+		err := r.Scan(&e.Model, &e.Dimension, &pos, &e.N, &e.MAE, &e.BaselineMAE, &e.RMSE, &e.Bias, &e.Spearman, &compared, &at)
+		e.ComparedWith = compared.String
+		d.Errors = append(d.Errors, e)
+		return err
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, sess, "report/tier_confusion", func(r *sql.Rows) error {
+		var c Confusion
+		var oracleRank, predictedRank int
+		err := r.Scan(&c.Model, &c.Accuracy, &c.Oracle, &c.Predicted, &oracleRank, &predictedRank, &c.Articles)
+		d.Confusion = append(d.Confusion, c)
+		return err
+	}); err != nil {
+		return err
+	}
+	if len(d.Errors) == 0 {
+		d.Missing[SecMAE] = fmt.Sprintf("No model has been evaluated on the %s split yet: run `distill eval --filter DIR --model ID --split %s`.", d.Split, d.Split)
+	}
+	if len(d.Confusion) == 0 {
+		d.Missing[SecConfusion] = fmt.Sprintf("No tier confusion matrix for the %s split yet: run `distill eval --filter DIR --model ID --split %s`.", d.Split, d.Split)
+	}
+	return nil
+}
+
+// history lists the snapshots of the corpus tables and the filter's tables.
+func (d *Data) history(ctx context.Context, l *lake.Lake, f *filters.Filter) error {
+	tables, err := l.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if t.Name.Namespace != "corpus" && t.Name.Namespace != f.Namespace() {
+			continue
+		}
+		snaps, err := l.Snapshots(ctx, t.Name)
+		if err != nil {
+			return err
+		}
+		if len(snaps) == 0 {
+			continue
+		}
+		d.Tables = append(d.Tables, History{Table: t.Name.String(), Snapshots: snaps})
+	}
+	slices.SortStableFunc(d.Tables, func(a, b History) int { return pipelineRank(a.Table) - pipelineRank(b.Table) })
+	if len(d.Tables) == 0 {
+		d.Missing[SecSnapshots] = "The lake has no snapshots yet: run `distill ingest FILE` first."
+	}
+	return nil
+}
+
+// pipelineRank orders tables as the pipeline fills them; tables it does
+// not know come last, by name (the order Tables lists them in).
+func pipelineRank(name string) int {
+	_, table, _ := strings.Cut(name, ".")
+	order := []string{"raw", "rejects", "prefiltered", "compressed", "oracle_calls", "labels", "splits", "models", "predictions", "evaluations"}
+	if i := slices.Index(order, table); i >= 0 && (i > 1) == !strings.HasPrefix(name, "corpus.") {
+		return i
+	}
+	return len(order)
+}
+
+// each runs sql/<name>.sql and hands every row to scan.
+func each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.Rows) error) error {
+	rows, err := sess.Query(ctx, distillery.SQL(name))
+	if err != nil {
+		return fmt.Errorf("sql/%s.sql: %w", name, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fmt.Errorf("sql/%s.sql: %w", name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sql/%s.sql: %w", name, err)
+	}
+	return nil
+}
