@@ -4,10 +4,12 @@ GO      ?= go
 TAGS    := -tags duckdb_arrow
 PYTHON  ?= python3
 VENV    := .venv
+# The LoRA trainer's own venv: torch from PyPI is large (CUDA wheels on Linux).
+TVENV   := .venv-trainer
 SHARED  ?= $(abspath ../shared)
 BIN     := bin/distill
 
-.PHONY: build demo test test-go test-python lint bench bench-scale bench-curation venv clean
+.PHONY: build demo test test-go test-python test-trainer lint bench bench-scale bench-curation venv trainer-venv clean
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/distill
@@ -17,7 +19,7 @@ demo: build
 	./$(BIN) demo
 
 # The README's second command: everything CI runs.
-test: lint test-go test-python
+test: lint test-go test-python test-trainer
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -37,6 +39,21 @@ venv: $(VENV)/.installed
 test-python: build venv
 	DISTILL_SHARED=$(SHARED) DISTILL_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q tests
 
+$(TVENV)/.installed: trainer/requirements.txt trainer/requirements-test.txt trainer/pyproject.toml
+	$(PYTHON) -m venv $(TVENV)
+	$(TVENV)/bin/pip install --quiet --upgrade pip
+	$(TVENV)/bin/pip install --quiet -r trainer/requirements-test.txt
+	$(TVENV)/bin/pip install --quiet --no-deps -e trainer
+	touch $@
+
+trainer-venv: $(TVENV)/.installed
+
+# The trainer's own tests (tiny models built from configs, on CPU), then the
+# Go side of the lora backend through it.
+test-trainer: trainer-venv
+	cd trainer && ../$(TVENV)/bin/python -m pytest -q tests
+	DISTILL_SHARED=$(SHARED) DISTILL_PYTHON=$(abspath $(TVENV))/bin/python $(GO) test $(TAGS) -count=1 -run 'TestLoRA' ./stages/train/
+
 # Ingest throughput against DuckDB on the real ai-tech sample (unzipped), and
 # the Go benchmarks.
 bench: build
@@ -54,4 +71,4 @@ bench-scale: build
 	./$(BIN) bench ingest --generate-mb 1500 --runs 1
 
 clean:
-	rm -rf bin demo $(VENV)
+	rm -rf bin demo $(VENV) $(TVENV)

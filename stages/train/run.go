@@ -131,7 +131,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	m.Seconds = time.Since(start).Seconds()
 	meta, _ := json.MarshalIndent(map[string]any{"model": m, "filter": f.Ref(), "labels": set.Labels.Ref().String(),
 		"splits": set.Splits.Ref().String(), "compressed": set.Compressed.Ref().String()}, "", "  ")
-	if err := os.WriteFile(filepath.Join(dir, "distill_model.json"), meta, 0o644); err != nil && opts.Backend == "linear" {
+	if err := os.WriteFile(filepath.Join(dir, "distill_run.json"), meta, 0o644); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}

@@ -1,0 +1,74 @@
+package train_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// TestLoRA_EndToEnd trains the lora backend through the real Python trainer
+// (trainer/, run with $DISTILL_PYTHON) on a tiny BERT built from a config
+// (no download), feeding it Arrow from the lake, then predicts the test
+// split through it. `make test-trainer` sets DISTILL_PYTHON; without a
+// Python that imports distill_trainer and torch the test skips and says so.
+func TestLoRA_EndToEnd(t *testing.T) {
+	python := os.Getenv("DISTILL_PYTHON")
+	if python == "" {
+		t.Skip("DISTILL_PYTHON is not set: `make test-trainer` installs the trainer and runs this test")
+	}
+	if out, err := exec.Command(python, "-c", "import distill_trainer, torch").CombinedOutput(); err != nil {
+		t.Skipf("%s cannot import distill_trainer and torch: %v\n%s", python, err, out)
+	}
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	// A tiny base model whose vocabulary is the lake's own words.
+	texts := filepath.Join(t.TempDir(), "texts.txt")
+	lines := testutil.QueryStrings(t, l, "SELECT replace(text, chr(10), ' ') FROM uplifting.compressed ORDER BY id")
+	if err := os.WriteFile(texts, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(t.TempDir(), "tiny-bert")
+	script := `import sys; sys.path.insert(0, sys.argv[1]); from tinymodel import build_base_model
+build_base_model(sys.argv[2], open(sys.argv[3]).read().splitlines())`
+	if out, err := exec.Command(python, "-c", script, filepath.Join(testutil.RepoRoot(t), "trainer/tests"), base, texts).CombinedOutput(); err != nil {
+		t.Fatalf("build the tiny model: %v\n%s", err, out)
+	}
+
+	var events int
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{
+		Python: python, BaseModel: base, Epochs: 2, MaxLength: 128, BatchSize: 16, LR: 3e-3, Device: "cpu"},
+		Progress: func(train.Progress) { events++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Model
+	if m.Backend != "lora" || m.BaseModel == "" || m.TrainRows == 0 || m.ValRows == 0 || m.ValMAE <= 0 || len(m.ValMAEDims) != len(f.Dimensions) || events == 0 {
+		t.Fatalf("model %+v after %d progress events", m, events)
+	}
+	for _, name := range []string{"distill_model.json", "distill_run.json", "adapter_config.json"} {
+		if _, err := os.Stat(filepath.Join(m.Dir(l), name)); err != nil {
+			t.Errorf("artifact: %v", err)
+		}
+	}
+	t.Logf("lora (tiny random BERT): validation MAE %.3f, training mean %.3f, %.0fs", m.ValMAE, m.BaseMAE, m.Seconds)
+
+	p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID, Python: python, Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nTest := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.splits WHERE split = 'test'")
+	if p.Predicted != nTest {
+		t.Fatalf("predicted %d, want %d", p.Predicted, nTest)
+	}
+	q := "SELECT count(*) FROM uplifting.predictions WHERE model = '" + m.ID + "' AND (agency < 0 OR agency > 10 OR overall IS NULL OR tier IS NULL)"
+	if n := testutil.QueryInt(t, l, q); n != 0 {
+		t.Errorf("%d lora predictions out of range or without a tier", n)
+	}
+}
