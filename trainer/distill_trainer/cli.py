@@ -24,6 +24,9 @@ from distill_trainer.options import (
 )
 
 
+_THREADS_HELP = "CPU threads for torch (0: one per core); 1 is far faster on a machine busy with other work"
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise InputError(f"{self.prog}: {message}")
@@ -51,10 +54,12 @@ def _parser():
     t.add_argument("--warmup-ratio", type=float, default=d.warmup_ratio)
     t.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="0 turns clipping off")
     t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--gradient-checkpointing", action="store_true", help="trade compute for activation memory")
     t.add_argument("--device", default=d.device, choices=DEVICES)
     t.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto: bf16 on a GPU that supports it, else fp32")
     t.add_argument("--unsloth", default=d.unsloth, choices=UNSLOTH_MODES, help="auto: when importable and on CUDA")
     t.add_argument("--progress-seconds", type=float, default=d.progress_seconds, help="least time between step events")
+    t.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
 
     q = sub.add_parser("predict", help="predict an Arrow stream on stdin; an Arrow stream on stdout")
     q.add_argument("--model", required=True, help="artifact directory written by train")
@@ -62,6 +67,7 @@ def _parser():
     q.add_argument("--batch-size", type=int, default=PredictOptions.batch_size)
     q.add_argument("--device", default="auto", choices=DEVICES)
     q.add_argument("--dtype", default="auto", choices=DTYPES)
+    q.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
     return p
 
 
@@ -100,7 +106,7 @@ def main(argv=None):
         return 1  # the reader went away; nobody is left to tell
     except KeyboardInterrupt:
         return _fail(command, emitter, "interrupted", 130)
-    except Exception as e:  # noqa: BLE001: every failure must reach the caller as an error event
+    except Exception as e:  # noqa: BLE001 - every failure must reach the caller as an error event
         traceback.print_exc(file=sys.stderr)
         return _fail(command, emitter, f"{type(e).__name__}: {e}", 1)
 
@@ -110,6 +116,7 @@ def _fail(command, emitter, message, code):
         # stdout is Arrow only: the error event goes to stderr, as the last line.
         from distill_trainer.events import Emitter
 
+        sys.stderr.flush()
         Emitter(sys.stderr.buffer).emit("error", message=message)
     else:
         try:
@@ -134,14 +141,27 @@ def _train(args, emitter, started):
     resolve_base_model(opts.base_model)
     train_rows, val_rows = arrow_io.read_training_rows(sys.stdin.buffer, opts.dimensions)
 
-    from distill_trainer import modeling  # torch and transformers: seconds, so only now
-
-    modeling.try_import_unsloth(opts.unsloth, opts.device)
-    from distill_trainer import train
+    _import_unsloth(opts.unsloth, opts.device)
+    from distill_trainer import train  # torch and transformers: seconds, so only now
 
     done = train.run(opts, train_rows, val_rows, emitter, started)
     emitter.emit("done", **done)
     return 0
+
+
+def _import_unsloth(mode, device):
+    """Import Unsloth before transformers (it patches it on import) when it may be used.
+
+    Unsloth prints a banner; fd 1 already points at stderr, so the protocol
+    stream stays clean. Whether it is then used is decided in modeling.
+    """
+    if mode == "off" or device == "cpu":
+        return
+    try:
+        import unsloth  # noqa: F401
+    except Exception as e:  # noqa: BLE001 - not installed, no GPU, incompatible versions
+        if mode == "on":
+            raise InputError(f"--unsloth on: unsloth is not importable: {e}") from e
 
 
 def _predict(args, proto):
@@ -150,7 +170,13 @@ def _predict(args, proto):
     opts = PredictOptions(**{k: v for k, v in vars(args).items() if k != "command"})
     opts.validate()
     meta = artifact.read_meta(opts.model)
-    resolve_base_model(artifact.base_model_of(meta, opts.base_model))
+    base = artifact.base_model_of(meta, opts.base_model)
+    try:
+        resolve_base_model(base)
+    except InputError as e:
+        if opts.base_model:
+            raise
+        raise InputError(f"--model {opts.model}: its base model {base!r} is not there (moved?): pass --base-model DIR") from e
     reader = arrow_io.open_stream(sys.stdin.buffer)
     arrow_io.check_predict_schema(reader.schema)
 

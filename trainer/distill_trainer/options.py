@@ -38,10 +38,12 @@ class TrainOptions:
     warmup_ratio: float = 0.06
     max_grad_norm: float = 1.0
     seed: int = 42
+    gradient_checkpointing: bool = False
     device: str = "auto"
     dtype: str = "auto"  # auto: bf16 on a GPU that supports it, fp32 otherwise
     unsloth: str = "auto"  # auto: used when importable and on CUDA; on: required; off: never
     progress_seconds: float = 2.0
+    threads: int = 0  # CPU threads for torch; 0: torch's default (one per core)
 
     def validate(self):
         if not self.out:
@@ -68,8 +70,8 @@ class TrainOptions:
             raise InputError(f"--lora-dropout must be within [0, 1), got {self.lora_dropout}")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise InputError(f"--warmup-ratio must be within [0, 1), got {self.warmup_ratio}")
-        if self.weight_decay < 0 or self.max_grad_norm < 0 or self.progress_seconds < 0:
-            raise InputError("--weight-decay, --max-grad-norm and --progress-seconds must not be negative")
+        if self.weight_decay < 0 or self.max_grad_norm < 0 or self.progress_seconds < 0 or self.threads < 0:
+            raise InputError("--weight-decay, --max-grad-norm, --progress-seconds and --threads must not be negative")
         _choice("--device", self.device, DEVICES)
         _choice("--dtype", self.dtype, DTYPES)
         _choice("--unsloth", self.unsloth, UNSLOTH_MODES)
@@ -79,7 +81,7 @@ class TrainOptions:
     def hyperparameters(self):
         """The recipe as run, for distill_model.json (everything but paths)."""
         d = dataclasses.asdict(self)
-        for k in ("out", "dimensions", "base_model", "progress_seconds"):
+        for k in ("out", "dimensions", "base_model", "progress_seconds", "threads"):
             d.pop(k)
         return d
 
@@ -91,6 +93,7 @@ class PredictOptions:
     batch_size: int = 32
     device: str = "auto"
     dtype: str = "auto"
+    threads: int = 0
 
     def validate(self):
         if not self.model:
@@ -98,6 +101,8 @@ class PredictOptions:
         _positive("--batch-size", self.batch_size)
         _choice("--device", self.device, DEVICES)
         _choice("--dtype", self.dtype, DTYPES)
+        if self.threads < 0:
+            raise InputError(f"--threads must not be negative, got {self.threads}")
 
 
 def _positive(flag, value):

@@ -14,6 +14,7 @@ def run(opts, reader, sink, meta):
     """Predict every batch of ``reader`` and write it to ``sink`` (flushed per batch); returns the row count."""
     dims = meta["dimensions"]
     hp = meta["hyperparameters"]
+    modeling.set_threads(opts.threads)
     device = modeling.resolve_device(opts.device)
     dtype = modeling.resolve_dtype(opts.dtype, device)
     base = modeling.resolve_base_model(artifact.base_model_of(meta, opts.base_model))

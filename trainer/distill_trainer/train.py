@@ -41,11 +41,15 @@ def _schedule(optimizer, total_steps, warmup_ratio):
 
 def run(opts, train_rows, val_rows, emit, started):
     """Train, report progress through ``emit``, write the artifact; returns the done event's fields."""
+    modeling.set_threads(opts.threads)
     device = modeling.resolve_device(opts.device)
     dtype = modeling.resolve_dtype(opts.dtype, device)
     seed_everything(opts.seed)
     model, tok, backend = modeling.build_student(opts, len(opts.dimensions), device, dtype)
     trainable, total = modeling.count_params(model)
+    means = [sum(col) / len(col) for col in zip(*train_rows.labels)]
+    if not modeling.init_head_bias(model, means):
+        modeling.log("the head has no bias: it starts at 0, not at the label means")
 
     train_seqs = encode(tok, train_rows.texts, opts.max_length, opts.head_fraction)
     val_seqs = encode(tok, val_rows.texts, opts.max_length, opts.head_fraction)
@@ -78,6 +82,7 @@ def run(opts, train_rows, val_rows, emit, started):
     step = 0
     for epoch in range(1, opts.epochs + 1):
         model.train()
+        epoch_started = time.monotonic()
         order = torch.randperm(len(train_seqs), generator=generator).tolist()
         epoch_loss, since_loss, since_n = 0.0, 0.0, 0
         for b in range(steps_per_epoch):
@@ -101,6 +106,9 @@ def run(opts, train_rows, val_rows, emit, started):
                 emit("step", epoch=epoch, step=step, steps=total_steps, loss=since_loss / since_n)
                 since_loss, since_n = 0.0, 0
 
+        if device == "cuda":
+            torch.cuda.synchronize()
+        train_seconds = time.monotonic() - epoch_started
         preds = modeling.predict_sequences(model, val_seqs, tok, device, dtype, opts.batch_size)
         per_dim = mae_per_dimension(preds, val_rows.labels)
         val_mae = sum(per_dim) / len(per_dim)
@@ -109,8 +117,11 @@ def run(opts, train_rows, val_rows, emit, started):
             train_loss=epoch_loss / steps_per_epoch,
             val_mae=val_mae,
             val_mae_per_dimension=per_dim,
+            examples_per_second=round(len(train_seqs) / train_seconds, 2),
             seconds=round(time.monotonic() - started, 3),
         )
+        if device == "cuda":
+            record["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
         history.append(record)
         emit("epoch", **record)
         if best is None or val_mae < best[0]:

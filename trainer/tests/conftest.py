@@ -11,14 +11,18 @@ import os
 import subprocess
 import sys
 
-import pyarrow as pa
-import pytest
-
-import tinymodel as tm
-
 TRAINER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TRAINER_DIR)  # the in-process tests import the package without installing it
+os.environ["HF_HUB_OFFLINE"] = "1"  # before huggingface_hub is imported: nothing here may reach the network
+
+import pyarrow as pa  # noqa: E402
+import pytest  # noqa: E402
+import tinymodel as tm  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 # Enough epochs at a high enough rate for a random tiny encoder to learn the signal.
-TRAIN_FLAGS = ["--epochs", "8", "--lr", "5e-3", "--batch-size", "16", "--max-length", "32"]
+TRAIN_FLAGS = ["--epochs", "5", "--lr", "5e-3", "--batch-size", "16", "--max-length", "32"]
 
 
 def cli_env():

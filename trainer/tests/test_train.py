@@ -4,10 +4,9 @@ import json
 import math
 
 import pytest
-from safetensors import safe_open
-
 import tinymodel as tm
 from conftest import TRAIN_FLAGS
+from safetensors import safe_open
 
 
 def flag(name):
@@ -102,9 +101,9 @@ def test_artifact_holds_adapter_tokenizer_and_metadata(trained):
     assert [h["epoch"] for h in meta["history"]] == list(range(1, int(flag("--epochs")) + 1))
     hp = meta["hyperparameters"]
     assert hp == {
-        "epochs": 8, "lr": 5e-3, "batch_size": 16, "max_length": 32, "head_fraction": 0.7,
+        "epochs": 5, "lr": 5e-3, "batch_size": 16, "max_length": 32, "head_fraction": 0.7,
         "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear",
-        "weight_decay": 0.0, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42,
+        "weight_decay": 0.0, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42, "gradient_checkpointing": False,
         "device": "auto", "dtype": "auto", "unsloth": "auto",
     }  # fmt: skip
     assert set(meta["versions"]) >= {"python", "torch", "transformers", "peft", "pyarrow", "tokenizers"}

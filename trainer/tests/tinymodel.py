@@ -72,7 +72,10 @@ def stream_bytes(table, max_chunksize=None):
 
 
 def build_base_model(path, texts, layers=2, hidden=32, initializer_range=0.2):
-    """Save a random-weight BERT encoder (pooler included, no head) and its tokenizer to ``path``."""
+    """Save a random-weight BERT encoder (pooler included, no head) and its tokenizer to ``path``.
+
+    The Go test stages/train/lora_test.go calls this as build_base_model(path, texts).
+    """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
