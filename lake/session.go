@@ -289,3 +289,30 @@ func (s *Session) StringSet(ctx context.Context, q string, args ...any) (map[str
 	}
 	return out, rows.Err()
 }
+
+// ExecAll runs statements in order; an error names the statement by its
+// first line.
+func (s *Session) ExecAll(ctx context.Context, statements ...string) error {
+	for _, q := range statements {
+		if _, err := s.Exec(ctx, q); err != nil {
+			first, _, _ := strings.Cut(strings.TrimSpace(q), "\n")
+			return fmt.Errorf("%s: %w", first, err)
+		}
+	}
+	return nil
+}
+
+// Each runs a query and hands every row to scan.
+func (s *Session) Each(ctx context.Context, q string, scan func(*sql.Rows) error) error {
+	rows, err := s.Query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"io"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -69,9 +71,10 @@ func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) 
 	return p, nil
 }
 
-// QueryArrow runs a query and hands its result, as Arrow record batches, to
-// fn (the reader is valid only during fn).
-func (s *Session) QueryArrow(ctx context.Context, query string, fn func(array.RecordReader) error) error {
+// WriteArrowStream runs a query and writes its rows to w as one Arrow IPC
+// stream, batch by batch as DuckDB makes them: what export files and the
+// Python trainer read.
+func (s *Session) WriteArrowStream(ctx context.Context, query string, w io.Writer) error {
 	return s.conn.Raw(func(dc any) error {
 		conn, ok := dc.(driver.Conn)
 		if !ok {
@@ -86,7 +89,16 @@ func (s *Session) QueryArrow(ctx context.Context, query string, fn func(array.Re
 			return err
 		}
 		defer rdr.Release()
-		return fn(rdr)
+		iw := ipc.NewWriter(w, ipc.WithSchema(rdr.Schema()))
+		for rdr.Next() {
+			if err := iw.Write(rdr.RecordBatch()); err != nil {
+				return err
+			}
+		}
+		if err := rdr.Err(); err != nil {
+			return err
+		}
+		return iw.Close()
 	})
 }
 

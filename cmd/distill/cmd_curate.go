@@ -27,6 +27,24 @@ func refFlag(c *cli.Context, name string, f *filters.Filter) (lake.Ref, error) {
 	return r, nil
 }
 
+// refArg is a snapshot flag and where its value goes.
+type refArg struct {
+	flag string
+	to   *lake.Ref
+}
+
+// refFlags parses several snapshot flags (see refFlag).
+func refFlags(c *cli.Context, f *filters.Filter, args ...refArg) error {
+	for _, a := range args {
+		r, err := refFlag(c, a.flag, f)
+		if err != nil {
+			return err
+		}
+		*a.to = r
+	}
+	return nil
+}
+
 func statsCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "stats",
@@ -43,10 +61,7 @@ func statsCommand(e *env) *cli.Command {
 				return err
 			}
 			opts := stats.Options{Filter: f, Split: c.String("split"), Combine: c.String("combine")}
-			if opts.Labels, err = refFlag(c, "table", f); err != nil {
-				return err
-			}
-			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+			if err := refFlags(c, f, refArg{"table", &opts.Labels}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}
 			l, err := e.openLake(c)

@@ -64,13 +64,7 @@ distill eval --predictions-file FILE
 			}
 			opts := evaluate.Options{Filter: f, Model: c.String("model"), Compare: c.String("compare"), Split: c.String("split"),
 				Combine: c.String("combine"), K: c.Int("k")}
-			if opts.Labels, err = refFlag(c, "labels", f); err != nil {
-				return err
-			}
-			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
-				return err
-			}
-			if opts.Predictions, err = refFlag(c, "predictions", f); err != nil {
+			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}, refArg{"predictions", &opts.Predictions}); err != nil {
 				return err
 			}
 			l, err := e.openLake(c)

@@ -35,10 +35,7 @@ func exportCommand(e *env) *cli.Command {
 			}
 			opts := export.Options{Filter: f, Split: c.String("split"), Format: c.String("format"), Style: c.String("style"),
 				Out: c.String("out"), Combine: c.String("combine"), WithBalancedOut: c.Bool("with-balanced-out")}
-			if opts.Labels, err = refFlag(c, "labels", f); err != nil {
-				return err
-			}
-			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}
 			l, err := e.openLake(c)
@@ -104,10 +101,7 @@ func trainCommand(e *env) *cli.Command {
 				LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
 					BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),
 					Dropout: c.Float64("lora-dropout"), Seed: c.Int("seed"), Device: c.String("device")}}
-			if opts.Labels, err = refFlag(c, "labels", f); err != nil {
-				return err
-			}
-			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}
 			l, err := e.openLake(c)
@@ -172,10 +166,7 @@ func predictCommand(e *env) *cli.Command {
 			}
 			opts := predict.Options{Filter: f, Model: c.String("model"), Split: c.String("split"), Full: c.Bool("full"),
 				Workers: c.Int("workers"), BatchSize: c.Int("batch-size"), Device: c.String("device"), Python: c.String("python")}
-			if opts.Table, err = refFlag(c, "table", f); err != nil {
-				return err
-			}
-			if opts.Splits, err = refFlag(c, "splits", f); err != nil {
+			if err := refFlags(c, f, refArg{"table", &opts.Table}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}
 			l, err := e.openLake(c)

@@ -7,6 +7,7 @@ package curate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -175,4 +176,30 @@ func DefineFilter(ctx context.Context, sess *lake.Session, f *filters.Filter) er
 		}
 	}
 	return nil
+}
+
+// Each runs sql/<name>.sql and hands every row to scan; errors name the file.
+func Each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.Rows) error) error {
+	if err := sess.Each(ctx, distillery.SQL(name), scan); err != nil {
+		return fmt.Errorf("sql/%s.sql: %w", name, err)
+	}
+	return nil
+}
+
+// DefineCalls defines oracle_calls_input: the filter's current oracle calls,
+// or an empty table of the same shape when it has none (imported labels
+// only). It returns the snapshot read (nil for none).
+func DefineCalls(ctx context.Context, sess *lake.Session, f *filters.Filter) (*lake.Snapshot, error) {
+	ref := lake.Ref{TableName: lake.TableName{Namespace: f.Namespace(), Table: "oracle_calls"}}
+	rel, snap, err := sess.Relation(ctx, ref)
+	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+		return nil, err
+	}
+	q := "CREATE OR REPLACE TEMP VIEW oracle_calls_input AS SELECT * FROM " + rel
+	if snap == nil {
+		q = "CREATE OR REPLACE TEMP TABLE oracle_calls_input (cache_key VARCHAR, id VARCHAR, oracle VARCHAR, status VARCHAR, " +
+			"tokens_in BIGINT, tokens_out BIGINT, cost_usd DOUBLE, called_at TIMESTAMPTZ)"
+	}
+	_, err = sess.Exec(ctx, q)
+	return snap, err
 }

@@ -211,7 +211,7 @@ func EvaluateFile(ctx context.Context, name string, f *File) (*FileResult, error
 		return nil, err
 	}
 	res := &FileResult{File: name, Articles: len(f.Predictions), Dimensions: f.Dimensions, PerDimension: []Metrics{}}
-	err = each(ctx, sess, `SELECT e.dimension, e.n, e.mae, e.rmse, e.bias, s.spearman
+	err = sess.Each(ctx, `SELECT e.dimension, e.n, e.mae, e.rmse, e.bias, s.spearman
 		FROM eval_dimension_errors e LEFT JOIN eval_spearman s USING (model, split, dimension) ORDER BY e.position`, func(r *sql.Rows) error {
 		var x Metrics
 		var spearman sql.NullFloat64

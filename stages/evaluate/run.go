@@ -91,7 +91,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		"CREATE OR REPLACE TEMP TABLE eval_scope AS " + scope,
 		"CREATE OR REPLACE TEMP TABLE eval_train AS " + train,
 	}
-	if err := execAll(ctx, sess, setup); err != nil {
+	if err := sess.ExecAll(ctx, setup...); err != nil {
 		return nil, err
 	}
 	if err := create(ctx, sess, "eval_predictions", "eval/latest_predictions", "eval_articles", "eval/articles"); err != nil {
@@ -295,7 +295,7 @@ func readMetrics(ctx context.Context, sess *lake.Session, models []string, split
 		res.Models = append(res.Models, Model{Model: m, Split: split, Dimensions: []Metrics{}})
 	}
 	index := func(m string) *Model { return &res.Models[slices.Index(models, m)] }
-	return each(ctx, sess, `SELECT model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse
+	return sess.Each(ctx, `SELECT model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse
 		FROM eval_rows WHERE dimension <> '_tiers' ORDER BY model, position`, func(r *sql.Rows) error {
 		var model string
 		var x Metrics
@@ -331,7 +331,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 		}
 		byModel[res.Models[i].Model] = t
 	}
-	if err := each(ctx, sess, "SELECT model, oracle_rank, predicted_rank, articles FROM eval_tier_confusion", func(r *sql.Rows) error {
+	if err := sess.Each(ctx, "SELECT model, oracle_rank, predicted_rank, articles FROM eval_tier_confusion", func(r *sql.Rows) error {
 		var m string
 		var o, p int
 		var n int64
@@ -343,7 +343,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	}); err != nil {
 		return err
 	}
-	if err := each(ctx, sess, "SELECT model, articles, correct, tier_accuracy FROM eval_tier_accuracy", func(r *sql.Rows) error {
+	if err := sess.Each(ctx, "SELECT model, articles, correct, tier_accuracy FROM eval_tier_accuracy", func(r *sql.Rows) error {
 		var m string
 		var acc sql.NullFloat64
 		var t Tiers
@@ -355,7 +355,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	}); err != nil {
 		return err
 	}
-	if err := each(ctx, sess, "SELECT model, k, relevant, found, recall_at_k FROM eval_recall_at_k", func(r *sql.Rows) error {
+	if err := sess.Each(ctx, "SELECT model, k, relevant, found, recall_at_k FROM eval_recall_at_k", func(r *sql.Rows) error {
 		var m string
 		var rec sql.NullFloat64
 		var t Tiers
@@ -368,7 +368,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	}); err != nil {
 		return err
 	}
-	return each(ctx, sess, `SELECT model, threshold_tier, threshold, true_positives, false_positives, false_negatives, precision, recall
+	return sess.Each(ctx, `SELECT model, threshold_tier, threshold, true_positives, false_positives, false_negatives, precision, recall
 		FROM eval_threshold_recall`, func(r *sql.Rows) error {
 		var m string
 		var p, rec sql.NullFloat64
@@ -398,29 +398,4 @@ func create(ctx context.Context, sess *lake.Session, pairs ...string) error {
 		}
 	}
 	return nil
-}
-
-func execAll(ctx context.Context, sess *lake.Session, qs []string) error {
-	for _, q := range qs {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			first, _, _ := strings.Cut(strings.TrimSpace(q), "\n")
-			return fmt.Errorf("%s: %w", first, err)
-		}
-	}
-	return nil
-}
-
-// each runs q and hands every row to scan.
-func each(ctx context.Context, sess *lake.Session, q string, scan func(*sql.Rows) error) error {
-	rows, err := sess.Query(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }

@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -162,20 +160,8 @@ func writeArrow(ctx context.Context, sess *lake.Session, query, path string) err
 	if err != nil {
 		return err
 	}
-	defer fh.Close()
-	err = sess.QueryArrow(ctx, query, func(rdr array.RecordReader) error {
-		w := ipc.NewWriter(fh, ipc.WithSchema(rdr.Schema()))
-		for rdr.Next() {
-			if err := w.Write(rdr.RecordBatch()); err != nil {
-				return err
-			}
-		}
-		if err := rdr.Err(); err != nil {
-			return err
-		}
-		return w.Close()
-	})
-	if err != nil {
+	if err := sess.WriteArrowStream(ctx, query, fh); err != nil {
+		fh.Close()
 		return err
 	}
 	return fh.Close()

@@ -56,18 +56,7 @@ func predictLoRA(ctx context.Context, sess *lake.Session, query string, m *train
 	}
 	fed := make(chan error, 1)
 	go func() {
-		err := sess.QueryArrow(ctx, "SELECT id, text FROM ("+query+")", func(rdr array.RecordReader) error {
-			w := ipc.NewWriter(stdin, ipc.WithSchema(rdr.Schema()))
-			for rdr.Next() {
-				if err := w.Write(rdr.RecordBatch()); err != nil {
-					return err
-				}
-			}
-			if err := rdr.Err(); err != nil {
-				return err
-			}
-			return w.Close()
-		})
+		err := sess.WriteArrowStream(ctx, "SELECT id, text FROM ("+query+")", stdin)
 		stdin.Close()
 		fed <- err
 	}()

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,13 +175,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if predSnap != nil && !opts.Full {
 		done := "SELECT id FROM " + predRel + " WHERE model = " + lake.QuoteString(m.ID)
 		cond := "t.id NOT IN (" + done + ")"
-		q := "SELECT count(*) FROM " + from + " WHERE " + join(where) + " AND NOT (" + cond + ")"
+		q := "SELECT count(*) FROM " + from + " WHERE " + strings.Join(where, " AND ") + " AND NOT (" + cond + ")"
 		if err := sess.QueryRow(ctx, q, &res.Already); err != nil {
 			return nil, err
 		}
 		where = append(where, cond)
 	}
-	query := "SELECT t.id, t.text, " + splitCol + " AS split FROM " + from + " WHERE " + join(where) + " ORDER BY t.id"
+	query := "SELECT t.id, t.text, " + splitCol + " AS split FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id"
 
 	t0 := time.Now()
 	now := time.Now()
@@ -231,14 +232,6 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		res.ArticlesPerS = float64(res.Predicted) / res.PredictSecond
 	}
 	return res, nil
-}
-
-func join(conds []string) string {
-	out := conds[0]
-	for _, c := range conds[1:] {
-		out += " AND " + c
-	}
-	return out
 }
 
 // predictLinear scores texts on every core; rows reach the writer in any order.

@@ -14,7 +14,6 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/curate"
 	"github.com/distillery/distillery/stages/evaluate"
-	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/stats"
 )
 
@@ -167,7 +166,7 @@ func (d *Data) labels(ctx context.Context, sess *lake.Session, f *filters.Filter
 			return err
 		}
 	}
-	if err := each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
 		var t stats.Tier
 		err := r.Scan(&t.Tier, &t.MinScore, &t.Articles, &t.Share)
 		d.Tiers = append(d.Tiers, t)
@@ -175,7 +174,7 @@ func (d *Data) labels(ctx context.Context, sess *lake.Session, f *filters.Filter
 	}); err != nil {
 		return err
 	}
-	if err := each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
 		var dim stats.Dimension
 		var mean, mn, mx sql.NullFloat64
 		err := r.Scan(&dim.Name, &dim.Weight, &dim.Articles, &mean, &dim.Std, &mn, &mx)
@@ -189,7 +188,7 @@ func (d *Data) labels(ctx context.Context, sess *lake.Session, f *filters.Filter
 	for i, dim := range d.Dimensions {
 		pos[dim.Name] = i
 	}
-	if err := each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
 		var dim string
 		var bin int
 		var n int64
@@ -221,7 +220,7 @@ func (d *Data) splits(ctx context.Context, sess *lake.Session, f *filters.Filter
 	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM "+rel); err != nil {
 		return err
 	}
-	return each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
+	return curate.Each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
 		var b stats.SplitTier
 		err := r.Scan(&b.Split, &b.Tier, &b.Articles, &b.Share, &b.Used)
 		d.Balance = append(d.Balance, b)
@@ -231,25 +230,18 @@ func (d *Data) splits(ctx context.Context, sess *lake.Session, f *filters.Filter
 
 // activity reads labels and calls over time, and the money spent.
 func (d *Data) activity(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
-	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: label.CallsTable(f)})
-	if err != nil && !errors.Is(err, lake.ErrNoTable) {
+	snap, err := curate.DefineCalls(ctx, sess, f)
+	if err != nil {
 		return err
 	}
-	q := "CREATE OR REPLACE TEMP VIEW oracle_calls_input AS SELECT * FROM " + rel
-	if snap == nil {
-		q = "CREATE OR REPLACE TEMP TABLE oracle_calls_input (cache_key VARCHAR, id VARCHAR, oracle VARCHAR, status VARCHAR, " +
-			"tokens_in BIGINT, tokens_out BIGINT, cost_usd DOUBLE, called_at TIMESTAMPTZ)"
-	} else {
+	if snap != nil {
 		d.Calls = snap.Ref().String()
-	}
-	if _, err := sess.Exec(ctx, q); err != nil {
-		return err
 	}
 	c := &d.Cost
 	if err := sess.QueryRow(ctx, distillery.SQL("stats/cost"), &c.Calls, &c.FailedCalls, &c.TokensIn, &c.TokensOut, &c.CostUSD, &c.LabelCostUSD); err != nil {
 		return fmt.Errorf("sql/stats/cost.sql: %w", err)
 	}
-	if err := each(ctx, sess, "report/activity", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "report/activity", func(r *sql.Rows) error {
 		var a Activity
 		err := r.Scan(&d.Unit, &a.Bucket, &a.Oracle, &a.Labels, &a.Calls, &a.FailedCalls, &a.CostUSD, &a.CumulativeCost)
 		a.Bucket = a.Bucket.UTC()
@@ -285,7 +277,7 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 			return fmt.Errorf("sql/report/latest_evaluations.sql: %w", err)
 		}
 	}
-	if err := each(ctx, sess, "report/evaluation_errors", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "report/evaluation_errors", func(r *sql.Rows) error {
 		var e ErrorRow
 		var pos int
 		var compared sql.NullString
@@ -297,7 +289,7 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 	}); err != nil {
 		return err
 	}
-	if err := each(ctx, sess, "report/tier_confusion", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "report/tier_confusion", func(r *sql.Rows) error {
 		var c Confusion
 		var oracleRank, predictedRank int
 		err := r.Scan(&c.Model, &c.Accuracy, &c.Oracle, &c.Predicted, &oracleRank, &predictedRank, &c.Articles)
@@ -350,22 +342,4 @@ func pipelineRank(name string) int {
 		return i
 	}
 	return len(order)
-}
-
-// each runs sql/<name>.sql and hands every row to scan.
-func each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.Rows) error) error {
-	rows, err := sess.Query(ctx, distillery.SQL(name))
-	if err != nil {
-		return fmt.Errorf("sql/%s.sql: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("sql/%s.sql: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sql/%s.sql: %w", name, err)
-	}
-	return nil
 }

@@ -160,7 +160,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		"CREATE OR REPLACE TEMP TABLE dup_members (id VARCHAR, dup_group VARCHAR)",
 		"CREATE OR REPLACE TEMP TABLE split_excluded (id VARCHAR, note VARCHAR)",
 	}
-	if err := execAll(ctx, sess, setup); err != nil {
+	if err := sess.ExecAll(ctx, setup...); err != nil {
 		return nil, err
 	}
 	if err := sess.QueryRow(ctx, "SELECT count(*) FILTER (WHERE minhash IS NULL) FROM split_candidates", &res.NoSignature); err != nil {
@@ -190,7 +190,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		"CREATE OR REPLACE TEMP TABLE split_new_groups AS " + distillery.SQL("split/assign_stratified"),
 		"CREATE OR REPLACE TEMP TABLE split_assigned AS " + distillery.SQL("split/assignments"),
 	}
-	if err := execAll(ctx, sess, assign); err != nil {
+	if err := sess.ExecAll(ctx, assign...); err != nil {
 		return nil, err
 	}
 	// The check that runs on every split.
@@ -226,7 +226,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		SELECT p.id, p.split, p.stratum, p.dup_group, p.seed, coalesce(p.balanced_out, false), coalesce(p.note, 'no label in ` + strings.ReplaceAll(res.Labels, "'", "''") + `'), p.assigned_run_id,
 			true, false
 		FROM splits_previous p ANTI JOIN split_strata s USING (id)`
-	if err := execAll(ctx, sess, []string{final}); err != nil {
+	if err := sess.ExecAll(ctx, final); err != nil {
 		return nil, err
 	}
 	if err := summarise(ctx, sess, opts, res); err != nil {
@@ -550,16 +550,6 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
-}
-
-func execAll(ctx context.Context, sess *lake.Session, qs []string) error {
-	for _, q := range qs {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			first, _, _ := strings.Cut(strings.TrimSpace(q), "\n")
-			return fmt.Errorf("%s: %w", first, err)
-		}
-	}
-	return nil
 }
 
 // insertPairs inserts (a, b) string pairs into a two-column temp table.

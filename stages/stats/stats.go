@@ -159,7 +159,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		"CREATE OR REPLACE TEMP VIEW stats_articles AS " + articles,
 		"CREATE OR REPLACE TEMP VIEW stats_scores AS " + scores,
 	}
-	if err := callsInput(ctx, l, sess, f); err != nil {
+	if _, err := curate.DefineCalls(ctx, sess, f); err != nil {
 		return nil, err
 	}
 	for _, q := range setup {
@@ -170,7 +170,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM stats_articles", &res.Articles); err != nil {
 		return nil, err
 	}
-	if err := each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
 		var t Tier
 		err := r.Scan(&t.Tier, &t.MinScore, &t.Articles, &t.Share)
 		res.Tiers = append(res.Tiers, t)
@@ -178,7 +178,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
 		var d Dimension
 		var mean, mn, mx sql.NullFloat64
 		err := r.Scan(&d.Name, &d.Weight, &d.Articles, &mean, &d.Std, &mn, &mx)
@@ -192,7 +192,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	for i, d := range res.Dimensions {
 		pos[d.Name] = i
 	}
-	if err := each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
 		var dim string
 		var bin int
 		var n int64
@@ -204,7 +204,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := each(ctx, sess, "stats/labels_by_oracle", func(r *sql.Rows) error {
+	if err := curate.Each(ctx, sess, "stats/labels_by_oracle", func(r *sql.Rows) error {
 		var s Source
 		var oracle, model, prompt sql.NullString
 		err := r.Scan(&oracle, &model, &prompt, &s.Imported, &s.Labels, &s.Articles, &s.Cached, &s.CostUSD, &s.First, &s.Last)
@@ -223,7 +223,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM "+splitsRel); err != nil {
 			return nil, err
 		}
-		if err := each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
+		if err := curate.Each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
 			var b SplitTier
 			err := r.Scan(&b.Split, &b.Tier, &b.Articles, &b.Share, &b.Used)
 			res.Balance = append(res.Balance, b)
@@ -253,38 +253,4 @@ func TierWarnings(tiers []Tier, total int64, minShare, maxShare float64) []strin
 		}
 	}
 	return out
-}
-
-// callsInput defines oracle_calls_input: the filter's oracle calls, or an
-// empty table when it has none (imported labels only).
-func callsInput(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filters.Filter) error {
-	ref := lake.Ref{TableName: lake.TableName{Namespace: f.Namespace(), Table: "oracle_calls"}}
-	rel, snap, err := sess.Relation(ctx, ref)
-	if err != nil && !errors.Is(err, lake.ErrNoTable) {
-		return err
-	}
-	q := "CREATE OR REPLACE TEMP VIEW oracle_calls_input AS SELECT * FROM " + rel
-	if snap == nil {
-		q = "CREATE OR REPLACE TEMP TABLE oracle_calls_input (cache_key VARCHAR, id VARCHAR, status VARCHAR, tokens_in BIGINT, tokens_out BIGINT, cost_usd DOUBLE)"
-	}
-	_, err = sess.Exec(ctx, q)
-	return err
-}
-
-// each runs sql/<name>.sql and hands every row to scan.
-func each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.Rows) error) error {
-	rows, err := sess.Query(ctx, distillery.SQL(name))
-	if err != nil {
-		return fmt.Errorf("sql/%s.sql: %w", name, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return fmt.Errorf("sql/%s.sql: %w", name, err)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sql/%s.sql: %w", name, err)
-	}
-	return nil
 }

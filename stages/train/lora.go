@@ -13,8 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -129,18 +127,7 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	// Feed the examples while reading progress, so neither pipe fills up.
 	fed := make(chan error, 1)
 	go func() {
-		err := sess.QueryArrow(ctx, query, func(rdr array.RecordReader) error {
-			w := ipc.NewWriter(stdin, ipc.WithSchema(rdr.Schema()))
-			for rdr.Next() {
-				if err := w.Write(rdr.RecordBatch()); err != nil {
-					return err
-				}
-			}
-			if err := rdr.Err(); err != nil {
-				return err
-			}
-			return w.Close()
-		})
+		err := sess.WriteArrowStream(ctx, query, stdin)
 		stdin.Close()
 		fed <- err
 	}()
