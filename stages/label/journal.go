@@ -2,6 +2,7 @@ package label
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -72,6 +73,7 @@ type journal struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
+	buf  bytes.Buffer
 }
 
 func openJournal(dir, name string) (*journal, error) {
@@ -86,18 +88,42 @@ func openJournal(dir, name string) (*journal, error) {
 	return &journal{path: p, f: f}, nil
 }
 
-// append writes e and syncs it to disk.
-func (j *journal) append(e entry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
+// append writes the entries and syncs them to disk.
+func (j *journal) append(es ...entry) error {
+	if err := j.write(es...); err != nil {
 		return err
 	}
+	return j.sync()
+}
+
+// write appends the entries in one write, without a sync: once written they
+// survive the process being killed (they are in the kernel's page cache),
+// and sync makes them survive the machine going down too.
+func (j *journal) write(es ...entry) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if _, err := j.f.Write(append(b, '\n')); err != nil {
+	j.buf.Reset()
+	enc := json.NewEncoder(&j.buf) // one line an entry
+	enc.SetEscapeHTML(false)
+	for _, e := range es {
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+	}
+	if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 		return fmt.Errorf("journal %s: %w", j.path, err)
 	}
-	return j.f.Sync()
+	return nil
+}
+
+// sync flushes what was written to disk.
+func (j *journal) sync() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return nil
 }
 
 // read returns every complete entry; a torn last line (a crash mid-write) is skipped.

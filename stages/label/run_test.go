@@ -333,6 +333,29 @@ func TestRun_KillNineJournal(t *testing.T) {
 	}
 }
 
+// An answer counts (progress, the commit) only once it is in the journal:
+// written as it arrives, synced in groups.
+func TestRun_CountsOnlyJournaled(t *testing.T) {
+	l, f := lakeWithCompressed(t, 60)
+	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(20 * time.Millisecond)
+		return 0, ""
+	})
+	journal := filepath.Join(l.Root, "journal", f.Namespace()+".labels.jsonl")
+	var checked int
+	progress := func(r label.Result) {
+		checked++
+		if in := lines(journal); int64(in) < r.RowsOut+r.Failed {
+			t.Errorf("%d answers counted, %d in the journal", r.RowsOut+r.Failed, in)
+		}
+	}
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 8,
+		BatchSize: 1 << 30, SyncEvery: 100 * time.Millisecond, Progress: progress})
+	if err != nil || res.Labeled != passed(t, l, f) || checked != int(res.Labeled) {
+		t.Fatalf("%+v, %v, %d progress calls", res, err, checked)
+	}
+}
+
 func lines(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -33,7 +33,7 @@ func NewGemini(ctx context.Context, model, baseURL string, timeout time.Duration
 		return nil, fmt.Errorf("%w: set GEMINI_API_KEY", ErrNoKey)
 	}
 	one := int32(1) // no retries inside the client: the labeler retries by class
-	hc := &http.Client{Transport: retryAfterTransport{http.DefaultTransport}, Timeout: timeout}
+	hc := &http.Client{Transport: retryAfterTransport{transport()}, Timeout: timeout}
 	c, err := genai.NewClient(ctx, &genai.ClientConfig{
 		APIKey: key, Backend: genai.BackendGeminiAPI, HTTPClient: hc,
 		HTTPOptions: genai.HTTPOptions{BaseURL: baseURL, RetryOptions: &genai.HTTPRetryOptions{Attempts: &one}},

@@ -28,7 +28,7 @@ func NewOpenAI(model, baseURL string, timeout time.Duration) (*OpenAI, error) {
 		return nil, fmt.Errorf("%w: set OPENAI_API_KEY (any value for a local server)", ErrNoKey)
 	}
 	opts := []option.RequestOption{option.WithAPIKey(key), option.WithMaxRetries(0),
-		option.WithHTTPClient(&http.Client{Timeout: timeout})}
+		option.WithHTTPClient(&http.Client{Transport: transport(), Timeout: timeout})}
 	if baseURL != "" {
 		opts = append(opts, option.WithBaseURL(baseURL))
 	}
