@@ -64,7 +64,13 @@ func passed(t *testing.T, l *lake.Lake, f *filters.Filter) int64 {
 // request number (from 1), an error status and body instead.
 func fakeGemini(t *testing.T, f *filters.Filter, fail func(n int64) (int, string)) (*httptest.Server, *atomic.Int64) {
 	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(geminiHandler(f, fail, &n))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func geminiHandler(f *filters.Filter, fail func(n int64) (int, string), n *atomic.Int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k := n.Add(1)
 		io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
@@ -81,9 +87,7 @@ func fakeGemini(t *testing.T, f *filters.Filter, fail func(n int64) (int, string
 		}
 		text := "{" + strings.Join(parts, ", ") + `, \"content_type\": \"deployment_news\"}`
 		fmt.Fprintf(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"%s"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":200}}`, text)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &n
+	})
 }
 
 func gemini(t *testing.T, url string) oracle.Oracle {
@@ -353,6 +357,32 @@ func TestRun_CountsOnlyJournaled(t *testing.T) {
 		BatchSize: 1 << 30, SyncEvery: 100 * time.Millisecond, Progress: progress})
 	if err != nil || res.Labeled != passed(t, l, f) || checked != int(res.Labeled) {
 		t.Fatalf("%+v, %v, %d progress calls", res, err, checked)
+	}
+}
+
+// With 16 calls in flight the client keeps its connections: no more are
+// opened than calls can be in flight (Go's default transport keeps 2 idle
+// and opens new ones all run long, a TLS handshake each against a real API).
+func TestRun_KeepsConnections(t *testing.T) {
+	l, f := lakeWithCompressed(t, 400)
+	var n, opened atomic.Int64
+	srv := httptest.NewUnstartedServer(geminiHandler(f, func(int64) (int, string) {
+		time.Sleep(10 * time.Millisecond)
+		return 0, ""
+	}, &n))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 16})
+	if err != nil || res.Labeled < 80 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if opened.Load() > 16 {
+		t.Errorf("%d connections opened for %d calls, 16 at a time", opened.Load(), res.Calls)
 	}
 }
 
