@@ -91,7 +91,7 @@ func requests(b *testing.B, l *lake.Lake, f *filters.Filter) []oracle.Request {
 		b.Fatal(err)
 	}
 	defer rows.Close()
-	schema, _ := json.Marshal(label.ResponseSchema(f))
+	schema, _ := json.Marshal(oracle.ResponseSchema(f))
 	var reqs []oracle.Request
 	for rows.Next() {
 		var text string

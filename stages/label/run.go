@@ -609,7 +609,7 @@ func schemaJSON(f *filters.Filter) []byte {
 	if b, ok := schemaCache.Load(f.SHA256); ok {
 		return b.([]byte)
 	}
-	b, _ := json.Marshal(ResponseSchema(f))
+	b, _ := json.Marshal(oracle.ResponseSchema(f))
 	schemaCache.Store(f.SHA256, b)
 	return b
 }

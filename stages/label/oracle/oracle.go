@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/distillery/distillery/filters"
 )
 
 // Request is one labeling call.
@@ -121,4 +123,26 @@ func transport() *http.Transport {
 	t.WriteBufferSize = 64 << 10
 	t.ReadBufferSize = 64 << 10
 	return t
+}
+
+// ResponseSchema is the JSON schema the oracle answers in: for every
+// dimension an object with an integer score 0-10 and a short evidence string,
+// plus content_type.
+func ResponseSchema(f *filters.Filter) map[string]any {
+	props := map[string]any{}
+	var required []string
+	for _, d := range f.Dimensions {
+		props[d.Name] = map[string]any{
+			"type":        "object",
+			"description": d.Description,
+			"properties": map[string]any{
+				"score":    map[string]any{"type": "integer", "minimum": 0, "maximum": 10},
+				"evidence": map[string]any{"type": "string"},
+			},
+			"required": []string{"score", "evidence"},
+		}
+		required = append(required, d.Name)
+	}
+	props["content_type"] = map[string]any{"type": "string"}
+	return map[string]any{"type": "object", "properties": props, "required": required}
 }
