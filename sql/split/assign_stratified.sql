@@ -44,4 +44,3 @@ SELECT o.dup_group,
             WHEN o.start + 1e-9 < b.val_end THEN 'val'
             ELSE 'test' END AS split
 FROM ordered o JOIN bounds b USING (stratum)
-ORDER BY o.dup_group

@@ -13,4 +13,3 @@ WITH train AS (
 )
 SELECT t.id, coalesce(t.pos > c.cap, false) AS balanced_out
 FROM train t LEFT JOIN tier_caps c USING (tier)
-ORDER BY t.id

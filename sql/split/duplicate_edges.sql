@@ -46,13 +46,16 @@ candidates AS (
     SELECT DISTINCT x.id AS a, y.id AS b
     FROM hits x JOIN hits y ON x.band = y.band AND x.bucket = y.bucket AND x.id < y.id
 ),
+hit_signatures AS (
+    SELECT id, minhash FROM signed SEMI JOIN hits USING (id)
+),
 near AS (
     SELECT c.a, c.b,
            len(list_filter(range(32), i -> (sa.minhash[i // 4 + 1] >> (16 * (i % 4))) & 65535
                                          = (sb.minhash[i // 4 + 1] >> (16 * (i % 4))) & 65535)) / 32 AS similarity
     FROM candidates c
-    JOIN split_candidates sa ON sa.id = c.a
-    JOIN split_candidates sb ON sb.id = c.b
+    JOIN hit_signatures sa ON sa.id = c.a
+    JOIN hit_signatures sb ON sb.id = c.b
 ),
 edges AS (
     SELECT a, b, 'exact' AS kind, 1.0 AS similarity FROM exact

@@ -2,12 +2,14 @@ package split_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	distillery "github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
@@ -416,5 +418,42 @@ func TestRun_PinnedLabelsAndOptions(t *testing.T) {
 		if _, err := split.Run(ctx, l, bad); err == nil {
 			t.Errorf("options %+v: no error", bad)
 		}
+	}
+}
+
+// The last check before a split is written finds a group in two splits, and
+// only grouped articles are read (an ungrouped article is its own group).
+func TestStraddlingGroupsSQL(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	sess, err := l.Session(ctx, "sustainability_tech_deployment")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.ExecAll(ctx,
+		"CREATE TEMP TABLE dup_members AS SELECT * FROM (VALUES ('a', 'a'), ('b', 'a'), ('c', 'c'), ('d', 'c'), ('e', 'e'), ('f', 'e')) t(id, dup_group)",
+		`CREATE TEMP TABLE split_assigned AS SELECT * FROM (VALUES
+			('a', 'train', 'a'), ('b', 'test', 'a'),     -- a leak
+			('c', 'val', 'c'), ('d', 'val', 'c'),        -- one split
+			('e', 'train', 'e'), ('f', 'excluded', 'e'), -- excluded aside
+			('x', 'train', 'x'), ('y', 'test', 'y')      -- ungrouped
+		) t(id, split, dup_group)`,
+	); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err = sess.Each(ctx, distillery.SQL("split/straddling_groups"), func(r *sql.Rows) error {
+		var group string
+		var splits []any
+		var n int64
+		if err := r.Scan(&group, &splits, &n); err != nil {
+			return err
+		}
+		got = append(got, fmt.Sprintf("%s %v %d", group, splits, n))
+		return nil
+	})
+	if err != nil || len(got) != 1 || got[0] != "a [test train] 2" {
+		t.Fatalf("%v, %v", got, err)
 	}
 }
