@@ -96,10 +96,8 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		})
 	}
 	if len(hits) > 0 {
-		for _, e := range hits {
-			if err := w.j.append(e); err != nil {
-				return sub, err
-			}
+		if err := w.j.append(hits...); err != nil {
+			return sub, err
 		}
 		if err := w.commit(ctx, hits); err != nil {
 			return sub, err
@@ -185,13 +183,17 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = c.Cost, c.TokensIn, c.TokensOut
 			}
 			e.Calls = []call{c}
-			if err := w.j.append(e); err != nil {
-				return res, report, err
-			}
-			w.count(e, opts)
 			entries = append(entries, e)
 		}
 		if len(entries) > 0 {
+			// One write and one fsync for the job's answers (they stay on
+			// the server until this run forgets the job, at its end).
+			if err := w.j.append(entries...); err != nil {
+				return res, report, err
+			}
+			for _, e := range entries {
+				w.count(e, opts)
+			}
 			if err := w.commit(context.WithoutCancel(ctx), entries); err != nil {
 				return res, report, err
 			}
