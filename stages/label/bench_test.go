@@ -44,7 +44,7 @@ func cpuTimes() (user, sys time.Duration) {
 // include the oracle kind).
 func BenchmarkThroughput(b *testing.B) {
 	t := &testing.T{}
-	l, f := lakeWithCompressed(t, 4000)
+	l, f := lakeWithCompressed(b, 4000)
 	srv := exec.Command(os.Args[0], "-test.run=^$")
 	srv.Env = append(os.Environ(), "LABEL_FAKE_SERVER=1", "LABEL_FILTER="+filepath.Join(testutil.RepoRoot(b), "filters/sustainability_tech_deployment/v1"))
 	stdout, _ := srv.StdoutPipe()
@@ -69,7 +69,7 @@ func BenchmarkThroughput(b *testing.B) {
 		b.Run(orc.Kind()+"_client_only", func(b *testing.B) { clientOnly(b, orc, reqs) })
 	}
 	b.Run("distill_only", func(b *testing.B) {
-		l, f := lakeWithCompressed(t, 4000)
+		l, f := lakeWithCompressed(b, 4000)
 		throughput(b, l, f, inProcess{f})
 	})
 }
@@ -95,7 +95,9 @@ func requests(b *testing.B, l *lake.Lake, f *filters.Filter) []oracle.Request {
 	var reqs []oracle.Request
 	for rows.Next() {
 		var text string
-		rows.Scan(&text)
+		if err := rows.Scan(&text); err != nil {
+			b.Fatal(err)
+		}
 		reqs = append(reqs, oracle.Request{Prompt: f.RenderPrompt(text), Input: text, SchemaJSON: schema,
 			Temperature: f.Oracle.Temperature, MaxTokens: f.Oracle.MaxOutputTokens})
 	}
@@ -184,6 +186,7 @@ func throughput(b *testing.B, l *lake.Lake, f *filters.Filter, orc oracle.Oracle
 			}
 		}
 		res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 16, Progress: progress})
+		pprof.StopCPUProfile() // when fewer than 1,000 outcomes came
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -100,6 +100,9 @@ func (j *journal) append(es ...entry) error {
 // survive the process being killed (they are in the kernel's page cache),
 // and sync makes them survive the machine going down too.
 func (j *journal) write(es ...entry) error {
+	if err := fault("journal write"); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.buf.Reset()
@@ -118,6 +121,9 @@ func (j *journal) write(es ...entry) error {
 
 // sync flushes what was written to disk.
 func (j *journal) sync() error {
+	if err := fault("journal sync"); err != nil {
+		return err
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if err := j.f.Sync(); err != nil {
@@ -162,3 +168,13 @@ func (j *journal) reset() error {
 }
 
 func (j *journal) close() error { return j.f.Close() }
+
+// faults, set only by tests, fails the named operation when it returns an error.
+var faults func(op string) error
+
+func fault(op string) error {
+	if faults == nil {
+		return nil
+	}
+	return faults(op)
+}

@@ -122,6 +122,9 @@ type Result struct {
 	Seconds      float64          `json:"seconds"`
 	LabelsPerSec float64          `json:"labels_per_s"`
 	SnapshotSeq  int64            `json:"snapshot"`
+	// Syncs is how many fsyncs of the journal covered Synced answers.
+	Syncs  int64 `json:"journal_syncs"`
+	Synced int64 `json:"journal_synced"`
 	// Estimate fields (Options.Estimate).
 	Misses       int64   `json:"cache_misses,omitempty"`
 	ExpectedIn   int64   `json:"expected_tokens_in,omitempty"`
@@ -297,12 +300,13 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		reserved float64 // cost of calls in flight, estimated
 		spent    float64
 		stopErr  error
+		stopped  string // why the run ends early: Result.Stopped once every worker is done
 		newCount int
 	)
 	stop := func(reason string, err error) {
 		mu.Lock()
-		if w.res.Stopped == "" {
-			w.res.Stopped, stopErr = reason, err
+		if stopped == "" {
+			stopped, stopErr = reason, err
 		}
 		mu.Unlock()
 		cancel()
@@ -392,11 +396,11 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 			}
 			if !admit(it) {
 				mu.Lock()
-				if w.res.Stopped == "" {
+				if stopped == "" {
 					if opts.TargetCount > 0 && newCount >= opts.TargetCount {
-						w.res.Stopped = "target_count"
+						stopped = "target_count"
 					} else {
-						w.res.Stopped = "max_cost"
+						stopped = "max_cost"
 					}
 				}
 				mu.Unlock()
@@ -414,8 +418,19 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	// -9 loses nothing written), then counts once an fsync covers it: one
 	// fsync serves every answer written within SyncEvery of the first
 	// (group commit), instead of one a label.
+	//
+	// When the journal fails, answers are kept in memory and committed at
+	// the end (the commit makes them durable). When a commit fails, nothing
+	// more is committed and the journal is never emptied: the next run
+	// commits what it holds.
 	var pending, unsynced []entry
-	var commitErr, journalErr error
+	var journalErr, commitErr error
+	keep := func(es ...entry) {
+		for _, e := range es {
+			w.count(e, opts)
+		}
+		pending = append(pending, es...)
+	}
 	flush := time.NewTicker(opts.FlushEvery)
 	defer flush.Stop()
 	syncT := time.NewTimer(opts.SyncEvery)
@@ -430,11 +445,14 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 				break
 			}
 			if journalErr != nil {
-				continue // the run is stopping: nothing more can be kept
+				keep(e)
+				continue
 			}
 			if err := w.j.write(e); err != nil {
+				journalErr = err
 				stop("journal", err)
-				commitErr, journalErr = err, err
+				keep(append(unsynced, e)...)
+				unsynced = nil
 				continue
 			}
 			if len(unsynced) == 0 {
@@ -448,19 +466,19 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		case <-flush.C:
 			flushNow = true
 		}
-		if len(unsynced) > 0 && journalErr == nil {
+		if len(unsynced) > 0 {
 			syncT.Stop()
-			if err := w.j.sync(); err != nil { // durable before it counts
+			if err := w.j.sync(); err != nil {
+				journalErr = err
 				stop("journal", err)
-				commitErr, journalErr = err, err
-				continue
+			} else {
+				w.res.Syncs++
+				w.res.Synced += int64(len(unsynced))
 			}
-			for _, e := range unsynced {
-				w.count(e, opts)
-			}
-			pending, unsynced = append(pending, unsynced...), unsynced[:0]
+			keep(unsynced...) // durable before it counts (or kept in memory when the journal failed)
+			unsynced = unsynced[:0]
 		}
-		if len(pending) > 0 && commitErr == nil && (flushNow || done || len(pending) >= opts.BatchSize) {
+		if len(pending) > 0 && journalErr == nil && commitErr == nil && (flushNow || done || len(pending) >= opts.BatchSize) {
 			// Paid answers are committed even when the run is stopping.
 			if err := w.commit(context.WithoutCancel(ctx), pending); err != nil {
 				commitErr = err
@@ -469,10 +487,20 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 			pending = nil
 		}
 	}
-	if len(pending) > 0 {
-		if err := w.commit(context.WithoutCancel(ctx), pending); err != nil && commitErr == nil {
+	if len(pending) > 0 && journalErr != nil && commitErr == nil {
+		// What the journal could not keep, the commit does.
+		if err := w.commit(context.WithoutCancel(ctx), pending); err != nil {
 			commitErr = err
+			if !errors.Is(err, errNotEmptied) {
+				commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", err, journalErr, len(pending))
+			}
 		}
+	}
+	mu.Lock()
+	w.res.Stopped = stopped
+	mu.Unlock()
+	if journalErr != nil && commitErr == nil {
+		commitErr = journalErr
 	}
 	if commitErr != nil {
 		return commitErr
@@ -506,7 +534,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 				Response: resp.Text, TokensIn: resp.TokensIn, TokensOut: resp.TokensOut, Cost: cost(price, resp.TokensIn, resp.TokensOut),
 				LatencyMS: time.Since(t0).Milliseconds(), Attempt: attempts, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: t0.UTC()}
 			if err != nil {
-				if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+				if ctx.Err() != nil {
 					return e, ctx.Err() // the run stopped: not a failure of this article
 				}
 				var oe *oracle.Error

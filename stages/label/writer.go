@@ -2,6 +2,7 @@ package label
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -58,6 +59,9 @@ func (w *writer) count(e entry, opts Options) {
 // commit writes the entries' calls, then their labels, as one snapshot of
 // each table, and empties the journal.
 func (w *writer) commit(ctx context.Context, entries []entry) error {
+	if err := fault("commit"); err != nil {
+		return err
+	}
 	var calls []call
 	var labels []*labelRow
 	for _, e := range entries {
@@ -82,8 +86,15 @@ func (w *writer) commit(ctx context.Context, entries []entry) error {
 		}
 		w.res.SnapshotSeq = snap.Seq
 	}
-	return w.j.reset()
+	if err := w.j.reset(); err != nil {
+		return fmt.Errorf("%w: %v", errNotEmptied, err)
+	}
+	return nil
 }
+
+// errNotEmptied means a commit succeeded but the journal still holds its
+// entries: the next run finds them in the lake and skips them.
+var errNotEmptied = errors.New("the answers are committed, but the journal could not be emptied")
 
 func (w *writer) writeCalls(ctx context.Context, calls []call, commit lake.Commit) (*lake.Snapshot, error) {
 	return w.write(ctx, CallsTable(w.f), commit, func(rb *lake.RowBuilder) {

@@ -113,12 +113,18 @@ func classifyStatus(status int) Class {
 }
 
 // transport is the HTTP transport of the API oracles: Go's default, but
-// keeping up to 64 idle connections to the API host instead of 2 (with 16
-// calls in flight, a default transport closes most connections a call
-// returns and opens new ones, a new TLS handshake each against a real API),
-// and buffers large enough that a request goes out in one write.
-func transport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+// keeping up to 64 idle connections to the API host instead of 2 and with
+// buffers large enough that a request goes out in one write. Both matter
+// for HTTP/1.1 servers (vLLM, Ollama, llama.cpp, proxies, the test
+// servers): with 16 calls in flight, a default transport closes most
+// connections a call returns and opens new ones. Over TLS the public APIs
+// speak HTTP/2, one multiplexed connection, which these settings leave alone.
+func transport() http.RoundTripper {
+	d, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport // replaced by the program: use it as it is
+	}
+	t := d.Clone()
 	t.MaxIdleConnsPerHost = 64
 	t.WriteBufferSize = 64 << 10
 	t.ReadBufferSize = 64 << 10
