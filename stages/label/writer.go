@@ -57,10 +57,28 @@ func (w *writer) count(e entry, opts Options) {
 }
 
 // commit writes the entries' calls, then their labels, as one snapshot of
-// each table, and empties the journal.
+// each table, and empties the journal (every file: use it when the journal
+// holds nothing else).
 func (w *writer) commit(ctx context.Context, entries []entry) error {
-	if err := fault("commit"); err != nil {
+	seq, err := w.commitOnly(ctx, entries)
+	if err != nil {
 		return err
+	}
+	if seq > 0 {
+		w.res.SnapshotSeq = seq
+	}
+	if err := w.j.reset(); err != nil {
+		return fmt.Errorf("%w: %v", errNotEmptied, err)
+	}
+	return nil
+}
+
+// commitOnly writes the entries' calls, then their labels, as one snapshot
+// of each table, and returns the labels' snapshot sequence number (0 when
+// there were no labels). It touches neither the journal nor the result.
+func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error) {
+	if err := fault("commit"); err != nil {
+		return 0, err
 	}
 	var calls []call
 	var labels []*labelRow
@@ -76,20 +94,17 @@ func (w *writer) commit(ctx context.Context, entries []entry) error {
 	}
 	if len(calls) > 0 {
 		if _, err := w.writeCalls(ctx, calls, commit); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if len(labels) > 0 {
 		snap, err := w.writeLabels(ctx, labels, commit)
 		if err != nil {
-			return err
+			return 0, err
 		}
-		w.res.SnapshotSeq = snap.Seq
+		return snap.Seq, nil
 	}
-	if err := w.j.reset(); err != nil {
-		return fmt.Errorf("%w: %v", errNotEmptied, err)
-	}
-	return nil
+	return 0, nil
 }
 
 // errNotEmptied means a commit succeeded but the journal still holds its
