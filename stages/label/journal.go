@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -97,12 +98,29 @@ func openJournal(dir, name string) (*journal, error) {
 
 // files lists the sealed files, oldest first, then the file being written.
 func (j *journal) files() ([]string, error) {
-	sealed, err := filepath.Glob(filepath.Join(j.dir, j.name+".sealed-*.jsonl"))
+	des, err := os.ReadDir(j.dir)
 	if err != nil {
 		return nil, err
 	}
+	var sealed []string
+	for _, de := range des {
+		if n := de.Name(); strings.HasPrefix(n, j.name+".sealed-") && strings.HasSuffix(n, ".jsonl") {
+			sealed = append(sealed, filepath.Join(j.dir, n))
+		}
+	}
 	slices.Sort(sealed) // the names carry a zero-padded time
 	return append(sealed, j.path), nil
+}
+
+// syncDir makes the journal folder's entries (a new, renamed or removed
+// file) survive a power cut.
+func (j *journal) syncDir() error {
+	d, err := os.Open(j.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // seal renames the file being written (everything in it is synced) and
@@ -121,6 +139,9 @@ func (j *journal) seal() (string, error) {
 		return "", fmt.Errorf("journal %s: %w", j.path, err)
 	}
 	j.f = f
+	if err := j.syncDir(); err != nil {
+		return "", fmt.Errorf("journal %s: %w", j.dir, err)
+	}
 	return p, nil
 }
 

@@ -465,12 +465,17 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		}
 	}()
 	var pending, unsynced []entry
+	var memOnly []entry // answers no journal file is known to hold (the journal failed)
 	var journalErr error
 	keep := func(es ...entry) {
 		for _, e := range es {
 			w.count(e, opts)
 		}
 		pending = append(pending, es...)
+	}
+	keepInMemory := func(es ...entry) {
+		keep(es...)
+		memOnly = append(memOnly, es...)
 	}
 	flush := time.NewTicker(opts.FlushEvery)
 	defer flush.Stop()
@@ -486,13 +491,13 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 				break
 			}
 			if journalErr != nil {
-				keep(e)
+				keepInMemory(e)
 				continue
 			}
 			if err := w.j.write(e); err != nil {
 				journalErr = err
 				stop("journal", err)
-				keep(append(unsynced, e)...)
+				keepInMemory(append(unsynced, e)...)
 				unsynced = nil
 				continue
 			}
@@ -512,11 +517,12 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 			if err := w.j.sync(); err != nil {
 				journalErr = err
 				stop("journal", err)
+				keepInMemory(unsynced...)
 			} else {
 				w.res.Syncs++
 				w.res.Synced += int64(len(unsynced))
+				keep(unsynced...) // durable before it counts
 			}
-			keep(unsynced...) // durable before it counts (or kept in memory when the journal failed)
 			unsynced = unsynced[:0]
 		}
 		if len(pending) > 0 && journalErr == nil && !failed() && (flushNow || done || len(pending) >= opts.BatchSize) {
@@ -536,13 +542,24 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	if lastSeq > 0 {
 		w.res.SnapshotSeq = lastSeq
 	}
-	if len(pending) > 0 && journalErr != nil && commitErr == nil {
-		// What the journal could not keep, the commit does.
+	switch {
+	case journalErr != nil && commitErr == nil && len(pending) > 0:
+		// Every batch is in the lake: commit the rest, what the journal
+		// could not keep included, and empty the journal.
 		if err := w.commit(context.WithoutCancel(ctx), pending); err != nil {
 			commitErr = err
 			if !errors.Is(err, errNotEmptied) {
-				commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", err, journalErr, len(pending))
+				commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", err, journalErr, len(memOnly))
 			}
+		}
+	case commitErr != nil && len(memOnly) > 0:
+		// The journal keeps its files for the next run (which skips what is
+		// already in the lake); what only memory holds is committed now.
+		seq, err := w.commitOnly(context.WithoutCancel(ctx), memOnly)
+		if err != nil {
+			commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", commitErr, journalErr, len(memOnly))
+		} else if seq > 0 {
+			w.res.SnapshotSeq = seq
 		}
 	}
 	mu.Lock()

@@ -275,7 +275,7 @@ func TestMain(m *testing.M) {
 		if os.Getenv("LABEL_SLOW_COMMIT") == "1" { // commits of 5 that take 10 s each
 			batch = 5
 			label.InjectFaults(func(op string) error {
-				if op == "commit" {
+				if op == "commit labels" { // the calls of the batch are in the lake, its labels not yet
 					time.Sleep(10 * time.Second)
 				}
 				return nil
@@ -301,11 +301,13 @@ func TestRun_KillNineJournal(t *testing.T) {
 
 // journaled counts the entries in every journal file (sealed ones too).
 func journaled(l *lake.Lake, f *filters.Filter) (n, sealed int) {
-	files, _ := filepath.Glob(filepath.Join(l.Root, "journal", f.Namespace()+".labels*.jsonl"))
-	for _, p := range files {
-		n += lines(p)
-		if strings.Contains(p, ".sealed-") {
-			sealed++
+	des, _ := os.ReadDir(filepath.Join(l.Root, "journal"))
+	for _, de := range des {
+		if strings.HasPrefix(de.Name(), f.Namespace()+".labels") {
+			n += lines(filepath.Join(l.Root, "journal", de.Name()))
+			if strings.Contains(de.Name(), ".sealed-") {
+				sealed++
+			}
 		}
 	}
 	return n, sealed
@@ -371,6 +373,192 @@ func killNine(t *testing.T, env string) {
 	}
 	if got, _ := journaled(l, f); got != 0 {
 		t.Error("the journal was not emptied after its entries were committed")
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT (cache_key, called_at)) FROM sustainability_tech_deployment.oracle_calls"); got != 0 {
+		t.Errorf("%d calls recorded twice", got)
+	}
+}
+
+// An answer counts (progress, the commit) only once an fsync of the journal
+// covers it, and one fsync covers several answers (group commit).
+func TestRun_CountsOnlyJournaled(t *testing.T) {
+	l, f := lakeWithCompressed(t, 60)
+	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(20 * time.Millisecond)
+		return 0, ""
+	})
+	journal := filepath.Join(l.Root, "journal", f.Namespace()+".labels.jsonl")
+	var checked int
+	progress := func(r label.Result) {
+		checked++
+		if counted := r.RowsOut + r.Failed; r.Synced < counted || int64(lines(journal)) < counted {
+			t.Errorf("%d answers counted, %d synced, %d in the journal", counted, r.Synced, lines(journal))
+		}
+	}
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 8,
+		BatchSize: 1 << 30, SyncEvery: 100 * time.Millisecond, Progress: progress})
+	if err != nil || res.Labeled != passed(t, l, f) || checked != int(res.Labeled) {
+		t.Fatalf("%+v, %v, %d progress calls", res, err, checked)
+	}
+	if res.Synced != res.Labeled || res.Syncs >= res.Labeled/2 {
+		t.Errorf("%d fsyncs for %d of %d answers: want every answer synced, several a sync", res.Syncs, res.Synced, res.Labeled)
+	}
+}
+
+// When the journal fails, the run stops, and every answer it was given is
+// committed all the same: none is lost, none waits in a journal that a
+// commit then empties.
+func TestRun_JournalFailsNothingLost(t *testing.T) {
+	l, f := lakeWithCompressed(t, 400)
+	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(10 * time.Millisecond)
+		return 0, ""
+	})
+	var syncs atomic.Int64
+	defer label.InjectFaults(func(op string) error {
+		if op == "journal sync" && syncs.Add(1) == 3 {
+			return errors.New("disk on fire")
+		}
+		return nil
+	})()
+	orc := &answered{Oracle: gemini(t, srv.URL)}
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: orc, Concurrency: 8,
+		BatchSize: 1 << 30, SyncEvery: 5 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") || res.Stopped != "journal" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if res.Labeled == 0 || res.Synced >= res.Labeled {
+		t.Fatalf("the test needs answers the journal did not sync: %+v", res)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels"); got != orc.n.Load() || got != res.Labeled {
+		t.Errorf("%d labels in the lake, %d answers received, %d counted", got, orc.n.Load(), res.Labeled)
+	}
+}
+
+// answered counts the answers an oracle returned (paid for).
+type answered struct {
+	oracle.Oracle
+	n atomic.Int64
+}
+
+func (a *answered) Call(ctx context.Context, req oracle.Request) (oracle.Response, error) {
+	resp, err := a.Oracle.Call(ctx, req)
+	if err == nil {
+		a.n.Add(1)
+	}
+	return resp, err
+}
+
+// When a commit fails, nothing more is committed and the journal keeps every
+// answer: the next run commits them and asks for none of them again.
+func TestRun_CommitFailsJournalKeeps(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 120)
+	n := passed(t, l, f)
+	srv, calls := fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(10 * time.Millisecond)
+		return 0, ""
+	})
+	var commits atomic.Int64
+	restore := label.InjectFaults(func(op string) error {
+		if op == "commit" && commits.Add(1) == 1 {
+			return errors.New("catalog locked")
+		}
+		return nil
+	})
+	first, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 8, BatchSize: 5})
+	restore()
+	if err == nil || first.Stopped != "commit" || first.Labeled < 5 {
+		t.Fatalf("%+v, %v", first, err)
+	}
+	again := &answered{Oracle: gemini(t, srv.URL)}
+	second, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: again})
+	if err != nil || calls.Load() == 0 {
+		t.Fatal(err)
+	}
+	if second.Recovered != first.Labeled {
+		t.Errorf("recovered %d, the first run received %d", second.Recovered, first.Labeled)
+	}
+	if got := again.n.Load(); got != n-first.Labeled {
+		t.Errorf("asked %d more, want %d", got, n-first.Labeled)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
+		t.Errorf("%d articles labeled, want %d", got, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
+		t.Errorf("%d articles labeled twice", got)
+	}
+}
+
+// The journal fails while a batch is being committed, and that commit fails
+// too: the answers only memory holds are committed at the end, the journal
+// keeps the rest, and the next run has every answer without asking again.
+func TestRun_JournalAndCommitFail(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 400)
+	n := passed(t, l, f)
+	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(10 * time.Millisecond)
+		return 0, ""
+	})
+	var syncs, commits atomic.Int64
+	restore := label.InjectFaults(func(op string) error {
+		switch {
+		case op == "journal sync" && syncs.Add(1) == 4:
+			return errors.New("disk on fire")
+		case op == "commit" && commits.Add(1) == 1:
+			time.Sleep(500 * time.Millisecond)
+			return errors.New("catalog locked")
+		}
+		return nil
+	})
+	first := &answered{Oracle: gemini(t, srv.URL)}
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: first, Concurrency: 8, BatchSize: 5, SyncEvery: 5 * time.Millisecond})
+	restore()
+	if err == nil || first.n.Load() == 0 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	inLake := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.labels")
+	again := &answered{Oracle: gemini(t, srv.URL)}
+	second, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: again})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inLake+second.Recovered != first.n.Load() {
+		t.Errorf("first run: %d answers, %d in the lake, %d recovered from the journal", first.n.Load(), inLake, second.Recovered)
+	}
+	if got := again.n.Load(); got != n-first.n.Load() {
+		t.Errorf("asked %d more, want %d", got, n-first.n.Load())
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
+		t.Errorf("%d articles labeled twice", got)
+	}
+}
+
+// With 16 calls in flight the client keeps its connections: about as many
+// are opened as calls can be in flight (net/http may finish a dial it no
+// longer needs, hence the slack); Go's default transport keeps 2 idle and
+// opens new ones all run long (over 90 here).
+func TestRun_KeepsConnections(t *testing.T) {
+	l, f := lakeWithCompressed(t, 800)
+	var n, opened atomic.Int64
+	srv := httptest.NewUnstartedServer(geminiHandler(f, func(int64) (int, string) {
+		time.Sleep(10 * time.Millisecond)
+		return 0, ""
+	}, &n))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 16})
+	if err != nil || res.Labeled < 160 {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if opened.Load() > 32 {
+		t.Errorf("%d connections opened for %d calls, 16 at a time", opened.Load(), res.Calls)
 	}
 }
 

@@ -97,6 +97,9 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 			return 0, err
 		}
 	}
+	if err := fault("commit labels"); err != nil {
+		return 0, err
+	}
 	if len(labels) > 0 {
 		snap, err := w.writeLabels(ctx, labels, commit)
 		if err != nil {
