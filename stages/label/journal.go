@@ -82,18 +82,31 @@ type journal struct {
 	f      *os.File
 	buf    bytes.Buffer
 	sealed int
+	lock   *os.File // held while the journal is open
 }
 
 func openJournal(dir, name string) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
+	// One labeling run per filter at a time: a second would ask for the
+	// same articles (paying twice) and share these files.
+	lp := filepath.Join(dir, name+".lock")
+	lock, err := os.OpenFile(lp, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", lp, err)
+	}
+	if err := lockFile(lock); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("%w (%s)", err, lp)
+	}
 	p := filepath.Join(dir, name+".jsonl")
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("journal %s: %w", p, err)
 	}
-	return &journal{dir: dir, name: name, path: p, f: f}, nil
+	return &journal{dir: dir, name: name, path: p, f: f, lock: lock}, nil
 }
 
 // files lists the sealed files, oldest first, then the file being written.
@@ -249,7 +262,11 @@ func (j *journal) reset() error {
 	return err
 }
 
-func (j *journal) close() error { return j.f.Close() }
+func (j *journal) close() error {
+	err := j.f.Close()
+	j.lock.Close()
+	return err
+}
 
 // faults, set only by tests, fails the named operation when it returns an error.
 var faults func(op string) error

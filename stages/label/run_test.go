@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -532,6 +533,35 @@ func TestRun_JournalAndCommitFail(t *testing.T) {
 	}
 	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
 		t.Errorf("%d articles labeled twice", got)
+	}
+}
+
+// Two labeling runs of one filter at once would ask for the same articles:
+// the second is refused while the first runs, and runs once it has ended.
+func TestRun_OneRunAtATime(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 60)
+	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(50 * time.Millisecond)
+		return 0, ""
+	})
+	started := make(chan struct{})
+	var once sync.Once
+	done := make(chan error)
+	go func() {
+		_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 2,
+			Progress: func(label.Result) { once.Do(func() { close(started) }) }})
+		done <- err
+	}()
+	<-started
+	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)}); !errors.Is(err, label.ErrBusy) {
+		t.Errorf("a second run at once: %v, want ErrBusy", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)}); err != nil || res.AlreadyDone != passed(t, l, f) {
+		t.Errorf("a run after it: %+v, %v", res, err)
 	}
 }
 
