@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -70,7 +68,7 @@ func BenchmarkThroughput(b *testing.B) {
 	}
 	b.Run("distill_only", func(b *testing.B) {
 		l, f := lakeWithCompressed(b, 4000)
-		throughput(b, l, f, inProcess{f})
+		throughput(b, l, f, inProcess{fakeAnswer(f)})
 	})
 }
 
@@ -137,17 +135,13 @@ func clientOnly(b *testing.B, orc oracle.Oracle, reqs []oracle.Request) {
 // inProcess answers every prompt after 200 ms with the fake server's
 // answer: a run with it measures distill's own CPU per label at the pace of
 // the real benchmark.
-type inProcess struct{ f *filters.Filter }
+type inProcess struct{ answer string }
 
 func (inProcess) Kind() string  { return "in-process" }
 func (inProcess) Model() string { return "none" }
 func (o inProcess) Call(ctx context.Context, req oracle.Request) (oracle.Response, error) {
 	time.Sleep(200 * time.Millisecond)
-	parts := make([]string, len(o.f.Dimensions))
-	for i, d := range o.f.Dimensions {
-		parts[i] = fmt.Sprintf(`"%s": {"score": 6, "evidence": "e"}`, d.Name)
-	}
-	return oracle.Response{Text: "{" + strings.Join(parts, ", ") + "}", TokensIn: 1000, TokensOut: 200}, nil
+	return oracle.Response{Text: o.answer, TokensIn: 1000, TokensOut: 200}, nil
 }
 
 // startProfile writes a CPU profile of the steady state to

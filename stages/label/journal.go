@@ -142,7 +142,7 @@ func (j *journal) seal() (string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.sealed++
-	p := filepath.Join(j.dir, fmt.Sprintf("%s.sealed-%020d-%04d.jsonl", j.name, time.Now().UnixNano(), j.sealed%10000))
+	p := filepath.Join(j.dir, fmt.Sprintf("%s.sealed-%020d-%06d.jsonl", j.name, time.Now().UnixNano(), j.sealed))
 	if err := os.Rename(j.path, p); err != nil {
 		return "", fmt.Errorf("journal %s: %w", j.path, err)
 	}

@@ -526,7 +526,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 			}
 			unsynced = unsynced[:0]
 		}
-		if len(pending) > 0 && journalErr == nil && !failed() && (flushNow || done || len(pending) >= opts.BatchSize) {
+		if len(pending) > 0 && (flushNow || done || len(pending) >= opts.BatchSize) && journalErr == nil && !failed() {
 			// Everything in the journal file is in pending, and synced.
 			sealed, err := w.j.seal()
 			if err != nil {

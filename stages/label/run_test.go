@@ -70,6 +70,14 @@ func fakeGemini(t *testing.T, f *filters.Filter, fail func(n int64) (int, string
 	return srv, &n
 }
 
+// slowGemini is fakeGemini answering every call after d.
+func slowGemini(t *testing.T, f *filters.Filter, d time.Duration) (*httptest.Server, *atomic.Int64) {
+	return fakeGemini(t, f, func(int64) (int, string) {
+		time.Sleep(d)
+		return 0, ""
+	})
+}
+
 func geminiHandler(f *filters.Filter, fail func(n int64) (int, string), n *atomic.Int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k := n.Add(1)
@@ -384,10 +392,7 @@ func killNine(t *testing.T, env string) {
 // covers it, and one fsync covers several answers (group commit).
 func TestRun_CountsOnlyJournaled(t *testing.T) {
 	l, f := lakeWithCompressed(t, 60)
-	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(20 * time.Millisecond)
-		return 0, ""
-	})
+	srv, _ := slowGemini(t, f, 20*time.Millisecond)
 	journal := filepath.Join(l.Root, "journal", f.Namespace()+".labels.jsonl")
 	var checked int
 	progress := func(r label.Result) {
@@ -411,10 +416,7 @@ func TestRun_CountsOnlyJournaled(t *testing.T) {
 // commit then empties.
 func TestRun_JournalFailsNothingLost(t *testing.T) {
 	l, f := lakeWithCompressed(t, 400)
-	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(10 * time.Millisecond)
-		return 0, ""
-	})
+	srv, _ := slowGemini(t, f, 10*time.Millisecond)
 	var syncs atomic.Int64
 	defer label.InjectFaults(func(op string) error {
 		if op == "journal sync" && syncs.Add(1) == 3 {
@@ -456,10 +458,7 @@ func TestRun_CommitFailsJournalKeeps(t *testing.T) {
 	ctx := context.Background()
 	l, f := lakeWithCompressed(t, 120)
 	n := passed(t, l, f)
-	srv, calls := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(10 * time.Millisecond)
-		return 0, ""
-	})
+	srv, calls := slowGemini(t, f, 10*time.Millisecond)
 	var commits atomic.Int64
 	restore := label.InjectFaults(func(op string) error {
 		if op == "commit" && commits.Add(1) == 1 {
@@ -498,10 +497,7 @@ func TestRun_JournalAndCommitFail(t *testing.T) {
 	ctx := context.Background()
 	l, f := lakeWithCompressed(t, 400)
 	n := passed(t, l, f)
-	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(10 * time.Millisecond)
-		return 0, ""
-	})
+	srv, _ := slowGemini(t, f, 10*time.Millisecond)
 	var syncs, commits atomic.Int64
 	restore := label.InjectFaults(func(op string) error {
 		switch {
@@ -541,10 +537,7 @@ func TestRun_JournalAndCommitFail(t *testing.T) {
 func TestRun_OneRunAtATime(t *testing.T) {
 	ctx := context.Background()
 	l, f := lakeWithCompressed(t, 60)
-	srv, _ := fakeGemini(t, f, func(int64) (int, string) {
-		time.Sleep(50 * time.Millisecond)
-		return 0, ""
-	})
+	srv, _ := slowGemini(t, f, 50*time.Millisecond)
 	started := make(chan struct{})
 	var once sync.Once
 	done := make(chan error)
@@ -600,6 +593,15 @@ func lines(path string) int {
 	return strings.Count(string(b), "\n")
 }
 
+// fakeAnswer is the benchmark's answer: every dimension scored 6.
+func fakeAnswer(f *filters.Filter) string {
+	parts := make([]string, len(f.Dimensions))
+	for i, d := range f.Dimensions {
+		parts[i] = fmt.Sprintf(`"%s": {"score": 6, "evidence": "e"}`, d.Name)
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
 // serveFakeGemini answers generateContent after 200 ms for any filter with
 // the sustainability dimensions, printing its URL on stdout.
 func serveFakeGemini() {
@@ -608,13 +610,9 @@ func serveFakeGemini() {
 	if err != nil {
 		panic(err)
 	}
-	var parts []string
-	for _, d := range f.Dimensions {
-		parts = append(parts, fmt.Sprintf(`\"%s\": {\"score\": 6, \"evidence\": \"e\"}`, d.Name))
-	}
-	body := fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":"{%s}"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":200}}`, strings.Join(parts, ", "))
+	text, _ := json.Marshal(fakeAnswer(f))
+	body := fmt.Sprintf(`{"candidates":[{"content":{"role":"model","parts":[{"text":%s}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":1000,"candidatesTokenCount":200}}`, text)
 	fmt.Println("http://" + ln.Addr().String())
-	text, _ := json.Marshal("{" + strings.ReplaceAll(strings.Join(parts, ", "), `\"`, `"`) + "}")
 	chat := fmt.Sprintf(`{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":%s},"finish_reason":"stop"}],"usage":{"prompt_tokens":1000,"completion_tokens":200,"total_tokens":1200}}`, text)
 	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
