@@ -23,6 +23,13 @@ var (
 	// warehouse (a lake copied or moved without rewriting its paths): files
 	// there are never deleted.
 	ErrOutsideLake = errors.New("table location is outside the lake's warehouse")
+	// ErrUnsafeSQL means a user's query was refused before it ran: it could
+	// write inside the lake, or run SQL the checks cannot see.
+	ErrUnsafeSQL = errors.New("query refused")
+	// ErrDeleteFiles means a snapshot has merge-on-read delete files (written
+	// by another engine): distill keeps tables copy-on-write and reads plain
+	// file lists, which would count deleted rows.
+	ErrDeleteFiles = errors.New("snapshot has delete files: distill keeps tables copy-on-write (rewrite the table without deletes in the engine that wrote them)")
 )
 
 // ErrTagExists means a tag name is taken; pass force to move it.

@@ -377,12 +377,12 @@ func liveFiles(ctx context.Context, tbl *table.Table) (map[string]bool, error) {
 		ids[r.SnapshotID] = true
 	}
 	for id := range ids {
-		tasks, err := tbl.Scan(table.WithSnapshotID(id)).PlanFiles(ctx)
+		files, deletes, err := planFiles(ctx, tbl, tbl.SnapshotByID(id))
 		if err != nil {
-			return nil, fmt.Errorf("plan files of snapshot %d: %w", id, err)
+			return nil, err
 		}
-		for _, t := range tasks {
-			live[filepath.Clean(localPath(t.File.FilePath()))] = true
+		for _, f := range append(files, deletes...) {
+			live[filepath.Clean(localPath(f.FilePath()))] = true
 		}
 	}
 	return live, nil
@@ -443,18 +443,17 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	if cur == nil {
 		return res, nil
 	}
-	tasks, err := tbl.Scan(table.WithSnapshotID(cur.SnapshotID)).PlanFiles(ctx)
+	files, err := dataFiles(ctx, tbl, cur)
 	if err != nil {
 		return res, fmt.Errorf("compact %s: %w", name, err)
 	}
-	for _, t := range tasks {
-		if len(t.DeleteFiles)+len(t.EqualityDeleteFiles)+len(t.DeletionVectorFiles) > 0 {
-			return res, fmt.Errorf("compact %s: snapshot @%d has delete files: distill keeps tables copy-on-write", name, cur.SequenceNumber)
-		}
-		res.Rows += t.File.Count()
-		res.BytesBefore += t.File.FileSizeBytes()
+	for _, f := range files {
+		res.Rows += f.Count()
+		res.BytesBefore += f.FileSizeBytes()
 	}
-	res.FilesBefore, res.FilesAfter, res.BytesAfter = len(tasks), len(tasks), res.BytesBefore
+	res.FilesBefore, res.FilesAfter, res.BytesAfter = len(files), len(files), res.BytesBefore
+	// Whole-file tasks: compaction must read and replace each file once.
+	tasks := wholeFileTasks(files)
 
 	target := opts.TargetFileSize
 	if target <= 0 {
@@ -556,13 +555,13 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	}
 	snap := snapshotOf(name, made, made.CurrentSnapshot())
 	res.Snapshot = &snap
-	tasks, err = made.Scan(table.WithSnapshotID(made.CurrentSnapshot().SnapshotID)).PlanFiles(ctx)
+	after, err := dataFiles(ctx, made, made.CurrentSnapshot())
 	if err != nil {
 		return res, fmt.Errorf("compact %s: %w", name, err)
 	}
-	res.FilesAfter, res.BytesAfter = len(tasks), 0
-	for _, t := range tasks {
-		res.BytesAfter += t.File.FileSizeBytes()
+	res.FilesAfter, res.BytesAfter = len(after), 0
+	for _, f := range after {
+		res.BytesAfter += f.FileSizeBytes()
 	}
 	return res, nil
 }
@@ -588,16 +587,12 @@ func (l *Lake) CompactAll(ctx context.Context, opts CompactOptions) ([]CompactRe
 // currentFiles is the set of data file locations of the current snapshot.
 func currentFiles(ctx context.Context, tbl *table.Table) (map[string]bool, error) {
 	live := map[string]bool{}
-	cur := tbl.CurrentSnapshot()
-	if cur == nil {
-		return live, nil
-	}
-	tasks, err := tbl.Scan(table.WithSnapshotID(cur.SnapshotID)).PlanFiles(ctx)
+	files, deletes, err := planFiles(ctx, tbl, tbl.CurrentSnapshot())
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tasks {
-		live[t.File.FilePath()] = true
+	for _, f := range append(files, deletes...) {
+		live[f.FilePath()] = true
 	}
 	return live, nil
 }

@@ -27,6 +27,8 @@ type Session struct {
 	defined   map[string]bool
 	tables    []TableName // every table, for views defined on first mention
 	current   map[TableName]bool
+	guarded   bool   // locked for user SQL (guard.go)
+	home      string // DuckDB's home_directory once guarded: what ~ means
 }
 
 // Session opens a DuckDB session over the lake. With defaultNS set (a

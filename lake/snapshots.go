@@ -223,17 +223,13 @@ func (l *Lake) files(ctx context.Context, tbl *table.Table, snap *table.Snapshot
 			sc = s
 		}
 	}
-	scan := tbl.Scan(table.WithSnapshotID(snap.SnapshotID))
-	tasks, err := scan.PlanFiles(ctx)
+	files, err := dataFiles(ctx, tbl, snap)
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan files of snapshot %d: %w", snap.SnapshotID, err)
+		return nil, nil, err
 	}
-	paths := make([]string, 0, len(tasks))
-	for _, t := range tasks {
-		if len(t.DeleteFiles)+len(t.EqualityDeleteFiles)+len(t.DeletionVectorFiles) > 0 {
-			return nil, nil, fmt.Errorf("snapshot %d has delete files: distill keeps tables copy-on-write", snap.SnapshotID)
-		}
-		paths = append(paths, localPath(t.File.FilePath()))
+	paths := make([]string, len(files))
+	for i, f := range files {
+		paths[i] = localPath(f.FilePath())
 	}
 	return paths, sc, nil
 }

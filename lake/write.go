@@ -171,13 +171,10 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	var made *table.Table
 	err = p.l.retry(ctx, p.name, func(tbl *table.Table) error {
 		var old []iceberg.DataFile
-		if c.Replace && tbl.CurrentSnapshot() != nil {
-			tasks, err := tbl.Scan().PlanFiles(ctx)
-			if err != nil {
+		if c.Replace {
+			var err error
+			if old, err = dataFiles(ctx, tbl, tbl.CurrentSnapshot()); err != nil {
 				return err
-			}
-			for _, t := range tasks {
-				old = append(old, t.File)
 			}
 		}
 		if len(old) == 0 && len(p.files) == 0 {

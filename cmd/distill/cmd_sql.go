@@ -20,7 +20,7 @@ import (
 func sqlCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:      "sql",
-		Usage:     `run DuckDB SQL over the lake: ns.table is the current snapshot, "ns.table@N" sequence number N, "ns.table@TAG" a tag`,
+		Usage:     `run DuckDB SQL over the lake: ns.table is the current snapshot, "ns.table@N" sequence number N, "ns.table@TAG" a tag; it may read any file and COPY … TO any path outside the lake, never write inside it`,
 		ArgsUsage: "QUERY",
 		Flags: []cli.Flag{
 			lakeFlag,
@@ -50,7 +50,8 @@ func sqlCommand(e *env) *cli.Command {
 				return err
 			}
 			defer sess.Close()
-			rows, err := sess.Query(c.Context, c.Args().First())
+			// QueryUser: the query may read anything but write nothing inside the lake.
+			rows, err := sess.QueryUser(c.Context, c.Args().First())
 			if err != nil {
 				return err
 			}
