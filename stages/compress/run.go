@@ -68,13 +68,13 @@ type Result struct {
 	Rejected int64 `json:"rejected"`
 	// Duplicates is the passed decisions whose id was already rendered in
 	// this run: one row per id, whatever the input holds.
-	Duplicates      int64          `json:"duplicates"`
-	MeanWords       float64        `json:"mean_words"`
-	Mode            string         `json:"mode"`
-	Method          string         `json:"method"`
-	Seconds         float64        `json:"seconds"`
-	SnapshotSeq     int64          `json:"snapshot"`
-	Snapshot        *lake.Snapshot `json:"-"`
+	Duplicates  int64          `json:"duplicates"`
+	MeanWords   float64        `json:"mean_words"`
+	Mode        string         `json:"mode"`
+	Method      string         `json:"method"`
+	Seconds     float64        `json:"seconds"`
+	SnapshotSeq int64          `json:"snapshot"`
+	Snapshot    *lake.Snapshot `json:"-"`
 }
 
 // Run renders the passed articles not yet compressed with the current

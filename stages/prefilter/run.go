@@ -72,12 +72,12 @@ type Result struct {
 	AlreadyDecided int64 `json:"already_decided"`
 	// Duplicates is the raw rows whose id was already decided in this run:
 	// one decision per id, whatever the input holds.
-	Duplicates     int64            `json:"duplicates"`
-	Mode           string           `json:"mode"` // incremental, full (rules changed or --full), none
-	ByReason       map[string]int64 `json:"by_reason,omitempty"`
-	Seconds        float64          `json:"seconds"`
-	SnapshotSeq    int64            `json:"snapshot"`
-	Snapshot       *lake.Snapshot   `json:"-"`
+	Duplicates  int64            `json:"duplicates"`
+	Mode        string           `json:"mode"` // incremental, full (rules changed or --full), none
+	ByReason    map[string]int64 `json:"by_reason,omitempty"`
+	Seconds     float64          `json:"seconds"`
+	SnapshotSeq int64            `json:"snapshot"`
+	Snapshot    *lake.Snapshot   `json:"-"`
 }
 
 // Run decides the articles of corpus.raw not yet decided by this filter
