@@ -42,11 +42,15 @@ func (l *Lake) LockTable(ctx context.Context, name TableName, stage string, wait
 	return k, nil
 }
 
-// holder reads who holds a table lock, as written by LockTable.
+// holder reads who holds a table lock, as written by LockTable. A holder
+// that has just taken the lock may not have written yet: read once more.
 func holder(path string) string {
-	b, err := os.ReadFile(path)
-	if s := strings.TrimSpace(string(b)); err == nil && s != "" {
-		return s
+	for try := 0; try < 2; try++ {
+		b, err := os.ReadFile(path)
+		if s := strings.TrimSpace(string(b)); err == nil && s != "" {
+			return s
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return "pid unknown"
 }
