@@ -190,7 +190,11 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 		if err != nil {
 			return err
 		}
+		CrashPoint("before-commit", p.name) // crash-injection tests only (lake/crashpoint.go)
 		t, err := tx.Commit(ctx)
+		if err == nil {
+			CrashPoint("after-commit", p.name)
+		}
 		made = t
 		return err
 	})

@@ -298,7 +298,7 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 		stage{name: "prefilter", output: pre, inputs: snaps(raw),
 			run: func(ctx context.Context) (string, bool, error) {
 				r, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f})
-				return fmt.Sprintf("%d decided, %d passed -> %s@%d", r.RowsIn, r.Passed, pre, r.SnapshotSeq), err == nil, err
+				return fmt.Sprintf("%d decided, %d passed -> %s@%d", r.RowsOut, r.Passed, pre, r.SnapshotSeq), err == nil, err
 			}},
 		stage{name: "compress", output: comp, inputs: snaps(raw, pre),
 			run: func(ctx context.Context) (string, bool, error) {

@@ -124,11 +124,11 @@ func prefilterCommand(e *env) *cli.Command {
 				return e.printJSON(res)
 			}
 			share := 0.0
-			if res.RowsIn > 0 {
-				share = 100 * float64(res.Passed) / float64(res.RowsIn)
+			if res.RowsOut > 0 {
+				share = 100 * float64(res.Passed) / float64(res.RowsOut)
 			}
 			fmt.Fprintf(e.stdout, "prefilter %s: %d decided (%s), %d passed (%.1f%%), %d blocked, %d already decided, in %.1fs -> %s.prefiltered@%d\n",
-				f.Name, res.RowsIn, res.Mode, res.Passed, share, res.Blocked, res.AlreadyDecided, res.Seconds, f.Namespace(), res.SnapshotSeq)
+				f.Name, res.RowsOut, res.Mode, res.Passed, share, res.Blocked, res.AlreadyDecided, res.Seconds, f.Namespace(), res.SnapshotSeq)
 			printReasons(e, res.ByReason, 6)
 			return nil
 		},
@@ -183,7 +183,7 @@ func compressCommand(e *env) *cli.Command {
 				return e.printJSON(res)
 			}
 			fmt.Fprintf(e.stdout, "compress %s: %d articles rendered (%s, %s), %d truncated, mean %.0f words, %d already compressed, in %.1fs -> %s.compressed@%d\n",
-				f.Name, res.RowsIn, res.Mode, res.Method, res.Truncated, res.MeanWords, res.AlreadyRendered, res.Seconds, f.Namespace(), res.SnapshotSeq)
+				f.Name, res.RowsOut, res.Mode, res.Method, res.Truncated, res.MeanWords, res.AlreadyRendered, res.Seconds, f.Namespace(), res.SnapshotSeq)
 			return nil
 		},
 	}

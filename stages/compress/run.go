@@ -47,22 +47,34 @@ type Options struct {
 	Filter *filters.Filter
 	// Full renders every passed article again, replacing the table.
 	Full bool
+	// Waiting, when set, gets the line saying that another compress run
+	// holds the table (nil: the line goes to standard error).
+	Waiting func(msg string)
 }
 
-// Result summarises a run.
+// Result summarises a run. Each count is counted on its own, from what was
+// read or written, so that RowsIn = RowsOut + AlreadyRendered + Rejected +
+// Duplicates is a check, not a definition.
 type Result struct {
-	RowsIn          int64          `json:"rows_in"`
-	RowsOut         int64          `json:"rows_out"`
-	Truncated       int64          `json:"truncated"`
-	AlreadyRendered int64          `json:"already_compressed"`
-	Rejected        int64          `json:"rejected"`
-	Duplicates      int64          `json:"duplicates"`
-	MeanWords       float64        `json:"mean_words"`
-	Mode            string         `json:"mode"`
-	Method          string         `json:"method"`
-	Seconds         float64        `json:"seconds"`
-	SnapshotSeq     int64          `json:"snapshot"`
-	Snapshot        *lake.Snapshot `json:"-"`
+	// RowsIn is the passed decisions in the prefilter snapshot read.
+	RowsIn int64 `json:"rows_in"`
+	// RowsOut is the rows written (counted by the table writer).
+	RowsOut   int64 `json:"rows_out"`
+	Truncated int64 `json:"truncated"`
+	// AlreadyRendered is the passed decisions that had a compressed row.
+	AlreadyRendered int64 `json:"already_compressed"`
+	// Rejected is the passed articles not in corpus.raw at the snapshot
+	// read (a rolled-back ingest): there is no text to render.
+	Rejected int64 `json:"rejected"`
+	// Duplicates is the passed decisions whose id was already rendered in
+	// this run: one row per id, whatever the input holds.
+	Duplicates  int64          `json:"duplicates"`
+	MeanWords   float64        `json:"mean_words"`
+	Mode        string         `json:"mode"`
+	Method      string         `json:"method"`
+	Seconds     float64        `json:"seconds"`
+	SnapshotSeq int64          `json:"snapshot"`
+	Snapshot    *lake.Snapshot `json:"-"`
 }
 
 // Run renders the passed articles not yet compressed with the current
@@ -105,6 +117,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	// One run at a time per table, from reading what is compressed to the commit.
+	lock, err := l.LockTable(ctx, out, "compress", opts.Waiting)
+	if err != nil {
+		return res, err
+	}
+	defer lock.Unlock()
 	cur, err := l.Current(ctx, out)
 	if err != nil {
 		return res, err
@@ -122,33 +140,50 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		}
 		full = stale > 0
 	}
-	q := "SELECT r.id, coalesce(r.title, ''), coalesce(r.source, ''), coalesce(r.published_date, ''), coalesce(r.content, '') FROM " +
-		rawRel + " r JOIN " + preRel + " p ON p.id = r.id AND p.passed"
+	// Every passed decision is read; one whose article is not in corpus.raw
+	// comes back with a NULL id from raw and is counted as rejected.
+	q := "SELECT p.id, r.id IS NOT NULL, coalesce(r.title, ''), coalesce(r.source, ''), coalesce(r.published_date, ''), coalesce(r.content, '') FROM " +
+		preRel + " p LEFT JOIN " + rawRel + " r ON r.id = p.id WHERE p.passed"
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+preRel+" WHERE passed", &res.RowsIn); err != nil {
+		return res, err
+	}
 	res.Mode = "full"
 	if !full {
 		res.Mode = "incremental"
-		q += " WHERE NOT EXISTS (SELECT 1 FROM " + curRel + " c WHERE c.id = r.id)"
-		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel, &res.AlreadyRendered); err != nil {
+		done := "EXISTS (SELECT 1 FROM " + curRel + " c WHERE c.id = p.id)"
+		q += " AND NOT " + done
+		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+preRel+" p WHERE p.passed AND "+done, &res.AlreadyRendered); err != nil {
 			return res, err
 		}
 	}
-	q += " ORDER BY r.id"
+	q += " ORDER BY p.id"
 	now := time.Now()
-	var words int64
+	var words, rendered int64
 	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
 		rows, err := sess.Query(ctx, q)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
+		last := ""
 		for rows.Next() && !rb.Stopped() {
 			var id string
+			var inRaw bool
 			var a Article
-			if err := rows.Scan(&id, &a.Title, &a.Source, &a.PublishedDate, &a.Content); err != nil {
+			if err := rows.Scan(&id, &inRaw, &a.Title, &a.Source, &a.PublishedDate, &a.Content); err != nil {
 				return err
 			}
+			if id == last { // rows come ordered by id
+				res.Duplicates++
+				continue
+			}
+			last = id
+			if !inRaw {
+				res.Rejected++
+				continue
+			}
 			r := Render(a, settings)
-			res.RowsIn++
+			rendered++
 			words += int64(r.Words)
 			if r.Truncated {
 				res.Truncated++
@@ -173,9 +208,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("render passed articles: %w", err)
 	}
-	res.RowsOut = res.RowsIn
-	if res.RowsIn > 0 {
-		res.MeanWords = float64(words) / float64(res.RowsIn)
+	res.RowsOut = pending.Rows()
+	if rendered > 0 {
+		res.MeanWords = float64(words) / float64(rendered)
 	}
 	commit := lake.Commit{Stage: "compress", Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"method": res.Method, "mode": res.Mode}}
@@ -183,7 +218,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	if !full && res.RowsIn == 0 {
+	if !full && res.RowsOut == 0 {
 		res.Mode = "none"
 	}
 	res.Snapshot = snap

@@ -46,11 +46,11 @@ func TestRun_PromptIsBuiltFromCompressedText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.RowsIn != pre.Passed || res.Truncated == 0 || res.Mode != "full" {
-		t.Errorf("compressed %d of %d passed (%+v)", res.RowsIn, pre.Passed, res)
+	if res.RowsIn != pre.Passed || res.RowsOut != pre.Passed || res.Truncated == 0 || res.Mode != "full" {
+		t.Errorf("compressed %d of %d passed (%+v)", res.RowsOut, pre.Passed, res)
 	}
 	again, _ := compress.Run(ctx, l, compress.Options{Filter: f})
-	if again.RowsIn != 0 || again.Mode != "none" {
+	if again.RowsIn != pre.Passed || again.RowsOut != 0 || again.AlreadyRendered != pre.Passed || again.Mode != "none" {
 		t.Errorf("rerun compressed again: %+v", again)
 	}
 	sess, err := l.Session(ctx, f.Namespace())

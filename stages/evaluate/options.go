@@ -38,6 +38,9 @@ type Options struct {
 	// evaluated articles the oracle put in a tier above the bottom one (then
 	// recall@k is also precision@k).
 	K int
+	// Waiting, when set, gets the line saying that another eval run holds
+	// the table (nil: the line goes to standard error).
+	Waiting func(msg string)
 }
 
 // Table is <filter>.evaluations.

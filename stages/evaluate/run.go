@@ -136,6 +136,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := l.EnsureTable(ctx, out, Schema); err != nil {
 		return nil, err
 	}
+	// Each run appends rows under its own run id, so two at once cannot
+	// clash on the key; they still take turns, as every writer does.
+	lock, err := l.LockTable(ctx, out, "eval", opts.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	compared := "NULL::VARCHAR"
 	if opts.Compare != "" {
 		compared = fmt.Sprintf("CASE model WHEN %s THEN %s ELSE %s END", quoted[0], quoted[1], quoted[0])

@@ -65,6 +65,9 @@ type Options struct {
 	BatchSize int
 	Device    string
 	Python    string
+	// Waiting, when set, gets the line saying that another predict run
+	// holds the table (nil: the line goes to standard error).
+	Waiting func(msg string)
 }
 
 // Validate fills defaults and checks the options.
@@ -136,6 +139,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := l.EnsureTable(ctx, out, Schema(f)); err != nil {
 		return nil, err
 	}
+	// One run at a time per table, from reading what this model predicted
+	// to the commit: (id, model) is the key.
+	lock, err := l.LockTable(ctx, out, "predict", opts.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return nil, err

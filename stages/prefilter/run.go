@@ -42,6 +42,9 @@ type Options struct {
 	Raw lake.Ref
 	// Full decides every article again, as a new snapshot replacing the table.
 	Full bool
+	// Waiting, when set, gets the line saying that another prefilter run
+	// holds the table (nil: the line goes to standard error).
+	Waiting func(msg string)
 }
 
 // Validate checks the options and fills defaults.
@@ -55,20 +58,26 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Result summarises a run.
+// Result summarises a run. Each count is counted on its own, from what was
+// read or written, so that RowsIn = RowsOut + AlreadyDecided + Duplicates
+// and RowsOut = Passed + Blocked are checks, not definitions.
 type Result struct {
-	RowsIn         int64            `json:"rows_in"`
-	RowsOut        int64            `json:"rows_out"`
-	Passed         int64            `json:"passed"`
-	Blocked        int64            `json:"blocked"`
-	AlreadyDecided int64            `json:"already_decided"`
-	Rejected       int64            `json:"rejected"`
-	Duplicates     int64            `json:"duplicates"`
-	Mode           string           `json:"mode"` // incremental, full (rules changed or --full), none
-	ByReason       map[string]int64 `json:"by_reason,omitempty"`
-	Seconds        float64          `json:"seconds"`
-	SnapshotSeq    int64            `json:"snapshot"`
-	Snapshot       *lake.Snapshot   `json:"-"`
+	// RowsIn is the rows of corpus.raw at the snapshot read.
+	RowsIn int64 `json:"rows_in"`
+	// RowsOut is the decisions written (counted by the table writer).
+	RowsOut int64 `json:"rows_out"`
+	Passed  int64 `json:"passed"`
+	Blocked int64 `json:"blocked"`
+	// AlreadyDecided is the raw rows that had a decision (incremental runs).
+	AlreadyDecided int64 `json:"already_decided"`
+	// Duplicates is the raw rows whose id was already decided in this run:
+	// one decision per id, whatever the input holds.
+	Duplicates  int64            `json:"duplicates"`
+	Mode        string           `json:"mode"` // incremental, full (rules changed or --full), none
+	ByReason    map[string]int64 `json:"by_reason,omitempty"`
+	Seconds     float64          `json:"seconds"`
+	SnapshotSeq int64            `json:"snapshot"`
+	Snapshot    *lake.Snapshot   `json:"-"`
 }
 
 // Run decides the articles of corpus.raw not yet decided by this filter
@@ -89,6 +98,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err := l.EnsureTable(ctx, out, Schema); err != nil {
 		return res, err
 	}
+	// One run at a time per table, from reading what is decided to the commit.
+	lock, err := l.LockTable(ctx, out, "prefilter", opts.Waiting)
+	if err != nil {
+		return res, err
+	}
+	defer lock.Unlock()
 	cur, err := l.Current(ctx, out)
 	if err != nil {
 		return res, err
@@ -111,13 +126,17 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, ErrNoRaw
 	}
 	q := "SELECT id, title, content, coalesce(url, ''), coalesce(source, ''), coalesce(published_date, '') FROM " + rawRel + " r"
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+rawRel, &res.RowsIn); err != nil {
+		return res, err
+	}
 	if !full {
 		curRel, _, err := sess.Relation(ctx, cur.Ref())
 		if err != nil {
 			return res, err
 		}
-		q += " WHERE NOT EXISTS (SELECT 1 FROM " + curRel + " p WHERE p.id = r.id)"
-		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel, &res.AlreadyDecided); err != nil {
+		decided := "EXISTS (SELECT 1 FROM " + curRel + " p WHERE p.id = r.id)"
+		q += " WHERE NOT " + decided
+		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+rawRel+" r WHERE "+decided, &res.AlreadyDecided); err != nil {
 			return res, err
 		}
 	}
@@ -130,13 +149,18 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			return err
 		}
 		defer rows.Close()
+		last := ""
 		for rows.Next() && !rb.Stopped() {
 			var a Article
 			if err := rows.Scan(&a.ID, &a.Title, &a.Content, &a.URL, &a.Source, &a.PublishedDate); err != nil {
 				return err
 			}
+			if a.ID == last { // rows come ordered by id
+				res.Duplicates++
+				continue
+			}
+			last = a.ID
 			d := rules.Decide(a)
-			res.RowsIn++
 			if d.Passed {
 				res.Passed++
 			} else {
@@ -159,14 +183,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("decide %s: %w", opts.Raw, err)
 	}
-	res.RowsOut = res.RowsIn
+	res.RowsOut = pending.Rows()
 	commit := lake.Commit{Stage: "prefilter", Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"mode": res.Mode, "raw": rawSnap.Ref().String()}}
 	snap, err := pending.Commit(ctx, commit)
 	if err != nil {
 		return res, err
 	}
-	if res.RowsIn == 0 && !full {
+	if res.RowsOut == 0 && !full {
 		res.Mode = "none"
 	}
 	res.Snapshot = snap

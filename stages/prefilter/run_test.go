@@ -101,12 +101,12 @@ func TestRun_IncrementalAndRulesChange(t *testing.T) {
 		t.Fatalf("first run: %+v, %v", res, err)
 	}
 	res, _ = prefilter.Run(ctx, l, prefilter.Options{Filter: f})
-	if res.RowsIn != 0 || res.AlreadyDecided != 2 || res.Mode != "none" {
+	if res.RowsIn != 2 || res.RowsOut != 0 || res.AlreadyDecided != 2 || res.Mode != "none" {
 		t.Errorf("rerun decided again: %+v", res)
 	}
 	ingestPaths(t, l, write("b.jsonl", art("b1", "Three")))
 	res, _ = prefilter.Run(ctx, l, prefilter.Options{Filter: f})
-	if res.RowsIn != 1 || res.Mode != "incremental" {
+	if res.RowsIn != 3 || res.RowsOut != 1 || res.AlreadyDecided != 2 || res.Mode != "incremental" {
 		t.Errorf("after adding one article: %+v", res)
 	}
 	// Editing the rules re-decides everything, replacing the table; the old
@@ -125,7 +125,7 @@ func TestRun_IncrementalAndRulesChange(t *testing.T) {
 		t.Errorf("what-if wrote: %d passed rows", n)
 	}
 	res, _ = prefilter.Run(ctx, l, prefilter.Options{Filter: edited})
-	if res.RowsIn != 3 || res.Mode != "full" || res.Passed != 0 {
+	if res.RowsIn != 3 || res.RowsOut != 3 || res.AlreadyDecided != 0 || res.Mode != "full" || res.Passed != 0 {
 		t.Errorf("after editing the rules: %+v", res)
 	}
 	if n := testutil.QueryInt(t, l, `SELECT count(*) FROM sustainability_tech_deployment.prefiltered`); n != 3 {

@@ -32,6 +32,9 @@ type Options struct {
 	// Fresh ignores the previous split: every article is assigned anew (the
 	// old split stays readable by time travel).
 	Fresh bool
+	// Waiting, when set, gets the line saying that another split run holds
+	// the table (nil: the line goes to standard error).
+	Waiting func(msg string)
 }
 
 // Validate fills defaults from the filter and checks the options.

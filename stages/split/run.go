@@ -98,6 +98,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := l.EnsureTable(ctx, out, Schema); err != nil {
 		return nil, err
 	}
+	// One run at a time per table, from reading the previous split to the
+	// commit: a split is only stable if each run starts from the last one.
+	lock, err := l.LockTable(ctx, out, "split", opts.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return nil, err
@@ -470,13 +477,13 @@ func Caps(counts map[string]int64, maxShare float64) (map[string]int64, string) 
 
 // summarise fills the counts, strata and tier warnings from split_final.
 func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Result) error {
-	q := `SELECT count(*) FILTER (WHERE labeled), count(*) FILTER (WHERE labeled AND kept),
+	// Each count on its own, so Articles = Kept + New is a check.
+	q := `SELECT count(*) FILTER (WHERE labeled), count(*) FILTER (WHERE labeled AND kept), count(*) FILTER (WHERE labeled AND NOT kept),
 		count(*) FILTER (WHERE split = 'excluded'), count(*) FILTER (WHERE NOT labeled)
 		FROM split_final`
-	if err := sess.QueryRow(ctx, q, &res.Articles, &res.Kept, &res.Excluded, &res.CarriedOver); err != nil {
+	if err := sess.QueryRow(ctx, q, &res.Articles, &res.Kept, &res.New, &res.Excluded, &res.CarriedOver); err != nil {
 		return err
 	}
-	res.New = res.Articles - res.Kept
 	rows, err := sess.Query(ctx, "SELECT split, count(*) FROM split_final GROUP BY split ORDER BY split")
 	if err != nil {
 		return err

@@ -35,6 +35,9 @@ type Options struct {
 	LoRA           LoRAOptions
 	// Progress, when set, gets the trainer's progress.
 	Progress func(Progress)
+	// Waiting, when set, gets the line saying that another train run holds
+	// the models table (nil: the line goes to standard error).
+	Waiting func(msg string)
 }
 
 // Progress is one step of a training run.
@@ -93,6 +96,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := l.EnsureTable(ctx, ModelsTable(f), ModelsSchema); err != nil {
 		return nil, err
 	}
+	// Every run adds its own model id, so two at once cannot clash on the
+	// key; they still take turns, as every writer of a table does, so a
+	// model row never appears between another run's read and its commit.
+	lock, err := l.LockTable(ctx, ModelsTable(f), "train", opts.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return nil, err
