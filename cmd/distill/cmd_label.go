@@ -139,7 +139,7 @@ func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
 func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
 	w := e.stdout
 	if estimate {
-		fmt.Fprintf(w, "estimate for %s %s: %d articles to label, %d answers in the cache (free), %d calls to make\n", orc.Kind(), orc.Model(), r.Cached+r.Misses, r.Cached, r.Misses)
+		fmt.Fprintf(w, "estimate for %s %s: %d articles to label, %d answers in the cache (free), %d sharing another's prompt (free), %d calls to make\n", orc.Kind(), orc.Model(), r.Cached+r.Shared+r.Misses, r.Cached, r.Shared, r.Misses)
 		fmt.Fprintf(w, "  expected tokens: %d in, %d out; expected cost: $%.4f", r.ExpectedIn, r.ExpectedOut, r.ExpectedCost)
 		if r.Unpriced {
 			fmt.Fprint(w, " (no price known for this model: set oracle.prices in filter.yaml)")
@@ -147,8 +147,8 @@ func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
 		fmt.Fprintln(w)
 		return
 	}
-	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
-		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
+	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
+		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
 	if r.SnapshotSeq > 0 {
 		fmt.Fprintf(w, " -> labels@%d", r.SnapshotSeq)
 	}

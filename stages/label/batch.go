@@ -164,7 +164,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 		var entries []entry
 		for _, r := range results {
 			key, id := r.Meta["key"], r.Meta["id"]
-			if labeled[key] {
+			if labeled[id+"|"+key] {
 				continue // collected before a crash: never labeled twice
 			}
 			c := call{Key: key, ID: id, Oracle: bo.Kind(), Model: bo.Model(), PromptSHA: r.Meta["prompt_sha256"],
@@ -212,7 +212,8 @@ func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bo
 	if err != nil {
 		return nil, err
 	}
-	return sess.StringSet(ctx, "SELECT cache_key FROM "+rel+" WHERE NOT cached")
+	// Per article and key: articles with the same text share a key.
+	return sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+rel+" WHERE NOT cached")
 }
 
 func readJobs(path string) ([]Job, error) {

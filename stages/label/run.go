@@ -101,13 +101,16 @@ func (o *Options) defaults() {
 // Result summarises a run.
 type Result struct {
 	// Input is the compressed snapshot labeled (lineage of every commit).
-	Input        *lake.Snapshot   `json:"-"`
-	Oracle       string           `json:"oracle"`
-	Model        string           `json:"model"`
-	RowsIn       int64            `json:"rows_in"`
-	RowsOut      int64            `json:"rows_out"` // labels written
-	Labeled      int64            `json:"labeled"`  // new answers paid for
-	Cached       int64            `json:"cached"`   // answers taken from oracle_calls
+	Input   *lake.Snapshot `json:"-"`
+	Oracle  string         `json:"oracle"`
+	Model   string         `json:"model"`
+	RowsIn  int64          `json:"rows_in"`
+	RowsOut int64          `json:"rows_out"` // labels written
+	Labeled int64          `json:"labeled"`  // new answers paid for
+	Cached  int64          `json:"cached"`   // answers taken from oracle_calls
+	// Shared counts labels that reuse an answer this run asked for another
+	// article with the same rendered prompt (no call, no cost).
+	Shared       int64            `json:"shared"`
 	Recovered    int64            `json:"recovered_from_journal"`
 	Failed       int64            `json:"failed"`
 	FailedBy     map[string]int64 `json:"failed_by_class,omitempty"`
@@ -136,6 +139,29 @@ type Result struct {
 // item is one article to label.
 type item struct {
 	id, text, inputSHA, prompt, promptSHA, key string
+}
+
+// group is the articles of one run that share a rendered prompt (so a
+// cache key): the lead is asked, its twins get its answer, and none is paid
+// for twice.
+type group struct {
+	lead  item
+	twins []item
+}
+
+// groupByKey groups items by cache key, in the order of their first item.
+func groupByKey(items []item) []group {
+	at := map[string]int{}
+	var gs []group
+	for _, it := range items {
+		if i, ok := at[it.key]; ok {
+			gs[i].twins = append(gs[i].twins, it)
+			continue
+		}
+		at[it.key] = len(gs)
+		gs = append(gs, group{lead: it})
+	}
+	return gs
 }
 
 // CacheKey is the hash of everything that shapes an answer; schema is the
@@ -229,7 +255,10 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	if err != nil {
 		return nil, nil, err
 	}
-	done, err := sess.StringSet(ctx, "SELECT cache_key FROM "+lrel) // keys that already have a label
+	// An article is done when it has a label from the same oracle, model,
+	// prompt and parameters (its own id and the cache key): never by the
+	// key alone, which articles with the same text share.
+	done, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+lrel)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,7 +278,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		it.prompt = f.RenderPrompt(it.text)
 		it.promptSHA = sha(it.prompt)
 		it.key = CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
-		if done[it.key] && !opts.Full {
+		if done[it.id+"|"+it.key] && !opts.Full {
 			res.AlreadyDone++
 			continue
 		}
@@ -278,11 +307,17 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 
 func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {
 	outTokens := int64(len(opts.Filter.Dimensions)*35 + 20) // a score and a short sentence per dimension
+	asked := map[string]bool{}
 	for _, it := range items {
 		if _, ok := cache[it.key]; ok {
 			res.Cached++
 			continue
 		}
+		if asked[it.key] {
+			res.Shared++ // the answer asked for its twin serves it
+			continue
+		}
+		asked[it.key] = true
 		res.Misses++
 		in := int64(len(it.prompt)/4 + 1) // ~4 characters a token
 		res.ExpectedIn += in
@@ -349,7 +384,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		}
 		mu.Unlock()
 	}
-	work := make(chan item)
+	work := make(chan group)
 	// Workers hand finished entries over without waiting for the journal.
 	out := make(chan entry, opts.Concurrency)
 	var wg sync.WaitGroup
@@ -357,7 +392,8 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range work {
+			for g := range work {
+				it := g.lead
 				if tokens != nil && !tokens.take(ctx, float64(len(it.prompt)/4+opts.MaxTokens)) {
 					settle(it, 0, false)
 					continue
@@ -368,6 +404,11 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 					paid += c.Cost
 				}
 				settle(it, paid, e.Label != nil)
+				if e.Label != nil {
+					e.Shared = w.share(e.Label, g.twins)
+				} else {
+					e.twins = len(g.twins)
+				}
 				if len(e.Calls) > 0 || e.Label != nil {
 					out <- e
 				}
@@ -382,15 +423,18 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	}
 	go func() {
 		defer close(work)
-		for _, it := range items {
+		for _, g := range groupByKey(items) {
+			it := g.lead
 			if c, ok := cache[it.key]; ok {
 				// A cache hit: no call, no cost.
 				if s, err := Parse(w.f, c.Response); err == nil {
 					c.Oracle, c.Model = opts.Oracle.Kind(), opts.Oracle.Model() // both are in the key
-					select {
-					case out <- entry{Label: w.row(it, s, c, 0, true)}:
-					case <-ctx.Done():
-						return
+					for _, it := range append([]item{it}, g.twins...) {
+						select {
+						case out <- entry{Label: w.row(it, s, c, 0, true)}:
+						case <-ctx.Done():
+							return
+						}
 					}
 					continue
 				}
@@ -408,7 +452,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 				return
 			}
 			select {
-			case work <- it:
+			case work <- g:
 			case <-ctx.Done():
 				return
 			}

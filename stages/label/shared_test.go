@@ -1,0 +1,151 @@
+package label_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/sample"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/prefilter"
+)
+
+// lakeWithSharedTexts builds a lake whose n demo articles each appear twice,
+// as a-<id> and b-<id> with the same title and content: every compressed
+// text (so every rendered prompt and cache key) belongs to two articles, and
+// ordered by id every a- article comes before its b- twin.
+func lakeWithSharedTexts(t testing.TB, n int) (*lake.Lake, *filters.Filter) {
+	t.Helper()
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	var buf bytes.Buffer
+	sample.Write(&buf, n, 11)
+	var out bytes.Buffer
+	sc := bufio.NewScanner(&buf)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatal(err)
+		}
+		id := rec["id"].(string)
+		for _, p := range []string{"a-", "b-"} {
+			rec["id"] = p + id
+			b, _ := json.Marshal(rec)
+			out.Write(append(b, '\n'))
+		}
+	}
+	p := filepath.Join(t.TempDir(), "twins.jsonl")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{p}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	return l, f
+}
+
+// Articles that share a rendered prompt share one answer: a run asks once
+// per prompt and labels every article with it.
+func TestRun_SharedPromptAskedOnce(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithSharedTexts(t, 40)
+	n := passed(t, l, f)
+	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+compress.Table(f).String())
+	if keys*2 != n {
+		t.Fatalf("%d compressed articles, %d distinct texts: the test needs every text twice", n, keys)
+	}
+	srv, calls := fakeGemini(t, f, nil)
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Concurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != keys || res.Labeled != keys || res.Shared != keys || res.RowsOut != n {
+		t.Errorf("%d requests for %d prompts; result %+v", calls.Load(), keys, res)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
+		t.Errorf("%d articles labeled, want %d", got, n)
+	}
+	again, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	if err != nil || again.AlreadyDone != n || again.RowsOut != 0 || calls.Load() != keys {
+		t.Errorf("rerun: %+v, %v, %d requests", again, err, calls.Load())
+	}
+}
+
+// kill -9 a run whose articles share prompts in pairs, after some answers are
+// journaled: the resumed run labels every article (the twins of journaled
+// answers from the cache, with no call), asks for no prompt twice, and a
+// third run finds every article done.
+func TestRun_KillNineSharedPrompts(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithSharedTexts(t, 60)
+	n := passed(t, l, f)
+	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+compress.Table(f).String())
+	srv, calls := slowGemini(t, f, 30*time.Millisecond)
+	t.Setenv("GEMINI_API_KEY", secret)
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), "LABEL_CHILD=1", "LABEL_LAKE="+l.Root, "LABEL_URL="+srv.URL,
+		"LABEL_FILTER="+filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if got, _ := journaled(l, f); got >= 10 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	inJournal, _ := journaled(l, f)
+	if inJournal < 10 || int64(inJournal) >= keys {
+		t.Fatalf("%d journal lines at the kill (of %d prompts)", inJournal, keys)
+	}
+	askedBefore := calls.Load()
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
+		t.Errorf("%d of %d articles labeled after the resume (result %+v)", got, n, res)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
+		t.Errorf("%d articles labeled twice", got)
+	}
+	// Every prompt whose answer reached the journal is asked no more; the rest
+	// once each. (Calls in flight at the kill were paid for and lost.)
+	okKeys := testutil.QueryInt(t, l, "SELECT count(DISTINCT cache_key) FROM sustainability_tech_deployment.oracle_calls WHERE status = 'ok'")
+	if okKeys != keys {
+		t.Errorf("%d prompts answered, want %d", okKeys, keys)
+	}
+	if asked := calls.Load() - askedBefore; asked+int64(inJournal) != keys {
+		t.Errorf("the resumed run asked %d, the journal held %d answers, of %d prompts", asked, inJournal, keys)
+	}
+	third, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	if err != nil || third.AlreadyDone != n || third.RowsOut != 0 || third.Calls != 0 {
+		t.Errorf("third run: %+v, %v", third, err)
+	}
+}
