@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -147,5 +149,61 @@ func TestRun_KillNineSharedPrompts(t *testing.T) {
 	third, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
 	if err != nil || third.AlreadyDone != n || third.RowsOut != 0 || third.Calls != 0 {
 		t.Errorf("third run: %+v, %v", third, err)
+	}
+}
+
+// A journal line that holds an answer but not the labels of the articles
+// sharing its prompt (a journal an older run wrote): the next run commits the
+// answer and labels those articles from it, with no call.
+func TestRun_RecoveredAnswerLabelsTwins(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithSharedTexts(t, 40)
+	n := passed(t, l, f)
+	srv, calls := fakeGemini(t, f, nil)
+	restore := label.InjectFaults(func(op string) error {
+		if op == "commit" {
+			return errors.New("catalog locked")
+		}
+		return nil
+	})
+	first, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), BatchSize: 1 << 30})
+	restore()
+	if err == nil || first.Labeled == 0 {
+		t.Fatalf("%+v, %v: the test needs answers left in the journal", first, err)
+	}
+	// Drop the twins' labels from every journal line.
+	dir := filepath.Join(l.Root, "journal")
+	des, _ := os.ReadDir(dir)
+	for _, de := range des {
+		if !strings.HasPrefix(de.Name(), f.Namespace()+".labels") || !strings.HasSuffix(de.Name(), ".jsonl") {
+			continue
+		}
+		p := filepath.Join(dir, de.Name())
+		b, _ := os.ReadFile(p)
+		var out []byte
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if line == "" {
+				continue
+			}
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, "shared")
+			nb, _ := json.Marshal(m)
+			out = append(append(out, nb...), '\n')
+		}
+		os.WriteFile(p, out, 0o600)
+	}
+	asked := calls.Load()
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != asked {
+		t.Errorf("the resumed run asked %d more: every answer was in the journal", calls.Load()-asked)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n || res.Recovered+res.Cached != n {
+		t.Errorf("%d of %d articles labeled; result %+v", got, n, res)
 	}
 }
