@@ -173,7 +173,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 				Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: job.SubmittedAt}
 			e := entry{}
 			if r.Err != nil {
-				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(r.Err)), r.Err.Error()
+				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(r.Err)), oracle.Redact(r.Err.Error())
 			} else if s, perr := Parse(w.f, r.Resp.Text); perr != nil {
 				c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
 			} else {

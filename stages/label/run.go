@@ -29,6 +29,7 @@ var (
 	ErrNoCompressed = errors.New("no compressed articles for this filter: run `distill compress --filter DIR` first")
 	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
 	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
+	ErrFailing      = errors.New("the oracle failed every call the same way, so the run stopped instead of going through the corpus; what was labeled is committed: fix the cause and rerun")
 	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock file named here)")
 )
 
@@ -66,6 +67,11 @@ type Options struct {
 	MaxAttempts int
 	// Backoff is the first retry delay (doubled each time, with jitter, capped at a minute).
 	Backoff time.Duration
+	// StopAfterFailures stops the run with ErrFailing once this many
+	// articles in a row failed with one error class and no answer came
+	// between them (0: 10; negative: never). A run whose every call failed
+	// returns ErrFailing whatever this is.
+	StopAfterFailures int
 	// Progress, when set, is called after every article.
 	Progress func(Result)
 }
@@ -95,6 +101,9 @@ func (o *Options) defaults() {
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = time.Second
+	}
+	if o.StopAfterFailures == 0 {
+		o.StopAfterFailures = 10
 	}
 }
 
@@ -338,6 +347,13 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		stopErr  error
 		stopped  string // why the run ends early: Result.Stopped once every worker is done
 		newCount int
+		// The run's failures: the first error, whether any call was
+		// answered, and the current streak of one class.
+		firstErr    string
+		answered    bool
+		streak      int
+		streakClass oracle.Class
+		streakFirst string
 	)
 	stop := func(reason string, err error) {
 		mu.Lock()
@@ -384,6 +400,31 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		}
 		mu.Unlock()
 	}
+	// failing notes an article's outcome and returns ErrFailing once
+	// StopAfterFailures articles in a row failed with one class.
+	failing := func(e entry, err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Label != nil {
+			answered, streak = true, 0
+			return nil
+		}
+		if err == nil || len(e.Calls) == 0 {
+			return nil
+		}
+		class, text := oracle.ClassOf(err), oracle.Redact(err.Error())
+		if firstErr == "" {
+			firstErr = text
+		}
+		if streak == 0 || class != streakClass {
+			streak, streakClass, streakFirst = 0, class, text
+		}
+		streak++
+		if opts.StopAfterFailures > 0 && streak == opts.StopAfterFailures {
+			return fmt.Errorf("%w: %d articles in a row failed with class %s; the first error: %s", ErrFailing, streak, class, streakFirst)
+		}
+		return nil
+	}
 	work := make(chan group)
 	// Workers hand finished entries over without waiting for the journal.
 	out := make(chan entry, opts.Concurrency)
@@ -412,11 +453,16 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 				if len(e.Calls) > 0 || e.Label != nil {
 					out <- e
 				}
+				if ctx.Err() == nil {
+					if reason := failing(e, err); reason != nil {
+						stop("failing", reason)
+					}
+				}
 				switch oracle.ClassOf(err) {
 				case oracle.Auth:
 					stop("auth", ErrAuth)
 				case oracle.Quota:
-					stop("quota", fmt.Errorf("%w: %v; everything done so far is committed, rerun the same command later to resume", ErrQuota, err))
+					stop("quota", fmt.Errorf("%w: %s; everything done so far is committed, rerun the same command later to resume", ErrQuota, oracle.Redact(err.Error())))
 				}
 			}
 		}()
@@ -619,7 +665,13 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	if stopErr != nil {
 		return stopErr
 	}
-	return context.Cause(ctx)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if !answered && firstErr != "" {
+		return fmt.Errorf("%w: all %d calls failed; the first error: %s", ErrFailing, w.res.Calls, firstErr)
+	}
+	return nil
 }
 
 // ask labels one item: calls with retries by error class, and one second
@@ -649,7 +701,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 					return e, ctx.Err() // the run stopped: not a failure of this article
 				}
 				var oe *oracle.Error
-				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(err)), err.Error()
+				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(err)), oracle.Redact(err.Error())
 				if errors.As(err, &oe) {
 					c.HTTP = oe.Status
 				}
@@ -677,7 +729,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			}
 			// Paid for, but unusable: recorded as failed (never served from the
 			// cache), then asked once more with the validation error.
-			c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
+			c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), oracle.Redact(perr.Error())
 			e.Calls = append(e.Calls, c)
 			prompt = it.prompt + "\n\nYour previous answer was rejected: " + perr.Error() +
 				". Answer again with one JSON object holding every dimension, each score an integer from 0 to 10."

@@ -91,16 +91,16 @@ func TestCall_EchoedKeyRedacted(t *testing.T) {
 func TestRedact(t *testing.T) {
 	t.Setenv("GEMINI_API_KEY", "AIzaEnvironmentKey123")
 	for in, want := range map[string]string{
-		"GET /v1?key=abc123&alt=json":                         "GET /v1?key=[redacted]&alt=json",
-		"Authorization: Bearer sk-abc.def":                    "Authorization: Bearer [redacted]",
-		`"authorization":["Bearer sk-abc"]`:                   `"authorization":["Bearer [redacted]"]`,
-		"X-Goog-Api-Key: AIzaXYZ, next":                       "X-Goog-Api-Key: [redacted], next",
-		`{"x-goog-api-key": "AIzaXYZ"}`:                       `{"x-goog-api-key": "[redacted]"}`,
-		"the key AIzaEnvironmentKey123 is wrong":              "the key [redacted] is wrong",
+		"GET /v1?key=abc123&alt=json":                         "GET /v1?key=<redacted>&alt=json",
+		"Authorization: Bearer sk-abc.def":                    "Authorization: Bearer <redacted>",
+		`"authorization":["Bearer sk-abc"]`:                   `"authorization":["Bearer <redacted>"]`,
+		"X-Goog-Api-Key: AIzaXYZ, next":                       "X-Goog-Api-Key: <redacted>, next",
+		`{"x-goog-api-key": "AIzaXYZ"}`:                       `{"x-goog-api-key": "<redacted>"}`,
+		"the key AIzaEnvironmentKey123 is wrong":              "the key <redacted> is wrong",
 		"connection refused: dial tcp 127.0.0.1:1":            "connection refused: dial tcp 127.0.0.1:1",
-		`{"error":{"message":"api_key=abc","code":"monkey"}}`: `{"error":{"message":"api_key=[redacted]","code":"monkey"}}`,
+		`{"error":{"message":"api_key=abc","code":"monkey"}}`: `{"error":{"message":"api_key=<redacted>","code":"monkey"}}`,
 	} {
-		if got := Redact(in); got != want {
+		if got := Redact(in); got != want || Redact(got) != got {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -38,6 +38,10 @@ func classifyTransport(err error) *Error {
 	return e
 }
 
+// redacted replaces a secret; the patterns' values cannot start with it, so
+// redacting twice changes nothing.
+const redacted = "<redacted>"
+
 // secretVars are the environment variables whose values are never stored or
 // printed.
 var secretVars = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY"}
@@ -45,9 +49,9 @@ var secretVars = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY"}
 // secretPatterns match a credential's value after the name that carries it:
 // key=… (query strings, api_key=…), Bearer …, x-goog-api-key: ….
 var secretPatterns = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)(\b(?:api[_-]?)?key=)[^&\s"',;\]]+`),
-	regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"',;\]]+`),
-	regexp.MustCompile(`(?i)(x-goog-api-key"?\s*[:=]\s*\[?\s*"?)[^\s"',;\]]+`),
+	regexp.MustCompile(`(?i)(\b(?:api[_-]?)?key=)[^&\s"',;\[\]<>]+`),
+	regexp.MustCompile(`(?i)(\bbearer\s+)[^\s"',;\[\]<>]+`),
+	regexp.MustCompile(`(?i)(x-goog-api-key"?\s*[:=]\s*\[?\s*"?)[^\s"',;\[\]<>]+`),
 }
 
 // Redact removes API keys from s: the values of the key variables
@@ -58,11 +62,11 @@ var secretPatterns = []*regexp.Regexp{
 func Redact(s string) string {
 	for _, v := range secretVars {
 		if k := os.Getenv(v); len(k) >= 6 {
-			s = strings.ReplaceAll(s, k, "[redacted]")
+			s = strings.ReplaceAll(s, k, redacted)
 		}
 	}
 	for _, re := range secretPatterns {
-		s = re.ReplaceAllString(s, "${1}[redacted]")
+		s = re.ReplaceAllString(s, "${1}"+redacted)
 	}
 	return s
 }
