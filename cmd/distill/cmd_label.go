@@ -155,7 +155,7 @@ func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
 	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
 		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
 	if r.SnapshotSeq > 0 {
-		fmt.Fprintf(w, " -> labels@%d", r.SnapshotSeq)
+		fmt.Fprintf(w, " -> labels@%d (%d rows committed)", r.SnapshotSeq, r.Committed)
 	}
 	fmt.Fprintln(w)
 	if len(r.FailedBy) > 0 {

@@ -126,6 +126,10 @@ type Result struct {
 	Seconds      float64          `json:"seconds"`
 	LabelsPerSec float64          `json:"labels_per_s"`
 	SnapshotSeq  int64            `json:"snapshot"`
+	// Committed is the label rows this run's snapshots of the labels table
+	// added, as the snapshots record them: RowsOut plus Recovered when
+	// every answer reached the lake.
+	Committed int64 `json:"committed"`
 	// Syncs is how many fsyncs of the journal covered Synced answers.
 	Syncs  int64 `json:"journal_syncs"`
 	Synced int64 `json:"journal_synced"`
@@ -196,6 +200,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error
 		return res, err
 	}
 	defer w.j.close()
+	defer func() { res.Committed = w.committed.Load() }()
 	items, cache, err := plan(ctx, l, f, orc, opts, &res)
 	if err != nil {
 		return res, err

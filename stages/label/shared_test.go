@@ -84,7 +84,7 @@ func TestRun_SharedPromptAskedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if calls.Load() != keys || res.Labeled != keys || res.Shared != keys || res.RowsOut != n {
+	if calls.Load() != keys || res.Labeled != keys || res.Shared != keys || res.RowsOut != n || res.Committed != n {
 		t.Errorf("%d requests for %d prompts; result %+v", calls.Load(), keys, res)
 	}
 	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
@@ -131,7 +131,7 @@ func TestRun_KillNineSharedPrompts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n || res.Committed != res.RowsOut+res.Recovered {
 		t.Errorf("%d of %d articles labeled after the resume (result %+v)", got, n, res)
 	}
 	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/distillery/distillery/filters"
@@ -16,6 +17,9 @@ type writer struct {
 	f   *filters.Filter
 	j   *journal
 	res *Result
+	// committed is the label rows the lake's snapshots say this run's
+	// commits added (their added-records), read back, not counted here.
+	committed atomic.Int64
 }
 
 // row makes a label from validated scores; overall, gatekeeper and tier come
@@ -121,6 +125,7 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 		if err != nil {
 			return 0, err
 		}
+		w.committed.Add(snap.AddedRows)
 		return snap.Seq, nil
 	}
 	return 0, nil
