@@ -7,7 +7,7 @@ var (
 	ErrNoCompressed = errors.New("no compressed articles for this filter: run `distill compress --filter DIR` first")
 	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
 	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
-	ErrFailing      = errors.New("the oracle failed every call the same way, so the run stopped instead of going through the corpus; what was labeled is committed: fix the cause and rerun")
+	ErrFailing      = errors.New("the oracle failed call after call the same way, so the run stopped instead of going through the corpus; what was labeled is committed: fix the cause and rerun")
 	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock file named here)")
 )
 
