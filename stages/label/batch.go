@@ -74,11 +74,14 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	var hits []entry
 	var batch []oracle.BatchItem
 	schema := schemaJSON(opts.Filter)
-	for _, it := range items {
+	for _, g := range groupByKey(items) {
+		it := g.lead
 		if c, ok := cache[it.key]; ok {
 			if s, err := Parse(w.f, c.Response); err == nil {
 				c.Oracle, c.Model = bo.Kind(), bo.Model()
-				hits = append(hits, entry{Label: w.row(it, s, c, 0, true)})
+				for _, it := range append([]item{it}, g.twins...) {
+					hits = append(hits, entry{Label: w.row(it, s, c, 0, true)})
+				}
 				continue
 			}
 		}
@@ -90,8 +93,18 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 			break
 		}
 		sub.ExpectedCost += est
+		meta := map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA}
+		if len(g.twins) > 0 {
+			// One request for every article with this prompt: the answer labels them all.
+			ts := make([]twin, len(g.twins))
+			for i, tw := range g.twins {
+				ts[i] = twin{ID: tw.id, InputSHA: tw.inputSHA}
+			}
+			b, _ := json.Marshal(ts)
+			meta["twins"] = string(b)
+		}
 		batch = append(batch, oracle.BatchItem{
-			Meta: map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA},
+			Meta: meta,
 			Req:  oracle.Request{Prompt: it.prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens},
 		})
 	}
@@ -182,6 +195,12 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 				e.Label = w.row(it, s, c, 1, false)
 				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = c.Cost, c.TokensIn, c.TokensOut
 			}
+			twins := twinsOf(r.Meta)
+			if e.Label != nil {
+				e.Shared = w.share(e.Label, twins)
+			} else {
+				e.twins = len(twins)
+			}
 			e.Calls = []call{c}
 			entries = append(entries, e)
 		}
@@ -200,6 +219,25 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 		}
 	}
 	return res, report, writeJobs(path, keep)
+}
+
+// twin is an article that shares a batch request's prompt, in the request's
+// metadata.
+type twin struct {
+	ID       string `json:"id"`
+	InputSHA string `json:"input_sha256"`
+}
+
+func twinsOf(meta map[string]string) []item {
+	var ts []twin
+	if json.Unmarshal([]byte(meta["twins"]), &ts) != nil {
+		return nil
+	}
+	out := make([]item, len(ts))
+	for i, t := range ts {
+		out[i] = item{id: t.ID, key: meta["key"], promptSHA: meta["prompt_sha256"], inputSHA: t.InputSHA}
+	}
+	return out
 }
 
 func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bool, error) {

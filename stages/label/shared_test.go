@@ -21,6 +21,7 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
@@ -205,5 +206,33 @@ func TestRun_RecoveredAnswerLabelsTwins(t *testing.T) {
 	}
 	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n || res.Recovered+res.Cached != n {
 		t.Errorf("%d of %d articles labeled; result %+v", got, n, res)
+	}
+}
+
+// A batch job asks once per prompt too, and its answers label every article
+// that shares the prompt.
+func TestBatch_SharedPromptsOnce(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithSharedTexts(t, 40)
+	n := passed(t, l, f)
+	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+compress.Table(f).String())
+	srv, _ := fakeBatchAPI(t, f)
+	t.Setenv("GEMINI_API_KEY", secret)
+	g, err := oracle.NewGemini(ctx, "gemini-2.5-flash", srv.URL, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := label.SubmitBatch(ctx, l, label.Options{Filter: f, Oracle: g})
+	if err != nil || int64(sub.Requests) != keys {
+		t.Fatalf("submit: %+v, %v: want one request per prompt (%d)", sub, err, keys)
+	}
+	label.Collect(ctx, l, label.Options{Filter: f, Oracle: g}) // running
+	res, _, err := label.Collect(ctx, l, label.Options{Filter: f, Oracle: g})
+	// The fake fails the first request: its prompt's two articles stay unlabeled.
+	if err != nil || res.Labeled != keys-1 || res.Shared != keys-1 || res.Failed != 2 {
+		t.Fatalf("collect: %+v, %v", res, err)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n-2 {
+		t.Errorf("%d articles labeled, want %d", got, n-2)
 	}
 }
