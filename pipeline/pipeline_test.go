@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/pipeline"
+	"github.com/distillery/distillery/stages/label"
 )
 
 func setup(t *testing.T, extra string) (string, *lake.Lake) {
@@ -137,6 +139,34 @@ func TestLoad_Errors(t *testing.T) {
 		os.WriteFile(p, []byte(body), 0o644)
 		if _, err := pipeline.Load(p); err == nil || !strings.Contains(err.Error(), p) {
 			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+// An oracle that cannot be reached stops the pipeline at its label stage,
+// with the label stage's error, before split runs.
+func TestRun_UnreachableOracleStopsAtLabel(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	t.Setenv("GEMINI_API_KEY", "test-key-not-secret")
+	p, l := setup(t, "oracle:\n  kind: gemini\n  base_url: "+url+"\n")
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := pipeline.Run(context.Background(), l, cfg, pipeline.Options{Out: &out})
+	var se *pipeline.StageError
+	if !errors.As(err, &se) || se.Stage != "label" || !errors.Is(err, label.ErrFailing) || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("err = %v\n%s", err, out.String())
+	}
+	for _, s := range res.Stages {
+		if s.Stage == "split" {
+			t.Errorf("split ran after the label stage failed:\n%s", out.String())
 		}
 	}
 }

@@ -316,7 +316,7 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 				}
 				r, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, Concurrency: c.Oracle.Concurrency, RPM: c.Oracle.RPM,
 					TPM: c.Oracle.TPM, MaxCost: c.Oracle.MaxCost, TargetCount: c.Oracle.TargetCount})
-				s := fmt.Sprintf("%d labeled by %s (%d from the cache, %d failed), $%.4f -> %s", r.RowsOut, r.Model, r.Cached, r.Failed, r.Cost, labels)
+				s := fmt.Sprintf("%d labeled by %s (%d from the cache, %d sharing a prompt, %d failed), $%.4f -> %s", r.RowsOut, r.Model, r.Cached, r.Shared, r.Failed, r.Cost, labels)
 				if r.Stopped != "" {
 					s += "; stopped: " + r.Stopped
 				}

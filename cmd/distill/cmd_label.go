@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -32,6 +33,7 @@ func labelCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "max-tokens", Usage: "max output tokens (default: the filter's)"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "labels per Iceberg commit (answers are safe in the journal before that)"},
 			&cli.DurationFlag{Name: "timeout", Value: 2 * time.Minute, Usage: "per-call timeout"},
+			&cli.IntFlag{Name: "stop-after-failures", Value: 10, Usage: "stop (exit 1) once this many articles in a row fail with one error class (0: never)"},
 			&cli.BoolFlag{Name: "batch", Usage: "submit one Gemini Batch API job (about half price); pick the answers up with --collect"},
 			&cli.BoolFlag{Name: "collect", Usage: "commit the answers of finished batch jobs (resumable: run it again until all are done)"},
 		},
@@ -55,7 +57,10 @@ func labelCommand(e *env) *cli.Command {
 			defer l.Close()
 			opts := label.Options{Filter: f, Oracle: orc, Concurrency: c.Int("concurrency"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"),
 				TargetCount: c.Int("target-count"), MaxCost: c.Float64("max-cost"), Estimate: c.Bool("estimate"),
-				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size")}
+				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size"), StopAfterFailures: c.Int("stop-after-failures")}
+			if opts.StopAfterFailures == 0 {
+				opts.StopAfterFailures = -1 // the flag's 0 is never; the Options' 0 is the default
+			}
 			if t := c.Float64("temperature"); t >= 0 {
 				opts.Temperature = &t
 			}
@@ -139,7 +144,7 @@ func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
 func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
 	w := e.stdout
 	if estimate {
-		fmt.Fprintf(w, "estimate for %s %s: %d articles to label, %d answers in the cache (free), %d calls to make\n", orc.Kind(), orc.Model(), r.Cached+r.Misses, r.Cached, r.Misses)
+		fmt.Fprintf(w, "estimate for %s %s: %d articles to label, %d answers in the cache (free), %d sharing another's prompt (free), %d calls to make\n", orc.Kind(), orc.Model(), r.Cached+r.Shared+r.Misses, r.Cached, r.Shared, r.Misses)
 		fmt.Fprintf(w, "  expected tokens: %d in, %d out; expected cost: $%.4f", r.ExpectedIn, r.ExpectedOut, r.ExpectedCost)
 		if r.Unpriced {
 			fmt.Fprint(w, " (no price known for this model: set oracle.prices in filter.yaml)")
@@ -147,10 +152,10 @@ func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
 		fmt.Fprintln(w)
 		return
 	}
-	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
-		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
+	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
+		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
 	if r.SnapshotSeq > 0 {
-		fmt.Fprintf(w, " -> labels@%d", r.SnapshotSeq)
+		fmt.Fprintf(w, " -> labels@%d (%d rows committed)", r.SnapshotSeq, r.Committed)
 	}
 	fmt.Fprintln(w)
 	if len(r.FailedBy) > 0 {
@@ -185,19 +190,23 @@ func labelImportCommand(e *env) *cli.Command {
 				return err
 			}
 			defer l.Close()
+			// A fully rejected import is an error (exit 1), printed with its rejects.
 			res, err := label.Import(c.Context, l, f, c.Args().Slice())
-			if err != nil {
+			if err != nil && !errors.Is(err, label.ErrAllRejected) {
 				return err
 			}
 			if c.Bool("json") {
-				return e.printJSON(res)
+				if perr := e.printJSON(res); perr != nil {
+					return perr
+				}
+				return err
 			}
 			fmt.Fprintf(e.stdout, "import: %d records, %d labels imported, %d already imported, %d rejected, %d new articles ingested -> labels@%d\n",
 				res.RowsIn, res.RowsOut, res.Duplicates, res.Rejected, res.NewArticles, res.SnapshotSeq)
 			for _, p := range res.Problems[:min(len(res.Problems), 5)] {
 				fmt.Fprintln(e.stdout, "  "+p)
 			}
-			return nil
+			return err
 		},
 	}
 }

@@ -74,11 +74,14 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	var hits []entry
 	var batch []oracle.BatchItem
 	schema := schemaJSON(opts.Filter)
-	for _, it := range items {
+	for _, g := range groupByKey(items) {
+		it := g.lead
 		if c, ok := cache[it.key]; ok {
 			if s, err := Parse(w.f, c.Response); err == nil {
 				c.Oracle, c.Model = bo.Kind(), bo.Model()
-				hits = append(hits, entry{Label: w.row(it, s, c, 0, true)})
+				for _, it := range append([]item{it}, g.twins...) {
+					hits = append(hits, entry{Label: w.row(it, s, c, 0, true)})
+				}
 				continue
 			}
 		}
@@ -90,8 +93,18 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 			break
 		}
 		sub.ExpectedCost += est
+		meta := map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA}
+		if len(g.twins) > 0 {
+			// One request for every article with this prompt: the answer labels them all.
+			ts := make([]twin, len(g.twins))
+			for i, tw := range g.twins {
+				ts[i] = twin{ID: tw.id, InputSHA: tw.inputSHA}
+			}
+			b, _ := json.Marshal(ts)
+			meta["twins"] = string(b)
+		}
 		batch = append(batch, oracle.BatchItem{
-			Meta: map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA},
+			Meta: meta,
 			Req:  oracle.Request{Prompt: it.prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens},
 		})
 	}
@@ -164,7 +177,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 		var entries []entry
 		for _, r := range results {
 			key, id := r.Meta["key"], r.Meta["id"]
-			if labeled[key] {
+			if labeled[id+"|"+key] {
 				continue // collected before a crash: never labeled twice
 			}
 			c := call{Key: key, ID: id, Oracle: bo.Kind(), Model: bo.Model(), PromptSHA: r.Meta["prompt_sha256"],
@@ -173,7 +186,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 				Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: job.SubmittedAt}
 			e := entry{}
 			if r.Err != nil {
-				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(r.Err)), r.Err.Error()
+				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(r.Err)), oracle.Redact(r.Err.Error())
 			} else if s, perr := Parse(w.f, r.Resp.Text); perr != nil {
 				c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
 			} else {
@@ -181,6 +194,12 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 				it := item{id: id, key: key, promptSHA: r.Meta["prompt_sha256"], inputSHA: r.Meta["input_sha256"]}
 				e.Label = w.row(it, s, c, 1, false)
 				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = c.Cost, c.TokensIn, c.TokensOut
+			}
+			twins := twinsOf(r.Meta)
+			if e.Label != nil {
+				e.Shared = w.share(e.Label, twins)
+			} else {
+				e.twins = len(twins)
 			}
 			e.Calls = []call{c}
 			entries = append(entries, e)
@@ -202,6 +221,25 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 	return res, report, writeJobs(path, keep)
 }
 
+// twin is an article that shares a batch request's prompt, in the request's
+// metadata.
+type twin struct {
+	ID       string `json:"id"`
+	InputSHA string `json:"input_sha256"`
+}
+
+func twinsOf(meta map[string]string) []item {
+	var ts []twin
+	if json.Unmarshal([]byte(meta["twins"]), &ts) != nil {
+		return nil
+	}
+	out := make([]item, len(ts))
+	for i, t := range ts {
+		out[i] = item{id: t.ID, key: meta["key"], promptSHA: meta["prompt_sha256"], inputSHA: t.InputSHA}
+	}
+	return out
+}
+
 func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bool, error) {
 	sess, err := l.Session(ctx, opts.Filter.Namespace())
 	if err != nil {
@@ -212,7 +250,8 @@ func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bo
 	if err != nil {
 		return nil, err
 	}
-	return sess.StringSet(ctx, "SELECT cache_key FROM "+rel+" WHERE NOT cached")
+	// Per article and key: articles with the same text share a key.
+	return sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+rel+" WHERE NOT cached")
 }
 
 func readJobs(path string) ([]Job, error) {

@@ -121,6 +121,9 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 			return res, fmt.Errorf("read %s: %w", p, err)
 		}
 	}
+	if len(rows) == 0 && res.Rejected > 0 {
+		return res, fmt.Errorf("%w: %d of %d records; the first: %s", ErrAllRejected, res.Rejected, res.RowsIn, res.Problems[0])
+	}
 	if err := articles.Flush(); err != nil {
 		return res, err
 	}

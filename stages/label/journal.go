@@ -66,6 +66,13 @@ type labelRow struct {
 type entry struct {
 	Calls []call    `json:"calls,omitempty"`
 	Label *labelRow `json:"label,omitempty"`
+	// Shared are the labels, made from Label's answer with no call, of the
+	// articles whose prompt is Label's: journaled in the same line, so a
+	// recovered answer labels every article it belongs to.
+	Shared []*labelRow `json:"shared,omitempty"`
+	// twins is how many articles share a failed call's outcome (counted as
+	// failed with it; not journaled: there is nothing to recover).
+	twins int
 }
 
 // journal is an append-only file of entries, fsync'd before an entry counts

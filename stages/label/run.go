@@ -24,14 +24,6 @@ import (
 	"github.com/distillery/distillery/stages/label/oracle"
 )
 
-// Errors that end a run early; what was done before them is committed.
-var (
-	ErrNoCompressed = errors.New("no compressed articles for this filter: run `distill compress --filter DIR` first")
-	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
-	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
-	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock file named here)")
-)
-
 // Options configure a labeling run.
 type Options struct {
 	Filter *filters.Filter
@@ -66,6 +58,11 @@ type Options struct {
 	MaxAttempts int
 	// Backoff is the first retry delay (doubled each time, with jitter, capped at a minute).
 	Backoff time.Duration
+	// StopAfterFailures stops the run with ErrFailing once this many
+	// articles in a row failed with one error class and no answer came
+	// between them (0: 10; negative: never). A run whose every call failed
+	// returns ErrFailing whatever this is.
+	StopAfterFailures int
 	// Progress, when set, is called after every article.
 	Progress func(Result)
 }
@@ -96,18 +93,24 @@ func (o *Options) defaults() {
 	if o.Backoff <= 0 {
 		o.Backoff = time.Second
 	}
+	if o.StopAfterFailures == 0 {
+		o.StopAfterFailures = 10
+	}
 }
 
 // Result summarises a run.
 type Result struct {
 	// Input is the compressed snapshot labeled (lineage of every commit).
-	Input        *lake.Snapshot   `json:"-"`
-	Oracle       string           `json:"oracle"`
-	Model        string           `json:"model"`
-	RowsIn       int64            `json:"rows_in"`
-	RowsOut      int64            `json:"rows_out"` // labels written
-	Labeled      int64            `json:"labeled"`  // new answers paid for
-	Cached       int64            `json:"cached"`   // answers taken from oracle_calls
+	Input   *lake.Snapshot `json:"-"`
+	Oracle  string         `json:"oracle"`
+	Model   string         `json:"model"`
+	RowsIn  int64          `json:"rows_in"`
+	RowsOut int64          `json:"rows_out"` // labels written
+	Labeled int64          `json:"labeled"`  // new answers paid for
+	Cached  int64          `json:"cached"`   // answers taken from oracle_calls
+	// Shared counts labels that reuse an answer this run asked for another
+	// article with the same rendered prompt (no call, no cost).
+	Shared       int64            `json:"shared"`
 	Recovered    int64            `json:"recovered_from_journal"`
 	Failed       int64            `json:"failed"`
 	FailedBy     map[string]int64 `json:"failed_by_class,omitempty"`
@@ -123,6 +126,10 @@ type Result struct {
 	Seconds      float64          `json:"seconds"`
 	LabelsPerSec float64          `json:"labels_per_s"`
 	SnapshotSeq  int64            `json:"snapshot"`
+	// Committed is the label rows this run's snapshots of the labels table
+	// added, as the snapshots record them: RowsOut plus Recovered when
+	// every answer reached the lake.
+	Committed int64 `json:"committed"`
 	// Syncs is how many fsyncs of the journal covered Synced answers.
 	Syncs  int64 `json:"journal_syncs"`
 	Synced int64 `json:"journal_synced"`
@@ -136,6 +143,29 @@ type Result struct {
 // item is one article to label.
 type item struct {
 	id, text, inputSHA, prompt, promptSHA, key string
+}
+
+// group is the articles of one run that share a rendered prompt (so a
+// cache key): the lead is asked, its twins get its answer, and none is paid
+// for twice.
+type group struct {
+	lead  item
+	twins []item
+}
+
+// groupByKey groups items by cache key, in the order of their first item.
+func groupByKey(items []item) []group {
+	at := map[string]int{}
+	var gs []group
+	for _, it := range items {
+		if i, ok := at[it.key]; ok {
+			gs[i].twins = append(gs[i].twins, it)
+			continue
+		}
+		at[it.key] = len(gs)
+		gs = append(gs, group{lead: it})
+	}
+	return gs
 }
 
 // CacheKey is the hash of everything that shapes an answer; schema is the
@@ -170,6 +200,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error
 		return res, err
 	}
 	defer w.j.close()
+	defer func() { res.Committed = w.committed.Load() }()
 	items, cache, err := plan(ctx, l, f, orc, opts, &res)
 	if err != nil {
 		return res, err
@@ -229,7 +260,10 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	if err != nil {
 		return nil, nil, err
 	}
-	done, err := sess.StringSet(ctx, "SELECT cache_key FROM "+lrel) // keys that already have a label
+	// An article is done when it has a label from the same oracle, model,
+	// prompt and parameters (its own id and the cache key): never by the
+	// key alone, which articles with the same text share.
+	done, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+lrel)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,7 +283,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		it.prompt = f.RenderPrompt(it.text)
 		it.promptSHA = sha(it.prompt)
 		it.key = CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
-		if done[it.key] && !opts.Full {
+		if done[it.id+"|"+it.key] && !opts.Full {
 			res.AlreadyDone++
 			continue
 		}
@@ -278,11 +312,17 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 
 func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {
 	outTokens := int64(len(opts.Filter.Dimensions)*35 + 20) // a score and a short sentence per dimension
+	asked := map[string]bool{}
 	for _, it := range items {
 		if _, ok := cache[it.key]; ok {
 			res.Cached++
 			continue
 		}
+		if asked[it.key] {
+			res.Shared++ // the answer asked for its twin serves it
+			continue
+		}
+		asked[it.key] = true
 		res.Misses++
 		in := int64(len(it.prompt)/4 + 1) // ~4 characters a token
 		res.ExpectedIn += in
@@ -303,6 +343,13 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		stopErr  error
 		stopped  string // why the run ends early: Result.Stopped once every worker is done
 		newCount int
+		// The run's failures: the first error, whether any call was
+		// answered, and the current streak of one class.
+		firstErr    string
+		answered    bool
+		streak      int
+		streakClass oracle.Class
+		streakFirst string
 	)
 	stop := func(reason string, err error) {
 		mu.Lock()
@@ -349,7 +396,32 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		}
 		mu.Unlock()
 	}
-	work := make(chan item)
+	// failing notes an article's outcome and returns ErrFailing once
+	// StopAfterFailures articles in a row failed with one class.
+	failing := func(e entry, err error) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Label != nil {
+			answered, streak = true, 0
+			return nil
+		}
+		if err == nil || len(e.Calls) == 0 {
+			return nil
+		}
+		class, text := oracle.ClassOf(err), oracle.Redact(err.Error())
+		if firstErr == "" {
+			firstErr = text
+		}
+		if streak == 0 || class != streakClass {
+			streak, streakClass, streakFirst = 0, class, text
+		}
+		streak++
+		if opts.StopAfterFailures > 0 && streak == opts.StopAfterFailures {
+			return fmt.Errorf("%w: %d articles in a row failed with class %s; the first error: %s", ErrFailing, streak, class, streakFirst)
+		}
+		return nil
+	}
+	work := make(chan group)
 	// Workers hand finished entries over without waiting for the journal.
 	out := make(chan entry, opts.Concurrency)
 	var wg sync.WaitGroup
@@ -357,7 +429,8 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for it := range work {
+			for g := range work {
+				it := g.lead
 				if tokens != nil && !tokens.take(ctx, float64(len(it.prompt)/4+opts.MaxTokens)) {
 					settle(it, 0, false)
 					continue
@@ -368,29 +441,42 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 					paid += c.Cost
 				}
 				settle(it, paid, e.Label != nil)
+				if e.Label != nil {
+					e.Shared = w.share(e.Label, g.twins)
+				} else {
+					e.twins = len(g.twins)
+				}
 				if len(e.Calls) > 0 || e.Label != nil {
 					out <- e
+				}
+				if ctx.Err() == nil {
+					if reason := failing(e, err); reason != nil {
+						stop("failing", reason)
+					}
 				}
 				switch oracle.ClassOf(err) {
 				case oracle.Auth:
 					stop("auth", ErrAuth)
 				case oracle.Quota:
-					stop("quota", fmt.Errorf("%w: %v; everything done so far is committed, rerun the same command later to resume", ErrQuota, err))
+					stop("quota", fmt.Errorf("%w: %s; everything done so far is committed, rerun the same command later to resume", ErrQuota, oracle.Redact(err.Error())))
 				}
 			}
 		}()
 	}
 	go func() {
 		defer close(work)
-		for _, it := range items {
+		for _, g := range groupByKey(items) {
+			it := g.lead
 			if c, ok := cache[it.key]; ok {
 				// A cache hit: no call, no cost.
 				if s, err := Parse(w.f, c.Response); err == nil {
 					c.Oracle, c.Model = opts.Oracle.Kind(), opts.Oracle.Model() // both are in the key
-					select {
-					case out <- entry{Label: w.row(it, s, c, 0, true)}:
-					case <-ctx.Done():
-						return
+					for _, it := range append([]item{it}, g.twins...) {
+						select {
+						case out <- entry{Label: w.row(it, s, c, 0, true)}:
+						case <-ctx.Done():
+							return
+						}
 					}
 					continue
 				}
@@ -408,7 +494,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 				return
 			}
 			select {
-			case work <- it:
+			case work <- g:
 			case <-ctx.Done():
 				return
 			}
@@ -575,7 +661,13 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	if stopErr != nil {
 		return stopErr
 	}
-	return context.Cause(ctx)
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if !answered && firstErr != "" {
+		return fmt.Errorf("%w: all %d calls failed; the first error: %s", ErrFailing, w.res.Calls, firstErr)
+	}
+	return nil
 }
 
 // ask labels one item: calls with retries by error class, and one second
@@ -605,7 +697,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 					return e, ctx.Err() // the run stopped: not a failure of this article
 				}
 				var oe *oracle.Error
-				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(err)), err.Error()
+				c.Status, c.Class, c.Error = "failed", string(oracle.ClassOf(err)), oracle.Redact(err.Error())
 				if errors.As(err, &oe) {
 					c.HTTP = oe.Status
 				}
@@ -633,7 +725,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			}
 			// Paid for, but unusable: recorded as failed (never served from the
 			// cache), then asked once more with the validation error.
-			c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
+			c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), oracle.Redact(perr.Error())
 			e.Calls = append(e.Calls, c)
 			prompt = it.prompt + "\n\nYour previous answer was rejected: " + perr.Error() +
 				". Answer again with one JSON object holding every dimension, each score an integer from 0 to 10."

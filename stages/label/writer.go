@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/distillery/distillery/filters"
@@ -16,6 +17,9 @@ type writer struct {
 	f   *filters.Filter
 	j   *journal
 	res *Result
+	// committed is the label rows the lake's snapshots say this run's
+	// commits added (their added-records), read back, not counted here.
+	committed atomic.Int64
 }
 
 // row makes a label from validated scores; overall, gatekeeper and tier come
@@ -32,6 +36,19 @@ func (w *writer) row(it item, s Scores, c call, attempts int, cached bool) *labe
 	return r
 }
 
+// share makes the labels of twins (articles with lead's prompt) from lead's
+// answer: no call, no cost.
+func (w *writer) share(lead *labelRow, twins []item) []*labelRow {
+	out := make([]*labelRow, 0, len(twins))
+	for _, it := range twins {
+		r := *lead
+		r.ID, r.InputSHA = it.id, it.inputSHA
+		r.Cached, r.Cost, r.TokensIn, r.TokensOut, r.LatencyMS, r.Attempts = true, 0, 0, 0, 0, 0
+		out = append(out, &r)
+	}
+	return out
+}
+
 func (w *writer) count(e entry, opts Options) {
 	r := w.res
 	for _, c := range e.Calls {
@@ -42,8 +59,8 @@ func (w *writer) count(e entry, opts Options) {
 	}
 	switch {
 	case e.Label == nil && len(e.Calls) > 0:
-		r.Failed++
-		r.FailedBy[e.Calls[len(e.Calls)-1].Class]++
+		r.Failed += 1 + int64(e.twins)
+		r.FailedBy[e.Calls[len(e.Calls)-1].Class] += 1 + int64(e.twins)
 	case e.Label != nil && e.Label.Cached:
 		r.Cached++
 		r.RowsOut++
@@ -51,6 +68,8 @@ func (w *writer) count(e entry, opts Options) {
 		r.Labeled++
 		r.RowsOut++
 	}
+	r.Shared += int64(len(e.Shared))
+	r.RowsOut += int64(len(e.Shared))
 	if opts.Progress != nil {
 		opts.Progress(*r)
 	}
@@ -87,6 +106,7 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 		if e.Label != nil {
 			labels = append(labels, e.Label)
 		}
+		labels = append(labels, e.Shared...)
 	}
 	commit := lake.Commit{Stage: "label", Filter: w.f.Ref(), Params: map[string]any{"labels": len(labels), "calls": len(calls)}}
 	if w.res.Input != nil {
@@ -105,6 +125,7 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 		if err != nil {
 			return 0, err
 		}
+		w.committed.Add(snap.AddedRows)
 		return snap.Seq, nil
 	}
 	return 0, nil
@@ -238,11 +259,20 @@ func (w *writer) recover(ctx context.Context) error {
 				keep.Calls = append(keep.Calls, c)
 			}
 		}
-		if e.Label != nil && !seenLabels[fmt.Sprintf("%s|%s|%d", e.Label.ID, e.Label.CacheKey, e.Label.LabeledAt.UnixMicro())] {
+		seen := func(r *labelRow) bool {
+			return seenLabels[fmt.Sprintf("%s|%s|%d", r.ID, r.CacheKey, r.LabeledAt.UnixMicro())]
+		}
+		if e.Label != nil && !seen(e.Label) {
 			keep.Label = e.Label
 			w.res.Recovered++
 		}
-		if len(keep.Calls) > 0 || keep.Label != nil {
+		for _, r := range e.Shared {
+			if !seen(r) {
+				keep.Shared = append(keep.Shared, r)
+				w.res.Recovered++
+			}
+		}
+		if len(keep.Calls) > 0 || keep.Label != nil || len(keep.Shared) > 0 {
 			todo = append(todo, keep)
 		}
 	}

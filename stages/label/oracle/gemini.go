@@ -85,13 +85,11 @@ func classifyGemini(err error, retryAfter time.Duration) error {
 		var pa *genai.APIError
 		if errors.As(err, &pa) {
 			api = *pa
-		} else if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") {
-			return &Error{Class: Timeout, Msg: err.Error()}
 		} else {
-			return &Error{Class: Unknown, Msg: err.Error()}
+			return classifyTransport(err)
 		}
 	}
-	e := &Error{Class: classifyStatus(api.Code), Status: api.Code, Msg: api.Message, RetryAfter: retryAfter}
+	e := &Error{Class: classifyStatus(api.Code), Status: api.Code, Msg: Redact(api.Message), RetryAfter: retryAfter}
 	for _, d := range api.Details {
 		typ, _ := d["@type"].(string)
 		switch {
@@ -201,7 +199,7 @@ func (g *Gemini) BatchState(ctx context.Context, name string) (string, []BatchRe
 			if r.Error.Code != nil {
 				code = int(*r.Error.Code)
 			}
-			e := &Error{Class: classifyStatus(code), Status: code, Msg: r.Error.Message}
+			e := &Error{Class: classifyStatus(code), Status: code, Msg: Redact(r.Error.Message)}
 			if e.Class == Unknown {
 				e.Class = ServerError
 			}

@@ -72,7 +72,7 @@ func (o *OpenAI) Call(ctx context.Context, req Request) (Response, error) {
 func classifyOpenAI(err error) error {
 	var api *openai.Error
 	if errors.As(err, &api) {
-		e := &Error{Class: classifyStatus(api.StatusCode), Status: api.StatusCode, Msg: api.Message}
+		e := &Error{Class: classifyStatus(api.StatusCode), Status: api.StatusCode, Msg: Redact(api.Message)}
 		if api.Response != nil {
 			e.RetryAfter = parseRetryAfter(api.Response.Header.Get("Retry-After"))
 		}
@@ -82,8 +82,9 @@ func classifyOpenAI(err error) error {
 		}
 		return e
 	}
-	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Client.Timeout") || strings.Contains(err.Error(), "timeout") {
-		return &Error{Class: Timeout, Msg: err.Error()}
+	e := classifyTransport(err)
+	if e.Class == Unknown && strings.Contains(e.Msg, "timeout") {
+		e.Class = Timeout
 	}
-	return &Error{Class: Unknown, Msg: err.Error()}
+	return e
 }

@@ -57,6 +57,7 @@ const (
 	Quota       Class = "quota"        // per-day quota or no balance: stop cleanly, resume later
 	BadRequest  Class = "bad_request"  // 400 and the like: record, do not retry
 	Invalid     Class = "invalid"      // an answer that does not validate
+	Connection  Class = "connection"   // refused, no such host, TLS failure: the server cannot be reached
 	Unknown     Class = "unknown"
 )
 

@@ -1,0 +1,15 @@
+package label
+
+import "errors"
+
+// Errors that end a run early; what was done before them is committed.
+var (
+	ErrNoCompressed = errors.New("no compressed articles for this filter: run `distill compress --filter DIR` first")
+	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
+	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
+	ErrFailing      = errors.New("the oracle failed call after call the same way, so the run stopped instead of going through the corpus; what was labeled is committed: fix the cause and rerun")
+	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock file named here)")
+)
+
+// ErrAllRejected means an import read records but could use none of them.
+var ErrAllRejected = errors.New("every record was rejected, nothing was imported: check the file is the labels of this filter (<filter>_analysis per article)")
