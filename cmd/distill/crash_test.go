@@ -113,10 +113,8 @@ func TestCrash_KillNine(t *testing.T) {
 	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM "+ns+".compressed"); n == 0 {
 		t.Fatal("nothing was compressed: the sample is too small to test labeling")
 	}
-	// Unlabeled articles whose compressed text (so prompt) is shared with a
-	// labeled article are defect 3 of issue 12 ("already labeled" decided by
-	// cache key, not by article id), which the label stage's own fix
-	// addresses; any other unlabeled article is a new defect.
+	// Articles sharing a compressed text (so a prompt) with a labeled one
+	// were the ones left behind before labels were decided per article id.
 	missing := testutil.QueryStrings(t, l, "SELECT c.id FROM "+ns+".compressed c"+
 		" WHERE NOT EXISTS (SELECT 1 FROM "+ns+".labels x WHERE x.id = c.id)"+
 		" AND NOT EXISTS (SELECT 1 FROM "+ns+".oracle_calls o WHERE o.id = c.id AND o.status = 'failed') ORDER BY c.id")
