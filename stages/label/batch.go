@@ -181,7 +181,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 				continue // collected before a crash: never labeled twice
 			}
 			c := call{Key: key, ID: id, Oracle: bo.Kind(), Model: bo.Model(), PromptSHA: r.Meta["prompt_sha256"],
-				Response: r.Resp.Text, TokensIn: r.Resp.TokensIn, TokensOut: r.Resp.TokensOut,
+				Response: oracle.Redact(r.Resp.Text), TokensIn: r.Resp.TokensIn, TokensOut: r.Resp.TokensOut,
 				Cost: BatchDiscount * cost(price, r.Resp.TokensIn, r.Resp.TokensOut), Attempt: 1,
 				Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: job.SubmittedAt}
 			e := entry{}
