@@ -135,7 +135,14 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 		}
 		res.NewArticles = ir.RowsOut
 	}
-	// Re-importing the same file adds nothing: skip (id, cache_key) pairs already there.
+	// Re-importing the same file adds nothing: skip (id, cache_key) pairs
+	// already there, under the labels table's writer lock so that two imports
+	// at once cannot both add the same pairs.
+	lock, err := l.LockTable(ctx, LabelsTable(f), "label import", nil)
+	if err != nil {
+		return res, err
+	}
+	defer lock.Unlock()
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return res, err

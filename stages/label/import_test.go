@@ -3,10 +3,12 @@ package label_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/label"
 )
 
@@ -52,5 +54,46 @@ func TestImport_ReferenceShapes(t *testing.T) {
 				t.Errorf("re-import: %+v, %v", again, err)
 			}
 		})
+	}
+}
+
+// Four imports of one file at once, through separate lake handles (separate
+// locks), add each label once.
+func TestImport_FourAtOnce(t *testing.T) {
+	ctx := context.Background()
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "stages/label/testdata/ai_engineering_practice/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(testutil.Shared(t, "reference"), "llm-distillery/filters/ai-engineering-practice/v1/calibration/ai-engineering-practice/scored_batch_*.jsonl"))
+	if len(files) == 0 {
+		t.Fatal("no reference labels")
+	}
+	l := testutil.NewLake(t)
+	// Both read the (empty) set of imported pairs, then append, unless they
+	// take turns.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		h, err := lake.Open(ctx, l.Root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = label.Import(ctx, h, f, files)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ns := f.Namespace()
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM "+ns+".labels"); got != 100 {
+		t.Errorf("%d labels after four imports at once of 100, want 100", got)
 	}
 }
