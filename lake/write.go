@@ -116,6 +116,11 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 		if rec == nil || rec.NumRows() == 0 {
 			continue
 		}
+		if err := checkUTF8(name, rec, p.rows); err != nil {
+			rec.Release()
+			readErr = err
+			break
+		}
 		p.rows += rec.NumRows()
 		if len(chans) < writers && i >= len(chans) {
 			start()
