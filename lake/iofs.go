@@ -3,12 +3,14 @@ package lake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"sync"
 
 	icebergio "github.com/apache/iceberg-go/io"
+	"github.com/apache/iceberg-go/table"
 )
 
 // Every file iceberg-go writes for this package (data files, manifests,
@@ -36,6 +38,7 @@ type recorder struct {
 	parent *recorder
 	mu     sync.Mutex
 	paths  []string
+	ioErr  error // the first failed file write, whatever iceberg-go reports
 }
 
 // withRecorder returns ctx with a new recorder (files it records are
@@ -56,6 +59,28 @@ func (r *recorder) add(path string) {
 		r.paths = append(r.paths, path)
 		r.mu.Unlock()
 	}
+}
+
+func (r *recorder) fail(err error) {
+	for ; r != nil; r = r.parent {
+		r.mu.Lock()
+		if r.ioErr == nil {
+			r.ioErr = err
+		}
+		r.mu.Unlock()
+	}
+}
+
+// cause is err, or, when err only says a writer stopped ("writer is
+// closed"), the file write that stopped it.
+func (r *recorder) cause(err error) error {
+	r.mu.Lock()
+	ioErr := r.ioErr
+	r.mu.Unlock()
+	if ioErr != nil && (err == nil || errors.Is(err, table.ErrWriterClosed) || errors.Is(err, context.Canceled)) {
+		return fmt.Errorf("%w (%w)", ioErr, err)
+	}
+	return err
 }
 
 // created returns the local paths of the files recorded so far.
@@ -91,14 +116,18 @@ func (f recordingFS) Create(name string) (icebergio.FileWriter, error) {
 	f.note(name)
 	w, err := f.LocalFS.Create(name)
 	if err != nil {
+		f.fail(err)
 		return nil, err
 	}
 	if writeFault != nil {
 		if ferr := writeFault(localPath(name)); ferr != nil {
-			return faultyWriter{w, &os.PathError{Op: "write", Path: localPath(name), Err: ferr}}, nil
+			w = faultyWriter{w, &os.PathError{Op: "write", Path: localPath(name), Err: ferr}}
 		}
 	}
-	return w, nil
+	if f.rec == nil {
+		return w, nil
+	}
+	return recordingWriter{w, f.rec}, nil
 }
 
 func (f recordingFS) WriteFile(name string, content []byte) error {
@@ -106,10 +135,50 @@ func (f recordingFS) WriteFile(name string, content []byte) error {
 	if writeFault != nil {
 		if err := writeFault(localPath(name)); err != nil {
 			_ = os.WriteFile(localPath(name), nil, 0o644) // the empty file a full disk leaves
-			return &os.PathError{Op: "write", Path: localPath(name), Err: err}
+			err = &os.PathError{Op: "write", Path: localPath(name), Err: err}
+			f.fail(err)
+			return err
 		}
 	}
-	return f.LocalFS.WriteFile(name, content)
+	err := f.LocalFS.WriteFile(name, content)
+	f.fail(err)
+	return err
+}
+
+func (f recordingFS) fail(err error) {
+	if err != nil && f.rec != nil {
+		f.rec.fail(err)
+	}
+}
+
+// recordingWriter notes the first failed write of a created file.
+type recordingWriter struct {
+	icebergio.FileWriter
+	rec *recorder
+}
+
+func (w recordingWriter) Write(b []byte) (int, error) {
+	n, err := w.FileWriter.Write(b)
+	if err != nil {
+		w.rec.fail(err)
+	}
+	return n, err
+}
+
+func (w recordingWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := w.FileWriter.ReadFrom(r)
+	if err != nil {
+		w.rec.fail(err)
+	}
+	return n, err
+}
+
+func (w recordingWriter) Close() error {
+	err := w.FileWriter.Close()
+	if err != nil {
+		w.rec.fail(err)
+	}
+	return err
 }
 
 func (f recordingFS) note(name string) {

@@ -489,7 +489,7 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	wctx, wrec := withRecorder(ctx)
 	fail := func(err error) (CompactResult, error) {
 		l.discardUnreferenced(ctx, name, wrec.created())
-		return res, fmt.Errorf("compact %s: %w", name, storageError(err))
+		return res, fmt.Errorf("compact %s: %w", name, storageError(wrec.cause(err)))
 	}
 	for _, g := range plan.Groups {
 		gr, err := table.ExecuteCompactionGroup(wctx, tbl,

@@ -148,7 +148,7 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 	if len(errs) > 0 || readErr != nil {
 		p.files = nil
 		rec.removeExcept(nil)
-		writeErr := writeError(errs)
+		writeErr := storageError(rec.cause(writeError(errs)))
 		if readErr != nil && (writeErr == nil || errors.Is(writeErr, context.Canceled)) {
 			return nil, readErr
 		}
@@ -206,7 +206,14 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 		return err
 	})
 	if err != nil {
-		p.Discard()
+		// Keep any file the catalog holds after all (a commit that landed
+		// but reported an error); delete the rest.
+		paths := make([]string, len(p.files))
+		for i, f := range p.files {
+			paths[i] = localPath(f.FilePath())
+		}
+		p.files = nil
+		p.l.discardUnreferenced(ctx, p.name, paths)
 		return nil, fmt.Errorf("commit %s: %w", p.name, err)
 	}
 	if made.CurrentSnapshot() == nil {
