@@ -69,3 +69,38 @@ func TestLake_WriteRefusesInvalidUTF8(t *testing.T) {
 		t.Errorf("t.items reads %d rows, want 2", n)
 	}
 }
+
+// BenchmarkCheckUTF8 measures the backstop on a batch like ingest's: 8,192
+// rows of 2 KB of text (mostly ASCII, some multi-byte) and a list of tags.
+func BenchmarkCheckUTF8(b *testing.B) {
+	ctx := context.Background()
+	l, err := Create(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.EnsureTable(ctx, testTable, Schema{{Name: "id", Type: String}, {Name: "content", Type: String}, {Name: "tags", Type: StringList}}); err != nil {
+		b.Fatal(err)
+	}
+	sc, err := l.ArrowSchema(ctx, testTable)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rb := NewRowBuilder(sc)
+	text := strings.Repeat("Solar farms in Baden-Württemberg — 42 MW, café ", 40)[:2000]
+	for i := 0; i < 8192; i++ {
+		rb.String("id", "a"+strings.Repeat("x", 10))
+		rb.String("content", text)
+		rb.Strings("tags", []string{"energy", "ümlaut"})
+		rb.EndRow()
+	}
+	rec := rb.Batch()
+	defer rec.Release()
+	b.SetBytes(int64(8192 * (len(text) + 11 + 13)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := checkUTF8(testTable, rec, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
