@@ -23,6 +23,14 @@ var (
 	// warehouse (a lake copied or moved without rewriting its paths): files
 	// there are never deleted.
 	ErrOutsideLake = errors.New("table location is outside the lake's warehouse")
+	// ErrDiskFull means a write ran out of space; what it wrote was removed.
+	ErrDiskFull = errors.New("disk full: free space and rerun")
+	// ErrReadOnly means the lake's folder, file system or catalog.db cannot
+	// be written; what the write wrote was removed. Reads still work.
+	ErrReadOnly = errors.New("the lake cannot be written here (read-only folder, file system or catalog.db): give write permission and rerun")
+	// ErrInvalidUTF8 means a string to be written is not valid UTF-8 (DuckDB
+	// could not read the table back): nothing was written.
+	ErrInvalidUTF8 = errors.New("string is not valid UTF-8 (decode or reject it before it reaches the lake)")
 	// ErrUnsafeSQL means a user's query was refused before it ran: it could
 	// write inside the lake, or run SQL the checks cannot see.
 	ErrUnsafeSQL = errors.New("query refused")

@@ -134,7 +134,7 @@ var plainTypes = []duckdb.StmtType{
 	duckdb.STATEMENT_TYPE_VACUUM, duckdb.STATEMENT_TYPE_CALL, duckdb.STATEMENT_TYPE_SET, duckdb.STATEMENT_TYPE_DETACH,
 }
 
-func unsafe(format string, args ...any) error {
+func refuse(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUnsafeSQL}, args...)...)
 }
 
@@ -160,18 +160,18 @@ func (s *Session) checkUser(ctx context.Context, st statement) error {
 	if w, ok := want[kind]; ok && typ == w || kind == kindPlain && slices.Contains(plainTypes, typ) {
 		return nil
 	}
-	return unsafe("DuckDB reads %q as a statement of type %d, not %s: refused", firstWords(st.toks), typ, kind)
+	return refuse("DuckDB reads %q as a statement of type %d, not %s: refused", firstWords(st.toks), typ, kind)
 }
 
 // checkTokens classifies a statement by its first keyword and checks its
 // write target.
 func (s *Session) checkTokens(toks []token) (string, error) {
 	if len(toks) == 0 {
-		return "", unsafe("empty statement")
+		return "", refuse("empty statement")
 	}
 	first := toks[0].val
 	if toks[0].kind != tokWord && first != "(" {
-		return "", unsafe("a statement cannot start with %q", first)
+		return "", refuse("a statement cannot start with %q", first)
 	}
 	switch first {
 	case "copy":
@@ -194,7 +194,7 @@ func (s *Session) checkTokens(toks []token) (string, error) {
 			rest = rest[min(k+1, len(rest)):]
 		}
 		if len(rest) > 0 && rest[0].val == "explain" {
-			return "", unsafe("EXPLAIN EXPLAIN is not allowed")
+			return "", refuse("EXPLAIN EXPLAIN is not allowed")
 		}
 		if _, err := s.checkTokens(rest); err != nil {
 			return "", err
@@ -213,7 +213,7 @@ func (s *Session) checkTokens(toks []token) (string, error) {
 	if slices.Contains(plainWords, first) {
 		return kindPlain, nil
 	}
-	return "", unsafe("%s statements are not allowed in user SQL (extensions, IMPORT, PREPARE/EXECUTE and the like)", strings.ToUpper(first))
+	return "", refuse("%s statements are not allowed in user SQL (extensions, IMPORT, PREPARE/EXECUTE and the like)", strings.ToUpper(first))
 }
 
 func firstWords(toks []token) string {
@@ -233,7 +233,7 @@ func deniedIn(toks []token) error {
 		name := strings.ToLower(t.val)
 		if slices.Contains(deniedNames, name) ||
 			slices.Contains(deniedCalls, name) && i+1 < len(toks) && toks[i+1].val == "(" {
-			return unsafe("%s is not allowed in user SQL: it runs SQL the checks cannot see, or writes files", name)
+			return refuse("%s is not allowed in user SQL: it runs SQL the checks cannot see, or writes files", name)
 		}
 	}
 	return nil
@@ -242,7 +242,7 @@ func deniedIn(toks []token) error {
 // checkCopy: COPY rel FROM file reads; COPY rel|(query) TO 'path' writes.
 func (s *Session) checkCopy(toks []token) error {
 	if len(toks) > 1 && toks[1].val == "from" {
-		return unsafe("COPY FROM DATABASE is not allowed in user SQL")
+		return refuse("COPY FROM DATABASE is not allowed in user SQL")
 	}
 	for i := 2; i < len(toks); i++ {
 		t := toks[i]
@@ -254,7 +254,7 @@ func (s *Session) checkCopy(toks []token) error {
 		}
 		return s.checkTarget("COPY … TO", toks[i+1:])
 	}
-	return unsafe("COPY without TO or FROM")
+	return refuse("COPY without TO or FROM")
 }
 
 // checkExport: EXPORT DATABASE [name TO] 'dir' [(options)].
@@ -300,10 +300,10 @@ func (s *Session) checkTarget(what string, toks []token) error {
 		return nil
 	}
 	if len(toks) == 0 || toks[0].kind != tokString {
-		return unsafe("%s must name its file as one plain '...' string literal (no expression, E'' or $$ string)", what)
+		return refuse("%s must name its file as one plain '...' string literal (no expression, E'' or $$ string)", what)
 	}
 	if len(toks) > 1 && (toks[1].kind == tokString || toks[1].kind == tokOtherString) {
-		return unsafe("%s must name its file as one string literal, not several joined", what)
+		return refuse("%s must name its file as one string literal, not several joined", what)
 	}
 	return s.checkPath(what, toks[0].val)
 }
@@ -315,11 +315,11 @@ func (s *Session) checkPath(what, p string) error {
 		return nil // a remote URL (s3://, https://): not a local file
 	}
 	if local == "" {
-		return unsafe("%s %q: a file: URL that is not file:///path", what, p)
+		return refuse("%s %q: a file: URL that is not file:///path", what, p)
 	}
 	inside, err := s.l.holds(local)
 	if err != nil {
-		return unsafe("%s %q: %v", what, p, err)
+		return refuse("%s %q: %v", what, p, err)
 	}
 	if inside {
 		return fmt.Errorf("%w: %s %q writes inside the lake %s (user SQL may read the lake, never write it): write somewhere else",
@@ -421,7 +421,7 @@ func (s *Session) statementType(q string) (duckdb.StmtType, error) {
 		st, err := c.Prepare(q)
 		if err != nil {
 			if strings.Contains(err.Error(), "multi-statement") {
-				return unsafe("DuckDB reads %q as several statements: refused", q)
+				return refuse("DuckDB reads %q as several statements: refused", q)
 			}
 			return err
 		}

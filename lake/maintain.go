@@ -28,7 +28,7 @@ import (
 func (l *Lake) Rollback(ctx context.Context, name TableName, seq int64) (*Snapshot, error) {
 	var out *Snapshot
 	already := false
-	err := l.retry(ctx, name, func(tbl *table.Table) error {
+	err := l.retry(ctx, name, func(ctx context.Context, tbl *table.Table) error {
 		snap, err := resolve(tbl, Ref{TableName: name, At: strconv.FormatInt(seq, 10)})
 		if err != nil {
 			return err
@@ -156,7 +156,7 @@ func (l *Lake) Expire(ctx context.Context, name TableName, opts ExpireOptions) (
 	grace := opts.grace()
 	var plan expiryPlan
 	var tbl *table.Table
-	err := l.retry(ctx, name, func(t *table.Table) error {
+	err := l.retry(ctx, name, func(ctx context.Context, t *table.Table) error {
 		p, err := planExpiry(t, opts.OlderThan, retain, grace, time.Now())
 		if err != nil {
 			return err
@@ -485,12 +485,14 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	// as Pending does: a retry never rewrites the data.
 	var results []table.CompactionGroupResult
 	var written []iceberg.DataFile
+	// Every file the groups write is recorded, half-written ones included.
+	wctx, wrec := withRecorder(ctx)
 	fail := func(err error) (CompactResult, error) {
-		l.discardUnreferenced(ctx, name, written)
-		return res, fmt.Errorf("compact %s: %w", name, err)
+		l.discardUnreferenced(ctx, name, wrec.created())
+		return res, fmt.Errorf("compact %s: %w", name, storageError(wrec.cause(err)))
 	}
 	for _, g := range plan.Groups {
-		gr, err := table.ExecuteCompactionGroup(ctx, tbl,
+		gr, err := table.ExecuteCompactionGroup(wctx, tbl,
 			table.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes},
 			table.WithCompactionTargetFileSize(target))
 		written = append(written, gr.NewDataFiles...)
@@ -519,18 +521,18 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	}
 	var made *table.Table
 	stale := false
-	err = l.retry(ctx, name, func(t *table.Table) error {
+	err = l.retry(ctx, name, func(ctx context.Context, t *table.Table) error {
 		live, err := currentFiles(ctx, t)
 		if err != nil {
 			return err
 		}
-		if len(written) > 0 && live[written[0].FilePath()] { // an earlier attempt landed after all
+		if len(written) > 0 && live[localPath(written[0].FilePath())] { // an earlier attempt landed after all
 			made = t
 			return nil
 		}
 		for _, gr := range results {
 			for _, f := range gr.OldDataFiles {
-				if !live[f.FilePath()] {
+				if !live[localPath(f.FilePath())] {
 					stale = true
 					return nil
 				}
@@ -584,7 +586,8 @@ func (l *Lake) CompactAll(ctx context.Context, opts CompactOptions) ([]CompactRe
 	return out, nil
 }
 
-// currentFiles is the set of data file locations of the current snapshot.
+// currentFiles is the set of local paths of the current snapshot's data
+// (and delete) files.
 func currentFiles(ctx context.Context, tbl *table.Table) (map[string]bool, error) {
 	live := map[string]bool{}
 	files, deletes, err := planFiles(ctx, tbl, tbl.CurrentSnapshot())
@@ -592,7 +595,7 @@ func currentFiles(ctx context.Context, tbl *table.Table) (map[string]bool, error
 		return nil, err
 	}
 	for _, f := range append(files, deletes...) {
-		live[f.FilePath()] = true
+		live[localPath(f.FilePath())] = true
 	}
 	return live, nil
 }
@@ -600,7 +603,7 @@ func currentFiles(ctx context.Context, tbl *table.Table) (map[string]bool, error
 // discardUnreferenced deletes written files the table's current snapshot
 // does not hold: after a failed commit whose outcome the catalog left
 // uncertain, a file it did take must stay.
-func (l *Lake) discardUnreferenced(ctx context.Context, name TableName, files []iceberg.DataFile) {
+func (l *Lake) discardUnreferenced(ctx context.Context, name TableName, files []string) {
 	if len(files) == 0 {
 		return
 	}
@@ -614,8 +617,8 @@ func (l *Lake) discardUnreferenced(ctx context.Context, name TableName, files []
 		return
 	}
 	for _, f := range files {
-		if !live[f.FilePath()] {
-			_ = os.Remove(localPath(f.FilePath()))
+		if !live[f] {
+			_ = os.Remove(f)
 		}
 	}
 }

@@ -207,7 +207,7 @@ func TestLake_ExpireKeepsTagsWhatever(t *testing.T) {
 	if _, err := l.Tag(ctx, "first", s1.Ref(), false); err != nil {
 		t.Fatal(err)
 	}
-	err := l.retry(ctx, testTable, func(tbl *table.Table) error {
+	err := l.retry(ctx, testTable, func(ctx context.Context, tbl *table.Table) error {
 		tx := tbl.NewTransaction()
 		if err := tx.SetProperties(iceberg.Properties{table.MaxRefAgeMsKey: "1"}); err != nil {
 			return err

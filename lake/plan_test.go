@@ -106,6 +106,21 @@ func TestLake_DataFilesListedOnce(t *testing.T) {
 			t.Errorf("%s = %d, want %d", q, got, want)
 		}
 	}
+	// Relation is how stages (diff, export, every stage's reads) name a snapshot.
+	func() {
+		sess, err := l.Session(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		rel, _, err := sess.Relation(ctx, Ref{TableName: testTable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := queryInt(t, sess, "SELECT count(*) FROM "+rel); got != 2000 {
+			t.Errorf("Relation %s counts %d, want 2000", rel, got)
+		}
+	}()
 	st, err := l.Files(ctx, testTable)
 	if err != nil {
 		t.Fatal(err)

@@ -161,7 +161,7 @@ func (l *Lake) evolve(ctx context.Context, name TableName, tbl *table.Table, s S
 	if len(missing) == 0 {
 		return nil
 	}
-	return l.retry(ctx, name, func(tbl *table.Table) error {
+	return l.retry(ctx, name, func(ctx context.Context, tbl *table.Table) error {
 		tx := tbl.NewTransaction()
 		upd := tx.UpdateSchema(true, false)
 		for _, c := range missing {
@@ -232,7 +232,7 @@ func quoteString(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`
 
 // RenameColumn renames a column; old snapshots read under their own names.
 func (l *Lake) RenameColumn(ctx context.Context, name TableName, from, to string) error {
-	return l.retry(ctx, name, func(tbl *table.Table) error {
+	return l.retry(ctx, name, func(ctx context.Context, tbl *table.Table) error {
 		tx := tbl.NewTransaction()
 		if err := tx.UpdateSchema(true, false).RenameColumn([]string{from}, to).Commit(); err != nil {
 			return err

@@ -241,7 +241,7 @@ func (l *Lake) Tag(ctx context.Context, name string, ref Ref, force bool) (*Snap
 		return nil, err
 	}
 	var out *Snapshot
-	err := l.retry(ctx, ref.TableName, func(tbl *table.Table) error {
+	err := l.retry(ctx, ref.TableName, func(ctx context.Context, tbl *table.Table) error {
 		snap, err := resolve(tbl, ref)
 		if err != nil {
 			return err

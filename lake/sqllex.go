@@ -78,7 +78,7 @@ func splitStatements(q string) ([]statement, error) {
 			}
 			text.WriteByte(' ')
 			i = j
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			text.WriteByte(c)
 			i++
 		case c == ';' && depth == 0:

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,9 @@ func (p *Pending) Rows() int64 { return p.rows }
 // a second writer starts only when a second batch arrives, so a small write
 // still makes one file.
 func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
+	// Every file this write creates is recorded, so a failed write removes
+	// them all, the half-written ones too (a full disk must not stay full).
+	ctx, rec := withRecorder(ctx)
 	tbl, err := l.loadTable(ctx, name)
 	if err != nil {
 		return nil, err
@@ -61,7 +65,7 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 	writers := max(1, min(runtime.GOMAXPROCS(0), 4))
 	type result struct {
 		files []iceberg.DataFile
-		err   error
+		errs  []error
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -85,11 +89,13 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 			}
 			// At most two batches queue per writer: the default (64) lets a
 			// fast reader buffer gigabytes ahead of the Parquet encoder.
+			// Every error is kept, not only the first: after a failed file
+			// write iceberg-go may first report "writer is closed".
 			for df, err := range table.WriteRecords(ctx, tbl, schema, in, table.WithRecordBatchBufferSize(2)) {
 				if err != nil {
-					r.err = err
+					r.errs = append(r.errs, err)
 					cancel()
-					break
+					continue
 				}
 				r.files = append(r.files, df)
 			}
@@ -110,6 +116,11 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 		if rec == nil || rec.NumRows() == 0 {
 			continue
 		}
+		if err := checkUTF8(name, rec, p.rows); err != nil {
+			rec.Release()
+			readErr = err
+			break
+		}
 		p.rows += rec.NumRows()
 		if len(chans) < writers && i >= len(chans) {
 			start()
@@ -128,20 +139,20 @@ func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, 
 	for _, ch := range chans {
 		close(ch)
 	}
-	var writeErr error
+	var errs []error
 	for range chans {
 		r := <-results
 		p.files = append(p.files, r.files...)
-		if r.err != nil && writeErr == nil {
-			writeErr = r.err
-		}
+		errs = append(errs, r.errs...)
 	}
-	if writeErr != nil || readErr != nil {
-		p.Discard()
-		if writeErr != nil {
-			return nil, fmt.Errorf("write %s: %w", name, writeErr)
+	if len(errs) > 0 || readErr != nil {
+		p.files = nil
+		rec.removeExcept(nil)
+		writeErr := storageError(rec.cause(writeError(errs)))
+		if readErr != nil && (writeErr == nil || errors.Is(writeErr, context.Canceled)) {
+			return nil, readErr
 		}
-		return nil, readErr
+		return nil, fmt.Errorf("write %s: %w", name, writeErr)
 	}
 	return p, nil
 }
@@ -169,7 +180,7 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 		return nil, err
 	}
 	var made *table.Table
-	err = p.l.retry(ctx, p.name, func(tbl *table.Table) error {
+	err = p.l.retry(ctx, p.name, func(ctx context.Context, tbl *table.Table) error {
 		var old []iceberg.DataFile
 		if c.Replace {
 			var err error
@@ -199,7 +210,14 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 		return err
 	})
 	if err != nil {
-		p.Discard()
+		// Keep any file the catalog holds after all (a commit that landed
+		// but reported an error); delete the rest.
+		paths := make([]string, len(p.files))
+		for i, f := range p.files {
+			paths[i] = localPath(f.FilePath())
+		}
+		p.files = nil
+		p.l.discardUnreferenced(ctx, p.name, paths)
 		return nil, fmt.Errorf("commit %s: %w", p.name, err)
 	}
 	if made.CurrentSnapshot() == nil {
@@ -239,7 +257,12 @@ func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
 // processes committing to one SQLite catalog conflict (ErrCommitFailed, a
 // changed branch, SQLITE_BUSY): every such error is retried with jittered
 // exponential backoff; a cancelled context stops at once.
-func (l *Lake) retry(ctx context.Context, name TableName, fn func(*table.Table) error) error {
+//
+// Only conflicts are retried: a full disk, a read-only catalog or folder and
+// the like fail at once (ErrDiskFull, ErrReadOnly). The files an attempt
+// wrote (manifests, manifest list, metadata.json) are removed when it fails,
+// unless the catalog took it after all.
+func (l *Lake) retry(ctx context.Context, name TableName, fn func(context.Context, *table.Table) error) error {
 	const attempts = 40
 	wait := 20 * time.Millisecond
 	var last error
@@ -247,13 +270,16 @@ func (l *Lake) retry(ctx context.Context, name TableName, fn func(*table.Table) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		tbl, err := l.loadTable(ctx, name)
+		actx, rec := withRecorder(ctx)
+		tbl, err := l.loadTable(actx, name)
 		if err == nil {
-			err = fn(tbl)
+			err = fn(actx, tbl)
 			if err == nil {
 				return nil
 			}
+			l.dropAttempt(ctx, name, rec)
 		}
+		err = storageError(err)
 		if permanent(err) {
 			return err
 		}
@@ -271,9 +297,28 @@ func (l *Lake) retry(ctx context.Context, name TableName, fn func(*table.Table) 
 	return fmt.Errorf("%w (%d attempts): %w", ErrCommitConflict, attempts, last)
 }
 
+// dropAttempt removes the files a failed commit attempt wrote, unless the
+// table's current metadata is one of them (the catalog took the commit
+// although it reported an error): then every one may be referenced.
+func (l *Lake) dropAttempt(ctx context.Context, name TableName, rec *recorder) {
+	created := rec.created()
+	if len(created) == 0 {
+		return
+	}
+	tbl, err := l.loadTable(context.WithoutCancel(ctx), name)
+	if err != nil {
+		return // cannot tell: leave them (orphans are harmless, Expire removes them)
+	}
+	if slices.Contains(created, localPath(tbl.MetadataLocation())) {
+		return
+	}
+	rec.removeExcept(nil)
+}
+
 // permanent reports errors that a retry cannot fix.
 func permanent(err error) bool {
-	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, context.Canceled, context.DeadlineExceeded} {
+	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, ErrDiskFull, ErrReadOnly, ErrDeleteFiles,
+		table.ErrWriterClosed, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/benchdata"
 	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
@@ -52,11 +57,18 @@ type benchRun struct {
 }
 
 type benchReport struct {
-	File    string    `json:"file"`
-	MB      float64   `json:"mb"`
-	Distill benchRun  `json:"distill"`
-	DuckDB  *benchRun `json:"duckdb,omitempty"`
-	Ratio   float64   `json:"throughput_ratio,omitempty"`
+	File string  `json:"file"`
+	MB   float64 `json:"mb"`
+	// Generated is the number of articles --generate-mb wrote (0: --file).
+	Generated int64 `json:"articles_generated,omitempty"`
+	// Ingested is what the ingest said it committed; ReadBack is what
+	// SELECT count(*) reads back from the lake afterwards: the bench fails
+	// when they differ (a file listed twice reads its rows twice).
+	Ingested int64     `json:"rows_ingested"`
+	ReadBack int64     `json:"rows_read_back"`
+	Distill  benchRun  `json:"distill"`
+	DuckDB   *benchRun `json:"duckdb,omitempty"`
+	Ratio    float64   `json:"throughput_ratio,omitempty"`
 }
 
 func benchIngest(c *cli.Context, e *env) error {
@@ -66,6 +78,7 @@ func benchIngest(c *cli.Context, e *env) error {
 	}
 	defer os.RemoveAll(tmp)
 	file := c.String("file")
+	var generated int64
 	if mb := c.Int64("generate-mb"); mb > 0 {
 		file = filepath.Join(tmp, "generated.jsonl")
 		f, err := os.Create(file)
@@ -80,6 +93,7 @@ func benchIngest(c *cli.Context, e *env) error {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "generated %d articles in %s\n", n, file)
+		generated = int64(n)
 	}
 	if file == "" {
 		return fmt.Errorf("bench ingest needs --file FILE or --generate-mb N")
@@ -92,15 +106,18 @@ func benchIngest(c *cli.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	rep := benchReport{File: file, MB: float64(st.Size()) / (1 << 20)}
-	best := func(runs int, setup func(i int) error, args func(i int) []string) (benchRun, error) {
+	rep := benchReport{File: file, MB: float64(st.Size()) / (1 << 20), Generated: generated}
+	best := func(runs int, setup func(i int) error, args func(i int) []string, done func(i int, stdout []byte) error) (benchRun, error) {
 		var b benchRun
 		for i := 0; i < runs; i++ {
 			if err := setup(i); err != nil {
 				return b, err
 			}
-			r, err := timeChild(self, args(i)...)
+			r, out, err := timeChild(self, args(i)...)
 			if err != nil {
+				return b, err
+			}
+			if err := done(i, out); err != nil {
 				return b, err
 			}
 			if b.Seconds == 0 || r.Seconds < b.Seconds {
@@ -119,7 +136,14 @@ func benchIngest(c *cli.Context, e *env) error {
 			return fmt.Errorf("init: %v: %s", err, out)
 		}
 		return nil
-	}, func(i int) []string { return []string{"--lake", lakeDir(i), "ingest", file} })
+	}, func(i int) []string { return []string{"--lake", lakeDir(i), "ingest", "--json", file} },
+		func(i int, out []byte) error {
+			rep.Ingested, rep.ReadBack, err = readBack(c.Context, lakeDir(i), out)
+			if err != nil {
+				return fmt.Errorf("run %d: %w", i+1, err)
+			}
+			return nil
+		})
 	if err != nil {
 		return err
 	}
@@ -129,7 +153,7 @@ func benchIngest(c *cli.Context, e *env) error {
 	if !c.Bool("skip-duckdb") {
 		d, err := best(runs, func(int) error { return nil }, func(i int) []string {
 			return []string{"bench", "duckdb-copy", file, filepath.Join(tmp, fmt.Sprintf("duck%d.parquet", i))}
-		})
+		}, func(int, []byte) error { return nil })
 		if err != nil {
 			return err
 		}
@@ -141,6 +165,11 @@ func benchIngest(c *cli.Context, e *env) error {
 	}
 	fmt.Fprintf(e.stdout, "input: %s (%.1f MB), best of %d runs, whole processes\n", file, rep.MB, runs)
 	fmt.Fprintf(e.stdout, "  distill ingest:                   %6.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.Distill.Seconds, rep.Distill.MBPerSec, rep.Distill.PeakRSS)
+	if rep.Generated > 0 {
+		fmt.Fprintf(e.stdout, "  rows: %d generated, %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Generated, rep.Ingested, rep.ReadBack, ingest.RawTable)
+	} else {
+		fmt.Fprintf(e.stdout, "  rows: %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Ingested, rep.ReadBack, ingest.RawTable)
+	}
 	if rep.DuckDB != nil {
 		fmt.Fprintf(e.stdout, "  duckdb COPY read_json_auto->parquet: %4.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.DuckDB.Seconds, rep.DuckDB.MBPerSec, rep.DuckDB.PeakRSS)
 		fmt.Fprintf(e.stdout, "  distill / duckdb throughput: %.2f\n", rep.Ratio)
@@ -148,19 +177,55 @@ func benchIngest(c *cli.Context, e *env) error {
 	return nil
 }
 
-// timeChild runs this binary with args and returns wall time and peak RSS.
-func timeChild(self string, args ...string) (benchRun, error) {
+// errReadBack means the lake read back a different row count than the
+// ingest committed.
+var errReadBack = errors.New("row count read back from the lake differs from the count ingested")
+
+// readBack returns the rows an `ingest --json` run says it committed and
+// the rows SELECT count(*) reads from its table afterwards (a second path:
+// DuckDB over the snapshot's file list), with errReadBack when they differ.
+func readBack(ctx context.Context, dir string, ingestJSON []byte) (ingested, read int64, err error) {
+	var res struct {
+		RowsOut *int64 `json:"rows_out"`
+	}
+	if err := json.Unmarshal(ingestJSON, &res); err != nil || res.RowsOut == nil {
+		return 0, 0, fmt.Errorf("ingest --json printed %q: want a rows_out count (%v)", ingestJSON, err)
+	}
+	l, err := lake.Open(ctx, dir)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer l.Close()
+	sess, err := l.Session(ctx, "")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sess.Close()
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+ingest.RawTable.String(), &read); err != nil {
+		return 0, 0, fmt.Errorf("count %s: %w", ingest.RawTable, err)
+	}
+	if *res.RowsOut != read {
+		return *res.RowsOut, read, fmt.Errorf("%w: ingested %d rows, %s reads back %d", errReadBack, *res.RowsOut, ingest.RawTable, read)
+	}
+	return *res.RowsOut, read, nil
+}
+
+// timeChild runs this binary with args and returns wall time, peak RSS and
+// what it printed on stdout.
+func timeChild(self string, args ...string) (benchRun, []byte, error) {
 	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), "DISTILL_NO_PROGRESS=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		return benchRun{}, fmt.Errorf("%v: %v: %s", args, err, out)
+		return benchRun{}, nil, fmt.Errorf("%v: %v: %s%s", args, err, stdout.Bytes(), stderr.Bytes())
 	}
 	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		rss = ru.Maxrss / 1024 // KiB on Linux
 	}
-	return benchRun{Seconds: wall.Seconds(), PeakRSS: rss}, nil
+	return benchRun{Seconds: wall.Seconds(), PeakRSS: rss}, stdout.Bytes(), nil
 }
