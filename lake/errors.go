@@ -27,3 +27,19 @@ var (
 
 // ErrTagExists means a tag name is taken; pass force to move it.
 var ErrTagExists = errors.New("tag exists")
+
+// Errors about the lake folder itself: a lost catalog, a read-only folder, a
+// moved or copied lake whose paths could not be rewritten.
+var (
+	// ErrCatalogLost means catalog.db is missing or holds no tables while
+	// warehouse/ holds tables: `distill recover` re-registers them.
+	ErrCatalogLost = errors.New("the catalog is lost but the warehouse holds tables")
+	// ErrReadOnly means a command tried to change a lake opened read-only.
+	ErrReadOnly = errors.New("read-only")
+	// ErrRecoverConflict means recover found a catalog whose tables differ
+	// from what the warehouse's newest metadata files say.
+	ErrRecoverConflict = errors.New("the catalog already registers tables that differ from the warehouse")
+	// ErrRelocate means a moved or copied lake's metadata could not be
+	// rewritten to point under its new folder.
+	ErrRelocate = errors.New("cannot rewrite the lake's paths to its new folder")
+)

@@ -17,6 +17,9 @@ type Lock struct{ f *os.File }
 // Lock takes the named lock, waiting (and calling waiting once) while
 // another process holds it.
 func (l *Lake) Lock(ctx context.Context, name string, waiting func()) (*Lock, error) {
+	if err := l.writable(); err != nil {
+		return nil, err // only writers lock: a read-only lake gets no locks/ folder
+	}
 	dir := filepath.Join(l.Root, "locks")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
