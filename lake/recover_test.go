@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// buildLake makes a closed lake in a temporary folder with two tables in two
+// buildLake makes a closed lake in a temporary folder with three tables in two
 // namespaces, several snapshots and a tag, and returns its folder and
 // fingerprint.
 func buildLake(t *testing.T) (string, string) {
@@ -22,7 +22,8 @@ func buildLake(t *testing.T) (string, string) {
 		t.Fatal(err)
 	}
 	other := TableName{Namespace: "u", Table: "more"}
-	for _, n := range []TableName{testTable, other} {
+	named := TableName{Namespace: "u", Table: "data"} // a table folder named like the data/ folders
+	for _, n := range []TableName{testTable, other, named} {
 		if err := l.EnsureTable(ctx, n, Schema{{Name: "id", Type: String, Required: true}, {Name: "n", Type: Long}}); err != nil {
 			t.Fatal(err)
 		}
@@ -30,6 +31,7 @@ func buildLake(t *testing.T) (string, string) {
 	s1 := appendRows(t, l, testTable, "a", "b")
 	appendRows(t, l, testTable, "c")
 	appendRows(t, l, other, "x", "y", "z")
+	appendRows(t, l, named, "p")
 	appendRows(t, l, testTable, "d", "e", "f", "g")
 	if _, err := l.Tag(ctx, "first", s1.Ref(), false); err != nil {
 		t.Fatal(err)
@@ -99,8 +101,8 @@ func TestOpen_LostCatalog(t *testing.T) {
 			if !errors.Is(err, ErrCatalogLost) || !errors.As(err, &lost) || !strings.Contains(err.Error(), "distill recover") || !strings.Contains(err.Error(), dir) {
 				t.Fatalf("Open: err = %v, want ErrCatalogLost naming the lake and distill recover", err)
 			}
-			if lost.Tables != 2 {
-				t.Errorf("error counts %d tables, want 2", lost.Tables)
+			if lost.Tables != 3 {
+				t.Errorf("error counts %d tables, want 3", lost.Tables)
 			}
 			if _, err := Create(ctx, dir); !errors.Is(err, ErrCatalogLost) && !errors.Is(err, ErrLakeExists) {
 				t.Fatalf("Create: err = %v, want a refusal", err)
@@ -113,8 +115,8 @@ func TestOpen_LostCatalog(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Registered() != 2 {
-				t.Errorf("recover registered %d tables, want 2: %+v", res.Registered(), res.Tables)
+			if res.Registered() != 3 {
+				t.Errorf("recover registered %d tables, want 3: %+v", res.Registered(), res.Tables)
 			}
 			for _, rt := range res.Tables {
 				if rt.Name == testTable && (rt.Snapshots != 3 || rt.Rows != 7 || len(rt.Tags) != 1) {

@@ -202,13 +202,14 @@ func (l *Lake) relocate(ctx context.Context, olds []string) error {
 	}
 	m := newPathMap(olds, l.Root)
 	var manifests, lists, metas []string
-	err := filepath.WalkDir(filepath.Join(l.Root, WarehouseDir), func(p string, d fs.DirEntry, err error) error {
+	wh := filepath.Join(l.Root, WarehouseDir)
+	err := filepath.WalkDir(wh, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		switch name := d.Name(); {
-		case d.IsDir() && name == "data":
-			return filepath.SkipDir
+		case d.IsDir() && name == "data" && strings.Count(strings.TrimPrefix(p, wh), string(filepath.Separator)) == 3:
+			return filepath.SkipDir // NS.db/TABLE/data holds Parquet only
 		case d.IsDir() || !d.Type().IsRegular():
 		case strings.HasSuffix(name, ".metadata.json"):
 			metas = append(metas, p)
