@@ -54,6 +54,9 @@ func (p *Pending) Rows() int64 { return p.rows }
 // a second writer starts only when a second batch arrives, so a small write
 // still makes one file.
 func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
+	if err := l.writable(); err != nil {
+		return nil, err
+	}
 	tbl, err := l.loadTable(ctx, name)
 	if err != nil {
 		return nil, err
@@ -239,6 +242,9 @@ func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
 // changed branch, SQLITE_BUSY): every such error is retried with jittered
 // exponential backoff; a cancelled context stops at once.
 func (l *Lake) retry(ctx context.Context, name TableName, fn func(*table.Table) error) error {
+	if err := l.writable(); err != nil {
+		return err
+	}
 	const attempts = 40
 	wait := 20 * time.Millisecond
 	var last error
@@ -272,7 +278,7 @@ func (l *Lake) retry(ctx context.Context, name TableName, fn func(*table.Table) 
 
 // permanent reports errors that a retry cannot fix.
 func permanent(err error) bool {
-	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, context.Canceled, context.DeadlineExceeded} {
+	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, ErrReadOnly, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return true
 		}
