@@ -35,6 +35,9 @@ type Lake struct {
 	db       *sql.DB
 	cat      *sqlcat.Catalog
 	readOnly string // why the lake is read-only; "" when it can be written
+	// overlayDir holds rewritten copies of the catalog and metadata of a
+	// read-only lake that was moved or copied; removed by Close.
+	overlayDir string
 }
 
 // CatalogFile and WarehouseDir are the two things inside a lake directory.
@@ -243,7 +246,13 @@ func fileExists(p string) bool {
 
 // Close releases the catalog.
 func (l *Lake) Close() error {
-	return l.db.Close()
+	err := l.db.Close()
+	if l.overlayDir != "" {
+		if rerr := os.RemoveAll(l.overlayDir); err == nil {
+			err = rerr
+		}
+	}
+	return err
 }
 
 // NewRunID returns a sortable, unique run id: UTC time plus random bits.

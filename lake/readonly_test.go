@@ -46,8 +46,12 @@ func checkReadOnly(t *testing.T, dir, want string) {
 	refused("EnsureTable", err)
 	_, err = l.Lock(ctx, "ingest", nil)
 	refused("Lock", err)
+	overlay := l.overlayDir
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if overlay != "" && fileExists(overlay) {
+		t.Errorf("Close left the temporary copy %s", overlay)
 	}
 	after := filesUnder(t, dir)
 	for p, v := range after {
@@ -118,16 +122,26 @@ func TestOpen_ReadOnly(t *testing.T) {
 		}
 	})
 	t.Run("moved", func(t *testing.T) {
-		dir, _ := buildLake(t)
+		// A read-only lake cannot be rewritten: it is read through a
+		// rewritten temporary copy of its catalog and metadata.
+		dir, want := buildLake(t)
 		moved := dir + "2"
 		if err := os.Rename(dir, moved); err != nil {
 			t.Fatal(err)
 		}
 		t.Setenv(ReadOnlyEnv, "1")
-		_, err := Open(context.Background(), moved)
-		if !errors.Is(err, ErrReadOnly) || !errors.Is(err, ErrRelocate) || !strings.Contains(err.Error(), dir) {
-			t.Fatalf("read-only moved lake: err = %v, want ErrRelocate and ErrReadOnly naming the old folder", err)
+		checkReadOnly(t, moved, want)
+	})
+	t.Run("chmod copy", func(t *testing.T) {
+		dir, want := buildLake(t)
+		cp := filepath.Join(filepath.Dir(dir), "copy")
+		copyTree(t, dir, cp)
+		if err := os.Rename(dir, dir+".away"); err != nil { // a read of the original's paths fails
+			t.Fatal(err)
 		}
+		chmodTree(t, cp, false)
+		t.Cleanup(func() { chmodTree(t, cp, true) })
+		checkReadOnlyAs(t, cp, want)
 	})
 }
 

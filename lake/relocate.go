@@ -17,6 +17,8 @@ import (
 	"reflect"
 	"strings"
 
+	"github.com/apache/iceberg-go"
+	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/twmb/avro"
 	"github.com/twmb/avro/ocf"
 )
@@ -99,8 +101,11 @@ func (l *Lake) settleRoot(ctx context.Context) error {
 		return nil
 	}
 	if l.readOnly != "" {
-		return fmt.Errorf("%w: lake %s was moved or copied from %s and is %w (%s): its paths cannot be rewritten; open it once where it can be written",
-			ErrRelocate, l.Root, olds[0], ErrReadOnly, l.readOnly)
+		if err := l.overlay(ctx, olds); err != nil {
+			return fmt.Errorf("%w: lake %s was moved or copied from %s and is %w (%s): reading its metadata through a temporary copy: %w",
+				ErrRelocate, l.Root, olds[0], ErrReadOnly, l.readOnly, err)
+		}
+		return nil
 	}
 	lk, err := l.Lock(ctx, "relocate", nil)
 	if err != nil {
@@ -201,8 +206,27 @@ func (l *Lake) relocate(ctx context.Context, olds []string) error {
 		return err
 	}
 	m := newPathMap(olds, l.Root)
+	r := relocation{src: l.Root, dst: l.Root, data: m, meta: m}
+	if err := r.files(ctx); err != nil {
+		return err
+	}
+	return relocateCatalog(ctx, l.db, m, l.Root)
+}
+
+// relocation rewrites the metadata files of the lake at src into dst (the
+// same folder, or another one for a read-only lake): data file paths map
+// through data, every other path through meta.
+type relocation struct {
+	src, dst   string
+	data, meta pathMap
+}
+
+// out is where the rewrite of src's file p goes.
+func (r relocation) out(p string) string { return r.dst + strings.TrimPrefix(p, r.src) }
+
+func (r relocation) files(ctx context.Context) error {
 	var manifests, lists, metas []string
-	wh := filepath.Join(l.Root, WarehouseDir)
+	wh := filepath.Join(r.src, WarehouseDir)
 	err := filepath.WalkDir(wh, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -230,18 +254,18 @@ func (l *Lake) relocate(ctx context.Context, olds []string) error {
 	}
 	steps := []struct {
 		files []string
-		fn    func(string) error
+		fn    func(p, out string) error
 	}{
-		{manifests, func(p string) error { return rewriteAvro(p, m.fixManifestEntry) }},
-		{lists, func(p string) error { return rewriteAvro(p, m.fixManifestFile) }},
-		{metas, m.rewriteMetadata},
+		{manifests, func(p, out string) error { return rewriteAvro(p, out, r.data.fixManifestEntry) }},
+		{lists, func(p, out string) error { return rewriteAvro(p, out, r.meta.fixManifestFile) }},
+		{metas, r.meta.rewriteMetadata},
 	}
 	for _, s := range steps {
 		for _, p := range s.files {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := s.fn(p); err != nil {
+			if err := s.fn(p, r.out(p)); err != nil {
 				return fmt.Errorf("rewrite %s: %w", p, err)
 			}
 			if relocateFault != nil {
@@ -251,13 +275,54 @@ func (l *Lake) relocate(ctx context.Context, olds []string) error {
 			}
 		}
 	}
-	return l.relocateCatalog(ctx, m)
+	return nil
 }
 
-// relocateCatalog rewrites catalog.db's locations and records the new root,
-// in one transaction.
-func (l *Lake) relocateCatalog(ctx context.Context, m pathMap) error {
-	tx, err := l.db.BeginTx(ctx, nil)
+// overlay makes a read-only lake found away from its recorded root
+// readable without writing it: its catalog and metadata files (not its
+// data) are copied, rewritten, into a temporary folder that the lake reads
+// from until Close removes it.
+func (l *Lake) overlay(ctx context.Context, olds []string) (err error) {
+	tmp, err := os.MkdirTemp("", "distill-readonly-")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	// VACUUM INTO copies a consistent catalog, WAL included, from the
+	// read-only connection.
+	if _, err := l.db.ExecContext(ctx, `VACUUM INTO ?`, filepath.Join(tmp, CatalogFile)); err != nil {
+		return fmt.Errorf("copy the catalog: %w", err)
+	}
+	r := relocation{src: l.Root, dst: tmp, data: newPathMap(olds, l.Root), meta: newPathMap(append(olds, l.Root), tmp)}
+	if err := r.files(ctx); err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite", catalogDSN(tmp, ""))
+	if err != nil {
+		return err
+	}
+	if err := relocateCatalog(ctx, db, r.meta, tmp); err != nil {
+		db.Close()
+		return err
+	}
+	cat, err := sqlcat.NewCatalog(catalogName, db, sqlcat.SQLite, iceberg.Properties{"warehouse": fileURL(filepath.Join(tmp, WarehouseDir)), "init_catalog_tables": "false"})
+	if err != nil {
+		db.Close()
+		return err
+	}
+	l.db.Close()
+	l.db, l.cat, l.overlayDir = db, cat, tmp
+	return nil
+}
+
+// relocateCatalog rewrites the catalog's locations and records root as the
+// lake's root, in one transaction.
+func relocateCatalog(ctx context.Context, db *sql.DB, m pathMap, root string) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -312,7 +377,7 @@ func (l *Lake) relocateCatalog(ctx context.Context, m pathMap) error {
 			return err
 		}
 	}
-	if err := setLakeProp(ctx, tx, propRoot, l.Root); err != nil {
+	if err := setLakeProp(ctx, tx, propRoot, root); err != nil {
 		return err
 	}
 	if err := setLakeProp(ctx, tx, propRelocatingTo, ""); err != nil {
@@ -401,7 +466,7 @@ func (m pathMap) fixManifestFile(rec map[string]any) bool {
 // rewriteMetadata maps the paths in one metadata.json: location,
 // metadata-log, snapshots' manifest lists, statistics files, and path
 // properties. Numbers are kept as written (snapshot ids are 64-bit).
-func (m pathMap) rewriteMetadata(p string) error {
+func (m pathMap) rewriteMetadata(p, out string) error {
 	raw, err := os.ReadFile(p)
 	if err != nil {
 		return err
@@ -455,15 +520,15 @@ func (m pathMap) rewriteMetadata(p string) error {
 		}
 	}
 	if !changed {
-		return nil
+		return copyUnchanged(p, out, raw)
 	}
-	var out bytes.Buffer
-	enc := json.NewEncoder(&out)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
-	body := bytes.TrimRight(out.Bytes(), "\n")
+	body := bytes.TrimRight(buf.Bytes(), "\n")
 	if gz {
 		var zb bytes.Buffer
 		zw := gzip.NewWriter(&zb)
@@ -475,7 +540,7 @@ func (m pathMap) rewriteMetadata(p string) error {
 		}
 		body = zb.Bytes()
 	}
-	return writeFileAtomic(p, body)
+	return writeFileAtomic(out, body)
 }
 
 // avroKind returns the record name of an Avro file's schema: manifest_entry
@@ -502,7 +567,7 @@ func avroKind(p string) (string, error) {
 // change them, and, if any changed, writes them back with the same schema
 // text, codec and header metadata. The new file is decoded again and
 // compared before it replaces the old one.
-func rewriteAvro(p string, fix func(map[string]any) bool) error {
+func rewriteAvro(p, out string, fix func(map[string]any) bool) error {
 	f, err := os.Open(p)
 	if err != nil {
 		return err
@@ -519,7 +584,14 @@ func rewriteAvro(p string, fix func(map[string]any) bool) error {
 		}
 	}
 	if !changed {
-		return nil
+		if p == out {
+			return nil
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return copyUnchanged(p, out, raw)
 	}
 	codec, err := avroCodec(string(meta["avro.codec"]))
 	if err != nil {
@@ -555,7 +627,7 @@ func rewriteAvro(p string, fix func(map[string]any) bool) error {
 	if !reflect.DeepEqual(back, recs) {
 		return errors.New("the rewritten file reads back differently: left as it was")
 	}
-	return writeFileAtomic(p, buf.Bytes())
+	return writeFileAtomic(out, buf.Bytes())
 }
 
 func readAvro(r io.Reader) ([]any, map[string][]byte, error) {
@@ -593,6 +665,14 @@ func avroCodec(name string) (ocf.Codec, error) {
 	return nil, fmt.Errorf("unknown Avro codec %q", name)
 }
 
+// copyUnchanged writes an unchanged file to out when out is not p.
+func copyUnchanged(p, out string, data []byte) error {
+	if p == out {
+		return nil
+	}
+	return writeFileAtomic(out, data)
+}
+
 // writeFileAtomic replaces p with data: written under a temporary name in
 // the same folder, synced, renamed over p, and the folder synced, so p is
 // always either the old or the new file.
@@ -600,6 +680,8 @@ func writeFileAtomic(p string, data []byte) error {
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(p); err == nil {
 		mode = fi.Mode().Perm()
+	} else if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
 	}
 	tmp := p + tmpSuffix
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
