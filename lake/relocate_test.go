@@ -231,3 +231,57 @@ func checkManifestLengths(t *testing.T, dir string) {
 		t.Fatal("no manifest list found")
 	}
 }
+
+// TestOpen_MovedLakeConcurrentOpens opens a moved lake from several
+// goroutines at once: one rewrites it under locks/relocate.lock, the others
+// wait and then find nothing left to do.
+func TestOpen_MovedLakeConcurrentOpens(t *testing.T) {
+	dir, want := buildLake(t)
+	moved := dir + "-moved"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			l, err := Open(context.Background(), moved)
+			if err == nil {
+				err = l.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := openFingerprint(t, moved); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestOpen_MovedLakeWithoutRecordedRoot covers lakes made before the root
+// was recorded in catalog.db: the root is read off the tables' metadata
+// locations.
+func TestOpen_MovedLakeWithoutRecordedRoot(t *testing.T) {
+	dir, want := buildLake(t)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, CatalogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE ` + lakePropsTable); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	moved := dir + "-moved"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if got := openFingerprint(t, moved); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if hits := mentions(t, moved, dir+"/"); len(hits) > 0 {
+		t.Errorf("files still name the old folder: %v", hits)
+	}
+}
