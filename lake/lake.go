@@ -83,12 +83,16 @@ func Create(ctx context.Context, dir string) (*Lake, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(abs, CatalogFile)); err == nil {
-		return nil, fmt.Errorf("%w: %s", ErrLakeExists, abs)
-	}
-	if n, err := countWarehouseTables(abs); err != nil {
+	fi, statErr := os.Stat(filepath.Join(abs, CatalogFile))
+	n, err := countWarehouseTables(abs)
+	switch {
+	case err != nil:
 		return nil, err
-	} else if n > 0 {
+	case statErr == nil && fi.Size() == 0 && n > 0:
+		return nil, &CatalogLostError{Root: abs, Tables: n}
+	case statErr == nil:
+		return nil, fmt.Errorf("%w: %s", ErrLakeExists, abs)
+	case n > 0:
 		return nil, &CatalogLostError{Root: abs, Tables: n, Missing: true}
 	}
 	if err := os.MkdirAll(filepath.Join(abs, WarehouseDir), 0o755); err != nil {
