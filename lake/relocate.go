@@ -391,29 +391,47 @@ func relocateCatalog(ctx context.Context, db *sql.DB, m pathMap, root string) er
 type pathMap struct {
 	root  string
 	pairs [][2]string // old prefix, new prefix
+	news  []string    // the new root's spellings
 }
 
 func fileURL(p string) string { return (&url.URL{Scheme: "file", Path: p}).String() }
 
+func spellings(root string) []string {
+	return []string{fileURL(root), "file://" + root, "file:" + root, root}
+}
+
 func newPathMap(olds []string, root string) pathMap {
-	m := pathMap{root: root}
+	m := pathMap{root: root, news: spellings(root)}
 	for _, o := range olds {
-		m.pairs = append(m.pairs,
-			[2]string{fileURL(o), fileURL(root)},
-			[2]string{"file://" + o, "file://" + root},
-			[2]string{"file:" + o, "file:" + root},
-			[2]string{o, root})
+		for i, sp := range spellings(o) {
+			m.pairs = append(m.pairs, [2]string{sp, m.news[i]})
+		}
 	}
 	return m
 }
 
+func under(s, prefix string) bool { return s == prefix || strings.HasPrefix(s, prefix+"/") }
+
+// mapPath maps s if it is under an old root. A path under the new root is
+// left alone when that is the closer match, so a rerun after a stop never
+// maps a path twice, even when one root lies inside the other.
 func (m pathMap) mapPath(s string) (string, bool) {
-	for _, p := range m.pairs {
-		if s == p[0] || strings.HasPrefix(s, p[0]+"/") {
-			return p[1] + s[len(p[0]):], true
+	best := -1
+	for i, p := range m.pairs {
+		if under(s, p[0]) && (best < 0 || len(p[0]) > len(m.pairs[best][0])) {
+			best = i
 		}
 	}
-	return s, false
+	if best < 0 {
+		return s, false
+	}
+	for _, n := range m.news {
+		if under(s, n) && len(n) >= len(m.pairs[best][0]) {
+			return s, false
+		}
+	}
+	p := m.pairs[best]
+	return p[1] + s[len(p[0]):], true
 }
 
 func (m pathMap) mapNull(s sql.NullString) (sql.NullString, bool) {

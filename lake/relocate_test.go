@@ -285,3 +285,31 @@ func TestOpen_MovedLakeWithoutRecordedRoot(t *testing.T) {
 		t.Errorf("files still name the old folder: %v", hits)
 	}
 }
+
+func TestPathMap(t *testing.T) {
+	for _, c := range []struct {
+		olds      []string
+		root, in  string
+		want      string
+		wantMoved bool
+	}{
+		{[]string{"/a/lake"}, "/b/lake", "file:///a/lake/warehouse/x", "file:///b/lake/warehouse/x", true},
+		{[]string{"/a/lake"}, "/b/lake", "/a/lake/warehouse/x", "/b/lake/warehouse/x", true},
+		{[]string{"/a/lake"}, "/b/lake", "file:///a/lake2/warehouse/x", "file:///a/lake2/warehouse/x", false},
+		{[]string{"/a/lake"}, "/b/my lake", "file:///a/lake/w", "file:///b/my%20lake/w", true},
+		{[]string{"/a/my lake"}, "/b", "file:///a/my%20lake/w", "file:///b/w", true},
+		// The new root inside the old one: a path already mapped stays.
+		{[]string{"/a/lake"}, "/a/lake/inner", "file:///a/lake/warehouse/x", "file:///a/lake/inner/warehouse/x", true},
+		{[]string{"/a/lake"}, "/a/lake/inner", "file:///a/lake/inner/warehouse/x", "file:///a/lake/inner/warehouse/x", false},
+		// The old root inside the new one: old paths still map.
+		{[]string{"/a/lake/inner"}, "/a/lake", "file:///a/lake/inner/warehouse/x", "file:///a/lake/warehouse/x", true},
+		{[]string{"/a/lake/inner"}, "/a/lake", "file:///a/lake/warehouse/x", "file:///a/lake/warehouse/x", false},
+		// Two old roots (a stop half way, then another move).
+		{[]string{"/a", "/b"}, "/c", "file:///b/warehouse/x", "file:///c/warehouse/x", true},
+	} {
+		got, moved := newPathMap(c.olds, c.root).mapPath(c.in)
+		if got != c.want || moved != c.wantMoved {
+			t.Errorf("%v -> %s: mapPath(%q) = %q, %v; want %q, %v", c.olds, c.root, c.in, got, moved, c.want, c.wantMoved)
+		}
+	}
+}
