@@ -46,6 +46,10 @@ func checkReadOnly(t *testing.T, dir, want string) {
 	refused("EnsureTable", err)
 	_, err = l.Lock(ctx, "ingest", nil)
 	refused("Lock", err)
+	_, err = l.Compact(ctx, testTable, CompactOptions{MinInputFiles: 2})
+	refused("Compact", err)
+	_, err = l.Expire(ctx, testTable, ExpireOptions{})
+	refused("Expire", err)
 	overlay := l.overlayDir
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
