@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 
 	"github.com/apache/iceberg-go"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
@@ -261,21 +262,65 @@ func (r relocation) files(ctx context.Context) error {
 		{metas, r.meta.rewriteMetadata},
 	}
 	for _, s := range steps {
-		for _, p := range s.files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := s.fn(p, r.out(p)); err != nil {
-				return fmt.Errorf("rewrite %s: %w", p, err)
-			}
-			if relocateFault != nil {
-				if err := relocateFault(p); err != nil {
-					return err
-				}
-			}
+		if err := r.each(ctx, s.files, s.fn); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// each runs fn on every file, on a few goroutines: the files of one step
+// do not depend on each other, and most of the time is spent in fsync.
+// It returns the first error; files already started are finished.
+func (r relocation) each(ctx context.Context, files []string, fn func(p, out string) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	take := func() (string, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first != nil || next == len(files) {
+			return "", false
+		}
+		if err := ctx.Err(); err != nil {
+			first = err
+			return "", false
+		}
+		next++
+		return files[next-1], true
+	}
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if first == nil {
+			first = err
+		}
+	}
+	for range min(8, len(files)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p, ok := take(); ok; p, ok = take() {
+				if err := fn(p, r.out(p)); err != nil {
+					fail(fmt.Errorf("rewrite %s: %w", p, err))
+					return
+				}
+				if relocateFault != nil {
+					mu.Lock()
+					err := relocateFault(p)
+					if err != nil && first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // overlay makes a read-only lake found away from its recorded root
