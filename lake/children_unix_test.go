@@ -1,5 +1,9 @@
 //go:build unix
 
+// Tests that need real child processes (this test binary, run again): a
+// writer killed with -9, a relocation killed with -9, a reader run as
+// another user.
+
 package lake
 
 import (
@@ -148,4 +152,71 @@ func copyFile(t *testing.T, from, to string) {
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+const relocateChildDir, relocateChildStop = "DISTILL_TEST_RELOCATE_DIR", "DISTILL_TEST_RELOCATE_STOP"
+
+// TestOpen_RelocationKilled kills (SIGKILL) a process in the middle of
+// rewriting a moved lake, after its k-th file, and opens the lake again.
+func TestOpen_RelocationKilled(t *testing.T) {
+	dir, want := buildLake(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []int{1, 4, 9, 16} {
+		moved := filepath.Join(t.TempDir(), "moved")
+		copyTree(t, dir, moved)
+		cmd := exec.Command(self, "-test.run", "^TestLake_RelocateChild$", "-test.count=1")
+		cmd.Env = append(os.Environ(), relocateChildDir+"="+moved, fmt.Sprintf("%s=%d", relocateChildStop, k))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stopped := false
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if sc.Text() == "stopped" {
+				stopped = true
+				break
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		if !stopped {
+			t.Fatalf("k=%d: the child never reached its k-th file", k)
+		}
+		if got := openFingerprint(t, moved); got != want {
+			t.Fatalf("killed after file %d:\n%s\nwant:\n%s", k, got, want)
+		}
+		if hits := mentions(t, moved, dir+"/"); len(hits) > 0 {
+			t.Fatalf("killed after file %d: files still name the old folder: %v", k, hits)
+		}
+	}
+}
+
+// TestLake_RelocateChild is TestOpen_RelocationKilled's child.
+func TestLake_RelocateChild(t *testing.T) {
+	dir := os.Getenv(relocateChildDir)
+	if dir == "" {
+		t.Skip("runs only as the child of TestOpen_RelocationKilled")
+	}
+	var k, n int
+	fmt.Sscan(os.Getenv(relocateChildStop), &k)
+	relocateFault = func(string) error {
+		if n++; n == k {
+			fmt.Println("stopped")
+			select {} // killed here, mid-rewrite
+		}
+		return nil
+	}
+	l, err := Open(context.Background(), dir)
+	if err == nil {
+		l.Close()
+	}
+	fmt.Println("finished")
 }
