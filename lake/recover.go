@@ -179,6 +179,9 @@ func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
 	}
 	slices.SortFunc(picks, func(a, b pick) int { return strings.Compare(a.name.String(), b.name.String()) })
 
+	if err := setAsideStaleWAL(abs); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", catalogDSN(abs, ""))
 	if err != nil {
 		return nil, fmt.Errorf("open catalog %s: %w", abs, err)
@@ -277,6 +280,25 @@ func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
 		slices.Sort(res.Tables[i].Tags)
 	}
 	return res, nil
+}
+
+// setAsideStaleWAL renames a -wal and -shm left beside a missing or empty
+// catalog.db (to NAME.lost): SQLite would otherwise replay pages of the lost
+// catalog into the new one.
+func setAsideStaleWAL(abs string) error {
+	cat := filepath.Join(abs, CatalogFile)
+	if fi, err := os.Stat(cat); err == nil && fi.Size() > 0 {
+		return nil
+	}
+	for _, ext := range []string{"-wal", "-shm"} {
+		p := cat + ext
+		if fileExists(p) {
+			if err := os.Rename(p, p+".lost"); err != nil {
+				return fmt.Errorf("recover %s: set aside %s: %w", abs, p, err)
+			}
+		}
+	}
+	return nil
 }
 
 type picked struct {

@@ -95,6 +95,10 @@ func TestOpen_LostCatalog(t *testing.T) {
 			if err := c.lose(cat); err != nil {
 				t.Fatal(err)
 			}
+			// A -wal left by the lost catalog must not be replayed into the new one.
+			if err := os.WriteFile(cat+"-wal", []byte("stale"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 			before, _ := os.Stat(cat)
 			_, err := Open(ctx, dir)
 			var lost *CatalogLostError
@@ -114,6 +118,9 @@ func TestOpen_LostCatalog(t *testing.T) {
 			res, err := Recover(ctx, dir)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !fileExists(cat + "-wal.lost") {
+				t.Error("recover did not set the stale catalog.db-wal aside")
 			}
 			if res.Registered() != 3 {
 				t.Errorf("recover registered %d tables, want 3: %+v", res.Registered(), res.Tables)
