@@ -1,7 +1,10 @@
 // Package lake is the versioned store every stage reads and writes: Apache
 // Iceberg tables (SQL catalog on SQLite, Parquet files in a local warehouse)
 // queried through DuckDB. Open or Create returns a *Lake; stages write with
-// Lake.Write then Pending.Commit and read with Lake.Session.
+// Lake.Write then Pending.Commit and read with Lake.Session. Open rewrites
+// the metadata of a lake folder that was moved or copied (root.go), opens a
+// lake it cannot write read-only, and refuses a lost catalog beside tables,
+// which Recover re-registers (recover.go).
 //
 // Only this package imports iceberg-go, and only session.go imports duckdb-go.
 package lake
