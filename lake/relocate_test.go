@@ -313,3 +313,30 @@ func TestPathMap(t *testing.T) {
 		}
 	}
 }
+
+// TestOpen_ThroughSymlink: the same folder under another name is not a
+// move: nothing is rewritten and the lake keeps its recorded root.
+func TestOpen_ThroughSymlink(t *testing.T) {
+	dir, want := buildLake(t)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	before := filesUnder(t, dir)
+	l, err := Open(context.Background(), link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Root != dir {
+		t.Errorf("Root = %s, want the recorded %s", l.Root, dir)
+	}
+	if got := fingerprint(t, l); got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	l.Close()
+	for p, v := range filesUnder(t, dir) {
+		if before[p] != v && !strings.HasPrefix(filepath.Base(p), CatalogFile) {
+			t.Errorf("opening through a symlink rewrote %s", p)
+		}
+	}
+}
