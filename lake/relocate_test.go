@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/apache/iceberg-go"
 )
 
 // filesUnder lists every regular file under dir with its size and mtime.
@@ -339,4 +341,74 @@ func TestOpen_ThroughSymlink(t *testing.T) {
 			t.Errorf("opening through a symlink rewrote %s", p)
 		}
 	}
+}
+
+// TestOpen_MovedLakeKeepsManifests reads every manifest list and manifest
+// with iceberg-go's own reader before and after a move: apart from the
+// paths (and the manifests' lengths), every field reads the same.
+func TestOpen_MovedLakeKeepsManifests(t *testing.T) {
+	dir, _ := buildLake(t)
+	read := func(root string) map[string]string {
+		out := map[string]string{}
+		for p := range filesUnder(t, root) {
+			if !strings.HasPrefix(filepath.Base(p), "snap-") {
+				continue
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mans, err := iceberg.ReadManifestList(f)
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range mans {
+				mf, err := os.Open(localPath(m.FilePath()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				entries, err := iceberg.ReadManifest(m, mf, false)
+				mf.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var b strings.Builder
+				fmt.Fprintf(&b, "manifest spec=%d content=%v seq=%d minseq=%d added=%d/%d existing=%d/%d deleted=%d/%d snap=%d partitions=%+v\n",
+					m.PartitionSpecID(), m.ManifestContent(), m.SequenceNum(), m.MinSequenceNum(), m.AddedDataFiles(), m.AddedRows(),
+					m.ExistingDataFiles(), m.ExistingRows(), m.DeletedDataFiles(), m.DeletedRows(), m.SnapshotID(), m.Partitions())
+				for _, e := range entries {
+					df := e.DataFile()
+					fmt.Fprintf(&b, "  %v snap=%d seq=%v fileseq=%v %s %v %v rows=%d size=%d cols=%v nulls=%v nans=%v values=%v lower=%v upper=%v splits=%v sort=%v part=%v key=%v\n",
+						e.Status(), e.SnapshotID(), e.SequenceNum(), valueOf(e.FileSequenceNum()), df.FilePath(), df.ContentType(), df.FileFormat(),
+						df.Count(), df.FileSizeBytes(), df.ColumnSizes(), df.NullValueCounts(), df.NaNValueCounts(), df.ValueCounts(),
+						df.LowerBoundValues(), df.UpperBoundValues(), df.SplitOffsets(), valueOf(df.SortOrderID()), df.Partition(), df.KeyMetadata())
+				}
+				out[filepath.Base(p)+" "+filepath.Base(m.FilePath())] = b.String()
+			}
+		}
+		return out
+	}
+	before := read(dir)
+	moved := filepath.Join(filepath.Dir(dir), "moved lake")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	openFingerprint(t, moved)
+	after := read(moved)
+	if len(after) != len(before) || len(before) == 0 {
+		t.Fatalf("%d manifests after, %d before", len(after), len(before))
+	}
+	for k, b := range before {
+		if want := strings.ReplaceAll(b, fileURL(dir), fileURL(moved)); after[k] != want {
+			t.Errorf("%s:\nafter  %s\nbefore %s", k, after[k], want)
+		}
+	}
+}
+
+func valueOf[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 
 	"github.com/twmb/avro"
@@ -178,7 +177,14 @@ func rewriteAvro(p, out string, fix func(map[string]any) bool) error {
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
-	if !reflect.DeepEqual(back, recs) {
+	// Compared as encoded bytes, not values: a NaN bound equals itself there.
+	same := len(back) == len(recs)
+	for i := 0; same && i < len(recs); i++ {
+		a, err1 := sc.AppendEncode(nil, recs[i])
+		b, err2 := sc.AppendEncode(nil, back[i])
+		same = err1 == nil && err2 == nil && bytes.Equal(a, b)
+	}
+	if !same {
 		return errors.New("the rewritten file reads back differently: left as it was")
 	}
 	return writeFileAtomic(out, buf.Bytes())
