@@ -25,9 +25,6 @@ var (
 	ErrOutsideLake = errors.New("table location is outside the lake's warehouse")
 	// ErrDiskFull means a write ran out of space; what it wrote was removed.
 	ErrDiskFull = errors.New("disk full: free space and rerun")
-	// ErrReadOnly means the lake's folder, file system or catalog.db cannot
-	// be written; what the write wrote was removed. Reads still work.
-	ErrReadOnly = errors.New("the lake cannot be written here (read-only folder, file system or catalog.db): give write permission and rerun")
 	// ErrInvalidUTF8 means a string to be written is not valid UTF-8 (DuckDB
 	// could not read the table back): nothing was written.
 	ErrInvalidUTF8 = errors.New("string is not valid UTF-8 (decode or reject it before it reaches the lake)")
@@ -42,3 +39,21 @@ var (
 
 // ErrTagExists means a tag name is taken; pass force to move it.
 var ErrTagExists = errors.New("tag exists")
+
+// Errors about the lake folder itself: a lost catalog, a read-only folder, a
+// moved or copied lake whose paths could not be rewritten.
+var (
+	// ErrCatalogLost means catalog.db is missing or holds no tables while
+	// warehouse/ holds tables: `distill recover` re-registers them.
+	ErrCatalogLost = errors.New("the catalog is lost but the warehouse holds tables")
+	// ErrReadOnly means a command tried to change a lake opened read-only,
+	// or a write found its folder, file system or catalog.db read-only (what
+	// it wrote was removed). Reads still work.
+	ErrReadOnly = errors.New("read-only")
+	// ErrRecoverConflict means recover found a catalog whose tables differ
+	// from what the warehouse's newest metadata files say.
+	ErrRecoverConflict = errors.New("the catalog already registers tables that differ from the warehouse")
+	// ErrRelocate means a moved or copied lake's metadata could not be
+	// rewritten to point under its new folder.
+	ErrRelocate = errors.New("cannot rewrite the lake's paths to its new folder")
+)

@@ -5,18 +5,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
 // Lock is an advisory, process-wide lock on a name inside the lake (flock on
-// DIR/locks/NAME.lock). The kernel releases it when the process dies, so a
-// crash never leaves it held.
+// DIR/locks/NAME.lock where the platform has it). The kernel releases it
+// when the process dies, so a crash never leaves it held.
 type Lock struct{ f *os.File }
 
 // Lock takes the named lock, waiting (and calling waiting once) while
-// another process holds it.
+// another process holds it. A read-only lake has no locks: only writers
+// lock, and Lock returns ErrReadOnly.
 func (l *Lake) Lock(ctx context.Context, name string, waiting func()) (*Lock, error) {
+	if err := l.writable(); err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(l.Root, "locks")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -27,13 +30,13 @@ func (l *Lake) Lock(ctx context.Context, name string, waiting func()) (*Lock, er
 	}
 	told := false
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return &Lock{f: f}, nil
-		}
-		if err != syscall.EWOULDBLOCK {
+		busy, err := tryLock(f)
+		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", name, err)
+		}
+		if !busy {
+			return &Lock{f: f}, nil
 		}
 		if !told && waiting != nil {
 			waiting()
@@ -50,6 +53,6 @@ func (l *Lake) Lock(ctx context.Context, name string, waiting func()) (*Lock, er
 
 // Unlock releases the lock.
 func (k *Lock) Unlock() {
-	syscall.Flock(int(k.f.Fd()), syscall.LOCK_UN)
+	unlock(k.f)
 	k.f.Close()
 }

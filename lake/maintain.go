@@ -435,6 +435,9 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	start := time.Now()
 	res = CompactResult{Table: name, DryRun: opts.DryRun}
 	defer func() { res.Elapsed = time.Since(start) }()
+	if err := l.writable(); err != nil && !opts.DryRun {
+		return res, err
+	}
 	tbl, err := l.loadTable(ctx, name)
 	if err != nil {
 		return res, err

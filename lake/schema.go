@@ -123,12 +123,18 @@ func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error 
 	if ok, err := l.cat.CheckNamespaceExists(ctx, ns); err != nil {
 		return fmt.Errorf("namespace %s: %w", name.Namespace, err)
 	} else if !ok {
+		if err := l.writable(); err != nil {
+			return err
+		}
 		if err := l.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
 			return fmt.Errorf("create namespace %s: %w", name.Namespace, err)
 		}
 	}
 	tbl, err := l.loadTable(ctx, name)
 	if errors.Is(err, ErrNoTable) {
+		if err := l.writable(); err != nil {
+			return err
+		}
 		sc, err := s.iceberg()
 		if err != nil {
 			return fmt.Errorf("table %s: %w", name, err)

@@ -33,11 +33,15 @@ func storageError(err error) error {
 	default:
 		return err
 	}
+	hint := ""
+	if sentinel == ErrReadOnly {
+		hint = " (the folder, file system or catalog.db cannot be written: give write permission and rerun)"
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%w (writing %s): %w", sentinel, pe.Path, err)
+		return fmt.Errorf("%w%s (writing %s): %w", sentinel, hint, pe.Path, err)
 	}
-	return fmt.Errorf("%w: %w", sentinel, err)
+	return fmt.Errorf("%w%s: %w", sentinel, hint, err)
 }
 
 // writeError picks, of the errors a failed write returned, the one that says

@@ -55,6 +55,9 @@ func (p *Pending) Rows() int64 { return p.rows }
 // a second writer starts only when a second batch arrives, so a small write
 // still makes one file.
 func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
+	if err := l.writable(); err != nil {
+		return nil, err
+	}
 	// Every file this write creates is recorded, so a failed write removes
 	// them all, the half-written ones too (a full disk must not stay full).
 	ctx, rec := withRecorder(ctx)
@@ -263,6 +266,9 @@ func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
 // wrote (manifests, manifest list, metadata.json) are removed when it fails,
 // unless the catalog took it after all.
 func (l *Lake) retry(ctx context.Context, name TableName, fn func(context.Context, *table.Table) error) error {
+	if err := l.writable(); err != nil {
+		return err
+	}
 	const attempts = 40
 	wait := 20 * time.Millisecond
 	var last error

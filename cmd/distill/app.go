@@ -30,7 +30,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			&cli.StringFlag{Name: "lake", Value: "./lake", EnvVars: []string{"DISTILL_LAKE"}, Usage: "lake directory"},
 		},
 		Commands: []*cli.Command{
-			initCommand(e),
+			initCommand(e), recoverCommand(e),
 			ingestCommand(e),
 			sqlCommand(e),
 			snapshotsCommand(e),

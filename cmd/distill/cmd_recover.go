@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distillery/distillery/lake"
+	"github.com/urfave/cli/v2"
+)
+
+func recoverCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "recover",
+		Usage: "re-register every table of warehouse/ in a lost or empty catalog.db, each from its newest metadata file",
+		Description: "Use it when catalog.db was deleted, emptied or replaced: the tables' history, snapshots and tags\n" +
+			"are in warehouse/ and come back as they were. It is safe to run twice; a catalog that registers a\n" +
+			"table at another metadata file is refused and left unchanged.",
+		Flags: []cli.Flag{lakeFlag, jsonFlag},
+		Action: func(c *cli.Context) error {
+			res, err := lake.Recover(c.Context, lakeDir(c))
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return e.printJSON(res)
+			}
+			for _, t := range res.Tables {
+				what := "registered"
+				if t.Already {
+					what = "already registered"
+				}
+				tags := ""
+				if len(t.Tags) > 0 {
+					tags = ", tags " + strings.Join(t.Tags, " ")
+				}
+				fmt.Fprintf(e.stdout, "%s %s: %d snapshots, %d rows%s (from %s)\n", what, t.Name, t.Snapshots, t.Rows, tags, t.Metadata)
+				for _, s := range t.Skipped {
+					fmt.Fprintf(e.stdout, "  passed over %s (unreadable, or its manifest list is missing)\n", s)
+				}
+			}
+			fmt.Fprintf(e.stdout, "recover: %d tables registered, %d already registered, in lake %s\n", res.Registered(), len(res.Tables)-res.Registered(), res.Root)
+			return nil
+		},
+	}
+}
