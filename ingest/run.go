@@ -371,11 +371,23 @@ func readInput(ctx context.Context, in input, opts *Options, c *collector, progr
 		fileReject(c, Reject{File: in.display, Reason: ReasonUnsupported, Detail: "gzipped Parquet: unzip it first (Parquet compresses its own pages)"})
 		return nil
 	}
+	err2 := readStream(ctx, r, in.format, s, opts.Workers, c)
+	var gzErr *gzipError
+	if errors.As(err2, &gzErr) {
+		fileReject(c, Reject{File: in.display, Reason: ReasonUnreadable, Detail: "corrupt gzip stream: " + gzErr.err.Error()})
+		return nil
+	}
+	return err2
+}
+
+// readStream reads one decompressed input of a text format: the BOM decides
+// the encoding (see decodeBOM), the first byte tells JSONL from a JSON array
+// when the name does not.
+func readStream(ctx context.Context, r io.Reader, format format, s *src, workers int, c sink) error {
 	r, enc := decodeBOM(r)
 	if enc != "" {
 		s.notes = map[string]string{"encoding": enc}
 	}
-	format := in.format
 	br := newPeekReader(r)
 	if format == fmtJSON || format == fmtUnknown {
 		switch br.firstByte() {
@@ -385,29 +397,23 @@ func readInput(ctx context.Context, in input, opts *Options, c *collector, progr
 			format = fmtJSONL
 		default:
 			if format == fmtUnknown {
-				fileReject(c, Reject{File: in.display, Reason: ReasonUnsupported, Detail: "not JSONL, JSON, CSV, Parquet or .txt (by name or content)"})
+				fileReject(c, Reject{File: s.file, Reason: ReasonUnsupported, Detail: "not JSONL, JSON, CSV, Parquet or .txt (by name or content)"})
 				return nil
 			}
 			format = fmtJSONL
 		}
 	}
-	var err2 error
 	switch format {
 	case fmtJSONL:
-		err2 = readJSONL(ctx, br, s, opts.Workers, c)
+		return readJSONL(ctx, br, s, workers, c)
 	case fmtJSON:
-		err2 = readJSONArray(ctx, br, s, c)
+		return readJSONArray(ctx, br, s, c)
 	case fmtCSV:
-		err2 = readCSV(ctx, br, s, c)
+		return readCSV(ctx, br, s, c)
 	case fmtText:
-		err2 = readText(br, s, c)
+		return readText(br, s, c)
 	}
-	var gzErr *gzipError
-	if errors.As(err2, &gzErr) {
-		fileReject(c, Reject{File: in.display, Reason: ReasonUnreadable, Detail: "corrupt gzip stream: " + gzErr.err.Error()})
-		return nil
-	}
-	return err2
+	return fmt.Errorf("read %s: format %d has no stream reader", s.file, format)
 }
 
 type countingReader struct {
