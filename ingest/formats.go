@@ -136,8 +136,24 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// readParquet reads every row of a Parquet file; columns become fields by name.
-func readParquet(ctx context.Context, r parquet.ReaderAtSeeker, in *src, s sink) error {
+// readParquet reads every row of a Parquet file; columns become fields by
+// name. The Parquet decoder panics on some corrupt files (a flipped byte in a
+// page header, found by FuzzReadParquet): that panic is the decoder's, not
+// ours, so it is recovered here and the rest of the file becomes one reject,
+// the rows read before it kept.
+func readParquet(ctx context.Context, r parquet.ReaderAtSeeker, in *src, s sink) (err error) {
+	var line int64
+	defer func() {
+		if p := recover(); p != nil {
+			fileReject(s, Reject{File: in.file, Line: line + 1, Reason: ReasonUnreadable,
+				Detail: fmt.Sprintf("corrupt Parquet data: rows from %d on cannot be read (the decoder failed: %v)", line+1, p)})
+			err = nil
+		}
+	}()
+	return readParquetRows(ctx, r, in, s, &line)
+}
+
+func readParquetRows(ctx context.Context, r parquet.ReaderAtSeeker, in *src, s sink, lineOut *int64) error {
 	pf, err := pqfile.NewParquetReader(r)
 	if err != nil {
 		fileReject(s, Reject{File: in.file, Reason: ReasonUnreadable, Detail: "not a Parquet file: " + err.Error()})
@@ -161,11 +177,14 @@ func readParquet(ctx context.Context, r parquet.ReaderAtSeeker, in *src, s sink)
 		sc := rec.Schema()
 		for row := 0; row < int(rec.NumRows()); row++ {
 			line++
-			s.read(1)
 			fields := make([]field, 0, rec.NumCols())
 			for c := 0; c < int(rec.NumCols()); c++ {
 				fields = append(fields, arrowField(sc.Field(c).Name, rec.Column(c), row))
 			}
+			// Counted once its fields are decoded: a decoder panic before
+			// this point leaves the row to the whole-file reject.
+			s.read(1)
+			*lineOut = line
 			a, reason := build(in.m, fields, in.notes)
 			if reason != "" {
 				s.reject(Reject{File: in.file, Line: line, Reason: reason, Detail: "the row has no title and no content"})

@@ -67,6 +67,12 @@ type expansion struct {
 	skipped        []string
 	skippedFolders []string
 	rejects        []Reject
+	rejectDatasets []string // the dataset of each reject: its input folder's
+}
+
+func (ex *expansion) reject(r Reject, dataset string) {
+	ex.rejects = append(ex.rejects, r)
+	ex.rejectDatasets = append(ex.rejectDatasets, dataset)
 }
 
 // Run ingests opts.Paths into the lake as one new snapshot of corpus.raw
@@ -126,8 +132,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			}
 			return true
 		}
-		for _, r := range ex.rejects {
-			c.dataset = datasetName(r.File, opts.Source)
+		for i, r := range ex.rejects {
+			c.dataset = ex.rejectDatasets[i]
 			fileReject(c, r)
 		}
 		for _, in := range inputs {
@@ -279,11 +285,11 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 			}
 			entries, err := readDir(dir)
 			if err != nil && len(entries) == 0 {
-				ex.rejects = append(ex.rejects, Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder cannot be read: " + err.Error()})
+				ex.reject(Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder cannot be read: " + err.Error()}, ds)
 				return
 			}
 			if err != nil {
-				ex.rejects = append(ex.rejects, Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder only partly read: " + err.Error()})
+				ex.reject(Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder only partly read: " + err.Error()}, ds)
 			}
 			for _, d := range entries {
 				path := filepath.Join(dir, d.Name())
@@ -302,7 +308,7 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 				}
 				info, err := os.Stat(path) // follows a symlinked file; a loop or dangling link fails here
 				if err != nil {
-					ex.rejects = append(ex.rejects, Reject{File: validPath(filepath.Clean(path)), Reason: ReasonUnreadable, Detail: err.Error()})
+					ex.reject(Reject{File: validPath(canonicalPath(path)), Reason: ReasonUnreadable, Detail: err.Error()}, ds)
 					continue
 				}
 				if info.IsDir() {
