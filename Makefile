@@ -33,11 +33,13 @@ test-go:
 # already replays the seed corpora and the crashers kept in
 # <package>/testdata/fuzz/<FuzzName>/.
 FUZZTIME ?= 20s
+# Minimizing each new input may otherwise take up to 60 s of FUZZTIME.
+FUZZMINTIME ?= 5s
 fuzz:
 	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
 		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
 			echo "fuzz $$name in ./$$(dirname $$f) for $(FUZZTIME)"; \
-			DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) ./$$(dirname $$f)/; \
+			DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) ./$$(dirname $$f)/; \
 		done; \
 	done
 
