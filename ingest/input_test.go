@@ -136,8 +136,10 @@ func TestRun_CSVRecovery(t *testing.T) {
 
 // A record over --max-record-bytes is rejected in every format without being
 // held in memory (defect 6): under a 64 KiB limit, ingesting a file with one
-// 16 MiB record allocates less than 2 MiB more than the same file with that
-// record just over the limit (same rejects, same lake work).
+// 16 MiB record allocates less than 8 MiB more than the same file with that
+// record just over the limit (same rejects, same lake work). Buffering the
+// record even once would cost 16 MiB; the margin of 8 MiB absorbs the lake's
+// own allocation noise (up to ~2.3 MiB seen on a loaded machine).
 func TestRun_HugeRecordsBoundedMemory(t *testing.T) {
 	const limit = 64 << 10
 	cases := []struct{ name, content, reject string }{
@@ -165,7 +167,7 @@ func TestRun_HugeRecordsBoundedMemory(t *testing.T) {
 			base := ingestAlloc(t, tc.name, small, tc.reject)
 			got := ingestAlloc(t, tc.name, huge, tc.reject)
 			t.Logf("allocated %d KiB with a record just over the limit, %d KiB with a 16 MiB one", base>>10, got>>10)
-			if got > base+2<<20 {
+			if got > base+8<<20 {
 				t.Errorf("a 16 MiB record over a %d KiB limit cost %d KiB more allocation than one just over it: it was buffered", limit>>10, (got-base)>>10)
 			}
 		})
@@ -300,6 +302,9 @@ func TestRun_SkipsTheLake(t *testing.T) {
 	wantCounts(t, res, 1, 0, 1)
 	if len(res.SkippedFolders) != 1 || !strings.Contains(res.SkippedFolders[0], "the lake itself") {
 		t.Errorf("skipped folders = %q, want the lake", res.SkippedFolders)
+	}
+	if got := testutil.QueryStrings(t, l, `SELECT DISTINCT dataset FROM corpus.raw WHERE file LIKE '%a.jsonl'`); !slices.Equal(got, []string{filepath.Base(dir)}) {
+		t.Errorf("dataset of `ingest .` = %q, want the folder's name %q", got, filepath.Base(dir))
 	}
 }
 

@@ -277,8 +277,8 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 			continue
 		}
 		ds := datasetName(p, source)
-		var walk func(dir string, top bool)
-		walk = func(dir string, top bool) {
+		var walk func(dir string)
+		walk = func(dir string) {
 			if within(canonicalPath(dir), lakeDir) {
 				ex.skippedFolders = append(ex.skippedFolders, validPath(dir)+" (the lake itself)")
 				return
@@ -298,7 +298,7 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 					if strings.HasPrefix(name, ".") {
 						continue
 					}
-					walk(path, false)
+					walk(path)
 					continue
 				}
 				f, gz := detect(name)
@@ -318,7 +318,7 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 				ex.inputs = append(ex.inputs, input{path: path, display: displayPath(path), dataset: ds, format: f, gz: gz, size: info.Size()})
 			}
 		}
-		walk(p, true)
+		walk(p)
 	}
 	return ex, nil
 }
@@ -333,7 +333,11 @@ func datasetName(p, source string) string {
 	if source != "" {
 		return validPath(source)
 	}
-	base := validPath(filepath.Base(filepath.Clean(p)))
+	base := filepath.Base(filepath.Clean(p))
+	if base == "." || base == ".." {
+		base = filepath.Base(canonicalPath(p)) // `ingest .` is named after the folder
+	}
+	base = validPath(base)
 	base = strings.TrimSuffix(base, ".gz")
 	if ext := filepath.Ext(base); ext != "" && ext != base {
 		base = strings.TrimSuffix(base, ext)
