@@ -19,12 +19,19 @@ import (
 // rest of the file. Quotes are read lazily (a bare quote inside a field is
 // text); a quoted field may span lines. A record whose quote is never closed
 // is rejected and reading resumes on the line after the one it started on,
-// so the rows after it are not lost; a record over in.max bytes is rejected
+// so the rows after it are not lost (those lines are read as one-line rows:
+// a quote still open at their end closes there, which keeps a file of
+// unclosed quotes linear to read); a record over in.max bytes is rejected
 // without being kept. A first row that names none of the known fields is not
 // taken for a header: the file is rejected with how to map its columns,
 // unless --map names columns by position (column_1, column_2, …).
 func readCSV(ctx context.Context, r io.Reader, in *src, s sink) error {
-	cr := &csvReader{br: bufio.NewReaderSize(r, 64<<10), max: in.max}
+	return readCSVWith(ctx, r, in, s, &csvReader{})
+}
+
+// readCSVWith is readCSV with the reader given, so a test can see its work.
+func readCSVWith(ctx context.Context, r io.Reader, in *src, s sink, cr *csvReader) error {
+	cr.br, cr.max = bufio.NewReaderSize(r, 64<<10), in.max
 	first, err := cr.record()
 	if errors.Is(err, io.EOF) {
 		fileReject(s, Reject{File: in.file, Reason: ReasonEmptyFile, Detail: "no header row"})
@@ -162,6 +169,10 @@ type csvLine struct {
 	num  int64
 	size int  // bytes on disk, end of line included
 	long bool // longer than max: text holds only its start
+	// reread marks a line read again after a never-closed quote: a quote
+	// open at its end closes there, so no record spans such lines and a file
+	// of unclosed quotes is not rescanned once per line.
+	reread bool
 }
 
 // csvReader reads CSV records from physical lines; lines pushed back after
@@ -175,11 +186,14 @@ type csvReader struct {
 	// (while skipping a record, when no line is kept).
 	scratch []byte
 	reuse   bool
+	// lineReads counts the lines handed out, pushed-back ones included.
+	lineReads int
 }
 
 // physical returns the next line; a line over max is skipped to its end,
 // never buffered whole.
 func (cr *csvReader) physical() (csvLine, error) {
+	cr.lineReads++
 	if len(cr.pending) > 0 {
 		l := cr.pending[0]
 		cr.pending = cr.pending[1:]
@@ -242,7 +256,7 @@ func (cr *csvReader) record() (csvRecord, error) {
 	quoted, atStart := false, true
 	for {
 		if i >= len(text) {
-			if !quoted {
+			if !quoted || l.reread {
 				fields = append(fields, string(field))
 				rec.fields = fields
 				return rec, nil
@@ -252,6 +266,9 @@ func (cr *csvReader) record() (csvRecord, error) {
 			if errors.Is(err, io.EOF) {
 				// The quote never closes: this record is lost, the lines after
 				// its first one are read again as records.
+				for i := range lines[1:] {
+					lines[1+i].reread = true
+				}
 				cr.pending = append(lines[1:], cr.pending...)
 				rec.bad, rec.reason = fmt.Sprintf("a quote opened on line %d is never closed (the row is skipped, the lines after it are read as rows)", rec.line), ReasonCSVParse
 				return rec, nil
