@@ -9,7 +9,7 @@ TVENV   := .venv-trainer
 SHARED  ?= $(abspath ../shared)
 BIN     := bin/distill
 
-.PHONY: build demo test test-go test-python test-trainer lint bench bench-scale bench-curation venv trainer-venv clean
+.PHONY: build demo test test-go test-python test-trainer lint fuzz bench bench-scale bench-curation venv trainer-venv clean
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/distill
@@ -27,6 +27,21 @@ lint:
 
 test-go:
 	DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -count=1 ./...
+
+# Fuzz every parser (each func Fuzz... in a _test.go file, found by name so
+# a new target is never left out) for FUZZTIME, one after another. test-go
+# already replays the seed corpora and the crashers kept in
+# <package>/testdata/fuzz/<FuzzName>/.
+FUZZTIME ?= 20s
+# Minimizing each new input may otherwise take up to 60 s of FUZZTIME.
+FUZZMINTIME ?= 5s
+fuzz:
+	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz $$name in ./$$(dirname $$f) for $(FUZZTIME)"; \
+			DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) ./$$(dirname $$f)/; \
+		done; \
+	done
 
 $(VENV)/.installed: tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -30,8 +31,8 @@ type collector struct {
 	yield    func(arrow.RecordBatch) bool
 	content  int
 
-	rowsOut, dups, inLake, conflicts int64
-	rejects                          []Reject
+	readN, rowsOut, dups, inLake, conflicts int64
+	rejects                                 []Reject
 }
 
 func newCollector(schema *arrow.Schema, existing map[string]string, runID string) *collector {
@@ -46,12 +47,21 @@ func newCollector(schema *arrow.Schema, existing map[string]string, runID string
 	return c
 }
 
+func (c *collector) read(n int) { c.readN += int64(n) }
+
 func (c *collector) reject(r Reject) {
+	r = cleanReject(r)
 	c.datasets[r.File] = c.dataset
 	c.rejects = append(c.rejects, r)
 }
 
 func (c *collector) article(a Article) {
+	if field := invalidField(a); field != "" {
+		// The readers decode every string (see build); this is the writer's
+		// own check, so invalid bytes never reach a Parquet file.
+		c.reject(Reject{File: a.File, Line: a.Line, Reason: ReasonInvalidUTF8, Detail: "column " + field + " is not valid UTF-8"})
+		return
+	}
 	if sha, ok := c.seen[a.ID]; ok {
 		c.dups++
 		if sha != a.ContentSHA256 {
@@ -128,7 +138,7 @@ func (c *collector) flush() {
 func (c *collector) count(r *Result) {
 	r.RowsOut, r.Duplicates, r.AlreadyInLake, r.IDConflicts = c.rowsOut, c.dups, c.inLake, c.conflicts
 	r.Rejected = int64(len(c.rejects))
-	r.RowsIn = r.RowsOut + r.Rejected + r.Duplicates
+	r.RowsIn = c.readN
 	if len(c.rejects) > 0 {
 		r.ByReason = map[string]int64{}
 		for _, rj := range c.rejects {
@@ -161,4 +171,21 @@ func writeRejects(ctx context.Context, l *lake.Lake, rejects []Reject, datasets 
 		return nil, err
 	}
 	return p.Commit(ctx, commit)
+}
+
+// invalidField names the first string column of a that is not valid UTF-8.
+func invalidField(a Article) string {
+	for _, f := range [...]struct{ name, v string }{{"id", a.ID}, {"dataset", a.Dataset}, {"source", a.Source},
+		{"title", a.Title}, {"content", a.Content}, {"description", a.Description}, {"published_date", a.PublishedDate},
+		{"url", a.URL}, {"extra", a.Extra}, {"file", a.File}} {
+		if !utf8.ValidString(f.v) {
+			return f.name
+		}
+	}
+	for _, t := range a.Tags {
+		if !utf8.ValidString(t) {
+			return "tags"
+		}
+	}
+	return ""
 }

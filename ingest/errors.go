@@ -10,4 +10,7 @@ var (
 	ErrBadMap = errors.New("bad --map")
 	// ErrStrict means --strict was set and some records were rejected.
 	ErrStrict = errors.New("rejected records under --strict: nothing committed")
+	// ErrCount means the records read do not add up to rows, rejects and
+	// duplicates: a reader lost or invented a record (a bug to report).
+	ErrCount = errors.New("ingest counts do not add up")
 )

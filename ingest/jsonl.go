@@ -9,16 +9,9 @@ import (
 	"io"
 	"runtime"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
-
-// sink receives the records of one input, in input order.
-type sink interface {
-	article(a Article)
-	reject(r Reject)
-}
 
 // lineBatch is consecutive lines of a JSONL file, copied into one buffer.
 type lineBatch struct {
@@ -26,7 +19,10 @@ type lineBatch struct {
 	ends  []int   // end offset of each line in buf
 	lines []int64 // line number of each line
 	big   []Reject
-	out   chan []outcome
+	// records counts the lines that are records (not blank), counted by the
+	// splitter on its own so the sink's read count is a check on the parser.
+	records int
+	out     chan []outcome
 }
 
 type outcome struct {
@@ -37,8 +33,7 @@ type outcome struct {
 // readJSONL streams a JSONL file: one goroutine reads lines, workers parse
 // them, and results reach the sink in input order. Memory is bounded by
 // (workers+2) batches, whatever the file size.
-func readJSONL(ctx context.Context, r io.Reader, file string, m mapping, opts *Options, s sink) error {
-	workers := opts.Workers
+func readJSONL(ctx context.Context, r io.Reader, in *src, workers int, s sink) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -51,7 +46,7 @@ func readJSONL(ctx context.Context, r io.Reader, file string, m mapping, opts *O
 			defer wg.Done()
 			var p fastjson.Parser
 			for b := range work {
-				b.out <- parseBatch(&p, b, file, m)
+				b.out <- parseBatch(&p, b, in)
 			}
 		}()
 	}
@@ -59,7 +54,7 @@ func readJSONL(ctx context.Context, r io.Reader, file string, m mapping, opts *O
 	go func() {
 		defer close(order)
 		defer close(work)
-		readErr <- splitLines(ctx, r, file, opts.MaxRecordBytes, func(b *lineBatch) {
+		readErr <- splitLines(ctx, r, in.file, in.max, func(b *lineBatch) {
 			b.out = make(chan []outcome, 1)
 			order <- b
 			work <- b
@@ -68,6 +63,7 @@ func readJSONL(ctx context.Context, r io.Reader, file string, m mapping, opts *O
 	records := 0
 	for b := range order {
 		outs := <-b.out
+		s.read(b.records)
 		for i := range outs {
 			records++
 			if outs[i].reject != nil {
@@ -82,7 +78,7 @@ func readJSONL(ctx context.Context, r io.Reader, file string, m mapping, opts *O
 		return err
 	}
 	if records == 0 {
-		s.reject(Reject{File: file, Reason: ReasonEmptyFile, Detail: "no JSON records in the file"})
+		fileReject(s, Reject{File: in.file, Reason: ReasonEmptyFile, Detail: "no JSON records in the file"})
 	}
 	return nil
 }
@@ -123,18 +119,26 @@ func splitLines(ctx context.Context, r io.Reader, file string, max int, emit fun
 					Detail: fmt.Sprintf("line of %d bytes exceeds the limit of %d", size, max), Excerpt: ex})
 				b.ends = append(b.ends, -1)
 				b.lines = append(b.lines, line)
+				b.records++
 			} else {
 				b.ends = append(b.ends, len(b.buf))
 				b.lines = append(b.lines, line)
+				if len(bytes.TrimSpace(b.buf[start:])) > 0 {
+					b.records++
+				}
 			}
 		} else if len(chunk) > 0 {
 			if len(chunk) > max {
 				b.big = append(b.big, Reject{File: file, Line: line, Reason: ReasonTooLarge,
 					Detail: fmt.Sprintf("line of %d bytes exceeds the limit of %d", len(chunk), max), Excerpt: excerpt(chunk)})
 				b.ends = append(b.ends, -1)
+				b.records++
 			} else {
 				b.buf = append(b.buf, chunk...)
 				b.ends = append(b.ends, len(b.buf))
+				if len(bytes.TrimSpace(chunk)) > 0 {
+					b.records++
+				}
 			}
 			b.lines = append(b.lines, line)
 		}
@@ -155,7 +159,7 @@ func splitLines(ctx context.Context, r io.Reader, file string, max int, emit fun
 	}
 }
 
-func parseBatch(p *fastjson.Parser, b *lineBatch, file string, m mapping) []outcome {
+func parseBatch(p *fastjson.Parser, b *lineBatch, in *src) []outcome {
 	outs := make([]outcome, 0, len(b.ends))
 	start, big := 0, 0
 	for i, end := range b.ends {
@@ -167,7 +171,7 @@ func parseBatch(p *fastjson.Parser, b *lineBatch, file string, m mapping) []outc
 		}
 		raw := b.buf[start:end]
 		start = end
-		if o, ok := parseLine(p, raw, file, b.lines[i], m); ok {
+		if o, ok := parseLine(p, raw, in, b.lines[i]); ok {
 			outs = append(outs, o)
 		}
 	}
@@ -175,36 +179,32 @@ func parseBatch(p *fastjson.Parser, b *lineBatch, file string, m mapping) []outc
 }
 
 // parseLine parses one JSON line; ok is false for a blank line (not a record).
-func parseLine(p *fastjson.Parser, raw []byte, file string, line int64, m mapping) (outcome, bool) {
+func parseLine(p *fastjson.Parser, raw []byte, in *src, line int64) (outcome, bool) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return outcome{}, false
 	}
-	if !utf8.Valid(raw) {
-		return rejectOutcome(file, line, ReasonInvalidUTF8,
-			fmt.Sprintf("byte %d is not UTF-8 (JSON must be UTF-8)", invalidUTF8At(raw)), raw), true
-	}
 	v, err := p.ParseBytes(raw)
 	if err != nil {
-		return rejectOutcome(file, line, ReasonMalformedJSON, err.Error(), raw), true
+		return rejectOutcome(in.file, line, ReasonMalformedJSON, err.Error(), raw), true
 	}
-	return objectOutcome(v, raw, file, line, m), true
+	return objectOutcome(v, raw, in, line), true
 }
 
-func objectOutcome(v *fastjson.Value, raw []byte, file string, line int64, m mapping) outcome {
+func objectOutcome(v *fastjson.Value, raw []byte, in *src, line int64) outcome {
 	obj, err := v.Object()
 	if err != nil {
-		return rejectOutcome(file, line, ReasonNotObject, "a record must be a JSON object, got "+v.Type().String(), raw)
+		return rejectOutcome(in.file, line, ReasonNotObject, "a record must be a JSON object, got "+v.Type().String(), raw)
 	}
 	fields := make([]field, 0, obj.Len())
 	obj.Visit(func(k []byte, v *fastjson.Value) {
 		fields = append(fields, jsonField(string(k), v))
 	})
-	a, reason := build(m, fields, nil)
+	a, reason := build(in.m, fields, in.notes)
 	if reason != "" {
-		return rejectOutcome(file, line, reason, "the record has no title and no content field", raw)
+		return rejectOutcome(in.file, line, reason, "the record has no title and no content field", raw)
 	}
-	a.File, a.Line = file, line
+	a.File, a.Line = in.file, line
 	return outcome{a: a}
 }
 
@@ -240,15 +240,4 @@ func jsonField(k string, v *fastjson.Value) field {
 
 func rejectOutcome(file string, line int64, reason, detail string, raw []byte) outcome {
 	return outcome{reject: &Reject{File: file, Line: line, Reason: reason, Detail: detail, Excerpt: excerpt(raw)}}
-}
-
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return i
-		}
-		i += n
-	}
-	return -1
 }

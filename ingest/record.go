@@ -50,6 +50,7 @@ const (
 	ReasonUnreadable    = "unreadable"
 	ReasonUnsupported   = "unsupported_format"
 	ReasonParquetType   = "parquet_unsupported_type"
+	ReasonCSVNoHeader   = "csv_no_header"
 	excerptRunes        = 200
 )
 
@@ -92,8 +93,15 @@ func jsonString(s string) []byte {
 // build maps one record's fields to an Article; a non-empty reason means reject.
 // For each canonical field the best-ranked alias present wins; every other
 // field, including a losing alias, is kept in extra.
+//
+// Every string is made valid UTF-8 here, once for all readers: a field that
+// is not UTF-8 is decoded as Windows-1252 and the row notes
+// "_encoding": "windows-1252" (notes holds the file's own notes, e.g. UTF-16).
 func build(m mapping, fields []field, notes map[string]string) (Article, string) {
 	var a Article
+	if fixUTF8(fields) {
+		notes = withNote(notes, "encoding", encWindows1252)
+	}
 	winner := map[string]int{} // canonical field -> index into fields
 	for i, f := range fields {
 		t, ok := m.lookup(f.key)
@@ -126,6 +134,43 @@ func build(m mapping, fields []field, notes map[string]string) (Article, string)
 	sum := sha256.Sum256([]byte(a.Content))
 	a.ContentSHA256 = hex.EncodeToString(sum[:])
 	return a, ""
+}
+
+// fixUTF8 decodes every key, text, list element and JSON text of fields
+// that is not UTF-8; it says whether any was.
+func fixUTF8(fields []field) bool {
+	fixed := false
+	for i := range fields {
+		f := &fields[i]
+		var b bool
+		if f.key, b = validText(f.key); b {
+			fixed = true
+		}
+		if f.text, b = validText(f.text); b {
+			fixed = true
+		}
+		for j := range f.list {
+			if f.list[j], b = validText(f.list[j]); b {
+				fixed = true
+			}
+		}
+		if f.json != nil && !utf8.Valid(f.json) {
+			// ASCII is unchanged by the decoding, so the JSON stays JSON.
+			f.json, fixed = []byte(decodeLegacy(string(f.json))), true
+		}
+	}
+	return fixed
+}
+
+// withNote returns notes plus k=v, leaving notes itself unchanged (it may be shared by a file's rows).
+func withNote(notes map[string]string, k, v string) map[string]string {
+	if notes[k] != "" && notes[k] != v {
+		v = notes[k] + "," + v
+	}
+	out := make(map[string]string, len(notes)+1)
+	maps.Copy(out, notes)
+	out[k] = v
+	return out
 }
 
 func mustLookup(m mapping, key string) target {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,7 +19,9 @@ import (
 	"github.com/distillery/distillery/lake"
 )
 
-// Result summarises a run. RowsIn = RowsOut + Rejected + Duplicates.
+// Result summarises a run. RowsIn counts the records as they were read (a
+// file that could not be read at all counting as one); it equals RowsOut +
+// Rejected + Duplicates, which Run checks before it commits.
 type Result struct {
 	RowsIn     int64 `json:"rows_in"`
 	RowsOut    int64 `json:"rows_out"`
@@ -34,9 +35,11 @@ type Result struct {
 	RejectsKnown int64 `json:"rejects_already_recorded"`
 	Files        int   `json:"files"`
 	// Skipped lists files in input folders that are not articles (README, unknown formats).
-	Skipped  []string       `json:"skipped,omitempty"`
-	Seconds  float64        `json:"seconds"`
-	Snapshot *lake.Snapshot `json:"-"`
+	Skipped []string `json:"skipped,omitempty"`
+	// SkippedFolders lists folders not walked, each with why (e.g. the lake itself).
+	SkippedFolders []string       `json:"skipped_folders,omitempty"`
+	Seconds        float64        `json:"seconds"`
+	Snapshot       *lake.Snapshot `json:"-"`
 	// SnapshotSeq is corpus.raw's sequence number after the run (0: still empty).
 	SnapshotSeq     int64          `json:"snapshot"`
 	SnapshotID      int64          `json:"snapshot_id"`
@@ -50,11 +53,26 @@ type Result struct {
 // input is one file to read.
 type input struct {
 	path    string // to open
-	display string // as stored in the file column
+	display string // as stored in the file column: see displayPath
 	dataset string
 	format  format
 	gz      bool
 	size    int64
+}
+
+// expansion is what the input paths name: files to read, files and folders
+// skipped, and rejects for entries that could not be listed or opened.
+type expansion struct {
+	inputs         []input
+	skipped        []string
+	skippedFolders []string
+	rejects        []Reject
+	rejectDatasets []string // the dataset of each reject: its input folder's
+}
+
+func (ex *expansion) reject(r Reject, dataset string) {
+	ex.rejects = append(ex.rejects, r)
+	ex.rejectDatasets = append(ex.rejectDatasets, dataset)
 }
 
 // Run ingests opts.Paths into the lake as one new snapshot of corpus.raw
@@ -68,10 +86,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err := Init(ctx, l); err != nil {
 		return res, err
 	}
-	inputs, skipped, err := expand(opts.Paths, opts.Source)
+	ex, err := expand(opts.Paths, opts.Source, l.Root, os.ReadDir)
 	if err != nil {
 		return res, err
 	}
+	inputs := ex.inputs
 	// Ingests take turns: each dedups against the ids in the lake when it
 	// starts, so two at once could both add the same new article.
 	lock, err := l.Lock(ctx, "ingest", opts.Waiting)
@@ -79,7 +98,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, err
 	}
 	defer lock.Unlock()
-	res.Files, res.Skipped = len(inputs), skipped
+	res.Files, res.Skipped, res.SkippedFolders = len(inputs), ex.skipped, ex.skippedFolders
 	existing, knownRejects, base, err := loadExisting(ctx, l, inputs)
 	if err != nil {
 		return res, err
@@ -113,6 +132,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			}
 			return true
 		}
+		for i, r := range ex.rejects {
+			c.dataset = ex.rejectDatasets[i]
+			fileReject(c, r)
+		}
 		for _, in := range inputs {
 			c.dataset = in.dataset
 			if err := readInput(readCtx, in, &opts, c, progress); err != nil {
@@ -133,6 +156,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, err
 	}
 	c.count(&res)
+	if sum := res.RowsOut + res.Rejected + res.Duplicates; res.RowsIn != sum {
+		pending.Discard()
+		return res, fmt.Errorf("%w: %d records read, but %d rows + %d rejects + %d duplicates = %d; nothing committed",
+			ErrCount, res.RowsIn, res.RowsOut, res.Rejected, res.Duplicates, sum)
+	}
 	var newRejects []Reject
 	for _, r := range c.rejects {
 		if knownRejects[rejectKey(r)] {
@@ -232,55 +260,84 @@ func loadExisting(ctx context.Context, l *lake.Lake, inputs []input) (map[string
 
 // expand turns paths into files: folders are walked (sorted), and files that
 // are not articles (README*, hidden, unknown formats) are skipped and listed.
-func expand(paths []string, source string) ([]input, []string, error) {
-	var out []input
-	var skipped []string
+// The lake folder is never walked into. An entry that cannot be listed or
+// opened is a reject naming its path; the rest of the folder is still read.
+// readDir lists a folder (os.ReadDir; tests inject failures).
+func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.DirEntry, error)) (expansion, error) {
+	var ex expansion
+	lakeDir := canonicalPath(lakeRoot)
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return nil, nil, fmt.Errorf("input %s: %w", p, err)
+			return ex, fmt.Errorf("input %s: %w", p, err)
 		}
 		if !st.IsDir() {
 			f, gz := detect(p)
-			out = append(out, input{path: p, display: filepath.Clean(p), dataset: datasetName(p, source), format: f, gz: gz, size: st.Size()})
+			ex.inputs = append(ex.inputs, input{path: p, display: displayPath(p), dataset: datasetName(p, source), format: f, gz: gz, size: st.Size()})
 			continue
 		}
 		ds := datasetName(p, source)
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+		var walk func(dir string)
+		walk = func(dir string) {
+			if within(canonicalPath(dir), lakeDir) {
+				ex.skippedFolders = append(ex.skippedFolders, validPath(dir)+" (the lake itself)")
+				return
 			}
-			name := d.Name()
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(name, ".") {
-					return filepath.SkipDir
+			entries, err := readDir(dir)
+			if err != nil && len(entries) == 0 {
+				ex.reject(Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder cannot be read: " + err.Error()}, ds)
+				return
+			}
+			if err != nil {
+				ex.reject(Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder only partly read: " + err.Error()}, ds)
+			}
+			for _, d := range entries {
+				path := filepath.Join(dir, d.Name())
+				name := d.Name()
+				if d.IsDir() {
+					if strings.HasPrefix(name, ".") {
+						continue
+					}
+					walk(path)
+					continue
 				}
-				return nil
+				f, gz := detect(name)
+				if strings.HasPrefix(name, ".") || f == fmtUnknown || strings.HasPrefix(strings.ToUpper(name), "README") {
+					ex.skipped = append(ex.skipped, validPath(path))
+					continue
+				}
+				info, err := os.Stat(path) // follows a symlinked file; a loop or dangling link fails here
+				if err != nil {
+					ex.reject(Reject{File: validPath(canonicalPath(path)), Reason: ReasonUnreadable, Detail: err.Error()}, ds)
+					continue
+				}
+				if info.IsDir() {
+					ex.skippedFolders = append(ex.skippedFolders, validPath(path)+" (a link to a folder: not followed)")
+					continue
+				}
+				ex.inputs = append(ex.inputs, input{path: path, display: displayPath(path), dataset: ds, format: f, gz: gz, size: info.Size()})
 			}
-			f, gz := detect(name)
-			if strings.HasPrefix(name, ".") || f == fmtUnknown || strings.HasPrefix(strings.ToUpper(name), "README") {
-				skipped = append(skipped, path)
-				return nil
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			out = append(out, input{path: path, display: filepath.Clean(path), dataset: ds, format: f, gz: gz, size: info.Size()})
-			return nil
-		})
-		if err != nil {
-			return nil, nil, fmt.Errorf("walk %s: %w", p, err)
 		}
+		walk(p)
 	}
-	return out, skipped, nil
+	return ex, nil
+}
+
+// within says whether path is dir or inside it (both canonical).
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
 func datasetName(p, source string) string {
 	if source != "" {
-		return source
+		return validPath(source)
 	}
 	base := filepath.Base(filepath.Clean(p))
+	if base == "." || base == ".." {
+		base = filepath.Base(canonicalPath(p)) // `ingest .` is named after the folder
+	}
+	base = validPath(base)
 	base = strings.TrimSuffix(base, ".gz")
 	if ext := filepath.Ext(base); ext != "" && ext != base {
 		base = strings.TrimSuffix(base, ext)
@@ -291,38 +348,56 @@ func datasetName(p, source string) string {
 // readInput reads one file into the collector; an error here is an I/O
 // failure of the whole run, not a bad record.
 func readInput(ctx context.Context, in input, opts *Options, c *collector, progress func(int64)) error {
-	m := newMapping(opts.Map)
-	if in.format == fmtText && !in.gz {
-		readTextFile(in.path, in.display, opts, m, c)
-		progress(in.size)
-		return nil
-	}
-	if in.format == fmtParquet {
-		err := readParquet(ctx, in.path, in.display, m, c)
-		progress(in.size)
-		return err
+	s := &src{file: in.display, m: newMapping(opts.Map), max: opts.MaxRecordBytes}
+	if in.format == fmtText {
+		s.tag = textTag(in.path)
 	}
 	f, err := os.Open(in.path)
 	if err != nil {
-		c.reject(Reject{File: in.display, Reason: ReasonUnreadable, Detail: err.Error()})
+		fileReject(c, Reject{File: in.display, Reason: ReasonUnreadable, Detail: err.Error()})
 		return nil
 	}
 	defer f.Close()
+	if in.format == fmtParquet && !in.gz {
+		err := readParquet(ctx, f, s, c)
+		progress(in.size)
+		return err
+	}
 	var r io.Reader = &countingReader{r: f, progress: progress}
 	if in.size == 0 {
-		c.reject(Reject{File: in.display, Reason: ReasonEmptyFile, Detail: "the file is empty"})
+		fileReject(c, Reject{File: in.display, Reason: ReasonEmptyFile, Detail: "the file is empty"})
 		return nil
 	}
 	if in.gz {
 		gr, err := gzip.NewReader(r)
 		if err != nil {
-			c.reject(Reject{File: in.display, Reason: ReasonUnreadable, Detail: "not gzip: " + err.Error()})
+			fileReject(c, Reject{File: in.display, Reason: ReasonUnreadable, Detail: "not gzip: " + err.Error()})
 			return nil
 		}
 		defer gr.Close()
 		r = &gzipErrReader{r: gr}
 	}
-	format := in.format
+	if in.format == fmtParquet {
+		fileReject(c, Reject{File: in.display, Reason: ReasonUnsupported, Detail: "gzipped Parquet: unzip it first (Parquet compresses its own pages)"})
+		return nil
+	}
+	err2 := readStream(ctx, r, in.format, s, opts.Workers, c)
+	var gzErr *gzipError
+	if errors.As(err2, &gzErr) {
+		fileReject(c, Reject{File: in.display, Reason: ReasonUnreadable, Detail: "corrupt gzip stream: " + gzErr.err.Error()})
+		return nil
+	}
+	return err2
+}
+
+// readStream reads one decompressed input of a text format: the BOM decides
+// the encoding (see decodeBOM), the first byte tells JSONL from a JSON array
+// when the name does not.
+func readStream(ctx context.Context, r io.Reader, format format, s *src, workers int, c sink) error {
+	r, enc := decodeBOM(r)
+	if enc != "" {
+		s.notes = map[string]string{"encoding": enc}
+	}
 	br := newPeekReader(r)
 	if format == fmtJSON || format == fmtUnknown {
 		switch br.firstByte() {
@@ -332,39 +407,23 @@ func readInput(ctx context.Context, in input, opts *Options, c *collector, progr
 			format = fmtJSONL
 		default:
 			if format == fmtUnknown {
-				c.reject(Reject{File: in.display, Reason: ReasonUnsupported, Detail: "not JSONL, JSON, CSV, Parquet or .txt (by name or content)"})
+				fileReject(c, Reject{File: s.file, Reason: ReasonUnsupported, Detail: "not JSONL, JSON, CSV, Parquet or .txt (by name or content)"})
 				return nil
 			}
 			format = fmtJSONL
 		}
 	}
-	var err2 error
 	switch format {
 	case fmtJSONL:
-		err2 = readJSONL(ctx, br, in.display, m, opts, c)
+		return readJSONL(ctx, br, s, workers, c)
 	case fmtJSON:
-		data, err := io.ReadAll(br)
-		if err != nil {
-			err2 = err
-			break
-		}
-		readJSONArray(data, in.display, m, c)
+		return readJSONArray(ctx, br, s, c)
 	case fmtCSV:
-		err2 = readCSV(ctx, br, in.display, m, opts, c)
+		return readCSV(ctx, br, s, c)
 	case fmtText:
-		data, err := io.ReadAll(io.LimitReader(br, int64(opts.MaxRecordBytes)+1))
-		if err != nil {
-			err2 = err
-			break
-		}
-		readText(data, in.path, in.display, opts, m, c)
+		return readText(br, s, c)
 	}
-	var gzErr *gzipError
-	if errors.As(err2, &gzErr) {
-		c.reject(Reject{File: in.display, Reason: ReasonUnreadable, Detail: "corrupt gzip stream: " + gzErr.err.Error()})
-		return nil
-	}
-	return err2
+	return fmt.Errorf("read %s: format %d has no stream reader", s.file, format)
 }
 
 type countingReader struct {
@@ -413,7 +472,7 @@ func (p *peekReader) firstByte() byte {
 		n, err := p.r.Read(buf)
 		p.head = append(p.head, buf[:n]...)
 		for _, b := range p.head {
-			if b != ' ' && b != '\n' && b != '\r' && b != '\t' && b != 0xEF && b != 0xBB && b != 0xBF {
+			if b != ' ' && b != '\n' && b != '\r' && b != '\t' {
 				return b
 			}
 		}

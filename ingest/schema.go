@@ -25,7 +25,7 @@ var RawSchema = lake.Schema{
 	{Name: "tags", Type: lake.StringList, Doc: "e.g. the folder a .txt article was in"},
 	{Name: "extra", Type: lake.String, Distinct: true, Doc: "JSON object of input fields with no column; keys starting with _ are ingest notes"},
 	{Name: "content_sha256", Type: lake.String, Distinct: true, Required: true},
-	{Name: "file", Type: lake.String, Doc: "input file as given on the command line"},
+	{Name: "file", Type: lake.String, Doc: "input file: absolute, cleaned, symlinks resolved (one name per file however it was given)"},
 	{Name: "line", Type: lake.Long, Doc: "line (or row) of the record in its file"},
 	{Name: "ingested_at", Type: lake.TimestampTz},
 	{Name: "run_id", Type: lake.String},
@@ -33,7 +33,7 @@ var RawSchema = lake.Schema{
 
 // RejectsSchema is the schema of corpus.rejects.
 var RejectsSchema = lake.Schema{
-	{Name: "file", Type: lake.String, Required: true},
+	{Name: "file", Type: lake.String, Required: true, Doc: "as in corpus.raw: absolute, symlinks resolved"},
 	{Name: "line", Type: lake.Long, Doc: "0 when the whole file is rejected"},
 	{Name: "reason", Type: lake.String, Required: true, Doc: "a stable code, e.g. malformed_json"},
 	{Name: "detail", Type: lake.String},

@@ -79,6 +79,9 @@ func printIngest(e *env, r ingest.Result) {
 	if r.RejectsKnown > 0 {
 		fmt.Fprintf(w, "  %d rejects were already recorded by an earlier run\n", r.RejectsKnown)
 	}
+	for _, f := range r.SkippedFolders {
+		fmt.Fprintf(w, "  skipped folder %s\n", f)
+	}
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(w, "  skipped %d files that are not articles: %s\n", len(r.Skipped), strings.Join(first(r.Skipped, 3), ", "))
 	}

@@ -68,13 +68,13 @@ type Rendered struct {
 // and the student's training text are both made from its output.
 func Render(a Article, s Settings) Rendered {
 	var b strings.Builder
-	if t := oneLine(a.Title); t != "" {
+	if t := headerLine(a.Title); t != "" {
 		b.WriteString("Title: " + t + "\n")
 	}
-	if src := oneLine(a.Source); src != "" {
+	if src := headerLine(a.Source); src != "" {
 		b.WriteString("Source: " + src + "\n")
 	}
-	if d := oneLine(a.PublishedDate); d != "" {
+	if d := headerLine(a.PublishedDate); d != "" {
 		b.WriteString("Date: " + d + "\n")
 	}
 	headerLen := b.Len()
@@ -129,6 +129,53 @@ func Render(a Article, s Settings) Rendered {
 		words++
 	}
 	return Rendered{Text: text, Words: words, Chars: utf8.RuneCountInString(text), Truncated: truncated}
+}
+
+// A header line (title, source, date) is cut to its first MaxHeaderWords
+// words and MaxHeaderChars characters, with Marker at the cut: MaxWords bounds
+// the body only, and a title can be a whole article pasted into the wrong
+// field (a 1 MB title was 131k words of model input). Real titles are far
+// shorter, so their rendering is unchanged (and RenderVersion with it).
+const (
+	MaxHeaderWords = 60
+	MaxHeaderChars = 400
+)
+
+// headerLine is oneLine, cut to MaxHeaderWords and MaxHeaderChars.
+func headerLine(s string) string {
+	s = oneLine(s)
+	words, chars := 0, 0
+	inWord := false
+	for i, r := range s {
+		if chars == MaxHeaderChars {
+			return cutAt(s, i)
+		}
+		chars++
+		if r == ' ' {
+			inWord = false
+			continue
+		}
+		if !inWord {
+			if words == MaxHeaderWords {
+				return cutAt(s, i)
+			}
+			words++
+			inWord = true
+		}
+	}
+	return s
+}
+
+// cutAt keeps s[:i], backed off to the last whole word when i falls inside
+// one, and marks the cut.
+func cutAt(s string, i int) string {
+	head := s[:i]
+	if s[i] != ' ' {
+		if j := strings.LastIndexByte(head, ' '); j > 0 {
+			head = head[:j]
+		}
+	}
+	return strings.TrimRight(head, " ") + " " + Marker
 }
 
 // oneLine collapses runs of white space to one space and trims the ends.

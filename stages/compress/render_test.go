@@ -102,3 +102,29 @@ func TestSentences_Abbreviations(t *testing.T) {
 		t.Errorf("sentences = %q", got)
 	}
 }
+
+// A title of a megabyte (an article pasted into the title field) is cut in
+// the model input: the header stays within MaxHeaderWords and
+// MaxHeaderChars, and the whole input within MaxWords plus the header's cap.
+func TestRender_LongTitleCapped(t *testing.T) {
+	title := strings.Repeat("word ", 1<<20/5)
+	r := Render(Article{Title: title, Source: strings.Repeat("s", 5000), Content: sentencesN(30, "body")}, settings)
+	line, _, _ := strings.Cut(r.Text, "\n")
+	if n := utf8.RuneCountInString(line); n > len("Title: ")+MaxHeaderChars+len(" "+Marker) {
+		t.Errorf("title line of %d characters, want at most %d", n, MaxHeaderChars)
+	}
+	if !strings.HasSuffix(line, "word "+Marker) {
+		t.Errorf("title line does not end with a whole word and the marker: …%q", line[max(0, len(line)-40):])
+	}
+	if max := settings.MaxWords + 3*(MaxHeaderWords+2); r.Words > max {
+		t.Errorf("model input of %d words, want at most %d (max_words %d)", r.Words, max, settings.MaxWords)
+	}
+	if r.Words != countWords(r.Text) {
+		t.Errorf("words = %d, text has %d", r.Words, countWords(r.Text))
+	}
+	for _, short := range []string{"Solar farm opens", strings.TrimSpace(strings.Repeat("w ", MaxHeaderWords))} {
+		if got := headerLine(short); got != short {
+			t.Errorf("headerLine(%q) = %q, want it unchanged", short, got)
+		}
+	}
+}
