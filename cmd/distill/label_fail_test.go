@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,17 +11,6 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
 )
-
-// closedPort is the URL of a local port nothing listens on.
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close()
-	return url
-}
 
 // An oracle that cannot be reached: label stops after ten failed articles,
 // prints the first error's text and exits 1, and so does `distill run`, at
@@ -37,7 +25,7 @@ func TestCLI_LabelUnreachableOracle(t *testing.T) {
 	distill(t, 0, "--lake", lk, "compress", "--filter", f)
 	const key = "AIza-SECRET-unreachable-0123456789"
 	t.Setenv("GEMINI_API_KEY", key)
-	url := closedPort(t)
+	url := testutil.ClosedPort(t)
 	out, stderr := distill(t, 1, "--lake", lk, "label", "--filter", f, "--oracle", "gemini", "--base-url", url)
 	if !strings.Contains(stderr, "connection refused") || !strings.Contains(out, "failed by class: connection") ||
 		!strings.Contains(out, "stopped early: failing") || strings.Contains(out+stderr, key) {

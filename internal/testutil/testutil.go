@@ -4,6 +4,7 @@ package testutil
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -99,4 +100,17 @@ func QueryStrings(t testing.TB, l *lake.Lake, q string) []string {
 		}
 	}
 	return out
+}
+
+// ClosedPort returns the URL of a local port nothing listens on: an oracle
+// pointed at it fails every call with "connection refused".
+func ClosedPort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String()
+	ln.Close()
+	return url
 }

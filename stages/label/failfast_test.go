@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,24 +17,13 @@ import (
 	"github.com/distillery/distillery/stages/label"
 )
 
-// closedPort is the URL of a local port nothing listens on.
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close()
-	return url
-}
-
 // An oracle that cannot be reached fails every call the same way: the run
 // stops after the first ten (and the calls then in flight), says why with
 // the first error's text, and returns ErrFailing.
 func TestRun_UnreachableOracleStops(t *testing.T) {
 	l, f := lakeWithCompressed(t, 300)
 	n := passed(t, l, f)
-	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, closedPort(t)), Concurrency: 4})
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: gemini(t, testutil.ClosedPort(t)), Concurrency: 4})
 	if !errors.Is(err, label.ErrFailing) || !strings.Contains(err.Error(), "connection refused") || res.Stopped != "failing" {
 		t.Fatalf("err = %v, result %+v", err, res)
 	}

@@ -5,25 +5,15 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
 	"testing"
 	"time"
-)
 
-// closedPort is the URL of a local port nothing listens on.
-func closedPort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close()
-	return url
-}
+	"github.com/distillery/distillery/internal/testutil"
+)
 
 // both makes a Gemini and an OpenAI-compatible oracle for baseURL.
 func both(t *testing.T, baseURL string) map[string]Oracle {
@@ -48,7 +38,7 @@ func TestCall_ConnectionClass(t *testing.T) {
 	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 	for name, url := range map[string]string{
-		"connection refused": closedPort(t),
+		"connection refused": testutil.ClosedPort(t),
 		"no such host":       "http://distill-no-such-host.invalid",
 		"untrusted TLS":      tlsSrv.URL,
 	} {
