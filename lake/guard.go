@@ -305,7 +305,36 @@ func (s *Session) checkTarget(what string, toks []token) error {
 	if len(toks) > 1 && (toks[1].kind == tokString || toks[1].kind == tokOtherString) {
 		return refuse("%s must name its file as one string literal, not several joined", what)
 	}
+	if err := checkNameOptions(what, toks[1:]); err != nil {
+		return err
+	}
 	return s.checkPath(what, toks[0].val)
+}
+
+// nameOptions are the COPY options that become part of the names of the
+// files written under the target: a '/' or '..' in them leaves the target
+// folder (FILENAME_PATTERN '../../lake/warehouse/…' overwrote a data file).
+var nameOptions = map[string]bool{"filename_pattern": true, "file_extension": true}
+
+// checkNameOptions refuses a file-name option that is not one plain string
+// naming a file inside the target folder.
+func checkNameOptions(what string, opts []token) error {
+	for i, t := range opts {
+		if (t.kind != tokWord && t.kind != tokIdent) || !nameOptions[strings.ToLower(t.val)] {
+			continue
+		}
+		j := i + 1
+		if j < len(opts) && opts[j].kind == tokPunct && opts[j].val == "=" {
+			j++
+		}
+		if j >= len(opts) || opts[j].kind != tokString {
+			return refuse("%s option %s must be one plain '...' string literal", what, strings.ToUpper(t.val))
+		}
+		if v := opts[j].val; strings.ContainsAny(v, `/\`) || v == "." || v == ".." {
+			return refuse("%s option %s %q names a path: it may only name files inside the target folder (no / or ..)", what, strings.ToUpper(t.val), v)
+		}
+	}
+	return nil
 }
 
 // checkPath refuses a local path inside the lake, or one holding the lake.
