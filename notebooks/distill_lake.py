@@ -11,6 +11,7 @@ sustainability_tech_deployment).
 """
 
 import os
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -41,6 +42,7 @@ class Lake:
             raise FileNotFoundError(
                 f"no lake at {self.path}: run `make demo` in the repository, or set DISTILL_LAKE"
             )
+        self._check_root()
         self.catalog = SqlCatalog(
             "distill",
             uri=f"sqlite:///{self.path}/catalog.db",
@@ -49,6 +51,27 @@ class Lake:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")  # timestamps print in UTC, as distill prints them
         self.dimensions = []
+
+    def _check_root(self):
+        """A lake that was moved or copied still names its old folder in its
+        Iceberg metadata until distill opens it once and rewrites the paths;
+        reading it before that would read the old folder's files (for a copy:
+        its source's). distill records the folder it last rewrote the lake for
+        in catalog.db (table distill_lake, key root)."""
+        con = sqlite3.connect(f"file:{self.path / 'catalog.db'}?mode=ro", uri=True)
+        try:
+            has = con.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'distill_lake'").fetchone()[0]
+            rows = con.execute("SELECT key, value FROM distill_lake").fetchall() if has else []
+        finally:
+            con.close()
+        props = dict(rows)
+        root = props.get("root")
+        moved = root is not None and not (Path(root).exists() and Path(root).samefile(self.path))
+        if moved or props.get("relocating-to"):
+            raise RuntimeError(
+                f"the lake at {self.path} was moved or copied from {root}: run any distill command on it once "
+                f"(e.g. `distill --lake {self.path} tables`) so that its paths point at its new folder, then reopen it"
+            )
 
     def __repr__(self):
         lines = [f"lake {self.path}, filter namespace {self.ns}"]

@@ -78,3 +78,29 @@ def test_copied_lake_never_reads_or_writes_its_source(lake, tmp_path):
     assert read_all(lake) == want
     grown = read_all(copy)["corpus.raw"][0]
     assert sorted(grown) == [1, 2, 3] and grown[3] > want["corpus.raw"][0][2]
+
+
+def test_notebook_helper_refuses_a_copy_distill_has_not_opened(lake, tmp_path):
+    # notebooks/distill_lake.py reads through pyiceberg, which follows the
+    # metadata's absolute paths: before distill has rewritten a copy's paths
+    # they lead into the source. The helper must refuse, then read the copy
+    # once distill has opened it.
+    import sys
+
+    sys.path.insert(0, str(ROOT / "notebooks"))
+    try:
+        import distill_lake
+    finally:
+        sys.path.pop(0)
+    want = read_all(lake)["corpus.raw"][0][2]
+    assert distill_lake.Lake(lake).load("corpus.raw") == want
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-a", str(lake), str(copy)], check=True)
+    with pytest.raises(RuntimeError, match="moved or copied"):
+        distill_lake.Lake(copy)
+    moved = tmp_path / "moved"
+    lake.rename(moved)
+    with pytest.raises(RuntimeError, match="moved or copied"):
+        distill_lake.Lake(moved)
+    distill(copy, "tables")
+    assert distill_lake.Lake(copy).load("corpus.raw") == want
