@@ -152,8 +152,14 @@ func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
 		fmt.Fprintln(w)
 		return
 	}
-	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %d already labeled; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
-		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, r.AlreadyDone, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
+	// Answers recovered from the journal are committed before the run looks
+	// at what is done, so they are among the already labeled.
+	already := fmt.Sprintf("%d already labeled", r.AlreadyDone)
+	if r.Recovered > 0 {
+		already += " (the recovered included)"
+	}
+	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %s; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
+		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, already, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
 	if r.SnapshotSeq > 0 {
 		fmt.Fprintf(w, " -> labels@%d (%d rows committed)", r.SnapshotSeq, r.Committed)
 	}
