@@ -15,5 +15,5 @@ var (
 	ErrCount = errors.New("ingest counts do not add up")
 	// ErrLakeInput means an input path is a distill or Iceberg lake (or inside
 	// one): its files are tables, not articles.
-	ErrLakeInput = errors.New("input is a lake, not articles: query it with distill sql, or export it")
+	ErrLakeInput = errors.New("a lake holds tables, not articles: query it with distill sql, or export it")
 )
