@@ -13,4 +13,7 @@ var (
 	// ErrCount means the records read do not add up to rows, rejects and
 	// duplicates: a reader lost or invented a record (a bug to report).
 	ErrCount = errors.New("ingest counts do not add up")
+	// ErrLakeInput means an input path is a distill or Iceberg lake (or inside
+	// one): its files are tables, not articles.
+	ErrLakeInput = errors.New("a lake holds tables, not articles: query it with distill sql, or export it")
 )

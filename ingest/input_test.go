@@ -185,6 +185,26 @@ func TestRun_JSONArrayDeepElement(t *testing.T) {
 	wantRejects(t, l, "%deep.json", "malformed_json:2")
 }
 
+// A JSON array's rejects name the line each element starts on and, for
+// arrays on one line, the element's place in the array.
+func TestRun_JSONArrayRejectsNameTheElement(t *testing.T) {
+	dir := t.TempDir()
+	pretty := write(t, dir, "pretty.json", "[\n  {\"title\":\"a\",\"content\":\"b\"},\n  5,\n  {\"x\":1},\n\n  {\"title\":\"c\",\n   \"content\":\"d\"}, {bad}\n]\n")
+	flat := write(t, dir, "flat.json", `[{"title":"e","content":"f"}, 5, {"x":1}, {"title":"g","content":"h"}, "s"]`)
+	l := testutil.NewLake(t)
+	res := run(t, l, ingest.Options{Paths: []string{pretty, flat}})
+	wantCounts(t, res, 4, 6, 0)
+	wantRejects(t, l, "%pretty.json", "not_an_object:3", "missing_title_and_content:4", "malformed_json:7")
+	got := testutil.QueryStrings(t, l, `SELECT concat(line, ' ', reason, ' ', split_part(detail, ':', 1)) FROM corpus.rejects WHERE file LIKE '%flat.json' ORDER BY detail`)
+	want := []string{"1 not_an_object element 2 of the array", "1 missing_title_and_content element 3 of the array", "1 not_an_object element 5 of the array"}
+	if !slices.Equal(got, want) {
+		t.Errorf("rejects of flat.json = %q, want %q", got, want)
+	}
+	if got := testutil.QueryStrings(t, l, `SELECT concat(title, ':', line) FROM corpus.raw WHERE file LIKE '%pretty.json' ORDER BY line`); !slices.Equal(got, []string{"a:2", "c:6"}) {
+		t.Errorf("rows of pretty.json = %q, want a on line 2, c on line 6", got)
+	}
+}
+
 func utf16Bytes(s string, big bool) string {
 	u := utf16.Encode([]rune(s))
 	out := make([]byte, 2+2*len(u))

@@ -68,21 +68,31 @@ func readJSONArray(ctx context.Context, r io.Reader, in *src, s sink) error {
 		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return err
 		}
+		// where names the element for its rejects: on one line, only its
+		// place in the array tells it from its neighbours.
+		where := fmt.Sprintf("element %d of the array", n)
+		if line > 1 {
+			where += fmt.Sprintf(" (from line %d)", line)
+		}
 		switch {
 		case err != nil:
 			s.reject(Reject{File: in.file, Line: line, Reason: ReasonMalformedJSON,
-				Detail: fmt.Sprintf("the element starting on line %d is not closed at the end of the file", line), Excerpt: excerpt(elem)})
+				Detail: where + ": not closed at the end of the file", Excerpt: excerpt(elem)})
 			return nil
 		case size > in.max:
 			s.reject(Reject{File: in.file, Line: line, Reason: ReasonTooLarge,
-				Detail: fmt.Sprintf("element of %d bytes exceeds the limit of %d", size, in.max), Excerpt: excerpt(elem)})
+				Detail: fmt.Sprintf("%s: %d bytes exceeds the limit of %d", where, size, in.max), Excerpt: excerpt(elem)})
 		default:
 			v, err := p.ParseBytes(elem)
 			if err != nil {
-				s.reject(Reject{File: in.file, Line: line, Reason: ReasonMalformedJSON, Detail: err.Error(), Excerpt: excerpt(elem)})
+				s.reject(Reject{File: in.file, Line: line, Reason: ReasonMalformedJSON, Detail: where + ": " + err.Error(), Excerpt: excerpt(elem)})
 				continue
 			}
-			emit(s, objectOutcome(v, elem, in, line))
+			o := objectOutcome(v, elem, in, line)
+			if o.reject != nil {
+				o.reject.Detail = where + ": " + o.reject.Detail
+			}
+			emit(s, o)
 		}
 	}
 	if n == 0 {

@@ -51,6 +51,7 @@ const (
 	ReasonUnsupported   = "unsupported_format"
 	ReasonParquetType   = "parquet_unsupported_type"
 	ReasonCSVNoHeader   = "csv_no_header"
+	ReasonInsideLake    = "inside_lake"
 	excerptRunes        = 200
 )
 

@@ -260,16 +260,34 @@ func loadExisting(ctx context.Context, l *lake.Lake, inputs []input) (map[string
 
 // expand turns paths into files: folders are walked (sorted), and files that
 // are not articles (README*, hidden, unknown formats) are skipped and listed.
-// The lake folder is never walked into. An entry that cannot be listed or
-// opened is a reject naming its path; the rest of the folder is still read.
+// The lake folder is never walked into, nor is another lake (see isLake);
+// a path inside the lake is a reject, and another lake given by name is an
+// error (ErrLakeInput). Links to folders are listed, not followed. An entry
+// that cannot be listed or opened (a link loop, a dangling link) is a reject
+// naming its path; the rest of the folder is still read.
 // readDir lists a folder (os.ReadDir; tests inject failures).
 func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.DirEntry, error)) (expansion, error) {
 	var ex expansion
 	lakeDir := canonicalPath(lakeRoot)
+	insideLake := func(path, dataset string) {
+		ex.reject(Reject{File: displayPath(path), Reason: ReasonInsideLake,
+			Detail: "inside the lake " + validPath(lakeDir) + ": its files are the lake's tables, not articles (query them with distill sql; move other files out of the lake folder to ingest them)"}, dataset)
+	}
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
 			return ex, fmt.Errorf("input %s: %w", p, err)
+		}
+		if within(canonicalPath(p), lakeDir) {
+			insideLake(p, datasetName(p, source))
+			continue
+		}
+		if other, ok := lakeOf(canonicalPath(p)); ok {
+			what := "is a lake"
+			if other != canonicalPath(p) {
+				what = "is inside the lake " + validPath(other)
+			}
+			return ex, fmt.Errorf("input %s %s: %w", p, what, ErrLakeInput)
 		}
 		if !st.IsDir() {
 			f, gz := detect(p)
@@ -283,6 +301,10 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 				ex.skippedFolders = append(ex.skippedFolders, validPath(dir)+" (the lake itself)")
 				return
 			}
+			if isLake(dir) {
+				ex.skippedFolders = append(ex.skippedFolders, validPath(dir)+" (a lake: query it with distill sql, or export it)")
+				return
+			}
 			entries, err := readDir(dir)
 			if err != nil && len(entries) == 0 {
 				ex.reject(Reject{File: displayPath(dir), Reason: ReasonUnreadable, Detail: "folder cannot be read: " + err.Error()}, ds)
@@ -294,25 +316,39 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 			for _, d := range entries {
 				path := filepath.Join(dir, d.Name())
 				name := d.Name()
-				if d.IsDir() {
-					if strings.HasPrefix(name, ".") {
+				if strings.HasPrefix(name, ".") {
+					if !d.IsDir() {
+						ex.skipped = append(ex.skipped, validPath(path))
+					}
+					continue
+				}
+				if d.Type()&os.ModeSymlink != 0 {
+					info, err := os.Stat(path)
+					if err != nil { // a loop or a dangling link
+						ex.reject(Reject{File: displayPath(path), Reason: ReasonUnreadable, Detail: "link cannot be followed: " + err.Error()}, ds)
 						continue
 					}
+					if info.IsDir() {
+						ex.skippedFolders = append(ex.skippedFolders, validPath(path)+" (link to a folder, not followed: give its target path to ingest it)")
+						continue
+					}
+					if within(canonicalPath(path), lakeDir) {
+						insideLake(path, ds)
+						continue
+					}
+				}
+				if d.IsDir() {
 					walk(path)
 					continue
 				}
 				f, gz := detect(name)
-				if strings.HasPrefix(name, ".") || f == fmtUnknown || strings.HasPrefix(strings.ToUpper(name), "README") {
+				if f == fmtUnknown || strings.HasPrefix(strings.ToUpper(name), "README") {
 					ex.skipped = append(ex.skipped, validPath(path))
 					continue
 				}
-				info, err := os.Stat(path) // follows a symlinked file; a loop or dangling link fails here
+				info, err := os.Stat(path)
 				if err != nil {
-					ex.reject(Reject{File: validPath(canonicalPath(path)), Reason: ReasonUnreadable, Detail: err.Error()}, ds)
-					continue
-				}
-				if info.IsDir() {
-					ex.skippedFolders = append(ex.skippedFolders, validPath(path)+" (a link to a folder: not followed)")
+					ex.reject(Reject{File: displayPath(path), Reason: ReasonUnreadable, Detail: err.Error()}, ds)
 					continue
 				}
 				ex.inputs = append(ex.inputs, input{path: path, display: displayPath(path), dataset: ds, format: f, gz: gz, size: info.Size()})
@@ -321,6 +357,42 @@ func expand(paths []string, source, lakeRoot string, readDir func(string) ([]os.
 		walk(p)
 	}
 	return ex, nil
+}
+
+// isLake says whether dir is a distill lake (a catalog.db beside a
+// warehouse/ folder) or an Iceberg table folder (metadata/*.metadata.json):
+// its files are tables and their bookkeeping, not articles.
+func isLake(dir string) bool {
+	if st, err := os.Stat(filepath.Join(dir, "catalog.db")); err == nil && !st.IsDir() {
+		if st, err := os.Stat(filepath.Join(dir, "warehouse")); err == nil && st.IsDir() {
+			return true
+		}
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, "metadata"))
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".metadata.json") {
+			return true
+		}
+	}
+	return false
+}
+
+// lakeOf returns the lake holding the canonical path p: p itself or the
+// nearest folder above it that isLake.
+func lakeOf(p string) (string, bool) {
+	for d := p; ; {
+		if isLake(d) {
+			return d, true
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return "", false
+		}
+		d = up
+	}
 }
 
 // within says whether path is dir or inside it (both canonical).
