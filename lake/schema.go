@@ -135,6 +135,14 @@ func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error 
 		if err := l.writable(); err != nil {
 			return err
 		}
+		// A folder that already holds this table's metadata is a table the
+		// catalog lost (an older catalog.db put back, a row deleted): a new
+		// table there would start its history over beside the old one.
+		if has, err := tableFolderHasMetadata(l.Root, name); err != nil {
+			return fmt.Errorf("create table %s: %w", name, err)
+		} else if has {
+			return &CatalogLostError{Root: l.Root, Table: name}
+		}
 		sc, err := s.iceberg()
 		if err != nil {
 			return fmt.Errorf("table %s: %w", name, err)
