@@ -86,6 +86,20 @@ func TestOpen_FullDiskReads(t *testing.T) {
 	if !errors.Is(err, ErrDiskFull) || !strings.Contains(err.Error(), "SQLite needs space") {
 		t.Fatalf("Open on a full disk with a WAL to read: err = %v, want ErrDiskFull saying SQLite needs space", err)
 	}
+	// Once there is space, what the failed opens left (a short -shm, an
+	// empty -wal) is no obstacle: the lake opens to write.
+	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	l, err = Open(ctx, lk)
+	if err != nil {
+		t.Fatalf("Open once there is space: %v", err)
+	}
+	defer l.Close()
+	appendRows(t, l, testTable, "d")
+	if n := queryIntLake(t, l, "SELECT count(*) FROM t.items"); n != 4 {
+		t.Errorf("read %d rows after a write once there is space, want 4", n)
+	}
 }
 
 // fill writes FILE until the disk is full to the last byte.
