@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -130,5 +131,39 @@ func TestOpen_CorruptCatalog(t *testing.T) {
 				t.Fatalf("after recover:\n%s\nwant:\n%s", got, want)
 			}
 		})
+	}
+}
+
+// TestEnsureTable_ConcurrentCreate: two lakes (as two processes would)
+// creating the same new tables at once both succeed: the one that loses
+// the race must not mistake the other's fresh metadata for a lost table.
+func TestEnsureTable_ConcurrentCreate(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "lake")
+	a, err := Create(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	sc := Schema{{Name: "id", Type: String}}
+	for i := 0; i < 20; i++ {
+		name := TableName{Namespace: "c", Table: "t" + strconv.Itoa(i)}
+		errs := make(chan error, 2)
+		for _, l := range []*Lake{a, b} {
+			go func() { errs <- l.EnsureTable(ctx, name, sc) }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+		}
+	}
+	if got := len(metadataFiles(t, dir)); got != 20 {
+		t.Errorf("%d metadata files for 20 tables, want 20", got)
 	}
 }
