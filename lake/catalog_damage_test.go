@@ -81,6 +81,10 @@ func TestOpen_CorruptCatalog(t *testing.T) {
 			if err := os.WriteFile(p, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
+			// A -wal beside it goes aside with it.
+			if err := os.WriteFile(p+"-wal", b[:100], 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}},
 		{"truncated", func(t *testing.T, p string) {
 			fi, err := os.Stat(p)
@@ -114,6 +118,9 @@ func TestOpen_CorruptCatalog(t *testing.T) {
 			if now, _ := os.ReadFile(cat); !bytes.Equal(now, damaged) {
 				t.Fatal("Open changed the corrupt catalog.db")
 			}
+			if c.name == "random bytes" && !fileExists(cat+"-wal") {
+				t.Fatal("Open deleted the -wal beside the corrupt catalog.db")
+			}
 			res, err := Recover(ctx, dir)
 			if err != nil {
 				t.Fatalf("Recover: %v", err)
@@ -123,6 +130,9 @@ func TestOpen_CorruptCatalog(t *testing.T) {
 			}
 			if kept, _ := os.ReadFile(res.MovedAside[0]); !bytes.Equal(kept, damaged) {
 				t.Fatal("the corrupt catalog was not kept as it was")
+			}
+			if hadWAL := c.name == "random bytes"; hadWAL && (len(res.MovedAside) < 2 || !strings.HasSuffix(res.MovedAside[1], CatalogFile+".corrupt-wal")) {
+				t.Errorf("Recover moved aside %v, want the -wal too, as catalog.db.corrupt-wal", res.MovedAside)
 			}
 			if res.Registered() != 3 {
 				t.Errorf("recover registered %d tables, want 3", res.Registered())

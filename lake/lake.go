@@ -145,6 +145,13 @@ func Open(ctx context.Context, dir string) (*Lake, error) {
 
 func open(ctx context.Context, abs string) (*Lake, error) {
 	ro := readOnlyReason(abs)
+	if ro == "" {
+		// Checked read-only first: a read-write connection to a corrupt file
+		// deletes the -wal beside it when it closes.
+		if err := probeCorrupt(ctx, abs); err != nil {
+			return nil, err
+		}
+	}
 	diskFull := false
 	db, n, err := openCatalog(ctx, catalogDSN(abs, ro))
 	if err != nil && isDiskFull(err) && !fileNonEmpty(filepath.Join(abs, CatalogFile+"-wal")) {
@@ -207,6 +214,20 @@ func openCatalog(ctx context.Context, dsn string) (*sql.DB, int, error) {
 		return nil, 0, err
 	}
 	return db, n, nil
+}
+
+// probeCorrupt opens the catalog read-only and returns a
+// *CatalogCorruptError when SQLite finds it is not a readable database;
+// other errors are left to the read-write open, which says them.
+func probeCorrupt(ctx context.Context, abs string) error {
+	db, _, err := openCatalog(ctx, "file:"+filepath.Join(abs, CatalogFile)+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err == nil {
+		return db.Close()
+	}
+	if isCorrupt(err) {
+		return &CatalogCorruptError{Root: abs, Err: fmt.Errorf("open catalog %s: %w", abs, err)}
+	}
+	return nil
 }
 
 // quickCheck runs SQLite's PRAGMA quick_check (the catalog is small: it

@@ -316,12 +316,10 @@ func setAsideCorruptCatalog(ctx context.Context, abs string) ([]string, error) {
 	if !fileNonEmpty(cat) {
 		return nil, nil
 	}
-	db, _, cerr := openCatalog(ctx, "file:"+cat+"?mode=ro&_pragma=busy_timeout(10000)")
-	if cerr == nil {
-		return nil, db.Close()
-	}
-	if !isCorrupt(cerr) {
-		return nil, nil // the rest of Recover opens it again and says why it cannot
+	perr := probeCorrupt(ctx, abs)
+	var cerr *CatalogCorruptError
+	if !errors.As(perr, &cerr) {
+		return nil, perr // nil, or what closing the probe said
 	}
 	dst := cat + ".corrupt"
 	for i := 1; fileExists(dst) || fileExists(dst+"-wal") || fileExists(dst+"-shm"); i++ {
@@ -333,7 +331,7 @@ func setAsideCorruptCatalog(ctx context.Context, abs string) ([]string, error) {
 			continue
 		}
 		if err := os.Rename(cat+ext, dst+ext); err != nil {
-			return moved, fmt.Errorf("recover %s: %s is corrupt (%v) and could not be moved aside: %w", abs, cat, cerr, err)
+			return moved, fmt.Errorf("recover %s: %s is corrupt (%v) and could not be moved aside: %w", abs, cat, cerr.Err, err)
 		}
 		moved = append(moved, dst+ext)
 	}
