@@ -46,6 +46,10 @@ var (
 	// ErrCatalogLost means catalog.db is missing or holds no tables while
 	// warehouse/ holds tables: `distill recover` re-registers them.
 	ErrCatalogLost = errors.New("the catalog is lost but the warehouse holds tables")
+	// ErrCatalogCorrupt means catalog.db is not a readable SQLite database
+	// (overwritten, truncated): `distill recover` moves it aside and rebuilds
+	// it from warehouse/.
+	ErrCatalogCorrupt = errors.New("catalog.db is corrupt")
 	// ErrReadOnly means a command tried to change a lake opened read-only,
 	// or a write found its folder, file system or catalog.db read-only (what
 	// it wrote was removed). Reads still work.

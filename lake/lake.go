@@ -19,11 +19,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/apache/iceberg-go"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver for the catalog
+	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver for the catalog
 )
 
 // Lake is an open lake directory: DIR/catalog.db and DIR/warehouse/.
@@ -38,6 +39,7 @@ type Lake struct {
 	db       *sql.DB
 	cat      *sqlcat.Catalog
 	readOnly string // why the lake is read-only; "" when it can be written
+	diskFull bool   // opened read-only because SQLite had no room for its -shm
 	// overlayDir holds rewritten copies of the catalog and metadata of a
 	// read-only lake that was moved or copied; removed by Close.
 	overlayDir string
@@ -60,9 +62,16 @@ type CatalogLostError struct {
 	Root    string
 	Tables  int  // tables found in warehouse/
 	Missing bool // catalog.db does not exist (else it exists but registers no table)
+	// Table, when set, is the one table the catalog lacks while its folder
+	// holds metadata (the catalog registers other tables).
+	Table TableName
 }
 
 func (e *CatalogLostError) Error() string {
+	if e.Table.Table != "" {
+		return fmt.Sprintf("lake %s: %s does not register table %s but %s holds its metadata: nothing was changed (a new table there would hide its history); run `distill recover --lake %s` to re-register it from its newest metadata file",
+			e.Root, CatalogFile, e.Table, filepath.Join(WarehouseDir, e.Table.Namespace+".db", e.Table.Table, "metadata"), e.Root)
+	}
 	what := "registers no table"
 	if e.Missing {
 		what = "is missing"
@@ -136,16 +145,28 @@ func Open(ctx context.Context, dir string) (*Lake, error) {
 
 func open(ctx context.Context, abs string) (*Lake, error) {
 	ro := readOnlyReason(abs)
-	db, err := sql.Open("sqlite", catalogDSN(abs, ro))
-	if err != nil {
-		return nil, fmt.Errorf("open catalog %s: %w", abs, err)
+	if ro == "" {
+		// Checked read-only first: a read-write connection to a corrupt file
+		// deletes the -wal beside it when it closes.
+		if err := probeCorrupt(ctx, abs); err != nil {
+			return nil, err
+		}
 	}
-	// Before iceberg-go creates its (empty) tables: a catalog that registers
-	// nothing beside a warehouse that holds tables is a lost catalog.
-	n, err := registeredTables(ctx, db)
+	diskFull := false
+	db, n, err := openCatalog(ctx, catalogDSN(abs, ro))
+	if err != nil && isDiskFull(err) && !fileNonEmpty(filepath.Join(abs, CatalogFile+"-wal")) {
+		// SQLite could not make room for its -shm. With no WAL to read, the
+		// database file is complete: read it immutable, which needs no
+		// -shm, and refuse writes (they could not land anyway).
+		if db2, n2, err2 := openCatalog(ctx, immutableDSN(abs)); err2 == nil {
+			db, n, err, diskFull = db2, n2, nil, true
+			if ro == "" {
+				ro = "the disk is full"
+			}
+		}
+	}
 	if err != nil {
-		db.Close()
-		return nil, readOnlyHint(fmt.Errorf("open catalog %s: %w", abs, err), abs, ro)
+		return nil, catalogError(fmt.Errorf("open catalog %s: %w", abs, err), abs, ro)
 	}
 	if n == 0 {
 		if w, err := countWarehouseTables(abs); err != nil {
@@ -166,12 +187,149 @@ func open(ctx context.Context, abs string) (*Lake, error) {
 		db.Close()
 		return nil, fmt.Errorf("open catalog %s: %w", abs, err)
 	}
-	l := &Lake{Root: abs, RunID: NewRunID(), db: db, cat: cat, readOnly: ro}
+	l := &Lake{Root: abs, RunID: NewRunID(), db: db, cat: cat, readOnly: ro, diskFull: diskFull}
 	if err := l.settleRoot(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return l, nil
+}
+
+// openCatalog opens the catalog and checks it before iceberg-go creates its
+// (empty) tables: it returns how many tables it registers (a catalog that
+// registers nothing beside a warehouse that holds tables is a lost catalog),
+// and fails on a corrupt file (quick_check) rather than later, midway.
+func openCatalog(ctx context.Context, dsn string) (*sql.DB, int, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := quickCheck(ctx, db); err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	n, err := registeredTables(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, 0, err
+	}
+	return db, n, nil
+}
+
+// probeCorrupt opens the catalog read-only and returns a
+// *CatalogCorruptError when SQLite finds it is not a readable database;
+// other errors are left to the read-write open, which says them.
+func probeCorrupt(ctx context.Context, abs string) error {
+	db, _, err := openCatalog(ctx, "file:"+filepath.Join(abs, CatalogFile)+"?mode=ro&_pragma=busy_timeout(10000)")
+	if err == nil {
+		return db.Close()
+	}
+	if isCorrupt(err) {
+		return &CatalogCorruptError{Root: abs, Err: fmt.Errorf("open catalog %s: %w", abs, err)}
+	}
+	return nil
+}
+
+// quickCheck runs SQLite's PRAGMA quick_check (the catalog is small: it
+// reads every page once) and returns errCorruptPage when it finds damage.
+func quickCheck(ctx context.Context, db *sql.DB) error {
+	rows, err := db.QueryContext(ctx, `PRAGMA quick_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		if s != "ok" && len(problems) < 3 {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: quick_check: %s", errCorruptPage, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+var errCorruptPage = errors.New("database disk image is malformed")
+
+// SQLite result codes the catalog errors are told apart by (primary codes:
+// the low byte of an extended code).
+const (
+	sqliteIOErr    = 10
+	sqliteCorrupt  = 11
+	sqliteFull     = 13
+	sqliteNotADB   = 26
+	sqliteIOErrShm = sqliteIOErr | 19<<8 // SQLITE_IOERR_SHMSIZE (4874): the -shm could not grow
+)
+
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isCorrupt reports whether err says catalog.db is not a readable database.
+func isCorrupt(err error) bool {
+	if errors.Is(err, errCorruptPage) {
+		return true
+	}
+	c := sqliteCode(err) & 0xff
+	return c == sqliteCorrupt || c == sqliteNotADB
+}
+
+// isDiskFull reports whether err says the disk is full, including the disk
+// I/O error SQLite gives when the WAL's -shm cannot grow.
+func isDiskFull(err error) bool { return errors.Is(storageError(err), ErrDiskFull) }
+
+// CatalogCorruptError is ErrCatalogCorrupt with the lake it concerns and
+// what to do.
+type CatalogCorruptError struct {
+	Root string
+	Err  error // what SQLite said
+}
+
+func (e *CatalogCorruptError) Error() string {
+	c := filepath.Join(e.Root, CatalogFile)
+	return fmt.Sprintf("lake %s: %s (%v): nothing was changed; run `distill recover --lake %s`, which moves it aside to %s.corrupt and rebuilds the catalog from %s/ (or move it aside yourself: `mv %s %s.corrupt`, with any -wal and -shm beside it)",
+		e.Root, ErrCatalogCorrupt, e.Err, e.Root, CatalogFile, WarehouseDir, c, c)
+}
+
+func (e *CatalogCorruptError) Unwrap() []error { return []error{ErrCatalogCorrupt, e.Err} }
+
+// Hint says what to do.
+func (e *CatalogCorruptError) Hint() string { return "distill recover --lake " + e.Root }
+
+// catalogError names what went wrong opening the catalog: a corrupt file,
+// a full disk, or (for a lake opened read-only) the reason it is read-only.
+func catalogError(err error, abs, ro string) error {
+	switch {
+	case isCorrupt(err):
+		return &CatalogCorruptError{Root: abs, Err: err}
+	case isDiskFull(err):
+		return fmt.Errorf("%w (SQLite needs space beside %s to open the catalog, even to read it): %w",
+			ErrDiskFull, filepath.Join(abs, CatalogFile), err)
+	}
+	return readOnlyHint(err, abs, ro)
+}
+
+func fileNonEmpty(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Size() > 0
+}
+
+// immutableDSN opens the catalog file read-only without WAL or locks: only
+// for a catalog with no WAL to read.
+func immutableDSN(abs string) string {
+	return "file:" + filepath.Join(abs, CatalogFile) + "?mode=ro&immutable=1"
 }
 
 // catalogDSN is the SQLite DSN of the catalog. Written, WAL and a busy
@@ -227,6 +385,9 @@ func (l *Lake) ReadOnly() (bool, string) { return l.readOnly != "", l.readOnly }
 func (l *Lake) writable() error {
 	if l.readOnly == "" {
 		return nil
+	}
+	if l.diskFull && os.Getenv(ReadOnlyEnv) != "1" {
+		return fmt.Errorf("lake %s: %w (SQLite had no room beside %s to open it for writing; it was opened to read only): nothing was written", l.Root, ErrDiskFull, CatalogFile)
 	}
 	return fmt.Errorf("lake %s is %w (%s): this command writes to the lake; run it where the lake can be written", l.Root, ErrReadOnly, l.readOnly)
 }

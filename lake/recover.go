@@ -70,6 +70,24 @@ func findWarehouseTables(root string) ([]warehouseTable, error) {
 	return out, nil
 }
 
+// tableFolderHasMetadata reports whether the folder a new table NAME would
+// get (warehouse/NS.db/TABLE/metadata) already holds *.metadata.json files.
+func tableFolderHasMetadata(root string, name TableName) (bool, error) {
+	files, err := os.ReadDir(filepath.Join(root, WarehouseDir, name.Namespace+".db", name.Table, "metadata"))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.Name(), ".metadata.json") {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 func countWarehouseTables(root string) (int, error) {
 	ts, err := findWarehouseTables(root)
 	return len(ts), err
@@ -95,6 +113,9 @@ type RecoveredTable struct {
 type RecoverResult struct {
 	Root   string
 	Tables []RecoveredTable
+	// MovedAside lists the files of a corrupt catalog Recover renamed (to
+	// NAME.corrupt) before it rebuilt the catalog; they are never deleted.
+	MovedAside []string `json:",omitempty"`
 }
 
 // Registered counts the tables Recover registered (not already there).
@@ -179,6 +200,9 @@ func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
 	}
 	slices.SortFunc(picks, func(a, b pick) int { return strings.Compare(a.name.String(), b.name.String()) })
 
+	if res.MovedAside, err = setAsideCorruptCatalog(ctx, abs); err != nil {
+		return nil, err
+	}
 	if err := setAsideStaleWAL(abs); err != nil {
 		return nil, err
 	}
@@ -280,6 +304,38 @@ func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
 		slices.Sort(res.Tables[i].Tags)
 	}
 	return res, nil
+}
+
+// setAsideCorruptCatalog renames a catalog.db that SQLite cannot read
+// (ErrCatalogCorrupt) to catalog.db.corrupt (.corrupt.1, ... if taken), and
+// its -wal and -shm to the same name plus -wal and -shm, so the set stays
+// together for whoever wants to look at it; nothing is deleted. It returns
+// the new names. A readable catalog is left alone.
+func setAsideCorruptCatalog(ctx context.Context, abs string) ([]string, error) {
+	cat := filepath.Join(abs, CatalogFile)
+	if !fileNonEmpty(cat) {
+		return nil, nil
+	}
+	perr := probeCorrupt(ctx, abs)
+	var cerr *CatalogCorruptError
+	if !errors.As(perr, &cerr) {
+		return nil, perr // nil, or what closing the probe said
+	}
+	dst := cat + ".corrupt"
+	for i := 1; fileExists(dst) || fileExists(dst+"-wal") || fileExists(dst+"-shm"); i++ {
+		dst = fmt.Sprintf("%s.corrupt.%d", cat, i)
+	}
+	var moved []string
+	for _, ext := range []string{"", "-wal", "-shm"} {
+		if !fileExists(cat + ext) {
+			continue
+		}
+		if err := os.Rename(cat+ext, dst+ext); err != nil {
+			return moved, fmt.Errorf("recover %s: %s is corrupt (%v) and could not be moved aside: %w", abs, cat, cerr.Err, err)
+		}
+		moved = append(moved, dst+ext)
+	}
+	return moved, nil
 }
 
 // setAsideStaleWAL renames a -wal and -shm left beside a missing or empty

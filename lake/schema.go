@@ -119,21 +119,39 @@ const dictColumnKey = "write.parquet.dict-encoding-enabled.column."
 // EnsureTable creates the table with schema s, or, when it exists, adds the
 // columns of s it lacks (schema evolution; columns are never dropped or retyped).
 func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error {
-	ns := catalog.ToIdentifier(name.Namespace)
-	if ok, err := l.cat.CheckNamespaceExists(ctx, ns); err != nil {
-		return fmt.Errorf("namespace %s: %w", name.Namespace, err)
-	} else if !ok {
-		if err := l.writable(); err != nil {
-			return err
-		}
-		if err := l.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
-			return fmt.Errorf("create namespace %s: %w", name.Namespace, err)
-		}
-	}
 	tbl, err := l.loadTable(ctx, name)
 	if errors.Is(err, ErrNoTable) {
 		if err := l.writable(); err != nil {
 			return err
+		}
+		// Creators take the create lock, so that one process does not see
+		// the metadata another is creating before its catalog row lands.
+		lk, err := l.Lock(ctx, "create."+name.String(), nil)
+		if err != nil {
+			return fmt.Errorf("create table %s: %w", name, storageError(err))
+		}
+		defer lk.Unlock()
+		if tbl, err := l.loadTable(ctx, name); err == nil {
+			return l.evolve(ctx, name, tbl, s) // another process created it
+		} else if !errors.Is(err, ErrNoTable) {
+			return err
+		}
+		// A folder that already holds this table's metadata is a table the
+		// catalog lost (an older catalog.db put back, a row deleted): a new
+		// table there would start its history over beside the old one.
+		// Checked before anything is written, the namespace included.
+		if has, err := tableFolderHasMetadata(l.Root, name); err != nil {
+			return fmt.Errorf("create table %s: %w", name, err)
+		} else if has {
+			return &CatalogLostError{Root: l.Root, Table: name}
+		}
+		ns := catalog.ToIdentifier(name.Namespace)
+		if ok, err := l.cat.CheckNamespaceExists(ctx, ns); err != nil {
+			return fmt.Errorf("namespace %s: %w", name.Namespace, err)
+		} else if !ok {
+			if err := l.cat.CreateNamespace(ctx, ns, nil); err != nil && !errors.Is(err, catalog.ErrNamespaceAlreadyExists) {
+				return fmt.Errorf("create namespace %s: %w", name.Namespace, err)
+			}
 		}
 		sc, err := s.iceberg()
 		if err != nil {

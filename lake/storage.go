@@ -24,7 +24,7 @@ func storageError(err error) error {
 	switch {
 	case errors.Is(err, ErrDiskFull), errors.Is(err, ErrReadOnly):
 		return err
-	case diskFull(err) || strings.Contains(err.Error(), "no space left on device") ||
+	case diskFull(err) || sqliteCode(err)&0xff == sqliteFull || sqliteCode(err) == sqliteIOErrShm || strings.Contains(err.Error(), "no space left on device") ||
 		strings.Contains(err.Error(), "database or disk is full") || strings.Contains(err.Error(), "SQLITE_FULL"):
 		sentinel = ErrDiskFull
 	case readOnly(err) || errors.Is(err, fs.ErrPermission) || strings.Contains(err.Error(), "readonly database") ||

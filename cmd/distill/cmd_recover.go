@@ -24,6 +24,9 @@ func recoverCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return e.printJSON(res)
 			}
+			for _, m := range res.MovedAside {
+				fmt.Fprintf(e.stdout, "moved the corrupt catalog aside: %s (kept, not deleted)\n", m)
+			}
 			for _, t := range res.Tables {
 				what := "registered"
 				if t.Already {
