@@ -169,10 +169,19 @@ func open(ctx context.Context, abs string) (*Lake, error) {
 		return nil, catalogError(fmt.Errorf("open catalog %s: %w", abs, err), abs, ro)
 	}
 	if n == 0 {
-		if w, err := countWarehouseTables(abs); err != nil {
+		w, err := countWarehouseTables(abs)
+		if err == nil && w > 0 {
+			// Metadata beside an empty catalog may be a first table another
+			// process is creating right now: wait for it, then count again.
+			if err = waitForCreators(ctx, abs); err == nil {
+				n, err = registeredTables(ctx, db)
+			}
+		}
+		if err != nil {
 			db.Close()
 			return nil, err
-		} else if w > 0 {
+		}
+		if w > 0 && n == 0 {
 			db.Close()
 			return nil, &CatalogLostError{Root: abs, Tables: w}
 		}
