@@ -21,17 +21,7 @@ import (
 // that fits then lands; expire on a full disk fails at once with the same
 // error (it used to retry 40 times and leave 40 files).
 func TestLake_DiskFull(t *testing.T) {
-	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs; TestLake_WriteFaults covers the same by fault injection")
-	}
-	dir := filepath.Join(t.TempDir(), "small")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s); TestLake_WriteFaults covers the same by fault injection", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	dir := smallDisk(t, "4m", "; TestLake_WriteFaults covers the same by fault injection")
 	ctx := context.Background()
 	l, err := Create(ctx, filepath.Join(dir, "lake"))
 	if err != nil {
@@ -163,4 +153,23 @@ func TestLake_WriteFaults(t *testing.T) {
 	if res, err := l.Compact(ctx, testTable, CompactOptions{}); err != nil || res.Rows != 3 || res.FilesAfter != 1 {
 		t.Errorf("compact once there is space: %+v, %v", res, err)
 	}
+}
+
+// smallDisk mounts a tmpfs of size (a real disk that fills up) for the
+// test, unmounted at its end; it skips, saying why (plus note), where it
+// cannot: not Linux, not root, or mount refused.
+func smallDisk(t *testing.T, size, note string) string {
+	t.Helper()
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs" + note)
+	}
+	dir := filepath.Join(t.TempDir(), "small")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s)%s", err, out, note)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	return dir
 }
