@@ -6,7 +6,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/report"
+	"github.com/distillery/distillery/inspect/report"
 )
 
 // reportStage writes the HTML report, every run (it is cheap, and the

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/diff"
+	"github.com/distillery/distillery/inspect/diff"
 	"github.com/urfave/cli/v2"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distillery/distillery/stages/lineage"
+	"github.com/distillery/distillery/inspect/lineage"
 	"github.com/urfave/cli/v2"
 )
 

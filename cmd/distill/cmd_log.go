@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/runlog"
+	"github.com/distillery/distillery/inspect/runlog"
 	"github.com/urfave/cli/v2"
 )
 

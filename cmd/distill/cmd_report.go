@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/stages/report"
+	"github.com/distillery/distillery/inspect/report"
 	"github.com/urfave/cli/v2"
 )
 

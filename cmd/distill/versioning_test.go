@@ -11,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/internal/testutil"
-	"github.com/distillery/distillery/stages/diff"
-	"github.com/distillery/distillery/stages/lineage"
-	"github.com/distillery/distillery/stages/runlog"
+	"github.com/distillery/distillery/inspect/diff"
+	"github.com/distillery/distillery/inspect/lineage"
+	"github.com/distillery/distillery/inspect/runlog"
 )
 
 // versionedLake builds, through the CLI, a lake whose labels have known

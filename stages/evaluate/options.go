@@ -5,7 +5,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/stages/predict"
 )
 

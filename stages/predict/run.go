@@ -17,7 +17,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"
 )

@@ -6,7 +6,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 )
 
 // Options configure a split. Zero values take the filter's splits section.

@@ -20,8 +20,8 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/compress"
-	"github.com/distillery/distillery/stages/curate"
-	"github.com/distillery/distillery/stages/stats"
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/inspect/stats"
 )
 
 // ErrLeak means a duplicate group would be in two splits.

@@ -19,7 +19,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/students/linear"
 )
 

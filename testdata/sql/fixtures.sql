@@ -40,7 +40,7 @@ CREATE TABLE split_members (id VARCHAR, stratum VARCHAR, dup_group VARCHAR, in_g
 CREATE TABLE split_assigned (id VARCHAR, split VARCHAR, stratum VARCHAR, dup_group VARCHAR, seed BIGINT,
     assigned_run_id VARCHAR, note VARCHAR);
 CREATE TABLE tier_caps (tier VARCHAR, cap BIGINT);
--- diff (stages/diff): the table at snapshots A and B with the key copied to
+-- diff (inspect/diff): the table at snapshots A and B with the key copied to
 -- diff_key, and the per-key statuses of diff/keys.sql.
 SET VARIABLE diff_columns = ['title', 'relevance', 'overall', 'tier'];
 SET VARIABLE diff_dimensions = ['relevance', 'overall'];
@@ -49,7 +49,7 @@ CREATE TABLE diff_a AS SELECT 'a' AS diff_key, 'a' AS id, 'T' AS title, 7.0::DOU
     5.1::DOUBLE AS overall, 'high' AS tier, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
 CREATE TABLE diff_b AS SELECT * FROM diff_a;
 CREATE TABLE diff_keys AS SELECT 'a' AS diff_key, 'unchanged' AS status, 1::BIGINT AS rows_a, 1::BIGINT AS rows_b;
--- lineage (stages/lineage): one table at one snapshot, and the article's id.
+-- lineage (inspect/lineage): one table at one snapshot, and the article's id.
 SET VARIABLE lineage_id = 'a';
 CREATE TABLE lineage_table AS SELECT 'a' AS id, 'T' AS title, ['t']::VARCHAR[] AS tags, 'r1' AS run_id;
 CREATE TABLE compressed_input AS SELECT 'a' AS id, 'Title: x' AS text;
@@ -82,7 +82,7 @@ CREATE TABLE eval_tier_accuracy (model VARCHAR, split VARCHAR, articles BIGINT, 
 CREATE TABLE eval_recall_at_k (model VARCHAR, split VARCHAR, k BIGINT, relevant BIGINT, found BIGINT, recall_at_k DOUBLE);
 CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier VARCHAR, threshold DOUBLE,
     true_positives BIGINT, false_positives BIGINT, false_negatives BIGINT, precision DOUBLE, recall DOUBLE);
--- report (stages/report): the oracle calls with who made them and when, the
+-- report (inspect/report): the oracle calls with who made them and when, the
 -- evaluations table, and the latest evaluation of each model on one split.
 ALTER TABLE oracle_calls_input ADD COLUMN oracle VARCHAR DEFAULT 'gemini';
 ALTER TABLE oracle_calls_input ADD COLUMN called_at TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00';

@@ -7,7 +7,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 )
 
 // The evaluation splits the report can chart (a row of <filter>.evaluations

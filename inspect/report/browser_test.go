@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/distillery/distillery/stages/report"
+	"github.com/distillery/distillery/inspect/report"
 )
 
 // chartCheck measures, in the browser, every chart of the page: the size

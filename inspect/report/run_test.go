@@ -16,7 +16,7 @@ import (
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/stages/evaluate/evaltest"
-	"github.com/distillery/distillery/stages/report"
+	"github.com/distillery/distillery/inspect/report"
 	"golang.org/x/net/html"
 )
 

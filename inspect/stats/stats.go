@@ -1,7 +1,7 @@
 // Package stats describes a filter's labels: tier counts and shares,
 // per-dimension summaries and 0-10 histograms, labels by oracle and prompt,
 // cost, and split balance. Every number comes from the SQL under sql/stats/
-// over the combined labels of stages/curate. Run is the entry point.
+// over the combined labels of curate. Run is the entry point.
 package stats
 
 import (
@@ -14,7 +14,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 )
 
 // Options say which labels to describe.

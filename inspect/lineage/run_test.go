@@ -18,7 +18,7 @@ import (
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/distillery/distillery/stages/lineage"
+	"github.com/distillery/distillery/inspect/lineage"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 

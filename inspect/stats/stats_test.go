@@ -13,7 +13,7 @@ import (
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
-	"github.com/distillery/distillery/stages/stats"
+	"github.com/distillery/distillery/inspect/stats"
 )
 
 func TestRun_KnownDistribution(t *testing.T) {

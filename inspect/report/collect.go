@@ -12,9 +12,9 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/stages/evaluate"
-	"github.com/distillery/distillery/stages/stats"
+	"github.com/distillery/distillery/inspect/stats"
 )
 
 // Data is every number the report shows, read from the lake. A section whose

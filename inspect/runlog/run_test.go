@@ -18,7 +18,7 @@ import (
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/distillery/distillery/stages/runlog"
+	"github.com/distillery/distillery/inspect/runlog"
 )
 
 func TestRun_PipelineInOrder(t *testing.T) {

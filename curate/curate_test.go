@@ -11,7 +11,7 @@ import (
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/curate"
+	"github.com/distillery/distillery/curate"
 )
 
 func setup(t *testing.T) (*lake.Lake, *filters.Filter) {

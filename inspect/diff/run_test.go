@@ -10,7 +10,7 @@ import (
 
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/diff"
+	"github.com/distillery/distillery/inspect/diff"
 )
 
 var items = lake.TableName{Namespace: "t", Table: "items"}
