@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 )
 
 func setup(t *testing.T) (*lake.Lake, *filters.Filter) {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/inspect/report"
+	"github.com/distillery/distillery/lake"
 )
 
 // reportStage writes the HTML report, every run (it is cheap, and the

@@ -7,9 +7,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
-	"github.com/distillery/distillery/inspect/stats"
 	"github.com/urfave/cli/v2"
 )
 

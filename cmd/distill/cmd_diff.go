@@ -7,8 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/inspect/diff"
+	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
 )
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/inspect/runlog"
+	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
 )
 

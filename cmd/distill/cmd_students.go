@@ -6,8 +6,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/inspect/export"
+	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"

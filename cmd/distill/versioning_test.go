@@ -10,10 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/inspect/diff"
 	"github.com/distillery/distillery/inspect/lineage"
 	"github.com/distillery/distillery/inspect/runlog"
+	"github.com/distillery/distillery/internal/testutil"
 )
 
 // versionedLake builds, through the CLI, a lake whose labels have known

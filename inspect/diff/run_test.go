@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/inspect/diff"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/inspect/diff"
 )
 
 var items = lake.TableName{Namespace: "t", Table: "items"}

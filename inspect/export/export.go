@@ -14,9 +14,9 @@ import (
 	"strings"
 
 	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 )
 
 // Options say what to export and where.

@@ -12,13 +12,13 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/inspect/lineage"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/distillery/distillery/inspect/lineage"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 

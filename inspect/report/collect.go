@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/distillery/distillery"
-	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/curate"
-	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/stats"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/evaluate"
 )
 
 // Data is every number the report shows, read from the lake. A section whose

@@ -5,9 +5,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 )
 
 // The evaluation splits the report can chart (a row of <filter>.evaluations

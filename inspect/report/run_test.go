@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/inspect/report"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/stages/evaluate/evaltest"
-	"github.com/distillery/distillery/inspect/report"
 	"golang.org/x/net/html"
 )
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/inspect/runlog"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
@@ -18,7 +19,6 @@ import (
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/distillery/distillery/inspect/runlog"
 )
 
 func TestRun_PipelineInOrder(t *testing.T) {

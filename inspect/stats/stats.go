@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 )
 
 // Options say which labels to describe.

@@ -9,11 +9,11 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
-	"github.com/distillery/distillery/inspect/stats"
 )
 
 func TestRun_KnownDistribution(t *testing.T) {

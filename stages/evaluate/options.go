@@ -3,9 +3,9 @@ package evaluate
 import (
 	"fmt"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/stages/predict"
 )
 

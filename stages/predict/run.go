@@ -15,9 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"
 )

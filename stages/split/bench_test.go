@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
-	"github.com/distillery/distillery/inspect/stats"
 )
 
 // generated makes n labeled articles: texts of 40 words from a 20,000-word

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 )
 
 // Options configure a split. Zero values take the filter's splits section.

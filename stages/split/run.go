@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/distillery/distillery"
-	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/inspect/stats"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
 )
 
 // ErrLeak means a duplicate group would be in two splits.

@@ -17,9 +17,9 @@ import (
 	"time"
 
 	"github.com/distillery/distillery"
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/students/linear"
 )
 
