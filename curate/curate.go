@@ -15,6 +15,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // The rules that combine several labels of one article.
@@ -30,7 +31,7 @@ var ErrNoLabels = errors.New("no labels for this filter yet: run `distill label 
 
 // LabelsTable is <filter>.labels.
 func LabelsTable(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "labels"}
+	return spec.Labels.For(f)
 }
 
 // CheckCombine validates a combine rule.
@@ -190,7 +191,7 @@ func Each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.R
 // or an empty table of the same shape when it has none (imported labels
 // only). It returns the snapshot read (nil for none).
 func DefineCalls(ctx context.Context, sess *lake.Session, f *filters.Filter) (*lake.Snapshot, error) {
-	ref := lake.Ref{TableName: lake.TableName{Namespace: f.Namespace(), Table: "oracle_calls"}}
+	ref := spec.OracleCalls.Ref(f)
 	rel, snap, err := sess.Relation(ctx, ref)
 	if err != nil && !errors.Is(err, lake.ErrNoTable) {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // ErrNoSplits means the filter has no split yet.
@@ -15,12 +16,12 @@ var ErrNoSplits = errors.New("no split for this filter yet: run `distill split -
 
 // SplitsTable is <filter>.splits.
 func SplitsTable(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "splits"}
+	return spec.Splits.For(f)
 }
 
 // CompressedTable is <filter>.compressed.
 func CompressedTable(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "compressed"}
+	return spec.Compressed.For(f)
 }
 
 // ExampleSet is what DefineExamples defined.

@@ -16,6 +16,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/label"
@@ -264,7 +265,7 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 	pre, comp := prefilter.Table(f), compress.Table(f)
 	labels, splits := label.LabelsTable(f), split.Table(f.Namespace())
 	models, preds := train.ModelsTable(f), predict.Table(f)
-	evals := lake.TableName{Namespace: f.Namespace(), Table: "evaluations"}
+	evals := spec.Evaluations.For(f)
 	snaps := func(names ...lake.TableName) func(context.Context) (any, error) {
 		return func(ctx context.Context) (any, error) { return snapshots(ctx, l, names...) }
 	}

@@ -5,12 +5,14 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/urfave/cli/v2"
 )
 
 var filterFlag = &cli.StringFlag{Name: "filter", Usage: "filter package directory, e.g. filters/uplifting/v1", Required: true}
@@ -71,7 +73,7 @@ func prefilterCommand(e *env) *cli.Command {
 		Usage: "decide every raw article with the filter's cheap rules: <filter>.prefiltered",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
 			&cli.BoolFlag{Name: "full", Usage: "decide every article again (a new snapshot replacing the table)"},
-			&cli.StringFlag{Name: "raw", Value: "corpus.raw", Usage: "input table, e.g. corpus.raw@3"},
+			&cli.StringFlag{Name: "raw", Value: spec.Raw.For(nil).String(), Usage: "input table, e.g. corpus.raw@3"},
 			&cli.StringFlag{Name: "what-if", Usage: "another version of the filter: report what would flip, write nothing"},
 		},
 		Action: func(c *cli.Context) error {

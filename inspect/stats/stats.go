@@ -15,6 +15,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Options say which labels to describe.
@@ -39,7 +40,7 @@ func (o *Options) Validate() error {
 		o.Labels = lake.Ref{TableName: curate.LabelsTable(o.Filter)}
 	}
 	if o.Splits.Table == "" {
-		o.Splits = lake.Ref{TableName: lake.TableName{Namespace: o.Filter.Namespace(), Table: "splits"}}
+		o.Splits = spec.Splits.Ref(o.Filter)
 	}
 	if o.Combine == "" {
 		o.Combine = o.Filter.Splits.Combine

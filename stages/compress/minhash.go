@@ -1,6 +1,10 @@
 package compress
 
-import "unicode"
+import (
+	"unicode"
+
+	"github.com/distillery/distillery/spec"
+)
 
 // Near-duplicate signatures. Each compressed text gets a MinHash signature
 // over its word 5-shingles when it is compressed, once, so that splitting can
@@ -22,7 +26,7 @@ const (
 	// ShingleWords is the number of consecutive words in one shingle.
 	ShingleWords = 5
 	// SignatureMethod names the signature so that a future change is visible.
-	SignatureMethod = "minhash:v2:32x16bit:8bands:5w"
+	SignatureMethod = spec.SignatureMethod
 )
 
 // seeds decorrelate the SignatureSize hash functions (fixed: signatures must

@@ -15,6 +15,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
@@ -23,24 +24,11 @@ var ErrNoPrefilter = errors.New("no prefilter decisions for this filter: run `di
 
 // Table is the stage's output table in the filter's namespace.
 func Table(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "compressed"}
+	return spec.Compressed.For(f)
 }
 
 // Schema is the schema of <filter>.compressed.
-var Schema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Distinct: true},
-	{Name: "text", Type: lake.String, Required: true, Distinct: true, Doc: "the exact model input: oracle prompt and training text are made from it"},
-	{Name: "words", Type: lake.Long},
-	{Name: "chars", Type: lake.Long},
-	{Name: "truncated", Type: lake.Bool},
-	{Name: "text_sha256", Type: lake.String, Distinct: true},
-	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v1:800:0.70"},
-	{Name: "minhash", Type: lake.LongList, Doc: "MinHash signature of the text's word 5-shingles (" + SignatureMethod + "), for near-duplicate grouping"},
-	{Name: "prefilter_sequence", Type: lake.Long},
-	{Name: "raw_sequence", Type: lake.Long},
-	{Name: "compressed_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
-}
+var Schema = spec.Compressed.Schema(nil)
 
 // Options configure a compression run.
 type Options struct {
@@ -113,7 +101,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if preSnap == nil {
 		return res, ErrNoPrefilter
 	}
-	rawRel, rawSnap, err := sess.Relation(ctx, lake.Ref{TableName: lake.TableName{Namespace: "corpus", Table: "raw"}})
+	rawRel, rawSnap, err := sess.Relation(ctx, spec.Raw.Ref(nil))
 	if err != nil {
 		return res, err
 	}

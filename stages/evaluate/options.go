@@ -6,6 +6,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/predict"
 )
 
@@ -44,7 +45,7 @@ type Options struct {
 }
 
 // Table is <filter>.evaluations.
-func Table(ns string) lake.TableName { return lake.TableName{Namespace: ns, Table: "evaluations"} }
+func Table(ns string) lake.TableName { return spec.Evaluations.In(ns) }
 
 // Validate fills defaults and checks the options.
 func (o *Options) Validate() error {

@@ -18,33 +18,18 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"
 )
 
 // Table is <filter>.predictions.
 func Table(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "predictions"}
+	return spec.Predictions.For(f)
 }
 
 // Schema is the schema of <filter>.predictions.
-func Schema(f *filters.Filter) lake.Schema {
-	s := lake.Schema{
-		{Name: "id", Type: lake.String, Required: true, Distinct: true},
-		{Name: "model", Type: lake.String, Required: true},
-	}
-	for _, d := range f.Dimensions {
-		s = append(s, lake.Column{Name: d.Name, Type: lake.Double})
-	}
-	return append(s, lake.Schema{
-		{Name: "overall", Type: lake.Double, Doc: "weighted, after gatekeepers, from filter.yaml"},
-		{Name: "gatekeeper_applied", Type: lake.Bool},
-		{Name: "tier", Type: lake.String},
-		{Name: "split", Type: lake.String, Doc: "the article's split when predicted, if it had one"},
-		{Name: "predicted_at", Type: lake.TimestampTz},
-		{Name: "run_id", Type: lake.String},
-	}...)
-}
+func Schema(f *filters.Filter) lake.Schema { return spec.Predictions.Schema(f) }
 
 // Options say what to predict with which model.
 type Options struct {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // ErrNoRaw means there is nothing to decide: ingest first.
@@ -19,21 +20,11 @@ var ErrNoRaw = errors.New("corpus.raw has no snapshot yet: run `distill ingest` 
 
 // Table is the prefilter's output table in the filter's namespace.
 func Table(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "prefiltered"}
+	return spec.Prefiltered.For(f)
 }
 
 // Schema is the schema of <filter>.prefiltered.
-var Schema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Distinct: true},
-	{Name: "passed", Type: lake.Bool, Required: true},
-	{Name: "reason", Type: lake.String, Required: true, Doc: "passed, or why not: excluded:<category>, too_short:<n>_chars, no_domain_keywords, …"},
-	{Name: "rule", Type: lake.String, Required: true, Doc: "the rule that decided"},
-	{Name: "filter_version", Type: lake.Int},
-	{Name: "filter_sha256", Type: lake.String},
-	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the article was read from"},
-	{Name: "decided_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
-}
+var Schema = spec.Prefiltered.Schema(nil)
 
 // Options configure a prefilter run.
 type Options struct {
@@ -53,7 +44,7 @@ func (o *Options) Validate() error {
 		return errors.New("prefilter: no filter")
 	}
 	if o.Raw.Table == "" {
-		o.Raw = lake.Ref{TableName: lake.TableName{Namespace: "corpus", Table: "raw"}}
+		o.Raw = spec.Raw.Ref(nil)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // WhatIfResult compares two rule sets on the same articles; nothing is written.
@@ -42,7 +43,7 @@ type TierFlips struct {
 func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw lake.Ref) (WhatIfResult, error) {
 	var res WhatIfResult
 	if raw.Table == "" {
-		raw = lake.Ref{TableName: lake.TableName{Namespace: "corpus", Table: "raw"}}
+		raw = spec.Raw.Ref(nil)
 	}
 	before, err := Compile(base)
 	if err != nil {
@@ -65,7 +66,7 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 		return res, ErrNoRaw
 	}
 	tiers := map[string]string{}
-	labels := lake.TableName{Namespace: base.Namespace(), Table: "labels"}
+	labels := spec.Labels.For(base)
 	if ok, err := l.Exists(ctx, labels); err == nil && ok {
 		lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: labels})
 		if err != nil {

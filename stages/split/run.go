@@ -21,6 +21,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 )
 
@@ -28,22 +29,10 @@ import (
 var ErrLeak = errors.New("duplicate group in more than one split")
 
 // Table is <filter>.splits.
-func Table(ns string) lake.TableName { return lake.TableName{Namespace: ns, Table: "splits"} }
+func Table(ns string) lake.TableName { return spec.Splits.In(ns) }
 
 // Schema is the schema of <filter>.splits.
-var Schema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Distinct: true},
-	{Name: "split", Type: lake.String, Required: true, Doc: "train, val, test, or excluded (see note)"},
-	{Name: "stratum", Type: lake.String, Doc: "tier, or score bin, the article was stratified by"},
-	{Name: "dup_group", Type: lake.String, Doc: "duplicate group (its smallest id); the article's own id when it has no duplicate"},
-	{Name: "seed", Type: lake.Long, Doc: "seed of the run that first assigned the article"},
-	{Name: "balanced_out", Type: lake.Bool, Doc: "a training article left out by --balance"},
-	{Name: "note", Type: lake.String, Doc: "why an article is excluded, or has no label in the labels read"},
-	{Name: "assigned_run_id", Type: lake.String, Doc: "run that first assigned the article: it never moves after"},
-	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot this split was made from"},
-	{Name: "split_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
-}
+var Schema = spec.Splits.Schema(nil)
 
 // Stratum is one stratum's counts after the split.
 type Stratum struct {
@@ -124,7 +113,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rawRel, rawSnap, err := optional(ctx, sess, lake.TableName{Namespace: "corpus", Table: "raw"}, "NULL::VARCHAR AS id, NULL::VARCHAR AS content_sha256")
+	rawRel, rawSnap, err := optional(ctx, sess, spec.Raw.For(nil), "NULL::VARCHAR AS id, NULL::VARCHAR AS content_sha256")
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // ErrNoModel means no row of <filter>.models has the id.
@@ -17,31 +18,11 @@ var ErrNoModel = errors.New("no such model")
 
 // ModelsTable is <filter>.models: one row per trained student.
 func ModelsTable(f *filters.Filter) lake.TableName {
-	return lake.TableName{Namespace: f.Namespace(), Table: "models"}
+	return spec.Models.For(f)
 }
 
 // ModelsSchema is the schema of <filter>.models.
-var ModelsSchema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Doc: "the model id, e.g. linear-20261126-183000-3fa2"},
-	{Name: "backend", Type: lake.String, Required: true, Doc: "linear or lora"},
-	{Name: "base_model", Type: lake.String, Doc: "lora: the base model path or hub id"},
-	{Name: "params", Type: lake.String, Doc: "every hyperparameter, JSON"},
-	{Name: "dimensions", Type: lake.StringList, Doc: "the outputs, in order"},
-	{Name: "labels_sequence", Type: lake.Long},
-	{Name: "splits_sequence", Type: lake.Long, Doc: "the split snapshot trained (train) and selected (val) on"},
-	{Name: "splits_snapshot_id", Type: lake.Long},
-	{Name: "compressed_sequence", Type: lake.Long},
-	{Name: "filter_sha256", Type: lake.String},
-	{Name: "artifact", Type: lake.String, Doc: "folder of the model files, relative to the lake root"},
-	{Name: "train_rows", Type: lake.Long},
-	{Name: "val_rows", Type: lake.Long},
-	{Name: "val_mae", Type: lake.Double, Doc: "validation MAE, mean over dimensions"},
-	{Name: "val_mae_per_dimension", Type: lake.DoubleList},
-	{Name: "baseline_val_mae", Type: lake.Double, Doc: "validation MAE of predicting the training mean"},
-	{Name: "seconds", Type: lake.Double},
-	{Name: "trained_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
-}
+var ModelsSchema = spec.Models.Schema(nil)
 
 // Model is a row of <filter>.models.
 type Model struct {

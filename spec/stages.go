@@ -1,0 +1,67 @@
+package spec
+
+// Spec is one writing stage: the tables it reads and the tables it writes.
+// Name is its command (`distill <Name>`) and the distill.stage property of
+// every snapshot it commits.
+type Spec struct {
+	Name string
+	// Usage is the command that runs it, for "run X first" messages.
+	Usage  string
+	Reads  []*Table
+	Writes []*Table
+	// Optional lists the tables of Reads the stage does without when they
+	// have no snapshot yet (split reads corpus.raw's content hashes when
+	// there are any).
+	Optional []*Table
+	// EveryRun is set for a stage whose every run adds rows (a new model, a
+	// new evaluation) rather than only the keys not yet written.
+	EveryRun bool
+}
+
+// The writing stages.
+var (
+	Ingest    = &Spec{Name: "ingest", Usage: "distill ingest PATH", Writes: []*Table{Raw, Rejects}}
+	Prefilter = &Spec{Name: "prefilter", Usage: "distill prefilter --filter DIR",
+		Reads: []*Table{Raw}, Writes: []*Table{Prefiltered}}
+	Compress = &Spec{Name: "compress", Usage: "distill compress --filter DIR",
+		Reads: []*Table{Raw, Prefiltered}, Writes: []*Table{Compressed}}
+	Label = &Spec{Name: "label", Usage: "distill label --filter DIR (or `distill label import`)",
+		Reads: []*Table{Compressed}, Writes: []*Table{Labels, OracleCalls}}
+	Split = &Spec{Name: "split", Usage: "distill split --filter DIR",
+		Reads: []*Table{Labels, Compressed, Raw}, Optional: []*Table{Compressed, Raw}, Writes: []*Table{Splits}}
+	Train = &Spec{Name: "train", Usage: "distill train --filter DIR",
+		Reads: []*Table{Labels, Splits, Compressed}, Writes: []*Table{Models}, EveryRun: true}
+	Predict = &Spec{Name: "predict", Usage: "distill predict --filter DIR --model ID",
+		Reads: []*Table{Models, Compressed, Splits}, Optional: []*Table{Splits}, Writes: []*Table{Predictions}}
+	Eval = &Spec{Name: "eval", Usage: "distill eval --filter DIR --model ID",
+		Reads: []*Table{Predictions, Labels, Splits, Models}, Optional: []*Table{Splits}, Writes: []*Table{Evaluations}, EveryRun: true}
+)
+
+// Stages is every writing stage in pipeline order: each reads only what
+// the ones before it write.
+var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval}
+
+// StageNamed is the stage called name, or nil.
+func StageNamed(name string) *Spec {
+	for _, s := range Stages {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// WriterOf is the stage that writes t (nil for a table no stage writes).
+func WriterOf(t *Table) *Spec {
+	for _, s := range Stages {
+		for _, w := range s.Writes {
+			if w == t {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// Output is the stage's main output: the first table it writes.
+func (s *Spec) Output() *Table { return s.Writes[0] }

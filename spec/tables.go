@@ -1,0 +1,105 @@
+package spec
+
+import (
+	"context"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
+// Kind says which namespace a table lives in.
+type Kind int
+
+const (
+	// Corpus tables live in the one shared namespace, CorpusNamespace.
+	Corpus Kind = iota
+	// PerFilter tables live in each filter's own namespace (its name).
+	PerFilter
+)
+
+// CorpusNamespace is the namespace of the articles every filter reads.
+const CorpusNamespace = "corpus"
+
+// Table is one table distill writes.
+type Table struct {
+	// Name is the table's name within its namespace, e.g. "labels".
+	Name string
+	Kind Kind
+	// Key is the columns that make a row's key: a writer keeps one row per
+	// key. Empty for a log that records every call or run as new rows.
+	Key []string
+	// Doc says what a row is.
+	Doc string
+	// schema is the table's columns; the filter matters where there is a
+	// column per dimension (labels, predictions).
+	schema func(*filters.Filter) lake.Schema
+}
+
+// In names the table in namespace ns (ignored for a corpus table).
+func (t *Table) In(ns string) lake.TableName {
+	if t.Kind == Corpus {
+		ns = CorpusNamespace
+	}
+	return lake.TableName{Namespace: ns, Table: t.Name}
+}
+
+// For names the table for filter f (f may be nil for a corpus table).
+func (t *Table) For(f *filters.Filter) lake.TableName {
+	if t.Kind == Corpus || f == nil {
+		return t.In(CorpusNamespace)
+	}
+	return t.In(f.Namespace())
+}
+
+// Ref is the table for f at its current snapshot.
+func (t *Table) Ref(f *filters.Filter) lake.Ref { return lake.Ref{TableName: t.For(f)} }
+
+// Schema is the table's columns for filter f.
+func (t *Table) Schema(f *filters.Filter) lake.Schema { return t.schema(f) }
+
+// Ensure creates the table for f if it does not exist, or adds the columns
+// it lacks.
+func (t *Table) Ensure(ctx context.Context, l *lake.Lake, f *filters.Filter) error {
+	return l.EnsureTable(ctx, t.For(f), t.Schema(f))
+}
+
+func fixed(s lake.Schema) func(*filters.Filter) lake.Schema {
+	return func(*filters.Filter) lake.Schema { return s }
+}
+
+// The tables, in the order articles flow through them.
+var (
+	Raw = &Table{Name: "raw", Kind: Corpus, Key: []string{"id"}, schema: fixed(rawSchema),
+		Doc: "one row per ingested article"}
+	Rejects = &Table{Name: "rejects", Kind: Corpus, Key: []string{"file", "line", "reason"}, schema: fixed(rejectsSchema),
+		Doc: "one row per input record ingest could not use, with the reason"}
+	Prefiltered = &Table{Name: "prefiltered", Kind: PerFilter, Key: []string{"id"}, schema: fixed(prefilteredSchema),
+		Doc: "one decision per article: passed, or the rule that blocked it"}
+	Compressed = &Table{Name: "compressed", Kind: PerFilter, Key: []string{"id"}, schema: fixed(compressedSchema),
+		Doc: "the exact model input of each passed article"}
+	Labels = &Table{Name: "labels", Kind: PerFilter, Key: []string{"id", "cache_key"}, schema: labelsSchema,
+		Doc: "one row per label: an article may have several (relabels, other oracles, imports)"}
+	OracleCalls = &Table{Name: "oracle_calls", Kind: PerFilter, schema: fixed(oracleCallsSchema),
+		Doc: "every oracle response, success or failure"}
+	Splits = &Table{Name: "splits", Kind: PerFilter, Key: []string{"id"}, schema: fixed(splitsSchema),
+		Doc: "each labeled article's split (train, val, test or excluded)"}
+	Models = &Table{Name: "models", Kind: PerFilter, Key: []string{"id"}, schema: fixed(modelsSchema),
+		Doc: "one row per trained student"}
+	Predictions = &Table{Name: "predictions", Kind: PerFilter, Key: []string{"id", "model"}, schema: predictionsSchema,
+		Doc: "one row per article and model"}
+	Evaluations = &Table{Name: "evaluations", Kind: PerFilter, Key: []string{"run_id", "evaluated_at", "model", "split", "dimension"}, schema: fixed(evaluationsSchema),
+		Doc: "every evaluation run's metrics, one row per model, split and dimension"}
+)
+
+// Tables is every table distill writes, in the order articles flow.
+var Tables = []*Table{Raw, Rejects, Prefiltered, Compressed, OracleCalls, Labels, Splits, Models, Predictions, Evaluations}
+
+// TableNamed is the table called name (e.g. "labels"), or nil.
+func TableNamed(name string) *Table {
+	for _, t := range Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
