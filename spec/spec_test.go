@@ -105,3 +105,17 @@ func TestSpec_Tables(t *testing.T) {
 		}
 	}
 }
+
+func TestRank(t *testing.T) {
+	f := testFilter(t)
+	for i, tb := range spec.Tables {
+		if got := spec.Rank(tb.For(f)); got != i {
+			t.Errorf("Rank(%s) = %d, want %d", tb.For(f), got, i)
+		}
+	}
+	for _, n := range []lake.TableName{{Namespace: "uplifting", Table: "raw"}, {Namespace: spec.CorpusNamespace, Table: "labels"}, {Namespace: "x", Table: "mine"}} {
+		if got := spec.Rank(n); got != len(spec.Tables) {
+			t.Errorf("Rank(%s) = %d, want %d (not a registry table)", n, got, len(spec.Tables))
+		}
+	}
+}

@@ -92,7 +92,7 @@ var (
 )
 
 // Tables is every table distill writes, in the order articles flow.
-var Tables = []*Table{Raw, Rejects, Prefiltered, Compressed, OracleCalls, Labels, Splits, Models, Predictions, Evaluations}
+var Tables = []*Table{Raw, Rejects, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations}
 
 // TableNamed is the table called name (e.g. "labels"), or nil.
 func TableNamed(name string) *Table {
@@ -102,4 +102,16 @@ func TableNamed(name string) *Table {
 		}
 	}
 	return nil
+}
+
+// Rank orders table names as the pipeline fills them: the corpus tables,
+// then a filter's tables in the order of Tables; a table the registry does
+// not know (made outside distill) ranks last.
+func Rank(n lake.TableName) int {
+	for i, t := range Tables {
+		if t.Name == n.Table && (t.Kind == Corpus) == (n.Namespace == CorpusNamespace) {
+			return i
+		}
+	}
+	return len(Tables)
 }
