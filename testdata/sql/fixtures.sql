@@ -40,6 +40,14 @@ CREATE TABLE split_members (id VARCHAR, stratum VARCHAR, dup_group VARCHAR, in_g
 CREATE TABLE split_assigned (id VARCHAR, split VARCHAR, stratum VARCHAR, dup_group VARCHAR, seed BIGINT,
     assigned_run_id VARCHAR, note VARCHAR);
 CREATE TABLE tier_caps (tier VARCHAR, cap BIGINT);
+CREATE TABLE split_compressed AS SELECT 'a' AS id, [1, 2, 3, 4, 5, 6, 7, 8]::BIGINT[] AS minhash;
+CREATE TABLE split_raw AS SELECT 'a' AS id, 'sha' AS content_sha256;
+CREATE TABLE split_balanced (id VARCHAR, balanced_out BOOLEAN);
+CREATE TABLE split_final AS SELECT * FROM (VALUES
+    ('a', 'train', 'high', 'a', 42::BIGINT, false, NULL::VARCHAR, 'r0', true, true, 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r1'),
+    ('b', 'test', 'high', 'b', 42::BIGINT, false, NULL::VARCHAR, 'r1', false, true, 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r1'),
+    ('c', 'val', 'low', 'c', 7::BIGINT, false, 'no label in s.labels@1', 'r0', true, false, 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r1'))
+    t(id, split, stratum, dup_group, seed, balanced_out, note, assigned_run_id, kept, labeled, labels_sequence, split_at, run_id);
 -- diff (inspect/diff): the table at snapshots A and B with the key copied to
 -- diff_key, and the per-key statuses of diff/keys.sql.
 SET VARIABLE diff_columns = ['title', 'relevance', 'overall', 'tier'];
