@@ -38,7 +38,7 @@ CREATE TABLE split_new_groups (dup_group VARCHAR, split VARCHAR);
 CREATE TABLE split_members (id VARCHAR, stratum VARCHAR, dup_group VARCHAR, in_group BOOLEAN, prev_split VARCHAR, prev_seed BIGINT,
     prev_run_id VARCHAR, excluded BOOLEAN, note VARCHAR);
 CREATE TABLE split_assigned (id VARCHAR, split VARCHAR, stratum VARCHAR, dup_group VARCHAR, seed BIGINT,
-    assigned_run_id VARCHAR, note VARCHAR);
+    assigned_run_id VARCHAR, note VARCHAR, kept BOOLEAN);
 CREATE TABLE tier_caps (tier VARCHAR, cap BIGINT);
 CREATE TABLE split_compressed AS SELECT 'a' AS id, [1, 2, 3, 4, 5, 6, 7, 8]::BIGINT[] AS minhash;
 CREATE TABLE split_raw AS SELECT 'a' AS id, 'sha' AS content_sha256;
