@@ -100,3 +100,9 @@ CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'releva
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy,
     '[{"oracle":"high","predicted":"high","articles":1}]' AS confusion, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
 CREATE TABLE report_evaluations AS SELECT * FROM evaluations_input;
+-- evaluate (stages/evaluate): eval_rows as sql/eval/evaluation_rows.sql makes them.
+CREATE TABLE eval_rows AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, 1 AS position, 1::BIGINT AS n,
+    0.5::DOUBLE AS mae, 0.5::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 6.0::DOUBLE AS train_mean,
+    1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy, NULL::BIGINT AS k,
+    NULL::BIGINT AS relevant, NULL::DOUBLE AS recall_at_k, NULL::VARCHAR AS threshold_tier, NULL::DOUBLE AS threshold,
+    NULL::DOUBLE AS precision, NULL::DOUBLE AS recall, NULL::VARCHAR AS confusion;
