@@ -3,7 +3,12 @@ package distillery
 import (
 	"context"
 	"database/sql"
+	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,29 +19,8 @@ import (
 // with the inputs they read created from testdata/sql/fixtures.sql, and
 // checks each opens with a comment saying what it reads and returns.
 func TestSQL_EveryFilePrepares(t *testing.T) {
-	fixtures, err := os.ReadFile("testdata/sql/fixtures.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := fixtureConn(t)
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, q := range strings.Split(string(fixtures), ";\n") {
-		if strings.TrimSpace(stripComments(q)) == "" {
-			continue
-		}
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("fixtures: %v\n%s", err, q)
-		}
-	}
 	names := SQLNames()
 	if len(names) == 0 {
 		t.Fatal("no SQL files embedded")
@@ -59,6 +43,104 @@ func TestSQL_EveryFilePrepares(t *testing.T) {
 	}
 }
 
+var update = flag.Bool("update", false, "rewrite testdata/sql/<dir>/<name>.want from the results")
+
+// goldenParams are the values a file's $name parameters take on the fixtures.
+var goldenParams = map[string]any{
+	"seed": 42, "ratios": []float64{0.8, 0.1, 0.1}, "stratify_by": "tier", "near_threshold": 0.8, "run_id": "r1",
+	"labels": "s.labels@1", "labels_sequence": 1, "incremental": true, "split": "test",
+	"models": []string{"m1"}, "combine": "latest", "predictions_sequence": 3, "splits_sequence": 2,
+}
+
+// notGolden are the files skipped by TestSQL_Golden, with why: their rows
+// carry the time of the run.
+var notGolden = map[string]string{
+	"split/final":       "split_at is now()",
+	"eval/written_rows": "evaluated_at is now()",
+}
+
+var golden = regexp.MustCompile(`\$([a-z_][a-z0-9_]*)`)
+
+// TestSQL_Golden runs every SQL file on the fixtures and compares its rows
+// with testdata/sql/<dir>/<name>.want (go test -update rewrites them).
+func TestSQL_Golden(t *testing.T) {
+	conn := fixtureConn(t)
+	for _, name := range SQLNames() {
+		t.Run(name, func(t *testing.T) {
+			if why, skip := notGolden[name]; skip && why != "" {
+				t.Skip(why)
+			}
+			q := SQL(name)
+			var args []any
+			seen := map[string]bool{}
+			for _, m := range golden.FindAllStringSubmatch(stripComments(q), -1) {
+				if !seen[m[1]] {
+					seen[m[1]] = true
+					args = append(args, sql.Named(m[1], goldenParams[m[1]]))
+				}
+			}
+			got, err := resultText(conn, q, args)
+			if err != nil {
+				t.Fatalf("sql/%s.sql on the fixtures: %v", name, err)
+			}
+			path := filepath.Join("testdata", "sql", name+".want")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test -update writes it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("sql/%s.sql on the fixtures:\ngot:\n%s\nwant:\n%s", name, got, want)
+			}
+		})
+	}
+}
+
+// resultText is the header and rows of a query, one tab-separated line each,
+// sorted when the query has no ORDER BY of its own.
+func resultText(conn *sql.Conn, q string, args []any) (string, error) {
+	rows, err := conn.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var lines []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		cells := make([]string, len(vals))
+		for i, v := range vals {
+			cells[i] = fmt.Sprint(v)
+		}
+		lines = append(lines, strings.Join(cells, "\t"))
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if !strings.Contains(strings.ToUpper(stripComments(q)), "ORDER BY") {
+		slices.Sort(lines)
+	}
+	return strings.Join(cols, "\t") + "\n" + strings.Join(append(lines, ""), "\n"), nil
+}
+
 func stripComments(q string) string {
 	var b strings.Builder
 	for _, line := range strings.Split(q, "\n") {
@@ -67,4 +149,33 @@ func stripComments(q string) string {
 		}
 	}
 	return b.String()
+}
+
+// fixtureConn is a DuckDB connection holding testdata/sql/fixtures.sql.
+func fixtureConn(t *testing.T) *sql.Conn {
+	t.Helper()
+	fixtures, err := os.ReadFile("testdata/sql/fixtures.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	for _, q := range strings.Split(string(fixtures), ";\n") {
+		if strings.TrimSpace(stripComments(q)) == "" {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("fixtures: %v\n%s", err, q)
+		}
+	}
+	return conn
 }

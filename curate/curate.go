@@ -10,9 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -56,12 +54,7 @@ type Prepared struct {
 // order the dimension columns have in the labels table (the order in which
 // SQL's COLUMNS(...) lists them), so scores and weights line up.
 func defineOrder(ctx context.Context, sess *lake.Session, f *filters.Filter, rel string) error {
-	rows, err := sess.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
-	if err != nil {
-		return err
-	}
-	cols, err := rows.Columns()
-	rows.Close()
+	cols, err := sess.ColumnNames(ctx, rel)
 	if err != nil {
 		return err
 	}
@@ -70,29 +63,25 @@ func defineOrder(ctx context.Context, sess *lake.Session, f *filters.Filter, rel
 		weight[d.Name] = d.Weight
 	}
 	pos := map[string]int{}
-	var names, weights []string
+	names, weights := []string{}, []float64{}
 	for _, c := range cols {
 		if w, ok := weight[c]; ok {
-			names = append(names, lake.QuoteString(c))
-			weights = append(weights, fmt.Sprint(w))
+			names = append(names, c)
+			weights = append(weights, w)
 			pos[c] = len(names)
 		}
 	}
 	if len(names) != len(f.Dimensions) {
 		return fmt.Errorf("%s has %d of the filter's %d dimension columns: relabel with this filter version", rel, len(names), len(f.Dimensions))
 	}
-	var gates []string
+	gates := []map[string]any{}
 	for _, g := range f.Gatekeepers {
-		gates = append(gates, fmt.Sprintf("{'pos': %d, 'below': %v, 'cap': %v}", pos[g.Dimension], g.Below, g.Cap))
+		gates = append(gates, map[string]any{"pos": pos[g.Dimension], "below": g.Below, "cap": g.Cap})
 	}
-	for _, q := range []string{
-		"SET VARIABLE dimensions = [" + strings.Join(names, ", ") + "]::VARCHAR[]",
-		"SET VARIABLE weights = [" + strings.Join(weights, ", ") + "]::DOUBLE[]",
-		"SET VARIABLE gatekeepers = [" + strings.Join(gates, ", ") + "]::STRUCT(pos INTEGER, below DOUBLE, cap DOUBLE)[]",
-	} {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return fmt.Errorf("define filter %s: %w", f.Name, err)
-		}
+	err = sess.SetVariables(ctx, lake.Vars{"dimensions": names, "weights": weights,
+		"gatekeepers": lake.JSONAs{Value: gates, Type: "STRUCT(pos INTEGER, below DOUBLE, cap DOUBLE)[]"}})
+	if err != nil {
+		return fmt.Errorf("define filter %s: %w", f.Name, err)
 	}
 	return nil
 }
@@ -126,18 +115,21 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 	if err := defineOrder(ctx, sess, f, rel); err != nil {
 		return nil, err
 	}
-	steps := []string{
-		"SET VARIABLE combine = " + lake.QuoteString(rule),
-		"CREATE OR REPLACE TEMP VIEW labels_input AS SELECT * FROM " + rel,
-		"CREATE OR REPLACE TEMP TABLE combined_wide AS " + distillery.SQL("labels/combined_wide"),
-		"CREATE OR REPLACE TEMP TABLE combined_labels AS " + distillery.SQL("labels/combined_tiers"),
-		// Long form only when a query reads it (stats, strata by a dimension).
-		"CREATE OR REPLACE TEMP VIEW combined_scores AS " + distillery.SQL("labels/combined_scores"),
+	err = sess.SetVariables(ctx, lake.Vars{"combine": rule})
+	if err == nil {
+		err = sess.Input(ctx, "labels_input", rel)
 	}
-	for _, q := range steps {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("combine labels of %s: %w", snap.Ref(), err)
-		}
+	if err == nil {
+		err = sess.TempTable(ctx, "combined_wide", "labels/combined_wide", nil)
+	}
+	if err == nil {
+		err = sess.TempTable(ctx, "combined_labels", "labels/combined_tiers", nil)
+	}
+	if err == nil { // long form only when a query reads it (stats, strata by a dimension)
+		err = sess.TempView(ctx, "combined_scores", "labels/combined_scores")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("combine labels of %s: %w", snap.Ref(), err)
 	}
 	p := &Prepared{Labels: snap, Combine: rule}
 	if err := sess.QueryRow(ctx, "SELECT (SELECT count(*) FROM combined_labels), (SELECT count(*) FROM labels_input)", &p.Articles, &p.LabelRows); err != nil {
@@ -149,42 +141,37 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 // DefineFilter defines the filter's dimensions, gatekeepers and tiers as
 // temporary tables, and the variable dimensions.
 func DefineFilter(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
-	var dims, names, gates, tiers []string
-	for i, d := range f.Dimensions {
-		dims = append(dims, fmt.Sprintf("(%s, %v, %d)", lake.QuoteString(d.Name), d.Weight, i+1))
-		names = append(names, lake.QuoteString(d.Name))
-	}
-	for _, g := range f.Gatekeepers {
-		gates = append(gates, fmt.Sprintf("(%s, %v, %v)", lake.QuoteString(g.Dimension), g.Below, g.Cap))
-	}
-	for i, t := range f.Tiers {
-		tiers = append(tiers, fmt.Sprintf("(%s, %v, %d)", lake.QuoteString(t.Name), t.Min, i+1))
-	}
-	steps := []string{
+	err := sess.ExecAll(ctx,
 		"CREATE OR REPLACE TEMP TABLE filter_dimensions (dimension VARCHAR, weight DOUBLE, position INTEGER)",
 		"CREATE OR REPLACE TEMP TABLE filter_gatekeepers (dimension VARCHAR, below DOUBLE, cap DOUBLE)",
-		"CREATE OR REPLACE TEMP TABLE filter_tiers (tier VARCHAR, min_score DOUBLE, tier_rank INTEGER)",
-		"INSERT INTO filter_dimensions VALUES " + strings.Join(dims, ", "),
-		"INSERT INTO filter_tiers VALUES " + strings.Join(tiers, ", "),
-		"SET VARIABLE dimensions = [" + strings.Join(names, ", ") + "]::VARCHAR[]",
+		"CREATE OR REPLACE TEMP TABLE filter_tiers (tier VARCHAR, min_score DOUBLE, tier_rank INTEGER)")
+	if err != nil {
+		return fmt.Errorf("define filter %s: %w", f.Name, err)
 	}
-	if len(gates) > 0 {
-		steps = append(steps, "INSERT INTO filter_gatekeepers VALUES "+strings.Join(gates, ", "))
+	var rows [][]any
+	for i, d := range f.Dimensions {
+		rows = append(rows, []any{"filter_dimensions", d.Name, d.Weight, i + 1})
 	}
-	for _, q := range steps {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return fmt.Errorf("define filter %s: %w", f.Name, err)
+	for _, g := range f.Gatekeepers {
+		rows = append(rows, []any{"filter_gatekeepers", g.Dimension, g.Below, g.Cap})
+	}
+	for i, t := range f.Tiers {
+		rows = append(rows, []any{"filter_tiers", t.Name, t.Min, i + 1})
+	}
+	for _, r := range rows {
+		if _, err := sess.Exec(ctx, "INSERT INTO "+r[0].(string)+" VALUES (?, ?, ?)", r[1:]...); err != nil {
+			return fmt.Errorf("define filter %s: %s: %w", f.Name, r[0], err)
 		}
+	}
+	if err := sess.SetVariables(ctx, lake.Vars{"dimensions": f.DimensionNames()}); err != nil {
+		return fmt.Errorf("define filter %s: %w", f.Name, err)
 	}
 	return nil
 }
 
 // Each runs sql/<name>.sql and hands every row to scan; errors name the file.
 func Each(ctx context.Context, sess *lake.Session, name string, scan func(*sql.Rows) error) error {
-	if err := sess.Each(ctx, distillery.SQL(name), scan); err != nil {
-		return fmt.Errorf("sql/%s.sql: %w", name, err)
-	}
-	return nil
+	return sess.EachFile(ctx, name, nil, scan)
 }
 
 // DefineCalls defines oracle_calls_input: the filter's current oracle calls,

@@ -2,10 +2,10 @@ package curate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -72,31 +72,28 @@ func DefineExamples(ctx context.Context, sess *lake.Session, f *filters.Filter, 
 		return nil, fmt.Errorf("%s has no snapshot: run `distill compress --filter DIR`", CompressedTable(f))
 	}
 	set.Splits, set.Compressed = ssnap, csnap
-	for _, q := range []string{
-		"CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM " + srel,
-		"CREATE OR REPLACE TEMP VIEW compressed_input AS SELECT id, text FROM " + crel,
-		"CREATE OR REPLACE TEMP VIEW examples AS " + distillery.SQL("students/examples"),
-	} {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("define examples: %w", err)
-		}
+	err = sess.Input(ctx, "splits_input", srel)
+	if err == nil {
+		err = sess.Input(ctx, "compressed_input", "(SELECT id, text FROM "+crel+")")
 	}
-	rows, err := sess.Query(ctx, "SELECT split, count(*) FROM examples GROUP BY split")
+	if err == nil {
+		err = sess.TempView(ctx, "examples", "students/examples")
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("define examples: %w", err)
 	}
-	for rows.Next() {
+	if err := sess.EachFile(ctx, "students/example_counts", nil, func(rows *sql.Rows) error {
 		var s string
 		var n int64
 		if err := rows.Scan(&s, &n); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		set.Counts[s] = n
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	rows.Close()
-	q := "SELECT count(*) FROM splits_input s JOIN combined_wide USING (id) ANTI JOIN compressed_input c USING (id) WHERE s.split IN ('train', 'val', 'test')"
-	if err := sess.QueryRow(ctx, q, &set.NoText); err != nil {
+	if err := sess.QueryRowFile(ctx, "students/without_text", nil, &set.NoText); err != nil {
 		return nil, err
 	}
 	if err := sess.QueryRow(ctx, "SELECT getvariable('dimensions')", (*stringList)(&set.Dimensions)); err != nil {

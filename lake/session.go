@@ -3,11 +3,14 @@ package lake
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/apache/iceberg-go"
+	"github.com/distillery/distillery"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 )
 
@@ -317,4 +320,189 @@ func (s *Session) Each(ctx context.Context, q string, scan func(*sql.Rows) error
 		}
 	}
 	return rows.Err()
+}
+
+// ColumnInfo is one column of a relation: its name and DuckDB type.
+type ColumnInfo struct {
+	Name string
+	Type string
+}
+
+// Columns returns the columns of rel (a table, view or pinned relation) in
+// their order, without reading a row.
+func (s *Session) Columns(ctx context.Context, rel string) ([]ColumnInfo, error) {
+	rows, err := s.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", rel, err)
+	}
+	defer rows.Close()
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", rel, err)
+	}
+	out := make([]ColumnInfo, len(types))
+	for i, t := range types {
+		out[i] = ColumnInfo{Name: t.Name(), Type: t.DatabaseTypeName()}
+	}
+	return out, nil
+}
+
+// ColumnNames returns the names of rel's columns in their order.
+func (s *Session) ColumnNames(ctx context.Context, rel string) ([]string, error) {
+	cols, err := s.Columns(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return names, nil
+}
+
+// Vars are DuckDB session variables, read in SQL as getvariable('name').
+// They carry what a view or a COLUMNS(...) lambda reads (the filter's
+// dimension list, say), which a statement parameter cannot reach.
+type Vars map[string]any
+
+// JSONAs is a variable value DuckDB cannot bind as it is (a list of
+// structs): it is bound as JSON text and cast to Type in SQL.
+type JSONAs struct {
+	Value any
+	Type  string
+}
+
+// SetVariables sets every variable to its value, bound as a parameter.
+func (s *Session) SetVariables(ctx context.Context, vars Vars) error {
+	names := make([]string, 0, len(vars))
+	for n := range vars {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		if !paramName.MatchString("$" + n) {
+			return fmt.Errorf("variable name %q", n)
+		}
+		v, q := vars[n], "SET VARIABLE "+n+" = ?"
+		if j, ok := v.(JSONAs); ok {
+			b, err := json.Marshal(j.Value)
+			if err != nil {
+				return fmt.Errorf("variable %s: %w", n, err)
+			}
+			v, q = string(b), "SET VARIABLE "+n+" = CAST(?::JSON AS "+j.Type+")"
+		}
+		if _, err := s.conn.ExecContext(ctx, q, v); err != nil {
+			return fmt.Errorf("variable %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// Params are the values of a SQL file's $name parameters. Only the names
+// the statement uses are bound: DuckDB refuses a value it has no parameter for.
+type Params map[string]any
+
+// paramName matches a $name parameter.
+var paramName = regexp.MustCompile(`\$([a-z_][a-z0-9_]*)`)
+
+func (p Params) args(q string) []any {
+	var out []any
+	seen := map[string]bool{}
+	for _, m := range paramName.FindAllStringSubmatch(stripLineComments(q), -1) {
+		if v, ok := p[m[1]]; ok && !seen[m[1]] {
+			seen[m[1]] = true
+			out = append(out, sql.Named(m[1], v))
+		}
+	}
+	return out
+}
+
+// stripLineComments drops -- comments, where a file's header names its
+// parameters without using them.
+func stripLineComments(q string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(q, "\n") {
+		if i := strings.Index(line, "--"); i >= 0 {
+			line = line[:i]
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// Input makes rel readable as name (a temporary view) for the SQL files
+// that read name. It is how a pinned snapshot, whose relation the lake
+// builds, reaches a file: files name their inputs, never a snapshot.
+func (s *Session) Input(ctx context.Context, name, rel string) error {
+	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP VIEW "+quoteIdent(name)+" AS SELECT * FROM "+rel); err != nil {
+		return fmt.Errorf("input %s: %w", name, err)
+	}
+	return nil
+}
+
+// fileError names the SQL file, and the table it was filling, in err.
+func fileError(file, table string, err error) error {
+	if table != "" {
+		return fmt.Errorf("sql/%s.sql into %s: %w", file, table, err)
+	}
+	return fmt.Errorf("sql/%s.sql: %w", file, err)
+}
+
+// QueryFile runs sql/<file>.sql with its parameters bound.
+func (s *Session) QueryFile(ctx context.Context, file string, p Params) (*sql.Rows, error) {
+	q := distillery.SQL(file)
+	rows, err := s.Query(ctx, q, p.args(q)...)
+	if err != nil {
+		return nil, fileError(file, "", err)
+	}
+	return rows, nil
+}
+
+// QueryRowFile runs sql/<file>.sql, which returns one row, and scans it into dest.
+func (s *Session) QueryRowFile(ctx context.Context, file string, p Params, dest ...any) error {
+	q := distillery.SQL(file)
+	if err := s.prepare(ctx, q); err != nil {
+		return fileError(file, "", err)
+	}
+	if err := s.conn.QueryRowContext(ctx, q, p.args(q)...).Scan(dest...); err != nil {
+		return fileError(file, "", err)
+	}
+	return nil
+}
+
+// EachFile runs sql/<file>.sql and hands every row to scan.
+func (s *Session) EachFile(ctx context.Context, file string, p Params, scan func(*sql.Rows) error) error {
+	rows, err := s.QueryFile(ctx, file, p)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return fileError(file, "", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fileError(file, "", err)
+	}
+	return nil
+}
+
+// TempTable fills the temporary table (replacing it) with the rows of
+// sql/<file>.sql.
+func (s *Session) TempTable(ctx context.Context, table, file string, p Params) error {
+	q := distillery.SQL(file)
+	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+quoteIdent(table)+" AS "+q, p.args(q)...); err != nil {
+		return fileError(file, table, err)
+	}
+	return nil
+}
+
+// TempView defines the temporary view as sql/<file>.sql, read afresh by
+// each query that names it (a view takes no parameters: it reads variables).
+func (s *Session) TempView(ctx context.Context, view, file string) error {
+	if _, err := s.Exec(ctx, "CREATE OR REPLACE TEMP VIEW "+quoteIdent(view)+" AS "+distillery.SQL(file)); err != nil {
+		return fileError(file, view, err)
+	}
+	return nil
 }

@@ -19,8 +19,8 @@ var labelColumns = []string{"id", "tier", "overall", "labeled_at"}
 func dimensions(cols []column) []string {
 	var out []string
 	for _, c := range cols {
-		if c.typ == "DOUBLE" && has(cols, c.name+"_evidence") {
-			out = append(out, c.name)
+		if c.Type == "DOUBLE" && has(cols, c.Name+"_evidence") {
+			out = append(out, c.Name)
 		}
 	}
 	return out
@@ -42,7 +42,7 @@ func labels(ctx context.Context, sess *lake.Session, a, b []column) (*LabelsDiff
 		}
 	}
 	scores := append(append([]string{}, d.Dimensions...), "overall")
-	if _, err := sess.Exec(ctx, "SET VARIABLE diff_dimensions = "+list(scores)); err != nil {
+	if err := sess.SetVariables(ctx, lake.Vars{"diff_dimensions": scores}); err != nil {
 		return nil, err
 	}
 	err := scan(ctx, sess, distillery.SQL("diff/label_means"), func(rows *sql.Rows) error {

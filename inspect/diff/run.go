@@ -81,13 +81,16 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	for _, q := range []string{
 		"CREATE OR REPLACE TEMP VIEW diff_a AS SELECT " + ident(res.Key) + " AS diff_key, * FROM " + relA,
 		"CREATE OR REPLACE TEMP VIEW diff_b AS SELECT " + ident(res.Key) + " AS diff_key, * FROM " + relB,
-		"SET VARIABLE diff_columns = " + list(compared),
-		fmt.Sprintf("SET VARIABLE diff_examples = %d", opts.Examples),
-		"CREATE OR REPLACE TEMP TABLE diff_keys AS " + distillery.SQL("diff/keys"),
 	} {
 		if _, err := sess.Exec(ctx, q); err != nil {
 			return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 		}
+	}
+	if err := sess.SetVariables(ctx, lake.Vars{"diff_columns": compared, "diff_examples": opts.Examples}); err != nil {
+		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
+	}
+	if err := sess.TempTable(ctx, "diff_keys", "diff/keys", nil); err != nil {
+		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 	}
 	if err := summarize(ctx, sess, &res); err != nil {
 		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
@@ -119,27 +122,14 @@ func before(ctx context.Context, l *lake.Lake, snap *lake.Snapshot) (*lake.Snaps
 }
 
 // column is a column's name and DuckDB type.
-type column struct{ name, typ string }
+type column = lake.ColumnInfo
 
 func columns(ctx context.Context, sess *lake.Session, rel string) ([]column, error) {
-	rows, err := sess.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	types, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]column, len(types))
-	for i, t := range types {
-		out[i] = column{t.Name(), strings.ToUpper(t.DatabaseTypeName())}
-	}
-	return out, rows.Err()
+	return sess.Columns(ctx, rel)
 }
 
 func has(cols []column, name string) bool {
-	return slices.ContainsFunc(cols, func(c column) bool { return c.name == name })
+	return slices.ContainsFunc(cols, func(c column) bool { return c.Name == name })
 }
 
 // chooseKey picks the column rows are matched by: the one asked for, else
@@ -167,7 +157,7 @@ func chooseKey(want, table string, a, b []column) (string, error) {
 // bookkeeping reports columns that change on every rerun without the data
 // changing: the run id and timestamps such as labeled_at.
 func bookkeeping(c column) bool {
-	return c.name == "run_id" || strings.HasSuffix(c.name, "_at") && (strings.HasPrefix(c.typ, "TIMESTAMP") || c.typ == "DATE")
+	return c.Name == "run_id" || strings.HasSuffix(c.Name, "_at") && (strings.HasPrefix(c.Type, "TIMESTAMP") || c.Type == "DATE")
 }
 
 // compare splits the columns: compared (at both sides, in B's order),
@@ -176,18 +166,18 @@ func compare(a, b []column, key string) (compared, ignored, added, removed []str
 	compared, ignored, added, removed = []string{}, []string{}, []string{}, []string{}
 	for _, c := range b {
 		switch {
-		case !has(a, c.name):
-			added = append(added, c.name)
-		case c.name == key:
+		case !has(a, c.Name):
+			added = append(added, c.Name)
+		case c.Name == key:
 		case bookkeeping(c):
-			ignored = append(ignored, c.name)
+			ignored = append(ignored, c.Name)
 		default:
-			compared = append(compared, c.name)
+			compared = append(compared, c.Name)
 		}
 	}
 	for _, c := range a {
-		if !has(b, c.name) {
-			removed = append(removed, c.name)
+		if !has(b, c.Name) {
+			removed = append(removed, c.Name)
 		}
 	}
 	return compared, ignored, added, removed
@@ -243,15 +233,3 @@ func scan(ctx context.Context, sess *lake.Session, q string, row func(*sql.Rows)
 }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-// list is a DuckDB list literal of strings.
-func list(names []string) string {
-	if len(names) == 0 {
-		return "[]::VARCHAR[]"
-	}
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = lake.QuoteString(n)
-	}
-	return "[" + strings.Join(q, ", ") + "]"
-}

@@ -31,7 +31,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, err
 	}
 	defer sess.Close()
-	if _, err := sess.Exec(ctx, "SET VARIABLE lineage_id = "+lake.QuoteString(opts.ID)); err != nil {
+	if err := sess.SetVariables(ctx, lake.Vars{"lineage_id": opts.ID}); err != nil {
 		return res, err
 	}
 	found := false

@@ -6,7 +6,7 @@
 -- fill train's share first, then val's, then test's. A first split is thus
 -- within one group of the ratios in every stratum.
 -- Reads: split_groups (dup_group, stratum, size, prev_split: see sql/split/groups.sql).
--- Variables: ratios (DOUBLE[3]: train, val, test), seed (BIGINT).
+-- Parameters: $ratios (DOUBLE[3]: train, val, test), $seed (BIGINT).
 -- Returns: dup_group, split.
 WITH strata AS (
     SELECT stratum,
@@ -20,9 +20,9 @@ WITH strata AS (
 ),
 owed AS (
     SELECT stratum, new_articles,
-           greatest(getvariable('ratios')[1] * total - has_train, 0) AS owed_train,
-           greatest(getvariable('ratios')[2] * total - has_val, 0) AS owed_val,
-           greatest(getvariable('ratios')[3] * total - has_test, 0) AS owed_test
+           greatest(($ratios::DOUBLE[])[1] * total - has_train, 0) AS owed_train,
+           greatest(($ratios::DOUBLE[])[2] * total - has_val, 0) AS owed_val,
+           greatest(($ratios::DOUBLE[])[3] * total - has_test, 0) AS owed_test
     FROM strata
     WHERE new_articles > 0
 ),
@@ -34,7 +34,7 @@ bounds AS (
 ),
 ordered AS (
     SELECT dup_group, stratum,
-           sum(size) OVER (PARTITION BY stratum ORDER BY hash(getvariable('seed'), dup_group), dup_group
+           sum(size) OVER (PARTITION BY stratum ORDER BY hash($seed::BIGINT, dup_group), dup_group
                            ROWS UNBOUNDED PRECEDING) - size AS start
     FROM split_groups
     WHERE prev_split IS NULL

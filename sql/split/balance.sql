@@ -3,11 +3,11 @@
 -- seed; val and test are never touched. Nothing is invented for small tiers.
 -- Reads: split_assigned (id, split, ...: sql/split/assignments.sql),
 --        combined_labels (id, tier, ...), tier_caps (tier, cap: most training articles kept).
--- Variables: seed (BIGINT).
+-- Parameters: $seed (BIGINT).
 -- Returns: id, balanced_out (true for a training article left out).
 WITH train AS (
     SELECT a.id, l.tier,
-           row_number() OVER (PARTITION BY l.tier ORDER BY hash(getvariable('seed'), a.id), a.id) AS pos
+           row_number() OVER (PARTITION BY l.tier ORDER BY hash($seed::BIGINT, a.id), a.id) AS pos
     FROM split_assigned a JOIN combined_labels l USING (id)
     WHERE a.split = 'train'
 )

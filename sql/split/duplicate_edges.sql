@@ -7,7 +7,7 @@
 -- similarity 0.8 shares a band with probability 0.96; at 0.5, 0.40).
 -- Reads: split_candidates (id, content_sha256, minhash BIGINT[8] or NULL),
 --        splits_previous (id, split, ...: the last split; empty on a first split).
--- Variables: near_threshold (DOUBLE, 0-1).
+-- Parameters: $near_threshold (DOUBLE, 0-1).
 -- Returns: a, b (a < b), kind ('exact' or 'near'), similarity,
 --          a_split, b_split (their previous splits, NULL when new).
 WITH shared_content AS (
@@ -60,7 +60,7 @@ near AS (
 edges AS (
     SELECT a, b, 'exact' AS kind, 1.0 AS similarity FROM exact
     UNION ALL
-    SELECT a, b, 'near', similarity FROM near WHERE similarity >= getvariable('near_threshold')
+    SELECT a, b, 'near', similarity FROM near WHERE similarity >= $near_threshold::DOUBLE
 )
 SELECT e.a, e.b, min(e.kind) AS kind, max(e.similarity) AS similarity,
        any_value(pa.split) AS a_split, any_value(pb.split) AS b_split

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -66,32 +65,29 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	inputs := []lake.Snapshot{*predSnap, *prep.Labels, *modelsSnap}
-	scope := "SELECT id, 'all' AS split FROM combined_labels"
-	train := "SELECT NULL::VARCHAR AS id WHERE false"
-	splitsSeq := "NULL::BIGINT"
+	var splitsSeq any // NULL without splits
 	if splitsSnap != nil {
 		res.Splits = splitsSnap.Ref().String()
 		inputs = append(inputs, *splitsSnap)
-		splitsSeq = fmt.Sprintf("%d::BIGINT", splitsSnap.Seq)
-		train = "SELECT id FROM " + splitsRel + " WHERE split = 'train' AND NOT coalesce(balanced_out, false)"
-		if opts.Split != All {
-			scope = "SELECT id, split FROM " + splitsRel + " WHERE split = " + lake.QuoteString(opts.Split)
-		}
+		splitsSeq = splitsSnap.Seq
 	} else if opts.Split != All {
 		return nil, fmt.Errorf("%w: --split %s needs %s: run `distill split --filter DIR` first, or evaluate --split all", ErrNoSplits, opts.Split, opts.Splits)
+	} else {
+		splitsRel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::BOOLEAN AS balanced_out WHERE false)"
 	}
-	quoted := make([]string, len(models))
-	for i, m := range models {
-		quoted[i] = lake.QuoteString(m)
+	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_k": int64(opts.K)}); err != nil {
+		return nil, err
 	}
-	setup := []string{
-		"SET VARIABLE eval_models = [" + strings.Join(quoted, ", ") + "]::VARCHAR[]",
-		fmt.Sprintf("SET VARIABLE eval_k = %d::BIGINT", opts.K),
-		"CREATE OR REPLACE TEMP VIEW predictions_input AS SELECT * FROM " + predRel,
-		"CREATE OR REPLACE TEMP TABLE eval_scope AS " + scope,
-		"CREATE OR REPLACE TEMP TABLE eval_train AS " + train,
+	if err := sess.Input(ctx, "predictions_input", predRel); err != nil {
+		return nil, err
 	}
-	if err := sess.ExecAll(ctx, setup...); err != nil {
+	if err := sess.Input(ctx, "splits_input", splitsRel); err != nil {
+		return nil, err
+	}
+	if err := sess.TempTable(ctx, "eval_scope", "eval/scope", lake.Params{"split": opts.Split}); err != nil {
+		return nil, err
+	}
+	if err := sess.TempTable(ctx, "eval_train", "eval/train_articles", nil); err != nil {
 		return nil, err
 	}
 	if err := create(ctx, sess, "eval_predictions", "eval/latest_predictions", "eval_articles", "eval/articles"); err != nil {
@@ -143,16 +139,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer lock.Unlock()
-	compared := "NULL::VARCHAR"
-	if opts.Compare != "" {
-		compared = fmt.Sprintf("CASE model WHEN %s THEN %s ELSE %s END", quoted[0], quoted[1], quoted[0])
+	if err := sess.TempTable(ctx, "eval_written", "eval/written_rows", lake.Params{
+		"models": models, "combine": opts.Combine, "predictions_sequence": predSnap.Seq, "labels_sequence": prep.Labels.Seq,
+		"splits_sequence": splitsSeq, "run_id": l.RunID,
+	}); err != nil {
+		return nil, err
 	}
-	pending, err := sess.WriteQuery(ctx, out, fmt.Sprintf(`SELECT model, split, dimension, %s AS compared_with, n, mae, rmse, bias, spearman,
-		train_mean, baseline_mae, baseline_rmse, tier_accuracy, k, relevant, recall_at_k, threshold_tier, threshold, precision, recall, confusion,
-		%s AS combine, %d::BIGINT AS predictions_sequence, %d::BIGINT AS labels_sequence, %s AS splits_sequence,
-		now() AS evaluated_at, %s AS run_id
-		FROM eval_rows ORDER BY list_position(getvariable('eval_models'), model), position`,
-		compared, lake.QuoteString(opts.Combine), predSnap.Seq, prep.Labels.Seq, splitsSeq, lake.QuoteString(l.RunID)))
+	pending, err := sess.WriteQuery(ctx, out, "SELECT * EXCLUDE (model_order, position) FROM eval_written ORDER BY model_order, position")
 	if err != nil {
 		return nil, err
 	}
@@ -203,12 +196,7 @@ func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, 
 
 // checkColumns fails when rel lacks one of the columns.
 func checkColumns(ctx context.Context, sess *lake.Session, rel, name string, want []string) error {
-	rows, err := sess.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
-	if err != nil {
-		return err
-	}
-	cols, err := rows.Columns()
-	rows.Close()
+	cols, err := sess.ColumnNames(ctx, rel)
 	if err != nil {
 		return err
 	}
@@ -230,12 +218,11 @@ func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM eval_scope WHERE id IN (SELECT id FROM combined_labels)", &res.InScope); err != nil {
 		return err
 	}
-	predicted, err := countBy(ctx, sess, `SELECT model, count(*) FROM eval_predictions
-		WHERE id IN (SELECT id FROM eval_scope) AND id IN (SELECT id FROM combined_labels) GROUP BY model`)
+	predicted, err := countBy(ctx, sess, "eval/predicted_in_scope")
 	if err != nil {
 		return err
 	}
-	evaluated, err := countBy(ctx, sess, "SELECT model, count(*) FROM eval_articles GROUP BY model")
+	evaluated, err := countBy(ctx, sess, "eval/articles_by_model")
 	if err != nil {
 		return err
 	}
@@ -260,39 +247,30 @@ func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result
 	if opts.Split == All {
 		return nil
 	}
-	rows, err := sess.Query(ctx, `SELECT model, predicted_split, count(*) FROM eval_articles
-		WHERE predicted_split IS NOT NULL AND predicted_split <> split GROUP BY ALL ORDER BY ALL`)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return sess.EachFile(ctx, "eval/moved_articles", nil, func(rows *sql.Rows) error {
 		var m, was string
 		var n int64
 		if err := rows.Scan(&m, &was, &n); err != nil {
 			return err
 		}
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d of the %s articles were in %s when predicted (the split was remade since, e.g. with --fresh): if the model trained on them, its %s scores are too good", m, n, opts.Split, was, opts.Split))
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
-func countBy(ctx context.Context, sess *lake.Session, q string) (map[string]int64, error) {
-	rows, err := sess.Query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
+// countBy runs sql/<file>.sql, which returns (key, count) rows, as a map.
+func countBy(ctx context.Context, sess *lake.Session, file string) (map[string]int64, error) {
 	out := map[string]int64{}
-	for rows.Next() {
+	err := sess.EachFile(ctx, file, nil, func(rows *sql.Rows) error {
 		var k string
 		var n int64
 		if err := rows.Scan(&k, &n); err != nil {
-			return nil, err
+			return err
 		}
 		out[k] = n
-	}
-	return out, rows.Err()
+		return nil
+	})
+	return out, err
 }
 
 // readMetrics fills every model's per-dimension, overall and pooled metrics
@@ -400,8 +378,8 @@ func ptr(v sql.NullFloat64) *float64 {
 // create makes a temporary table of each (table, sql/<name>.sql) pair, in order.
 func create(ctx context.Context, sess *lake.Session, pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE "+pairs[i]+" AS "+distillery.SQL(pairs[i+1])); err != nil {
-			return fmt.Errorf("sql/%s.sql: %w", pairs[i+1], err)
+		if err := sess.TempTable(ctx, pairs[i], pairs[i+1], nil); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
@@ -104,14 +103,67 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Labels: prep.Labels.Ref().String(), Counts: map[string]int{}, Warnings: []string{}}
-	inputs := []lake.Snapshot{*prep.Labels}
+	in, err := readInputs(ctx, sess, out, opts, prep.Labels, res)
+	if err != nil {
+		return nil, err
+	}
+	p := lake.Params{
+		"seed": opts.Seed, "ratios": opts.Ratios, "stratify_by": opts.StratifyBy, "near_threshold": opts.NearThreshold,
+		"run_id": l.RunID, "labels": res.Labels, "labels_sequence": prep.Labels.Seq, "incremental": res.Mode == "incremental",
+	}
+	if err := assign(ctx, sess, p, res); err != nil {
+		return nil, err
+	}
+	if err := balance(ctx, sess, opts, res); err != nil {
+		return nil, err
+	}
+	if err := sess.TempTable(ctx, "split_final", "split/final", p); err != nil {
+		return nil, err
+	}
+	if err := summarise(ctx, sess, opts, res); err != nil {
+		return nil, err
+	}
+	if res.Mode == "incremental" {
+		var changed int64
+		if err := sess.QueryRowFile(ctx, "split/changed_rows", nil, &changed); err != nil {
+			return nil, err
+		}
+		if changed == 0 {
+			res.Mode, res.Snapshot, res.SnapshotSeq = "unchanged", in.previous, in.previous.Seq
+			res.Seconds = time.Since(start).Seconds()
+			return res, nil
+		}
+	}
+	if err := commit(ctx, sess, out, opts, in.snapshots, res); err != nil {
+		return nil, err
+	}
+	res.Seconds = time.Since(start).Seconds()
+	return res, nil
+}
 
-	// Inputs: signatures from compressed, content hashes from raw, the previous split.
-	// Imported labels may have no compressed text: those articles are
-	// grouped by what exists (a warning counts them).
+// inputs are the snapshots a split reads.
+type inputs struct {
+	snapshots []lake.Snapshot // every snapshot read, for lineage
+	previous  *lake.Snapshot  // the previous split's (nil for none)
+}
+
+// readInputs names what the split SQL reads: signatures from compressed,
+// content hashes from raw, the previous split (split_compressed, split_raw,
+// splits_input), and sets res.Mode. Imported labels may have no compressed
+// text: those articles are grouped by what exists (a warning counts them).
+func readInputs(ctx context.Context, sess *lake.Session, out lake.TableName, opts Options, labels *lake.Snapshot, res *Result) (*inputs, error) {
+	f := opts.Filter
+	in := &inputs{snapshots: []lake.Snapshot{*labels}}
 	compRel, compSnap, err := optional(ctx, sess, compress.Table(f), "NULL::VARCHAR AS id, NULL::BIGINT[] AS minhash")
 	if err != nil {
 		return nil, err
+	}
+	cols, err := sess.ColumnNames(ctx, compRel)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(cols, "minhash") { // compressed before signatures existed
+		compRel = "(SELECT id, NULL::BIGINT[] AS minhash FROM " + compRel + ")"
 	}
 	rawRel, rawSnap, err := optional(ctx, sess, spec.Raw.For(nil), "NULL::VARCHAR AS id, NULL::VARCHAR AS content_sha256")
 	if err != nil {
@@ -119,7 +171,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	for _, s := range []*lake.Snapshot{compSnap, rawSnap} {
 		if s != nil {
-			inputs = append(inputs, *s)
+			in.snapshots = append(in.snapshots, *s)
 		}
 	}
 	prevRel, prevSnap, err := sess.Relation(ctx, lake.Ref{TableName: out})
@@ -133,135 +185,92 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	case prevSnap == nil:
 		res.Mode = "first"
 	default:
-		inputs = append(inputs, *prevSnap)
+		in.snapshots = append(in.snapshots, *prevSnap)
+		in.previous = prevSnap
 	}
-	prev := "SELECT id, split, stratum, dup_group, seed, assigned_run_id, balanced_out, note FROM " + prevRel
-	if res.Mode != "incremental" {
-		prev = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::VARCHAR AS stratum, NULL::VARCHAR AS dup_group, NULL::BIGINT AS seed, NULL::VARCHAR AS assigned_run_id, NULL::BOOLEAN AS balanced_out, NULL::VARCHAR AS note WHERE false"
+	for name, rel := range map[string]string{"split_compressed": compRel, "split_raw": rawRel, "splits_input": prevRel} {
+		if err := sess.Input(ctx, name, rel); err != nil {
+			return nil, err
+		}
 	}
-	minhash := "c.minhash"
-	if !hasColumn(ctx, sess, compRel, "minhash") {
-		minhash = "NULL::BIGINT[]"
+	return in, nil
+}
+
+// assign groups duplicates and assigns every labeled article a split
+// (split_assigned), refusing a split in which a group would leak.
+func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result) error {
+	for _, t := range [][2]string{{"splits_previous", "split/previous"}, {"split_candidates", "split/candidates"}, {"split_strata", "split/strata"}} {
+		if err := sess.TempTable(ctx, t[0], t[1], p); err != nil {
+			return err
+		}
 	}
-	setup := []string{
-		fmt.Sprintf("SET VARIABLE seed = %d", opts.Seed),
-		fmt.Sprintf("SET VARIABLE ratios = [%v, %v, %v]::DOUBLE[]", opts.Ratios[0], opts.Ratios[1], opts.Ratios[2]),
-		"SET VARIABLE stratify_by = " + lake.QuoteString(opts.StratifyBy),
-		fmt.Sprintf("SET VARIABLE near_threshold = %v", opts.NearThreshold),
-		"SET VARIABLE run_id = " + lake.QuoteString(l.RunID),
-		"CREATE OR REPLACE TEMP TABLE splits_previous AS " + prev,
-		"CREATE OR REPLACE TEMP TABLE split_candidates AS SELECT a.id, r.content_sha256, " + minhash + " AS minhash FROM combined_labels a LEFT JOIN " +
-			compRel + " c ON c.id = a.id LEFT JOIN " + rawRel + " r ON r.id = a.id",
-		"CREATE OR REPLACE TEMP TABLE split_strata AS " + distillery.SQL("split/strata"),
-		"CREATE OR REPLACE TEMP TABLE dup_members (id VARCHAR, dup_group VARCHAR)",
-		"CREATE OR REPLACE TEMP TABLE split_excluded (id VARCHAR, note VARCHAR)",
-	}
-	if err := sess.ExecAll(ctx, setup...); err != nil {
-		return nil, err
+	if err := sess.ExecAll(ctx, "CREATE OR REPLACE TEMP TABLE dup_members (id VARCHAR, dup_group VARCHAR)",
+		"CREATE OR REPLACE TEMP TABLE split_excluded (id VARCHAR, note VARCHAR)"); err != nil {
+		return err
 	}
 	if err := sess.QueryRow(ctx, "SELECT count(*) FILTER (WHERE minhash IS NULL) FROM split_candidates", &res.NoSignature); err != nil {
-		return nil, err
+		return err
 	}
 	if res.NoSignature > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d labeled articles have no near-duplicate signature (compressed before signatures existed, or no compressed text): only exact duplicates are grouped for them; `distill compress` adds them", res.NoSignature))
 	}
-
 	// Duplicate groups: edges from SQL, connected components here.
-	g, err := groupDuplicates(ctx, sess, res)
+	g, err := groupDuplicates(ctx, sess, p, res)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := insertPairs(ctx, sess, "dup_members", g.members); err != nil {
-		return nil, err
+		return err
 	}
 	if err := insertPairs(ctx, sess, "split_excluded", g.excluded); err != nil {
-		return nil, err
+		return err
 	}
 	if len(g.straddling) > 0 {
-		return nil, fmt.Errorf("%w: %s; articles split before are never moved, so this split is not written: this happens when near_duplicate_threshold was lowered or texts were recompressed after the last split; rerun with --fresh to split everything anew (the old split stays readable by time travel)", ErrLeak, strings.Join(g.straddling, "; "))
+		return fmt.Errorf("%w: %s; articles split before are never moved, so this split is not written: this happens when near_duplicate_threshold was lowered or texts were recompressed after the last split; rerun with --fresh to split everything anew (the old split stays readable by time travel)", ErrLeak, strings.Join(g.straddling, "; "))
 	}
-	assign := []string{
-		"CREATE OR REPLACE TEMP TABLE split_members AS " + distillery.SQL("split/members"),
-		"CREATE OR REPLACE TEMP TABLE split_groups AS " + distillery.SQL("split/groups"),
-		"CREATE OR REPLACE TEMP TABLE split_new_groups AS " + distillery.SQL("split/assign_stratified"),
-		"CREATE OR REPLACE TEMP TABLE split_assigned AS " + distillery.SQL("split/assignments"),
-	}
-	if err := sess.ExecAll(ctx, assign...); err != nil {
-		return nil, err
+	for _, t := range [][2]string{{"split_members", "split/members"}, {"split_groups", "split/groups"},
+		{"split_new_groups", "split/assign_stratified"}, {"split_assigned", "split/assignments"}} {
+		if err := sess.TempTable(ctx, t[0], t[1], p); err != nil {
+			return err
+		}
 	}
 	// The check that runs on every split.
 	var leaks []string
-	rows, err := sess.Query(ctx, distillery.SQL("split/straddling_groups"))
-	if err != nil {
-		return nil, fmt.Errorf("sql/split/straddling_groups.sql: %w", err)
-	}
-	for rows.Next() {
+	if err := sess.EachFile(ctx, "split/straddling_groups", nil, func(rows *sql.Rows) error {
 		var group, splits string
 		var n int64
 		if err := rows.Scan(&group, &splits, &n); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		leaks = append(leaks, fmt.Sprintf("group %s (%d articles) is in %s", group, n, splits))
+		return nil
+	}); err != nil {
+		return err
 	}
-	rows.Close()
 	if len(leaks) > 0 {
-		return nil, fmt.Errorf("%w: %s", ErrLeak, strings.Join(leaks, "; "))
+		return fmt.Errorf("%w: %s", ErrLeak, strings.Join(leaks, "; "))
 	}
+	return nil
+}
 
-	if err := balance(ctx, sess, opts, res); err != nil {
-		return nil, err
-	}
-	// Articles split before that the labels read no longer have (a
-	// rollback of labels) are carried over as they were.
-	final := `CREATE OR REPLACE TEMP TABLE split_final AS
-		SELECT a.id, a.split, a.stratum, a.dup_group, a.seed, coalesce(b.balanced_out, false) AS balanced_out, a.note, a.assigned_run_id,
-			a.kept, true AS labeled
-		FROM split_assigned a LEFT JOIN split_balanced b USING (id)
-		UNION ALL
-		SELECT p.id, p.split, p.stratum, p.dup_group, p.seed, coalesce(p.balanced_out, false), coalesce(p.note, 'no label in ` + strings.ReplaceAll(res.Labels, "'", "''") + `'), p.assigned_run_id,
-			true, false
-		FROM splits_previous p ANTI JOIN split_strata s USING (id)`
-	if err := sess.ExecAll(ctx, final); err != nil {
-		return nil, err
-	}
-	if err := summarise(ctx, sess, opts, res); err != nil {
-		return nil, err
-	}
-	if res.Mode == "incremental" {
-		var changed int64
-		q := `SELECT count(*) FROM (
-			(SELECT id, split, stratum, dup_group, balanced_out, note FROM split_final EXCEPT SELECT id, split, stratum, dup_group, coalesce(balanced_out, false), note FROM splits_previous)
-			UNION ALL
-			(SELECT id, split, stratum, dup_group, coalesce(balanced_out, false), note FROM splits_previous EXCEPT SELECT id, split, stratum, dup_group, balanced_out, note FROM split_final))`
-		if err := sess.QueryRow(ctx, q, &changed); err != nil {
-			return nil, err
-		}
-		if changed == 0 {
-			res.Mode, res.Snapshot, res.SnapshotSeq = "unchanged", prevSnap, prevSnap.Seq
-			res.Seconds = time.Since(start).Seconds()
-			return res, nil
-		}
-	}
-
-	pending, err := sess.WriteQuery(ctx, out, fmt.Sprintf(`SELECT id, split, stratum, dup_group, seed, balanced_out, note, assigned_run_id,
-		%d::BIGINT AS labels_sequence, now() AS split_at, %s AS run_id FROM split_final ORDER BY id`, prep.Labels.Seq, lake.QuoteString(l.RunID)))
+// commit writes split_final as the table's new snapshot.
+func commit(ctx context.Context, sess *lake.Session, out lake.TableName, opts Options, inputs []lake.Snapshot, res *Result) error {
+	pending, err := sess.WriteQuery(ctx, out, "SELECT * EXCLUDE (kept, labeled) FROM split_final ORDER BY id")
 	if err != nil {
-		return nil, err
+		return err
 	}
-	snap, err := pending.Commit(ctx, lake.Commit{Stage: "split", Inputs: inputs, Filter: f.Ref(), Replace: true, Params: map[string]any{
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: "split", Inputs: inputs, Filter: opts.Filter.Ref(), Replace: true, Params: map[string]any{
 		"seed": opts.Seed, "ratios": opts.Ratios, "stratify_by": opts.StratifyBy, "combine": opts.Combine,
 		"near_threshold": opts.NearThreshold, "balance": opts.Balance, "max_tier_share": opts.MaxTierShare, "mode": res.Mode,
 	}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	res.Snapshot = snap
 	if snap != nil {
 		res.SnapshotSeq = snap.Seq
 	}
-	res.Seconds = time.Since(start).Seconds()
-	return res, nil
+	return nil
 }
 
 // groups is the outcome of duplicate grouping.
@@ -274,21 +283,16 @@ type groups struct {
 // groupDuplicates joins duplicate pairs into groups (connected components).
 // A new article whose duplicates already sit in two different splits cannot
 // join both: it is excluded, with a note, and the groups stay apart.
-func groupDuplicates(ctx context.Context, sess *lake.Session, res *Result) (*groups, error) {
+func groupDuplicates(ctx context.Context, sess *lake.Session, p lake.Params, res *Result) (*groups, error) {
 	type edge struct{ a, b string }
 	var edges []edge
 	prev := map[string]string{}
-	rows, err := sess.Query(ctx, distillery.SQL("split/duplicate_edges"))
-	if err != nil {
-		return nil, fmt.Errorf("sql/split/duplicate_edges.sql: %w", err)
-	}
-	for rows.Next() {
+	if err := sess.EachFile(ctx, "split/duplicate_edges", p, func(rows *sql.Rows) error {
 		var a, b, kind string
 		var sim float64
 		var sa, sb sql.NullString
 		if err := rows.Scan(&a, &b, &kind, &sim, &sa, &sb); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		edges = append(edges, edge{a, b})
 		if kind == "exact" {
@@ -302,9 +306,8 @@ func groupDuplicates(ctx context.Context, sess *lake.Session, res *Result) (*gro
 		if sb.Valid {
 			prev[b] = sb.String
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	components := func(skip map[string]bool) map[string][]string {
@@ -360,54 +363,42 @@ func splitsOf(ids []string, prev map[string]string) []string {
 
 // balance writes split_balanced (id, balanced_out) for the training set.
 func balance(ctx context.Context, sess *lake.Session, opts Options, res *Result) error {
+	if !opts.Balance { // no caps: nobody is left out, and 800,000 rows need no ordering to say so
+		_, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE split_balanced (id VARCHAR, balanced_out BOOLEAN)")
+		return err
+	}
 	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE tier_caps (tier VARCHAR, cap BIGINT)"); err != nil {
 		return err
 	}
-	if opts.Balance {
-		counts := map[string]int64{}
-		var order []string
-		rows, err := sess.Query(ctx, `SELECT t.tier, count(a.id) FROM filter_tiers t
-			LEFT JOIN (SELECT a.id, l.tier FROM split_assigned a JOIN combined_labels l USING (id) WHERE a.split = 'train') a ON a.tier = t.tier
-			GROUP BY t.tier, t.tier_rank ORDER BY t.tier_rank`)
-		if err != nil {
+	counts := map[string]int64{}
+	var order []string
+	if err := sess.EachFile(ctx, "split/train_tiers_assigned", nil, func(rows *sql.Rows) error {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var t string
-			var n int64
-			if err := rows.Scan(&t, &n); err != nil {
-				rows.Close()
-				return err
-			}
-			counts[t] = n
-			order = append(order, t)
-		}
-		rows.Close()
-		caps, warn := Caps(counts, opts.MaxTierShare)
-		if warn != "" {
-			res.Warnings = append(res.Warnings, warn)
-		}
-		var total int64
-		for _, t := range order {
-			total += caps[t]
-		}
-		var values []string
-		for _, t := range order {
-			res.Balance = append(res.Balance, TierBalance{Tier: t, Before: counts[t], After: caps[t], Share: share(caps[t], total)})
-			values = append(values, fmt.Sprintf("(%s, %d)", lake.QuoteString(t), caps[t]))
-		}
-		if len(values) > 0 {
-			if _, err := sess.Exec(ctx, "INSERT INTO tier_caps VALUES "+strings.Join(values, ", ")); err != nil {
-				return err
-			}
+		counts[t] = n
+		order = append(order, t)
+		return nil
+	}); err != nil {
+		return err
+	}
+	caps, warn := Caps(counts, opts.MaxTierShare)
+	if warn != "" {
+		res.Warnings = append(res.Warnings, warn)
+	}
+	var total int64
+	for _, t := range order {
+		total += caps[t]
+	}
+	for _, t := range order {
+		res.Balance = append(res.Balance, TierBalance{Tier: t, Before: counts[t], After: caps[t], Share: share(caps[t], total)})
+		if _, err := sess.Exec(ctx, "INSERT INTO tier_caps VALUES (?, ?)", t, caps[t]); err != nil {
+			return fmt.Errorf("insert into tier_caps: %w", err)
 		}
 	}
-	q := "CREATE OR REPLACE TEMP TABLE split_balanced AS " + distillery.SQL("split/balance")
-	if !opts.Balance { // no caps: nobody is left out, and 800,000 rows need no ordering to say so
-		q = "CREATE OR REPLACE TEMP TABLE split_balanced (id VARCHAR, balanced_out BOOLEAN)"
-	}
-	_, err := sess.Exec(ctx, q)
-	return err
+	return sess.TempTable(ctx, "split_balanced", "split/balance", lake.Params{"seed": opts.Seed})
 }
 
 // Caps returns, per tier, the most training articles to keep so that no
@@ -466,37 +457,21 @@ func Caps(counts map[string]int64, maxShare float64) (map[string]int64, string) 
 
 // summarise fills the counts, strata and tier warnings from split_final.
 func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Result) error {
-	// Each count on its own, so Articles = Kept + New is a check.
-	q := `SELECT count(*) FILTER (WHERE labeled), count(*) FILTER (WHERE labeled AND kept), count(*) FILTER (WHERE labeled AND NOT kept),
-		count(*) FILTER (WHERE split = 'excluded'), count(*) FILTER (WHERE NOT labeled)
-		FROM split_final`
-	if err := sess.QueryRow(ctx, q, &res.Articles, &res.Kept, &res.New, &res.Excluded, &res.CarriedOver); err != nil {
+	if err := sess.QueryRowFile(ctx, "split/totals", nil, &res.Articles, &res.Kept, &res.New, &res.Excluded, &res.CarriedOver); err != nil {
 		return err
 	}
-	rows, err := sess.Query(ctx, "SELECT split, count(*) FROM split_final GROUP BY split ORDER BY split")
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+	if err := sess.EachFile(ctx, "split/split_sizes", nil, func(rows *sql.Rows) error {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
-			rows.Close()
 			return err
 		}
 		res.Counts[s] = n
-	}
-	rows.Close()
-	rows, err = sess.Query(ctx, `SELECT stratum, count(*),
-		count(*) FILTER (WHERE split = 'train'), count(*) FILTER (WHERE split = 'val'), count(*) FILTER (WHERE split = 'test'),
-		count(*) FILTER (WHERE NOT kept)
-		FROM split_final WHERE labeled AND split <> 'excluded'
-		GROUP BY stratum ORDER BY stratum`)
-	if err != nil {
+		return nil
+	}); err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
+	if err := sess.EachFile(ctx, "split/stratum_sizes", nil, func(rows *sql.Rows) error {
 		var s Stratum
 		if err := rows.Scan(&s.Stratum, &s.Articles, &s.Train, &s.Val, &s.Test, &s.NewCount); err != nil {
 			return err
@@ -507,27 +482,23 @@ func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Resul
 			}
 		}
 		res.Strata = append(res.Strata, s)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return err
 	}
 	// Tiers of the training set that are rare are reported, never invented.
 	var tiers []stats.Tier
 	var train int64
-	trows, err := sess.Query(ctx, `SELECT t.tier, t.min_score, count(f.id) FROM filter_tiers t
-		LEFT JOIN (SELECT f.id, l.tier FROM split_final f JOIN combined_labels l USING (id) WHERE f.split = 'train' AND NOT f.balanced_out) f ON f.tier = t.tier
-		GROUP BY t.tier, t.min_score, t.tier_rank ORDER BY t.tier_rank`)
-	if err != nil {
-		return err
-	}
-	defer trows.Close()
-	for trows.Next() {
+	if err := sess.EachFile(ctx, "split/train_tiers", nil, func(rows *sql.Rows) error {
 		var t stats.Tier
-		if err := trows.Scan(&t.Tier, &t.MinScore, &t.Articles); err != nil {
+		if err := rows.Scan(&t.Tier, &t.MinScore, &t.Articles); err != nil {
 			return err
 		}
 		train += t.Articles
 		tiers = append(tiers, t)
+		return nil
+	}); err != nil {
+		return err
 	}
 	for i := range tiers {
 		tiers[i].Share = share(tiers[i].Articles, train)
@@ -535,7 +506,7 @@ func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Resul
 	for _, w := range stats.TierWarnings(tiers, train, opts.Filter.Splits.MinTierShare, 1) {
 		res.Warnings = append(res.Warnings, "training set: "+w)
 	}
-	return trows.Err()
+	return nil
 }
 
 func share(n, total int64) float64 {
@@ -578,14 +549,4 @@ func optional(ctx context.Context, sess *lake.Session, name lake.TableName, colu
 		return "(SELECT " + columns + " WHERE false)", nil, nil
 	}
 	return rel, snap, err
-}
-
-func hasColumn(ctx context.Context, sess *lake.Session, rel, col string) bool {
-	rows, err := sess.Query(ctx, "SELECT * FROM "+rel+" LIMIT 0")
-	if err != nil {
-		return false
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	return slices.Contains(cols, col)
 }

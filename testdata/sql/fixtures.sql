@@ -38,8 +38,16 @@ CREATE TABLE split_new_groups (dup_group VARCHAR, split VARCHAR);
 CREATE TABLE split_members (id VARCHAR, stratum VARCHAR, dup_group VARCHAR, in_group BOOLEAN, prev_split VARCHAR, prev_seed BIGINT,
     prev_run_id VARCHAR, excluded BOOLEAN, note VARCHAR);
 CREATE TABLE split_assigned (id VARCHAR, split VARCHAR, stratum VARCHAR, dup_group VARCHAR, seed BIGINT,
-    assigned_run_id VARCHAR, note VARCHAR);
+    assigned_run_id VARCHAR, note VARCHAR, kept BOOLEAN);
 CREATE TABLE tier_caps (tier VARCHAR, cap BIGINT);
+CREATE TABLE split_compressed AS SELECT 'a' AS id, [1, 2, 3, 4, 5, 6, 7, 8]::BIGINT[] AS minhash;
+CREATE TABLE split_raw AS SELECT 'a' AS id, 'sha' AS content_sha256;
+CREATE TABLE split_balanced (id VARCHAR, balanced_out BOOLEAN);
+CREATE TABLE split_final AS SELECT * FROM (VALUES
+    ('a', 'train', 'high', 'a', 42::BIGINT, false, NULL::VARCHAR, 'r0', true, true, 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r1'),
+    ('b', 'test', 'high', 'b', 42::BIGINT, false, NULL::VARCHAR, 'r1', false, true, 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r1'),
+    ('c', 'val', 'low', 'c', 7::BIGINT, false, 'no label in s.labels@1', 'r0', true, false, 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r1'))
+    t(id, split, stratum, dup_group, seed, balanced_out, note, assigned_run_id, kept, labeled, labels_sequence, split_at, run_id);
 -- diff (inspect/diff): the table at snapshots A and B with the key copied to
 -- diff_key, and the per-key statuses of diff/keys.sql.
 SET VARIABLE diff_columns = ['title', 'relevance', 'overall', 'tier'];
@@ -92,3 +100,9 @@ CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'releva
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy,
     '[{"oracle":"high","predicted":"high","articles":1}]' AS confusion, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
 CREATE TABLE report_evaluations AS SELECT * FROM evaluations_input;
+-- evaluate (stages/evaluate): eval_rows as sql/eval/evaluation_rows.sql makes them.
+CREATE TABLE eval_rows AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, 1 AS position, 1::BIGINT AS n,
+    0.5::DOUBLE AS mae, 0.5::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 6.0::DOUBLE AS train_mean,
+    1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy, NULL::BIGINT AS k,
+    NULL::BIGINT AS relevant, NULL::DOUBLE AS recall_at_k, NULL::VARCHAR AS threshold_tier, NULL::DOUBLE AS threshold,
+    NULL::DOUBLE AS precision, NULL::DOUBLE AS recall, NULL::VARCHAR AS confusion;

@@ -1,0 +1,18 @@
+-- The rows an evaluation appends to <filter>.evaluations: sql/eval/evaluation_rows.sql
+-- with the run's lineage columns, in the order written.
+-- Reads: eval_rows (sql/eval/evaluation_rows.sql).
+-- Parameters: $models (VARCHAR[]: the model, then the --compare model if any),
+--             $combine (VARCHAR), $predictions_sequence, $labels_sequence (BIGINT),
+--             $splits_sequence (BIGINT, NULL without splits), $run_id (VARCHAR).
+-- Returns: the columns of <filter>.evaluations, then model_order and position (to order by).
+SELECT model, split, dimension,
+       CASE WHEN len($models::VARCHAR[]) = 2
+            THEN CASE model WHEN ($models::VARCHAR[])[1] THEN ($models::VARCHAR[])[2] ELSE ($models::VARCHAR[])[1] END
+       END AS compared_with,
+       n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse, tier_accuracy, k, relevant,
+       recall_at_k, threshold_tier, threshold, precision, recall, confusion,
+       $combine::VARCHAR AS combine, $predictions_sequence::BIGINT AS predictions_sequence,
+       $labels_sequence::BIGINT AS labels_sequence, $splits_sequence::BIGINT AS splits_sequence,
+       now() AS evaluated_at, $run_id::VARCHAR AS run_id,
+       list_position($models::VARCHAR[], model) AS model_order, position
+FROM eval_rows
