@@ -1,5 +1,6 @@
 // Package testutil finds the shared test data (../shared beside the
-// repository) and makes throwaway lakes for tests.
+// repository), makes throwaway lakes for tests, and compares golden folders
+// (testdata/<case>/{input,want}, rewritten with -update).
 package testutil
 
 import (
