@@ -8,23 +8,24 @@ import (
 
 // Options configure an ingest run. Zero values take the defaults of DefaultOptions.
 type Options struct {
-	// Paths are files or folders to read.
-	Paths []string
+	// Paths are files or folders to read: arguments, not settings (a
+	// pipeline names its inputs in sources[].path).
+	Paths []string `yaml:"-"`
 	// Source names the dataset every row comes from (column dataset);
 	// default: each input's base name without extensions.
-	Source string
+	Source string `yaml:"source"`
 	// Map overrides the field aliases: canonical field -> input field.
-	Map map[string]string
+	Map map[string]string `yaml:"map"`
 	// Strict fails the run, committing nothing, when any record is rejected.
-	Strict bool
+	Strict bool `yaml:"strict"`
 	// MaxRecordBytes is the largest record (JSON line, CSV row, text file) accepted.
-	MaxRecordBytes int
+	MaxRecordBytes int `yaml:"max_record_bytes"`
 	// Workers parse JSON lines in parallel; default: GOMAXPROCS.
-	Workers int
+	Workers int `yaml:"workers"`
 	// Progress, when set, is called with bytes read so far and total bytes.
-	Progress func(done, total int64)
+	Progress func(done, total int64) `yaml:"-"`
 	// Waiting, when set, is called once if another ingest holds the lake's ingest lock.
-	Waiting func()
+	Waiting func() `yaml:"-"`
 }
 
 // DefaultMaxRecordBytes bounds one record: larger ones are rejected, never buffered whole.

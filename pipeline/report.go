@@ -2,12 +2,15 @@ package pipeline
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
 	"github.com/distillery/distillery/lake"
 )
+
+// reportName is the step after spec.Stages: the report reads every table
+// and writes none.
+const reportName = "report"
 
 // reportStage writes the HTML report, every run (it is cheap, and the
 // snapshot history it shows changes with every stage).
@@ -20,12 +23,12 @@ func reportStage(l *lake.Lake, c *Config, f *filters.Filter, res *Result) []stag
 		out = "report.html"
 	}
 	path := c.Abs(out)
-	return []stage{{name: "report",
+	return []stage{{name: reportName,
 		run: func(ctx context.Context) (string, bool, error) {
 			if _, err := report.Run(ctx, l, report.Options{Filter: f, Out: path, Split: evalSplit(c)}); err != nil {
 				return "", false, err
 			}
 			res.Report = path
-			return fmt.Sprintf("-> %s", path), true, nil
+			return reportSummary(path), true, nil
 		}}}
 }

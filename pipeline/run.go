@@ -14,17 +14,10 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/compress"
-	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/distillery/distillery/stages/predict"
-	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/distillery/distillery/stages/split"
-	"github.com/distillery/distillery/stages/train"
 )
 
 // Options are what the command line adds to the file.
@@ -116,17 +109,6 @@ func (s *state) save(l *lake.Lake) error {
 	return os.Rename(tmp, statePath(l))
 }
 
-// stage is one step: the inputs that decide whether it must run, the table
-// it writes, and the work.
-type stage struct {
-	name   string
-	inputs func(ctx context.Context) (any, error)
-	output lake.TableName
-	// run does the work; complete false means it stopped early (a cost cap,
-	// failures) and must run again next time.
-	run func(ctx context.Context) (summary string, complete bool, err error)
-}
-
 // Run runs the pipeline on the lake.
 func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, error) {
 	if opts.Out == nil {
@@ -140,8 +122,14 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Model: st.Stages["train"].Model}
-	stages := plan(l, c, f, opts, res)
+	if err := c.Check(f); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Path, err)
+	}
+	res := &Result{Model: st.Stages[spec.Train.Name].Model}
+	stages, err := plan(&runner{l: l, c: c, f: f, opts: opts, res: res})
+	if err != nil {
+		return nil, err
+	}
 	for i, s := range stages {
 		if err := ctx.Err(); err != nil {
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
@@ -172,7 +160,7 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 					ss.Output = fmt.Sprint(cur.ID)
 				}
 			}
-			if s.name != "train" {
+			if s.name != spec.Train.Name {
 				ss.Model = ""
 			}
 			st.Stages[s.name] = ss
@@ -257,129 +245,21 @@ func files(c *Config) (any, error) {
 		}
 	}
 	sort.Strings(out)
-	return map[string]any{"files": out, "sources": c.Sources}, nil
+	return map[string]any{"files": out, "sources": c.sourceParams()}, nil
 }
 
-func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result) []stage {
-	raw := ingest.RawTable
-	pre, comp := prefilter.Table(f), compress.Table(f)
-	labels, splits := label.LabelsTable(f), split.Table(f.Namespace())
-	models, preds := train.ModelsTable(f), predict.Table(f)
-	evals := spec.Evaluations.For(f)
-	snaps := func(names ...lake.TableName) func(context.Context) (any, error) {
-		return func(ctx context.Context) (any, error) { return snapshots(ctx, l, names...) }
-	}
-	with := func(base func(context.Context) (any, error), params any) func(context.Context) (any, error) {
-		return func(ctx context.Context) (any, error) {
-			in, err := base(ctx)
-			return map[string]any{"snapshots": in, "params": params}, err
+// label labels with the oracle the command line gives, else the file's.
+func (r *runner) label(ctx context.Context, out lake.TableName) (string, bool, error) {
+	c, f, opts := r.c, r.f, r.opts
+	orc := opts.Oracle
+	if orc == nil {
+		var err error
+		if orc, err = newOracle(ctx, c.Oracle, f); err != nil {
+			return "", false, err
 		}
 	}
-	var stages []stage
-	if len(c.Sources) > 0 {
-		stages = append(stages, stage{name: "ingest", output: raw,
-			inputs: func(context.Context) (any, error) { return files(c) },
-			run: func(ctx context.Context) (string, bool, error) {
-				var rows, rejected, dups int64
-				for _, s := range c.Sources {
-					paths, err := filepath.Glob(c.Abs(s.Path))
-					if err != nil {
-						return "", false, err
-					}
-					r, err := ingest.Run(ctx, l, ingest.Options{Paths: paths, Source: s.Source, Map: s.Map})
-					if err != nil {
-						return "", false, fmt.Errorf("%s: %w", s.Path, err)
-					}
-					rows, rejected, dups = rows+r.RowsOut, rejected+r.Rejected, dups+r.Duplicates
-				}
-				return fmt.Sprintf("%d new articles, %d rejected, %d duplicates -> %s", rows, rejected, dups, raw), true, nil
-			}})
-	}
-	stages = append(stages,
-		stage{name: "prefilter", output: pre, inputs: snaps(raw),
-			run: func(ctx context.Context) (string, bool, error) {
-				r, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f})
-				return fmt.Sprintf("%d decided, %d passed -> %s@%d", r.RowsOut, r.Passed, pre, r.SnapshotSeq), err == nil, err
-			}},
-		stage{name: "compress", output: comp, inputs: snaps(raw, pre),
-			run: func(ctx context.Context) (string, bool, error) {
-				r, err := compress.Run(ctx, l, compress.Options{Filter: f})
-				return fmt.Sprintf("%d rendered (%s) -> %s@%d", r.RowsOut, r.Mode, comp, r.SnapshotSeq), err == nil, err
-			}},
-		stage{name: "label", output: labels, inputs: with(snaps(comp), c.Oracle),
-			run: func(ctx context.Context) (string, bool, error) {
-				orc := opts.Oracle
-				if orc == nil {
-					var err error
-					if orc, err = newOracle(ctx, c.Oracle, f); err != nil {
-						return "", false, err
-					}
-				}
-				r, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, Concurrency: c.Oracle.Concurrency, RPM: c.Oracle.RPM,
-					TPM: c.Oracle.TPM, MaxCost: c.Oracle.MaxCost, TargetCount: c.Oracle.TargetCount})
-				s := fmt.Sprintf("%d labeled by %s (%d from the cache, %d sharing a prompt, %d failed), $%.4f -> %s", r.RowsOut, r.Model, r.Cached, r.Shared, r.Failed, r.Cost, labels)
-				if r.Stopped != "" {
-					s += "; stopped: " + r.Stopped
-				}
-				return s, err == nil && r.Stopped == "" && r.Failed == 0, err
-			}},
-		stage{name: "split", output: splits, inputs: with(snaps(labels, comp, raw), c.Split),
-			run: func(ctx context.Context) (string, bool, error) {
-				r, err := split.Run(ctx, l, split.Options{Filter: f, Seed: c.Split.Seed, Ratios: c.Split.Ratios, StratifyBy: c.Split.StratifyBy,
-					Combine: c.Split.Combine, Balance: c.Split.Balance})
-				if err != nil {
-					return "", false, err
-				}
-				return fmt.Sprintf("%s: train %d, val %d, test %d, %d duplicate groups -> %s@%d", r.Mode, r.Counts["train"], r.Counts["val"], r.Counts["test"], r.Groups, splits, r.SnapshotSeq), true, nil
-			}},
-		stage{name: "train", output: models, inputs: with(snaps(labels, splits, comp), c.Student),
-			run: func(ctx context.Context) (string, bool, error) {
-				s := c.Student
-				r, err := train.Run(ctx, l, train.Options{Filter: f, Backend: s.Backend, Combine: c.Split.Combine,
-					LoRA: train.LoRAOptions{Python: s.Python, BaseModel: s.BaseModel, Epochs: s.Epochs, LR: s.LR, BatchSize: s.BatchSize, MaxLength: s.MaxLength, Device: s.Device}})
-				if err != nil {
-					return "", false, err
-				}
-				res.Model = r.Model.ID
-				return fmt.Sprintf("%s on %d examples: validation MAE %.3f (training mean %.3f) -> %s", r.Model.ID, r.Model.TrainRows, r.Model.ValMAE, r.Model.BaseMAE, models), true, nil
-			}},
-		stage{name: "predict", output: preds, inputs: with(snaps(models, splits, comp), c.Evaluate),
-			run: func(ctx context.Context) (string, bool, error) {
-				r, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: res.Model, Split: evalSplit(c)})
-				if err != nil {
-					return "", false, err
-				}
-				return fmt.Sprintf("%d articles (%s) with %s, %.0f/s -> %s@%d", r.Predicted, evalSplit(c), r.Model, r.ArticlesPerS, preds, r.SnapshotSeq), true, nil
-			}},
-		stage{name: "eval", output: evals, inputs: with(snaps(preds, labels, splits), c.Evaluate),
-			run: func(ctx context.Context) (string, bool, error) {
-				r, err := evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: res.Model, Split: evalSplit(c), Combine: c.Split.Combine})
-				if err != nil {
-					return "", false, err
-				}
-				s := fmt.Sprintf("%d articles of %s", r.InScope, evalSplit(c))
-				if len(r.Models) > 0 {
-					m := r.Models[0]
-					s += fmt.Sprintf(": MAE %.3f over every dimension", m.All.MAE)
-					if m.All.BaselineMAE != nil {
-						s += fmt.Sprintf(" (training mean %.3f)", *m.All.BaselineMAE)
-					}
-					if m.Tiers.Accuracy != nil {
-						s += fmt.Sprintf(", tier accuracy %.0f%%", 100**m.Tiers.Accuracy)
-					}
-				}
-				return s + " -> " + r.Table, true, nil
-			}},
-	)
-	stages = append(stages, reportStage(l, c, f, res)...)
-	return stages
-}
-
-func evalSplit(c *Config) string {
-	if c.Evaluate.Split == "" {
-		return "test"
-	}
-	return c.Evaluate.Split
+	res, err := label.Run(ctx, r.l, c.labelOptions(f, orc))
+	return labelSummary(res, out), err == nil && res.Stopped == "" && res.Failed == 0, err
 }
 
 func newOracle(ctx context.Context, o Oracle, f *filters.Filter) (oracle.Oracle, error) {

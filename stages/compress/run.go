@@ -32,12 +32,12 @@ var Schema = spec.Compressed.Schema(nil)
 
 // Options configure a compression run.
 type Options struct {
-	Filter *filters.Filter
+	Filter *filters.Filter `yaml:"-"`
 	// Full renders every passed article again, replacing the table.
-	Full bool
+	Full bool `yaml:"full"`
 	// Waiting, when set, gets the line saying that another compress run
 	// holds the table (nil: the line goes to standard error).
-	Waiting func(msg string)
+	Waiting func(msg string) `yaml:"-"`
 }
 
 // Result summarises a run. Each count is counted on its own, from what was

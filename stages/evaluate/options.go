@@ -21,27 +21,27 @@ const (
 
 // Options say which model to score, on which articles.
 type Options struct {
-	Filter *filters.Filter
+	Filter *filters.Filter `yaml:"-"`
 	// Model is the model id (a row of <filter>.models) whose predictions are scored.
-	Model string
+	Model string `yaml:"-"`
 	// Compare is a second model id scored beside Model. Both are then scored
 	// on the articles both predicted.
-	Compare string
+	Compare string `yaml:"compare"`
 	// Split is test (default), val, train, or all.
-	Split string
+	Split string `yaml:"split"`
 	// Labels, Splits and Predictions pin the snapshots read; the zero Ref is
 	// the table's current snapshot.
-	Labels, Splits, Predictions lake.Ref
+	Labels, Splits, Predictions lake.Ref `yaml:"-"`
 	// Combine is how several labels of one article become one (latest, mean;
 	// default the filter's splits.combine).
-	Combine string
+	Combine string `yaml:"combine"`
 	// K is the k of recall@k. 0 takes, per model and split, the number of
 	// evaluated articles the oracle put in a tier above the bottom one (then
 	// recall@k is also precision@k).
-	K int
+	K int `yaml:"k"`
 	// Waiting, when set, gets the line saying that another eval run holds
 	// the table (nil: the line goes to standard error).
-	Waiting func(msg string)
+	Waiting func(msg string) `yaml:"-"`
 }
 
 // Table is <filter>.evaluations.

@@ -26,45 +26,45 @@ import (
 
 // Options configure a labeling run.
 type Options struct {
-	Filter *filters.Filter
-	Oracle oracle.Oracle
+	Filter *filters.Filter `yaml:"-"`
+	Oracle oracle.Oracle   `yaml:"-"`
 	// Temperature and MaxTokens default to the filter's oracle settings.
-	Temperature *float64
-	MaxTokens   int
-	Concurrency int
+	Temperature *float64 `yaml:"temperature"`
+	MaxTokens   int      `yaml:"max_tokens"`
+	Concurrency int      `yaml:"concurrency"`
 	// TargetCount stops after this many new labels (0: all).
-	TargetCount int
+	TargetCount int `yaml:"target_count"`
 	// MaxCost stops before the next call would take the run's cost past it (0: no limit).
-	MaxCost float64
+	MaxCost float64 `yaml:"max_cost"`
 	// Estimate makes no calls: it counts cache misses, tokens and cost.
-	Estimate bool
+	Estimate bool `yaml:"-"`
 	// Full labels every compressed article again (cache hits cost nothing).
-	Full bool
+	Full bool `yaml:"full"`
 	// BatchSize is how many outcomes go into one Iceberg commit; a commit
 	// also happens every FlushEvery. The journal, not the commit, makes an
 	// answer safe, so batches can be large.
-	BatchSize  int
-	FlushEvery time.Duration
+	BatchSize  int           `yaml:"batch_size"`
+	FlushEvery time.Duration `yaml:"flush_every"`
 	// SyncEvery is the journal's group-commit window: answers are written
 	// as they arrive, and one fsync covers all written within it (a power
 	// cut can lose at most this much; a killed process loses nothing).
-	SyncEvery time.Duration
+	SyncEvery time.Duration `yaml:"sync_every"`
 	// RPM limits requests per minute (0: no limit).
-	RPM float64
+	RPM float64 `yaml:"rpm"`
 	// TPM limits tokens per minute (0: no limit), a token bucket charged
 	// with each call's expected tokens (prompt characters / 4 + max output).
-	TPM float64
+	TPM float64 `yaml:"tpm"`
 	// MaxAttempts bounds retries of rate limits, server errors and timeouts.
-	MaxAttempts int
+	MaxAttempts int `yaml:"max_attempts"`
 	// Backoff is the first retry delay (doubled each time, with jitter, capped at a minute).
-	Backoff time.Duration
+	Backoff time.Duration `yaml:"backoff"`
 	// StopAfterFailures stops the run with ErrFailing once this many
 	// articles in a row failed with one error class and no answer came
 	// between them (0: 10; negative: never). A run whose every call failed
 	// returns ErrFailing whatever this is.
-	StopAfterFailures int
+	StopAfterFailures int `yaml:"stop_after_failures"`
 	// Progress, when set, is called after every article.
-	Progress func(Result)
+	Progress func(Result) `yaml:"-"`
 }
 
 func (o *Options) defaults() {

@@ -33,26 +33,26 @@ func Schema(f *filters.Filter) lake.Schema { return spec.Predictions.Schema(f) }
 
 // Options say what to predict with which model.
 type Options struct {
-	Filter *filters.Filter
+	Filter *filters.Filter `yaml:"-"`
 	// Model is the id of a row of <filter>.models.
-	Model string
+	Model string `yaml:"-"`
 	// Split is test (default), val, train, or all (every article of Table).
-	Split string
+	Split string `yaml:"split"`
 	// Table holds the texts (id, text); default <filter>.compressed.
-	Table lake.Ref
+	Table lake.Ref `yaml:"-"`
 	// Splits pins the split read (zero: current).
-	Splits lake.Ref
+	Splits lake.Ref `yaml:"-"`
 	// Full predicts again articles this model already has predictions for.
-	Full bool
+	Full bool `yaml:"full"`
 	// Workers for the linear backend (default: every core).
-	Workers int
+	Workers int `yaml:"workers"`
 	// LoRA batch size and device.
-	BatchSize int
-	Device    string
-	Python    string
+	BatchSize int    `yaml:"batch_size"`
+	Device    string `yaml:"device"`
+	Python    string `yaml:"python"`
 	// Waiting, when set, gets the line saying that another predict run
 	// holds the table (nil: the line goes to standard error).
-	Waiting func(msg string)
+	Waiting func(msg string) `yaml:"-"`
 }
 
 // Validate fills defaults and checks the options.

@@ -28,14 +28,14 @@ var Schema = spec.Prefiltered.Schema(nil)
 
 // Options configure a prefilter run.
 type Options struct {
-	Filter *filters.Filter
+	Filter *filters.Filter `yaml:"-"`
 	// Raw is the input, corpus.raw at its current snapshot unless pinned.
-	Raw lake.Ref
+	Raw lake.Ref `yaml:"-"`
 	// Full decides every article again, as a new snapshot replacing the table.
-	Full bool
+	Full bool `yaml:"full"`
 	// Waiting, when set, gets the line saying that another prefilter run
 	// holds the table (nil: the line goes to standard error).
-	Waiting func(msg string)
+	Waiting func(msg string) `yaml:"-"`
 }
 
 // Validate checks the options and fills defaults.

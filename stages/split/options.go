@@ -11,30 +11,30 @@ import (
 
 // Options configure a split. Zero values take the filter's splits section.
 type Options struct {
-	Filter *filters.Filter
+	Filter *filters.Filter `yaml:"-"`
 	// Labels pins the labels snapshot; the zero Ref is the current one.
-	Labels lake.Ref
+	Labels lake.Ref `yaml:"-"`
 	// Seed orders new articles (default filter.yaml's splits.seed).
-	Seed int
+	Seed int `yaml:"seed"`
 	// Ratios are train, val and test shares.
-	Ratios []float64
+	Ratios []float64 `yaml:"ratios"`
 	// StratifyBy is tier, overall_bin or <dimension>_bin.
-	StratifyBy string
+	StratifyBy string `yaml:"stratify_by"`
 	// Combine is how several labels of one article become one (latest, mean).
-	Combine string
+	Combine string `yaml:"combine"`
 	// NearThreshold is the estimated Jaccard similarity that makes two
 	// articles near-duplicates.
-	NearThreshold float64
+	NearThreshold float64 `yaml:"near_threshold"`
 	// Balance caps each tier's share of the training set (MaxTierShare) by
 	// leaving articles out of training, never touching val and test.
-	Balance      bool
-	MaxTierShare float64
+	Balance      bool    `yaml:"balance"`
+	MaxTierShare float64 `yaml:"max_tier_share"`
 	// Fresh ignores the previous split: every article is assigned anew (the
 	// old split stays readable by time travel).
-	Fresh bool
+	Fresh bool `yaml:"fresh"`
 	// Waiting, when set, gets the line saying that another split run holds
 	// the table (nil: the line goes to standard error).
-	Waiting func(msg string)
+	Waiting func(msg string) `yaml:"-"`
 }
 
 // Validate fills defaults from the filter and checks the options.

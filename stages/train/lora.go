@@ -20,17 +20,17 @@ import (
 type LoRAOptions struct {
 	// Python runs the trainer (`python -m distill_trainer`); default
 	// $DISTILL_PYTHON, else python3.
-	Python    string
-	BaseModel string
-	Epochs    int
-	LR        float64
-	BatchSize int
-	MaxLength int
-	R         int
-	Alpha     int
-	Dropout   float64
-	Seed      int
-	Device    string
+	Python    string  `yaml:"python"`
+	BaseModel string  `yaml:"base_model"`
+	Epochs    int     `yaml:"epochs"`
+	LR        float64 `yaml:"lr"`
+	BatchSize int     `yaml:"batch_size"`
+	MaxLength int     `yaml:"max_length"`
+	R         int     `yaml:"lora_r"`
+	Alpha     int     `yaml:"lora_alpha"`
+	Dropout   float64 `yaml:"lora_dropout"`
+	Seed      int     `yaml:"seed"`
+	Device    string  `yaml:"device"`
 }
 
 func (o *LoRAOptions) defaults() {

@@ -25,19 +25,20 @@ import (
 
 // Options configure a training run.
 type Options struct {
-	Filter *filters.Filter
+	Filter *filters.Filter `yaml:"-"`
 	// Backend is linear (default) or lora.
-	Backend string
+	Backend string `yaml:"backend"`
 	// Labels and Splits pin the snapshots trained on (zero: current).
-	Labels, Splits lake.Ref
-	Combine        string
-	Linear         linear.Config
-	LoRA           LoRAOptions
+	Labels, Splits lake.Ref      `yaml:"-"`
+	Combine        string        `yaml:"combine"`
+	Linear         linear.Config `yaml:"linear"`
+	// LoRA's settings sit beside backend in pipeline.yaml's student section.
+	LoRA LoRAOptions `yaml:",inline"`
 	// Progress, when set, gets the trainer's progress.
-	Progress func(Progress)
+	Progress func(Progress) `yaml:"-"`
 	// Waiting, when set, gets the line saying that another train run holds
 	// the models table (nil: the line goes to standard error).
-	Waiting func(msg string)
+	Waiting func(msg string) `yaml:"-"`
 }
 
 // Progress is one step of a training run.

@@ -20,17 +20,17 @@ const Version = 1
 // Config are the hyperparameters (each a flag of `distill train`).
 type Config struct {
 	// Bits is the log2 of the number of hash buckets.
-	Bits uint
+	Bits uint `yaml:"bits"`
 	// NGrams is 1 (words) or 2 (words and word pairs).
-	NGrams int
+	NGrams int `yaml:"ngrams"`
 	// MinDF drops features seen in fewer training texts (most word pairs
 	// occur once: they cost time and teach nothing).
-	MinDF int
+	MinDF int `yaml:"min_df"`
 	// Lambdas is the ridge penalty grid; each dimension takes the one with
 	// the lowest validation MAE (the first, without validation examples).
-	Lambdas []float64
+	Lambdas []float64 `yaml:"lambdas"`
 	// MaxIter bounds the conjugate-gradient iterations per penalty.
-	MaxIter int
+	MaxIter int `yaml:"max_iter"`
 }
 
 // DefaultConfig is the embedded default student.

@@ -1,0 +1,115 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/students/linear"
+)
+
+// Every setting a stage's flags have reaches the stage from the file.
+func TestParse_SectionsDecodeIntoTheStagesOptions(t *testing.T) {
+	c, err := parse([]byte(`filter: f
+sources: [{path: a.jsonl, strict: true, max_record_bytes: 1024, workers: 2}]
+prefilter: {full: true}
+compress: {full: true}
+oracle: {kind: keywords, temperature: 0.2, max_tokens: 300, batch_size: 50, flush_every: 30s, sync_every: 10ms,
+  max_attempts: 3, backoff: 2s, stop_after_failures: -1, full: true}
+split: {near_threshold: 0.7, max_tier_share: 0.4, fresh: true, combine: mean}
+student: {backend: linear, linear: {min_df: 1, lambdas: [2, 1]}, lora_r: 8, lora_alpha: 16, lora_dropout: 0.1, seed: 7}
+predict: {split: all, workers: 3, batch_size: 16, device: cpu, python: py, full: true}
+evaluate: {split: val, compare: m2, k: 10, combine: latest}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.Oracle
+	if o.Temperature == nil || *o.Temperature != 0.2 || o.MaxTokens != 300 || o.BatchSize != 50 || o.FlushEvery != 30*time.Second ||
+		o.SyncEvery != 10*time.Millisecond || o.MaxAttempts != 3 || o.Backoff != 2*time.Second || o.StopAfterFailures != -1 || !o.Full {
+		t.Errorf("oracle: %+v", o)
+	}
+	if s := c.Sources[0]; !s.Strict || s.MaxRecordBytes != 1024 || s.Workers != 2 {
+		t.Errorf("sources[0]: %+v", s)
+	}
+	if s := c.Split; s.NearThreshold != 0.7 || s.MaxTierShare != 0.4 || !s.Fresh {
+		t.Errorf("split: %+v", s)
+	}
+	if !c.Prefilter.Full || !c.Compress.Full {
+		t.Errorf("prefilter %+v, compress %+v", c.Prefilter, c.Compress)
+	}
+	f := loadFilter(t)
+	tr := c.trainOptions(f)
+	want := linear.DefaultConfig()
+	want.MinDF, want.Lambdas = 1, []float64{2, 1}
+	if tr.Linear.Bits != want.Bits || tr.Linear.MinDF != 1 || tr.Linear.NGrams != want.NGrams || len(tr.Linear.Lambdas) != 2 || tr.Linear.MaxIter != want.MaxIter {
+		t.Errorf("student.linear: got %+v, want the defaults with min_df and lambdas set: %+v", tr.Linear, want)
+	}
+	if tr.LoRA.R != 8 || tr.LoRA.Alpha != 16 || tr.LoRA.Dropout != 0.1 || tr.LoRA.Seed != 7 || tr.Combine != "mean" {
+		t.Errorf("student: %+v", tr)
+	}
+	if p := c.predictOptions(f, "m"); p.Split != "all" || p.Workers != 3 || p.BatchSize != 16 || p.Device != "cpu" || p.Python != "py" || !p.Full {
+		t.Errorf("predict: %+v", p)
+	}
+	if e := c.evalOptions(f, "m"); e.Split != "val" || e.Compare != "m2" || e.K != 10 || e.Combine != "latest" {
+		t.Errorf("evaluate: %+v", e)
+	}
+	if err := c.Check(f); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+}
+
+// Settings one section lends another, as before the sections were Options.
+func TestParse_DefaultsLentBetweenSections(t *testing.T) {
+	c, err := parse([]byte("filter: f\nsplit: {combine: mean}\nevaluate: {split: val}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := loadFilter(t)
+	if p := c.predictOptions(f, "m"); p.Split != "val" {
+		t.Errorf("predict split %q, want evaluate's", p.Split)
+	}
+	if e := c.evalOptions(f, "m"); e.Combine != "mean" {
+		t.Errorf("eval combine %q, want split's", e.Combine)
+	}
+	if tr := c.trainOptions(f); tr.Combine != "mean" || tr.Linear.Bits != 0 {
+		t.Errorf("train: combine %q, linear %+v (want split's combine, linear left to train's defaults)", tr.Combine, tr.Linear)
+	}
+}
+
+func TestParse_ErrorsNameTheKey(t *testing.T) {
+	for body, want := range map[string]string{
+		"filter: f\nsplit: {ratios: [0.5, 0.1]}\n":          "split.ratios: ",
+		"filter: f\nsplit: {near_threshold: 2}\n":           "split.near_threshold: ",
+		"filter: f\nsplit: {max_tier_share: -1}\n":          "split.max_tier_share: ",
+		"filter: f\nsplit: {combine: median}\n":             "split.combine: ",
+		"filter: f\nstudent: {combine: median}\n":           "student.combine: ",
+		"filter: f\noracle: {concurrency: -2}\n":            "oracle.concurrency: ",
+		"filter: f\noracle: {flush_every: soon}\n":          "soon",
+		"filter: f\noracle: {estimate: true}\n":             "field estimate not found",
+		"filter: f\npredict: {split: everything}\n":         "predict.split: ",
+		"filter: f\nevaluate: {k: -1}\n":                    "evaluate.k: ",
+		"filter: f\nsources: [{path: a, map: {body: x}}]\n": "sources[0]: ",
+		"filter: f\nsources: [{source: s}]\n":               "sources[0].path: required",
+		"filter: f\nstudent: {linear: {bitz: 3}}\n":         "field bitz not found",
+	} {
+		if _, err := parse([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want it to say %q", body, err, want)
+		}
+	}
+}
+
+func TestConfig_CheckRunsEachStagesValidate(t *testing.T) {
+	f := loadFilter(t)
+	for body, want := range map[string]string{
+		"filter: f\nsplit: {stratify_by: colour}\n": "split.stratify_by: ",
+	} {
+		c, err := parse([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Check(f); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err = %v, want it to say %q", body, err, want)
+		}
+	}
+}
