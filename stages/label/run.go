@@ -227,7 +227,7 @@ func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Resul
 	}
 	w := &writer{l: l, f: f, res: res}
 	var err error
-	w.j, err = openJournal(filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
+	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
 	if err != nil {
 		return nil, err
 	}
