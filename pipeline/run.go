@@ -310,7 +310,7 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 				orc := opts.Oracle
 				if orc == nil {
 					var err error
-					if orc, err = newOracle(ctx, c.Oracle, f); err != nil {
+					if orc, err = oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Filter: f}); err != nil {
 						return "", false, err
 					}
 				}
@@ -379,23 +379,4 @@ func evalSplit(c *Config) string {
 		return "test"
 	}
 	return c.Evaluate.Split
-}
-
-func newOracle(ctx context.Context, o Oracle, f *filters.Filter) (oracle.Oracle, error) {
-	switch o.Kind {
-	case "", "keywords":
-		return oracle.NewKeywords(f), nil
-	case "gemini":
-		model := o.Model
-		if model == "" {
-			model = f.Oracle.Model
-		}
-		if model == "" {
-			model = "gemini-2.5-flash"
-		}
-		return oracle.NewGemini(ctx, model, o.BaseURL, 2*time.Minute)
-	case "openai":
-		return oracle.NewOpenAI(o.Model, o.BaseURL, 2*time.Minute)
-	}
-	return nil, fmt.Errorf("oracle.kind %q", o.Kind)
 }
