@@ -254,29 +254,10 @@ func (r *runner) label(ctx context.Context, out lake.TableName) (string, bool, e
 	orc := opts.Oracle
 	if orc == nil {
 		var err error
-		if orc, err = newOracle(ctx, c.Oracle, f); err != nil {
+		if orc, err = oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Filter: f}); err != nil {
 			return "", false, err
 		}
 	}
 	res, err := label.Run(ctx, r.l, c.labelOptions(f, orc))
 	return labelSummary(res, out), err == nil && res.Stopped == "" && res.Failed == 0, err
-}
-
-func newOracle(ctx context.Context, o Oracle, f *filters.Filter) (oracle.Oracle, error) {
-	switch o.Kind {
-	case "", "keywords":
-		return oracle.NewKeywords(f), nil
-	case "gemini":
-		model := o.Model
-		if model == "" {
-			model = f.Oracle.Model
-		}
-		if model == "" {
-			model = "gemini-2.5-flash"
-		}
-		return oracle.NewGemini(ctx, model, o.BaseURL, 2*time.Minute)
-	case "openai":
-		return oracle.NewOpenAI(o.Model, o.BaseURL, 2*time.Minute)
-	}
-	return nil, fmt.Errorf("oracle.kind %q", o.Kind)
 }

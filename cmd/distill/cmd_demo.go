@@ -154,7 +154,7 @@ func demoCommand(e *env) *cli.Command {
 // else the offline keywords oracle.
 func demoOracle(c *cli.Context, f *filters.Filter) oracle.Oracle {
 	if os.Getenv("GEMINI_API_KEY") != "" {
-		if g, err := oracle.NewGemini(c.Context, f.Oracle.Model, "", time.Minute); err == nil {
+		if g, err := oracle.New(c.Context, oracle.Config{Kind: "gemini", Filter: f, Timeout: time.Minute}); err == nil {
 			return g
 		}
 	}

@@ -120,25 +120,15 @@ func labelCommand(e *env) *cli.Command {
 var optionalFilterFlag = &cli.StringFlag{Name: "filter", Usage: filterFlag.Usage}
 
 func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
-	model := c.String("model")
-	switch c.String("oracle") {
-	case "keywords":
-		return oracle.NewKeywords(f), nil
-	case "gemini":
-		if model == "" {
-			model = f.Oracle.Model
-		}
-		if model == "" {
-			model = "gemini-2.5-flash"
-		}
-		return oracle.NewGemini(c.Context, model, c.String("base-url"), c.Duration("timeout"))
-	case "openai":
-		if model == "" {
-			return nil, fmt.Errorf("--oracle openai needs --model (e.g. gpt-4o-mini, deepseek-chat, the name a vLLM or Ollama server serves)")
-		}
-		return oracle.NewOpenAI(model, c.String("base-url"), c.Duration("timeout"))
+	orc, err := oracle.New(c.Context, oracle.Config{Kind: c.String("oracle"), Model: c.String("model"),
+		BaseURL: c.String("base-url"), Timeout: c.Duration("timeout"), Filter: f})
+	switch {
+	case errors.Is(err, oracle.ErrNoModel):
+		return nil, fmt.Errorf("--oracle openai needs --model (e.g. gpt-4o-mini, deepseek-chat, the name a vLLM or Ollama server serves)")
+	case errors.Is(err, oracle.ErrKind):
+		return nil, fmt.Errorf("--oracle %q: want gemini, openai or keywords", c.String("oracle"))
 	}
-	return nil, fmt.Errorf("--oracle %q: want gemini, openai or keywords", c.String("oracle"))
+	return orc, err
 }
 
 func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {

@@ -21,9 +21,6 @@ type BatchOracle interface {
 	BatchState(ctx context.Context, name string) (string, []oracle.BatchResult, error)
 }
 
-// ErrNoBatch means the oracle has no batch API.
-var ErrNoBatch = errors.New("this oracle has no batch API (use --oracle gemini)")
-
 // BatchDiscount is what a batch call costs relative to a live one.
 const BatchDiscount = 0.5
 
@@ -66,14 +63,14 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		return sub, err
 	}
 	defer w.j.close()
-	items, cache, err := plan(ctx, l, opts.Filter, bo, opts, &res)
+	items, cache, err := plan(ctx, l, opts.Filter, bo, w.schema, opts, &res)
 	if err != nil {
 		return sub, err
 	}
 	price, _ := priceOf(opts.Filter, bo.Kind(), bo.Model())
 	var hits []entry
 	var batch []oracle.BatchItem
-	schema := schemaJSON(opts.Filter)
+	schema := w.schema
 	for _, g := range groupByKey(items) {
 		it := g.lead
 		if c, ok := cache[it.key]; ok {

@@ -8,8 +8,18 @@ var (
 	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
 	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
 	ErrFailing      = errors.New("the oracle failed call after call the same way, so the run stopped instead of going through the corpus; what was labeled is committed: fix the cause and rerun")
-	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock file named here)")
+	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock named here)")
 )
+
+// ErrOptions means Options cannot start a run; the message names the field.
+var ErrOptions = errors.New("invalid label options")
+
+// ErrNoBatch means SubmitBatch or Collect was given an oracle without a batch API.
+var ErrNoBatch = errors.New("this oracle has no batch API (use --oracle gemini)")
 
 // ErrAllRejected means an import read records but could use none of them.
 var ErrAllRejected = errors.New("every record was rejected, nothing was imported: check the file is the labels of this filter (<filter>_analysis per article)")
+
+// errNotEmptied means a commit succeeded but the journal still holds its
+// entries: the next run finds them in the lake and skips them.
+var errNotEmptied = errors.New("the answers are committed, but the journal could not be emptied")

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/distillery/distillery/lake"
 )
 
 // call is one request to the oracle and what came back.
@@ -89,28 +91,27 @@ type journal struct {
 	f      *os.File
 	buf    bytes.Buffer
 	sealed int
-	lock   *os.File // held while the journal is open
+	lock   lake.Unlocker // held while the journal is open
 }
 
-func openJournal(dir, name string) (*journal, error) {
+func openJournal(l *lake.Lake, dir, name string) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	// One labeling run per filter at a time: a second would ask for the
-	// same articles (paying twice) and share these files.
-	lp := filepath.Join(dir, name+".lock")
-	lock, err := os.OpenFile(lp, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: %w", lp, err)
+	// same articles (paying twice) and share these files. It is refused
+	// rather than made to wait: a labeling run can last hours.
+	lock, err := l.TryLock("journal."+name, "label")
+	if errors.Is(err, lake.ErrLocked) {
+		return nil, fmt.Errorf("%w (%v)", ErrBusy, err)
 	}
-	if err := lockFile(lock); err != nil {
-		lock.Close()
-		return nil, fmt.Errorf("%w (%s)", err, lp)
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: %w", name, err)
 	}
 	p := filepath.Join(dir, name+".jsonl")
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_APPEND|os.O_RDWR, 0o600)
 	if err != nil {
-		lock.Close()
+		lock.Unlock()
 		return nil, fmt.Errorf("journal %s: %w", p, err)
 	}
 	return &journal{dir: dir, name: name, path: p, f: f, lock: lock}, nil
@@ -271,7 +272,7 @@ func (j *journal) reset() error {
 
 func (j *journal) close() error {
 	err := j.f.Close()
-	j.lock.Close()
+	j.lock.Unlock()
 	return err
 }
 

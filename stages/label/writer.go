@@ -2,7 +2,6 @@ package label
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -17,6 +16,8 @@ type writer struct {
 	f   *filters.Filter
 	j   *journal
 	res *Result
+	// schema is the filter's response schema, encoded once for the run.
+	schema []byte
 	// committed is the label rows the lake's snapshots say this run's
 	// commits added (their added-records), read back, not counted here.
 	committed atomic.Int64
@@ -130,10 +131,6 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 	}
 	return 0, nil
 }
-
-// errNotEmptied means a commit succeeded but the journal still holds its
-// entries: the next run finds them in the lake and skips them.
-var errNotEmptied = errors.New("the answers are committed, but the journal could not be emptied")
 
 func (w *writer) writeCalls(ctx context.Context, calls []call, commit lake.Commit) (*lake.Snapshot, error) {
 	return w.write(ctx, CallsTable(w.f), commit, func(rb *lake.RowBuilder) {

@@ -1,0 +1,97 @@
+package label
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/stages/label/oracle"
+)
+
+// Options configure a labeling run.
+type Options struct {
+	Filter *filters.Filter `yaml:"-"`
+	Oracle oracle.Oracle   `yaml:"-"`
+	// Temperature and MaxTokens default to the filter's oracle settings.
+	Temperature *float64 `yaml:"temperature"`
+	MaxTokens   int      `yaml:"max_tokens"`
+	Concurrency int      `yaml:"concurrency"`
+	// TargetCount stops after this many new labels (0: all).
+	TargetCount int `yaml:"target_count"`
+	// MaxCost stops before the next call would take the run's cost past it (0: no limit).
+	MaxCost float64 `yaml:"max_cost"`
+	// Estimate makes no calls: it counts cache misses, tokens and cost.
+	Estimate bool `yaml:"-"`
+	// Full labels every compressed article again (cache hits cost nothing).
+	Full bool `yaml:"full"`
+	// BatchSize is how many outcomes go into one Iceberg commit; a commit
+	// also happens every FlushEvery. The journal, not the commit, makes an
+	// answer safe, so batches can be large.
+	BatchSize  int           `yaml:"batch_size"`
+	FlushEvery time.Duration `yaml:"flush_every"`
+	// SyncEvery is the journal's group-commit window: answers are written
+	// as they arrive, and one fsync covers all written within it (a power
+	// cut can lose at most this much; a killed process loses nothing).
+	SyncEvery time.Duration `yaml:"sync_every"`
+	// RPM limits requests per minute (0: no limit).
+	RPM float64 `yaml:"rpm"`
+	// TPM limits tokens per minute (0: no limit), a token bucket charged
+	// with each call's expected tokens (prompt characters / 4 + max output).
+	TPM float64 `yaml:"tpm"`
+	// MaxAttempts bounds retries of rate limits, server errors and timeouts.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Backoff is the first retry delay (doubled each time, with jitter, capped at a minute).
+	Backoff time.Duration `yaml:"backoff"`
+	// StopAfterFailures stops the run with ErrFailing once this many
+	// articles in a row failed with one error class and no answer came
+	// between them (0: 10; negative: never). A run whose every call failed
+	// returns ErrFailing whatever this is.
+	StopAfterFailures int `yaml:"stop_after_failures"`
+	// Progress, when set, is called after every article.
+	Progress func(Result) `yaml:"-"`
+}
+
+// defaults fills the zero fields: the filter's oracle settings, then the
+// package's.
+func (o *Options) defaults() {
+	if o.Temperature == nil {
+		t := o.Filter.Oracle.Temperature
+		o.Temperature = &t
+	}
+	if o.MaxTokens == 0 {
+		o.MaxTokens = o.Filter.Oracle.MaxOutputTokens
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 30 * time.Second
+	}
+	if o.SyncEvery <= 0 {
+		o.SyncEvery = 50 * time.Millisecond
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 6
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+	if o.StopAfterFailures == 0 {
+		o.StopAfterFailures = 10
+	}
+}
+
+// Validate reports options a run cannot start with. Zero and negative
+// limits are not errors: they mean no limit.
+func (o *Options) Validate() error {
+	switch {
+	case o.Filter == nil:
+		return fmt.Errorf("%w: Filter is required", ErrOptions)
+	case o.Oracle == nil:
+		return fmt.Errorf("%w: Oracle is required", ErrOptions)
+	}
+	return nil
+}

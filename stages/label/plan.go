@@ -1,0 +1,156 @@
+package label
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/label/oracle"
+)
+
+// item is one article to label.
+type item struct {
+	id, text, inputSHA, prompt, promptSHA, key string
+}
+
+// group is the articles of one run that share a rendered prompt (so a
+// cache key): the lead is asked, its twins get its answer, and none is paid
+// for twice.
+type group struct {
+	lead  item
+	twins []item
+}
+
+// groupByKey groups items by cache key, in the order of their first item.
+func groupByKey(items []item) []group {
+	at := map[string]int{}
+	var gs []group
+	for _, it := range items {
+		if i, ok := at[it.key]; ok {
+			gs[i].twins = append(gs[i].twins, it)
+			continue
+		}
+		at[it.key] = len(gs)
+		gs = append(gs, group{lead: it})
+	}
+	return gs
+}
+
+// CacheKey is the hash of everything that shapes an answer; schema is the
+// response schema's JSON (json.Marshal sorts map keys: stable).
+func CacheKey(kind, model, prompt string, schema []byte, temperature float64, maxTokens int) string {
+	sb := schema
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%g\x00%d", kind, model, prompt, sb, temperature, maxTokens)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// plan lists the articles to label and loads the cache of good answers.
+func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracle, schema []byte, opts Options, res *Result) ([]item, map[string]call, error) {
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, nil, err
+	}
+	defer sess.Close()
+	crel, csnap, err := sess.Relation(ctx, lake.Ref{TableName: compress.Table(f)})
+	if err != nil {
+		if errors.Is(err, lake.ErrNoTable) {
+			return nil, nil, ErrNoCompressed
+		}
+		return nil, nil, err
+	}
+	if csnap == nil {
+		return nil, nil, ErrNoCompressed
+	}
+	res.Input = csnap
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
+	if err != nil {
+		return nil, nil, err
+	}
+	// An article is done when it has a label from the same oracle, model,
+	// prompt and parameters (its own id and the cache key): never by the
+	// key alone, which articles with the same text share.
+	done, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+lrel)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := sess.Query(ctx, "SELECT id, text, text_sha256 FROM "+crel+" ORDER BY id")
+	if err != nil {
+		return nil, nil, err
+	}
+	var items []item
+	for rows.Next() {
+		var it item
+		if err := rows.Scan(&it.id, &it.text, &it.inputSHA); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		res.RowsIn++
+		it.prompt = f.RenderPrompt(it.text)
+		it.promptSHA = sha(it.prompt)
+		it.key = CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
+		if done[it.id+"|"+it.key] && !opts.Full {
+			res.AlreadyDone++
+			continue
+		}
+		items = append(items, it)
+	}
+	rows.Close()
+	cache := map[string]call{}
+	crel2, _, err := sess.Relation(ctx, lake.Ref{TableName: CallsTable(f)})
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = sess.Query(ctx, "SELECT cache_key, response, coalesce(tokens_in, 0), coalesce(tokens_out, 0) FROM "+crel2+" WHERE status = 'ok'")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c call
+		if err := rows.Scan(&c.Key, &c.Response, &c.TokensIn, &c.TokensOut); err != nil {
+			return nil, nil, err
+		}
+		cache[c.Key] = c
+	}
+	return items, cache, rows.Err()
+}
+
+func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {
+	outTokens := int64(len(opts.Filter.Dimensions)*35 + 20) // a score and a short sentence per dimension
+	asked := map[string]bool{}
+	for _, it := range items {
+		if _, ok := cache[it.key]; ok {
+			res.Cached++
+			continue
+		}
+		if asked[it.key] {
+			res.Shared++ // the answer asked for its twin serves it
+			continue
+		}
+		asked[it.key] = true
+		res.Misses++
+		in := int64(len(it.prompt)/4 + 1) // ~4 characters a token
+		res.ExpectedIn += in
+		res.ExpectedOut += outTokens
+	}
+	res.ExpectedCost = cost(price, int(res.ExpectedIn), int(res.ExpectedOut))
+}
+
+// encodeSchema is the filter's response schema as sent with every call:
+// encoded once per run, not once per call.
+func encodeSchema(f *filters.Filter) []byte {
+	b, _ := json.Marshal(oracle.ResponseSchema(f))
+	return b
+}

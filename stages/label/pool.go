@@ -1,0 +1,142 @@
+package label
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/stages/label/oracle"
+)
+
+// pool asks the oracle for a run's items: one goroutine feeds groups of
+// items to Concurrency workers, serving cache hits itself; every outcome
+// goes out on out, which closes once the last worker is done.
+type pool struct {
+	w      *writer
+	opts   Options
+	price  filters.Price
+	cache  map[string]call
+	budget *budget
+	limits *throttle
+	fails  *failures
+	cancel context.CancelFunc
+	out    chan entry
+
+	mu      sync.Mutex
+	stopped string // why the run ends early: Result.Stopped once every worker is done
+	stopErr error
+}
+
+func newPool(w *writer, cache map[string]call, price filters.Price, opts Options, cancel context.CancelFunc) *pool {
+	return &pool{w: w, opts: opts, price: price, cache: cache, cancel: cancel,
+		budget: newBudget(opts, price), limits: newThrottle(opts),
+		fails: &failures{stopAfter: opts.StopAfterFailures},
+		// Workers hand finished entries over without waiting for the journal.
+		out: make(chan entry, opts.Concurrency)}
+}
+
+// start feeds items to the workers; the pool's out closes when all is done.
+func (p *pool) start(ctx context.Context, items []item) {
+	work := make(chan group)
+	var wg sync.WaitGroup
+	for range p.opts.Concurrency {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for g := range work {
+				p.ask(ctx, g)
+			}
+		}()
+	}
+	go p.feed(ctx, items, work)
+	go func() { wg.Wait(); close(p.out) }()
+}
+
+// stop ends the run early for reason (the first reason given wins).
+func (p *pool) stop(reason string, err error) {
+	p.note(reason, err)
+	p.cancel()
+}
+
+// note records why the run ends without cancelling what is in flight.
+func (p *pool) note(reason string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped == "" {
+		p.stopped, p.stopErr = reason, err
+	}
+}
+
+// reason is why the run ended early ("" when it did not) and its error.
+func (p *pool) reason() (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped, p.stopErr
+}
+
+// feed hands each group to a worker, or labels it from the cache (no call,
+// no cost), until the budget refuses or the run stops.
+func (p *pool) feed(ctx context.Context, items []item, work chan<- group) {
+	defer close(work)
+	for _, g := range groupByKey(items) {
+		it := g.lead
+		if c, ok := p.cache[it.key]; ok {
+			if s, err := Parse(p.w.f, c.Response); err == nil {
+				c.Oracle, c.Model = p.opts.Oracle.Kind(), p.opts.Oracle.Model() // both are in the key
+				for _, it := range append([]item{it}, g.twins...) {
+					select {
+					case p.out <- entry{Label: p.w.row(it, s, c, 0, true)}:
+					case <-ctx.Done():
+						return
+					}
+				}
+				continue
+			}
+		}
+		if ok, reason := p.budget.admit(it); !ok {
+			p.note(reason, nil)
+			return
+		}
+		select {
+		case work <- g:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// ask labels one group's lead, gives its twins the answer, and stops the
+// run on failures no other article would escape.
+func (p *pool) ask(ctx context.Context, g group) {
+	it := g.lead
+	if !p.limits.takeTokens(ctx, float64(len(it.prompt)/4+p.opts.MaxTokens)) {
+		p.budget.settle(it, 0, false)
+		return
+	}
+	e, err := p.w.ask(ctx, it, p.price, p.opts, p.limits.requests())
+	var paid float64
+	for _, c := range e.Calls {
+		paid += c.Cost
+	}
+	p.budget.settle(it, paid, e.Label != nil)
+	if e.Label != nil {
+		e.Shared = p.w.share(e.Label, g.twins)
+	} else {
+		e.twins = len(g.twins)
+	}
+	if len(e.Calls) > 0 || e.Label != nil {
+		p.out <- e
+	}
+	if ctx.Err() == nil {
+		if reason := p.fails.note(e, err); reason != nil {
+			p.stop("failing", reason)
+		}
+	}
+	switch oracle.ClassOf(err) {
+	case oracle.Auth:
+		p.stop("auth", ErrAuth)
+	case oracle.Quota:
+		p.stop("quota", fmt.Errorf("%w: %s; everything done so far is committed, rerun the same command later to resume", ErrQuota, oracle.Redact(err.Error())))
+	}
+}

@@ -1,0 +1,45 @@
+package label
+
+import "github.com/distillery/distillery/lake"
+
+// Result summarises a run.
+type Result struct {
+	// Input is the compressed snapshot labeled (lineage of every commit).
+	Input   *lake.Snapshot `json:"-"`
+	Oracle  string         `json:"oracle"`
+	Model   string         `json:"model"`
+	RowsIn  int64          `json:"rows_in"`
+	RowsOut int64          `json:"rows_out"` // labels written
+	Labeled int64          `json:"labeled"`  // new answers paid for
+	Cached  int64          `json:"cached"`   // answers taken from oracle_calls
+	// Shared counts labels that reuse an answer this run asked for another
+	// article with the same rendered prompt (no call, no cost).
+	Shared       int64            `json:"shared"`
+	Recovered    int64            `json:"recovered_from_journal"`
+	Failed       int64            `json:"failed"`
+	FailedBy     map[string]int64 `json:"failed_by_class,omitempty"`
+	Calls        int64            `json:"calls"`
+	Rejected     int64            `json:"rejected"`
+	Duplicates   int64            `json:"duplicates"`
+	AlreadyDone  int64            `json:"already_labeled"`
+	TokensIn     int64            `json:"tokens_in"`
+	TokensOut    int64            `json:"tokens_out"`
+	Cost         float64          `json:"cost_usd"`
+	Unpriced     bool             `json:"unpriced,omitempty"`
+	Stopped      string           `json:"stopped,omitempty"` // why the run ended early
+	Seconds      float64          `json:"seconds"`
+	LabelsPerSec float64          `json:"labels_per_s"`
+	SnapshotSeq  int64            `json:"snapshot"`
+	// Committed is the label rows this run's snapshots of the labels table
+	// added, as the snapshots record them: RowsOut plus Recovered when
+	// every answer reached the lake.
+	Committed int64 `json:"committed"`
+	// Syncs is how many fsyncs of the journal covered Synced answers.
+	Syncs  int64 `json:"journal_syncs"`
+	Synced int64 `json:"journal_synced"`
+	// Estimate fields (Options.Estimate).
+	Misses       int64   `json:"cache_misses,omitempty"`
+	ExpectedIn   int64   `json:"expected_tokens_in,omitempty"`
+	ExpectedOut  int64   `json:"expected_tokens_out,omitempty"`
+	ExpectedCost float64 `json:"expected_cost_usd,omitempty"`
+}
