@@ -94,7 +94,6 @@ CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier
 -- evaluations table, and the latest evaluation of each model on one split.
 ALTER TABLE oracle_calls_input ADD COLUMN oracle VARCHAR DEFAULT 'gemini';
 ALTER TABLE oracle_calls_input ADD COLUMN called_at TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00';
-SET VARIABLE report_split = 'test';
 CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, NULL::VARCHAR AS compared_with,
     1::BIGINT AS n, 0.5::DOUBLE AS mae, 0.7::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 7.0::DOUBLE AS train_mean,
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy,
