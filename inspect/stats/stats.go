@@ -1,7 +1,9 @@
 // Package stats describes a filter's labels: tier counts and shares,
 // per-dimension summaries and 0-10 histograms, labels by oracle and prompt,
 // cost, and split balance. Every number comes from the SQL under sql/stats/
-// over the combined labels of curate. Run is the entry point.
+// over the combined labels of curate. Run is the entry point; Scope,
+// Distribution, Sources, OracleCost and SplitBalance compute its figures in
+// a session curate.Prepare has filled, which is how the report shows them.
 package stats
 
 import (
