@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -45,7 +44,7 @@ func labels(ctx context.Context, sess *lake.Session, a, b []column) (*LabelsDiff
 	if err := sess.SetVariables(ctx, lake.Vars{"diff_dimensions": scores}); err != nil {
 		return nil, err
 	}
-	err := scan(ctx, sess, distillery.SQL("diff/label_means"), func(rows *sql.Rows) error {
+	err := sess.EachFile(ctx, "diff/label_means", nil, func(rows *sql.Rows) error {
 		var m MeanShift
 		var ma, mb, sh, ca, cb, cs sql.NullFloat64
 		if err := rows.Scan(&m.Dimension, &m.RowsA, &ma, &m.RowsB, &mb, &sh, &d.CommonIDs, &ca, &cb, &cs); err != nil {
@@ -60,7 +59,7 @@ func labels(ctx context.Context, sess *lake.Session, a, b []column) (*LabelsDiff
 		return nil, err
 	}
 	ranked := map[int64]string{}
-	err = scan(ctx, sess, distillery.SQL("diff/tier_matrix"), func(rows *sql.Rows) error {
+	err = sess.EachFile(ctx, "diff/tier_matrix", nil, func(rows *sql.Rows) error {
 		var from, to sql.NullString
 		var t Transition
 		var ra, rb int64

@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Run compares snapshot A of a table with snapshot B. It reads the lake and
@@ -68,7 +68,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.Key, err = chooseKey(opts.Key, refB.Table, colsA, colsB)
+	res.Key, err = chooseKey(opts.Key, refB.TableName, colsA, colsB)
 	if err != nil {
 		return res, fmt.Errorf("%s and %s: %w", res.A, res.B, err)
 	}
@@ -95,7 +95,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err := summarize(ctx, sess, &res); err != nil {
 		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 	}
-	if refA.Table == "labels" && refB.Table == "labels" {
+	if isLabels(refA.TableName) && isLabels(refB.TableName) {
 		if res.Labels, err = labels(ctx, sess, colsA, colsB); err != nil {
 			return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 		}
@@ -121,6 +121,10 @@ func before(ctx context.Context, l *lake.Lake, snap *lake.Snapshot) (*lake.Snaps
 	return nil, nil // expired: nothing older to compare with
 }
 
+// isLabels reports whether n is a labels table, which the diff adds
+// mean shifts and tier moves to.
+func isLabels(n lake.TableName) bool { return n == spec.Labels.In(n.Namespace) }
+
 // column is a column's name and DuckDB type.
 type column = lake.ColumnInfo
 
@@ -135,7 +139,7 @@ func has(cols []column, name string) bool {
 // chooseKey picks the column rows are matched by: the one asked for, else
 // cache_key for oracle_calls (one row per request; an id has many), else
 // id, else cache_key.
-func chooseKey(want, table string, a, b []column) (string, error) {
+func chooseKey(want string, table lake.TableName, a, b []column) (string, error) {
 	if want != "" {
 		if !has(a, want) || !has(b, want) {
 			return "", fmt.Errorf("%w: column %q is not at both snapshots", ErrNoKey, want)
@@ -143,7 +147,7 @@ func chooseKey(want, table string, a, b []column) (string, error) {
 		return want, nil
 	}
 	candidates := []string{"id", "cache_key"}
-	if table == "oracle_calls" {
+	if table == spec.OracleCalls.In(table.Namespace) {
 		candidates = []string{"cache_key", "id"}
 	}
 	for _, c := range candidates {
@@ -185,17 +189,17 @@ func compare(a, b []column, key string) (compared, ignored, added, removed []str
 
 func summarize(ctx context.Context, sess *lake.Session, res *Result) error {
 	var maxA, maxB int64
-	if err := sess.QueryRow(ctx, distillery.SQL("diff/summary"), &res.Added, &res.Removed, &res.Changed, &res.Unchanged,
+	if err := sess.QueryRowFile(ctx, "diff/summary", nil, &res.Added, &res.Removed, &res.Changed, &res.Unchanged,
 		&res.A.Rows, &res.B.Rows, &maxA, &maxB); err != nil {
 		return err
 	}
 	res.KeyUnique = maxA <= 1 && maxB <= 1
-	if err := sess.QueryRow(ctx, distillery.SQL("diff/row_changes"), &res.RowsOnlyA, &res.RowsOnlyB); err != nil {
+	if err := sess.QueryRowFile(ctx, "diff/row_changes", nil, &res.RowsOnlyA, &res.RowsOnlyB); err != nil {
 		return err
 	}
 	res.ChangedColumns = []ColumnChange{}
 	if len(res.Compared) > 0 {
-		err := scan(ctx, sess, distillery.SQL("diff/changed_columns"), func(rows *sql.Rows) error {
+		err := sess.EachFile(ctx, "diff/changed_columns", nil, func(rows *sql.Rows) error {
 			var c ColumnChange
 			err := rows.Scan(&c.Column, &c.Keys)
 			res.ChangedColumns = append(res.ChangedColumns, c)
@@ -205,7 +209,7 @@ func summarize(ctx context.Context, sess *lake.Session, res *Result) error {
 			return err
 		}
 	}
-	return scan(ctx, sess, distillery.SQL("diff/examples"), func(rows *sql.Rows) error {
+	return sess.EachFile(ctx, "diff/examples", nil, func(rows *sql.Rows) error {
 		var status, key string
 		if err := rows.Scan(&status, &key); err != nil {
 			return err
@@ -216,20 +220,6 @@ func summarize(ctx context.Context, sess *lake.Session, res *Result) error {
 		res.Examples[status] = append(res.Examples[status], key)
 		return nil
 	})
-}
-
-func scan(ctx context.Context, sess *lake.Session, q string, row func(*sql.Rows) error) error {
-	rows, err := sess.Query(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := row(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
 }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

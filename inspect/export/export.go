@@ -7,6 +7,7 @@ package export
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -108,23 +109,18 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	res := &Result{Path: opts.Out, Dimensions: set.Dimensions, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String(),
 		Compressed: set.Compressed.Ref().String(), NoText: set.NoText}
-	where := "true"
-	if opts.Split != "all" {
-		where = "split = " + lake.QuoteString(opts.Split)
-	}
 	if !opts.WithBalancedOut {
-		if err := sess.QueryRow(ctx, "SELECT count(*) FROM examples WHERE balanced_out AND "+where, &res.Skipped); err != nil {
+		if err := sess.QueryRowFile(ctx, "students/balanced_out", lake.Params{"split": opts.Split}, &res.Skipped); err != nil {
 			return nil, err
 		}
-		where += " AND NOT balanced_out"
 	}
-	for _, q := range []string{
-		"CREATE OR REPLACE TEMP VIEW export_examples AS SELECT * FROM examples WHERE " + where,
-		"SET VARIABLE instruction = " + lake.QuoteString(Instruction(opts.Filter)),
-	} {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return nil, err
-		}
+	err = sess.TempTable(ctx, "export_examples", "students/export_examples",
+		lake.Params{"split": opts.Split, "with_balanced_out": opts.WithBalancedOut})
+	if err == nil {
+		err = sess.SetVariables(ctx, lake.Vars{"instruction": Instruction(opts.Filter)})
+	}
+	if err != nil {
+		return nil, err
 	}
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM export_examples", &res.Rows); err != nil {
 		return nil, err
@@ -140,9 +136,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	query := distillery.SQL("students/export_" + opts.Style)
 	switch opts.Format {
 	case "jsonl":
-		_, err = sess.Exec(ctx, "COPY ("+query+") TO "+lake.QuoteString(opts.Out)+" (FORMAT json)")
+		_, err = sess.Exec(ctx, "COPY ("+query+") TO $path (FORMAT json)", sql.Named("path", opts.Out))
 	case "parquet":
-		_, err = sess.Exec(ctx, "COPY ("+query+") TO "+lake.QuoteString(opts.Out)+" (FORMAT parquet, COMPRESSION zstd)")
+		_, err = sess.Exec(ctx, "COPY ("+query+") TO $path (FORMAT parquet, COMPRESSION zstd)", sql.Named("path", opts.Out))
 	case "arrow":
 		err = writeArrow(ctx, sess, query, opts.Out)
 	}

@@ -6,18 +6,19 @@ import (
 	"strings"
 
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // shown are the columns lineage shows per table; other tables show every
 // column but ids, run ids, timestamps and long text.
-var shown = map[string][]string{
-	"raw":          {"title", "source", "dataset", "url", "content_sha256", "file:line"},
-	"prefiltered":  {"passed", "reason", "rule"},
-	"compressed":   {"text_sha256", "words", "truncated"},
-	"labels":       {"<dimensions>", "overall", "tier", "oracle", "model", "prompt_sha256", "cost_usd", "cached", "imported"},
-	"oracle_calls": {"status", "error_class", "cost_usd", "cache_key"},
-	"splits":       {"split", "stratum", "dup_group"},
-	"predictions":  {"model", "overall", "tier"},
+var shown = map[*spec.Table][]string{
+	spec.Raw:         {"title", "source", "dataset", "url", "content_sha256", "file:line"},
+	spec.Prefiltered: {"passed", "reason", "rule"},
+	spec.Compressed:  {"text_sha256", "words", "truncated"},
+	spec.Labels:      {"<dimensions>", "overall", "tier", "oracle", "model", "prompt_sha256", "cost_usd", "cached", "imported"},
+	spec.OracleCalls: {"status", "error_class", "cost_usd", "cache_key"},
+	spec.Splits:      {"split", "stratum", "dup_group"},
+	spec.Predictions: {"model", "overall", "tier"},
 }
 
 // longText are columns too long to show in a row summary.
@@ -25,8 +26,8 @@ var longText = []string{"text", "content", "description", "extra", "response", "
 
 func fields(n lake.TableName, r record) Fields {
 	var out Fields
-	want, ok := shown[n.Table]
-	if !ok || n.Table == "raw" && n.Namespace != "corpus" {
+	want, ok := shown[registered(n)]
+	if !ok {
 		for i, c := range r.cols {
 			if c == "id" || c == "run_id" || strings.HasSuffix(c, "_at") || strings.HasSuffix(c, "_evidence") || slices.Contains(longText, c) {
 				continue

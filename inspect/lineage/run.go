@@ -1,8 +1,8 @@
 // Package lineage follows one article through the lake: its rows in every
-// table with an id column, in pipeline order (corpus.raw, then per filter
-// namespace prefiltered, compressed, labels, oracle_calls, splits,
-// predictions, evaluations), each with the snapshot that added it. The
-// entry point is Run.
+// table with an id column, in pipeline order (spec.Tables: corpus.raw, then
+// each filter namespace's prefiltered, compressed, labels, oracle_calls,
+// splits and predictions), each with the snapshot that added it. The entry
+// point is Run.
 package lineage
 
 import (
@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Run finds every row about opts.ID. It reads the lake and writes nothing.
@@ -54,20 +54,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	return res, nil
 }
 
-// stageOrder is the pipeline order of a filter namespace's tables.
-var stageOrder = []string{"prefiltered", "compressed", "labels", "oracle_calls", "splits", "predictions", "evaluations"}
-
-func rank(n lake.TableName) int {
-	if n.Namespace == "corpus" {
-		if n.Table == "raw" {
-			return 0
-		}
-		return 1
+// registered is n's table in the registry, nil for a table made outside
+// distill (or a registered name in the wrong kind of namespace).
+func registered(n lake.TableName) *spec.Table {
+	if i := spec.Rank(n); i < len(spec.Tables) {
+		return spec.Tables[i]
 	}
-	if i := slices.Index(stageOrder, n.Table); i >= 0 {
-		return 2 + i
-	}
-	return 2 + len(stageOrder)
+	return nil
 }
 
 // tablesWithID lists the tables that have an id column, corpus first, then
@@ -81,7 +74,7 @@ func tablesWithID(ctx context.Context, l *lake.Lake, namespace string) ([]lake.T
 	nsSeen := false
 	for _, ti := range infos {
 		n := ti.Name
-		if namespace != "" && n.Namespace != "corpus" && n.Namespace != namespace {
+		if namespace != "" && n.Namespace != spec.CorpusNamespace && n.Namespace != namespace {
 			continue
 		}
 		nsSeen = nsSeen || n.Namespace == namespace
@@ -97,8 +90,8 @@ func tablesWithID(ctx context.Context, l *lake.Lake, namespace string) ([]lake.T
 		return nil, fmt.Errorf("%w: namespace %s (no table yet: run the filter's stages first)", lake.ErrNoTable, namespace)
 	}
 	slices.SortStableFunc(out, func(a, b lake.TableName) int {
-		if (a.Namespace == "corpus") != (b.Namespace == "corpus") {
-			if a.Namespace == "corpus" {
+		if ca, cb := a.Namespace == spec.CorpusNamespace, b.Namespace == spec.CorpusNamespace; ca != cb {
+			if ca {
 				return -1
 			}
 			return 1
@@ -106,7 +99,7 @@ func tablesWithID(ctx context.Context, l *lake.Lake, namespace string) ([]lake.T
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
-		if c := rank(a) - rank(b); c != 0 {
+		if c := spec.Rank(a) - spec.Rank(b); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Table, b.Table)
@@ -134,10 +127,10 @@ func read(ctx context.Context, sess *lake.Session, snap *lake.Snapshot) ([]recor
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW lineage_table AS SELECT * FROM "+rel); err != nil {
+	if err := sess.Input(ctx, "lineage_table", rel); err != nil {
 		return nil, err
 	}
-	rows, err := sess.Query(ctx, distillery.SQL("lineage/rows"))
+	rows, err := sess.QueryFile(ctx, "lineage/rows", nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", snap.Ref(), err)
 	}

@@ -6,15 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/spec"
 )
 
 // Data is every number the report shows, read from the lake. A section whose
@@ -155,51 +153,14 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Data, error) {
 	return d, ctx.Err()
 }
 
-// labels reads tier counts and per-dimension histograms with the SQL of
-// `distill stats`, over every labeled article.
+// labels reads tier counts and per-dimension histograms as `distill stats`
+// does, over every labeled article.
 func (d *Data) labels(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
-	for _, q := range []string{
-		"CREATE OR REPLACE TEMP VIEW stats_articles AS SELECT * FROM combined_labels",
-		"CREATE OR REPLACE TEMP VIEW stats_scores AS SELECT id, dimension, score FROM combined_scores",
-	} {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return err
-		}
-	}
-	if err := curate.Each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
-		var t stats.Tier
-		err := r.Scan(&t.Tier, &t.MinScore, &t.Articles, &t.Share)
-		d.Tiers = append(d.Tiers, t)
-		return err
-	}); err != nil {
+	if err := stats.Scope(ctx, sess, "", ""); err != nil {
 		return err
 	}
-	if err := curate.Each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
-		var dim stats.Dimension
-		var mean, mn, mx sql.NullFloat64
-		err := r.Scan(&dim.Name, &dim.Weight, &dim.Articles, &mean, &dim.Std, &mn, &mx)
-		dim.Mean, dim.Min, dim.Max = mean.Float64, mn.Float64, mx.Float64
-		d.Dimensions = append(d.Dimensions, dim)
-		return err
-	}); err != nil {
-		return err
-	}
-	pos := map[string]int{}
-	for i, dim := range d.Dimensions {
-		pos[dim.Name] = i
-	}
-	if err := curate.Each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
-		var dim string
-		var bin int
-		var n int64
-		if err := r.Scan(&dim, &bin, &n); err != nil {
-			return err
-		}
-		if i, ok := pos[dim]; ok && bin >= 0 && bin <= 10 {
-			d.Dimensions[i].Histogram[bin] = n
-		}
-		return nil
-	}); err != nil {
+	var err error
+	if d.Tiers, d.Dimensions, err = stats.Distribution(ctx, sess); err != nil {
 		return err
 	}
 	d.Warnings = stats.TierWarnings(d.Tiers, d.Articles, f.Splits.MinTierShare, f.Splits.MaxTierShare)
@@ -208,7 +169,7 @@ func (d *Data) labels(ctx context.Context, sess *lake.Session, f *filters.Filter
 
 // splits reads the balance of tiers across the current split.
 func (d *Data) splits(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
-	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: curate.SplitsTable(f)})
+	rel, snap, err := sess.Relation(ctx, spec.Splits.Ref(f))
 	if err != nil && !errors.Is(err, lake.ErrNoTable) {
 		return err
 	}
@@ -217,15 +178,8 @@ func (d *Data) splits(ctx context.Context, sess *lake.Session, f *filters.Filter
 		return nil
 	}
 	d.Splits = snap.Ref().String()
-	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM "+rel); err != nil {
-		return err
-	}
-	return curate.Each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
-		var b stats.SplitTier
-		err := r.Scan(&b.Split, &b.Tier, &b.Articles, &b.Share, &b.Used)
-		d.Balance = append(d.Balance, b)
-		return err
-	})
+	d.Balance, err = stats.SplitBalance(ctx, sess, rel)
+	return err
 }
 
 // activity reads labels and calls over time, and the money spent.
@@ -237,9 +191,8 @@ func (d *Data) activity(ctx context.Context, sess *lake.Session, f *filters.Filt
 	if snap != nil {
 		d.Calls = snap.Ref().String()
 	}
-	c := &d.Cost
-	if err := sess.QueryRow(ctx, distillery.SQL("stats/cost"), &c.Calls, &c.FailedCalls, &c.TokensIn, &c.TokensOut, &c.CostUSD, &c.LabelCostUSD); err != nil {
-		return fmt.Errorf("sql/stats/cost.sql: %w", err)
+	if d.Cost, err = stats.OracleCost(ctx, sess); err != nil {
+		return err
 	}
 	if err := curate.Each(ctx, sess, "report/activity", func(r *sql.Rows) error {
 		var a Activity
@@ -258,7 +211,7 @@ func (d *Data) activity(ctx context.Context, sess *lake.Session, f *filters.Filt
 
 // evaluations reads the latest evaluation of each model on the split.
 func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.Filter) error {
-	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: evaluate.Table(f.Namespace())})
+	rel, snap, err := sess.Relation(ctx, spec.Evaluations.Ref(f))
 	if err != nil && !errors.Is(err, lake.ErrNoTable) {
 		return err
 	}
@@ -268,14 +221,11 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 		return nil
 	}
 	d.Evaluations = snap.Ref().String()
-	for _, q := range []string{
-		"SET VARIABLE report_split = " + lake.QuoteString(d.Split),
-		"CREATE OR REPLACE TEMP VIEW evaluations_input AS SELECT * FROM " + rel,
-		"CREATE OR REPLACE TEMP TABLE report_evaluations AS " + distillery.SQL("report/latest_evaluations"),
-	} {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return fmt.Errorf("sql/report/latest_evaluations.sql: %w", err)
-		}
+	if err := sess.Input(ctx, "evaluations_input", rel); err != nil {
+		return err
+	}
+	if err := sess.TempTable(ctx, "report_evaluations", "report/latest_evaluations", lake.Params{"split": d.Split}); err != nil {
+		return err
 	}
 	if err := curate.Each(ctx, sess, "report/evaluation_errors", func(r *sql.Rows) error {
 		var e ErrorRow
@@ -307,39 +257,32 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 	return nil
 }
 
-// history lists the snapshots of the corpus tables and the filter's tables.
+// history lists the snapshots of the corpus tables and the filter's
+// tables: those of the registry in pipeline order, then any other table of
+// those namespaces (made outside distill) by name.
 func (d *Data) history(ctx context.Context, l *lake.Lake, f *filters.Filter) error {
-	tables, err := l.Tables(ctx)
+	infos, err := l.Tables(ctx)
 	if err != nil {
 		return err
 	}
-	for _, t := range tables {
-		if t.Name.Namespace != "corpus" && t.Name.Namespace != f.Namespace() {
-			continue
+	var names []lake.TableName
+	for _, t := range infos {
+		if t.Name.Namespace == spec.CorpusNamespace || t.Name.Namespace == f.Namespace() {
+			names = append(names, t.Name)
 		}
-		snaps, err := l.Snapshots(ctx, t.Name)
+	}
+	slices.SortStableFunc(names, func(a, b lake.TableName) int { return spec.Rank(a) - spec.Rank(b) })
+	for _, n := range names {
+		snaps, err := l.Snapshots(ctx, n)
 		if err != nil {
 			return err
 		}
-		if len(snaps) == 0 {
-			continue
+		if len(snaps) > 0 {
+			d.Tables = append(d.Tables, History{Table: n.String(), Snapshots: snaps})
 		}
-		d.Tables = append(d.Tables, History{Table: t.Name.String(), Snapshots: snaps})
 	}
-	slices.SortStableFunc(d.Tables, func(a, b History) int { return pipelineRank(a.Table) - pipelineRank(b.Table) })
 	if len(d.Tables) == 0 {
 		d.Missing[SecSnapshots] = "The lake has no snapshots yet: run `distill ingest FILE` first."
 	}
 	return nil
-}
-
-// pipelineRank orders tables as the pipeline fills them; tables it does
-// not know come last, by name (the order Tables lists them in).
-func pipelineRank(name string) int {
-	_, table, _ := strings.Cut(name, ".")
-	order := []string{"raw", "rejects", "prefiltered", "compressed", "oracle_calls", "labels", "splits", "models", "predictions", "evaluations"}
-	if i := slices.Index(order, table); i >= 0 && (i > 1) == !strings.HasPrefix(name, "corpus.") {
-		return i
-	}
-	return len(order)
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Run reads every snapshot of every table (or of opts.Table) and groups
@@ -21,17 +22,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
-	var names []lake.TableName
-	if opts.Table.Table != "" {
-		names = []lake.TableName{opts.Table}
-	} else {
-		infos, err := l.Tables(ctx)
-		if err != nil {
-			return res, err
-		}
-		for _, ti := range infos {
-			names = append(names, ti.Name)
-		}
+	names, err := tables(ctx, l, opts.Table)
+	if err != nil {
+		return res, err
 	}
 	for _, n := range names {
 		snaps, err := l.Snapshots(ctx, n)
@@ -47,6 +40,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		if c := strings.Compare(a.RunID, b.RunID); c != 0 {
 			return c
 		}
+		// A run's tables stamped with the same time, in pipeline order.
+		if c := spec.Rank(a.name) - spec.Rank(b.name); c != 0 {
+			return c
+		}
 		return strings.Compare(a.Table, b.Table)
 	})
 	if opts.Limit > 0 && len(res.Entries) > opts.Limit {
@@ -56,6 +53,23 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, err
 	}
 	return res, nil
+}
+
+// tables lists the tables the log reads: only, when it is set, else every
+// table of the lake.
+func tables(ctx context.Context, l *lake.Lake, only lake.TableName) ([]lake.TableName, error) {
+	if only.Table != "" {
+		return []lake.TableName{only}, nil
+	}
+	infos, err := l.Tables(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]lake.TableName, len(infos))
+	for i, ti := range infos {
+		names[i] = ti.Name
+	}
+	return names, nil
 }
 
 // costs fills CostUSD for entries that wrote a labels table: the cost of
@@ -70,10 +84,10 @@ func costs(ctx context.Context, l *lake.Lake, entries []Entry) error {
 	}()
 	for i := range entries {
 		e := &entries[i]
-		ref := lake.Ref{TableName: e.name, At: strconv.FormatInt(e.Seq, 10)}
-		if ref.Table != "labels" || e.RunID == "" {
+		if e.name != spec.Labels.In(e.name.Namespace) || e.RunID == "" {
 			continue
 		}
+		ref := lake.Ref{TableName: e.name, At: strconv.FormatInt(e.Seq, 10)}
 		sc, err := l.ArrowSchema(ctx, ref.TableName)
 		if err != nil {
 			return err
@@ -91,9 +105,11 @@ func costs(ctx context.Context, l *lake.Lake, entries []Entry) error {
 			return err
 		}
 		var cost float64
-		// Bookkeeping, not curation: one sum, so it stays here rather than in sql/.
-		if err := sess.QueryRow(ctx, "SELECT coalesce(sum(cost_usd), 0)::DOUBLE FROM "+rel+
-			" WHERE run_id = "+lake.QuoteString(e.RunID), &cost); err != nil {
+		err = sess.Input(ctx, "labels_input", rel)
+		if err == nil {
+			err = sess.QueryRowFile(ctx, "runlog/run_cost", lake.Params{"run_id": e.RunID}, &cost)
+		}
+		if err != nil {
 			return fmt.Errorf("cost of run %s in %s: %w", e.RunID, ref, err)
 		}
 		e.CostUSD = &cost

@@ -1,17 +1,17 @@
 // Package stats describes a filter's labels: tier counts and shares,
 // per-dimension summaries and 0-10 histograms, labels by oracle and prompt,
 // cost, and split balance. Every number comes from the SQL under sql/stats/
-// over the combined labels of curate. Run is the entry point.
+// over the combined labels of curate. Run is the entry point; Scope,
+// Distribution, Sources, OracleCost and SplitBalance compute its figures in
+// a session curate.Prepare has filled, which is how the report shows them.
 package stats
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
 
-	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -146,90 +146,29 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if splitsSnap != nil {
 		res.Splits = splitsSnap.Ref().String()
 	}
-	articles := "SELECT * FROM combined_labels"
-	scores := "SELECT id, dimension, score FROM combined_scores"
-	if opts.Split != "" {
-		if splitsSnap == nil {
-			return nil, fmt.Errorf("--split %s: %s has no snapshot yet: run `distill split --filter DIR` first", opts.Split, opts.Splits)
-		}
-		in := " WHERE id IN (SELECT id FROM " + splitsRel + " WHERE split = " + lake.QuoteString(opts.Split) + ")"
-		articles += in
-		scores += in
-	}
-	setup := []string{
-		"CREATE OR REPLACE TEMP VIEW stats_articles AS " + articles,
-		"CREATE OR REPLACE TEMP VIEW stats_scores AS " + scores,
+	if opts.Split != "" && splitsSnap == nil {
+		return nil, fmt.Errorf("--split %s: %s has no snapshot yet: run `distill split --filter DIR` first", opts.Split, opts.Splits)
 	}
 	if _, err := curate.DefineCalls(ctx, sess, f); err != nil {
 		return nil, err
 	}
-	for _, q := range setup {
-		if _, err := sess.Exec(ctx, q); err != nil {
-			return nil, err
-		}
+	if err := Scope(ctx, sess, opts.Split, splitsRel); err != nil {
+		return nil, err
 	}
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM stats_articles", &res.Articles); err != nil {
 		return nil, err
 	}
-	if err := curate.Each(ctx, sess, "stats/tier_counts", func(r *sql.Rows) error {
-		var t Tier
-		err := r.Scan(&t.Tier, &t.MinScore, &t.Articles, &t.Share)
-		res.Tiers = append(res.Tiers, t)
-		return err
-	}); err != nil {
+	if res.Tiers, res.Dimensions, err = Distribution(ctx, sess); err != nil {
 		return nil, err
 	}
-	if err := curate.Each(ctx, sess, "stats/dimension_summary", func(r *sql.Rows) error {
-		var d Dimension
-		var mean, mn, mx sql.NullFloat64
-		err := r.Scan(&d.Name, &d.Weight, &d.Articles, &mean, &d.Std, &mn, &mx)
-		d.Mean, d.Min, d.Max = mean.Float64, mn.Float64, mx.Float64
-		res.Dimensions = append(res.Dimensions, d)
-		return err
-	}); err != nil {
+	if res.Sources, err = Sources(ctx, sess); err != nil {
 		return nil, err
 	}
-	pos := map[string]int{}
-	for i, d := range res.Dimensions {
-		pos[d.Name] = i
-	}
-	if err := curate.Each(ctx, sess, "stats/dimension_histogram", func(r *sql.Rows) error {
-		var dim string
-		var bin int
-		var n int64
-		if err := r.Scan(&dim, &bin, &n); err != nil {
-			return err
-		}
-		res.Dimensions[pos[dim]].Histogram[bin] = n
-		return nil
-	}); err != nil {
+	if res.Cost, err = OracleCost(ctx, sess); err != nil {
 		return nil, err
-	}
-	if err := curate.Each(ctx, sess, "stats/labels_by_oracle", func(r *sql.Rows) error {
-		var s Source
-		var oracle, model, prompt sql.NullString
-		err := r.Scan(&oracle, &model, &prompt, &s.Imported, &s.Labels, &s.Articles, &s.Cached, &s.CostUSD, &s.First, &s.Last)
-		s.Oracle, s.Model, s.FilterSHA256 = oracle.String, model.String, prompt.String
-		s.First, s.Last = s.First.UTC(), s.Last.UTC()
-		res.Sources = append(res.Sources, s)
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	c := &res.Cost
-	if err := sess.QueryRow(ctx, distillery.SQL("stats/cost"), &c.Calls, &c.FailedCalls, &c.TokensIn, &c.TokensOut, &c.CostUSD, &c.LabelCostUSD); err != nil {
-		return nil, fmt.Errorf("sql/stats/cost.sql: %w", err)
 	}
 	if splitsSnap != nil {
-		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW splits_input AS SELECT * FROM "+splitsRel); err != nil {
-			return nil, err
-		}
-		if err := curate.Each(ctx, sess, "split/balance_by_tier", func(r *sql.Rows) error {
-			var b SplitTier
-			err := r.Scan(&b.Split, &b.Tier, &b.Articles, &b.Share, &b.Used)
-			res.Balance = append(res.Balance, b)
-			return err
-		}); err != nil {
+		if res.Balance, err = SplitBalance(ctx, sess, splitsRel); err != nil {
 			return nil, err
 		}
 	}

@@ -3,18 +3,18 @@
 -- split wrote. A run's rows share evaluated_at (and run_id, which one
 -- process running several evaluations also shares). Older runs stay in the
 -- table and its snapshots; the report charts where each model stands now.
--- Reads: evaluations_input (a snapshot of <filter>.evaluations),
---        variable report_split (test, val, train or all).
+-- Reads: evaluations_input (a snapshot of <filter>.evaluations).
+-- Parameters: $split (test, val, train or all).
 -- Returns: every column of evaluations_input, for those rows; by model, then dimension.
 WITH runs AS (
     SELECT model, run_id, evaluated_at
     FROM evaluations_input
-    WHERE split = getvariable('report_split')
+    WHERE split = $split
     GROUP BY model, run_id, evaluated_at
     QUALIFY row_number() OVER (PARTITION BY model ORDER BY evaluated_at DESC NULLS LAST, run_id DESC) = 1
 )
 SELECT e.*
 FROM evaluations_input e
 JOIN runs r ON r.model = e.model AND r.run_id IS NOT DISTINCT FROM e.run_id AND r.evaluated_at IS NOT DISTINCT FROM e.evaluated_at
-WHERE e.split = getvariable('report_split')
+WHERE e.split = $split
 ORDER BY e.model, e.dimension

@@ -161,14 +161,19 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		if splitsSnap == nil {
 			return nil, curate.ErrNoSplits
 		}
-		where = append(where, "s.split = "+lake.QuoteString(opts.Split))
+		where = append(where, "s.split = getvariable('predict_split')")
+	}
+	// Variables, not parameters: the LoRA backend streams the query through
+	// WriteArrowStream, which binds none.
+	if err := sess.SetVariables(ctx, lake.Vars{"predict_split": opts.Split, "predict_model": m.ID}); err != nil {
+		return nil, err
 	}
 	predRel, predSnap, err := sess.Relation(ctx, lake.Ref{TableName: out})
 	if err != nil {
 		return nil, err
 	}
 	if predSnap != nil && !opts.Full {
-		done := "SELECT id FROM " + predRel + " WHERE model = " + lake.QuoteString(m.ID)
+		done := "SELECT id FROM " + predRel + " WHERE model = getvariable('predict_model')"
 		cond := "t.id NOT IN (" + done + ")"
 		q := "SELECT count(*) FROM " + from + " WHERE " + strings.Join(where, " AND ") + " AND NOT (" + cond + ")"
 		if err := sess.QueryRow(ctx, q, &res.Already); err != nil {

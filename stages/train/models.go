@@ -61,10 +61,13 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 	var base sql.NullString
 	var dims string
 	var valMAE, baseMAE sql.NullFloat64
-	q := "SELECT id, backend, base_model, params, to_json(dimensions)::VARCHAR, artifact, train_rows, val_rows, val_mae, baseline_val_mae, seconds FROM " + rel + " WHERE id = " + lake.QuoteString(id)
-	err = sess.QueryRow(ctx, q, &m.ID, &m.Backend, &base, &m.Params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
+	if err := sess.Input(ctx, "models_input", rel); err != nil {
+		return nil, err
+	}
+	err = sess.QueryRowFile(ctx, "students/model", lake.Params{"id": id},
+		&m.ID, &m.Backend, &base, &m.Params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
 	if errors.Is(err, sql.ErrNoRows) {
-		known, _ := sess.StringSet(ctx, "SELECT id FROM "+rel)
+		known, _ := sess.StringSet(ctx, "SELECT id FROM models_input")
 		var ids []string
 		for k := range known {
 			ids = append(ids, k)

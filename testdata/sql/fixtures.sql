@@ -94,7 +94,6 @@ CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier
 -- evaluations table, and the latest evaluation of each model on one split.
 ALTER TABLE oracle_calls_input ADD COLUMN oracle VARCHAR DEFAULT 'gemini';
 ALTER TABLE oracle_calls_input ADD COLUMN called_at TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00';
-SET VARIABLE report_split = 'test';
 CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, NULL::VARCHAR AS compared_with,
     1::BIGINT AS n, 0.5::DOUBLE AS mae, 0.7::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 7.0::DOUBLE AS train_mean,
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy,
@@ -106,3 +105,7 @@ CREATE TABLE eval_rows AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS 
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy, NULL::BIGINT AS k,
     NULL::BIGINT AS relevant, NULL::DOUBLE AS recall_at_k, NULL::VARCHAR AS threshold_tier, NULL::DOUBLE AS threshold,
     NULL::DOUBLE AS precision, NULL::DOUBLE AS recall, NULL::VARCHAR AS confusion;
+-- models (stages/train): one trained student.
+CREATE TABLE models_input AS SELECT 'm1' AS id, 'linear' AS backend, NULL::VARCHAR AS base_model, '{}' AS params,
+    ['relevance', 'evidence']::VARCHAR[] AS dimensions, 'models/m1' AS artifact, 8::BIGINT AS train_rows, 2::BIGINT AS val_rows,
+    0.5::DOUBLE AS val_mae, 1.0::DOUBLE AS baseline_val_mae, 1.5::DOUBLE AS seconds;
