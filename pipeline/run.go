@@ -299,12 +299,12 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 		stage{name: "prefilter", output: pre, inputs: snaps(raw),
 			run: func(ctx context.Context) (string, bool, error) {
 				r, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f})
-				return fmt.Sprintf("%d decided, %d passed -> %s@%d", r.RowsOut, r.Passed, pre, r.SnapshotSeq), err == nil, err
+				return fmt.Sprintf("%d decided, %d passed -> %s@%d", r.RowsOut, r.Passed, pre, r.Snapshot), err == nil, err
 			}},
 		stage{name: "compress", output: comp, inputs: snaps(raw, pre),
 			run: func(ctx context.Context) (string, bool, error) {
 				r, err := compress.Run(ctx, l, compress.Options{Filter: f})
-				return fmt.Sprintf("%d rendered (%s) -> %s@%d", r.RowsOut, r.Mode, comp, r.SnapshotSeq), err == nil, err
+				return fmt.Sprintf("%d rendered (%s) -> %s@%d", r.RowsOut, r.Mode, comp, r.Snapshot), err == nil, err
 			}},
 		stage{name: "label", output: labels, inputs: with(snaps(comp), c.Oracle),
 			run: func(ctx context.Context) (string, bool, error) {
@@ -330,7 +330,7 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 				if err != nil {
 					return "", false, err
 				}
-				return fmt.Sprintf("%s: train %d, val %d, test %d, %d duplicate groups -> %s@%d", r.Mode, r.Counts["train"], r.Counts["val"], r.Counts["test"], r.Groups, splits, r.SnapshotSeq), true, nil
+				return fmt.Sprintf("%s: train %d, val %d, test %d, %d duplicate groups -> %s@%d", r.Mode, r.Counts["train"], r.Counts["val"], r.Counts["test"], r.Groups, splits, r.Snapshot), true, nil
 			}},
 		stage{name: "train", output: models, inputs: with(snaps(labels, splits, comp), c.Student),
 			run: func(ctx context.Context) (string, bool, error) {
@@ -349,7 +349,7 @@ func plan(l *lake.Lake, c *Config, f *filters.Filter, opts Options, res *Result)
 				if err != nil {
 					return "", false, err
 				}
-				return fmt.Sprintf("%d articles (%s) with %s, %.0f/s -> %s@%d", r.Predicted, evalSplit(c), r.Model, r.ArticlesPerS, preds, r.SnapshotSeq), true, nil
+				return fmt.Sprintf("%d articles (%s) with %s, %.0f/s -> %s@%d", r.Predicted, evalSplit(c), r.Model, r.ArticlesPerS, preds, r.Snapshot), true, nil
 			}},
 		stage{name: "eval", output: evals, inputs: with(snaps(preds, labels, splits), c.Evaluate),
 			run: func(ctx context.Context) (string, bool, error) {

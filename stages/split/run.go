@@ -53,10 +53,12 @@ type TierBalance struct {
 	Share  float64 `json:"share_after"`
 }
 
-// Result summarises a split.
+// Result summarises a split. Mode is first, incremental, fresh or
+// unchanged; RowsIn is the labeled articles, RowsOut the rows written (none
+// when unchanged).
 type Result struct {
+	spec.Summary
 	Labels      string         `json:"labels"`
-	Mode        string         `json:"mode"` // first, incremental, fresh, unchanged
 	Articles    int64          `json:"articles"`
 	Kept        int64          `json:"kept"` // had a split before and kept it
 	New         int64          `json:"new"`
@@ -70,10 +72,6 @@ type Result struct {
 	NearPairs   int64          `json:"near_pairs"`
 	NoSignature int64          `json:"without_signature"`
 	Balance     []TierBalance  `json:"balance,omitempty"`
-	Warnings    []string       `json:"warnings"`
-	Seconds     float64        `json:"seconds"`
-	SnapshotSeq int64          `json:"snapshot"`
-	Snapshot    *lake.Snapshot `json:"-"`
 }
 
 // Run makes the split.
@@ -103,7 +101,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Labels: prep.Labels.Ref().String(), Counts: map[string]int{}, Warnings: []string{}}
+	res := &Result{Summary: spec.Start(spec.Split, l.RunID), Labels: prep.Labels.Ref().String(), Counts: map[string]int{}}
 	inputs := []lake.Snapshot{*prep.Labels}
 
 	// Inputs: signatures from compressed, content hashes from raw, the previous split.
@@ -135,6 +133,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	default:
 		inputs = append(inputs, *prevSnap)
 	}
+	res.SetInputs(inputs...)
 	prev := "SELECT id, split, stratum, dup_group, seed, assigned_run_id, balanced_out, note FROM " + prevRel
 	if res.Mode != "incremental" {
 		prev = "SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::VARCHAR AS stratum, NULL::VARCHAR AS dup_group, NULL::BIGINT AS seed, NULL::VARCHAR AS assigned_run_id, NULL::BOOLEAN AS balanced_out, NULL::VARCHAR AS note WHERE false"
@@ -238,8 +237,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			return nil, err
 		}
 		if changed == 0 {
-			res.Mode, res.Snapshot, res.SnapshotSeq = "unchanged", prevSnap, prevSnap.Seq
-			res.Seconds = time.Since(start).Seconds()
+			res.Mode = "unchanged"
+			res.Finish(out, prevSnap, start)
 			return res, nil
 		}
 	}
@@ -256,11 +255,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Snapshot = snap
-	if snap != nil {
-		res.SnapshotSeq = snap.Seq
-	}
-	res.Seconds = time.Since(start).Seconds()
+	res.RowsOut = pending.Rows()
+	res.Finish(out, snap, start)
 	return res, nil
 }
 
@@ -473,6 +469,7 @@ func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Resul
 	if err := sess.QueryRow(ctx, q, &res.Articles, &res.Kept, &res.New, &res.Excluded, &res.CarriedOver); err != nil {
 		return err
 	}
+	res.RowsIn = res.Articles
 	rows, err := sess.Query(ctx, "SELECT split, count(*) FROM split_final GROUP BY split ORDER BY split")
 	if err != nil {
 		return err

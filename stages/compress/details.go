@@ -1,0 +1,9 @@
+package compress
+
+import "fmt"
+
+// Details are the run's own line: what was rendered, and how.
+func (r *Result) Details() []string {
+	return []string{fmt.Sprintf("%d articles rendered (%s, %s), %d truncated, mean %.0f words, %d already compressed",
+		r.RowsOut, r.Mode, r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
+}
