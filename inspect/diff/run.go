@@ -18,8 +18,8 @@ import (
 
 // Run compares snapshot A of a table with snapshot B. It reads the lake and
 // writes nothing.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
-	var res Result
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	res := &Result{}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
@@ -89,7 +89,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 			return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 		}
 	}
-	if err := summarize(ctx, sess, &res); err != nil {
+	if err := summarize(ctx, sess, res); err != nil {
 		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 	}
 	if refA.Table == "labels" && refB.Table == "labels" {
