@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/distillery/distillery/spec"
 )
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own lines: what was read and what became of it,
 // the rejects by reason with the first few, and what was skipped.

@@ -7,6 +7,9 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
 // Details are the evaluation's own lines: what was scored on which
 // articles, a table of the metrics per dimension (both models side by side
 // with Compare), then each model's tier confusion and recall.

@@ -1,6 +1,13 @@
 package predict
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/distillery/distillery/spec"
+)
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own line: what was scored with which model, how fast.
 func (r *Result) Details() []string {

@@ -4,7 +4,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/distillery/distillery/spec"
 )
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own lines: the decisions, then the commonest
 // reasons (see topReasons).

@@ -6,6 +6,9 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
 // Details are the split's own lines: what became of the labeled articles,
 // the counts per split, the duplicate groups, then a table of the strata
 // (and of the tiers --balance capped).

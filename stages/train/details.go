@@ -6,6 +6,9 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
 // Details are the run's own lines: the model, where it was saved, and its
 // validation error per dimension next to the training mean's.
 func (r *Result) Details() []string {
