@@ -11,6 +11,6 @@ var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own line: what was rendered, and how.
 func (r *Result) Details() []string {
-	return []string{fmt.Sprintf("%d articles rendered (%s, %s), %d truncated, mean %.0f words, %d already compressed",
-		r.RowsOut, r.Mode, r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
+	return []string{fmt.Sprintf("%d articles rendered (%s), %d truncated, mean %.0f words, %d already compressed",
+		r.RowsOut, r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
 }

@@ -13,7 +13,7 @@ var _ spec.Result = (*Result)(nil)
 // validation error per dimension next to the training mean's.
 func (r *Result) Details() []string {
 	m := r.Model
-	lines := []string{fmt.Sprintf("%s student %s on %d examples (%s, %s) in %.1fs -> %s", m.Backend, m.ID, m.TrainRows, r.Labels, r.Splits, m.Seconds, m.Artifact)}
+	lines := []string{fmt.Sprintf("%s student %s on %d examples (%s, %s), saved in %s", m.Backend, m.ID, m.TrainRows, r.Labels, r.Splits, m.Artifact)}
 	if m.ValRows > 0 {
 		lines = append(lines, fmt.Sprintf("validation MAE %.3f over %d articles (predicting the training mean: %.3f)", m.ValMAE, m.ValRows, m.BaseMAE))
 		var dims []string
