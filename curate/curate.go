@@ -24,8 +24,9 @@ const (
 	Mean = "mean"
 )
 
-// ErrNoLabels means the filter has no labels to curate yet.
-var ErrNoLabels = errors.New("no labels for this filter yet: run `distill label --filter DIR` (or `distill label import`) first")
+// ErrNoLabels means the filter has no labels to curate yet (returned inside
+// a spec.NeedError naming label).
+var ErrNoLabels = errors.New("no labels for this filter yet")
 
 // LabelsTable is <filter>.labels.
 func LabelsTable(f *filters.Filter) lake.TableName {
@@ -103,14 +104,11 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 		return nil, err
 	}
 	rel, snap, err := sess.Relation(ctx, ref)
-	if errors.Is(err, lake.ErrNoTable) {
-		return nil, ErrNoLabels
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return nil, spec.Need(spec.Labels, f.Namespace(), ErrNoLabels.Error(), ErrNoLabels)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if snap == nil {
-		return nil, ErrNoLabels
 	}
 	if err := defineOrder(ctx, sess, f, rel); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package curate_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 func setup(t *testing.T) (*lake.Lake, *filters.Filter) {
@@ -121,7 +123,7 @@ func TestPrepare_NoLabels(t *testing.T) {
 	l, f := setup(t)
 	sess, _ := l.Session(ctx, f.Namespace())
 	defer sess.Close()
-	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, curate.Latest); err != curate.ErrNoLabels {
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, curate.Latest); !errors.Is(err, curate.ErrNoLabels) || !errors.Is(err, spec.ErrNotReady) {
 		t.Errorf("err = %v, want ErrNoLabels", err)
 	}
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
-// ErrNoSplits means the filter has no split yet.
-var ErrNoSplits = errors.New("no split for this filter yet: run `distill split --filter DIR` first")
+// ErrNoSplits means the filter has no split yet (returned inside a
+// spec.NeedError naming split).
+var ErrNoSplits = errors.New("no split for this filter yet")
 
 // SplitsTable is <filter>.splits.
 func SplitsTable(f *filters.Filter) lake.TableName {
@@ -59,7 +60,7 @@ func DefineExamples(ctx context.Context, sess *lake.Session, f *filters.Filter, 
 	set := &ExampleSet{Prepared: p, Counts: map[string]int64{}}
 	srel, ssnap, err := sess.Relation(ctx, splits)
 	if errors.Is(err, lake.ErrNoTable) || (err == nil && ssnap == nil) {
-		return nil, ErrNoSplits
+		return nil, spec.Need(spec.Splits, f.Namespace(), ErrNoSplits.Error(), ErrNoSplits)
 	}
 	if err != nil {
 		return nil, err
@@ -69,7 +70,7 @@ func DefineExamples(ctx context.Context, sess *lake.Session, f *filters.Filter, 
 		return nil, err
 	}
 	if csnap == nil {
-		return nil, fmt.Errorf("%s has no snapshot: run `distill compress --filter DIR`", CompressedTable(f))
+		return nil, spec.Need(spec.Compressed, f.Namespace(), "", nil)
 	}
 	set.Splits, set.Compressed = ssnap, csnap
 	err = sess.Input(ctx, "splits_input", srel)

@@ -139,6 +139,9 @@ func (c *collector) count(r *Result) {
 	r.RowsOut, r.Duplicates, r.AlreadyInLake, r.IDConflicts = c.rowsOut, c.dups, c.inLake, c.conflicts
 	r.Rejected = int64(len(c.rejects))
 	r.RowsIn = c.readN
+	if c.conflicts > 0 {
+		r.Warn("%d duplicate ids carry different content; the first row was kept (see --map id=...)", c.conflicts)
+	}
 	if len(c.rejects) > 0 {
 		r.ByReason = map[string]int64{}
 		for _, rj := range c.rejects {

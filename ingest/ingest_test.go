@@ -33,7 +33,7 @@ func write(t *testing.T, dir, name, content string) string {
 	return p
 }
 
-func run(t *testing.T, l *lake.Lake, opts ingest.Options) ingest.Result {
+func run(t *testing.T, l *lake.Lake, opts ingest.Options) *ingest.Result {
 	t.Helper()
 	res, err := ingest.Run(context.Background(), l, opts)
 	if err != nil {
@@ -45,7 +45,7 @@ func run(t *testing.T, l *lake.Lake, opts ingest.Options) ingest.Result {
 	return res
 }
 
-func wantCounts(t *testing.T, res ingest.Result, rows, rejected, dups int64) {
+func wantCounts(t *testing.T, res *ingest.Result, rows, rejected, dups int64) {
 	t.Helper()
 	if res.RowsOut != rows || res.Rejected != rejected || res.Duplicates != dups {
 		t.Errorf("rows %d, rejected %d, duplicates %d; want %d, %d, %d (rejects: %+v)",

@@ -17,14 +17,15 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Result summarises a run. RowsIn counts the records as they were read (a
 // file that could not be read at all counting as one); it equals RowsOut +
-// Rejected + Duplicates, which Run checks before it commits.
+// Rejected + Duplicates, which Run checks before it commits. Snapshot is
+// corpus.raw's sequence number after the run (0: still empty).
 type Result struct {
-	RowsIn     int64 `json:"rows_in"`
-	RowsOut    int64 `json:"rows_out"`
+	spec.Summary
 	Rejected   int64 `json:"rejected"`
 	Duplicates int64 `json:"duplicates"`
 	// AlreadyInLake counts the duplicates whose id was in corpus.raw before this run.
@@ -37,11 +38,8 @@ type Result struct {
 	// Skipped lists files in input folders that are not articles (README, unknown formats).
 	Skipped []string `json:"skipped,omitempty"`
 	// SkippedFolders lists folders not walked, each with why (e.g. the lake itself).
-	SkippedFolders []string       `json:"skipped_folders,omitempty"`
-	Seconds        float64        `json:"seconds"`
-	Snapshot       *lake.Snapshot `json:"-"`
-	// SnapshotSeq is corpus.raw's sequence number after the run (0: still empty).
-	SnapshotSeq     int64          `json:"snapshot"`
+	SkippedFolders []string `json:"skipped_folders,omitempty"`
+	// SnapshotID is the Iceberg id of corpus.raw's snapshot after the run.
 	SnapshotID      int64          `json:"snapshot_id"`
 	RejectsSnapshot *lake.Snapshot `json:"-"`
 	// Rejects holds the first rejects of the run, for the summary.
@@ -77,9 +75,9 @@ func (ex *expansion) reject(r Reject, dataset string) {
 
 // Run ingests opts.Paths into the lake as one new snapshot of corpus.raw
 // (and one of corpus.rejects when records were rejected).
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	start := time.Now()
-	var res Result
+	res := &Result{Summary: spec.Start(spec.Ingest, l.RunID)}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
@@ -155,7 +153,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	c.count(&res)
+	c.count(res)
 	if sum := res.RowsOut + res.Rejected + res.Duplicates; res.RowsIn != sum {
 		pending.Discard()
 		return res, fmt.Errorf("%w: %d records read, but %d rows + %d rejects + %d duplicates = %d; nothing committed",
@@ -182,13 +180,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if base != nil {
 		commit.Inputs = []lake.Snapshot{*base}
 	}
+	res.SetInputs(commit.Inputs...)
 	snap, err := pending.Commit(ctx, commit)
 	if err != nil {
 		return res, err
 	}
-	res.Snapshot = snap
+	res.SetOutput(RawTable, snap)
 	if snap != nil {
-		res.SnapshotSeq, res.SnapshotID = snap.Seq, snap.ID
+		res.SnapshotID = snap.ID
 	}
 	if len(newRejects) > 0 {
 		rs, err := writeRejects(ctx, l, newRejects, c.datasets, commit)
@@ -197,7 +196,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		}
 		res.RejectsSnapshot = rs
 	}
-	res.Seconds = time.Since(start).Seconds()
+	res.Finish(RawTable, snap, start)
 	return res, nil
 }
 

@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/distillery/distillery/lake"
 )
@@ -39,7 +40,16 @@ func (e *NeedError) Error() string {
 	if e.Stage == nil {
 		return what
 	}
-	return fmt.Sprintf("%s: run `%s` first", what, e.Stage.Usage)
+	return fmt.Sprintf("%s: run %s first", what, command(e.Stage.Usage))
+}
+
+// command quotes a stage's Usage as code; an alternative the Usage gives in
+// parentheses, already quoted, stays outside the quotes.
+func command(usage string) string {
+	if cmd, alt, ok := strings.Cut(usage, " (or "); ok {
+		return "`" + cmd + "` (or " + alt
+	}
+	return "`" + usage + "`"
 }
 
 // Hint tells the user what to do.
@@ -47,7 +57,7 @@ func (e *NeedError) Hint() string {
 	if e.Stage == nil {
 		return ""
 	}
-	return fmt.Sprintf("%s is written by `%s`; run it, then this command again", e.Table, e.Stage.Usage)
+	return fmt.Sprintf("%s is written by %s; run it, then this command again", e.Table, command(e.Stage.Usage))
 }
 
 // Is makes every NeedError match ErrNotReady.

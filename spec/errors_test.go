@@ -25,6 +25,10 @@ func TestNeedError(t *testing.T) {
 	if !strings.Contains(ne.Hint(), "uplifting.prefiltered is written by `distill prefilter") {
 		t.Errorf("Hint() = %q", ne.Hint())
 	}
+	label := spec.Need(spec.Labels, "uplifting", "no labels for this filter yet", nil)
+	if got, want := label.Error(), "no labels for this filter yet: run `distill label --filter DIR` (or `distill label import`) first"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
 	bare := spec.Need(spec.Raw, "ignored", "", nil)
 	if got, want := bare.Error(), "corpus.raw has no snapshot yet: run `distill ingest PATH` first"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)

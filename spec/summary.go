@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/distillery/distillery/lake"
 )
@@ -12,17 +14,18 @@ import (
 // Summary is what every stage's Result embeds: what it read, what it wrote,
 // how many rows, how, and how long. Its JSON keys are the ones stages
 // printed before it existed (rows_in, rows_out, mode, warnings, seconds,
-// snapshot), plus stage, run_id, inputs and table beside them.
+// snapshot, table, run_id), plus stage and inputs beside them.
 type Summary struct {
 	Stage string `json:"stage"`
 	RunID string `json:"run_id,omitempty"`
 	// Inputs are the snapshots read, ns.table@N.
 	Inputs []string `json:"inputs"`
 	// Table is the main output table, ns.table; Snapshot its sequence number
-	// after the run (0: nothing committed yet).
+	// after the run (0: the table is still empty).
 	Table    string `json:"table"`
 	Snapshot int64  `json:"snapshot"`
-	// Output is the snapshot the run committed (nil when it committed none).
+	// Output is the table's snapshot after the run: the one it committed,
+	// or the one it found when it had nothing to write (nil: none).
 	Output  *lake.Snapshot `json:"-"`
 	RowsIn  int64          `json:"rows_in"`
 	RowsOut int64          `json:"rows_out"`
@@ -43,31 +46,47 @@ type Result interface {
 // Sum returns s: a Result embedding Summary gets it for free.
 func (s *Summary) Sum() *Summary { return s }
 
-// SetInputs records the snapshots read.
-func (s *Summary) SetInputs(snaps ...*lake.Snapshot) {
-	s.Inputs = s.Inputs[:0]
-	for _, sn := range snaps {
-		if sn != nil {
-			s.Inputs = append(s.Inputs, sn.Ref().String())
-		}
+// Start is the Summary a run of stage st begins with: empty lists rather
+// than nil ones, so that `--json` prints [] for "none".
+func Start(st *Spec, runID string) Summary {
+	return Summary{Stage: st.Name, RunID: runID, Inputs: []string{}, Warnings: []string{}}
+}
+
+// SetInputs records the snapshots read: those its commit names as inputs.
+func (s *Summary) SetInputs(snaps ...lake.Snapshot) {
+	s.Inputs = make([]string, len(snaps))
+	for i, sn := range snaps {
+		s.Inputs[i] = sn.Ref().String()
 	}
 }
 
-// SetOutput records the committed snapshot of table t.
+// SetOutput records table t and its snapshot after the run.
 func (s *Summary) SetOutput(t lake.TableName, snap *lake.Snapshot) {
 	s.Table = t.String()
 	s.Output = snap
+	s.Snapshot = 0
 	if snap != nil {
 		s.Snapshot = snap.Seq
 	}
 }
 
-// Line is the one-line summary: "prefilter: 120 in, 80 out → ns.prefiltered@3 (incremental, 0.4 s)".
+// Finish records the output (see SetOutput) and the time since start.
+func (s *Summary) Finish(t lake.TableName, snap *lake.Snapshot, start time.Time) {
+	s.SetOutput(t, snap)
+	s.Seconds = time.Since(start).Seconds()
+}
+
+// Warn adds a warning.
+func (s *Summary) Warn(format string, args ...any) {
+	s.Warnings = append(s.Warnings, fmt.Sprintf(format, args...))
+}
+
+// Line is the one-line summary: "prefilter: 120 in, 80 out -> ns.prefiltered@3 (incremental, 0.4 s)".
 func (s *Summary) Line() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %d in, %d out", s.Stage, s.RowsIn, s.RowsOut)
 	if s.Table != "" && s.Snapshot > 0 {
-		fmt.Fprintf(&b, " → %s@%d", s.Table, s.Snapshot)
+		fmt.Fprintf(&b, " -> %s@%d", s.Table, s.Snapshot)
 	}
 	var how []string
 	if s.Mode != "" {
@@ -78,9 +97,10 @@ func (s *Summary) Line() string {
 	return b.String()
 }
 
-// Print writes r for a person (the summary line, the stage's own lines,
-// then its warnings) or, with asJSON, as one indented JSON object: the
-// same function for every command, `--json` and `distill run`.
+// Print writes r for a person (the summary line, the stage's own lines
+// indented under it, then its warnings) or, with asJSON, as one indented
+// JSON object: the same function for every command, `--json` and
+// `distill run`.
 func Print(w io.Writer, r Result, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -88,18 +108,28 @@ func Print(w io.Writer, r Result, asJSON bool) error {
 		return enc.Encode(r)
 	}
 	s := r.Sum()
-	if _, err := fmt.Fprintln(w, s.Line()); err != nil {
-		return err
-	}
+	lines := []string{s.Line()}
 	for _, l := range r.Details() {
-		if _, err := fmt.Fprintln(w, "  "+l); err != nil {
-			return err
+		if l != "" {
+			l = "  " + l
 		}
+		lines = append(lines, l)
 	}
 	for _, wn := range s.Warnings {
-		if _, err := fmt.Fprintln(w, "  warning: "+wn); err != nil {
-			return err
-		}
+		lines = append(lines, "  warning: "+wn)
 	}
-	return nil
+	_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n")
+	return err
+}
+
+// Columns aligns tab-separated cells into columns two spaces apart, for a
+// table among a Result's Details.
+func Columns(rows ...string) []string {
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, r)
+	}
+	tw.Flush()
+	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 }

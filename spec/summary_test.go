@@ -22,7 +22,7 @@ func TestPrint(t *testing.T) {
 	if err := spec.Print(&text, r, false); err != nil {
 		t.Fatal(err)
 	}
-	want := "prefilter: 5 in, 5 out → u.prefiltered@2 (incremental, 0.2 s)\n  passed 3\n  warning: careful\n"
+	want := "prefilter: 5 in, 5 out -> u.prefiltered@2 (incremental, 0.2 s)\n  passed 3\n  warning: careful\n"
 	if text.String() != want {
 		t.Errorf("text:\n%s\nwant:\n%s", text.String(), want)
 	}

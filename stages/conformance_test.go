@@ -17,6 +17,7 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/label"
@@ -52,8 +53,11 @@ func latestModel(ctx context.Context, l *lake.Lake, f *filters.Filter) (string, 
 	}
 	defer s.Close()
 	rel, snap, err := s.Relation(ctx, lake.Ref{TableName: train.ModelsTable(f)})
-	if err != nil || snap == nil {
-		return "", fmt.Errorf("no model yet: run train first (%v)", err)
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return "", spec.Need(spec.Models, f.Namespace(), "", nil)
+	}
+	if err != nil {
+		return "", err
 	}
 	var id string
 	err = s.QueryRow(ctx, "SELECT id FROM "+rel+" ORDER BY trained_at DESC, id DESC LIMIT 1", &id)
@@ -126,8 +130,32 @@ func TestStages_Conformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range stages {
-			if _, err := s.run(ctx, l, f); err == nil || !strings.Contains(err.Error(), "first") {
+			_, err := s.run(ctx, l, f)
+			if err == nil || !strings.Contains(err.Error(), "first") {
 				t.Errorf("%s on an empty lake: err = %v, want one saying what to run first", s.name, err)
+			}
+			// label's error becomes a spec.NeedError with its restructuring.
+			if s.name != "label" && !errors.Is(err, spec.ErrNotReady) {
+				t.Errorf("%s on an empty lake: err = %v, want a spec.NeedError", s.name, err)
+			}
+		}
+	})
+
+	// Every stage validates its options before it touches the lake: no
+	// filter is an error, never a panic.
+	t.Run("no filter", func(t *testing.T) {
+		l := testutil.NewLake(t)
+		for name, run := range map[string]func() error{
+			"ingest":    func() error { _, err := ingest.Run(ctx, l, ingest.Options{}); return err },
+			"prefilter": func() error { _, err := prefilter.Run(ctx, l, prefilter.Options{}); return err },
+			"compress":  func() error { _, err := compress.Run(ctx, l, compress.Options{}); return err },
+			"split":     func() error { _, err := split.Run(ctx, l, split.Options{}); return err },
+			"train":     func() error { _, err := train.Run(ctx, l, train.Options{}); return err },
+			"predict":   func() error { _, err := predict.Run(ctx, l, predict.Options{Model: "m"}); return err },
+			"eval":      func() error { _, err := evaluate.Run(ctx, l, evaluate.Options{Model: "m"}); return err },
+		} {
+			if err := run(); err == nil {
+				t.Errorf("%s with no filter (or no paths): no error", name)
 			}
 		}
 	})

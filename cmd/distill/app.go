@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/urfave/cli/v2"
 )
 
@@ -102,6 +103,12 @@ func commandLine(args []string) string {
 		parts[i] = a
 	}
 	return strings.Join(parts, " ")
+}
+
+// printResult prints a writing stage's result: spec.Print, as text or, with
+// --json, as one JSON object.
+func (e *env) printResult(c *cli.Context, r spec.Result) error {
+	return spec.Print(e.stdout, r, c.Bool("json"))
 }
 
 func (e *env) printJSON(v any) error {

@@ -207,44 +207,7 @@ func splitCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return e.printJSON(res)
-			}
-			printSplit(e, res)
-			return nil
+			return e.printResult(c, res)
 		},
-	}
-}
-
-func printSplit(e *env, r *split.Result) {
-	w := e.stdout
-	switch r.Mode {
-	case "unchanged":
-		fmt.Fprintf(w, "split: up to date with %s (%s@%d unchanged)\n", r.Labels, r.Snapshot.Table, r.SnapshotSeq)
-	default:
-		fmt.Fprintf(w, "split (%s) of %s: %d articles, %d kept their split, %d new, %d excluded, %d carried over without a label -> %s@%d in %.1fs\n",
-			r.Mode, r.Labels, r.Articles, r.Kept, r.New, r.Excluded, r.CarriedOver, r.Snapshot.Table, r.SnapshotSeq, r.Seconds)
-	}
-	fmt.Fprintf(w, "  train %d, val %d, test %d", r.Counts["train"], r.Counts["val"], r.Counts["test"])
-	if r.Counts["excluded"] > 0 {
-		fmt.Fprintf(w, ", excluded %d", r.Counts["excluded"])
-	}
-	fmt.Fprintf(w, "\n  duplicate groups: %d (%d articles; %d exact and %d near-duplicate pairs)\n", r.Groups, r.InGroups, r.ExactPairs, r.NearPairs)
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  STRATUM\tARTICLES\tTRAIN\tVAL\tTEST\tMAX OFF RATIO\tNEW")
-	for _, s := range r.Strata {
-		fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\t%.1f%%\t%d\n", s.Stratum, s.Articles, s.Train, s.Val, s.Test, 100*s.MaxOff, s.NewCount)
-	}
-	tw.Flush()
-	if len(r.Balance) > 0 {
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  BALANCE (train)\tBEFORE\tAFTER\tSHARE")
-		for _, b := range r.Balance {
-			fmt.Fprintf(tw, "  %s\t%d\t%d\t%.1f%%\n", b.Tier, b.Before, b.After, 100*b.Share)
-		}
-		tw.Flush()
-	}
-	for _, m := range r.Warnings {
-		fmt.Fprintln(w, "warning:", m)
 	}
 }

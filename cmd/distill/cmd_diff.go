@@ -85,7 +85,7 @@ func diffLong(s diff.Side) string {
 	return fmt.Sprintf("%s (snapshot %d, %d rows)", s, s.SnapshotID, s.Rows)
 }
 
-func writeDiff(w io.Writer, r diff.Result) error {
+func writeDiff(w io.Writer, r *diff.Result) error {
 	a, b := diffShort(r.A, r.B), diffShort(r.B, r.A)
 	fmt.Fprintf(w, "%s -> %s, rows matched by %s\n", diffLong(r.A), diffLong(r.B), r.Key)
 	fmt.Fprintf(w, "columns: %d compared", len(r.Compared))

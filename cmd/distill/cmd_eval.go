@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/distillery/distillery/filters"
@@ -76,11 +75,7 @@ distill eval --predictions-file FILE
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return e.printJSON(res)
-			}
-			printEval(e.stdout, res)
-			return nil
+			return e.printResult(c, res)
 		},
 	}
 }
@@ -93,15 +88,6 @@ func num(p *float64) string {
 	return fmt.Sprintf("%.3f", *p)
 }
 
-func signed(x float64) string { return fmt.Sprintf("%+.3f", x) }
-
-func pct(p *float64) string {
-	if p == nil {
-		return "-"
-	}
-	return fmt.Sprintf("%.1f%%", 100**p)
-}
-
 func printEvalFile(w io.Writer, r *evaluate.FileResult) {
 	fmt.Fprintf(w, "%s: %d articles, %d dimensions\n", r.File, r.Articles, len(r.Dimensions))
 	fmt.Fprintf(w, "MAE   %.4f  (every dimension of every article)\nRMSE  %.4f\nbias  %+.4f\n\n", r.MAE, r.RMSE, r.Bias)
@@ -111,81 +97,4 @@ func printEvalFile(w io.Writer, r *evaluate.FileResult) {
 		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%+.4f\t%s\n", d.Dimension, d.N, d.MAE, d.RMSE, d.Bias, num(d.Spearman))
 	}
 	tw.Flush()
-}
-
-// rows lists a model's metric rows in print order: the dimensions, the
-// overall score, every dimension pooled.
-func rows(m evaluate.Model) []evaluate.Metrics {
-	out := append([]evaluate.Metrics{}, m.Dimensions...)
-	out = append(out, m.Overall, m.All)
-	out[len(out)-1].Dimension = "all dimensions"
-	return out
-}
-
-func printEval(w io.Writer, r *evaluate.Result) {
-	a := r.Models[0]
-	scope := a.Split + " articles"
-	if a.Split == evaluate.All {
-		scope = "labeled articles (every split)"
-	}
-	if len(r.Models) == 1 {
-		fmt.Fprintf(w, "%s: model %s on %d %s (of %d labeled)\n", r.Filter, a.Model, a.Articles, scope, r.InScope)
-	} else {
-		fmt.Fprintf(w, "%s: model A = %s, B = %s, both on the %d %s both predicted (of %d labeled)\n", r.Filter, a.Model, r.Models[1].Model, a.Articles, scope, r.InScope)
-	}
-	read := []string{r.Predictions, r.Labels + " (combine: " + r.Combine + ")"}
-	if r.Splits != "" {
-		read = append(read, r.Splits)
-	}
-	fmt.Fprintf(w, "read %s -> %s@%d\n\n", strings.Join(read, ", "), r.Table, r.Snapshot)
-
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(r.Models) == 1 {
-		fmt.Fprintln(tw, "DIMENSION\tN\tMAE\tBASELINE MAE\tRMSE\tBIAS\tSPEARMAN")
-		for _, d := range rows(a) {
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%s\t%.3f\t%s\t%s\n", d.Dimension, d.N, d.MAE, num(d.BaselineMAE), d.RMSE, signed(d.Bias), num(d.Spearman))
-		}
-	} else {
-		b := rows(r.Models[1])
-		fmt.Fprintln(tw, "DIMENSION\tN\tMAE A\tMAE B\tBASELINE MAE\tRMSE A\tRMSE B\tBIAS A\tBIAS B\tSPEARMAN A\tSPEARMAN B")
-		for i, d := range rows(a) {
-			e := b[i]
-			fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s\n", d.Dimension, d.N, d.MAE, e.MAE, num(d.BaselineMAE),
-				d.RMSE, e.RMSE, signed(d.Bias), signed(e.Bias), num(d.Spearman), num(e.Spearman))
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "(baseline: predict every article's training mean; bias: prediction minus oracle; all dimensions: every score pooled)")
-
-	for i, m := range r.Models {
-		t := m.Tiers
-		name := m.Model
-		if len(r.Models) > 1 {
-			name = fmt.Sprintf("%c (%s)", 'A'+i, m.Model)
-		}
-		fmt.Fprintf(w, "\ntiers of %s: accuracy %s (%d of %d)\n", name, pct(t.Accuracy), t.Correct, t.Articles)
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "  ORACLE \\ PREDICTED\t%s\t\n", strings.Join(t.Names, "\t"))
-		for j, row := range t.Confusion {
-			cells := make([]string, len(row))
-			for k, n := range row {
-				cells[k] = fmt.Sprint(n)
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t\n", t.Names[j], strings.Join(cells, "\t"))
-		}
-		tw.Flush()
-		bottom := ""
-		if len(t.Names) > 0 {
-			bottom = t.Names[len(t.Names)-1]
-		}
-		fmt.Fprintf(w, "  recall@%d: %s (%d of the %d articles above %s are among the %d predicted highest)\n", t.K, pct(t.RecallAtK), t.Found, t.Relevant, bottom, t.K)
-		if t.ThresholdTier != "" {
-			fmt.Fprintf(w, "  at the %s threshold (overall >= %g): precision %s (%d of %d predicted there), recall %s (%d of %d)\n",
-				t.ThresholdTier, t.Threshold, pct(t.Precision), t.TruePositives, t.TruePositives+t.FalsePositives,
-				pct(t.Recall), t.TruePositives, t.TruePositives+t.FalseNegatives)
-		}
-	}
-	for _, m := range r.Warnings {
-		fmt.Fprintln(w, "warning:", m)
-	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -122,41 +121,8 @@ func prefilterCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return e.printJSON(res)
-			}
-			share := 0.0
-			if res.RowsOut > 0 {
-				share = 100 * float64(res.Passed) / float64(res.RowsOut)
-			}
-			fmt.Fprintf(e.stdout, "prefilter %s: %d decided (%s), %d passed (%.1f%%), %d blocked, %d already decided, in %.1fs -> %s.prefiltered@%d\n",
-				f.Name, res.RowsOut, res.Mode, res.Passed, share, res.Blocked, res.AlreadyDecided, res.Seconds, f.Namespace(), res.SnapshotSeq)
-			printReasons(e, res.ByReason, 6)
-			return nil
+			return e.printResult(c, res)
 		},
-	}
-}
-
-func printReasons(e *env, by map[string]int64, n int) {
-	type rc struct {
-		r string
-		n int64
-	}
-	grouped := map[string]int64{}
-	for r, c := range by {
-		// too_short:212_chars and too_short:205_chars are one reason here.
-		if code, detail, ok := strings.Cut(r, ":"); ok && strings.ContainsAny(detail, "0123456789") {
-			r = code
-		}
-		grouped[r] += c
-	}
-	var all []rc
-	for r, c := range grouped {
-		all = append(all, rc{r, c})
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i].n > all[j].n || all[i].n == all[j].n && all[i].r < all[j].r })
-	for _, x := range all[:min(n, len(all))] {
-		fmt.Fprintf(e.stdout, "  %7d  %s\n", x.n, x.r)
 	}
 }
 
@@ -181,12 +147,7 @@ func compressCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return e.printJSON(res)
-			}
-			fmt.Fprintf(e.stdout, "compress %s: %d articles rendered (%s, %s), %d truncated, mean %.0f words, %d already compressed, in %.1fs -> %s.compressed@%d\n",
-				f.Name, res.RowsOut, res.Mode, res.Method, res.Truncated, res.MeanWords, res.AlreadyRendered, res.Seconds, f.Namespace(), res.SnapshotSeq)
-			return nil
+			return e.printResult(c, res)
 		},
 	}
 }

@@ -45,7 +45,7 @@ func lineageCommand(e *env) *cli.Command {
 	}
 }
 
-func writeLineage(w io.Writer, r lineage.Result) {
+func writeLineage(w io.Writer, r *lineage.Result) {
 	fmt.Fprintf(w, "article %s\n", r.ID)
 	for _, t := range r.Tables {
 		fmt.Fprintf(w, "\n%s (read at @%d)\n", t.Table, t.Seq)

@@ -48,7 +48,7 @@ func logCommand(e *env) *cli.Command {
 	}
 }
 
-func writeLog(w io.Writer, r runlog.Result) error {
+func writeLog(w io.Writer, r *runlog.Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME (UTC)\tSTAGE\tRUN\tINPUTS\tOUTPUT\tOP\tADDED\tCOST\tPARAMS\tCOMMAND")
 	for _, e := range r.Entries {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/export"
@@ -123,22 +122,10 @@ func trainCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return e.printJSON(res)
+			if err := e.printResult(c, res); err != nil || c.Bool("json") {
+				return err
 			}
-			m := res.Model
-			fmt.Fprintf(e.stdout, "train: %s student %s on %d examples (%s, %s) in %.1fs -> %s\n", m.Backend, m.ID, m.TrainRows, res.Labels, res.Splits, m.Seconds, m.Artifact)
-			if m.ValRows > 0 {
-				fmt.Fprintf(e.stdout, "  validation MAE %.3f over %d articles (predicting the training mean: %.3f)\n", m.ValMAE, m.ValRows, m.BaseMAE)
-				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-				for i, d := range m.Dimensions {
-					if i < len(m.ValMAEDims) {
-						fmt.Fprintf(tw, "  %s\t%.3f\n", d, m.ValMAEDims[i])
-					}
-				}
-				tw.Flush()
-			}
-			fmt.Fprintf(e.stdout, "  next: distill predict --filter %s --model %s\n", c.String("filter"), m.ID)
+			fmt.Fprintf(e.stdout, "  next: distill predict --filter %s --model %s\n", c.String("filter"), res.Model.ID)
 			return nil
 		},
 	}
@@ -178,15 +165,9 @@ func predictCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			if c.Bool("json") {
-				return e.printJSON(res)
+			if err := e.printResult(c, res); err != nil || c.Bool("json") {
+				return err
 			}
-			already := ""
-			if res.Already > 0 {
-				already = fmt.Sprintf(" (%d already predicted by this model; --full predicts them again)", res.Already)
-			}
-			fmt.Fprintf(e.stdout, "predict: %d articles of %s (split %s) with %s (%s), %.0f articles/s -> %s@%d%s\n",
-				res.Predicted, res.Input, opts.Split, res.Model, res.Backend, res.ArticlesPerS, predict.Table(f), res.SnapshotSeq, already)
 			fmt.Fprintf(e.stdout, "  next: distill eval --filter %s --model %s --split %s\n", c.String("filter"), res.Model, strings.TrimSpace(opts.Split))
 			return nil
 		},

@@ -18,8 +18,8 @@ import (
 
 // Run compares snapshot A of a table with snapshot B. It reads the lake and
 // writes nothing.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
-	var res Result
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	res := &Result{}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
@@ -92,7 +92,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if err := sess.TempTable(ctx, "diff_keys", "diff/keys", nil); err != nil {
 		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 	}
-	if err := summarize(ctx, sess, &res); err != nil {
+	if err := summarize(ctx, sess, res); err != nil {
 		return res, fmt.Errorf("diff %s %s: %w", res.A, res.B, err)
 	}
 	if isLabels(refA.TableName) && isLabels(refB.TableName) {

@@ -58,7 +58,7 @@ func writeItems(t *testing.T, l *lake.Lake, replace bool, rows []item) *lake.Sna
 	})
 }
 
-func run(t *testing.T, l *lake.Lake, o diff.Options) diff.Result {
+func run(t *testing.T, l *lake.Lake, o diff.Options) *diff.Result {
 	t.Helper()
 	res, err := diff.Run(context.Background(), l, o)
 	if err != nil {

@@ -17,8 +17,8 @@ import (
 )
 
 // Run finds every row about opts.ID. It reads the lake and writes nothing.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
-	res := Result{ID: opts.ID, Tables: []Table{}}
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	res := &Result{ID: opts.ID, Tables: []Table{}}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}

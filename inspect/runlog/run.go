@@ -17,8 +17,8 @@ import (
 
 // Run reads every snapshot of every table (or of opts.Table) and groups
 // them by run and table. It writes nothing.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
-	res := Result{Entries: []Entry{}}
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	res := &Result{Entries: []Entry{}}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}

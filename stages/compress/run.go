@@ -19,8 +19,9 @@ import (
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
-// ErrNoPrefilter means the filter's prefilter has not run.
-var ErrNoPrefilter = errors.New("no prefilter decisions for this filter: run `distill prefilter --filter DIR` first")
+// ErrNoPrefilter means the filter's prefilter has not run (returned inside
+// a spec.NeedError naming prefilter).
+var ErrNoPrefilter = errors.New("no prefilter decisions for this filter")
 
 // Table is the stage's output table in the filter's namespace.
 func Table(f *filters.Filter) lake.TableName {
@@ -40,14 +41,21 @@ type Options struct {
 	Waiting func(msg string) `yaml:"-"`
 }
 
+// Validate checks the options.
+func (o *Options) Validate() error {
+	if o.Filter == nil {
+		return errors.New("compress: no filter")
+	}
+	return nil
+}
+
 // Result summarises a run. Each count is counted on its own, from what was
 // read or written, so that RowsIn = RowsOut + AlreadyRendered + Rejected +
-// Duplicates is a check, not a definition.
+// Duplicates is a check, not a definition. RowsIn is the passed decisions
+// in the prefilter snapshot read, RowsOut the rows written (counted by the
+// table writer).
 type Result struct {
-	// RowsIn is the passed decisions in the prefilter snapshot read.
-	RowsIn int64 `json:"rows_in"`
-	// RowsOut is the rows written (counted by the table writer).
-	RowsOut   int64 `json:"rows_out"`
+	spec.Summary
 	Truncated int64 `json:"truncated"`
 	// AlreadyRendered is the passed decisions that had a compressed row.
 	AlreadyRendered int64 `json:"already_compressed"`
@@ -56,21 +64,20 @@ type Result struct {
 	Rejected int64 `json:"rejected"`
 	// Duplicates is the passed decisions whose id was already rendered in
 	// this run: one row per id, whatever the input holds.
-	Duplicates  int64          `json:"duplicates"`
-	MeanWords   float64        `json:"mean_words"`
-	Mode        string         `json:"mode"`
-	Method      string         `json:"method"`
-	Seconds     float64        `json:"seconds"`
-	SnapshotSeq int64          `json:"snapshot"`
-	Snapshot    *lake.Snapshot `json:"-"`
+	Duplicates int64   `json:"duplicates"`
+	MeanWords  float64 `json:"mean_words"`
+	Method     string  `json:"method"`
 }
 
 // Run renders the passed articles not yet compressed with the current
 // settings. When the settings changed, or some compressed article no longer
 // passes the prefilter, the table is rebuilt as one replacing snapshot.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	start := time.Now()
-	var res Result
+	res := &Result{Summary: spec.Start(spec.Compress, l.RunID)}
+	if err := opts.Validate(); err != nil {
+		return res, err
+	}
 	f := opts.Filter
 	settings, err := SettingsFor(f)
 	if err != nil {
@@ -92,14 +99,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if ok, err := l.Exists(ctx, pre); err != nil {
 		return res, err
 	} else if !ok {
-		return res, ErrNoPrefilter
+		return res, spec.Need(spec.Prefiltered, f.Namespace(), ErrNoPrefilter.Error(), ErrNoPrefilter)
 	}
 	preRel, preSnap, err := sess.Relation(ctx, lake.Ref{TableName: pre})
 	if err != nil {
 		return res, err
 	}
 	if preSnap == nil {
-		return res, ErrNoPrefilter
+		return res, spec.Need(spec.Prefiltered, f.Namespace(), ErrNoPrefilter.Error(), ErrNoPrefilter)
 	}
 	rawRel, rawSnap, err := sess.Relation(ctx, spec.Raw.Ref(nil))
 	if err != nil {
@@ -202,6 +209,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	}
 	commit := lake.Commit{Stage: "compress", Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"method": res.Method, "mode": res.Mode}}
+	res.SetInputs(commit.Inputs...)
 	snap, err := pending.Commit(ctx, commit)
 	if err != nil {
 		return res, err
@@ -209,11 +217,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if !full && res.RowsOut == 0 {
 		res.Mode = "none"
 	}
-	res.Snapshot = snap
-	if snap != nil {
-		res.SnapshotSeq = snap.Seq
-	}
-	res.Seconds = time.Since(start).Seconds()
+	res.Finish(out, snap, start)
 	return res, nil
 }
 

@@ -1,5 +1,7 @@
 package evaluate
 
+import "github.com/distillery/distillery/spec"
+
 // Metrics is how far one model's scores are from the oracle's on one
 // dimension (or the overall score, or every dimension pooled).
 type Metrics struct {
@@ -61,8 +63,11 @@ type Model struct {
 	Tiers      Tiers     `json:"tiers"`
 }
 
-// Result is an evaluation run.
+// Result is an evaluation run. RowsIn is the labeled articles in scope
+// (InScope), RowsOut the metric rows written; Table and Snapshot are where
+// they went.
 type Result struct {
+	spec.Summary
 	Filter  string `json:"filter"`
 	Split   string `json:"split"`
 	Combine string `json:"combine"`
@@ -72,14 +77,8 @@ type Result struct {
 	Splits      string `json:"splits,omitempty"`
 	ModelsTable string `json:"models_table"`
 	// InScope is the number of labeled articles in the split evaluated.
-	InScope  int64    `json:"in_scope"`
-	Models   []Model  `json:"models"`
-	Warnings []string `json:"warnings"`
-	// Table and Snapshot are where the rows went (ns.table, sequence number).
-	Table    string  `json:"table"`
-	Snapshot int64   `json:"snapshot"`
-	RunID    string  `json:"run_id"`
-	Seconds  float64 `json:"seconds"`
+	InScope int64   `json:"in_scope"`
+	Models  []Model `json:"models"`
 }
 
 // FileResult is the evaluation of a predictions file.

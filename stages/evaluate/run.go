@@ -19,6 +19,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/train"
 )
 
@@ -37,7 +38,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer sess.Close()
-	res := &Result{Filter: fmt.Sprintf("%s/v%d", f.Name, f.Version), Split: opts.Split, Combine: opts.Combine, Warnings: []string{}, RunID: l.RunID}
+	res := &Result{Summary: spec.Start(spec.Eval, l.RunID), Filter: fmt.Sprintf("%s/v%d", f.Name, f.Version), Split: opts.Split, Combine: opts.Combine}
 
 	modelsSnap, err := checkModels(ctx, sess, train.ModelsTable(f), models)
 	if err != nil {
@@ -51,7 +52,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	res.Labels = prep.Labels.Ref().String()
 	predRel, predSnap, err := sess.Relation(ctx, opts.Predictions)
 	if errors.Is(err, lake.ErrNoTable) || err == nil && predSnap == nil {
-		return nil, fmt.Errorf("%w: %s has no snapshot yet: run `distill predict --filter DIR --model %s` first", ErrNoPredictions, opts.Predictions, opts.Model)
+		return nil, spec.Need(spec.Predictions, ns, fmt.Sprintf("%s: %s has no snapshot yet", ErrNoPredictions, opts.Predictions), ErrNoPredictions)
 	}
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		inputs = append(inputs, *splitsSnap)
 		splitsSeq = splitsSnap.Seq
 	} else if opts.Split != All {
-		return nil, fmt.Errorf("%w: --split %s needs %s: run `distill split --filter DIR` first, or evaluate --split all", ErrNoSplits, opts.Split, opts.Splits)
+		return nil, spec.Need(spec.Splits, ns, fmt.Sprintf("%s: --split %s needs %s (or evaluate --split all)", ErrNoSplits, opts.Split, opts.Splits), ErrNoSplits)
 	} else {
 		splitsRel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::BOOLEAN AS balanced_out WHERE false)"
 	}
@@ -155,11 +156,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Table = out.String()
-	if snap != nil {
-		res.Snapshot = snap.Seq
-	}
-	res.Seconds = time.Since(start).Seconds()
+	res.RowsIn, res.RowsOut = res.InScope, pending.Rows()
+	res.SetInputs(inputs...)
+	res.Finish(out, snap, start)
 	return res, nil
 }
 
@@ -168,7 +167,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, models []string) (*lake.Snapshot, error) {
 	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: table})
 	if errors.Is(err, lake.ErrNoTable) || err == nil && snap == nil {
-		return nil, fmt.Errorf("%w %s: %s has no models yet: run `distill train --filter DIR` first", ErrNoModel, models[0], table)
+		return nil, spec.Need(spec.Models, table.Namespace, fmt.Sprintf("%s %s: %s has no models yet", ErrNoModel, models[0], table), ErrNoModel)
 	}
 	if err != nil {
 		return nil, err
@@ -233,7 +232,7 @@ func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result
 	for _, m := range opts.models() {
 		switch {
 		case predicted[m] == 0:
-			return fmt.Errorf("%w: %s has no prediction of model %s for the %s: run `distill predict --filter DIR --model %s` first", ErrNoPredictions, res.Predictions, m, scope, m)
+			return spec.Need(spec.Predictions, opts.Filter.Namespace(), fmt.Sprintf("%s: %s has no prediction of model %s for the %s", ErrNoPredictions, res.Predictions, m, scope), ErrNoPredictions)
 		case evaluated[m] == 0:
 			return fmt.Errorf("%w: models %s and %s predicted no article of the %s in common", ErrNoPredictions, opts.Model, opts.Compare, scope)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/evaluate/evaltest"
 	"github.com/distillery/distillery/stages/predict"
@@ -213,10 +214,13 @@ func TestRun_Errors(t *testing.T) {
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: err = %v, want %v mentioning %s", tc.name, err, tc.want, tc.msg)
 		}
+		if notReady := tc.want == evaluate.ErrNoModel; errors.Is(err, spec.ErrNotReady) != notReady {
+			t.Errorf("%s: errors.Is(err, spec.ErrNotReady) = %v, want %v", tc.name, !notReady, notReady)
+		}
 	}
 	evaltest.WriteModels(t, l, f, "m1", "m3")
 	_, err := evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: "m1"})
-	if !errors.Is(err, evaluate.ErrNoPredictions) || !strings.Contains(err.Error(), "distill predict") {
+	if !errors.Is(err, evaluate.ErrNoPredictions) || !errors.Is(err, spec.ErrNotReady) || !strings.Contains(err.Error(), "distill predict") {
 		t.Errorf("no predictions table: %v", err)
 	}
 	evaltest.WritePredictions(t, l, f, []evaltest.Prediction{{ID: "a", Model: "m1", Split: "test", Depth: 5, Clarity: 5, Overall: 5}})
@@ -237,7 +241,7 @@ func TestRun_Errors(t *testing.T) {
 	evaltest.WriteLabels(t, l2, f, []evaltest.Label{{ID: "a", Depth: 5, Clarity: 5}, {ID: "b", Depth: 1, Clarity: 2}})
 	evaltest.WriteModels(t, l2, f, "m1")
 	evaltest.WritePredictions(t, l2, f, []evaltest.Prediction{{ID: "a", Model: "m1", Depth: 5, Clarity: 4, Overall: 4.5}, {ID: "b", Model: "m1", Depth: 2, Clarity: 2, Overall: 2}})
-	if _, err := evaluate.Run(ctx, l2, evaluate.Options{Filter: f, Model: "m1"}); !errors.Is(err, evaluate.ErrNoSplits) || !strings.Contains(err.Error(), "distill split") {
+	if _, err := evaluate.Run(ctx, l2, evaluate.Options{Filter: f, Model: "m1"}); !errors.Is(err, evaluate.ErrNoSplits) || !errors.Is(err, spec.ErrNotReady) || !strings.Contains(err.Error(), "distill split") {
 		t.Errorf("no splits: %v", err)
 	}
 	res, err := evaluate.Run(ctx, l2, evaluate.Options{Filter: f, Model: "m1", Split: "all"})

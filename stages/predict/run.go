@@ -86,18 +86,18 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// Result summarises a prediction run.
+// Result summarises a prediction run. RowsIn is the articles of the split
+// read, RowsOut the predictions written (Predicted).
 type Result struct {
-	Model         string         `json:"model"`
-	Backend       string         `json:"backend"`
-	Input         string         `json:"input"`
-	Predicted     int64          `json:"predicted"`
-	Already       int64          `json:"already_predicted"`
-	Seconds       float64        `json:"seconds"`
-	ArticlesPerS  float64        `json:"articles_per_second"`
-	SnapshotSeq   int64          `json:"snapshot"`
-	Snapshot      *lake.Snapshot `json:"-"`
-	PredictSecond float64        `json:"-"`
+	spec.Summary
+	Model         string  `json:"model"`
+	Backend       string  `json:"backend"`
+	Input         string  `json:"input"`
+	Split         string  `json:"split"`
+	Predicted     int64   `json:"predicted"`
+	Already       int64   `json:"already_predicted"`
+	ArticlesPerS  float64 `json:"articles_per_second"`
+	PredictSecond float64 `json:"-"`
 }
 
 // scored is one article's prediction.
@@ -143,7 +143,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if textSnap == nil {
 		return nil, fmt.Errorf("%s has no snapshot", opts.Table)
 	}
-	res := &Result{Model: m.ID, Backend: m.Backend, Input: textSnap.Ref().String()}
+	res := &Result{Summary: spec.Start(spec.Predict, l.RunID), Model: m.ID, Backend: m.Backend, Input: textSnap.Ref().String(), Split: opts.Split}
+	res.Mode = "incremental"
+	if opts.Full {
+		res.Mode = "full"
+	}
 	inputs := []lake.Snapshot{*textSnap}
 	splitsRel, splitsSnap, err := sess.Relation(ctx, opts.Splits)
 	if err != nil && !errors.Is(err, lake.ErrNoTable) {
@@ -159,7 +163,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	if opts.Split != "all" {
 		if splitsSnap == nil {
-			return nil, curate.ErrNoSplits
+			return nil, spec.Need(spec.Splits, f.Namespace(), curate.ErrNoSplits.Error(), curate.ErrNoSplits)
 		}
 		where = append(where, "s.split = getvariable('predict_split')")
 	}
@@ -223,11 +227,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Snapshot = snap
-	if snap != nil {
-		res.SnapshotSeq = snap.Seq
-	}
-	res.Seconds = time.Since(start).Seconds()
+	res.RowsIn, res.RowsOut = res.Predicted+res.Already, res.Predicted
+	res.SetInputs(inputs...)
+	res.Finish(out, snap, start)
 	if res.PredictSecond > 0 {
 		res.ArticlesPerS = float64(res.Predicted) / res.PredictSecond
 	}

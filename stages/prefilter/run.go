@@ -15,8 +15,9 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
-// ErrNoRaw means there is nothing to decide: ingest first.
-var ErrNoRaw = errors.New("corpus.raw has no snapshot yet: run `distill ingest` first")
+// ErrNoRaw means there is nothing to decide: corpus.raw has no snapshot
+// (returned inside a spec.NeedError naming ingest).
+var ErrNoRaw = errors.New("corpus.raw has no snapshot yet")
 
 // Table is the prefilter's output table in the filter's namespace.
 func Table(f *filters.Filter) lake.TableName {
@@ -51,32 +52,28 @@ func (o *Options) Validate() error {
 
 // Result summarises a run. Each count is counted on its own, from what was
 // read or written, so that RowsIn = RowsOut + AlreadyDecided + Duplicates
-// and RowsOut = Passed + Blocked are checks, not definitions.
+// and RowsOut = Passed + Blocked are checks, not definitions. RowsIn is the
+// rows of corpus.raw at the snapshot read, RowsOut the decisions written
+// (counted by the table writer); Mode is incremental, full (rules changed
+// or --full) or none.
 type Result struct {
-	// RowsIn is the rows of corpus.raw at the snapshot read.
-	RowsIn int64 `json:"rows_in"`
-	// RowsOut is the decisions written (counted by the table writer).
-	RowsOut int64 `json:"rows_out"`
+	spec.Summary
 	Passed  int64 `json:"passed"`
 	Blocked int64 `json:"blocked"`
 	// AlreadyDecided is the raw rows that had a decision (incremental runs).
 	AlreadyDecided int64 `json:"already_decided"`
 	// Duplicates is the raw rows whose id was already decided in this run:
 	// one decision per id, whatever the input holds.
-	Duplicates  int64            `json:"duplicates"`
-	Mode        string           `json:"mode"` // incremental, full (rules changed or --full), none
-	ByReason    map[string]int64 `json:"by_reason,omitempty"`
-	Seconds     float64          `json:"seconds"`
-	SnapshotSeq int64            `json:"snapshot"`
-	Snapshot    *lake.Snapshot   `json:"-"`
+	Duplicates int64            `json:"duplicates"`
+	ByReason   map[string]int64 `json:"by_reason,omitempty"`
 }
 
 // Run decides the articles of corpus.raw not yet decided by this filter
 // version (all of them when the filter's files changed, or with Full) and
 // commits the decisions as one snapshot.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	start := time.Now()
-	var res Result
+	res := &Result{Summary: spec.Start(spec.Prefilter, l.RunID)}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
@@ -114,8 +111,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 		return res, err
 	}
 	if rawSnap == nil {
-		return res, ErrNoRaw
+		return res, spec.Need(spec.Raw, "", "", ErrNoRaw)
 	}
+	res.SetInputs(*rawSnap)
 	q := "SELECT id, title, content, coalesce(url, ''), coalesce(source, ''), coalesce(published_date, '') FROM " + rawRel + " r"
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+rawRel, &res.RowsIn); err != nil {
 		return res, err
@@ -184,10 +182,6 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (Result, error) {
 	if res.RowsOut == 0 && !full {
 		res.Mode = "none"
 	}
-	res.Snapshot = snap
-	if snap != nil {
-		res.SnapshotSeq = snap.Seq
-	}
-	res.Seconds = time.Since(start).Seconds()
+	res.Finish(out, snap, start)
 	return res, nil
 }

@@ -63,7 +63,7 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 		return res, err
 	}
 	if rawSnap == nil {
-		return res, ErrNoRaw
+		return res, spec.Need(spec.Raw, "", "", ErrNoRaw)
 	}
 	tiers := map[string]string{}
 	labels := spec.Labels.For(base)

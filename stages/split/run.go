@@ -52,10 +52,12 @@ type TierBalance struct {
 	Share  float64 `json:"share_after"`
 }
 
-// Result summarises a split.
+// Result summarises a split. Mode is first, incremental, fresh or
+// unchanged; RowsIn is the labeled articles, RowsOut the rows written (none
+// when unchanged).
 type Result struct {
+	spec.Summary
 	Labels      string         `json:"labels"`
-	Mode        string         `json:"mode"` // first, incremental, fresh, unchanged
 	Articles    int64          `json:"articles"`
 	Kept        int64          `json:"kept"` // had a split before and kept it
 	New         int64          `json:"new"`
@@ -69,10 +71,6 @@ type Result struct {
 	NearPairs   int64          `json:"near_pairs"`
 	NoSignature int64          `json:"without_signature"`
 	Balance     []TierBalance  `json:"balance,omitempty"`
-	Warnings    []string       `json:"warnings"`
-	Seconds     float64        `json:"seconds"`
-	SnapshotSeq int64          `json:"snapshot"`
-	Snapshot    *lake.Snapshot `json:"-"`
 }
 
 // Run makes the split.
@@ -102,7 +100,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Labels: prep.Labels.Ref().String(), Counts: map[string]int{}, Warnings: []string{}}
+	res := &Result{Summary: spec.Start(spec.Split, l.RunID), Labels: prep.Labels.Ref().String(), Counts: map[string]int{}}
 	in, err := readInputs(ctx, sess, out, opts, prep.Labels, res)
 	if err != nil {
 		return nil, err
@@ -129,15 +127,16 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			return nil, err
 		}
 		if changed == 0 {
-			res.Mode, res.Snapshot, res.SnapshotSeq = "unchanged", in.previous, in.previous.Seq
-			res.Seconds = time.Since(start).Seconds()
+			res.Mode = "unchanged"
+			res.Finish(out, in.previous, start)
 			return res, nil
 		}
 	}
-	if err := commit(ctx, sess, out, opts, in.snapshots, res); err != nil {
+	snap, err := commit(ctx, sess, out, opts, in.snapshots, res)
+	if err != nil {
 		return nil, err
 	}
-	res.Seconds = time.Since(start).Seconds()
+	res.Finish(out, snap, start)
 	return res, nil
 }
 
@@ -188,6 +187,7 @@ func readInputs(ctx context.Context, sess *lake.Session, out lake.TableName, opt
 		in.snapshots = append(in.snapshots, *prevSnap)
 		in.previous = prevSnap
 	}
+	res.SetInputs(in.snapshots...)
 	for name, rel := range map[string]string{"split_compressed": compRel, "split_raw": rawRel, "splits_input": prevRel} {
 		if err := sess.Input(ctx, name, rel); err != nil {
 			return nil, err
@@ -254,23 +254,20 @@ func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result)
 }
 
 // commit writes split_final as the table's new snapshot.
-func commit(ctx context.Context, sess *lake.Session, out lake.TableName, opts Options, inputs []lake.Snapshot, res *Result) error {
+func commit(ctx context.Context, sess *lake.Session, out lake.TableName, opts Options, inputs []lake.Snapshot, res *Result) (*lake.Snapshot, error) {
 	pending, err := sess.WriteQuery(ctx, out, "SELECT * EXCLUDE (kept, labeled) FROM split_final ORDER BY id")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	snap, err := pending.Commit(ctx, lake.Commit{Stage: "split", Inputs: inputs, Filter: opts.Filter.Ref(), Replace: true, Params: map[string]any{
 		"seed": opts.Seed, "ratios": opts.Ratios, "stratify_by": opts.StratifyBy, "combine": opts.Combine,
 		"near_threshold": opts.NearThreshold, "balance": opts.Balance, "max_tier_share": opts.MaxTierShare, "mode": res.Mode,
 	}})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	res.Snapshot = snap
-	if snap != nil {
-		res.SnapshotSeq = snap.Seq
-	}
-	return nil
+	res.RowsOut = pending.Rows()
+	return snap, nil
 }
 
 // groups is the outcome of duplicate grouping.
@@ -460,6 +457,7 @@ func summarise(ctx context.Context, sess *lake.Session, opts Options, res *Resul
 	if err := sess.QueryRowFile(ctx, "split/totals", nil, &res.Articles, &res.Kept, &res.New, &res.Excluded, &res.CarriedOver); err != nil {
 		return err
 	}
+	res.RowsIn = res.Articles
 	if err := sess.EachFile(ctx, "split/split_sizes", nil, func(rows *sql.Rows) error {
 		var s string
 		var n int

@@ -153,8 +153,8 @@ func TestRun_StableWhenLabelsAreAdded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if third.Mode != "unchanged" || third.SnapshotSeq != second.SnapshotSeq {
-		t.Errorf("rerun = %s @%d, want unchanged @%d", third.Mode, third.SnapshotSeq, second.SnapshotSeq)
+	if third.Mode != "unchanged" || third.Snapshot != second.Snapshot {
+		t.Errorf("rerun = %s @%d, want unchanged @%d", third.Mode, third.Snapshot, second.Snapshot)
 	}
 	// A new seed moves nothing either; --fresh re-assigns everything.
 	if _, err := split.Run(ctx, l, split.Options{Filter: f, Seed: 7}); err != nil {

@@ -52,7 +52,7 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 	defer sess.Close()
 	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: ModelsTable(f)})
 	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
-		return nil, fmt.Errorf("%w %q: %s has no models yet (run `distill train --filter DIR`)", ErrNoModel, id, f.Namespace())
+		return nil, spec.Need(spec.Models, f.Namespace(), fmt.Sprintf("%s %q: %s has no models yet", ErrNoModel, id, f.Namespace()), ErrNoModel)
 	}
 	if err != nil {
 		return nil, err

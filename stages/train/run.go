@@ -20,6 +20,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/students/linear"
 )
 
@@ -72,12 +73,13 @@ func (o *Options) Validate() error {
 	return curate.CheckCombine(o.Combine)
 }
 
-// Result is the trained model.
+// Result is the trained model. RowsIn is the examples it was trained and
+// validated on, RowsOut the model row written (1).
 type Result struct {
-	Model    *Model         `json:"model"`
-	Labels   string         `json:"labels"`
-	Splits   string         `json:"splits"`
-	Snapshot *lake.Snapshot `json:"-"`
+	spec.Summary
+	Model  *Model `json:"model"`
+	Labels string `json:"labels"`
+	Splits string `json:"splits"`
 }
 
 // NewID makes a model id: backend, UTC time, 4 random hex digits.
@@ -184,7 +186,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	return &Result{Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String(), Snapshot: snap}, nil
+	res := &Result{Summary: spec.Start(spec.Train, l.RunID), Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String()}
+	res.Mode = m.Backend
+	res.RowsIn, res.RowsOut = m.TrainRows+m.ValRows, pending.Rows()
+	res.SetInputs(set.Inputs()...)
+	res.Finish(ModelsTable(f), snap, start)
+	return res, nil
 }
 
 func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/distillery/distillery/inspect/export"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -275,7 +276,7 @@ func TestTrain_Errors(t *testing.T) {
 		t.Errorf("a failed lora run left %d model rows", n-before)
 	}
 	empty := testutil.NewLake(t)
-	if _, err := train.Run(ctx, empty, train.Options{Filter: f}); !errors.Is(err, curate.ErrNoLabels) {
+	if _, err := train.Run(ctx, empty, train.Options{Filter: f}); !errors.Is(err, curate.ErrNoLabels) || !errors.Is(err, spec.ErrNotReady) {
 		t.Errorf("empty lake: %v", err)
 	}
 }

@@ -1,0 +1,16 @@
+package compress
+
+import (
+	"fmt"
+
+	"github.com/distillery/distillery/spec"
+)
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
+// Details are the run's own line: what was rendered, and how.
+func (r *Result) Details() []string {
+	return []string{fmt.Sprintf("%d articles rendered (%s), %d truncated, mean %.0f words, %d already compressed",
+		r.RowsOut, r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
+}

@@ -1,0 +1,119 @@
+package evaluate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distillery/distillery/spec"
+)
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
+// Details are the evaluation's own lines: what was scored on which
+// articles, a table of the metrics per dimension (both models side by side
+// with Compare), then each model's tier confusion and recall.
+func (r *Result) Details() []string {
+	if len(r.Models) == 0 {
+		return nil
+	}
+	a := r.Models[0]
+	scope := a.Split + " articles"
+	if a.Split == All {
+		scope = "labeled articles (every split)"
+	}
+	var lines []string
+	if len(r.Models) == 1 {
+		lines = append(lines, fmt.Sprintf("%s: model %s on %d %s (of %d labeled)", r.Filter, a.Model, a.Articles, scope, r.InScope))
+	} else {
+		lines = append(lines, fmt.Sprintf("%s: model A = %s, B = %s, both on the %d %s both predicted (of %d labeled)", r.Filter, a.Model, r.Models[1].Model, a.Articles, scope, r.InScope))
+	}
+	read := []string{r.Predictions, r.Labels + " (combine: " + r.Combine + ")"}
+	if r.Splits != "" {
+		read = append(read, r.Splits)
+	}
+	lines = append(lines, "read "+strings.Join(read, ", "), "")
+	lines = append(lines, spec.Columns(r.metricRows()...)...)
+	lines = append(lines, "(baseline: predict every article's training mean; bias: prediction minus oracle; all dimensions: every score pooled)")
+	for i, m := range r.Models {
+		name := m.Model
+		if len(r.Models) > 1 {
+			name = fmt.Sprintf("%c (%s)", 'A'+i, m.Model)
+		}
+		lines = append(lines, "")
+		lines = append(lines, tierLines(name, m.Tiers)...)
+	}
+	return lines
+}
+
+// metricRows is the metrics table, tab-separated: one model's columns, or
+// two side by side.
+func (r *Result) metricRows() []string {
+	a := metricsOf(r.Models[0])
+	if len(r.Models) == 1 {
+		rows := []string{"DIMENSION\tN\tMAE\tBASELINE MAE\tRMSE\tBIAS\tSPEARMAN"}
+		for _, d := range a {
+			rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%s\t%.3f\t%s\t%s", d.Dimension, d.N, d.MAE, num(d.BaselineMAE), d.RMSE, signed(d.Bias), num(d.Spearman)))
+		}
+		return rows
+	}
+	b := metricsOf(r.Models[1])
+	rows := []string{"DIMENSION\tN\tMAE A\tMAE B\tBASELINE MAE\tRMSE A\tRMSE B\tBIAS A\tBIAS B\tSPEARMAN A\tSPEARMAN B"}
+	for i, d := range a {
+		e := b[i]
+		rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s", d.Dimension, d.N, d.MAE, e.MAE, num(d.BaselineMAE),
+			d.RMSE, e.RMSE, signed(d.Bias), signed(e.Bias), num(d.Spearman), num(e.Spearman)))
+	}
+	return rows
+}
+
+// tierLines are one model's tier accuracy, confusion matrix and recall.
+func tierLines(name string, t Tiers) []string {
+	lines := []string{fmt.Sprintf("tiers of %s: accuracy %s (%d of %d)", name, pct(t.Accuracy), t.Correct, t.Articles)}
+	matrix := []string{fmt.Sprintf("  ORACLE \\ PREDICTED\t%s\t", strings.Join(t.Names, "\t"))}
+	for j, row := range t.Confusion {
+		cells := make([]string, len(row))
+		for k, n := range row {
+			cells[k] = fmt.Sprint(n)
+		}
+		matrix = append(matrix, fmt.Sprintf("  %s\t%s\t", t.Names[j], strings.Join(cells, "\t")))
+	}
+	lines = append(lines, spec.Columns(matrix...)...)
+	bottom := ""
+	if len(t.Names) > 0 {
+		bottom = t.Names[len(t.Names)-1]
+	}
+	lines = append(lines, fmt.Sprintf("  recall@%d: %s (%d of the %d articles above %s are among the %d predicted highest)", t.K, pct(t.RecallAtK), t.Found, t.Relevant, bottom, t.K))
+	if t.ThresholdTier != "" {
+		lines = append(lines, fmt.Sprintf("  at the %s threshold (overall >= %g): precision %s (%d of %d predicted there), recall %s (%d of %d)",
+			t.ThresholdTier, t.Threshold, pct(t.Precision), t.TruePositives, t.TruePositives+t.FalsePositives,
+			pct(t.Recall), t.TruePositives, t.TruePositives+t.FalseNegatives))
+	}
+	return lines
+}
+
+// metricsOf lists a model's metric rows in print order: the dimensions,
+// the overall score, every dimension pooled.
+func metricsOf(m Model) []Metrics {
+	out := append([]Metrics{}, m.Dimensions...)
+	out = append(out, m.Overall, m.All)
+	out[len(out)-1].Dimension = "all dimensions"
+	return out
+}
+
+// num prints a metric with three decimals, "-" for none.
+func num(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *p)
+}
+
+func signed(x float64) string { return fmt.Sprintf("%+.3f", x) }
+
+func pct(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100**p)
+}

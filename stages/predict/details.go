@@ -1,0 +1,19 @@
+package predict
+
+import (
+	"fmt"
+
+	"github.com/distillery/distillery/spec"
+)
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
+// Details are the run's own line: what was scored with which model, how fast.
+func (r *Result) Details() []string {
+	line := fmt.Sprintf("%d articles of %s (split %s) with %s (%s), %.0f articles/s", r.Predicted, r.Input, r.Split, r.Model, r.Backend, r.ArticlesPerS)
+	if r.Already > 0 {
+		line += fmt.Sprintf(" (%d already predicted by this model; --full predicts them again)", r.Already)
+	}
+	return []string{line}
+}

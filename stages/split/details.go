@@ -1,0 +1,42 @@
+package split
+
+import (
+	"fmt"
+
+	"github.com/distillery/distillery/spec"
+)
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
+// Details are the split's own lines: what became of the labeled articles,
+// the counts per split, the duplicate groups, then a table of the strata
+// (and of the tiers --balance capped).
+func (r *Result) Details() []string {
+	var lines []string
+	if r.Mode == "unchanged" {
+		lines = append(lines, fmt.Sprintf("up to date with %s: the split is unchanged", r.Labels))
+	} else {
+		lines = append(lines, fmt.Sprintf("of %s: %d articles, %d kept their split, %d new, %d excluded, %d carried over without a label",
+			r.Labels, r.Articles, r.Kept, r.New, r.Excluded, r.CarriedOver))
+	}
+	counts := fmt.Sprintf("train %d, val %d, test %d", r.Counts["train"], r.Counts["val"], r.Counts["test"])
+	if r.Counts["excluded"] > 0 {
+		counts += fmt.Sprintf(", excluded %d", r.Counts["excluded"])
+	}
+	lines = append(lines, counts,
+		fmt.Sprintf("duplicate groups: %d (%d articles; %d exact and %d near-duplicate pairs)", r.Groups, r.InGroups, r.ExactPairs, r.NearPairs))
+	strata := []string{"STRATUM\tARTICLES\tTRAIN\tVAL\tTEST\tMAX OFF RATIO\tNEW"}
+	for _, s := range r.Strata {
+		strata = append(strata, fmt.Sprintf("%s\t%d\t%d\t%d\t%d\t%.1f%%\t%d", s.Stratum, s.Articles, s.Train, s.Val, s.Test, 100*s.MaxOff, s.NewCount))
+	}
+	lines = append(lines, spec.Columns(strata...)...)
+	if len(r.Balance) > 0 {
+		bal := []string{"BALANCE (train)\tBEFORE\tAFTER\tSHARE"}
+		for _, b := range r.Balance {
+			bal = append(bal, fmt.Sprintf("%s\t%d\t%d\t%.1f%%", b.Tier, b.Before, b.After, 100*b.Share))
+		}
+		lines = append(lines, spec.Columns(bal...)...)
+	}
+	return lines
+}

@@ -1,0 +1,30 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/distillery/distillery/spec"
+)
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*Result)(nil)
+
+// Details are the run's own lines: the model, where it was saved, and its
+// validation error per dimension next to the training mean's.
+func (r *Result) Details() []string {
+	m := r.Model
+	lines := []string{fmt.Sprintf("%s student %s on %d examples (%s, %s), saved in %s", m.Backend, m.ID, m.TrainRows, r.Labels, r.Splits, m.Artifact)}
+	if m.ValRows > 0 {
+		lines = append(lines, fmt.Sprintf("validation MAE %.3f over %d articles (predicting the training mean: %.3f)", m.ValMAE, m.ValRows, m.BaseMAE))
+		var dims []string
+		for i, d := range m.Dimensions {
+			if i < len(m.ValMAEDims) {
+				dims = append(dims, fmt.Sprintf("%s\t%.3f", d, m.ValMAEDims[i]))
+			}
+		}
+		if len(dims) > 0 {
+			lines = append(lines, spec.Columns(dims...)...)
+		}
+	}
+	return lines
+}
