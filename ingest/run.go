@@ -561,3 +561,36 @@ func (p *peekReader) Read(b []byte) (int, error) {
 	}
 	return p.r.Read(b)
 }
+
+// Add folds run b (a later run of the same command, e.g. the next source
+// of a pipeline.yaml) into a and returns the total: counts add up, the
+// output is b's, the first rejects are a's then b's. A nil a is b.
+func (a *Result) Add(b *Result) *Result {
+	if a == nil {
+		return b
+	}
+	sum := *a
+	sum.RowsIn += b.RowsIn
+	sum.RowsOut += b.RowsOut
+	sum.Seconds += b.Seconds
+	sum.Inputs = append(append([]string{}, a.Inputs...), b.Inputs...)
+	sum.Warnings = append(append([]string{}, a.Warnings...), b.Warnings...)
+	sum.Table, sum.Snapshot, sum.Output, sum.Mode = b.Table, b.Snapshot, b.Output, b.Mode
+	sum.Rejected += b.Rejected
+	sum.Duplicates += b.Duplicates
+	sum.AlreadyInLake += b.AlreadyInLake
+	sum.IDConflicts += b.IDConflicts
+	sum.RejectsKnown += b.RejectsKnown
+	sum.Files += b.Files
+	sum.Skipped = append(append([]string{}, a.Skipped...), b.Skipped...)
+	sum.SkippedFolders = append(append([]string{}, a.SkippedFolders...), b.SkippedFolders...)
+	sum.SnapshotID, sum.RejectsSnapshot = b.SnapshotID, b.RejectsSnapshot
+	sum.Rejects = append(append([]Reject{}, a.Rejects...), b.Rejects...)
+	sum.ByReason = map[string]int64{}
+	for _, m := range []map[string]int64{a.ByReason, b.ByReason} {
+		for k, v := range m {
+			sum.ByReason[k] += v
+		}
+	}
+	return &sum
+}

@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
@@ -24,7 +26,6 @@ import (
 	"github.com/distillery/distillery/stages/prefilter"
 	"github.com/distillery/distillery/stages/split"
 	"github.com/distillery/distillery/stages/train"
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is a pipeline.yaml. Each stage's section decodes straight into

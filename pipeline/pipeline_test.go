@@ -88,7 +88,7 @@ func TestRun_SkipsUnchangedStagesAndRedoesOnlyNewWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "ingest    10 new articles") || third.Stages[0].Skipped {
+	if !strings.Contains(out.String(), "ingest: 610 in, 10 out") || third.Stages[0].Skipped {
 		t.Errorf("third run:\n%s", out.String())
 	}
 	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM sustainability_tech_deployment.prefiltered WHERE id LIKE 'more-%'"); n != 10 {

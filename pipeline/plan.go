@@ -25,7 +25,7 @@ type stage struct {
 	output lake.TableName
 	// run does the work; complete false means it stopped early (a cost cap,
 	// failures) and must run again next time.
-	run func(ctx context.Context) (summary string, complete bool, err error)
+	run func(ctx context.Context) (res spec.Result, complete bool, err error)
 }
 
 // runner is what every stage's run needs: the lake, the file, its filter,
@@ -48,7 +48,7 @@ type how struct {
 	inputs func(c *Config) (any, error)
 	// skip leaves the stage out of the run.
 	skip func(c *Config) bool
-	run  func(r *runner, ctx context.Context, out lake.TableName) (summary string, complete bool, err error)
+	run  func(r *runner, ctx context.Context, out lake.TableName) (res spec.Result, complete bool, err error)
 }
 
 // hows is every stage of spec.Stages the pipeline runs, by name: a stage
@@ -62,60 +62,51 @@ var hows = map[string]how{
 	},
 	spec.Prefilter.Name: {
 		params: func(c *Config) any { return optionalParams(c.Prefilter) },
-		run: func(r *runner, ctx context.Context, out lake.TableName) (string, bool, error) {
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			res, err := prefilter.Run(ctx, r.l, r.c.prefilterOptions(r.f))
-			return prefilterSummary(res, out), err == nil, err
+			return res, err == nil, err
 		},
 	},
 	spec.Compress.Name: {
 		params: func(c *Config) any { return optionalParams(c.Compress) },
-		run: func(r *runner, ctx context.Context, out lake.TableName) (string, bool, error) {
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			res, err := compress.Run(ctx, r.l, r.c.compressOptions(r.f))
-			return compressSummary(res, out), err == nil, err
+			return res, err == nil, err
 		},
 	},
 	spec.Label.Name: {params: (*Config).labelParams, run: (*runner).label},
 	spec.Split.Name: {
 		params: (*Config).splitParams,
-		run: func(r *runner, ctx context.Context, out lake.TableName) (string, bool, error) {
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			res, err := split.Run(ctx, r.l, r.c.splitOptions(r.f))
-			if err != nil {
-				return "", false, err
-			}
-			return splitSummary(res, out), true, nil
+			return res, err == nil, err
 		},
 	},
 	spec.Train.Name: {
 		params: (*Config).trainParams,
-		run: func(r *runner, ctx context.Context, out lake.TableName) (string, bool, error) {
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			res, err := train.Run(ctx, r.l, r.c.trainOptions(r.f))
 			if err != nil {
-				return "", false, err
+				return res, false, err
 			}
 			r.res.Model = res.Model.ID
-			return trainSummary(res, out), true, nil
+			return res, true, nil
 		},
 	},
 	spec.Predict.Name: {
 		params: (*Config).predictParams,
-		run: func(r *runner, ctx context.Context, out lake.TableName) (string, bool, error) {
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			o := r.c.predictOptions(r.f, r.res.Model)
 			res, err := predict.Run(ctx, r.l, o)
-			if err != nil {
-				return "", false, err
-			}
-			return predictSummary(res, o.Split, out), true, nil
+			return res, err == nil, err
 		},
 	},
 	spec.Eval.Name: {
 		params: (*Config).evalParams,
-		run: func(r *runner, ctx context.Context, out lake.TableName) (string, bool, error) {
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			o := r.c.evalOptions(r.f, r.res.Model)
 			res, err := evaluate.Run(ctx, r.l, o)
-			if err != nil {
-				return "", false, err
-			}
-			return evalSummary(res, o.Split), true, nil
+			return res, err == nil, err
 		},
 	},
 }
@@ -133,7 +124,7 @@ func plan(r *runner) ([]stage, error) {
 		}
 		out := s.Output().For(r.f)
 		stages = append(stages, stage{name: s.Name, output: out, inputs: r.inputs(s, h),
-			run: func(ctx context.Context) (string, bool, error) { return h.run(r, ctx, out) }})
+			run: func(ctx context.Context) (spec.Result, bool, error) { return h.run(r, ctx, out) }})
 	}
 	return append(stages, reportStage(r.l, r.c, r.f, r.res)...), nil
 }
@@ -162,18 +153,18 @@ func (r *runner) inputs(s *spec.Spec, h how) func(context.Context) (any, error) 
 }
 
 // ingest reads every source into corpus.raw, each with its own Options.
-func (r *runner) ingest(ctx context.Context, out lake.TableName) (string, bool, error) {
-	var rows, rejected, dups int64
+func (r *runner) ingest(ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
+	var total *ingest.Result
 	for _, s := range r.c.Sources {
 		paths, err := filepath.Glob(r.c.Abs(s.Path))
 		if err != nil {
-			return "", false, err
+			return nil, false, err
 		}
 		res, err := ingest.Run(ctx, r.l, r.c.ingestOptions(s, paths))
 		if err != nil {
-			return "", false, fmt.Errorf("%s: %w", s.Path, err)
+			return nil, false, fmt.Errorf("%s: %w", s.Path, err)
 		}
-		rows, rejected, dups = rows+res.RowsOut, rejected+res.Rejected, dups+res.Duplicates
+		total = total.Add(res)
 	}
-	return ingestSummary(rows, rejected, dups, out), true, nil
+	return total, true, nil
 }

@@ -7,8 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distillery/distillery/internal/testutil"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/distillery/distillery/internal/testutil"
 )
 
 // readmeBlocks is the YAML examples of README's section on `distill run`.

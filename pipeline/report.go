@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // reportName is the step after spec.Stages: the report reads every table
@@ -24,11 +27,24 @@ func reportStage(l *lake.Lake, c *Config, f *filters.Filter, res *Result) []stag
 	}
 	path := c.Abs(out)
 	return []stage{{name: reportName,
-		run: func(ctx context.Context) (string, bool, error) {
-			if _, err := report.Run(ctx, l, report.Options{Filter: f, Out: path, Split: evalSplit(c)}); err != nil {
-				return "", false, err
+		run: func(ctx context.Context) (spec.Result, bool, error) {
+			start := time.Now()
+			r, err := report.Run(ctx, l, report.Options{Filter: f, Out: path, Split: evalSplit(c)})
+			if err != nil {
+				return nil, false, err
 			}
 			res.Report = path
-			return reportSummary(path), true, nil
+			return &reportDone{Summary: spec.Summary{Stage: reportName, Seconds: time.Since(start).Seconds()}, r: r}, true, nil
 		}}}
+}
+
+// reportDone is the report step's result: a page, not a table.
+type reportDone struct {
+	spec.Summary
+	r *report.Result
+}
+
+// Details says where the page is.
+func (d *reportDone) Details() []string {
+	return []string{fmt.Sprintf("%d charts, %d bytes -> %s", d.r.Charts, d.r.Bytes, d.r.Out)}
 }

@@ -146,13 +146,17 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 			fmt.Fprintf(opts.Out, "%d/%d %-9s skipped: inputs unchanged since its run at %s\n", i+1, len(stages), s.name, prev.At.Format("2006-01-02 15:04:05"))
 			continue
 		}
-		summary, complete, err := s.run(ctx)
+		out, complete, err := s.run(ctx)
 		if err != nil {
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
 		}
+		summary := out.Sum().Line()
 		sr := StageResult{Stage: s.name, Summary: summary, Seconds: time.Since(start).Seconds()}
 		res.Stages = append(res.Stages, sr)
-		fmt.Fprintf(opts.Out, "%d/%d %-9s %s (%.1fs)\n", i+1, len(stages), s.name, summary, sr.Seconds)
+		fmt.Fprintf(opts.Out, "%d/%d ", i+1, len(stages))
+		if err := spec.Print(opts.Out, out, false); err != nil {
+			return res, err
+		}
 		if complete && fp != "" {
 			ss := stageState{Fingerprint: fp, Summary: summary, At: time.Now().UTC(), Model: res.Model}
 			if s.output.Table != "" {
@@ -249,15 +253,15 @@ func files(c *Config) (any, error) {
 }
 
 // label labels with the oracle the command line gives, else the file's.
-func (r *runner) label(ctx context.Context, out lake.TableName) (string, bool, error) {
+func (r *runner) label(ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 	c, f, opts := r.c, r.f, r.opts
 	orc := opts.Oracle
 	if orc == nil {
 		var err error
 		if orc, err = oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Filter: f}); err != nil {
-			return "", false, err
+			return nil, false, err
 		}
 	}
 	res, err := label.Run(ctx, r.l, c.labelOptions(f, orc))
-	return labelSummary(res, out), err == nil && res.Stopped == "" && res.Failed == 0, err
+	return res, err == nil && res.Stopped == "" && res.Failed == 0, err
 }

@@ -84,7 +84,10 @@ func (s *Summary) Warn(format string, args ...any) {
 // Line is the one-line summary: "prefilter: 120 in, 80 out -> ns.prefiltered@3 (incremental, 0.4 s)".
 func (s *Summary) Line() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d in, %d out", s.Stage, s.RowsIn, s.RowsOut)
+	b.WriteString(s.Stage)
+	if s.Table != "" || s.RowsIn != 0 || s.RowsOut != 0 {
+		fmt.Fprintf(&b, ": %d in, %d out", s.RowsIn, s.RowsOut)
+	}
 	if s.Table != "" && s.Snapshot > 0 {
 		fmt.Fprintf(&b, " -> %s@%d", s.Table, s.Snapshot)
 	}

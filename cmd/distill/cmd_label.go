@@ -3,15 +3,15 @@ package main
 import (
 	"errors"
 	"fmt"
-	"sort"
-	"strings"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/progress"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/urfave/cli/v2"
 )
 
 func labelCommand(e *env) *cli.Command {
@@ -91,7 +91,9 @@ func labelCommand(e *env) *cli.Command {
 					if len(jobs) == 0 {
 						fmt.Fprintln(e.stdout, "batch: no jobs waiting")
 					}
-					printLabel(e, orc, res, false)
+					if perr := spec.Print(e.stdout, res, false); perr != nil {
+						return perr
+					}
 				}
 				return err
 			}
@@ -103,12 +105,8 @@ func labelCommand(e *env) *cli.Command {
 			}
 			res, err := label.Run(c.Context, l, opts)
 			bar.Done()
-			if c.Bool("json") {
-				if perr := e.printJSON(res); perr != nil {
-					return perr
-				}
-			} else {
-				printLabel(e, orc, res, opts.Estimate)
+			if perr := e.printResult(c, res); perr != nil {
+				return perr
 			}
 			return err
 		},
@@ -129,42 +127,6 @@ func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
 		return nil, fmt.Errorf("--oracle %q: want gemini, openai or keywords", c.String("oracle"))
 	}
 	return orc, err
-}
-
-func printLabel(e *env, orc oracle.Oracle, r label.Result, estimate bool) {
-	w := e.stdout
-	if estimate {
-		fmt.Fprintf(w, "estimate for %s %s: %d articles to label, %d answers in the cache (free), %d sharing another's prompt (free), %d calls to make\n", orc.Kind(), orc.Model(), r.Cached+r.Shared+r.Misses, r.Cached, r.Shared, r.Misses)
-		fmt.Fprintf(w, "  expected tokens: %d in, %d out; expected cost: $%.4f", r.ExpectedIn, r.ExpectedOut, r.ExpectedCost)
-		if r.Unpriced {
-			fmt.Fprint(w, " (no price known for this model: set oracle.prices in filter.yaml)")
-		}
-		fmt.Fprintln(w)
-		return
-	}
-	// Answers recovered from the journal are committed before the run looks
-	// at what is done, so they are among the already labeled.
-	already := fmt.Sprintf("%d already labeled", r.AlreadyDone)
-	if r.Recovered > 0 {
-		already += " (the recovered included)"
-	}
-	fmt.Fprintf(w, "label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %s; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
-		orc.Kind(), orc.Model(), r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, already, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
-	if r.SnapshotSeq > 0 {
-		fmt.Fprintf(w, " -> labels@%d (%d rows committed)", r.SnapshotSeq, r.Committed)
-	}
-	fmt.Fprintln(w)
-	if len(r.FailedBy) > 0 {
-		var parts []string
-		for k, v := range r.FailedBy {
-			parts = append(parts, fmt.Sprintf("%s %d", k, v))
-		}
-		sort.Strings(parts)
-		fmt.Fprintf(w, "  failed by class: %s (every call is in oracle_calls)\n", strings.Join(parts, ", "))
-	}
-	if r.Stopped != "" {
-		fmt.Fprintf(w, "  stopped early: %s\n", r.Stopped)
-	}
 }
 
 func labelImportCommand(e *env) *cli.Command {

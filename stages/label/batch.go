@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label/oracle"
 )
 
@@ -133,9 +134,14 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 // Collect picks up the answers of every finished batch job, journals and
 // commits them, and forgets the job. Unfinished jobs are listed with their
 // state; collecting again later resumes.
-func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, error) {
+func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, error) {
 	opts.defaults()
-	res := Result{FailedBy: map[string]int64{}}
+	res := &Result{Summary: spec.Start(spec.Label, l.RunID), FailedBy: map[string]int64{}}
+	res.Mode = "collect"
+	res.Table = LabelsTable(opts.Filter).String()
+	if opts.Oracle != nil {
+		res.Oracle, res.Model = opts.Oracle.Kind(), opts.Oracle.Model()
+	}
 	bo, ok := opts.Oracle.(BatchOracle)
 	if !ok {
 		return res, nil, ErrNoBatch
@@ -145,7 +151,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (Result, []Job, er
 	if err != nil || len(jobs) == 0 {
 		return res, nil, err
 	}
-	w, err := openWriter(ctx, l, opts.Filter, &res)
+	w, err := openWriter(ctx, l, opts.Filter, res)
 	if err != nil {
 		return res, nil, err
 	}

@@ -198,7 +198,7 @@ func (c *committer) finish() error {
 	<-c.committed
 	w := c.w
 	if c.lastSeq > 0 {
-		w.res.SnapshotSeq = c.lastSeq
+		w.res.Snapshot = c.lastSeq
 	}
 	ctx := context.WithoutCancel(c.ctx)
 	switch {
@@ -218,7 +218,7 @@ func (c *committer) finish() error {
 		if err != nil {
 			c.commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", c.commitErr, c.journalErr, len(c.memOnly))
 		} else if seq > 0 {
-			w.res.SnapshotSeq = seq
+			w.res.Snapshot = seq
 		}
 	}
 	if c.journalErr != nil && c.commitErr == nil {

@@ -4,7 +4,7 @@ import "errors"
 
 // Errors that end a run early; what was done before them is committed.
 var (
-	ErrNoCompressed = errors.New("no compressed articles for this filter: run `distill compress --filter DIR` first")
+	ErrNoCompressed = errors.New("no compressed articles")
 	ErrAuth         = errors.New("the oracle refused the API key (401/403): check it; nothing more was asked")
 	ErrQuota        = errors.New("the oracle's quota is used up (per-day limit or no balance)")
 	ErrFailing      = errors.New("the oracle failed call after call the same way, so the run stopped instead of going through the corpus; what was labeled is committed: fix the cause and rerun")

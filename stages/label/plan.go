@@ -10,7 +10,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label/oracle"
 )
 
@@ -63,15 +63,15 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		return nil, nil, err
 	}
 	defer sess.Close()
-	crel, csnap, err := sess.Relation(ctx, lake.Ref{TableName: compress.Table(f)})
+	crel, csnap, err := sess.Relation(ctx, spec.Compressed.Ref(f))
 	if err != nil {
 		if errors.Is(err, lake.ErrNoTable) {
-			return nil, nil, ErrNoCompressed
+			return nil, nil, spec.Need(spec.Compressed, f.Namespace(), "no compressed articles for this filter", ErrNoCompressed)
 		}
 		return nil, nil, err
 	}
 	if csnap == nil {
-		return nil, nil, ErrNoCompressed
+		return nil, nil, spec.Need(spec.Compressed, f.Namespace(), "no compressed articles for this filter", ErrNoCompressed)
 	}
 	res.Input = csnap
 	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})

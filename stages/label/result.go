@@ -1,17 +1,21 @@
 package label
 
-import "github.com/distillery/distillery/lake"
+import (
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+)
 
 // Result summarises a run.
 type Result struct {
+	// Summary: RowsIn is the compressed articles read, RowsOut the labels
+	// written, Mode incremental, full or estimate.
+	spec.Summary
 	// Input is the compressed snapshot labeled (lineage of every commit).
 	Input   *lake.Snapshot `json:"-"`
 	Oracle  string         `json:"oracle"`
 	Model   string         `json:"model"`
-	RowsIn  int64          `json:"rows_in"`
-	RowsOut int64          `json:"rows_out"` // labels written
-	Labeled int64          `json:"labeled"`  // new answers paid for
-	Cached  int64          `json:"cached"`   // answers taken from oracle_calls
+	Labeled int64          `json:"labeled"` // new answers paid for
+	Cached  int64          `json:"cached"`  // answers taken from oracle_calls
 	// Shared counts labels that reuse an answer this run asked for another
 	// article with the same rendered prompt (no call, no cost).
 	Shared       int64            `json:"shared"`
@@ -27,9 +31,7 @@ type Result struct {
 	Cost         float64          `json:"cost_usd"`
 	Unpriced     bool             `json:"unpriced,omitempty"`
 	Stopped      string           `json:"stopped,omitempty"` // why the run ended early
-	Seconds      float64          `json:"seconds"`
 	LabelsPerSec float64          `json:"labels_per_s"`
-	SnapshotSeq  int64            `json:"snapshot"`
 	// Committed is the label rows this run's snapshots of the labels table
 	// added, as the snapshots record them: RowsOut plus Recovered when
 	// every answer reached the lake.

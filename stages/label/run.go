@@ -12,38 +12,47 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Run labels the compressed articles of opts.Filter with opts.Oracle.
-func Run(ctx context.Context, l *lake.Lake, opts Options) (res Result, err error) {
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	start := time.Now()
+	res := &Result{Summary: spec.Start(spec.Label, l.RunID), FailedBy: map[string]int64{}}
 	if err := opts.Validate(); err != nil {
 		return res, err
 	}
 	opts.defaults()
 	f, orc := opts.Filter, opts.Oracle
-	res.FailedBy = map[string]int64{}
 	res.Oracle, res.Model = orc.Kind(), orc.Model()
+	res.Mode = map[bool]string{false: "incremental", true: "full"}[opts.Full]
+	if opts.Estimate {
+		res.Mode = "estimate"
+	}
+	res.Table = LabelsTable(f).String()
 	defer func() {
+		if res.Input != nil {
+			res.SetInputs(*res.Input)
+		}
 		res.Seconds = time.Since(start).Seconds()
 		if res.Seconds > 0 {
 			res.LabelsPerSec = float64(res.RowsOut) / res.Seconds
 		}
 	}()
-	w, err := openWriter(ctx, l, f, &res)
+	w, err := openWriter(ctx, l, f, res)
 	if err != nil {
 		return res, err
 	}
 	defer w.j.close()
 	defer func() { res.Committed = w.committed.Load() }()
-	items, cache, err := plan(ctx, l, f, orc, w.schema, opts, &res)
+	items, cache, err := plan(ctx, l, f, orc, w.schema, opts, res)
 	if err != nil {
 		return res, err
 	}
 	price, priced := priceOf(f, orc.Kind(), orc.Model())
 	res.Unpriced = !priced
 	if opts.Estimate {
-		estimate(items, cache, price, opts, &res)
+		estimate(items, cache, price, opts, res)
 		return res, nil
 	}
 	return res, w.label(ctx, items, cache, price, opts)

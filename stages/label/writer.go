@@ -85,7 +85,7 @@ func (w *writer) commit(ctx context.Context, entries []entry) error {
 		return err
 	}
 	if seq > 0 {
-		w.res.SnapshotSeq = seq
+		w.res.Snapshot = seq
 	}
 	if err := w.j.reset(); err != nil {
 		return fmt.Errorf("%w: %v", errNotEmptied, err)
