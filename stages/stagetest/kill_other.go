@@ -4,10 +4,8 @@ package stagetest
 
 import (
 	"testing"
-
-	"github.com/distillery/distillery/spec"
 )
 
-func testKill(t *testing.T, s *spec.Spec) {
+func testKill(t *testing.T, fx *fixture) {
 	t.Skip("kill -9 needs a unix SIGKILL")
 }

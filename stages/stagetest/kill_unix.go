@@ -4,69 +4,44 @@ package stagetest
 
 import (
 	"errors"
-	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
-
-// seedEnv replays the random kill moments of a failed run.
-const seedEnv = "DISTILL_STAGETEST_SEED"
 
 // randomKills is how many runs the suite kills at a random moment.
 const randomKills = 2
 
 // testKill runs s in another process and kills it with SIGKILL exactly
 // before and after its output's commit (lake.CrashPoint) and at seeded
-// random moments, each from a copy of the same prepared lake. After each
-// kill the tables are whole and a rerun finishes the work.
-func testKill(t *testing.T, s *spec.Spec) {
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv(seedEnv); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", seedEnv, v, err)
-		}
-		seed = n
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("random kill moments came from seed %d: rerun with %s=%d", seed, seedEnv, seed)
-		}
-	})
-	rng := rand.New(rand.NewPCG(seed, 13))
-	r := runnerOf(t, s)
-	dir, articles := template(t, s, "x1", "x2")
+// random moments, each from a copy of the template lake. After each kill
+// the tables are whole and a rerun finishes the work.
+func testKill(t *testing.T, fx *fixture) {
+	s, r := fx.s, fx.r
 	out := s.Output()
-
-	ref := copyEnv(t, dir, articles)
-	before := rowCount(t, ref, out)
-	cmd, log := child(t, s, ref, "")
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s in another process: %v\n%s", s.Name, err, log)
-	}
-	took := time.Since(start)
-	whole := rowCount(t, ref, out) - before
-
+	// A random moment falls within a whole run, the process's start (the
+	// test binary, the lake's open) included.
+	window := 2*fx.took + 200*time.Millisecond
 	for _, point := range []string{"before-commit", "after-commit"} {
-		e := copyEnv(t, dir, articles)
+		e := fx.env(t)
 		at := point + ":" + out.For(e.Filter).String()
 		if !kill(t, s, e, at, -1) {
-			t.Errorf("%s with %s was not killed: it never reached the point", s.Name, at)
+			t.Errorf("%s with %s=%s was not killed: it never reached the point", s.Name, lake.CrashEnv, at)
 		}
-		checkInterrupted(t, e, s, r, before, whole, "killed at "+point)
+		checkInterrupted(t, e, s, r, fx.before, fx.whole, "killed at "+point)
+		e.Lake.Close()
 	}
 	for range randomKills {
-		e := copyEnv(t, dir, articles)
-		delay := time.Duration(rng.Int64N(int64(took)))
+		e := fx.env(t)
+		delay := time.Duration(fx.rng.Int64N(int64(window)))
 		killed := kill(t, s, e, "", delay)
-		checkInterrupted(t, e, s, r, before, whole, "killed after "+delay.String()+" (killed: "+strconv.FormatBool(killed)+")")
+		checkInterrupted(t, e, s, r, fx.before, fx.whole, "killed after "+delay.String()+" (killed: "+strconv.FormatBool(killed)+")")
+		e.Lake.Close()
 	}
 }
 

@@ -15,10 +15,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
@@ -38,6 +41,9 @@ type Env struct {
 // filterDir is the filter every case runs, relative to the repository root.
 const filterDir = "filters/sustainability_tech_deployment/v1"
 
+// seedEnv replays the cancellation points and kill moments of a failed run.
+const seedEnv = "DISTILL_STAGETEST_SEED"
+
 // Run runs every case of the suite for stage s. In a process the suite
 // started itself (two at once, kill -9) it runs the stage once instead.
 func Run(t *testing.T, s *spec.Spec) {
@@ -47,11 +53,72 @@ func Run(t *testing.T, s *spec.Spec) {
 	}
 	r := runnerOf(t, s)
 	t.Run("empty input", func(t *testing.T) { testEmptyInput(t, s, r) })
-	t.Run("rerun adds nothing", func(t *testing.T) { testRerun(t, s, r) })
-	t.Run("waits for the lock", func(t *testing.T) { testWaits(t, s, r) })
-	t.Run("cancellation", func(t *testing.T) { testCancellation(t, s, r) })
-	t.Run("two processes", func(t *testing.T) { testTwoProcesses(t, s) })
-	t.Run("kill -9", func(t *testing.T) { testKill(t, s) })
+	fx := newFixture(t, s)
+	t.Run("rerun adds nothing", func(t *testing.T) { testRerun(t, fx) })
+	t.Run("waits for the lock", func(t *testing.T) { testWaits(t, fx) })
+	t.Run("cancellation", func(t *testing.T) { testCancellation(t, fx) })
+	t.Run("two processes", func(t *testing.T) { testTwoProcesses(t, fx) })
+	t.Run("kill -9", func(t *testing.T) { testKill(t, fx) })
+}
+
+// fixture is what every case of one stage starts from: a lake holding two
+// articles and what the stages before s made of them, and what a whole run
+// of s does to it.
+type fixture struct {
+	s *spec.Spec
+	r Runner
+	// dir is the template lake (closed: cases run on copies, see env);
+	// articles the file its ingest read.
+	dir, articles string
+	// before is the rows of s's output in the template, whole the rows a
+	// whole run of s adds to them.
+	before, whole int64
+	// checks is how many times a whole run checks its context, took how
+	// long it lasted.
+	checks int
+	took   time.Duration
+	rng    *rand.Rand
+}
+
+// newFixture builds the template lake and runs s once over a copy of it.
+func newFixture(t *testing.T, s *spec.Spec) *fixture {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv(seedEnv); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: %v", seedEnv, v, err)
+		}
+		seed = n
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("cancellation points and kill moments came from seed %d: rerun with %s=%d", seed, seedEnv, seed)
+		}
+	})
+	fx := &fixture{s: s, r: runnerOf(t, s), rng: rand.New(rand.NewPCG(seed, 13))}
+	fx.dir, fx.articles = template(t, s, "a1", "a2")
+	e := fx.env(t)
+	defer e.Lake.Close()
+	out := s.Output()
+	fx.before = rowCount(t, e, out)
+	probe := newCountdown(-1)
+	start := time.Now()
+	if _, err := fx.r.Run(probe, e, nil); err != nil {
+		t.Fatalf("%s over the template lake: %v", s.Name, err)
+	}
+	fx.took = time.Since(start)
+	_, fx.checks = probe.state()
+	if fx.whole = rowCount(t, e, out) - fx.before; fx.whole == 0 {
+		t.Fatalf("a whole run of %s wrote no row to %s", s.Name, out.Name)
+	}
+	return fx
+}
+
+// env is a copy of the template lake, with new work for s.
+func (fx *fixture) env(t testing.TB) *Env {
+	t.Helper()
+	return copyEnv(t, fx.dir, fx.articles)
 }
 
 // runnerOf is s's runner; a stage without one fails, naming the file to touch.
@@ -136,10 +203,10 @@ func testEmptyInput(t *testing.T, s *spec.Spec, r Runner) {
 	}
 }
 
-func testRerun(t *testing.T, s *spec.Spec, r Runner) {
+func testRerun(t *testing.T, fx *fixture) {
 	ctx := context.Background()
-	e := newEnv(t, "a1", "a2")
-	runBefore(t, e, s)
+	s, r := fx.s, fx.r
+	e := fx.env(t)
 	rows, err := r.Run(ctx, e, nil)
 	if err != nil || rows == 0 || !s.EveryRun && rows != 2 {
 		t.Fatalf("first run: %d rows, %v; want 2", rows, err)
@@ -167,10 +234,10 @@ func testRerun(t *testing.T, s *spec.Spec, r Runner) {
 	checkKeys(t, e, s, "after a rerun")
 }
 
-func testWaits(t *testing.T, s *spec.Spec, r Runner) {
+func testWaits(t *testing.T, fx *fixture) {
 	ctx := context.Background()
-	e := newEnv(t, "c1", "c2")
-	runBefore(t, e, s)
+	s, r := fx.s, fx.r
+	e := fx.env(t)
 	other, err := lake.Open(ctx, e.Lake.Root)
 	if err != nil {
 		t.Fatal(err)
