@@ -175,7 +175,7 @@ const strictNotReady = false
 
 func testEmptyInput(t *testing.T, s *spec.Spec, r Runner) {
 	ctx := context.Background()
-	e := newEnv(t)
+	e := newEnv(t) // no articles: ingest reads an empty file
 	if err := ingest.Init(ctx, e.Lake); err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +188,15 @@ func testEmptyInput(t *testing.T, s *spec.Spec, r Runner) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "first") {
 		t.Fatalf("%s on an empty lake: err = %v, want one saying what to run first", s.Name, err)
+	}
+	names := false
+	for _, in := range s.Reads {
+		if w := spec.WriterOf(in); w != nil && strings.Contains(err.Error(), "distill "+w.Name) {
+			names = true
+		}
+	}
+	if !names {
+		t.Errorf("%s on an empty lake: %q names no stage writing what it reads", s.Name, err)
 	}
 	if !errors.Is(err, spec.ErrNotReady) {
 		if strictNotReady {
