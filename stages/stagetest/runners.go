@@ -1,0 +1,167 @@
+package stagetest
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// This file is the only one that knows each stage's Options and Result:
+// when a stage's API changes, or a stage joins spec.Stages, this is the
+// file to touch.
+
+// Runner is how the suite drives one stage.
+type Runner struct {
+	// Run runs the stage with its defaults over e and returns the rows it
+	// wrote to its output table. waiting (may be nil) gets the line the
+	// stage prints while another run holds its lock.
+	Run func(ctx context.Context, e *Env, waiting func(msg string)) (rowsOut int64, err error)
+	// Hold takes, through the lake handle other, the lock a run of the
+	// stage waits for, until release is called. Nil: the output table's
+	// writer lock (lake.LockTable).
+	Hold func(ctx context.Context, other *lake.Lake, e *Env) (release func() error, err error)
+	// Refuses is the error the stage returns, instead of waiting, while
+	// another run holds its lock (nil: it waits).
+	Refuses error
+	// NoWaitLine is set for a stage whose waiting callback carries no line
+	// naming the table and its holder.
+	NoWaitLine bool
+}
+
+// runners has one entry per Spec of spec.Stages; TestRunners_EveryStage
+// fails when one is missing.
+var runners = map[string]Runner{
+	spec.Ingest.Name: {
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			var w func()
+			if waiting != nil {
+				w = func() { waiting("") }
+			}
+			r, err := ingest.Run(ctx, e.Lake, ingest.Options{Paths: []string{e.Articles}, Waiting: w})
+			return r.RowsOut, err
+		},
+		Hold: func(ctx context.Context, other *lake.Lake, e *Env) (func() error, error) {
+			k, err := other.Lock(ctx, "ingest", nil)
+			if err != nil {
+				return nil, err
+			}
+			return func() error { k.Unlock(); return nil }, nil
+		},
+		NoWaitLine: true, // ingest.Options.Waiting is a func() (a lake lock, not a table lock)
+	},
+	spec.Prefilter.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+		r, err := prefilter.Run(ctx, e.Lake, prefilter.Options{Filter: e.Filter, Waiting: waiting})
+		return r.RowsOut, err
+	}},
+	spec.Compress.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+		r, err := compress.Run(ctx, e.Lake, compress.Options{Filter: e.Filter, Waiting: waiting})
+		return r.RowsOut, err
+	}},
+	spec.Label.Name: {
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := label.Run(ctx, e.Lake, label.Options{Filter: e.Filter, Oracle: oracle.NewKeywords(e.Filter)})
+			return r.RowsOut, err
+		},
+		Hold:    holdLabel,
+		Refuses: label.ErrBusy,
+	},
+	spec.Split.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+		r, err := split.Run(ctx, e.Lake, split.Options{Filter: e.Filter, Waiting: waiting})
+		if err != nil || r.Mode == "unchanged" {
+			return 0, err
+		}
+		return r.New, nil
+	}},
+	spec.Train.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+		if _, err := train.Run(ctx, e.Lake, train.Options{Filter: e.Filter, Waiting: waiting}); err != nil {
+			return 0, err
+		}
+		return 1, nil
+	}},
+	spec.Predict.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+		m, err := latestModel(ctx, e.Lake, e.Filter)
+		if err != nil {
+			return 0, err
+		}
+		r, err := predict.Run(ctx, e.Lake, predict.Options{Filter: e.Filter, Model: m, Split: "all", Waiting: waiting})
+		if err != nil {
+			return 0, err
+		}
+		return r.Predicted, nil
+	}},
+	spec.Eval.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+		m, err := latestModel(ctx, e.Lake, e.Filter)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := evaluate.Run(ctx, e.Lake, evaluate.Options{Filter: e.Filter, Model: m, Split: evaluate.All, Waiting: waiting}); err != nil {
+			return 0, err
+		}
+		return 1, nil
+	}},
+}
+
+// latestModel is the newest model of the filter: what predict and eval
+// score. With no model yet it says to train first, as the stages do.
+func latestModel(ctx context.Context, l *lake.Lake, f *filters.Filter) (string, error) {
+	s, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	rel, snap, err := s.Relation(ctx, spec.Models.Ref(f))
+	if err != nil || snap == nil {
+		return "", spec.Need(spec.Models, f.Namespace(), "no model yet", err)
+	}
+	var id string
+	err = s.QueryRow(ctx, "SELECT id FROM "+rel+" ORDER BY trained_at DESC, id DESC LIMIT 1", &id)
+	return id, err
+}
+
+// holdLabel holds label's lock the way another labeling run does: it
+// starts one whose oracle blocks until release.
+func holdLabel(ctx context.Context, other *lake.Lake, e *Env) (func() error, error) {
+	gate := make(chan struct{})
+	called := make(chan struct{}, 1)
+	orc := &gatedOracle{Oracle: oracle.NewKeywords(e.Filter), gate: gate, called: called}
+	done := make(chan error, 1)
+	go func() {
+		_, err := label.Run(ctx, other, label.Options{Filter: e.Filter, Oracle: orc})
+		done <- err
+	}()
+	select {
+	case <-called: // the run holds its lock before it asks the oracle
+	case err := <-done:
+		return nil, fmt.Errorf("the holding label run ended before it asked the oracle: %v", err)
+	}
+	return func() error { close(gate); return <-done }, nil
+}
+
+// gatedOracle answers as Oracle does once gate is closed, and says on
+// called that it was asked.
+type gatedOracle struct {
+	oracle.Oracle
+	gate   chan struct{}
+	called chan struct{}
+}
+
+func (g *gatedOracle) Call(ctx context.Context, req oracle.Request) (oracle.Response, error) {
+	select {
+	case g.called <- struct{}{}:
+	default:
+	}
+	<-g.gate
+	return g.Oracle.Call(ctx, req)
+}
