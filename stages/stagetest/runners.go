@@ -165,3 +165,39 @@ func (g *gatedOracle) Call(ctx context.Context, req oracle.Request) (oracle.Resp
 	<-g.gate
 	return g.Oracle.Call(ctx, req)
 }
+
+// invalid runs each stage with its Options' zero value (see Runner.Invalid).
+var invalid = map[string]func(ctx context.Context, l *lake.Lake) error{
+	spec.Ingest.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := ingest.Run(ctx, l, ingest.Options{})
+		return err
+	},
+	spec.Prefilter.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := prefilter.Run(ctx, l, prefilter.Options{})
+		return err
+	},
+	spec.Compress.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := compress.Run(ctx, l, compress.Options{})
+		return err
+	},
+	spec.Label.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := label.Run(ctx, l, label.Options{})
+		return err
+	},
+	spec.Split.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := split.Run(ctx, l, split.Options{})
+		return err
+	},
+	spec.Train.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := train.Run(ctx, l, train.Options{})
+		return err
+	},
+	spec.Predict.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := predict.Run(ctx, l, predict.Options{Model: "m"})
+		return err
+	},
+	spec.Eval.Name: func(ctx context.Context, l *lake.Lake) error {
+		_, err := evaluate.Run(ctx, l, evaluate.Options{Model: "m"})
+		return err
+	},
+}

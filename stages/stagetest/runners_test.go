@@ -21,3 +21,11 @@ func TestRunners_EveryStage(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalid_EveryStage(t *testing.T) {
+	for _, s := range spec.Stages {
+		if _, ok := invalid[s.Name]; !ok {
+			t.Errorf("stage %s has no invalid-options runner in runners.go", s.Name)
+		}
+	}
+}

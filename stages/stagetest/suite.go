@@ -53,6 +53,7 @@ func Run(t *testing.T, s *spec.Spec) {
 	}
 	r := runnerOf(t, s)
 	t.Run("empty input", func(t *testing.T) { testEmptyInput(t, s, r) })
+	t.Run("invalid options", func(t *testing.T) { testInvalid(t, s) })
 	fx := newFixture(t, s)
 	t.Run("rerun adds nothing", func(t *testing.T) { testRerun(t, fx) })
 	t.Run("waits for the lock", func(t *testing.T) { testWaits(t, fx) })
@@ -169,9 +170,27 @@ func runBefore(t testing.TB, e *Env, s *spec.Spec) {
 	t.Fatalf("stage %q is not in spec.Stages", s.Name)
 }
 
-// strictNotReady is set once every stage returns a spec.NeedError for a
-// missing input: until then the message alone is checked.
-const strictNotReady = false
+// testInvalid runs the stage with no filter (and no paths): an error
+// saying so, never a panic, and nothing written.
+func testInvalid(t *testing.T, s *spec.Spec) {
+	run, ok := invalid[s.Name]
+	if !ok {
+		t.Fatalf("no invalid-options runner for %s: add one to stages/stagetest/runners.go", s.Name)
+	}
+	e := newEnv(t)
+	if err := run(context.Background(), e.Lake); err == nil {
+		t.Errorf("%s with its Options' zero value: no error", s.Name)
+	}
+	tables, err := e.Lake.Tables(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		if snaps, _ := e.Lake.Snapshots(context.Background(), tb.Name); len(snaps) > 0 {
+			t.Errorf("%s with invalid options committed to %s", s.Name, tb.Name)
+		}
+	}
+}
 
 func testEmptyInput(t *testing.T, s *spec.Spec, r Runner) {
 	ctx := context.Background()
@@ -198,12 +217,9 @@ func testEmptyInput(t *testing.T, s *spec.Spec, r Runner) {
 	if !names {
 		t.Errorf("%s on an empty lake: %q names no stage writing what it reads", s.Name, err)
 	}
-	if !errors.Is(err, spec.ErrNotReady) {
-		if strictNotReady {
-			t.Errorf("%s on an empty lake: %v does not match spec.ErrNotReady", s.Name, err)
-		} else {
-			t.Logf("%s on an empty lake: %v does not match spec.ErrNotReady yet", s.Name, err)
-		}
+	var need *spec.NeedError
+	if !errors.Is(err, spec.ErrNotReady) || !errors.As(err, &need) || need.Hint() == "" {
+		t.Errorf("%s on an empty lake: %v is not a spec.NeedError with a hint", s.Name, err)
 	}
 	for _, o := range s.Writes {
 		if n := snapshots(t, e, o); n != 0 {
