@@ -52,7 +52,8 @@ type Command struct {
 	// It runs while Read reads, so that neither pipe fills up.
 	Feed func(stdin io.Writer) error
 	// Read consumes the trainer's stdout (the protocol stream). When it
-	// returns an error the trainer is stopped and Run returns that error.
+	// fails the trainer is stopped, and Run's *Error wraps Read's error
+	// unless the trainer had failed first (its failure then cut the stream).
 	Read func(stdout io.Reader) error
 }
 
