@@ -1,11 +1,10 @@
 package predict
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
-	"os/exec"
+	"io"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/lora"
 )
 
 // predictLoRA streams (id, text) batches to the trainer's predict command
@@ -36,72 +36,53 @@ func predictLoRA(ctx context.Context, sess *lake.Session, query string, m *train
 	if len(splits) == 0 {
 		return nil
 	}
-	args := []string{"-m", "distill_trainer", "predict", "--model", m.Dir(l), "--batch-size", strconv.Itoa(opts.BatchSize)}
+	args := []string{"predict", "--model", m.Dir(l), "--batch-size", strconv.Itoa(opts.BatchSize)}
 	if opts.Device != "" {
 		args = append(args, "--device", opts.Device)
 	}
-	cmd := exec.CommandContext(ctx, opts.Python, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
+	return lora.Run(ctx, lora.Command{
+		Name:   "lora predictor",
+		Python: opts.Python,
+		Args:   args,
+		Feed: func(w io.Writer) error {
+			return sess.WriteArrowStream(ctx, "SELECT id, text FROM ("+query+")", w)
+		},
+		Read: func(r io.Reader) error { return readPredictions(r, m.Dimensions, splits, emit) },
+	})
+}
+
+// readPredictions reads the predictor's (id, predictions) batches and emits
+// each row with its split.
+func readPredictions(r io.Reader, dims []string, splits map[string]string, emit func(scored)) error {
+	rdr, err := ipc.NewReader(r)
 	if err != nil {
-		return err
+		return fmt.Errorf("read predictions: %w", err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the lora predictor (%s -m distill_trainer): %w", opts.Python, err)
-	}
-	fed := make(chan error, 1)
-	go func() {
-		err := sess.WriteArrowStream(ctx, "SELECT id, text FROM ("+query+")", stdin)
-		stdin.Close()
-		fed <- err
-	}()
-	readErr := func() error {
-		rdr, err := ipc.NewReader(stdout)
-		if err != nil {
-			return fmt.Errorf("read predictions: %w", err)
+	defer rdr.Release()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		ids, ok1 := column[*array.String](rec, "id")
+		preds, ok2 := column[*array.List](rec, "predictions")
+		if !ok1 || !ok2 {
+			return fmt.Errorf("predictions stream has columns %v, want id (string) and predictions (list<double>)", rec.Schema())
 		}
-		defer rdr.Release()
-		for rdr.Next() {
-			rec := rdr.RecordBatch()
-			ids, ok1 := column[*array.String](rec, "id")
-			preds, ok2 := column[*array.List](rec, "predictions")
-			if !ok1 || !ok2 {
-				return fmt.Errorf("predictions stream has columns %v, want id (string) and predictions (list<double>)", rec.Schema())
-			}
-			vals, ok := preds.ListValues().(*array.Float64)
-			if !ok {
-				return fmt.Errorf("predictions are %s, want list<double>", preds.DataType())
-			}
-			for i := 0; i < int(rec.NumRows()); i++ {
-				lo, hi := preds.ValueOffsets(i)
-				if int(hi-lo) != len(m.Dimensions) {
-					return fmt.Errorf("article %s: %d predictions, want %d", ids.Value(i), hi-lo, len(m.Dimensions))
-				}
-				s := make([]float64, hi-lo)
-				for j := range s {
-					s[j] = vals.Value(int(lo) + j)
-				}
-				emit(scored{id: ids.Value(i), split: splits[ids.Value(i)], scores: s})
-			}
+		vals, ok := preds.ListValues().(*array.Float64)
+		if !ok {
+			return fmt.Errorf("predictions are %s, want list<double>", preds.DataType())
 		}
-		return rdr.Err()
-	}()
-	feedErr := <-fed
-	waitErr := cmd.Wait()
-	switch {
-	case waitErr != nil:
-		return fmt.Errorf("lora predictor: %w\n%s", waitErr, stderr.String())
-	case readErr != nil:
-		return readErr
-	case feedErr != nil:
-		return fmt.Errorf("stream texts to the lora predictor: %w", feedErr)
+		for i := 0; i < int(rec.NumRows()); i++ {
+			lo, hi := preds.ValueOffsets(i)
+			if int(hi-lo) != len(dims) {
+				return fmt.Errorf("article %s: %d predictions, want %d", ids.Value(i), hi-lo, len(dims))
+			}
+			s := make([]float64, hi-lo)
+			for j := range s {
+				s[j] = vals.Value(int(lo) + j)
+			}
+			emit(scored{id: ids.Value(i), split: splits[ids.Value(i)], scores: s})
+		}
 	}
-	return nil
+	return rdr.Err()
 }
 
 // column returns a record's column by name as type A.

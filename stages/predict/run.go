@@ -21,6 +21,7 @@ import (
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"
+	"github.com/distillery/distillery/students/lora"
 )
 
 // Table is <filter>.predictions.
@@ -81,7 +82,7 @@ func (o *Options) Validate() error {
 		o.BatchSize = 32
 	}
 	if o.Python == "" {
-		o.Python = train.PythonDefault()
+		o.Python = lora.PythonDefault()
 	}
 	return nil
 }

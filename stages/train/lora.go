@@ -1,25 +1,22 @@
 package train
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/students/lora"
 )
 
 // LoRAOptions are the lora backend's hyperparameters (trainer/PROTOCOL.md).
 type LoRAOptions struct {
 	// Python runs the trainer (`python -m distill_trainer`); default
-	// $DISTILL_PYTHON, else python3.
+	// lora.PythonDefault: $DISTILL_PYTHON, else python3.
 	Python    string  `yaml:"python"`
 	BaseModel string  `yaml:"base_model"`
 	Epochs    int     `yaml:"epochs"`
@@ -35,7 +32,7 @@ type LoRAOptions struct {
 
 func (o *LoRAOptions) defaults() {
 	if o.Python == "" {
-		o.Python = PythonDefault()
+		o.Python = lora.PythonDefault()
 	}
 	if o.Epochs == 0 {
 		o.Epochs = 3
@@ -66,14 +63,6 @@ func (o *LoRAOptions) defaults() {
 	}
 }
 
-// PythonDefault is the interpreter that runs the trainer.
-func PythonDefault() string {
-	if p := os.Getenv("DISTILL_PYTHON"); p != "" {
-		return p
-	}
-	return "python3"
-}
-
 func (o *LoRAOptions) args() []string {
 	a := []string{
 		"--epochs", strconv.Itoa(o.Epochs), "--lr", strconv.FormatFloat(o.LR, 'g', -1, 64),
@@ -87,85 +76,38 @@ func (o *LoRAOptions) args() []string {
 	return a
 }
 
-// trainerEvent is one JSON line of the trainer's progress.
-type trainerEvent struct {
-	Event      string    `json:"event"`
-	Epoch      int       `json:"epoch"`
-	Step       int       `json:"step"`
-	Steps      int       `json:"steps"`
-	Loss       float64   `json:"loss"`
-	ValMAE     float64   `json:"val_mae"`
-	ValMAEDims []float64 `json:"val_mae_per_dimension"`
-	BestEpoch  int       `json:"best_epoch"`
-	Message    string    `json:"message"`
-	Device     string    `json:"device"`
-	BaseModel  string    `json:"base_model"`
-	TrainRows  int64     `json:"train_rows"`
-	ValRows    int64     `json:"val_rows"`
-	Trainable  int64     `json:"trainable_params"`
-}
-
 // trainLoRA streams the examples to the Python trainer as an Arrow IPC
 // stream and follows its JSON progress lines.
 func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string) error {
 	o := opts.LoRA
-	args := append([]string{"-m", "distill_trainer", "train", "--out", dir, "--dimensions", strings.Join(m.Dimensions, ",")}, o.args()...)
-	cmd := exec.CommandContext(ctx, o.Python, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &tail{buf: &stderr, max: 8 << 10}
-	stdin, err := cmd.StdinPipe()
+	var done *lora.Event
+	err := lora.Run(ctx, lora.Command{
+		Name:   "lora trainer",
+		Python: o.Python,
+		Args:   append([]string{"train", "--out", dir, "--dimensions", strings.Join(m.Dimensions, ",")}, o.args()...),
+		Feed:   func(w io.Writer) error { return sess.WriteArrowStream(ctx, query, w) },
+		Read: func(r io.Reader) error {
+			err := lora.ReadEvents(r, func(ev lora.Event) {
+				switch ev.Event {
+				case "start":
+					m.BaseModel, m.TrainRows, m.ValRows = ev.BaseModel, ev.TrainRows, ev.ValRows
+					report(opts, Progress{Message: fmt.Sprintf("training on %s, %d examples, %d trainable parameters", ev.Device, ev.TrainRows, ev.Trainable)})
+				case "step":
+					report(opts, Progress{Epoch: ev.Epoch, Step: ev.Step, Steps: ev.Steps, Loss: ev.Loss})
+				case "epoch":
+					report(opts, Progress{Epoch: ev.Epoch, ValMAE: ev.ValMAE, Message: fmt.Sprintf("epoch %d: validation MAE %.3f", ev.Epoch, ev.ValMAE)})
+				case "done":
+					done = &ev
+				}
+			})
+			if err == nil && done == nil {
+				return errNoDone
+			}
+			return err
+		},
+	})
 	if err != nil {
 		return err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the lora trainer (%s -m distill_trainer): %w; install it with `pip install -e trainer` (see trainer/README.md) or set --python / DISTILL_PYTHON", o.Python, err)
-	}
-	// Feed the examples while reading progress, so neither pipe fills up.
-	fed := make(chan error, 1)
-	go func() {
-		err := sess.WriteArrowStream(ctx, query, stdin)
-		stdin.Close()
-		fed <- err
-	}()
-	var done *trainerEvent
-	var trainerErr string
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		var ev trainerEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			continue // not a protocol line
-		}
-		switch ev.Event {
-		case "start":
-			m.BaseModel, m.TrainRows, m.ValRows = ev.BaseModel, ev.TrainRows, ev.ValRows
-			report(opts, Progress{Message: fmt.Sprintf("training on %s, %d examples, %d trainable parameters", ev.Device, ev.TrainRows, ev.Trainable)})
-		case "step":
-			report(opts, Progress{Epoch: ev.Epoch, Step: ev.Step, Steps: ev.Steps, Loss: ev.Loss})
-		case "epoch":
-			report(opts, Progress{Epoch: ev.Epoch, ValMAE: ev.ValMAE, Message: fmt.Sprintf("epoch %d: validation MAE %.3f", ev.Epoch, ev.ValMAE)})
-		case "done":
-			e := ev
-			done = &e
-		case "error":
-			trainerErr = ev.Message
-		}
-	}
-	feedErr := <-fed
-	waitErr := cmd.Wait()
-	switch {
-	case trainerErr != "":
-		return fmt.Errorf("lora trainer: %s", trainerErr)
-	case waitErr != nil:
-		return fmt.Errorf("lora trainer: %w\n%s", waitErr, lastLines(stderr.String(), 15))
-	case feedErr != nil && !errors.Is(feedErr, os.ErrClosed):
-		return fmt.Errorf("stream examples to the lora trainer: %w", feedErr)
-	case done == nil:
-		return fmt.Errorf("lora trainer exited without a done line\n%s", lastLines(stderr.String(), 15))
 	}
 	m.ValMAE, m.ValMAEDims = done.ValMAE, done.ValMAEDims
 	params, _ := json.Marshal(map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
@@ -177,32 +119,12 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	return nil
 }
 
+// errNoDone is a trainer that exited 0 without its done event (so without
+// the metrics the model row needs): not the trainer, or a broken one.
+var errNoDone = errors.New("its output ended without a done event")
+
 func report(opts Options, p Progress) {
 	if opts.Progress != nil {
 		opts.Progress(p)
 	}
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	buf *bytes.Buffer
-	max int
-}
-
-func (t *tail) Write(p []byte) (int, error) {
-	t.buf.Write(p)
-	if over := t.buf.Len() - t.max; over > 0 {
-		t.buf.Next(over)
-	}
-	return len(p), nil
-}
-
-var _ io.Writer = (*tail)(nil)
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }

@@ -4,9 +4,12 @@ Only pyarrow is imported here, so that bad input is reported in a fraction of
 a second, before torch and transformers are loaded.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import json
 import math
+from typing import IO, Any, Sequence
 
 import pyarrow as pa
 import pyarrow.ipc
@@ -22,15 +25,15 @@ SPLITS = ("train", "val")
 class Rows:
     """One split: parallel lists of ids, texts and label vectors."""
 
-    ids: list
-    texts: list
-    labels: list
+    ids: list[str]
+    texts: list[str]
+    labels: list[list[float]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.ids)
 
 
-def open_stream(source, what="stdin"):
+def open_stream(source: IO[bytes], what: str = "stdin") -> Any:
     """Open an Arrow IPC stream reader, turning a non-stream into a clear error."""
     try:
         return pa.ipc.open_stream(source)
@@ -38,7 +41,7 @@ def open_stream(source, what="stdin"):
         raise InputError(f"{what} is not an Arrow IPC stream: {e}") from e
 
 
-def read_training_rows(source, dimensions):
+def read_training_rows(source: IO[bytes], dimensions: Sequence[str]) -> tuple[Rows, Rows]:
     """Read the whole training stream and return (train, val) Rows.
 
     Every row is checked: split is train or val, id and text are non-null
@@ -59,7 +62,7 @@ def read_training_rows(source, dimensions):
     labels = table.column("labels").to_pylist()
     n = len(dimensions)
     out = {s: Rows([], [], []) for s in SPLITS}
-    seen = set()
+    seen: set[str] = set()
     for i, (split, id_, text, lab) in enumerate(zip(splits, ids, texts, labels)):
         where = f"row {i} (id {id_!r})"
         if id_ is None:
@@ -91,7 +94,7 @@ def read_training_rows(source, dimensions):
     return out["train"], out["val"]
 
 
-def check_columns(schema, want, what):
+def check_columns(schema: Any, want: Sequence[str], what: str) -> None:
     missing = [c for c in want if schema.get_field_index(c) < 0]
     if missing:
         raise InputError(
@@ -99,13 +102,13 @@ def check_columns(schema, want, what):
         )
 
 
-def _is_string(t):
+def _is_string(t: Any) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or (
         hasattr(pa.types, "is_string_view") and pa.types.is_string_view(t)
     )
 
 
-def _check_string(schema, names, what):
+def _check_string(schema: Any, names: Sequence[str], what: str) -> None:
     for name in names:
         t = schema.field(name).type
         if pa.types.is_dictionary(t):
@@ -114,7 +117,7 @@ def _check_string(schema, names, what):
             raise InputError(f"{what}: column {name} is {t}, want string")
 
 
-def _check_labels_type(field):
+def _check_labels_type(field: Any) -> None:
     t = field.type
     if not (pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)):
         raise InputError(f"training input: column labels is {t}, want list<double>")
@@ -123,12 +126,12 @@ def _check_labels_type(field):
         raise InputError(f"training input: column labels is {t}, want list<double>")
 
 
-def check_predict_schema(schema):
+def check_predict_schema(schema: Any) -> None:
     check_columns(schema, PREDICT_COLUMNS, "predict input")
     _check_string(schema, PREDICT_COLUMNS, "predict input")
 
 
-def batch_ids_texts(batch):
+def batch_ids_texts(batch: Any) -> tuple[list[str], list[str]]:
     """ids and texts of one predict input batch; a null text is an error."""
     ids = batch.column(batch.schema.get_field_index("id")).to_pylist()
     texts = batch.column(batch.schema.get_field_index("text")).to_pylist()
@@ -140,7 +143,7 @@ def batch_ids_texts(batch):
     return ids, texts
 
 
-def predictions_schema(dimensions):
+def predictions_schema(dimensions: Sequence[str]) -> Any:
     """The predict output schema; the dimension order rides along as metadata."""
     return pa.schema(
         [pa.field("id", pa.string()), pa.field("predictions", pa.list_(pa.float64()))],
@@ -148,7 +151,7 @@ def predictions_schema(dimensions):
     )
 
 
-def predictions_batch(schema, ids, predictions):
+def predictions_batch(schema: Any, ids: Sequence[str], predictions: Sequence[Sequence[float]]) -> Any:
     return pa.record_batch(
         [pa.array(ids, pa.string()), pa.array(predictions, pa.list_(pa.float64()))], schema=schema
     )

@@ -1,11 +1,14 @@
 """The artifact directory: peft adapter (head included), tokenizer,
 distill_model.json and the best epoch's validation predictions."""
 
+from __future__ import annotations
+
 import datetime
 import json
 import os
 import shutil
 import tempfile
+from typing import Any, Sequence
 
 import pyarrow as pa
 import pyarrow.ipc
@@ -19,7 +22,7 @@ FORMAT = "distill-lora-regression"
 FORMAT_VERSION = 1
 
 
-def check_out_dir(out):
+def check_out_dir(out: str) -> None:
     """--out must be absent or an empty directory; checked before any training."""
     if os.path.exists(out) and (not os.path.isdir(out) or os.listdir(out)):
         raise InputError(f"--out {out}: exists and is not an empty directory")
@@ -28,7 +31,14 @@ def check_out_dir(out):
         raise InputError(f"--out {out}: parent directory {parent} does not exist")
 
 
-def write(out, model, tokenizer, meta, val_ids, val_predictions):
+def write(
+    out: str,
+    model: Any,
+    tokenizer: Any,
+    meta: dict[str, Any],
+    val_ids: Sequence[str],
+    val_predictions: Sequence[Sequence[float]],
+) -> str:
     """Write the artifact into a sibling temp directory, then rename it to ``out``.
 
     A crash mid-write never leaves a half artifact under ``out``.
@@ -61,13 +71,13 @@ def write(out, model, tokenizer, meta, val_ids, val_predictions):
     return out
 
 
-def read_meta(model_dir):
+def read_meta(model_dir: str) -> dict[str, Any]:
     path = os.path.join(model_dir, META_FILE)
     if not os.path.isdir(model_dir):
         raise InputError(f"--model {model_dir}: no such directory")
     try:
         with open(path) as f:
-            meta = json.load(f)
+            meta: dict[str, Any] = json.load(f)
     except FileNotFoundError as e:
         raise InputError(f"--model {model_dir}: not a distill model (no {META_FILE})") from e
     except (OSError, json.JSONDecodeError) as e:
@@ -80,11 +90,11 @@ def read_meta(model_dir):
     return meta
 
 
-def base_model_of(meta, override=""):
+def base_model_of(meta: dict[str, Any], override: str = "") -> str:
     """Where predict loads the base model from: the override, the recorded local path, or the hub id."""
     if override:
         return override
     path = meta.get("base_model_path")
     if path and os.path.isdir(path):
-        return path
-    return meta["base_model"]
+        return str(path)
+    return str(meta["base_model"])

@@ -6,13 +6,17 @@ first thing main does is keep the real stdout for the protocol and point file
 descriptor 1 at stderr: nothing else can reach the Go side's reader.
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
 import time
 import traceback
+from typing import IO, NoReturn
 
 from distill_trainer.errors import InputError, TrainerError
+from distill_trainer.events import Emitter
 from distill_trainer.options import (
     DEFAULT_BASE_MODEL,
     DEVICES,
@@ -28,11 +32,11 @@ _THREADS_HELP = "CPU threads for torch (0: one per core); 1 is far faster on a m
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):
+    def error(self, message: str) -> NoReturn:
         raise InputError(f"{self.prog}: {message}")
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     d = TrainOptions()
     p = _Parser(prog="python -m distill_trainer", description="LoRA regression student for distill (see PROTOCOL.md)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -71,7 +75,7 @@ def _parser():
     return p
 
 
-def _protocol_stream():
+def _protocol_stream() -> IO[bytes]:
     """Keep the real stdout for the protocol; send fd 1 (print, C libraries) to stderr."""
     sys.stdout.flush()
     proto = os.fdopen(os.dup(1), "wb", buffering=1 << 16)
@@ -79,20 +83,18 @@ def _protocol_stream():
     return proto
 
 
-def _quiet_libraries():
+def _quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     proto = _protocol_stream()
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
-    from distill_trainer.events import Emitter
-
     emitter = Emitter(proto)
     try:
         args = _parser().parse_args(argv)
@@ -111,11 +113,9 @@ def main(argv=None):
         return _fail(command, emitter, f"{type(e).__name__}: {e}", 1)
 
 
-def _fail(command, emitter, message, code):
+def _fail(command: str, emitter: Emitter, message: str, code: int) -> int:
     if command == "predict":
         # stdout is Arrow only: the error event goes to stderr, as the last line.
-        from distill_trainer.events import Emitter
-
         sys.stderr.flush()
         Emitter(sys.stderr.buffer).emit("error", message=message)
     else:
@@ -127,7 +127,7 @@ def _fail(command, emitter, message, code):
     return code
 
 
-def _train(args, emitter, started):
+def _train(args: argparse.Namespace, emitter: Emitter, started: float) -> int:
     from distill_trainer import arrow_io, artifact
 
     opts = TrainOptions(
@@ -149,7 +149,7 @@ def _train(args, emitter, started):
     return 0
 
 
-def _import_unsloth(mode, device):
+def _import_unsloth(mode: str, device: str) -> None:
     """Import Unsloth before transformers (it patches it on import) when it may be used.
 
     Unsloth prints a banner; fd 1 already points at stderr, so the protocol
@@ -164,7 +164,7 @@ def _import_unsloth(mode, device):
             raise InputError(f"--unsloth on: unsloth is not importable: {e}") from e
 
 
-def _predict(args, proto):
+def _predict(args: argparse.Namespace, proto: IO[bytes]) -> int:
     from distill_trainer import arrow_io, artifact
 
     opts = PredictOptions(**{k: v for k, v in vars(args).items() if k != "command"})

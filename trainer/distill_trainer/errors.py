@@ -4,7 +4,7 @@
 class TrainerError(Exception):
     """Something went wrong while training or predicting (exit status 1)."""
 
-    exit_code = 1
+    exit_code: int = 1
 
 
 class InputError(TrainerError):

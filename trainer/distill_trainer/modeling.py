@@ -7,29 +7,32 @@ into the adapter, so the adapter alone plus the base model reproduce the
 trained student exactly.
 """
 
+from __future__ import annotations
+
 import contextlib
 import os
 import socket
 import sys
 import urllib.parse
+from typing import Any, Sequence
 
 import torch
 import transformers
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model
-from transformers import AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from distill_trainer.errors import InputError, TrainerError
-from distill_trainer.options import resolve_base_model
+from distill_trainer.options import TrainOptions, resolve_base_model
 from distill_trainer.text import length_batches, pad_batch
 
 HEAD_MODULES = ["classifier", "score"]  # the regression head's name in BERT-like and decoder models
 
 
-def log(msg):
+def log(msg: str) -> None:
     print(f"distill_trainer: {msg}", file=sys.stderr, flush=True)
 
 
-def set_threads(n):
+def set_threads(n: int) -> None:
     # torch's OpenMP threads spin while they wait for each other; on cores busy
     # with other processes every small op then waits for a time slice. Measured
     # here (2 cores, load ~4): a small BERT trained 20x faster with 1 thread than 2.
@@ -37,7 +40,7 @@ def set_threads(n):
         torch.set_num_threads(n)
 
 
-def resolve_device(device):
+def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
@@ -45,7 +48,7 @@ def resolve_device(device):
     return device
 
 
-def resolve_dtype(dtype, device):
+def resolve_dtype(dtype: str, device: str) -> torch.dtype:
     """bf16 on a GPU that supports it, fp32 otherwise (and always fp32 on CPU unless asked)."""
     if dtype == "auto":
         if device == "cuda" and torch.cuda.is_bf16_supported():
@@ -56,11 +59,11 @@ def resolve_dtype(dtype, device):
     return torch.float32
 
 
-def dtype_name(dtype):
+def dtype_name(dtype: torch.dtype) -> str:
     return {torch.bfloat16: "bf16", torch.float32: "fp32"}[dtype]
 
 
-def _hub_error(name, err):
+def _hub_error(name: str, err: Exception) -> InputError:
     why = _hub_unreachable() or "no network, offline mode, or no such model"
     return InputError(
         f"--base-model {name!r} is not a local directory and could not be loaded from the Hugging Face hub "
@@ -68,10 +71,10 @@ def _hub_error(name, err):
     )
 
 
-_probe = {}
+_probe: dict[str, str] = {}
 
 
-def _hub_unreachable():
+def _hub_unreachable() -> str:
     """Why the hub cannot be reached, or "" when it may be; probed once, in at most 5 s.
 
     Without this, a machine with no network spends about a minute in
@@ -91,7 +94,7 @@ def _hub_unreachable():
     return _probe["result"]
 
 
-def _hub_kwargs(name):
+def _hub_kwargs(name: str) -> dict[str, Any]:
     """from_pretrained arguments: the local cache only when the hub cannot be reached."""
     if os.path.isdir(name):
         return {}
@@ -102,7 +105,7 @@ def _hub_kwargs(name):
     return {}
 
 
-def load_tokenizer(name):
+def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     try:
         tok = AutoTokenizer.from_pretrained(name, **_hub_kwargs(name))
     except Exception as e:  # noqa: BLE001 - hub errors are not all OSErrors
@@ -118,9 +121,13 @@ def load_tokenizer(name):
     return tok
 
 
-def load_base(name, num_labels, dtype, pad_token_id):
+def load_base(
+    name: str, num_labels: int, dtype: torch.dtype, pad_token_id: int | None
+) -> tuple[PreTrainedModel, list[str]]:
     """The base model with a fresh regression head, and the names of modules it had to initialise."""
-    kwargs = dict(num_labels=num_labels, problem_type="regression", dtype=dtype, output_loading_info=True)
+    kwargs: dict[str, Any] = dict(
+        num_labels=num_labels, problem_type="regression", dtype=dtype, output_loading_info=True
+    )
     kwargs.update(_hub_kwargs(name))
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(name, **kwargs)
@@ -139,10 +146,10 @@ def load_base(name, num_labels, dtype, pad_token_id):
     return model, new_modules
 
 
-def _new_modules(model, missing_keys):
+def _new_modules(model: torch.nn.Module, missing_keys: Sequence[str]) -> list[str]:
     """Modules whose parameters the checkpoint lacked (randomly initialised), head excluded."""
     params = dict(model.named_parameters())
-    mods = set()
+    mods: set[str] = set()
     for key in missing_keys:
         if key not in params:
             continue  # a buffer, e.g. position_ids
@@ -152,10 +159,8 @@ def _new_modules(model, missing_keys):
     return sorted(mods)
 
 
-def lora_config(opts, new_modules):
-    targets = opts.target_modules.strip()
-    if targets != "all-linear":
-        targets = [t.strip() for t in targets.split(",") if t.strip()]
+def lora_config(opts: TrainOptions, new_modules: list[str]) -> LoraConfig:
+    targets = _target_modules(opts)
     return LoraConfig(
         task_type=TaskType.SEQ_CLS,
         r=opts.lora_r,
@@ -168,7 +173,17 @@ def lora_config(opts, new_modules):
     )
 
 
-def build_student(opts, num_labels, device, dtype):
+def _target_modules(opts: TrainOptions) -> str | list[str]:
+    """all-linear as is (peft's own keyword), else the comma list's names."""
+    targets = opts.target_modules.strip()
+    if targets == "all-linear":
+        return targets
+    return [t.strip() for t in targets.split(",") if t.strip()]
+
+
+def build_student(
+    opts: TrainOptions, num_labels: int, device: str, dtype: torch.dtype
+) -> tuple[torch.nn.Module, PreTrainedTokenizerBase, str]:
     """(model, tokenizer, backend) ready to train: LoRA applied, trainable params in fp32."""
     name = resolve_base_model(opts.base_model)
     if use_unsloth(opts, device):
@@ -191,14 +206,14 @@ def build_student(opts, num_labels, device, dtype):
     if new_modules:
         log(f"trained in full and saved with the adapter (not in the checkpoint): {', '.join(new_modules)}")
     try:
-        model = get_peft_model(model, lora_config(opts, new_modules))
+        peft_model = get_peft_model(model, lora_config(opts, new_modules))
     except ValueError as e:
         raise InputError(f"--target-modules {opts.target_modules!r}: {e}") from e
-    _trainable_to_fp32(model)
-    return model.to(device), tok, "peft"
+    _trainable_to_fp32(peft_model)
+    return peft_model.to(device), tok, "peft"
 
 
-def use_unsloth(opts, device):
+def use_unsloth(opts: TrainOptions, device: str) -> bool:
     if opts.unsloth == "off":
         return False
     if device != "cuda":
@@ -212,7 +227,9 @@ def use_unsloth(opts, device):
     return True
 
 
-def _build_with_unsloth(opts, name, num_labels, dtype):
+def _build_with_unsloth(
+    opts: TrainOptions, name: str, num_labels: int, dtype: torch.dtype
+) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
     # Unsloth's FastModel loads sequence-classification models when given
     # num_labels and auto_model; its get_peft_model wraps peft's. Untested here
     # (this machine has no GPU): any failure falls back to plain peft in auto mode.
@@ -232,9 +249,7 @@ def _build_with_unsloth(opts, name, num_labels, dtype):
         tok.pad_token = tok.eos_token
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tok.pad_token_id
-    targets = opts.target_modules
-    if targets != "all-linear":
-        targets = [t.strip() for t in targets.split(",") if t.strip()]
+    targets = _target_modules(opts)
     model = FastModel.get_peft_model(
         model,
         r=opts.lora_r,
@@ -253,7 +268,7 @@ def _build_with_unsloth(opts, name, num_labels, dtype):
     return model, tok
 
 
-def init_head_bias(model, means):
+def init_head_bias(model: torch.nn.Module, means: Sequence[float]) -> bool:
     """Start the head's output bias at the train labels' means; returns whether there was one.
 
     Scores are 0-10 and a fresh head outputs about 0, so without this the first
@@ -274,7 +289,7 @@ def init_head_bias(model, means):
     return done
 
 
-def _trainable_to_fp32(model):
+def _trainable_to_fp32(model: torch.nn.Module) -> None:
     # bf16 base weights, fp32 adapter and head: the optimizer state and updates
     # stay precise while the frozen weights take half the memory.
     for p in model.parameters():
@@ -282,13 +297,15 @@ def _trainable_to_fp32(model):
             p.data = p.data.float()
 
 
-def count_params(model):
+def count_params(model: torch.nn.Module) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
     return trainable, total
 
 
-def load_student(artifact_dir, base_model, num_labels, device, dtype):
+def load_student(
+    artifact_dir: str, base_model: str, num_labels: int, device: str, dtype: torch.dtype
+) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
     """(model, tokenizer) from an artifact: base model + adapter (head included), eval mode."""
     tok = load_tokenizer(artifact_dir)
     # The base load reports the head as missing and untrained; the adapter
@@ -308,28 +325,43 @@ def load_student(artifact_dir, base_model, num_labels, device, dtype):
     return model, tok
 
 
-def autocast(device, dtype):
+def autocast(device: str, dtype: torch.dtype) -> contextlib.AbstractContextManager[Any]:
     if dtype == torch.bfloat16:
         return torch.autocast(device_type=device, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
-def forward(model, sequences, tok, device, dtype):
+def forward(
+    model: torch.nn.Module,
+    sequences: Sequence[Sequence[int]],
+    tok: PreTrainedTokenizerBase,
+    device: str,
+    dtype: torch.dtype,
+) -> torch.Tensor:
     """Raw regression outputs (fp32, on the model's device) for one batch of token-id lists."""
     ids, mask = pad_batch(sequences, tok.pad_token_id, tok.padding_side)
-    ids = torch.tensor(ids, dtype=torch.long, device=device)
-    mask = torch.tensor(mask, dtype=torch.long, device=device)
     with autocast(device, dtype):
-        out = model(input_ids=ids, attention_mask=mask)
-    return out.logits.float()
+        out = model(
+            input_ids=torch.tensor(ids, dtype=torch.long, device=device),
+            attention_mask=torch.tensor(mask, dtype=torch.long, device=device),
+        )
+    logits: torch.Tensor = out.logits
+    return logits.float()
 
 
 @torch.no_grad()
-def predict_sequences(model, sequences, tok, device, dtype, batch_size):
+def predict_sequences(
+    model: torch.nn.Module,
+    sequences: Sequence[Sequence[int]],
+    tok: PreTrainedTokenizerBase,
+    device: str,
+    dtype: torch.dtype,
+    batch_size: int,
+) -> list[list[float]]:
     """Predictions clipped to the 0-10 scale, in input order."""
     was_training = model.training
     model.eval()
-    result = [None] * len(sequences)
+    result: list[list[float]] = [[] for _ in sequences]
     for idx in length_batches(sequences, batch_size):
         logits = forward(model, [sequences[i] for i in idx], tok, device, dtype)
         values = logits.clamp(0.0, 10.0).cpu().double().tolist()
@@ -340,7 +372,7 @@ def predict_sequences(model, sequences, tok, device, dtype, batch_size):
     return result
 
 
-def versions():
+def versions() -> dict[str, str]:
     import peft
     import pyarrow
     import tokenizers

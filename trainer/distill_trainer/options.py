@@ -4,10 +4,13 @@ Every field of TrainOptions is a CLI flag (``--lora-r`` for ``lora_r``) and is
 written, as run, into the artifact's distill_model.json.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import math
 import os
 import re
+from typing import Any, Sequence
 
 from distill_trainer.errors import InputError
 
@@ -23,7 +26,7 @@ _DIMENSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 @dataclasses.dataclass
 class TrainOptions:
     out: str = ""
-    dimensions: list = dataclasses.field(default_factory=list)
+    dimensions: list[str] = dataclasses.field(default_factory=list)
     base_model: str = DEFAULT_BASE_MODEL
     epochs: int = 3
     lr: float = 2e-4
@@ -45,12 +48,12 @@ class TrainOptions:
     progress_seconds: float = 2.0
     threads: int = 0  # CPU threads for torch; 0: torch's default (one per core)
 
-    def validate(self):
+    def validate(self) -> None:
         if not self.out:
             raise InputError("--out is required")
         if not self.dimensions:
             raise InputError("--dimensions is required (a comma-separated list of dimension names)")
-        seen = set()
+        seen: set[str] = set()
         for d in self.dimensions:
             if not _DIMENSION.match(d):
                 raise InputError(f"--dimensions: {d!r} is not a dimension name (letters, digits, _)")
@@ -78,7 +81,7 @@ class TrainOptions:
         if not self.target_modules.strip():
             raise InputError("--target-modules must not be empty")
 
-    def hyperparameters(self):
+    def hyperparameters(self) -> dict[str, Any]:
         """The recipe as run, for distill_model.json (everything but paths)."""
         d = dataclasses.asdict(self)
         for k in ("out", "dimensions", "base_model", "progress_seconds", "threads"):
@@ -95,7 +98,7 @@ class PredictOptions:
     dtype: str = "auto"
     threads: int = 0
 
-    def validate(self):
+    def validate(self) -> None:
         if not self.model:
             raise InputError("--model is required")
         _positive("--batch-size", self.batch_size)
@@ -105,17 +108,17 @@ class PredictOptions:
             raise InputError(f"--threads must not be negative, got {self.threads}")
 
 
-def _positive(flag, value):
+def _positive(flag: str, value: float) -> None:
     if not (value > 0 and math.isfinite(value)):
         raise InputError(f"{flag} must be positive, got {value}")
 
 
-def _choice(flag, value, choices):
+def _choice(flag: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
         raise InputError(f"{flag} must be one of {', '.join(choices)}, got {value!r}")
 
 
-def resolve_base_model(name):
+def resolve_base_model(name: str) -> str:
     """A local directory as an absolute path, or a hub id as given.
 
     A path that looks like a path (starts with / . or ~, or exists) but is not

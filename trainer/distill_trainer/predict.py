@@ -1,23 +1,28 @@
 """The predict command: Arrow stream in, Arrow stream out, one output batch per
 input batch as it arrives."""
 
+from __future__ import annotations
+
+from typing import IO, Any
+
 import pyarrow as pa
 import pyarrow.ipc
 
 from distill_trainer import artifact, modeling
 from distill_trainer.arrow_io import batch_ids_texts, predictions_batch, predictions_schema
 from distill_trainer.errors import InputError
+from distill_trainer.options import PredictOptions, resolve_base_model
 from distill_trainer.text import encode
 
 
-def run(opts, reader, sink, meta):
+def run(opts: PredictOptions, reader: Any, sink: IO[bytes], meta: dict[str, Any]) -> int:
     """Predict every batch of ``reader`` and write it to ``sink`` (flushed per batch); returns the row count."""
     dims = meta["dimensions"]
     hp = meta["hyperparameters"]
     modeling.set_threads(opts.threads)
     device = modeling.resolve_device(opts.device)
     dtype = modeling.resolve_dtype(opts.dtype, device)
-    base = modeling.resolve_base_model(artifact.base_model_of(meta, opts.base_model))
+    base = resolve_base_model(artifact.base_model_of(meta, opts.base_model))
     model, tok = modeling.load_student(opts.model, base, len(dims), device, dtype)
 
     schema = predictions_schema(dims)
@@ -31,7 +36,7 @@ def run(opts, reader, sink, meta):
         except (pa.ArrowInvalid, OSError) as e:
             raise InputError(f"stdin: reading the Arrow stream: {e}") from e
         ids, texts = batch_ids_texts(batch)
-        preds = []
+        preds: list[list[float]] = []
         if ids:
             seqs = encode(tok, texts, hp["max_length"], hp["head_fraction"])
             preds = modeling.predict_sequences(model, seqs, tok, device, dtype, opts.batch_size)

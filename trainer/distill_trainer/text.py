@@ -7,8 +7,12 @@ was compressed. Special tokens (e.g. [CLS] ... [SEP], or a BOS) are kept and
 count against the budget.
 """
 
+from __future__ import annotations
 
-def head_tail(ids, budget, head_fraction):
+from typing import Any, Sequence
+
+
+def head_tail(ids: Sequence[int], budget: int, head_fraction: float) -> list[int]:
     """Keep ``budget`` tokens of ``ids``: the first round(budget*head_fraction), then the last."""
     if len(ids) <= budget:
         return list(ids)
@@ -17,7 +21,7 @@ def head_tail(ids, budget, head_fraction):
     return list(ids[:head]) + (list(ids[len(ids) - tail :]) if tail > 0 else [])
 
 
-def _split_specials(ids, special_mask):
+def _split_specials(ids: list[int], special_mask: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
     """(prefix, content, suffix): the leading and trailing runs of special tokens and what is between."""
     start = 0
     while start < len(ids) and special_mask[start]:
@@ -28,7 +32,7 @@ def _split_specials(ids, special_mask):
     return ids[:start], ids[start:end], ids[end:]
 
 
-def encode(tokenizer, texts, max_length, head_fraction):
+def encode(tokenizer: Any, texts: Sequence[str], max_length: int, head_fraction: float) -> list[list[int]]:
     """Token ids for each text, at most max_length each, special tokens included.
 
     The tokenizer's own post-processor places the special tokens; we find
@@ -43,7 +47,7 @@ def encode(tokenizer, texts, max_length, head_fraction):
         return_attention_mask=False,
         verbose=False,
     )
-    out = []
+    out: list[list[int]] = []
     for ids, mask in zip(enc["input_ids"], enc["special_tokens_mask"]):
         prefix, content, suffix = _split_specials(ids, mask)
         budget = max(max_length - len(prefix) - len(suffix), 1)
@@ -54,17 +58,20 @@ def encode(tokenizer, texts, max_length, head_fraction):
     return out
 
 
-def _filler_id(tokenizer):
+def _filler_id(tokenizer: Any) -> int:
     for tid in (tokenizer.eos_token_id, tokenizer.pad_token_id, tokenizer.unk_token_id):
         if tid is not None:
-            return tid
+            return int(tid)
     return 0
 
 
-def pad_batch(sequences, pad_id, padding_side="right"):
+def pad_batch(
+    sequences: Sequence[Sequence[int]], pad_id: int, padding_side: str = "right"
+) -> tuple[list[list[int]], list[list[int]]]:
     """Pad token-id lists to one length: (input_ids, attention_mask) as lists of lists."""
     width = max(len(s) for s in sequences)
-    ids, mask = [], []
+    ids: list[list[int]] = []
+    mask: list[list[int]] = []
     for s in sequences:
         fill = width - len(s)
         if padding_side == "left":
@@ -76,7 +83,7 @@ def pad_batch(sequences, pad_id, padding_side="right"):
     return ids, mask
 
 
-def length_batches(sequences, batch_size):
+def length_batches(sequences: Sequence[Sequence[int]], batch_size: int) -> list[list[int]]:
     """Index batches in order of length, so each batch pads little; the caller restores order."""
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -1,37 +1,42 @@
 """The train command: fit the LoRA student, keep the epoch with the lowest
 validation MAE, and write it as the artifact."""
 
+from __future__ import annotations
+
 import math
 import os
 import random
 import time
+from typing import Any, Sequence
 
 import torch
 import torch.nn.functional as F
 
 from distill_trainer import artifact, modeling
+from distill_trainer.arrow_io import Rows
 from distill_trainer.errors import TrainerError
-from distill_trainer.options import resolve_base_model
+from distill_trainer.events import Emitter
+from distill_trainer.options import TrainOptions, resolve_base_model
 from distill_trainer.text import encode
 
 
-def mae_per_dimension(predictions, labels):
+def mae_per_dimension(predictions: Sequence[Sequence[float]], labels: Sequence[Sequence[float]]) -> list[float]:
     n = len(labels)
     dims = len(labels[0])
     return [sum(abs(p[j] - y[j]) for p, y in zip(predictions, labels)) / n for j in range(dims)]
 
 
-def seed_everything(seed):
+def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
     if torch.cuda.is_available():
         torch.cuda.manual_seed_all(seed)
 
 
-def _schedule(optimizer, total_steps, warmup_ratio):
+def _schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ratio: float) -> torch.optim.lr_scheduler.LRScheduler:
     warmup = int(total_steps * warmup_ratio)
 
-    def factor(step):
+    def factor(step: int) -> float:
         if warmup and step < warmup:
             return (step + 1) / warmup
         return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
@@ -39,7 +44,7 @@ def _schedule(optimizer, total_steps, warmup_ratio):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def run(opts, train_rows, val_rows, emit, started):
+def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, started: float) -> dict[str, Any]:
     """Train, report progress through ``emit``, write the artifact; returns the done event's fields."""
     modeling.set_threads(opts.threads)
     device = modeling.resolve_device(opts.device)
@@ -77,8 +82,8 @@ def run(opts, train_rows, val_rows, emit, started):
         steps=total_steps,
     )
 
-    best = None  # (val_mae, epoch, per_dim, predictions, state)
-    history = []
+    best: tuple[float, int, list[float], list[list[float]], dict[str, torch.Tensor]] | None = None
+    history: list[dict[str, Any]] = []
     step = 0
     for epoch in range(1, opts.epochs + 1):
         model.train()
@@ -112,7 +117,7 @@ def run(opts, train_rows, val_rows, emit, started):
         preds = modeling.predict_sequences(model, val_seqs, tok, device, dtype, opts.batch_size)
         per_dim = mae_per_dimension(preds, val_rows.labels)
         val_mae = sum(per_dim) / len(per_dim)
-        record = dict(
+        record: dict[str, Any] = dict(
             epoch=epoch,
             train_loss=epoch_loss / steps_per_epoch,
             val_mae=val_mae,
@@ -129,6 +134,8 @@ def run(opts, train_rows, val_rows, emit, started):
             state = {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad}
             best = (val_mae, epoch, per_dim, preds, state)
 
+    if best is None:  # epochs >= 1 is validated: cannot happen
+        raise TrainerError("no epoch ran")
     val_mae, best_epoch, per_dim, preds, state = best
     with torch.no_grad():
         for n, p in model.named_parameters():
