@@ -16,7 +16,6 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/prefilter"
 )
 
 // ErrNoPrefilter means the filter's prefilter has not run (returned inside
@@ -95,7 +94,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, err
 	}
 	defer sess.Close()
-	pre := prefilter.Table(f)
+	pre := spec.Prefiltered.For(f)
 	if ok, err := l.Exists(ctx, pre); err != nil {
 		return res, err
 	} else if !ok {

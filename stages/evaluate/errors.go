@@ -3,7 +3,7 @@ package evaluate
 import (
 	"errors"
 
-	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
 )
 
 // Sentinel errors returned (wrapped with the table, model or file they concern) by Run and RunFile.
@@ -12,7 +12,7 @@ var (
 	ErrOptions = errors.New("eval: bad options")
 	// ErrNoModel means the model id is not in <filter>.models, or there is no
 	// such table yet: train's sentinel, so one errors.Is serves both stages.
-	ErrNoModel = train.ErrNoModel
+	ErrNoModel = students.ErrNoModel
 	// ErrNoPredictions means there is nothing to evaluate: no predictions
 	// table, or no prediction of the model for an article in scope.
 	ErrNoPredictions = errors.New("no predictions to evaluate")

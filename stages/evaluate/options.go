@@ -7,7 +7,6 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/predict"
 )
 
 // The splits an evaluation can score; All is every labeled article that has
@@ -77,7 +76,7 @@ func (o *Options) Validate() error {
 		o.Splits = lake.Ref{TableName: curate.SplitsTable(f)}
 	}
 	if o.Predictions.Table == "" {
-		o.Predictions = lake.Ref{TableName: predict.Table(f)}
+		o.Predictions = spec.Predictions.Ref(f)
 	}
 	if o.Combine == "" {
 		o.Combine = f.Splits.Combine

@@ -20,7 +20,6 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/train"
 )
 
 // Run evaluates opts.Model (and opts.Compare) on opts.Split and appends the
@@ -40,7 +39,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	defer sess.Close()
 	res := &Result{Summary: spec.Start(spec.Eval, l.RunID), Filter: fmt.Sprintf("%s/v%d", f.Name, f.Version), Split: opts.Split, Combine: opts.Combine}
 
-	modelsSnap, err := checkModels(ctx, sess, train.ModelsTable(f), models)
+	modelsSnap, err := checkModels(ctx, sess, spec.Models.For(f), models)
 	if err != nil {
 		return nil, err
 	}

@@ -10,14 +10,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
 	"github.com/distillery/distillery/students/lora"
 )
 
 // predictLoRA streams (id, text) batches to the trainer's predict command
 // and reads (id, predictions) batches back (trainer/PROTOCOL.md).
-func predictLoRA(ctx context.Context, sess *lake.Session, query string, m *train.Model, l *lake.Lake, opts Options, emit func(scored)) error {
+func predictLoRA(ctx context.Context, sess *lake.Session, query string, m *students.Model, l *lake.Lake, opts Options, emit func(scored)) error {
 	splits := map[string]string{}
 	rows, err := sess.Query(ctx, "SELECT id, split FROM ("+query+")")
 	if err != nil {

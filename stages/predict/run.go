@@ -19,7 +19,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
 	"github.com/distillery/distillery/students/linear"
 	"github.com/distillery/distillery/students/lora"
 )
@@ -114,7 +114,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	f := opts.Filter
-	m, err := train.Find(ctx, l, f, opts.Model)
+	m, err := students.Find(ctx, l, f, opts.Model)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 }
 
 // predictLinear scores texts on every core; rows reach the writer in any order.
-func predictLinear(ctx context.Context, sess *lake.Session, query string, m *train.Model, l *lake.Lake, workers int, emit func(scored), rb *lake.RowBuilder) error {
+func predictLinear(ctx context.Context, sess *lake.Session, query string, m *students.Model, l *lake.Lake, workers int, emit func(scored), rb *lake.RowBuilder) error {
 	model, err := linear.Load(m.Dir(l) + "/model.gob")
 	if err != nil {
 		return err

@@ -17,7 +17,7 @@ import (
 
 // ErrNoRaw means there is nothing to decide: corpus.raw has no snapshot
 // (returned inside a spec.NeedError naming ingest).
-var ErrNoRaw = errors.New("corpus.raw has no snapshot yet")
+var ErrNoRaw = errors.New("no articles ingested")
 
 // Table is the prefilter's output table in the filter's namespace.
 func Table(f *filters.Filter) lake.TableName {

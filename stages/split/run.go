@@ -21,7 +21,6 @@ import (
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/compress"
 )
 
 // ErrLeak means a duplicate group would be in two splits.
@@ -153,7 +152,7 @@ type inputs struct {
 func readInputs(ctx context.Context, sess *lake.Session, out lake.TableName, opts Options, labels *lake.Snapshot, res *Result) (*inputs, error) {
 	f := opts.Filter
 	in := &inputs{snapshots: []lake.Snapshot{*labels}}
-	compRel, compSnap, err := optional(ctx, sess, compress.Table(f), "NULL::VARCHAR AS id, NULL::BIGINT[] AS minhash")
+	compRel, compSnap, err := optional(ctx, sess, spec.Compressed.For(f), "NULL::VARCHAR AS id, NULL::BIGINT[] AS minhash")
 	if err != nil {
 		return nil, err
 	}

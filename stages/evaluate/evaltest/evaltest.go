@@ -14,9 +14,7 @@ import (
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/predict"
-	"github.com/distillery/distillery/stages/split"
-	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/spec"
 )
 
 // FilterDir is the eval_tiny filter package.
@@ -69,7 +67,7 @@ func WriteLabels(t testing.TB, l *lake.Lake, f *filters.Filter, labels []Label) 
 	if !withSplit {
 		return
 	}
-	write(t, l, split.Table(f.Namespace()), split.Schema, "split", func(rb *lake.RowBuilder) {
+	write(t, l, spec.Splits.For(f), spec.Splits.Schema(f), "split", func(rb *lake.RowBuilder) {
 		for _, a := range labels {
 			if a.Split == "" {
 				continue
@@ -85,7 +83,7 @@ func WriteLabels(t testing.TB, l *lake.Lake, f *filters.Filter, labels []Label) 
 // WriteModels adds model ids to <filter>.models.
 func WriteModels(t testing.TB, l *lake.Lake, f *filters.Filter, ids ...string) {
 	t.Helper()
-	write(t, l, train.ModelsTable(f), train.ModelsSchema, "train", func(rb *lake.RowBuilder) {
+	write(t, l, spec.Models.For(f), spec.Models.Schema(f), "train", func(rb *lake.RowBuilder) {
 		for _, id := range ids {
 			rb.String("id", id)
 			rb.String("backend", "linear")
@@ -97,7 +95,7 @@ func WriteModels(t testing.TB, l *lake.Lake, f *filters.Filter, ids ...string) {
 // WritePredictions appends predictions to <filter>.predictions.
 func WritePredictions(t testing.TB, l *lake.Lake, f *filters.Filter, preds []Prediction) {
 	t.Helper()
-	write(t, l, predict.Table(f), predict.Schema(f), "predict", func(rb *lake.RowBuilder) {
+	write(t, l, spec.Predictions.For(f), spec.Predictions.Schema(f), "predict", func(rb *lake.RowBuilder) {
 		for _, p := range preds {
 			rb.String("id", p.ID)
 			rb.String("model", p.Model)

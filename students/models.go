@@ -1,0 +1,81 @@
+// Package students holds what every student backend shares: a trained
+// model as a row of <filter>.models (Model) and finding one by id (Find),
+// which train writes and predict and eval read. The backends are its
+// subpackages: linear (pure Go) and lora (the Python trainer).
+package students
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+)
+
+// ErrNoModel means no row of <filter>.models has the id.
+var ErrNoModel = errors.New("no such model")
+
+// Model is a row of <filter>.models.
+type Model struct {
+	ID         string    `json:"id"`
+	Backend    string    `json:"backend"`
+	BaseModel  string    `json:"base_model,omitempty"`
+	Params     string    `json:"params"`
+	Dimensions []string  `json:"dimensions"`
+	Artifact   string    `json:"artifact"`
+	TrainRows  int64     `json:"train_rows"`
+	ValRows    int64     `json:"val_rows"`
+	ValMAE     float64   `json:"val_mae"`
+	ValMAEDims []float64 `json:"val_mae_per_dimension"`
+	BaseMAE    float64   `json:"baseline_val_mae"`
+	Seconds    float64   `json:"seconds"`
+}
+
+// Dir is the model's artifact folder.
+func (m *Model) Dir(l *lake.Lake) string { return filepath.Join(l.Root, m.Artifact) }
+
+// Find returns the model row with the id.
+func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Model, error) {
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: spec.Models.For(f)})
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return nil, spec.Need(spec.Models, f.Namespace(), fmt.Sprintf("%s %q: %s has no models yet", ErrNoModel, id, f.Namespace()), ErrNoModel)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{}
+	var base sql.NullString
+	var dims string
+	var valMAE, baseMAE sql.NullFloat64
+	if err := sess.Input(ctx, "models_input", rel); err != nil {
+		return nil, err
+	}
+	err = sess.QueryRowFile(ctx, "students/model", lake.Params{"id": id},
+		&m.ID, &m.Backend, &base, &m.Params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
+	if errors.Is(err, sql.ErrNoRows) {
+		known, _ := sess.StringSet(ctx, "SELECT id FROM models_input")
+		var ids []string
+		for k := range known {
+			ids = append(ids, k)
+		}
+		return nil, fmt.Errorf("%w %q in %s (models: %v)", ErrNoModel, id, spec.Models.For(f), ids)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m.BaseModel, m.ValMAE, m.BaseMAE = base.String, valMAE.Float64, baseMAE.Float64
+	if err := json.Unmarshal([]byte(dims), &m.Dimensions); err != nil {
+		return nil, fmt.Errorf("model %s: dimensions: %w", id, err)
+	}
+	return m, nil
+}
