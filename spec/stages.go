@@ -1,5 +1,12 @@
 package spec
 
+import (
+	"context"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+)
+
 // Spec is one writing stage: the tables it reads and the tables it writes.
 // Name is its command (`distill <Name>`) and the distill.stage property of
 // every snapshot it commits.
@@ -65,3 +72,12 @@ func WriterOf(t *Table) *Spec {
 
 // Output is the stage's main output: the first table it writes.
 func (s *Spec) Output() *Table { return s.Writes[0] }
+
+// Lock takes the writer's lock of the stage's output for filter f: a
+// second run of the stage (another process) waits for it, told through
+// waiting (nil: standard error) who holds it. Every writing stage holds it
+// from reading what is done through its commit, so that two runs never
+// write the same keys.
+func (s *Spec) Lock(ctx context.Context, l *lake.Lake, f *filters.Filter, waiting func(msg string)) (lake.Unlocker, error) {
+	return l.LockTable(ctx, s.Output().For(f), s.Name, waiting)
+}

@@ -112,7 +112,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, err
 	}
 	// One run at a time per table, from reading what is compressed to the commit.
-	lock, err := l.LockTable(ctx, out, "compress", opts.Waiting)
+	lock, err := spec.Compress.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
 		return res, err
 	}

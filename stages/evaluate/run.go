@@ -134,7 +134,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	// Each run appends rows under its own run id, so two at once cannot
 	// clash on the key; they still take turns, as every writer does.
-	lock, err := l.LockTable(ctx, out, "eval", opts.Waiting)
+	lock, err := spec.Eval.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
 		return nil, err
 	}

@@ -127,7 +127,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	// One run at a time per table, from reading what this model predicted
 	// to the commit: (id, model) is the key.
-	lock, err := l.LockTable(ctx, out, "predict", opts.Waiting)
+	lock, err := spec.Predict.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, err
 	}
 	// One run at a time per table, from reading what is decided to the commit.
-	lock, err := l.LockTable(ctx, out, "prefilter", opts.Waiting)
+	lock, err := spec.Prefilter.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
 		return res, err
 	}

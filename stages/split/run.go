@@ -85,7 +85,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	// One run at a time per table, from reading the previous split to the
 	// commit: a split is only stable if each run starts from the last one.
-	lock, err := l.LockTable(ctx, out, "split", opts.Waiting)
+	lock, err := spec.Split.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	// Every run adds its own model id, so two at once cannot clash on the
 	// key; they still take turns, as every writer of a table does, so a
 	// model row never appears between another run's read and its commit.
-	lock, err := l.LockTable(ctx, ModelsTable(f), "train", opts.Waiting)
+	lock, err := spec.Train.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
 		return nil, err
 	}
