@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -144,25 +143,11 @@ func runDistill(t *testing.T, args []string, point string, delay time.Duration) 
 	cmd.Env = append(os.Environ(), "DISTILL_TEST_MAIN=1", lake.CrashEnv+"="+point)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if delay >= 0 {
-		timer := time.AfterFunc(delay, func() { cmd.Process.Kill() })
-		defer timer.Stop()
-	}
-	err := cmd.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return out.String(), true
-		}
+	killed, err := testutil.RunKilled(cmd, delay)
+	if err != nil {
 		t.Fatalf("distill %s: %v\n%s", strings.Join(args, " "), err, out.String())
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), false
+	return out.String(), killed
 }
 
 // resume runs a stage to its end, as a user would after a crash.

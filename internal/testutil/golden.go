@@ -2,7 +2,7 @@ package testutil
 
 import (
 	"bytes"
-	"context"
+	"database/sql"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -167,31 +167,18 @@ func lineDiff(want, got string) string {
 // key, and leave out what differs between runs (run ids, timestamps).
 func QueryCSV(t testing.TB, l *lake.Lake, q string) []byte {
 	t.Helper()
-	ctx := context.Background()
-	s, err := l.Session(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rows, err := s.Query(ctx, q)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	w.Write(cols)
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
+	var vals, ptrs []any
+	var rec []string
+	head := func(cols []string) {
+		w.Write(cols)
+		vals, ptrs, rec = make([]any, len(cols)), make([]any, len(cols)), make([]string, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
 	}
-	rec := make([]string, len(cols))
-	for rows.Next() {
+	eachRow(t, l, q, head, func(rows *sql.Rows) {
 		if err := rows.Scan(ptrs...); err != nil {
 			t.Fatal(err)
 		}
@@ -199,10 +186,7 @@ func QueryCSV(t testing.TB, l *lake.Lake, q string) []byte {
 			rec[i] = csvValue(v)
 		}
 		w.Write(rec)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
+	})
 	w.Flush()
 	if err := w.Error(); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ package testutil
 
 import (
 	"context"
+	"database/sql"
 	"net"
 	"os"
 	"path/filepath"
@@ -77,6 +78,26 @@ func QueryInt(t testing.TB, l *lake.Lake, q string) int64 {
 // QueryStrings runs a query returning one string column.
 func QueryStrings(t testing.TB, l *lake.Lake, q string) []string {
 	t.Helper()
+	var out []string
+	eachRow(t, l, q, nil, func(rows *sql.Rows) {
+		var v *string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v == nil {
+			out = append(out, "<NULL>")
+		} else {
+			out = append(out, *v)
+		}
+	})
+	return out
+}
+
+// eachRow runs q over the lake (no default namespace), gives its column
+// names to head (when set), then calls row for each of its rows; any error
+// fails the test.
+func eachRow(t testing.TB, l *lake.Lake, q string, head func([]string), row func(*sql.Rows)) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := l.Session(ctx, "")
 	if err != nil {
@@ -88,19 +109,19 @@ func QueryStrings(t testing.TB, l *lake.Lake, q string) []string {
 		t.Fatalf("%s: %v", q, err)
 	}
 	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v *string
-		if err := rows.Scan(&v); err != nil {
+	if head != nil {
+		cols, err := rows.Columns()
+		if err != nil {
 			t.Fatal(err)
 		}
-		if v == nil {
-			out = append(out, "<NULL>")
-		} else {
-			out = append(out, *v)
-		}
+		head(cols)
 	}
-	return out
+	for rows.Next() {
+		row(rows)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
 }
 
 // ClosedPort returns the URL of a local port nothing listens on: an oracle

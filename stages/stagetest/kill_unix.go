@@ -3,13 +3,11 @@
 package stagetest
 
 import (
-	"errors"
-	"os/exec"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -51,22 +49,9 @@ func testKill(t *testing.T, fx *fixture) {
 func kill(t testing.TB, s *spec.Spec, e *Env, at string, delay time.Duration) bool {
 	t.Helper()
 	cmd, log := child(t, s, e, at)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if delay >= 0 {
-		timer := time.AfterFunc(delay, func() { cmd.Process.Kill() })
-		defer timer.Stop()
-	}
-	err := cmd.Wait()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return true
-		}
-	}
+	killed, err := testutil.RunKilled(cmd, delay)
 	if err != nil {
 		t.Fatalf("%s in another process: %v\n%s", s.Name, err, log)
 	}
-	return false
+	return killed
 }
