@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/pipeline"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
 )
 
@@ -168,5 +170,51 @@ func TestRun_UnreachableOracleStopsAtLabel(t *testing.T) {
 		if s.Stage == "split" {
 			t.Errorf("split ran after the label stage failed:\n%s", out.String())
 		}
+	}
+}
+
+// Each stage's outcome is printed by spec.Print, the function its own
+// command uses, and `distill run --json` carries the same result object.
+func TestRun_PrintsEachStageAsItsCommandDoes(t *testing.T) {
+	ctx := context.Background()
+	p, l := setup(t, "")
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	res, err := pipeline.Run(ctx, l, cfg, pipeline.Options{Out: &out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	for i, s := range res.Stages {
+		r := s.Result
+		if r == nil || r.Sum().Stage != s.Stage || s.Summary != r.Sum().Line() {
+			t.Fatalf("stage %s: result %+v, summary %q", s.Stage, r, s.Summary)
+		}
+		var one bytes.Buffer
+		if err := spec.Print(&one, r, false); err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("%d/%d %s", i+1, len(res.Stages), one.String()); !strings.Contains(out.String(), want) {
+			t.Errorf("distill run printed\n%s\nwant, for %s, what its command prints:\n%s", out.String(), s.Stage, want)
+		}
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded struct {
+		Stages []struct {
+			Stage  string         `json:"stage"`
+			Result map[string]any `json:"result"`
+		} `json:"stages"`
+	}
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	pre := decoded.Stages[1]
+	if pre.Stage != "prefilter" || pre.Result["stage"] != "prefilter" || pre.Result["rows_out"] != 600.0 || pre.Result["passed"] == nil {
+		t.Errorf("--json of the prefilter stage: %+v", pre)
 	}
 }

@@ -38,6 +38,9 @@ type StageResult struct {
 	Skipped bool    `json:"skipped"`
 	Summary string  `json:"summary"`
 	Seconds float64 `json:"seconds"`
+	// Result is what the stage's own command prints with --json (absent
+	// for a skipped stage).
+	Result spec.Result `json:"result,omitempty"`
 }
 
 // Result is a whole run.
@@ -151,7 +154,7 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
 		}
 		summary := out.Sum().Line()
-		sr := StageResult{Stage: s.name, Summary: summary, Seconds: time.Since(start).Seconds()}
+		sr := StageResult{Stage: s.name, Summary: summary, Seconds: time.Since(start).Seconds(), Result: out}
 		res.Stages = append(res.Stages, sr)
 		fmt.Fprintf(opts.Out, "%d/%d ", i+1, len(stages))
 		if err := spec.Print(opts.Out, out, false); err != nil {
