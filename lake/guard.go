@@ -71,6 +71,11 @@ func (s *Session) guard(ctx context.Context) error {
 // (see guard.go). A refused statement returns ErrUnsafeSQL saying why; the
 // statements before it have run. The rows are the last statement's.
 func (s *Session) QueryUser(ctx context.Context, q string) (*sql.Rows, error) {
+	rows, err := s.queryUser(ctx, q)
+	return rows, ctxError(ctx, err)
+}
+
+func (s *Session) queryUser(ctx context.Context, q string) (*sql.Rows, error) {
 	if err := s.guard(ctx); err != nil {
 		return nil, err
 	}

@@ -110,7 +110,8 @@ func Create(ctx context.Context, dir string) (*Lake, error) {
 	if err := os.MkdirAll(filepath.Join(abs, WarehouseDir), 0o755); err != nil {
 		return nil, fmt.Errorf("create lake %s: %w", abs, err)
 	}
-	return open(ctx, abs)
+	l, err := open(ctx, abs)
+	return l, ctxError(ctx, err)
 }
 
 // Open opens the lake in dir, which must have been made by Create. A lake
@@ -140,7 +141,8 @@ func Open(ctx context.Context, dir string) (*Lake, error) {
 			return nil, &CatalogLostError{Root: abs, Tables: n}
 		}
 	}
-	return open(ctx, abs)
+	l, err := open(ctx, abs)
+	return l, ctxError(ctx, err)
 }
 
 func open(ctx context.Context, abs string) (*Lake, error) {

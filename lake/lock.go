@@ -52,14 +52,14 @@ func (k *fileLock) Unlock() {
 func (fl FileLocker) Lock(ctx context.Context, name, holder string, waiting func(heldBy string)) (Unlocker, error) {
 	f, err := fl.open(name)
 	if err != nil {
-		return nil, err
+		return nil, ctxError(ctx, err)
 	}
 	told := false
 	for {
 		busy, err := tryLock(f)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("lock %s: %w", name, err)
+			return nil, ctxError(ctx, fmt.Errorf("lock %s: %w", name, err))
 		}
 		if !busy {
 			return fl.held(f, holder), nil

@@ -179,7 +179,7 @@ func (l *Lake) Expire(ctx context.Context, name TableName, opts ExpireOptions) (
 		return err
 	})
 	if err != nil {
-		return res, fmt.Errorf("expire %s: %w", name, err)
+		return res, ctxError(ctx, fmt.Errorf("expire %s: %w", name, err))
 	}
 	res.Expired, res.Held = plan.seqs, plan.held
 	res.Remaining = len(tbl.Metadata().Snapshots()) - len(plan.ids)
@@ -193,11 +193,11 @@ func (l *Lake) Expire(ctx context.Context, name TableName, opts ExpireOptions) (
 		after, err = l.loadTable(ctx, name)
 	}
 	if err != nil {
-		return res, fmt.Errorf("expire %s: %w", name, err)
+		return res, ctxError(ctx, fmt.Errorf("expire %s: %w", name, err))
 	}
 	res.FilesDeleted, res.BytesFreed, err = l.deleteOrphans(ctx, after, grace, opts.DryRun)
 	if err != nil {
-		return res, fmt.Errorf("expire %s: %w", name, err)
+		return res, ctxError(ctx, fmt.Errorf("expire %s: %w", name, err))
 	}
 	return res, nil
 }
@@ -434,7 +434,7 @@ type CompactResult struct {
 func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions) (res CompactResult, err error) {
 	start := time.Now()
 	res = CompactResult{Table: name, DryRun: opts.DryRun}
-	defer func() { res.Elapsed = time.Since(start) }()
+	defer func() { res.Elapsed, err = time.Since(start), ctxError(ctx, err) }()
 	if err := l.writable(); err != nil && !opts.DryRun {
 		return res, err
 	}

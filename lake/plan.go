@@ -35,7 +35,7 @@ func planFiles(ctx context.Context, tbl *table.Table, snap *table.Snapshot) (fil
 	}
 	tasks, err := tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("plan files of snapshot %d: %w", snap.SnapshotID, err)
+		return nil, nil, ctxError(ctx, fmt.Errorf("plan files of snapshot %d: %w", snap.SnapshotID, err))
 	}
 	seen := make(map[string]bool, len(tasks))
 	add := func(list *[]iceberg.DataFile, f iceberg.DataFile) {

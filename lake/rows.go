@@ -116,7 +116,7 @@ func (l *Lake) WriteRows(ctx context.Context, name TableName, fill func(rb *RowB
 		if p != nil {
 			p.Discard()
 		}
-		return nil, fillErr
+		return nil, ctxError(ctx, fillErr)
 	}
 	return p, err
 }

@@ -119,6 +119,10 @@ const dictColumnKey = "write.parquet.dict-encoding-enabled.column."
 // EnsureTable creates the table with schema s, or, when it exists, adds the
 // columns of s it lacks (schema evolution; columns are never dropped or retyped).
 func (l *Lake) EnsureTable(ctx context.Context, name TableName, s Schema) error {
+	return ctxError(ctx, l.ensureTable(ctx, name, s))
+}
+
+func (l *Lake) ensureTable(ctx context.Context, name TableName, s Schema) error {
 	tbl, err := l.loadTable(ctx, name)
 	if errors.Is(err, ErrNoTable) {
 		if err := l.writable(); err != nil {

@@ -44,12 +44,12 @@ func (l *Lake) Session(ctx context.Context, defaultNS string) (*Session, error) 
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open duckdb: %w", err)
+		return nil, ctxError(ctx, fmt.Errorf("open duckdb: %w", err))
 	}
 	s := &Session{l: l, db: db, conn: conn, defaultNS: defaultNS, defined: map[string]bool{}, current: map[TableName]bool{}}
 	if err := s.init(ctx); err != nil {
 		s.Close()
-		return nil, err
+		return nil, ctxError(ctx, err)
 	}
 	return s, nil
 }
@@ -154,6 +154,11 @@ func (s *Session) prepare(ctx context.Context, q string) error {
 // Relation returns a SQL name that reads ref (defining its view if needed)
 // and the snapshot it resolved to (nil for a table with no snapshot yet).
 func (s *Session) Relation(ctx context.Context, ref Ref) (string, *Snapshot, error) {
+	rel, snap, err := s.relation(ctx, ref)
+	return rel, snap, ctxError(ctx, err)
+}
+
+func (s *Session) relation(ctx context.Context, ref Ref) (string, *Snapshot, error) {
 	snap, err := s.l.Resolve(ctx, ref)
 	if err != nil {
 		return "", nil, err
@@ -226,17 +231,19 @@ func selectFiles(paths []string, sc *iceberg.Schema) (string, error) {
 // Query runs a query, first defining views for the snapshot references it names.
 func (s *Session) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	if err := s.prepare(ctx, q); err != nil {
-		return nil, err
+		return nil, ctxError(ctx, err)
 	}
-	return s.conn.QueryContext(ctx, q, args...)
+	rows, err := s.conn.QueryContext(ctx, q, args...)
+	return rows, ctxError(ctx, err)
 }
 
 // Exec runs a statement, first defining views for the snapshot references it names.
 func (s *Session) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	if err := s.prepare(ctx, q); err != nil {
-		return nil, err
+		return nil, ctxError(ctx, err)
 	}
-	return s.conn.ExecContext(ctx, q, args...)
+	res, err := s.conn.ExecContext(ctx, q, args...)
+	return res, ctxError(ctx, err)
 }
 
 // Close ends the session.
@@ -250,9 +257,9 @@ func (s *Session) Close() error {
 // QueryRow runs a query that returns one row and scans it into dest.
 func (s *Session) QueryRow(ctx context.Context, q string, dest ...any) error {
 	if err := s.prepare(ctx, q); err != nil {
-		return err
+		return ctxError(ctx, err)
 	}
-	return s.conn.QueryRowContext(ctx, q).Scan(dest...)
+	return ctxError(ctx, s.conn.QueryRowContext(ctx, q).Scan(dest...))
 }
 
 // RunDuckDB runs statements on a fresh in-memory DuckDB, outside any lake
@@ -286,13 +293,13 @@ func (s *Session) StringSet(ctx context.Context, q string, args ...any) (map[str
 	for rows.Next() {
 		var v sql.NullString
 		if err := rows.Scan(&v); err != nil {
-			return nil, err
+			return nil, ctxError(ctx, err)
 		}
 		if v.Valid {
 			out[v.String] = true
 		}
 	}
-	return out, rows.Err()
+	return out, ctxError(ctx, rows.Err())
 }
 
 // ExecAll runs statements in order; an error names the statement by its
@@ -316,10 +323,10 @@ func (s *Session) Each(ctx context.Context, q string, scan func(*sql.Rows) error
 	defer rows.Close()
 	for rows.Next() {
 		if err := scan(rows); err != nil {
-			return err
+			return ctxError(ctx, err)
 		}
 	}
-	return rows.Err()
+	return ctxError(ctx, rows.Err())
 }
 
 // ColumnInfo is one column of a relation: its name and DuckDB type.
@@ -338,7 +345,7 @@ func (s *Session) Columns(ctx context.Context, rel string) ([]ColumnInfo, error)
 	defer rows.Close()
 	types, err := rows.ColumnTypes()
 	if err != nil {
-		return nil, fmt.Errorf("columns of %s: %w", rel, err)
+		return nil, ctxError(ctx, fmt.Errorf("columns of %s: %w", rel, err))
 	}
 	out := make([]ColumnInfo, len(types))
 	for i, t := range types {
@@ -392,7 +399,7 @@ func (s *Session) SetVariables(ctx context.Context, vars Vars) error {
 			v, q = string(b), "SET VARIABLE "+n+" = CAST(?::JSON AS "+j.Type+")"
 		}
 		if _, err := s.conn.ExecContext(ctx, q, v); err != nil {
-			return fmt.Errorf("variable %s: %w", n, err)
+			return ctxError(ctx, fmt.Errorf("variable %s: %w", n, err))
 		}
 	}
 	return nil
@@ -462,10 +469,10 @@ func (s *Session) QueryFile(ctx context.Context, file string, p Params) (*sql.Ro
 func (s *Session) QueryRowFile(ctx context.Context, file string, p Params, dest ...any) error {
 	q := distillery.SQL(file)
 	if err := s.prepare(ctx, q); err != nil {
-		return fileError(file, "", err)
+		return ctxError(ctx, fileError(file, "", err))
 	}
 	if err := s.conn.QueryRowContext(ctx, q, p.args(q)...).Scan(dest...); err != nil {
-		return fileError(file, "", err)
+		return ctxError(ctx, fileError(file, "", err))
 	}
 	return nil
 }
@@ -479,11 +486,11 @@ func (s *Session) EachFile(ctx context.Context, file string, p Params, scan func
 	defer rows.Close()
 	for rows.Next() {
 		if err := scan(rows); err != nil {
-			return fileError(file, "", err)
+			return ctxError(ctx, fileError(file, "", err))
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fileError(file, "", err)
+		return ctxError(ctx, fileError(file, "", err))
 	}
 	return nil
 }

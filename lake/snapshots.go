@@ -71,7 +71,7 @@ func (l *Lake) loadTable(ctx context.Context, name TableName) (*table.Table, err
 		return nil, fmt.Errorf("%w: %s", ErrNoTable, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", name, err)
+		return nil, ctxError(ctx, fmt.Errorf("load %s: %w", name, err))
 	}
 	return tbl, nil
 }
@@ -180,13 +180,13 @@ func (l *Lake) Tables(ctx context.Context) ([]TableInfo, error) {
 func (l *Lake) tableNames(ctx context.Context) ([]TableName, error) {
 	nss, err := l.cat.ListNamespaces(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("list namespaces: %w", err)
+		return nil, ctxError(ctx, fmt.Errorf("list namespaces: %w", err))
 	}
 	var out []TableName
 	for _, ns := range nss {
 		for id, err := range l.cat.ListTables(ctx, ns) {
 			if err != nil {
-				return nil, fmt.Errorf("list tables in %v: %w", ns, err)
+				return nil, ctxError(ctx, fmt.Errorf("list tables in %v: %w", ns, err))
 			}
 			out = append(out, TableName{Namespace: catalog.NamespaceFromIdent(id)[0], Table: catalog.TableNameFromIdent(id)})
 		}

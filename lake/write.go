@@ -55,6 +55,11 @@ func (p *Pending) Rows() int64 { return p.rows }
 // a second writer starts only when a second batch arrives, so a small write
 // still makes one file.
 func (l *Lake) Write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
+	p, err := l.write(ctx, name, schema, records)
+	return p, ctxError(ctx, err)
+}
+
+func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, records iter.Seq2[arrow.RecordBatch, error]) (*Pending, error) {
 	if err := l.writable(); err != nil {
 		return nil, err
 	}
@@ -266,6 +271,10 @@ func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
 // wrote (manifests, manifest list, metadata.json) are removed when it fails,
 // unless the catalog took it after all.
 func (l *Lake) retry(ctx context.Context, name TableName, fn func(context.Context, *table.Table) error) error {
+	return ctxError(ctx, l.retryCommit(ctx, name, fn))
+}
+
+func (l *Lake) retryCommit(ctx context.Context, name TableName, fn func(context.Context, *table.Table) error) error {
 	if err := l.writable(); err != nil {
 		return err
 	}

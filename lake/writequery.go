@@ -22,7 +22,7 @@ import (
 func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) (*Pending, error) {
 	schema, err := s.l.ArrowSchema(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, ctxError(ctx, err)
 	}
 	var p *Pending
 	err = s.conn.Raw(func(dc any) error {
@@ -66,7 +66,7 @@ func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) 
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("write %s from a query: %w", name, err)
+		return nil, ctxError(ctx, fmt.Errorf("write %s from a query: %w", name, err))
 	}
 	return p, nil
 }
@@ -75,7 +75,7 @@ func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) 
 // stream, batch by batch as DuckDB makes them: what export files and the
 // Python trainer read.
 func (s *Session) WriteArrowStream(ctx context.Context, query string, w io.Writer) error {
-	return s.conn.Raw(func(dc any) error {
+	return ctxError(ctx, s.conn.Raw(func(dc any) error {
 		conn, ok := dc.(driver.Conn)
 		if !ok {
 			return fmt.Errorf("duckdb connection of type %T", dc)
@@ -99,7 +99,7 @@ func (s *Session) WriteArrowStream(ctx context.Context, query string, w io.Write
 			return err
 		}
 		return iw.Close()
-	})
+	}))
 }
 
 // conform rebuilds a DuckDB batch with the table's Arrow schema (field ids,

@@ -146,7 +146,7 @@ func testCancellation(t *testing.T, fx *fixture) {
 // been committed or rolled back", DuckDB's "INTERRUPT Error"): the lead
 // decides where the lake should wrap them. Every other check of a
 // cancelled run still fails the test.
-const knownCancelDefect = true
+const knownCancelDefect = false
 
 func canceledErrors(t *testing.T, s *spec.Spec, errs []string) {
 	msg := fmt.Sprintf("%s cancelled returned errors that do not match context.Canceled:\n%s", s.Name, strings.Join(errs, "\n"))
