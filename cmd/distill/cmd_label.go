@@ -153,16 +153,8 @@ func labelImportCommand(e *env) *cli.Command {
 			if err != nil && !errors.Is(err, label.ErrAllRejected) {
 				return err
 			}
-			if c.Bool("json") {
-				if perr := e.printJSON(res); perr != nil {
-					return perr
-				}
-				return err
-			}
-			fmt.Fprintf(e.stdout, "import: %d records, %d labels imported, %d already imported, %d rejected, %d new articles ingested -> labels@%d\n",
-				res.RowsIn, res.RowsOut, res.Duplicates, res.Rejected, res.NewArticles, res.SnapshotSeq)
-			for _, p := range res.Problems[:min(len(res.Problems), 5)] {
-				fmt.Fprintln(e.stdout, "  "+p)
+			if perr := e.printResult(c, res); perr != nil {
+				return perr
 			}
 			return err
 		},

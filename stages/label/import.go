@@ -13,19 +13,32 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
-// ImportResult summarises an import.
+// ImportResult summarises an import: RowsIn is the records read, RowsOut
+// the labels written.
 type ImportResult struct {
-	RowsIn      int64            `json:"rows_in"`
-	RowsOut     int64            `json:"rows_out"`
+	spec.Summary
 	Rejected    int64            `json:"rejected"`
 	Duplicates  int64            `json:"duplicates"`
 	NewArticles int64            `json:"new_articles"`
 	Problems    []string         `json:"problems,omitempty"`
 	ByModel     map[string]int64 `json:"by_model"`
-	Seconds     float64          `json:"seconds"`
-	SnapshotSeq int64            `json:"snapshot"`
+}
+
+// ImportResult is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*ImportResult)(nil)
+
+// Details are the import's own lines: what became of the records, and the
+// first problems.
+func (r *ImportResult) Details() []string {
+	lines := []string{fmt.Sprintf("import: %d records, %d labels imported, %d already imported, %d rejected, %d new articles ingested -> labels@%d",
+		r.RowsIn, r.RowsOut, r.Duplicates, r.Rejected, r.NewArticles, r.Snapshot)}
+	for _, p := range r.Problems[:min(len(r.Problems), 5)] {
+		lines = append(lines, p)
+	}
+	return lines
 }
 
 // Import reads labels made elsewhere: JSONL where each article carries
@@ -33,9 +46,11 @@ type ImportResult struct {
 // reasoning, or per-dimension {"score", "evidence"} objects. Articles not in
 // corpus.raw are ingested too. Rows are marked imported: their oracle saw the
 // other project's rendering of the text, not compress.Render's.
-func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string) (ImportResult, error) {
+func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string) (*ImportResult, error) {
 	start := time.Now()
-	res := ImportResult{ByModel: map[string]int64{}}
+	res := &ImportResult{Summary: spec.Start(spec.Label, l.RunID), ByModel: map[string]int64{}}
+	res.Mode, res.Table = "import", spec.Labels.For(f).String()
+	defer func() { res.Seconds = time.Since(start).Seconds() }()
 	if err := l.EnsureTable(ctx, LabelsTable(f), LabelsSchema(f)); err != nil {
 		return res, err
 	}
@@ -138,7 +153,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	// Re-importing the same file adds nothing: skip (id, cache_key) pairs
 	// already there, under the labels table's writer lock so that two imports
 	// at once cannot both add the same pairs.
-	lock, err := l.LockTable(ctx, LabelsTable(f), "label import", nil)
+	lock, err := l.LockTable(ctx, spec.Labels.For(f), "label import", nil)
 	if err != nil {
 		return res, err
 	}
@@ -173,8 +188,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 		if err != nil {
 			return res, err
 		}
-		res.SnapshotSeq = snap.Seq
+		res.SetOutput(spec.Labels.For(f), snap)
 	}
-	res.Seconds = time.Since(start).Seconds()
 	return res, nil
 }
