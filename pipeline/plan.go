@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
@@ -46,6 +47,8 @@ type how struct {
 	params func(c *Config) any
 	// inputs, when set, replaces those snapshots (ingest reads files).
 	inputs func(c *Config) (any, error)
+	// unhashed are Reads left out of the fingerprint.
+	unhashed []*spec.Table
 	// skip leaves the stage out of the run.
 	skip func(c *Config) bool
 	run  func(r *runner, ctx context.Context, out lake.TableName) (res spec.Result, complete bool, err error)
@@ -103,6 +106,11 @@ var hows = map[string]how{
 	},
 	spec.Eval.Name: {
 		params: (*Config).evalParams,
+		// The model eval scores is the one predict just wrote predictions
+		// for, so a new model already changes the predictions snapshot; and
+		// lakes made before eval's Spec named models hashed eval without
+		// it (hashing it now would evaluate their unchanged model again).
+		unhashed: []*spec.Table{spec.Models},
 		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			o := r.c.evalOptions(r.f, r.res.Model)
 			res, err := evaluate.Run(ctx, r.l, o)
@@ -135,9 +143,9 @@ func (r *runner) inputs(s *spec.Spec, h how) func(context.Context) (any, error) 
 	if h.inputs != nil {
 		return func(context.Context) (any, error) { return h.inputs(r.c) }
 	}
-	names := make([]lake.TableName, len(s.Reads))
-	for i, t := range s.Reads {
-		names[i] = t.For(r.f)
+	var names []lake.TableName
+	for _, t := range hashedReads(s, h) {
+		names = append(names, t.For(r.f))
 	}
 	return func(ctx context.Context) (any, error) {
 		snaps, err := snapshots(ctx, r.l, names...)
@@ -167,4 +175,16 @@ func (r *runner) ingest(ctx context.Context, out lake.TableName) (spec.Result, b
 		total = total.Add(res)
 	}
 	return total, true, nil
+}
+
+// hashedReads are the tables whose snapshots a stage's fingerprint hashes:
+// its Spec's Reads but those its how leaves out.
+func hashedReads(s *spec.Spec, h how) []*spec.Table {
+	var out []*spec.Table
+	for _, t := range s.Reads {
+		if !slices.Contains(h.unhashed, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,6 +104,38 @@ evaluate: {split: val}
 		b, _ := json.Marshal(tc.got)
 		if !json.Valid(b) || !strings.Contains(string(b), tc.want) {
 			t.Errorf("%s: got %s, want it to hold %s", name, b, tc.want)
+		}
+	}
+}
+
+// A lake's state.json stays valid across upgrades: each stage's
+// fingerprint hashes the snapshots of the tables it hashed before the plan
+// came from spec.Stages (860098d), so an unchanged lake runs nothing. (Eval
+// once hashed models too, and evaluated an unchanged model again.)
+func TestPlan_FingerprintsHashTheTablesTheyAlwaysDid(t *testing.T) {
+	legacy := map[string][]string{
+		"prefilter": {"raw"},
+		"compress":  {"raw", "prefiltered"},
+		"label":     {"compressed"},
+		"split":     {"labels", "compressed", "raw"},
+		"train":     {"labels", "splits", "compressed"},
+		"predict":   {"models", "splits", "compressed"},
+		"eval":      {"predictions", "labels", "splits"},
+	}
+	for _, s := range spec.Stages {
+		h := hows[s.Name]
+		if h.inputs != nil { // ingest hashes its files
+			continue
+		}
+		var got []string
+		for _, tb := range hashedReads(s, h) {
+			got = append(got, tb.Name)
+		}
+		slices.Sort(got)
+		want := slices.Clone(legacy[s.Name])
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s hashes %v, want %v: every lake's state.json would run it again", s.Name, got, want)
 		}
 	}
 }
