@@ -46,3 +46,8 @@ func (r *Result) Details() []string {
 	}
 	return lines
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string {
+	return fmt.Sprintf("%d new articles, %d rejected, %d duplicates", r.RowsOut, r.Rejected, r.Duplicates)
+}

@@ -189,7 +189,7 @@ func TestRun_PrintsEachStageAsItsCommandDoes(t *testing.T) {
 	}
 	for i, s := range res.Stages {
 		r := s.Result
-		if r == nil || r.Sum().Stage != s.Stage || s.Summary != r.Sum().Line() {
+		if r == nil || r.Sum().Stage != s.Stage || s.Summary != spec.Brief(r) {
 			t.Fatalf("stage %s: result %+v, summary %q", s.Stage, r, s.Summary)
 		}
 		var one bytes.Buffer
@@ -198,6 +198,19 @@ func TestRun_PrintsEachStageAsItsCommandDoes(t *testing.T) {
 		}
 		if want := fmt.Sprintf("%d/%d %s", i+1, len(res.Stages), one.String()); !strings.Contains(out.String(), want) {
 			t.Errorf("distill run printed\n%s\nwant, for %s, what its command prints:\n%s", out.String(), s.Stage, want)
+		}
+	}
+	// The summary keeps what it said before the stages shared a printer:
+	// the stage's key figures and where they went.
+	for stage, want := range map[string]string{
+		"ingest": "600 new articles, 0 rejected, 0 duplicates -> corpus.raw@",
+		"train":  "examples: validation MAE ",
+		"eval":   ": MAE ",
+	} {
+		for _, s := range res.Stages {
+			if s.Stage == stage && !strings.Contains(s.Summary, want) {
+				t.Errorf("%s's summary %q does not say %q", stage, s.Summary, want)
+			}
 		}
 	}
 	b, err := json.Marshal(res)

@@ -48,3 +48,6 @@ type reportDone struct {
 func (d *reportDone) Details() []string {
 	return []string{fmt.Sprintf("%d charts, %d bytes -> %s", d.r.Charts, d.r.Bytes, d.r.Out)}
 }
+
+// Headline says where the page is.
+func (d *reportDone) Headline() string { return "-> " + d.r.Out }

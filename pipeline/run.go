@@ -153,7 +153,7 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 		if err != nil {
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
 		}
-		summary := out.Sum().Line()
+		summary := spec.Brief(out)
 		sr := StageResult{Stage: s.name, Summary: summary, Seconds: time.Since(start).Seconds(), Result: out}
 		res.Stages = append(res.Stages, sr)
 		fmt.Fprintf(opts.Out, "%d/%d ", i+1, len(stages))

@@ -39,6 +39,9 @@ type Summary struct {
 // is particular to it.
 type Result interface {
 	Sum() *Summary
+	// Headline is the stage's key figures in a few words ("784 decided,
+	// 255 passed"): what `distill run` keeps as its summary of the stage.
+	Headline() string
 	// Details are the stage's own lines, printed under the summary line.
 	Details() []string
 }
@@ -135,4 +138,19 @@ func Columns(rows ...string) []string {
 	}
 	tw.Flush()
 	return strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+}
+
+// Brief is r's headline and where it went: "784 decided, 255 passed ->
+// ns.prefiltered@3", the summary `distill run` prints with --json and keeps
+// in its state.
+func Brief(r Result) string {
+	s := r.Sum()
+	b := r.Headline()
+	switch {
+	case s.Table != "" && s.Snapshot > 0:
+		b += fmt.Sprintf(" -> %s@%d", s.Table, s.Snapshot)
+	case s.Table != "":
+		b += " -> " + s.Table
+	}
+	return b
 }

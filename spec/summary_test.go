@@ -40,3 +40,12 @@ func TestPrint(t *testing.T) {
 		}
 	}
 }
+
+func (r *fakeResult) Headline() string { return "3 passed" }
+
+func TestBrief(t *testing.T) {
+	r := &fakeResult{Summary: spec.Summary{Stage: "prefilter", Table: "u.prefiltered", Snapshot: 2}}
+	if got, want := spec.Brief(r), "3 passed -> u.prefiltered@2"; got != want {
+		t.Errorf("Brief = %q, want %q", got, want)
+	}
+}

@@ -14,3 +14,6 @@ func (r *Result) Details() []string {
 	return []string{fmt.Sprintf("%d articles rendered (%s), %d truncated, mean %.0f words, %d already compressed",
 		r.RowsOut, r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string { return fmt.Sprintf("%d rendered (%s)", r.RowsOut, r.Mode) }

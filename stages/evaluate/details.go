@@ -117,3 +117,20 @@ func pct(p *float64) string {
 	}
 	return fmt.Sprintf("%.1f%%", 100**p)
 }
+
+// Headline is the run's key figures: the first model's pooled MAE against
+// its baseline, and its tier accuracy.
+func (r *Result) Headline() string {
+	s := fmt.Sprintf("%d articles of %s", r.InScope, r.Split)
+	if len(r.Models) > 0 {
+		m := r.Models[0]
+		s += fmt.Sprintf(": MAE %.3f over every dimension", m.All.MAE)
+		if m.All.BaselineMAE != nil {
+			s += fmt.Sprintf(" (training mean %.3f)", *m.All.BaselineMAE)
+		}
+		if m.Tiers.Accuracy != nil {
+			s += fmt.Sprintf(", tier accuracy %.0f%%", 100**m.Tiers.Accuracy)
+		}
+	}
+	return s
+}

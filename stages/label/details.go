@@ -47,3 +47,15 @@ func (r *Result) Details() []string {
 	}
 	return lines
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string {
+	if r.Mode == "estimate" {
+		return fmt.Sprintf("estimate: %d calls to make, $%.4f expected", r.Misses, r.ExpectedCost)
+	}
+	s := fmt.Sprintf("%d labeled by %s (%d from the cache, %d sharing a prompt, %d failed), $%.4f", r.RowsOut, r.Model, r.Cached, r.Shared, r.Failed, r.Cost)
+	if r.Stopped != "" {
+		s += "; stopped: " + r.Stopped
+	}
+	return s
+}

@@ -192,3 +192,8 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	}
 	return res, nil
 }
+
+// Headline is the import's key figures.
+func (r *ImportResult) Headline() string {
+	return fmt.Sprintf("%d labels imported, %d already imported, %d rejected", r.RowsOut, r.Duplicates, r.Rejected)
+}

@@ -17,3 +17,8 @@ func (r *Result) Details() []string {
 	}
 	return []string{line}
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string {
+	return fmt.Sprintf("%d articles (%s) with %s, %.0f/s", r.Predicted, r.Split, r.Model, r.ArticlesPerS)
+}

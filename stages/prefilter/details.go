@@ -51,3 +51,6 @@ func topReasons(by map[string]int64, n int) []reasonCount {
 	})
 	return all[:min(n, len(all))]
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string { return fmt.Sprintf("%d decided, %d passed", r.RowsOut, r.Passed) }

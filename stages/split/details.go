@@ -40,3 +40,8 @@ func (r *Result) Details() []string {
 	}
 	return lines
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string {
+	return fmt.Sprintf("%s: train %d, val %d, test %d, %d duplicate groups", r.Mode, r.Counts["train"], r.Counts["val"], r.Counts["test"], r.Groups)
+}

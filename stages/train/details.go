@@ -28,3 +28,9 @@ func (r *Result) Details() []string {
 	}
 	return lines
 }
+
+// Headline is the run's key figures.
+func (r *Result) Headline() string {
+	m := r.Model
+	return fmt.Sprintf("%s on %d examples: validation MAE %.3f (training mean %.3f)", m.ID, m.TrainRows, m.ValMAE, m.BaseMAE)
+}
