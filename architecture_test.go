@@ -151,6 +151,9 @@ func TestLayout_TableNamesOnlyInSpec(t *testing.T) {
 				if ok && isLit && v.Kind == token.STRING && (k.Name == "Table" || k.Name == "Namespace") {
 					bad(x, k.Name+": "+v.Value)
 				}
+				if ok && isLit && v.Kind == token.STRING && k.Name == "Stage" && !strings.HasPrefix(p, "lake/") {
+					t.Errorf("%s:%d: Stage: %s names a stage: use its spec.Spec's Name", p, fset.Position(x.Pos()).Line, v.Value)
+				}
 			case *ast.BasicLit:
 				if x.Kind == token.STRING && literal.MatchString(x.Value) {
 					bad(x, x.Value)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -173,7 +174,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, fmt.Errorf("%w: %d rejected (first: %s line %d: %s: %s)", ErrStrict, res.Rejected,
 			c.rejects[0].File, c.rejects[0].Line, c.rejects[0].Reason, c.rejects[0].Detail)
 	}
-	commit := lake.Commit{Stage: "ingest", Params: map[string]any{
+	commit := lake.Commit{Stage: spec.Ingest.Name, Params: map[string]any{
 		"paths": opts.Paths, "source": opts.Source, "map": opts.Map, "strict": opts.Strict,
 		"rows": res.RowsOut, "rejected": res.Rejected, "duplicates": res.Duplicates,
 	}}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -63,9 +64,11 @@ type Source struct {
 
 // Oracle configures labeling: the oracle, and label's Options beside it.
 type Oracle struct {
-	Kind          string `yaml:"kind"` // keywords (default), gemini, openai
-	Model         string `yaml:"model"`
-	BaseURL       string `yaml:"base_url"`
+	Kind    string `yaml:"kind"` // keywords (default), gemini, openai
+	Model   string `yaml:"model"`
+	BaseURL string `yaml:"base_url"`
+	// Timeout bounds one call (0: oracle.New's default), as --timeout.
+	Timeout       time.Duration `yaml:"timeout"`
 	label.Options `yaml:",inline"`
 }
 

@@ -62,7 +62,8 @@ func (c *Config) labelParams() any {
 	o := c.Oracle
 	return oracleParams{Kind: o.Kind, Model: o.Model, BaseURL: o.BaseURL, Concurrency: o.Concurrency, RPM: o.RPM, TPM: o.TPM,
 		MaxCost: o.MaxCost, TargetCount: o.TargetCount,
-		Extra: setKeys(o, "kind", "model", "base_url", "concurrency", "rpm", "tpm", "max_cost", "target_count")}
+		// A call's time limit does not change its answer: not hashed.
+		Extra: setKeys(o, "kind", "model", "base_url", "concurrency", "rpm", "tpm", "max_cost", "target_count", "timeout")}
 }
 
 func (c *Config) splitParams() any {

@@ -3,10 +3,12 @@ package pipeline
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
@@ -137,5 +139,22 @@ func TestPlan_FingerprintsHashTheTablesTheyAlwaysDid(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s hashes %v, want %v: every lake's state.json would run it again", s.Name, got, want)
 		}
+	}
+}
+
+// Every flag of label has its key: --timeout is oracle.timeout.
+func TestLoad_OracleTimeout(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "pipeline.yaml")
+	flt := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	if err := os.WriteFile(p, []byte("filter: "+flt+"\noracle: {kind: keywords, timeout: 30s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Oracle.Timeout != 30*time.Second {
+		t.Errorf("oracle.timeout = %v, want 30s", c.Oracle.Timeout)
 	}
 }

@@ -261,7 +261,7 @@ func (r *runner) label(ctx context.Context, out lake.TableName) (spec.Result, bo
 	orc := opts.Oracle
 	if orc == nil {
 		var err error
-		if orc, err = oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Filter: f}); err != nil {
+		if orc, err = oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Timeout: c.Oracle.Timeout, Filter: f}); err != nil {
 			return nil, false, err
 		}
 	}

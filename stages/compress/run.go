@@ -206,7 +206,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if rendered > 0 {
 		res.MeanWords = float64(words) / float64(rendered)
 	}
-	commit := lake.Commit{Stage: "compress", Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(), Replace: full,
+	commit := lake.Commit{Stage: spec.Compress.Name, Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"method": res.Method, "mode": res.Mode}}
 	res.SetInputs(commit.Inputs...)
 	snap, err := pending.Commit(ctx, commit)

@@ -149,7 +149,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := pending.Commit(ctx, lake.Commit{Stage: "eval", Inputs: inputs, Filter: f.Ref(), Params: map[string]any{
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Eval.Name, Inputs: inputs, Filter: f.Ref(), Params: map[string]any{
 		"model": opts.Model, "compare": opts.Compare, "split": opts.Split, "combine": opts.Combine, "k": opts.K,
 	}})
 	if err != nil {

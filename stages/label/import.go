@@ -184,7 +184,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	res.RowsOut = int64(len(fresh))
 	if len(fresh) > 0 {
 		w := &writer{l: l, f: f, res: &Result{}}
-		snap, err := w.writeLabels(ctx, fresh, lake.Commit{Stage: "label-import", Filter: f.Ref(), Params: map[string]any{"paths": paths}})
+		snap, err := w.writeLabels(ctx, fresh, lake.Commit{Stage: spec.Label.Name + "-import", Filter: f.Ref(), Params: map[string]any{"paths": paths}})
 		if err != nil {
 			return res, err
 		}

@@ -34,6 +34,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		if res.Input != nil {
 			res.SetInputs(*res.Input)
 		}
+		// A run that committed nothing reports the labels as it found them,
+		// as every stage does.
+		if res.Snapshot == 0 && !opts.Estimate {
+			if cur, err := l.Current(context.WithoutCancel(ctx), spec.Labels.For(f)); err == nil && cur != nil {
+				res.SetOutput(spec.Labels.For(f), cur)
+			}
+		}
 		res.Seconds = time.Since(start).Seconds()
 		if res.Seconds > 0 {
 			res.LabelsPerSec = float64(res.RowsOut) / res.Seconds

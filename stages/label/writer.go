@@ -8,6 +8,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // writer turns outcomes into rows, counts them, and commits them.
@@ -109,7 +110,7 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 		}
 		labels = append(labels, e.Shared...)
 	}
-	commit := lake.Commit{Stage: "label", Filter: w.f.Ref(), Params: map[string]any{"labels": len(labels), "calls": len(calls)}}
+	commit := lake.Commit{Stage: spec.Label.Name, Filter: w.f.Ref(), Params: map[string]any{"labels": len(labels), "calls": len(calls)}}
 	if w.res.Input != nil {
 		commit.Inputs = []lake.Snapshot{*w.res.Input}
 	}

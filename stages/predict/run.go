@@ -223,7 +223,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.PredictSecond = time.Since(t0).Seconds()
-	snap, err := pending.Commit(ctx, lake.Commit{Stage: "predict", Inputs: inputs, Filter: f.Ref(),
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Predict.Name, Inputs: inputs, Filter: f.Ref(),
 		Params: map[string]any{"model": m.ID, "backend": m.Backend, "split": opts.Split, "full": opts.Full}})
 	if err != nil {
 		return nil, err

@@ -173,7 +173,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, fmt.Errorf("decide %s: %w", opts.Raw, err)
 	}
 	res.RowsOut = pending.Rows()
-	commit := lake.Commit{Stage: "prefilter", Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(), Replace: full,
+	commit := lake.Commit{Stage: spec.Prefilter.Name, Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"mode": res.Mode, "raw": rawSnap.Ref().String()}}
 	snap, err := pending.Commit(ctx, commit)
 	if err != nil {

@@ -258,7 +258,7 @@ func commit(ctx context.Context, sess *lake.Session, out lake.TableName, opts Op
 	if err != nil {
 		return nil, err
 	}
-	snap, err := pending.Commit(ctx, lake.Commit{Stage: "split", Inputs: inputs, Filter: opts.Filter.Ref(), Replace: true, Params: map[string]any{
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Split.Name, Inputs: inputs, Filter: opts.Filter.Ref(), Replace: true, Params: map[string]any{
 		"seed": opts.Seed, "ratios": opts.Ratios, "stratify_by": opts.StratifyBy, "combine": opts.Combine,
 		"near_threshold": opts.NearThreshold, "balance": opts.Balance, "max_tier_share": opts.MaxTierShare, "mode": res.Mode,
 	}})

@@ -180,7 +180,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	snap, err := pending.Commit(ctx, lake.Commit{Stage: "train", Inputs: set.Inputs(), Filter: f.Ref(),
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Train.Name, Inputs: set.Inputs(), Filter: f.Ref(),
 		Params: map[string]any{"model": m.ID, "backend": m.Backend, "combine": opts.Combine}})
 	if err != nil {
 		os.RemoveAll(dir)
