@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/distillery/distillery/spec"
 )
 
 // countdown is a context that becomes cancelled at its k-th check: the
@@ -107,6 +109,9 @@ func testCancellation(t *testing.T, fx *fixture) {
 		}
 		max = n
 	}
+	if fx.checks == 0 {
+		t.Fatalf("%s never checked its context in a whole run: it cannot be cancelled", s.Name)
+	}
 	ks := cancelPoints(fx.checks, max, fx.rng)
 	if v := os.Getenv(cancelAtEnv); v != "" {
 		ks = nil
@@ -130,6 +135,10 @@ func testCancellation(t *testing.T, fx *fixture) {
 			t.Errorf("k=%d: %s failed without being cancelled: %v", k, s.Name, err)
 		case fired && err != nil && !errors.Is(err, context.Canceled):
 			notCanceled = append(notCanceled, fmt.Sprintf("k=%d: %v", k, err))
+		case k == 1 && (err == nil || newSnapshots(t, e, s, fx) > 0):
+			// Cancelled at its very first check, long before any commit: a
+			// stage that ignores its context finishes here, and fails.
+			t.Errorf("k=1: %s cancelled at its first check returned %v and committed %d snapshots: it must stop with context.Canceled and commit nothing", s.Name, err, newSnapshots(t, e, s, fx))
 		}
 		checkInterrupted(t, e, s, r, fx.before, fx.whole, "cancelled at check "+itoa(k))
 		e.Lake.Close()
@@ -139,4 +148,15 @@ func testCancellation(t *testing.T, fx *fixture) {
 	if len(notCanceled) > 0 {
 		t.Errorf("%s cancelled returned errors that do not match context.Canceled:\n%s", s.Name, strings.Join(notCanceled, "\n"))
 	}
+}
+
+// newSnapshots counts the snapshots of the tables s writes beyond those the
+// prepared lake held.
+func newSnapshots(t *testing.T, e *Env, s *spec.Spec, fx *fixture) int {
+	t.Helper()
+	n := 0
+	for _, o := range s.Writes {
+		n += snapshots(t, e, o) - fx.snaps[o]
+	}
+	return n
 }

@@ -74,6 +74,8 @@ type fixture struct {
 	// before is the rows of s's output in the template, whole the rows a
 	// whole run of s adds to them.
 	before, whole int64
+	// snaps is the snapshots of each table s writes in the template.
+	snaps map[*spec.Table]int
 	// checks is how many times a whole run checks its context, took how
 	// long it lasted.
 	checks int
@@ -103,6 +105,10 @@ func newFixture(t *testing.T, s *spec.Spec) *fixture {
 	defer e.Lake.Close()
 	out := s.Output()
 	fx.before = rowCount(t, e, out)
+	fx.snaps = map[*spec.Table]int{}
+	for _, o := range s.Writes {
+		fx.snaps[o] = snapshots(t, e, o)
+	}
 	probe := newCountdown(-1)
 	start := time.Now()
 	if _, err := fx.r.Run(probe, e, nil); err != nil {
