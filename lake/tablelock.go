@@ -29,9 +29,26 @@ func (l *Lake) LockTable(ctx context.Context, name TableName, stage string, wait
 		}
 		waiting(msg)
 	}
-	k, err := l.Locker().Lock(ctx, "table."+name.Namespace+"."+name.Table, stage, tell)
+	k, err := l.Locker().Lock(ctx, tableLockName(name), stage, tell)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
 	return k, nil
 }
+
+// TryLockTable takes the same lock as LockTable without waiting: while
+// another run holds it, the error matches ErrLocked and says who holds it.
+// A stage whose runs last hours (label) refuses a second run this way
+// rather than making it wait.
+func (l *Lake) TryLockTable(name TableName, stage string) (Unlocker, error) {
+	if err := l.writable(); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	k, err := l.Locker().TryLock(tableLockName(name), stage)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", name, err)
+	}
+	return k, nil
+}
+
+func tableLockName(n TableName) string { return "table." + n.Namespace + "." + n.Table }

@@ -2,14 +2,18 @@ package label_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
 )
 
 // Both real shapes of the reference project's labels import.
@@ -96,4 +100,48 @@ func TestImport_FourAtOnce(t *testing.T) {
 	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM "+ns+".labels"); got != 100 {
 		t.Errorf("%d labels after four imports at once of 100, want 100", got)
 	}
+}
+
+// label and `label import` write one table and take one lock for it: a
+// labeling run is refused (ErrBusy, naming the holder) while an import
+// holds the labels table, and an import waits while a labeling run does.
+func TestRun_OneLockWithImport(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := lake.Open(ctx, l.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	held, err := other.LockTable(ctx, spec.Labels.For(f), "label import", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+	if !errors.Is(err, label.ErrBusy) || !strings.Contains(err.Error(), "label import") {
+		t.Errorf("label while an import holds %s: %v; want ErrBusy naming the import", spec.Labels.For(f), err)
+	}
+	held.Unlock()
+
+	running, err := other.TryLockTable(spec.Labels.For(f), "label")
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := make(chan string, 1)
+	waited, cancel := context.WithCancel(ctx)
+	go func() {
+		k, err := l.LockTable(waited, spec.Labels.For(f), "label import", func(msg string) { told <- msg })
+		if err == nil {
+			k.Unlock()
+		}
+	}()
+	if msg := <-told; !strings.Contains(msg, "label import: waiting") || !strings.Contains(msg, "label") {
+		t.Errorf("an import while label runs: %q", msg)
+	}
+	cancel()
+	running.Unlock()
 }

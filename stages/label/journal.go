@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // call is one request to the oracle and what came back.
@@ -94,14 +95,15 @@ type journal struct {
 	lock   lake.Unlocker // held while the journal is open
 }
 
-func openJournal(l *lake.Lake, dir, name string) (*journal, error) {
+func openJournal(l *lake.Lake, dir, name string, labels lake.TableName) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
 	// One labeling run per filter at a time: a second would ask for the
 	// same articles (paying twice) and share these files. It is refused
-	// rather than made to wait: a labeling run can last hours.
-	lock, err := l.TryLock("journal."+name, "label")
+	// rather than made to wait: a labeling run can last hours. The lock is
+	// the labels table's writer lock, the one `label import` waits for.
+	lock, err := l.TryLockTable(labels, spec.Label.Name)
 	if errors.Is(err, lake.ErrLocked) {
 		return nil, fmt.Errorf("%w (%v)", ErrBusy, err)
 	}

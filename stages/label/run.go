@@ -78,7 +78,7 @@ func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Resul
 	}
 	w := &writer{l: l, f: f, res: res, schema: encodeSchema(f)}
 	var err error
-	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels")
+	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels", spec.Labels.For(f))
 	if err != nil {
 		return nil, err
 	}
