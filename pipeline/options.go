@@ -133,6 +133,8 @@ func (c *Config) Check(f *filters.Filter) error {
 	}
 	pre := c.prefilterOptions(f)
 	add("prefilter", pre.Validate())
+	comp := c.compressOptions(f)
+	add("compress", comp.Validate())
 	// split's Validate would say the same of a bad stratify_by without the key.
 	if err := f.CheckStratifyBy(c.Split.StratifyBy); c.Split.StratifyBy != "" && err != nil {
 		add("split.stratify_by", err)

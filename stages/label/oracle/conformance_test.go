@@ -8,28 +8,30 @@ import (
 	"github.com/distillery/distillery/stages/label/oracle/oracletest"
 )
 
+// Each oracle is built as the commands build it, through oracle.New.
+func newOracle(t *testing.T, cfg oracle.Config) oracle.Oracle {
+	t.Helper()
+	o, err := oracle.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
 func TestGemini_Conformance(t *testing.T) {
 	oracletest.Run(t, oracletest.Gemini, func(t *testing.T, at oracletest.Target) oracle.Oracle {
-		g, err := oracle.NewGemini(context.Background(), oracletest.GeminiModel, at.URL, at.Timeout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
+		return newOracle(t, oracle.Config{Kind: "gemini", Model: oracletest.GeminiModel, BaseURL: at.URL, Timeout: at.Timeout, Filter: at.Filter})
 	})
 }
 
 func TestOpenAI_Conformance(t *testing.T) {
 	oracletest.Run(t, oracletest.OpenAI, func(t *testing.T, at oracletest.Target) oracle.Oracle {
-		o, err := oracle.NewOpenAI(oracletest.OpenAIModel, at.URL+"/v1", at.Timeout)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return o
+		return newOracle(t, oracle.Config{Kind: "openai", Model: oracletest.OpenAIModel, BaseURL: at.URL + "/v1", Timeout: at.Timeout, Filter: at.Filter})
 	})
 }
 
 func TestKeywords_Conformance(t *testing.T) {
 	oracletest.Run(t, nil, func(t *testing.T, at oracletest.Target) oracle.Oracle {
-		return oracle.NewKeywords(at.Filter)
+		return newOracle(t, oracle.Config{Kind: "keywords", Filter: at.Filter})
 	})
 }
