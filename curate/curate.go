@@ -28,11 +28,6 @@ const (
 // a spec.NeedError naming label).
 var ErrNoLabels = errors.New("no labels for this filter yet")
 
-// LabelsTable is <filter>.labels.
-func LabelsTable(f *filters.Filter) lake.TableName {
-	return spec.Labels.For(f)
-}
-
 // CheckCombine validates a combine rule.
 func CheckCombine(rule string) error {
 	if rule != Latest && rule != Mean {

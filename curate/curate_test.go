@@ -47,7 +47,7 @@ func TestPrepare_TiersInSQLMatchTheLabeler(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, curate.Latest)
+	p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, curate.Latest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestPrepare_CombineRules(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, c.rule)
+		p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, c.rule)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestPrepare_NoLabels(t *testing.T) {
 	l, f := setup(t)
 	sess, _ := l.Session(ctx, f.Namespace())
 	defer sess.Close()
-	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: curate.LabelsTable(f)}, curate.Latest); !errors.Is(err, curate.ErrNoLabels) || !errors.Is(err, spec.ErrNotReady) {
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, curate.Latest); !errors.Is(err, curate.ErrNoLabels) || !errors.Is(err, spec.ErrNotReady) {
 		t.Errorf("err = %v, want ErrNoLabels", err)
 	}
 }

@@ -15,16 +15,6 @@ import (
 // spec.NeedError naming split).
 var ErrNoSplits = errors.New("no split for this filter yet")
 
-// SplitsTable is <filter>.splits.
-func SplitsTable(f *filters.Filter) lake.TableName {
-	return spec.Splits.For(f)
-}
-
-// CompressedTable is <filter>.compressed.
-func CompressedTable(f *filters.Filter) lake.TableName {
-	return spec.Compressed.For(f)
-}
-
 // ExampleSet is what DefineExamples defined.
 type ExampleSet struct {
 	*Prepared
@@ -48,10 +38,10 @@ func (e *ExampleSet) Inputs() []lake.Snapshot {
 // splits at splitsRef (zero: current) and the current compressed texts.
 func DefineExamples(ctx context.Context, sess *lake.Session, f *filters.Filter, labels, splits lake.Ref, combine string) (*ExampleSet, error) {
 	if labels.Table == "" {
-		labels = lake.Ref{TableName: LabelsTable(f)}
+		labels = lake.Ref{TableName: spec.Labels.For(f)}
 	}
 	if splits.Table == "" {
-		splits = lake.Ref{TableName: SplitsTable(f)}
+		splits = lake.Ref{TableName: spec.Splits.For(f)}
 	}
 	p, err := Prepare(ctx, sess, f, labels, combine)
 	if err != nil {
@@ -65,7 +55,7 @@ func DefineExamples(ctx context.Context, sess *lake.Session, f *filters.Filter, 
 	if err != nil {
 		return nil, err
 	}
-	crel, csnap, err := sess.Relation(ctx, lake.Ref{TableName: CompressedTable(f)})
+	crel, csnap, err := sess.Relation(ctx, lake.Ref{TableName: spec.Compressed.For(f)})
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Batches are flushed at this many rows or content bytes, whichever first.
@@ -154,7 +156,7 @@ func (c *collector) count(r *Result) {
 // writeRejects commits rejects to corpus.rejects as one snapshot.
 func writeRejects(ctx context.Context, l *lake.Lake, rejects []Reject, datasets map[string]string, commit lake.Commit) (*lake.Snapshot, error) {
 	now := time.Now()
-	p, err := l.WriteRows(ctx, RejectsTable, func(rb *lake.RowBuilder) error {
+	p, err := l.WriteRows(ctx, spec.Rejects.For(nil), func(rb *lake.RowBuilder) error {
 		for _, r := range rejects {
 			rb.String("file", r.File)
 			rb.Long("line", r.Line)

@@ -18,7 +18,7 @@ func (r *Result) Details() []string {
 		r.RowsIn, r.Files, r.RowsOut, r.Rejected, r.Duplicates, r.AlreadyInLake)}
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	if r.RowsOut == 0 && r.RowsIn > 0 && r.AlreadyInLake > 0 {
-		add("nothing new: every article is already in %s", RawTable)
+		add("nothing new: every article is already in %s", spec.Raw.For(nil))
 	}
 	if len(r.ByReason) > 0 {
 		reasons := make([]string, 0, len(r.ByReason))
@@ -26,7 +26,7 @@ func (r *Result) Details() []string {
 			reasons = append(reasons, fmt.Sprintf("%s %d", k, v))
 		}
 		sort.Strings(reasons)
-		add("rejects: %s (in %s)", strings.Join(reasons, ", "), RejectsTable)
+		add("rejects: %s (in %s)", strings.Join(reasons, ", "), spec.Rejects.For(nil))
 		for _, rj := range r.Rejects {
 			add("  %s:%d %s: %s", rj.File, rj.Line, rj.Reason, rj.Detail)
 		}

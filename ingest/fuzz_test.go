@@ -10,7 +10,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // The fuzz targets feed each reader arbitrary bytes through the real
@@ -23,7 +25,7 @@ import (
 // targets need no lake.
 func rawArrowSchema(t testing.TB) *arrow.Schema {
 	var fields []arrow.Field
-	for _, c := range RawSchema {
+	for _, c := range spec.Raw.Schema(nil) {
 		var typ arrow.DataType
 		switch c.Type {
 		case lake.String:

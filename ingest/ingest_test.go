@@ -16,9 +16,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -194,7 +196,7 @@ func TestRun_StableIDsAndIdempotentReingest(t *testing.T) {
 		if n := testutil.QueryInt(t, l, `SELECT count(*) FROM corpus.raw`); n != 3 {
 			t.Errorf("rows after re-ingest = %d, want 3", n)
 		}
-		snaps, err := l.Snapshots(context.Background(), ingest.RawTable)
+		snaps, err := l.Snapshots(context.Background(), spec.Raw.For(nil))
 		if err != nil || len(snaps) != 1 {
 			t.Errorf("re-ingest made a snapshot: %d snapshots, %v", len(snaps), err)
 		}
@@ -300,7 +302,7 @@ func TestRun_TimeTravel(t *testing.T) {
 			t.Errorf("%s = %d, want %d", q, got, want)
 		}
 	}
-	snaps, err := l.Snapshots(context.Background(), ingest.RawTable)
+	snaps, err := l.Snapshots(context.Background(), spec.Raw.For(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

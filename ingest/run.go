@@ -102,7 +102,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	schema, err := l.ArrowSchema(ctx, RawTable)
+	schema, err := l.ArrowSchema(ctx, spec.Raw.For(nil))
 	if err != nil {
 		return res, err
 	}
@@ -147,7 +147,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 		c.flush()
 	}
-	pending, err := l.Write(ctx, RawTable, schema, records)
+	pending, err := l.Write(ctx, spec.Raw.For(nil), schema, records)
 	if readErr != nil {
 		return res, readErr
 	}
@@ -186,18 +186,18 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	res.SetOutput(RawTable, snap)
+	res.SetOutput(spec.Raw.For(nil), snap)
 	if snap != nil {
 		res.SnapshotID = snap.ID
 	}
 	if len(newRejects) > 0 {
 		rs, err := writeRejects(ctx, l, newRejects, c.datasets, commit)
 		if err != nil {
-			return res, fmt.Errorf("%d rows committed to %s, but the rejects were not recorded (rerun to record them): %w", res.RowsOut, RawTable, err)
+			return res, fmt.Errorf("%d rows committed to %s, but the rejects were not recorded (rerun to record them): %w", res.RowsOut, spec.Raw.For(nil), err)
 		}
 		res.RejectsSnapshot = rs
 	}
-	res.Finish(RawTable, snap, start)
+	res.Finish(spec.Raw.For(nil), snap, start)
 	return res, nil
 }
 
@@ -213,13 +213,13 @@ func loadExisting(ctx context.Context, l *lake.Lake, inputs []input) (map[string
 		return nil, nil, nil, err
 	}
 	defer sess.Close()
-	rel, base, err := sess.Relation(ctx, lake.Ref{TableName: RawTable})
+	rel, base, err := sess.Relation(ctx, lake.Ref{TableName: spec.Raw.For(nil)})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	rows, err := sess.Query(ctx, "SELECT id, content_sha256 FROM "+rel)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read ids of %s: %w", RawTable, err)
+		return nil, nil, nil, fmt.Errorf("read ids of %s: %w", spec.Raw.For(nil), err)
 	}
 	for rows.Next() {
 		var id, sha string
@@ -237,13 +237,13 @@ func loadExisting(ctx context.Context, l *lake.Lake, inputs []input) (map[string
 	for _, in := range inputs {
 		files[in.display] = true
 	}
-	rrel, _, err := sess.Relation(ctx, lake.Ref{TableName: RejectsTable})
+	rrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Rejects.For(nil)})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	rows, err = sess.Query(ctx, "SELECT file, line, reason FROM "+rrel)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("read %s: %w", RejectsTable, err)
+		return nil, nil, nil, fmt.Errorf("read %s: %w", spec.Rejects.For(nil), err)
 	}
 	defer rows.Close()
 	for rows.Next() {

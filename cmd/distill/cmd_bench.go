@@ -12,10 +12,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/distillery/distillery/ingest"
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/internal/benchdata"
 	"github.com/distillery/distillery/lake"
-	"github.com/urfave/cli/v2"
+	"github.com/distillery/distillery/spec"
 )
 
 func benchCommand(e *env) *cli.Command {
@@ -166,9 +167,9 @@ func benchIngest(c *cli.Context, e *env) error {
 	fmt.Fprintf(e.stdout, "input: %s (%.1f MB), best of %d runs, whole processes\n", file, rep.MB, runs)
 	fmt.Fprintf(e.stdout, "  distill ingest:                   %6.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.Distill.Seconds, rep.Distill.MBPerSec, rep.Distill.PeakRSS)
 	if rep.Generated > 0 {
-		fmt.Fprintf(e.stdout, "  rows: %d generated, %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Generated, rep.Ingested, rep.ReadBack, ingest.RawTable)
+		fmt.Fprintf(e.stdout, "  rows: %d generated, %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Generated, rep.Ingested, rep.ReadBack, spec.Raw.For(nil))
 	} else {
-		fmt.Fprintf(e.stdout, "  rows: %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Ingested, rep.ReadBack, ingest.RawTable)
+		fmt.Fprintf(e.stdout, "  rows: %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Ingested, rep.ReadBack, spec.Raw.For(nil))
 	}
 	if rep.DuckDB != nil {
 		fmt.Fprintf(e.stdout, "  duckdb COPY read_json_auto->parquet: %4.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.DuckDB.Seconds, rep.DuckDB.MBPerSec, rep.DuckDB.PeakRSS)
@@ -201,11 +202,11 @@ func readBack(ctx context.Context, dir string, ingestJSON []byte) (ingested, rea
 		return 0, 0, err
 	}
 	defer sess.Close()
-	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+ingest.RawTable.String(), &read); err != nil {
-		return 0, 0, fmt.Errorf("count %s: %w", ingest.RawTable, err)
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+spec.Raw.For(nil).String(), &read); err != nil {
+		return 0, 0, fmt.Errorf("count %s: %w", spec.Raw.For(nil), err)
 	}
 	if *res.RowsOut != read {
-		return *res.RowsOut, read, fmt.Errorf("%w: ingested %d rows, %s reads back %d", errReadBack, *res.RowsOut, ingest.RawTable, read)
+		return *res.RowsOut, read, fmt.Errorf("%w: ingested %d rows, %s reads back %d", errReadBack, *res.RowsOut, spec.Raw.For(nil), read)
 	}
 	return *res.RowsOut, read, nil
 }

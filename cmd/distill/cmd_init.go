@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/lake"
-	"github.com/urfave/cli/v2"
+	"github.com/distillery/distillery/spec"
 )
 
 func initCommand(e *env) *cli.Command {
@@ -22,7 +24,7 @@ func initCommand(e *env) *cli.Command {
 			if err := ingest.Init(c.Context, l); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "created lake %s (tables %s, %s)\n", l.Root, ingest.RawTable, ingest.RejectsTable)
+			fmt.Fprintf(e.stdout, "created lake %s (tables %s, %s)\n", l.Root, spec.Raw.For(nil), spec.Rejects.For(nil))
 			return nil
 		},
 	}

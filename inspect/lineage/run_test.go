@@ -16,6 +16,7 @@ import (
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -168,7 +169,7 @@ func TestRun_UnknownID(t *testing.T) {
 func TestRun_LabelBatches(t *testing.T) {
 	l, f := pipelineLake(t, 2)
 	ctx := context.Background()
-	labels := label.LabelsTable(f)
+	labels := spec.Labels.For(f)
 	snaps, err := l.Snapshots(ctx, labels)
 	if err != nil {
 		t.Fatal(err)

@@ -8,9 +8,9 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/evaluate/evaltest"
-	"github.com/distillery/distillery/stages/label"
 )
 
 // knownLake is evaltest.Known's lake (filter eval_tiny: depth and clarity,
@@ -58,10 +58,10 @@ func day(d, hour int) time.Time { return time.Date(2026, 1, d, hour, 0, 0, 0, ti
 func writeCalls(t *testing.T, l *lake.Lake, f *filters.Filter, calls []call) {
 	t.Helper()
 	ctx := context.Background()
-	if err := l.EnsureTable(ctx, label.CallsTable(f), label.CallsSchema); err != nil {
+	if err := l.EnsureTable(ctx, spec.OracleCalls.For(f), spec.OracleCalls.Schema(nil)); err != nil {
 		t.Fatal(err)
 	}
-	p, err := l.WriteRows(ctx, label.CallsTable(f), func(rb *lake.RowBuilder) error {
+	p, err := l.WriteRows(ctx, spec.OracleCalls.For(f), func(rb *lake.RowBuilder) error {
 		for _, c := range calls {
 			rb.String("cache_key", c.key)
 			rb.String("id", c.id)

@@ -8,6 +8,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // The evaluation splits the report can chart (a row of <filter>.evaluations
@@ -60,7 +61,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: split %q: want test, val, train or all", ErrOptions, o.Split)
 	}
 	if o.Labels.Table == "" {
-		o.Labels = lake.Ref{TableName: curate.LabelsTable(o.Filter)}
+		o.Labels = lake.Ref{TableName: spec.Labels.For(o.Filter)}
 	}
 	if o.Combine == "" {
 		o.Combine = o.Filter.Splits.Combine

@@ -37,7 +37,7 @@ func (o *Options) Validate() error {
 		return errors.New("stats: no filter")
 	}
 	if o.Labels.Table == "" {
-		o.Labels = lake.Ref{TableName: curate.LabelsTable(o.Filter)}
+		o.Labels = lake.Ref{TableName: spec.Labels.For(o.Filter)}
 	}
 	if o.Splits.Table == "" {
 		o.Splits = spec.Splits.Ref(o.Filter)

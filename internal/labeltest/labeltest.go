@@ -13,10 +13,9 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
-	"github.com/distillery/distillery/stages/label"
 )
 
 // Article is one labeled article.
@@ -48,11 +47,11 @@ func Write(t testing.TB, l *lake.Lake, f *filters.Filter, arts []Article) {
 
 // WriteErr is Write for benchmarks and generators that handle their errors.
 func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Article) error {
-	raw := ingest.RawTable
+	raw := spec.Raw.For(nil)
 	tables := []struct {
 		name   lake.TableName
 		schema lake.Schema
-	}{{raw, ingest.RawSchema}, {compress.Table(f), compress.Schema}, {label.LabelsTable(f), label.LabelsSchema(f)}}
+	}{{raw, spec.Raw.Schema(nil)}, {spec.Compressed.For(f), spec.Compressed.Schema(nil)}, {spec.Labels.For(f), spec.Labels.Schema(f)}}
 	for _, tb := range tables {
 		if err := l.EnsureTable(ctx, tb.name, tb.schema); err != nil {
 			return err
@@ -92,7 +91,7 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 	}); err != nil {
 		return err
 	}
-	if err := write(compress.Table(f), "compress", func(rb *lake.RowBuilder) {
+	if err := write(spec.Compressed.For(f), "compress", func(rb *lake.RowBuilder) {
 		for _, a := range fresh {
 			sum := sha256.Sum256([]byte(a.Text))
 			rb.String("id", a.ID)
@@ -105,7 +104,7 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 	}); err != nil {
 		return err
 	}
-	return write(label.LabelsTable(f), "label", func(rb *lake.RowBuilder) {
+	return write(spec.Labels.For(f), "label", func(rb *lake.RowBuilder) {
 		for i, a := range arts {
 			scores := map[string]float64{}
 			for _, d := range f.DimensionNames() {

@@ -10,6 +10,7 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/prefilter"
 )
@@ -44,7 +45,7 @@ func TestRun_CountsFromWhatWasRead(t *testing.T) {
 	ingestOne("b1")
 	// Decisions as another writer could leave them: b1 passed twice, and
 	// "ghost" passed but is not in corpus.raw (an ingest rolled back).
-	p, err := l.WriteRows(ctx, prefilter.Table(f), func(rb *lake.RowBuilder) error {
+	p, err := l.WriteRows(ctx, spec.Prefiltered.For(f), func(rb *lake.RowBuilder) error {
 		for _, id := range []string{"b1", "b1", "ghost"} {
 			rb.String("id", id)
 			rb.Bool("passed", true)
@@ -64,8 +65,8 @@ func TestRun_CountsFromWhatWasRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl := compress.Table(f).String()
-	pre := prefilter.Table(f).String()
+	tbl := spec.Compressed.For(f).String()
+	pre := spec.Prefiltered.For(f).String()
 	for _, c := range []struct {
 		name      string
 		got, want int64

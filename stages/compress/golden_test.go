@@ -15,6 +15,7 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/prefilter"
 )
@@ -39,7 +40,7 @@ func TestRun_Golden(t *testing.T) {
 			if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err != nil {
 				t.Fatal(err)
 			}
-			table := compress.Table(f).String()
+			table := spec.Compressed.For(f).String()
 			got := map[string][]byte{"compressed.csv": testutil.QueryCSV(t, l,
 				"SELECT id, words, chars, truncated, method, text_sha256 FROM "+table+" ORDER BY id")}
 			if handWritten {

@@ -22,14 +22,6 @@ import (
 // a spec.NeedError naming prefilter).
 var ErrNoPrefilter = errors.New("no prefilter decisions for this filter")
 
-// Table is the stage's output table in the filter's namespace.
-func Table(f *filters.Filter) lake.TableName {
-	return spec.Compressed.For(f)
-}
-
-// Schema is the schema of <filter>.compressed.
-var Schema = spec.Compressed.Schema(nil)
-
 // Options configure a compression run.
 type Options struct {
 	Filter *filters.Filter `yaml:"-"`
@@ -85,8 +77,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	// The signature is part of the method: a lake compressed before
 	// signatures existed (or with another kind) is rebuilt once to get them.
 	res.Method = settings.Method() + "+" + SignatureMethod
-	out := Table(f)
-	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+	out := spec.Compressed.For(f)
+	if err := spec.Compressed.Ensure(ctx, l, f); err != nil {
 		return res, err
 	}
 	sess, err := l.Session(ctx, f.Namespace())

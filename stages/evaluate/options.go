@@ -43,9 +43,6 @@ type Options struct {
 	Waiting func(msg string) `yaml:"-"`
 }
 
-// Table is <filter>.evaluations.
-func Table(ns string) lake.TableName { return spec.Evaluations.In(ns) }
-
 // Validate fills defaults and checks the options.
 func (o *Options) Validate() error {
 	f := o.Filter
@@ -70,10 +67,10 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: k must be 0 (the default) or more, got %d", ErrOptions, o.K)
 	}
 	if o.Labels.Table == "" {
-		o.Labels = lake.Ref{TableName: curate.LabelsTable(f)}
+		o.Labels = lake.Ref{TableName: spec.Labels.For(f)}
 	}
 	if o.Splits.Table == "" {
-		o.Splits = lake.Ref{TableName: curate.SplitsTable(f)}
+		o.Splits = lake.Ref{TableName: spec.Splits.For(f)}
 	}
 	if o.Predictions.Table == "" {
 		o.Predictions = spec.Predictions.Ref(f)

@@ -128,8 +128,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 
 	// One snapshot of <filter>.evaluations per run.
-	out := Table(ns)
-	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+	out := spec.Evaluations.In(ns)
+	if err := spec.Evaluations.Ensure(ctx, l, f); err != nil {
 		return nil, err
 	}
 	// Each run appends rows under its own run id, so two at once cannot

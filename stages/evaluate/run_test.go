@@ -13,7 +13,6 @@ import (
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/evaluate/evaltest"
-	"github.com/distillery/distillery/stages/predict"
 )
 
 func near(got, want float64) bool { return math.Abs(got-want) < 1e-9 }
@@ -107,7 +106,7 @@ func TestRun_KnownMetrics(t *testing.T) {
 	if strings.Join(cells, " ") != "high>high=1 high>mid=0 high>low=0 mid>high=0 mid>mid=2 mid>low=0 low>high=0 low>mid=1 low>low=0" {
 		t.Errorf("confusion cells: %v", cells)
 	}
-	snaps, err := l.Snapshots(ctx, evaluate.Table("eval_tiny"))
+	snaps, err := l.Snapshots(ctx, spec.Evaluations.In("eval_tiny"))
 	if err != nil || len(snaps) != 1 {
 		t.Fatal(snaps, err)
 	}
@@ -260,12 +259,12 @@ func TestRun_Errors(t *testing.T) {
 	evaltest.WriteLabels(t, l3, f, []evaltest.Label{{ID: "a", Depth: 5, Clarity: 5, Split: "test"}})
 	evaltest.WriteModels(t, l3, f, "m1")
 	var old lake.Schema
-	for _, c := range predict.Schema(f) {
+	for _, c := range spec.Predictions.Schema(f) {
 		if c.Name != "clarity" {
 			old = append(old, c)
 		}
 	}
-	name := predict.Table(f)
+	name := spec.Predictions.For(f)
 	if err := l3.EnsureTable(ctx, name, old); err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +294,7 @@ func TestRun_Cancelled(t *testing.T) {
 	if _, err := evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: "m1"}); err == nil {
 		t.Error("a cancelled run succeeded")
 	}
-	if ok, _ := l.Exists(context.Background(), evaluate.Table(f.Namespace())); ok {
+	if ok, _ := l.Exists(context.Background(), spec.Evaluations.In(f.Namespace())); ok {
 		t.Error("a cancelled run created the evaluations table")
 	}
 }

@@ -138,7 +138,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 	opts.defaults()
 	res := &Result{Summary: spec.Start(spec.Label, l.RunID), FailedBy: map[string]int64{}}
 	res.Mode = "collect"
-	res.Table = LabelsTable(opts.Filter).String()
+	res.Table = spec.Labels.For(opts.Filter).String()
 	if opts.Oracle != nil {
 		res.Oracle, res.Model = opts.Oracle.Kind(), opts.Oracle.Model()
 	}
@@ -249,7 +249,7 @@ func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bo
 		return nil, err
 	}
 	defer sess.Close()
-	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(opts.Filter)})
+	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(opts.Filter)})
 	if err != nil {
 		return nil, err
 	}

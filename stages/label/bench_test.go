@@ -16,7 +16,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 )
@@ -80,7 +80,7 @@ func requests(b *testing.B, l *lake.Lake, f *filters.Filter) []oracle.Request {
 		b.Fatal(err)
 	}
 	defer sess.Close()
-	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: compress.Table(f)})
+	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Compressed.For(f)})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	res := &ImportResult{Summary: spec.Start(spec.Label, l.RunID), ByModel: map[string]int64{}}
 	res.Mode, res.Table = "import", spec.Labels.For(f).String()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
-	if err := l.EnsureTable(ctx, LabelsTable(f), LabelsSchema(f)); err != nil {
+	if err := spec.Labels.Ensure(ctx, l, f); err != nil {
 		return res, err
 	}
 	keys := []string{f.Name + "_analysis", strings.ReplaceAll(f.Name, "_", "-") + "_analysis"}
@@ -162,7 +162,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	if err != nil {
 		return res, err
 	}
-	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(f)})
 	if err != nil {
 		sess.Close()
 		return res, err

@@ -74,7 +74,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		return nil, nil, spec.Need(spec.Compressed, f.Namespace(), "no compressed articles for this filter", ErrNoCompressed)
 	}
 	res.Input = csnap
-	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(f)})
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(f)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,7 +108,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	}
 	rows.Close()
 	cache := map[string]call{}
-	crel2, _, err := sess.Relation(ctx, lake.Ref{TableName: CallsTable(f)})
+	crel2, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.OracleCalls.For(f)})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -29,7 +29,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if opts.Estimate {
 		res.Mode = "estimate"
 	}
-	res.Table = LabelsTable(f).String()
+	res.Table = spec.Labels.For(f).String()
 	defer func() {
 		if res.Input != nil {
 			res.SetInputs(*res.Input)
@@ -68,11 +68,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 // openWriter makes sure the tables exist, opens the journal, and commits
 // what a run that died left in it: paid answers come first.
 func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Result) (*writer, error) {
-	for _, t := range []struct {
-		name lake.TableName
-		s    lake.Schema
-	}{{LabelsTable(f), LabelsSchema(f)}, {CallsTable(f), CallsSchema}} {
-		if err := l.EnsureTable(ctx, t.name, t.s); err != nil {
+	for _, t := range spec.Label.Writes {
+		if err := t.Ensure(ctx, l, f); err != nil {
 			return nil, err
 		}
 	}

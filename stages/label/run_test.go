@@ -24,6 +24,7 @@ import (
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -58,7 +59,7 @@ func lakeWithCompressed(t testing.TB, n int) (*lake.Lake, *filters.Filter) {
 }
 
 func passed(t *testing.T, l *lake.Lake, f *filters.Filter) int64 {
-	return testutil.QueryInt(t, l, "SELECT count(*) FROM "+compress.Table(f).String())
+	return testutil.QueryInt(t, l, "SELECT count(*) FROM "+spec.Compressed.For(f).String())
 }
 
 // fakeGemini answers generateContent like the real API; fail decides, per

@@ -19,6 +19,7 @@ import (
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -76,7 +77,7 @@ func TestRun_SharedPromptAskedOnce(t *testing.T) {
 	ctx := context.Background()
 	l, f := lakeWithSharedTexts(t, 40)
 	n := passed(t, l, f)
-	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+compress.Table(f).String())
+	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+spec.Compressed.For(f).String())
 	if keys*2 != n {
 		t.Fatalf("%d compressed articles, %d distinct texts: the test needs every text twice", n, keys)
 	}
@@ -105,7 +106,7 @@ func TestRun_KillNineSharedPrompts(t *testing.T) {
 	ctx := context.Background()
 	l, f := lakeWithSharedTexts(t, 60)
 	n := passed(t, l, f)
-	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+compress.Table(f).String())
+	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+spec.Compressed.For(f).String())
 	srv, calls := slowGemini(t, f, 30*time.Millisecond)
 	t.Setenv("GEMINI_API_KEY", secret)
 	child := exec.Command(os.Args[0], "-test.run=^$")
@@ -215,7 +216,7 @@ func TestBatch_SharedPromptsOnce(t *testing.T) {
 	ctx := context.Background()
 	l, f := lakeWithSharedTexts(t, 40)
 	n := passed(t, l, f)
-	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+compress.Table(f).String())
+	keys := testutil.QueryInt(t, l, "SELECT count(DISTINCT text) FROM "+spec.Compressed.For(f).String())
 	srv, _ := fakeBatchAPI(t, f)
 	t.Setenv("GEMINI_API_KEY", secret)
 	g, err := oracle.NewGemini(ctx, "gemini-2.5-flash", srv.URL, 5*time.Second)

@@ -134,7 +134,7 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 }
 
 func (w *writer) writeCalls(ctx context.Context, calls []call, commit lake.Commit) (*lake.Snapshot, error) {
-	return w.write(ctx, CallsTable(w.f), commit, func(rb *lake.RowBuilder) {
+	return w.write(ctx, spec.OracleCalls.For(w.f), commit, func(rb *lake.RowBuilder) {
 		for _, c := range calls {
 			w.callRow(rb, c)
 		}
@@ -169,7 +169,7 @@ func (w *writer) callRow(rb *lake.RowBuilder, c call) {
 }
 
 func (w *writer) writeLabels(ctx context.Context, labels []*labelRow, commit lake.Commit) (*lake.Snapshot, error) {
-	return w.write(ctx, LabelsTable(w.f), commit, func(rb *lake.RowBuilder) {
+	return w.write(ctx, spec.Labels.For(w.f), commit, func(rb *lake.RowBuilder) {
 		for _, r := range labels {
 			w.labelRow(rb, r)
 		}
@@ -233,7 +233,7 @@ func (w *writer) recover(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	crel, _, err := sess.Relation(ctx, lake.Ref{TableName: CallsTable(w.f)})
+	crel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.OracleCalls.For(w.f)})
 	if err != nil {
 		return err
 	}
@@ -241,7 +241,7 @@ func (w *writer) recover(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("recover the journal: %w", err)
 	}
-	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: LabelsTable(w.f)})
+	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(w.f)})
 	if err != nil {
 		return err
 	}

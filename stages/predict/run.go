@@ -24,14 +24,6 @@ import (
 	"github.com/distillery/distillery/students/lora"
 )
 
-// Table is <filter>.predictions.
-func Table(f *filters.Filter) lake.TableName {
-	return spec.Predictions.For(f)
-}
-
-// Schema is the schema of <filter>.predictions.
-func Schema(f *filters.Filter) lake.Schema { return spec.Predictions.Schema(f) }
-
 // Options say what to predict with which model.
 type Options struct {
 	Filter *filters.Filter `yaml:"-"`
@@ -70,10 +62,10 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("split %q: want train, val, test or all", o.Split)
 	}
 	if o.Table.Table == "" {
-		o.Table = lake.Ref{TableName: curate.CompressedTable(o.Filter)}
+		o.Table = lake.Ref{TableName: spec.Compressed.For(o.Filter)}
 	}
 	if o.Splits.Table == "" {
-		o.Splits = lake.Ref{TableName: curate.SplitsTable(o.Filter)}
+		o.Splits = lake.Ref{TableName: spec.Splits.For(o.Filter)}
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
@@ -121,8 +113,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if len(m.Dimensions) != len(f.Dimensions) {
 		return nil, fmt.Errorf("model %s predicts %v; the filter has %v", m.ID, m.Dimensions, f.DimensionNames())
 	}
-	out := Table(f)
-	if err := l.EnsureTable(ctx, out, Schema(f)); err != nil {
+	out := spec.Predictions.For(f)
+	if err := spec.Predictions.Ensure(ctx, l, f); err != nil {
 		return nil, err
 	}
 	// One run at a time per table, from reading what this model predicted

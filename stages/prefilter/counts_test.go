@@ -9,6 +9,7 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
@@ -21,7 +22,7 @@ func writeRaw(t *testing.T, l *lake.Lake, ids ...string) {
 		t.Fatal(err)
 	}
 	body := strings.Repeat("A 50 MW solar farm and a wind farm were commissioned and are in operation. ", 8)
-	p, err := l.WriteRows(ctx, ingest.RawTable, func(rb *lake.RowBuilder) error {
+	p, err := l.WriteRows(ctx, spec.Raw.For(nil), func(rb *lake.RowBuilder) error {
 		for i, id := range ids {
 			rb.String("id", id)
 			rb.String("title", "Solar "+id)
@@ -57,7 +58,7 @@ func TestRun_CountsFromWhatWasRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl := prefilter.Table(f).String()
+	tbl := spec.Prefiltered.For(f).String()
 	for _, c := range []struct {
 		name      string
 		got, want int64

@@ -8,6 +8,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
@@ -38,7 +39,7 @@ func TestRun_Golden(t *testing.T) {
 			if _, err := prefilter.Run(context.Background(), l, prefilter.Options{Filter: f}); err != nil {
 				t.Fatal(err)
 			}
-			got := testutil.QueryCSV(t, l, "SELECT id, passed, reason, rule FROM "+prefilter.Table(f).String()+" ORDER BY id")
+			got := testutil.QueryCSV(t, l, "SELECT id, passed, reason, rule FROM "+spec.Prefiltered.For(f).String()+" ORDER BY id")
 			testutil.Golden(t, dir, map[string][]byte{"prefiltered.csv": got})
 		})
 	}

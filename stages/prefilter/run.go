@@ -19,14 +19,6 @@ import (
 // (returned inside a spec.NeedError naming ingest).
 var ErrNoRaw = errors.New("no articles ingested")
 
-// Table is the prefilter's output table in the filter's namespace.
-func Table(f *filters.Filter) lake.TableName {
-	return spec.Prefiltered.For(f)
-}
-
-// Schema is the schema of <filter>.prefiltered.
-var Schema = spec.Prefiltered.Schema(nil)
-
 // Options configure a prefilter run.
 type Options struct {
 	Filter *filters.Filter `yaml:"-"`
@@ -82,8 +74,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	out := Table(f)
-	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+	out := spec.Prefiltered.For(f)
+	if err := spec.Prefiltered.Ensure(ctx, l, f); err != nil {
 		return res, err
 	}
 	// One run at a time per table, from reading what is decided to the commit.

@@ -11,6 +11,7 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
@@ -134,7 +135,7 @@ func TestRun_IncrementalAndRulesChange(t *testing.T) {
 	if n := testutil.QueryInt(t, l, `SELECT count(*) FROM "sustainability_tech_deployment.prefiltered@2" WHERE passed`); n != 3 {
 		t.Errorf("old decisions by time travel: %d passed, want 3", n)
 	}
-	snaps, _ := l.Snapshots(ctx, prefilter.Table(f))
+	snaps, _ := l.Snapshots(ctx, spec.Prefiltered.For(f))
 	if last := snaps[len(snaps)-1]; last.Filter != edited.Ref() || last.Operation != "overwrite" || !strings.Contains(last.Inputs, "corpus.raw@2") {
 		t.Errorf("last snapshot = %+v", last)
 	}

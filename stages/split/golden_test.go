@@ -10,6 +10,7 @@ import (
 
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/split"
 )
 
@@ -27,7 +28,7 @@ func TestRun_Golden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := testutil.QueryCSV(t, l, "SELECT id, split, stratum, dup_group, balanced_out, note FROM "+
-				split.Table(f.Namespace()).String()+" ORDER BY id")
+				spec.Splits.In(f.Namespace()).String()+" ORDER BY id")
 			testutil.Golden(t, dir, map[string][]byte{"splits.csv": got})
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 // Options configure a split. Zero values take the filter's splits section.
@@ -44,7 +45,7 @@ func (o *Options) Validate() error {
 		return errors.New("split: no filter")
 	}
 	if o.Labels.Table == "" {
-		o.Labels = lake.Ref{TableName: curate.LabelsTable(f)}
+		o.Labels = lake.Ref{TableName: spec.Labels.For(f)}
 	}
 	if o.Seed == 0 {
 		o.Seed = f.Splits.Seed

@@ -26,12 +26,6 @@ import (
 // ErrLeak means a duplicate group would be in two splits.
 var ErrLeak = errors.New("duplicate group in more than one split")
 
-// Table is <filter>.splits.
-func Table(ns string) lake.TableName { return spec.Splits.In(ns) }
-
-// Schema is the schema of <filter>.splits.
-var Schema = spec.Splits.Schema(nil)
-
 // Stratum is one stratum's counts after the split.
 type Stratum struct {
 	Stratum  string  `json:"stratum"`
@@ -79,8 +73,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	f := opts.Filter
-	out := Table(f.Namespace())
-	if err := l.EnsureTable(ctx, out, Schema); err != nil {
+	out := spec.Splits.For(f)
+	if err := spec.Splits.Ensure(ctx, l, f); err != nil {
 		return nil, err
 	}
 	// One run at a time per table, from reading the previous split to the

@@ -14,6 +14,7 @@ import (
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/split"
 )
@@ -97,7 +98,7 @@ func TestRun_FirstSplitIsWithinOneArticleOfTheRatiosPerStratum(t *testing.T) {
 				t.Fatalf("result = %+v", res)
 			}
 			checkStrata(t, res, ratios, 1, 0, 0)
-			if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM "+split.Table(f.Namespace()).String()); got != 820 {
+			if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM "+spec.Splits.In(f.Namespace()).String()); got != 820 {
 				t.Errorf("splits has %d distinct ids, want 820", got)
 			}
 			// Stratum is the tier; the split records the seed and the labels snapshot.

@@ -96,7 +96,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	f := opts.Filter
-	if err := l.EnsureTable(ctx, ModelsTable(f), ModelsSchema); err != nil {
+	if err := spec.Models.Ensure(ctx, l, f); err != nil {
 		return nil, err
 	}
 	// Every run adds its own model id, so two at once cannot clash on the
@@ -149,7 +149,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	pending, err := l.WriteRows(ctx, ModelsTable(f), func(rb *lake.RowBuilder) error {
+	pending, err := l.WriteRows(ctx, spec.Models.For(f), func(rb *lake.RowBuilder) error {
 		rb.String("id", m.ID)
 		rb.String("backend", m.Backend)
 		if m.BaseModel != "" {
@@ -190,7 +190,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	res.Mode = m.Backend
 	res.RowsIn, res.RowsOut = m.TrainRows+m.ValRows, pending.Rows()
 	res.SetInputs(set.Inputs()...)
-	res.Finish(ModelsTable(f), snap, start)
+	res.Finish(spec.Models.For(f), snap, start)
 	return res, nil
 }
 

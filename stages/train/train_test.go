@@ -13,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
@@ -116,7 +117,7 @@ func TestLinear_KeywordsLabelsOfTheAITechSample(t *testing.T) {
 	if err != nil || back.Artifact != m.Artifact || back.ValMAE != m.ValMAE || strings.Join(back.Dimensions, ",") != strings.Join(f.DimensionNames(), ",") {
 		t.Fatalf("Find = %+v, %v", back, err)
 	}
-	if snap, _ := l.Current(ctx, train.ModelsTable(f)); snap == nil || snap.Stage != "train" || !strings.Contains(snap.Inputs, "uplifting.splits@1") {
+	if snap, _ := l.Current(ctx, spec.Models.For(f)); snap == nil || snap.Stage != "train" || !strings.Contains(snap.Inputs, "uplifting.splits@1") {
 		t.Errorf("models snapshot lineage: %+v", snap)
 	}
 
@@ -265,7 +266,7 @@ func TestTrain_Errors(t *testing.T) {
 	}
 	loraRows := "SELECT count(*) FROM (SELECT 1 FROM uplifting.models WHERE backend = 'lora')"
 	before := int64(0)
-	if ok, _ := l.Exists(ctx, train.ModelsTable(f)); ok {
+	if ok, _ := l.Exists(ctx, spec.Models.For(f)); ok {
 		before = testutil.QueryInt(t, l, loraRows)
 	}
 	_, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: filepath.Join(t.TempDir(), "no-python")}})
