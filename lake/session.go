@@ -379,6 +379,9 @@ type JSONAs struct {
 	Type  string
 }
 
+// varName is what a variable may be called: it is spliced into SET VARIABLE.
+var varName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
 // SetVariables sets every variable to its value, bound as a parameter.
 func (s *Session) SetVariables(ctx context.Context, vars Vars) error {
 	names := make([]string, 0, len(vars))
@@ -387,7 +390,7 @@ func (s *Session) SetVariables(ctx context.Context, vars Vars) error {
 	}
 	slices.Sort(names)
 	for _, n := range names {
-		if !paramName.MatchString("$" + n) {
+		if !varName.MatchString(n) {
 			return fmt.Errorf("variable name %q", n)
 		}
 		v, q := vars[n], "SET VARIABLE "+n+" = ?"
@@ -409,32 +412,55 @@ func (s *Session) SetVariables(ctx context.Context, vars Vars) error {
 // the statement uses are bound: DuckDB refuses a value it has no parameter for.
 type Params map[string]any
 
-// paramName matches a $name parameter.
-var paramName = regexp.MustCompile(`\$([a-z_][a-z0-9_]*)`)
-
 func (p Params) args(q string) []any {
 	var out []any
 	seen := map[string]bool{}
-	for _, m := range paramName.FindAllStringSubmatch(stripLineComments(q), -1) {
-		if v, ok := p[m[1]]; ok && !seen[m[1]] {
-			seen[m[1]] = true
-			out = append(out, sql.Named(m[1], v))
+	for _, name := range paramNames(q) {
+		if v, ok := p[name]; ok && !seen[name] {
+			seen[name] = true
+			out = append(out, sql.Named(name, v))
 		}
 	}
 	return out
 }
 
-// stripLineComments drops -- comments, where a file's header names its
-// parameters without using them.
-func stripLineComments(q string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(q, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
+// paramNames lists the $name parameters q uses, in order: outside string
+// literals, quoted identifiers and comments (a file's header names its
+// parameters without using them).
+func paramNames(q string) []string {
+	var out []string
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case c == '\'' || c == '"':
+			if j := strings.IndexByte(q[i+1:], c); j >= 0 {
+				i += j + 1 // a doubled quote reopens: the next pass skips it the same way
+			} else {
+				i = len(q)
+			}
+		case c == '-' && strings.HasPrefix(q[i:], "--"):
+			if j := strings.IndexByte(q[i:], '\n'); j >= 0 {
+				i += j
+			} else {
+				i = len(q)
+			}
+		case c == '/' && strings.HasPrefix(q[i:], "/*"):
+			if j := strings.Index(q[i+2:], "*/"); j >= 0 {
+				i += j + 3
+			} else {
+				i = len(q)
+			}
+		case c == '$':
+			j := i + 1
+			for j < len(q) && (q[j] == '_' || q[j] >= 'a' && q[j] <= 'z' || j > i+1 && q[j] >= '0' && q[j] <= '9') {
+				j++
+			}
+			if j > i+1 {
+				out = append(out, q[i+1:j])
+			}
+			i = j - 1
 		}
-		b.WriteString(line + "\n")
 	}
-	return b.String()
+	return out
 }
 
 // Input makes rel readable as name (a temporary view) for the SQL files
