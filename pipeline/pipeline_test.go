@@ -42,6 +42,20 @@ func setup(t *testing.T, extra string) (string, *lake.Lake) {
 	return p, l
 }
 
+// run loads the pipeline file p and runs it on l, printing to out.
+func run(t *testing.T, p string, l *lake.Lake, out *bytes.Buffer) *pipeline.Result {
+	t.Helper()
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := pipeline.Run(context.Background(), l, cfg, pipeline.Options{Out: out})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	return res
+}
+
 func TestRun_SkipsUnchangedStagesAndRedoesOnlyNewWork(t *testing.T) {
 	ctx := context.Background()
 	p, l := setup(t, "")
@@ -50,10 +64,7 @@ func TestRun_SkipsUnchangedStagesAndRedoesOnlyNewWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	first, err := pipeline.Run(ctx, l, cfg, pipeline.Options{Out: &out})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	first := run(t, p, l, &out)
 	names := []string{}
 	for _, s := range first.Stages {
 		names = append(names, s.Stage)
@@ -176,17 +187,9 @@ func TestRun_UnreachableOracleStopsAtLabel(t *testing.T) {
 // Each stage's outcome is printed by spec.Print, the function its own
 // command uses, and `distill run --json` carries the same result object.
 func TestRun_PrintsEachStageAsItsCommandDoes(t *testing.T) {
-	ctx := context.Background()
 	p, l := setup(t, "")
-	cfg, err := pipeline.Load(p)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out bytes.Buffer
-	res, err := pipeline.Run(ctx, l, cfg, pipeline.Options{Out: &out})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	res := run(t, p, l, &out)
 	for i, s := range res.Stages {
 		r := s.Result
 		if r == nil || r.Sum().Stage != s.Stage || s.Summary != spec.Brief(r) {
