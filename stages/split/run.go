@@ -201,7 +201,7 @@ func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result)
 		"CREATE OR REPLACE TEMP TABLE split_excluded (id VARCHAR, note VARCHAR)"); err != nil {
 		return err
 	}
-	if err := sess.QueryRow(ctx, "SELECT count(*) FILTER (WHERE minhash IS NULL) FROM split_candidates", &res.NoSignature); err != nil {
+	if err := sess.QueryRowFile(ctx, "split/unsigned_candidates", nil, &res.NoSignature); err != nil {
 		return err
 	}
 	if res.NoSignature > 0 {
