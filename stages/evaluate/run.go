@@ -171,8 +171,20 @@ func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, 
 	if err != nil {
 		return nil, err
 	}
-	known, err := sess.StringSet(ctx, "SELECT id FROM "+rel)
-	if err != nil {
+	if err := sess.Input(ctx, "models_input", rel); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	if err := sess.EachFile(ctx, "eval/model_ids", nil, func(rows *sql.Rows) error {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		if id.Valid {
+			known[id.String] = true
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("%s: %w", snap.Ref(), err)
 	}
 	for _, m := range models {
