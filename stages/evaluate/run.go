@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -145,7 +146,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	pending, err := sess.WriteQuery(ctx, out, "SELECT * EXCLUDE (model_order, position) FROM eval_written ORDER BY model_order, position")
+	pending, err := sess.WriteQuery(ctx, out, distillery.SQL("eval/evaluations"))
 	if err != nil {
 		return nil, err
 	}
