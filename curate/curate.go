@@ -125,7 +125,7 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 		return nil, fmt.Errorf("combine labels of %s: %w", snap.Ref(), err)
 	}
 	p := &Prepared{Labels: snap, Combine: rule}
-	if err := sess.QueryRow(ctx, "SELECT (SELECT count(*) FROM combined_labels), (SELECT count(*) FROM labels_input)", &p.Articles, &p.LabelRows); err != nil {
+	if err := sess.QueryRowFile(ctx, "labels/counts", nil, &p.Articles, &p.LabelRows); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -176,11 +176,8 @@ func DefineCalls(ctx context.Context, sess *lake.Session, f *filters.Filter) (*l
 	if err != nil && !errors.Is(err, lake.ErrNoTable) {
 		return nil, err
 	}
-	q := "CREATE OR REPLACE TEMP VIEW oracle_calls_input AS SELECT * FROM " + rel
 	if snap == nil {
-		q = "CREATE OR REPLACE TEMP TABLE oracle_calls_input (cache_key VARCHAR, id VARCHAR, oracle VARCHAR, status VARCHAR, " +
-			"tokens_in BIGINT, tokens_out BIGINT, cost_usd DOUBLE, called_at TIMESTAMPTZ)"
+		return nil, sess.TempView(ctx, "oracle_calls_input", "labels/no_oracle_calls")
 	}
-	_, err = sess.Exec(ctx, q)
-	return snap, err
+	return snap, sess.Input(ctx, "oracle_calls_input", rel)
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -110,7 +111,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	var trained int64
-	if err := sess.QueryRow(ctx, "SELECT train_articles FROM eval_baseline WHERE dimension = 'overall'", &trained); err != nil {
+	if err := sess.QueryRowFile(ctx, "eval/baseline_articles", nil, &trained); err != nil {
 		return nil, err
 	}
 	if trained == 0 {
@@ -145,7 +146,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	pending, err := sess.WriteQuery(ctx, out, "SELECT * EXCLUDE (model_order, position) FROM eval_written ORDER BY model_order, position")
+	pending, err := sess.WriteQuery(ctx, out, distillery.SQL("eval/evaluations"))
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +172,20 @@ func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, 
 	if err != nil {
 		return nil, err
 	}
-	known, err := sess.StringSet(ctx, "SELECT id FROM "+rel)
-	if err != nil {
+	if err := sess.Input(ctx, "models_input", rel); err != nil {
+		return nil, err
+	}
+	known := map[string]bool{}
+	if err := sess.EachFile(ctx, "eval/model_ids", nil, func(rows *sql.Rows) error {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		if id.Valid {
+			known[id.String] = true
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("%s: %w", snap.Ref(), err)
 	}
 	for _, m := range models {
@@ -213,7 +226,7 @@ func checkColumns(ctx context.Context, sess *lake.Session, rel, name string, wan
 // coverage counts the articles in scope and what each model predicted of
 // them, warns about what is left out, and fails when nothing is left.
 func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result) error {
-	if err := sess.QueryRow(ctx, "SELECT count(*) FROM eval_scope WHERE id IN (SELECT id FROM combined_labels)", &res.InScope); err != nil {
+	if err := sess.QueryRowFile(ctx, "eval/labeled_in_scope", nil, &res.InScope); err != nil {
 		return err
 	}
 	predicted, err := countBy(ctx, sess, "eval/predicted_in_scope")
@@ -278,8 +291,7 @@ func readMetrics(ctx context.Context, sess *lake.Session, models []string, split
 		res.Models = append(res.Models, Model{Model: m, Split: split, Dimensions: []Metrics{}})
 	}
 	index := func(m string) *Model { return &res.Models[slices.Index(models, m)] }
-	return sess.Each(ctx, `SELECT model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse
-		FROM eval_rows WHERE dimension <> '_tiers' ORDER BY model, position`, func(r *sql.Rows) error {
+	return sess.EachFile(ctx, "eval/model_metrics", nil, func(r *sql.Rows) error {
 		var model string
 		var x Metrics
 		var spearman, mean, bmae, brmse sql.NullFloat64
@@ -314,7 +326,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 		}
 		byModel[res.Models[i].Model] = t
 	}
-	if err := sess.Each(ctx, "SELECT model, oracle_rank, predicted_rank, articles FROM eval_tier_confusion", func(r *sql.Rows) error {
+	if err := sess.EachFile(ctx, "eval/confusion_cells", nil, func(r *sql.Rows) error {
 		var m string
 		var o, p int
 		var n int64
@@ -326,7 +338,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	}); err != nil {
 		return err
 	}
-	if err := sess.Each(ctx, "SELECT model, articles, correct, tier_accuracy FROM eval_tier_accuracy", func(r *sql.Rows) error {
+	if err := sess.EachFile(ctx, "eval/model_tier_accuracy", nil, func(r *sql.Rows) error {
 		var m string
 		var acc sql.NullFloat64
 		var t Tiers
@@ -338,7 +350,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	}); err != nil {
 		return err
 	}
-	if err := sess.Each(ctx, "SELECT model, k, relevant, found, recall_at_k FROM eval_recall_at_k", func(r *sql.Rows) error {
+	if err := sess.EachFile(ctx, "eval/model_recall_at_k", nil, func(r *sql.Rows) error {
 		var m string
 		var rec sql.NullFloat64
 		var t Tiers
@@ -351,8 +363,7 @@ func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	}); err != nil {
 		return err
 	}
-	return sess.Each(ctx, `SELECT model, threshold_tier, threshold, true_positives, false_positives, false_negatives, precision, recall
-		FROM eval_threshold_recall`, func(r *sql.Rows) error {
+	return sess.EachFile(ctx, "eval/model_threshold_recall", nil, func(r *sql.Rows) error {
 		var m string
 		var p, rec sql.NullFloat64
 		var t Tiers

@@ -3,6 +3,7 @@ package label
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -78,23 +79,35 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	if err != nil {
 		return nil, nil, err
 	}
-	// An article is done when it has a label from the same oracle, model,
-	// prompt and parameters (its own id and the cache key): never by the
-	// key alone, which articles with the same text share.
-	done, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+lrel)
+	callsRel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.OracleCalls.For(f)})
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err := sess.Query(ctx, "SELECT id, text, text_sha256 FROM "+crel+" ORDER BY id")
-	if err != nil {
+	for name, rel := range map[string]string{"labels_input": lrel, "compressed_input": crel, "oracle_calls_input": callsRel} {
+		if err := sess.Input(ctx, name, rel); err != nil {
+			return nil, nil, err
+		}
+	}
+	// Done means the same id and cache key (see sql/label/done_keys.sql),
+	// never the key alone, which articles with the same text share.
+	done := map[string]bool{}
+	if err := sess.EachFile(ctx, "label/done_keys", nil, func(rows *sql.Rows) error {
+		var k sql.NullString
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		if k.Valid {
+			done[k.String] = true
+		}
+		return nil
+	}); err != nil {
 		return nil, nil, err
 	}
 	var items []item
-	for rows.Next() {
+	if err := sess.EachFile(ctx, "label/articles", nil, func(rows *sql.Rows) error {
 		var it item
 		if err := rows.Scan(&it.id, &it.text, &it.inputSHA); err != nil {
-			rows.Close()
-			return nil, nil, err
+			return err
 		}
 		res.RowsIn++
 		it.prompt = f.RenderPrompt(it.text)
@@ -102,29 +115,23 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		it.key = CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
 		if done[it.id+"|"+it.key] && !opts.Full {
 			res.AlreadyDone++
-			continue
+			return nil
 		}
 		items = append(items, it)
+		return nil
+	}); err != nil {
+		return nil, nil, err
 	}
-	rows.Close()
 	cache := map[string]call{}
-	crel2, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.OracleCalls.For(f)})
-	if err != nil {
-		return nil, nil, err
-	}
-	rows, err = sess.Query(ctx, "SELECT cache_key, response, coalesce(tokens_in, 0), coalesce(tokens_out, 0) FROM "+crel2+" WHERE status = 'ok'")
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = sess.EachFile(ctx, "label/cached_answers", nil, func(rows *sql.Rows) error {
 		var c call
 		if err := rows.Scan(&c.Key, &c.Response, &c.TokensIn, &c.TokensOut); err != nil {
-			return nil, nil, err
+			return err
 		}
 		cache[c.Key] = c
-	}
-	return items, cache, rows.Err()
+		return nil
+	})
+	return items, cache, err
 }
 
 func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {

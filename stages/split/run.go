@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
@@ -201,7 +202,7 @@ func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result)
 		"CREATE OR REPLACE TEMP TABLE split_excluded (id VARCHAR, note VARCHAR)"); err != nil {
 		return err
 	}
-	if err := sess.QueryRow(ctx, "SELECT count(*) FILTER (WHERE minhash IS NULL) FROM split_candidates", &res.NoSignature); err != nil {
+	if err := sess.QueryRowFile(ctx, "split/unsigned_candidates", nil, &res.NoSignature); err != nil {
 		return err
 	}
 	if res.NoSignature > 0 {
@@ -248,7 +249,7 @@ func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result)
 
 // commit writes split_final as the table's new snapshot.
 func commit(ctx context.Context, sess *lake.Session, out lake.TableName, opts Options, inputs []lake.Snapshot, res *Result) (*lake.Snapshot, error) {
-	pending, err := sess.WriteQuery(ctx, out, "SELECT * EXCLUDE (kept, labeled) FROM split_final ORDER BY id")
+	pending, err := sess.WriteQuery(ctx, out, distillery.SQL("split/splits"))
 	if err != nil {
 		return nil, err
 	}

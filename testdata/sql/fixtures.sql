@@ -60,7 +60,7 @@ CREATE TABLE diff_keys AS SELECT 'a' AS diff_key, 'unchanged' AS status, 1::BIGI
 -- lineage (inspect/lineage): one table at one snapshot, and the article's id.
 SET VARIABLE lineage_id = 'a';
 CREATE TABLE lineage_table AS SELECT 'a' AS id, 'T' AS title, ['t']::VARCHAR[] AS tags, 'r1' AS run_id;
-CREATE TABLE compressed_input AS SELECT 'a' AS id, 'Title: x' AS text;
+CREATE TABLE compressed_input AS SELECT 'a' AS id, 'Title: x' AS text, 'sha' AS text_sha256;
 SET VARIABLE instruction = 'Score the article below.';
 CREATE TABLE export_examples AS SELECT 'train' AS split, 'a' AS id, 'Title: x' AS text, [7.0, 2.0]::DOUBLE[] AS labels,
     5.1::DOUBLE AS overall, 'high' AS tier, false AS balanced_out;
@@ -94,6 +94,8 @@ CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier
 -- evaluations table, and the latest evaluation of each model on one split.
 ALTER TABLE oracle_calls_input ADD COLUMN oracle VARCHAR DEFAULT 'gemini';
 ALTER TABLE oracle_calls_input ADD COLUMN called_at TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00';
+-- label (stages/label): the oracle's answer, which a rerun reuses.
+ALTER TABLE oracle_calls_input ADD COLUMN response VARCHAR DEFAULT '{"relevance": 7}';
 CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, NULL::VARCHAR AS compared_with,
     1::BIGINT AS n, 0.5::DOUBLE AS mae, 0.7::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 7.0::DOUBLE AS train_mean,
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy,
@@ -109,3 +111,5 @@ CREATE TABLE eval_rows AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS 
 CREATE TABLE models_input AS SELECT 'm1' AS id, 'linear' AS backend, NULL::VARCHAR AS base_model, '{}' AS params,
     ['relevance', 'evidence']::VARCHAR[] AS dimensions, 'models/m1' AS artifact, 8::BIGINT AS train_rows, 2::BIGINT AS val_rows,
     0.5::DOUBLE AS val_mae, 1.0::DOUBLE AS baseline_val_mae, 1.5::DOUBLE AS seconds;
+-- evaluate (stages/evaluate): eval_written as sql/eval/written_rows.sql makes it (lineage columns left out).
+CREATE TABLE eval_written AS SELECT *, 1 AS model_order, 'r1' AS run_id FROM eval_rows;
