@@ -70,27 +70,56 @@ func findWarehouseTables(root string) ([]warehouseTable, error) {
 	return out, nil
 }
 
-// tableFolderHasMetadata reports whether the folder a new table NAME would
-// get (warehouse/NS.db/TABLE/metadata) already holds *.metadata.json files.
-func tableFolderHasMetadata(root string, name TableName) (bool, error) {
-	files, err := os.ReadDir(filepath.Join(root, WarehouseDir, name.Namespace+".db", name.Table, "metadata"))
+// tableFolderHasHistory reports whether the table's folder holds metadata
+// with history: a snapshot, or a file that cannot be read as metadata (kept
+// as history, to be safe). Metadata of an empty table is what a process
+// killed while creating the table leaves (its metadata lands before its
+// catalog row): creating the table again there loses nothing.
+func tableFolderHasHistory(root string, name TableName) (bool, error) {
+	dir := filepath.Join(root, WarehouseDir, name.Namespace+".db", name.Table)
+	files, err := os.ReadDir(filepath.Join(dir, "metadata"))
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
+	wt := warehouseTable{dir: dir}
 	for _, f := range files {
 		if strings.HasSuffix(f.Name(), ".metadata.json") {
-			return true, nil
+			wt.metas = append(wt.metas, filepath.Join(dir, "metadata", f.Name()))
 		}
 	}
-	return false, nil
+	return wt.hasHistory(), nil
 }
 
+// hasHistory reports whether any of the table's metadata files records a
+// snapshot (or cannot be read: then it may, and is kept as history).
+func (wt warehouseTable) hasHistory() bool {
+	for _, p := range wt.metas {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return true
+		}
+		var h metaHead
+		if err := json.Unmarshal(b, &h); err != nil || len(h.Snapshots) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// countWarehouseTables counts the table folders whose metadata holds
+// history: what a missing or empty catalog would hide.
 func countWarehouseTables(root string) (int, error) {
 	ts, err := findWarehouseTables(root)
-	return len(ts), err
+	n := 0
+	for _, t := range ts {
+		if t.hasHistory() {
+			n++
+		}
+	}
+	return n, err
 }
 
 // RecoveredTable is one table Recover found in the warehouse.

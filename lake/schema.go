@@ -140,11 +140,13 @@ func (l *Lake) ensureTable(ctx context.Context, name TableName, s Schema) error 
 		} else if !errors.Is(err, ErrNoTable) {
 			return err
 		}
-		// A folder that already holds this table's metadata is a table the
+		// A folder that already holds this table's history is a table the
 		// catalog lost (an older catalog.db put back, a row deleted): a new
 		// table there would start its history over beside the old one.
-		// Checked before anything is written, the namespace included.
-		if has, err := tableFolderHasMetadata(l.Root, name); err != nil {
+		// Checked before anything is written, the namespace included. The
+		// metadata of a table that never had a snapshot (its creator was
+		// killed before its catalog row landed) hides nothing.
+		if has, err := tableFolderHasHistory(l.Root, name); err != nil {
 			return fmt.Errorf("create table %s: %w", name, err)
 		} else if has {
 			return &CatalogLostError{Root: l.Root, Table: name}
