@@ -71,10 +71,10 @@ func findWarehouseTables(root string) ([]warehouseTable, error) {
 }
 
 // tableFolderHasHistory reports whether the table's folder holds metadata
-// with history: a snapshot, or a file that cannot be read as metadata (kept
-// as history, to be safe). Metadata of an empty table is what a process
-// killed while creating the table leaves (its metadata lands before its
-// catalog row): creating the table again there loses nothing.
+// with history (see hasHistory). Metadata of an empty table, whole or cut
+// short, is what a process killed while creating the table leaves (its
+// metadata lands before its catalog row): creating the table again there
+// loses nothing.
 func tableFolderHasHistory(root string, name TableName) (bool, error) {
 	dir := filepath.Join(root, WarehouseDir, name.Namespace+".db", name.Table)
 	files, err := os.ReadDir(filepath.Join(dir, "metadata"))
@@ -94,7 +94,10 @@ func tableFolderHasHistory(root string, name TableName) (bool, error) {
 }
 
 // hasHistory reports whether any of the table's metadata files records a
-// snapshot (or cannot be read: then it may, and is kept as history).
+// snapshot (or cannot be read: then it may, and is kept as history). A file
+// that reads but does not parse is one its writer was killed writing: a
+// metadata file is complete before any catalog row names it, so it was
+// never part of the table's history.
 func (wt warehouseTable) hasHistory() bool {
 	for _, p := range wt.metas {
 		b, err := os.ReadFile(p)
@@ -102,7 +105,7 @@ func (wt warehouseTable) hasHistory() bool {
 			return true
 		}
 		var h metaHead
-		if err := json.Unmarshal(b, &h); err != nil || len(h.Snapshots) > 0 {
+		if json.Unmarshal(b, &h) == nil && len(h.Snapshots) > 0 {
 			return true
 		}
 	}
