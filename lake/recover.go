@@ -48,19 +48,9 @@ func findWarehouseTables(root string) ([]warehouseTable, error) {
 			if !t.IsDir() {
 				continue
 			}
-			dir := filepath.Join(wh, ns.Name(), t.Name())
-			files, err := os.ReadDir(filepath.Join(dir, "metadata"))
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
+			wt, err := readTableFolder(filepath.Join(wh, ns.Name(), t.Name()))
 			if err != nil {
 				return nil, err
-			}
-			wt := warehouseTable{dir: dir}
-			for _, f := range files {
-				if f.Type().IsRegular() && strings.HasSuffix(f.Name(), ".metadata.json") {
-					wt.metas = append(wt.metas, filepath.Join(dir, "metadata", f.Name()))
-				}
 			}
 			if len(wt.metas) > 0 {
 				out = append(out, wt)
@@ -76,21 +66,27 @@ func findWarehouseTables(root string) ([]warehouseTable, error) {
 // metadata lands before its catalog row): creating the table again there
 // loses nothing.
 func tableFolderHasHistory(root string, name TableName) (bool, error) {
-	dir := filepath.Join(root, WarehouseDir, name.Namespace+".db", name.Table)
+	wt, err := readTableFolder(filepath.Join(root, WarehouseDir, name.Namespace+".db", name.Table))
+	return err == nil && wt.hasHistory(), err
+}
+
+// readTableFolder lists the metadata files of the table folder dir (none
+// when it has no metadata folder).
+func readTableFolder(dir string) (warehouseTable, error) {
+	wt := warehouseTable{dir: dir}
 	files, err := os.ReadDir(filepath.Join(dir, "metadata"))
 	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
+		return wt, nil
 	}
 	if err != nil {
-		return false, err
+		return wt, err
 	}
-	wt := warehouseTable{dir: dir}
 	for _, f := range files {
-		if strings.HasSuffix(f.Name(), ".metadata.json") {
+		if f.Type().IsRegular() && strings.HasSuffix(f.Name(), ".metadata.json") {
 			wt.metas = append(wt.metas, filepath.Join(dir, "metadata", f.Name()))
 		}
 	}
-	return wt.hasHistory(), nil
+	return wt, nil
 }
 
 // hasHistory reports whether any of the table's metadata files records a
