@@ -38,12 +38,20 @@ type Runner struct {
 	// NoWaitLine is set for a stage whose waiting callback carries no line
 	// naming the table and its holder.
 	NoWaitLine bool
+	// Invalid runs the stage with its Options' zero value (no filter, no
+	// paths): the stage must say so, never panic or write.
+	Invalid func(ctx context.Context, l *lake.Lake) error
 }
 
 // runners has one entry per Spec of spec.Stages; TestRunners_EveryStage
 // fails when one is missing.
 var runners = map[string]Runner{
 	spec.Ingest.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := ingest.Run(ctx, l, ingest.Options{})
+			return err
+		},
+
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
 			var w func()
 			if waiting != nil {
@@ -61,15 +69,30 @@ var runners = map[string]Runner{
 		},
 		NoWaitLine: true, // ingest.Options.Waiting is a func() (a lake lock, not a table lock)
 	},
-	spec.Prefilter.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-		r, err := prefilter.Run(ctx, e.Lake, prefilter.Options{Filter: e.Filter, Waiting: waiting})
-		return r.RowsOut, err
-	}},
-	spec.Compress.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-		r, err := compress.Run(ctx, e.Lake, compress.Options{Filter: e.Filter, Waiting: waiting})
-		return r.RowsOut, err
-	}},
+	spec.Prefilter.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := prefilter.Run(ctx, l, prefilter.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := prefilter.Run(ctx, e.Lake, prefilter.Options{Filter: e.Filter, Waiting: waiting})
+			return r.RowsOut, err
+		}},
+	spec.Compress.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := compress.Run(ctx, l, compress.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := compress.Run(ctx, e.Lake, compress.Options{Filter: e.Filter, Waiting: waiting})
+			return r.RowsOut, err
+		}},
 	spec.Label.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := label.Run(ctx, l, label.Options{})
+			return err
+		},
+
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
 			r, err := label.Run(ctx, e.Lake, label.Options{Filter: e.Filter, Oracle: oracle.NewKeywords(e.Filter)})
 			return r.RowsOut, err
@@ -77,40 +100,60 @@ var runners = map[string]Runner{
 		Hold:    holdLabel,
 		Refuses: label.ErrBusy,
 	},
-	spec.Split.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-		r, err := split.Run(ctx, e.Lake, split.Options{Filter: e.Filter, Waiting: waiting})
-		if err != nil || r.Mode == "unchanged" {
-			return 0, err
-		}
-		return r.New, nil
-	}},
-	spec.Train.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-		if _, err := train.Run(ctx, e.Lake, train.Options{Filter: e.Filter, Waiting: waiting}); err != nil {
-			return 0, err
-		}
-		return 1, nil
-	}},
-	spec.Predict.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-		m, err := latestModel(ctx, e.Lake, e.Filter)
-		if err != nil {
-			return 0, err
-		}
-		r, err := predict.Run(ctx, e.Lake, predict.Options{Filter: e.Filter, Model: m, Split: "all", Waiting: waiting})
-		if err != nil {
-			return 0, err
-		}
-		return r.Predicted, nil
-	}},
-	spec.Eval.Name: {Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-		m, err := latestModel(ctx, e.Lake, e.Filter)
-		if err != nil {
-			return 0, err
-		}
-		if _, err := evaluate.Run(ctx, e.Lake, evaluate.Options{Filter: e.Filter, Model: m, Split: evaluate.All, Waiting: waiting}); err != nil {
-			return 0, err
-		}
-		return 1, nil
-	}},
+	spec.Split.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := split.Run(ctx, l, split.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := split.Run(ctx, e.Lake, split.Options{Filter: e.Filter, Waiting: waiting})
+			if err != nil || r.Mode == "unchanged" {
+				return 0, err
+			}
+			return r.New, nil
+		}},
+	spec.Train.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := train.Run(ctx, l, train.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			if _, err := train.Run(ctx, e.Lake, train.Options{Filter: e.Filter, Waiting: waiting}); err != nil {
+				return 0, err
+			}
+			return 1, nil
+		}},
+	spec.Predict.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := predict.Run(ctx, l, predict.Options{Model: "m"})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			m, err := latestModel(ctx, e.Lake, e.Filter)
+			if err != nil {
+				return 0, err
+			}
+			r, err := predict.Run(ctx, e.Lake, predict.Options{Filter: e.Filter, Model: m, Split: "all", Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.Predicted, nil
+		}},
+	spec.Eval.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := evaluate.Run(ctx, l, evaluate.Options{Model: "m"})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			m, err := latestModel(ctx, e.Lake, e.Filter)
+			if err != nil {
+				return 0, err
+			}
+			if _, err := evaluate.Run(ctx, e.Lake, evaluate.Options{Filter: e.Filter, Model: m, Split: evaluate.All, Waiting: waiting}); err != nil {
+				return 0, err
+			}
+			return 1, nil
+		}},
 }
 
 // latestModel is the newest model of the filter: what predict and eval
@@ -164,40 +207,4 @@ func (g *gatedOracle) Call(ctx context.Context, req oracle.Request) (oracle.Resp
 	}
 	<-g.gate
 	return g.Oracle.Call(ctx, req)
-}
-
-// invalid runs each stage with its Options' zero value (see Runner.Invalid).
-var invalid = map[string]func(ctx context.Context, l *lake.Lake) error{
-	spec.Ingest.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := ingest.Run(ctx, l, ingest.Options{})
-		return err
-	},
-	spec.Prefilter.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := prefilter.Run(ctx, l, prefilter.Options{})
-		return err
-	},
-	spec.Compress.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := compress.Run(ctx, l, compress.Options{})
-		return err
-	},
-	spec.Label.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := label.Run(ctx, l, label.Options{})
-		return err
-	},
-	spec.Split.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := split.Run(ctx, l, split.Options{})
-		return err
-	},
-	spec.Train.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := train.Run(ctx, l, train.Options{})
-		return err
-	},
-	spec.Predict.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := predict.Run(ctx, l, predict.Options{Model: "m"})
-		return err
-	},
-	spec.Eval.Name: func(ctx context.Context, l *lake.Lake) error {
-		_, err := evaluate.Run(ctx, l, evaluate.Options{Model: "m"})
-		return err
-	},
 }

@@ -53,7 +53,7 @@ func Run(t *testing.T, s *spec.Spec) {
 	}
 	r := runnerOf(t, s)
 	t.Run("empty input", func(t *testing.T) { testEmptyInput(t, s, r) })
-	t.Run("invalid options", func(t *testing.T) { testInvalid(t, s) })
+	t.Run("invalid options", func(t *testing.T) { testInvalid(t, s, r) })
 	fx := newFixture(t, s)
 	t.Run("rerun adds nothing", func(t *testing.T) { testRerun(t, fx) })
 	t.Run("waits for the lock", func(t *testing.T) { testWaits(t, fx) })
@@ -178,13 +178,12 @@ func runBefore(t testing.TB, e *Env, s *spec.Spec) {
 
 // testInvalid runs the stage with no filter (and no paths): an error
 // saying so, never a panic, and nothing written.
-func testInvalid(t *testing.T, s *spec.Spec) {
-	run, ok := invalid[s.Name]
-	if !ok {
+func testInvalid(t *testing.T, s *spec.Spec, r Runner) {
+	if r.Invalid == nil {
 		t.Fatalf("no invalid-options runner for %s: add one to stages/stagetest/runners.go", s.Name)
 	}
 	e := newEnv(t)
-	if err := run(context.Background(), e.Lake); err == nil {
+	if err := r.Invalid(context.Background(), e.Lake); err == nil {
 		t.Errorf("%s with its Options' zero value: no error", s.Name)
 	}
 	tables, err := e.Lake.Tables(context.Background())
