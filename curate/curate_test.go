@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,10 +17,7 @@ import (
 
 func setup(t *testing.T) (*lake.Lake, *filters.Filter) {
 	t.Helper()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	return testutil.NewLake(t), f
 }
 

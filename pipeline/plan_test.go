@@ -16,12 +16,7 @@ import (
 )
 
 func loadFilter(t *testing.T) *filters.Filter {
-	t.Helper()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 }
 
 func TestPlan_KnowsEverySpecStage(t *testing.T) {

@@ -1,7 +1,6 @@
 package spec_test
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -12,12 +11,7 @@ import (
 )
 
 func testFilter(t *testing.T) *filters.Filter {
-	t.Helper()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 }
 
 // Every table is written by exactly one stage, and a stage reads only

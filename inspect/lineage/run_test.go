@@ -37,10 +37,7 @@ func pipelineLake(t *testing.T, labelBatch int) (*lake.Lake, *filters.Filter) {
 	ctx := context.Background()
 	l := testutil.NewLake(t)
 	dir := t.TempDir()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	step := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -52,7 +49,7 @@ func pipelineLake(t *testing.T, labelBatch int) (*lake.Lake, *filters.Filter) {
 	fh, _ := os.Create(first)
 	sample.Write(fh, 20, 7)
 	fh.Close()
-	_, err = ingest.Run(ctx, l, ingest.Options{Paths: []string{first}})
+	_, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{first}})
 	step(err)
 	_, err = prefilter.Run(ctx, l, prefilter.Options{Filter: f})
 	step(err)

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/inspect/runlog"
 	"github.com/distillery/distillery/internal/sample"
@@ -24,10 +23,7 @@ import (
 func TestRun_PipelineInOrder(t *testing.T) {
 	ctx := context.Background()
 	l := testutil.NewLake(t)
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	p := filepath.Join(t.TempDir(), "s.jsonl")
 	fh, _ := os.Create(p)
 	sample.Write(fh, 20, 7)

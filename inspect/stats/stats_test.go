@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
@@ -18,10 +16,7 @@ import (
 
 func TestRun_KnownDistribution(t *testing.T) {
 	ctx := context.Background()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	l := testutil.NewLake(t)
 	// 10 deployed (9), 30 early_commercial (7), 60 vaporware (2); one
 	// dimension varies: deployment_stage = i % 11 for article i.

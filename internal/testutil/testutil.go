@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -135,4 +136,15 @@ func ClosedPort(t testing.TB) string {
 	url := "http://" + ln.Addr().String()
 	ln.Close()
 	return url
+}
+
+// Filter loads the filter package at rel, a folder relative to the
+// repository root (e.g. "filters/sustainability_tech_deployment/v1").
+func Filter(t testing.TB, rel string) *filters.Filter {
+	t.Helper()
+	f, err := filters.Load(filepath.Join(RepoRoot(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

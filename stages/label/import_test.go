@@ -65,10 +65,7 @@ func TestImport_ReferenceShapes(t *testing.T) {
 // locks), add each label once.
 func TestImport_FourAtOnce(t *testing.T) {
 	ctx := context.Background()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "stages/label/testdata/ai_engineering_practice/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "stages/label/testdata/ai_engineering_practice/v1")
 	files, _ := filepath.Glob(filepath.Join(testutil.Shared(t, "reference"), "llm-distillery/filters/ai-engineering-practice/v1/calibration/ai-engineering-practice/scored_batch_*.jsonl"))
 	if len(files) == 0 {
 		t.Fatal("no reference labels")
@@ -108,10 +105,7 @@ func TestImport_FourAtOnce(t *testing.T) {
 func TestRun_OneLockWithImport(t *testing.T) {
 	ctx := context.Background()
 	l := testutil.NewLake(t)
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	other, err := lake.Open(ctx, l.Root)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package label
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,10 +11,7 @@ import (
 
 func uplifting(t testing.TB) *filters.Filter {
 	t.Helper()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/uplifting/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/uplifting/v1")
 	return f
 }
 

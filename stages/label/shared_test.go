@@ -58,10 +58,7 @@ func lakeWithSharedTexts(t testing.TB, n int) (*lake.Lake, *filters.Filter) {
 	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{p}}); err != nil {
 		t.Fatal(err)
 	}
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,12 +19,7 @@ import (
 )
 
 func loadFilter(t *testing.T) *filters.Filter {
-	t.Helper()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 }
 
 // words makes a text of n distinct-looking words from a seed, so that

@@ -135,12 +135,7 @@ func copyDir(src, dst string) error {
 }
 
 func loadFilter(t testing.TB) *filters.Filter {
-	t.Helper()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), filterDir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testutil.Filter(t, filterDir)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -43,10 +43,7 @@ var (
 func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
 	t.Helper()
 	ctx := context.Background()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "filters/uplifting/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "filters/uplifting/v1")
 	sample := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
 	aiOnce.Do(func() {
 		aiDir, aiErr = os.MkdirTemp("", "distill-train-test")

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/stages/compress"
 )
@@ -109,10 +108,7 @@ func TestTrain_Errors(t *testing.T) {
 // only gains 3%): what the test holds the student to is that choosing the
 // penalty on held-out data keeps it from doing worse than the mean.
 func TestCrossValidation_RealOracleLabels(t *testing.T) {
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "stages/label/testdata/ai_engineering_practice/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "stages/label/testdata/ai_engineering_practice/v1")
 	all := realExamples(t)
 	dims := f.DimensionNames()
 	rng := rand.New(rand.NewPCG(42, 42))
@@ -156,10 +152,7 @@ func TestCrossValidation_RealOracleLabels(t *testing.T) {
 }
 
 func realExamples(t *testing.T) []Example {
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(t), "stages/label/testdata/ai_engineering_practice/v1"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := testutil.Filter(t, "stages/label/testdata/ai_engineering_practice/v1")
 	settings, err := compress.SettingsFor(f)
 	if err != nil {
 		t.Fatal(err)
