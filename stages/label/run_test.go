@@ -677,3 +677,27 @@ func TestWhatIf_ByTierWithLabels(t *testing.T) {
 		t.Errorf("what-if: %d flips to blocked, %d of them by tier (%+v)", res.ToBlocked, byTier, res.ByTier)
 	}
 }
+
+// A run's Summary names the labels table and its snapshot after the run,
+// also when the run had nothing to label (it reported snapshot 0 and no
+// table then, unlike every other stage).
+func TestRun_SummaryNamesTheSnapshot(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 30)
+	first, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := spec.Labels.For(f).String()
+	if first.Table != want || first.Snapshot == 0 || again.Table != want || again.Snapshot != first.Snapshot || again.Output == nil || again.RowsOut != 0 {
+		t.Errorf("first run: %s@%d; rerun with nothing to do: %s@%d (output %v, %d rows); want both %s@%d",
+			first.Table, first.Snapshot, again.Table, again.Snapshot, again.Output, again.RowsOut, want, first.Snapshot)
+	}
+	if !strings.Contains(again.Sum().Line(), want+"@") {
+		t.Errorf("rerun's summary line %q does not name %s", again.Sum().Line(), want)
+	}
+}
