@@ -1,0 +1,39 @@
+// Package human prints numbers and counts as a person writes them: 1.2 (not
+// 1.2000000000000002), "1 row" and "2 rows".
+package human
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Number prints f with at most ten significant digits and no trailing
+// zeros, so the float noise of a sum (0.1+0.2+0.9) never reaches a message.
+func Number(f float64) string {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, 64)
+	}
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if r := strconv.FormatFloat(f, 'g', 10, 64); len(r) < len(s) && !strings.ContainsAny(r, "e") {
+		return r
+	}
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e15) {
+		return strconv.FormatFloat(f, 'g', 10, 64)
+	}
+	return s
+}
+
+// Plural is "1 row", "2 rows", "0 rows"; the plural is the singular with an
+// s unless given (Plural(2, "match", "matches")).
+func Plural(n int64, singular string, plural ...string) string {
+	word := singular
+	if n != 1 && n != -1 {
+		if len(plural) > 0 {
+			word = plural[0]
+		} else {
+			word = singular + "s"
+		}
+	}
+	return strconv.FormatInt(n, 10) + " " + word
+}

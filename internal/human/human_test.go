@@ -1,0 +1,34 @@
+package human
+
+import "testing"
+
+func TestNumber(t *testing.T) {
+	for _, c := range []struct {
+		f    float64
+		want string
+	}{
+		{0.1 + 0.2 + 0.9, "1.2"}, {1.2000000000000002, "1.2"}, {3, "3"}, {0.25, "0.25"},
+		{-0.5, "-0.5"}, {0, "0"}, {1e-9, "1e-09"}, {123456789, "123456789"}, {0.7367, "0.7367"},
+	} {
+		if got := Number(c.f); got != c.want {
+			t.Errorf("Number(%v) = %q, want %q", c.f, got, c.want)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "0 rows"}, {1, "1 row"}, {2, "2 rows"}} {
+		if got := Plural(c.n, "row"); got != c.want {
+			t.Errorf("Plural(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+	if got := Plural(1, "duplicate"); got != "1 duplicate" {
+		t.Error(got)
+	}
+	if got := Plural(3, "match", "matches"); got != "3 matches" {
+		t.Error(got)
+	}
+}
