@@ -24,9 +24,14 @@ test: lint test-go test-python test-trainer
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(TAGS) ./...
+	$(GO) vet ./lake/
+	$(GO) build -o /dev/null ./cmd/distill
 
+# The second line is the path of a plain `go build` (no duckdb_arrow tag):
+# query results become Arrow batches row by row, compared with DuckDB's own.
 test-go:
 	DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -count=1 ./...
+	$(GO) test -count=1 -run 'TestArrowRows|TestSession_WriteQuery' ./lake/
 
 # Fuzz every parser (each func Fuzz... in a _test.go file, found by name so
 # a new target is never left out) for FUZZTIME, one after another. test-go

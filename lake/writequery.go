@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // WriteQuery writes the rows of a DuckDB query as pending data files of the
@@ -30,11 +29,7 @@ func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) 
 		if !ok {
 			return fmt.Errorf("duckdb connection of type %T", dc)
 		}
-		ar, err := duckdb.NewArrowFromConn(conn)
-		if err != nil {
-			return err
-		}
-		rdr, err := ar.QueryContext(ctx, query)
+		rdr, err := queryArrow(ctx, conn, query)
 		if err != nil {
 			return err
 		}
@@ -80,11 +75,7 @@ func (s *Session) WriteArrowStream(ctx context.Context, query string, w io.Write
 		if !ok {
 			return fmt.Errorf("duckdb connection of type %T", dc)
 		}
-		ar, err := duckdb.NewArrowFromConn(conn)
-		if err != nil {
-			return err
-		}
-		rdr, err := ar.QueryContext(ctx, query)
+		rdr, err := queryArrow(ctx, conn, query)
 		if err != nil {
 			return err
 		}
