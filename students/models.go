@@ -20,6 +20,10 @@ import (
 // ErrNoModel means no row of <filter>.models has the id.
 var ErrNoModel = errors.New("no such model")
 
+// Latest, as a model id, is the filter's newest model (by trained_at), so
+// predict and eval need no id copied from train's output.
+const Latest = "latest"
+
 // Model is a row of <filter>.models.
 type Model struct {
 	ID         string    `json:"id"`
@@ -54,14 +58,14 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 		return nil, err
 	}
 	m := &Model{}
-	var base sql.NullString
+	var base, params sql.NullString
 	var dims string
 	var valMAE, baseMAE sql.NullFloat64
 	if err := sess.Input(ctx, "models_input", rel); err != nil {
 		return nil, err
 	}
 	err = sess.QueryRowFile(ctx, "students/model", lake.Params{"id": id},
-		&m.ID, &m.Backend, &base, &m.Params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
+		&m.ID, &m.Backend, &base, &params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
 	if errors.Is(err, sql.ErrNoRows) {
 		known, _ := sess.StringSet(ctx, "SELECT id FROM models_input")
 		var ids []string
@@ -73,9 +77,36 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 	if err != nil {
 		return nil, err
 	}
-	m.BaseModel, m.ValMAE, m.BaseMAE = base.String, valMAE.Float64, baseMAE.Float64
+	m.BaseModel, m.Params, m.ValMAE, m.BaseMAE = base.String, params.String, valMAE.Float64, baseMAE.Float64
 	if err := json.Unmarshal([]byte(dims), &m.Dimensions); err != nil {
 		return nil, fmt.Errorf("model %s: dimensions: %w", id, err)
 	}
 	return m, nil
+}
+
+// ResolveID is id, or for Latest the id of the filter's newest model.
+func ResolveID(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (string, error) {
+	if id != Latest {
+		return id, nil
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return "", err
+	}
+	defer sess.Close()
+	rel, snap, err := sess.Relation(ctx, lake.Ref{TableName: spec.Models.For(f)})
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return "", spec.Need(spec.Models, f.Namespace(), fmt.Sprintf("%s has no models yet", f.Namespace()), ErrNoModel)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := sess.Input(ctx, "models_input", rel); err != nil {
+		return "", err
+	}
+	var newest string
+	if err := sess.QueryRowFile(ctx, "students/newest", nil, &newest); err != nil {
+		return "", err
+	}
+	return newest, nil
 }

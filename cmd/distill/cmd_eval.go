@@ -1,14 +1,18 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
-	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/students"
 )
 
 func evalCommand(e *env) *cli.Command {
@@ -27,7 +31,7 @@ distill eval --predictions-file FILE
   "article_ids": [...]} (the reference project's test_set_predictions.json); no lake.`,
 		Flags: []cli.Flag{lakeFlag, jsonFlag,
 			&cli.StringFlag{Name: "filter", Usage: "filter package directory, e.g. filters/uplifting/v1"},
-			&cli.StringFlag{Name: "model", Usage: "model id to evaluate (a row of <filter>.models)"},
+			&cli.StringFlag{Name: "model", Usage: "model id to evaluate (a row of <filter>.models), or latest: the newest", DefaultText: students.Latest},
 			&cli.StringFlag{Name: "split", Value: evaluate.Test, Usage: "test, val, train, or all (every labeled article with a prediction)"},
 			&cli.StringFlag{Name: "compare", Usage: "a second model id, scored beside --model on the articles both predicted"},
 			&cli.IntFlag{Name: "k", Usage: "k of recall@k (default: the number of evaluated articles in the oracle's tiers above the bottom one)"},
@@ -71,6 +75,9 @@ distill eval --predictions-file FILE
 				return err
 			}
 			defer l.Close()
+			if err := resolveLatest(c.Context, l, f, &opts.Model, &opts.Compare); err != nil {
+				return err
+			}
 			res, err := evaluate.Run(c.Context, l, opts)
 			if err != nil {
 				return err
@@ -97,4 +104,21 @@ func printEvalFile(w io.Writer, r *evaluate.FileResult) {
 		fmt.Fprintf(tw, "%s\t%d\t%.4f\t%.4f\t%+.4f\t%s\n", d.Dimension, d.N, d.MAE, d.RMSE, d.Bias, num(d.Spearman))
 	}
 	tw.Flush()
+}
+
+// resolveLatest turns an empty or "latest" model (not a compared one, which
+// is named) into the id of the filter's newest model.
+func resolveLatest(ctx context.Context, l *lake.Lake, f *filters.Filter, model, compare *string) error {
+	if *model != "" && *model != students.Latest {
+		return nil
+	}
+	id, err := students.ResolveID(ctx, l, f, students.Latest)
+	if err != nil {
+		return err
+	}
+	*model = id
+	if *compare == students.Latest {
+		return fmt.Errorf("--compare %s: name the model to compare with the newest", students.Latest)
+	}
+	return nil
 }

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/export"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
 	"github.com/distillery/distillery/students/linear"
-	"github.com/urfave/cli/v2"
 )
 
 func exportCommand(e *env) *cli.Command {
@@ -136,7 +138,7 @@ func predictCommand(e *env) *cli.Command {
 		Name:  "predict",
 		Usage: "score articles with a trained student: <filter>.predictions",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
-			&cli.StringFlag{Name: "model", Required: true, Usage: "model id (see <filter>.models)"},
+			&cli.StringFlag{Name: "model", Value: students.Latest, Usage: "model id (see <filter>.models), or latest: the newest"},
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "train, val, test, or all (every article of --table)"},
 			&cli.StringFlag{Name: "table", Usage: "texts to score (id, text), e.g. compressed@3 (default: the filter's compressed)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
@@ -161,6 +163,9 @@ func predictCommand(e *env) *cli.Command {
 				return err
 			}
 			defer l.Close()
+			if opts.Model, err = students.ResolveID(c.Context, l, f, opts.Model); err != nil {
+				return err
+			}
 			res, err := predict.Run(c.Context, l, opts)
 			if err != nil {
 				return err

@@ -80,6 +80,13 @@ func TestCLI_Eval(t *testing.T) {
 		t.Errorf("evaluations rows = %s, want 30", n[0])
 	}
 
+	// No --model (or --model latest): the filter's newest model.
+	out, _ = distill(t, 0, "--lake", lk, "eval", "--filter", f, "--json")
+	var latest struct{ Models []struct{ Model string } }
+	if err := json.Unmarshal([]byte(out), &latest); err != nil || len(latest.Models) != 1 || latest.Models[0].Model != "m2" {
+		t.Errorf("eval without --model: %v %s", err, out)
+	}
+
 	_, errOut := distill(t, 1, "--lake", lk, "eval", "--filter", f, "--model", "nope")
 	if !strings.Contains(errOut, `no such model "nope"`) || !strings.Contains(errOut, "m1, m2") {
 		t.Errorf("unknown model: %s", errOut)

@@ -208,3 +208,7 @@ func csvValue(v any) string {
 		return fmt.Sprint(v)
 	}
 }
+
+// Updating reports whether the test run was given -update: tests that keep
+// their expected output somewhere else (README.md's transcripts) rewrite it.
+func Updating() bool { return *update }

@@ -110,6 +110,6 @@ CREATE TABLE eval_rows AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS 
 -- models (stages/train): one trained student.
 CREATE TABLE models_input AS SELECT 'm1' AS id, 'linear' AS backend, NULL::VARCHAR AS base_model, '{}' AS params,
     ['relevance', 'evidence']::VARCHAR[] AS dimensions, 'models/m1' AS artifact, 8::BIGINT AS train_rows, 2::BIGINT AS val_rows,
-    0.5::DOUBLE AS val_mae, 1.0::DOUBLE AS baseline_val_mae, 1.5::DOUBLE AS seconds;
+    0.5::DOUBLE AS val_mae, 1.0::DOUBLE AS baseline_val_mae, 1.5::DOUBLE AS seconds, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS trained_at;
 -- evaluate (stages/evaluate): eval_written as sql/eval/written_rows.sql makes it (lineage columns left out).
 CREATE TABLE eval_written AS SELECT *, 1 AS model_order, 'r1' AS run_id FROM eval_rows;
