@@ -6,11 +6,12 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
-	"github.com/urfave/cli/v2"
 )
 
 // refFlag parses a --labels/--table style flag: "labels@3", "ns.labels@tag"
@@ -170,13 +171,13 @@ func splitCommand(e *env) *cli.Command {
 		Usage: "stable, stratified train/val/test split with duplicate groups: <filter>.splits",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot to split, e.g. labels@3 or labels@v1 (default: current)"},
-			&cli.IntFlag{Name: "seed", Usage: "orders new articles (default: the filter's splits.seed, 42)"},
+			&cli.IntFlag{Name: "seed", Usage: "orders new articles", DefaultText: "the filter's splits.seed, 42"},
 			&cli.StringFlag{Name: "ratios", Usage: "train,val,test shares (default: the filter's, 0.8,0.1,0.1)"},
 			&cli.StringFlag{Name: "stratify-by", Usage: "tier, overall_bin or DIMENSION_bin (default: the filter's, tier)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
-			&cli.Float64Flag{Name: "near-threshold", Usage: "near-duplicate similarity, 0-1 (default: the filter's, 0.8)"},
+			&cli.Float64Flag{Name: "near-threshold", Usage: "near-duplicate similarity, 0-1", DefaultText: "the filter's, 0.8"},
 			&cli.BoolFlag{Name: "balance", Usage: "cap each tier of the training set (max_tier_share, 40%) by leaving articles out of training"},
-			&cli.Float64Flag{Name: "max-tier-share", Usage: "the cap under --balance (default: the filter's, 0.4)"},
+			&cli.Float64Flag{Name: "max-tier-share", Usage: "the cap under --balance", DefaultText: "the filter's, 0.4"},
 			&cli.BoolFlag{Name: "fresh", Usage: "ignore the previous split and assign every article anew (the old one stays readable by time travel)"},
 		},
 		Action: func(c *cli.Context) error {

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/export"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"
-	"github.com/urfave/cli/v2"
 )
 
 func exportCommand(e *env) *cli.Command {
@@ -141,7 +142,7 @@ func predictCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "table", Usage: "texts to score (id, text), e.g. compressed@3 (default: the filter's compressed)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.BoolFlag{Name: "full", Usage: "predict again what this model already predicted"},
-			&cli.IntFlag{Name: "workers", Usage: "linear: goroutines (default: every core)"},
+			&cli.IntFlag{Name: "workers", Usage: "linear: goroutines", DefaultText: "every core"},
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "lora: texts per batch"},
 			&cli.StringFlag{Name: "device", Usage: "lora: auto, cpu or cuda"},
 			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed"},
