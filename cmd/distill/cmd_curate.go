@@ -6,12 +6,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/stats"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
+	"github.com/urfave/cli/v2"
 )
 
 // refFlag parses a --labels/--table style flag: "labels@3", "ns.labels@tag"

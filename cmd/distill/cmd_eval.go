@@ -6,10 +6,9 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/urfave/cli/v2"
 )
 
 func evalCommand(e *env) *cli.Command {
