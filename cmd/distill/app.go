@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/urfave/cli/v2"
 )
 
 // env is what every command gets: its output streams.
@@ -22,13 +25,46 @@ type env struct {
 // run is the whole CLI; main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{stdout: stdout, stderr: stderr, args: args}
+	app := newApp(e)
+	if len(args) > 1 && args[len(args)-1] == completeFlag {
+		// Before anything else: the shell runs this on every Tab, whatever
+		// the words typed so far would do.
+		for _, s := range completions(app, args[1:len(args)-2], args[len(args)-2]) {
+			fmt.Fprintln(stdout, s)
+		}
+		return 0
+	}
+	err := checkArgs(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, interspersed(app, args))
+	}
+	if err != nil {
+		var usage *usageError
+		if errors.As(err, &usage) {
+			usage.print(stderr)
+			return 1
+		}
+		fmt.Fprintln(stderr, "distill:", err)
+		var hint interface{ Hint() string }
+		if errors.As(err, &hint) && hint.Hint() != "" {
+			fmt.Fprintln(stderr, "hint:", hint.Hint())
+		}
+		return 1
+	}
+	return 0
+}
+
+// newApp is every command and flag of the CLI.
+func newApp(e *env) *cli.App {
 	app := &cli.App{
 		Name:      "distill",
+		HelpName:  "distill",
 		Usage:     "distil an LLM oracle into a small student model, every step a versioned lake table",
-		Writer:    stdout,
-		ErrWriter: stderr,
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "lake", Value: "./lake", EnvVars: []string{"DISTILL_LAKE"}, Usage: "lake directory"},
+			lakeFlag,
+			&cli.BoolFlag{Name: "version", Usage: "print the version, revision, Go version and build tags", DisableDefaultText: true},
 		},
 		Commands: []*cli.Command{
 			initCommand(e), recoverCommand(e),
@@ -50,41 +86,57 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			runCommand(e),
 			demoCommand(e),
 			benchCommand(e),
+			versionCommand(e), completionCommand(e),
 		},
+		Action: func(c *cli.Context) error {
+			if c.Bool("version") {
+				_, err := io.WriteString(e.stdout, versionText(buildInfo()))
+				return err
+			}
+			return cli.ShowAppHelp(c)
+		},
+		OnUsageError:   usageErrorOf,
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	if err := app.RunContext(ctx, interspersed(app, args)); err != nil {
-		fmt.Fprintln(stderr, "distill:", err)
-		var hint interface{ Hint() string }
-		if errors.As(err, &hint) {
-			fmt.Fprintln(stderr, "hint:", hint.Hint())
-		}
-		return 1
-	}
-	return 0
+	onUsageError(app.Commands)
+	return app
 }
 
 // lakeFlag is --lake, accepted after the command name as well as before it.
-var lakeFlag = &cli.StringFlag{Name: "lake", EnvVars: []string{"DISTILL_LAKE"}, Usage: "lake directory (default ./lake)"}
+var lakeFlag = &cli.StringFlag{Name: "lake", EnvVars: []string{"DISTILL_LAKE"}, Usage: "lake directory",
+	DefaultText: "./lake, else the nearest lake/ in a parent folder"}
 
 var jsonFlag = &cli.BoolFlag{Name: "json", Usage: "print the result as one JSON object"}
 
-func lakeDir(c *cli.Context) string {
+// lakeGiven is --lake or DISTILL_LAKE, wherever on the line it was given.
+func lakeGiven(c *cli.Context) (string, bool) {
 	for _, ctx := range c.Lineage() {
-		if ctx.IsSet("lake") {
-			return ctx.String("lake")
+		if ctx.IsSet("lake") && ctx.String("lake") != "" {
+			return ctx.String("lake"), true
 		}
 	}
-	if v := c.String("lake"); v != "" {
-		return v
+	return "", false
+}
+
+// lakeDir is the lake a command works on: the one given, else the one
+// findLake finds, else ./lake (to be created, or named in "no lake" errors).
+func lakeDir(c *cli.Context) string {
+	if dir, ok := lakeGiven(c); ok {
+		return dir
 	}
-	return "./lake"
+	if dir, ok := findLake(); ok {
+		return dir
+	}
+	return defaultLake
 }
 
 // openLake opens the lake named by --lake, tagging commits with this command line.
 func (e *env) openLake(c *cli.Context) (*lake.Lake, error) {
 	l, err := lake.Open(c.Context, lakeDir(c))
 	if err != nil {
+		if _, given := lakeGiven(c); !given && errors.Is(err, lake.ErrNoLake) {
+			return nil, noLakeError()
+		}
 		return nil, err
 	}
 	l.Command = commandLine(e.args)
@@ -116,3 +168,83 @@ func (e *env) printJSON(v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// defaultLake is where a lake is made, and looked for first.
+const defaultLake = "./lake"
+
+// demoLake is where `distill demo` puts its lake, named in the hint of a
+// "no lake" error run beside it.
+const demoLake = "demo/lake"
+
+// findLake looks for the lake as git looks for .git: in each folder from the
+// working directory up, a lake/ subfolder that is a lake, or the folder
+// itself when it holds a catalog (run from inside lake/). It returns the
+// path relative to the working directory.
+func findLake() (string, bool) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for dir := cwd; ; {
+		found := ""
+		switch {
+		case isLake(filepath.Join(dir, "lake")):
+			found = filepath.Join(dir, "lake")
+		case fileExists(filepath.Join(dir, lake.CatalogFile)):
+			found = dir
+		}
+		if found != "" {
+			if rel, err := filepath.Rel(cwd, found); err == nil {
+				return rel, true
+			}
+			return found, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// isLake reports whether dir holds a catalog, or a warehouse whose catalog
+// was lost: a lake/ folder a command should open (lake.Open then says how to
+// recover a damaged one) rather than walk past to a parent's.
+func isLake(dir string) bool {
+	if fileExists(filepath.Join(dir, lake.CatalogFile)) {
+		return true
+	}
+	st, err := os.Stat(filepath.Join(dir, lake.WarehouseDir))
+	return err == nil && st.IsDir()
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// noLakeError is lake.ErrNoLake when no lake was given or found, with a hint
+// at the demo's lake when there is one.
+func noLakeError() error {
+	err := &hintError{
+		msg: fmt.Sprintf("no lake at %s, nor lake/ in a parent folder: run `distill init` to make one, or pass --lake DIR", defaultLake),
+		err: lake.ErrNoLake,
+	}
+	if isLake(demoLake) {
+		err.hint = fmt.Sprintf("the demo's lake is %s: add --lake %s", demoLake, demoLake)
+	}
+	return err
+}
+
+// hintError is an error with a line that says what to do.
+type hintError struct {
+	msg  string
+	err  error // the sentinel it is an instance of
+	hint string
+}
+
+func (e *hintError) Error() string { return e.msg }
+func (e *hintError) Unwrap() error { return e.err }
+
+// Hint is printed under the error when it is not empty.
+func (e *hintError) Hint() string { return e.hint }

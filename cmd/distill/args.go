@@ -1,9 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/internal/suggest"
 )
 
 // interspersed moves a command's flags in front of its positional arguments,
@@ -85,4 +92,165 @@ func takesValue(flags []cli.Flag, arg string) bool {
 	}
 	_, isBool := f.(*cli.BoolFlag)
 	return !isBool
+}
+
+// usageError is a command line distill cannot run: an unknown command or
+// flag, a flag without its value. It prints as two short lines, the command
+// it concerns and where its help is, never the whole help page.
+type usageError struct {
+	cmd string // "distill" or "distill ingest"
+	msg string
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+func (e *usageError) print(w io.Writer) {
+	fmt.Fprintf(w, "%s: %s\nsee %s --help\n", e.cmd, e.msg, e.cmd)
+}
+
+// flagLike is an argument the user meant as a flag: a file or query that
+// starts with a dash (a negative number, "-- comment", "--odd.jsonl") is not.
+var flagLike = regexp.MustCompile(`^--?[A-Za-z][A-Za-z0-9_-]*(=.*)?$`)
+
+// checkArgs finds what urfave/cli reports badly before it runs anything: an
+// unknown command ("No help topic"), an unknown flag (the whole help page,
+// or, after a positional argument, nothing: it became a file name), a
+// required flag left out (the help page again).
+func checkArgs(app *cli.App, args []string) error {
+	path, flags, cmds := app.Name, app.Flags, app.Commands
+	var cmd *cli.Command
+	leaf, help := false, false
+	seen := map[string]bool{}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if flagLike.MatchString(a) {
+			if isHelpFlag(a) {
+				return nil
+			}
+			f := findFlag(flags, a)
+			if f == nil {
+				name, _, _ := strings.Cut(a, "=")
+				return &usageError{path, "unknown flag " + name + flagPhrase(name, flags)}
+			}
+			seen[f.Names()[0]] = true
+			if takesValue(flags, a) && !strings.Contains(a, "=") {
+				i++
+			}
+			continue
+		}
+		if leaf {
+			continue
+		}
+		if cmd == nil && !help && (a == "help" || a == "h") {
+			help = true
+			continue
+		}
+		next := findCommand(cmds, a)
+		switch {
+		case next != nil:
+			cmd, cmds, flags = next, next.Subcommands, next.Flags
+			path += " " + next.Name
+			seen = map[string]bool{}
+			leaf = len(cmds) == 0
+		case cmd == nil || cmd.Action == nil:
+			return &usageError{path, fmt.Sprintf("unknown command %q%s", a, suggest.Phrase(a, commandNames(cmds)))}
+		default:
+			leaf = true // a positional argument of a command that also has subcommands
+		}
+	}
+	if cmd == nil || help {
+		return nil
+	}
+	return missingFlag(path, cmd.Flags, seen)
+}
+
+// missingFlag names the first required flag neither given nor set through
+// its environment variable.
+func missingFlag(path string, flags []cli.Flag, seen map[string]bool) error {
+	for _, f := range flags {
+		r, ok := f.(cli.RequiredFlag)
+		if !ok || !r.IsRequired() || seen[f.Names()[0]] {
+			continue
+		}
+		if ev, ok := f.(interface{ GetEnvVars() []string }); ok && slices.ContainsFunc(ev.GetEnvVars(), func(v string) bool { return os.Getenv(v) != "" }) {
+			continue
+		}
+		msg := "missing " + dashed(f.Names()[0])
+		if u, ok := f.(interface{ GetUsage() string }); ok && u.GetUsage() != "" {
+			msg += " (" + u.GetUsage() + ")"
+		}
+		return &usageError{path, msg}
+	}
+	return nil
+}
+
+// oneDash is a flag as Go's flag package writes it, with one dash.
+var oneDash = regexp.MustCompile(`(^|[ :])-([A-Za-z][A-Za-z0-9_-])`)
+
+// usageErrorOf rewrites the errors of Go's flag package that get past
+// checkArgs (a flag without its value, a value that does not parse) in the
+// words of usageError. It is every command's OnUsageError.
+func usageErrorOf(c *cli.Context, err error, _ bool) error {
+	path := c.Command.HelpName
+	if path == "" {
+		path = c.App.HelpName
+	}
+	msg := err.Error()
+	msg = oneDash.ReplaceAllString(msg, "$1--$2")
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag " + name + flagPhrase(name, c.Command.Flags)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		msg = name + " needs a value"
+	}
+	return &usageError{path, msg}
+}
+
+// flagPhrase is " (did you mean --source?)" for a mistyped flag.
+func flagPhrase(arg string, flags []cli.Flag) string {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	var names []string
+	for _, f := range flags {
+		names = append(names, f.Names()...)
+	}
+	close := suggest.Closest(name, names)
+	if len(close) == 0 {
+		return ""
+	}
+	for i, n := range close {
+		close[i] = dashed(n)
+	}
+	return " (did you mean " + suggest.Or(close) + "?)"
+}
+
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help"
+}
+
+func commandNames(cmds []*cli.Command) []string {
+	var names []string
+	for _, c := range cmds {
+		if !c.Hidden {
+			names = append(names, c.Names()...)
+		}
+	}
+	return names
+}
+
+// onUsageError gives every command, subcommands included, usageErrorOf.
+func onUsageError(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = usageErrorOf
+		onUsageError(c.Subcommands)
+	}
 }

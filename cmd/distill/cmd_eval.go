@@ -34,7 +34,7 @@ distill eval --predictions-file FILE
 			&cli.StringFlag{Name: "model", Usage: "model id to evaluate (a row of <filter>.models), or latest: the newest", DefaultText: students.Latest},
 			&cli.StringFlag{Name: "split", Value: evaluate.Test, Usage: "test, val, train, or all (every labeled article with a prediction)"},
 			&cli.StringFlag{Name: "compare", Usage: "a second model id, scored beside --model on the articles both predicted"},
-			&cli.IntFlag{Name: "k", Usage: "k of recall@k (default: the number of evaluated articles in the oracle's tiers above the bottom one)"},
+			&cli.IntFlag{Name: "k", Usage: "k of recall@k", DefaultText: "the number of evaluated articles in the oracle's tiers above the bottom one"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@3 or labels@v1 (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "predictions", Usage: "predictions snapshot (default: current)"},

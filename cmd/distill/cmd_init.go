@@ -10,13 +10,21 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
+// initLakeFlag is --lake of init, whose default is only ever ./lake.
+var initLakeFlag = &cli.StringFlag{Name: "lake", EnvVars: []string{"DISTILL_LAKE"}, Usage: "lake directory to create", DefaultText: defaultLake}
+
 func initCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "init",
 		Usage: "create a lake (catalog.db and warehouse/) with empty corpus tables",
-		Flags: []cli.Flag{lakeFlag},
+		Flags: []cli.Flag{initLakeFlag},
 		Action: func(c *cli.Context) error {
-			l, err := lake.Create(c.Context, lakeDir(c))
+			// Never a lake found in a parent folder: init makes one here.
+			dir, given := lakeGiven(c)
+			if !given {
+				dir = defaultLake
+			}
+			l, err := lake.Create(c.Context, dir)
 			if err != nil {
 				return err
 			}

@@ -143,7 +143,7 @@ func predictCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "table", Usage: "texts to score (id, text), e.g. compressed@3 (default: the filter's compressed)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.BoolFlag{Name: "full", Usage: "predict again what this model already predicted"},
-			&cli.IntFlag{Name: "workers", Usage: "linear: goroutines (default: every core)"},
+			&cli.IntFlag{Name: "workers", Usage: "linear: goroutines", DefaultText: "every core"},
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "lora: texts per batch"},
 			&cli.StringFlag{Name: "device", Usage: "lora: auto, cpu or cuda"},
 			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed"},
