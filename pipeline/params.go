@@ -1,7 +1,12 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 )
 
@@ -90,9 +95,29 @@ func (c *Config) evalParams() any {
 func (c *Config) sourceParams() []sourceParams {
 	var out []sourceParams
 	for _, s := range c.Sources {
-		out = append(out, sourceParams{Path: s.Path, Source: s.Source, Map: s.Map, Extra: setKeys(s, "path", "source", "map")})
+		out = append(out, paramsOf(s))
 	}
 	return out
+}
+
+func paramsOf(s Source) sourceParams {
+	return sourceParams{Path: s.Path, Source: s.Source, Map: s.Map, Extra: setKeys(s, "path", "source", "map")}
+}
+
+// sourceFingerprint hashes one source's files (sizes, modification times)
+// with its settings: ingest reads again only a source whose hash changed.
+func (c *Config) sourceFingerprint(s Source) (string, error) {
+	files, err := sourceFiles(c, s)
+	if err != nil {
+		return "", fmt.Errorf("source %w", err)
+	}
+	sort.Strings(files)
+	b, err := json.Marshal(map[string]any{"files": files, "source": paramsOf(s)})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // optionalParams is a section's settings, or nil (hashing nothing, as

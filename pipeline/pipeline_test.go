@@ -3,7 +3,6 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -117,7 +116,14 @@ func TestRun_SkipsUnchangedStagesAndRedoesOnlyNewWork(t *testing.T) {
 
 func TestRun_FailureNamesTheStageAndTheResumeCommand(t *testing.T) {
 	ctx := context.Background()
-	p, l := setup(t, "student:\n  backend: lora\n  python: /nonexistent/python\n")
+	// A python that passes the check before the run (it has the trainer)
+	// and fails in training.
+	py := filepath.Join(t.TempDir(), "python")
+	script := "#!/bin/sh\n[ \"$1\" = -c ] && exit 0\necho 'the trainer broke' >&2\nexit 3\n"
+	if err := os.WriteFile(py, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p, l := setup(t, "student:\n  backend: lora\n  python: "+py+"\n")
 	cfg, err := pipeline.Load(p)
 	if err != nil {
 		t.Fatal(err)
@@ -215,22 +221,5 @@ func TestRun_PrintsEachStageAsItsCommandDoes(t *testing.T) {
 				t.Errorf("%s's summary %q does not say %q", stage, s.Summary, want)
 			}
 		}
-	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var decoded struct {
-		Stages []struct {
-			Stage  string         `json:"stage"`
-			Result map[string]any `json:"result"`
-		} `json:"stages"`
-	}
-	if err := json.Unmarshal(b, &decoded); err != nil {
-		t.Fatal(err)
-	}
-	pre := decoded.Stages[1]
-	if pre.Stage != "prefilter" || pre.Result["stage"] != "prefilter" || pre.Result["rows_out"] != 600.0 || pre.Result["passed"] == nil {
-		t.Errorf("--json of the prefilter stage: %+v", pre)
 	}
 }

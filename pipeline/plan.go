@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
@@ -24,6 +26,14 @@ type stage struct {
 	name   string
 	inputs func(ctx context.Context) (any, error)
 	output lake.TableName
+	// reads are the tables whose snapshots its fingerprint hashes.
+	reads []lake.TableName
+	// skip, when set, says why the file leaves the stage out.
+	skip string
+	// bar is set for a stage that draws its own progress bar.
+	bar bool
+	// from and to are what a dry run says the stage reads and writes.
+	from, to []string
 	// run does the work; complete false means it stopped early (a cost cap,
 	// failures) and must run again next time.
 	run func(ctx context.Context) (res spec.Result, complete bool, err error)
@@ -37,6 +47,11 @@ type runner struct {
 	f    *filters.Filter
 	opts Options
 	res  *Result
+	st   *state
+	// step names the running stage in progress output ("[4/9] label").
+	step string
+	// sources is ingest's fingerprint of each source after its run.
+	sources map[string]string
 }
 
 // how says how the pipeline runs one stage of spec.Stages. What the stage
@@ -49,9 +64,11 @@ type how struct {
 	inputs func(c *Config) (any, error)
 	// unhashed are Reads left out of the fingerprint.
 	unhashed []*spec.Table
-	// skip leaves the stage out of the run.
-	skip func(c *Config) bool
-	run  func(r *runner, ctx context.Context, out lake.TableName) (res spec.Result, complete bool, err error)
+	// skip, when it says why, leaves the stage out of the run.
+	skip func(c *Config) string
+	// bar is set where run draws a progress bar of its own.
+	bar bool
+	run func(r *runner, ctx context.Context, out lake.TableName) (res spec.Result, complete bool, err error)
 }
 
 // hows is every stage of spec.Stages the pipeline runs, by name: a stage
@@ -60,8 +77,14 @@ type how struct {
 var hows = map[string]how{
 	spec.Ingest.Name: {
 		inputs: files,
-		skip:   func(c *Config) bool { return len(c.Sources) == 0 },
-		run:    (*runner).ingest,
+		skip: func(c *Config) string {
+			if len(c.Sources) == 0 {
+				return "no sources"
+			}
+			return ""
+		},
+		bar: true,
+		run: (*runner).ingest,
 	},
 	spec.Prefilter.Name: {
 		params: func(c *Config) any { return optionalParams(c.Prefilter) },
@@ -77,7 +100,7 @@ var hows = map[string]how{
 			return res, err == nil, err
 		},
 	},
-	spec.Label.Name: {params: (*Config).labelParams, run: (*runner).label},
+	spec.Label.Name: {params: (*Config).labelParams, bar: true, run: (*runner).label},
 	spec.Split.Name: {
 		params: (*Config).splitParams,
 		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
@@ -87,8 +110,20 @@ var hows = map[string]how{
 	},
 	spec.Train.Name: {
 		params: (*Config).trainParams,
+		bar:    true,
 		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
-			res, err := train.Run(ctx, r.l, r.c.trainOptions(r.f))
+			o := r.c.trainOptions(r.f)
+			bar := progress.Start(r.opts.Progress, r.step, false)
+			o.Progress = func(p train.Progress) {
+				if p.Steps > 0 {
+					bar.Set(int64(p.Step), int64(p.Steps))
+					bar.Note(fmt.Sprintf("epoch %d, loss %.3f", p.Epoch, p.Loss))
+				} else if p.Message != "" {
+					bar.Note(p.Message)
+				}
+			}
+			res, err := train.Run(ctx, r.l, o)
+			bar.Done()
 			if err != nil {
 				return res, false, err
 			}
@@ -119,7 +154,8 @@ var hows = map[string]how{
 	},
 }
 
-// plan is the run's steps: spec.Stages in order, then the report.
+// plan is the run's steps: spec.Stages in order, then the report; those
+// the file leaves out are there too, with skip saying why.
 func plan(r *runner) ([]stage, error) {
 	var stages []stage
 	for _, s := range spec.Stages {
@@ -127,14 +163,42 @@ func plan(r *runner) ([]stage, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownStage, s.Name)
 		}
-		if h.skip != nil && h.skip(r.c) {
-			continue
-		}
 		out := s.Output().For(r.f)
-		stages = append(stages, stage{name: s.Name, output: out, inputs: r.inputs(s, h),
-			run: func(ctx context.Context) (spec.Result, bool, error) { return h.run(r, ctx, out) }})
+		st := stage{name: s.Name, output: out, inputs: r.inputs(s, h), bar: h.bar,
+			run: func(ctx context.Context) (spec.Result, bool, error) { return h.run(r, ctx, out) }}
+		if h.skip != nil {
+			st.skip = h.skip(r.c)
+		}
+		if h.inputs == nil {
+			for _, t := range hashedReads(s, h) {
+				st.reads = append(st.reads, t.For(r.f))
+			}
+		}
+		for _, t := range s.Reads {
+			st.from = append(st.from, t.For(r.f).String())
+		}
+		if s == spec.Ingest {
+			for _, src := range r.c.Sources {
+				st.from = append(st.from, src.Path)
+			}
+		}
+		for _, t := range s.Writes {
+			st.to = append(st.to, t.For(r.f).String())
+		}
+		stages = append(stages, st)
 	}
-	return append(stages, reportStage(r.l, r.c, r.f, r.res)...), nil
+	return append(stages, reportStage(r.l, r.c, r.f, r.res)), nil
+}
+
+// runnable is the stages of a plan the file does not leave out.
+func runnable(all []stage) []stage {
+	var out []stage
+	for _, s := range all {
+		if s.skip == "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // inputs is what decides whether stage s must run: the current snapshots
@@ -148,6 +212,10 @@ func (r *runner) inputs(s *spec.Spec, h how) func(context.Context) (any, error) 
 		names = append(names, t.For(r.f))
 	}
 	return func(ctx context.Context) (any, error) {
+		// A dry run on a lake not made yet: every stage runs.
+		if r.l == nil {
+			return nil, nil
+		}
 		snaps, err := snapshots(ctx, r.l, names...)
 		if h.params == nil {
 			return snaps, err
@@ -160,21 +228,64 @@ func (r *runner) inputs(s *spec.Spec, h how) func(context.Context) (any, error) 
 	}
 }
 
-// ingest reads every source into corpus.raw, each with its own Options.
+// ingest reads into corpus.raw, each with its own Options, the sources
+// whose files changed since ingest last completed (every source when
+// corpus.raw itself changed since, or with --force).
 func (r *runner) ingest(ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
+	prev, ok := r.st.Stages[spec.Ingest.Name]
+	reuse := ok && !r.opts.Force && outputUnchanged(ctx, r.l, out, prev.Output)
+	r.sources = map[string]string{}
 	var total *ingest.Result
+	var unchanged []string
+	bar := progress.Start(r.opts.Progress, r.step, true)
+	defer bar.Done()
 	for _, s := range r.c.Sources {
+		fp, err := r.c.sourceFingerprint(s)
+		if err != nil {
+			return nil, false, err
+		}
+		r.sources[s.Path] = fp
+		if reuse && prev.Sources[s.Path] == fp {
+			unchanged = append(unchanged, s.Path)
+			continue
+		}
 		paths, err := filepath.Glob(r.c.Abs(s.Path))
 		if err != nil {
 			return nil, false, err
 		}
-		res, err := ingest.Run(ctx, r.l, r.c.ingestOptions(s, paths))
+		o := r.c.ingestOptions(s, paths)
+		o.Progress = bar.Set
+		res, err := ingest.Run(ctx, r.l, o)
 		if err != nil {
 			return nil, false, fmt.Errorf("%s: %w", s.Path, err)
 		}
 		total = total.Add(res)
 	}
-	return total, true, nil
+	if total == nil {
+		// Every source unchanged (a source was removed from the file).
+		sum := spec.Start(spec.Ingest, "")
+		sum.Table, sum.Mode = out.String(), "unchanged"
+		if cur, err := r.l.Current(ctx, out); err == nil && cur != nil {
+			sum.Snapshot = cur.Seq
+		}
+		total = &ingest.Result{Summary: sum}
+	}
+	if len(unchanged) == 0 {
+		return total, true, nil
+	}
+	return &ingestDone{Result: total, Unchanged: unchanged}, true, nil
+}
+
+// ingestDone is ingest's result when some sources were not read again.
+type ingestDone struct {
+	*ingest.Result
+	// Unchanged are the sources whose files are as ingest last read them.
+	Unchanged []string `json:"unchanged_sources"`
+}
+
+// Details adds the sources left unread to ingest's own lines.
+func (d *ingestDone) Details() []string {
+	return append(d.Result.Details(), fmt.Sprintf("not read again, unchanged since the last run: %s", strings.Join(d.Unchanged, ", ")))
 }
 
 // hashedReads are the tables whose snapshots a stage's fingerprint hashes:

@@ -31,10 +31,14 @@ func TestPlan_KnowsEverySpecStage(t *testing.T) {
 		}
 	}
 	r := &runner{c: &Config{Sources: []Source{{Path: "a.jsonl"}}, Report: Report{Skip: true}}, f: loadFilter(t), res: &Result{}}
-	stages, err := plan(r)
+	all, err := plan(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if last := all[len(all)-1]; last.name != reportName || last.skip != "report.skip" {
+		t.Errorf("the last step is %s (skip %q), want the report, skipped for report.skip", last.name, last.skip)
+	}
+	stages := runnable(all)
 	if len(stages) != len(spec.Stages) {
 		t.Fatalf("got %d steps, want one per spec stage (%d)", len(stages), len(spec.Stages))
 	}

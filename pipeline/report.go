@@ -17,16 +17,13 @@ const reportName = "report"
 
 // reportStage writes the HTML report, every run (it is cheap, and the
 // snapshot history it shows changes with every stage).
-func reportStage(l *lake.Lake, c *Config, f *filters.Filter, res *Result) []stage {
-	if c.Report.Skip {
-		return nil
-	}
+func reportStage(l *lake.Lake, c *Config, f *filters.Filter, res *Result) stage {
 	out := c.Report.Out
 	if out == "" {
 		out = "report.html"
 	}
 	path := c.Abs(out)
-	return []stage{{name: reportName,
+	st := stage{name: reportName, from: []string{"every table"}, to: []string{path},
 		run: func(ctx context.Context) (spec.Result, bool, error) {
 			start := time.Now()
 			r, err := report.Run(ctx, l, report.Options{Filter: f, Out: path, Split: evalSplit(c)})
@@ -34,20 +31,24 @@ func reportStage(l *lake.Lake, c *Config, f *filters.Filter, res *Result) []stag
 				return nil, false, err
 			}
 			res.Report = path
-			return &reportDone{Summary: spec.Summary{Stage: reportName, Seconds: time.Since(start).Seconds()}, r: r}, true, nil
-		}}}
+			return &reportDone{Summary: spec.Summary{Stage: reportName, Seconds: time.Since(start).Seconds()}, Report: r}, true, nil
+		}}
+	if c.Report.Skip {
+		st.skip = "report.skip"
+	}
+	return st
 }
 
 // reportDone is the report step's result: a page, not a table.
 type reportDone struct {
 	spec.Summary
-	r *report.Result
+	Report *report.Result `json:"report"`
 }
 
 // Details says where the page is.
 func (d *reportDone) Details() []string {
-	return []string{fmt.Sprintf("%d charts, %d bytes -> %s", d.r.Charts, d.r.Bytes, d.r.Out)}
+	return []string{fmt.Sprintf("%d charts, %d bytes -> %s", d.Report.Charts, d.Report.Bytes, d.Report.Out)}
 }
 
 // Headline says where the page is.
-func (d *reportDone) Headline() string { return "-> " + d.r.Out }
+func (d *reportDone) Headline() string { return "-> " + d.Report.Out }

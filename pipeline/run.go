@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
@@ -22,8 +24,11 @@ import (
 
 // Options are what the command line adds to the file.
 type Options struct {
-	// Out receives one line per stage.
+	// Out receives each stage's result as its command prints it.
 	Out io.Writer
+	// Progress receives a line as each stage starts, and the stages'
+	// progress bars when it is a terminal (stderr: Out stays for results).
+	Progress io.Writer
 	// Oracle, when set, replaces the one the file names (tests, the demo).
 	Oracle oracle.Oracle
 	// Resume is the command that runs the pipeline again, for error messages.
@@ -34,8 +39,10 @@ type Options struct {
 
 // StageResult is one stage's outcome.
 type StageResult struct {
-	Stage   string  `json:"stage"`
-	Skipped bool    `json:"skipped"`
+	Stage   string `json:"stage"`
+	Skipped bool   `json:"skipped"`
+	// Reason says why the stage ran or was skipped.
+	Reason  string  `json:"reason,omitempty"`
 	Summary string  `json:"summary"`
 	Seconds float64 `json:"seconds"`
 	// Result is what the stage's own command prints with --json (absent
@@ -78,6 +85,9 @@ type stageState struct {
 	Model       string    `json:"model,omitempty"`
 	Summary     string    `json:"summary"`
 	At          time.Time `json:"completed_at"`
+	// Sources is ingest's fingerprint of each source, by path: a run reads
+	// again only the sources whose files changed.
+	Sources map[string]string `json:"sources,omitempty"`
 }
 
 func statePath(l *lake.Lake) string { return filepath.Join(l.Root, "pipeline", "state.json") }
@@ -112,27 +122,37 @@ func (s *state) save(l *lake.Lake) error {
 	return os.Rename(tmp, statePath(l))
 }
 
-// Run runs the pipeline on the lake.
+// Run checks c (Prepare) and runs it on the lake.
 func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, error) {
+	p, err := Prepare(ctx, c, opts)
+	if err != nil {
+		return &Result{Stages: []StageResult{}}, err
+	}
+	return p.Run(ctx, l)
+}
+
+// Run runs the prepared pipeline on the lake: each stage in order, skipping
+// those whose inputs are what they were when it last completed.
+func (p *Prepared) Run(ctx context.Context, l *lake.Lake) (*Result, error) {
+	c, f, opts := p.c, p.f, p.opts
 	if opts.Out == nil {
 		opts.Out = io.Discard
 	}
-	f, err := filters.Load(c.Abs(c.Filter))
-	if err != nil {
-		return nil, err
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
 	}
+	res := &Result{Stages: []StageResult{}}
 	st, err := loadState(l)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
-	if err := c.Check(f); err != nil {
-		return nil, fmt.Errorf("%s: %w", c.Path, err)
-	}
-	res := &Result{Model: st.Stages[spec.Train.Name].Model}
-	stages, err := plan(&runner{l: l, c: c, f: f, opts: opts, res: res})
+	res.Model = st.Stages[spec.Train.Name].Model
+	r := &runner{l: l, c: c, f: f, opts: opts, res: res, st: st}
+	all, err := plan(r)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
+	stages := runnable(all)
 	for i, s := range stages {
 		if err := ctx.Err(); err != nil {
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
@@ -142,43 +162,98 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 		if err != nil {
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
 		}
-		prev, ok := st.Stages[s.name]
-		if ok && !opts.Force && fp != "" && prev.Fingerprint == fp && outputUnchanged(ctx, l, s.output, prev.Output) {
-			sr := StageResult{Stage: s.name, Skipped: true, Summary: "unchanged since " + prev.At.Format("2006-01-02 15:04:05") + ": " + prev.Summary}
-			res.Stages = append(res.Stages, sr)
-			fmt.Fprintf(opts.Out, "%d/%d %-9s skipped: inputs unchanged since its run at %s\n", i+1, len(stages), s.name, prev.At.Format("2006-01-02 15:04:05"))
+		step := fmt.Sprintf("%d/%d", i+1, len(stages))
+		if d := decide(ctx, l, s, st, fp, opts.Force, nil); !d.runs {
+			prev := st.Stages[s.name]
+			res.Stages = append(res.Stages, StageResult{Stage: s.name, Skipped: true, Reason: d.reason,
+				Summary: "unchanged since " + prev.At.Format(timeFormat) + ": " + prev.Summary})
+			fmt.Fprintf(opts.Out, "%s %-9s skipped: %s\n", step, s.name, d.reason)
 			continue
 		}
+		fmt.Fprintf(opts.Progress, "[%s] %s ...\n", step, s.name)
+		r.step = "[" + step + "] " + s.name
+		var stop func()
+		if !s.bar {
+			stop = showElapsed(opts.Progress, r.step)
+		}
 		out, complete, err := s.run(ctx)
+		if stop != nil {
+			stop()
+		}
 		if err != nil {
 			return res, &StageError{Stage: s.name, Err: err, Resume: opts.Resume}
 		}
 		summary := spec.Brief(out)
-		sr := StageResult{Stage: s.name, Summary: summary, Seconds: time.Since(start).Seconds(), Result: out}
-		res.Stages = append(res.Stages, sr)
-		fmt.Fprintf(opts.Out, "%d/%d ", i+1, len(stages))
+		res.Stages = append(res.Stages, StageResult{Stage: s.name, Summary: summary, Seconds: time.Since(start).Seconds(), Result: out})
+		fmt.Fprintf(opts.Out, "%s ", step)
 		if err := spec.Print(opts.Out, out, false); err != nil {
 			return res, err
 		}
-		if complete && fp != "" {
-			ss := stageState{Fingerprint: fp, Summary: summary, At: time.Now().UTC(), Model: res.Model}
-			if s.output.Table != "" {
-				if cur, err := l.Current(ctx, s.output); err == nil && cur != nil {
-					ss.Output = fmt.Sprint(cur.ID)
-				}
-			}
-			if s.name != spec.Train.Name {
-				ss.Model = ""
-			}
-			st.Stages[s.name] = ss
-		} else {
-			delete(st.Stages, s.name)
-		}
+		p.remember(ctx, r, s, fp, summary, complete)
 		if err := st.save(l); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
+}
+
+// timeFormat is how a stage's last run is named in messages.
+const timeFormat = "2006-01-02 15:04:05"
+
+// remember records a completed stage's fingerprint and output in the state,
+// or forgets the stage when it stopped early, so that it runs next time.
+func (p *Prepared) remember(ctx context.Context, r *runner, s stage, fp, summary string, complete bool) {
+	if !complete || fp == "" {
+		delete(r.st.Stages, s.name)
+		return
+	}
+	ss := stageState{Fingerprint: fp, Summary: summary, At: time.Now().UTC()}
+	if s.output.Table != "" {
+		if id, err := contentID(ctx, r.l, s.output); err == nil {
+			ss.Output = id
+		}
+	}
+	if s.name == spec.Train.Name {
+		ss.Model = r.res.Model
+	}
+	if s.name == spec.Ingest.Name {
+		ss.Sources = r.sources
+	}
+	r.st.Stages[s.name] = ss
+}
+
+// decision is whether a stage runs, and why (or why not).
+type decision struct {
+	runs   bool
+	reason string
+}
+
+// decide says whether stage s runs given its fingerprint fp and the state.
+// changed, in a dry run, holds the tables earlier stages of the plan write:
+// their snapshots are not known until those stages have run.
+func decide(ctx context.Context, l *lake.Lake, s stage, st *state, fp string, force bool, changed map[lake.TableName]string) decision {
+	prev, ok := st.Stages[s.name]
+	switch {
+	case force:
+		return decision{true, "--force"}
+	case fp == "":
+		return decision{true, "runs every time"}
+	case !ok:
+		return decision{true, "no completed run in this lake"}
+	}
+	for _, t := range s.reads {
+		if by, ok := changed[t]; ok {
+			return decision{true, fmt.Sprintf("%s runs first and may change %s", by, t)}
+		}
+	}
+	since := prev.At.Format(timeFormat)
+	if prev.Fingerprint != fp {
+		return decision{true, "inputs changed since its run at " + since}
+	}
+	if !outputUnchanged(ctx, l, s.output, prev.Output) {
+		return decision{true, fmt.Sprintf("%s changed since its run at %s", s.output, since)}
+	}
+	return decision{false, "inputs unchanged since its run at " + since}
 }
 
 // fingerprint hashes a stage's inputs with the filter's sha256.
@@ -202,15 +277,15 @@ func outputUnchanged(ctx context.Context, l *lake.Lake, name lake.TableName, wan
 	if name.Table == "" {
 		return true
 	}
-	cur, err := l.Current(ctx, name)
-	return err == nil && cur != nil && fmt.Sprint(cur.ID) == want
+	id, err := contentID(ctx, l, name)
+	return err == nil && id != "" && id == want
 }
 
 // snapshots returns the current snapshot id of each table ("" for none).
 func snapshots(ctx context.Context, l *lake.Lake, names ...lake.TableName) (map[string]string, error) {
 	out := map[string]string{}
 	for _, n := range names {
-		cur, err := l.Current(ctx, n)
+		id, err := contentID(ctx, l, n)
 		if errors.Is(err, lake.ErrNoTable) {
 			out[n.String()] = ""
 			continue
@@ -218,53 +293,106 @@ func snapshots(ctx context.Context, l *lake.Lake, names ...lake.TableName) (map[
 		if err != nil {
 			return nil, err
 		}
-		if cur != nil {
-			out[n.String()] = fmt.Sprint(cur.ID)
+		if id != "" {
+			out[n.String()] = id
 		}
 	}
 	return out, nil
 }
 
+// contentID names the rows of a table's current snapshot: its id, or, for a
+// compaction (the same rows in fewer files), the id of the snapshot it
+// compacted, so that compacting a table is not an input change. "" when the
+// table has no snapshot.
+func contentID(ctx context.Context, l *lake.Lake, name lake.TableName) (string, error) {
+	cur, err := l.Current(ctx, name)
+	if err != nil || cur == nil {
+		return "", err
+	}
+	if !isCompaction(*cur) {
+		return fmt.Sprint(cur.ID), nil
+	}
+	snaps, err := l.Snapshots(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	byID := make(map[int64]lake.Snapshot, len(snaps))
+	for _, s := range snaps {
+		byID[s.ID] = s
+	}
+	s := *cur
+	for isCompaction(s) && s.Parent != 0 {
+		parent, ok := byID[s.Parent]
+		if !ok {
+			// Expired: its id still names the rows.
+			return fmt.Sprint(s.Parent), nil
+		}
+		s = parent
+	}
+	return fmt.Sprint(s.ID), nil
+}
+
+// compactStage is the distill.stage of lake.Compact's snapshots.
+const compactStage = "compact"
+
+func isCompaction(s lake.Snapshot) bool { return s.Stage == compactStage && s.Operation == "replace" }
+
 // files lists the inputs' files with sizes and modification times.
 func files(c *Config) (any, error) {
 	var out []string
 	for _, s := range c.Sources {
-		matches, err := filepath.Glob(c.Abs(s.Path))
+		fs, err := sourceFiles(c, s)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("source %w", err)
 		}
-		if len(matches) == 0 {
-			return nil, fmt.Errorf("source %s: no such file", s.Path)
-		}
-		for _, m := range matches {
-			err := filepath.Walk(m, func(p string, info os.FileInfo, err error) error {
-				if err != nil {
-					return err
-				}
-				if !info.IsDir() {
-					out = append(out, fmt.Sprintf("%s|%d|%d", p, info.Size(), info.ModTime().UnixNano()))
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, err
-			}
-		}
+		out = append(out, fs...)
 	}
 	sort.Strings(out)
 	return map[string]any{"files": out, "sources": c.sourceParams()}, nil
 }
 
-// label labels with the oracle the command line gives, else the file's.
+// label labels with the oracle Prepare made (or the command line gave),
+// showing its progress.
 func (r *runner) label(ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
-	c, f, opts := r.c, r.f, r.opts
-	orc := opts.Oracle
-	if orc == nil {
-		var err error
-		if orc, err = oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Timeout: c.Oracle.Timeout, Filter: f}); err != nil {
-			return nil, false, err
-		}
+	o := r.c.labelOptions(r.f, r.opts.Oracle)
+	bar := progress.Start(r.opts.Progress, r.step, false)
+	defer bar.Done()
+	started := time.Now()
+	o.Progress = func(res label.Result) {
+		bar.Set(res.RowsOut+res.Failed, res.RowsIn-res.AlreadyDone)
+		bar.Note(fmt.Sprintf("%.1f labels/s, %d errors, $%.4f", float64(res.RowsOut)/time.Since(started).Seconds(), res.Failed, res.Cost))
 	}
-	res, err := label.Run(ctx, r.l, c.labelOptions(f, orc))
+	res, err := label.Run(ctx, r.l, o)
 	return res, err == nil && res.Stopped == "" && res.Failed == 0, err
+}
+
+// MarshalJSON writes a stage's entry of `distill run --json`: the stage's
+// result object as its own command's --json prints it (spec.Print), with
+// whether it was skipped, why, and its summary line.
+func (s StageResult) MarshalJSON() ([]byte, error) {
+	m := map[string]any{}
+	if s.Result != nil {
+		var buf bytes.Buffer
+		if err := spec.Print(&buf, s.Result, true); err != nil {
+			return nil, err
+		}
+		dec := json.NewDecoder(&buf)
+		dec.UseNumber() // snapshot ids do not fit a float64
+		if err := dec.Decode(&m); err != nil {
+			return nil, err
+		}
+	} else {
+		m["seconds"] = s.Seconds
+	}
+	m["stage"], m["skipped"], m["summary"] = s.Stage, s.Skipped, s.Summary
+	if s.Reason != "" {
+		m["reason"] = s.Reason
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // "->" in summaries, not "-\u003e"
+	if err := enc.Encode(m); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(out.Bytes(), "\n"), nil
 }

@@ -1,0 +1,138 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/students/lora"
+)
+
+// Prepared is a pipeline file that passed every check a run makes before it
+// writes anything: its filter loaded, its oracle built.
+type Prepared struct {
+	c    *Config
+	f    *filters.Filter
+	opts Options
+}
+
+// CheckError is every problem Prepare found, reported together so that one
+// edit of the file fixes them all; nothing was written.
+type CheckError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *CheckError) Error() string {
+	return fmt.Sprintf("%s: %s, nothing written:\n  %s", e.Path, human.Plural(int64(len(e.Problems)), "problem"), strings.Join(e.Problems, "\n  "))
+}
+
+// Hint tells the user how to go on.
+func (e *CheckError) Hint() string {
+	return "fix the file (or the environment) and run again; `distill run --dry-run` checks without running"
+}
+
+// Prepare checks everything a run of c needs before any stage writes: the
+// filter package, every stage's Options, that each source exists, that the
+// oracle's API key is set, that the lora student's python runs the trainer.
+// Every problem found is in the one *CheckError.
+func Prepare(ctx context.Context, c *Config, opts Options) (*Prepared, error) {
+	var problems []string
+	add := func(err error) {
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	f, err := filters.Load(c.Abs(c.Filter))
+	if err != nil {
+		add(fmt.Errorf("filter: %w", err))
+	} else {
+		// Check joins a problem per stage: each is one line of the report.
+		if multi, ok := c.Check(f).(interface{ Unwrap() []error }); ok {
+			for _, e := range multi.Unwrap() {
+				add(e)
+			}
+		}
+	}
+	for i, s := range c.Sources {
+		if _, err := sourceFiles(c, s); err != nil {
+			add(fmt.Errorf("sources[%d].path: %w", i, err))
+		}
+	}
+	if opts.Oracle == nil && f != nil {
+		orc, err := oracle.New(ctx, oracle.Config{Kind: c.Oracle.Kind, Model: c.Oracle.Model, BaseURL: c.Oracle.BaseURL, Timeout: c.Oracle.Timeout, Filter: f})
+		if err != nil {
+			add(fmt.Errorf("oracle: %w", err))
+		}
+		opts.Oracle = orc
+	}
+	if c.Student.Backend == "lora" {
+		add(checkPython(ctx, "student.python", c.Student.LoRA.Python))
+		if p := c.Predict.Python; p != "" && p != c.Student.LoRA.Python {
+			add(checkPython(ctx, "predict.python", p))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, &CheckError{Path: c.Path, Problems: problems}
+	}
+	return &Prepared{c: c, f: f, opts: opts}, nil
+}
+
+// trainerProbe exits 0 when the trainer module can be imported, 3 when it is
+// missing, without importing it (torch takes seconds to load).
+const trainerProbe = `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("distill_trainer") else 3)`
+
+// checkPython runs the interpreter a lora stage would, so that a missing
+// trainer stops the run before ingest rather than at train.
+func checkPython(ctx context.Context, key, python string) error {
+	if python == "" {
+		python = lora.PythonDefault()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := exec.CommandContext(ctx, python, "-c", trainerProbe).Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exit) && exit.ExitCode() == 3:
+		return fmt.Errorf("%s: %s has no distill_trainer module: run `make trainer-venv` and set %s to its python (or $DISTILL_PYTHON)", key, python, key)
+	default:
+		return fmt.Errorf("%s: %s does not run (%v): run `make trainer-venv` and set %s to its python (or $DISTILL_PYTHON)", key, python, err, key)
+	}
+}
+
+// sourceFiles lists a source's files, each with its size and modification
+// time: what decides whether the source must be read again.
+func sourceFiles(c *Config, s Source) ([]string, error) {
+	matches, err := filepath.Glob(c.Abs(s.Path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
+	}
+	if len(matches) == 0 {
+		return nil, fmt.Errorf("%s: no such file (relative to %s)", s.Path, c.Dir)
+	}
+	var out []string
+	for _, m := range matches {
+		if err := filepath.Walk(m, func(p string, info os.FileInfo, err error) error {
+			if err != nil {
+				return err
+			}
+			if !info.IsDir() {
+				out = append(out, fmt.Sprintf("%s|%d|%d", p, info.Size(), info.ModTime().UnixNano()))
+			}
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

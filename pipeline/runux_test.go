@@ -1,0 +1,186 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/internal/sample"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/pipeline"
+	"github.com/distillery/distillery/spec"
+)
+
+// writeArticles writes n sample articles, their ids prefixed, to path.
+func writeArticles(t *testing.T, path, prefix string, n int, seed uint64) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	arts, err := sample.Write(&bytes.Buffer{}, n, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	for i, a := range arts {
+		fmt.Fprintf(&b, `{"id":"%s-%d","title":%q,"content":%q}`+"\n", prefix, i, a.Title, a.Content)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every problem a run would meet is found before anything is written, and
+// reported together: the filter's settings, a missing source, a missing
+// API key, a python that cannot run the lora trainer.
+func TestRun_ChecksEverythingBeforeWriting(t *testing.T) {
+	t.Setenv("GEMINI_API_KEY", "")
+	p, l := setup(t, "oracle: {kind: gemini}\nsplit: {stratify_by: nope}\nstudent: {backend: lora, python: /nonexistent/python}\n")
+	body, _ := os.ReadFile(p)
+	body = bytes.Replace(body, []byte("sources:\n"), []byte("sources:\n  - path: missing/*.jsonl\n"), 1)
+	os.WriteFile(p, body, 0o644)
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pipeline.Run(context.Background(), l, cfg, pipeline.Options{})
+	var ce *pipeline.CheckError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v, want a *CheckError", err)
+	}
+	for _, want := range []string{"split.stratify_by", "sources[0].path: missing/*.jsonl: no such file", "GEMINI_API_KEY", "student.python: /nonexistent/python", "make trainer-venv"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q:\n%v", want, err)
+		}
+	}
+	if _, err := l.Current(context.Background(), spec.Raw.For(nil)); !errors.Is(err, lake.ErrNoTable) {
+		t.Errorf("corpus.raw exists after a failed check (%v): something was written", err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Root, "pipeline")); !os.IsNotExist(err) {
+		t.Errorf("the run's state was written after a failed check")
+	}
+}
+
+// Compaction rewrites files, not rows: a run after it skips every stage.
+func TestRun_CompactionIsNotAnInputChange(t *testing.T) {
+	ctx := context.Background()
+	p, l := setup(t, "")
+	var out bytes.Buffer
+	run(t, p, l, &out)
+	// A second batch of articles gives every table a second data file.
+	writeArticles(t, filepath.Join(filepath.Dir(p), "news.jsonl"), "second", 620, 7)
+	run(t, p, l, &out)
+	results, err := l.CompactAll(ctx, lake.CompactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compacted := 0
+	for _, r := range results {
+		if r.Snapshot != nil {
+			compacted++
+		}
+	}
+	if compacted < 3 {
+		t.Fatalf("compaction made %d snapshots: the test needs tables with several files", compacted)
+	}
+	out.Reset()
+	res := run(t, p, l, &out)
+	for _, s := range res.Stages {
+		if !s.Skipped {
+			t.Errorf("after a compaction, %s ran again:\n%s", s.Stage, out.String())
+		}
+	}
+}
+
+// One source of two gains a file: ingest reads that source only, and says
+// which it left unread.
+func TestRun_IngestReadsOnlyChangedSources(t *testing.T) {
+	dir := t.TempDir()
+	writeArticles(t, filepath.Join(dir, "big.jsonl"), "big", 300, 1)
+	writeArticles(t, filepath.Join(dir, "drops", "one.jsonl"), "drop1", 5, 2)
+	flt := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	p := filepath.Join(dir, "pipeline.yaml")
+	yaml := fmt.Sprintf("sources:\n  - path: big.jsonl\n  - path: drops\nfilter: %s\nreport: {skip: true}\n", flt)
+	if err := os.WriteFile(p, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lake.Create(context.Background(), filepath.Join(dir, "lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var out bytes.Buffer
+	run(t, p, l, &out)
+	writeArticles(t, filepath.Join(dir, "drops", "two.jsonl"), "drop2", 10, 3)
+	out.Reset()
+	res := run(t, p, l, &out)
+	ing := res.Stages[0]
+	if ing.Stage != "ingest" || ing.Result == nil {
+		t.Fatalf("first stage %+v", ing)
+	}
+	if s := ing.Result.Sum(); s.RowsIn != 15 || s.RowsOut != 10 {
+		t.Errorf("ingest read %d records and added %d, want 15 (the changed source) and 10:\n%s", s.RowsIn, s.RowsOut, out.String())
+	}
+	if !strings.Contains(out.String(), "not read again, unchanged since the last run: big.jsonl") {
+		t.Errorf("ingest does not say which source it left unread:\n%s", out.String())
+	}
+}
+
+// `distill run --json` gives each stage the object its own command's --json
+// prints, with whether the pipeline skipped it.
+func TestRun_JSONEntryIsTheStageResult(t *testing.T) {
+	p, l := setup(t, "")
+	var out bytes.Buffer
+	res := run(t, p, l, &out)
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decoded struct {
+		Stages []map[string]any `json:"stages"`
+	}
+	if err := json.Unmarshal(b, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	var own bytes.Buffer
+	if err := spec.Print(&own, res.Stages[1].Result, true); err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	json.Unmarshal(own.Bytes(), &want)
+	pre := decoded.Stages[1]
+	for k, v := range want {
+		if fmt.Sprint(pre[k]) != fmt.Sprint(v) {
+			t.Errorf("run --json's prefilter entry has %s = %v, its command's --json %v", k, pre[k], v)
+		}
+	}
+	if pre["stage"] != "prefilter" || pre["skipped"] != false || pre["passed"] == nil {
+		t.Errorf("run --json's prefilter entry: %v", pre)
+	}
+	again, err := pipeline.Run(context.Background(), l, mustLoad(t, p), pipeline.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = json.Marshal(again.Stages[0])
+	var skipped map[string]any
+	json.Unmarshal(b, &skipped)
+	if skipped["skipped"] != true || !strings.Contains(fmt.Sprint(skipped["reason"]), "inputs unchanged since") {
+		t.Errorf("a skipped stage's entry: %s", b)
+	}
+}
+
+func mustLoad(t *testing.T, p string) *pipeline.Config {
+	t.Helper()
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
