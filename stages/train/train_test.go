@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -142,6 +144,7 @@ func TestLinear_KeywordsLabelsOfTheAITechSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("test MAE: student %.3f, training mean %.3f (%d dimensions: %v)", student, baseline, len(set.Dimensions), set.Dimensions)
+	readmeFigure(t, student, baseline, testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed"), nTest)
 	if student > 0.85*baseline {
 		t.Errorf("student test MAE %.3f is not clearly below the training mean's %.3f", student, baseline)
 	}
@@ -276,5 +279,29 @@ func TestTrain_Errors(t *testing.T) {
 	empty := testutil.NewLake(t)
 	if _, err := train.Run(ctx, empty, train.Options{Filter: f}); !errors.Is(err, curate.ErrNoLabels) || !errors.Is(err, spec.ErrNotReady) {
 		t.Errorf("empty lake: %v", err)
+	}
+}
+
+// readmeMAE is README's sentence on how well the linear student does.
+var readmeMAE = regexp.MustCompile(`keywords-oracle labels of the real ai-tech sample \(uplifting filter, ([\d,]+) articles pass, (\d+) in test\):\s+test MAE ([\d.]+) against ([\d.]+) for predicting the training mean \((\d+)% lower\)`)
+
+// readmeFigure fails when README's figure for this test is not what it
+// measures now, so the figure a user reads is the one they reproduce.
+func readmeFigure(t *testing.T, student, baseline float64, passed, test int64) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readmeMAE.FindStringSubmatch(string(b))
+	want := fmt.Sprintf("%d articles pass, %d in test): test MAE %.3f against %.3f for predicting the training mean (%.0f%% lower)",
+		passed, test, student, baseline, 100*(1-student/baseline))
+	if m == nil {
+		t.Fatalf("README.md lacks the sentence on this test's figure; it should read %q", want)
+	}
+	got := fmt.Sprintf("%s articles pass, %s in test): test MAE %s against %s for predicting the training mean (%s%% lower)",
+		strings.ReplaceAll(m[1], ",", ""), m[2], m[3], m[4], m[5])
+	if got != want {
+		t.Errorf("README.md says %q; this test measures %q", got, want)
 	}
 }
