@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/distillery/distillery/lake"
@@ -13,15 +14,16 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// env is what every command gets: its output streams.
+// env is what every command gets: its input and output streams.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	args           []string
 }
 
 // run is the whole CLI; main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, args: args}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, args: args}
 	app := &cli.App{
 		Name:      "distill",
 		Usage:     "distil an LLM oracle into a small student model, every step a versioned lake table",
