@@ -87,8 +87,13 @@ func (s *Session) queryUser(ctx context.Context, q string) (*sql.Rows, error) {
 		return nil, fmt.Errorf("%w: the query is empty", ErrUnsafeSQL)
 	}
 	for i, st := range stmts {
+		if isShowTables(st.toks) {
+			if st, err = s.showTables(ctx); err != nil {
+				return nil, err
+			}
+		}
 		if err := s.checkUser(ctx, st); err != nil {
-			return nil, err
+			return nil, s.explain(st, err)
 		}
 		attached, err := s.databases(ctx)
 		if err != nil {
@@ -97,7 +102,7 @@ func (s *Session) queryUser(ctx context.Context, q string) (*sql.Rows, error) {
 		if i == len(stmts)-1 {
 			rows, err := s.conn.QueryContext(ctx, st.text)
 			if err != nil {
-				return nil, err
+				return nil, s.explain(st, err)
 			}
 			if err := s.checkAttached(ctx, attached); err != nil {
 				rows.Close()
@@ -106,7 +111,7 @@ func (s *Session) queryUser(ctx context.Context, q string) (*sql.Rows, error) {
 			return rows, nil
 		}
 		if _, err := s.conn.ExecContext(ctx, st.text); err != nil {
-			return nil, err
+			return nil, s.explain(st, err)
 		}
 		if err := s.checkAttached(ctx, attached); err != nil {
 			return nil, err

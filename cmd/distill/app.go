@@ -16,15 +16,16 @@ import (
 	"github.com/distillery/distillery/spec"
 )
 
-// env is what every command gets: its output streams.
+// env is what every command gets: its input and output streams.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	args           []string
 }
 
 // run is the whole CLI; main only adds the process around it.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, args: args}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, args: args}
 	app := newApp(e)
 	if len(args) > 1 && args[len(args)-1] == completeFlag {
 		// Before anything else: the shell runs this on every Tab, whatever

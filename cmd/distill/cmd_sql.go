@@ -1,40 +1,60 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/big"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/suggest"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 )
 
 func sqlCommand(e *env) *cli.Command {
 	return &cli.Command{
-		Name:      "sql",
-		Usage:     `run DuckDB SQL over the lake: ns.table is the current snapshot, "ns.table@N" sequence number N, "ns.table@TAG" a tag; it may read any file and COPY … TO any path outside the lake, never write inside it`,
-		ArgsUsage: "QUERY",
+		Name: "sql",
+		Usage: `run DuckDB SQL over the lake: ns.table is the current snapshot, "ns.table@N" (double quotes) sequence number N, ` +
+			`"ns.table@TAG" a tag; SHOW TABLES lists the lake; with no QUERY on a terminal, an interactive shell; ` +
+			`it may read any file and COPY … TO any path outside the lake, never write inside it`,
+		ArgsUsage: "[QUERY | -]",
 		Flags: []cli.Flag{
 			lakeFlag,
 			&cli.StringFlag{Name: "filter", Usage: "filter package directory: its tables resolve without a namespace"},
+			&cli.StringFlag{Name: "file", Aliases: []string{"f"}, Usage: "read the query from `FILE` (- for standard input)"},
 			&cli.StringFlag{Name: "format", Value: "table", Usage: "table, csv or json"},
 			&cli.IntFlag{Name: "max-width", Value: 60, Usage: "truncate cells wider than this in table format (0: never)"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return fmt.Errorf("sql takes one QUERY argument (quote it), got %d", c.NArg())
-			}
 			format := c.String("format")
 			if format != "table" && format != "csv" && format != "json" {
 				return fmt.Errorf("--format %q: want table, csv or json", format)
+			}
+			dir := c.String("filter")
+			if dir != "" {
+				if err := checkSQLFilter(dir); err != nil {
+					return err
+				}
+			}
+			query, shell, err := e.sqlQuery(c)
+			if err != nil {
+				return err
 			}
 			l, err := e.openLake(c)
 			if err != nil {
@@ -42,7 +62,7 @@ func sqlCommand(e *env) *cli.Command {
 			}
 			defer l.Close()
 			ns := ""
-			if dir := c.String("filter"); dir != "" {
+			if dir != "" {
 				ns = filterNamespace(dir)
 			}
 			sess, err := l.Session(c.Context, ns)
@@ -50,15 +70,169 @@ func sqlCommand(e *env) *cli.Command {
 				return err
 			}
 			defer sess.Close()
-			// QueryUser: the query may read anything but write nothing inside the lake.
-			rows, err := sess.QueryUser(c.Context, c.Args().First())
-			if err != nil {
-				return err
+			q := &sqlRunner{l: l, sess: sess, ns: ns, filterDir: dir, format: format, maxWidth: c.Int("max-width")}
+			if shell {
+				return q.shell(c.Context, e.stdin, e.stdout, e.stderr)
 			}
-			defer rows.Close()
-			return writeRows(e.stdout, rows, format, c.Int("max-width"))
+			return q.run(c.Context, e.stdout, query)
 		},
 	}
+}
+
+// sqlQuery is the query to run: the argument, the file of -f, or standard
+// input (-f -, a lone -, or no query with standard input not a terminal).
+// shell is true when there is none and standard input is a terminal.
+func (e *env) sqlQuery(c *cli.Context) (query string, shell bool, err error) {
+	file, args := c.String("file"), c.Args().Slice()
+	switch {
+	case file != "" && len(args) > 0:
+		return "", false, fmt.Errorf("sql reads the query from -f %s or from the argument, not both", file)
+	case len(args) > 1:
+		return "", false, fmt.Errorf("sql takes one QUERY argument (quote it), got %d", len(args))
+	case len(args) == 1 && args[0] != "-":
+		return args[0], false, nil
+	case file != "" && file != "-":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", false, fmt.Errorf("sql -f: %w", err)
+		}
+		return string(b), false, nil
+	case file == "" && len(args) == 0 && isTerminal(e.stdin):
+		return "", true, nil
+	}
+	b, err := io.ReadAll(e.stdin)
+	if err != nil {
+		return "", false, fmt.Errorf("sql: reading the query from standard input: %w", err)
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", false, errors.New("sql: no query: give one as an argument, with -f FILE, or on standard input")
+	}
+	return string(b), false, nil
+}
+
+// isTerminal reports whether r is a terminal (a person typing).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// sqlRunner runs user queries on one session and prints their rows.
+type sqlRunner struct {
+	l         *lake.Lake
+	sess      *lake.Session
+	ns        string // the --filter's namespace, or ""
+	filterDir string
+	format    string
+	maxWidth  int
+}
+
+// run runs query and prints the rows of its last statement.
+func (q *sqlRunner) run(ctx context.Context, w io.Writer, query string) error {
+	// QueryUser: the query may read anything but write nothing inside the lake.
+	rows, err := q.sess.QueryUser(ctx, query)
+	if err != nil {
+		return q.advise(ctx, err)
+	}
+	defer rows.Close()
+	return writeRows(w, rows, q.format, q.maxWidth)
+}
+
+// advise adds to a missing table the stage that creates it, when it is one
+// distill writes (or is spelled like one) and the lake lacks it yet.
+func (q *sqlRunner) advise(ctx context.Context, err error) error {
+	var ute *lake.UnknownTableError
+	if !errors.As(err, &ute) {
+		return err
+	}
+	ns, name, qualified := strings.Cut(strings.ToLower(ute.Name), ".")
+	if !qualified {
+		ns, name = q.ns, ns
+	}
+	t := spec.TableNamed(name)
+	if t == nil {
+		var names []string
+		for _, t := range spec.Tables {
+			names = append(names, t.Name)
+		}
+		if c := suggest.Closest(name, names); len(c) > 0 {
+			t = spec.TableNamed(c[0])
+		}
+	}
+	if t == nil {
+		return err
+	}
+	if t.Kind == spec.Corpus {
+		ns = spec.CorpusNamespace
+	}
+	written := t.Name
+	if qualified || t.Kind == spec.Corpus && q.ns != "" {
+		written = t.In(ns).String()
+	}
+	if ns == "" { // a filter's table, named without --filter or a namespace
+		if len(ute.Near) > 0 {
+			ute.Advice = t.Name + " is a filter's table: write its namespace (" + suggest.Or(ute.Near) + ") or pass --filter DIR"
+			return err
+		}
+	} else if ok, xerr := q.l.Exists(ctx, t.In(ns)); xerr != nil || ok {
+		return err
+	}
+	msg := spec.Need(t, ns, written+" does not exist yet", nil).Error()
+	if q.filterDir != "" {
+		msg = strings.ReplaceAll(msg, "--filter DIR", "--filter "+q.filterDir)
+	}
+	ute.Advice = msg
+	return err
+}
+
+// checkSQLFilter refuses a --filter that is no filter package, naming the
+// packages near it.
+func checkSQLFilter(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, filters.ConfigFile)); err == nil {
+		return nil
+	}
+	what := "no such folder"
+	if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+		what = "no " + filters.ConfigFile + " there (not a filter package)"
+	}
+	root := filepath.Clean(dir)
+	for {
+		if fi, err := os.Stat(root); err == nil && fi.IsDir() {
+			break
+		}
+		up := filepath.Dir(root)
+		if up == root {
+			break
+		}
+		root = up
+	}
+	pkgs := filterPackages(root, 3)
+	if near := suggest.Phrase(filepath.Clean(dir), pkgs); near != "" {
+		return fmt.Errorf("--filter %s: %s%s", dir, what, near)
+	}
+	if len(pkgs) > 0 && len(pkgs) <= 6 {
+		return fmt.Errorf("--filter %s: %s (filter packages under %s: %s)", dir, what, root, strings.Join(pkgs, ", "))
+	}
+	return fmt.Errorf("--filter %s: %s", dir, what)
+}
+
+// filterPackages lists the folders under root, at most depth levels down,
+// that hold a filter.yaml; hidden folders are skipped.
+func filterPackages(root string, depth int) []string {
+	var out []string
+	base := strings.Count(filepath.Clean(root), string(filepath.Separator))
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") || strings.Count(p, string(filepath.Separator))-base > depth {
+			return filepath.SkipDir
+		}
+		if _, err := os.Stat(filepath.Join(p, filters.ConfigFile)); err == nil {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out
 }
 
 var versionDir = regexp.MustCompile(`^v[0-9]+$`)
@@ -255,6 +429,6 @@ func writeTable(w io.Writer, cols []string, data [][]any, maxWidth int) error {
 	for _, row := range cells {
 		line(row)
 	}
-	fmt.Fprintf(w, "(%d rows)\n", len(data))
+	fmt.Fprintf(w, "(%s)\n", human.Plural(int64(len(data)), "row"))
 	return nil
 }
