@@ -119,7 +119,7 @@ var optionalFilterFlag = &cli.StringFlag{Name: "filter", Usage: filterFlag.Usage
 
 func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
 	orc, err := oracle.New(c.Context, oracle.Config{Kind: c.String("oracle"), Model: c.String("model"),
-		BaseURL: c.String("base-url"), Timeout: c.Duration("timeout"), Filter: f})
+		BaseURL: c.String("base-url"), Timeout: c.Duration("timeout"), Filter: f, NoCalls: c.Bool("estimate")})
 	switch {
 	case errors.Is(err, oracle.ErrNoModel):
 		return nil, fmt.Errorf("--oracle openai needs --model (e.g. gpt-4o-mini, deepseek-chat, the name a vLLM or Ollama server serves)")

@@ -38,6 +38,15 @@ func TestCLI_Label(t *testing.T) {
 		fmt.Fprintf(w, `{"candidates":[{"content":{"role":"model","parts":[{"text":"{%s}"}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":800,"candidatesTokenCount":150}}`, strings.Join(parts, ", "))
 	}))
 	defer srv.Close()
+	// An estimate makes no call, so it needs no key; labeling does.
+	t.Setenv("GEMINI_API_KEY", "")
+	out, _ = distill(t, 0, "--lake", lk, "label", "--filter", f, "--oracle", "gemini", "--estimate")
+	if !strings.Contains(out, "calls to make") || !strings.Contains(out, "expected cost: $") {
+		t.Errorf("estimate without a key: %q", out)
+	}
+	if _, errOut := distill(t, 1, "--lake", lk, "label", "--filter", f, "--oracle", "gemini", "--target-count", "1"); !strings.Contains(errOut, "GEMINI_API_KEY") {
+		t.Errorf("labeling without a key: %q", errOut)
+	}
 	t.Setenv("GEMINI_API_KEY", "test-key-not-secret")
 	out, _ = distill(t, 0, "--lake", lk, "label", "--filter", f, "--oracle", "gemini", "--base-url", srv.URL, "--estimate")
 	if !strings.Contains(out, "expected cost: $") || calls.Load() != 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/distillery/distillery/filters"
@@ -22,6 +24,10 @@ type Config struct {
 	Timeout time.Duration
 	// Filter gives the keywords oracle its keywords and the default model.
 	Filter *filters.Filter
+	// NoCalls says no call will be made (label --estimate): an API oracle
+	// whose key is not set is then built without a client, so a user can
+	// price a run before getting a key.
+	NoCalls bool
 }
 
 // DefaultTimeout bounds one API call when Config.Timeout is 0.
@@ -60,12 +66,30 @@ func New(ctx context.Context, cfg Config) (Oracle, error) {
 		if model == "" {
 			model = DefaultModel(cfg.Kind)
 		}
+		if cfg.NoCalls && os.Getenv("GEMINI_API_KEY") == "" {
+			return uncallable{cfg.Kind, model}, nil
+		}
 		return NewGemini(ctx, model, cfg.BaseURL, timeout)
 	case "openai":
 		if model == "" {
 			return nil, ErrNoModel
 		}
+		if cfg.NoCalls && os.Getenv("OPENAI_API_KEY") == "" {
+			return uncallable{cfg.Kind, model}, nil
+		}
 		return NewOpenAI(model, cfg.BaseURL, timeout)
 	}
 	return nil, fmt.Errorf("%w: %q", ErrKind, cfg.Kind)
+}
+
+// uncallable names an API oracle whose key is not set, for runs that make no
+// call (an estimate); a call says the key is missing.
+type uncallable struct{ kind, model string }
+
+func (u uncallable) Kind() string  { return u.kind }
+func (u uncallable) Model() string { return u.model }
+
+// Call refuses: the key this oracle needs is not set.
+func (u uncallable) Call(context.Context, Request) (Response, error) {
+	return Response{}, fmt.Errorf("%w: set %s_API_KEY", ErrNoKey, strings.ToUpper(u.kind))
 }
