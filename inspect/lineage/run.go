@@ -1,8 +1,9 @@
 // Package lineage follows one article through the lake: its rows in every
-// table with an id column, in pipeline order (spec.Tables: corpus.raw, then
-// each filter namespace's prefiltered, compressed, labels, oracle_calls,
-// splits and predictions), each with the snapshot that added it. The entry
-// point is Run.
+// table keyed by article id, in pipeline order (spec.ArticleTables:
+// corpus.raw, then each filter namespace's prefiltered, compressed, labels,
+// oracle_calls, splits and predictions), then the models that made its
+// predictions, each row with the snapshot that added it. The entry point is
+// Run.
 package lineage
 
 import (
