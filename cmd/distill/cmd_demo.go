@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/pipeline"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/urfave/cli/v2"
 )
 
 // demoMarker marks a folder the demo made, so a rerun may replace it; it

@@ -8,8 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/lake"
 )
 
 var yesFlag = &cli.BoolFlag{Name: "yes", Usage: "do it (without --yes the command only says what it would do)"}
