@@ -2,6 +2,7 @@ package spec
 
 import (
 	"context"
+	"slices"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -93,6 +94,15 @@ var (
 
 // Tables is every table distill writes, in the order articles flow.
 var Tables = []*Table{Raw, Rejects, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations}
+
+// ArticleTables are the tables whose id column is an article's (corpus.raw's
+// id), so one article's rows can be followed through them (distill lineage).
+// The others key their rows by something else: a student's id (models), a
+// run (evaluations), an input line (rejects).
+var ArticleTables = []*Table{Raw, Prefiltered, Compressed, Labels, OracleCalls, Splits, Predictions}
+
+// PerArticle reports whether t's id column is an article's id.
+func (t *Table) PerArticle() bool { return slices.Contains(ArticleTables, t) }
 
 // TableNamed is the table called name (e.g. "labels"), or nil.
 func TableNamed(name string) *Table {

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
@@ -13,10 +16,10 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/pipeline"
 	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/urfave/cli/v2"
 )
 
-// demoMarker marks a folder the demo made, so a rerun may replace it.
+// demoMarker marks a folder the demo made, so a rerun may replace it; it
+// holds the manifest of what the demo left there (demo_manifest.go).
 const demoMarker = ".distill-demo"
 
 // messyInput is a small scrape with the usual faults.
@@ -67,87 +70,98 @@ func demoCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "dir", Value: "demo", Usage: "folder for the sample, the lake and the report"},
 			&cli.IntFlag{Name: "articles", Value: 3000, Usage: "articles in the sample corpus"},
 			&cli.Uint64Flag{Name: "seed", Value: 42, Usage: "seed of the sample corpus"},
+			&cli.BoolFlag{Name: "force", Usage: "replace an earlier demo's folder even when files, tags or snapshots were added to it since"},
 		},
 		Action: func(c *cli.Context) error {
-			start := time.Now()
 			dir := c.String("dir")
-			if err := prepareDemoDir(dir); err != nil {
+			if err := prepareDemoDir(c.Context, dir, c.Bool("force")); err != nil {
 				return err
 			}
-			samplePath := filepath.Join(dir, "sample.jsonl")
-			f, err := os.Create(samplePath)
-			if err != nil {
-				return err
+			err := runDemo(c, e, dir)
+			// Recorded even when the demo failed: all it left is its own.
+			if rerr := recordDemo(context.WithoutCancel(c.Context), dir); err == nil {
+				err = rerr
 			}
-			arts, err := sample.Write(f, c.Int("articles"), c.Uint64("seed"))
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "generated %d articles (seed %d): clean-tech deployments at every stage, lab results, plans, unrelated news -> %s\n", len(arts), c.Uint64("seed"), samplePath)
-			// A second input as messy as real scrapes: bad lines become rejects, not crashes.
-			if err := os.WriteFile(filepath.Join(dir, "messy.jsonl"), []byte(messyInput), 0o644); err != nil {
-				return err
-			}
-			fdir, err := filters.WriteBuiltin(filepath.Join(dir, "filters"), "sustainability_tech_deployment/v1")
-			if err != nil {
-				return err
-			}
-			flt, err := filters.Load(fdir)
-			if err != nil {
-				return err
-			}
-			orc := demoOracle(c, flt)
-			pipePath := filepath.Join(dir, "pipeline.yaml")
-			if err := os.WriteFile(pipePath, []byte(fmt.Sprintf(demoPipeline, orc.Kind())), 0o644); err != nil {
-				return err
-			}
-			cfg, err := pipeline.Load(pipePath)
-			if err != nil {
-				return err
-			}
-			lakePath := filepath.Join(dir, "lake")
-			l, err := lake.Create(c.Context, lakePath)
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			l.Command = commandLine(e.args)
-			if err := ingest.Init(c.Context, l); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "created lake %s; running %s:\n", lakePath, pipePath)
-			res, err := pipeline.Run(c.Context, l, cfg, pipeline.Options{Out: e.stdout, Oracle: orc, Resume: "distill run " + pipePath})
-			if err != nil {
-				return err
-			}
-			if res.Report != "" {
-				fmt.Fprintf(e.stdout, "\nreport: %s (open it in a browser; no network needed)\n", res.Report)
-			}
-			sess, err := l.Session(c.Context, flt.Namespace())
-			if err != nil {
-				return err
-			}
-			defer sess.Close()
-			fmt.Fprintf(e.stdout, "\nfive queries to try:\n")
-			for _, q := range demoQueries {
-				fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql --filter %s %q\n", q.what, lakePath, fdir, q.sql)
-				rows, err := sess.Query(c.Context, q.sql)
-				if err != nil {
-					return fmt.Errorf("demo query %q: %w", q.sql, err)
-				}
-				err = writeRows(e.stdout, rows, "table", 60)
-				rows.Close()
-				if err != nil {
-					return err
-				}
-			}
-			fmt.Fprintf(e.stdout, "\ndemo done in %.1fs: lake %s, pipeline %s (rerun it with `distill run %s`)\n", time.Since(start).Seconds(), lakePath, pipePath, pipePath)
-			return nil
+			return err
 		},
 	}
+}
+
+// runDemo generates the inputs into dir and runs the demo pipeline there.
+func runDemo(c *cli.Context, e *env, dir string) error {
+	start := time.Now()
+	samplePath := filepath.Join(dir, "sample.jsonl")
+	f, err := os.Create(samplePath)
+	if err != nil {
+		return err
+	}
+	arts, err := sample.Write(f, c.Int("articles"), c.Uint64("seed"))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "generated %d articles (seed %d): clean-tech deployments at every stage, lab results, plans, unrelated news -> %s\n", len(arts), c.Uint64("seed"), samplePath)
+	// A second input as messy as real scrapes: bad lines become rejects, not crashes.
+	if err := os.WriteFile(filepath.Join(dir, "messy.jsonl"), []byte(messyInput), 0o644); err != nil {
+		return err
+	}
+	fdir, err := filters.WriteBuiltin(filepath.Join(dir, "filters"), "sustainability_tech_deployment/v1")
+	if err != nil {
+		return err
+	}
+	flt, err := filters.Load(fdir)
+	if err != nil {
+		return err
+	}
+	orc := demoOracle(c, flt)
+	pipePath := filepath.Join(dir, "pipeline.yaml")
+	if err := os.WriteFile(pipePath, []byte(fmt.Sprintf(demoPipeline, orc.Kind())), 0o644); err != nil {
+		return err
+	}
+	cfg, err := pipeline.Load(pipePath)
+	if err != nil {
+		return err
+	}
+	lakePath := filepath.Join(dir, "lake")
+	l, err := lake.Create(c.Context, lakePath)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	l.Command = commandLine(e.args)
+	if err := ingest.Init(c.Context, l); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "created lake %s; running %s:\n", lakePath, pipePath)
+	res, err := pipeline.Run(c.Context, l, cfg, pipeline.Options{Out: e.stdout, Oracle: orc, Resume: "distill run " + pipePath})
+	if err != nil {
+		return err
+	}
+	if res.Report != "" {
+		fmt.Fprintf(e.stdout, "\nreport: %s (open it in a browser; no network needed)\n", res.Report)
+	}
+	sess, err := l.Session(c.Context, flt.Namespace())
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	fmt.Fprintf(e.stdout, "\nfive queries to try:\n")
+	for _, q := range demoQueries {
+		fmt.Fprintf(e.stdout, "\n-- %s\ndistill --lake %s sql --filter %s %q\n", q.what, lakePath, fdir, q.sql)
+		rows, err := sess.Query(c.Context, q.sql)
+		if err != nil {
+			return fmt.Errorf("demo query %q: %w", q.sql, err)
+		}
+		err = writeRows(e.stdout, rows, "table", 60)
+		rows.Close()
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "\ndemo done in %.1fs: lake %s, pipeline %s (rerun it with `distill run %s`)\n", time.Since(start).Seconds(), lakePath, pipePath, pipePath)
+	return nil
 }
 
 // demoOracle is Gemini when GEMINI_API_KEY is set (the demo caps spend at $1),
@@ -161,9 +175,10 @@ func demoOracle(c *cli.Context, f *filters.Filter) oracle.Oracle {
 	return oracle.NewKeywords(f)
 }
 
-// prepareDemoDir makes dir, or empties one an earlier demo made; it refuses
-// to touch a non-empty folder the demo did not make.
-func prepareDemoDir(dir string) error {
+// prepareDemoDir makes dir, or empties one an earlier demo made. It never
+// touches a non-empty folder the demo did not make, and, unless force, one
+// the user added to or changed since the demo made it.
+func prepareDemoDir(ctx context.Context, dir string, force bool) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -174,18 +189,27 @@ func prepareDemoDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if len(entries) > 0 {
-		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
-			return fmt.Errorf("%s exists and was not made by distill demo: choose another --dir", dir)
+	if len(entries) == 0 {
+		return os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o644)
+	}
+	if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+		return fmt.Errorf("%s exists and was not made by distill demo: choose another --dir", dir)
+	}
+	if !force {
+		changes, err := demoChanges(ctx, dir)
+		if err != nil {
+			return err
 		}
-		for _, e := range entries {
-			if e.Name() != demoMarker {
-				if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
-					return err
-				}
+		if len(changes) > 0 {
+			return &DemoChangedError{Dir: dir, Changes: changes}
+		}
+	}
+	for _, e := range entries {
+		if e.Name() != demoMarker {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
 			}
 		}
-		return nil
 	}
-	return os.WriteFile(filepath.Join(dir, demoMarker), nil, 0o644)
+	return nil
 }

@@ -3,19 +3,22 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/lake"
 )
 
 var yesFlag = &cli.BoolFlag{Name: "yes", Usage: "do it (without --yes the command only says what it would do)"}
 
-// errNeedsYes ends a command that was only told to show what it would do.
-func errNeedsYes(what string) error {
-	return fmt.Errorf("nothing changed: add --yes to %s", what)
+// errNeedsYes ends a command that was only told to show what it would do,
+// and had something to do; more says what else the user may add.
+func errNeedsYes(more string) error {
+	return fmt.Errorf("nothing changed: add --yes to do it%s", more)
 }
 
 func rollbackCommand(e *env) *cli.Command {
@@ -85,7 +88,7 @@ func rollbackCommand(e *env) *cli.Command {
 				fmt.Fprintf(e.stdout, "would roll back %s: @%d (%d rows) -> @%d (%d rows)\n", name, out.From, out.RowsBefore, out.To, out.RowsAfter)
 			}
 			if !out.Committed {
-				return errNeedsYes("roll back")
+				return errNeedsYes("")
 			}
 			return nil
 		},
@@ -152,6 +155,7 @@ func expireCommand(e *env) *cli.Command {
 			} else if results, err = l.ExpireAll(c.Context, opts); err != nil {
 				return err
 			}
+			idle := !slices.ContainsFunc(results, func(r lake.ExpireResult) bool { return len(r.Expired) > 0 || r.FilesDeleted > 0 })
 			if c.Bool("json") {
 				out := make([]expireJSON, 0, len(results))
 				for _, r := range results {
@@ -164,9 +168,13 @@ func expireCommand(e *env) *cli.Command {
 				for _, r := range results {
 					fmt.Fprintln(e.stdout, expireLine(r, c.String("grace")))
 				}
+				if idle {
+					fmt.Fprintln(e.stdout, "nothing to expire")
+				}
 			}
-			if !c.Bool("dry-run") && !c.Bool("yes") {
-				return errNeedsYes("expire (or --dry-run to only see the plan)")
+			// A plan with nothing in it refuses nothing: --yes would change nothing either.
+			if !idle && !c.Bool("dry-run") && !c.Bool("yes") {
+				return errNeedsYes(" (or --dry-run to only see the plan)")
 			}
 			return nil
 		},

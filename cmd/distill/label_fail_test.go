@@ -31,6 +31,11 @@ func TestCLI_LabelUnreachableOracle(t *testing.T) {
 		!strings.Contains(out, "stopped early: failing") || strings.Contains(out+stderr, key) {
 		t.Errorf("label against a closed port:\nstdout %s\nstderr %s", out, stderr)
 	}
+	// The failed calls are in oracle_calls; no label was: no labels table.
+	out, _ = distill(t, 0, "--lake", lk, "tables")
+	if strings.Contains(out, ".labels ") || !strings.Contains(out, ".oracle_calls ") {
+		t.Errorf("tables after a failed first label run:\n%s", out)
+	}
 	out, _ = distill(t, 0, "--lake", lk, "sql", "--filter", f, "--format", "csv", "SELECT count(*) FROM oracle_calls WHERE error_class = 'connection'")
 	if n := strings.TrimSpace(strings.TrimPrefix(out, "count_star()\n")); n == "0" || len(n) > 2 {
 		t.Errorf("%s failed calls recorded: want the ten or so before the stop", n)
@@ -43,6 +48,12 @@ func TestCLI_LabelUnreachableOracle(t *testing.T) {
 	out, stderr = distill(t, 1, "run", p)
 	if !strings.Contains(stderr, "stage label failed") || !strings.Contains(stderr, "connection refused") || strings.Contains(out, "split") {
 		t.Errorf("distill run against a closed port:\nstdout %s\nstderr %s", out, stderr)
+	}
+	// The next run that works makes the labels table as a first run would.
+	distill(t, 0, "--lake", lk, "label", "--filter", f)
+	out, _ = distill(t, 0, "--lake", lk, "sql", "--filter", f, "--format", "csv", "SELECT count(*) > 0 AS some FROM labels")
+	if out != "some\ntrue\n" {
+		t.Errorf("labels after the failed runs and a working one: %q", out)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestCLI_Rollback(t *testing.T) {
 	lk := maintLake(t, 3) // @1: 1 row, @2: 3, @3: 6
 
 	out, stderr := distill(t, 1, "--lake", lk, "rollback", "corpus.raw", "1")
-	if !strings.Contains(out, "would roll back corpus.raw: @3 (6 rows) -> @1 (1 rows)") || !strings.Contains(stderr, "--yes") {
+	if !strings.Contains(out, "would roll back corpus.raw: @3 (6 rows) -> @1 (1 rows)") || !strings.Contains(stderr, "add --yes to do it") {
 		t.Errorf("rollback without --yes: %q %q", out, stderr)
 	}
 	if got := rawCount(t, lk); got != "6\n" {
@@ -148,6 +148,23 @@ func TestCLI_Expire(t *testing.T) {
 	_, stderr = distill(t, 1, "--lake", lk, "expire", "--older-than", "soon", "--yes")
 	if !strings.Contains(stderr, "7d") {
 		t.Errorf("bad --older-than: %q", stderr)
+	}
+}
+
+// With nothing to expire, the plan (without --yes, or with --dry-run) is
+// not a refusal: it says so and exits 0.
+func TestCLI_ExpireNothingToDo(t *testing.T) {
+	lk := maintLake(t, 2)
+	for _, args := range [][]string{{}, {"--dry-run"}, {"--yes"}, {"--table", "corpus.raw"}} {
+		out, _ := distill(t, 0, append([]string{"--lake", lk, "expire", "--older-than", "7d"}, args...)...)
+		if !strings.Contains(out, "nothing to expire") {
+			t.Errorf("expire %v with nothing to do: %q", args, out)
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	out, stderr := distill(t, 1, "--lake", lk, "expire", "--older-than", "0s", "--grace", "0")
+	if strings.Contains(out, "nothing to expire") || !strings.Contains(stderr, "add --yes to do it") {
+		t.Errorf("expire with work to do, without --yes: %q %q", out, stderr)
 	}
 }
 

@@ -19,6 +19,7 @@ var shown = map[*spec.Table][]string{
 	spec.OracleCalls: {"status", "error_class", "cost_usd", "cache_key"},
 	spec.Splits:      {"split", "stratum", "dup_group"},
 	spec.Predictions: {"model", "overall", "tier"},
+	spec.Models:      {"id", "backend", "base_model", "train_rows", "val_mae", "baseline_val_mae", "artifact"},
 }
 
 // longText are columns too long to show in a row summary.

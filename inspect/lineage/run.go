@@ -1,12 +1,14 @@
 // Package lineage follows one article through the lake: its rows in every
-// table with an id column, in pipeline order (spec.Tables: corpus.raw, then
-// each filter namespace's prefiltered, compressed, labels, oracle_calls,
-// splits and predictions), each with the snapshot that added it. The entry
-// point is Run.
+// table keyed by article id, in pipeline order (spec.ArticleTables:
+// corpus.raw, then each filter namespace's prefiltered, compressed, labels,
+// oracle_calls, splits and predictions), then the models that made its
+// predictions, each row with the snapshot that added it. The entry point is
+// Run.
 package lineage
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -31,14 +33,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, err
 	}
 	defer sess.Close()
-	if err := sess.SetVariables(ctx, lake.Vars{"lineage_id": opts.ID}); err != nil {
-		return res, err
-	}
 	found := false
 	var searched []string
 	for _, n := range names {
 		searched = append(searched, n.String())
-		t, err := tableRows(ctx, l, sess, n)
+		t, err := tableRows(ctx, l, sess, n, opts.ID)
 		if err != nil {
 			return res, err
 		}
@@ -51,7 +50,43 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if !found {
 		return res, fmt.Errorf("%w %q: no row in %s", ErrUnknownID, opts.ID, strings.Join(searched, ", "))
 	}
+	for _, n := range names {
+		if registered(n) == spec.Predictions {
+			if err := addModels(ctx, l, sess, spec.Models.In(n.Namespace), res); err != nil {
+				return res, err
+			}
+		}
+	}
 	return res, nil
+}
+
+// addModels lists, right after the article's predictions, the rows of
+// models (table n) for the students that made them. An article has no row
+// of its own there, so a namespace without predictions of it lists none.
+func addModels(ctx context.Context, l *lake.Lake, sess *lake.Session, n lake.TableName, res *Result) error {
+	preds := spec.Predictions.In(n.Namespace).String()
+	at := slices.IndexFunc(res.Tables, func(t Table) bool { return t.Table == preds })
+	if at < 0 {
+		return nil
+	}
+	var ids []string
+	for _, r := range res.Tables[at].Rows {
+		if m, ok := r.Fields.Get("model").(string); ok && !slices.Contains(ids, m) {
+			ids = append(ids, m)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	t, err := tableRows(ctx, l, sess, n, ids...)
+	if errors.Is(err, lake.ErrNoTable) || t == nil {
+		return nil // predictions of a model whose table is gone: nothing to add
+	}
+	if err != nil {
+		return err
+	}
+	res.Tables = slices.Insert(res.Tables, at+1, *t)
+	return nil
 }
 
 // registered is n's table in the registry, nil for a table made outside
@@ -63,8 +98,9 @@ func registered(n lake.TableName) *spec.Table {
 	return nil
 }
 
-// tablesWithID lists the tables that have an id column, corpus first, then
-// each namespace in pipeline order.
+// tablesWithID lists the tables that have an article's id column (see
+// spec.ArticleTables; a table made outside distill counts when it has an id
+// column), corpus first, then each namespace in pipeline order.
 func tablesWithID(ctx context.Context, l *lake.Lake, namespace string) ([]lake.TableName, error) {
 	infos, err := l.Tables(ctx)
 	if err != nil {
@@ -82,7 +118,9 @@ func tablesWithID(ctx context.Context, l *lake.Lake, namespace string) ([]lake.T
 		if err != nil {
 			return nil, err
 		}
-		if len(sc.FieldIndices("id")) > 0 {
+		// A registered table whose id is not an article's (models) is
+		// no place an article could stop.
+		if reg := registered(n); len(sc.FieldIndices("id")) > 0 && (reg == nil || reg.PerArticle()) {
 			out = append(out, n)
 		}
 	}
@@ -158,43 +196,52 @@ func read(ctx context.Context, sess *lake.Session, snap *lake.Snapshot) ([]recor
 	return out, rows.Err()
 }
 
-// tableRows reads the article's rows of one table at its current snapshot
-// and finds the snapshot that added each; nil when the table has no snapshot.
-func tableRows(ctx context.Context, l *lake.Lake, sess *lake.Session, n lake.TableName) (*Table, error) {
+// tableRows reads the rows of one table whose id is one of ids (the
+// article's, or the models that predicted it) at its current snapshot and
+// finds the snapshot that added each; nil when the table has no snapshot.
+func tableRows(ctx context.Context, l *lake.Lake, sess *lake.Session, n lake.TableName, ids ...string) (*Table, error) {
 	cur, err := l.Current(ctx, n)
 	if err != nil || cur == nil {
 		return nil, err
 	}
-	recs, err := read(ctx, sess, cur)
-	if err != nil {
-		return nil, err
-	}
 	t := &Table{Table: n.String(), Seq: cur.Seq, Rows: []Row{}}
-	if len(recs) == 0 {
-		return t, nil
-	}
-	snaps, err := l.Snapshots(ctx, n)
-	if err != nil {
-		return nil, err
-	}
-	added := map[string]*lake.Snapshot{} // run id -> the snapshot that added its rows
-	for _, r := range recs {
-		row := Row{Fields: fields(n, r)}
-		if id, ok := r.get("run_id").(string); ok {
-			row.RunID = id
-			s, seen := added[id]
-			if !seen {
-				if s, err = adder(ctx, sess, snaps, id); err != nil {
-					return nil, err
-				}
-				added[id] = s
+	var snaps []lake.Snapshot
+	for _, id := range ids {
+		// rows.sql and adder read the rows of the id in lineage_id.
+		if err := sess.SetVariables(ctx, lake.Vars{"lineage_id": id}); err != nil {
+			return nil, err
+		}
+		recs, err := read(ctx, sess, cur)
+		if err != nil || len(recs) == 0 {
+			if err != nil {
+				return nil, err
 			}
-			if s != nil {
-				tm := s.Time
-				row.Seq, row.SnapshotID, row.Stage, row.Time = s.Seq, s.ID, s.Stage, &tm
+			continue
+		}
+		if snaps == nil {
+			if snaps, err = l.Snapshots(ctx, n); err != nil {
+				return nil, err
 			}
 		}
-		t.Rows = append(t.Rows, row)
+		added := map[string]*lake.Snapshot{} // run id -> the snapshot that added its rows
+		for _, r := range recs {
+			row := Row{Fields: fields(n, r)}
+			if id, ok := r.get("run_id").(string); ok {
+				row.RunID = id
+				s, seen := added[id]
+				if !seen {
+					if s, err = adder(ctx, sess, snaps, id); err != nil {
+						return nil, err
+					}
+					added[id] = s
+				}
+				if s != nil {
+					tm := s.Time
+					row.Seq, row.SnapshotID, row.Stage, row.Time = s.Seq, s.ID, s.Stage, &tm
+				}
+			}
+			t.Rows = append(t.Rows, row)
+		}
 	}
 	slices.SortStableFunc(t.Rows, func(a, b Row) int { return int(a.Seq - b.Seq) })
 	return t, nil

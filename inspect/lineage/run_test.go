@@ -20,7 +20,10 @@ import (
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
+	"github.com/distillery/distillery/stages/train"
 )
 
 // pipelineLake runs the real stages, each as its own run: 20 sample
@@ -193,4 +196,49 @@ func TestRun_LabelBatches(t *testing.T) {
 			t.Errorf("labels rows = %+v, want one added by @%d", tb.Rows, want)
 		}
 	}
+}
+
+// A table whose rows are not about articles (models: one row per trained
+// student, its id the model's) is no place an article stops: it is never
+// listed as "(no row)". The models that predicted the article are listed
+// instead, found through its predictions.
+func TestRun_ModelsThroughPredictions(t *testing.T) {
+	l, f := pipelineLake(t, 0)
+	ctx := context.Background()
+	if _, err := split.Run(ctx, l, split.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	l.RunID = lake.NewRunID()
+	tr, err := train.Run(ctx, l, train.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.RunID = lake.NewRunID()
+	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: tr.Model.ID, Split: "all"}); err != nil {
+		t.Fatal(err)
+	}
+	models := spec.Models.For(f).String()
+	check := func(id string, wantModels int) {
+		t.Helper()
+		res, err := lineage.Run(ctx, l, lineage.Options{ID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got *lineage.Table
+		for i, tb := range res.Tables {
+			if tb.Table == models {
+				got = &res.Tables[i]
+			}
+		}
+		switch {
+		case wantModels == 0 && got != nil:
+			t.Errorf("%s: models listed with %d rows, want not listed", id, len(got.Rows))
+		case wantModels > 0 && (got == nil || len(got.Rows) != wantModels):
+			t.Errorf("%s: models = %+v, want %d rows", id, got, wantModels)
+		case got != nil && (got.Rows[0].Fields.Get("id") != tr.Model.ID || got.Rows[0].Stage != "train"):
+			t.Errorf("%s: models row = %+v, want model %s added by train", id, got.Rows[0], tr.Model.ID)
+		}
+	}
+	check(solar, 1)
+	check(firstBlocked(t, l, f.Namespace()), 0)
 }

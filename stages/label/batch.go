@@ -249,12 +249,8 @@ func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bo
 		return nil, err
 	}
 	defer sess.Close()
-	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(opts.Filter)})
-	if err != nil {
-		return nil, err
-	}
 	// Per article and key: articles with the same text share a key.
-	return sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+rel+" WHERE NOT cached")
+	return stringSet(ctx, sess, spec.Labels.For(opts.Filter), "SELECT id || '|' || cache_key FROM %s WHERE NOT cached")
 }
 
 func readJobs(path string) ([]Job, error) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
 )
 
@@ -89,4 +90,51 @@ func TestRun_EchoedKeyNotStored(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A table is created by the first commit that puts rows in it: an estimate
+// and a run cancelled before its first call leave no table, a first run
+// whose every call fails records the failures in oracle_calls but leaves
+// no empty labels table, and the next run that works creates it as usual.
+func TestRun_CreatesNoEmptyTable(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 60)
+	exists := func(tb *spec.Table) bool {
+		t.Helper()
+		ok, err := l.Exists(ctx, tb.For(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	srv, _ := fakeGemini(t, f, nil)
+	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Estimate: true}); err != nil {
+		t.Fatal(err)
+	}
+	if exists(spec.Labels) || exists(spec.OracleCalls) {
+		t.Errorf("an estimate created labels (%v) or oracle_calls (%v)", exists(spec.Labels), exists(spec.OracleCalls))
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := label.Run(cancelled, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)}); err == nil {
+		t.Fatal("a cancelled run: no error")
+	}
+	if exists(spec.Labels) || exists(spec.OracleCalls) {
+		t.Errorf("a run cancelled before its first call created labels (%v) or oracle_calls (%v)", exists(spec.Labels), exists(spec.OracleCalls))
+	}
+	_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, testutil.ClosedPort(t)), Concurrency: 2})
+	if !errors.Is(err, label.ErrFailing) {
+		t.Fatalf("an unreachable oracle: %v", err)
+	}
+	if exists(spec.Labels) || !exists(spec.OracleCalls) {
+		t.Errorf("after a run whose every call failed: labels exists %v (want false), oracle_calls %v (want true)", exists(spec.Labels), exists(spec.OracleCalls))
+	}
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	n := passed(t, l, f)
+	if err != nil || res.Labeled != n {
+		t.Fatalf("the run after the failed one: %+v, %v; want %d labeled", res, err, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM "+spec.Labels.For(f).String()); got != n {
+		t.Errorf("%d labels, want %d", got, n)
+	}
 }

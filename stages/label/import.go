@@ -51,9 +51,6 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	res := &ImportResult{Summary: spec.Start(spec.Label, l.RunID), ByModel: map[string]int64{}}
 	res.Mode, res.Table = "import", spec.Labels.For(f).String()
 	defer func() { res.Seconds = time.Since(start).Seconds() }()
-	if err := spec.Labels.Ensure(ctx, l, f); err != nil {
-		return res, err
-	}
 	keys := []string{f.Name + "_analysis", strings.ReplaceAll(f.Name, "_", "-") + "_analysis"}
 	tmp, err := os.CreateTemp("", "distill-import-*.jsonl")
 	if err != nil {
@@ -162,12 +159,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 	if err != nil {
 		return res, err
 	}
-	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(f)})
-	if err != nil {
-		sess.Close()
-		return res, err
-	}
-	seen, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key FROM "+lrel+" WHERE imported")
+	seen, err := stringSet(ctx, sess, spec.Labels.For(f), "SELECT id || '|' || cache_key FROM %s WHERE imported")
 	sess.Close()
 	if err != nil {
 		return res, err

@@ -75,15 +75,17 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		return nil, nil, spec.Need(spec.Compressed, f.Namespace(), "no compressed articles for this filter", ErrNoCompressed)
 	}
 	res.Input = csnap
-	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(f)})
-	if err != nil {
-		return nil, nil, err
+	inputs := map[string]string{"compressed_input": crel}
+	for name, t := range map[string]*spec.Table{"labels_input": spec.Labels, "oracle_calls_input": spec.OracleCalls} {
+		rel, err := relationIfAny(ctx, sess, t.For(f))
+		if err != nil {
+			return nil, nil, err
+		}
+		if rel != "" {
+			inputs[name] = rel
+		}
 	}
-	callsRel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.OracleCalls.For(f)})
-	if err != nil {
-		return nil, nil, err
-	}
-	for name, rel := range map[string]string{"labels_input": lrel, "compressed_input": crel, "oracle_calls_input": callsRel} {
+	for name, rel := range inputs {
 		if err := sess.Input(ctx, name, rel); err != nil {
 			return nil, nil, err
 		}
@@ -91,17 +93,19 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	// Done means the same id and cache key (see sql/label/done_keys.sql),
 	// never the key alone, which articles with the same text share.
 	done := map[string]bool{}
-	if err := sess.EachFile(ctx, "label/done_keys", nil, func(rows *sql.Rows) error {
-		var k sql.NullString
-		if err := rows.Scan(&k); err != nil {
-			return err
+	if inputs["labels_input"] != "" {
+		if err := sess.EachFile(ctx, "label/done_keys", nil, func(rows *sql.Rows) error {
+			var k sql.NullString
+			if err := rows.Scan(&k); err != nil {
+				return err
+			}
+			if k.Valid {
+				done[k.String] = true
+			}
+			return nil
+		}); err != nil {
+			return nil, nil, err
 		}
-		if k.Valid {
-			done[k.String] = true
-		}
-		return nil
-	}); err != nil {
-		return nil, nil, err
 	}
 	var items []item
 	if err := sess.EachFile(ctx, "label/articles", nil, func(rows *sql.Rows) error {
@@ -123,6 +127,9 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		return nil, nil, err
 	}
 	cache := map[string]call{}
+	if inputs["oracle_calls_input"] == "" {
+		return items, cache, nil
+	}
 	err = sess.EachFile(ctx, "label/cached_answers", nil, func(rows *sql.Rows) error {
 		var c call
 		if err := rows.Scan(&c.Key, &c.Response, &c.TokensIn, &c.TokensOut); err != nil {

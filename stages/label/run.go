@@ -65,14 +65,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	return res, w.label(ctx, items, cache, price, opts)
 }
 
-// openWriter makes sure the tables exist, opens the journal, and commits
-// what a run that died left in it: paid answers come first.
+// openWriter opens the journal and commits what a run that died left in
+// it: paid answers come first. It creates no table: the first commit with
+// rows for one does.
 func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Result) (*writer, error) {
-	for _, t := range spec.Label.Writes {
-		if err := t.Ensure(ctx, l, f); err != nil {
-			return nil, err
-		}
-	}
 	w := &writer{l: l, f: f, res: res, schema: encodeSchema(f)}
 	var err error
 	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels", spec.Labels.For(f))

@@ -2,6 +2,7 @@ package label
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,9 @@ type writer struct {
 	// committed is the label rows the lake's snapshots say this run's
 	// commits added (their added-records), read back, not counted here.
 	committed atomic.Int64
+	// ensured is the tables this writer has created or evolved; commits
+	// run one at a time, so the map needs no lock.
+	ensured map[*spec.Table]bool
 }
 
 // row makes a label from validated scores; overall, gatekeeper and tier come
@@ -134,7 +138,7 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 }
 
 func (w *writer) writeCalls(ctx context.Context, calls []call, commit lake.Commit) (*lake.Snapshot, error) {
-	return w.write(ctx, spec.OracleCalls.For(w.f), commit, func(rb *lake.RowBuilder) {
+	return w.write(ctx, spec.OracleCalls, commit, func(rb *lake.RowBuilder) {
 		for _, c := range calls {
 			w.callRow(rb, c)
 		}
@@ -169,7 +173,7 @@ func (w *writer) callRow(rb *lake.RowBuilder, c call) {
 }
 
 func (w *writer) writeLabels(ctx context.Context, labels []*labelRow, commit lake.Commit) (*lake.Snapshot, error) {
-	return w.write(ctx, spec.Labels.For(w.f), commit, func(rb *lake.RowBuilder) {
+	return w.write(ctx, spec.Labels, commit, func(rb *lake.RowBuilder) {
 		for _, r := range labels {
 			w.labelRow(rb, r)
 		}
@@ -213,8 +217,20 @@ func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
 	rb.EndRow()
 }
 
-func (w *writer) write(ctx context.Context, name lake.TableName, commit lake.Commit, fill func(*lake.RowBuilder)) (*lake.Snapshot, error) {
-	p, err := w.l.WriteRows(ctx, name, func(rb *lake.RowBuilder) error { fill(rb); return nil })
+// write commits the rows fill builds to t, creating t first if need be: a
+// table is made by the first commit with rows for it, so a run that fails
+// before then (an unreachable oracle, a bad key) leaves no empty table.
+func (w *writer) write(ctx context.Context, t *spec.Table, commit lake.Commit, fill func(*lake.RowBuilder)) (*lake.Snapshot, error) {
+	if !w.ensured[t] {
+		if err := t.Ensure(ctx, w.l, w.f); err != nil {
+			return nil, err
+		}
+		if w.ensured == nil {
+			w.ensured = map[*spec.Table]bool{}
+		}
+		w.ensured[t] = true
+	}
+	p, err := w.l.WriteRows(ctx, t.For(w.f), func(rb *lake.RowBuilder) error { fill(rb); return nil })
 	if err != nil {
 		return nil, err
 	}
@@ -233,19 +249,12 @@ func (w *writer) recover(ctx context.Context) error {
 		return err
 	}
 	defer sess.Close()
-	crel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.OracleCalls.For(w.f)})
-	if err != nil {
-		return err
-	}
-	seenCalls, err := sess.StringSet(ctx, "SELECT cache_key || '|' || epoch_us(called_at) FROM "+crel)
+	// A run killed before its first commit left entries but no tables.
+	seenCalls, err := stringSet(ctx, sess, spec.OracleCalls.For(w.f), "SELECT cache_key || '|' || epoch_us(called_at) FROM %s")
 	if err != nil {
 		return fmt.Errorf("recover the journal: %w", err)
 	}
-	lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Labels.For(w.f)})
-	if err != nil {
-		return err
-	}
-	seenLabels, err := sess.StringSet(ctx, "SELECT id || '|' || cache_key || '|' || epoch_us(labeled_at) FROM "+lrel)
+	seenLabels, err := stringSet(ctx, sess, spec.Labels.For(w.f), "SELECT id || '|' || cache_key || '|' || epoch_us(labeled_at) FROM %s")
 	if err != nil {
 		return fmt.Errorf("recover the journal: %w", err)
 	}
@@ -278,4 +287,24 @@ func (w *writer) recover(ctx context.Context) error {
 		return w.j.reset()
 	}
 	return w.commit(ctx, todo)
+}
+
+// relationIfAny is the table's current relation in sess, or "" when the
+// table does not exist yet (its first commit creates it).
+func relationIfAny(ctx context.Context, sess *lake.Session, name lake.TableName) (string, error) {
+	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: name})
+	if errors.Is(err, lake.ErrNoTable) {
+		return "", nil
+	}
+	return rel, err
+}
+
+// stringSet runs query (with %s for the table's relation) for StringSet; a
+// table that does not exist yet holds nothing.
+func stringSet(ctx context.Context, sess *lake.Session, name lake.TableName, query string) (map[string]bool, error) {
+	rel, err := relationIfAny(ctx, sess, name)
+	if err != nil || rel == "" {
+		return map[string]bool{}, err
+	}
+	return sess.StringSet(ctx, fmt.Sprintf(query, rel))
 }
