@@ -11,7 +11,7 @@ import (
 func reportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "report",
-		Usage: "write one self-contained HTML page of a filter's lake: tiers, histograms, splits, cost over time, MAE, confusion, snapshots",
+		Usage: "write one self-contained HTML page of a filter's lake: prefilter funnel, tiers, histograms, splits, cost over time, MAE, confusion, snapshots",
 		Description: `distill report --filter DIR [-o report.html] [--split test|val|train|all]
   draws, as inline SVG in one HTML file that needs no network: the tier distribution and
   per-dimension score histograms of the oracle's labels, the split balance by tier, labels

@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
+	"github.com/distillery/distillery/internal/labeltest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/evaluate/evaltest"
 )
 
 // chartCheck measures, in the browser, every chart of the page: the size
@@ -84,7 +88,7 @@ func TestReport_Chromium(t *testing.T) {
 		if err := json.Unmarshal([]byte(pc.Result), &got); err != nil {
 			t.Fatalf("check result %q: %v", pc.Result, err)
 		}
-		if len(got.Charts) != res.Charts || got.Sections != 7 || len(got.External) > 0 {
+		if len(got.Charts) != res.Charts || got.Sections != 8 || len(got.External) > 0 {
 			t.Errorf("width %d: %d charts (want %d), %d sections, external resources %q", width, len(got.Charts), res.Charts, got.Sections, got.External)
 		}
 		for _, c := range got.Charts {
@@ -137,4 +141,137 @@ func TestReport_ChromiumCatchesFaults(t *testing.T) {
 	if len(got.Charts) != 1 || got.Charts[0].Drawn != 0 || len(got.Charts[0].Invisible) != 1 || len(got.External) != 1 {
 		t.Errorf("check = %+v, want one chart with its one mark invisible and one external resource", got)
 	}
+}
+
+// narrowCheck measures the page's layout: whether anything is wider than
+// the viewport, where the title's text ends, and, for the title and every summary
+// card's detail, each place a rendered line ends inside a word. A line
+// may end only at a space, or after a dot, underscore, slash or hyphen:
+// "sustainability_tech_deplo|yment.labels" is a word broken in two.
+const narrowCheck = `JSON.stringify((() => {
+  const boundary = c => /[\s._\/-]/.test(c);
+  const broken = [];
+  const lines = [];
+  for (const el of document.querySelectorAll('h1, .card-detail')) {
+    const chars = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      for (let i = 0; i < n.data.length; i++) {
+        const r = document.createRange();
+        r.setStart(n, i);
+        r.setEnd(n, i + 1);
+        const rect = r.getClientRects()[0];
+        chars.push({c: n.data[i], rect});
+      }
+    }
+    let prev = null, gap = false, count = 1, text = '';
+    for (const ch of chars) {
+      text += ch.c;
+      if (!ch.rect || /\s/.test(ch.c)) { gap = true; continue; }
+      if (prev && ch.rect.top > prev.rect.top + prev.rect.height / 2) {
+        count++;
+        if (!gap && !boundary(prev.c)) broken.push(text.slice(0, -1) + '|' + ch.c);
+      }
+      prev = ch;
+      gap = false;
+    }
+    lines.push({text: el.textContent, lines: count});
+  }
+  // The text's own extent: a block's box keeps its width when text overflows it.
+  const title = document.createRange();
+  title.selectNodeContents(document.querySelector('h1'));
+  const h1 = title.getBoundingClientRect();
+  return {viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+    h1Left: h1.left, h1Right: h1.right, broken, lines};
+})())`
+
+// TestReport_ChromiumNarrow renders the report of a filter with a long name
+// at a phone's 420 px: nothing may be wider than the screen, the title must
+// fit, and the long table names in the summary cards may wrap only where
+// their parts meet (after a dot or an underscore), never mid-word.
+func TestReport_ChromiumNarrow(t *testing.T) {
+	b := startChromium(t)
+	f := longNamedFilter(t, "sustainability_tech_deployment")
+	l := testutil.NewLake(t)
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "a", Text: "x", Score: 8}, {ID: "b", Text: "y", Score: 2}})
+	out := filepath.Join(t.TempDir(), "report.html")
+	if _, err := report.Run(context.Background(), l, report.Options{Filter: f, Out: out, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const width = 420
+	pc, err := b.check(ctx, out, narrowCheck, width)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pc.Errors) > 0 {
+		t.Errorf("the page logged errors:\n%s", strings.Join(pc.Errors, "\n"))
+	}
+	var got struct {
+		Viewport    float64  `json:"viewport"`
+		ScrollWidth float64  `json:"scrollWidth"`
+		H1Left      float64  `json:"h1Left"`
+		H1Right     float64  `json:"h1Right"`
+		Broken      []string `json:"broken"`
+		Lines       []struct {
+			Text  string `json:"text"`
+			Lines int    `json:"lines"`
+		} `json:"lines"`
+	}
+	if err := json.Unmarshal([]byte(pc.Result), &got); err != nil {
+		t.Fatalf("check result %q: %v", pc.Result, err)
+	}
+	if got.Viewport != width || got.ScrollWidth > got.Viewport {
+		t.Errorf("the page is %g px wide in a %g px viewport (want %d)", got.ScrollWidth, got.Viewport, width)
+	}
+	if got.H1Left < 0 || got.H1Right > got.Viewport {
+		t.Errorf("the title spans %g-%g px, outside the %g px viewport", got.H1Left, got.H1Right, got.Viewport)
+	}
+	if len(got.Broken) > 0 {
+		t.Errorf("lines end mid-word (| marks the break):\n%s", strings.Join(got.Broken, "\n"))
+	}
+	// The check must have had something to check: the labels card's long
+	// table name cannot fit on one line of a card at this width.
+	wrapped := false
+	for _, l := range got.Lines {
+		wrapped = wrapped || strings.Contains(l.Text, "sustainability_tech_deployment.labels") && l.Lines > 1
+	}
+	if !wrapped {
+		t.Errorf("no card wraps the long table name at %d px: %+v", width, got.Lines)
+	}
+}
+
+// longNamedFilter is the eval_tiny filter renamed, in a temporary folder.
+func longNamedFilter(t *testing.T, name string) *filters.Filter {
+	t.Helper()
+	src := evaltest.FilterDir(t)
+	dir := filepath.Join(t.TempDir(), name, "v1")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Name() == filters.ConfigFile {
+			data = []byte(strings.Replace(string(data), "name: eval_tiny", "name: "+name, 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := filters.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Name != name {
+		t.Fatalf("filter name %q, want %q", f.Name, name)
+	}
+	return f
 }

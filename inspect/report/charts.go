@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // tierColours maps each tier of the filter (highest first) to its colour.
@@ -181,11 +183,12 @@ func bucketText(t time.Time, unit string, full bool) string {
 	return t.Format("2006-01-02")
 }
 
-// activityCharts are labels per time bucket (stacked by oracle) and, when
-// anything was spent, the cumulative cost of each oracle's calls.
+// activityCharts are labels per time bucket (stacked by oracle model) and,
+// when anything was spent, the cumulative cost of each oracle model's calls:
+// two models of one oracle differ in price and quality, so each is a series.
 func activityCharts(d *Data) []*Chart {
 	var buckets []time.Time
-	var oracles []string
+	var series []string
 	type key struct {
 		b time.Time
 		o string
@@ -195,15 +198,15 @@ func activityCharts(d *Data) []*Chart {
 		if len(buckets) == 0 || !buckets[len(buckets)-1].Equal(a.Bucket) {
 			buckets = append(buckets, a.Bucket)
 		}
-		if !slices.Contains(oracles, a.Oracle) {
-			oracles = append(oracles, a.Oracle)
+		if !slices.Contains(series, a.Series()) {
+			series = append(series, a.Series())
 		}
-		cell[key{a.Bucket, a.Oracle}] = a
+		cell[key{a.Bucket, a.Series()}] = a
 	}
-	slices.Sort(oracles)
+	slices.Sort(series)
 	oc := map[string]string{}
 	var legend []Swatch
-	for i, o := range oracles {
+	for i, o := range series {
 		oc[o] = colour(palette, i)
 		legend = append(legend, Swatch{Color: oc[o], Name: o})
 	}
@@ -211,15 +214,15 @@ func activityCharts(d *Data) []*Chart {
 	for _, a := range d.Activity {
 		labels += a.Labels
 	}
-	c := &Chart{ID: "chart-labels-time", Title: "Labels per " + d.Unit + " by oracle",
-		Subtitle: fmt.Sprintf("%s label rows from %s in %s; times in UTC", fmtInt(labels), plural(len(oracles), "oracle"), d.Labels),
-		Desc:     fmt.Sprintf("Stacked vertical bars: label rows written in each %s, one colour per oracle.", d.Unit),
+	c := &Chart{ID: "chart-labels-time", Title: "Labels per " + d.Unit + " by oracle model",
+		Subtitle: fmt.Sprintf("%s label rows from %s in %s; times in UTC", fmtInt(labels), human.Plural(int64(len(series)), "oracle model"), d.Labels),
+		Desc:     fmt.Sprintf("Stacked vertical bars: label rows written in each %s, one colour per oracle model.", d.Unit),
 		W:        960, H: 280, Legend: legend}
 	f := frame{left: 60, top: 14, right: 16, bottom: 50}
 	var max int64
 	for _, b := range buckets {
 		var sum int64
-		for _, o := range oracles {
+		for _, o := range series {
 			sum += cell[key{b, o}].Labels
 		}
 		max = int64(math.Max(float64(max), float64(sum)))
@@ -229,14 +232,14 @@ func activityCharts(d *Data) []*Chart {
 	barW := math.Min(bw*0.8, 48)
 	base := c.H - f.bottom
 	every := int(math.Ceil(float64(len(buckets)) / 8))
-	c.Table = &Table{Head: []string{d.Unit + " (UTC)", "oracle", "labels", "calls", "failed calls", "cost"}}
+	c.Table = &Table{Head: []string{d.Unit + " (UTC)", "oracle/model", "labels", "calls", "failed calls", "cost"}}
 	for i, b := range buckets {
 		cx := f.left + bw*(float64(i)+0.5)
 		if i%every == 0 {
 			c.Labels = append(c.Labels, Label{X: cx, Y: base + 15, Text: bucketText(b, d.Unit, i == 0), Anchor: "middle", Class: "tick"})
 		}
 		var stack float64
-		for _, o := range oracles {
+		for _, o := range series {
 			a := cell[key{b, o}]
 			if a.Labels > 0 {
 				top := y(stack + float64(a.Labels))
@@ -256,9 +259,9 @@ func activityCharts(d *Data) []*Chart {
 		return out
 	}
 
-	k := &Chart{ID: "chart-cost-time", Title: "Cumulative oracle cost by oracle",
+	k := &Chart{ID: "chart-cost-time", Title: "Cumulative oracle cost by oracle model",
 		Subtitle: fmt.Sprintf("%s over %s calls (%s failed) recorded in %s", fmtUSD(d.Cost.CostUSD), fmtInt(d.Cost.Calls), fmtInt(d.Cost.FailedCalls), d.Calls),
-		Desc:     fmt.Sprintf("One line per oracle: the money spent on its calls up to the end of each %s.", d.Unit),
+		Desc:     fmt.Sprintf("One line per oracle model: the money spent on its calls up to the end of each %s.", d.Unit),
 		W:        960, H: 280, Legend: legend}
 	var maxCost float64
 	for _, a := range d.Activity {
@@ -278,10 +281,10 @@ func activityCharts(d *Data) []*Chart {
 	k.Labels = append(k.Labels, Label{X: f.left + f.w(k)/2, Y: k.H - 6, Text: "time (UTC), end of each " + d.Unit, Anchor: "middle", Class: "axis-title"})
 	calls := map[string]int64{}
 	for _, a := range d.Activity {
-		calls[a.Oracle] += a.Calls
+		calls[a.Series()] += a.Calls
 	}
 	k.Legend = nil
-	for _, o := range oracles {
+	for _, o := range series {
 		if calls[o] == 0 { // labels imported or made elsewhere: no cost line
 			continue
 		}

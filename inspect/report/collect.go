@@ -47,21 +47,62 @@ type Data struct {
 	Errors      []ErrorRow  `json:"errors"`
 	Confusion   []Confusion `json:"confusion"`
 
+	// Funnel is how many articles reach each step from corpus.raw to a
+	// split, up to the first table with no snapshot yet; Blocked is why the
+	// prefilter blocked the others, by rule; FunnelRead the snapshots read.
+	Funnel     []FunnelStep  `json:"funnel"`
+	Blocked    []BlockedRule `json:"prefilter_blocked"`
+	FunnelRead []string      `json:"funnel_read"`
+	// FunnelNotes name each table of the funnel with no snapshot yet and
+	// the command that writes it.
+	FunnelNotes []string `json:"funnel_notes"`
+
 	Tables []History `json:"tables"`
 
 	// Missing says, by section id, why a section has nothing to show.
 	Missing map[string]string `json:"missing"`
 }
 
-// Activity is one oracle's labels and calls in one time bucket.
+// FunnelStep is one step of the funnel: the articles of the step before
+// that reached it.
+type FunnelStep struct {
+	Step     string `json:"step"`
+	Articles int64  `json:"articles"`
+	// ShareOfPrevious is nil for the first step and after an empty one.
+	ShareOfPrevious *float64 `json:"share_of_previous"`
+	ShareOfRaw      *float64 `json:"share_of_raw"`
+}
+
+// BlockedRule is the articles one prefilter rule blocked ("(not prefiltered
+// yet)": those it has not decided on), with the rule's most common reason.
+type BlockedRule struct {
+	Rule              string  `json:"rule"`
+	Articles          int64   `json:"articles"`
+	ShareOfRaw        float64 `json:"share_of_raw"`
+	Reasons           int64   `json:"reasons"`
+	TopReason         string  `json:"top_reason"`
+	TopReasonArticles int64   `json:"top_reason_articles"`
+}
+
+// Activity is one oracle model's labels and calls in one time bucket.
 type Activity struct {
 	Bucket         time.Time `json:"bucket"`
 	Oracle         string    `json:"oracle"`
+	Model          string    `json:"model"`
 	Labels         int64     `json:"labels"`
 	Calls          int64     `json:"calls"`
 	FailedCalls    int64     `json:"failed_calls"`
 	CostUSD        float64   `json:"cost_usd"`
 	CumulativeCost float64   `json:"cumulative_cost_usd"`
+}
+
+// Series names the oracle model that made the row: oracle/model, or the
+// oracle alone when no model is recorded.
+func (a Activity) Series() string {
+	if a.Model == "" {
+		return a.Oracle
+	}
+	return a.Oracle + "/" + a.Model
 }
 
 // ErrorRow is one model's error on one dimension (or overall, or _all).
@@ -94,6 +135,7 @@ type History struct {
 
 // Section ids: the HTML anchors, and the keys of Data.Missing.
 const (
+	SecFunnel     = "funnel"
 	SecTiers      = "tiers"
 	SecHistograms = "dimensions"
 	SecSplits     = "splits"
@@ -126,8 +168,8 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Data, error) {
 		for _, s := range []string{SecTiers, SecHistograms, SecSplits} {
 			d.Missing[s] = why
 		}
-		// Empty inputs keep the SQL that reads them (activity, cost) valid.
-		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE labels_input (id VARCHAR, oracle VARCHAR, cost_usd DOUBLE, labeled_at TIMESTAMPTZ)"); err != nil {
+		// Empty inputs keep the SQL that reads them (activity, cost, funnel) valid.
+		if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP TABLE labels_input (id VARCHAR, oracle VARCHAR, model VARCHAR, cost_usd DOUBLE, labeled_at TIMESTAMPTZ)"); err != nil {
 			return nil, err
 		}
 	case err != nil:
@@ -140,6 +182,9 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Data, error) {
 		if err := d.splits(ctx, sess, f); err != nil {
 			return nil, err
 		}
+	}
+	if err := d.funnel(ctx, sess, f); err != nil {
+		return nil, err
 	}
 	if err := d.activity(ctx, sess, f); err != nil {
 		return nil, err
@@ -196,7 +241,7 @@ func (d *Data) activity(ctx context.Context, sess *lake.Session, f *filters.Filt
 	}
 	if err := curate.Each(ctx, sess, "report/activity", func(r *sql.Rows) error {
 		var a Activity
-		err := r.Scan(&d.Unit, &a.Bucket, &a.Oracle, &a.Labels, &a.Calls, &a.FailedCalls, &a.CostUSD, &a.CumulativeCost)
+		err := r.Scan(&d.Unit, &a.Bucket, &a.Oracle, &a.Model, &a.Labels, &a.Calls, &a.FailedCalls, &a.CostUSD, &a.CumulativeCost)
 		a.Bucket = a.Bucket.UTC()
 		d.Activity = append(d.Activity, a)
 		return err

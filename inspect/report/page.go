@@ -43,6 +43,9 @@ func Build(d *Data) *Page {
 		}
 		p.Sections = append(p.Sections, s)
 	}
+	add(&Section{ID: SecFunnel, Title: "Prefilter funnel", Notes: d.FunnelNotes,
+		Intro: "How many ingested articles pass the prefilter and go on to be compressed, labeled and put in a split (train, val or test), and the share each step keeps; below, the articles the prefilter blocked, by the rule that blocked them (hover a bar for its most common reason)."},
+		func() []*Chart { return []*Chart{funnelChart(d)} })
 	add(&Section{ID: SecTiers, Title: "Tier distribution", Warnings: d.Warnings,
 		Intro: "Each article's tier follows from its combined label's overall score and the thresholds in filter.yaml. A rare upper tier is what a student most often gets wrong."},
 		func() []*Chart { return []*Chart{tierChart(d)} })
@@ -53,7 +56,7 @@ func Build(d *Data) *Page {
 		Intro: "How each tier is spread over train, val and test. Duplicates never straddle two splits; --balance leaves surplus training articles out (hover a bar)."},
 		func() []*Chart { return []*Chart{balanceChart(d)} })
 	act := &Section{ID: SecActivity, Title: "Labels and cost over time",
-		Intro: "Label rows written and oracle calls made, by oracle. Money is spent on calls (failed ones included); cache hits and imports are free."}
+		Intro: "Label rows written and oracle calls made, by oracle model (oracle/model). Money is spent on calls (failed ones included); cache hits and imports are free."}
 	switch {
 	case d.Calls == "":
 		act.Notes = append(act.Notes, "No oracle calls are recorded for this filter (its labels were imported), so there is no cost to chart.")

@@ -1,11 +1,12 @@
 // Package report writes a filter's lake as one self-contained HTML page:
-// tier distribution, per-dimension score histograms, split balance, labels
-// and cost over time by oracle, each model's MAE per dimension beside the
-// mean baseline, tier confusion heat maps and every table's snapshot
-// history, all as inline SVG drawn in Go. Every number comes from SQL
-// (sql/report/, sql/stats/, sql/split/) over the lake; a section whose table
-// does not exist yet says so. Run is the entry point; Collect, Build and
-// Page.Write are its three steps.
+// the prefilter funnel from corpus.raw to a split, tier distribution,
+// per-dimension score histograms, split balance, labels and cost over time
+// by oracle model, each model's MAE per dimension beside the mean baseline,
+// tier confusion heat maps and every table's snapshot history, all as
+// inline SVG drawn in Go. Every number comes from SQL (sql/report/,
+// sql/stats/, sql/split/) over the lake; a section whose table does not
+// exist yet says so. Run is the entry point; Collect, Build and Page.Write
+// are its three steps.
 package report
 
 import (
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/distillery/distillery/lake"
@@ -62,8 +64,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		res.Sections = append(res.Sections, SectionResult{ID: s.ID, Title: s.Title, Charts: len(s.Charts), Missing: s.Missing})
 		res.Charts += len(s.Charts)
 	}
-	for _, r := range []string{d.Labels, d.Splits, d.Calls, d.Evaluations} {
-		if r != "" {
+	for _, r := range append([]string{d.Labels, d.Splits, d.Calls, d.Evaluations}, d.FunnelRead...) {
+		if r != "" && !slices.Contains(res.Read, r) {
 			res.Read = append(res.Read, r)
 		}
 	}

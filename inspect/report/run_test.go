@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	"github.com/distillery/distillery/inspect/report"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/stages/evaluate/evaltest"
-	"golang.org/x/net/html"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -43,9 +44,9 @@ func TestRun_KnownLake(t *testing.T) {
 			t.Errorf("section %s: %s", s.ID, s.Missing)
 		}
 	}
-	// 1 tiers + 2 histograms + 1 splits + 2 activity + 1 MAE + 2 confusion + 8 tables.
-	if res.Charts != 17 {
-		t.Errorf("charts = %d, want 17", res.Charts)
+	// 1 funnel + 1 tiers + 2 histograms + 1 splits + 2 activity + 1 MAE + 2 confusion + 9 tables.
+	if res.Charts != 19 {
+		t.Errorf("charts = %d, want 19", res.Charts)
 	}
 	doc := parse(t, page)
 
@@ -53,13 +54,15 @@ func TestRun_KnownLake(t *testing.T) {
 		id, class string
 		want      []float64
 	}{
+		{"chart-funnel", "bar", []float64{14, 10, 10, 9, 9}},                // raw, passed, compressed, labeled, in a split
+		{"chart-funnel", "blocked", []float64{2, 1, 1}},                     // min_chars, (not prefiltered yet), exclude:lab_only
 		{"chart-tiers", "bar", []float64{3, 5, 1}},                          // high, mid, low
 		{"chart-hist-0", "bar", []float64{0, 0, 2, 0, 1, 1, 2, 1, 1, 0, 1}}, // depth 8 6 2 4 5 2 6 7 10
 		{"chart-hist-1", "bar", []float64{0, 0, 2, 0, 2, 1, 1, 0, 1, 0, 2}}, // clarity 8 4 2 4 5 6 2 10 10
 		{"chart-splits", "bar", []float64{2, 2, 1, 1, 2, 1}},                // train high mid, val mid, test high mid low
 		{"chart-labels-time", "bar", []float64{9}},                          // nine labels, all on 2026-01-01
-		{"chart-cost-time", "series", []float64{0.6}},                       // gemini in all
-		{"chart-cost-time", "point", []float64{0.1, 0.3, 0.6}},              // days with calls; 01-03 has none
+		{"chart-cost-time", "series", []float64{0.3, 0.3}},                  // gemini-2.5-flash, gemini-2.5-pro in all
+		{"chart-cost-time", "point", []float64{0.1, 0.3, 0.3}},              // days with calls; 01-03 has none
 		{"chart-mae", "bar", []float64{1, 5.0 / 3, 1, 4.0 / 3, 0, 0, 0, 0}}, // m1 then m2: depth, clarity, overall, all
 		{"chart-confusion-0", "cell", []float64{1, 0, 0, 0, 1, 0, 0, 1, 0}}, // m1: t3 low -> mid
 		{"chart-confusion-1", "cell", []float64{1, 0, 0, 0, 1, 0, 0, 0, 1}}, // m2: all right
@@ -77,6 +80,27 @@ func TestRun_KnownLake(t *testing.T) {
 	if n := len(marks(byID(doc, "chart-mae"), "baseline")); n != 8 {
 		t.Errorf("chart-mae: %d baseline ticks, want 8", n)
 	}
+	// The funnel's rows: each step with the share kept; each blocking rule
+	// with its most common reason; the snapshots read beside the chart.
+	funnel := byID(doc, "chart-funnel")
+	for _, row := range []string{
+		"passed prefilter | 10 | 71.4% | 71.4% | – | –",
+		"labeled | 9 | 90.0% | 64.3% | – | –",
+		"blocked by min_chars | 2 | – | 14.3% | 2 | too_short:120_chars (1)",
+		"blocked by (not prefiltered yet) | 1 | – | 7.1% | 1 | no decision (1)",
+	} {
+		if !slices.Contains(tableRows(funnel), row) {
+			t.Errorf("chart-funnel: no Data row %q in %q", row, tableRows(funnel))
+		}
+	}
+	if sub := text(find(funnel, func(n *html.Node) bool { return n.Data == "p" })); !strings.Contains(sub, "corpus.raw@2") ||
+		!strings.Contains(sub, "eval_tiny.prefiltered@1") || !strings.Contains(sub, "eval_tiny.splits@1") {
+		t.Errorf("chart-funnel subtitle %q does not name the snapshots read", sub)
+	}
+	// One series per oracle model.
+	if leg := texts(byID(doc, "chart-cost-time"), ""); !slices.Contains(leg, "gemini/gemini-2.5-flash") || !slices.Contains(leg, "gemini/gemini-2.5-pro") {
+		t.Errorf("chart-cost-time legend %q, want a series per gemini model", leg)
+	}
 	// Activity is by day: four days from 2026-01-01 to 01-04.
 	if ticks := texts(byID(doc, "chart-cost-time"), "tick"); !slices.Contains(ticks, "2026-01-04") || !slices.Contains(ticks, "2026-01-01") {
 		t.Errorf("cost ticks %q lack the first and last day", ticks)
@@ -89,7 +113,7 @@ func TestRun_KnownLake(t *testing.T) {
 			snaps[text(find(fig, func(n *html.Node) bool { return n.Data == "h3" }))] = len(marks(fig, "bar"))
 		}
 	}
-	want := map[string]int{"raw": 1, "compressed": 1, "oracle_calls": 1, "labels": 1, "splits": 1, "models": 1, "predictions": 1, "evaluations": 2}
+	want := map[string]int{"raw": 2, "prefiltered": 1, "compressed": 2, "oracle_calls": 1, "labels": 1, "splits": 1, "models": 1, "predictions": 1, "evaluations": 2}
 	if fmt.Sprint(snaps) != fmt.Sprint(want) {
 		t.Errorf("snapshot bars %v, want %v", snaps, want)
 	}
@@ -162,7 +186,7 @@ func TestRun_MissingTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Charts != 0 || res.Out != "" || len(res.Sections) != 7 {
+	if res.Charts != 0 || res.Out != "" || len(res.Sections) != 8 {
 		t.Errorf("empty lake: %+v", res)
 	}
 	for _, s := range res.Sections {
@@ -173,9 +197,14 @@ func TestRun_MissingTables(t *testing.T) {
 	if !strings.Contains(buf.String(), "No labels yet") || !strings.Contains(buf.String(), "No evaluations yet") {
 		t.Errorf("empty lake: the page does not say what is missing")
 	}
+	if s := res.Sections[0]; s.ID != report.SecFunnel || !strings.Contains(s.Missing, "run `distill ingest PATH` first") {
+		t.Errorf("empty lake: the first section %s says %q, want the funnel naming `distill ingest PATH`", s.ID, s.Missing)
+	}
 
-	// Labels only: the label sections draw; split, evaluation sections wait.
+	// Labels only: the label sections draw; split, evaluation sections wait;
+	// the funnel stops at the prefilter, naming the command that makes it.
 	labeltest.Write(t, l, f, []labeltest.Article{{ID: "a", Text: "x", Score: 8}, {ID: "b", Text: "y", Score: 2}})
+	buf.Reset()
 	res, err = report.Run(ctx, l, report.Options{Filter: f, Writer: &buf, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -184,10 +213,45 @@ func TestRun_MissingTables(t *testing.T) {
 	for _, s := range res.Sections {
 		missing[s.ID] = s.Missing != ""
 	}
-	want := map[string]bool{report.SecTiers: false, report.SecHistograms: false, report.SecSplits: true, report.SecActivity: false,
+	doc := parse(t, buf.Bytes())
+	if got := values(marks(byID(doc, "chart-funnel"), "bar")); !near(got, []float64{2}) {
+		t.Errorf("labels only: funnel bars %v, want raw alone (2)", got)
+	}
+	notes := text(byID(doc, report.SecFunnel))
+	for _, want := range []string{"eval_tiny.prefiltered has no snapshot yet", "distill prefilter --filter DIR", "eval_tiny.splits has no snapshot yet", "distill split --filter DIR"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("labels only: the funnel section does not say %q:\n%s", want, notes)
+		}
+	}
+	want := map[string]bool{report.SecFunnel: false, report.SecTiers: false, report.SecHistograms: false, report.SecSplits: true, report.SecActivity: false,
 		report.SecMAE: true, report.SecConfusion: true, report.SecSnapshots: false}
 	if fmt.Sprint(missing) != fmt.Sprint(want) {
 		t.Errorf("labels only: missing %v, want %v", missing, want)
+	}
+}
+
+// TestRun_SeriesPerOracleModel: labels over time has one series per oracle
+// and model, not one per oracle.
+func TestRun_SeriesPerOracleModel(t *testing.T) {
+	f := evaltest.Filter(t)
+	l := testutil.NewLake(t)
+	labeltest.Write(t, l, f, []labeltest.Article{
+		{ID: "a", Text: "x", Score: 8, Oracle: "gemini", Model: "gemini-2.5-flash"},
+		{ID: "b", Text: "y", Score: 2, Oracle: "gemini", Model: "gemini-2.5-flash"},
+		{ID: "c", Text: "z", Score: 5, Oracle: "gemini", Model: "gemini-2.5-pro"},
+		{ID: "d", Text: "w", Score: 5, Oracle: "keywords", Model: "keywords-v2"},
+	})
+	var buf bytes.Buffer
+	if _, err := report.Run(context.Background(), l, report.Options{Filter: f, Writer: &buf, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	fig := byID(parse(t, buf.Bytes()), "chart-labels-time")
+	want := []string{"gemini/gemini-2.5-flash", "gemini/gemini-2.5-pro", "keywords/keywords-v2"}
+	if got := texts(fig, ""); !slices.Equal(got[:min(len(got), 3)], want) {
+		t.Errorf("legend and labels %q, want the legend %q first", got, want)
+	}
+	if got := values(marks(fig, "bar")); !near(got, []float64{2, 1, 1}) {
+		t.Errorf("bars %v, want 2, 1, 1 (one stacked segment per oracle model)", got)
 	}
 }
 
@@ -205,7 +269,7 @@ func TestRun_Escapes(t *testing.T) {
 		t.Fatal("an oracle name reached the page unescaped")
 	}
 	doc := parse(t, buf.Bytes())
-	if leg := texts(byID(doc, "chart-labels-time"), ""); !slices.Contains(leg, evil) {
+	if leg := texts(byID(doc, "chart-labels-time"), ""); !slices.Contains(leg, evil+"/test") { // oracle/model
 		t.Errorf("the oracle name does not read back as text: %q", leg)
 	}
 }
@@ -319,6 +383,21 @@ func text(n *html.Node) string {
 		}
 	})
 	return strings.TrimSpace(b.String())
+}
+
+// tableRows is a figure's Data table, one "a | b | c" string a row.
+func tableRows(fig *html.Node) []string {
+	var out []string
+	for _, tr := range findAll(fig, func(n *html.Node) bool { return n.Data == "tr" }) {
+		var cells []string
+		for _, td := range findAll(tr, func(n *html.Node) bool { return n.Data == "td" }) {
+			cells = append(cells, text(td))
+		}
+		if len(cells) > 0 {
+			out = append(out, strings.Join(cells, " | "))
+		}
+	}
+	return out
 }
 
 // texts lists the svg <text> and legend entries of a figure with a class

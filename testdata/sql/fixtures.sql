@@ -90,10 +90,17 @@ CREATE TABLE eval_tier_accuracy (model VARCHAR, split VARCHAR, articles BIGINT, 
 CREATE TABLE eval_recall_at_k (model VARCHAR, split VARCHAR, k BIGINT, relevant BIGINT, found BIGINT, recall_at_k DOUBLE);
 CREATE TABLE eval_threshold_recall (model VARCHAR, split VARCHAR, threshold_tier VARCHAR, threshold DOUBLE,
     true_positives BIGINT, false_positives BIGINT, false_negatives BIGINT, precision DOUBLE, recall DOUBLE);
--- report (inspect/report): the oracle calls with who made them and when, the
+-- report (inspect/report): the oracle calls with who made them (oracle, model) and when, the
 -- evaluations table, and the latest evaluation of each model on one split.
 ALTER TABLE oracle_calls_input ADD COLUMN oracle VARCHAR DEFAULT 'gemini';
 ALTER TABLE oracle_calls_input ADD COLUMN called_at TIMESTAMPTZ DEFAULT TIMESTAMPTZ '2026-01-01 00:00:00+00';
+ALTER TABLE oracle_calls_input ADD COLUMN model VARCHAR DEFAULT 'gemini-2.5-flash';
+-- report (funnel): four raw articles, two passed (a, b), one blocked (c), one
+-- not decided yet (d); only a goes on to compressed, labels and splits.
+CREATE TABLE raw_input AS SELECT * FROM (VALUES ('a'), ('b'), ('c'), ('d')) t(id);
+CREATE TABLE prefiltered_input AS SELECT * FROM (VALUES
+    ('a', true, 'passed', 'all'), ('b', true, 'passed', 'all'), ('c', false, 'too_short:10_chars', 'min_chars'))
+    t(id, passed, reason, rule);
 -- label (stages/label): the oracle's answer, which a rerun reuses.
 ALTER TABLE oracle_calls_input ADD COLUMN response VARCHAR DEFAULT '{"relevance": 7}';
 CREATE TABLE evaluations_input AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS dimension, NULL::VARCHAR AS compared_with,
