@@ -173,9 +173,9 @@ func (e *env) printJSON(v any) error {
 // defaultLake is where a lake is made, and looked for first.
 const defaultLake = "./lake"
 
-// demoLake is where `distill demo` puts its lake, named in the hint of a
+// demoLakePath is where `distill demo` puts its lake, named in the hint of a
 // "no lake" error run beside it.
-const demoLake = "demo/lake"
+const demoLakePath = "demo/lake"
 
 // findLake looks for the lake as git looks for .git: in each folder from the
 // working directory up, a lake/ subfolder that is a lake, or the folder
@@ -231,8 +231,8 @@ func noLakeError() error {
 		msg: fmt.Sprintf("no lake at %s, nor lake/ in a parent folder: run `distill init` to make one, or pass --lake DIR", defaultLake),
 		err: lake.ErrNoLake,
 	}
-	if isLake(demoLake) {
-		err.hint = fmt.Sprintf("the demo's lake is %s: add --lake %s", demoLake, demoLake)
+	if isLake(demoLakePath) {
+		err.hint = fmt.Sprintf("the demo's lake is %s: add --lake %s", demoLakePath, demoLakePath)
 	}
 	return err
 }
