@@ -113,6 +113,9 @@ func prefilterCommand(e *env) *cli.Command {
 				if len(res.Examples) > 0 {
 					fmt.Fprintf(w, "  e.g. %s\n", strings.Join(res.Examples, ", "))
 				}
+				for _, wn := range res.Warnings {
+					fmt.Fprintf(w, "  warning: %s\n", wn)
+				}
 				return nil
 			}
 			bar := progress.Start(e.stderr, "prefilter", false)

@@ -11,8 +11,8 @@ import (
 // Result is a spec.Result: spec.Print prints it.
 var _ spec.Result = (*Result)(nil)
 
-// Details are the run's own lines: the decisions, then the commonest
-// reasons (see topReasons).
+// Details are the run's own lines: the decisions, the articles each rule
+// blocked, then the commonest reasons (see topReasons).
 func (r *Result) Details() []string {
 	share := 0.0
 	if r.RowsOut > 0 {
@@ -20,6 +20,9 @@ func (r *Result) Details() []string {
 	}
 	lines := []string{fmt.Sprintf("%d decided (%s), %d passed (%.1f%%), %d blocked, %d already decided",
 		r.RowsOut, r.Mode, r.Passed, share, r.Blocked, r.AlreadyDecided)}
+	if len(r.BlockedBy) > 0 {
+		lines = append(lines, blockedLine(r.BlockedBy))
+	}
 	for _, rc := range topReasons(r.ByReason, 6) {
 		lines = append(lines, fmt.Sprintf("%7d  %s", rc.N, rc.Reason))
 	}
