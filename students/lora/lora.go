@@ -88,8 +88,7 @@ func Run(ctx context.Context, c Command) error {
 		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the %s (%s -m %s): %w: %w; install it with `pip install -e trainer` (see trainer/README.md) or set --python / DISTILL_PYTHON",
-			c.Name, python, Module, ErrStart, err)
+		return notInstalled(c.Name, python, fmt.Errorf("%w: %w", ErrStart, err))
 	}
 	fed := make(chan error, 1)
 	go func() {
@@ -115,10 +114,13 @@ func Run(ctx context.Context, c Command) error {
 	// the cause then. Otherwise a failing trainer explains a failing Read (a
 	// stream cut short), not the other way round.
 	code := exitCode(waitErr)
+	missing := missingModule(stderr.String())
 	ours := stopped && (code == 130 || code == -1 || errors.Is(waitErr, context.Canceled))
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", c.Name, ctx.Err())
+	case waitErr != nil && msg == "" && missing != "":
+		return notInstalled(c.Name, python, errors.New(missing))
 	case ours:
 		return &Error{Name: c.Name, Err: readErr}
 	case msg != "":
