@@ -87,6 +87,9 @@ func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(fakeTrainerEnv) == "1" {
+		os.Exit(fakeTrainer(os.Args[1:]))
+	}
 	code := m.Run()
 	if aiDir != "" {
 		os.RemoveAll(aiDir)
