@@ -47,8 +47,9 @@ func (t ruleTally) sorted() []RuleCount {
 	return out
 }
 
-// blockedLine is "blocked: min_chars 1204, positive 3310".
-func blockedLine(rcs []RuleCount) string {
+// BlockedLine is "blocked: min_chars 1204, positive 3310": the articles
+// each rule blocked, most first.
+func BlockedLine(rcs []RuleCount) string {
 	parts := make([]string, len(rcs))
 	for i, rc := range rcs {
 		parts[i] = fmt.Sprintf("%s %d", rc.Rule, rc.N)
@@ -61,7 +62,7 @@ func blockedLine(rcs []RuleCount) string {
 // the surprise this warns about. verb and noun make "blocks 3 labeled
 // articles" or "would block 3 more labeled articles".
 func labeledWarnings(rcs []RuleCount, verb, noun string, labels lake.TableName, hint string) []string {
-	var out []string
+	out := []string{}
 	for _, rc := range rcs {
 		if rc.Labeled > 0 {
 			out = append(out, fmt.Sprintf("%s %s %s: articles with labels in %s (seed, imported or paid for)%s",

@@ -17,7 +17,8 @@ type WhatIfResult struct {
 	// ToPassed were blocked and would pass; ToBlocked passed and would be blocked.
 	ToPassed  int64 `json:"to_passed"`
 	ToBlocked int64 `json:"to_blocked"`
-	// Reasons counts the new reason of every article that flips.
+	// Reasons counts the new reason of every article that flips, without
+	// its number (too_short, not too_short:212_chars).
 	Reasons []ReasonCount `json:"flip_reasons"`
 	// ByTier splits the flips by the tier of the article's label, where one exists.
 	ByTier []TierFlips `json:"by_tier,omitempty"`
@@ -111,7 +112,7 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 		if b.Passed == o.Passed {
 			continue
 		}
-		reasons[o.Reason]++
+		reasons[reasonCode(o.Reason)]++
 		if len(res.Examples) < 5 {
 			res.Examples = append(res.Examples, a.ID)
 		}
