@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/export"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/linear"
-	"github.com/urfave/cli/v2"
 )
 
 func exportCommand(e *env) *cli.Command {
