@@ -40,6 +40,16 @@ type Model struct {
 	Seconds    float64   `json:"seconds"`
 }
 
+// Python is the interpreter a lora model was trained with (params.python),
+// predict's default for it; "" for other models and older rows.
+func (m *Model) Python() string {
+	var p struct {
+		Python string `json:"python"`
+	}
+	json.Unmarshal([]byte(m.Params), &p)
+	return p.Python
+}
+
 // Dir is the model's artifact folder.
 func (m *Model) Dir(l *lake.Lake) string { return filepath.Join(l.Root, m.Artifact) }
 

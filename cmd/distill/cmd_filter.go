@@ -107,11 +107,17 @@ func prefilterCommand(e *env) *cli.Command {
 				for _, r := range res.Reasons[:min(len(res.Reasons), 8)] {
 					fmt.Fprintf(w, "  %6d  now %s\n", r.N, r.Reason)
 				}
+				if len(res.BlockedBy) > 0 {
+					fmt.Fprintf(w, "  would be %s\n", prefilter.BlockedLine(res.BlockedBy))
+				}
 				for _, t := range res.ByTier {
 					fmt.Fprintf(w, "  labeled %-18s %d would pass, %d would be blocked\n", t.Tier+":", t.ToPassed, t.ToBlocked)
 				}
 				if len(res.Examples) > 0 {
 					fmt.Fprintf(w, "  e.g. %s\n", strings.Join(res.Examples, ", "))
+				}
+				for _, wn := range res.Warnings {
+					fmt.Fprintf(w, "  warning: %s\n", wn)
 				}
 				return nil
 			}

@@ -80,7 +80,7 @@ func trainCommand(e *env) *cli.Command {
 			&cli.Float64SliceFlag{Name: "lambda", Value: cli.NewFloat64Slice(d.Lambdas...), Usage: "linear: ridge penalties to try (the best on val is kept, per dimension)"},
 			&cli.IntFlag{Name: "max-iter", Value: d.MaxIter, Usage: "linear: conjugate-gradient iterations per penalty"},
 			// lora
-			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed (default $DISTILL_PYTHON or python3)"},
+			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed (default $DISTILL_PYTHON or python3; predict remembers it)"},
 			&cli.StringFlag{Name: "base-model", Usage: "lora: a local model folder or a hub id"},
 			&cli.IntFlag{Name: "epochs", Value: 3, Usage: "lora: epochs (the best by validation MAE is kept)"},
 			&cli.Float64Flag{Name: "lr", Value: 2e-4, Usage: "lora: learning rate"},
@@ -146,7 +146,7 @@ func predictCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "workers", Usage: "linear: goroutines", DefaultText: "every core"},
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "lora: texts per batch"},
 			&cli.StringFlag{Name: "device", Usage: "lora: auto, cpu or cuda"},
-			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed"},
+			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed (default $DISTILL_PYTHON, else the one the model was trained with)"},
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))

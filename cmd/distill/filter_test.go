@@ -48,6 +48,9 @@ func TestCLI_PrefilterWhatIfCompress(t *testing.T) {
 	if res["rows_in"] != res["rows_out"] || res["mode"] != "full" || res["snapshot"] != 1.0 {
 		t.Errorf("prefilter result: %v", res)
 	}
+	if by, _ := res["blocked_by"].([]any); len(by) == 0 {
+		t.Errorf("prefilter --json has no blocked_by: %v", res)
+	}
 	out, _ = distill(t, 0, "--lake", lk, "prefilter", "--filter", f)
 	if !strings.Contains(out, "0 decided (none)") {
 		t.Errorf("incremental rerun: %q", out)

@@ -11,7 +11,11 @@ var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own line: what was scored with which model, how fast.
 func (r *Result) Details() []string {
-	line := fmt.Sprintf("%d articles of %s (split %s) with %s (%s), %.0f articles/s", r.Predicted, r.Input, r.Split, r.Model, r.Backend, r.ArticlesPerS)
+	how := r.Backend
+	if r.Python != "" {
+		how += ", " + r.Python
+	}
+	line := fmt.Sprintf("%d articles of %s (split %s) with %s (%s), %.0f articles/s", r.Predicted, r.Input, r.Split, r.Model, how, r.ArticlesPerS)
 	if r.Already > 0 {
 		line += fmt.Sprintf(" (%d already predicted by this model; --full predicts them again)", r.Already)
 	}

@@ -42,7 +42,9 @@ type Options struct {
 	// LoRA batch size and device.
 	BatchSize int    `yaml:"batch_size"`
 	Device    string `yaml:"device"`
-	Python    string `yaml:"python"`
+	// Python runs the lora trainer; default $DISTILL_PYTHON, else the one
+	// the model was trained with (see lora.Python).
+	Python string `yaml:"python"`
 	// Waiting, when set, gets the line saying that another predict run
 	// holds the table (nil: the line goes to standard error).
 	Waiting func(msg string) `yaml:"-"`
@@ -73,9 +75,6 @@ func (o *Options) Validate() error {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 32
 	}
-	if o.Python == "" {
-		o.Python = lora.PythonDefault()
-	}
 	return nil
 }
 
@@ -83,13 +82,15 @@ func (o *Options) Validate() error {
 // read, RowsOut the predictions written (Predicted).
 type Result struct {
 	spec.Summary
-	Model         string  `json:"model"`
-	Backend       string  `json:"backend"`
-	Input         string  `json:"input"`
-	Split         string  `json:"split"`
-	Predicted     int64   `json:"predicted"`
-	Already       int64   `json:"already_predicted"`
-	ArticlesPerS  float64 `json:"articles_per_second"`
+	Model        string  `json:"model"`
+	Backend      string  `json:"backend"`
+	Input        string  `json:"input"`
+	Split        string  `json:"split"`
+	Predicted    int64   `json:"predicted"`
+	Already      int64   `json:"already_predicted"`
+	ArticlesPerS float64 `json:"articles_per_second"`
+	// Python is the interpreter that ran a lora model ("" for linear).
+	Python        string  `json:"python,omitempty"`
 	PredictSecond float64 `json:"-"`
 }
 
@@ -109,6 +110,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	m, err := students.Find(ctx, l, f, opts.Model)
 	if err != nil {
 		return nil, err
+	}
+	if m.Backend == "lora" {
+		opts.Python = lora.Python(opts.Python, m.Python())
 	}
 	if len(m.Dimensions) != len(f.Dimensions) {
 		return nil, fmt.Errorf("model %s predicts %v; the filter has %v", m.ID, m.Dimensions, f.DimensionNames())
@@ -137,6 +141,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("%s has no snapshot", opts.Table)
 	}
 	res := &Result{Summary: spec.Start(spec.Predict, l.RunID), Model: m.ID, Backend: m.Backend, Input: textSnap.Ref().String(), Split: opts.Split}
+	if m.Backend == "lora" {
+		res.Python = opts.Python
+	}
 	res.Mode = "incremental"
 	if opts.Full {
 		res.Mode = "full"

@@ -11,8 +11,8 @@ import (
 // Result is a spec.Result: spec.Print prints it.
 var _ spec.Result = (*Result)(nil)
 
-// Details are the run's own lines: the decisions, then the commonest
-// reasons (see topReasons).
+// Details are the run's own lines: the decisions, the articles each rule
+// blocked, then the commonest reasons (see topReasons).
 func (r *Result) Details() []string {
 	share := 0.0
 	if r.RowsOut > 0 {
@@ -20,6 +20,9 @@ func (r *Result) Details() []string {
 	}
 	lines := []string{fmt.Sprintf("%d decided (%s), %d passed (%.1f%%), %d blocked, %d already decided",
 		r.RowsOut, r.Mode, r.Passed, share, r.Blocked, r.AlreadyDecided)}
+	if len(r.BlockedBy) > 0 {
+		lines = append(lines, BlockedLine(r.BlockedBy))
+	}
 	for _, rc := range topReasons(r.ByReason, 6) {
 		lines = append(lines, fmt.Sprintf("%7d  %s", rc.N, rc.Reason))
 	}
@@ -37,10 +40,7 @@ type reasonCount struct {
 func topReasons(by map[string]int64, n int) []reasonCount {
 	grouped := map[string]int64{}
 	for r, c := range by {
-		if code, detail, ok := strings.Cut(r, ":"); ok && strings.ContainsAny(detail, "0123456789") {
-			r = code
-		}
-		grouped[r] += c
+		grouped[reasonCode(r)] += c
 	}
 	all := make([]reasonCount, 0, len(grouped))
 	for r, c := range grouped {
@@ -50,6 +50,16 @@ func topReasons(by map[string]int64, n int) []reasonCount {
 		return all[i].N > all[j].N || all[i].N == all[j].N && all[i].Reason < all[j].Reason
 	})
 	return all[:min(n, len(all))]
+}
+
+// reasonCode is a reason without its number (too_short:212_chars is
+// too_short), so that counts by reason have a row per kind, not per length;
+// reasons whose detail is a name (excluded:vaporware) stay whole.
+func reasonCode(r string) string {
+	if code, detail, ok := strings.Cut(r, ":"); ok && strings.ContainsAny(detail, "0123456789") {
+		return code
+	}
+	return r
 }
 
 // Headline is the run's key figures.

@@ -58,6 +58,9 @@ type Result struct {
 	// one decision per id, whatever the input holds.
 	Duplicates int64            `json:"duplicates"`
 	ByReason   map[string]int64 `json:"by_reason,omitempty"`
+	// BlockedBy is each rule with the articles it blocked in this run (and
+	// how many of those already have labels), most first.
+	BlockedBy []RuleCount `json:"blocked_by"`
 }
 
 // Run decides the articles of corpus.raw not yet decided by this filter
@@ -106,7 +109,15 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, spec.Need(spec.Raw, "", "", ErrNoRaw)
 	}
 	res.SetInputs(*rawSnap)
-	q := "SELECT id, title, content, coalesce(url, ''), coalesce(source, ''), coalesce(published_date, '') FROM " + rawRel + " r"
+	// The labels are read only to warn about rules that block labeled
+	// articles: they are no input of the decisions, so not in the lineage.
+	labeled := "false"
+	if lrel, err := labeledRelation(ctx, l, sess, f); err != nil {
+		return res, err
+	} else if lrel != "" {
+		labeled = "EXISTS (SELECT 1 FROM " + lrel + " l WHERE l.id = r.id)"
+	}
+	q := "SELECT id, title, content, coalesce(url, ''), coalesce(source, ''), coalesce(published_date, ''), " + labeled + " FROM " + rawRel + " r"
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+rawRel, &res.RowsIn); err != nil {
 		return res, err
 	}
@@ -123,6 +134,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	q += " ORDER BY id"
 	res.ByReason = map[string]int64{}
+	blocked := ruleTally{}
 	now := time.Now()
 	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
 		rows, err := sess.Query(ctx, q)
@@ -133,7 +145,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		last := ""
 		for rows.Next() && !rb.Stopped() {
 			var a Article
-			if err := rows.Scan(&a.ID, &a.Title, &a.Content, &a.URL, &a.Source, &a.PublishedDate); err != nil {
+			var hasLabel bool
+			if err := rows.Scan(&a.ID, &a.Title, &a.Content, &a.URL, &a.Source, &a.PublishedDate, &hasLabel); err != nil {
 				return err
 			}
 			if a.ID == last { // rows come ordered by id
@@ -146,6 +159,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 				res.Passed++
 			} else {
 				res.Blocked++
+				blocked.add(d.Rule, hasLabel)
 			}
 			res.ByReason[d.Reason]++
 			rb.String("id", a.ID)
@@ -165,6 +179,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, fmt.Errorf("decide %s: %w", opts.Raw, err)
 	}
 	res.RowsOut = pending.Rows()
+	res.BlockedBy = blocked.sorted()
+	res.Warnings = append(res.Warnings, labeledWarnings(res.BlockedBy, "blocks", "labeled article", spec.Labels.For(f),
+		"; `distill prefilter --what-if EDITED_FILTER` shows what a looser rule would change")...)
 	commit := lake.Commit{Stage: spec.Prefilter.Name, Inputs: []lake.Snapshot{*rawSnap}, Filter: f.Ref(), Replace: full,
 		Params: map[string]any{"mode": res.Mode, "raw": rawSnap.Ref().String()}}
 	snap, err := pending.Commit(ctx, commit)

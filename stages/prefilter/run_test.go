@@ -119,7 +119,7 @@ func TestRun_IncrementalAndRulesChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	what, err := prefilter.WhatIf(ctx, l, f, edited, lake.Ref{})
-	if err != nil || what.ToBlocked != 3 || what.ToPassed != 0 || what.Reasons[0].Reason != "too_short:490_chars" {
+	if err != nil || what.ToBlocked != 3 || what.ToPassed != 0 || what.Reasons[0].Reason != "too_short" {
 		t.Errorf("what-if: %+v, %v", what, err)
 	}
 	if n := testutil.QueryInt(t, l, `SELECT count(*) FROM sustainability_tech_deployment.prefiltered WHERE passed`); n != 3 {

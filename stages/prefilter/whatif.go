@@ -17,12 +17,18 @@ type WhatIfResult struct {
 	// ToPassed were blocked and would pass; ToBlocked passed and would be blocked.
 	ToPassed  int64 `json:"to_passed"`
 	ToBlocked int64 `json:"to_blocked"`
-	// Reasons counts the new reason of every article that flips.
+	// Reasons counts the new reason of every article that flips, without
+	// its number (too_short, not too_short:212_chars).
 	Reasons []ReasonCount `json:"flip_reasons"`
 	// ByTier splits the flips by the tier of the article's label, where one exists.
 	ByTier []TierFlips `json:"by_tier,omitempty"`
+	// BlockedBy is each rule of other with the passed articles it would
+	// block, and how many of those have labels, most first.
+	BlockedBy []RuleCount `json:"blocked_by"`
 	// Examples are a few flipped ids, to look at.
 	Examples []string `json:"examples,omitempty"`
+	// Warnings name the rules that would block labeled articles.
+	Warnings []string `json:"warnings"`
 }
 
 // ReasonCount is one reason and how many flipped articles it decided.
@@ -66,12 +72,11 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 		return res, spec.Need(spec.Raw, "", "", ErrNoRaw)
 	}
 	tiers := map[string]string{}
-	labels := spec.Labels.For(base)
-	if ok, err := l.Exists(ctx, labels); err == nil && ok {
-		lrel, _, err := sess.Relation(ctx, lake.Ref{TableName: labels})
-		if err != nil {
-			return res, err
-		}
+	lrel, err := labeledRelation(ctx, l, sess, base)
+	if err != nil {
+		return res, err
+	}
+	if lrel != "" {
 		rows, err := sess.Query(ctx, "SELECT id, arg_max(tier, labeled_at) FROM "+lrel+" GROUP BY id")
 		if err == nil {
 			for rows.Next() {
@@ -89,6 +94,7 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 	}
 	defer rows.Close()
 	reasons := map[string]int64{}
+	blocked := ruleTally{}
 	byTier := map[string]*TierFlips{}
 	for rows.Next() {
 		var a Article
@@ -106,12 +112,13 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 		if b.Passed == o.Passed {
 			continue
 		}
-		reasons[o.Reason]++
+		reasons[reasonCode(o.Reason)]++
 		if len(res.Examples) < 5 {
 			res.Examples = append(res.Examples, a.ID)
 		}
 		tf := (*TierFlips)(nil)
-		if t, ok := tiers[a.ID]; ok {
+		t, hasLabel := tiers[a.ID]
+		if hasLabel {
 			if tf = byTier[t]; tf == nil {
 				tf = &TierFlips{Tier: t}
 				byTier[t] = tf
@@ -124,6 +131,7 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 			}
 		} else {
 			res.ToBlocked++
+			blocked.add(o.Rule, hasLabel)
 			if tf != nil {
 				tf.ToBlocked++
 			}
@@ -138,6 +146,8 @@ func WhatIf(ctx context.Context, l *lake.Lake, base, other *filters.Filter, raw 
 		}
 		return res.Reasons[i].Reason < res.Reasons[j].Reason
 	})
+	res.BlockedBy = blocked.sorted()
+	res.Warnings = labeledWarnings(res.BlockedBy, "would block", "more labeled article", spec.Labels.For(base), "")
 	for _, t := range base.Tiers {
 		if tf := byTier[t.Name]; tf != nil {
 			res.ByTier = append(res.ByTier, *tf)

@@ -2,6 +2,7 @@ package split
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/distillery/distillery/spec"
 )
@@ -32,13 +33,39 @@ func (r *Result) Details() []string {
 	}
 	lines = append(lines, spec.Columns(strata...)...)
 	if len(r.Balance) > 0 {
-		bal := []string{"BALANCE (train)\tBEFORE\tAFTER\tSHARE"}
+		var before int64
+		bal := []string{"BALANCE (train)\tBEFORE\tAFTER\tLEFT OUT\tSHARE"}
 		for _, b := range r.Balance {
-			bal = append(bal, fmt.Sprintf("%s\t%d\t%d\t%.1f%%", b.Tier, b.Before, b.After, 100*b.Share))
+			before += b.Before
+			bal = append(bal, fmt.Sprintf("%s\t%d\t%d\t%d\t%.1f%%", b.Tier, b.Before, b.After, b.LeftOut, 100*b.Share))
 		}
+		lines = append(lines, fmt.Sprintf("balance left out %d of %d training articles: %s", r.BalancedOut, before, r.balanceCut()))
 		lines = append(lines, spec.Columns(bal...)...)
 	}
 	return lines
+}
+
+// balanceCut says which tiers --balance cut, and to what: "vaporware was
+// cut to 15" or "the largest tiers were cut to 15 each" (Caps cuts every
+// capped tier to one common size).
+func (r *Result) balanceCut() string {
+	var cut []TierBalance
+	for _, b := range r.Balance {
+		if b.LeftOut > 0 {
+			cut = append(cut, b)
+		}
+	}
+	switch len(cut) {
+	case 0:
+		return "no tier was over the cap"
+	case 1:
+		return fmt.Sprintf("%s was cut to %d", cut[0].Tier, cut[0].After)
+	}
+	names := make([]string, len(cut))
+	for i, b := range cut {
+		names[i] = b.Tier
+	}
+	return fmt.Sprintf("the largest tiers (%s) were cut to %d each", strings.Join(names, ", "), cut[0].After)
 }
 
 // Headline is the run's key figures.

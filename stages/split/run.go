@@ -40,10 +40,11 @@ type Stratum struct {
 
 // TierBalance is one tier of the training set before and after --balance.
 type TierBalance struct {
-	Tier   string  `json:"tier"`
-	Before int64   `json:"before"`
-	After  int64   `json:"after"`
-	Share  float64 `json:"share_after"`
+	Tier    string  `json:"tier"`
+	Before  int64   `json:"before"`
+	After   int64   `json:"after"`
+	LeftOut int64   `json:"left_out"`
+	Share   float64 `json:"share_after"`
 }
 
 // Result summarises a split. Mode is first, incremental, fresh or
@@ -65,6 +66,8 @@ type Result struct {
 	NearPairs   int64          `json:"near_pairs"`
 	NoSignature int64          `json:"without_signature"`
 	Balance     []TierBalance  `json:"balance,omitempty"`
+	// BalancedOut is the training articles --balance left out, all tiers.
+	BalancedOut int64 `json:"balanced_out"`
 }
 
 // Run makes the split.
@@ -384,10 +387,17 @@ func balance(ctx context.Context, sess *lake.Session, opts Options, res *Result)
 		total += caps[t]
 	}
 	for _, t := range order {
-		res.Balance = append(res.Balance, TierBalance{Tier: t, Before: counts[t], After: caps[t], Share: share(caps[t], total)})
+		res.Balance = append(res.Balance, TierBalance{Tier: t, Before: counts[t], After: caps[t], LeftOut: counts[t] - caps[t], Share: share(caps[t], total)})
+		res.BalancedOut += counts[t] - caps[t]
 		if _, err := sess.Exec(ctx, "INSERT INTO tier_caps VALUES (?, ?)", t, caps[t]); err != nil {
 			return fmt.Errorf("insert into tier_caps: %w", err)
 		}
+	}
+	if before := total + res.BalancedOut; 2*res.BalancedOut > before {
+		// The cap is a share, so one rare tier shrinks every other one to
+		// its size: a user who asked for balance may not expect this.
+		res.Warn("--balance left out more than half of the training set (%d of %d articles): %s; label more articles of the small tiers, or raise splits.max_tier_share",
+			res.BalancedOut, before, res.balanceCut())
 	}
 	return sess.TempTable(ctx, "split_balanced", "split/balance", lake.Params{"seed": opts.Seed})
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -450,5 +451,66 @@ func TestStraddlingGroupsSQL(t *testing.T) {
 	})
 	if err != nil || len(got) != 1 || got[0] != "a [test train] 2" {
 		t.Fatalf("%v, %v", got, err)
+	}
+}
+
+// --balance says what it left out, tier by tier, and warns when that is
+// most of the training set: it once cut training from 288 to 45 articles
+// without a word.
+func TestRun_BalanceSaysWhatItLeftOut(t *testing.T) {
+	ctx := context.Background()
+	f := loadFilter(t)
+	l := testutil.NewLake(t)
+	labeltest.Write(t, l, f, articles("a", map[string]int{"deployed": 10, "early_commercial": 10, "pilot": 10, "vaporware": 300}))
+	res, err := split.Run(ctx, l, split.Options{Filter: f, Balance: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, out int64
+	for _, b := range res.Balance {
+		before += b.Before
+		out += b.LeftOut
+		if b.LeftOut != b.Before-b.After {
+			t.Errorf("tier %s: left out %d, before %d, after %d", b.Tier, b.LeftOut, b.Before, b.After)
+		}
+	}
+	var vap split.TierBalance
+	for _, b := range res.Balance {
+		if b.Tier == "vaporware" {
+			vap = b
+		}
+	}
+	if res.BalancedOut != out || out*2 <= before || vap.LeftOut == 0 {
+		t.Fatalf("balanced out %d (tiers say %d of %d); vaporware %+v", res.BalancedOut, out, before, vap)
+	}
+	if got := testutil.QueryInt(t, l, `SELECT count(*) FROM sustainability_tech_deployment.splits WHERE balanced_out`); got != out {
+		t.Errorf("%d rows balanced out, the summary says %d", got, out)
+	}
+	line := fmt.Sprintf("balance left out %d of %d training articles: vaporware was cut to %d", out, before, vap.After)
+	if d := res.Details(); !slices.Contains(d, line) {
+		t.Errorf("details lack %q:\n%s", line, strings.Join(d, "\n"))
+	}
+	warned := false
+	for _, w := range res.Warnings {
+		warned = warned || strings.HasPrefix(w, "--balance left out more than half of the training set")
+	}
+	if !warned {
+		t.Errorf("no warning that most of training was left out: %q", res.Warnings)
+	}
+
+	// A mild cut is reported, not warned about.
+	l = testutil.NewLake(t)
+	labeltest.Write(t, l, f, articles("b", map[string]int{"deployed": 100, "early_commercial": 100, "pilot": 100, "vaporware": 300}))
+	res, err = split.Run(ctx, l, split.Options{Filter: f, Balance: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := strings.Join(res.Details(), "\n"); res.BalancedOut == 0 || !strings.Contains(d, fmt.Sprintf("balance left out %d of ", res.BalancedOut)) {
+		t.Errorf("mild cut: balanced out %d, details:\n%s", res.BalancedOut, d)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "more than half") {
+			t.Errorf("mild cut warned: %q", w)
+		}
 	}
 }

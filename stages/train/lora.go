@@ -80,10 +80,13 @@ func (o *LoRAOptions) args() []string {
 // stream and follows its JSON progress lines.
 func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string) error {
 	o := opts.LoRA
+	// Recorded in the model's params: predict runs the same interpreter
+	// unless told otherwise, from whatever folder it is run in.
+	python := lora.Recordable(o.Python)
 	var done *lora.Event
 	err := lora.Run(ctx, lora.Command{
 		Name:   "lora trainer",
-		Python: o.Python,
+		Python: python,
 		Args:   append([]string{"train", "--out", dir, "--dimensions", strings.Join(m.Dimensions, ",")}, o.args()...),
 		Feed:   func(w io.Writer) error { return sess.WriteArrowStream(ctx, query, w) },
 		Read: func(r io.Reader) error {
@@ -111,7 +114,7 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	}
 	m.ValMAE, m.ValMAEDims = done.ValMAE, done.ValMAEDims
 	params, _ := json.Marshal(map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
-		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch})
+		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python})
 	m.Params = string(params)
 	if m.BaseModel == "" {
 		m.BaseModel = o.BaseModel

@@ -2,12 +2,37 @@ package lora
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
+	"strings"
 )
 
 // ErrStart means the interpreter could not be started (not found, not
 // executable); the error wrapping it says how to install the trainer.
 var ErrStart = errors.New("the trainer did not start")
+
+// ErrNotInstalled means the interpreter cannot run the trainer: it does not
+// start (ErrStart is wrapped too), or it runs but has no distill_trainer.
+// The error wrapping it names the interpreter and says how to install.
+var ErrNotInstalled = errors.New("the LoRA trainer is not installed")
+
+// notInstalled is the error for an interpreter without the trainer; detail
+// is what showed it (the start error, or Python's own line).
+func notInstalled(name, python string, detail error) error {
+	return fmt.Errorf("%s: %w for %s: run make trainer-venv and pass --python .venv-trainer/bin/python (or set DISTILL_PYTHON); %w",
+		name, ErrNotInstalled, python, detail)
+}
+
+// missingModule is Python's line saying that `-m distill_trainer` found no
+// such module ("python3: No module named distill_trainer"), or "".
+func missingModule(stderr string) string {
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.Contains(line, "No module named "+Module) || strings.Contains(line, "No module named '"+Module+"'") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return ""
+}
 
 // Error is a trainer run that failed: the message of the trainer's error
 // event when it wrote one, else the cause (how it exited, or what was wrong

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -31,11 +32,31 @@ const interruptGrace = 10 * time.Second
 
 // PythonDefault is the interpreter that runs the trainer: $DISTILL_PYTHON,
 // else python3.
-func PythonDefault() string {
-	if p := os.Getenv("DISTILL_PYTHON"); p != "" {
-		return p
+func PythonDefault() string { return Python("", "") }
+
+// Python is the interpreter to run: explicit (a --python flag) when given,
+// else $DISTILL_PYTHON, else recorded (the one a model was trained with),
+// else python3.
+func Python(explicit, recorded string) string {
+	for _, p := range []string{explicit, os.Getenv("DISTILL_PYTHON"), recorded} {
+		if p != "" {
+			return p
+		}
 	}
 	return "python3"
+}
+
+// Recordable is python as it can be run from any folder later: a path
+// relative to this one (.venv-trainer/bin/python) made absolute; a bare
+// name (python3) stays one, found on PATH.
+func Recordable(python string) string {
+	if !strings.ContainsRune(python, filepath.Separator) || filepath.IsAbs(python) {
+		return python
+	}
+	if abs, err := filepath.Abs(python); err == nil {
+		return abs
+	}
+	return python
 }
 
 // Command is one run of the trainer.
@@ -88,8 +109,7 @@ func Run(ctx context.Context, c Command) error {
 		return err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start the %s (%s -m %s): %w: %w; install it with `pip install -e trainer` (see trainer/README.md) or set --python / DISTILL_PYTHON",
-			c.Name, python, Module, ErrStart, err)
+		return notInstalled(c.Name, python, fmt.Errorf("%w: %w", ErrStart, err))
 	}
 	fed := make(chan error, 1)
 	go func() {
@@ -115,10 +135,13 @@ func Run(ctx context.Context, c Command) error {
 	// the cause then. Otherwise a failing trainer explains a failing Read (a
 	// stream cut short), not the other way round.
 	code := exitCode(waitErr)
+	missing := missingModule(stderr.String())
 	ours := stopped && (code == 130 || code == -1 || errors.Is(waitErr, context.Canceled))
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("%s: %w", c.Name, ctx.Err())
+	case waitErr != nil && msg == "" && missing != "":
+		return notInstalled(c.Name, python, errors.New(missing))
 	case ours:
 		return &Error{Name: c.Name, Err: readErr}
 	case msg != "":

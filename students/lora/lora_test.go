@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -190,8 +191,8 @@ func TestRun_NoPython(t *testing.T) {
 	c := fake("echo")
 	c.Python = filepath.Join(t.TempDir(), "no-python")
 	err := lora.Run(context.Background(), c)
-	if !errors.Is(err, lora.ErrStart) || !strings.Contains(err.Error(), "pip install -e trainer") {
-		t.Errorf("got %v, want ErrStart with how to install the trainer", err)
+	if !errors.Is(err, lora.ErrStart) || !errors.Is(err, lora.ErrNotInstalled) || !strings.Contains(err.Error(), "make trainer-venv") {
+		t.Errorf("got %v, want ErrStart and ErrNotInstalled with how to install the trainer", err)
 	}
 }
 
@@ -260,5 +261,33 @@ func TestReadEvents(t *testing.T) {
 	}
 	if len(got) != 1 || got[0].Epoch != 1 || got[0].ValMAE != 0.25 || len(got[0].ValMAEDims) != 2 {
 		t.Errorf("events %+v, want the one epoch event", got)
+	}
+}
+
+// A python without the trainer, and a python that is not there, both say
+// how to install it: "No module named distill_trainer" alone said nothing.
+func TestRun_NotInstalled(t *testing.T) {
+	pythons := []string{filepath.Join(t.TempDir(), "no-python")}
+	if p, err := exec.LookPath("python3"); err == nil && exec.Command(p, "-c", "import "+lora.Module).Run() != nil {
+		pythons = append(pythons, p)
+	} else {
+		t.Log("no python3 without the trainer here: only the missing interpreter is tried")
+	}
+	for _, python := range pythons {
+		t.Run(filepath.Base(python), func(t *testing.T) {
+			for _, c := range []lora.Command{
+				{Name: "lora trainer", Python: python, Args: []string{"train"},
+					Feed: func(w io.Writer) error { _, err := io.WriteString(w, strings.Repeat("x", 1<<20)); return err },
+					Read: func(r io.Reader) error { return lora.ReadEvents(r, func(lora.Event) {}) }},
+				{Name: "lora predictor", Python: python, Args: []string{"predict"},
+					Read: func(r io.Reader) error { io.ReadAll(r); return errors.New("no predictions stream") }},
+			} {
+				err := lora.Run(context.Background(), c)
+				want := "the LoRA trainer is not installed for " + python + ": run make trainer-venv and pass --python .venv-trainer/bin/python (or set DISTILL_PYTHON)"
+				if !errors.Is(err, lora.ErrNotInstalled) || !strings.Contains(fmt.Sprint(err), want) {
+					t.Errorf("%s: got %v, want ErrNotInstalled saying %q", c.Name, err, want)
+				}
+			}
+		})
 	}
 }

@@ -1,0 +1,141 @@
+package train_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/lora"
+)
+
+// fakeTrainerEnv makes the test binary the trainer (see TestMain): it then
+// plays `python -m distill_trainer train|predict` without torch, so the Go
+// side of the lora backend is tested where the trainer is not installed.
+const fakeTrainerEnv = "DISTILL_FAKE_TRAINER"
+
+// fakeTrainer trains nothing (it writes the done event and the dimensions
+// to its --out folder) and predicts 5 for every dimension.
+func fakeTrainer(args []string) int {
+	if len(args) < 3 || args[0] != "-m" || args[1] != lora.Module {
+		fmt.Fprintf(os.Stderr, "want -m %s train|predict, got %q\n", lora.Module, args)
+		return 2
+	}
+	flags := map[string]string{}
+	for i := 3; i+1 < len(args); i += 2 {
+		flags[args[i]] = args[i+1]
+	}
+	switch args[2] {
+	case "train":
+		io.Copy(io.Discard, os.Stdin)
+		if err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644); err != nil {
+			fmt.Printf(`{"event":"error","message":%q}`+"\n", err.Error())
+			return 1
+		}
+		fmt.Println(`{"event":"start","device":"cpu","base_model":"fake","train_rows":3,"val_rows":1}`)
+		fmt.Println(`{"event":"done","best_epoch":1,"val_mae":0.5}`)
+		return 0
+	case "predict":
+		if err := fakePredict(flags["--model"]); err != nil {
+			fmt.Fprintf(os.Stderr, `{"event":"error","message":%q}`+"\n", err.Error())
+			return 1
+		}
+		return 0
+	}
+	return 2
+}
+
+func fakePredict(model string) error {
+	dims, err := os.ReadFile(filepath.Join(model, "fake_dims"))
+	if err != nil {
+		return err
+	}
+	n := len(strings.Split(string(dims), ","))
+	rdr, err := ipc.NewReader(os.Stdin)
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String},
+		{Name: "predictions", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)}}, nil)
+	w := ipc.NewWriter(os.Stdout, ipc.WithSchema(schema))
+	defer w.Close()
+	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		ids := rec.Column(0).(*array.String)
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		lb := b.Field(1).(*array.ListBuilder)
+		for i := 0; i < ids.Len(); i++ {
+			b.Field(0).(*array.StringBuilder).Append(ids.Value(i))
+			lb.Append(true)
+			for range n {
+				lb.ValueBuilder().(*array.Float64Builder).Append(5)
+			}
+		}
+		out := b.NewRecordBatch()
+		err := w.Write(out)
+		out.Release()
+		b.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return rdr.Err()
+}
+
+// The python that train ran is recorded with the model and is predict's
+// default: `train --python X` followed by a plain `predict` used to run
+// python3, which had no trainer. An explicit --python, or DISTILL_PYTHON,
+// still wins.
+func TestLoRA_PredictUsesTheTrainersPython(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	t.Setenv(fakeTrainerEnv, "1")
+	t.Setenv("DISTILL_PYTHON", "")
+	python, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res.Model
+	if got := m.Python(); got != python {
+		t.Fatalf("model records python %q, want %q (params %s)", got, python, m.Params)
+	}
+	back, err := train.Find(ctx, l, f, m.ID)
+	if err != nil || back.Python() != python {
+		t.Fatalf("model row's python: %v, %v", back, err)
+	}
+
+	p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID, Split: "val"})
+	if err != nil {
+		t.Fatalf("predict without --python: %v", err)
+	}
+	if p.Predicted == 0 || p.Python != python {
+		t.Errorf("predicted %d with %q, want the val split with %q", p.Predicted, p.Python, python)
+	}
+
+	missing := filepath.Join(t.TempDir(), "other-python")
+	_, err = predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID, Split: "test", Python: missing})
+	if !errors.Is(err, lora.ErrNotInstalled) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("an explicit --python did not win: %v", err)
+	}
+	t.Setenv("DISTILL_PYTHON", missing)
+	_, err = predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID, Split: "test"})
+	if !errors.Is(err, lora.ErrNotInstalled) || !strings.Contains(err.Error(), missing) {
+		t.Errorf("DISTILL_PYTHON did not win: %v", err)
+	}
+}
