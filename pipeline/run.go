@@ -126,7 +126,7 @@ func Run(ctx context.Context, l *lake.Lake, c *Config, opts Options) (*Result, e
 		return nil, err
 	}
 	if err := c.Check(f); err != nil {
-		return nil, fmt.Errorf("%s: %w", c.Path, err)
+		return nil, err
 	}
 	res := &Result{Model: st.Stages[spec.Train.Name].Model}
 	stages, err := plan(&runner{l: l, c: c, f: f, opts: opts, res: res})

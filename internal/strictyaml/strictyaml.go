@@ -30,14 +30,19 @@ type Problem struct {
 
 // Format is "file:line: key: msg", leaving out what is unknown.
 func (p Problem) Format(file string) string {
-	s := file
-	if p.Line > 0 {
-		s += ":" + strconv.Itoa(p.Line)
+	var parts []string
+	switch {
+	case file != "" && p.Line > 0:
+		parts = append(parts, file+":"+strconv.Itoa(p.Line))
+	case file != "":
+		parts = append(parts, file)
+	case p.Line > 0:
+		parts = append(parts, "line "+strconv.Itoa(p.Line))
 	}
 	if p.Key != "" {
-		s += ": " + p.Key
+		parts = append(parts, p.Key)
 	}
-	return s + ": " + p.Msg
+	return strings.Join(append(parts, p.Msg), ": ")
 }
 
 // Lines maps the dotted key paths of a document to the lines they sit on.
