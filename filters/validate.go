@@ -50,7 +50,7 @@ func (p *problems) sorted() Errors {
 // badRegex reports a pattern that does not compile under field.
 func (p *problems) badRegex(field, pat string) {
 	if _, err := regexp.Compile(pat); err != nil {
-		p.bad(field, "regex %q does not compile: %v", pat, err)
+		p.bad(field, "regex %q does not compile: %s", pat, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 }
 

@@ -118,8 +118,8 @@ func TestLoad_EveryProblemWithFileAndLine(t *testing.T) {
 		p + ":6: split.near_threshold: 2 must be in (0, 1]",
 		p + ":7: oracle.kind: \"claude\": want keywords, gemini or openai",
 	}
-	if got := err.Error(); got != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	if got, w := err.Error(), "4 problems in "+p+":\n  "+strings.Join(want, "\n  "); got != w {
+		t.Errorf("got\n%s\nwant\n%s", got, w)
 	}
 }
 

@@ -3,8 +3,8 @@ package pipeline
 import (
 	"errors"
 	"sort"
-	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/strictyaml"
 )
 
@@ -13,18 +13,22 @@ import (
 var ErrUnknownStage = errors.New("a stage of spec.Stages has no way to run in the pipeline")
 
 // ConfigError is every problem found in a pipeline file, each at the line
-// of its key: one line each, "pipeline.yaml:5: split.ratios: ...".
+// of its key: one line each, "pipeline.yaml:5: split.ratios: ...", under a
+// count when there are several.
 type ConfigError struct {
 	File     string
 	Problems []strictyaml.Problem
 }
 
 func (e *ConfigError) Error() string {
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.Format(e.File)
+	if len(e.Problems) == 1 {
+		return e.Problems[0].Format(e.File)
 	}
-	return strings.Join(lines, "\n")
+	s := human.Plural(int64(len(e.Problems)), "problem") + " in " + e.File + ":"
+	for _, p := range e.Problems {
+		s += "\n  " + p.Format(e.File)
+	}
+	return s
 }
 
 func (e *ConfigError) add(lines strictyaml.Lines, key, msg string) {
