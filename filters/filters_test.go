@@ -164,6 +164,28 @@ func TestCheckRatios_NumbersAsWritten(t *testing.T) {
 	}
 }
 
+// A new filter is usable offline as it comes: the keywords oracle has
+// terms for every dimension, so it does not score everything 0, and the
+// terms say they are placeholders.
+func TestScaffold_EveryDimensionHasKeywords(t *testing.T) {
+	pkg := scaffold(t)
+	f, err := filters.Load(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range f.Dimensions {
+		if len(d.Keywords)+len(d.KeywordLevels) == 0 {
+			t.Errorf("dimension %s has no keywords or keyword_levels", d.Name)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(pkg, filters.ConfigFile))
+	for _, want := range []string{"placeholder", "min_chars: 300", "shorter than 300 characters"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("scaffold's filter.yaml does not say %q", want)
+		}
+	}
+}
+
 func TestLoad_SHAChangesWithAnyFile(t *testing.T) {
 	pkg := scaffold(t)
 	a, _ := filters.Load(pkg)
