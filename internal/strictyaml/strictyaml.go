@@ -223,6 +223,9 @@ func (w *walker) mapping(n *yaml.Node, fields map[string]reflect.Type, key strin
 			w.merge(val, fields, key, depth)
 			continue
 		}
+		if k.Tag == "!!null" {
+			continue // yaml.v3 sets no field for an empty key
+		}
 		sub := join(key, k.Value)
 		ft, ok := fields[k.Value]
 		if !ok {

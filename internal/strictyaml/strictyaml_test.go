@@ -1,9 +1,15 @@
 package strictyaml
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 type inner struct {
@@ -104,4 +110,30 @@ func TestDecode_SyntaxErrorHasItsLine(t *testing.T) {
 	if len(probs) != 1 || probs[0].Line == 0 || strings.HasPrefix(probs[0].Msg, "yaml:") {
 		t.Errorf("problems %+v, want one with a line and no yaml: prefix", probs)
 	}
+}
+
+// FuzzDecode holds Decode to yaml.v3's strict decoder: a document one
+// accepts the other accepts, into the same value; Decode never panics.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("name: x\nsoruces: [a]\ncompression: {max_words: 8}\n"))
+	f.Add([]byte("items:\n  - &i {max_words: 1}\n  - *i\nscale: {1: a}\nlevels: {2: [b]}\nevery: 3s\ntemperature: 0.5\n"))
+	f.Add([]byte("base: &b {max_words: 90}\ncompression:\n  <<: *b\n  head_share: 0.5\n"))
+	f.Add([]byte("name: [\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var got doc
+		_, probs := Decode(data, &got)
+		var want doc
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		err := dec.Decode(&want)
+		if errors.Is(err, io.EOF) {
+			err = nil
+		}
+		if (err == nil) != (len(probs) == 0) {
+			t.Fatalf("yaml.v3 strict: %v; Decode: %v", err, probs)
+		}
+		if err == nil && !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded %+v, yaml.v3 %+v", got, want)
+		}
+	})
 }
