@@ -2,7 +2,9 @@ package filters
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/strictyaml"
 )
 
 // ErrInvalid is wrapped by every validation failure of a filter package.
@@ -11,15 +13,15 @@ var ErrInvalid = errors.New("invalid filter package")
 // FieldError names the file and field of a filter package that is wrong.
 type FieldError struct {
 	File  string // e.g. filters/uplifting/v1/filter.yaml
+	Line  int    // of the field's key in File; 0 when unknown
 	Field string // e.g. dimensions[2].weight
 	Msg   string
 }
 
+// Error is "file:line: field: problem", the line and field left out when
+// unknown, so editors and terminals can jump to it.
 func (e *FieldError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("%s: %s", e.File, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s: %s", e.File, e.Field, e.Msg)
+	return strictyaml.Problem{Line: e.Line, Key: e.Field, Msg: e.Msg}.Format(e.File)
 }
 
 // Unwrap makes every FieldError an ErrInvalid.
@@ -34,7 +36,7 @@ func (e *FieldError) Hint() string {
 type Errors []*FieldError
 
 func (es Errors) Error() string {
-	s := fmt.Sprintf("%d problem(s) in the filter package:", len(es))
+	s := human.Plural(int64(len(es)), "problem") + " in the filter package:"
 	for _, e := range es {
 		s += "\n  " + e.Error()
 	}

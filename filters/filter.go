@@ -5,7 +5,6 @@
 package filters
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,7 +15,8 @@ import (
 	"slices"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/strictyaml"
 )
 
 // Files of a filter package.
@@ -194,20 +194,28 @@ func Load(dir string) (*Filter, error) {
 		return nil, &FieldError{File: cfgPath, Msg: "cannot read: " + err.Error()}
 	}
 	var f Filter
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true) // a typo is an error, not a silently ignored setting
-	if err := dec.Decode(&f); err != nil {
-		return nil, &FieldError{File: cfgPath, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	lines, decoded := strictyaml.Decode(data, &f)
+	p := &problems{file: cfgPath, lines: lines}
+	whole := false
+	for _, d := range decoded {
+		p.errs = append(p.errs, &FieldError{File: cfgPath, Line: d.Line, Field: d.Key, Msg: d.Msg})
+		p.unread = append(p.unread, d.Key)
+		whole = whole || d.Key == ""
 	}
 	f.Dir = dir
 	promptPath := filepath.Join(dir, PromptFile)
 	prompt, err := os.ReadFile(promptPath)
 	if err != nil {
-		return nil, &FieldError{File: promptPath, Msg: "cannot read: " + err.Error()}
+		return nil, append(p.errs, &FieldError{File: promptPath, Msg: "cannot read: " + err.Error()})
 	}
 	f.Prompt = string(prompt)
-	if errs := f.validate(cfgPath, promptPath); len(errs) > 0 {
-		return nil, errs
+	// A file that does not parse has no values to check: its problems
+	// would all be of the zero values.
+	if !whole {
+		f.validate(p, promptPath)
+	}
+	if len(p.errs) > 0 {
+		return nil, p.sorted()
 	}
 	f.applyDefaults()
 	f.SHA256, err = packageSHA(dir)
@@ -262,22 +270,31 @@ func (sp *Splits) defaults() {
 // negative, train positive, summing to 1.
 func CheckRatios(r []float64) error {
 	if len(r) != 3 {
-		return fmt.Errorf("ratios %v: want three (train, val, test), e.g. 0.8,0.1,0.1", r)
+		return fmt.Errorf("ratios %s: want three (train, val, test), e.g. 0.8, 0.1, 0.1", numbers(r))
 	}
 	sum := 0.0
 	for _, x := range r {
 		if x < 0 || x > 1 {
-			return fmt.Errorf("ratios %v: each must be within 0-1", r)
+			return fmt.Errorf("ratios %s: each must be within 0-1", numbers(r))
 		}
 		sum += x
 	}
 	if r[0] <= 0 {
-		return fmt.Errorf("ratios %v: train must be more than 0", r)
+		return fmt.Errorf("ratios %s: train must be more than 0", numbers(r))
 	}
 	if math.Abs(sum-1) > 1e-9 {
-		return fmt.Errorf("ratios %v sum to %g, not 1", r, sum)
+		return fmt.Errorf("ratios %s sum to %s, not 1", numbers(r), human.Number(sum))
 	}
 	return nil
+}
+
+// numbers lists r as a person writes it: "0.8, 0.1, 0.1".
+func numbers(r []float64) string {
+	out := make([]string, len(r))
+	for i, x := range r {
+		out[i] = human.Number(x)
+	}
+	return strings.Join(out, ", ")
 }
 
 // CheckStratifyBy validates a stratification: tier, overall_bin or <dimension>_bin.

@@ -2,6 +2,7 @@ package filters_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,7 +81,8 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 		{"bad regex", "filter.yaml", `patterns: ['(?i)\b(buy now|use code|sponsored)\b']`, `patterns: ['(unclosed']`, []string{"prefilter.exclude[0].patterns[0]", "does not compile"}},
 		{"no placeholder", "prompt.md", "{{article}}", "{{articles}}", []string{"prompt.md", "placeholder"}},
 		{"dimension never named", "prompt.md", "- evidence_quality: how well it supports its claims.", "", []string{"prompt.md", "evidence_quality", "never names"}},
-		{"unknown key", "filter.yaml", "head_chars: 2000", "head_charz: 2000", []string{"filter.yaml", "head_charz", "not found"}},
+		{"unknown key", "filter.yaml", "head_chars: 2000", "head_charz: 2000", []string{"filter.yaml:", "prefilter.head_charz: unknown key (did you mean head_chars?)"}},
+		{"wrong kind of value", "filter.yaml", "max_words: 800", "max_words: eight hundred", []string{"filter.yaml:", `compression.max_words: "eight hundred" is not a whole number`}},
 		{"gatekeeper on unknown dimension", "filter.yaml", "dimension: evidence_quality", "dimension: evidence", []string{"gatekeepers[0].dimension", "not a dimension"}},
 		{"lowest tier above 0", "filter.yaml", "min: 0\n", "min: 1\n", []string{"tiers[2].min", "start at 0"}},
 	}
@@ -101,6 +103,86 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Every problem of the file comes out of one Load, one line each, as
+// file:line: key: problem, in the user's words (no Go type names, no float
+// noise).
+func TestLoad_EveryProblemInOnePass(t *testing.T) {
+	pkg := scaffold(t)
+	edit(t, pkg, "filter.yaml", "max_words: 800", "max_word: 800")
+	edit(t, pkg, "filter.yaml", "weight: 0.4", "weight: 0.6")
+	edit(t, pkg, "filter.yaml", `'(?i)\b(buy now`, `'(?i\b(buy now`)
+	_, err := filters.Load(pkg)
+	if err == nil {
+		t.Fatal("loaded without error")
+	}
+	cfg := filepath.Join(pkg, "filter.yaml")
+	lines := strings.Split(err.Error(), "\n")
+	want := []string{
+		fmt.Sprintf("%s:%d: dimensions[].weight: weights sum to 1.2, not 1", cfg, lineOf(t, cfg, "dimensions:")),
+		fmt.Sprintf("%s:%d: prefilter.exclude[0].patterns[0]: regex", cfg, lineOf(t, cfg, "(?i\\b")),
+		fmt.Sprintf("%s:%d: compression.max_word: unknown key (did you mean max_words?)", cfg, lineOf(t, cfg, "max_word:")),
+	}
+	for _, w := range want {
+		found := false
+		for _, l := range lines {
+			found = found || strings.HasPrefix(strings.TrimSpace(l), w)
+		}
+		if !found {
+			t.Errorf("no line starts %q in\n%v", w, err)
+		}
+	}
+	for _, bad := range []string{"filters.", "not found in type", "0000000"} {
+		if strings.Contains(err.Error(), bad) {
+			t.Errorf("error says %q:\n%v", bad, err)
+		}
+	}
+}
+
+// lineOf is the 1-based line of file holding s.
+func lineOf(t *testing.T, file, s string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no %q", file, s)
+	return 0
+}
+
+func TestCheckRatios_NumbersAsWritten(t *testing.T) {
+	err := filters.CheckRatios([]float64{0.1, 0.2, 0.9})
+	if err == nil || !strings.Contains(err.Error(), "0.1, 0.2, 0.9 sum to 1.2, not 1") {
+		t.Errorf("err = %v, want it to say 0.1, 0.2, 0.9 sum to 1.2, not 1", err)
+	}
+}
+
+// A new filter is usable offline as it comes: the keywords oracle has
+// terms for every dimension, so it does not score everything 0, and the
+// terms say they are placeholders.
+func TestScaffold_EveryDimensionHasKeywords(t *testing.T) {
+	pkg := scaffold(t)
+	f, err := filters.Load(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range f.Dimensions {
+		if len(d.Keywords)+len(d.KeywordLevels) == 0 {
+			t.Errorf("dimension %s has no keywords or keyword_levels", d.Name)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(pkg, filters.ConfigFile))
+	for _, want := range []string{"placeholder", "min_chars: 300", "shorter than 300 characters"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("scaffold's filter.yaml does not say %q", want)
+		}
 	}
 }
 

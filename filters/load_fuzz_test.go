@@ -34,6 +34,8 @@ func FuzzLoad(f *testing.F) {
 	f.Add(scaffolded)
 	f.Add([]byte("name: x\nversion: 1\ndimensions: [{name: a, weight: 1}]\ntiers: [{name: t, min: 0}]\n"))
 	f.Add([]byte("name: [\n"))
+	f.Add([]byte("name: x\nversion: one\ndimensions: [{name: a, weight: 1, wieght: 2}]\ntiers: {a: 1}\ncompression: {max_word: 9}\n"))
+	f.Add([]byte("d: &d {name: a, weight: 1}\ndimensions:\n  - <<: *d\n    description: x\n"))
 	f.Add([]byte("dimensions:\n  - &a {name: a, weight: .5}\n  - *a\n"))
 	// One package folder per fuzz process, rewritten for each input: a
 	// folder per input would spend most of the time in mkdir and rm.

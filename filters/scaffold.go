@@ -34,7 +34,8 @@ func Scaffold(dir, name string) (string, error) {
 }
 
 const scaffoldYAML = `# NAME: describe what this filter finds. Dimension weights must sum to 1;
-# tiers are listed from the highest, the lowest starting at 0.
+# tiers are listed from the highest, the lowest starting at 0. Words marked
+# "placeholder" are examples to replace with your topic's own.
 name: NAME
 version: 1
 description: What this filter finds, in a sentence or two.
@@ -46,9 +47,14 @@ dimensions:
     scale:
       0: not about the topic
       10: entirely about the topic
+    # The offline keywords oracle (label --oracle keywords) scores a dimension
+    # by how many of its keywords an article holds (4 or more give 10); a
+    # dimension without keywords scores 0 on every article.
+    keywords: [topic, another topic phrase, prefix*] # placeholders: your topic's words
   - name: evidence_quality
     weight: 0.4
     description: How well the article supports its claims.
+    keywords: [study, data, survey, percent, according to, measured, report*]
 
 tiers:
   - name: high
@@ -66,18 +72,26 @@ gatekeepers:
     below: 2
     cap: 4.0
 
+# The prefilter blocks articles before they are labeled, each rule below
+# some of them: distill prefilter prints how many each rule blocked.
 prefilter:
   head_chars: 2000
+  # Articles with content shorter than 300 characters (about 50 words) are
+  # blocked: short news items and summaries among them. Lower it, or set 0,
+  # if your sources are short.
   min_chars: 300
   required: [title, content]
-  junk: true
+  junk: true # blocks cookie and consent walls and paywall stubs
   exclude:
     - category: promotional
       patterns: ['(?i)\b(buy now|use code|sponsored)\b']
       unless: []
   positive:
-    min_matches: 1
-    keywords: [topic, another topic phrase, prefix*]
+    # 0 turns this rule off. At 1 or more, an article holding fewer of the
+    # keywords and patterns below is blocked: set it once they are your
+    # topic's words, not these placeholders.
+    min_matches: 0
+    keywords: [topic, another topic phrase, prefix*] # placeholders
 
 compression:
   max_words: 800

@@ -8,29 +8,53 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/strictyaml"
 )
 
-// problems collects the field errors of one filter.yaml. The sections are
-// checked in the order the file lists them, so a user fixing errors top to
-// bottom meets them in the order they are printed.
+// problems collects the field errors of one filter.yaml, each at the line
+// of its key.
 type problems struct {
-	file string
-	errs Errors
+	file  string
+	lines strictyaml.Lines
+	errs  Errors
+	// unread are the keys whose values could not be decoded.
+	unread []string
 }
 
+// bad records a problem of field at its line in the file, unless the
+// field's value was already reported as unreadable: its zero value would
+// only repeat that problem in other words.
 func (p *problems) bad(field, format string, a ...any) {
-	p.errs = append(p.errs, &FieldError{File: p.file, Field: field, Msg: fmt.Sprintf(format, a...)})
+	for _, k := range p.unread {
+		if field == k || strings.HasPrefix(field, k+".") || strings.HasPrefix(field, k+"[") {
+			return
+		}
+	}
+	p.errs = append(p.errs, &FieldError{File: p.file, Line: p.lines.Of(field), Field: field, Msg: fmt.Sprintf(format, a...)})
+}
+
+// sorted orders the problems by file and line, as a user fixing them top
+// to bottom meets them.
+func (p *problems) sorted() Errors {
+	slices.SortStableFunc(p.errs, func(a, b *FieldError) int {
+		if a.File != b.File {
+			return strings.Compare(a.File, b.File)
+		}
+		return a.Line - b.Line
+	})
+	return p.errs
 }
 
 // badRegex reports a pattern that does not compile under field.
 func (p *problems) badRegex(field, pat string) {
 	if _, err := regexp.Compile(pat); err != nil {
-		p.bad(field, "regex %q does not compile: %v", pat, err)
+		p.bad(field, "regex %q does not compile: %s", pat, strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 }
 
-func (f *Filter) validate(cfg, promptPath string) Errors {
-	p := &problems{file: cfg}
+func (f *Filter) validate(p *problems, promptPath string) {
 	f.validateIdentity(p)
 	f.validateDimensions(p)
 	f.validateTiers(p)
@@ -40,7 +64,7 @@ func (f *Filter) validate(cfg, promptPath string) Errors {
 	f.validateKeywords(p)
 	f.validateCompression(p)
 	f.validateSplits(p)
-	return append(p.errs, f.validatePrompt(promptPath)...)
+	p.errs = append(p.errs, f.validatePrompt(promptPath)...)
 }
 
 // validateIdentity checks the name and the version against the folder the
@@ -74,7 +98,7 @@ func (f *Filter) validateDimensions(p *problems) {
 		}
 		seen[d.Name] = true
 		if d.Weight <= 0 || d.Weight > 1 {
-			p.bad(field+".weight", "%g must be in (0, 1]", d.Weight)
+			p.bad(field+".weight", "%s must be in (0, 1]", human.Number(d.Weight))
 		}
 		sum += d.Weight
 		if strings.TrimSpace(d.Description) == "" {
@@ -87,7 +111,7 @@ func (f *Filter) validateDimensions(p *problems) {
 		}
 	}
 	if len(f.Dimensions) > 0 && math.Abs(sum-1) > 1e-6 {
-		p.bad("dimensions[].weight", "weights sum to %.4g, not 1", sum)
+		p.bad("dimensions[].weight", "weights sum to %s, not 1", human.Number(sum))
 	}
 }
 
@@ -101,10 +125,10 @@ func (f *Filter) validateTiers(p *problems) {
 			p.bad(field+".name", "%q must be snake_case", t.Name)
 		}
 		if t.Min < 0 || t.Min > 10 {
-			p.bad(field+".min", "%g is outside 0-10", t.Min)
+			p.bad(field+".min", "%s is outside 0-10", human.Number(t.Min))
 		}
 		if i > 0 && t.Min >= f.Tiers[i-1].Min {
-			p.bad(field+".min", "%g is not below the tier above it (%s, %g): list tiers from the highest", t.Min, f.Tiers[i-1].Name, f.Tiers[i-1].Min)
+			p.bad(field+".min", "%s is not below the tier above it (%s, %s): list tiers from the highest", human.Number(t.Min), f.Tiers[i-1].Name, human.Number(f.Tiers[i-1].Min))
 		}
 	}
 	if n := len(f.Tiers); n > 0 && f.Tiers[n-1].Min != 0 {
@@ -178,7 +202,7 @@ func (f *Filter) validateOracle(p *problems) {
 		}
 	}
 	if t := f.Oracle.Temperature; t < 0 || t > 2 {
-		p.bad("oracle.temperature", "%g is outside 0-2", t)
+		p.bad("oracle.temperature", "%s is outside 0-2", human.Number(t))
 	}
 	if f.Oracle.MaxOutputTokens < 0 {
 		p.bad("oracle.max_output_tokens", "must not be negative")
@@ -206,7 +230,7 @@ func (f *Filter) validateCompression(p *problems) {
 		p.bad("compression.max_words", "%d is too small (50 or more)", c.MaxWords)
 	}
 	if c.HeadShare < 0 || c.HeadShare > 1 {
-		p.bad("compression.head_share", "%g must be within 0-1", c.HeadShare)
+		p.bad("compression.head_share", "%s must be within 0-1", human.Number(c.HeadShare))
 	}
 	for j, pat := range c.Boilerplate {
 		p.badRegex(fmt.Sprintf("compression.boilerplate[%d]", j), pat)
@@ -228,13 +252,13 @@ func (f *Filter) validateSplits(p *problems) {
 		p.bad("splits.combine", "%q: want latest or mean", sp.Combine)
 	}
 	if t := sp.NearDuplicateThreshold; t <= 0 || t > 1 {
-		p.bad("splits.near_duplicate_threshold", "%g must be in (0, 1]", t)
+		p.bad("splits.near_duplicate_threshold", "%s must be in (0, 1]", human.Number(t))
 	}
 	if t := sp.MaxTierShare; t <= 0 || t > 1 {
-		p.bad("splits.max_tier_share", "%g must be in (0, 1]", t)
+		p.bad("splits.max_tier_share", "%s must be in (0, 1]", human.Number(t))
 	}
 	if t := sp.MinTierShare; t < 0 || t >= 1 {
-		p.bad("splits.min_tier_share", "%g must be in [0, 1)", t)
+		p.bad("splits.min_tier_share", "%s must be in [0, 1)", human.Number(t))
 	}
 }
 

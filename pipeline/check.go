@@ -55,11 +55,14 @@ func Prepare(ctx context.Context, c *Config, opts Options) (*Prepared, error) {
 	if err != nil {
 		add(fmt.Errorf("filter: %w", err))
 	} else {
-		// Check joins a problem per stage: each is one line of the report.
-		if multi, ok := c.Check(f).(interface{ Unwrap() []error }); ok {
-			for _, e := range multi.Unwrap() {
-				add(e)
+		// Each of Check's problems is one line of the report.
+		var ce *ConfigError
+		if err := c.Check(f); errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				problems = append(problems, p.Format(ce.File))
 			}
+		} else {
+			add(err)
 		}
 	}
 	for i, s := range c.Sources {

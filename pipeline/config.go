@@ -8,18 +8,18 @@
 package pipeline
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/strictyaml"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/label"
@@ -54,6 +54,8 @@ type Config struct {
 	Dir string `yaml:"-"`
 	// Path is the file.
 	Path string `yaml:"-"`
+	// lines are the lines of the file's keys, for the problems Check finds.
+	lines strictyaml.Lines
 }
 
 // Source is one ingest input and the ingest Options it is read with.
@@ -78,62 +80,81 @@ type Report struct {
 	Skip bool   `yaml:"skip"`
 }
 
-// Load reads and validates a pipeline file (unknown keys are errors).
+// Load reads and validates a pipeline file. Every problem of the file is
+// returned at once, a *ConfigError naming each one's line and key; unknown
+// keys are problems, with the key probably meant.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	c, err := parse(b)
+	c, err := parse(path, b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	c.Path = path
 	c.Dir = filepath.Dir(path)
 	return c, nil
 }
 
 // parse decodes a pipeline file strictly and checks what can be checked
-// without the filter.
-func parse(b []byte) (*Config, error) {
-	var c Config
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+// without the filter; file names it in the problems.
+func parse(file string, b []byte) (*Config, error) {
+	c := &Config{Path: file}
+	lines, decoded := strictyaml.Decode(b, c)
+	c.lines = lines
+	e := &ConfigError{File: file}
+	whole := false
+	for _, p := range decoded {
+		e.Problems = append(e.Problems, p)
+		whole = whole || p.Key == ""
+	}
+	// A file that does not parse has no values to check.
+	if !whole {
+		c.validate(e, keysOf(decoded))
+	}
+	if err := e.err(); err != nil {
 		return nil, err
 	}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	return &c, nil
+	return c, nil
 }
 
-func (c *Config) validate() error {
-	var errs []error
+func keysOf(ps []strictyaml.Problem) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Key
+	}
+	return out
+}
+
+// validate adds the problems of the values decoded to e, but none of the
+// keys in unread: their values could not be decoded, and their zero
+// values would repeat that in other words.
+func (c *Config) validate(e *ConfigError, unread []string) {
 	add := func(key string, err error) {
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		if err != nil && !slices.Contains(unread, key) {
+			e.add(c.lines, key, err.Error())
 		}
 	}
-	if c.Filter == "" {
-		errs = append(errs, errors.New("filter: required (a filter package folder, e.g. filters/uplifting/v1)"))
+	if c.Filter == "" && !slices.Contains(unread, "filter") {
+		e.add(c.lines, "filter", "required (a filter package folder, e.g. filters/uplifting/v1)")
 	}
 	for i, s := range c.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
 		if s.Path == "" {
-			errs = append(errs, fmt.Errorf("sources[%d].path: required", i))
+			add(key+".path", errors.New("required"))
 			continue
 		}
 		o := s.Options
 		o.Paths = []string{s.Path}
-		add(fmt.Sprintf("sources[%d]", i), o.Validate())
+		add(key, o.Validate())
 	}
 	switch c.Oracle.Kind {
 	case "", "keywords", "gemini", "openai":
 	default:
-		errs = append(errs, fmt.Errorf("oracle.kind: %q: want keywords, gemini or openai", c.Oracle.Kind))
+		add("oracle.kind", fmt.Errorf("%q: want keywords, gemini or openai", c.Oracle.Kind))
 	}
 	if c.Oracle.Kind == "openai" && c.Oracle.Model == "" {
-		errs = append(errs, errors.New("oracle.model: required for openai"))
+		add("oracle.model", errors.New("required for openai"))
 	}
 	for _, n := range []struct {
 		key string
@@ -142,17 +163,17 @@ func (c *Config) validate() error {
 		{"target_count", float64(c.Oracle.TargetCount)}, {"max_tokens", float64(c.Oracle.MaxTokens)},
 		{"batch_size", float64(c.Oracle.BatchSize)}, {"max_attempts", float64(c.Oracle.MaxAttempts)}} {
 		if n.v < 0 {
-			errs = append(errs, fmt.Errorf("oracle.%s: %g: must be 0 (the default) or more", n.key, n.v))
+			add("oracle."+n.key, fmt.Errorf("%s must be 0 (the default) or more", human.Number(n.v)))
 		}
 	}
 	if c.Split.Ratios != nil {
 		add("split.ratios", filters.CheckRatios(c.Split.Ratios))
 	}
 	if t := c.Split.NearThreshold; t < 0 || t > 1 {
-		errs = append(errs, fmt.Errorf("split.near_threshold: %g: must be in (0, 1]", t))
+		add("split.near_threshold", fmt.Errorf("%s must be in (0, 1]", human.Number(t)))
 	}
 	if s := c.Split.MaxTierShare; s < 0 || s > 1 {
-		errs = append(errs, fmt.Errorf("split.max_tier_share: %g: must be in (0, 1]", s))
+		add("split.max_tier_share", fmt.Errorf("%s must be in (0, 1]", human.Number(s)))
 	}
 	for _, k := range [][2]string{{"split.combine", c.Split.Combine}, {"student.combine", c.Student.Combine}, {"evaluate.combine", c.Evaluate.Combine}} {
 		if k[1] != "" {
@@ -162,19 +183,18 @@ func (c *Config) validate() error {
 	switch c.Student.Backend {
 	case "", "linear", "lora":
 	default:
-		errs = append(errs, fmt.Errorf("student.backend: %q: want linear or lora", c.Student.Backend))
+		add("student.backend", fmt.Errorf("%q: want linear or lora", c.Student.Backend))
 	}
 	for _, k := range [][2]string{{"predict.split", c.Predict.Split}, {"evaluate.split", c.Evaluate.Split}} {
 		switch k[1] {
 		case "", "test", "val", "train", "all":
 		default:
-			errs = append(errs, fmt.Errorf("%s: %q: want test, val, train or all", k[0], k[1]))
+			add(k[0], fmt.Errorf("%q: want test, val, train or all", k[1]))
 		}
 	}
 	if c.Evaluate.K < 0 {
-		errs = append(errs, fmt.Errorf("evaluate.k: %d: must be 0 (the default) or more", c.Evaluate.K))
+		add("evaluate.k", fmt.Errorf("%d must be 0 (the default) or more", c.Evaluate.K))
 	}
-	return errors.Join(errs...)
 }
 
 // Abs resolves a path of the file against its folder.

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +12,7 @@ import (
 
 // Every setting a stage's flags have reaches the stage from the file.
 func TestParse_SectionsDecodeIntoTheStagesOptions(t *testing.T) {
-	c, err := parse([]byte(`filter: f
+	c, err := parse("pipeline.yaml", []byte(`filter: f
 sources: [{path: a.jsonl, strict: true, max_record_bytes: 1024, workers: 2}]
 prefilter: {full: true}
 compress: {full: true}
@@ -61,7 +63,7 @@ evaluate: {split: val, compare: m2, k: 10, combine: latest}
 
 // Settings one section lends another, as before the sections were Options.
 func TestParse_DefaultsLentBetweenSections(t *testing.T) {
-	c, err := parse([]byte("filter: f\nsplit: {combine: mean}\nevaluate: {split: val}\n"))
+	c, err := parse("pipeline.yaml", []byte("filter: f\nsplit: {combine: mean}\nevaluate: {split: val}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,16 +88,38 @@ func TestParse_ErrorsNameTheKey(t *testing.T) {
 		"filter: f\nstudent: {combine: median}\n":           "student.combine: ",
 		"filter: f\noracle: {concurrency: -2}\n":            "oracle.concurrency: ",
 		"filter: f\noracle: {flush_every: soon}\n":          "soon",
-		"filter: f\noracle: {estimate: true}\n":             "field estimate not found",
+		"filter: f\noracle: {estimate: true}\n":             "pipeline.yaml:2: oracle.estimate: unknown key",
 		"filter: f\npredict: {split: everything}\n":         "predict.split: ",
 		"filter: f\nevaluate: {k: -1}\n":                    "evaluate.k: ",
 		"filter: f\nsources: [{path: a, map: {body: x}}]\n": "sources[0]: ",
 		"filter: f\nsources: [{source: s}]\n":               "sources[0].path: required",
-		"filter: f\nstudent: {linear: {bitz: 3}}\n":         "field bitz not found",
+		"filter: f\nstudent: {linear: {bitz: 3}}\n":         "pipeline.yaml:2: student.linear.bitz: unknown key (did you mean bits?)",
+		"filter: f\nsplit: {seed: one}\n":                   `pipeline.yaml:2: split.seed: "one" is not a whole number`,
+		"filter: f\nsplit: {ratios: [0.1, 0.2, 0.9]}\n":     "pipeline.yaml:2: split.ratios: ratios 0.1, 0.2, 0.9 sum to 1.2, not 1",
 	} {
-		if _, err := parse([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := parse("pipeline.yaml", []byte(body)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err = %v, want it to say %q", body, err, want)
 		}
+	}
+}
+
+// A typo names the file, the line, the dotted key and the key meant, never
+// a Go type; every problem of the file comes out of one Load, one a line.
+func TestLoad_EveryProblemWithFileAndLine(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "pipeline.yaml")
+	os.WriteFile(p, []byte("filter: f\n\nsoruces: [{path: a.jsonl}]\nsplit:\n  ratio: [0.8, 0.2]\n  near_threshold: 2\noracle: {kind: claude}\n"), 0o644)
+	_, err := Load(p)
+	if err == nil {
+		t.Fatal("loaded without error")
+	}
+	want := []string{
+		p + ":3: soruces: unknown key (did you mean sources?)",
+		p + ":5: split.ratio: unknown key (did you mean ratios?)",
+		p + ":6: split.near_threshold: 2 must be in (0, 1]",
+		p + ":7: oracle.kind: \"claude\": want keywords, gemini or openai",
+	}
+	if got, w := err.Error(), "4 problems in "+p+":\n  "+strings.Join(want, "\n  "); got != w {
+		t.Errorf("got\n%s\nwant\n%s", got, w)
 	}
 }
 
@@ -104,7 +128,7 @@ func TestConfig_CheckRunsEachStagesValidate(t *testing.T) {
 	for body, want := range map[string]string{
 		"filter: f\nsplit: {stratify_by: colour}\n": "split.stratify_by: ",
 	} {
-		c, err := parse([]byte(body))
+		c, err := parse("pipeline.yaml", []byte(body))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,9 +1,6 @@
 package pipeline
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/stages/compress"
@@ -125,10 +122,10 @@ const checkModel = "the model train makes"
 // Check runs each stage's Options.Validate on what the file gives it with
 // filter f, before any stage runs, naming the file's section in the error.
 func (c *Config) Check(f *filters.Filter) error {
-	var errs []error
+	e := &ConfigError{File: c.Path}
 	add := func(key string, err error) {
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+			e.add(c.lines, key, err.Error())
 		}
 	}
 	pre := c.prefilterOptions(f)
@@ -148,5 +145,5 @@ func (c *Config) Check(f *filters.Filter) error {
 	add("predict", pr.Validate())
 	ev := c.evalOptions(f, checkModel)
 	add("evaluate", ev.Validate())
-	return errors.Join(errs...)
+	return e.err()
 }

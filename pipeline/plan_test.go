@@ -63,7 +63,7 @@ func TestPlan_UnknownStageStopsTheRun(t *testing.T) {
 // stages' Options hash as they did then, so that no stage of an existing
 // lake runs again for the change; a setting added since changes the hash.
 func TestParams_LegacySettingsHashAsBefore(t *testing.T) {
-	c, err := parse([]byte(`filter: f
+	c, err := parse("pipeline.yaml", []byte(`filter: f
 sources: [{path: a.jsonl, source: s, map: {content: body}}]
 oracle: {kind: gemini, model: m, concurrency: 8, max_cost: 5}
 split: {seed: 42, ratios: [0.8, 0.1, 0.1], stratify_by: tier, balance: true}

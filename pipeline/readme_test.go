@@ -45,7 +45,7 @@ func TestREADME_PipelineExamples(t *testing.T) {
 	f := loadFilter(t)
 	everyKey := false
 	for _, b := range blocks {
-		c, err := parse([]byte(b))
+		c, err := parse("pipeline.yaml", []byte(b))
 		if err != nil {
 			t.Errorf("README example:\n%s\n%v", b, err)
 			continue

@@ -58,7 +58,7 @@ func filterCommand(e *env) *cli.Command {
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(e.stdout, "created %s (filter.yaml, prompt.md, README.md): edit it, then run `distill filter validate %s`\n", pkg, pkg)
+					fmt.Fprintf(e.stdout, "created %s (filter.yaml, prompt.md, README.md): edit it (its keywords are placeholders for your topic's words), then run `distill filter validate %s`\n", pkg, pkg)
 					return nil
 				},
 			},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,10 +26,18 @@ func TestCLI_FilterValidateAndNew(t *testing.T) {
 	distill(t, 0, "filter", "validate", pkg)
 	cfg := filepath.Join(pkg, "filter.yaml")
 	b, _ := os.ReadFile(cfg)
-	os.WriteFile(cfg, []byte(strings.Replace(string(b), "weight: 0.4", "weight: 0.5", 1)), 0o644)
+	broken := strings.NewReplacer("weight: 0.4", "weight: 0.5", "max_words: 800", "max_word: 800").Replace(string(b))
+	os.WriteFile(cfg, []byte(broken), 0o644)
 	_, stderr := distill(t, 1, "filter", "validate", pkg)
-	if !strings.Contains(stderr, "filter.yaml") || !strings.Contains(stderr, "weight") {
-		t.Errorf("invalid package error does not name file and field: %q", stderr)
+	// Both problems, in one pass, each at its line with the key a person wrote.
+	line := func(s string) int { return strings.Count(broken[:strings.Index(broken, s)], "\n") + 1 }
+	for _, want := range []string{
+		fmt.Sprintf("%s:%d: dimensions[].weight: weights sum to 1.1, not 1", cfg, line("dimensions:")),
+		fmt.Sprintf("%s:%d: compression.max_word: unknown key (did you mean max_words?)", cfg, line("max_word:")),
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("validate of a broken package does not say %q:\n%s", want, stderr)
+		}
 	}
 	distill(t, 1, "filter", "new", "--dir", dir, "grid_storage") // never overwrites
 }

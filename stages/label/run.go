@@ -13,6 +13,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/label/oracle"
 )
 
 // Run labels the compressed articles of opts.Filter with opts.Oracle.
@@ -30,6 +31,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		res.Mode = "estimate"
 	}
 	res.Table = spec.Labels.For(f).String()
+	if orc.Kind() == "keywords" {
+		for _, d := range oracle.Blind(f) {
+			res.Warn("dimension %s has no keywords: the keywords oracle scores it 0 for every article (give it keywords or keyword_levels in %s)", d, filters.ConfigFile)
+		}
+	}
 	defer func() {
 		if res.Input != nil {
 			res.SetInputs(*res.Input)

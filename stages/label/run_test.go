@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -123,6 +124,32 @@ func TestRun_KeywordsOracle(t *testing.T) {
 	if got := testutil.QueryInt(t, l, `SELECT count(*) FROM sustainability_tech_deployment.labels l JOIN corpus.raw r USING (id)
 		WHERE r.extra->>'sample_kind' = 'deployed' AND l.deployment_stage >= 5`); got == 0 {
 		t.Error("no deployed article scores 5+ on deployment_stage")
+	}
+}
+
+// A dimension with no keywords would score 0 on every article under the
+// keywords oracle: the run says so.
+func TestRun_KeywordsOracleWarnsOfDimensionsWithoutKeywords(t *testing.T) {
+	l, f := lakeWithCompressed(t, 20)
+	res, err := label.Run(context.Background(), l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f), Estimate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "no keywords") {
+			t.Errorf("the shipped filter has keywords for every dimension, yet: %s", w)
+		}
+	}
+	bare := *f
+	bare.Dimensions = slices.Clone(f.Dimensions)
+	bare.Dimensions[1].Keywords, bare.Dimensions[1].KeywordLevels = nil, nil
+	res, err = label.Run(context.Background(), l, label.Options{Filter: &bare, Oracle: oracle.NewKeywords(&bare), Estimate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "dimension " + bare.Dimensions[1].Name + " has no keywords: the keywords oracle scores it 0 for every article"
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("warnings %q, want one starting %q", res.Warnings, want)
 	}
 }
 

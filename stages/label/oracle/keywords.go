@@ -43,6 +43,19 @@ func NewKeywords(f *filters.Filter) *Keywords {
 	return k
 }
 
+// Blind lists the dimensions of f the keywords oracle has no terms for
+// (neither keywords nor keyword_levels): it scores them 0 on every article,
+// which a run must say rather than label silently.
+func Blind(f *filters.Filter) []string {
+	var out []string
+	for _, d := range f.Dimensions {
+		if len(d.Keywords) == 0 && len(d.KeywordLevels) == 0 {
+			out = append(out, d.Name)
+		}
+	}
+	return out
+}
+
 // Kind is "keywords".
 func (k *Keywords) Kind() string { return "keywords" }
 
