@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/urfave/cli/v2"
@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			initCommand(e), recoverCommand(e),
 			ingestCommand(e),
 			sqlCommand(e),
+			describeCommand(e),
 			snapshotsCommand(e),
 			tablesCommand(e),
 			filterCommand(e),
@@ -112,7 +113,5 @@ func (e *env) printResult(c *cli.Context, r spec.Result) error {
 }
 
 func (e *env) printJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return human.JSONEncoder(e.stdout).Encode(v)
 }

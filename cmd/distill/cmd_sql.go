@@ -3,7 +3,6 @@ package main
 import (
 	"database/sql"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/big"
@@ -13,8 +12,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 )
 
 func sqlCommand(e *env) *cli.Command {
@@ -131,9 +132,7 @@ func writeRows(w io.Writer, rows *sql.Rows, format string, maxWidth int) error {
 			}
 			out[i] = m
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(orderedRows{cols: cols, rows: data})
+		return human.JSONEncoder(w).Encode(orderedRows{cols: cols, rows: data})
 	}
 	return writeTable(w, cols, data, maxWidth)
 }
@@ -156,10 +155,10 @@ func (o orderedRows) MarshalJSON() ([]byte, error) {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			k, _ := json.Marshal(c)
-			v, err := json.Marshal(row[j])
+			k, _ := human.MarshalJSON(c)
+			v, err := human.MarshalJSON(row[j])
 			if err != nil {
-				v, _ = json.Marshal(fmt.Sprint(row[j]))
+				v, _ = human.MarshalJSON(fmt.Sprint(row[j]))
 			}
 			b.Write(k)
 			b.WriteByte(':')
@@ -208,7 +207,7 @@ func cellText(v any) string {
 	case string:
 		return t
 	case []any, map[string]any:
-		b, _ := json.Marshal(t)
+		b, _ := human.MarshalJSON(t)
 		return string(b)
 	case float64:
 		return fmt.Sprintf("%g", t)
