@@ -254,6 +254,6 @@ func writeTable(w io.Writer, cols []string, data [][]any, maxWidth int) error {
 	for _, row := range cells {
 		line(row)
 	}
-	fmt.Fprintf(w, "(%d rows)\n", len(data))
+	fmt.Fprintf(w, "(%s)\n", human.Plural(int64(len(data)), "row"))
 	return nil
 }
