@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -14,8 +15,9 @@ var _ spec.Result = (*Result)(nil)
 // Details are the run's own lines: what was read and what became of it,
 // the rejects by reason with the first few, and what was skipped.
 func (r *Result) Details() []string {
-	lines := []string{fmt.Sprintf("%d records from %d files: %d new rows, %d rejected, %d duplicates (%d already in the lake)",
-		r.RowsIn, r.Files, r.RowsOut, r.Rejected, r.Duplicates, r.AlreadyInLake)}
+	lines := []string{fmt.Sprintf("%s from %s: %s, %d rejected, %s (%d already in the lake)",
+		human.Plural(int64(r.RowsIn), "record"), human.Plural(int64(r.Files), "file"), human.Plural(int64(r.RowsOut), "new row"),
+		r.Rejected, human.Plural(int64(r.Duplicates), "duplicate"), r.AlreadyInLake)}
 	add := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	if r.RowsOut == 0 && r.RowsIn > 0 && r.AlreadyInLake > 0 {
 		add("nothing new: every article is already in %s", spec.Raw.For(nil))
@@ -32,7 +34,7 @@ func (r *Result) Details() []string {
 		}
 	}
 	if r.RejectsKnown > 0 {
-		add("%d rejects were already recorded by an earlier run", r.RejectsKnown)
+		add("%s already recorded by an earlier run", human.Plural(int64(r.RejectsKnown), "reject was", "rejects were"))
 	}
 	for _, f := range r.SkippedFolders {
 		add("skipped folder %s", f)
@@ -42,12 +44,12 @@ func (r *Result) Details() []string {
 		if len(shown) > 3 {
 			shown = append(shown[:3:3], "…")
 		}
-		add("skipped %d files that are not articles: %s", len(r.Skipped), strings.Join(shown, ", "))
+		add("skipped %s not articles: %s", human.Plural(int64(len(r.Skipped)), "file that is", "files that are"), strings.Join(shown, ", "))
 	}
 	return lines
 }
 
 // Headline is the run's key figures.
 func (r *Result) Headline() string {
-	return fmt.Sprintf("%d new articles, %d rejected, %d duplicates", r.RowsOut, r.Rejected, r.Duplicates)
+	return fmt.Sprintf("%s, %d rejected, %s", human.Plural(int64(r.RowsOut), "new article"), r.Rejected, human.Plural(int64(r.Duplicates), "duplicate"))
 }

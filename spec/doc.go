@@ -8,5 +8,5 @@
 // pipeline's plan, the stage conformance suite, lineage's table order, the
 // run log and the report. Adding a stage is one package under stages/ plus
 // one Spec here; TestSpec_* then says what else to touch. The package sits
-// below every stage: it imports only lake and filters.
+// below every stage: it imports only lake, filters and internal/human.
 package spec

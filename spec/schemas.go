@@ -10,18 +10,18 @@ var rawSchema = lake.Schema{
 	{Name: "id", Type: lake.String, Distinct: true, Required: true, Doc: "the input's own id, else u-<hash of url>, else h-<hash of title and content>"},
 	{Name: "dataset", Type: lake.String, Doc: "--source, else the input's base name"},
 	{Name: "source", Type: lake.String, Doc: "the record's own source (publisher, feed)"},
-	{Name: "title", Type: lake.String, Distinct: true},
+	{Name: "title", Type: lake.String, Distinct: true, Doc: "the article's title"},
 	{Name: "content", Type: lake.String, Distinct: true, Doc: "the article body; the description when the record has no body"},
-	{Name: "description", Type: lake.String, Distinct: true},
+	{Name: "description", Type: lake.String, Distinct: true, Doc: "the input's summary or description, when it has one"},
 	{Name: "published_date", Type: lake.String, Doc: "as given: a date, a timestamp or a year"},
-	{Name: "url", Type: lake.String, Distinct: true},
+	{Name: "url", Type: lake.String, Distinct: true, Doc: "the article's address"},
 	{Name: "tags", Type: lake.StringList, Doc: "e.g. the folder a .txt article was in"},
 	{Name: "extra", Type: lake.String, Distinct: true, Doc: "JSON object of input fields with no column; keys starting with _ are ingest notes"},
-	{Name: "content_sha256", Type: lake.String, Distinct: true, Required: true},
+	{Name: "content_sha256", Type: lake.String, Distinct: true, Required: true, Doc: "sha256 of content, for exact-duplicate checks"},
 	{Name: "file", Type: lake.String, Doc: "input file: absolute, cleaned, symlinks resolved (one name per file however it was given)"},
 	{Name: "line", Type: lake.Long, Doc: "line (or row) of the record in its file"},
-	{Name: "ingested_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "ingested_at", Type: lake.TimestampTz, Doc: "when the ingest run wrote the row"},
+	{Name: "run_id", Type: lake.String, Doc: "the ingest run that wrote the row (distill log lists it)"},
 }
 
 // rejectsSchema is corpus.rejects'.
@@ -29,68 +29,68 @@ var rejectsSchema = lake.Schema{
 	{Name: "file", Type: lake.String, Required: true, Doc: "as in corpus.raw: absolute, symlinks resolved"},
 	{Name: "line", Type: lake.Long, Doc: "0 when the whole file is rejected"},
 	{Name: "reason", Type: lake.String, Required: true, Doc: "a stable code, e.g. malformed_json"},
-	{Name: "detail", Type: lake.String},
+	{Name: "detail", Type: lake.String, Doc: "what was wrong, in words (the parser's message)"},
 	{Name: "excerpt", Type: lake.String, Distinct: true, Doc: "the first 200 characters of the record"},
-	{Name: "dataset", Type: lake.String},
-	{Name: "rejected_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "dataset", Type: lake.String, Doc: "--source, else the input's base name, as in corpus.raw"},
+	{Name: "rejected_at", Type: lake.TimestampTz, Doc: "when the ingest run rejected the record"},
+	{Name: "run_id", Type: lake.String, Doc: "the ingest run that rejected the record"},
 }
 
 // prefilteredSchema is <filter>.prefiltered's.
 var prefilteredSchema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Distinct: true},
-	{Name: "passed", Type: lake.Bool, Required: true},
+	{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (a corpus.raw id)"},
+	{Name: "passed", Type: lake.Bool, Required: true, Doc: "true when the article goes on to compress and label"},
 	{Name: "reason", Type: lake.String, Required: true, Doc: "passed, or why not: excluded:<category>, too_short:<n>_chars, no_domain_keywords, …"},
 	{Name: "rule", Type: lake.String, Required: true, Doc: "the rule that decided"},
-	{Name: "filter_version", Type: lake.Int},
-	{Name: "filter_sha256", Type: lake.String},
+	{Name: "filter_version", Type: lake.Int, Doc: "version of the filter package (filter.yaml) that decided"},
+	{Name: "filter_sha256", Type: lake.String, Doc: "hash of the filter package's files when it decided"},
 	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the article was read from"},
-	{Name: "decided_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "decided_at", Type: lake.TimestampTz, Doc: "when the prefilter run decided"},
+	{Name: "run_id", Type: lake.String, Doc: "the prefilter run that decided"},
 }
 
 // compressedSchema is <filter>.compressed's.
 var compressedSchema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Distinct: true},
+	{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (a corpus.raw id that passed the prefilter)"},
 	{Name: "text", Type: lake.String, Required: true, Distinct: true, Doc: "the exact model input: oracle prompt and training text are made from it"},
-	{Name: "words", Type: lake.Long},
-	{Name: "chars", Type: lake.Long},
-	{Name: "truncated", Type: lake.Bool},
-	{Name: "text_sha256", Type: lake.String, Distinct: true},
+	{Name: "words", Type: lake.Long, Doc: "words in text"},
+	{Name: "chars", Type: lake.Long, Doc: "characters in text"},
+	{Name: "truncated", Type: lake.Bool, Doc: "true when text is shorter than the article (head and tail kept, middle cut)"},
+	{Name: "text_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of text: the labels' input_sha256"},
 	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v1:800:0.70"},
 	{Name: "minhash", Type: lake.LongList, Doc: "MinHash signature of the text's word 5-shingles (" + SignatureMethod + "), for near-duplicate grouping"},
-	{Name: "prefilter_sequence", Type: lake.Long},
-	{Name: "raw_sequence", Type: lake.Long},
-	{Name: "compressed_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "prefilter_sequence", Type: lake.Long, Doc: "the prefiltered snapshot the article's decision was read from"},
+	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the article was read from"},
+	{Name: "compressed_at", Type: lake.TimestampTz, Doc: "when the compress run wrote the row"},
+	{Name: "run_id", Type: lake.String, Doc: "the compress run that wrote the row"},
 }
 
 // oracleCallsSchema is <filter>.oracle_calls'.
 var oracleCallsSchema = lake.Schema{
 	{Name: "cache_key", Type: lake.String, Required: true, Distinct: true, Doc: "sha256 of oracle kind, model, rendered prompt, schema, temperature, max tokens"},
-	{Name: "id", Type: lake.String, Distinct: true},
-	{Name: "oracle", Type: lake.String},
-	{Name: "model", Type: lake.String},
-	{Name: "prompt_sha256", Type: lake.String, Distinct: true},
+	{Name: "id", Type: lake.String, Distinct: true, Doc: "the article the call was about"},
+	{Name: "oracle", Type: lake.String, Doc: "the oracle kind: gemini, openai or keywords"},
+	{Name: "model", Type: lake.String, Doc: "the oracle's model, e.g. gemini-2.5-flash"},
+	{Name: "prompt_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of the rendered prompt sent"},
 	{Name: "status", Type: lake.String, Required: true, Doc: "ok or failed"},
-	{Name: "error_class", Type: lake.String},
-	{Name: "http_status", Type: lake.Int},
-	{Name: "error", Type: lake.String},
+	{Name: "error_class", Type: lake.String, Doc: "for a failure: rate_limited, server_error, timeout, auth, quota, bad_request, invalid or connection"},
+	{Name: "http_status", Type: lake.Int, Doc: "the HTTP status of the last attempt (0 when none came back)"},
+	{Name: "error", Type: lake.String, Doc: "for a failure: the error message"},
 	{Name: "response", Type: lake.String, Distinct: true, Doc: "the raw response text"},
-	{Name: "tokens_in", Type: lake.Long},
-	{Name: "tokens_out", Type: lake.Long},
-	{Name: "cost_usd", Type: lake.Double},
-	{Name: "latency_ms", Type: lake.Long},
-	{Name: "attempt", Type: lake.Int},
-	{Name: "temperature", Type: lake.Double},
-	{Name: "max_tokens", Type: lake.Int},
-	{Name: "called_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "tokens_in", Type: lake.Long, Doc: "prompt tokens billed"},
+	{Name: "tokens_out", Type: lake.Long, Doc: "response tokens billed"},
+	{Name: "cost_usd", Type: lake.Double, Doc: "the call's cost in US dollars at the model's list price"},
+	{Name: "latency_ms", Type: lake.Long, Doc: "milliseconds from request to response"},
+	{Name: "attempt", Type: lake.Int, Doc: "the try this row records (retries of rate limits, server errors and timeouts count up)"},
+	{Name: "temperature", Type: lake.Double, Doc: "sampling temperature sent"},
+	{Name: "max_tokens", Type: lake.Int, Doc: "response token limit sent"},
+	{Name: "called_at", Type: lake.TimestampTz, Doc: "when the call was made"},
+	{Name: "run_id", Type: lake.String, Doc: "the label run that made the call"},
 }
 
 // splitsSchema is <filter>.splits'.
 var splitsSchema = lake.Schema{
-	{Name: "id", Type: lake.String, Required: true, Distinct: true},
+	{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (a labeled id)"},
 	{Name: "split", Type: lake.String, Required: true, Doc: "train, val, test, or excluded (see note)"},
 	{Name: "stratum", Type: lake.String, Doc: "tier, or score bin, the article was stratified by"},
 	{Name: "dup_group", Type: lake.String, Doc: "duplicate group (its smallest id); the article's own id when it has no duplicate"},
@@ -99,8 +99,8 @@ var splitsSchema = lake.Schema{
 	{Name: "note", Type: lake.String, Doc: "why an article is excluded, or has no label in the labels read"},
 	{Name: "assigned_run_id", Type: lake.String, Doc: "run that first assigned the article: it never moves after"},
 	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot this split was made from"},
-	{Name: "split_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "split_at", Type: lake.TimestampTz, Doc: "when the split run wrote the row"},
+	{Name: "run_id", Type: lake.String, Doc: "the split run that wrote the row"},
 }
 
 // modelsSchema is <filter>.models'.
@@ -110,20 +110,20 @@ var modelsSchema = lake.Schema{
 	{Name: "base_model", Type: lake.String, Doc: "lora: the base model path or hub id"},
 	{Name: "params", Type: lake.String, Doc: "every hyperparameter, JSON"},
 	{Name: "dimensions", Type: lake.StringList, Doc: "the outputs, in order"},
-	{Name: "labels_sequence", Type: lake.Long},
+	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot trained on"},
 	{Name: "splits_sequence", Type: lake.Long, Doc: "the split snapshot trained (train) and selected (val) on"},
-	{Name: "splits_snapshot_id", Type: lake.Long},
-	{Name: "compressed_sequence", Type: lake.Long},
-	{Name: "filter_sha256", Type: lake.String},
+	{Name: "splits_snapshot_id", Type: lake.Long, Doc: "the Iceberg snapshot id of that split snapshot"},
+	{Name: "compressed_sequence", Type: lake.Long, Doc: "the compressed snapshot the training texts came from"},
+	{Name: "filter_sha256", Type: lake.String, Doc: "hash of the filter package the model was trained for"},
 	{Name: "artifact", Type: lake.String, Doc: "folder of the model files, relative to the lake root"},
-	{Name: "train_rows", Type: lake.Long},
-	{Name: "val_rows", Type: lake.Long},
+	{Name: "train_rows", Type: lake.Long, Doc: "articles trained on"},
+	{Name: "val_rows", Type: lake.Long, Doc: "articles the validation MAE is over"},
 	{Name: "val_mae", Type: lake.Double, Doc: "validation MAE, mean over dimensions"},
-	{Name: "val_mae_per_dimension", Type: lake.DoubleList},
+	{Name: "val_mae_per_dimension", Type: lake.DoubleList, Doc: "validation MAE of each dimension, in the order of dimensions"},
 	{Name: "baseline_val_mae", Type: lake.Double, Doc: "validation MAE of predicting the training mean"},
-	{Name: "seconds", Type: lake.Double},
-	{Name: "trained_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "seconds", Type: lake.Double, Doc: "training time in seconds"},
+	{Name: "trained_at", Type: lake.TimestampTz, Doc: "when training finished"},
+	{Name: "run_id", Type: lake.String, Doc: "the train run that made the model"},
 }
 
 // evaluationsSchema is <filter>.evaluations': every run appends one row per
@@ -156,60 +156,70 @@ var evaluationsSchema = lake.Schema{
 	{Name: "predictions_sequence", Type: lake.Long, Doc: "the predictions snapshot read"},
 	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot read"},
 	{Name: "splits_sequence", Type: lake.Long, Doc: "the splits snapshot read (null when there is none)"},
-	{Name: "evaluated_at", Type: lake.TimestampTz},
-	{Name: "run_id", Type: lake.String},
+	{Name: "evaluated_at", Type: lake.TimestampTz, Doc: "when the eval run ran: the rows of one run share it"},
+	{Name: "run_id", Type: lake.String, Doc: "the eval run that wrote the row"},
 }
 
 // labelsSchema has one score and one evidence column per dimension.
 func labelsSchema(f *filters.Filter) lake.Schema {
-	s := lake.Schema{{Name: "id", Type: lake.String, Required: true, Distinct: true}}
+	s := lake.Schema{{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (a compressed id)"}}
 	for _, d := range f.Dimensions {
-		s = append(s, lake.Column{Name: d.Name, Type: lake.Double, Doc: d.Description})
+		s = append(s, lake.Column{Name: d.Name, Type: lake.Double, Doc: dimensionDoc("the oracle's 0-10 score", d)})
 	}
 	for _, d := range f.Dimensions {
-		s = append(s, lake.Column{Name: d.Name + "_evidence", Type: lake.String, Distinct: true})
+		s = append(s, lake.Column{Name: d.Name + "_evidence", Type: lake.String, Distinct: true,
+			Doc: "the oracle's evidence for its " + d.Name + " score"})
 	}
 	return append(s, lake.Schema{
-		{Name: "content_type", Type: lake.String},
+		{Name: "content_type", Type: lake.String, Doc: "the kind of article, as the oracle names it (e.g. news, press_release)"},
 		{Name: "overall", Type: lake.Double, Doc: "weighted mean after gatekeepers, computed from filter.yaml"},
-		{Name: "gatekeeper_applied", Type: lake.Bool},
+		{Name: "gatekeeper_applied", Type: lake.Bool, Doc: "true when a gatekeeper dimension capped overall"},
 		{Name: "tier", Type: lake.String, Doc: "computed from filter.yaml, never taken from the oracle"},
 		{Name: "oracle", Type: lake.String, Doc: "gemini, openai, keywords or import"},
-		{Name: "model", Type: lake.String},
-		{Name: "prompt_sha256", Type: lake.String, Distinct: true},
+		{Name: "model", Type: lake.String, Doc: "the oracle's model, e.g. gemini-2.5-flash"},
+		{Name: "prompt_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of the rendered prompt the oracle saw"},
 		{Name: "input_sha256", Type: lake.String, Distinct: true, Doc: "text_sha256 of the compressed text the oracle saw"},
-		{Name: "cache_key", Type: lake.String, Distinct: true},
-		{Name: "tokens_in", Type: lake.Long},
-		{Name: "tokens_out", Type: lake.Long},
-		{Name: "cost_usd", Type: lake.Double},
-		{Name: "latency_ms", Type: lake.Long},
-		{Name: "attempts", Type: lake.Int},
+		{Name: "cache_key", Type: lake.String, Distinct: true, Doc: "the oracle_calls row the answer came from"},
+		{Name: "tokens_in", Type: lake.Long, Doc: "prompt tokens billed (0 when cached)"},
+		{Name: "tokens_out", Type: lake.Long, Doc: "response tokens billed (0 when cached)"},
+		{Name: "cost_usd", Type: lake.Double, Doc: "what this label cost in US dollars (0 when cached)"},
+		{Name: "latency_ms", Type: lake.Long, Doc: "milliseconds the oracle took to answer"},
+		{Name: "attempts", Type: lake.Int, Doc: "tries the call needed"},
 		{Name: "cached", Type: lake.Bool, Doc: "answer taken from oracle_calls: no call, no cost"},
 		{Name: "imported", Type: lake.Bool, Doc: "made elsewhere: its oracle saw another rendering of the text"},
 		{Name: "repaired", Type: lake.String, Doc: "what was fixed to parse the answer (code_fence, trailing_comma, …)"},
-		{Name: "filter_sha256", Type: lake.String},
-		{Name: "labeled_at", Type: lake.TimestampTz},
-		{Name: "run_id", Type: lake.String},
+		{Name: "filter_sha256", Type: lake.String, Doc: "hash of the filter package the label was made with"},
+		{Name: "labeled_at", Type: lake.TimestampTz, Doc: "when the label was written"},
+		{Name: "run_id", Type: lake.String, Doc: "the label run (or label import) that wrote the row"},
 	}...)
 }
 
 // predictionsSchema has one score column per dimension.
 func predictionsSchema(f *filters.Filter) lake.Schema {
 	s := lake.Schema{
-		{Name: "id", Type: lake.String, Required: true, Distinct: true},
-		{Name: "model", Type: lake.String, Required: true},
+		{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (a compressed id)"},
+		{Name: "model", Type: lake.String, Required: true, Doc: "the student that predicted (a row of <filter>.models)"},
 	}
 	for _, d := range f.Dimensions {
-		s = append(s, lake.Column{Name: d.Name, Type: lake.Double})
+		s = append(s, lake.Column{Name: d.Name, Type: lake.Double, Doc: dimensionDoc("the student's predicted 0-10 score", d)})
 	}
 	return append(s, lake.Schema{
 		{Name: "overall", Type: lake.Double, Doc: "weighted, after gatekeepers, from filter.yaml"},
-		{Name: "gatekeeper_applied", Type: lake.Bool},
-		{Name: "tier", Type: lake.String},
+		{Name: "gatekeeper_applied", Type: lake.Bool, Doc: "true when a gatekeeper dimension capped overall"},
+		{Name: "tier", Type: lake.String, Doc: "computed from overall and filter.yaml's tiers"},
 		{Name: "split", Type: lake.String, Doc: "the article's split when predicted, if it had one"},
-		{Name: "predicted_at", Type: lake.TimestampTz},
-		{Name: "run_id", Type: lake.String},
+		{Name: "predicted_at", Type: lake.TimestampTz, Doc: "when the predict run wrote the row"},
+		{Name: "run_id", Type: lake.String, Doc: "the predict run that wrote the row"},
 	}...)
+}
+
+// dimensionDoc is the meaning of dimension d's score column: what scored
+// it, then the dimension's own description from filter.yaml.
+func dimensionDoc(what string, d filters.Dimension) string {
+	if d.Description == "" {
+		return what + " for " + d.Name
+	}
+	return what + " for " + d.Name + ": " + d.Description
 }
 
 // SignatureMethod names compress's MinHash signature (stored in the

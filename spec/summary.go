@@ -1,13 +1,13 @@
 package spec
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -109,9 +109,7 @@ func (s *Summary) Line() string {
 // `distill run`.
 func Print(w io.Writer, r Result, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return human.JSONEncoder(w).Encode(r)
 	}
 	s := r.Sum()
 	lines := []string{s.Line()}

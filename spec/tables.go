@@ -34,6 +34,9 @@ type Table struct {
 	// schema is the table's columns; the filter matters where there is a
 	// column per dimension (labels, predictions).
 	schema func(*filters.Filter) lake.Schema
+	// perDimension marks a table whose schema has columns named after the
+	// filter's dimensions, so that describe can say which those are.
+	perDimension bool
 }
 
 // In names the table in namespace ns (ignored for a corpus table).
@@ -78,7 +81,7 @@ var (
 		Doc: "one decision per article: passed, or the rule that blocked it"}
 	Compressed = &Table{Name: "compressed", Kind: PerFilter, Key: []string{"id"}, schema: fixed(compressedSchema),
 		Doc: "the exact model input of each passed article"}
-	Labels = &Table{Name: "labels", Kind: PerFilter, Key: []string{"id", "cache_key"}, schema: labelsSchema,
+	Labels = &Table{Name: "labels", Kind: PerFilter, Key: []string{"id", "cache_key"}, schema: labelsSchema, perDimension: true,
 		Doc: "one row per label: an article may have several (relabels, other oracles, imports)"}
 	OracleCalls = &Table{Name: "oracle_calls", Kind: PerFilter, schema: fixed(oracleCallsSchema),
 		Doc: "every oracle response, success or failure"}
@@ -86,7 +89,7 @@ var (
 		Doc: "each labeled article's split (train, val, test or excluded)"}
 	Models = &Table{Name: "models", Kind: PerFilter, Key: []string{"id"}, schema: fixed(modelsSchema),
 		Doc: "one row per trained student"}
-	Predictions = &Table{Name: "predictions", Kind: PerFilter, Key: []string{"id", "model"}, schema: predictionsSchema,
+	Predictions = &Table{Name: "predictions", Kind: PerFilter, Key: []string{"id", "model"}, schema: predictionsSchema, perDimension: true,
 		Doc: "one row per article and model"}
 	Evaluations = &Table{Name: "evaluations", Kind: PerFilter, Key: []string{"run_id", "evaluated_at", "model", "split", "dimension"}, schema: fixed(evaluationsSchema),
 		Doc: "every evaluation run's metrics, one row per model, split and dimension"}

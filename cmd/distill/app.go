@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -71,6 +71,7 @@ func newApp(e *env) *cli.App {
 			initCommand(e), recoverCommand(e),
 			ingestCommand(e),
 			sqlCommand(e),
+			describeCommand(e),
 			snapshotsCommand(e),
 			tablesCommand(e),
 			filterCommand(e),
@@ -165,9 +166,7 @@ func (e *env) printResult(c *cli.Context, r spec.Result) error {
 }
 
 func (e *env) printJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return human.JSONEncoder(e.stdout).Encode(v)
 }
 
 // defaultLake is where a lake is made, and looked for first.

@@ -34,7 +34,7 @@ func TestCLI_LostTableRowAndRecover(t *testing.T) {
 		t.Fatalf("ingest into a table the catalog lost: stderr %q, want it to name corpus.raw and distill recover", errOut)
 	}
 	out, _ := distill(t, 0, "--lake", lk, "recover")
-	if !strings.Contains(out, "registered corpus.raw: 2 snapshots") || !strings.Contains(out, "1 tables registered, 1 already registered") {
+	if !strings.Contains(out, "registered corpus.raw: 2 snapshots") || !strings.Contains(out, "1 table registered, 1 already registered") {
 		t.Fatalf("recover printed %q", out)
 	}
 	if got := counts(t, lk); got != want {

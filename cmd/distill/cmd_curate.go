@@ -6,11 +6,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/stats"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/split"
-	"github.com/urfave/cli/v2"
 )
 
 // refFlag parses a --labels/--table style flag: "labels@3", "ns.labels@tag"
@@ -100,7 +102,7 @@ func printStats(e *env, r *stats.Result) {
 	if r.Split != "" {
 		scope = fmt.Sprintf(", split %s of %s", r.Split, r.Splits)
 	}
-	fmt.Fprintf(w, "%s: %d articles from %d label rows (combine: %s%s)\n\n", r.Labels, r.Articles, r.LabelRows, r.Combine, scope)
+	fmt.Fprintf(w, "%s: %s from %s (combine: %s%s)\n\n", r.Labels, human.Plural(int64(r.Articles), "article"), human.Plural(int64(r.LabelRows), "label row"), r.Combine, scope)
 	var maxTier int64
 	for _, t := range r.Tiers {
 		maxTier = max(maxTier, t.Articles)
@@ -129,7 +131,7 @@ func printStats(e *env, r *stats.Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%.12s\t%d\t%d\t%d\t%.4f\t%s\n", oracle, s.Model, s.FilterSHA256, s.Labels, s.Articles, s.Cached, s.CostUSD, s.Last.Format("2006-01-02 15:04"))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\ncost so far: $%.4f over %d oracle calls (%d failed), %d tokens in, %d out\n", r.Cost.CostUSD, r.Cost.Calls, r.Cost.FailedCalls, r.Cost.TokensIn, r.Cost.TokensOut)
+	fmt.Fprintf(w, "\ncost so far: $%.4f over %s (%d failed), %s in, %d out\n", r.Cost.CostUSD, human.Plural(int64(r.Cost.Calls), "oracle call"), r.Cost.FailedCalls, human.Plural(int64(r.Cost.TokensIn), "token"), r.Cost.TokensOut)
 	if len(r.Balance) > 0 {
 		fmt.Fprintf(w, "\nsplit balance (%s):\n", r.Splits)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

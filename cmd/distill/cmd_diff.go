@@ -7,9 +7,11 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/distillery/distillery/inspect/diff"
-	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/inspect/diff"
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/lake"
 )
 
 func diffCommand(e *env) *cli.Command {
@@ -82,7 +84,7 @@ func diffLong(s diff.Side) string {
 	if s.Seq == 0 {
 		return s.String() + " (empty: before the first snapshot)"
 	}
-	return fmt.Sprintf("%s (snapshot %d, %d rows)", s, s.SnapshotID, s.Rows)
+	return fmt.Sprintf("%s (snapshot %d, %s)", s, s.SnapshotID, human.Plural(int64(s.Rows), "row"))
 }
 
 func writeDiff(w io.Writer, r *diff.Result) error {
@@ -153,7 +155,7 @@ func diffSigned(v *float64) string {
 }
 
 func writeLabelsDiff(w io.Writer, d *diff.LabelsDiff, a, b string) {
-	fmt.Fprintf(w, "\nmean scores: all rows | the %d ids labeled at both (latest label each)\n", d.CommonIDs)
+	fmt.Fprintf(w, "\nmean scores: all rows | the %s labeled at both (latest label each)\n", human.Plural(int64(d.CommonIDs), "id"))
 	width := len("DIMENSION")
 	for _, m := range d.Means {
 		width = max(width, len(m.Dimension))
@@ -170,7 +172,7 @@ func writeLabelsDiff(w io.Writer, d *diff.LabelsDiff, a, b string) {
 		fmt.Fprintln(w, "\ntier transitions: no id is labeled at both snapshots")
 		return
 	}
-	fmt.Fprintf(w, "\ntier transitions of the %d ids labeled at both (rows: tier at %s, columns: tier at %s)\n", d.CommonIDs, a, b)
+	fmt.Fprintf(w, "\ntier transitions of the %s labeled at both (rows: tier at %s, columns: tier at %s)\n", human.Plural(int64(d.CommonIDs), "id"), a, b)
 	corner := a + " \\ " + b
 	width = len(corner)
 	for _, t := range d.Tiers {

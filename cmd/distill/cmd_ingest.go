@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/progress"
-	"github.com/urfave/cli/v2"
 )
 
 func ingestCommand(e *env) *cli.Command {

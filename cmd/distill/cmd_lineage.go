@@ -7,8 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distillery/distillery/inspect/lineage"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/inspect/lineage"
 )
 
 func lineageCommand(e *env) *cli.Command {

@@ -2,13 +2,11 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/inspect/runlog"
 	"github.com/distillery/distillery/lake"
-	"github.com/urfave/cli/v2"
 )
 
 func logCommand(e *env) *cli.Command {
@@ -18,6 +16,7 @@ func logCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{lakeFlag, jsonFlag,
 			&cli.StringFlag{Name: "table", Usage: "only runs that wrote this table (ns.table)"},
 			&cli.IntFlag{Name: "limit", Usage: "only the N most recent entries (0: all)"},
+			&cli.BoolFlag{Name: "wide", Usage: fmt.Sprintf("print every cell whole (default: lines of at most %d characters, long cells shortened with …)", runlog.Width)},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -43,34 +42,11 @@ func logCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return e.printJSON(res)
 			}
-			return writeLog(e.stdout, res)
+			width := runlog.Width
+			if c.Bool("wide") {
+				width = 0
+			}
+			return res.Write(e.stdout, width)
 		},
 	}
-}
-
-func writeLog(w io.Writer, r *runlog.Result) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME (UTC)\tSTAGE\tRUN\tINPUTS\tOUTPUT\tOP\tADDED\tCOST\tPARAMS\tCOMMAND")
-	for _, e := range r.Entries {
-		inputs, cost := strings.Join(e.ShortInputs(), ","), "-"
-		if inputs == "" {
-			inputs = "-"
-		}
-		if e.CostUSD != nil {
-			cost = fmt.Sprintf("$%.4f", *e.CostUSD)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", e.Time.Format("2006-01-02 15:04:05"), logDash(e.Stage), logDash(e.RunID),
-			inputs, e.Output(), e.Operation, e.RowsAdded, cost, logDash(e.Params), logDash(e.Command))
-	}
-	if len(r.Entries) == 0 {
-		fmt.Fprintln(tw, "(no runs yet)")
-	}
-	return tw.Flush()
-}
-
-func logDash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -82,10 +83,10 @@ func rollbackCommand(e *env) *cli.Command {
 					return err
 				}
 			case out.Committed:
-				fmt.Fprintf(e.stdout, "rolled back %s: @%d (%d rows) -> @%d (%d rows); @%d stays readable as \"%s@%d\" until expired\n",
-					name, out.From, out.RowsBefore, out.To, out.RowsAfter, out.From, name, out.From)
+				fmt.Fprintf(e.stdout, "rolled back %s: @%d (%s) -> @%d (%s); @%d stays readable as \"%s@%d\" until expired\n",
+					name, out.From, human.Plural(int64(out.RowsBefore), "row"), out.To, human.Plural(int64(out.RowsAfter), "row"), out.From, name, out.From)
 			default:
-				fmt.Fprintf(e.stdout, "would roll back %s: @%d (%d rows) -> @%d (%d rows)\n", name, out.From, out.RowsBefore, out.To, out.RowsAfter)
+				fmt.Fprintf(e.stdout, "would roll back %s: @%d (%s) -> @%d (%s)\n", name, out.From, human.Plural(int64(out.RowsBefore), "row"), out.To, human.Plural(int64(out.RowsAfter), "row"))
 			}
 			if !out.Committed {
 				return errNeedsYes("")
@@ -194,7 +195,7 @@ func expireLine(r lake.ExpireResult, grace string) string {
 		fmt.Fprintf(&b, "%s %s (%d kept)", verb, seqList(r.Expired), r.Remaining)
 	}
 	if r.FilesDeleted > 0 {
-		fmt.Fprintf(&b, "; %s %d unreferenced files, %s", del, r.FilesDeleted, byteSize(r.BytesFreed))
+		fmt.Fprintf(&b, "; %s %s, %s", del, human.Plural(int64(r.FilesDeleted), "unreferenced file"), byteSize(r.BytesFreed))
 	}
 	if len(r.Held) > 0 {
 		fmt.Fprintf(&b, "; %s held: current less than %s ago", seqList(r.Held), grace)
@@ -258,13 +259,13 @@ func compactCommand(e *env) *cli.Command {
 			for _, r := range results {
 				switch {
 				case r.Rewritten == 0:
-					fmt.Fprintf(e.stdout, "%s: %d files, nothing to compact\n", r.Table, r.FilesBefore)
+					fmt.Fprintf(e.stdout, "%s: %s, nothing to compact\n", r.Table, human.Plural(int64(r.FilesBefore), "file"))
 				case r.DryRun:
-					fmt.Fprintf(e.stdout, "%s: %d files -> about %d (would rewrite %d small files, %s, %d rows)\n",
-						r.Table, r.FilesBefore, r.FilesAfter, r.Rewritten, byteSize(r.BytesBefore), r.Rows)
+					fmt.Fprintf(e.stdout, "%s: %s -> about %d (would rewrite %s, %s, %s)\n",
+						r.Table, human.Plural(int64(r.FilesBefore), "file"), r.FilesAfter, human.Plural(int64(r.Rewritten), "small file"), byteSize(r.BytesBefore), human.Plural(int64(r.Rows), "row"))
 				default:
-					fmt.Fprintf(e.stdout, "%s: %d files -> %d (%d rows, %s -> %s) in %s as @%d\n", r.Table, r.FilesBefore, r.FilesAfter,
-						r.Rows, byteSize(r.BytesBefore), byteSize(r.BytesAfter), r.Elapsed.Round(time.Millisecond), r.Snapshot.Seq)
+					fmt.Fprintf(e.stdout, "%s: %s -> %d (%s, %s -> %s) in %s as @%d\n", r.Table, human.Plural(int64(r.FilesBefore), "file"), r.FilesAfter,
+						human.Plural(int64(r.Rows), "row"), byteSize(r.BytesBefore), byteSize(r.BytesAfter), r.Elapsed.Round(time.Millisecond), r.Snapshot.Seq)
 				}
 			}
 			return nil

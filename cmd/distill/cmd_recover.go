@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/lake"
 )
 
 func recoverCommand(e *env) *cli.Command {
@@ -36,12 +38,12 @@ func recoverCommand(e *env) *cli.Command {
 				if len(t.Tags) > 0 {
 					tags = ", tags " + strings.Join(t.Tags, " ")
 				}
-				fmt.Fprintf(e.stdout, "%s %s: %d snapshots, %d rows%s (from %s)\n", what, t.Name, t.Snapshots, t.Rows, tags, t.Metadata)
+				fmt.Fprintf(e.stdout, "%s %s: %s, %s%s (from %s)\n", what, t.Name, human.Plural(int64(t.Snapshots), "snapshot"), human.Plural(int64(t.Rows), "row"), tags, t.Metadata)
 				for _, s := range t.Skipped {
 					fmt.Fprintf(e.stdout, "  passed over %s (unreadable, or its manifest list is missing)\n", s)
 				}
 			}
-			fmt.Fprintf(e.stdout, "recover: %d tables registered, %d already registered, in lake %s\n", res.Registered(), len(res.Tables)-res.Registered(), res.Root)
+			fmt.Fprintf(e.stdout, "recover: %s registered, %d already registered, in lake %s\n", human.Plural(int64(res.Registered()), "table"), len(res.Tables)-res.Registered(), res.Root)
 			return nil
 		},
 	}

@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
-	"github.com/urfave/cli/v2"
 )
 
 func reportCommand(e *env) *cli.Command {

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/distillery/distillery/lake"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/lake"
 )
 
 type snapshotJSON struct {
@@ -23,9 +25,11 @@ type snapshotJSON struct {
 	Command   string    `json:"command,omitempty"`
 	Inputs    string    `json:"inputs,omitempty"`
 	Filter    string    `json:"filter,omitempty"`
-	Params    string    `json:"params,omitempty"`
-	Tags      []string  `json:"tags,omitempty"`
-	Current   bool      `json:"current"`
+	// Params is the snapshot's distill.params as JSON (an object), not a
+	// string of JSON a script would have to decode again.
+	Params  any      `json:"params,omitempty"`
+	Tags    []string `json:"tags,omitempty"`
+	Current bool     `json:"current"`
 }
 
 func snapshotsCommand(e *env) *cli.Command {
@@ -64,7 +68,7 @@ func snapshotsCommand(e *env) *cli.Command {
 				}
 				for _, s := range snaps {
 					all = append(all, snapshotJSON{n.String(), s.Seq, s.ID, s.Time, s.Operation, s.AddedRows, s.TotalRows,
-						s.Stage, s.RunID, s.Command, s.Inputs, s.Filter, s.Params, s.Tags, s.Current})
+						s.Stage, s.RunID, s.Command, s.Inputs, s.Filter, paramsJSON(s.Params), s.Tags, s.Current})
 				}
 			}
 			if c.Bool("json") {
@@ -90,6 +94,22 @@ func snapshotsCommand(e *env) *cli.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// paramsJSON is a snapshot's params decoded ("" is none; text that is not
+// JSON, from a writer other than distill, stays text). Decoded rather than
+// passed on raw, so that escapes such as \u003e come out as what they stand for.
+func paramsJSON(p string) any {
+	if p == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(p))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return p
+	}
+	return v
 }
 
 func tablesCommand(e *env) *cli.Command {

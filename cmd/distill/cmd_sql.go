@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -305,9 +304,7 @@ func writeRows(w io.Writer, rows *sql.Rows, format string, maxWidth int) error {
 			}
 			out[i] = m
 		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(orderedRows{cols: cols, rows: data})
+		return human.JSONEncoder(w).Encode(orderedRows{cols: cols, rows: data})
 	}
 	return writeTable(w, cols, data, maxWidth)
 }
@@ -330,10 +327,10 @@ func (o orderedRows) MarshalJSON() ([]byte, error) {
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			k, _ := json.Marshal(c)
-			v, err := json.Marshal(row[j])
+			k, _ := human.MarshalJSON(c)
+			v, err := human.MarshalJSON(row[j])
 			if err != nil {
-				v, _ = json.Marshal(fmt.Sprint(row[j]))
+				v, _ = human.MarshalJSON(fmt.Sprint(row[j]))
 			}
 			b.Write(k)
 			b.WriteByte(':')
@@ -382,7 +379,7 @@ func cellText(v any) string {
 	case string:
 		return t
 	case []any, map[string]any:
-		b, _ := json.Marshal(t)
+		b, _ := human.MarshalJSON(t)
 		return string(b)
 	case float64:
 		return fmt.Sprintf("%g", t)

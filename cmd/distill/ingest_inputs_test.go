@@ -35,7 +35,7 @@ func TestCLI_IngestLakesAndLinks(t *testing.T) {
 	}
 	out, _ := distill(t, 0, "--lake", f12, "ingest", filepath.Join(dir, "in"))
 	for _, want := range []string{
-		"2 records from 1 files", "skipped folder " + o9 + " (a lake: query it with distill sql, or export it)",
+		"2 records from 1 file", "skipped folder " + o9 + " (a lake: query it with distill sql, or export it)",
 		"(link to a folder, not followed: give its target path to ingest it)", "unreadable: link cannot be followed",
 	} {
 		if !strings.Contains(out, want) {

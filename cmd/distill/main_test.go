@@ -12,8 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distillery/distillery/internal/testutil"
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/internal/testutil"
 )
 
 // TestMain doubles as the distill binary when DISTILL_TEST_MAIN is set, so

@@ -40,7 +40,7 @@ func TestCLI_Rollback(t *testing.T) {
 	lk := maintLake(t, 3) // @1: 1 row, @2: 3, @3: 6
 
 	out, stderr := distill(t, 1, "--lake", lk, "rollback", "corpus.raw", "1")
-	if !strings.Contains(out, "would roll back corpus.raw: @3 (6 rows) -> @1 (1 rows)") || !strings.Contains(stderr, "add --yes to do it") {
+	if !strings.Contains(out, "would roll back corpus.raw: @3 (6 rows) -> @1 (1 row)") || !strings.Contains(stderr, "add --yes to do it") {
 		t.Errorf("rollback without --yes: %q %q", out, stderr)
 	}
 	if got := rawCount(t, lk); got != "6\n" {
@@ -48,7 +48,7 @@ func TestCLI_Rollback(t *testing.T) {
 	}
 
 	out, _ = distill(t, 0, "--lake", lk, "rollback", "corpus.raw", "1", "--yes")
-	if !strings.Contains(out, "rolled back corpus.raw: @3 (6 rows) -> @1 (1 rows)") {
+	if !strings.Contains(out, "rolled back corpus.raw: @3 (6 rows) -> @1 (1 row)") {
 		t.Errorf("rollback --yes: %q", out)
 	}
 	if got := rawCount(t, lk); got != "1\n" {

@@ -187,10 +187,15 @@ func TestCLI_Log(t *testing.T) {
 	}
 
 	out, _ = distill(t, 0, "--lake", lk, "log", "--table", ns+"labels", "--limit", "1")
+	// A lake of one filter: its namespace is said once, under the table.
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "TIME (UTC)") || !strings.Contains(lines[1], "label-import") ||
-		!strings.Contains(lines[1], ns+"labels@2") || !strings.Contains(lines[1], "$0.0000") {
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "TIME (UTC)") || !strings.Contains(lines[1], "label-import") ||
+		!strings.Contains(lines[1], " labels@2 ") || !strings.Contains(lines[1], "$0.0000") || !strings.Contains(lines[2], strings.TrimSuffix(ns, ".")) {
 		t.Errorf("log --table labels --limit 1 =\n%s", out)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "log", "--wide", "--table", ns+"labels", "--limit", "1")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[1], ns+"labels@2") {
+		t.Errorf("log --wide --table labels --limit 1 =\n%s", out)
 	}
 	distill(t, 1, "--lake", lk, "log", "--table", "nope.nothing")
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // Result is the article's path through the lake.
@@ -52,8 +54,8 @@ func (fs Fields) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, _ := json.Marshal(f.Name)
-		v, err := json.Marshal(f.Value)
+		k, _ := human.MarshalJSON(f.Name)
+		v, err := human.MarshalJSON(f.Value)
 		if err != nil {
 			return nil, fmt.Errorf("field %s: %w", f.Name, err)
 		}

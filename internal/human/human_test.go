@@ -1,6 +1,9 @@
 package human
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNumber(t *testing.T) {
 	for _, c := range []struct {
@@ -30,5 +33,19 @@ func TestPlural(t *testing.T) {
 	}
 	if got := Plural(3, "match", "matches"); got != "3 matches" {
 		t.Error(got)
+	}
+}
+
+func TestJSONEncoder_KeepsAngleBrackets(t *testing.T) {
+	var b strings.Builder
+	if err := JSONEncoder(&b).Encode(map[string]string{"q": "score > 5 && tier <> 'x'"}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "{\n  \"q\": \"score > 5 && tier <> 'x'\"\n}\n"; b.String() != want {
+		t.Errorf("got %q, want %q", b.String(), want)
+	}
+	m, err := MarshalJSON("a > b")
+	if err != nil || string(m) != `"a > b"` {
+		t.Errorf("MarshalJSON = %s, %v; want \"a > b\"", m, err)
 	}
 }
