@@ -20,6 +20,12 @@ func TestCLI_DemoRerunKeepsWhatTheUserAdded(t *testing.T) {
 		t.Fatalf("an untouched demo was not replaced: %q", out)
 	}
 
+	// Rerunning the demo's own pipeline changes nothing but the report it redraws.
+	distill(t, 0, "run", filepath.Join(dir, "pipeline.yaml"))
+	if out, _ := distill(t, 0, "demo", "--dir", dir, "--articles", "150"); !strings.Contains(out, "generated 150 articles") {
+		t.Fatalf("a demo whose pipeline was rerun was not replaced: %q", out)
+	}
+
 	note := filepath.Join(dir, "mynote.txt")
 	os.WriteFile(note, []byte("mine"), 0o644)
 	demoRefused(t, dir, "mynote.txt")
