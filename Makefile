@@ -9,7 +9,7 @@ TVENV   := .venv-trainer
 SHARED  ?= $(abspath ../shared)
 BIN     := bin/distill
 
-.PHONY: build demo test test-go test-python test-trainer lint fuzz bench bench-scale bench-curation venv trainer-venv clean
+.PHONY: build demo readme test test-go test-python test-trainer lint fuzz bench bench-scale bench-curation venv trainer-venv clean
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/distill
@@ -17,6 +17,11 @@ build:
 # The README's first command: the whole job, offline, on a generated sample.
 demo: build
 	./$(BIN) demo
+
+# Rewrite the outputs of README.md's console blocks from what the commands
+# print now (TestREADME_Tour runs them in order and checks them in make test).
+readme:
+	DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -count=1 -run '^TestREADME_Tour$$' ./cmd/distill -update
 
 # The README's second command: everything CI runs.
 test: lint test-go test-python test-trainer

@@ -32,12 +32,12 @@ const messyInput = `{"id":"messy-1","headline":"Tidal turbine array exports firs
 // demoQueries are printed for the user to try, and run by the demo.
 var demoQueries = []struct{ what, sql string }{
 	{"what the prefilter did with each kind of article (the generator's intent is kept in extra)",
-		`SELECT r.extra->>'sample_kind' AS kind, round(100 * avg(p.passed::int)) AS pct_passed, any_value(p.reason ORDER BY p.passed) AS e_g_reason FROM prefiltered p JOIN corpus.raw r USING (id) GROUP BY 1 ORDER BY 2 DESC`},
+		`SELECT r.extra->>'sample_kind' AS kind, round(100 * avg(p.passed::int)) AS pct_passed, coalesce(min(p.reason) FILTER (WHERE NOT p.passed), 'passed') AS e_g_reason FROM prefiltered p JOIN corpus.raw r USING (id) GROUP BY 1 ORDER BY 2 DESC, 1 NULLS LAST`},
 	{"the label distribution: tiers, and mean scores by what each article really is",
-		`SELECT r.extra->>'sample_kind' AS kind, l.tier, count(*) AS n, round(avg(l.overall), 2) AS overall, round(avg(l.deployment_stage), 1) AS deployment_stage FROM labels l JOIN corpus.raw r USING (id) GROUP BY ALL ORDER BY overall DESC`},
+		`SELECT r.extra->>'sample_kind' AS kind, l.tier, count(*) AS n, round(avg(l.overall), 2) AS overall, round(avg(l.deployment_stage), 1) AS deployment_stage FROM labels l JOIN corpus.raw r USING (id) GROUP BY ALL ORDER BY overall DESC, kind, l.tier`},
 	{"split balance: articles per split and tier", `SELECT s.split, l.tier, count(*) AS n FROM splits s JOIN labels l USING (id) GROUP BY ALL ORDER BY ALL`},
 	{"the student against the oracle on the test split, with the mean baseline", `SELECT model, dimension, round(mae, 3) AS mae, round(baseline_mae, 3) AS baseline_mae, round(spearman, 2) AS spearman FROM evaluations WHERE dimension IN ('overall', '_all', 'deployment_stage', 'evidence_quality') ORDER BY model, dimension`},
-	{"the table as of its first snapshot (time travel), and rejected input by reason", `SELECT (SELECT count(*) FROM "corpus.raw@1") AS rows_at_1, reason, count(*) AS n FROM corpus.rejects GROUP BY reason ORDER BY n DESC`},
+	{"the table as of its first snapshot (time travel), and rejected input by reason", `SELECT (SELECT count(*) FROM "corpus.raw@1") AS rows_at_1, reason, count(*) AS n FROM corpus.rejects GROUP BY reason ORDER BY n DESC, reason`},
 }
 
 // demoPipeline is the pipeline the demo writes beside its lake and runs.

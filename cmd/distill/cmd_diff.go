@@ -151,7 +151,7 @@ func diffSigned(v *float64) string {
 	if v == nil {
 		return "-"
 	}
-	return fmt.Sprintf("%+.3f", *v)
+	return human.Signed(*v, 3)
 }
 
 func writeLabelsDiff(w io.Writer, d *diff.LabelsDiff, a, b string) {

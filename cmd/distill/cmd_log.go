@@ -16,7 +16,7 @@ func logCommand(e *env) *cli.Command {
 		Flags: []cli.Flag{lakeFlag, jsonFlag,
 			&cli.StringFlag{Name: "table", Usage: "only runs that wrote this table (ns.table)"},
 			&cli.IntFlag{Name: "limit", Usage: "only the N most recent entries (0: all)"},
-			&cli.BoolFlag{Name: "wide", Usage: fmt.Sprintf("print every cell whole (default: lines of at most %d characters, long cells shortened with …)", runlog.Width)},
+			&cli.BoolFlag{Name: "wide", Usage: fmt.Sprintf("print every cell whole (without it, lines stay within %d characters, long cells shortened with …)", runlog.Width), DisableDefaultText: true},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
+	"github.com/distillery/distillery/internal/human"
 )
 
 func reportCommand(e *env) *cli.Command {
@@ -60,7 +61,7 @@ func reportCommand(e *env) *cli.Command {
 				if s.Missing != "" {
 					fmt.Fprintf(e.stdout, "  %-26s %s\n", s.Title, s.Missing)
 				} else {
-					fmt.Fprintf(e.stdout, "  %-26s %d chart(s)\n", s.Title, s.Charts)
+					fmt.Fprintf(e.stdout, "  %-26s %s\n", s.Title, human.Plural(int64(s.Charts), "chart"))
 				}
 			}
 			return nil

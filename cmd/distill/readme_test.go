@@ -29,7 +29,7 @@ type transcript struct {
 	steps      []*transcriptStep
 }
 
-var exitComment = regexp.MustCompile(`#\s*exits? (\d+)\s*$`)
+var exitComment = regexp.MustCompile(`#[^#]*\bexits? (\d+)\s*$`)
 
 // parseTranscripts finds README's ```console blocks.
 func parseTranscripts(lines []string) ([]*transcript, error) {
@@ -88,10 +88,13 @@ var volatile = []struct {
 	{regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}`), "RUNID"},
 	{regexp.MustCompile(`\b(linear|lora)-\d{8}-\d{6}-[0-9a-f]+`), "$1-ID"},
 	{regexp.MustCompile(`\b\d{8}-\d{6}\b`), "STAMP"},
+	// distill log's RUN column: the random part of a run id, after the stage.
+	{regexp.MustCompile(`\b(ingest|prefilter|compress|label|import|split|train|predict|eval|compact)(\s+)[0-9a-f]{6}\b`), "$1${2}RUN"},
 	{regexp.MustCompile(`\b\d{15,20}\b`), "SNAPSHOTID"},
 	{regexp.MustCompile(`\d+(\.\d+)? ?(s|ms|µs|m)\b`), "N s"},
 	{regexp.MustCompile(`[\d.,]+ ([a-z]+)/s\b`), "N $1/s"},
 	{regexp.MustCompile(`\b\d[\d,]* bytes\b`), "N bytes"},
+	{regexp.MustCompile(`\b\d+(\.\d+)? (KiB|MiB|GiB|KB|MB|GB)\b`), "N $2"},
 	{regexp.MustCompile(`\bpid \d+`), "pid N"},
 	{regexp.MustCompile(`[ \t]+$`), ""},
 	{regexp.MustCompile(`[-─]{3,}`), "---"},
@@ -176,6 +179,7 @@ func TestREADME_Tour(t *testing.T) {
 		t.Fatalf("README.md has %d console blocks; the tour needs them", len(trs))
 	}
 	work, env := tourDir(t)
+	paths := machinePaths(t, work)
 	changed := false
 	for _, tr := range trs {
 		for _, st := range tr.steps {
@@ -186,7 +190,7 @@ func TestREADME_Tour(t *testing.T) {
 			if err != nil && code < 0 {
 				t.Fatalf("README.md:%d: %s: %v", tr.start+1, st.cmd, err)
 			}
-			got := strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+			got := strings.Split(strings.TrimRight(paths.Replace(string(out)), "\n"), "\n")
 			if code != st.exit {
 				t.Errorf("README.md:%d: `%s` exited %d, want %d:\n%s", tr.start+1, st.cmd, code, st.exit, out)
 				continue
@@ -279,4 +283,21 @@ func TestParseTranscripts(t *testing.T) {
 		normalizeOutput([]string{"label: 3 in (10.4 s), 12.0 labels/s, linear-20261206-010101-aaaa at 2026-12-06 01:01:01 UTC"}) {
 		t.Error("normalize keeps a volatile part")
 	}
+}
+
+// machinePaths replaces this machine's paths in outputs with the ones a
+// reader has: the clone as ~/distillery, the corpora as ~/shared.
+func machinePaths(t *testing.T, work string) *strings.Replacer {
+	t.Helper()
+	var pairs []string
+	add := func(p, as string) {
+		pairs = append(pairs, p, as)
+		if r, err := filepath.EvalSymlinks(p); err == nil && r != p {
+			pairs = append(pairs, r, as)
+		}
+	}
+	add(work, "~/distillery")
+	add(testutil.Shared(t, "."), "~/shared")
+	add(filepath.Dir(work), "~")
+	return strings.NewReplacer(pairs...)
 }

@@ -37,3 +37,18 @@ func Plural(n int64, singular string, plural ...string) string {
 	}
 	return strconv.FormatInt(n, 10) + " " + word
 }
+
+// Signed prints x with its sign and prec decimals, as a shift or a bias is
+// read; a value that rounds to zero is +0 whatever the sign of the float
+// noise it came from, so the same data never prints -0.000 one run and
+// +0.000 the next.
+func Signed(x float64, prec int) string {
+	s := strconv.FormatFloat(x, 'f', prec, 64)
+	if strings.Trim(s, "-0.") == "" {
+		s = strings.TrimPrefix(s, "-")
+	}
+	if !strings.HasPrefix(s, "-") {
+		s = "+" + s
+	}
+	return s
+}

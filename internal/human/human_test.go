@@ -49,3 +49,14 @@ func TestJSONEncoder_KeepsAngleBrackets(t *testing.T) {
 		t.Errorf("MarshalJSON = %s, %v; want \"a > b\"", m, err)
 	}
 }
+
+func TestSigned(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want string
+	}{{-1e-12, "+0.000"}, {1e-12, "+0.000"}, {0, "+0.000"}, {-0.0004, "+0.000"}, {-0.0006, "-0.001"}, {0.5, "+0.500"}, {-2.25, "-2.250"}} {
+		if got := Signed(c.x, 3); got != c.want {
+			t.Errorf("Signed(%v) = %q, want %q", c.x, got, c.want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -109,7 +110,7 @@ func num(p *float64) string {
 	return fmt.Sprintf("%.3f", *p)
 }
 
-func signed(x float64) string { return fmt.Sprintf("%+.3f", x) }
+func signed(x float64) string { return human.Signed(x, 3) }
 
 func pct(p *float64) string {
 	if p == nil {
