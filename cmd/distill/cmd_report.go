@@ -7,6 +7,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
+	"github.com/distillery/distillery/internal/human"
 )
 
 func reportCommand(e *env) *cli.Command {
@@ -55,12 +56,12 @@ func reportCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return e.printJSON(res)
 			}
-			fmt.Fprintf(e.stdout, "report: %s (%s KB, %d charts) from %s\n", res.Out, fmtKB(res.Bytes), res.Charts, res.Filter)
+			fmt.Fprintf(e.stdout, "report: %s (%s KB, %s) from %s\n", res.Out, fmtKB(res.Bytes), human.Plural(int64(res.Charts), "chart"), res.Filter)
 			for _, s := range res.Sections {
 				if s.Missing != "" {
 					fmt.Fprintf(e.stdout, "  %-26s %s\n", s.Title, s.Missing)
 				} else {
-					fmt.Fprintf(e.stdout, "  %-26s %d chart(s)\n", s.Title, s.Charts)
+					fmt.Fprintf(e.stdout, "  %-26s %s\n", s.Title, human.Plural(int64(s.Charts), "chart"))
 				}
 			}
 			return nil

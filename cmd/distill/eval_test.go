@@ -72,7 +72,7 @@ func TestCLI_Eval(t *testing.T) {
 		}
 	}
 	out, _ = distill(t, 0, "--lake", lk, "eval", "--filter", f, "--model", "m1", "--split", "val")
-	if !strings.Contains(out, "on 1 val articles") || !strings.Contains(out, "were in train when predicted") {
+	if !strings.Contains(out, "on 1 val article ") || !strings.Contains(out, "was in train when predicted") {
 		t.Errorf("eval --split val:\n%s", out)
 	}
 	n := testutil.QueryStrings(t, openLake(t, lk), "SELECT count(*)::VARCHAR FROM eval_tiny.evaluations")
