@@ -52,7 +52,7 @@ func exportCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return e.printJSON(res)
 			}
-			fmt.Fprintf(e.stdout, "export: %d %s rows of split %s (%s, %s) -> %s\n", res.Rows, opts.Style, opts.Split, res.Labels, res.Splits, res.Path)
+			fmt.Fprintf(e.stdout, "export: %s of split %s (%s, %s) -> %s\n", human.Plural(int64(res.Rows), opts.Style+" row"), opts.Split, res.Labels, res.Splits, res.Path)
 			if res.Skipped > 0 {
 				fmt.Fprintf(e.stdout, "  skipped %s left out by --balance (--with-balanced-out keeps them)\n", human.Plural(int64(res.Skipped), "training article"))
 			}

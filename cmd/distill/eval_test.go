@@ -133,7 +133,7 @@ func TestCLI_EvalPredictionsFile(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"predictions": [[1, 2], [3]], "labels": [[1, 2], [3, 4]], "dimension_names": ["a", "b"]}`), 0o644)
 	_, errOut := distill(t, 1, "eval", "--predictions-file", bad)
-	if !strings.Contains(errOut, "bad.json: predictions[1]: 1 values, want 2") || !strings.Contains(errOut, "hint:") {
+	if !strings.Contains(errOut, "bad.json: predictions[1]: 1 value, want 2") || !strings.Contains(errOut, "hint:") {
 		t.Errorf("malformed file: %s", errOut)
 	}
 	_, errOut = distill(t, 1, "eval", "--predictions-file", ref, "--model", "m1")
