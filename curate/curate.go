@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -68,7 +69,7 @@ func defineOrder(ctx context.Context, sess *lake.Session, f *filters.Filter, rel
 		}
 	}
 	if len(names) != len(f.Dimensions) {
-		return fmt.Errorf("%s has %d of the filter's %d dimension columns: relabel with this filter version", rel, len(names), len(f.Dimensions))
+		return fmt.Errorf("%s has %d of the filter's %s: relabel with this filter version", rel, len(names), human.Plural(int64(len(f.Dimensions)), "dimension column"))
 	}
 	gates := []map[string]any{}
 	for _, g := range f.Gatekeepers {

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -142,7 +143,7 @@ func (c *collector) count(r *Result) {
 	r.Rejected = int64(len(c.rejects))
 	r.RowsIn = c.readN
 	if c.conflicts > 0 {
-		r.Warn("%d duplicate ids carry different content; the first row was kept (see --map id=...)", c.conflicts)
+		r.Warn("%s with different content: the first row of each was kept (see --map id=...)", human.Plural(int64(c.conflicts), "duplicate id"))
 	}
 	if len(c.rejects) > 0 {
 		r.ByReason = map[string]int64{}

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // readCSV reads a CSV file with a header row, one record at a time, with a
@@ -84,7 +86,7 @@ func readCSVWith(ctx context.Context, r io.Reader, in *src, s sink, cr *csvReade
 			continue
 		case len(rec.fields) != len(header):
 			s.reject(Reject{File: in.file, Line: rec.line, Reason: ReasonCSVColumns,
-				Detail: fmt.Sprintf("%d columns, the header has %d", len(rec.fields), len(header)), Excerpt: excerpt(rec.raw)})
+				Detail: fmt.Sprintf("%s, the header has %d", human.Plural(int64(len(rec.fields)), "column"), len(header)), Excerpt: excerpt(rec.raw)})
 			continue
 		}
 		fields := make([]field, len(rec.fields))

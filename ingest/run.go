@@ -17,6 +17,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -157,8 +158,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	c.count(res)
 	if sum := res.RowsOut + res.Rejected + res.Duplicates; res.RowsIn != sum {
 		pending.Discard()
-		return res, fmt.Errorf("%w: %d records read, but %d rows + %d rejects + %d duplicates = %d; nothing committed",
-			ErrCount, res.RowsIn, res.RowsOut, res.Rejected, res.Duplicates, sum)
+		return res, fmt.Errorf("%w: %s read, but %s + %s + %s = %d; nothing committed",
+			ErrCount, human.Plural(res.RowsIn, "record"), human.Plural(res.RowsOut, "row"), human.Plural(res.Rejected, "reject"), human.Plural(res.Duplicates, "duplicate"), sum)
 	}
 	var newRejects []Reject
 	for _, r := range c.rejects {
@@ -193,7 +194,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if len(newRejects) > 0 {
 		rs, err := writeRejects(ctx, l, newRejects, c.datasets, commit)
 		if err != nil {
-			return res, fmt.Errorf("%d rows committed to %s, but the rejects were not recorded (rerun to record them): %w", res.RowsOut, spec.Raw.For(nil), err)
+			return res, fmt.Errorf("%s committed to %s, but the rejects were not recorded (rerun to record them): %w", human.Plural(res.RowsOut, "row"), spec.Raw.For(nil), err)
 		}
 		res.RejectsSnapshot = rs
 	}

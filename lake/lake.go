@@ -25,6 +25,8 @@ import (
 	"github.com/apache/iceberg-go"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver for the catalog
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // Lake is an open lake directory: DIR/catalog.db and DIR/warehouse/.
@@ -76,8 +78,8 @@ func (e *CatalogLostError) Error() string {
 	if e.Missing {
 		what = "is missing"
 	}
-	return fmt.Sprintf("lake %s: %s %s but %s/ holds %d tables: nothing was changed; run `distill recover --lake %s` to re-register them from their newest metadata files",
-		e.Root, CatalogFile, what, WarehouseDir, e.Tables, e.Root)
+	return fmt.Sprintf("lake %s: %s %s but %s/ holds %s: nothing was changed; run `distill recover --lake %s` to re-register them from their newest metadata files",
+		e.Root, CatalogFile, what, WarehouseDir, human.Plural(int64(e.Tables), "table"), e.Root)
 }
 
 func (e *CatalogLostError) Unwrap() error { return ErrCatalogLost }

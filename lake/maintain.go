@@ -15,6 +15,8 @@ import (
 	"github.com/apache/iceberg-go/catalog"
 	"github.com/apache/iceberg-go/table"
 	"github.com/apache/iceberg-go/table/compaction"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // Maintenance: Rollback, Expire and Compact. Each works on one table and
@@ -510,7 +512,7 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 			out += f.Count()
 		}
 		if in != out {
-			return fail(fmt.Errorf("rewrote %d rows as %d: nothing committed", in, out))
+			return fail(fmt.Errorf("rewrote %s as %d: nothing committed", human.Plural(int64(in), "row"), out))
 		}
 		results = append(results, gr)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/suggest"
 )
 
@@ -340,7 +341,7 @@ func (s *Session) showTables(ctx context.Context) (statement, error) {
 	}
 	stmts, err := splitStatements(q)
 	if err != nil || len(stmts) != 1 {
-		return statement{}, fmt.Errorf("show tables: %d statements, %v", len(stmts), err)
+		return statement{}, fmt.Errorf("show tables: %s, %v", human.Plural(int64(len(stmts)), "statement"), err)
 	}
 	return stmts[0], nil
 }

@@ -17,6 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // Commit describes the run that makes a snapshot; it is stored in the
@@ -309,7 +311,7 @@ func (l *Lake) retryCommit(ctx context.Context, name TableName, fn func(context.
 			wait *= 2
 		}
 	}
-	return fmt.Errorf("%w (%d attempts): %w", ErrCommitConflict, attempts, last)
+	return fmt.Errorf("%w (%s): %w", ErrCommitConflict, human.Plural(int64(attempts), "attempt"), last)
 }
 
 // dropAttempt removes the files a failed commit attempt wrote, unless the

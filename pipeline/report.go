@@ -7,6 +7,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/report"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -47,7 +48,7 @@ type reportDone struct {
 
 // Details says where the page is.
 func (d *reportDone) Details() []string {
-	return []string{fmt.Sprintf("%d charts, %d bytes -> %s", d.Report.Charts, d.Report.Bytes, d.Report.Out)}
+	return []string{fmt.Sprintf("%s, %s -> %s", human.Plural(int64(d.Report.Charts), "chart"), human.Plural(int64(d.Report.Bytes), "byte"), d.Report.Out)}
 }
 
 // Headline says where the page is.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -360,7 +361,7 @@ func (r *runner) label(ctx context.Context, out lake.TableName) (spec.Result, bo
 	started := time.Now()
 	o.Progress = func(res label.Result) {
 		bar.Set(res.RowsOut+res.Failed, res.RowsIn-res.AlreadyDone)
-		bar.Note(fmt.Sprintf("%.1f labels/s, %d errors, $%.4f", float64(res.RowsOut)/time.Since(started).Seconds(), res.Failed, res.Cost))
+		bar.Note(fmt.Sprintf("%.1f labels/s, %s, $%.4f", float64(res.RowsOut)/time.Since(started).Seconds(), human.Plural(int64(res.Failed), "error"), res.Cost))
 	}
 	res, err := label.Run(ctx, r.l, o)
 	return res, err == nil && res.Stopped == "" && res.Failed == 0, err

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/internal/benchdata"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -93,7 +94,7 @@ func benchIngest(c *cli.Context, e *env) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stderr, "generated %d articles in %s\n", n, file)
+		fmt.Fprintf(e.stderr, "generated %s in %s\n", human.Plural(int64(n), "article"), file)
 		generated = int64(n)
 	}
 	if file == "" {
@@ -164,7 +165,7 @@ func benchIngest(c *cli.Context, e *env) error {
 	if c.Bool("json") {
 		return e.printJSON(rep)
 	}
-	fmt.Fprintf(e.stdout, "input: %s (%.1f MB), best of %d runs, whole processes\n", file, rep.MB, runs)
+	fmt.Fprintf(e.stdout, "input: %s (%.1f MB), best of %s, whole processes\n", file, rep.MB, human.Plural(int64(runs), "run"))
 	fmt.Fprintf(e.stdout, "  distill ingest:                   %6.2f s  %7.1f MB/s  peak RSS %d MB\n", rep.Distill.Seconds, rep.Distill.MBPerSec, rep.Distill.PeakRSS)
 	if rep.Generated > 0 {
 		fmt.Fprintf(e.stdout, "  rows: %d generated, %d ingested, %d read back by SELECT count(*) FROM %s\n", rep.Generated, rep.Ingested, rep.ReadBack, spec.Raw.For(nil))
@@ -206,7 +207,7 @@ func readBack(ctx context.Context, dir string, ingestJSON []byte) (ingested, rea
 		return 0, 0, fmt.Errorf("count %s: %w", spec.Raw.For(nil), err)
 	}
 	if *res.RowsOut != read {
-		return *res.RowsOut, read, fmt.Errorf("%w: ingested %d rows, %s reads back %d", errReadBack, *res.RowsOut, spec.Raw.For(nil), read)
+		return *res.RowsOut, read, fmt.Errorf("%w: ingested %s, %s reads back %d", errReadBack, human.Plural(*res.RowsOut, "row"), spec.Raw.For(nil), read)
 	}
 	return *res.RowsOut, read, nil
 }

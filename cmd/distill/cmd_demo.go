@@ -12,6 +12,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/pipeline"
@@ -102,7 +103,7 @@ func runDemo(c *cli.Context, e *env, dir string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "generated %d articles (seed %d): clean-tech deployments at every stage, lab results, plans, unrelated news -> %s\n", len(arts), c.Uint64("seed"), samplePath)
+	fmt.Fprintf(e.stdout, "generated %s (seed %d): clean-tech deployments at every stage, lab results, plans, unrelated news -> %s\n", human.Plural(int64(len(arts)), "article"), c.Uint64("seed"), samplePath)
 	// A second input as messy as real scrapes: bad lines become rejects, not crashes.
 	if err := os.WriteFile(filepath.Join(dir, "messy.jsonl"), []byte(messyInput), 0o644); err != nil {
 		return err

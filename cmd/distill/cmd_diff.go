@@ -34,7 +34,7 @@ rows (labels: one per relabel) is unchanged only if its rows are the same at A a
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 || c.NArg() > 2 {
-				return fmt.Errorf("diff takes TABLE[@A] and an optional TABLE[@B], got %d arguments", c.NArg())
+				return fmt.Errorf("diff takes TABLE[@A] and an optional TABLE[@B], got %s", human.Plural(int64(c.NArg()), "argument"))
 			}
 			ns := ""
 			if dir := c.String("filter"); dir != "" {

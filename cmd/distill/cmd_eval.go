@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/students"
@@ -96,7 +97,7 @@ func num(p *float64) string {
 }
 
 func printEvalFile(w io.Writer, r *evaluate.FileResult) {
-	fmt.Fprintf(w, "%s: %d articles, %d dimensions\n", r.File, r.Articles, len(r.Dimensions))
+	fmt.Fprintf(w, "%s: %s, %s\n", r.File, human.Plural(int64(r.Articles), "article"), human.Plural(int64(len(r.Dimensions)), "dimension"))
 	fmt.Fprintf(w, "MAE   %.4f  (every dimension of every article)\nRMSE  %.4f\nbias  %+.4f\n\n", r.MAE, r.RMSE, r.Bias)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DIMENSION\tN\tMAE\tRMSE\tBIAS\tSPEARMAN")

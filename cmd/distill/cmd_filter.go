@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -37,10 +38,10 @@ func filterCommand(e *env) *cli.Command {
 							fmt.Fprintf(e.stderr, "%s: invalid\n%v\n", dir, err)
 							continue
 						}
-						fmt.Fprintf(e.stdout, "%s: ok: %s v%d, %d dimensions, %d tiers, sha256 %s\n", dir, f.Name, f.Version, len(f.Dimensions), len(f.Tiers), f.SHA256[:12])
+						fmt.Fprintf(e.stdout, "%s: ok: %s v%d, %s, %s, sha256 %s\n", dir, f.Name, f.Version, human.Plural(int64(len(f.Dimensions)), "dimension"), human.Plural(int64(len(f.Tiers)), "tier"), f.SHA256[:12])
 					}
 					if len(failed) > 0 {
-						return fmt.Errorf("%d of %d filter packages are invalid", len(failed), c.NArg())
+						return fmt.Errorf("invalid: %d of %s", len(failed), human.Plural(int64(c.NArg()), "filter package"))
 					}
 					return nil
 				},
@@ -102,7 +103,7 @@ func prefilterCommand(e *env) *cli.Command {
 					return e.printJSON(res)
 				}
 				w := e.stdout
-				fmt.Fprintf(w, "what-if %s -> %s on %d articles (nothing written):\n", c.String("filter"), other, res.Articles)
+				fmt.Fprintf(w, "what-if %s -> %s on %s (nothing written):\n", c.String("filter"), other, human.Plural(int64(res.Articles), "article"))
 				fmt.Fprintf(w, "  passed: %d -> %d; %d blocked would pass, %d passed would be blocked\n", res.PassedBefore, res.PassedAfter, res.ToPassed, res.ToBlocked)
 				for _, r := range res.Reasons[:min(len(res.Reasons), 8)] {
 					fmt.Fprintf(w, "  %6d  now %s\n", r.N, r.Reason)

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label"
@@ -73,11 +74,11 @@ func labelCommand(e *env) *cli.Command {
 					return e.printJSON(sub)
 				}
 				if sub.Job == "" {
-					fmt.Fprintf(e.stdout, "batch: nothing to submit (%d answers taken from the cache)\n", sub.Cached)
+					fmt.Fprintf(e.stdout, "batch: nothing to submit (%s taken from the cache)\n", human.Plural(int64(sub.Cached), "answer"))
 					return nil
 				}
-				fmt.Fprintf(e.stdout, "batch: submitted %s with %d requests (expected cost $%.4f at the batch price; %d from the cache)\n  collect with: distill label --filter %s --oracle %s --collect\n",
-					sub.Job, sub.Requests, sub.ExpectedCost, sub.Cached, c.String("filter"), orc.Kind())
+				fmt.Fprintf(e.stdout, "batch: submitted %s with %s (expected cost $%.4f at the batch price; %d from the cache)\n  collect with: distill label --filter %s --oracle %s --collect\n",
+					sub.Job, human.Plural(int64(sub.Requests), "request"), sub.ExpectedCost, sub.Cached, c.String("filter"), orc.Kind())
 				return nil
 			}
 			if c.Bool("collect") {
@@ -86,7 +87,7 @@ func labelCommand(e *env) *cli.Command {
 					e.printJSON(map[string]any{"result": res, "jobs": jobs})
 				} else {
 					for _, j := range jobs {
-						fmt.Fprintf(e.stdout, "batch %s (%d requests, submitted %s): %s\n", j.Name, j.Requests, j.SubmittedAt.Format(time.RFC3339), j.State)
+						fmt.Fprintf(e.stdout, "batch %s (%s, submitted %s): %s\n", j.Name, human.Plural(int64(j.Requests), "request"), j.SubmittedAt.Format(time.RFC3339), j.State)
 					}
 					if len(jobs) == 0 {
 						fmt.Fprintln(e.stdout, "batch: no jobs waiting")
@@ -101,7 +102,7 @@ func labelCommand(e *env) *cli.Command {
 			started := time.Now()
 			opts.Progress = func(r label.Result) {
 				bar.Set(r.RowsOut+r.Failed, r.RowsIn-r.AlreadyDone)
-				bar.Note(fmt.Sprintf("%.1f labels/s, %d errors, $%.4f", float64(r.RowsOut)/time.Since(started).Seconds(), r.Failed, r.Cost))
+				bar.Note(fmt.Sprintf("%.1f labels/s, %s, $%.4f", float64(r.RowsOut)/time.Since(started).Seconds(), human.Plural(int64(r.Failed), "error"), r.Cost))
 			}
 			res, err := label.Run(c.Context, l, opts)
 			bar.Done()

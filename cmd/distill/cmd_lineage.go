@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/inspect/lineage"
+	"github.com/distillery/distillery/internal/human"
 )
 
 func lineageCommand(e *env) *cli.Command {
@@ -22,7 +23,7 @@ func lineageCommand(e *env) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return fmt.Errorf("lineage takes one article ID, got %d arguments", c.NArg())
+				return fmt.Errorf("lineage takes one article ID, got %s", human.Plural(int64(c.NArg()), "argument"))
 			}
 			opts := lineage.Options{ID: c.Args().First()}
 			if dir := c.String("filter"); dir != "" {

@@ -56,7 +56,7 @@ func reportCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return e.printJSON(res)
 			}
-			fmt.Fprintf(e.stdout, "report: %s (%s KB, %d charts) from %s\n", res.Out, fmtKB(res.Bytes), res.Charts, res.Filter)
+			fmt.Fprintf(e.stdout, "report: %s (%s KB, %s) from %s\n", res.Out, fmtKB(res.Bytes), human.Plural(int64(res.Charts), "chart"), res.Filter)
 			for _, s := range res.Sections {
 				if s.Missing != "" {
 					fmt.Fprintf(e.stdout, "  %-26s %s\n", s.Title, s.Missing)

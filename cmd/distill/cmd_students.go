@@ -8,6 +8,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/inspect/export"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
@@ -51,12 +52,12 @@ func exportCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				return e.printJSON(res)
 			}
-			fmt.Fprintf(e.stdout, "export: %d %s rows of split %s (%s, %s) -> %s\n", res.Rows, opts.Style, opts.Split, res.Labels, res.Splits, res.Path)
+			fmt.Fprintf(e.stdout, "export: %s of split %s (%s, %s) -> %s\n", human.Plural(int64(res.Rows), opts.Style+" row"), opts.Split, res.Labels, res.Splits, res.Path)
 			if res.Skipped > 0 {
-				fmt.Fprintf(e.stdout, "  %d training articles left out by --balance were skipped (--with-balanced-out keeps them)\n", res.Skipped)
+				fmt.Fprintf(e.stdout, "  skipped %s left out by --balance (--with-balanced-out keeps them)\n", human.Plural(int64(res.Skipped), "training article"))
 			}
 			if res.NoText > 0 {
-				fmt.Fprintf(e.stdout, "  %d split articles have no compressed text and were skipped (run `distill prefilter` and `distill compress`)\n", res.NoText)
+				fmt.Fprintf(e.stdout, "  skipped %s with no compressed text (run `distill prefilter` and `distill compress`)\n", human.Plural(int64(res.NoText), "split article"))
 			}
 			return nil
 		},

@@ -72,7 +72,7 @@ func TestCLI_Eval(t *testing.T) {
 		}
 	}
 	out, _ = distill(t, 0, "--lake", lk, "eval", "--filter", f, "--model", "m1", "--split", "val")
-	if !strings.Contains(out, "on 1 val articles") || !strings.Contains(out, "were in train when predicted") {
+	if !strings.Contains(out, "on 1 val article ") || !strings.Contains(out, "was in train when predicted") {
 		t.Errorf("eval --split val:\n%s", out)
 	}
 	n := testutil.QueryStrings(t, openLake(t, lk), "SELECT count(*)::VARCHAR FROM eval_tiny.evaluations")
@@ -133,7 +133,7 @@ func TestCLI_EvalPredictionsFile(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(bad, []byte(`{"predictions": [[1, 2], [3]], "labels": [[1, 2], [3, 4]], "dimension_names": ["a", "b"]}`), 0o644)
 	_, errOut := distill(t, 1, "eval", "--predictions-file", bad)
-	if !strings.Contains(errOut, "bad.json: predictions[1]: 1 values, want 2") || !strings.Contains(errOut, "hint:") {
+	if !strings.Contains(errOut, "bad.json: predictions[1]: 1 value, want 2") || !strings.Contains(errOut, "hint:") {
 		t.Errorf("malformed file: %s", errOut)
 	}
 	_, errOut = distill(t, 1, "eval", "--predictions-file", ref, "--model", "m1")

@@ -82,7 +82,7 @@ func TestCLI_LabelImportRejected(t *testing.T) {
 	mixed := filepath.Join(dir, "mixed.jsonl")
 	os.WriteFile(mixed, append(append(good, '\n'), "not json\n"...), 0o644)
 	out, _ = distill(t, 0, "--lake", lk, "label", "import", "--filter", fdir, mixed)
-	if !strings.Contains(out, "1 labels imported") || !strings.Contains(out, "1 rejected") || !strings.Contains(out, "not a JSON object") {
+	if !strings.Contains(out, "1 label imported") || !strings.Contains(out, "1 rejected") || !strings.Contains(out, "not a JSON object") {
 		t.Errorf("partly rejected import: %s", out)
 	}
 }

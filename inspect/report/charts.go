@@ -23,7 +23,7 @@ func tierColours(d *Data) map[string]string {
 // tierChart is one horizontal bar per tier, highest first.
 func tierChart(d *Data) *Chart {
 	c := &Chart{ID: "chart-tiers", Title: "Articles per tier",
-		Subtitle: fmt.Sprintf("%s articles, one combined label each (combine: %s), from %s", fmtInt(d.Articles), d.Combine, d.Labels),
+		Subtitle: fmt.Sprintf("%s, one combined label each (combine: %s), from %s", counted(d.Articles, "article"), d.Combine, d.Labels),
 		Desc:     "Horizontal bars: the number of labeled articles in each tier, from the highest tier to the lowest.",
 		W:        960}
 	names := make([]string, len(d.Tiers))
@@ -41,7 +41,7 @@ func tierChart(d *Data) *Chart {
 		y, h := f.top+row*float64(i)+7, row-14
 		c.Marks = append(c.Marks, Mark{Kind: "rect", Class: "bar", X: x(0), Y: y, W: x(float64(t.Articles)) - x(0), H: h,
 			Fill: colour(tierPalette, i), Value: float64(t.Articles),
-			Title: fmt.Sprintf("%s (overall ≥ %g): %s articles, %s", t.Tier, t.MinScore, fmtInt(t.Articles), fmtPct(t.Share))})
+			Title: fmt.Sprintf("%s (overall ≥ %g): %s, %s", t.Tier, t.MinScore, counted(t.Articles, "article"), fmtPct(t.Share))})
 		rowLabel(c, f, y+h/2, names[i])
 		c.Labels = append(c.Labels, Label{X: x(float64(t.Articles)) + 6, Y: y + h/2 + 4, Text: fmtInt(t.Articles) + " · " + fmtPct(t.Share), Anchor: "start", Class: "value"})
 		c.Table.Rows = append(c.Table.Rows, []string{t.Tier, strconv.FormatFloat(t.MinScore, 'g', -1, 64), fmtInt(t.Articles), fmtPct(t.Share)})
@@ -55,7 +55,7 @@ func histogramCharts(d *Data) []*Chart {
 	for i, dim := range d.Dimensions {
 		c := &Chart{ID: fmt.Sprintf("chart-hist-%d", i), Title: dim.Name,
 			Subtitle: fmt.Sprintf("weight %g · mean %.2f · sd %.2f · min %g · max %g", dim.Weight, dim.Mean, dim.Std, dim.Min, dim.Max),
-			Desc:     fmt.Sprintf("Histogram of the %s scores of %s articles in eleven bins: bin b holds scores from b up to b+1, the last bin the 10s; a dashed line marks the mean.", dim.Name, fmtInt(dim.Articles)),
+			Desc:     fmt.Sprintf("Histogram of the %s scores of %s in eleven bins: bin b holds scores from b up to b+1, the last bin the 10s; a dashed line marks the mean.", dim.Name, counted(dim.Articles, "article")),
 			W:        340, H: 220}
 		f := frame{left: 54, top: 22, right: 10, bottom: 42}
 		var max int64
@@ -73,7 +73,7 @@ func histogramCharts(d *Data) []*Chart {
 			}
 			x := f.left + float64(b)*bw
 			c.Marks = append(c.Marks, Mark{Kind: "rect", Class: "bar", X: x + 2, Y: y(float64(n)), W: bw - 4, H: base - y(float64(n)),
-				Fill: palette[0], Value: float64(n), Title: fmt.Sprintf("%s: %s articles with %s", dim.Name, fmtInt(n), bin)})
+				Fill: palette[0], Value: float64(n), Title: fmt.Sprintf("%s: %s with %s", dim.Name, counted(n, "article"), bin)})
 			c.Labels = append(c.Labels, Label{X: x + bw/2, Y: base + 15, Text: strconv.Itoa(b), Anchor: "middle", Class: "tick"})
 			c.Table.Rows = append(c.Table.Rows, []string{bin, fmtInt(n)})
 		}
@@ -148,7 +148,7 @@ func balanceChart(d *Data) *Chart {
 		if fill == "" {
 			fill = neutral
 		}
-		title := fmt.Sprintf("%s · %s: %s articles, %s of %s", b.Split, b.Tier, fmtInt(b.Articles), fmtPct(b.Share), b.Split)
+		title := fmt.Sprintf("%s · %s: %s, %s of %s", b.Split, b.Tier, counted(b.Articles, "article"), fmtPct(b.Share), b.Split)
 		used := "–"
 		if b.Split == "train" {
 			used = fmtInt(b.Used)
@@ -244,8 +244,8 @@ func activityCharts(d *Data) []*Chart {
 			if a.Labels > 0 {
 				top := y(stack + float64(a.Labels))
 				c.Marks = append(c.Marks, Mark{Kind: "rect", Class: "bar", X: cx - barW/2, Y: top, W: barW, H: y(stack) - top, Fill: oc[o],
-					Value: float64(a.Labels), Title: fmt.Sprintf("%s UTC · %s: %s labels, %s calls (%s failed), %s",
-						bucketText(b, d.Unit, true), o, fmtInt(a.Labels), fmtInt(a.Calls), fmtInt(a.FailedCalls), fmtUSD(a.CostUSD))})
+					Value: float64(a.Labels), Title: fmt.Sprintf("%s UTC · %s: %s, %s (%s failed), %s",
+						bucketText(b, d.Unit, true), o, counted(a.Labels, "label"), counted(a.Calls, "call"), fmtInt(a.FailedCalls), fmtUSD(a.CostUSD))})
 				stack += float64(a.Labels)
 			}
 			if a.Labels > 0 || a.Calls > 0 {
@@ -260,7 +260,7 @@ func activityCharts(d *Data) []*Chart {
 	}
 
 	k := &Chart{ID: "chart-cost-time", Title: "Cumulative oracle cost by oracle model",
-		Subtitle: fmt.Sprintf("%s over %s calls (%s failed) recorded in %s", fmtUSD(d.Cost.CostUSD), fmtInt(d.Cost.Calls), fmtInt(d.Cost.FailedCalls), d.Calls),
+		Subtitle: fmt.Sprintf("%s over %s (%s failed) recorded in %s", fmtUSD(d.Cost.CostUSD), counted(d.Cost.Calls, "call"), fmtInt(d.Cost.FailedCalls), d.Calls),
 		Desc:     fmt.Sprintf("One line per oracle model: the money spent on its calls up to the end of each %s.", d.Unit),
 		W:        960, H: 280, Legend: legend}
 	var maxCost float64
@@ -303,8 +303,8 @@ func activityCharts(d *Data) []*Chart {
 			last = a.CumulativeCost
 			if a.Calls > 0 {
 				points = append(points, Mark{Kind: "circle", Class: "point", X: cx, Y: cy, R: 3.5, Fill: oc[o], Value: a.CumulativeCost,
-					Title: fmt.Sprintf("%s UTC · %s: %s so far (%s this %s, %s calls, %s failed)", bucketText(b, d.Unit, true), o,
-						fmtUSD(a.CumulativeCost), fmtUSD(a.CostUSD), d.Unit, fmtInt(a.Calls), fmtInt(a.FailedCalls))})
+					Title: fmt.Sprintf("%s UTC · %s: %s so far (%s this %s, %s, %s failed)", bucketText(b, d.Unit, true), o,
+						fmtUSD(a.CumulativeCost), fmtUSD(a.CostUSD), d.Unit, counted(a.Calls, "call"), fmtInt(a.FailedCalls))})
 			}
 		}
 		if len(buckets) == 1 { // a single point: draw a short level segment so the line has length

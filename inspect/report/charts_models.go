@@ -157,7 +157,7 @@ func confusionCharts(d *Data) []*Chart {
 				correct += cell.Articles
 			}
 		}
-		acc := fmt.Sprintf("%s of %s articles in the oracle's tier", fmtInt(correct), fmtInt(total))
+		acc := fmt.Sprintf("%s of %s in the oracle's tier", fmtInt(correct), counted(total, "article"))
 		if a := cells[0].Accuracy; a != nil {
 			acc = "tier accuracy " + fmtPct(*a) + ": " + acc
 		}
@@ -199,7 +199,7 @@ func confusionCharts(d *Data) []*Chart {
 				}
 				c.Marks = append(c.Marks, Mark{Kind: "rect", Class: class, X: f.left + cw*float64(j) + 1, Y: f.top + ch*float64(i) + 1, W: cw - 2, H: ch - 2,
 					Fill: fill, Value: float64(count[i][j]), Text: fmtInt(count[i][j]), TextFill: text,
-					Title: fmt.Sprintf("oracle %s, predicted %s: %s articles (%s of the oracle's %s)", ot, pt, fmtInt(count[i][j]), fmtPct(share), ot)})
+					Title: fmt.Sprintf("oracle %s, predicted %s: %s (%s of the oracle's %s)", ot, pt, counted(count[i][j], "article"), fmtPct(share), ot)})
 				row = append(row, fmtInt(count[i][j]))
 			}
 			c.Table.Rows = append(c.Table.Rows, row)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -19,7 +20,7 @@ func snapshotCharts(d *Data) []*Chart {
 	var out []*Chart
 	for ti, h := range d.Tables {
 		snaps := h.Snapshots
-		sub := fmt.Sprintf("%s · %s · now %s rows", h.Table, plural(len(snaps), "snapshot"), fmtInt(snaps[len(snaps)-1].TotalRows))
+		sub := fmt.Sprintf("%s · %s · now %s", h.Table, counted(int64(len(snaps)), "snapshot"), counted(snaps[len(snaps)-1].TotalRows, "row"))
 		if len(snaps) > maxSnapshotBars {
 			snaps = snaps[len(snaps)-maxSnapshotBars:]
 			sub += fmt.Sprintf("; the last %d shown", maxSnapshotBars)
@@ -65,12 +66,8 @@ func snapshotCharts(d *Data) []*Chart {
 	return out
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
+// counted is human.Plural with the report's thousands separators.
+func counted(n int64, noun string) string { return fmtInt(n) + " " + human.Noun(n, noun) }
 
 func max0(n int64) int64 { return int64(math.Max(0, float64(n))) }
 
@@ -83,7 +80,7 @@ func snapshotTitle(s lake.Snapshot) string {
 	if s.Operation != "" {
 		fmt.Fprintf(&b, " · %s", s.Operation)
 	}
-	fmt.Fprintf(&b, ": +%s rows, %s in total", fmtInt(s.AddedRows), fmtInt(s.TotalRows))
+	fmt.Fprintf(&b, ": +%s, %s in total", counted(s.AddedRows, "row"), fmtInt(s.TotalRows))
 	if len(s.Tags) > 0 {
 		fmt.Fprintf(&b, " · tags %s", strings.Join(s.Tags, ", "))
 	}

@@ -139,7 +139,7 @@ func funnelChart(d *Data) *Chart {
 		y += row
 	}
 	for i, s := range d.Funnel {
-		value, title := fmtInt(s.Articles), fmt.Sprintf("%s: %s articles", s.Step, fmtInt(s.Articles))
+		value, title := fmtInt(s.Articles), fmt.Sprintf("%s: %s", s.Step, counted(s.Articles, "article"))
 		if i > 0 {
 			value += " · kept " + pctOrDash(s.ShareOfPrevious)
 			title += fmt.Sprintf(", %s of the step before, %s of raw", pctOrDash(s.ShareOfPrevious), pctOrDash(s.ShareOfRaw))
@@ -154,7 +154,7 @@ func funnelChart(d *Data) *Chart {
 	for _, b := range blocked {
 		top := fmt.Sprintf("%s (%s)", b.TopReason, fmtInt(b.TopReasonArticles))
 		bar("blocked by "+b.Rule, "blocked", palette[5], b.Articles, fmtInt(b.Articles)+" · "+fmtPct(b.ShareOfRaw)+" of raw",
-			fmt.Sprintf("blocked by %s: %s articles, %s of raw; %s, most often %s", b.Rule, fmtInt(b.Articles), fmtPct(b.ShareOfRaw),
+			fmt.Sprintf("blocked by %s: %s, %s of raw; %s, most often %s", b.Rule, counted(b.Articles, "article"), fmtPct(b.ShareOfRaw),
 				human.Plural(b.Reasons, "reason"), top))
 	}
 	for _, b := range d.Blocked {

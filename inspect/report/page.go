@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // Page is what the template draws: summary cards and the sections.
@@ -83,7 +85,7 @@ func cards(d *Data) []Card {
 	} else {
 		out = append(out, Card{"Labeled articles", "0", "no labels yet"})
 	}
-	out = append(out, Card{"Oracle spend", fmtUSD(d.Cost.CostUSD), fmt.Sprintf("%s calls, %s failed", fmtInt(d.Cost.Calls), fmtInt(d.Cost.FailedCalls))})
+	out = append(out, Card{"Oracle spend", fmtUSD(d.Cost.CostUSD), fmt.Sprintf("%s, %s failed", counted(d.Cost.Calls, "call"), fmtInt(d.Cost.FailedCalls))})
 	if len(d.Balance) > 0 {
 		totals := map[string]int64{}
 		var splits []string
@@ -125,6 +127,6 @@ func cards(d *Data) []Card {
 	for _, t := range d.Tables {
 		snaps += len(t.Snapshots)
 	}
-	out = append(out, Card{"Lake", fmt.Sprintf("%d tables", len(d.Tables)), fmt.Sprintf("%d snapshots", snaps)})
+	out = append(out, Card{"Lake", human.Plural(int64(len(d.Tables)), "table"), human.Plural(int64(snaps), "snapshot")})
 	return out
 }

@@ -27,15 +27,19 @@ func Number(f float64) string {
 // Plural is "1 row", "2 rows", "0 rows"; the plural is the singular with an
 // s unless given (Plural(2, "match", "matches")).
 func Plural(n int64, singular string, plural ...string) string {
-	word := singular
-	if n != 1 && n != -1 {
-		if len(plural) > 0 {
-			word = plural[0]
-		} else {
-			word = singular + "s"
-		}
+	return strconv.FormatInt(n, 10) + " " + Noun(n, singular, plural...)
+}
+
+// Noun is the word alone that Plural puts after n, for a caller that prints
+// n its own way (the report's 1,234).
+func Noun(n int64, singular string, plural ...string) string {
+	if n == 1 || n == -1 {
+		return singular
 	}
-	return strconv.FormatInt(n, 10) + " " + word
+	if len(plural) > 0 {
+		return plural[0]
+	}
+	return singular + "s"
 }
 
 // Signed prints x with its sign and prec decimals, as a shift or a bias is

@@ -34,6 +34,9 @@ func TestPlural(t *testing.T) {
 	if got := Plural(3, "match", "matches"); got != "3 matches" {
 		t.Error(got)
 	}
+	if got := Noun(1, "match", "matches") + "," + Noun(0, "call"); got != "match,calls" {
+		t.Errorf("Noun = %q, want match,calls", got)
+	}
 }
 
 func TestJSONEncoder_KeepsAngleBrackets(t *testing.T) {

@@ -3,6 +3,7 @@ package compress
 import (
 	"fmt"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -11,8 +12,8 @@ var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own line: what was rendered, and how.
 func (r *Result) Details() []string {
-	return []string{fmt.Sprintf("%d articles rendered (%s), %d truncated, mean %.0f words, %d already compressed",
-		r.RowsOut, r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
+	return []string{fmt.Sprintf("%s rendered (%s), %d truncated, mean %.0f words, %d already compressed",
+		human.Plural(int64(r.RowsOut), "article"), r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
 }
 
 // Headline is the run's key figures.

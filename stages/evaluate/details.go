@@ -19,9 +19,9 @@ func (r *Result) Details() []string {
 		return nil
 	}
 	a := r.Models[0]
-	scope := a.Split + " articles"
+	scope := human.Noun(a.Articles, a.Split+" article")
 	if a.Split == All {
-		scope = "labeled articles (every split)"
+		scope = human.Noun(a.Articles, "labeled article") + " (every split)"
 	}
 	var lines []string
 	if len(r.Models) == 1 {
@@ -84,7 +84,7 @@ func tierLines(name string, t Tiers) []string {
 	if len(t.Names) > 0 {
 		bottom = t.Names[len(t.Names)-1]
 	}
-	lines = append(lines, fmt.Sprintf("  recall@%d: %s (%d of the %d articles above %s are among the %d predicted highest)", t.K, pct(t.RecallAtK), t.Found, t.Relevant, bottom, t.K))
+	lines = append(lines, fmt.Sprintf("  recall@%d: %s (%d of the %s above %s %s among the %d predicted highest)", t.K, pct(t.RecallAtK), t.Found, human.Plural(t.Relevant, "article"), bottom, human.Noun(t.Found, "is", "are"), t.K))
 	if t.ThresholdTier != "" {
 		lines = append(lines, fmt.Sprintf("  at the %s threshold (overall >= %g): precision %s (%d of %d predicted there), recall %s (%d of %d)",
 			t.ThresholdTier, t.Threshold, pct(t.Precision), t.TruePositives, t.TruePositives+t.FalsePositives,
@@ -122,7 +122,7 @@ func pct(p *float64) string {
 // Headline is the run's key figures: the first model's pooled MAE against
 // its baseline, and its tier accuracy.
 func (r *Result) Headline() string {
-	s := fmt.Sprintf("%d articles of %s", r.InScope, r.Split)
+	s := fmt.Sprintf("%s of %s", human.Plural(r.InScope, "article"), r.Split)
 	if len(r.Models) > 0 {
 		m := r.Models[0]
 		s += fmt.Sprintf(": MAE %.3f over every dimension", m.All.MAE)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -79,7 +80,7 @@ func ParseFile(name string, data []byte) (*File, error) {
 		return nil, err
 	}
 	if len(f.Labels) != len(f.Predictions) {
-		return nil, bad("labels", "%d rows, but predictions has %d: want one row per article in both", len(f.Labels), len(f.Predictions))
+		return nil, bad("labels", "%s, but predictions has %d: want one row per article in both", human.Plural(int64(len(f.Labels)), "row"), len(f.Predictions))
 	}
 	if raw, ok := top["article_ids"]; ok && string(bytes.TrimSpace(raw)) != "null" {
 		var ids []json.RawMessage
@@ -87,7 +88,7 @@ func ParseFile(name string, data []byte) (*File, error) {
 			return nil, bad("article_ids", "want a list of ids")
 		}
 		if len(ids) != len(f.Predictions) {
-			return nil, bad("article_ids", "%d ids, but predictions has %d rows", len(ids), len(f.Predictions))
+			return nil, bad("article_ids", "%s, but predictions has %s", human.Plural(int64(len(ids)), "id"), human.Plural(int64(len(f.Predictions)), "row"))
 		}
 		for i, raw := range ids {
 			var s string
@@ -126,7 +127,7 @@ func matrix(name, field string, raw json.RawMessage, width int) ([][]float64, er
 			return nil, bad(fmt.Sprintf("%s[%d]", field, i), "%s is not a list of numbers", excerpt(r))
 		}
 		if len(vals) != width {
-			return nil, bad(fmt.Sprintf("%s[%d]", field, i), "%d values, want %d (one per dimension_names)", len(vals), width)
+			return nil, bad(fmt.Sprintf("%s[%d]", field, i), "%s, want %d (one per dimension_names)", human.Plural(int64(len(vals)), "value"), width)
 		}
 		out[i] = make([]float64, width)
 		for j, v := range vals {

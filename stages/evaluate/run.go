@@ -19,6 +19,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -237,9 +238,9 @@ func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result
 	if err != nil {
 		return err
 	}
-	scope := fmt.Sprintf("%d labeled %s articles", res.InScope, opts.Split)
+	scope := human.Plural(res.InScope, "labeled "+opts.Split+" article")
 	if opts.Split == All {
-		scope = fmt.Sprintf("%d labeled articles", res.InScope)
+		scope = human.Plural(res.InScope, "labeled article")
 	}
 	for _, m := range opts.models() {
 		switch {
@@ -249,10 +250,10 @@ func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result
 			return fmt.Errorf("%w: models %s and %s predicted no article of the %s in common", ErrNoPredictions, opts.Model, opts.Compare, scope)
 		}
 		if predicted[m] < res.InScope {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("%s predicted %d of the %s: the other %d are not scored", m, predicted[m], scope, res.InScope-predicted[m]))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("%s predicted %d of the %s: %s not scored", m, predicted[m], scope, human.Plural(res.InScope-predicted[m], "article")))
 		}
 		if evaluated[m] < predicted[m] {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("--compare: %d articles %s predicted and the other model did not are left out, so both are scored on the same %d", predicted[m]-evaluated[m], m, evaluated[m]))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("--compare: left out %s that %s predicted and the other model did not, so both are scored on the same %d", human.Plural(predicted[m]-evaluated[m], "article"), m, evaluated[m]))
 		}
 	}
 	if opts.Split == All {
@@ -264,7 +265,11 @@ func coverage(ctx context.Context, sess *lake.Session, opts Options, res *Result
 		if err := rows.Scan(&m, &was, &n); err != nil {
 			return err
 		}
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d of the %s articles were in %s when predicted (the split was remade since, e.g. with --fresh): if the model trained on them, its %s scores are too good", m, n, opts.Split, was, opts.Split))
+		were, them := "were", "them"
+		if n == 1 {
+			were, them = "was", "it"
+		}
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %d of the %s articles %s in %s when predicted (the split was remade since, e.g. with --fresh): if the model trained on %s, its %s scores are too good", m, n, opts.Split, were, was, them, opts.Split))
 		return nil
 	})
 }

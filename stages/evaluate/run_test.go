@@ -152,7 +152,7 @@ func TestRun_Compare(t *testing.T) {
 		t.Errorf("tier accuracy m1 %s m2 %s", val(m1.Tiers.Accuracy), val(m2.Tiers.Accuracy))
 	}
 	w := strings.Join(res.Warnings, "\n")
-	if !strings.Contains(w, "m2 predicted 3 of the 4 labeled test articles") || !strings.Contains(w, "1 articles m1 predicted and the other model did not are left out") {
+	if !strings.Contains(w, "m2 predicted 3 of the 4 labeled test articles") || !strings.Contains(w, "left out 1 article that m1 predicted and the other model did not") {
 		t.Errorf("warnings: %s", w)
 	}
 	got := testutil.QueryStrings(t, l, "SELECT DISTINCT model || ' vs ' || compared_with FROM eval_tiny.evaluations ORDER BY 1")
@@ -173,7 +173,7 @@ func TestRun_Splits(t *testing.T) {
 	// v1 alone: no error, one article, so no rank correlation.
 	checkMetrics(t, m.Dimensions[0], 1, 0, 0, 0, null, 5, 0)
 	checkMetrics(t, m.Dimensions[1], 1, 0, 0, 0, null, 6, 1)
-	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "1 of the val articles were in train when predicted") {
+	if w := strings.Join(res.Warnings, "\n"); !strings.Contains(w, "1 of the val articles was in train when predicted") {
 		t.Errorf("warnings: %s", w)
 	}
 	res, err = evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: "m1", Split: "all"})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // committer journals, counts and commits a run's outcomes.
@@ -208,7 +210,7 @@ func (c *committer) finish() error {
 		if err := w.commit(ctx, c.pending); err != nil {
 			c.commitErr = err
 			if !errors.Is(err, errNotEmptied) {
-				c.commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", err, c.journalErr, len(c.memOnly))
+				c.commitErr = fmt.Errorf("%w; the journal failed too (%v): lost %s", err, c.journalErr, human.Plural(int64(len(c.memOnly)), "answer"))
 			}
 		}
 	case c.commitErr != nil && len(c.memOnly) > 0:
@@ -216,7 +218,7 @@ func (c *committer) finish() error {
 		// already in the lake); what only memory holds is committed now.
 		seq, err := w.commitOnly(ctx, c.memOnly)
 		if err != nil {
-			c.commitErr = fmt.Errorf("%w; the journal failed too (%v): %d answers were lost", c.commitErr, c.journalErr, len(c.memOnly))
+			c.commitErr = fmt.Errorf("%w; the journal failed too (%v): lost %s", c.commitErr, c.journalErr, human.Plural(int64(len(c.memOnly)), "answer"))
 		} else if seq > 0 {
 			w.res.Snapshot = seq
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -19,8 +20,8 @@ func (r *Result) Details() []string {
 		if r.Unpriced {
 			cost += " (no price known for this model: set oracle.prices in filter.yaml)"
 		}
-		return []string{fmt.Sprintf("estimate for %s %s: %d articles to label, %d answers in the cache (free), %d sharing another's prompt (free), %d calls to make",
-			r.Oracle, r.Model, r.Cached+r.Shared+r.Misses, r.Cached, r.Shared, r.Misses), cost}
+		return []string{fmt.Sprintf("estimate for %s %s: %s to label, %s in the cache (free), %d sharing another's prompt (free), %s to make",
+			r.Oracle, r.Model, human.Plural(int64(r.Cached+r.Shared+r.Misses), "article"), human.Plural(int64(r.Cached), "answer"), r.Shared, human.Plural(int64(r.Misses), "call")), cost}
 	}
 	// Answers recovered from the journal are committed before the run looks
 	// at what is done, so they are among the already labeled.
@@ -28,10 +29,10 @@ func (r *Result) Details() []string {
 	if r.Recovered > 0 {
 		already += " (the recovered included)"
 	}
-	line := fmt.Sprintf("label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %s; %d calls, %d+%d tokens, $%.4f, %.1f labels/s",
-		r.Oracle, r.Model, r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, already, r.Calls, r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
+	line := fmt.Sprintf("label %s %s: %d labeled, %d from the cache, %d sharing another's prompt, %d recovered from the journal, %d failed, %s; %s, %d+%d tokens, $%.4f, %.1f labels/s",
+		r.Oracle, r.Model, r.Labeled, r.Cached, r.Shared, r.Recovered, r.Failed, already, human.Plural(int64(r.Calls), "call"), r.TokensIn, r.TokensOut, r.Cost, r.LabelsPerSec)
 	if r.Snapshot > 0 {
-		line += fmt.Sprintf(" -> labels@%d (%d rows committed)", r.Snapshot, r.Committed)
+		line += fmt.Sprintf(" -> labels@%d (%s committed)", r.Snapshot, human.Plural(int64(r.Committed), "row"))
 	}
 	lines := []string{line}
 	if len(r.FailedBy) > 0 {
@@ -51,7 +52,7 @@ func (r *Result) Details() []string {
 // Headline is the run's key figures.
 func (r *Result) Headline() string {
 	if r.Mode == "estimate" {
-		return fmt.Sprintf("estimate: %d calls to make, $%.4f expected", r.Misses, r.ExpectedCost)
+		return fmt.Sprintf("estimate: %s to make, $%.4f expected", human.Plural(int64(r.Misses), "call"), r.ExpectedCost)
 	}
 	s := fmt.Sprintf("%d labeled by %s (%d from the cache, %d sharing a prompt, %d failed), $%.4f", r.RowsOut, r.Model, r.Cached, r.Shared, r.Failed, r.Cost)
 	if r.Stopped != "" {

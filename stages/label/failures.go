@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/stages/label/oracle"
 )
 
@@ -40,7 +41,7 @@ func (f *failures) note(e entry, err error) error {
 	}
 	f.streak++
 	if f.stopAfter > 0 && f.streak == f.stopAfter {
-		return fmt.Errorf("%w: %d articles in a row failed with class %s; the first error: %s", ErrFailing, f.streak, class, f.first)
+		return fmt.Errorf("%w: %s in a row failed with class %s; the first error: %s", ErrFailing, human.Plural(int64(f.streak), "article"), class, f.first)
 	}
 	return nil
 }
@@ -50,7 +51,11 @@ func (f *failures) allFailed(calls int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.answered && f.firstErr != "" {
-		return fmt.Errorf("%w: all %d calls failed; the first error: %s", ErrFailing, calls, f.firstErr)
+		all := fmt.Sprintf("all %d calls", calls)
+		if calls == 1 {
+			all = "the only call"
+		}
+		return fmt.Errorf("%w: %s failed; the first error: %s", ErrFailing, all, f.firstErr)
 	}
 	return nil
 }

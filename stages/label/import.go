@@ -12,6 +12,7 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -33,8 +34,8 @@ var _ spec.Result = (*ImportResult)(nil)
 // Details are the import's own lines: what became of the records, and the
 // first problems.
 func (r *ImportResult) Details() []string {
-	lines := []string{fmt.Sprintf("import: %d records, %d labels imported, %d already imported, %d rejected, %d new articles ingested -> labels@%d",
-		r.RowsIn, r.RowsOut, r.Duplicates, r.Rejected, r.NewArticles, r.Snapshot)}
+	lines := []string{fmt.Sprintf("import: %s, %s imported, %d already imported, %d rejected, %s ingested -> labels@%d",
+		human.Plural(int64(r.RowsIn), "record"), human.Plural(int64(r.RowsOut), "label"), r.Duplicates, r.Rejected, human.Plural(int64(r.NewArticles), "new article"), r.Snapshot)}
 	for _, p := range r.Problems[:min(len(r.Problems), 5)] {
 		lines = append(lines, p)
 	}
@@ -134,7 +135,7 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 		}
 	}
 	if len(rows) == 0 && res.Rejected > 0 {
-		return res, fmt.Errorf("%w: %d of %d records; the first: %s", ErrAllRejected, res.Rejected, res.RowsIn, res.Problems[0])
+		return res, fmt.Errorf("%w: %d of %s; the first: %s", ErrAllRejected, res.Rejected, human.Plural(int64(res.RowsIn), "record"), res.Problems[0])
 	}
 	if err := articles.Flush(); err != nil {
 		return res, err
@@ -187,5 +188,5 @@ func Import(ctx context.Context, l *lake.Lake, f *filters.Filter, paths []string
 
 // Headline is the import's key figures.
 func (r *ImportResult) Headline() string {
-	return fmt.Sprintf("%d labels imported, %d already imported, %d rejected", r.RowsOut, r.Duplicates, r.Rejected)
+	return fmt.Sprintf("%s imported, %d already imported, %d rejected", human.Plural(int64(r.RowsOut), "label"), r.Duplicates, r.Rejected)
 }

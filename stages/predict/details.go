@@ -3,6 +3,7 @@ package predict
 import (
 	"fmt"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -15,7 +16,7 @@ func (r *Result) Details() []string {
 	if r.Python != "" {
 		how += ", " + r.Python
 	}
-	line := fmt.Sprintf("%d articles of %s (split %s) with %s (%s), %.0f articles/s", r.Predicted, r.Input, r.Split, r.Model, how, r.ArticlesPerS)
+	line := fmt.Sprintf("%s of %s (split %s) with %s (%s), %.0f articles/s", human.Plural(int64(r.Predicted), "article"), r.Input, r.Split, r.Model, how, r.ArticlesPerS)
 	if r.Already > 0 {
 		line += fmt.Sprintf(" (%d already predicted by this model; --full predicts them again)", r.Already)
 	}
@@ -24,5 +25,5 @@ func (r *Result) Details() []string {
 
 // Headline is the run's key figures.
 func (r *Result) Headline() string {
-	return fmt.Sprintf("%d articles (%s) with %s, %.0f/s", r.Predicted, r.Split, r.Model, r.ArticlesPerS)
+	return fmt.Sprintf("%s (%s) with %s, %.0f/s", human.Plural(int64(r.Predicted), "article"), r.Split, r.Model, r.ArticlesPerS)
 }

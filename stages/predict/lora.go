@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/students"
 	"github.com/distillery/distillery/students/lora"
@@ -74,7 +75,7 @@ func readPredictions(r io.Reader, dims []string, splits map[string]string, emit 
 		for i := 0; i < int(rec.NumRows()); i++ {
 			lo, hi := preds.ValueOffsets(i)
 			if int(hi-lo) != len(dims) {
-				return fmt.Errorf("article %s: %d predictions, want %d", ids.Value(i), hi-lo, len(dims))
+				return fmt.Errorf("article %s: %s, want %d", ids.Value(i), human.Plural(int64(hi-lo), "prediction"), len(dims))
 			}
 			s := make([]float64, hi-lo)
 			for j := range s {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -18,15 +19,15 @@ func (r *Result) Details() []string {
 	if r.Mode == "unchanged" {
 		lines = append(lines, fmt.Sprintf("up to date with %s: the split is unchanged", r.Labels))
 	} else {
-		lines = append(lines, fmt.Sprintf("of %s: %d articles, %d kept their split, %d new, %d excluded, %d carried over without a label",
-			r.Labels, r.Articles, r.Kept, r.New, r.Excluded, r.CarriedOver))
+		lines = append(lines, fmt.Sprintf("of %s: %s, %d kept their split, %d new, %d excluded, %d carried over without a label",
+			r.Labels, human.Plural(r.Articles, "article"), r.Kept, r.New, r.Excluded, r.CarriedOver))
 	}
 	counts := fmt.Sprintf("train %d, val %d, test %d", r.Counts["train"], r.Counts["val"], r.Counts["test"])
 	if r.Counts["excluded"] > 0 {
 		counts += fmt.Sprintf(", excluded %d", r.Counts["excluded"])
 	}
 	lines = append(lines, counts,
-		fmt.Sprintf("duplicate groups: %d (%d articles; %d exact and %d near-duplicate pairs)", r.Groups, r.InGroups, r.ExactPairs, r.NearPairs))
+		fmt.Sprintf("duplicate groups: %d (%s; %s and %s)", r.Groups, human.Plural(r.InGroups, "article"), human.Plural(r.ExactPairs, "exact pair"), human.Plural(r.NearPairs, "near-duplicate pair")))
 	strata := []string{"STRATUM\tARTICLES\tTRAIN\tVAL\tTEST\tMAX OFF RATIO\tNEW"}
 	for _, s := range r.Strata {
 		strata = append(strata, fmt.Sprintf("%s\t%d\t%d\t%d\t%d\t%.1f%%\t%d", s.Stratum, s.Articles, s.Train, s.Val, s.Test, 100*s.MaxOff, s.NewCount))
@@ -39,7 +40,7 @@ func (r *Result) Details() []string {
 			before += b.Before
 			bal = append(bal, fmt.Sprintf("%s\t%d\t%d\t%d\t%.1f%%", b.Tier, b.Before, b.After, b.LeftOut, 100*b.Share))
 		}
-		lines = append(lines, fmt.Sprintf("balance left out %d of %d training articles: %s", r.BalancedOut, before, r.balanceCut()))
+		lines = append(lines, fmt.Sprintf("balance left out %d of %s: %s", r.BalancedOut, human.Plural(before, "training article"), r.balanceCut()))
 		lines = append(lines, spec.Columns(bal...)...)
 	}
 	return lines
@@ -70,5 +71,5 @@ func (r *Result) balanceCut() string {
 
 // Headline is the run's key figures.
 func (r *Result) Headline() string {
-	return fmt.Sprintf("%s: train %d, val %d, test %d, %d duplicate groups", r.Mode, r.Counts["train"], r.Counts["val"], r.Counts["test"], r.Groups)
+	return fmt.Sprintf("%s: train %d, val %d, test %d, %s", r.Mode, r.Counts["train"], r.Counts["val"], r.Counts["test"], human.Plural(r.Groups, "duplicate group"))
 }

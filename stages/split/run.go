@@ -20,6 +20,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/inspect/stats"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -209,7 +210,7 @@ func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result)
 		return err
 	}
 	if res.NoSignature > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d labeled articles have no near-duplicate signature (compressed before signatures existed, or no compressed text): only exact duplicates are grouped for them; `distill compress` adds them", res.NoSignature))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("no near-duplicate signature for %s (compressed before signatures existed, or no compressed text): only exact duplicates are grouped for them; `distill compress` adds the signatures", human.Plural(res.NoSignature, "labeled article")))
 	}
 	// Duplicate groups: edges from SQL, connected components here.
 	g, err := groupDuplicates(ctx, sess, p, res)
@@ -239,7 +240,7 @@ func assign(ctx context.Context, sess *lake.Session, p lake.Params, res *Result)
 		if err := rows.Scan(&group, &splits, &n); err != nil {
 			return err
 		}
-		leaks = append(leaks, fmt.Sprintf("group %s (%d articles) is in %s", group, n, splits))
+		leaks = append(leaks, fmt.Sprintf("group %s (%s) is in %s", group, human.Plural(int64(n), "article"), splits))
 		return nil
 	}); err != nil {
 		return err
@@ -335,7 +336,7 @@ func groupDuplicates(ctx context.Context, sess *lake.Session, p lake.Params, res
 			g.members = append(g.members, [2]string{id, group})
 		}
 		if splits := splitsOf(members, prev); len(splits) > 1 {
-			g.straddling = append(g.straddling, fmt.Sprintf("group %s (%d articles) already spans %s", group, len(members), strings.Join(splits, " and ")))
+			g.straddling = append(g.straddling, fmt.Sprintf("group %s (%s) already spans %s", group, human.Plural(int64(len(members)), "article"), strings.Join(splits, " and ")))
 		}
 	}
 	slices.SortFunc(g.members, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
@@ -396,8 +397,8 @@ func balance(ctx context.Context, sess *lake.Session, opts Options, res *Result)
 	if before := total + res.BalancedOut; 2*res.BalancedOut > before {
 		// The cap is a share, so one rare tier shrinks every other one to
 		// its size: a user who asked for balance may not expect this.
-		res.Warn("--balance left out more than half of the training set (%d of %d articles): %s; label more articles of the small tiers, or raise splits.max_tier_share",
-			res.BalancedOut, before, res.balanceCut())
+		res.Warn("--balance left out more than half of the training set (%d of %s): %s; label more articles of the small tiers, or raise splits.max_tier_share",
+			res.BalancedOut, human.Plural(before, "article"), res.balanceCut())
 	}
 	return sess.TempTable(ctx, "split_balanced", "split/balance", lake.Params{"seed": opts.Seed})
 }
@@ -425,7 +426,7 @@ func Caps(counts map[string]int64, maxShare float64) (map[string]int64, string) 
 	s := maxShare
 	if s*float64(n) < 1 {
 		s = 1 / float64(n)
-		warn = fmt.Sprintf("--balance: with %d tiers in the training set, a tier cannot be held under %.0f%%; capped at %.0f%% instead", n, 100*maxShare, 100*s)
+		warn = fmt.Sprintf("--balance: with %s in the training set, a tier cannot be held under %.0f%%; capped at %.0f%% instead", human.Plural(int64(n), "tier"), 100*maxShare, 100*s)
 	}
 	var total int64
 	for _, v := range vals {

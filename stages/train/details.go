@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
 
@@ -13,9 +14,9 @@ var _ spec.Result = (*Result)(nil)
 // validation error per dimension next to the training mean's.
 func (r *Result) Details() []string {
 	m := r.Model
-	lines := []string{fmt.Sprintf("%s student %s on %d examples (%s, %s), saved in %s", m.Backend, m.ID, m.TrainRows, r.Labels, r.Splits, m.Artifact)}
+	lines := []string{fmt.Sprintf("%s student %s on %s (%s, %s), saved in %s", m.Backend, m.ID, human.Plural(int64(m.TrainRows), "example"), r.Labels, r.Splits, m.Artifact)}
 	if m.ValRows > 0 {
-		lines = append(lines, fmt.Sprintf("validation MAE %.3f over %d articles (predicting the training mean: %.3f)", m.ValMAE, m.ValRows, m.BaseMAE))
+		lines = append(lines, fmt.Sprintf("validation MAE %.3f over %s (predicting the training mean: %.3f)", m.ValMAE, human.Plural(int64(m.ValRows), "article"), m.BaseMAE))
 		var dims []string
 		for i, d := range m.Dimensions {
 			if i < len(m.ValMAEDims) {
@@ -32,5 +33,5 @@ func (r *Result) Details() []string {
 // Headline is the run's key figures.
 func (r *Result) Headline() string {
 	m := r.Model
-	return fmt.Sprintf("%s on %d examples: validation MAE %.3f (training mean %.3f)", m.ID, m.TrainRows, m.ValMAE, m.BaseMAE)
+	return fmt.Sprintf("%s on %s: validation MAE %.3f (training mean %.3f)", m.ID, human.Plural(int64(m.TrainRows), "example"), m.ValMAE, m.BaseMAE)
 }

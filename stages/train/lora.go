@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/students/lora"
 )
@@ -94,7 +95,7 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 				switch ev.Event {
 				case "start":
 					m.BaseModel, m.TrainRows, m.ValRows = ev.BaseModel, ev.TrainRows, ev.ValRows
-					report(opts, Progress{Message: fmt.Sprintf("training on %s, %d examples, %d trainable parameters", ev.Device, ev.TrainRows, ev.Trainable)})
+					report(opts, Progress{Message: fmt.Sprintf("training on %s, %s, %s", ev.Device, human.Plural(int64(ev.TrainRows), "example"), human.Plural(int64(ev.Trainable), "trainable parameter"))})
 				case "step":
 					report(opts, Progress{Epoch: ev.Epoch, Step: ev.Step, Steps: ev.Steps, Loss: ev.Loss})
 				case "epoch":

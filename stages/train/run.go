@@ -19,6 +19,7 @@ import (
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/students/linear"
@@ -225,7 +226,7 @@ func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Opt
 		return err
 	}
 	if opts.Progress != nil {
-		opts.Progress(Progress{Message: fmt.Sprintf("fitting %d ridge regressions on %d examples", len(m.Dimensions), len(train))})
+		opts.Progress(Progress{Message: fmt.Sprintf("fitting %s on %s", human.Plural(int64(len(m.Dimensions)), "ridge regression"), human.Plural(int64(len(train)), "example"))})
 	}
 	model, rep, err := linear.Train(train, val, m.Dimensions, opts.Linear)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/distillery/distillery/internal/human"
 )
 
 // Version is the artifact format; Load refuses others.
@@ -78,7 +80,7 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 	}
 	for i, ex := range append(append([]Example(nil), train...), val...) {
 		if len(ex.Labels) != len(dims) {
-			return nil, nil, fmt.Errorf("example %d has %d labels, want %d (%v)", i, len(ex.Labels), len(dims), dims)
+			return nil, nil, fmt.Errorf("example %d has %s, want %d (%v)", i, human.Plural(int64(len(ex.Labels)), "label"), len(dims), dims)
 		}
 	}
 	if cfg.Bits == 0 {
