@@ -8,9 +8,11 @@ package label
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -68,7 +70,18 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		estimate(items, cache, price, opts, res)
 		return res, nil
 	}
-	return res, w.label(ctx, items, cache, price, opts)
+	err = w.label(ctx, items, cache, price, opts)
+	if k, ok := orc.(*oracle.Keywords); ok {
+		blind := oracle.Blind(f)
+		dims, calls := k.Silent()
+		for _, d := range dims {
+			if !slices.Contains(blind, d) {
+				res.Warn("dimension %s scored 0 on all %s: none of its keywords occur in the texts (placeholders of filter new?); edit them in %s",
+					d, human.Plural(calls, "article"), filters.ConfigFile)
+			}
+		}
+	}
+	return res, err
 }
 
 // openWriter opens the journal and commits what a run that died left in

@@ -731,3 +731,25 @@ func TestRun_SummaryNamesTheSnapshot(t *testing.T) {
 		t.Errorf("rerun's summary line %q does not name %s", again.Sum().Line(), want)
 	}
 }
+
+// A dimension whose keywords never occur (the placeholders of a scaffold)
+// scores 0 on every article: the run says so once it has labeled them.
+func TestRun_KeywordsOracleWarnsOfSilentDimensions(t *testing.T) {
+	l, f := lakeWithCompressed(t, 20)
+	ph := *f
+	ph.Dimensions = slices.Clone(f.Dimensions)
+	ph.Dimensions[0].Keywords, ph.Dimensions[0].KeywordLevels = []string{"zzplaceholderzz"}, nil
+	res, err := label.Run(context.Background(), l, label.Options{Filter: &ph, Oracle: oracle.NewKeywords(&ph)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "dimension " + ph.Dimensions[0].Name + " scored 0 on all "
+	if res.Labeled == 0 || !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("labeled %d, warnings %q, want one starting %q", res.Labeled, res.Warnings, want)
+	}
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "scored 0 on all") && !strings.HasPrefix(w, want) {
+			t.Errorf("a dimension with matching keywords was called silent: %s", w)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/distillery/distillery/filters"
 )
@@ -16,7 +17,9 @@ const Saturation = 4
 // the keyword evidence lists in filter.yaml. It exists for offline demos,
 // tests and cold starts; its rows say "keywords", never an LLM's name.
 type Keywords struct {
-	dims []keywordDim
+	dims  []keywordDim
+	calls atomic.Int64
+	hits  []atomic.Int64 // per dimension: calls that scored it above 0
 }
 
 type keywordDim struct {
@@ -40,7 +43,24 @@ func NewKeywords(f *filters.Filter) *Keywords {
 		}
 		k.dims = append(k.dims, kd)
 	}
+	k.hits = make([]atomic.Int64, len(k.dims))
 	return k
+}
+
+// Silent lists the dimensions this oracle scored 0 on every call it
+// answered (none before any call): their terms never occur in the texts, so
+// a student learns nothing from them, as with a scaffold's placeholders.
+func (k *Keywords) Silent() (dims []string, calls int64) {
+	calls = k.calls.Load()
+	if calls == 0 {
+		return nil, 0
+	}
+	for i, d := range k.dims {
+		if k.hits[i].Load() == 0 {
+			dims = append(dims, d.name)
+		}
+	}
+	return dims, calls
 }
 
 // Blind lists the dimensions of f the keywords oracle has no terms for
@@ -72,7 +92,8 @@ func (k *Keywords) Call(ctx context.Context, req Request) (Response, error) {
 	words := wordSet(strings.ToLower(req.Input))
 	lower := " " + strings.Join(strings.Fields(strings.ToLower(req.Input)), " ") + " "
 	out := map[string]any{}
-	for _, d := range k.dims {
+	k.calls.Add(1)
+	for i, d := range k.dims {
 		var found []string
 		for _, t := range d.terms {
 			if hasTerm(t, words, lower) {
@@ -97,6 +118,9 @@ func (k *Keywords) Call(ctx context.Context, req Request) (Response, error) {
 		ev := "no evidence terms found"
 		if len(found) > 0 {
 			ev = "mentions " + strings.Join(found[:min(len(found), 4)], ", ")
+		}
+		if score > 0 {
+			k.hits[i].Add(1)
 		}
 		out[d.name] = map[string]any{"score": score, "evidence": ev}
 	}
