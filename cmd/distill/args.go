@@ -251,6 +251,32 @@ func commandNames(cmds []*cli.Command) []string {
 func onUsageError(cmds []*cli.Command) {
 	for _, c := range cmds {
 		c.OnUsageError = usageErrorOf
+		checkFilterBefore(c)
 		onUsageError(c.Subcommands)
+	}
+}
+
+// checkFilterBefore makes a command with --filter check the path before it
+// runs, so a typo is answered with the packages it was probably meant to
+// be, in every command (not "filter.yaml: cannot read").
+func checkFilterBefore(c *cli.Command) {
+	has := false
+	for _, f := range c.Flags {
+		has = has || slices.Contains(f.Names(), "filter")
+	}
+	if !has {
+		return
+	}
+	before := c.Before
+	c.Before = func(ctx *cli.Context) error {
+		if dir := ctx.String("filter"); dir != "" {
+			if err := checkFilterDir(dir); err != nil {
+				return err
+			}
+		}
+		if before != nil {
+			return before(ctx)
+		}
+		return nil
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/internal/testutil"
 )
 
 // everyCommand is each command of the CLI with its path, subcommands included.
@@ -286,5 +288,21 @@ func TestCLI_NoLakeHintsTheDemo(t *testing.T) {
 	_, stderr = distill(t, 1, "tables")
 	if !strings.Contains(stderr, "hint: the demo's lake is demo/lake: add --lake demo/lake") {
 		t.Errorf("no lake beside a demo: %q", stderr)
+	}
+}
+
+// A --filter typo in any command (not only sql) names the package meant.
+func TestCLI_FilterTypoEveryCommand(t *testing.T) {
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "init", "--lake", lk)
+	root := testutil.RepoRoot(t)
+	typo := filepath.Join(root, "filters/sustainability_tech_deploymnt/v1")
+	for _, cmd := range [][]string{{"prefilter"}, {"stats"}, {"split"}, {"train"}, {"label", "--oracle", "keywords"}, {"describe", "labels"}} {
+		args := append([]string{"--lake", lk}, cmd...)
+		args = append(args, "--filter", typo)
+		_, errOut := distill(t, 1, args...)
+		if !strings.Contains(errOut, "did you mean") || !strings.Contains(errOut, "sustainability_tech_deployment/v1") {
+			t.Errorf("distill %s with a typo in --filter: %s", cmd[0], errOut)
+		}
 	}
 }

@@ -47,7 +47,7 @@ func sqlCommand(e *env) *cli.Command {
 			}
 			dir := c.String("filter")
 			if dir != "" {
-				if err := checkSQLFilter(dir); err != nil {
+				if err := checkFilterDir(dir); err != nil {
 					return err
 				}
 			}
@@ -183,9 +183,9 @@ func (q *sqlRunner) advise(ctx context.Context, err error) error {
 	return err
 }
 
-// checkSQLFilter refuses a --filter that is no filter package, naming the
+// checkFilterDir refuses a --filter that is no filter package, naming the
 // packages near it.
-func checkSQLFilter(dir string) error {
+func checkFilterDir(dir string) error {
 	if _, err := os.Stat(filepath.Join(dir, filters.ConfigFile)); err == nil {
 		return nil
 	}
