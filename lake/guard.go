@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/distillery/distillery/internal/suggest"
 )
 
 // User SQL (`distill sql`) may read any file, the lake's own Parquet
@@ -223,8 +225,16 @@ func (s *Session) checkTokens(toks []token) (string, error) {
 	if slices.Contains(plainWords, first) {
 		return kindPlain, nil
 	}
+	if near := suggest.Closest(first, plainWords); len(near) > 0 && !slices.Contains(refusedWords, first) {
+		// A typo of a statement distill runs, not a refused one.
+		return "", refuse("%s is not a SQL statement (did you mean %s?)", strings.ToUpper(first), strings.ToUpper(near[0]))
+	}
 	return "", refuse("%s statements are not allowed in user SQL (extensions, IMPORT, PREPARE/EXECUTE and the like)", strings.ToUpper(first))
 }
+
+// refusedWords open statements user SQL may not run, however close they are
+// to one it may: their refusal is never taken for a typo.
+var refusedWords = []string{"install", "load", "import", "prepare", "execute", "deallocate", "export", "attach"}
 
 func firstWords(toks []token) string {
 	var w []string

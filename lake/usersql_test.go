@@ -150,3 +150,19 @@ func TestSession_QueryUserShowTables(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSession_QueryUserStatementTypo: a misspelt statement is answered as a
+// typo with the statement meant; a refused statement stays refused.
+func TestSession_QueryUserStatementTypo(t *testing.T) {
+	l := userLake(t)
+	for q, want := range map[string]string{
+		"selct 1":               "SELCT is not a SQL statement (did you mean SELECT?)",
+		"SELEC * FROM t.items":  "SELEC is not a SQL statement (did you mean SELECT?)",
+		"install httpfs":        "INSTALL statements are not allowed",
+		"prepare p AS SELECT 1": "PREPARE statements are not allowed",
+	} {
+		if err := userErr(t, l, "", q); !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", q, err, want)
+		}
+	}
+}
