@@ -130,6 +130,11 @@ func sourceFiles(c *Config, s Source) ([]string, error) {
 				return err
 			}
 			if !info.IsDir() {
+				// Relative to the pipeline file, so the same file run from
+				// another working directory names the same files.
+				if rel, err := filepath.Rel(c.Dir, p); err == nil && !filepath.IsAbs(s.Path) {
+					p = rel
+				}
 				out = append(out, fmt.Sprintf("%s|%d|%d", p, info.Size(), info.ModTime().UnixNano()))
 			}
 			return nil

@@ -184,3 +184,31 @@ func mustLoad(t *testing.T, p string) *pipeline.Config {
 	}
 	return cfg
 }
+
+// The same pipeline file run from another working directory, named by
+// another relative path, reads no source again: sources are fingerprinted
+// relative to the file, not to where distill runs.
+func TestRun_SourcesSameFromAnotherFolder(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "cfg")
+	writeArticles(t, filepath.Join(cfg, "a.jsonl"), "a", 300, 1)
+	flt := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	yaml := fmt.Sprintf("sources:\n  - path: a.jsonl\nfilter: %s\nreport: {skip: true}\n", flt)
+	if err := os.WriteFile(filepath.Join(cfg, "pipeline.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lake.Create(context.Background(), filepath.Join(dir, "lake"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var out bytes.Buffer
+	t.Chdir(cfg)
+	run(t, "pipeline.yaml", l, &out)
+	t.Chdir(dir)
+	out.Reset()
+	res := run(t, filepath.Join("cfg", "pipeline.yaml"), l, &out)
+	if ing := res.Stages[0]; ing.Stage != "ingest" || !ing.Skipped {
+		t.Errorf("ingest ran again from another folder:\n%s", out.String())
+	}
+}
