@@ -1,6 +1,7 @@
 package runlog
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -108,4 +109,61 @@ func group(n lake.TableName, snaps []lake.Snapshot) []Entry {
 		e.Params = strings.Join(params, " | ")
 	}
 	return out
+}
+
+// MarshalJSON writes params as JSON objects, not JSON text inside a string:
+// a snapshot's params object, and for an entry the one object of its run
+// (a list when its snapshots had different params).
+func (e Entry) MarshalJSON() ([]byte, error) {
+	type plain Entry
+	var params any
+	if p := e.paramsList(); len(p) == 1 {
+		params = p[0]
+	} else if len(p) > 1 {
+		params = p
+	}
+	return json.Marshal(struct {
+		plain
+		Params any `json:"params,omitempty"`
+	}{plain(e), params})
+}
+
+// paramsList is the distinct params of the entry's snapshots, decoded.
+func (e Entry) paramsList() []any {
+	var out []any
+	var seen []string
+	for _, s := range e.Snapshots {
+		if s.Params != "" && !slices.Contains(seen, s.Params) {
+			seen = append(seen, s.Params)
+			out = append(out, decodeParams(s.Params))
+		}
+	}
+	if len(out) == 0 && e.Params != "" {
+		out = append(out, decodeParams(e.Params))
+	}
+	return out
+}
+
+// MarshalJSON writes the snapshot's params as a JSON object.
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	type plain Snapshot
+	return json.Marshal(struct {
+		plain
+		Params any `json:"params,omitempty"`
+	}{plain(s), decodeParams(s.Params)})
+}
+
+// decodeParams is params text decoded (nil for none; text that is not JSON,
+// from a writer other than distill, stays text).
+func decodeParams(p string) any {
+	if p == "" {
+		return nil
+	}
+	dec := json.NewDecoder(strings.NewReader(p))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return p
+	}
+	return v
 }
