@@ -167,3 +167,46 @@ func decodeParams(p string) any {
 	}
 	return v
 }
+
+// UnmarshalJSON reads what MarshalJSON writes, params back to JSON text.
+func (e *Entry) UnmarshalJSON(b []byte) error {
+	type plain Entry
+	var v struct {
+		plain
+		Params json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*e = Entry(v.plain)
+	e.Params = paramsText(v.Params)
+	return nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, params back to JSON text.
+func (s *Snapshot) UnmarshalJSON(b []byte) error {
+	type plain Snapshot
+	var v struct {
+		plain
+		Params json.RawMessage `json:"params"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*s = Snapshot(v.plain)
+	s.Params = paramsText(v.Params)
+	return nil
+}
+
+// paramsText is params as the text stored in the snapshot: a JSON string's
+// value, or the JSON itself.
+func paramsText(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
