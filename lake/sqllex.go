@@ -193,3 +193,17 @@ func isIdentStart(c byte) bool {
 }
 
 func isIdentByte(c byte) bool { return isIdentStart(c) || c >= '0' && c <= '9' }
+
+// SplitSQL splits a script into its statements (at semicolons outside
+// quotes, parentheses and comments), so that each one's rows can be shown.
+func SplitSQL(q string) ([]string, error) {
+	stmts, err := splitStatements(q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(stmts))
+	for i, s := range stmts {
+		out[i] = s.text
+	}
+	return out, nil
+}

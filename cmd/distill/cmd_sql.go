@@ -73,7 +73,7 @@ func sqlCommand(e *env) *cli.Command {
 			if shell {
 				return q.shell(c.Context, e.stdin, e.stdout, e.stderr)
 			}
-			return q.run(c.Context, e.stdout, query)
+			return q.runScript(c.Context, e.stdout, query)
 		},
 	}
 }
@@ -123,6 +123,25 @@ type sqlRunner struct {
 	filterDir string
 	format    string
 	maxWidth  int
+}
+
+// runScript runs each statement of a script in turn and prints the rows of
+// each (a blank line between), as a file of queries or a pipe expects;
+// the first error stops it.
+func (q *sqlRunner) runScript(ctx context.Context, w io.Writer, script string) error {
+	stmts, err := lake.SplitSQL(script)
+	if err != nil || len(stmts) <= 1 {
+		return q.run(ctx, w, script)
+	}
+	for i, st := range stmts {
+		if i > 0 && q.format == "table" {
+			fmt.Fprintln(w)
+		}
+		if err := q.run(ctx, w, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // run runs query and prints the rows of its last statement.

@@ -146,6 +146,11 @@ func TestCLI_SQLQueryFromFileAndStdin(t *testing.T) {
 			t.Errorf("sql %q with the query on stdin: %q", args, out)
 		}
 	}
+	// A script of several statements prints the rows of each.
+	withStdin(t, "SELECT count(*) AS n FROM corpus.raw;\n-- then\nSELECT 'a;b' AS s;\n")
+	if out, _ := distill(t, 0, "--lake", lk, "sql", "--format", "csv"); out != "n\n3\ns\na;b\n" {
+		t.Errorf("two statements on stdin: %q", out)
+	}
 	withStdin(t, "")
 	_, stderr := distill(t, 1, "--lake", lk, "sql")
 	if !strings.Contains(stderr, "no query") {
