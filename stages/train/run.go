@@ -97,9 +97,6 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	f := opts.Filter
-	if err := spec.Models.Ensure(ctx, l, f); err != nil {
-		return nil, err
-	}
 	// Every run adds its own model id, so two at once cannot clash on the
 	// key; they still take turns, as every writer of a table does, so a
 	// model row never appears between another run's read and its commit.
@@ -147,6 +144,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	meta, _ := json.MarshalIndent(map[string]any{"model": m, "filter": f.Ref(), "labels": set.Labels.Ref().String(),
 		"splits": set.Splits.Ref().String(), "compressed": set.Compressed.Ref().String()}, "", "  ")
 	if err := os.WriteFile(filepath.Join(dir, "distill_run.json"), meta, 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	// Made only now, with a row to commit: a run that failed before leaves
+	// no empty table behind.
+	if err := spec.Models.Ensure(ctx, l, f); err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}

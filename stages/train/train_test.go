@@ -285,12 +285,18 @@ func TestTrain_Errors(t *testing.T) {
 			t.Errorf("lora with %s: %v", python, err)
 		}
 	}
-	if n := testutil.QueryInt(t, l, loraRows); n != before {
-		t.Errorf("a failed lora run left %d model rows", n-before)
+	if ok, _ := l.Exists(ctx, spec.Models.For(f)); ok {
+		if n := testutil.QueryInt(t, l, loraRows); n != before {
+			t.Errorf("a failed lora run left %d model rows", n-before)
+		}
 	}
 	empty := testutil.NewLake(t)
 	if _, err := train.Run(ctx, empty, train.Options{Filter: f}); !errors.Is(err, curate.ErrNoLabels) || !errors.Is(err, spec.ErrNotReady) {
 		t.Errorf("empty lake: %v", err)
+	}
+	// A run that failed leaves no empty models table behind.
+	if ok, err := empty.Exists(ctx, spec.Models.For(f)); ok || err != nil {
+		t.Errorf("a failed train made %s (%v)", spec.Models.For(f), err)
 	}
 }
 
