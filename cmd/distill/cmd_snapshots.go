@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/distillery/distillery/inspect/runlog"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -68,7 +68,7 @@ func snapshotsCommand(e *env) *cli.Command {
 				}
 				for _, s := range snaps {
 					all = append(all, snapshotJSON{n.String(), s.Seq, s.ID, s.Time, s.Operation, s.AddedRows, s.TotalRows,
-						s.Stage, s.RunID, s.Command, s.Inputs, s.Filter, paramsJSON(s.Params), s.Tags, s.Current})
+						s.Stage, s.RunID, s.Command, s.Inputs, s.Filter, runlog.DecodeParams(s.Params), s.Tags, s.Current})
 				}
 			}
 			if c.Bool("json") {
@@ -94,22 +94,6 @@ func snapshotsCommand(e *env) *cli.Command {
 			return tw.Flush()
 		},
 	}
-}
-
-// paramsJSON is a snapshot's params decoded ("" is none; text that is not
-// JSON, from a writer other than distill, stays text). Decoded rather than
-// passed on raw, so that escapes such as \u003e come out as what they stand for.
-func paramsJSON(p string) any {
-	if p == "" {
-		return nil
-	}
-	dec := json.NewDecoder(strings.NewReader(p))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || dec.More() {
-		return p
-	}
-	return v
 }
 
 func tablesCommand(e *env) *cli.Command {

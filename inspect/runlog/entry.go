@@ -135,11 +135,11 @@ func (e Entry) paramsList() []any {
 	for _, s := range e.Snapshots {
 		if s.Params != "" && !slices.Contains(seen, s.Params) {
 			seen = append(seen, s.Params)
-			out = append(out, decodeParams(s.Params))
+			out = append(out, DecodeParams(s.Params))
 		}
 	}
 	if len(out) == 0 && e.Params != "" {
-		out = append(out, decodeParams(e.Params))
+		out = append(out, DecodeParams(e.Params))
 	}
 	return out
 }
@@ -150,12 +150,12 @@ func (s Snapshot) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		plain
 		Params any `json:"params,omitempty"`
-	}{plain(s), decodeParams(s.Params)})
+	}{plain(s), DecodeParams(s.Params)})
 }
 
 // decodeParams is params text decoded (nil for none; text that is not JSON,
 // from a writer other than distill, stays text).
-func decodeParams(p string) any {
+func DecodeParams(p string) any {
 	if p == "" {
 		return nil
 	}
