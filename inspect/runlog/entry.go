@@ -153,8 +153,9 @@ func (s Snapshot) MarshalJSON() ([]byte, error) {
 	}{plain(s), DecodeParams(s.Params)})
 }
 
-// decodeParams is params text decoded (nil for none; text that is not JSON,
-// from a writer other than distill, stays text).
+// DecodeParams is a snapshot's distill.params decoded for JSON output (nil for
+// none; text that is not JSON, from a writer other than distill, stays text),
+// so that escapes such as \u003e come out as what they stand for.
 func DecodeParams(p string) any {
 	if p == "" {
 		return nil
