@@ -175,7 +175,7 @@ func (p *Prepared) Run(ctx context.Context, l *lake.Lake) (*Result, error) {
 		r.step = "[" + step + "] " + s.name
 		var stop func()
 		if !s.bar {
-			stop = showElapsed(opts.Progress, r.step)
+			stop = progress.Elapsed(opts.Progress, r.step)
 		}
 		out, complete, err := s.run(ctx)
 		if stop != nil {

@@ -17,10 +17,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/progress"
 	"github.com/distillery/distillery/internal/suggest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -111,8 +111,8 @@ func (e *env) sqlQuery(c *cli.Context) (query string, shell bool, err error) {
 
 // isTerminal reports whether r is a terminal (a person typing).
 func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	_, ok := progress.Terminal(r)
+	return ok
 }
 
 // sqlRunner runs user queries on one session and prints their rows.

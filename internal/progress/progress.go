@@ -4,6 +4,7 @@
 package progress
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -29,8 +30,8 @@ type Bar struct {
 // Start begins tracking; the bar is drawn on w only when w is a terminal and
 // the work lasts longer than Delay. Units are bytes when bytes is set.
 func Start(w io.Writer, label string, bytes bool) *Bar {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) || os.Getenv("DISTILL_NO_PROGRESS") != "" {
+	f, ok := shown(w)
+	if !ok {
 		return nil
 	}
 	b := &Bar{stop: make(chan struct{})}
@@ -103,4 +104,63 @@ func (b *Bar) Done() {
 	}
 	close(b.stop)
 	b.wg.Wait()
+}
+
+// Terminal is w as the terminal it is, or false when it is not one (a file,
+// a pipe, a buffer): only a person at a terminal gets prompts.
+func Terminal(w any) (*os.File, bool) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, false
+	}
+	return f, true
+}
+
+// shown is w when bars and timers are drawn on it: a terminal, and
+// DISTILL_NO_PROGRESS not set.
+func shown(w io.Writer) (*os.File, bool) {
+	if os.Getenv("DISTILL_NO_PROGRESS") != "" {
+		return nil, false
+	}
+	return Terminal(w)
+}
+
+// ElapsedDelay is how long work runs before Elapsed shows its time: quick
+// work prints nothing more.
+const ElapsedDelay = time.Second
+
+// Elapsed shows, on w when it is a terminal, how long the work named label
+// has run, for work that has no count to draw a bar from (a split takes
+// seconds on a large corpus). stop clears the line.
+func Elapsed(w io.Writer, label string) (stop func()) {
+	f, ok := shown(w)
+	if !ok {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		tick := time.NewTicker(ElapsedDelay)
+		defer tick.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(f, "\r\033[K")
+				}
+				return
+			case <-tick.C:
+				fmt.Fprintf(f, "\r\033[K%s: %s", label, time.Since(start).Round(time.Second))
+				shown = true
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
