@@ -204,7 +204,7 @@ func TestREADME_Tour(t *testing.T) {
 					continue
 				}
 				t.Errorf("README.md:%d: the output of `%s` changed (make readme rewrites it):\n%s",
-					tr.start+1, st.cmd, lineDiff(normalizeOutput(st.output), normalizeOutput(got)))
+					tr.start+1, st.cmd, testutil.LineDiff(normalizeOutput(st.output), normalizeOutput(got)))
 			}
 		}
 	}
@@ -242,25 +242,6 @@ func rewriteTranscripts(lines []string, trs []*transcript) string {
 	}
 	out = append(out, lines[next:]...)
 	return strings.Join(out, "\n")
-}
-
-// lineDiff shows the lines of want and got that differ, marked - and +.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			fmt.Fprintf(&b, "line %d\n- %s\n+ %s\n", i+1, wl, gl)
-		}
-	}
-	return b.String()
 }
 
 func TestParseTranscripts(t *testing.T) {

@@ -114,7 +114,7 @@ func diffGolden(want string, got map[string][]byte) ([]string, error) {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("want/%s: the test no longer produces this file", name))
 		case !bytes.Equal(g, b):
-			problems = append(problems, fmt.Sprintf("want/%s differs:\n%s", name, lineDiff(string(b), string(g))))
+			problems = append(problems, fmt.Sprintf("want/%s differs:\n%s", name, LineDiff(string(b), string(g))))
 		}
 		return nil
 	})
@@ -134,10 +134,10 @@ func diffGolden(want string, got map[string][]byte) ([]string, error) {
 	return problems, nil
 }
 
-// lineDiff shows the lines that differ, position by position: golden files
-// are small tables whose rows rarely shift, and the first few differences
-// are enough to see what changed.
-func lineDiff(want, got string) string {
+// LineDiff shows the lines that differ, position by position: golden files
+// and README outputs are small tables whose rows rarely shift, and the first
+// few differences are enough to see what changed.
+func LineDiff(want, got string) string {
 	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
 	var b strings.Builder
 	shown := 0
