@@ -45,12 +45,7 @@ func sqlCommand(e *env) *cli.Command {
 			if format != "table" && format != "csv" && format != "json" {
 				return fmt.Errorf("--format %q: want table, csv or json", format)
 			}
-			dir := c.String("filter")
-			if dir != "" {
-				if err := checkFilterDir(dir); err != nil {
-					return err
-				}
-			}
+			dir := c.String("filter") // checked before the action, as in every command with --filter
 			query, shell, err := e.sqlQuery(c)
 			if err != nil {
 				return err
