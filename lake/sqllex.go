@@ -43,7 +43,9 @@ func splitStatements(q string) ([]statement, error) {
 	depth := 0
 	flush := func() {
 		if len(cur.toks) > 0 {
-			cur.text = strings.TrimSpace(text.String())
+			// Only the whitespace the lexer skips is trimmed: U+2003
+			// and its kin are word bytes to it, as to DuckDB.
+			cur.text = strings.Trim(text.String(), sqlSpace)
 			out = append(out, cur)
 		}
 		cur = statement{}
@@ -78,7 +80,7 @@ func splitStatements(q string) ([]statement, error) {
 			}
 			text.WriteByte(' ')
 			i = j
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+		case strings.IndexByte(sqlSpace, c) >= 0:
 			text.WriteByte(c)
 			i++
 		case c == ';' && depth == 0:
@@ -187,6 +189,9 @@ func quoted(q string, i int, quote byte, backslash bool) (string, int, error) {
 	}
 	return "", 0, fmt.Errorf("%w: unterminated %c literal", ErrUnsafeSQL, quote)
 }
+
+// sqlSpace is the whitespace between tokens.
+const sqlSpace = " \t\n\r\f\v"
 
 func isIdentStart(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'

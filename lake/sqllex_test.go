@@ -17,6 +17,7 @@ func FuzzSplitStatements(f *testing.F) {
 		"COPY t TO /* /* */ '/lake/catalog.db' -- */ '/tmp/ok'",
 		"SELECT $1, $name, U&'d\\0061t'",
 		"'unterminated", "/* open", "$tag$ open",
+		"\u2003", "select 1;\u00a0;select 2",
 	} {
 		f.Add(s)
 	}
