@@ -132,7 +132,13 @@ type Compression struct {
 	HeadShare float64 `yaml:"head_share"`
 	// Boilerplate are extra regexes; a line matching one is dropped.
 	Boilerplate []string `yaml:"boilerplate"`
+	// LearnBoilerplate (default true) cuts the furniture compress learns
+	// from each source's pages (corpus.boilerplate) before the rules run.
+	LearnBoilerplate *bool `yaml:"learn_boilerplate"`
 }
+
+// Learns reports whether the filter cuts learned boilerplate.
+func (c Compression) Learns() bool { return c.LearnBoilerplate == nil || *c.LearnBoilerplate }
 
 // Splits are the defaults of `distill split` (each a flag too) and the
 // near-duplicate rule that keeps copies of an article in one split.

@@ -49,6 +49,21 @@ var prefilteredSchema = lake.Schema{
 	{Name: "run_id", Type: lake.String, Doc: "the prefilter run that decided"},
 }
 
+// boilerplateSchema is corpus.boilerplate's: each source's learned model
+// (compress learns it from corpus.raw, and learns a source again when it has
+// grown or shrunk by a quarter since).
+var boilerplateSchema = lake.Schema{
+	{Name: "source", Type: lake.String, Required: true, Doc: "what the model was learned for: corpus.raw's source, else its dataset"},
+	{Name: "shingle", Type: lake.Long, Doc: "hash of a run of words that is furniture; NULL on the source's own row"},
+	{Name: "pages", Type: lake.Long, Doc: "distinct pages holding the shingle; on the source's row, the distinct pages learned from"},
+	{Name: "version", Type: lake.String, Doc: "the source's model version (a digest of its shingles), as compressed.boilerplate_version; NULL when the source had too few distinct pages"},
+	{Name: "method", Type: lake.String, Doc: "the learning rule and its parameters"},
+	{Name: "source_pages", Type: lake.Long, Doc: "the source's rows in corpus.raw when it was learned"},
+	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot it was learned from"},
+	{Name: "learned_at", Type: lake.TimestampTz, Doc: "when the source was learned"},
+	{Name: "run_id", Type: lake.String, Doc: "the compress run that learned it"},
+}
+
 // compressedSchema is <filter>.compressed's.
 var compressedSchema = lake.Schema{
 	{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (a corpus.raw id that passed the prefilter)"},
@@ -59,6 +74,9 @@ var compressedSchema = lake.Schema{
 	{Name: "text_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of text: the labels' input_sha256"},
 	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v1:800:0.70"},
 	{Name: "minhash", Type: lake.LongList, Doc: "MinHash signature of the text's word 5-shingles (" + SignatureMethod + "), for near-duplicate grouping"},
+	{Name: "boilerplate_version", Type: lake.String, Doc: "the version of the learned model of the article's source that cut the text (corpus.boilerplate.version); NULL: the line rules alone"},
+	{Name: "boilerplate_sequence", Type: lake.Long, Doc: "the corpus.boilerplate snapshot read; NULL when the filter does not learn boilerplate"},
+	{Name: "language", Type: lake.String, Doc: "the text's language, detected (ISO 639-1, e.g. en); NULL when undetermined"},
 	{Name: "prefilter_sequence", Type: lake.Long, Doc: "the prefiltered snapshot the article's decision was read from"},
 	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the article was read from"},
 	{Name: "compressed_at", Type: lake.TimestampTz, Doc: "when the compress run wrote the row"},

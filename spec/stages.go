@@ -31,7 +31,7 @@ var (
 	Prefilter = &Spec{Name: "prefilter", Usage: "distill prefilter --filter DIR",
 		Reads: []*Table{Raw}, Writes: []*Table{Prefiltered}}
 	Compress = &Spec{Name: "compress", Usage: "distill compress --filter DIR",
-		Reads: []*Table{Raw, Prefiltered}, Writes: []*Table{Compressed}}
+		Reads: []*Table{Raw, Prefiltered}, Writes: []*Table{Compressed, Boilerplate}}
 	Label = &Spec{Name: "label", Usage: "distill label --filter DIR (or `distill label import`)",
 		Reads: []*Table{Compressed}, Writes: []*Table{Labels, OracleCalls}}
 	Split = &Spec{Name: "split", Usage: "distill split --filter DIR",

@@ -77,6 +77,8 @@ var (
 		Doc: "one row per ingested article"}
 	Rejects = &Table{Name: "rejects", Kind: Corpus, Key: []string{"file", "line", "reason"}, schema: fixed(rejectsSchema),
 		Doc: "one row per input record ingest could not use, with the reason"}
+	Boilerplate = &Table{Name: "boilerplate", Kind: Corpus, Key: []string{"source", "shingle"}, schema: fixed(boilerplateSchema),
+		Doc: "the site furniture learned per source: one row per source, and one per shingle that recurs across its pages"}
 	Prefiltered = &Table{Name: "prefiltered", Kind: PerFilter, Key: []string{"id"}, schema: fixed(prefilteredSchema),
 		Doc: "one decision per article: passed, or the rule that blocked it"}
 	Compressed = &Table{Name: "compressed", Kind: PerFilter, Key: []string{"id"}, schema: fixed(compressedSchema),
@@ -96,7 +98,7 @@ var (
 )
 
 // Tables is every table distill writes, in the order articles flow.
-var Tables = []*Table{Raw, Rejects, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations}
+var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's
 // id), so one article's rows can be followed through them (distill lineage).

@@ -15,11 +15,25 @@ const Marker = "[…]"
 
 // RenderVersion changes whenever Render's output for the same input changes;
 // it is part of Method, so stored texts say which rendering made them.
-const RenderVersion = 1
+//
+// v2: learned boilerplate is cut before the head and tail are chosen, and
+// max_words bounds the whole text, header and marker included.
+const RenderVersion = 2
 
 // Article is what the model input is made from.
 type Article struct {
 	Title, Source, PublishedDate, Content string
+	// Dataset is corpus.raw's dataset: the boilerplate of an article with
+	// no source is learned per dataset.
+	Dataset string
+}
+
+// Site is what boilerplate is learned per: the source, else the dataset.
+func (a Article) Site() string {
+	if a.Source != "" {
+		return a.Source
+	}
+	return a.Dataset
 }
 
 // Settings say how to cut text down.
@@ -27,11 +41,14 @@ type Settings struct {
 	MaxWords    int
 	HeadShare   float64
 	Boilerplate []*regexp.Regexp
+	// Learn cuts the furniture Model holds for the article's source.
+	Learn bool
+	Model *Model
 }
 
 // SettingsFor compiles a filter's compression settings.
 func SettingsFor(f *filters.Filter) (Settings, error) {
-	s := Settings{MaxWords: f.Compression.MaxWords, HeadShare: f.Compression.HeadShare}
+	s := Settings{MaxWords: f.Compression.MaxWords, HeadShare: f.Compression.HeadShare, Learn: f.Compression.Learns()}
 	for _, p := range f.Compression.Boilerplate {
 		re, err := regexp.Compile(p)
 		if err != nil {
@@ -48,6 +65,9 @@ func (s Settings) Method() string {
 	if len(s.Boilerplate) > 0 {
 		m += fmt.Sprintf(":%d_boilerplate_rules", len(s.Boilerplate))
 	}
+	if s.Learn {
+		m += "+learned:" + BoilerplateMethod
+	}
 	return m
 }
 
@@ -57,33 +77,49 @@ type Rendered struct {
 	Words     int
 	Chars     int
 	Truncated bool
+	// BoilerplateVersion is the learned model that cut the text ("" none).
+	BoilerplateVersion string
 }
 
 // Render makes the model input from an article: a header (title, source,
-// date), then the body with boilerplate lines removed and, when it is longer
-// than MaxWords, cut at sentence boundaries to its lead (HeadShare of the
-// words) and its closing part, with Marker where text was cut.
+// date), then the body with the source's learned furniture cut out and
+// boilerplate lines removed and, when the whole is longer than MaxWords, cut
+// at sentence boundaries to its lead (HeadShare of the body's words) and its
+// closing part, with Marker where text was cut. The head and tail are chosen
+// from the cleaned body, so the tail is the article's ending, not the site's.
 //
 // This is the only function that renders model input: the oracle's prompt
 // and the student's training text are both made from its output.
 func Render(a Article, s Settings) Rendered {
 	var b strings.Builder
-	if t := headerLine(a.Title); t != "" {
+	// Each header line gets at most a quarter of MaxWords, so that the
+	// header fits with room for the body whatever the fields hold.
+	capWords := MaxHeaderWords
+	if s.MaxWords > 0 {
+		capWords = min(capWords, max(s.MaxWords/4, 1))
+	}
+	if t := headerLine(a.Title, capWords); t != "" {
 		b.WriteString("Title: " + t + "\n")
 	}
-	if src := headerLine(a.Source); src != "" {
+	if src := headerLine(a.Source, capWords); src != "" {
 		b.WriteString("Source: " + src + "\n")
 	}
-	if d := headerLine(a.PublishedDate); d != "" {
+	if d := headerLine(a.PublishedDate, capWords); d != "" {
 		b.WriteString("Date: " + d + "\n")
 	}
-	headerLen := b.Len()
-	headBudget := int(float64(s.MaxWords)*s.HeadShare + 0.5)
-	tailBudget := s.MaxWords - headBudget
+	headerWords := countWords(b.String())
+	// The header and the marker count against MaxWords too.
+	body := max(s.MaxWords-headerWords-1, 1)
+	headBudget := int(float64(body)*s.HeadShare + 0.5)
+	tailBudget := body - headBudget
 	if s.MaxWords <= 0 {
 		headBudget, tailBudget = int(^uint(0)>>1), 0
 	}
 	content := strings.ReplaceAll(a.Content, "\r\n", "\n")
+	var version string
+	if sm := s.Model.For(a.Site()); s.Learn && sm != nil {
+		content, version = sm.Clean(content), sm.Version
+	}
 	head, stop, stopK := takeHead(content, headBudget, s.Boilerplate)
 	var tail []sentence
 	truncated := false
@@ -118,7 +154,7 @@ func Render(a Article, s Settings) Rendered {
 	}
 	text := strings.TrimRight(b.String(), " \n")
 	// Words are counted once, per sentence: the header's, the sentences', the marker's.
-	words := countWords(b.String()[:headerLen])
+	words := headerWords
 	for _, s := range head {
 		words += s.words
 	}
@@ -128,21 +164,20 @@ func Render(a Article, s Settings) Rendered {
 	if truncated {
 		words++
 	}
-	return Rendered{Text: text, Words: words, Chars: utf8.RuneCountInString(text), Truncated: truncated}
+	return Rendered{Text: text, Words: words, Chars: utf8.RuneCountInString(text), Truncated: truncated, BoilerplateVersion: version}
 }
 
 // A header line (title, source, date) is cut to its first MaxHeaderWords
-// words and MaxHeaderChars characters, with Marker at the cut: MaxWords bounds
-// the body only, and a title can be a whole article pasted into the wrong
-// field (a 1 MB title was 131k words of model input). Real titles are far
-// shorter, so their rendering is unchanged (and RenderVersion with it).
+// words (fewer when MaxWords is small) and MaxHeaderChars characters, with
+// Marker at the cut: a title can be a whole article pasted into the wrong
+// field (a 1 MB title was 131k words of model input).
 const (
 	MaxHeaderWords = 60
 	MaxHeaderChars = 400
 )
 
-// headerLine is oneLine, cut to MaxHeaderWords and MaxHeaderChars.
-func headerLine(s string) string {
+// headerLine is oneLine, cut to maxWords words and MaxHeaderChars characters.
+func headerLine(s string, maxWords int) string {
 	s = oneLine(s)
 	words, chars := 0, 0
 	inWord := false
@@ -156,7 +191,7 @@ func headerLine(s string) string {
 			continue
 		}
 		if !inWord {
-			if words == MaxHeaderWords {
+			if words == maxWords {
 				return cutAt(s, i)
 			}
 			words++
@@ -562,4 +597,44 @@ func lastWords(s string, n int) string {
 	}
 	skip := firstWords(s, total-n)
 	return strings.TrimSpace(s[len(skip):])
+}
+
+// Removed is what Render cuts out of an article's content before choosing
+// the head and tail, as byte ranges of a.Content in order: the source's
+// learned furniture, and the lines the rules drop. Render sees the content
+// with each learned span as a line break, so a line split by furniture is
+// judged piece by piece, as here.
+func Removed(a Article, s Settings) []Span {
+	var learned []Span
+	if sm := s.Model.For(a.Site()); s.Learn && sm != nil {
+		learned = sm.Spans(a.Content)
+	}
+	var out []Span
+	add := func(sp Span) {
+		if n := len(out); n > 0 && out[n-1].End >= sp.Start {
+			out[n-1].End = max(out[n-1].End, sp.End)
+			return
+		}
+		out = append(out, sp)
+	}
+	pos := 0
+	for _, sp := range append(learned, Span{len(a.Content), len(a.Content)}) {
+		for start := pos; start < sp.Start; {
+			end := strings.IndexByte(a.Content[start:sp.Start], '\n')
+			if end < 0 {
+				end = sp.Start
+			} else {
+				end += start
+			}
+			if line := a.Content[start:end]; strings.TrimSpace(line) != "" && cleanLine(line, s.Boilerplate) == "" {
+				add(Span{start, end})
+			}
+			start = end + 1
+		}
+		if sp.Start < sp.End {
+			add(sp)
+		}
+		pos = sp.End
+	}
+	return out
 }

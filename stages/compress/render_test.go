@@ -123,7 +123,7 @@ func TestRender_LongTitleCapped(t *testing.T) {
 		t.Errorf("words = %d, text has %d", r.Words, countWords(r.Text))
 	}
 	for _, short := range []string{"Solar farm opens", strings.TrimSpace(strings.Repeat("w ", MaxHeaderWords))} {
-		if got := headerLine(short); got != short {
+		if got := headerLine(short, MaxHeaderWords); got != short {
 			t.Errorf("headerLine(%q) = %q, want it unchanged", short, got)
 		}
 	}

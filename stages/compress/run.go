@@ -6,6 +6,7 @@ package compress
 
 import (
 	"context"
+	"database/sql"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -58,6 +59,15 @@ type Result struct {
 	Duplicates int64   `json:"duplicates"`
 	MeanWords  float64 `json:"mean_words"`
 	Method     string  `json:"method"`
+	// BoilerplateLearned is the sources whose boilerplate this run learned
+	// (again); LearnSeconds what that took, reading their pages included.
+	BoilerplateLearned int64   `json:"boilerplate_learned"`
+	LearnSeconds       float64 `json:"learn_seconds"`
+	// BoilerplateSeq is the corpus.boilerplate snapshot the texts were cut
+	// with (0: the filter does not learn boilerplate).
+	BoilerplateSeq int64 `json:"boilerplate_sequence"`
+	// Cut is the rendered articles whose source's learned furniture was cut.
+	Cut int64 `json:"boilerplate_cut"`
 }
 
 // Run renders the passed articles not yet compressed with the current
@@ -103,6 +113,15 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := sess.Input(ctx, "compress_raw", rawRel); err != nil {
+		return res, err
+	}
+	if settings.Learn {
+		if settings.Model, err = refreshModel(ctx, l, sess, rawSnap, opts.Waiting, res); err != nil {
+			return res, fmt.Errorf("learn boilerplate: %w", err)
+		}
+		res.BoilerplateSeq = settings.Model.Seq
+	}
 	// One run at a time per table, from reading what is compressed to the commit.
 	lock, err := spec.Compress.Lock(ctx, l, f, opts.Waiting)
 	if err != nil {
@@ -126,9 +145,17 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 		full = stale > 0
 	}
+	if !full && settings.Learn {
+		if err := sess.Input(ctx, "compress_current", curRel); err != nil {
+			return res, err
+		}
+		if full, err = cutByOldModel(ctx, sess, settings.Model); err != nil {
+			return res, err
+		}
+	}
 	// Every passed decision is read; one whose article is not in corpus.raw
 	// comes back with a NULL id from raw and is counted as rejected.
-	q := "SELECT p.id, r.id IS NOT NULL, coalesce(r.title, ''), coalesce(r.source, ''), coalesce(r.published_date, ''), coalesce(r.content, '') FROM " +
+	q := "SELECT p.id, r.id IS NOT NULL, coalesce(r.title, ''), coalesce(r.source, ''), coalesce(r.dataset, ''), coalesce(r.published_date, ''), coalesce(r.content, '') FROM " +
 		preRel + " p LEFT JOIN " + rawRel + " r ON r.id = p.id WHERE p.passed"
 	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+preRel+" WHERE passed", &res.RowsIn); err != nil {
 		return res, err
@@ -156,7 +183,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			var id string
 			var inRaw bool
 			var a Article
-			if err := rows.Scan(&id, &inRaw, &a.Title, &a.Source, &a.PublishedDate, &a.Content); err != nil {
+			if err := rows.Scan(&id, &inRaw, &a.Title, &a.Source, &a.Dataset, &a.PublishedDate, &a.Content); err != nil {
 				return err
 			}
 			if id == last { // rows come ordered by id
@@ -183,6 +210,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			rb.String("text_sha256", hex.EncodeToString(sum[:]))
 			rb.String("method", res.Method)
 			rb.Longs("minhash", Signature(r.Text))
+			if r.BoilerplateVersion != "" {
+				res.Cut++
+				rb.String("boilerplate_version", r.BoilerplateVersion)
+			}
+			if res.BoilerplateSeq > 0 {
+				rb.Long("boilerplate_sequence", res.BoilerplateSeq)
+			}
 			rb.Long("prefilter_sequence", preSnap.Seq)
 			rb.Long("raw_sequence", rawSnap.Seq)
 			rb.Time("compressed_at", now)
@@ -198,8 +232,17 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if rendered > 0 {
 		res.MeanWords = float64(words) / float64(rendered)
 	}
-	commit := lake.Commit{Stage: spec.Compress.Name, Inputs: []lake.Snapshot{*rawSnap, *preSnap}, Filter: f.Ref(), Replace: full,
-		Params: map[string]any{"method": res.Method, "mode": res.Mode}}
+	inputs := []lake.Snapshot{*rawSnap, *preSnap}
+	params := map[string]any{"method": res.Method, "mode": res.Mode}
+	if res.BoilerplateSeq > 0 {
+		bp, err := l.Current(ctx, spec.Boilerplate.For(nil))
+		if err != nil {
+			return res, err
+		}
+		inputs = append(inputs, *bp)
+		params["boilerplate_sequence"] = res.BoilerplateSeq
+	}
+	commit := lake.Commit{Stage: spec.Compress.Name, Inputs: inputs, Filter: f.Ref(), Replace: full, Params: params}
 	res.SetInputs(commit.Inputs...)
 	snap, err := pending.Commit(ctx, commit)
 	if err != nil {
@@ -210,6 +253,27 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	res.Finish(out, snap, start)
 	return res, nil
+}
+
+// cutByOldModel reports whether some compressed text (compress_current)
+// was cut by another version of its source's model than model's.
+func cutByOldModel(ctx context.Context, sess *lake.Session, model *Model) (bool, error) {
+	old := false
+	err := sess.EachFile(ctx, "compress/cut_versions", nil, func(r *sql.Rows) error {
+		var src string
+		var version sql.NullString
+		var n int64
+		if err := r.Scan(&src, &version, &n); err != nil {
+			return err
+		}
+		want := ""
+		if m := model.For(src); m != nil {
+			want = m.Version
+		}
+		old = old || version.String != want
+		return nil
+	})
+	return old, err
 }
 
 // sameMethod reports whether the table's current snapshot was made with method.

@@ -55,13 +55,23 @@ func TestRun_PromptIsBuiltFromCompressedText(t *testing.T) {
 	}
 	defer sess.Close()
 	var id, text, title, source, date, content string
-	err = sess.QueryRow(ctx, `SELECT c.id, c.text, r.title, r.source, coalesce(r.published_date, ''), r.content
-		FROM compressed c JOIN corpus.raw r USING (id) WHERE c.truncated ORDER BY c.id LIMIT 1`, &id, &text, &title, &source, &date, &content)
+	var seq int64
+	err = sess.QueryRow(ctx, `SELECT c.id, c.text, r.title, r.source, coalesce(r.published_date, ''), r.content, c.boilerplate_sequence
+		FROM compressed c JOIN corpus.raw r USING (id) WHERE c.truncated AND c.boilerplate_version IS NOT NULL ORDER BY c.id LIMIT 1`, &id, &text, &title, &source, &date, &content, &seq)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The text is made again from the article and the boilerplate snapshot
+	// the row names: without that model it differs.
 	settings, _ := compress.SettingsFor(f)
-	if again := compress.Render(compress.Article{Title: title, Source: source, PublishedDate: date, Content: content}, settings); again.Text != text {
+	a := compress.Article{Title: title, Source: source, PublishedDate: date, Content: content}
+	if plain := compress.Render(a, settings); plain.Text == text {
+		t.Errorf("the text of %s is the same without the learned boilerplate", id)
+	}
+	if settings.Model, err = compress.ReadModel(ctx, l, seq); err != nil {
+		t.Fatal(err)
+	}
+	if again := compress.Render(a, settings); again.Text != text {
 		t.Errorf("stored text of %s differs from Render's output", id)
 	}
 	prompt := f.RenderPrompt(text)

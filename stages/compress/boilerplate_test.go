@@ -1,0 +1,147 @@
+package compress_test
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/compress"
+)
+
+// learnedModel learns the boilerplate of the ai-tech sample (per source,
+// each source's pages in the order the lake reads them: by md5 of the id)
+// and of the BBC files (one dataset), as compress would.
+func learnedModel(t testing.TB) *compress.Model {
+	t.Helper()
+	bySource := map[string][]string{}
+	ids := map[string][]string{}
+	for id, p := range aiTechPages(t) {
+		ids[p.source] = append(ids[p.source], id)
+	}
+	all := aiTechPages(t)
+	for src, list := range ids {
+		sort.Slice(list, func(i, j int) bool { return md5hex(list[i]) < md5hex(list[j]) })
+		for _, id := range list {
+			bySource[src] = append(bySource[src], all[id].text)
+		}
+	}
+	root := testutil.Shared(t, bbcRoot)
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".txt") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		bySource["bbc"] = append(bySource["bbc"], string(b))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &compress.Model{Sources: map[string]*compress.SourceModel{}}
+	for src, pages := range bySource {
+		if sm := compress.LearnSource(src, pages); sm != nil {
+			m.Sources[src] = sm
+		}
+	}
+	return m
+}
+
+func md5hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// Every span of the hand-checked pages that must go is cut, and not one
+// byte of a span that must stay is: learned furniture and the rules
+// together, exactly what Render removes before it chooses head and tail.
+func TestBoilerplate_HandCheckedPages(t *testing.T) {
+	model := learnedModel(t)
+	settings, err := compress.SettingsFor(load(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings.Model = model
+	pages := truthPages(t)
+	sources := map[string]string{}
+	for id, p := range aiTechPages(t) {
+		sources[truthAITech+":"+id] = p.source
+	}
+	removed := map[string][]compress.Span{}
+	for k, text := range pages {
+		a := compress.Article{Content: text, Source: sources[k]}
+		if strings.HasPrefix(k, truthBBC+":") {
+			a.Dataset = "bbc"
+		}
+		removed[k] = compress.Removed(a, settings)
+	}
+	var lost, left, stays, goes int
+	for _, s := range loadTruth(t) {
+		text := pages[s.key()]
+		cut := removed[s.key()]
+		if s.keep {
+			stays++
+			for _, r := range cut {
+				if r.Start < s.end && s.start < r.End {
+					lost++
+					t.Errorf("%s: article text [%d,%d) was cut with [%d,%d): %q", s.key(), s.start, s.end, r.Start, r.End, clip(text[max(r.Start, s.start):min(r.End, s.end)]))
+					break
+				}
+			}
+			continue
+		}
+		goes++
+		if w := uncut(text, s.start, s.end, cut); w != "" {
+			left++
+			t.Logf("%s: furniture [%d,%d) kept: %q", s.key(), s.start, s.end, clip(w))
+		}
+	}
+	t.Logf("%d of %d spans to stay lost, %d of %d spans to go kept (at least in part)", lost, stays, left, goes)
+	// Measured: 44 of 162. What is left is mostly lists that change from
+	// page to page (related stories with sentences for titles, tag lists)
+	// and short buttons; this holds the line.
+	if left > 44 {
+		t.Errorf("%d of %d furniture spans kept (at least in part): more than the 44 measured", left, goes)
+	}
+}
+
+// uncut is the words of text[start:end] (holding a letter or a digit) that
+// no span of cut covers, joined; "" when all are cut.
+func uncut(text string, start, end int, cut []compress.Span) string {
+	var out []string
+	for i := start; i < end; {
+		for i < end && unicode.IsSpace(rune(text[i])) {
+			i++
+		}
+		j := i
+		for j < end && !unicode.IsSpace(rune(text[j])) {
+			j++
+		}
+		if i < j && strings.IndexFunc(text[i:j], func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			covered := false
+			for _, r := range cut {
+				if r.Start <= i && j <= r.End {
+					covered = true
+					break
+				}
+			}
+			if !covered {
+				out = append(out, text[i:j])
+			}
+		}
+		i = j
+	}
+	return strings.Join(out, " ")
+}
+
+func clip(s string) string {
+	if len(s) > 160 {
+		return s[:80] + " … " + s[len(s)-80:]
+	}
+	return s
+}
