@@ -31,7 +31,7 @@ const (
 	BoilerplateMaxDF = 30
 	// BoilerplateMinPages is the fewest pages a source needs to be learned
 	// from; a smaller source falls back to the line rules alone.
-	BoilerplateMinPages = 20
+	BoilerplateMinPages = 10
 	// BoilerplateMaxPages caps the pages learned from per source: a
 	// deterministic sample (the pages whose id hashes lowest), so learning
 	// costs the same however large a source grows.
@@ -88,7 +88,7 @@ func LearnSource(source string, pages []string) *SourceModel {
 	sketch := make([]uint16, 1<<22)
 	var words []uint64
 	for _, p := range distinct {
-		words = appendWordKeys(words[:0], p, nil)
+		words = pageWords(words[:0], p, nil)
 		eachShingle(words, func(h uint64) {
 			if c := &sketch[h>>42]; *c < 0xFFFF {
 				*c++
@@ -98,7 +98,7 @@ func LearnSource(source string, pages []string) *SourceModel {
 	cand := map[uint64]*pageCount{}
 	var filter shingleFilter
 	for i, p := range distinct {
-		words = appendWordKeys(words[:0], p, nil)
+		words = pageWords(words[:0], p, nil)
 		eachShingle(words, func(h uint64) {
 			if int64(sketch[h>>42]) < need {
 				return
@@ -176,22 +176,31 @@ func (m *SourceModel) Spans(content string) []Span {
 		return nil
 	}
 	var pos []Span
-	words := appendWordKeys(nil, content, &pos)
+	words := pageWords(nil, content, &pos)
 	var out []Span
 	var run []hit
 	flush := func() {
 		if len(run) == 0 {
 			return
 		}
-		var top int64
-		for _, h := range run {
-			top = max(top, h.df)
+		// An end shingle is weak when far rarer than the shingles just
+		// inside it (those within one shingle's length): it holds an
+		// article's word next to the furniture.
+		weak := func(i, dir int) bool {
+			var top int64
+			for j := i + dir; j >= 0 && j < len(run) && abs(run[j].at-run[i].at) < BoilerplateShingle; j += dir {
+				top = max(top, run[j].df)
+			}
+			df := run[i].df
+			// In a small source, where a few pages are a large share, an
+			// end at under half the pages inside it is weak too.
+			return df*BoilerplateEdge < top || df*2 < top && df < 2*BoilerplateMinDF
 		}
 		lo, hi := 0, len(run)-1
-		for lo < hi && run[lo].df*BoilerplateEdge < top {
+		for lo < hi && weak(lo, 1) {
 			lo++
 		}
-		for hi > lo && run[hi].df*BoilerplateEdge < top {
+		for hi > lo && weak(hi, -1) {
 			hi--
 		}
 		out = append(out, Span{pos[run[lo].at].Start, pos[run[hi].at+BoilerplateShingle-1].End})
@@ -253,6 +262,13 @@ func holdsSentence(s string) bool {
 	return false
 }
 
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // hit is a furniture shingle at word index at, in df pages.
 type hit struct {
 	at int
@@ -261,7 +277,28 @@ type hit struct {
 
 // BoilerplateEdge: a run's end shingle in fewer than 1/BoilerplateEdge of
 // the pages its most common shingle is in is not the run's.
-const BoilerplateEdge = 4
+const BoilerplateEdge = 2
+
+// Page start and end are words of their own, so that a menu opening many
+// pages, or a line closing them, is a shingle however few words it has.
+const (
+	pageStart uint64 = 0x5354415254 // an FNV-1a key never has these few bits set
+	pageEnd   uint64 = 0x454E44
+)
+
+// pageWords is appendWordKeys between the page start and end words (whose
+// ranges are empty, at 0 and len(s)).
+func pageWords(keys []uint64, s string, pos *[]Span) []uint64 {
+	keys = append(keys, pageStart)
+	if pos != nil {
+		*pos = append(*pos, Span{0, 0})
+	}
+	keys = appendWordKeys(keys, s, pos)
+	if pos != nil {
+		*pos = append(*pos, Span{len(s), len(s)})
+	}
+	return append(keys, pageEnd)
+}
 
 // appendWordKeys appends the key of each word of s (a run of non-space
 // characters holding a letter or a digit; the key hashes its letters and

@@ -102,11 +102,11 @@ func TestBoilerplate_HandCheckedPages(t *testing.T) {
 		}
 	}
 	t.Logf("%d of %d spans to stay lost, %d of %d spans to go kept (at least in part)", lost, stays, left, goes)
-	// Measured: 44 of 162. What is left is mostly lists that change from
-	// page to page (related stories with sentences for titles, tag lists)
-	// and short buttons; this holds the line.
-	if left > 44 {
-		t.Errorf("%d of %d furniture spans kept (at least in part): more than the 44 measured", left, goes)
+	// Measured: 32 of 162. What is left is mostly lists that change from
+	// page to page (related stories whose titles are sentences, tag and
+	// author lists) and short buttons; this holds the line.
+	if left > 32 {
+		t.Errorf("%d of %d furniture spans kept (at least in part): more than the 32 measured", left, goes)
 	}
 }
 
