@@ -14,10 +14,10 @@
 // Why not a library. Measured on the reference project's samples (title and
 // the first 600 characters) and the ai-tech sample on this machine's CPU:
 //
-//	                               uplifting  commerce  µs/article  size
-//	lang (this package)            98/100     190/190      8        56 KB of profiles
-//	whatlanggo v1.0.1 (84 langs)   97/100     190/190    623        no release since 2020
-//	lingua-go v1.4.0 low accuracy  97/100     187/190   3010        124 MB module of models
+//	                               uplifting  commerce  µs/article  binary
+//	lang (this package)            98/100     190/190      8        +86 KB (distill)
+//	whatlanggo v1.0.1 (84 langs)   97/100     190/190    623        +0.5 MB; no release since 2020
+//	lingua-go v1.4.0 low accuracy  97/100     187/190   3010        +132 MB (all its models embed)
 //	  (28 languages)
 //
 // The budget is ~15 µs an article (compress must stay at 10,000 articles/s
