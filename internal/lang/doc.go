@@ -2,8 +2,9 @@
 // point is Detect, which returns an ISO 639-1 code ("en", "de", …) or ""
 // when it cannot tell; Codes lists the codes it can return.
 //
-// The model is shipped, not a dependency: franc's trigram profiles (the 300
-// commonest character trigrams of each language, MIT, see NOTICE) for the 38
+// The model is franc's trigram profiles (the 300 commonest character
+// trigrams of each language; franc by Titus Wormer, MIT) as the whatlanggo
+// module ships them (read from that dependency, not copied), for the 38
 // languages of Latin, Cyrillic, Arabic, Devanagari and Hebrew script that
 // news is written in, scored as a naive-Bayes log likelihood with weights
 // by rank, through one open-addressing table built at first use; texts in
@@ -11,11 +12,12 @@
 // by their script. Detect reads the first Window characters (title first)
 // and does not allocate.
 //
-// Why not a library. Measured on the reference project's samples (title and
-// the first 600 characters) and the ai-tech sample on this machine's CPU:
+// Why not a library's detector. Measured on the reference project's samples
+// (title and the first 600 characters) and the ai-tech sample on this
+// machine's CPU:
 //
 //	                               uplifting  commerce  µs/article  binary
-//	lang (this package)            98/100     190/190      8        +86 KB (distill)
+//	lang (this package)            98/100     190/190      8        +0.44 MB (distill; whatlanggo's data)
 //	whatlanggo v1.0.1 (84 langs)   97/100     190/190    623        +0.5 MB; no release since 2020
 //	lingua-go v1.4.0 low accuracy  97/100     187/190   3010        +132 MB (all its models embed)
 //	  (28 languages)

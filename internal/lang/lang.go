@@ -48,9 +48,6 @@ const (
 // single are the scripts that name their language alone.
 var single = map[script]string{greek: "el", bengali: "bn", tamil: "ta", thai: "th", georgian: "ka", hangul: "ko", kana: "ja", han: "zh"}
 
-// scriptNames are the profile file's names of the scripts scored by trigrams.
-var scriptNames = map[string]script{"latin": latin, "cyrillic": cyrillic, "hebrew": hebrew, "arabic": arabic, "devanagari": devanagari}
-
 func scriptOf(r rune) script {
 	switch {
 	case r < 0x250 || (r >= 0x1E00 && r <= 0x1EFF):

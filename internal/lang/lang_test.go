@@ -199,3 +199,35 @@ func TestDetect_Short(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDetect: whatever the text, Detect returns "" or one of Codes, a
+// confidence in 0-1, and the same answer twice.
+func FuzzDetect(f *testing.F) {
+	for _, s := range []string{
+		"",
+		"The committee approved the new budget for the schools on Tuesday evening.",
+		"Комитет во вторник вечером утвердил новый бюджет для школ города.",
+		"委員会は火曜日の夜、学校の新しい予算を承認しました。",
+		"Chính phủ đã phê duyệt ngân sách mới cho các trường học.",
+		"\xff\xfe invalid \xc3 UTF-8 \u0301\u0301 ÷÷ 12345",
+		"a\u200bb c\u00a0d e\tf ال في ות ים के और",
+	} {
+		f.Add(s)
+	}
+	codes := map[string]bool{"": true}
+	for _, c := range lang.Codes() {
+		codes[c] = true
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		code, conf := lang.Detect(text)
+		if !codes[code] {
+			t.Errorf("Detect(%q) = %q, not one of Codes", text, code)
+		}
+		if !(conf >= 0 && conf <= 1) {
+			t.Errorf("Detect(%q) confidence %v, want within 0-1", text, conf)
+		}
+		if code2, conf2 := lang.Detect(text); code2 != code || conf2 != conf {
+			t.Errorf("Detect(%q) = %q %v, then %q %v", text, code, conf, code2, conf2)
+		}
+	})
+}

@@ -1,18 +1,9 @@
 package lang
 
 import (
-	_ "embed"
 	"math"
-	"strings"
 	"sync"
 )
-
-// profiles.txt holds, one language a line, "code script t1|t2|…|t300": the
-// 300 commonest character trigrams of the language, commonest first. They
-// are franc's profiles as whatlanggo ships them (MIT; see NOTICE).
-//
-//go:embed profiles.txt
-var profilesText string
 
 // posting is one language's weight for a trigram.
 type posting struct {
@@ -27,7 +18,7 @@ type slot struct {
 	start, n uint32
 }
 
-// model is the trigram table, built once from profilesText.
+// model is the trigram table, built once from the profiles.
 type model struct {
 	codes    []string // index -> ISO 639-1 code
 	script   []script // index -> the script it is written in
@@ -45,7 +36,7 @@ var (
 // get builds the model on first use (about a millisecond), so that
 // programs that never detect a language never pay for it.
 func get() *model {
-	modelOnce.Do(func() { theModel = build(profilesText) })
+	modelOnce.Do(func() { theModel = build(profiles()) })
 	return theModel
 }
 
@@ -58,17 +49,14 @@ func rankWeight(rank int) int32 {
 	return int32(math.Round(100 * math.Log((k+1000)/(k+float64(rank)))))
 }
 
-func build(text string) *model {
+func build(profiles []profile) *model {
 	m := &model{}
 	byKey := map[uint64][]posting{}
 	var order []uint64
-	for _, line := range strings.Split(strings.TrimSpace(text), "\n") {
-		code, rest, _ := strings.Cut(line, " ")
-		script, tris, _ := strings.Cut(rest, " ")
-		idx := uint8(len(m.codes))
-		m.codes = append(m.codes, code)
-		m.script = append(m.script, scriptNames[script])
-		for rank, t := range strings.Split(tris, "|") {
+	for idx, p := range profiles {
+		m.codes = append(m.codes, p.code)
+		m.script = append(m.script, p.script)
+		for rank, t := range p.trigrams {
 			r := []rune(t)
 			if len(r) != 3 {
 				continue
@@ -77,7 +65,7 @@ func build(text string) *model {
 			if byKey[k] == nil {
 				order = append(order, k)
 			}
-			byKey[k] = append(byKey[k], posting{lang: idx, weight: rankWeight(rank)})
+			byKey[k] = append(byKey[k], posting{lang: uint8(idx), weight: rankWeight(rank)})
 		}
 	}
 	size := 1
