@@ -3,6 +3,7 @@ module github.com/distillery/distillery
 go 1.26.8
 
 require (
+	github.com/abadojack/whatlanggo v1.0.1
 	github.com/apache/arrow-go/v18 v18.8.0
 	github.com/apache/iceberg-go v0.7.0
 	github.com/chzyer/readline v1.5.1

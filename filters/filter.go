@@ -104,6 +104,10 @@ type Prefilter struct {
 	ExcludeDomains []string `yaml:"exclude_domains"`
 	// Junk turns on scrape-junk detection (cookie and consent walls, paywall stubs).
 	Junk bool `yaml:"junk"`
+	// Languages are the ISO 639-1 codes (en, de, …) an article may be
+	// written in; one detected in another language is blocked, one whose
+	// language cannot be told passes. Empty: any language.
+	Languages []string `yaml:"languages"`
 	// Exclude lists categories of exclusion regexes, each with override keywords.
 	Exclude []Exclusion `yaml:"exclude"`
 	// Positive is what an article must mention to be worth labeling.

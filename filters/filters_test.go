@@ -84,6 +84,9 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 		{"unknown key", "filter.yaml", "head_chars: 2000", "head_charz: 2000", []string{"filter.yaml:", "prefilter.head_charz: unknown key (did you mean head_chars?)"}},
 		{"wrong kind of value", "filter.yaml", "max_words: 800", "max_words: eight hundred", []string{"filter.yaml:", `compression.max_words: "eight hundred" is not a whole number`}},
 		{"gatekeeper on unknown dimension", "filter.yaml", "dimension: evidence_quality", "dimension: evidence", []string{"gatekeepers[0].dimension", "not a dimension"}},
+		{"unknown language", "filter.yaml", "  junk: true", "  languages: [en, fr, eng]\n  junk: true", []string{"filter.yaml:", `prefilter.languages[2]: "eng" is not a language detection knows (did you mean en?)`}},
+		{"language with no near code", "filter.yaml", "  junk: true", "  languages: [english]\n  junk: true", []string{`prefilter.languages[0]: "english" is not a language detection knows: want an ISO 639-1 code, one of `, "de, el, en"}},
+		{"duplicate language", "filter.yaml", "  junk: true", "  languages: [en, de, en]\n  junk: true", []string{`prefilter.languages[2]: "en" is a duplicate`}},
 		{"lowest tier above 0", "filter.yaml", "min: 0\n", "min: 1\n", []string{"tiers[2].min", "start at 0"}},
 	}
 	for _, tc := range cases {

@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/internal/lang"
 	"github.com/distillery/distillery/internal/strictyaml"
+	"github.com/distillery/distillery/internal/suggest"
 )
 
 // problems collects the field errors of one filter.yaml, each at the line
@@ -164,6 +166,7 @@ func (f *Filter) validatePrefilter(p *problems) {
 			p.bad(fmt.Sprintf("prefilter.required[%d]", i), "%q: want title, content, url, published_date or source", r)
 		}
 	}
+	validateLanguages(p, pf.Languages)
 	cats := map[string]bool{}
 	for i, ex := range pf.Exclude {
 		field := fmt.Sprintf("prefilter.exclude[%d]", i)
@@ -192,6 +195,27 @@ func (f *Filter) validatePrefilter(p *problems) {
 	}
 	if pos.MinMatches > 0 && len(pos.Keywords)+len(pos.Patterns) == 0 {
 		p.bad("prefilter.positive", "min_matches is set but there are no keywords or patterns")
+	}
+}
+
+// validateLanguages checks prefilter.languages against the codes language
+// detection can return: a code it never returns would block every article.
+func validateLanguages(p *problems, codes []string) {
+	known := lang.Codes()
+	seen := map[string]bool{}
+	for i, c := range codes {
+		field := fmt.Sprintf("prefilter.languages[%d]", i)
+		switch {
+		case !slices.Contains(known, c):
+			hint := suggest.Phrase(c, known)
+			if hint == "" {
+				hint = ": want an ISO 639-1 code, one of " + strings.Join(known, ", ")
+			}
+			p.bad(field, "%q is not a language detection knows%s", c, hint)
+		case seen[c]:
+			p.bad(field, "%q is a duplicate", c)
+		}
+		seen[c] = true
 	}
 }
 

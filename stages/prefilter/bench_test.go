@@ -57,3 +57,20 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
 }
+
+// BenchmarkDecide_Languages is BenchmarkDecide with `languages: [en]`
+// added: what language detection costs the prefilter.
+func BenchmarkDecide_Languages(b *testing.B) {
+	arts := aiTech(b)
+	f := load(b, stdv1)
+	f.Prefilter.Languages = []string{"en"}
+	rules, err := prefilter.Compile(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rules.Decide(arts[i%len(arts)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/lang"
 )
 
 // Article is what the rules look at.
@@ -20,9 +22,9 @@ type Article struct {
 // Decision is the prefilter's verdict on one article.
 type Decision struct {
 	Passed bool
-	// Reason is e.g. passed, excluded:vaporware, too_short:212_chars, no_domain_keywords.
+	// Reason is e.g. passed, excluded:vaporware, too_short:212_chars, language:fr, no_domain_keywords.
 	Reason string
-	// Rule names the rule that decided: required, min_chars, domain, junk, positive, exclude:<category>, all.
+	// Rule names the rule that decided: required, min_chars, domain, junk, language, positive, exclude:<category>, all.
 	Rule string
 }
 
@@ -80,8 +82,10 @@ func (r *Rules) Clone() *Rules {
 }
 
 // Decide applies the rules in order, cheapest first, and returns the first
-// that blocks: required fields, minimum length, domain, scrape junk, domain
-// keywords, then exclusions (regexes run only on articles that would pass).
+// that blocks: required fields, minimum length, domain, scrape junk,
+// language, domain keywords, then exclusions (regexes run only on articles
+// that would pass). Language comes before keywords so that an article in
+// another language is blocked for that, not for lacking English keywords.
 func (r *Rules) Decide(a Article) Decision {
 	for _, f := range r.p.Required {
 		if strings.TrimSpace(field(a, f)) == "" {
@@ -113,6 +117,12 @@ func (r *Rules) Decide(a Article) Decision {
 		// Consent walls and paywalls sit at the top: the first 250 words.
 		if n, first := r.junk.count(r.toks[:min(len(r.toks), 250)], lower, 3); n >= 3 || (n >= 1 && chars < 1000) {
 			return Decision{Reason: "scrape_junk:" + strings.ReplaceAll(first, " ", "_"), Rule: "junk"}
+		}
+	}
+	if len(r.p.Languages) > 0 {
+		// Detect reads the title and the start of the head only (lang.Window).
+		if code, _ := lang.Detect(head); code != "" && !slices.Contains(r.p.Languages, code) {
+			return Decision{Reason: "language:" + code, Rule: "language"}
 		}
 	}
 	if min := r.p.Positive.MinMatches; min > 0 {

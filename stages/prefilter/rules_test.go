@@ -24,6 +24,7 @@ func TestRules_Decide(t *testing.T) {
 		HeadChars: 2000, MinChars: 100, Required: []string{"title", "content"}, Junk: true,
 		ExcludeDomains: []string{"spam.example"},
 		Exclude:        []filters.Exclusion{{Category: "vaporware", Patterns: []string{`(?i)\bcould one day\b`}, Unless: []string{"commissioned"}}},
+		Languages:      []string{"en", "fr"},
 		Positive:       filters.Positive{MinMatches: 2, Keywords: []string{"solar", "heat pump*", "net-zero", "renewabl*", "太阳能"}, Patterns: []string{`\b[0-9]+ ?MW\b`}},
 	}
 	r := testRules(t, p)
@@ -45,6 +46,9 @@ func TestRules_Decide(t *testing.T) {
 		{"CJK keyword as substring", Article{Title: "太阳能发电 solar", Content: long}, "passed"},
 		{"exclusion", Article{Title: "Solar could one day power renewable cities", Content: long}, "excluded:vaporware"},
 		{"exclusion overridden", Article{Title: "Solar could one day power renewable cities; plant commissioned", Content: long}, "passed"},
+		{"language not listed", Article{Title: "Solar: neue Anlage", Content: strings.Repeat("Die neue Solaranlage versorgt seit Montag rund dreitausend Haushalte mit Strom aus erneuerbaren Quellen. ", 3)}, "language:de"},
+		{"language listed", Article{Title: "Solar: une nouvelle centrale", Content: strings.Repeat("La nouvelle centrale alimente depuis lundi trois mille foyers en électricité, solar et renewables. ", 3)}, "passed"},
+		{"language undetermined passes", Article{Title: "PV", Content: "solar renewables " + strings.Repeat("42 — ", 30)}, "passed"},
 		{"only the head is matched", Article{Title: "t", Content: long + strings.Repeat("filler ", 400) + "solar solar heat pumps"}, "no_domain_keywords"},
 	}
 	for _, tc := range cases {
