@@ -599,6 +599,15 @@ func lastWords(s string, n int) string {
 	return strings.TrimSpace(s[len(skip):])
 }
 
+// Body is a rendered text without its header lines.
+func Body(text string) string {
+	header := strings.HasPrefix(text, "Title: ") || strings.HasPrefix(text, "Source: ") || strings.HasPrefix(text, "Date: ")
+	if i := strings.Index(text, "\n\n"); i >= 0 && header {
+		return text[i+2:]
+	}
+	return text
+}
+
 // Removed is what Render cuts out of an article's content before choosing
 // the head and tail, as byte ranges of a.Content in order: the source's
 // learned furniture, and the lines the rules drop. Render sees the content

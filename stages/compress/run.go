@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/lang"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -216,6 +217,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			}
 			if res.BoilerplateSeq > 0 {
 				rb.Long("boilerplate_sequence", res.BoilerplateSeq)
+			}
+			// Detected on the title and the body the oracle reads (the
+			// header's English labels left out).
+			if code, _ := lang.Detect(a.Title + "\n" + Body(r.Text)); code != "" {
+				rb.String("language", code)
 			}
 			rb.Long("prefilter_sequence", preSnap.Seq)
 			rb.Long("raw_sequence", rawSnap.Seq)
