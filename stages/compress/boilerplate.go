@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -58,6 +59,9 @@ type SourceModel struct {
 	// when the source had too few distinct pages to learn from.
 	Version string
 	learned learned
+
+	filterOnce sync.Once
+	filter     *shingleFilter
 }
 
 // LearnSource learns the furniture of one source from its pages (in a
@@ -86,31 +90,35 @@ func LearnSource(source string, pages []string) *SourceModel {
 	// need or more, behind a bit filter: most shingles of a page are the
 	// article's, and the filter answers them without a map lookup.
 	sketch := make([]uint16, 1<<22)
-	var words []uint64
+	var sc pageScratch
+	var all []uint64 // every page's shingles, one after another
+	ends := make([]int, 0, len(distinct))
 	for _, p := range distinct {
-		words = pageWords(words[:0], p, nil)
-		eachShingle(words, func(h uint64) {
+		sc.tokenize(p, false)
+		sc.shingles()
+		for _, h := range sc.sh {
 			if c := &sketch[h>>42]; *c < 0xFFFF {
 				*c++
 			}
-		})
+		}
+		all = append(all, sc.sh...)
+		ends = append(ends, len(all))
 	}
 	cand := map[uint64]*pageCount{}
-	var filter shingleFilter
-	for i, p := range distinct {
-		words = pageWords(words[:0], p, nil)
-		eachShingle(words, func(h uint64) {
+	from := 0
+	for i, to := range ends {
+		for _, h := range all[from:to] {
 			if int64(sketch[h>>42]) < need {
-				return
+				continue
 			}
 			c := cand[h]
 			if c == nil {
 				c = &pageCount{last: -1}
 				cand[h] = c
-				filter.add(h)
 			}
 			c.add(int32(i))
-		})
+		}
+		from = to
 	}
 	m := &SourceModel{Source: source, Pages: n, Shingles: map[uint64]int64{}}
 	for h, c := range cand {
@@ -137,13 +145,6 @@ type shingleFilter [1 << 10]uint64
 
 func (f *shingleFilter) add(h uint64)      { f[(h>>6)&(1<<10-1)] |= 1 << (h & 63) }
 func (f *shingleFilter) has(h uint64) bool { return f[(h>>6)&(1<<10-1)]&(1<<(h&63)) != 0 }
-
-// eachShingle calls fn with the key of each run of BoilerplateShingle words.
-func eachShingle(words []uint64, fn func(uint64)) {
-	for i := 0; i+BoilerplateShingle <= len(words); i++ {
-		fn(shingleKey(words[i : i+BoilerplateShingle]))
-	}
-}
 
 // digest is the model's version: the method and its sorted shingles.
 func (m *SourceModel) digest() string {
@@ -175,8 +176,11 @@ func (m *SourceModel) Spans(content string) []Span {
 	if m == nil || len(m.Shingles) == 0 {
 		return nil
 	}
-	var pos []Span
-	words := pageWords(nil, content, &pos)
+	sc := scratchPool.Get().(*pageScratch)
+	defer scratchPool.Put(sc)
+	sc.tokenize(content, true)
+	sc.shingles()
+	filter := m.bits()
 	var out []Span
 	var run []hit
 	flush := func() {
@@ -203,11 +207,14 @@ func (m *SourceModel) Spans(content string) []Span {
 		for hi > lo && weak(hi, -1) {
 			hi--
 		}
-		out = append(out, Span{pos[run[lo].at].Start, pos[run[hi].at+BoilerplateShingle-1].End})
+		out = append(out, Span{sc.starts[run[lo].at], sc.ends[run[hi].at+BoilerplateShingle-1]})
 		run = run[:0]
 	}
-	for i := 0; i+BoilerplateShingle <= len(words); i++ {
-		df, ok := m.Shingles[shingleKey(words[i:i+BoilerplateShingle])]
+	for i, h := range sc.sh {
+		if !filter.has(h) {
+			continue
+		}
+		df, ok := m.Shingles[h]
 		if !ok {
 			continue
 		}
@@ -282,91 +289,127 @@ const BoilerplateEdge = 2
 // Page start and end are words of their own, so that a menu opening many
 // pages, or a line closing them, is a shingle however few words it has.
 const (
-	pageStart uint64 = 0x5354415254 // an FNV-1a key never has these few bits set
+	pageStart uint64 = 0x5354415254 // word keys are FNV-1a hashes: never these
 	pageEnd   uint64 = 0x454E44
 )
 
-// pageWords is appendWordKeys between the page start and end words (whose
-// ranges are empty, at 0 and len(s)).
-func pageWords(keys []uint64, s string, pos *[]Span) []uint64 {
-	keys = append(keys, pageStart)
-	if pos != nil {
-		*pos = append(*pos, Span{0, 0})
-	}
-	keys = appendWordKeys(keys, s, pos)
-	if pos != nil {
-		*pos = append(*pos, Span{len(s), len(s)})
-	}
-	return append(keys, pageEnd)
+// pageScratch is one page's words and shingles, reused from page to page
+// (compress tokenizes every article it renders).
+type pageScratch struct {
+	keys         []uint64 // each word's key, between pageStart and pageEnd
+	starts, ends []int    // each word's byte range (the page start and end: empty)
+	sh           []uint64 // the key of each run of BoilerplateShingle words
 }
 
-// appendWordKeys appends the key of each word of s (a run of non-space
-// characters holding a letter or a digit; the key hashes its letters and
-// digits, lower-cased, so "Reserved." and "reserved" are one word) and, when
-// pos is not nil, the word's byte range.
-func appendWordKeys(keys []uint64, s string, pos *[]Span) []uint64 {
-	const offset = 0xCBF29CE484222325
-	const prime = 0x100000001B3
-	h, start, has := uint64(offset), -1, false
-	end := func(i int) {
-		if start >= 0 && has {
-			keys = append(keys, h)
-			if pos != nil {
-				*pos = append(*pos, Span{start, i})
-			}
-		}
-		h, start, has = offset, -1, false
+var scratchPool = sync.Pool{New: func() any { return new(pageScratch) }}
+
+const (
+	fnvOffset = 0xCBF29CE484222325
+	fnvPrime  = 0x100000001B3
+)
+
+// tokenize fills keys (and, with pos, the ranges) with s's words: runs of
+// non-space characters holding a letter or a digit, keyed by their letters
+// and digits lower-cased, so that "Reserved." and "reserved" are one word.
+func (sc *pageScratch) tokenize(s string, pos bool) {
+	sc.keys = append(sc.keys[:0], pageStart)
+	if pos {
+		sc.starts, sc.ends = append(sc.starts[:0], 0), append(sc.ends[:0], 0)
 	}
+	h, start, has := uint64(fnvOffset), -1, false
 	for i := 0; i < len(s); {
 		c := s[i]
+		space, n := false, 1
 		if c < utf8.RuneSelf {
-			switch {
+			switch l := c | 0x20; {
 			case asciiSpace[c]:
-				end(i)
-			default:
-				if start < 0 {
-					start = i
-				}
-				if c >= 'A' && c <= 'Z' {
-					c += 'a' - 'A'
-				}
-				if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
-					h = (h ^ uint64(c)) * prime
-					has = true
-				}
+				space = true
+			case l >= 'a' && l <= 'z':
+				h, has = (h^uint64(l))*fnvPrime, true
+			case c >= '0' && c <= '9':
+				h, has = (h^uint64(c))*fnvPrime, true
 			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case unicode.IsSpace(r):
-			end(i)
-		default:
-			if start < 0 {
-				start = i
-			}
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				r = unicode.ToLower(r)
-				for ; r > 0; r >>= 8 {
-					h = (h ^ uint64(r&0xFF)) * prime
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			switch {
+			case unicode.IsSpace(r):
+				space = true
+			case unicode.IsLetter(r) || unicode.IsDigit(r):
+				for r = unicode.ToLower(r); r > 0; r >>= 8 {
+					h = (h ^ uint64(r&0xFF)) * fnvPrime
 				}
 				has = true
 			}
 		}
+		if space {
+			if has {
+				sc.word(h, start, i, pos)
+			}
+			h, start, has = fnvOffset, -1, false
+		} else if start < 0 {
+			start = i
+		}
 		i += n
 	}
-	end(len(s))
-	return keys
+	if has {
+		sc.word(h, start, len(s), pos)
+	}
+	sc.keys = append(sc.keys, pageEnd)
+	if pos {
+		sc.starts, sc.ends = append(sc.starts, len(s)), append(sc.ends, len(s))
+	}
 }
 
-// shingleKey hashes consecutive word keys, in order.
-func shingleKey(words []uint64) uint64 {
-	var h uint64 = 0x84222325CBF29CE4
-	for _, w := range words {
-		h = mix(h ^ w)
+func (sc *pageScratch) word(h uint64, start, end int, pos bool) {
+	sc.keys = append(sc.keys, h)
+	if pos {
+		sc.starts, sc.ends = append(sc.starts, start), append(sc.ends, end)
 	}
-	return h
+}
+
+// rollBase is the base of the rolling shingle hash, rollTop its power
+// BoilerplateShingle-1 (what the word leaving the window weighs).
+const rollBase = 0x9E3779B97F4A7C15
+
+var rollTop = func() uint64 {
+	p := uint64(1)
+	for range BoilerplateShingle - 1 {
+		p *= rollBase
+	}
+	return p
+}()
+
+// shingles fills sh from keys: a polynomial hash of each window of
+// BoilerplateShingle words, rolled from one window to the next, then mixed.
+func (sc *pageScratch) shingles() {
+	sc.sh = sc.sh[:0]
+	k := sc.keys
+	if len(k) < BoilerplateShingle {
+		return
+	}
+	var h uint64
+	for _, w := range k[:BoilerplateShingle] {
+		h = h*rollBase + w
+	}
+	sc.sh = append(sc.sh, mix(h))
+	for i := BoilerplateShingle; i < len(k); i++ {
+		h = (h-k[i-BoilerplateShingle]*rollTop)*rollBase + k[i]
+		sc.sh = append(sc.sh, mix(h))
+	}
+}
+
+// bits is the model's shingles as a bit filter, built once: most shingles
+// of a page are the article's, and the filter answers them without a map
+// lookup.
+func (m *SourceModel) bits() *shingleFilter {
+	m.filterOnce.Do(func() {
+		m.filter = new(shingleFilter)
+		for h := range m.Shingles {
+			m.filter.add(h)
+		}
+	})
+	return m.filter
 }
 
 // Clean cuts the furniture out of content: each span becomes a line break,

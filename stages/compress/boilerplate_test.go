@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 
@@ -19,12 +20,26 @@ import (
 // and of the BBC files (one dataset), as compress would.
 func learnedModel(t testing.TB) *compress.Model {
 	t.Helper()
+	learnedOnce.Do(func() { learned = learnModel(t) })
+	if learned == nil {
+		t.Fatal("learning the model failed in an earlier test")
+	}
+	return learned
+}
+
+var (
+	learnedOnce sync.Once
+	learned     *compress.Model
+)
+
+func learnModel(t testing.TB) *compress.Model {
+	t.Helper()
 	bySource := map[string][]string{}
 	ids := map[string][]string{}
-	for id, p := range aiTechPages(t) {
+	all := aiTechPages(t)
+	for id, p := range all {
 		ids[p.source] = append(ids[p.source], id)
 	}
-	all := aiTechPages(t)
 	for src, list := range ids {
 		sort.Slice(list, func(i, j int) bool { return md5hex(list[i]) < md5hex(list[j]) })
 		for _, id := range list {

@@ -12,8 +12,20 @@ var _ spec.Result = (*Result)(nil)
 
 // Details are the run's own line: what was rendered, and how.
 func (r *Result) Details() []string {
-	return []string{fmt.Sprintf("%s rendered (%s), %d truncated, mean %.0f words, %d already compressed",
+	out := []string{fmt.Sprintf("%s rendered (%s), %d truncated, mean %.0f words, %d already compressed",
 		human.Plural(int64(r.RowsOut), "article"), r.Method, r.Truncated, r.MeanWords, r.AlreadyRendered)}
+	if r.BoilerplateSeq > 0 {
+		learned := "no source learned again"
+		if r.BoilerplateLearned > 0 {
+			learned = fmt.Sprintf("%s learned (%.1f s)", human.Plural(r.BoilerplateLearned, "source"), r.LearnSeconds)
+		}
+		line := fmt.Sprintf("boilerplate: corpus.boilerplate@%d, %s", r.BoilerplateSeq, learned)
+		if r.RowsOut > 0 {
+			line += fmt.Sprintf("; %d of the %d rendered cut with their source's model, %d by the rules alone", r.Cut, r.RowsOut, int64(r.RowsOut)-r.Cut)
+		}
+		out = append(out, line)
+	}
+	return out
 }
 
 // Headline is the run's key figures.
