@@ -133,26 +133,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	full := opts.Full || cur == nil || !sameMethod(cur, res.Method)
-	var curRel string
-	if !full {
-		curRel, _, err = sess.Relation(ctx, cur.Ref())
-		if err != nil {
-			return res, err
-		}
-		var stale int64
-		if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel+" c WHERE NOT EXISTS (SELECT 1 FROM "+preRel+" p WHERE p.id = c.id AND p.passed)", &stale); err != nil {
-			return res, err
-		}
-		full = stale > 0
-	}
-	if !full && settings.Learn {
-		if err := sess.Input(ctx, "compress_current", curRel); err != nil {
-			return res, err
-		}
-		if full, err = cutByOldModel(ctx, sess, settings.Model); err != nil {
-			return res, err
-		}
+	full, curRel, err := mustRebuild(ctx, sess, cur, preRel, res.Method, settings, opts.Full)
+	if err != nil {
+		return res, err
 	}
 	// Every passed decision is read; one whose article is not in corpus.raw
 	// comes back with a NULL id from raw and is counted as rejected.
@@ -202,32 +185,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			if r.Truncated {
 				res.Truncated++
 			}
-			sum := sha256.Sum256([]byte(r.Text))
-			rb.String("id", id)
-			rb.String("text", r.Text)
-			rb.Long("words", int64(r.Words))
-			rb.Long("chars", int64(r.Chars))
-			rb.Bool("truncated", r.Truncated)
-			rb.String("text_sha256", hex.EncodeToString(sum[:]))
-			rb.String("method", res.Method)
-			rb.Longs("minhash", Signature(r.Text))
-			if r.BoilerplateVersion != "" {
-				res.Cut++
-				rb.String("boilerplate_version", r.BoilerplateVersion)
-			}
-			if res.BoilerplateSeq > 0 {
-				rb.Long("boilerplate_sequence", res.BoilerplateSeq)
-			}
-			// Detected on the title and the body the oracle reads (the
-			// header's English labels left out).
-			if code, _ := lang.Detect(a.Title + "\n" + Body(r.Text)); code != "" {
-				rb.String("language", code)
-			}
-			rb.Long("prefilter_sequence", preSnap.Seq)
-			rb.Long("raw_sequence", rawSnap.Seq)
-			rb.Time("compressed_at", now)
-			rb.String("run_id", l.RunID)
-			rb.EndRow()
+			writeRow(rb, rowOf{id: id, a: a, r: r, pre: preSnap.Seq, raw: rawSnap.Seq, at: now, run: l.RunID}, res)
 		}
 		return rows.Err()
 	})
@@ -259,6 +217,72 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	res.Finish(out, snap, start)
 	return res, nil
+}
+
+// rowOf is one compressed row's makings.
+type rowOf struct {
+	id       string
+	a        Article
+	r        Rendered
+	pre, raw int64
+	at       time.Time
+	run      string
+}
+
+// writeRow writes one article's compressed row.
+func writeRow(rb *lake.RowBuilder, w rowOf, res *Result) {
+	sum := sha256.Sum256([]byte(w.r.Text))
+	rb.String("id", w.id)
+	rb.String("text", w.r.Text)
+	rb.Long("words", int64(w.r.Words))
+	rb.Long("chars", int64(w.r.Chars))
+	rb.Bool("truncated", w.r.Truncated)
+	rb.String("text_sha256", hex.EncodeToString(sum[:]))
+	rb.String("method", res.Method)
+	rb.Longs("minhash", Signature(w.r.Text))
+	if w.r.BoilerplateVersion != "" {
+		res.Cut++
+		rb.String("boilerplate_version", w.r.BoilerplateVersion)
+	}
+	if res.BoilerplateSeq > 0 {
+		rb.Long("boilerplate_sequence", res.BoilerplateSeq)
+	}
+	// Detected on the title and the body the oracle reads (the
+	// header's English labels left out).
+	if code, _ := lang.Detect(w.a.Title + "\n" + Body(w.r.Text)); code != "" {
+		rb.String("language", code)
+	}
+	rb.Long("prefilter_sequence", w.pre)
+	rb.Long("raw_sequence", w.raw)
+	rb.Time("compressed_at", w.at)
+	rb.String("run_id", w.run)
+	rb.EndRow()
+}
+
+// mustRebuild reports whether every passed article is to be rendered again
+// (and the relation of the current snapshot when not): asked to, nothing
+// compressed yet, other settings, a compressed article that no longer
+// passes (pre), or a text cut by an older model of its source.
+func mustRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pre, method string, settings Settings, asked bool) (bool, string, error) {
+	if asked || cur == nil || !sameMethod(cur, method) {
+		return true, "", nil
+	}
+	curRel, _, err := sess.Relation(ctx, cur.Ref())
+	if err != nil {
+		return false, "", err
+	}
+	var stale int64
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel+" c WHERE NOT EXISTS (SELECT 1 FROM "+pre+" p WHERE p.id = c.id AND p.passed)", &stale); err != nil {
+		return false, "", err
+	}
+	if stale > 0 || !settings.Learn {
+		return stale > 0, curRel, nil
+	}
+	if err := sess.Input(ctx, "compress_current", curRel); err != nil {
+		return false, "", err
+	}
+	old, err := cutByOldModel(ctx, sess, settings.Model)
+	return old, curRel, err
 }
 
 // cutByOldModel reports whether some compressed text (compress_current)

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/internal/lang"
 	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/lang"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/prefilter"

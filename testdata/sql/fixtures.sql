@@ -120,3 +120,14 @@ CREATE TABLE models_input AS SELECT 'm1' AS id, 'linear' AS backend, NULL::VARCH
     0.5::DOUBLE AS val_mae, 1.0::DOUBLE AS baseline_val_mae, 1.5::DOUBLE AS seconds, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS trained_at;
 -- evaluate (stages/evaluate): eval_written as sql/eval/written_rows.sql makes it (lineage columns left out).
 CREATE TABLE eval_written AS SELECT *, 1 AS model_order, 'r1' AS run_id FROM eval_rows;
+CREATE TABLE compress_raw AS SELECT * FROM (VALUES
+    ('a', 'ds1', 'site.example', 'Menu Home. Body one.'),
+    ('b', 'ds1', 'site.example', 'Menu Home. Body two.'),
+    ('c', 'ds2', NULL, 'A page with no source.'),
+    ('d', 'ds2', '', 'Another, source empty.')) AS t(id, dataset, source, content);
+CREATE TABLE compress_boilerplate AS SELECT * FROM (VALUES
+    ('site.example', 17::BIGINT, 2::BIGINT, 'v1', 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'),
+    ('site.example', NULL, 2::BIGINT, 'v1', 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'),
+    ('ds2', NULL, 2::BIGINT, NULL, 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'))
+    AS t(source, shingle, pages, version, method, source_pages, raw_sequence, learned_at, run_id);
+CREATE TABLE compress_current AS SELECT * FROM (VALUES ('a', 'v1'), ('b', 'v0'), ('c', NULL)) AS t(id, boilerplate_version);
