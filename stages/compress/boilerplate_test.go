@@ -2,6 +2,7 @@ package compress_test
 
 import (
 	"crypto/md5"
+	"encoding/csv"
 	"encoding/hex"
 	"os"
 	"path/filepath"
@@ -159,4 +160,82 @@ func clip(s string) string {
 		return s[:80] + " … " + s[len(s)-80:]
 	}
 	return s
+}
+
+// Clean text loses (almost) nothing: BBC's full texts and AG News' leads,
+// learned per dataset as compress learns them, lose at most 1% of their
+// words to the learned model and the rules together. The scraped ai-tech
+// pages lose far more: that is their furniture (logged, not held).
+func TestBoilerplate_CleanCorporaKeepTheirWords(t *testing.T) {
+	settings, err := compress.SettingsFor(load(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bbc []string
+	root := testutil.Shared(t, bbcRoot)
+	if err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".txt") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		bbc = append(bbc, string(b))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fh, err := os.Open(testutil.Shared(t, "corpus/ag_news/test.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	recs, err := csv.NewReader(fh).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ag []string
+	for _, r := range recs[1:] {
+		ag = append(ag, r[2])
+	}
+	var ai []compress.Article
+	for _, p := range aiTechPages(t) {
+		ai = append(ai, compress.Article{Source: p.source, Content: p.text})
+	}
+	for _, c := range []struct {
+		name string
+		arts []compress.Article
+		most float64
+	}{{"bbc", articles("bbc", bbc), 0.01}, {"ag_news", articles("ag_news", ag), 0.01}, {"ai-tech", ai, 1}} {
+		settings.Model = learnedModel(t) // per source, as compress learns it
+		if c.name != "ai-tech" {
+			var pages []string
+			for _, a := range c.arts {
+				pages = append(pages, a.Content)
+			}
+			settings.Model = &compress.Model{Sources: map[string]*compress.SourceModel{}}
+			if sm := compress.LearnSource(c.name, pages); sm != nil {
+				settings.Model.Sources[c.name] = sm
+			}
+		}
+		var words, lost int
+		for _, a := range c.arts {
+			words += len(strings.Fields(a.Content))
+			for _, sp := range compress.Removed(a, settings) {
+				lost += len(strings.Fields(a.Content[sp.Start:sp.End]))
+			}
+		}
+		share := float64(lost) / float64(words)
+		t.Logf("%s: %d pages, %d words, %d cut (%.2f%%)", c.name, len(c.arts), words, lost, 100*share)
+		if share > c.most {
+			t.Errorf("%s loses %.2f%% of its words (at most %.0f%%)", c.name, 100*share, 100*c.most)
+		}
+	}
+}
+
+// articles are pages of a dataset with no source.
+func articles(dataset string, pages []string) []compress.Article {
+	out := make([]compress.Article, len(pages))
+	for i, p := range pages {
+		out[i] = compress.Article{Dataset: dataset, Content: p}
+	}
+	return out
 }
