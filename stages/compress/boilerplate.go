@@ -412,12 +412,38 @@ func (m *SourceModel) bits() *shingleFilter {
 	return m.filter
 }
 
-// Clean cuts the furniture out of content: each span becomes a line break,
-// so what stood before and after it are separate paragraphs.
-func (m *SourceModel) Clean(content string) string {
+// BoilerplateKeepWords: learned furniture is cut from a page only when at
+// least this many of its words, or half of them, are left. A page the model
+// would all but empty is a page of furniture (a video page, an index) or a
+// corpus of templated articles whose sentences recur on every page; either
+// way the rules alone do better than an empty text.
+const BoilerplateKeepWords = 50
+
+// Cut is the furniture Render cuts from content: Spans, or nothing when
+// cutting them would leave fewer than BoilerplateKeepWords words and less
+// than half the page.
+func (m *SourceModel) Cut(content string) []Span {
 	spans := m.Spans(content)
 	if len(spans) == 0 {
-		return content
+		return nil
+	}
+	total, cut := countWords(content), 0
+	for _, sp := range spans {
+		cut += countWords(content[sp.Start:sp.End])
+	}
+	if kept := total - cut; kept < BoilerplateKeepWords && 2*kept < total {
+		return nil
+	}
+	return spans
+}
+
+// Clean cuts the furniture out of content (Cut): each span becomes a line
+// break, so what stood before and after it are separate paragraphs. It
+// reports whether it cut anything.
+func (m *SourceModel) Clean(content string) (string, bool) {
+	spans := m.Cut(content)
+	if len(spans) == 0 {
+		return content, false
 	}
 	var b strings.Builder
 	b.Grow(len(content))
@@ -428,5 +454,5 @@ func (m *SourceModel) Clean(content string) string {
 		last = sp.End
 	}
 	b.WriteString(content[last:])
-	return b.String()
+	return b.String(), true
 }

@@ -77,7 +77,8 @@ type Rendered struct {
 	Words     int
 	Chars     int
 	Truncated bool
-	// BoilerplateVersion is the learned model that cut the text ("" none).
+	// BoilerplateVersion is the learned model that cut the text ("" none:
+	// no model for the source, or nothing cut).
 	BoilerplateVersion string
 }
 
@@ -118,7 +119,9 @@ func Render(a Article, s Settings) Rendered {
 	content := strings.ReplaceAll(a.Content, "\r\n", "\n")
 	var version string
 	if sm := s.Model.For(a.Site()); s.Learn && sm != nil {
-		content, version = sm.Clean(content), sm.Version
+		if cleaned, cut := sm.Clean(content); cut {
+			content, version = cleaned, sm.Version
+		}
 	}
 	head, stop, stopK := takeHead(content, headBudget, s.Boilerplate)
 	var tail []sentence
@@ -616,7 +619,7 @@ func Body(text string) string {
 func Removed(a Article, s Settings) []Span {
 	var learned []Span
 	if sm := s.Model.For(a.Site()); s.Learn && sm != nil {
-		learned = sm.Spans(a.Content)
+		learned = sm.Cut(a.Content)
 	}
 	var out []Span
 	add := func(sp Span) {

@@ -7,7 +7,6 @@ package compress
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -133,7 +132,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	full, curRel, err := mustRebuild(ctx, sess, cur, preRel, res.Method, settings, opts.Full)
+	full, curRel, err := mustRebuild(ctx, sess, cur, preRel, res.Method, opts.Full)
 	if err != nil {
 		return res, err
 	}
@@ -261,9 +260,12 @@ func writeRow(rb *lake.RowBuilder, w rowOf, res *Result) {
 
 // mustRebuild reports whether every passed article is to be rendered again
 // (and the relation of the current snapshot when not): asked to, nothing
-// compressed yet, other settings, a compressed article that no longer
-// passes (pre), or a text cut by an older model of its source.
-func mustRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pre, method string, settings Settings, asked bool) (bool, string, error) {
+// compressed yet, other settings, or a compressed article that no longer
+// passes (pre). A source's boilerplate learned again is not a reason: the
+// texts it cut before stay as they are (each row names the model version
+// that cut it), so their labels and splits stay valid; --full cuts every
+// text with the current model.
+func mustRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pre, method string, asked bool) (bool, string, error) {
 	if asked || cur == nil || !sameMethod(cur, method) {
 		return true, "", nil
 	}
@@ -272,38 +274,8 @@ func mustRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pr
 		return false, "", err
 	}
 	var stale int64
-	if err := sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel+" c WHERE NOT EXISTS (SELECT 1 FROM "+pre+" p WHERE p.id = c.id AND p.passed)", &stale); err != nil {
-		return false, "", err
-	}
-	if stale > 0 || !settings.Learn {
-		return stale > 0, curRel, nil
-	}
-	if err := sess.Input(ctx, "compress_current", curRel); err != nil {
-		return false, "", err
-	}
-	old, err := cutByOldModel(ctx, sess, settings.Model)
-	return old, curRel, err
-}
-
-// cutByOldModel reports whether some compressed text (compress_current)
-// was cut by another version of its source's model than model's.
-func cutByOldModel(ctx context.Context, sess *lake.Session, model *Model) (bool, error) {
-	old := false
-	err := sess.EachFile(ctx, "compress/cut_versions", nil, func(r *sql.Rows) error {
-		var src string
-		var version sql.NullString
-		var n int64
-		if err := r.Scan(&src, &version, &n); err != nil {
-			return err
-		}
-		want := ""
-		if m := model.For(src); m != nil {
-			want = m.Version
-		}
-		old = old || version.String != want
-		return nil
-	})
-	return old, err
+	err = sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel+" c WHERE NOT EXISTS (SELECT 1 FROM "+pre+" p WHERE p.id = c.id AND p.passed)", &stale)
+	return stale > 0, curRel, err
 }
 
 // sameMethod reports whether the table's current snapshot was made with method.
