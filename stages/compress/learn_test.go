@@ -13,8 +13,8 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/prefilter"
 )
 
