@@ -72,7 +72,7 @@ var compressedSchema = lake.Schema{
 	{Name: "chars", Type: lake.Long, Doc: "characters in text"},
 	{Name: "truncated", Type: lake.Bool, Doc: "true when text is shorter than the article (head and tail kept, middle cut)"},
 	{Name: "text_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of text: the labels' input_sha256"},
-	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v1:800:0.70"},
+	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v2:800:0.70+learned:shingles:v1:…"},
 	{Name: "minhash", Type: lake.LongList, Doc: "MinHash signature of the text's word 5-shingles (" + SignatureMethod + "), for near-duplicate grouping"},
 	{Name: "boilerplate_version", Type: lake.String, Doc: "the version of the learned model of the article's source that cut the text (corpus.boilerplate.version); NULL: the line rules alone"},
 	{Name: "boilerplate_sequence", Type: lake.Long, Doc: "the corpus.boilerplate snapshot read; NULL when the filter does not learn boilerplate"},

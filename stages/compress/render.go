@@ -59,7 +59,8 @@ func SettingsFor(f *filters.Filter) (Settings, error) {
 	return s, nil
 }
 
-// Method names the rendering and its settings, e.g. head_tail:v1:800:0.70.
+// Method names the rendering and its settings, e.g.
+// head_tail:v2:800:0.70+learned:shingles:v1:6w:5%:df4:min10.
 func (s Settings) Method() string {
 	m := fmt.Sprintf("head_tail:v%d:%d:%.2f", RenderVersion, s.MaxWords, s.HeadShare)
 	if len(s.Boilerplate) > 0 {
