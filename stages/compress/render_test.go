@@ -116,8 +116,13 @@ func TestRender_LongTitleCapped(t *testing.T) {
 	if !strings.HasSuffix(line, "word "+Marker) {
 		t.Errorf("title line does not end with a whole word and the marker: …%q", line[max(0, len(line)-40):])
 	}
-	if max := settings.MaxWords + 3*(MaxHeaderWords+2); r.Words > max {
-		t.Errorf("model input of %d words, want at most %d (max_words %d)", r.Words, max, settings.MaxWords)
+	// max_words bounds the whole text: header and marker included.
+	for _, mw := range []int{50, 60, 100, 800} {
+		s := Settings{MaxWords: mw, HeadShare: 0.7}
+		long := Article{Title: title, Source: strings.Repeat("src ", 500), PublishedDate: strings.Repeat("2024 ", 500), Content: sentencesN(400, "body")}
+		if r := Render(long, s); r.Words > mw || r.Words != countWords(r.Text) || !r.Truncated {
+			t.Errorf("max_words %d: %d words (text has %d), truncated %v", mw, r.Words, countWords(r.Text), r.Truncated)
+		}
 	}
 	if r.Words != countWords(r.Text) {
 		t.Errorf("words = %d, text has %d", r.Words, countWords(r.Text))
