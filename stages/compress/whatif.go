@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -124,8 +125,8 @@ type Piece struct {
 
 // WhatIf renders every compressed article of opts.Filter two ways and
 // reports what changes; it writes nothing. The sample is the articles whose
-// text changes first, each group in the order of a hash of the id, so the
-// same lake shows the same articles.
+// text changes first, spread over the sources, each in the order of a hash
+// of the id, so the same lake shows the same articles.
 func WhatIf(ctx context.Context, l *lake.Lake, opts WhatIfOptions) (*WhatIfResult, error) {
 	if opts.Filter == nil {
 		return nil, errors.New("compress what-if: no filter")
@@ -293,7 +294,7 @@ func compare(ctx context.Context, sess *lake.Session, compRel, rawRel string, be
 		return nil, err
 	}
 	defer rows.Close()
-	var sample []sampled
+	bySite := map[string][]sampled{}
 	last := ""
 	for rows.Next() {
 		var s sampled
@@ -327,9 +328,30 @@ func compare(ctx context.Context, sess *lake.Session, compRel, rawRel string, be
 		if !changed {
 			s.key |= 1 << 63 // after every changed article
 		}
-		sample = keepLowest(sample, s, opts.Sample)
+		bySite[s.a.Site()] = keepLowest(bySite[s.a.Site()], s, opts.Sample)
 	}
-	return sample, rows.Err()
+	return spread(bySite, opts.Sample), rows.Err()
+}
+
+// spread picks n of the candidates, from as many sources as it can: the
+// lowest key of each source first, then the second lowest, and so on, so a
+// sample is not five pages of one site.
+func spread(bySite map[string][]sampled, n int) []sampled {
+	var out []sampled
+	for rank := 0; len(out) < n; rank++ {
+		var round []sampled
+		for _, c := range bySite {
+			if rank < len(c) {
+				round = append(round, c[rank])
+			}
+		}
+		if len(round) == 0 {
+			break
+		}
+		slices.SortFunc(round, func(a, b sampled) int { return cmp.Compare(a.key, b.key) })
+		out = append(out, round[:min(len(round), n-len(out))]...)
+	}
+	return out
 }
 
 // keepLowest adds s to the n candidates of lowest key, in key order.
