@@ -270,7 +270,7 @@ func modelInMemory(ctx context.Context, l *lake.Lake, sess *lake.Session, res *W
 	}
 	res.LearnedInMemory = int64(len(learn))
 	if res.BoilerplateSeq == 0 {
-		res.Notes = append(res.Notes, "corpus.boilerplate has no snapshot yet: the boilerplate was learned here, in memory; compress learns and writes it on its next run")
+		res.Notes = append(res.Notes, spec.Boilerplate.For(nil).String()+" has no snapshot yet: the boilerplate was learned here, in memory; compress learns and writes it on its next run")
 	}
 	return model, nil
 }
