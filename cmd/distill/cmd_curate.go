@@ -132,6 +132,9 @@ func printStats(e *env, r *stats.Result) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\ncost so far: $%.4f over %s (%d failed), %s in, %d out\n", r.Cost.CostUSD, human.Plural(int64(r.Cost.Calls), "oracle call"), r.Cost.FailedCalls, human.Plural(int64(r.Cost.TokensIn), "token"), r.Cost.TokensOut)
+	if ft := r.Footer; ft != nil {
+		fmt.Fprintf(w, "footer phrases: %d of %d compressed texts (%.1f%%)\n", ft.Texts, ft.Total, 100*ft.Share)
+	}
 	if len(r.Balance) > 0 {
 		fmt.Fprintf(w, "\nsplit balance (%s):\n", r.Splits)
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)

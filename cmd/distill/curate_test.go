@@ -13,10 +13,22 @@ func TestCLI_StatsSplitAndTags(t *testing.T) {
 	lk, f := filepath.Join(dir, "lake"), filepath.Join(dir, "filters/sustainability_tech_deployment/v1")
 
 	out, _ := distill(t, 0, "--lake", lk, "stats", "--filter", f)
-	for _, want := range []string{"TIER", "DIMENSION", "HISTOGRAM 0..10", "keywords", "cost so far"} {
+	for _, want := range []string{"TIER", "DIMENSION", "HISTOGRAM 0..10", "keywords", "cost so far", "footer phrases: ", " compressed texts ("} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stats output lacks %q:\n%s", want, out)
 		}
+	}
+	out, _ = distill(t, 0, "--lake", lk, "stats", "--filter", f, "--json")
+	var footer struct {
+		Footer struct {
+			Total    int64 `json:"total"`
+			ByPhrase []struct {
+				Phrase string `json:"phrase"`
+			} `json:"by_phrase"`
+		} `json:"footer_phrases"`
+	}
+	if err := json.Unmarshal([]byte(out), &footer); err != nil || footer.Footer.Total == 0 || len(footer.Footer.ByPhrase) != 6 {
+		t.Errorf("stats --json footer_phrases: %+v (%v)", footer.Footer, err)
 	}
 	// The demo split already: splitting again changes nothing.
 	out, _ = distill(t, 0, "--lake", lk, "split", "--filter", f, "--json")

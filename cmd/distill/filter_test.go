@@ -97,3 +97,82 @@ func TestCLI_PrefilterWhatIfCompress(t *testing.T) {
 		t.Errorf("compress: %v", res)
 	}
 }
+
+// compress --what-if writes nothing, and its figures hang together: the
+// learned boilerplate only takes text away on the ai-tech sample.
+func TestCLI_CompressWhatIf(t *testing.T) {
+	root := testutil.RepoRoot(t)
+	f := filepath.Join(root, "filters/sustainability_tech_deployment/v1")
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "init", "--lake", lk)
+	distill(t, 0, "--lake", lk, "ingest", testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz"))
+	distill(t, 0, "--lake", lk, "prefilter", "--filter", f)
+	_, errOut := distill(t, 1, "--lake", lk, "compress", "--filter", f, "--what-if")
+	if !strings.Contains(errOut, "run `distill compress") {
+		t.Errorf("what-if before compress: %q", errOut)
+	}
+	distill(t, 0, "--lake", lk, "compress", "--filter", f)
+	snapshots := func() string {
+		out, _ := distill(t, 0, "--lake", lk, "snapshots", "--json", "sustainability_tech_deployment.compressed", "corpus.boilerplate")
+		return out
+	}
+	was := snapshots()
+
+	out, _ := distill(t, 0, "--lake", lk, "compress", "--filter", f, "--what-if", "--sample", "2")
+	for _, want := range []string{"the rules alone -> with the learned boilerplate", "(nothing written)", "oracle input tokens:", "labeling them once with gemini-2.5-flash: $", "⟦"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("what-if output lacks %q:\n%s", want, out)
+		}
+	}
+	var res struct {
+		Articles     int64   `json:"articles"`
+		Changed      int64   `json:"changed"`
+		WordsBefore  int64   `json:"words_before"`
+		WordsAfter   int64   `json:"words_after"`
+		TokensBefore int64   `json:"tokens_before"`
+		TokensAfter  int64   `json:"tokens_after"`
+		CostBefore   float64 `json:"cost_usd_before"`
+		CostAfter    float64 `json:"cost_usd_after"`
+		Sample       []struct {
+			ID     string `json:"id"`
+			Marked string `json:"marked"`
+		} `json:"sample"`
+	}
+	out, _ = distill(t, 0, "--lake", lk, "compress", "--filter", f, "--what-if", "--sample", "2", "--json")
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if res.Articles == 0 || res.Changed == 0 || res.Changed > res.Articles || res.WordsAfter > res.WordsBefore ||
+		res.TokensAfter >= res.TokensBefore || res.CostAfter >= res.CostBefore || len(res.Sample) != 2 || !strings.Contains(res.Sample[0].Marked, "⟦") {
+		t.Errorf("what-if figures: %+v", res)
+	}
+	if got := snapshots(); got != was {
+		t.Errorf("what-if wrote a snapshot:\nbefore %s\nafter  %s", was, got)
+	}
+
+	// Against a copy that does not learn: the learned text comes back.
+	other := filepath.Join(t.TempDir(), "v1")
+	os.MkdirAll(other, 0o755)
+	for _, name := range []string{"filter.yaml", "prompt.md", "README.md"} {
+		b, _ := os.ReadFile(filepath.Join(f, name))
+		if name == "filter.yaml" {
+			b = []byte(strings.Replace(string(b), "compression:\n", "compression:\n  learn_boilerplate: false\n", 1))
+		}
+		os.WriteFile(filepath.Join(other, name), b, 0o644)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "compress", "--filter", f, "--what-if", other, "--json")
+	res.Sample = nil
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if res.Changed == 0 || res.TokensAfter <= res.TokensBefore || !strings.Contains(res.Sample[0].Marked, "⟪") {
+		t.Errorf("what-if against a copy that does not learn: %+v", res)
+	}
+	_, errOut = distill(t, 1, "--lake", lk, "compress", "--filter", f, other)
+	if !strings.Contains(errOut, "OTHER_FILTER_DIR after --what-if") {
+		t.Errorf("a directory without --what-if: %q", errOut)
+	}
+	if got := snapshots(); got != was {
+		t.Errorf("what-if wrote a snapshot:\nbefore %s\nafter  %s", was, got)
+	}
+}

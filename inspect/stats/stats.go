@@ -119,7 +119,10 @@ type Result struct {
 	Sources    []Source    `json:"sources"`
 	Cost       Cost        `json:"cost"`
 	Balance    []SplitTier `json:"split_balance,omitempty"`
-	Warnings   []string    `json:"warnings"`
+	// Footer is the compressed texts still holding footer phrases (nil:
+	// the filter has no compressed snapshot).
+	Footer   *Footer  `json:"footer_phrases,omitempty"`
+	Warnings []string `json:"warnings"`
 }
 
 // Run computes the statistics.
@@ -171,6 +174,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		if res.Balance, err = SplitBalance(ctx, sess, splitsRel); err != nil {
 			return nil, err
 		}
+	}
+	if res.Footer, err = FooterPhraseCounts(ctx, l, sess, f); err != nil {
+		return nil, err
 	}
 	res.Warnings = TierWarnings(res.Tiers, res.Articles, f.Splits.MinTierShare, f.Splits.MaxTierShare)
 	return res, nil

@@ -86,7 +86,7 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		if opts.TargetCount > 0 && len(batch) >= opts.TargetCount {
 			break
 		}
-		est := BatchDiscount * cost(price, len(it.prompt)/4+1, opts.MaxTokens/4)
+		est := BatchDiscount * cost(price, promptTokens(it.prompt), opts.MaxTokens/4)
 		if opts.MaxCost > 0 && sub.ExpectedCost+est > opts.MaxCost {
 			break
 		}

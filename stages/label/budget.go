@@ -29,7 +29,7 @@ func newBudget(opts Options, price filters.Price) *budget {
 // estimate is an item's expected cost: its prompt and a quarter of the
 // output allowance.
 func (b *budget) estimate(it item) float64 {
-	return cost(b.price, len(it.prompt)/4+1, b.maxTokens/4)
+	return cost(b.price, promptTokens(it.prompt), b.maxTokens/4)
 }
 
 // admit reserves the budget for one call of it, or refuses with the

@@ -142,7 +142,7 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 }
 
 func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {
-	outTokens := int64(len(opts.Filter.Dimensions)*35 + 20) // a score and a short sentence per dimension
+	outTokens := answerTokens(opts.Filter)
 	asked := map[string]bool{}
 	for _, it := range items {
 		if _, ok := cache[it.key]; ok {
@@ -155,7 +155,7 @@ func estimate(items []item, cache map[string]call, price filters.Price, opts Opt
 		}
 		asked[it.key] = true
 		res.Misses++
-		in := int64(len(it.prompt)/4 + 1) // ~4 characters a token
+		in := int64(promptTokens(it.prompt))
 		res.ExpectedIn += in
 		res.ExpectedOut += outTokens
 	}
