@@ -70,53 +70,15 @@ func refreshModel(ctx context.Context, l *lake.Lake, sess *lake.Session, rawSnap
 		return nil, err
 	}
 	defer lock.Unlock()
-	model, err := readModel(ctx, sess, spec.Boilerplate.Ref(nil))
-	if err != nil {
-		return nil, err
-	}
-	var learn []string
-	pages := map[string]int64{}
-	err = sess.EachFile(ctx, "compress/site_pages", nil, func(r *sql.Rows) error {
-		var src string
-		var n int64
-		if err := r.Scan(&src, &n); err != nil {
-			return err
-		}
-		pages[src] = n
-		if model.Sources[src].stale(n) {
-			learn = append(learn, src)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	// A source gone from corpus.raw (a rollback) loses its model.
-	gone := false
-	for src := range model.Sources {
-		if pages[src] == 0 {
-			delete(model.Sources, src)
-			gone = true
-		}
-	}
-	if len(learn) == 0 && !gone {
-		return model, nil
-	}
 	start := time.Now()
-	fresh, err := learnSources(ctx, sess, learn)
-	if err != nil {
-		return nil, err
+	model, up, err := updateModel(ctx, sess, spec.Boilerplate.Ref(nil))
+	if err != nil || !up.changed() {
+		return model, err
 	}
-	now := time.Now()
-	for _, src := range learn {
-		m := fresh[src]
-		if m == nil { // too few distinct pages: recorded, so it is not tried again
-			m = &SourceModel{Source: src}
-		}
-		m.learned = learned{method: BoilerplateMethod, sourcePages: pages[src], rawSeq: rawSnap.Seq, at: now, runID: l.RunID}
-		model.Sources[src] = m
+	for _, src := range up.learned {
+		model.Sources[src].learned = learned{method: BoilerplateMethod, sourcePages: up.pages[src], rawSeq: rawSnap.Seq, at: start, runID: l.RunID}
 	}
-	res.BoilerplateLearned = int64(len(learn))
+	res.BoilerplateLearned = int64(len(up.learned))
 	res.LearnSeconds = time.Since(start).Seconds()
 	snap, err := writeModel(ctx, l, model, rawSnap)
 	if err != nil {
@@ -124,6 +86,65 @@ func refreshModel(ctx context.Context, l *lake.Lake, sess *lake.Session, rawSnap
 	}
 	model.Seq = snap.Seq
 	return model, nil
+}
+
+// update is what updateModel changed.
+type update struct {
+	learned []string         // the sources learned (again)
+	gone    bool             // a source gone from corpus.raw lost its model
+	pages   map[string]int64 // each source's rows in corpus.raw
+}
+
+func (u update) changed() bool { return len(u.learned) > 0 || u.gone }
+
+// updateModel reads the model at ref (none when the table has no
+// snapshot) and learns, in memory, the sources of compress_raw that are
+// stale: what the next compress run writes. A source too small to learn
+// gets a model with no version (recorded, so that it is not tried again).
+func updateModel(ctx context.Context, sess *lake.Session, ref lake.Ref) (*Model, update, error) {
+	up := update{pages: map[string]int64{}}
+	model, err := readModel(ctx, sess, ref)
+	if err != nil {
+		return nil, up, err
+	}
+	var learn []string
+	err = sess.EachFile(ctx, "compress/site_pages", nil, func(r *sql.Rows) error {
+		var src string
+		var n int64
+		if err := r.Scan(&src, &n); err != nil {
+			return err
+		}
+		up.pages[src] = n
+		if model.Sources[src].stale(n) {
+			learn = append(learn, src)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, up, err
+	}
+	for src := range model.Sources {
+		if up.pages[src] == 0 {
+			delete(model.Sources, src)
+			up.gone = true
+		}
+	}
+	if len(learn) == 0 {
+		return model, up, nil
+	}
+	fresh, err := learnSources(ctx, sess, learn)
+	if err != nil {
+		return nil, up, err
+	}
+	for _, src := range learn {
+		m := fresh[src]
+		if m == nil {
+			m = &SourceModel{Source: src}
+		}
+		model.Sources[src] = m
+	}
+	up.learned = learn
+	return model, up, nil
 }
 
 // learnSources reads the pages of the sources and learns each, one
@@ -183,9 +204,12 @@ func ReadModel(ctx context.Context, l *lake.Lake, seq int64) (*Model, error) {
 }
 
 // readModel reads corpus.boilerplate at ref (an empty model when the table
-// has no snapshot).
+// has no snapshot, or ref is the zero Ref).
 func readModel(ctx context.Context, sess *lake.Session, ref lake.Ref) (*Model, error) {
 	model := &Model{Sources: map[string]*SourceModel{}}
+	if ref.TableName == (lake.TableName{}) { // no table: nothing learned yet
+		return model, nil
+	}
 	rel, snap, err := sess.Relation(ctx, ref)
 	if err != nil || snap == nil {
 		return model, err

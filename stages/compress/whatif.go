@@ -3,7 +3,6 @@ package compress
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"hash/fnv"
 	"slices"
@@ -223,53 +222,20 @@ func whatIfInputs(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filt
 // corpus.boilerplate's current snapshot, with the sources it would learn
 // (again) learned here and not written.
 func modelInMemory(ctx context.Context, l *lake.Lake, sess *lake.Session, res *WhatIfResult) (*Model, error) {
-	model := &Model{Sources: map[string]*SourceModel{}}
-	if ok, err := l.Exists(ctx, spec.Boilerplate.For(nil)); err != nil {
-		return nil, err
-	} else if ok {
-		if model, err = readModel(ctx, sess, spec.Boilerplate.Ref(nil)); err != nil {
+	ref := spec.Boilerplate.Ref(nil)
+	if ok, err := l.Exists(ctx, ref.TableName); err != nil || !ok {
+		ref = lake.Ref{} // no table yet: nothing to read, everything to learn
+		if err != nil {
 			return nil, err
 		}
 	}
+	model, up, err := updateModel(ctx, sess, ref)
+	if err != nil {
+		return nil, err
+	}
 	res.BoilerplateSeq = model.Seq
-	var learn []string
-	pages := map[string]int64{}
-	err := sess.EachFile(ctx, "compress/site_pages", nil, func(r *sql.Rows) error {
-		var src string
-		var n int64
-		if err := r.Scan(&src, &n); err != nil {
-			return err
-		}
-		pages[src] = n
-		if model.Sources[src].stale(n) {
-			learn = append(learn, src)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	for src := range model.Sources {
-		if pages[src] == 0 {
-			delete(model.Sources, src)
-		}
-	}
-	if len(learn) == 0 {
-		return model, nil
-	}
-	fresh, err := learnSources(ctx, sess, learn)
-	if err != nil {
-		return nil, err
-	}
-	for _, src := range learn {
-		if m := fresh[src]; m != nil {
-			model.Sources[src] = m
-		} else {
-			delete(model.Sources, src) // too few distinct pages: the rules alone
-		}
-	}
-	res.LearnedInMemory = int64(len(learn))
-	if res.BoilerplateSeq == 0 {
+	res.LearnedInMemory = int64(len(up.learned))
+	if res.BoilerplateSeq == 0 && len(up.learned) > 0 {
 		res.Notes = append(res.Notes, spec.Boilerplate.For(nil).String()+" has no snapshot yet: the boilerplate was learned here, in memory; compress learns and writes it on its next run")
 	}
 	return model, nil
