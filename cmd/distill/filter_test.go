@@ -71,15 +71,7 @@ func TestCLI_PrefilterWhatIfCompress(t *testing.T) {
 	}
 
 	// What-if: a looser copy of the filter, nothing written.
-	other := filepath.Join(t.TempDir(), "v1")
-	os.MkdirAll(other, 0o755)
-	for _, name := range []string{"filter.yaml", "prompt.md", "README.md"} {
-		b, _ := os.ReadFile(filepath.Join(f, name))
-		if name == "filter.yaml" {
-			b = []byte(strings.Replace(string(b), "min_matches: 2", "min_matches: 1", 1))
-		}
-		os.WriteFile(filepath.Join(other, name), b, 0o644)
-	}
+	other := editedFilter(t, f, "min_matches: 2", "min_matches: 1")
 	out, _ = distill(t, 0, "--lake", lk, "prefilter", "--filter", f, "--what-if", other)
 	if !strings.Contains(out, "blocked would pass") || !strings.Contains(out, "0 passed would be blocked") {
 		t.Errorf("what-if: %q", out)
@@ -151,15 +143,7 @@ func TestCLI_CompressWhatIf(t *testing.T) {
 	}
 
 	// Against a copy that does not learn: the learned text comes back.
-	other := filepath.Join(t.TempDir(), "v1")
-	os.MkdirAll(other, 0o755)
-	for _, name := range []string{"filter.yaml", "prompt.md", "README.md"} {
-		b, _ := os.ReadFile(filepath.Join(f, name))
-		if name == "filter.yaml" {
-			b = []byte(strings.Replace(string(b), "compression:\n", "compression:\n  learn_boilerplate: false\n", 1))
-		}
-		os.WriteFile(filepath.Join(other, name), b, 0o644)
-	}
+	other := editedFilter(t, f, "compression:\n", "compression:\n  learn_boilerplate: false\n")
 	out, _ = distill(t, 0, "--lake", lk, "compress", "--filter", f, "--what-if", other, "--json")
 	res.Sample = nil
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -175,4 +159,30 @@ func TestCLI_CompressWhatIf(t *testing.T) {
 	if got := snapshots(); got != was {
 		t.Errorf("what-if wrote a snapshot:\nbefore %s\nafter  %s", was, got)
 	}
+}
+
+// editedFilter copies the filter package in dir to a temporary v1 folder,
+// with the first old in its filter.yaml replaced by new.
+func editedFilter(t *testing.T, dir, old, new string) string {
+	t.Helper()
+	other := filepath.Join(t.TempDir(), "v1")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"filter.yaml", "prompt.md", "README.md"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "filter.yaml" {
+			if !strings.Contains(string(b), old) {
+				t.Fatalf("%s/filter.yaml has no %q to replace", dir, old)
+			}
+			b = []byte(strings.Replace(string(b), old, new, 1))
+		}
+		if err := os.WriteFile(filepath.Join(other, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return other
 }

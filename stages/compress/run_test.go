@@ -1,13 +1,9 @@
 package compress_test
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"encoding/json"
-	"os"
+	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
@@ -85,36 +81,38 @@ func TestRun_PromptIsBuiltFromCompressedText(t *testing.T) {
 	}
 }
 
-var (
-	aiOnce sync.Once
-	aiArts []compress.Article
-)
-
+// aiTech is the ai-tech sample as articles, in id order.
 func aiTech(b *testing.B) []compress.Article {
-	path := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	aiOnce.Do(func() {
-		f, _ := os.Open(path)
-		defer f.Close()
-		zr, _ := gzip.NewReader(f)
-		sc := bufio.NewScanner(zr)
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		for sc.Scan() {
-			var r struct{ Title, Text, Source string }
-			if json.Unmarshal(sc.Bytes(), &r) == nil {
-				aiArts = append(aiArts, compress.Article{Title: r.Title, Content: r.Text, Source: r.Source})
-			}
-		}
-	})
-	return aiArts
+	pages := aiTechPages(b)
+	ids := make([]string, 0, len(pages))
+	for id := range pages {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return len(ids[i]) < len(ids[j]) || len(ids[i]) == len(ids[j]) && ids[i] < ids[j] })
+	out := make([]compress.Article, len(ids))
+	for i, id := range ids {
+		p := pages[id]
+		out[i] = compress.Article{Title: p.title, Content: p.text, Source: p.source}
+	}
+	return out
+}
+
+// benchSettings are the sustainability filter's, with the boilerplate
+// learned from the ai-tech sample.
+func benchSettings(b *testing.B) compress.Settings {
+	settings, err := compress.SettingsFor(load(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	settings.Model = learnedModel(b)
+	return settings
 }
 
 // BenchmarkRender renders the real ai-tech sample (scraped pages of up to
 // 60,000 characters) on one core, with the boilerplate learned from it, and
 // reports articles/s.
 func BenchmarkRender(b *testing.B) {
-	arts := aiTech(b)
-	settings, _ := compress.SettingsFor(load(b))
-	settings.Model = learnedModel(b)
+	arts, settings := aiTech(b), benchSettings(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		compress.Render(arts[i%len(arts)], settings)
@@ -126,9 +124,7 @@ func BenchmarkRender(b *testing.B) {
 // reading and writing rows: Render with the learned boilerplate, the
 // language and the MinHash signature.
 func BenchmarkCompressArticle(b *testing.B) {
-	arts := aiTech(b)
-	settings, _ := compress.SettingsFor(load(b))
-	settings.Model = learnedModel(b)
+	arts, settings := aiTech(b), benchSettings(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		a := arts[i%len(arts)]

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -200,10 +201,25 @@ func logTruthCounts(t *testing.T, spans []truthSpan) {
 }
 
 // aiTechPage is one record of the ai-tech sample, as truth.tsv needs it.
-type aiTechPage struct{ text, source string }
+type aiTechPage struct{ text, source, title string }
 
-// aiTechPages reads the ai-tech sample, by id.
+// aiTechPages reads the ai-tech sample, by id (once: several tests and
+// benchmarks read it).
 func aiTechPages(t testing.TB) map[string]aiTechPage {
+	t.Helper()
+	aiTechOnce.Do(func() { aiTechRead = readAITech(t) })
+	if aiTechRead == nil {
+		t.Fatal("reading the ai-tech sample failed in an earlier test")
+	}
+	return aiTechRead
+}
+
+var (
+	aiTechOnce sync.Once
+	aiTechRead map[string]aiTechPage
+)
+
+func readAITech(t testing.TB) map[string]aiTechPage {
 	t.Helper()
 	fh, err := os.Open(testutil.Shared(t, aiTechPath))
 	if err != nil {
@@ -222,11 +238,12 @@ func aiTechPages(t testing.TB) map[string]aiTechPage {
 			ID     json.Number `json:"id"`
 			Text   string      `json:"text"`
 			Source string      `json:"source"`
+			Title  string      `json:"title"`
 		}
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			t.Fatal(err)
 		}
-		out[rec.ID.String()] = aiTechPage{text: rec.Text, source: rec.Source}
+		out[rec.ID.String()] = aiTechPage{text: rec.Text, source: rec.Source, title: rec.Title}
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
