@@ -141,3 +141,47 @@ func TestRun_TemplatedPagesAreNotEmptied(t *testing.T) {
 		t.Errorf("rendered %q (version %q): want the page whole, by the rules alone", r.Text, r.BoilerplateVersion)
 	}
 }
+
+// Two filters compressing at once over the same corpus learn its
+// boilerplate once: the second waits for the first's model and reads it.
+func TestRun_TwoFiltersAtOnceLearnOnce(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{testutil.Shared(t, aiTechPath)}}); err != nil {
+		t.Fatal(err)
+	}
+	fs := []*filters.Filter{load(t), testutil.Filter(t, "filters/uplifting/v1")}
+	for _, f := range fs {
+		if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	results := make([]*compress.Result, len(fs))
+	errs := make(chan error, len(fs))
+	for i, f := range fs {
+		go func() {
+			var err error
+			results[i], err = compress.Run(ctx, l, compress.Options{Filter: f, Waiting: func(string) {}})
+			errs <- err
+		}()
+	}
+	for range fs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	snaps, err := l.Snapshots(ctx, spec.Boilerplate.For(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 1 || results[0].BoilerplateLearned+results[1].BoilerplateLearned != 14 {
+		t.Errorf("%d snapshots of corpus.boilerplate, %d+%d sources learned; want 1 snapshot, the 14 sources of 10 pages or more learned once",
+			len(snaps), results[0].BoilerplateLearned, results[1].BoilerplateLearned)
+	}
+	for i, f := range fs {
+		n := testutil.QueryStrings(t, l, "SELECT count(*) FROM "+spec.Compressed.For(f).String()+" WHERE boilerplate_sequence <> 1")[0]
+		if n != "0" || results[i].BoilerplateSeq != 1 {
+			t.Errorf("%s: %s texts cut with another model than boilerplate@1 (run says @%d)", f.Name, n, results[i].BoilerplateSeq)
+		}
+	}
+}
