@@ -17,7 +17,8 @@ import (
 )
 
 // learnedModel learns the boilerplate of the ai-tech sample (per source,
-// each source's pages in the order the lake reads them: by md5 of the id)
+// each source's pages in the order the lake reads them, by md5 of the id,
+// and at most BoilerplateMaxPages of them)
 // and of the BBC files (one dataset), as compress would.
 func learnedModel(t testing.TB) *compress.Model {
 	t.Helper()
@@ -43,7 +44,7 @@ func learnModel(t testing.TB) *compress.Model {
 	}
 	for src, list := range ids {
 		sort.Slice(list, func(i, j int) bool { return md5hex(list[i]) < md5hex(list[j]) })
-		for _, id := range list {
+		for _, id := range list[:min(len(list), compress.BoilerplateMaxPages)] {
 			bySource[src] = append(bySource[src], all[id].text)
 		}
 	}
