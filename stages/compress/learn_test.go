@@ -185,3 +185,41 @@ func TestRun_TwoFiltersAtOnceLearnOnce(t *testing.T) {
 		}
 	}
 }
+
+// The head and tail are chosen from the cleaned body: a page longer than
+// max_words ends with the article's last sentence, not the site's footer,
+// and opens with the article, not the menu. The rules alone (a one-line
+// page: no line is furniture) keep both.
+func TestRender_TailIsTheArticlesEnding(t *testing.T) {
+	var pages []string
+	var first, last []string
+	for i := range 30 {
+		rng := rand.New(rand.NewPCG(uint64(i), 9))
+		var art []string
+		for range 80 {
+			var w []string
+			for range 8 {
+				w = append(w, fmt.Sprintf("w%d", rng.IntN(99999)))
+			}
+			art = append(art, strings.Join(w, " ")+".")
+		}
+		first, last = append(first, art[0]), append(last, art[len(art)-1])
+		pages = append(pages, siteMenu+" "+strings.Join(art, " ")+" "+siteFooter)
+	}
+	m := &compress.Model{Sources: map[string]*compress.SourceModel{"example.org": compress.LearnSource("example.org", pages)}}
+	a := compress.Article{Title: "Page 3", Source: "example.org", Content: pages[3]}
+	for _, learn := range []bool{true, false} {
+		r := compress.Render(a, compress.Settings{MaxWords: 200, HeadShare: 0.7, Learn: learn, Model: m})
+		body := compress.Body(r.Text)
+		opens, ends := strings.HasPrefix(body, first[3]), strings.HasSuffix(r.Text, last[3])
+		if !r.Truncated || r.Words > 200 {
+			t.Fatalf("learn %v: %d words, truncated %v: the page is to be cut", learn, r.Words, r.Truncated)
+		}
+		if learn && (!ends || !opens || r.BoilerplateVersion == "") {
+			t.Errorf("learned: the text opens %q and ends %q; want the article's first and last sentences", body[:60], r.Text[len(r.Text)-60:])
+		}
+		if !learn && (ends || opens) {
+			t.Errorf("rules alone: the text opens with the article (%v) or ends with it (%v): the test does not test the learned cut", opens, ends)
+		}
+	}
+}
