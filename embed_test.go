@@ -50,7 +50,7 @@ var goldenParams = map[string]any{
 	"seed": 42, "ratios": []float64{0.8, 0.1, 0.1}, "stratify_by": "tier", "near_threshold": 0.8, "run_id": "r1",
 	"labels": "s.labels@1", "labels_sequence": 1, "incremental": true, "split": "test",
 	"models": []string{"m1"}, "combine": "latest", "predictions_sequence": 3, "splits_sequence": 2,
-	"with_balanced_out": false, "id": "m1", "sources": []string{"site.example", "ds2"}, "cap": 1,
+	"with_balanced_out": false, "id": "m1", "sources": []string{"site.example", "ds2"}, "cap": 1, "versions": []string{"v1", "v2"},
 	"phrases": []string{"title: X", "cookie"},
 }
 

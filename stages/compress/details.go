@@ -24,6 +24,10 @@ func (r *Result) Details() []string {
 			line += fmt.Sprintf("; %d of the %d rendered cut with their source's model, %d by the rules alone", r.Cut, r.RowsOut, int64(r.RowsOut)-r.Cut)
 		}
 		out = append(out, line)
+		if r.OlderModel > 0 {
+			out = append(out, fmt.Sprintf("%s cut by an older model of their source (kept, with their labels and splits): compress --full recuts them",
+				human.Plural(r.OlderModel, "text")))
+		}
 	}
 	return out
 }

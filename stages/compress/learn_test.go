@@ -81,8 +81,12 @@ func TestRun_LearnsBoilerplateAsSourcesGrow(t *testing.T) {
 		t.Fatalf("5 pages: learned %d sources, cut %d texts; want none (too few pages)", res.BoilerplateLearned, res.Cut)
 	}
 	res = compressPages(t, l, f, sitePages(t, dir, 5, 15), false)
-	if res.BoilerplateLearned != 1 || res.Cut != 15 || res.BoilerplateSeq != 1 {
-		t.Fatalf("20 pages: learned %d, cut %d of the 15 new, boilerplate@%d; want 1, 15, @1", res.BoilerplateLearned, res.Cut, res.BoilerplateSeq)
+	if res.BoilerplateLearned != 1 || res.Cut != 15 || res.BoilerplateSeq != 1 || res.OlderModel != 5 {
+		t.Fatalf("20 pages: learned %d, cut %d of the 15 new, boilerplate@%d, %d texts cut before the model; want 1, 15, @1, 5",
+			res.BoilerplateLearned, res.Cut, res.BoilerplateSeq, res.OlderModel)
+	}
+	if d := strings.Join(res.Details(), "\n"); !strings.Contains(d, "5 texts cut by an older model of their source") {
+		t.Errorf("the run does not say that 5 texts were cut before the model: %s", d)
 	}
 	if n := q("SELECT count(*) FROM " + table + " WHERE text LIKE '%All rights reserved%' AND boilerplate_version IS NOT NULL"); n[0] != "0" {
 		t.Errorf("%s texts cut with the model still hold the footer", n[0])
@@ -108,8 +112,8 @@ func TestRun_LearnsBoilerplateAsSourcesGrow(t *testing.T) {
 	}
 
 	res = compressPages(t, l, f, sitePages(t, dir, 33, 1), true) // --full: every text with the current model
-	if res.Cut != 34 || res.Mode != "full" {
-		t.Errorf("--full: cut %d of 34 (%s)", res.Cut, res.Mode)
+	if res.Cut != 34 || res.Mode != "full" || res.OlderModel != 0 {
+		t.Errorf("--full: cut %d of 34 (%s), %d texts left cut by an older model", res.Cut, res.Mode, res.OlderModel)
 	}
 	if n := q("SELECT count(*) FROM " + table + " WHERE text LIKE '%All rights reserved%' OR text LIKE '%Politics Business%'"); n[0] != "0" {
 		t.Errorf("after --full %s texts hold the menu or footer", n[0])
@@ -137,8 +141,8 @@ func TestRun_TemplatedPagesAreNotEmptied(t *testing.T) {
 	}
 	settings := compress.Settings{MaxWords: 800, HeadShare: 0.7, Learn: true, Model: &compress.Model{Sources: map[string]*compress.SourceModel{"templated": m}}}
 	r := compress.Render(compress.Article{Source: "templated", Content: pages[0]}, settings)
-	if r.BoilerplateVersion != "" || !strings.Contains(r.Text, "Officials said") {
-		t.Errorf("rendered %q (version %q): want the page whole, by the rules alone", r.Text, r.BoilerplateVersion)
+	if r.BoilerplateCut || !strings.Contains(r.Text, "Officials said") {
+		t.Errorf("rendered %q (cut %v): want the page whole, by the rules alone", r.Text, r.BoilerplateCut)
 	}
 }
 
@@ -215,7 +219,7 @@ func TestRender_TailIsTheArticlesEnding(t *testing.T) {
 		if !r.Truncated || r.Words > 200 {
 			t.Fatalf("learn %v: %d words, truncated %v: the page is to be cut", learn, r.Words, r.Truncated)
 		}
-		if learn && (!ends || !opens || r.BoilerplateVersion == "") {
+		if learn && (!ends || !opens || !r.BoilerplateCut) {
 			t.Errorf("learned: the text opens %q and ends %q; want the article's first and last sentences", body[:60], r.Text[len(r.Text)-60:])
 		}
 		if !learn && (ends || opens) {

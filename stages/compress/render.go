@@ -78,9 +78,11 @@ type Rendered struct {
 	Words     int
 	Chars     int
 	Truncated bool
-	// BoilerplateVersion is the learned model that cut the text ("" none:
-	// no model for the source, or nothing cut).
+	// BoilerplateVersion is the source's learned model Render applied (""
+	// none: no model for the source, or learning off); BoilerplateCut says
+	// whether it cut anything (a page it would all but empty is left whole).
 	BoilerplateVersion string
+	BoilerplateCut     bool
 }
 
 // Render makes the model input from an article: a header (title, source,
@@ -119,10 +121,10 @@ func Render(a Article, s Settings) Rendered {
 	}
 	content := strings.ReplaceAll(a.Content, "\r\n", "\n")
 	var version string
+	var cut bool
 	if sm := s.Model.For(a.Site()); s.Learn && sm != nil {
-		if cleaned, cut := sm.Clean(content); cut {
-			content, version = cleaned, sm.Version
-		}
+		version = sm.Version
+		content, cut = sm.Clean(content)
 	}
 	head, stop, stopK := takeHead(content, headBudget, s.Boilerplate)
 	var tail []sentence
@@ -168,7 +170,7 @@ func Render(a Article, s Settings) Rendered {
 	if truncated {
 		words++
 	}
-	return Rendered{Text: text, Words: words, Chars: utf8.RuneCountInString(text), Truncated: truncated, BoilerplateVersion: version}
+	return Rendered{Text: text, Words: words, Chars: utf8.RuneCountInString(text), Truncated: truncated, BoilerplateVersion: version, BoilerplateCut: cut}
 }
 
 // A header line (title, source, date) is cut to its first MaxHeaderWords

@@ -68,6 +68,10 @@ type Result struct {
 	BoilerplateSeq int64 `json:"boilerplate_sequence"`
 	// Cut is the rendered articles whose source's learned furniture was cut.
 	Cut int64 `json:"boilerplate_cut"`
+	// OlderModel is the texts kept from earlier runs that were cut by
+	// another model than their source's current one (compress --full
+	// recuts them).
+	OlderModel int64 `json:"older_model_texts"`
 }
 
 // Run renders the passed articles not yet compressed with the current
@@ -135,6 +139,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	full, curRel, err := mustRebuild(ctx, sess, cur, preRel, res.Method, opts.Full)
 	if err != nil {
 		return res, err
+	}
+	if !full && settings.Learn {
+		if res.OlderModel, err = olderModelTexts(ctx, sess, curRel, settings.Model); err != nil {
+			return res, err
+		}
 	}
 	// Every passed decision is read; one whose article is not in corpus.raw
 	// comes back with a NULL id from raw and is counted as rejected.
@@ -239,8 +248,10 @@ func writeRow(rb *lake.RowBuilder, w rowOf, res *Result) {
 	rb.String("text_sha256", hex.EncodeToString(sum[:]))
 	rb.String("method", res.Method)
 	rb.Longs("minhash", Signature(w.r.Text))
-	if w.r.BoilerplateVersion != "" {
+	if w.r.BoilerplateCut {
 		res.Cut++
+	}
+	if w.r.BoilerplateVersion != "" {
 		rb.String("boilerplate_version", w.r.BoilerplateVersion)
 	}
 	if res.BoilerplateSeq > 0 {
@@ -276,6 +287,24 @@ func mustRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pr
 	var stale int64
 	err = sess.QueryRow(ctx, "SELECT count(*) FROM "+curRel+" c WHERE NOT EXISTS (SELECT 1 FROM "+pre+" p WHERE p.id = c.id AND p.passed)", &stale)
 	return stale > 0, curRel, err
+}
+
+// olderModelTexts counts the compressed texts (of the snapshot cur) cut by
+// another version of their source's model than model's: kept as they were
+// when the source was learned again, so that their labels and splits stay.
+func olderModelTexts(ctx context.Context, sess *lake.Session, cur string, model *Model) (int64, error) {
+	if err := sess.Input(ctx, "compress_current", cur); err != nil {
+		return 0, err
+	}
+	var sources, versions []string
+	for src, m := range model.Sources {
+		if m.Version != "" {
+			sources, versions = append(sources, src), append(versions, m.Version)
+		}
+	}
+	var n int64
+	err := sess.QueryRowFile(ctx, "compress/older_model", lake.Params{"sources": sources, "versions": versions}, &n)
+	return n, err
 }
 
 // sameMethod reports whether the table's current snapshot was made with method.

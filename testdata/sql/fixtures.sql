@@ -130,3 +130,4 @@ CREATE TABLE compress_boilerplate AS SELECT * FROM (VALUES
     ('site.example', NULL, 2::BIGINT, 'v1', 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'),
     ('ds2', NULL, 2::BIGINT, NULL, 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'))
     AS t(source, shingle, pages, version, method, source_pages, raw_sequence, learned_at, run_id);
+CREATE TABLE compress_current AS SELECT * FROM (VALUES ('a', 'v1'), ('b', 'v0'), ('c', NULL)) AS t(id, boilerplate_version);
