@@ -75,7 +75,7 @@ var compressedSchema = lake.Schema{
 	{Name: "method", Type: lake.String, Doc: "rendering and settings, e.g. head_tail:v2:800:0.70+learned:shingles:v1:…"},
 	{Name: "minhash", Type: lake.LongList, Doc: "MinHash signature of the text's word 5-shingles (" + SignatureMethod + "), for near-duplicate grouping"},
 	{Name: "boilerplate_version", Type: lake.String, Doc: "the version of the article's source's learned model the text was cut with (corpus.boilerplate.version; it cuts nothing from a page it would all but empty); NULL: no model for the source, the line rules alone"},
-	{Name: "boilerplate_sequence", Type: lake.Long, Doc: "the corpus.boilerplate snapshot read; NULL when the filter does not learn boilerplate"},
+	{Name: "boilerplate_sequence", Type: lake.Long, Doc: "the corpus.boilerplate snapshot the text was cut with; NULL when the filter does not learn boilerplate or no source has been learned yet"},
 	{Name: "language", Type: lake.String, Doc: "the text's language, detected (ISO 639-1, e.g. en); NULL when undetermined"},
 	{Name: "prefilter_sequence", Type: lake.Long, Doc: "the prefiltered snapshot the article's decision was read from"},
 	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the article was read from"},

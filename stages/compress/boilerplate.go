@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -45,7 +46,9 @@ const (
 
 // BoilerplateMethod names the learning rule and its parameters; a change to
 // any of them is a new method (compress renders everything again).
-var BoilerplateMethod = fmt.Sprintf("shingles:v1:%dw:%.0f%%:df%d:min%d", BoilerplateShingle, BoilerplateShare*100, BoilerplateMinDF, BoilerplateMinPages)
+var BoilerplateMethod = fmt.Sprintf("shingles:v1:%dw:%.0f%%:df%d-%d:min%d:max%d:edge%d:bridge%d:keep%d",
+	BoilerplateShingle, BoilerplateShare*100, BoilerplateMinDF, BoilerplateMaxDF, BoilerplateMinPages, BoilerplateMaxPages,
+	BoilerplateEdge, BoilerplateBridge, BoilerplateKeepWords)
 
 // SourceModel is the learned furniture of one source.
 type SourceModel struct {
@@ -64,8 +67,8 @@ type SourceModel struct {
 	filter     *shingleFilter
 }
 
-// LearnSource learns the furniture of one source from its pages (in a
-// stable order: the first BoilerplateSample distinct ones are searched).
+// LearnSource learns the furniture of one source from its pages (every
+// distinct one counts; the caller caps them at BoilerplateMaxPages).
 // It returns nil when the source has fewer than BoilerplateMinPages
 // distinct pages: too few to tell the site from the article.
 func LearnSource(source string, pages []string) *SourceModel {
@@ -85,30 +88,32 @@ func LearnSource(source string, pages []string) *SourceModel {
 		return nil
 	}
 	need := max(int64(BoilerplateMinDF), min(BoilerplateMaxDF, int64(BoilerplateShare*float64(n)+0.999999)))
-	// Candidates: a count-min sketch of every page's shingles (it can
-	// only overcount), then exact page counts for the shingles it puts at
-	// need or more, behind a bit filter: most shingles of a page are the
-	// article's, and the filter answers them without a map lookup.
-	sketch := make([]uint16, 1<<22)
+	// Candidates: a table of counters indexed by a hash of every page's
+	// shingles (it can only overcount: collisions add up), then exact page
+	// counts for the shingles it puts at need or more. Most shingles are
+	// the article's and seen once, so the exact map stays small.
 	var sc pageScratch
 	var all []uint64 // every page's shingles, one after another
 	ends := make([]int, 0, len(distinct))
 	for _, p := range distinct {
 		sc.tokenize(p, false)
 		sc.shingles()
-		for _, h := range sc.sh {
-			if c := &sketch[h>>42]; *c < 0xFFFF {
-				*c++
-			}
-		}
 		all = append(all, sc.sh...)
 		ends = append(ends, len(all))
+	}
+	// Four counters a shingle at least (few collisions), at most 2^22.
+	width := min(22, max(10, bits.Len(uint(len(all)))+2))
+	sketch := make([]uint16, 1<<width)
+	for _, h := range all {
+		if c := &sketch[h>>(64-width)]; *c < 0xFFFF {
+			*c++
+		}
 	}
 	cand := map[uint64]*pageCount{}
 	from := 0
 	for i, to := range ends {
 		for _, h := range all[from:to] {
-			if int64(sketch[h>>42]) < need {
+			if int64(sketch[h>>(64-width)]) < need {
 				continue
 			}
 			c := cand[h]
@@ -146,7 +151,8 @@ type shingleFilter [1 << 10]uint64
 func (f *shingleFilter) add(h uint64)      { f[(h>>6)&(1<<10-1)] |= 1 << (h & 63) }
 func (f *shingleFilter) has(h uint64) bool { return f[(h>>6)&(1<<10-1)]&(1<<(h&63)) != 0 }
 
-// digest is the model's version: the method and its sorted shingles.
+// digest is the model's version: the method, its sorted shingles and their
+// page counts (the edge trimming reads them).
 func (m *SourceModel) digest() string {
 	keys := make([]uint64, 0, len(m.Shingles))
 	for h := range m.Shingles {
@@ -158,6 +164,8 @@ func (m *SourceModel) digest() string {
 	var b [8]byte
 	for _, k := range keys {
 		binary.LittleEndian.PutUint64(b[:], k)
+		h.Write(b[:])
+		binary.LittleEndian.PutUint64(b[:], uint64(m.Shingles[k]))
 		h.Write(b[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
@@ -173,15 +181,22 @@ type Span struct{ Start, End int }
 // furniture (the menu's last words and "Google", the first word of the
 // many articles that open with it).
 func (m *SourceModel) Spans(content string) []Span {
+	spans, _, _ := m.cut(content)
+	return spans
+}
+
+// cut is Spans, with the page's words and the words the spans cover
+// (words as the shingles count them: holding a letter or a digit).
+func (m *SourceModel) cut(content string) (spans []Span, words, covered int) {
 	if m == nil || len(m.Shingles) == 0 {
-		return nil
+		return nil, 0, 0
 	}
 	sc := scratchPool.Get().(*pageScratch)
 	defer scratchPool.Put(sc)
 	sc.tokenize(content, true)
 	sc.shingles()
 	filter := m.bits()
-	var out []Span
+	var ranges []wordRange
 	var run []hit
 	flush := func() {
 		if len(run) == 0 {
@@ -195,10 +210,7 @@ func (m *SourceModel) Spans(content string) []Span {
 			for j := i + dir; j >= 0 && j < len(run) && abs(run[j].at-run[i].at) < BoilerplateShingle; j += dir {
 				top = max(top, run[j].df)
 			}
-			df := run[i].df
-			// In a small source, where a few pages are a large share, an
-			// end at under half the pages inside it is weak too.
-			return df*BoilerplateEdge < top || df*2 < top && df < 2*BoilerplateMinDF
+			return run[i].df*BoilerplateEdge < top
 		}
 		lo, hi := 0, len(run)-1
 		for lo < hi && weak(lo, 1) {
@@ -207,7 +219,7 @@ func (m *SourceModel) Spans(content string) []Span {
 		for hi > lo && weak(hi, -1) {
 			hi--
 		}
-		out = append(out, Span{sc.starts[run[lo].at], sc.ends[run[hi].at+BoilerplateShingle-1]})
+		ranges = append(ranges, wordRange{run[lo].at, run[hi].at + BoilerplateShingle - 1})
 		run = run[:0]
 	}
 	for i, h := range sc.sh {
@@ -224,45 +236,66 @@ func (m *SourceModel) Spans(content string) []Span {
 		run = append(run, hit{i, df})
 	}
 	flush()
-	return bridge(content, out)
+	last := len(sc.keys) - 1 // the page end; 0 is the page start
+	for _, r := range bridge(content, sc, ranges) {
+		spans = append(spans, Span{sc.starts[r.from], sc.ends[r.to]})
+		covered += min(r.to, last-1) - max(r.from, 1) + 1
+	}
+	return spans, last - 1, covered
 }
+
+// wordRange is the words from..to (indices into the page's words).
+type wordRange struct{ from, to int }
 
 // BoilerplateBridge is the most words a gap between two furniture spans may
 // have to be furniture itself.
 const BoilerplateBridge = 150
 
-// bridge joins furniture spans across the gaps between them that hold no
+// bridge joins furniture runs across the gaps between them that hold no
 // sentence: lists of headlines and names that change from page to page
-// ("related stories", author lists) between the site's fixed blocks. A gap
-// with a word ending in '.' or '!' holds a sentence, and stays.
-func bridge(content string, spans []Span) []Span {
-	if len(spans) < 2 {
-		return spans
+// ("related stories", author lists) between the site's fixed blocks.
+func bridge(content string, sc *pageScratch, ranges []wordRange) []wordRange {
+	if len(ranges) < 2 {
+		return ranges
 	}
-	out := spans[:1]
-	for _, sp := range spans[1:] {
-		last := &out[len(out)-1]
-		if gap := content[last.End:sp.Start]; !holdsSentence(gap) && countWords(gap) <= BoilerplateBridge {
-			last.End = sp.End
+	out := ranges[:1]
+	for _, r := range ranges[1:] {
+		prev := &out[len(out)-1]
+		if r.from-prev.to-1 <= BoilerplateBridge && !holdsSentence(content[sc.ends[prev.to]:sc.starts[r.from]]) {
+			prev.to = r.to
 			continue
 		}
-		out = append(out, sp)
+		out = append(out, r)
 	}
 	return out
 }
 
-// holdsSentence reports a word ending in '.' or '!' (closing quotes and
-// brackets aside).
+// holdsSentence reports a sentence end: '.' or '!' followed (after any
+// closing quotes and brackets) by white space or the end of the gap, or a
+// CJK full stop. '?' does not count: headline lists ask questions.
 func holdsSentence(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '.' && s[i] != '!' {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
+		switch r {
+		case '。', '！':
+			return true
+		case '.', '!':
+		default:
 			continue
 		}
-		j := i + 1
-		for j < len(s) && strings.IndexByte(`"')]`, s[j]) >= 0 {
-			j++
+		j := i
+		for j < len(s) {
+			q, m := utf8.DecodeRuneInString(s[j:])
+			if !strings.ContainsRune(`"')]”’»`, q) {
+				break
+			}
+			j += m
 		}
-		if j == len(s) || s[j] < utf8.RuneSelf && asciiSpace[s[j]] || strings.HasPrefix(s[j:], "”") || strings.HasPrefix(s[j:], "’") {
+		if j == len(s) {
+			return true
+		}
+		if q, _ := utf8.DecodeRuneInString(s[j:]); unicode.IsSpace(q) {
 			return true
 		}
 	}
@@ -283,7 +316,7 @@ type hit struct {
 }
 
 // BoilerplateEdge: a run's end shingle in fewer than 1/BoilerplateEdge of
-// the pages its most common shingle is in is not the run's.
+// the pages of the shingles just inside it is not the run's.
 const BoilerplateEdge = 2
 
 // Page start and end are words of their own, so that a menu opening many
@@ -423,14 +456,7 @@ const BoilerplateKeepWords = 50
 // cutting them would leave fewer than BoilerplateKeepWords words and less
 // than half the page.
 func (m *SourceModel) Cut(content string) []Span {
-	spans := m.Spans(content)
-	if len(spans) == 0 {
-		return nil
-	}
-	total, cut := countWords(content), 0
-	for _, sp := range spans {
-		cut += countWords(content[sp.Start:sp.End])
-	}
+	spans, total, cut := m.cut(content)
 	if kept := total - cut; kept < BoilerplateKeepWords && 2*kept < total {
 		return nil
 	}

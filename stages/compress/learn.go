@@ -17,8 +17,10 @@ import (
 // holds it at one snapshot.
 type Model struct {
 	Sources map[string]*SourceModel
-	// Seq is the corpus.boilerplate snapshot it is (0: none yet).
-	Seq int64
+	// Seq is the corpus.boilerplate snapshot it is (0: none yet); snap is
+	// that snapshot, the compressed commit's input.
+	Seq  int64
+	snap *lake.Snapshot
 }
 
 // For is the model of an article's source (nil: none; the rules alone).
@@ -84,7 +86,7 @@ func refreshModel(ctx context.Context, l *lake.Lake, sess *lake.Session, rawSnap
 	if err != nil {
 		return nil, err
 	}
-	model.Seq = snap.Seq
+	model.Seq, model.snap = snap.Seq, snap
 	return model, nil
 }
 
@@ -214,7 +216,7 @@ func readModel(ctx context.Context, sess *lake.Session, ref lake.Ref) (*Model, e
 	if err != nil || snap == nil {
 		return model, err
 	}
-	model.Seq = snap.Seq
+	model.Seq, model.snap = snap.Seq, snap
 	if err := sess.Input(ctx, "compress_boilerplate", rel); err != nil {
 		return nil, err
 	}

@@ -136,7 +136,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	full, curRel, err := mustRebuild(ctx, sess, cur, preRel, res.Method, opts.Full)
+	full, curRel, err := needsRebuild(ctx, sess, cur, preRel, res.Method, opts.Full)
 	if err != nil {
 		return res, err
 	}
@@ -206,13 +206,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	inputs := []lake.Snapshot{*rawSnap, *preSnap}
 	params := map[string]any{"method": res.Method, "mode": res.Mode}
-	if res.BoilerplateSeq > 0 {
-		bp, err := l.Current(ctx, spec.Boilerplate.For(nil))
-		if err != nil {
-			return res, err
-		}
-		inputs = append(inputs, *bp)
-		params["boilerplate_sequence"] = res.BoilerplateSeq
+	if bp := settings.Model; bp != nil && bp.snap != nil {
+		// The snapshot the texts were cut with, not the table's current
+		// one: another filter's run may have learned since.
+		inputs = append(inputs, *bp.snap)
+		params["boilerplate_sequence"] = bp.Seq
 	}
 	commit := lake.Commit{Stage: spec.Compress.Name, Inputs: inputs, Filter: f.Ref(), Replace: full, Params: params}
 	res.SetInputs(commit.Inputs...)
@@ -269,14 +267,14 @@ func writeRow(rb *lake.RowBuilder, w rowOf, res *Result) {
 	rb.EndRow()
 }
 
-// mustRebuild reports whether every passed article is to be rendered again
+// needsRebuild reports whether every passed article is to be rendered again
 // (and the relation of the current snapshot when not): asked to, nothing
 // compressed yet, other settings, or a compressed article that no longer
 // passes (pre). A source's boilerplate learned again is not a reason: the
 // texts it cut before stay as they are (each row names the model version
 // that cut it), so their labels and splits stay valid; --full cuts every
 // text with the current model.
-func mustRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pre, method string, asked bool) (bool, string, error) {
+func needsRebuild(ctx context.Context, sess *lake.Session, cur *lake.Snapshot, pre, method string, asked bool) (bool, string, error) {
 	if asked || cur == nil || !sameMethod(cur, method) {
 		return true, "", nil
 	}

@@ -76,7 +76,7 @@ func TestRun_PromptIsBuiltFromCompressedText(t *testing.T) {
 		t.Error("the prompt is not prompt.md with the stored text in place of the placeholder")
 	}
 	var bad int64
-	if err := sess.QueryRow(ctx, `SELECT count(*) FROM compressed WHERE text_sha256 <> sha256(text) OR words > 900`, &bad); err != nil || bad != 0 {
+	if err := sess.QueryRow(ctx, `SELECT count(*) FROM compressed WHERE text_sha256 <> sha256(text) OR words > 800`, &bad); err != nil || bad != 0 {
 		t.Errorf("%d rows with a wrong hash or over the word budget (%v)", bad, err)
 	}
 }

@@ -301,8 +301,26 @@ func compare(ctx context.Context, sess *lake.Session, compRel, rawRel string, be
 
 // spread picks n of the candidates, from as many sources as it can: the
 // lowest key of each source first, then the second lowest, and so on, so a
-// sample is not five pages of one site.
+// sample is not five pages of one site; articles whose text changes come
+// before any that does not (their key's top bit is clear).
 func spread(bySite map[string][]sampled, n int) []sampled {
+	changed, same := map[string][]sampled{}, map[string][]sampled{}
+	for site, cands := range bySite {
+		for _, c := range cands {
+			if c.key>>63 == 0 {
+				changed[site] = append(changed[site], c)
+			} else {
+				same[site] = append(same[site], c)
+			}
+		}
+	}
+	out := roundRobin(changed, n)
+	return append(out, roundRobin(same, n-len(out))...)
+}
+
+// roundRobin takes the lowest key of each source, in key order, then the
+// second lowest, until it has n.
+func roundRobin(bySite map[string][]sampled, n int) []sampled {
 	var out []sampled
 	for rank := 0; len(out) < n; rank++ {
 		var round []sampled
