@@ -176,6 +176,8 @@ var evaluationsSchema = lake.Schema{
 	{Name: "splits_sequence", Type: lake.Long, Doc: "the splits snapshot read (null when there is none)"},
 	{Name: "evaluated_at", Type: lake.TimestampTz, Doc: "when the eval run ran: the rows of one run share it"},
 	{Name: "run_id", Type: lake.String, Doc: "the eval run that wrote the row"},
+	{Name: "train_median", Type: lake.Double, Doc: "the median baseline's prediction: the median oracle score of the training articles (for MAE the best constant)"},
+	{Name: "median_baseline_mae", Type: lake.Double, Doc: "MAE of predicting train_median for every article"},
 }
 
 // labelsSchema has one score and one evidence column per dimension.

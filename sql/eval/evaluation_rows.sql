@@ -13,7 +13,8 @@
 --        eval_tier_confusion (sql/eval/tier_confusion.sql).
 -- Returns: model, split, dimension, position, n, mae, rmse, bias, spearman,
 --          train_mean, baseline_mae, baseline_rmse, tier_accuracy, k, relevant,
---          recall_at_k, threshold_tier, threshold, precision, recall, confusion.
+--          recall_at_k, threshold_tier, threshold, precision, recall, confusion,
+--          train_median, median_baseline_mae.
 WITH confusion AS (
     SELECT model, split,
            to_json(list({'oracle': oracle_tier, 'predicted': predicted_tier, 'articles': articles}
@@ -25,7 +26,7 @@ SELECT e.model, e.split, e.dimension, e.position, e.n, e.mae, e.rmse, e.bias, s.
        e.train_mean, e.baseline_mae, e.baseline_rmse,
        NULL::DOUBLE AS tier_accuracy, NULL::BIGINT AS k, NULL::BIGINT AS relevant, NULL::DOUBLE AS recall_at_k,
        NULL::VARCHAR AS threshold_tier, NULL::DOUBLE AS threshold, NULL::DOUBLE AS precision, NULL::DOUBLE AS recall,
-       NULL::VARCHAR AS confusion
+       NULL::VARCHAR AS confusion, e.train_median, e.median_baseline_mae
 FROM eval_dimension_errors e
 LEFT JOIN eval_spearman s ON s.model = e.model AND s.split = e.split AND s.dimension = e.dimension
 UNION ALL
@@ -33,7 +34,7 @@ SELECT a.model, a.split, '_tiers', (SELECT max(position) + 1 FROM eval_dimension
        NULL, NULL, NULL, NULL, NULL, NULL, NULL,
        a.tier_accuracy, r.k, r.relevant, r.recall_at_k,
        t.threshold_tier, t.threshold, t.precision, t.recall,
-       c.confusion
+       c.confusion, NULL, NULL
 FROM eval_tier_accuracy a
 LEFT JOIN eval_recall_at_k r ON r.model = a.model AND r.split = a.split
 LEFT JOIN eval_threshold_recall t ON t.model = a.model AND t.split = a.split

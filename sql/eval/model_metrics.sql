@@ -1,8 +1,10 @@
 -- Every model's error metrics per dimension, overall and pooled ('_all'),
 -- as written to the evaluations table, without the tier-only rows.
 -- Reads: eval_rows (sql/eval/evaluation_rows.sql).
--- Returns: model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse.
-SELECT model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse
+-- Returns: model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse,
+--          train_median, median_baseline_mae.
+SELECT model, dimension, n, mae, rmse, bias, spearman, train_mean, baseline_mae, baseline_rmse,
+       train_median, median_baseline_mae
 FROM eval_rows
 WHERE dimension <> '_tiers'
 ORDER BY model, position

@@ -8,13 +8,15 @@
 --        filter_dimensions (dimension, weight, position),
 --        eval_baseline (sql/eval/train_means.sql).
 -- Variables: dimensions (VARCHAR[]: the dimension columns).
--- Returns: model, split, id, dimension, position, predicted, oracle, baseline.
+-- Returns: model, split, id, dimension, position, predicted, oracle, baseline
+--          (the training mean), baseline_median (the training median).
 WITH predicted AS (
     UNPIVOT (SELECT model, id, COLUMNS(c -> list_contains(getvariable('dimensions'), c)) FROM eval_predictions)
     ON COLUMNS(c -> list_contains(getvariable('dimensions'), c))
     INTO NAME dimension VALUE predicted
 )
-SELECT a.model, a.split, a.id, p.dimension, d.position, p.predicted, o.score AS oracle, b.train_mean AS baseline
+SELECT a.model, a.split, a.id, p.dimension, d.position, p.predicted, o.score AS oracle, b.train_mean AS baseline,
+       b.train_median AS baseline_median
 FROM eval_articles a
 JOIN predicted p ON p.model = a.model AND p.id = a.id
 JOIN combined_scores o ON o.id = a.id AND o.dimension = p.dimension
@@ -22,7 +24,7 @@ JOIN filter_dimensions d ON d.dimension = p.dimension
 LEFT JOIN eval_baseline b ON b.dimension = p.dimension
 UNION ALL
 SELECT a.model, a.split, a.id, 'overall', (SELECT count(*) FROM filter_dimensions) + 1,
-       a.predicted_overall, a.oracle_overall, b.train_mean
+       a.predicted_overall, a.oracle_overall, b.train_mean, b.train_median
 FROM eval_articles a
 LEFT JOIN eval_baseline b ON b.dimension = 'overall'
 WHERE a.predicted_overall IS NOT NULL

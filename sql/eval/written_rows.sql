@@ -13,6 +13,6 @@ SELECT model, split, dimension,
        recall_at_k, threshold_tier, threshold, precision, recall, confusion,
        $combine::VARCHAR AS combine, $predictions_sequence::BIGINT AS predictions_sequence,
        $labels_sequence::BIGINT AS labels_sequence, $splits_sequence::BIGINT AS splits_sequence,
-       now() AS evaluated_at, $run_id::VARCHAR AS run_id,
+       now() AS evaluated_at, $run_id::VARCHAR AS run_id, train_median, median_baseline_mae,
        list_position($models::VARCHAR[], model) AS model_order, position
 FROM eval_rows

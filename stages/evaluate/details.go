@@ -35,7 +35,7 @@ func (r *Result) Details() []string {
 	}
 	lines = append(lines, "read "+strings.Join(read, ", "), "")
 	lines = append(lines, spec.Columns(r.metricRows()...)...)
-	lines = append(lines, "(baseline: predict every article's training mean; bias: prediction minus oracle; all dimensions: every score pooled)")
+	lines = append(lines, "(mean and median: the MAE of predicting every article's training mean, or median; bias: prediction minus oracle; all dimensions: every score pooled)")
 	for i, m := range r.Models {
 		name := m.Model
 		if len(r.Models) > 1 {
@@ -52,18 +52,19 @@ func (r *Result) Details() []string {
 func (r *Result) metricRows() []string {
 	a := metricsOf(r.Models[0])
 	if len(r.Models) == 1 {
-		rows := []string{"DIMENSION\tN\tMAE\tBASELINE MAE\tRMSE\tBIAS\tSPEARMAN"}
+		rows := []string{"DIMENSION\tN\tMAE\tMEAN\tMEDIAN\tRMSE\tBIAS\tSPEARMAN"}
 		for _, d := range a {
-			rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%s\t%.3f\t%s\t%s", d.Dimension, d.N, d.MAE, num(d.BaselineMAE), d.RMSE, signed(d.Bias), num(d.Spearman)))
+			rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%s\t%s\t%.3f\t%s\t%s", d.Dimension, d.N, d.MAE, num(d.BaselineMAE), num(d.MedianBaselineMAE),
+				d.RMSE, signed(d.Bias), num(d.Spearman)))
 		}
 		return rows
 	}
 	b := metricsOf(r.Models[1])
-	rows := []string{"DIMENSION\tN\tMAE A\tMAE B\tBASELINE MAE\tRMSE A\tRMSE B\tBIAS A\tBIAS B\tSPEARMAN A\tSPEARMAN B"}
+	rows := []string{"DIMENSION\tN\tMAE A\tMAE B\tMEAN\tMEDIAN\tRMSE A\tRMSE B\tBIAS A\tBIAS B\tSPEARMAN A\tSPEARMAN B"}
 	for i, d := range a {
 		e := b[i]
-		rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%.3f\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s", d.Dimension, d.N, d.MAE, e.MAE, num(d.BaselineMAE),
-			d.RMSE, e.RMSE, signed(d.Bias), signed(e.Bias), num(d.Spearman), num(e.Spearman)))
+		rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%.3f\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s", d.Dimension, d.N, d.MAE, e.MAE, num(d.BaselineMAE),
+			num(d.MedianBaselineMAE), d.RMSE, e.RMSE, signed(d.Bias), signed(e.Bias), num(d.Spearman), num(e.Spearman)))
 	}
 	return rows
 }
@@ -126,8 +127,8 @@ func (r *Result) Headline() string {
 	if len(r.Models) > 0 {
 		m := r.Models[0]
 		s += fmt.Sprintf(": MAE %.3f over every dimension", m.All.MAE)
-		if m.All.BaselineMAE != nil {
-			s += fmt.Sprintf(" (training mean %.3f)", *m.All.BaselineMAE)
+		if m.All.BaselineMAE != nil && m.All.MedianBaselineMAE != nil {
+			s += fmt.Sprintf(" (training mean %.3f, median %.3f)", *m.All.BaselineMAE, *m.All.MedianBaselineMAE)
 		}
 		if m.Tiers.Accuracy != nil {
 			s += fmt.Sprintf(", tier accuracy %.0f%%", 100**m.Tiers.Accuracy)

@@ -180,7 +180,7 @@ func EvaluateFile(ctx context.Context, name string, f *File) (*FileResult, error
 	}
 	defer sess.Close()
 	if _, err := sess.Exec(ctx, `CREATE TEMP TABLE eval_scores (model VARCHAR, split VARCHAR, id VARCHAR, dimension VARCHAR,
-		position INTEGER, predicted DOUBLE, oracle DOUBLE, baseline DOUBLE)`); err != nil {
+		position INTEGER, predicted DOUBLE, oracle DOUBLE, baseline DOUBLE, baseline_median DOUBLE)`); err != nil {
 		return nil, err
 	}
 	const batch = 500
@@ -197,7 +197,7 @@ func EvaluateFile(ctx context.Context, name string, f *File) (*FileResult, error
 	for i, row := range f.Predictions {
 		for j, p := range row {
 			args = append(args, f.ArticleIDs[i], f.Dimensions[j], j+1, p, f.Labels[i][j])
-			ph = append(ph, "('file', 'all', ?, ?, ?, ?, ?, NULL)")
+			ph = append(ph, "('file', 'all', ?, ?, ?, ?, ?, NULL, NULL)")
 			if len(ph) == batch {
 				if err := flush(); err != nil {
 					return nil, err

@@ -21,6 +21,10 @@ type Metrics struct {
 	TrainMean    *float64 `json:"train_mean"`
 	BaselineMAE  *float64 `json:"baseline_mae"`
 	BaselineRMSE *float64 `json:"baseline_rmse"`
+	// TrainMedian is what the median baseline predicts, MedianBaselineMAE
+	// its error: for MAE the best constant, which the mean is not.
+	TrainMedian       *float64 `json:"train_median"`
+	MedianBaselineMAE *float64 `json:"median_baseline_mae"`
 }
 
 // Tiers is how well one model puts articles in the oracle's tiers.

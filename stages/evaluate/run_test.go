@@ -66,6 +66,16 @@ func TestRun_KnownMetrics(t *testing.T) {
 	if b := m.Dimensions[0].BaselineRMSE; b == nil || !near(*b, math.Sqrt(5)) {
 		t.Errorf("depth baseline RMSE = %s, want √5", val(b))
 	}
+	// The median baseline: training medians depth 6, clarity 6, overall 4.
+	for _, c := range []struct {
+		got          evaluate.Metrics
+		median, mmae float64
+	}{{m.Dimensions[0], 6, 2}, {m.Dimensions[1], 6, 2.5}, {m.Overall, 4, 1.75}, {m.All, null, 2.25}} {
+		if math.IsNaN(c.median) != (c.got.TrainMedian == nil) || c.got.TrainMedian != nil && !near(*c.got.TrainMedian, c.median) ||
+			c.got.MedianBaselineMAE == nil || !near(*c.got.MedianBaselineMAE, c.mmae) {
+			t.Errorf("%s: train median %s, its MAE %s; want %g, %g", c.got.Dimension, val(c.got.TrainMedian), val(c.got.MedianBaselineMAE), c.median, c.mmae)
+		}
+	}
 
 	tr := m.Tiers
 	if fmt.Sprint(tr.Names) != "[high mid low]" || fmt.Sprint(tr.Confusion) != "[[1 0 0] [0 2 0] [0 1 0]]" {
@@ -87,15 +97,15 @@ func TestRun_KnownMetrics(t *testing.T) {
 
 	// The table holds what Run returned, the confusion matrix as JSON.
 	q := func(q string) []string { return testutil.QueryStrings(t, l, q) }
-	rows := q(`SELECT concat_ws(' ', dimension, n, round(mae, 4), round(baseline_mae, 4), round(spearman, 4), tier_accuracy, k, recall_at_k,
+	rows := q(`SELECT concat_ws(' ', dimension, n, round(mae, 4), round(baseline_mae, 4), round(median_baseline_mae, 4), round(spearman, 4), tier_accuracy, k, recall_at_k,
 		threshold_tier, precision, recall, split, combine, predictions_sequence, labels_sequence, splits_sequence, coalesce(compared_with, '-'))
 		FROM eval_tiny.evaluations ORDER BY evaluated_at, dimension`)
 	want := []string{
-		"_all 8 1.5 2.25 test latest 1 1 1 -",
+		"_all 8 1.5 2.25 2.25 test latest 1 1 1 -",
 		"_tiers 4 0.75 3 1.0 mid 0.75 1.0 test latest 1 1 1 -",
-		"clarity 4 1.75 2.5 0.5 test latest 1 1 1 -",
-		"depth 4 1.25 2.0 0.8 test latest 1 1 1 -",
-		"overall 4 1.25 2.0 0.8 test latest 1 1 1 -",
+		"clarity 4 1.75 2.5 2.5 0.5 test latest 1 1 1 -",
+		"depth 4 1.25 2.0 2.0 0.8 test latest 1 1 1 -",
+		"overall 4 1.25 2.0 1.75 0.8 test latest 1 1 1 -",
 	}
 	if strings.Join(rows, "\n") != strings.Join(want, "\n") {
 		t.Errorf("evaluations rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))

@@ -78,11 +78,12 @@ CREATE TABLE eval_predictions AS SELECT 'm1' AS model, 'a' AS id, 6.5::DOUBLE AS
 CREATE TABLE eval_articles AS SELECT 'm1' AS model, 'test' AS split, 'a' AS id, 'test' AS predicted_split,
     4.9::DOUBLE AS predicted_overall, 'high' AS predicted_tier, 1 AS predicted_rank, 5.1::DOUBLE AS oracle_overall,
     'high' AS oracle_tier, 1 AS oracle_rank;
-CREATE TABLE eval_baseline (dimension VARCHAR, train_mean DOUBLE, train_articles BIGINT);
+CREATE TABLE eval_baseline (dimension VARCHAR, train_mean DOUBLE, train_articles BIGINT, train_median DOUBLE);
 CREATE TABLE eval_scores (model VARCHAR, split VARCHAR, id VARCHAR, dimension VARCHAR, position INTEGER,
-    predicted DOUBLE, oracle DOUBLE, baseline DOUBLE);
+    predicted DOUBLE, oracle DOUBLE, baseline DOUBLE, baseline_median DOUBLE);
 CREATE TABLE eval_dimension_errors (model VARCHAR, split VARCHAR, dimension VARCHAR, position INTEGER, n BIGINT,
-    mae DOUBLE, rmse DOUBLE, bias DOUBLE, train_mean DOUBLE, baseline_mae DOUBLE, baseline_rmse DOUBLE);
+    mae DOUBLE, rmse DOUBLE, bias DOUBLE, train_mean DOUBLE, baseline_mae DOUBLE, baseline_rmse DOUBLE,
+    train_median DOUBLE, median_baseline_mae DOUBLE);
 CREATE TABLE eval_spearman (model VARCHAR, split VARCHAR, dimension VARCHAR, spearman DOUBLE);
 CREATE TABLE eval_tier_confusion (model VARCHAR, split VARCHAR, oracle_tier VARCHAR, oracle_rank INTEGER,
     predicted_tier VARCHAR, predicted_rank INTEGER, articles BIGINT);
@@ -113,7 +114,8 @@ CREATE TABLE eval_rows AS SELECT 'm1' AS model, 'test' AS split, 'relevance' AS 
     0.5::DOUBLE AS mae, 0.5::DOUBLE AS rmse, 0.5::DOUBLE AS bias, NULL::DOUBLE AS spearman, 6.0::DOUBLE AS train_mean,
     1.0::DOUBLE AS baseline_mae, 1.0::DOUBLE AS baseline_rmse, NULL::DOUBLE AS tier_accuracy, NULL::BIGINT AS k,
     NULL::BIGINT AS relevant, NULL::DOUBLE AS recall_at_k, NULL::VARCHAR AS threshold_tier, NULL::DOUBLE AS threshold,
-    NULL::DOUBLE AS precision, NULL::DOUBLE AS recall, NULL::VARCHAR AS confusion;
+    NULL::DOUBLE AS precision, NULL::DOUBLE AS recall, NULL::VARCHAR AS confusion,
+    6.5::DOUBLE AS train_median, 0.8::DOUBLE AS median_baseline_mae;
 -- models (stages/train): one trained student.
 CREATE TABLE models_input AS SELECT 'm1' AS id, 'linear' AS backend, NULL::VARCHAR AS base_model, '{}' AS params,
     ['relevance', 'evidence']::VARCHAR[] AS dimensions, 'models/m1' AS artifact, 8::BIGINT AS train_rows, 2::BIGINT AS val_rows,
