@@ -29,7 +29,8 @@ func TestCLI_Eval(t *testing.T) {
 	for _, want := range []string{
 		"model m1 on 4 test articles (of 4 labeled)",
 		"-> eval_tiny.evaluations@1",
-		"DIMENSION", "BASELINE MAE", "SPEARMAN",
+		"DIMENSION", "MEAN", "MEDIAN", "SPEARMAN",
+		"overall         4  1.250  2.000  1.750",
 		"depth", "1.250", "2.000", "+0.250", "0.800",
 		"all dimensions  8",
 		"accuracy 75.0% (3 of 4)",
