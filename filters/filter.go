@@ -289,9 +289,6 @@ func CheckRatios(r []float64) error {
 		}
 		sum += x
 	}
-	if r[0] <= 0 {
-		return fmt.Errorf("ratios %s: train must be more than 0", numbers(r))
-	}
 	if math.Abs(sum-1) > 1e-9 {
 		return fmt.Errorf("ratios %s sum to %s, not 1", numbers(r), human.Number(sum))
 	}

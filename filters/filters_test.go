@@ -223,3 +223,16 @@ func TestWriteBuiltin_SameAsTheRepository(t *testing.T) {
 		t.Error("the embedded package differs from filters/ in the repository")
 	}
 }
+
+// A test-only split (a model trained elsewhere, evaluated on these labels)
+// and a split with no test set are allowed; ratios must still sum to 1.
+func TestCheckRatios_EmptyTrainOrVal(t *testing.T) {
+	for _, r := range [][]float64{{0, 0, 1}, {0.9, 0.1, 0}, {0, 0.5, 0.5}} {
+		if err := filters.CheckRatios(r); err != nil {
+			t.Errorf("%v: %v", r, err)
+		}
+	}
+	if err := filters.CheckRatios([]float64{0, 0, 0}); err == nil {
+		t.Error("0, 0, 0 accepted")
+	}
+}

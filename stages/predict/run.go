@@ -166,6 +166,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			return nil, spec.Need(spec.Splits, f.Namespace(), curate.ErrNoSplits.Error(), curate.ErrNoSplits)
 		}
 		where = append(where, "s.split = getvariable('predict_split')")
+		counts, err := curate.SplitCounts(ctx, sess, splitsRel)
+		if err != nil {
+			return nil, err
+		}
+		if counts[opts.Split] == 0 {
+			return nil, &curate.EmptySplitError{Splits: splitsSnap.Ref().String(), Split: opts.Split, Counts: counts,
+				Other: "or predict another split (--split train|val|test|all)"}
+		}
 	}
 	// Variables, not parameters: the LoRA backend streams the query through
 	// WriteArrowStream, which binds none.

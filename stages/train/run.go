@@ -115,7 +115,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if set.Counts["train"] == 0 {
-		return nil, fmt.Errorf("%s has no training examples", set.Splits.Ref())
+		return nil, &curate.EmptySplitError{Splits: set.Splits.Ref().String(), Split: "train", Counts: set.Counts,
+			Other: "or, to evaluate a model trained elsewhere on a test-only split, skip train"}
 	}
 	m := &Model{ID: NewID(opts.Backend), Backend: opts.Backend, Dimensions: set.Dimensions}
 	m.Artifact = filepath.Join("models", f.Namespace(), m.ID)

@@ -1,0 +1,67 @@
+package train_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/internal/labeltest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/split"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// A split a command needs that has no articles stops the command before it
+// writes, saying what each split holds and how to give it some: train on a
+// test-only split (now allowed: --ratios 0,0,1, for a model trained
+// elsewhere), predict on a split with no test articles (it once wrote "0
+// articles" and eval then asked to run predict first).
+func TestEmptySplit_StopsTrainAndPredict(t *testing.T) {
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	l := testutil.NewLake(t)
+	var arts []labeltest.Article
+	for i := range 40 {
+		id := fmt.Sprintf("e%02d", i)
+		arts = append(arts, labeltest.Article{ID: id, Text: fmt.Sprintf("solar farm %d w%d x%d y%d", i, i*7, i*13, i*31), Score: float64(i % 10)})
+	}
+	labeltest.Write(t, l, f, arts)
+
+	if _, err := split.Run(ctx, l, split.Options{Filter: f, Ratios: []float64{0, 0, 1}}); err != nil {
+		t.Fatalf("a test-only split: %v", err)
+	}
+	_, err := train.Run(ctx, l, train.Options{Filter: f})
+	var empty *curate.EmptySplitError
+	if !errors.Is(err, curate.ErrEmptySplit) || !errors.As(err, &empty) || empty.Split != "train" || empty.Counts["test"] != 40 ||
+		!strings.Contains(err.Error(), "train 0, val 0, test 40") || !strings.Contains(err.Error(), "--ratios 0.8,0.1,0.1") {
+		t.Errorf("train on a test-only split: %v", err)
+	}
+
+	sp, err := split.Run(ctx, l, split.Options{Filter: f, Ratios: []float64{0.9, 0.1, 0}, Fresh: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(ctx, l, train.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = predict.Run(ctx, l, predict.Options{Filter: f, Model: res.Model.ID})
+	if !errors.As(err, &empty) || empty.Split != "test" || !strings.Contains(err.Error(), "--split train|val|test|all") {
+		t.Errorf("predict on an empty test split: %v", err)
+	}
+	if snap, err := l.Current(ctx, spec.Predictions.For(f)); snap != nil || err != nil {
+		t.Errorf("predict on an empty split committed %v (%v)", snap, err)
+	}
+	var val int64
+	for _, s := range sp.Strata {
+		val += s.Val
+	}
+	if p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: res.Model.ID, Split: "val"}); err != nil || val == 0 || p.RowsOut != val {
+		t.Errorf("predict --split val: %v, %d rows of the %d val articles", err, p.RowsOut, val)
+	}
+}
