@@ -125,9 +125,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	const examples = "SELECT split, id, text, labels FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
+	var notes []string // what the run tells the user besides its figures
 	switch opts.Backend {
 	case "linear":
-		err = trainLinear(ctx, sess, examples, opts, m, dir)
+		err = trainLinear(ctx, sess, examples, opts, m, dir, &notes)
 	case "lora":
 		err = trainLoRA(ctx, sess, examples, opts, m, dir)
 	}
@@ -193,13 +194,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	res := &Result{Summary: spec.Start(spec.Train, l.RunID), Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String()}
 	res.Mode = m.Backend
+	res.Warnings = append(res.Warnings, notes...)
 	res.RowsIn, res.RowsOut = m.TrainRows+m.ValRows, pending.Rows()
 	res.SetInputs(set.Inputs()...)
 	res.Finish(spec.Models.For(f), snap, start)
 	return res, nil
 }
 
-func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string) error {
+func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string, notes *[]string) error {
 	rows, err := sess.Query(ctx, query)
 	if err != nil {
 		return err
@@ -243,6 +245,7 @@ func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Opt
 		"lambdas": opts.Linear.Lambdas, "max_iter": opts.Linear.MaxIter, "chosen_lambda": model.Lambda, "features": rep.Features, "iterations": rep.Iterations})
 	m.Params = string(params)
 	m.TrainRows, m.ValRows = int64(rep.TrainRows), int64(rep.ValRows)
+	*notes = append(*notes, rep.Widened...)
 	if rep.ValMAE != nil {
 		m.ValMAEDims = rep.ValMAE
 		m.ValMAE = mean(rep.ValMAE)

@@ -67,7 +67,14 @@ type Report struct {
 	ValMAE             []float64 // per dimension (nil without validation)
 	MeanBaselineMAE    []float64 // predicting the training mean, on validation
 	Seconds            float64
+	// Widened says, per dimension whose best penalty sat on an edge of the
+	// grid, the penalties tried beyond it and the one chosen.
+	Widened []string
 }
+
+// MaxWiden is how many penalties beyond the grid's edges are tried, each
+// a factor of 4 past the last.
+const MaxWiden = 4
 
 // ErrNoExamples means there was nothing to train on.
 var ErrNoExamples = errors.New("no training examples")
@@ -154,7 +161,12 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 	m.Lambda = make([]float64, k)
 	m.Weights = make([][]float32, k)
 	w := make([]float64, cols*k) // interleaved: w[c*k+d]; warm start across penalties
-	for li, lambda := range cfg.Lambdas {
+	// The grid widens while a dimension's best penalty is its smallest or
+	// largest one: a best value on the edge says the right one lies beyond.
+	grid := slices.Clone(cfg.Lambdas)
+	widened := map[int][]float64{}
+	for li := 0; li < len(grid); li++ {
+		lambda := grid[li]
 		iters := solve(X, Y, w, k, lambda, cfg.MaxIter)
 		rep.Iterations += iters
 		for d := range k {
@@ -180,6 +192,23 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 		if len(val) == 0 {
 			break
 		}
+		if li == len(grid)-1 {
+			grid = append(grid, widen(grid, cfg.Lambdas, m.Lambda, widened)...)
+		}
+	}
+	lo := slices.Min(cfg.Lambdas)
+	for d := range k {
+		if len(widened[d]) == 0 {
+			continue
+		}
+		var tried []float64 // every penalty tried beyond that edge
+		for _, x := range grid[len(cfg.Lambdas):] {
+			if (x < lo) == (widened[d][0] < lo) {
+				tried = append(tried, x)
+			}
+		}
+		rep.Widened = append(rep.Widened, fmt.Sprintf("%s: the best penalty was on the edge of the grid %v; tried %v beyond it, chose %g",
+			dims[d], cfg.Lambdas, tried, m.Lambda[d]))
 	}
 	if len(val) > 0 {
 		rep.ValMAE, rep.MeanBaselineMAE = best, make([]float64, k)
@@ -192,6 +221,43 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return m, rep, nil
+}
+
+// widen is the penalties to try next: a quarter of the smallest when a
+// dimension's best is the smallest, four times the largest when it is the
+// largest, at most MaxWiden beyond each edge of base; each dimension's
+// list in widened gets what was added for it.
+func widen(grid, base, chosen []float64, widened map[int][]float64) []float64 {
+	lo, hi := slices.Min(grid), slices.Max(grid)
+	below := countBelow(grid, base)
+	above := len(grid) - len(base) - below
+	var next []float64
+	add := func(d int, x float64) {
+		if !slices.Contains(next, x) {
+			next = append(next, x)
+		}
+		widened[d] = append(widened[d], x)
+	}
+	for d, l := range chosen {
+		switch {
+		case l == lo && below < MaxWiden:
+			add(d, lo/4)
+		case l == hi && above < MaxWiden:
+			add(d, hi*4)
+		}
+	}
+	return next
+}
+
+// countBelow is how many penalties of grid are below every one of base.
+func countBelow(grid, base []float64) int {
+	n, lo := 0, slices.Min(base)
+	for _, x := range grid {
+		if x < lo {
+			n++
+		}
+	}
+	return n
 }
 
 func clip(x float64) float64 { return math.Max(0, math.Min(10, x)) }
