@@ -29,15 +29,7 @@ func sitePages(t *testing.T, dir string, first, n int) string {
 	t.Helper()
 	var b strings.Builder
 	for i := first; i < first+n; i++ {
-		rng := rand.New(rand.NewPCG(uint64(i), 7))
-		var art []string
-		for range 12 {
-			var s []string
-			for range 9 {
-				s = append(s, fmt.Sprintf("w%d", rng.IntN(5000)))
-			}
-			art = append(art, strings.Join(s, " ")+".")
-		}
+		art := randomArticle(uint64(i), 7, 12, 9, 5000)
 		fmt.Fprintf(&b, `{"id": "p%03d", "title": "Page %d", "source": "example.org", "content": %q}`+"\n",
 			i, i, siteMenu+" "+strings.Join(art, " ")+" "+siteFooter)
 	}
@@ -46,6 +38,21 @@ func sitePages(t *testing.T, dir string, first, n int) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// randomArticle is n sentences of words random words each (w0 … w<vocab>),
+// from the seed: text no two pages share, so none of it is furniture.
+func randomArticle(seed, stream uint64, n, words, vocab int) []string {
+	rng := rand.New(rand.NewPCG(seed, stream))
+	art := make([]string, n)
+	for i := range art {
+		w := make([]string, words)
+		for j := range w {
+			w[j] = fmt.Sprintf("w%d", rng.IntN(vocab))
+		}
+		art[i] = strings.Join(w, " ") + "."
+	}
+	return art
 }
 
 func compressPages(t *testing.T, l *lake.Lake, f *filters.Filter, path string, full bool) *compress.Result {
@@ -198,15 +205,7 @@ func TestRender_TailIsTheArticlesEnding(t *testing.T) {
 	var pages []string
 	var first, last []string
 	for i := range 30 {
-		rng := rand.New(rand.NewPCG(uint64(i), 9))
-		var art []string
-		for range 80 {
-			var w []string
-			for range 8 {
-				w = append(w, fmt.Sprintf("w%d", rng.IntN(99999)))
-			}
-			art = append(art, strings.Join(w, " ")+".")
-		}
+		art := randomArticle(uint64(i), 9, 80, 8, 99999)
 		first, last = append(first, art[0]), append(last, art[len(art)-1])
 		pages = append(pages, siteMenu+" "+strings.Join(art, " ")+" "+siteFooter)
 	}
