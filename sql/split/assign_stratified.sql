@@ -4,7 +4,10 @@
 -- each split (ratio x stratum size - articles it has, never negative) are
 -- scaled to the new articles; new groups, in an order fixed by the seed,
 -- fill train's share first, then val's, then test's. A first split is thus
--- within one group of the ratios in every stratum.
+-- within one group of the ratios in every stratum. The order hashes the seed
+-- and the group as one string: DuckDB's hash(seed, group) combines the two
+-- hashes so that every seed gave a fixed permutation of one order (two seeds'
+-- test sets shared all or none of their articles).
 -- Reads: split_groups (dup_group, stratum, size, prev_split: see sql/split/groups.sql).
 -- Parameters: $ratios (DOUBLE[3]: train, val, test), $seed (BIGINT).
 -- Returns: dup_group, split.
@@ -34,7 +37,7 @@ bounds AS (
 ),
 ordered AS (
     SELECT dup_group, stratum,
-           sum(size) OVER (PARTITION BY stratum ORDER BY hash($seed::BIGINT, dup_group), dup_group
+           sum(size) OVER (PARTITION BY stratum ORDER BY hash($seed::VARCHAR || ':' || dup_group), dup_group
                            ROWS UNBOUNDED PRECEDING) - size AS start
     FROM split_groups
     WHERE prev_split IS NULL

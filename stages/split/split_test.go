@@ -514,3 +514,48 @@ func TestRun_BalanceSaysWhatItLeftOut(t *testing.T) {
 		}
 	}
 }
+
+// Seeds give independent assignments: two seeds' test sets share about as
+// many articles as chance predicts (10 of 100 here: 100 × 100/1,000), not
+// all or none of them (the seed was once mixed into the order so that every
+// seed was a fixed permutation of one order).
+func TestRun_SeedsAreIndependent(t *testing.T) {
+	ctx := context.Background()
+	f := loadFilter(t)
+	l := testutil.NewLake(t)
+	labeltest.Write(t, l, f, articles("s", map[string]int{"vaporware": 1000}))
+	var tests []map[string]bool
+	for seed := 1; seed <= 8; seed++ {
+		if _, err := split.Run(ctx, l, split.Options{Filter: f, Seed: seed, Fresh: true}); err != nil {
+			t.Fatal(err)
+		}
+		test := map[string]bool{}
+		for id, s := range splitsOf(t, l, spec.Splits.In(f.Namespace()).String()) {
+			if s == "test" {
+				test[id] = true
+			}
+		}
+		if len(test) != 100 {
+			t.Fatalf("seed %d: %d test articles, want 100", seed, len(test))
+		}
+		tests = append(tests, test)
+	}
+	total, pairs := 0, 0
+	for i := range tests {
+		for j := i + 1; j < len(tests); j++ {
+			shared := 0
+			for id := range tests[i] {
+				if tests[j][id] {
+					shared++
+				}
+			}
+			if shared > 25 {
+				t.Errorf("seeds %d and %d share %d of 100 test articles; chance gives about 10", i+1, j+1, shared)
+			}
+			total, pairs = total+shared, pairs+1
+		}
+	}
+	if mean := float64(total) / float64(pairs); mean < 6 || mean > 14 {
+		t.Errorf("seeds share %.1f test articles on average, chance gives 10", mean)
+	}
+}
