@@ -48,7 +48,9 @@ type Config struct {
 	// Predict's split defaults to evaluate's.
 	Predict  predict.Options  `yaml:"predict"`
 	Evaluate evaluate.Options `yaml:"evaluate"`
-	Report   Report           `yaml:"report"`
+	// CV cross-validates the student after eval, when cv.folds is set.
+	CV     CV     `yaml:"cv"`
+	Report Report `yaml:"report"`
 
 	// Dir is the folder of the file: relative paths are resolved against it.
 	Dir string `yaml:"-"`
@@ -72,6 +74,13 @@ type Oracle struct {
 	// Timeout bounds one call (0: oracle.New's default), as --timeout.
 	Timeout       time.Duration `yaml:"timeout"`
 	label.Options `yaml:",inline"`
+}
+
+// CV configures the cross-validation step (`distill cv`): it runs only
+// when Folds is set, with the student section's backend and settings.
+type CV struct {
+	Folds int `yaml:"folds"`
+	Seed  int `yaml:"seed"` // default: split.seed, else filter.yaml's splits.seed
 }
 
 // Report configures the HTML report.

@@ -4,6 +4,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -80,6 +81,16 @@ func (c *Config) evalOptions(f *filters.Filter, model string) evaluate.Options {
 		o.Combine = c.Split.Combine
 	}
 	return o
+}
+
+// cvOptions cross-validates the student section's backend; the folds are
+// dealt with split's seed unless cv.seed is set.
+func (c *Config) cvOptions(f *filters.Filter) cv.Options {
+	seed := c.CV.Seed
+	if seed == 0 {
+		seed = c.Split.Seed
+	}
+	return cv.Options{Filter: f, Folds: c.CV.Folds, Seed: seed, Student: c.trainOptions(f), Predict: c.Predict}
 }
 
 func evalSplit(c *Config) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/prefilter"
@@ -149,6 +150,19 @@ var hows = map[string]how{
 		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
 			o := r.c.evalOptions(r.f, r.res.Model)
 			res, err := evaluate.Run(ctx, r.l, o)
+			return res, err == nil, err
+		},
+	},
+	spec.CV.Name: {
+		params: func(c *Config) any { return c.CV },
+		skip: func(c *Config) string {
+			if c.CV.Folds == 0 {
+				return "no cv.folds"
+			}
+			return ""
+		},
+		run: func(r *runner, ctx context.Context, out lake.TableName) (spec.Result, bool, error) {
+			res, err := cv.Run(ctx, r.l, r.c.cvOptions(r.f))
 			return res, err == nil, err
 		},
 	},

@@ -30,7 +30,7 @@ func TestPlan_KnowsEverySpecStage(t *testing.T) {
 			t.Errorf("hows has %s, which is not in spec.Stages", name)
 		}
 	}
-	r := &runner{c: &Config{Sources: []Source{{Path: "a.jsonl"}}, Report: Report{Skip: true}}, f: loadFilter(t), res: &Result{}}
+	r := &runner{c: &Config{Sources: []Source{{Path: "a.jsonl"}}, CV: CV{Folds: 5}, Report: Report{Skip: true}}, f: loadFilter(t), res: &Result{}}
 	all, err := plan(r)
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +122,7 @@ func TestPlan_FingerprintsHashTheTablesTheyAlwaysDid(t *testing.T) {
 		"train":     {"labels", "splits", "compressed"},
 		"predict":   {"models", "splits", "compressed"},
 		"eval":      {"predictions", "labels", "splits"},
+		"cv":        {"labels", "splits", "compressed"}, // new with cv
 	}
 	for _, s := range spec.Stages {
 		h := hows[s.Name]

@@ -230,6 +230,7 @@ func predictionsSchema(f *filters.Filter) lake.Schema {
 		{Name: "split", Type: lake.String, Doc: "the article's split when predicted, if it had one"},
 		{Name: "predicted_at", Type: lake.TimestampTz, Doc: "when the predict run wrote the row"},
 		{Name: "run_id", Type: lake.String, Doc: "the predict run that wrote the row"},
+		{Name: "fold", Type: lake.Int, Doc: "cross-validation (a cv-... model): the fold that held the article out and that its fold model predicted; null for a trained model's predictions"},
 	}...)
 }
 

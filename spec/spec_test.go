@@ -33,8 +33,14 @@ func TestSpec_StagesInOrder(t *testing.T) {
 			}
 		}
 		for _, w := range s.Writes {
+			// A later stage may add rows to a table an earlier one owns only
+			// when its every run adds rows of its own (cv's out-of-fold
+			// predictions and their evaluations, under a model id of its own).
 			if other, ok := written[w]; ok {
-				t.Errorf("%s is written by %s and %s", w.Name, other, s.Name)
+				if !s.EveryRun {
+					t.Errorf("%s is written by %s and %s", w.Name, other, s.Name)
+				}
+				continue
 			}
 			written[w] = s.Name
 		}

@@ -42,11 +42,16 @@ var (
 		Reads: []*Table{Models, Compressed, Splits}, Optional: []*Table{Splits}, Writes: []*Table{Predictions}}
 	Eval = &Spec{Name: "eval", Usage: "distill eval --filter DIR --model ID",
 		Reads: []*Table{Predictions, Labels, Splits, Models}, Optional: []*Table{Splits}, Writes: []*Table{Evaluations}, EveryRun: true}
+	// CV writes out-of-fold predictions under a model id of its own, and
+	// their evaluations: it holds predict's lock (its output's) while it
+	// reads and writes predictions.
+	CV = &Spec{Name: "cv", Usage: "distill cv --filter DIR",
+		Reads: []*Table{Labels, Splits, Compressed}, Writes: []*Table{Predictions, Evaluations}, EveryRun: true}
 )
 
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
-var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval}
+var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval, CV}
 
 // StageNamed is the stage called name, or nil.
 func StageNamed(name string) *Spec {

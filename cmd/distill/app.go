@@ -81,7 +81,7 @@ func newApp(e *env) *cli.App {
 			statsCommand(e),
 			splitCommand(e),
 			exportCommand(e), trainCommand(e), predictCommand(e),
-			evalCommand(e), reportCommand(e),
+			evalCommand(e), cvCommand(e), reportCommand(e),
 			diffCommand(e), lineageCommand(e), logCommand(e),
 			tagCommand(e),
 			rollbackCommand(e), expireCommand(e), compactCommand(e),

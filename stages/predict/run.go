@@ -290,7 +290,7 @@ func predictLinear(ctx context.Context, sess *lake.Session, query string, m *stu
 	}()
 	go func() { wg.Wait(); close(results) }()
 	for r := range results {
-		if !rb.Stopped() {
+		if rb == nil || !rb.Stopped() { // nil: Score, no table written
 			emit(r)
 		}
 	}

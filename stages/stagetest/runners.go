@@ -9,6 +9,7 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -41,6 +42,9 @@ type Runner struct {
 	// Invalid runs the stage with its Options' zero value (no filter, no
 	// paths): the stage must say so, never panic or write.
 	Invalid func(ctx context.Context, l *lake.Lake) error
+	// Articles are the ids of the template lake's articles, for a stage
+	// that needs more than the suite's two (cross-validation deals folds).
+	Articles []string
 }
 
 // runners has one entry per Spec of spec.Stages; TestRunners_EveryStage
@@ -153,6 +157,19 @@ var runners = map[string]Runner{
 				return 0, err
 			}
 			return 1, nil
+		}},
+	spec.CV.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := cv.Run(ctx, l, cv.Options{})
+			return err
+		},
+		Articles: []string{"a1", "a2", "a3", "a4", "a5", "a6"},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := cv.Run(ctx, e.Lake, cv.Options{Filter: e.Filter, Folds: 3, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
 		}},
 }
 

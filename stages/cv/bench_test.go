@@ -1,0 +1,74 @@
+package cv_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/cv"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// BenchmarkCV10 cross-validates the linear student with 10 folds on about
+// 5,000 real ai-tech articles (the uplifting filter with its prefilter's
+// topic rule off, keywords-oracle labels, the default split) and trains one
+// student on the same lake, reporting both in seconds and their ratio
+// (issue 16 asks for cv --folds 10 within 10x one train).
+func BenchmarkCV10(b *testing.B) {
+	ctx := context.Background()
+	f, err := filters.Load(filepath.Join(testutil.RepoRoot(b), "filters/uplifting/v1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.Prefilter.Positive.MinMatches = 0
+	f.Prefilter.Exclude = nil
+	f.SHA256 = "bench-" + f.SHA256
+	l, err := lake.Create(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	sample := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
+	for _, step := range []func() error{
+		func() error { _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); return err },
+		func() error { _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); return err },
+		func() error { _, err := compress.Run(ctx, l, compress.Options{Filter: f}); return err },
+		func() error {
+			_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f), Concurrency: 2})
+			return err
+		},
+		func() error { _, err := split.Run(ctx, l, split.Options{Filter: f}); return err },
+	} {
+		if err := step(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := train.Run(ctx, l, train.Options{Filter: f}); err != nil {
+			b.Fatal(err)
+		}
+		trainS := time.Since(t0).Seconds()
+		t0 = time.Now()
+		res, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 10})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cvS := time.Since(t0).Seconds()
+		b.ReportMetric(float64(res.RowsOut), "articles")
+		b.ReportMetric(trainS, "train_s")
+		b.ReportMetric(cvS, "cv10_s")
+		b.ReportMetric(cvS/trainS, "cv/train")
+	}
+}

@@ -1,0 +1,185 @@
+package cv_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/cv"
+	"github.com/distillery/distillery/stages/label"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/split"
+)
+
+var (
+	aiOnce sync.Once
+	aiDir  string
+	aiErr  error
+)
+
+// aiTechLake runs the pipeline up to the split on the real ai-tech sample
+// with the uplifting filter and its keywords oracle (655 articles pass, 27
+// duplicate groups of 122 articles), once per test binary.
+func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
+	t.Helper()
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/uplifting/v1")
+	sample := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
+	aiOnce.Do(func() {
+		if aiDir, aiErr = os.MkdirTemp("", "distill-cv-test"); aiErr != nil {
+			return
+		}
+		l, err := lake.Create(ctx, aiDir)
+		if err != nil {
+			aiErr = err
+			return
+		}
+		defer l.Close()
+		for _, s := range []func() error{
+			func() error { _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); return err },
+			func() error { _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); return err },
+			func() error { _, err := compress.Run(ctx, l, compress.Options{Filter: f}); return err },
+			func() error {
+				_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
+				return err
+			},
+			func() error { _, err := split.Run(ctx, l, split.Options{Filter: f}); return err },
+		} {
+			if aiErr = s(); aiErr != nil {
+				return
+			}
+		}
+	})
+	if aiErr != nil {
+		t.Fatal(aiErr)
+	}
+	l, err := lake.Open(ctx, aiDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l, f
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if aiDir != "" {
+		os.RemoveAll(aiDir)
+	}
+	os.Exit(code)
+}
+
+// The folds partition the split's articles, keep duplicate groups whole,
+// spread each stratum evenly, and each fold model trained on the others.
+func TestRun_FoldsPartitionTheArticles(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	const k = 5
+	res, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.splits WHERE split IN ('train', 'val', 'test')")
+	model := fmt.Sprintf("model = '%s'", res.Model)
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM uplifting.predictions WHERE "+model); got != n || res.RowsOut != n {
+		t.Fatalf("%d articles predicted out of fold (%d rows written), want every one of the %d split articles once", got, res.RowsOut, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.predictions WHERE "+model+" AND (fold NOT BETWEEN 1 AND 5 OR overall IS NULL OR tier IS NULL)"); got != 0 {
+		t.Errorf("%d predictions without a fold 1-5, an overall or a tier", got)
+	}
+	// Duplicate groups whole: the sample has groups of several articles.
+	join := " FROM uplifting.predictions p JOIN uplifting.splits s USING (id) WHERE p." + model
+	if groups := testutil.QueryInt(t, l, "SELECT count(*) FROM (SELECT s.dup_group"+join+" GROUP BY 1 HAVING count(*) > 1)"); groups < 10 {
+		t.Fatalf("only %d duplicate groups: the test needs the sample's", groups)
+	}
+	if split := testutil.QueryInt(t, l, "SELECT count(*) FROM (SELECT s.dup_group"+join+" GROUP BY 1 HAVING count(DISTINCT p.fold) > 1)"); split != 0 {
+		t.Errorf("%d duplicate groups straddle two folds", split)
+	}
+	// Each stratum spread within its largest group of an even share.
+	if off := testutil.QueryInt(t, l, `WITH c AS (SELECT s.stratum, p.fold, count(*) AS n`+join+` GROUP BY ALL),
+		g AS (SELECT stratum, max(n) AS biggest, sum(n) AS total FROM (SELECT s.stratum, s.dup_group, count(*) AS n`+join+` GROUP BY ALL) GROUP BY 1)
+		SELECT count(*) FROM c JOIN g USING (stratum) WHERE abs(c.n - g.total / 5) > g.biggest`); off != 0 {
+		t.Errorf("%d (stratum, fold) cells are further from an even share than the stratum's largest group", off)
+	}
+	if len(res.Folds) != k {
+		t.Fatalf("%d folds reported", len(res.Folds))
+	}
+	sizes := map[int]int64{}
+	for _, fr := range res.Folds {
+		sizes[fr.Fold] = int64(fr.Articles)
+	}
+	for _, fr := range res.Folds {
+		val := sizes[fr.Fold%k+1]
+		if fr.Val != val || fr.Train+fr.Val+int64(fr.Articles) != n {
+			t.Errorf("fold %d: trained on %d, chose on %d (fold %d has %d), predicted %d; want the other folds, all %d articles", fr.Fold, fr.Train, fr.Val, fr.Fold%k+1, val, fr.Articles, n)
+		}
+	}
+}
+
+// The same seed deals the same folds; another seed deals others.
+func TestRun_SeedDealsTheFolds(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	folds := func(seed int) map[string]int64 {
+		res, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 3, Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		sess, err := l.Session(ctx, f.Namespace())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		rows, err := sess.Query(ctx, "SELECT id, fold FROM uplifting.predictions WHERE model = ?", res.Model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var k int64
+			if err := rows.Scan(&id, &k); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = k
+		}
+		return out
+	}
+	a, b, c := folds(7), folds(7), folds(8)
+	same, moved := 0, 0
+	for id, k := range a {
+		if b[id] == k {
+			same++
+		}
+		if c[id] != k {
+			moved++
+		}
+	}
+	if same != len(a) {
+		t.Errorf("seed 7 twice: %d of %d articles in the same fold", same, len(a))
+	}
+	// Chance puts 2/3 of the articles in another of 3 folds.
+	if frac := float64(moved) / float64(len(a)); frac < 0.5 || frac > 0.8 {
+		t.Errorf("seeds 7 and 8: %.2f of the articles changed fold, chance gives 0.67", frac)
+	}
+}
+
+func TestRun_TooFewArticles(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	if _, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 2}); err == nil {
+		t.Error("--folds 2 was accepted")
+	}
+	if _, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 1000}); err == nil {
+		t.Error("1,000 folds of 655 articles were accepted")
+	}
+}

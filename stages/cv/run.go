@@ -1,0 +1,293 @@
+// Package cv cross-validates a student: the filter's labeled articles are
+// dealt into K folds, stratified as split stratifies and never splitting a
+// duplicate group; each fold's model trains on the other folds (one of them
+// held back to choose its penalty or epoch) and predicts the fold it left
+// out. The out-of-fold predictions go to <filter>.predictions under the
+// run's own model id (cv-...), every article predicted once; the metrics of
+// each fold, and their mean and spread over the folds, go to
+// <filter>.evaluations. The fold models are never kept. Run is the stage.
+package cv
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/internal/human"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
+)
+
+// Fold is one fold's share of the run.
+type Fold struct {
+	Fold int `json:"fold"`
+	// Articles is the fold's size: the articles its model predicted.
+	Articles int `json:"articles"`
+	// Train and Val are the articles the fold model trained and chose on.
+	Train   int64   `json:"train"`
+	Val     int64   `json:"val"`
+	Seconds float64 `json:"seconds"`
+	// Notes are what training said besides its figures (e.g. a widened grid).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Result is a cross-validation run. RowsIn is the articles dealt, RowsOut
+// the predictions written.
+type Result struct {
+	spec.Summary
+	// Model is the id the out-of-fold predictions carry.
+	Model   string `json:"model"`
+	Backend string `json:"backend"`
+	Seed    int    `json:"seed"`
+	Labels  string `json:"labels"`
+	Splits  string `json:"splits"`
+	Folds   []Fold `json:"folds"`
+	// Predictions is the predictions snapshot written.
+	Predictions string `json:"predictions"`
+}
+
+// oof is one article's out-of-fold prediction.
+type oof struct {
+	fold   int
+	split  string
+	scores []float64
+}
+
+// Run cross-validates and commits the out-of-fold predictions, then the
+// evaluations.
+func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
+	start := time.Now()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	f := opts.Filter
+	lock, err := spec.CV.Lock(ctx, l, f, opts.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	set, err := curate.DefineExamples(ctx, sess, f, opts.Labels, opts.Splits, opts.Student.Combine)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Summary: spec.Start(spec.CV, l.RunID), Model: train.NewID("cv-" + opts.Student.Backend),
+		Backend: opts.Student.Backend, Seed: opts.Seed, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String()}
+	res.Mode = opts.Student.Backend
+	folds, err := dealFolds(ctx, sess, opts, set)
+	if err != nil {
+		return nil, err
+	}
+	res.RowsIn = int64(len(folds))
+	dir := filepath.Join(l.Root, "models", f.Namespace(), res.Model)
+	defer os.RemoveAll(dir)
+	preds := map[string]oof{}
+	for k := 1; k <= opts.Folds; k++ {
+		fr, err := runFold(ctx, l, sess, opts, set.Dimensions, dir, k, preds)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d of %d: %w", k, opts.Folds, err)
+		}
+		res.Folds = append(res.Folds, *fr)
+	}
+	if w := widenedNote(res.Folds); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
+	snap, err := writePredictions(ctx, l, opts, set, res, preds)
+	if err != nil {
+		return nil, err
+	}
+	res.Predictions = snap.Ref().String()
+	res.SetInputs(set.Inputs()...)
+	res.Finish(spec.Predictions.For(f), snap, start)
+	return res, nil
+}
+
+// dealFolds deals the examples' duplicate groups into folds and defines
+// cv_folds (id, fold) in sess.
+func dealFolds(ctx context.Context, sess *lake.Session, opts Options, set *curate.ExampleSet) (map[string]int, error) {
+	var groups []group
+	err := sess.EachFile(ctx, "cv/groups", lake.Params{"seed": int64(opts.Seed)}, func(rows *sql.Rows) error {
+		var dup, stratum string
+		var size int64
+		var ids []any
+		if err := rows.Scan(&dup, &stratum, &size, &ids); err != nil {
+			return err
+		}
+		g := group{stratum: stratum}
+		for _, id := range ids {
+			g.ids = append(g.ids, id.(string))
+		}
+		groups = append(groups, g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, g := range groups {
+		n += len(g.ids)
+	}
+	if len(groups) < opts.Folds {
+		return nil, fmt.Errorf("%s (%s) have %s: cross-validation with %d folds needs at least %d; label more, or use --folds %d",
+			human.Plural(int64(n), "labeled article"), set.Splits.Ref(), human.Plural(int64(len(groups)), "duplicate group"),
+			opts.Folds, opts.Folds, max(3, len(groups)))
+	}
+	folds := deal(groups, opts.Folds)
+	type row struct {
+		ID   string `json:"id"`
+		Fold int    `json:"fold"`
+	}
+	rows := make([]row, 0, len(folds))
+	for id, k := range folds {
+		rows = append(rows, row{id, k})
+	}
+	slices.SortFunc(rows, func(a, b row) int { return cmpString(a.ID, b.ID) })
+	if err := sess.SetVariables(ctx, lake.Vars{"cv_folds": lake.JSONAs{Value: rows, Type: "STRUCT(id VARCHAR, fold INTEGER)[]"}}); err != nil {
+		return nil, err
+	}
+	if err := sess.ExecAll(ctx, "CREATE OR REPLACE TEMP TABLE cv_folds AS SELECT unnest(getvariable('cv_folds'), recursive := true)"); err != nil {
+		return nil, err
+	}
+	return folds, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// The fold model of fold k trains on every fold but k and k's successor
+// (its validation fold), then predicts fold k.
+const (
+	foldExamples = `SELECT CASE WHEN f.fold = getvariable('cv_val') THEN 'val' ELSE 'train' END AS split, e.id, e.text, e.labels
+FROM examples e JOIN cv_folds f USING (id)
+WHERE f.fold <> getvariable('cv_fold')
+ORDER BY split, e.id`
+	foldTexts = `SELECT e.id, e.text, e.split FROM examples e JOIN cv_folds f USING (id)
+WHERE f.fold = getvariable('cv_fold') ORDER BY e.id`
+)
+
+// runFold trains fold k's model in dir/fold<k> and adds its predictions of
+// fold k to preds.
+func runFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options, dims []string, dir string, k int, preds map[string]oof) (*Fold, error) {
+	t0 := time.Now()
+	val := k%opts.Folds + 1
+	if err := sess.SetVariables(ctx, lake.Vars{"cv_fold": int64(k), "cv_val": int64(val)}); err != nil {
+		return nil, err
+	}
+	if opts.Progress != nil {
+		opts.Progress(fmt.Sprintf("fold %d of %d: training on the other folds, choosing on fold %d", k, opts.Folds, val))
+	}
+	fdir := filepath.Join(dir, fmt.Sprintf("fold%d", k))
+	if err := os.MkdirAll(fdir, 0o755); err != nil {
+		return nil, err
+	}
+	m, notes, err := train.Fit(ctx, sess, foldExamples, opts.Student, dims, fdir)
+	if err != nil {
+		return nil, err
+	}
+	rel, err := filepath.Rel(l.Root, fdir)
+	if err != nil {
+		return nil, err
+	}
+	m.Artifact = rel
+	fr := &Fold{Fold: k, Train: m.TrainRows, Val: m.ValRows}
+	for _, n := range notes {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: %s", k, n))
+	}
+	err = predict.Score(ctx, l, sess, foldTexts, (*students.Model)(m), opts.Predict, func(id, split string, scores []float64) {
+		preds[id] = oof{fold: k, split: split, scores: scores}
+		fr.Articles++
+	})
+	if err != nil {
+		return nil, err
+	}
+	fr.Seconds = time.Since(t0).Seconds()
+	return fr, nil
+}
+
+// writePredictions commits every out-of-fold prediction to
+// <filter>.predictions under the run's model id, with its fold.
+func writePredictions(ctx context.Context, l *lake.Lake, opts Options, set *curate.ExampleSet, res *Result, preds map[string]oof) (*lake.Snapshot, error) {
+	f := opts.Filter
+	ids := make([]string, 0, len(preds))
+	for id := range preds {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	// Made only now, with rows to commit: a run that failed before leaves
+	// no empty table behind.
+	if err := spec.Predictions.Ensure(ctx, l, f); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	pending, err := l.WriteRows(ctx, spec.Predictions.For(f), func(rb *lake.RowBuilder) error {
+		for _, id := range ids {
+			p := preds[id]
+			vals := map[string]float64{}
+			rb.String("id", id)
+			rb.String("model", res.Model)
+			for i, d := range set.Dimensions {
+				rb.Double(d, p.scores[i])
+				vals[d] = p.scores[i]
+			}
+			overall, gated := f.ScoreOf(vals)
+			rb.Double("overall", overall)
+			rb.Bool("gatekeeper_applied", gated)
+			rb.String("tier", f.TierOf(overall))
+			rb.String("split", p.split)
+			rb.Int("fold", int32(p.fold))
+			rb.Time("predicted_at", now)
+			rb.String("run_id", l.RunID)
+			rb.EndRow()
+			if rb.Stopped() {
+				return nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.CV.Name, Inputs: set.Inputs(), Filter: f.Ref(),
+		Params: map[string]any{"model": res.Model, "backend": res.Backend, "folds": opts.Folds, "seed": opts.Seed, "combine": opts.Student.Combine}})
+	if err != nil {
+		return nil, err
+	}
+	res.RowsOut = pending.Rows()
+	return snap, nil
+}
+
+// widenedNote sums up the fold models' notes (one per dimension whose best
+// penalty sat on the grid's edge) in one line; --json keeps each fold's.
+func widenedNote(folds []Fold) string {
+	notes, with := 0, 0
+	for _, f := range folds {
+		notes += len(f.Notes)
+		if len(f.Notes) > 0 {
+			with++
+		}
+	}
+	if notes == 0 {
+		return ""
+	}
+	return fmt.Sprintf("in %d of %d folds the best penalty of a dimension sat on an edge of the grid (%s): the grid widened past it; --json lists each fold's notes",
+		with, len(folds), human.Plural(int64(notes), "time"))
+}
