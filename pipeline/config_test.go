@@ -126,7 +126,7 @@ func TestLoad_EveryProblemWithFileAndLine(t *testing.T) {
 func TestConfig_CheckRunsEachStagesValidate(t *testing.T) {
 	f := loadFilter(t)
 	for body, want := range map[string]string{
-		"filter: f\nsplit: {stratify_by: colour}\n": "split.stratify_by: ",
+		"filter: f\nsplit: {stratify_by: colour}\n":   "split.stratify_by: ",
 		"filter: f\nstudent: {select_by: recal@20}\n": "did you mean recall@20?",
 	} {
 		c, err := parse("pipeline.yaml", []byte(body))
