@@ -74,6 +74,7 @@ func trainCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			&cli.StringFlag{Name: "select-by", Value: "mae", Usage: "the validation metric that picks the linear penalty and the lora epoch: mae, recall@K or ndcg@K (of the ranking by overall score)"},
 			// linear
 			&cli.UintFlag{Name: "bits", Value: d.Bits, Usage: "linear: log2 of the hashed feature buckets"},
 			&cli.IntFlag{Name: "ngrams", Value: d.NGrams, Usage: "linear: 1 (words) or 2 (words and word pairs)"},
@@ -98,7 +99,7 @@ func trainCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"),
+			opts := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"), SelectBy: c.String("select-by"),
 				Linear: linear.Config{Bits: c.Uint("bits"), NGrams: c.Int("ngrams"), MinDF: c.Int("min-df"), Lambdas: c.Float64Slice("lambda"), MaxIter: c.Int("max-iter")},
 				LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
 					BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),

@@ -26,6 +26,9 @@ func (r *Result) Details() []string {
 		if len(dims) > 0 {
 			lines = append(lines, spec.Columns(dims...)...)
 		}
+		if line := selectedLine(m.Params); line != "" {
+			lines = append(lines, line)
+		}
 	}
 	return lines
 }

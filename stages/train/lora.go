@@ -2,13 +2,13 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/students/lora"
@@ -77,6 +77,24 @@ func (o *LoRAOptions) args() []string {
 	return a
 }
 
+// selectArgs are the trainer's flags for a ranking --select-by: the metric,
+// and the filter's weights and gatekeepers (in filter order, as ScoreOf
+// sums them) so the trainer scores the overall as the labeler does; none
+// for MAE, so a trainer older than them still runs the default.
+func selectArgs(by SelectBy, f *filters.Filter) []string {
+	if !by.Ranking() {
+		return nil
+	}
+	var w, g []string
+	for _, d := range f.Dimensions {
+		w = append(w, d.Name+":"+strconv.FormatFloat(d.Weight, 'g', -1, 64))
+	}
+	for _, k := range f.Gatekeepers {
+		g = append(g, fmt.Sprintf("%s:%s:%s", k.Dimension, strconv.FormatFloat(k.Below, 'g', -1, 64), strconv.FormatFloat(k.Cap, 'g', -1, 64)))
+	}
+	return []string{"--select-by", by.String(), "--weights", strings.Join(w, ","), "--gatekeepers", strings.Join(g, ",")}
+}
+
 // trainLoRA streams the examples to the Python trainer as an Arrow IPC
 // stream and follows its JSON progress lines.
 func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string) error {
@@ -88,7 +106,7 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	err := lora.Run(ctx, lora.Command{
 		Name:   "lora trainer",
 		Python: python,
-		Args:   append([]string{"train", "--out", dir, "--dimensions", strings.Join(m.Dimensions, ",")}, o.args()...),
+		Args:   append(append([]string{"train", "--out", dir, "--dimensions", strings.Join(m.Dimensions, ",")}, o.args()...), selectArgs(opts.selectBy, opts.Filter)...),
 		Feed:   func(w io.Writer) error { return sess.WriteArrowStream(ctx, query, w) },
 		Read: func(r io.Reader) error {
 			err := lora.ReadEvents(r, func(ev lora.Event) {
@@ -99,7 +117,11 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 				case "step":
 					report(opts, Progress{Epoch: ev.Epoch, Step: ev.Step, Steps: ev.Steps, Loss: ev.Loss})
 				case "epoch":
-					report(opts, Progress{Epoch: ev.Epoch, ValMAE: ev.ValMAE, Message: fmt.Sprintf("epoch %d: validation MAE %.3f", ev.Epoch, ev.ValMAE)})
+					msg := fmt.Sprintf("epoch %d: validation MAE %.3f", ev.Epoch, ev.ValMAE)
+					if ev.SelectValue != nil {
+						msg += fmt.Sprintf(", %s %.3f", opts.selectBy, *ev.SelectValue)
+					}
+					report(opts, Progress{Epoch: ev.Epoch, ValMAE: ev.ValMAE, Message: msg})
 				case "done":
 					done = &ev
 				}
@@ -114,9 +136,13 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 		return err
 	}
 	m.ValMAE, m.ValMAEDims = done.ValMAE, done.ValMAEDims
-	params, _ := json.Marshal(map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
-		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python})
-	m.Params = string(params)
+	params := map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
+		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python}
+	selected := 0.0
+	if done.SelectValue != nil {
+		selected = *done.SelectValue
+	}
+	m.Params = selectParams(params, opts.selectBy, true, done.ValMAE, selected)
 	if m.BaseModel == "" {
 		m.BaseModel = o.BaseModel
 	}

@@ -38,12 +38,23 @@ func fakeTrainer(args []string) int {
 	}
 	switch args[2] {
 	case "train":
-		io.Copy(io.Discard, os.Stdin)
-		if err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644); err != nil {
+		cols := fakeColumns()
+		err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644)
+		if err == nil && flags["--select-by"] != "" {
+			seen := fmt.Sprintf("%s|%s|%s|%s", flags["--select-by"], flags["--weights"], flags["--gatekeepers"], cols)
+			err = os.WriteFile(filepath.Join(flags["--out"], "fake_select"), []byte(seen), 0o644)
+		}
+		if err != nil {
 			fmt.Printf(`{"event":"error","message":%q}`+"\n", err.Error())
 			return 1
 		}
 		fmt.Println(`{"event":"start","device":"cpu","base_model":"fake","train_rows":3,"val_rows":1}`)
+		if flags["--select-by"] != "" {
+			fmt.Println(`{"event":"epoch","epoch":1,"val_mae":0.4,"select_value":0.5}`)
+			fmt.Println(`{"event":"epoch","epoch":2,"val_mae":0.5,"select_value":0.75}`)
+			fmt.Println(`{"event":"done","best_epoch":2,"val_mae":0.5,"select_value":0.75}`)
+			return 0
+		}
 		fmt.Println(`{"event":"done","best_epoch":1,"val_mae":0.5}`)
 		return 0
 	case "predict":
@@ -54,6 +65,23 @@ func fakeTrainer(args []string) int {
 		return 0
 	}
 	return 2
+}
+
+// fakeColumns reads the training stream on stdin and names its columns.
+func fakeColumns() string {
+	rdr, err := ipc.NewReader(os.Stdin)
+	if err != nil {
+		io.Copy(io.Discard, os.Stdin)
+		return err.Error()
+	}
+	defer rdr.Release()
+	for rdr.Next() {
+	}
+	var names []string
+	for _, f := range rdr.Schema().Fields() {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ",")
 }
 
 func fakePredict(model string) error {

@@ -34,6 +34,9 @@ type Options struct {
 	Labels, Splits lake.Ref      `yaml:"-"`
 	Combine        string        `yaml:"combine"`
 	Linear         linear.Config `yaml:"linear"`
+	// SelectBy is the validation metric that picks the linear penalty and
+	// the lora epoch: mae (default), recall@K or ndcg@K (see ParseSelectBy).
+	SelectBy string `yaml:"select_by"`
 	// LoRA's settings sit beside backend in pipeline.yaml's student section.
 	LoRA LoRAOptions `yaml:",inline"`
 	// Progress, when set, gets the trainer's progress.
@@ -41,6 +44,8 @@ type Options struct {
 	// Waiting, when set, gets the line saying that another train run holds
 	// the models table (nil: the line goes to standard error).
 	Waiting func(msg string) `yaml:"-"`
+
+	selectBy SelectBy // SelectBy parsed by Validate
 }
 
 // Progress is one step of a training run.
@@ -61,6 +66,11 @@ func (o *Options) Validate() error {
 	if o.Combine == "" {
 		o.Combine = o.Filter.Splits.Combine
 	}
+	by, err := ParseSelectBy(o.SelectBy)
+	if err != nil {
+		return err
+	}
+	o.selectBy, o.SelectBy = by, by.String()
 	switch o.Backend {
 	case "linear":
 		if o.Linear.Bits == 0 {
@@ -124,7 +134,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	const examples = "SELECT split, id, text, labels FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
+	// overall and relevant (a tier above the bottom one) are the oracle's,
+	// for a ranking metric of --select-by.
+	const examples = "SELECT split, id, text, labels, overall, tier <> (SELECT tier FROM filter_tiers ORDER BY tier_rank DESC LIMIT 1) AS relevant " +
+		"FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
 	var notes []string // what the run tells the user besides its figures
 	switch opts.Backend {
 	case "linear":
@@ -208,10 +221,13 @@ func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Opt
 	}
 	defer rows.Close()
 	var train, val []linear.Example
+	vs := &valSet{by: opts.selectBy, f: opts.Filter, dims: m.Dimensions}
 	for rows.Next() {
 		var split, id, text string
 		var labels []any
-		if err := rows.Scan(&split, &id, &text, &labels); err != nil {
+		var overall float64
+		var relevant bool
+		if err := rows.Scan(&split, &id, &text, &labels, &overall, &relevant); err != nil {
 			return err
 		}
 		ex := linear.Example{Text: text, Labels: make([]float64, len(labels))}
@@ -226,6 +242,7 @@ func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Opt
 			train = append(train, ex)
 		} else {
 			val = append(val, ex)
+			vs.oracle, vs.relevant = append(vs.oracle, overall), append(vs.relevant, relevant)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -234,22 +251,27 @@ func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Opt
 	if opts.Progress != nil {
 		opts.Progress(Progress{Message: fmt.Sprintf("fitting %s on %s", human.Plural(int64(len(m.Dimensions)), "ridge regression"), human.Plural(int64(len(train)), "example"))})
 	}
-	model, rep, err := linear.Train(train, val, m.Dimensions, opts.Linear)
+	var sel linear.Selector
+	if opts.selectBy.Ranking() {
+		sel = vs.score
+		*notes = append(*notes, vs.degenerate()...)
+	}
+	model, rep, err := linear.TrainSelect(train, val, m.Dimensions, opts.Linear, sel)
 	if err != nil {
 		return err
 	}
 	if err := model.Save(filepath.Join(dir, "model.gob")); err != nil {
 		return err
 	}
-	params, _ := json.Marshal(map[string]any{"bits": opts.Linear.Bits, "ngrams": opts.Linear.NGrams, "min_df": opts.Linear.MinDF,
-		"lambdas": opts.Linear.Lambdas, "max_iter": opts.Linear.MaxIter, "chosen_lambda": model.Lambda, "features": rep.Features, "iterations": rep.Iterations})
-	m.Params = string(params)
 	m.TrainRows, m.ValRows = int64(rep.TrainRows), int64(rep.ValRows)
 	*notes = append(*notes, rep.Widened...)
 	if rep.ValMAE != nil {
 		m.ValMAEDims = rep.ValMAE
 		m.ValMAE = mean(rep.ValMAE)
 	}
+	params := map[string]any{"bits": opts.Linear.Bits, "ngrams": opts.Linear.NGrams, "min_df": opts.Linear.MinDF,
+		"lambdas": opts.Linear.Lambdas, "max_iter": opts.Linear.MaxIter, "chosen_lambda": model.Lambda, "features": rep.Features, "iterations": rep.Iterations}
+	m.Params = selectParams(params, opts.selectBy, len(val) > 0, m.ValMAE, rep.Selected)
 	return nil
 }
 

@@ -70,6 +70,9 @@ type Report struct {
 	// Widened says, per dimension whose best penalty sat on an edge of the
 	// grid, the penalties tried beyond it and the one chosen.
 	Widened []string
+	// Selected is the Selector's score of the chosen penalty (TrainSelect
+	// with validation examples only).
+	Selected float64
 }
 
 // MaxWiden is how many penalties beyond the grid's edges are tried, each
@@ -79,8 +82,28 @@ const MaxWiden = 4
 // ErrNoExamples means there was nothing to train on.
 var ErrNoExamples = errors.New("no training examples")
 
-// Train fits one ridge regression per dimension.
+// Selector scores one penalty's validation predictions (one row per
+// validation example, in the order given, one column per dimension, each
+// clipped to 0-10); higher is better.
+type Selector func(pred [][]float64) float64
+
+// Train fits one ridge regression per dimension, each dimension taking the
+// penalty with the lowest validation MAE.
 func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, error) {
+	return TrainSelect(train, val, dims, cfg, nil)
+}
+
+// TrainSelect is Train with the penalty chosen by sel (nil: Train's
+// per-dimension MAE): every dimension shares the penalty whose predictions
+// sel scores highest on validation, the first of the grid on a tie.
+//
+// One shared penalty rather than one per dimension: a ranking metric scores
+// all dimensions at once (through the overall score), so per-dimension
+// choices would be a search over every combination, or a coordinate ascent
+// that keeps every dimension's weights at every penalty in memory; the
+// solver already fits every dimension at one penalty together, so a shared
+// penalty costs one metric per grid point and nothing more.
+func TrainSelect(train, val []Example, dims []string, cfg Config, sel Selector) (*Model, *Report, error) {
 	start := time.Now()
 	if len(train) == 0 {
 		return nil, nil, ErrNoExamples
@@ -97,8 +120,51 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 		return nil, nil, fmt.Errorf("bad config %+v: bits 8-24, ngrams 1-2, at least one lambda", cfg)
 	}
 	m := &Model{Version: Version, Dimensions: dims, Config: cfg}
+	X, V := m.features(train, val)
+	k := len(dims)
+	m.Mean = make([]float64, k)
+	for _, ex := range train {
+		for d, y := range ex.Labels {
+			m.Mean[d] += y
+		}
+	}
+	for d := range m.Mean {
+		m.Mean[d] /= float64(len(train))
+	}
+	// Centered targets, one column per dimension.
+	Y := make([][]float64, k)
+	for d := range Y {
+		Y[d] = make([]float64, len(train))
+		for i, ex := range train {
+			Y[d][i] = ex.Labels[d] - m.Mean[d]
+		}
+	}
+	rep := &Report{TrainRows: len(train), ValRows: len(val), Features: len(m.Buckets)}
+	g := &grid{base: cfg.Lambdas, lambdas: slices.Clone(cfg.Lambdas), widened: map[int][]float64{}}
+	var best []float64
+	if sel == nil || len(val) == 0 {
+		best = m.fitByMAE(X, Y, V, val, g, rep)
+	} else {
+		best = m.fitShared(X, Y, V, val, g, sel, rep)
+	}
+	rep.Widened = g.notes(dims, m.Lambda, sel != nil && len(val) > 0)
+	if len(val) > 0 {
+		rep.ValMAE, rep.MeanBaselineMAE = best, make([]float64, k)
+		for d := range k {
+			for _, ex := range val {
+				rep.MeanBaselineMAE[d] += math.Abs(m.Mean[d] - ex.Labels[d])
+			}
+			rep.MeanBaselineMAE[d] /= float64(len(val))
+		}
+	}
+	rep.Seconds = time.Since(start).Seconds()
+	return m, rep, nil
+}
 
-	// Vocabulary: buckets in at least MinDF training texts.
+// features builds the vocabulary (buckets in at least MinDF training texts)
+// and the training and validation rows.
+func (m *Model) features(train, val []Example) (X, V []row) {
+	cfg := m.Config
 	bags := make([]bag, len(train))
 	df := make([]int32, 1<<cfg.Bits)
 	for i, ex := range train {
@@ -121,39 +187,71 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 	for i, bk := range m.Buckets {
 		m.IDF[i] = float32(math.Log(float64(1+len(train))/float64(1+df[bk])) + 1)
 	}
-	X := make([]row, len(train))
+	X = make([]row, len(train))
 	for i := range train {
 		vectorize(&bags[i], m.index, m.IDF, &X[i])
 		sort.Sort(&X[i])
 		bags[i] = bag{}
 	}
-	V := make([]row, len(val))
+	V = make([]row, len(val))
 	var b bag
 	for i, ex := range val {
 		b.fill(ex.Text, cfg.Bits, cfg.NGrams)
 		vectorize(&b, m.index, m.IDF, &V[i])
 	}
+	return X, V
+}
 
-	k := len(dims)
-	m.Mean = make([]float64, k)
-	for _, ex := range train {
-		for d, y := range ex.Labels {
-			m.Mean[d] += y
+// grid is the penalties tried: base, then those widening added.
+type grid struct {
+	base, lambdas []float64
+	// widened holds, per dimension, the penalties added for it.
+	widened map[int][]float64
+}
+
+// grow widens the grid past an edge where a chosen penalty sits (a best
+// value on the edge says the right one lies beyond); li is the penalty
+// just tried.
+func (g *grid) grow(li int, chosen []float64) {
+	if li == len(g.lambdas)-1 {
+		g.lambdas = append(g.lambdas, widen(g.lambdas, g.base, chosen, g.widened)...)
+	}
+}
+
+// notes are the report's lines on widening, one per dimension widened, or
+// one for all when they share a penalty.
+func (g *grid) notes(dims []string, chosen []float64, shared bool) []string {
+	lo, hi := slices.Min(g.base), slices.Max(g.base)
+	var out []string
+	for d := range dims {
+		if len(g.widened[d]) == 0 {
+			continue
+		}
+		below := slices.ContainsFunc(g.widened[d], func(x float64) bool { return x < lo })
+		above := slices.ContainsFunc(g.widened[d], func(x float64) bool { return x > hi })
+		var tried []float64 // every penalty tried beyond the edges this dimension widened
+		for _, x := range g.lambdas[len(g.base):] {
+			if (below && x < lo) || (above && x > hi) {
+				tried = append(tried, x)
+			}
+		}
+		who := dims[d]
+		if shared {
+			who = "every dimension (one shared penalty)"
+		}
+		out = append(out, fmt.Sprintf("%s: the best penalty was on the edge of the grid %v; tried %v beyond it, chose %g",
+			who, g.base, tried, chosen[d]))
+		if shared {
+			break
 		}
 	}
-	for d := range m.Mean {
-		m.Mean[d] /= float64(len(train))
-	}
-	// Centered targets, one column per dimension.
-	Y := make([][]float64, k)
-	for d := range Y {
-		Y[d] = make([]float64, len(train))
-		for i, ex := range train {
-			Y[d][i] = ex.Labels[d] - m.Mean[d]
-		}
-	}
-	rep := &Report{TrainRows: len(train), ValRows: len(val), Features: len(m.Buckets)}
-	cols := len(m.Buckets)
+	return out
+}
+
+// fitByMAE gives each dimension the penalty with the lowest validation MAE
+// (the first, without validation examples), and returns those MAEs.
+func (m *Model) fitByMAE(X []row, Y [][]float64, V []row, val []Example, g *grid, rep *Report) []float64 {
+	k, cols := len(m.Dimensions), len(m.Buckets)
 	best := make([]float64, k)
 	for d := range best {
 		best[d] = math.Inf(1)
@@ -161,66 +259,89 @@ func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, er
 	m.Lambda = make([]float64, k)
 	m.Weights = make([][]float32, k)
 	w := make([]float64, cols*k) // interleaved: w[c*k+d]; warm start across penalties
-	// The grid widens while a dimension's best penalty is its smallest or
-	// largest one: a best value on the edge says the right one lies beyond.
-	grid := slices.Clone(cfg.Lambdas)
-	widened := map[int][]float64{}
-	for li := 0; li < len(grid); li++ {
-		lambda := grid[li]
-		iters := solve(X, Y, w, k, lambda, cfg.MaxIter)
-		rep.Iterations += iters
+	for li := 0; li < len(g.lambdas); li++ {
+		lambda := g.lambdas[li]
+		rep.Iterations += solve(X, Y, w, k, lambda, m.Config.MaxIter)
+		maes := valMAE(m.valPredict(V, w), val, k)
 		for d := range k {
-			mae := 0.0
-			if len(val) > 0 {
-				for i, r := range V {
-					s := m.Mean[d]
-					for j, c := range r.cols {
-						s += float64(r.vals[j]) * w[int(c)*k+d]
-					}
-					mae += math.Abs(clip(s) - val[i].Labels[d])
-				}
-				mae /= float64(len(val))
-			}
-			if li == 0 || (len(val) > 0 && mae < best[d]) {
-				best[d], m.Lambda[d] = mae, lambda
-				m.Weights[d] = make([]float32, cols)
-				for c := range cols {
-					m.Weights[d][c] = float32(w[c*k+d])
-				}
+			if li == 0 || (len(val) > 0 && maes[d] < best[d]) {
+				best[d], m.Lambda[d] = maes[d], lambda
+				m.keepWeights(d, w)
 			}
 		}
 		if len(val) == 0 {
 			break
 		}
-		if li == len(grid)-1 {
-			grid = append(grid, widen(grid, cfg.Lambdas, m.Lambda, widened)...)
-		}
+		g.grow(li, m.Lambda)
 	}
-	lo := slices.Min(cfg.Lambdas)
-	for d := range k {
-		if len(widened[d]) == 0 {
-			continue
-		}
-		var tried []float64 // every penalty tried beyond that edge
-		for _, x := range grid[len(cfg.Lambdas):] {
-			if (x < lo) == (widened[d][0] < lo) {
-				tried = append(tried, x)
+	return best
+}
+
+// fitShared gives every dimension the penalty whose validation predictions
+// sel scores highest, and returns the validation MAEs at it.
+func (m *Model) fitShared(X []row, Y [][]float64, V []row, val []Example, g *grid, sel Selector, rep *Report) []float64 {
+	k, cols := len(m.Dimensions), len(m.Buckets)
+	var best []float64
+	m.Lambda = make([]float64, k)
+	m.Weights = make([][]float32, k)
+	w := make([]float64, cols*k)
+	for li := 0; li < len(g.lambdas); li++ {
+		lambda := g.lambdas[li]
+		rep.Iterations += solve(X, Y, w, k, lambda, m.Config.MaxIter)
+		pred := m.valPredict(V, w)
+		if score := sel(pred); li == 0 || score > rep.Selected {
+			rep.Selected, best = score, valMAE(pred, val, k)
+			for d := range k {
+				m.Lambda[d] = lambda
+				m.keepWeights(d, w)
 			}
 		}
-		rep.Widened = append(rep.Widened, fmt.Sprintf("%s: the best penalty was on the edge of the grid %v; tried %v beyond it, chose %g",
-			dims[d], cfg.Lambdas, tried, m.Lambda[d]))
+		g.grow(li, m.Lambda)
 	}
-	if len(val) > 0 {
-		rep.ValMAE, rep.MeanBaselineMAE = best, make([]float64, k)
+	return best
+}
+
+// valPredict is the validation predictions (clipped) of the weights w
+// (interleaved: w[c*k+d]).
+func (m *Model) valPredict(V []row, w []float64) [][]float64 {
+	k := len(m.Dimensions)
+	out := make([][]float64, len(V))
+	for i, r := range V {
+		out[i] = make([]float64, k)
 		for d := range k {
-			for _, ex := range val {
-				rep.MeanBaselineMAE[d] += math.Abs(m.Mean[d] - ex.Labels[d])
+			s := m.Mean[d]
+			for j, c := range r.cols {
+				s += float64(r.vals[j]) * w[int(c)*k+d]
 			}
-			rep.MeanBaselineMAE[d] /= float64(len(val))
+			out[i][d] = clip(s)
 		}
 	}
-	rep.Seconds = time.Since(start).Seconds()
-	return m, rep, nil
+	return out
+}
+
+// valMAE is each dimension's mean absolute error of pred on val (0s
+// without validation examples).
+func valMAE(pred [][]float64, val []Example, k int) []float64 {
+	out := make([]float64, k)
+	if len(val) == 0 {
+		return out
+	}
+	for d := range k {
+		for i, p := range pred {
+			out[d] += math.Abs(p[d] - val[i].Labels[d])
+		}
+		out[d] /= float64(len(val))
+	}
+	return out
+}
+
+// keepWeights copies dimension d's weights out of the solver's w.
+func (m *Model) keepWeights(d int, w []float64) {
+	k, cols := len(m.Dimensions), len(m.Buckets)
+	m.Weights[d] = make([]float32, cols)
+	for c := range cols {
+		m.Weights[d][c] = float32(w[c*k+d])
+	}
 }
 
 // widen is the penalties to try next: a quarter of the smallest when a

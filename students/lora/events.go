@@ -26,6 +26,9 @@ type Event struct {
 	TrainRows  int64     `json:"train_rows"`
 	ValRows    int64     `json:"val_rows"`
 	Trainable  int64     `json:"trainable_params"`
+	// SelectValue is the --select-by ranking metric of an epoch, or of the
+	// best one in done (absent when MAE chose).
+	SelectValue *float64 `json:"select_value"`
 }
 
 // ReadEvents reads JSON lines from r until it ends, handing each event but

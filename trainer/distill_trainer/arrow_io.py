@@ -17,6 +17,7 @@ import pyarrow.ipc
 from distill_trainer.errors import InputError
 
 TRAIN_COLUMNS = ("split", "id", "text", "labels")
+RANKING_COLUMNS = ("overall", "relevant")  # a ranking --select-by's: the oracle's overall score, tier above the bottom
 PREDICT_COLUMNS = ("id", "text")
 SPLITS = ("train", "val")
 
@@ -28,6 +29,10 @@ class Rows:
     ids: list[str]
     texts: list[str]
     labels: list[list[float]]
+    # The oracle's overall score and whether its tier is above the bottom one
+    # (read for a ranking --select-by only).
+    overall: list[float] = dataclasses.field(default_factory=list)
+    relevant: list[bool] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -41,14 +46,14 @@ def open_stream(source: IO[bytes], what: str = "stdin") -> Any:
         raise InputError(f"{what} is not an Arrow IPC stream: {e}") from e
 
 
-def read_training_rows(source: IO[bytes], dimensions: Sequence[str]) -> tuple[Rows, Rows]:
+def read_training_rows(source: IO[bytes], dimensions: Sequence[str], ranking: bool = False) -> tuple[Rows, Rows]:
     """Read the whole training stream and return (train, val) Rows.
 
     Every row is checked: split is train or val, id and text are non-null
     strings, ids are unique, labels has one finite number per dimension.
     """
     reader = open_stream(source)
-    check_columns(reader.schema, TRAIN_COLUMNS, "training input")
+    check_columns(reader.schema, TRAIN_COLUMNS + (RANKING_COLUMNS if ranking else ()), "training input")
     _check_string(reader.schema, ("split", "id", "text"), "training input")
     _check_labels_type(reader.schema.field("labels"))
     try:
@@ -60,10 +65,12 @@ def read_training_rows(source: IO[bytes], dimensions: Sequence[str]) -> tuple[Ro
     ids = table.column("id").to_pylist()
     texts = table.column("text").to_pylist()
     labels = table.column("labels").to_pylist()
+    overall = table.column("overall").to_pylist() if ranking else [0.0] * len(ids)
+    relevant = table.column("relevant").to_pylist() if ranking else [False] * len(ids)
     n = len(dimensions)
     out = {s: Rows([], [], []) for s in SPLITS}
     seen: set[str] = set()
-    for i, (split, id_, text, lab) in enumerate(zip(splits, ids, texts, labels)):
+    for i, (split, id_, text, lab, ov, rel) in enumerate(zip(splits, ids, texts, labels, overall, relevant)):
         where = f"row {i} (id {id_!r})"
         if id_ is None:
             raise InputError(f"row {i}: id is null")
@@ -87,6 +94,10 @@ def read_training_rows(source: IO[bytes], dimensions: Sequence[str]) -> tuple[Ro
         rows.ids.append(id_)
         rows.texts.append(text)
         rows.labels.append([float(v) for v in lab])
+        if ov is None or rel is None or not math.isfinite(ov):
+            raise InputError(f"{where}: overall is {ov!r}, relevant {rel!r}: a ranking --select-by needs both")
+        rows.overall.append(float(ov))
+        rows.relevant.append(bool(rel))
     if not out["train"]:
         raise InputError("training input has no rows with split 'train'")
     if not out["val"]:

@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--unsloth", default=d.unsloth, choices=UNSLOTH_MODES, help="auto: when importable and on CUDA")
     t.add_argument("--progress-seconds", type=float, default=d.progress_seconds, help="least time between step events")
     t.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
+    t.add_argument("--select-by", default=d.select_by, help="mae, recall@K or ndcg@K: the metric that picks the epoch kept")
+    t.add_argument("--weights", default="", help="dimension:weight,... (ranking --select-by: the overall score)")
+    t.add_argument("--gatekeepers", default="", help="dimension:below:cap,... (ranking --select-by)")
 
     q = sub.add_parser("predict", help="predict an Arrow stream on stdin; an Arrow stream on stdout")
     q.add_argument("--model", required=True, help="artifact directory written by train")
@@ -139,7 +142,7 @@ def _train(args: argparse.Namespace, emitter: Emitter, started: float) -> int:
     emitter.step_seconds = opts.progress_seconds
     artifact.check_out_dir(opts.out)
     resolve_base_model(opts.base_model)
-    train_rows, val_rows = arrow_io.read_training_rows(sys.stdin.buffer, opts.dimensions)
+    train_rows, val_rows = arrow_io.read_training_rows(sys.stdin.buffer, opts.dimensions, opts.selection().ranking)
 
     _import_unsloth(opts.unsloth, opts.device)
     from distill_trainer import train  # torch and transformers: seconds, so only now

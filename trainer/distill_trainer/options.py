@@ -47,6 +47,14 @@ class TrainOptions:
     unsloth: str = "auto"  # auto: used when importable and on CUDA; on: required; off: never
     progress_seconds: float = 2.0
     threads: int = 0  # CPU threads for torch; 0: torch's default (one per core)
+    select_by: str = "mae"  # or recall@K, ndcg@K: the metric that picks the epoch kept (selection.py)
+    weights: str = ""  # dimension:weight,... (a ranking select_by): the filter's overall score
+    gatekeepers: str = ""  # dimension:below:cap,... (a ranking select_by)
+
+    def selection(self) -> Any:
+        from distill_trainer import selection
+
+        return selection.parse(self.select_by, self.weights, self.gatekeepers, self.dimensions)
 
     def validate(self) -> None:
         if not self.out:
@@ -80,12 +88,15 @@ class TrainOptions:
         _choice("--unsloth", self.unsloth, UNSLOTH_MODES)
         if not self.target_modules.strip():
             raise InputError("--target-modules must not be empty")
+        self.selection()
 
     def hyperparameters(self) -> dict[str, Any]:
         """The recipe as run, for distill_model.json (everything but paths)."""
         d = dataclasses.asdict(self)
-        for k in ("out", "dimensions", "base_model", "progress_seconds", "threads"):
+        for k in ("out", "dimensions", "base_model", "progress_seconds", "threads", "weights", "gatekeepers"):
             d.pop(k)
+        if d["select_by"] == "mae":  # the default, unnamed as before --select-by
+            d.pop("select_by")
         return d
 
 

@@ -82,7 +82,9 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         steps=total_steps,
     )
 
+    sel = opts.selection()
     best: tuple[float, int, list[float], list[list[float]], dict[str, torch.Tensor]] | None = None
+    best_select = 0.0
     history: list[dict[str, Any]] = []
     step = 0
     for epoch in range(1, opts.epochs + 1):
@@ -125,11 +127,14 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
             examples_per_second=round(len(train_seqs) / train_seconds, 2),
             seconds=round(time.monotonic() - started, 3),
         )
+        if sel.ranking:
+            record["select_value"] = sel.score(preds, val_rows.overall, val_rows.relevant)
         if device == "cuda":
             record["peak_gpu_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20)
         history.append(record)
         emit("epoch", **record)
-        if best is None or val_mae < best[0]:
+        if best is None or (record["select_value"] > best_select if sel.ranking else val_mae < best[0]):
+            best_select = record.get("select_value", 0.0)
             # LoRA + head only: a few MB even for a 1.5B base, so a copy in memory beats a save per epoch.
             state = {n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad}
             best = (val_mae, epoch, per_dim, preds, state)
@@ -164,10 +169,13 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         versions=modeling.versions(),
     )
     out = artifact.write(opts.out, model, tok, meta, val_rows.ids, preds)
-    return dict(
+    done: dict[str, Any] = dict(
         best_epoch=best_epoch,
         val_mae=val_mae,
         val_mae_per_dimension=per_dim,
         artifact=out,
         seconds=round(time.monotonic() - started, 3),
     )
+    if sel.ranking:
+        done.update(select_by=opts.select_by, select_value=best_select)
+    return done
