@@ -99,11 +99,7 @@ func trainCommand(e *env) *cli.Command {
 			if err != nil {
 				return err
 			}
-			opts := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"), SelectBy: c.String("select-by"),
-				Linear: linear.Config{Bits: c.Uint("bits"), NGrams: c.Int("ngrams"), MinDF: c.Int("min-df"), Lambdas: c.Float64Slice("lambda"), MaxIter: c.Int("max-iter")},
-				LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
-					BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),
-					Dropout: c.Float64("lora-dropout"), Seed: c.Int("seed"), Device: c.String("device")}}
+			opts := studentOptions(c, f)
 			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}
