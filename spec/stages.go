@@ -23,6 +23,9 @@ type Spec struct {
 	// EveryRun is set for a stage whose every run adds rows (a new model, a
 	// new evaluation) rather than only the keys not yet written.
 	EveryRun bool
+	// OnDemand marks a stage only its own command runs (model tags, the
+	// gate): a decision a person or CI takes, so the pipeline leaves it out.
+	OnDemand bool
 }
 
 // The writing stages.
@@ -42,11 +45,28 @@ var (
 		Reads: []*Table{Models, Compressed, Splits}, Optional: []*Table{Splits}, Writes: []*Table{Predictions}}
 	Eval = &Spec{Name: "eval", Usage: "distill eval --filter DIR --model ID",
 		Reads: []*Table{Predictions, Labels, Splits, Models}, Optional: []*Table{Splits}, Writes: []*Table{Evaluations}, EveryRun: true}
+	ModelTag = &Spec{Name: "model", Usage: "distill model tag production MODEL --filter DIR",
+		Reads: []*Table{Models}, Writes: []*Table{ModelTags}, EveryRun: true, OnDemand: true}
+	Gate = &Spec{Name: "gate", Usage: "distill gate --filter DIR --candidate MODEL",
+		Reads: []*Table{Predictions, Labels, Splits, Models, ModelTags}, Optional: []*Table{ModelTags},
+		Writes: []*Table{Gates}, EveryRun: true, OnDemand: true}
 )
 
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
-var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval}
+var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval,
+	ModelTag, Gate}
+
+// Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.
+func Pipeline() []*Spec {
+	var out []*Spec
+	for _, s := range Stages {
+		if !s.OnDemand {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // StageNamed is the stage called name, or nil.
 func StageNamed(name string) *Spec {
