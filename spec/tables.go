@@ -95,9 +95,9 @@ var (
 		Doc: "one row per article and model"}
 	Evaluations = &Table{Name: "evaluations", Kind: PerFilter, Key: []string{"run_id", "evaluated_at", "model", "split", "dimension"}, schema: fixed(evaluationsSchema),
 		Doc: "every evaluation run's metrics, one row per model, split and dimension"}
-	ModelTags = &Table{Name: "model_tags", Kind: PerFilter, Key: []string{"run_id", "tag"}, schema: fixed(modelTagsSchema),
+	ModelTags = &Table{Name: "model_tags", Kind: PerFilter, Key: []string{"run_id", "tagged_at", "tag"}, schema: fixed(modelTagsSchema),
 		Doc: "every `distill model tag` run: a tag (e.g. production) and the model it names; the newest row of a tag wins"}
-	Gates = &Table{Name: "gates", Kind: PerFilter, Key: []string{"run_id", "against", "metric"}, schema: fixed(gatesSchema),
+	Gates = &Table{Name: "gates", Kind: PerFilter, Key: []string{"run_id", "gated_at", "against", "metric"}, schema: fixed(gatesSchema),
 		Doc: "every gate run's verdict: one row per model compared against and metric, with the paired bootstrap interval of the difference"}
 )
 

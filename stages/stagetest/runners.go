@@ -10,6 +10,7 @@ import (
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/stages/gate"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/predict"
@@ -153,6 +154,40 @@ var runners = map[string]Runner{
 				return 0, err
 			}
 			return 1, nil
+		}},
+	spec.ModelTag.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := gate.Tag(ctx, l, gate.TagOptions{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			m, err := latestModel(ctx, e.Lake, e.Filter)
+			if err != nil {
+				return 0, err
+			}
+			r, err := gate.Tag(ctx, e.Lake, gate.TagOptions{Filter: e.Filter, Tag: gate.Production, Model: m, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.Gate.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := gate.Run(ctx, l, gate.Options{Candidate: "m"})
+			return err
+		},
+		// Two articles leave no test split: the gate scores every labeled
+		// article, against the baselines (the candidate is production).
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			m, err := latestModel(ctx, e.Lake, e.Filter)
+			if err != nil {
+				return 0, err
+			}
+			r, err := gate.Run(ctx, e.Lake, gate.Options{Filter: e.Filter, Candidate: m, Split: "all", Bootstrap: 100, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
 		}},
 }
 
