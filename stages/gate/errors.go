@@ -104,5 +104,5 @@ func (e *RegressionError) Error() string {
 
 func (e *RegressionError) Unwrap() error { return ErrRegression }
 
-// ExitCode is the status distill exits with.
-func (e *RegressionError) ExitCode() int { return ExitRegression }
+// ExitStatus is the status distill exits with.
+func (e *RegressionError) ExitStatus() int { return ExitRegression }
