@@ -25,11 +25,6 @@ func newPlanted(t *testing.T, testOracle string) *planted {
 	return &planted{l: l, f: gatetest.Planted(t, l, testOracle)}
 }
 
-func write(t *testing.T, l *lake.Lake, name lake.TableName, s lake.Schema, fill func(*lake.RowBuilder)) {
-	t.Helper()
-	gatetest.Write(t, l, name, s, fill)
-}
-
 func metric(t *testing.T, r *gate.Result, name string) gate.MetricDiff {
 	t.Helper()
 	for _, m := range r.Comparisons[0].Metrics {
@@ -148,7 +143,7 @@ func TestRun_Baselines(t *testing.T) {
 func TestRun_Refusals(t *testing.T) {
 	ctx := context.Background()
 	p := newPlanted(t, "")
-	write(t, p.l, spec.Models.For(p.f), spec.Models.Schema(p.f), func(rb *lake.RowBuilder) {
+	gatetest.Write(t, p.l, spec.Train, spec.Models, p.f, func(rb *lake.RowBuilder) {
 		rb.String("id", "fresh")
 		rb.String("backend", "linear")
 		rb.EndRow()

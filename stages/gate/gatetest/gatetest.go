@@ -47,7 +47,7 @@ func Planted(t testing.TB, l *lake.Lake, testOracle string) *filters.Filter {
 			Oracle: oracle, Model: oracle + "-model"})
 	}
 	labeltest.Write(t, l, f, labels)
-	Write(t, l, spec.Splits.For(f), spec.Splits.Schema(f), func(rb *lake.RowBuilder) {
+	Write(t, l, spec.Split, spec.Splits, f, func(rb *lake.RowBuilder) {
 		for _, a := range arts {
 			rb.String("id", a.id)
 			rb.String("split", a.split)
@@ -55,7 +55,7 @@ func Planted(t testing.TB, l *lake.Lake, testOracle string) *filters.Filter {
 			rb.EndRow()
 		}
 	})
-	Write(t, l, spec.Models.For(f), spec.Models.Schema(f), func(rb *lake.RowBuilder) {
+	Write(t, l, spec.Train, spec.Models, f, func(rb *lake.RowBuilder) {
 		for _, m := range []string{"prod", "better", "equal", "worse"} {
 			rb.String("id", m)
 			rb.String("backend", "linear")
@@ -90,18 +90,19 @@ func Planted(t testing.TB, l *lake.Lake, testOracle string) *filters.Filter {
 	return f
 }
 
-// Write commits the rows fill makes to the table, creating it.
-func Write(t testing.TB, l *lake.Lake, name lake.TableName, s lake.Schema, fill func(*lake.RowBuilder)) {
-	t.Helper()
+// Write commits the rows fill makes to the table t of f, creating it, as
+// a run of stage st.
+func Write(tb testing.TB, l *lake.Lake, st *spec.Spec, t *spec.Table, f *filters.Filter, fill func(*lake.RowBuilder)) {
+	tb.Helper()
 	ctx := context.Background()
-	if err := l.EnsureTable(ctx, name, s); err != nil {
-		t.Fatal(err)
+	if err := t.Ensure(ctx, l, f); err != nil {
+		tb.Fatal(err)
 	}
-	p, err := l.WriteRows(ctx, name, func(rb *lake.RowBuilder) error { fill(rb); return nil })
+	p, err := l.WriteRows(ctx, t.For(f), func(rb *lake.RowBuilder) error { fill(rb); return nil })
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	if _, err := p.Commit(ctx, lake.Commit{Stage: "test"}); err != nil {
-		t.Fatal(err)
+	if _, err := p.Commit(ctx, lake.Commit{Stage: st.Name}); err != nil {
+		tb.Fatal(err)
 	}
 }
