@@ -51,7 +51,7 @@ var goldenParams = map[string]any{
 	"labels": "s.labels@1", "labels_sequence": 1, "incremental": true, "split": "test",
 	"models": []string{"m1"}, "combine": "latest", "predictions_sequence": 3, "splits_sequence": 2,
 	"with_balanced_out": false, "id": "m1", "sources": []string{"site.example", "ds2"}, "cap": 1, "versions": []string{"v1", "v2"},
-	"phrases": []string{"title: X", "cookie"},
+	"phrases": []string{"title: X", "cookie"}, "tag": "production",
 }
 
 // notGolden are the files skipped by TestSQL_Golden, with why: their rows

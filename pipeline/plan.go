@@ -168,11 +168,11 @@ var hows = map[string]how{
 	},
 }
 
-// plan is the run's steps: spec.Stages in order, then the report; those
+// plan is the run's steps: spec.Pipeline() in order, then the report; those
 // the file leaves out are there too, with skip saying why.
 func plan(r *runner) ([]stage, error) {
 	var stages []stage
-	for _, s := range spec.Stages {
+	for _, s := range spec.Pipeline() {
 		h, ok := hows[s.Name]
 		if !ok {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownStage, s.Name)

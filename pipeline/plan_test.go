@@ -20,7 +20,7 @@ func loadFilter(t *testing.T) *filters.Filter {
 }
 
 func TestPlan_KnowsEverySpecStage(t *testing.T) {
-	for _, s := range spec.Stages {
+	for _, s := range spec.Pipeline() {
 		if _, ok := hows[s.Name]; !ok {
 			t.Errorf("spec stage %s: the pipeline does not know how to run it (add it to hows in plan.go)", s.Name)
 		}
@@ -39,10 +39,10 @@ func TestPlan_KnowsEverySpecStage(t *testing.T) {
 		t.Errorf("the last step is %s (skip %q), want the report, skipped for report.skip", last.name, last.skip)
 	}
 	stages := runnable(all)
-	if len(stages) != len(spec.Stages) {
-		t.Fatalf("got %d steps, want one per spec stage (%d)", len(stages), len(spec.Stages))
+	if len(stages) != len(spec.Pipeline()) {
+		t.Fatalf("got %d steps, want one per spec stage (%d)", len(stages), len(spec.Pipeline()))
 	}
-	for i, s := range spec.Stages {
+	for i, s := range spec.Pipeline() {
 		if got, want := stages[i].output, s.Output().For(r.f); stages[i].name != s.Name || got != want {
 			t.Errorf("step %d: %s writing %s, want %s writing %s", i, stages[i].name, got, s.Name, want)
 		}
@@ -124,7 +124,7 @@ func TestPlan_FingerprintsHashTheTablesTheyAlwaysDid(t *testing.T) {
 		"eval":      {"predictions", "labels", "splits"},
 		"cv":        {"labels", "splits", "compressed"}, // new with cv
 	}
-	for _, s := range spec.Stages {
+	for _, s := range spec.Pipeline() {
 		h := hows[s.Name]
 		if h.inputs != nil { // ingest hashes its files
 			continue

@@ -247,3 +247,45 @@ func dimensionDoc(what string, d filters.Dimension) string {
 // compressed table's method column and in its schema's doc), so that a
 // future change is visible. Package compress computes it.
 const SignatureMethod = "minhash:v2:32x16bit:8bands:5w"
+
+// modelTagsSchema is <filter>.model_tags': every tag run appends a row, and
+// a tag names the model of its newest row (distill model tags lists them).
+var modelTagsSchema = lake.Schema{
+	{Name: "tag", Type: lake.String, Required: true, Doc: "the tag, e.g. production: the model the gate compares a candidate against"},
+	{Name: "model", Type: lake.String, Required: true, Doc: "the model tagged (a row of <filter>.models)"},
+	{Name: "note", Type: lake.String, Doc: "why, in the tagger's words (--note)"},
+	{Name: "models_sequence", Type: lake.Long, Doc: "the models snapshot the model was found in"},
+	{Name: "tagged_at", Type: lake.TimestampTz, Doc: "when the tag was recorded: the newest row of a tag wins"},
+	{Name: "run_id", Type: lake.String, Doc: "the model tag run that wrote the row"},
+}
+
+// gatesSchema is <filter>.gates': every gate run appends one row per model
+// compared against (a model, or each baseline) and metric, all carrying
+// the run's verdict. Differences are candidate minus the other.
+var gatesSchema = lake.Schema{
+	{Name: "candidate", Type: lake.String, Required: true, Doc: "the model gated (a row of <filter>.models)"},
+	{Name: "against", Type: lake.String, Required: true, Doc: "what it was compared with: a model id (the production tag's, or --against), or baseline:mean / baseline:median (the training articles' mean or median)"},
+	{Name: "metric", Type: lake.String, Required: true, Doc: "mae (mean over dimensions), overall_mae, recall, precision, f1 (at threshold), spearman (of overall)"},
+	{Name: "better", Type: lake.String, Doc: "lower or higher: which side of the difference is better"},
+	{Name: "candidate_value", Type: lake.Double, Doc: "the candidate's metric on the articles gated"},
+	{Name: "against_value", Type: lake.Double, Doc: "the other's metric on the same articles; null where it is undefined (a constant's spearman)"},
+	{Name: "difference", Type: lake.Double, Doc: "candidate_value minus against_value"},
+	{Name: "difference_low", Type: lake.Double, Doc: "lower end of the paired bootstrap 95% interval of the difference"},
+	{Name: "difference_high", Type: lake.Double, Doc: "upper end of that interval"},
+	{Name: "judged", Type: lake.Bool, Doc: "the metric decides the verdict: MAE and overall MAE always, recall against a model (a constant's recall is all or nothing)"},
+	{Name: "regression", Type: lake.Bool, Doc: "judged, and the interval lies wholly on the worse side"},
+	{Name: "verdict", Type: lake.String, Doc: "the run's verdict, on every row of it: pass, or regression (distill gate then exits 3)"},
+	{Name: "split", Type: lake.String, Doc: "the split whose oracle-labeled articles were scored (test unless --split)"},
+	{Name: "articles", Type: lake.Long, Doc: "articles scored, by both sides"},
+	{Name: "threshold", Type: lake.Double, Doc: "the overall score at or above which an article counts as relevant (recall, precision, f1)"},
+	{Name: "bootstrap", Type: lake.Long, Doc: "bootstrap resamples of the articles"},
+	{Name: "seed", Type: lake.Long, Doc: "seed of the resampling: the same seed gives the same interval"},
+	{Name: "oracles", Type: lake.String, Doc: "the oracle/model of the labels scored against, e.g. gemini/gemini-2.5-flash"},
+	{Name: "predictions_sequence", Type: lake.Long, Doc: "the predictions snapshot read"},
+	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot read"},
+	{Name: "splits_sequence", Type: lake.Long, Doc: "the splits snapshot read"},
+	{Name: "models_sequence", Type: lake.Long, Doc: "the models snapshot read"},
+	{Name: "model_tags_sequence", Type: lake.Long, Doc: "the model_tags snapshot the production model was read from (null when none)"},
+	{Name: "gated_at", Type: lake.TimestampTz, Doc: "when the gate ran: the rows of one run share it"},
+	{Name: "run_id", Type: lake.String, Doc: "the gate run that wrote the rows"},
+}

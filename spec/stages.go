@@ -23,6 +23,9 @@ type Spec struct {
 	// EveryRun is set for a stage whose every run adds rows (a new model, a
 	// new evaluation) rather than only the keys not yet written.
 	EveryRun bool
+	// OnDemand marks a stage only its own command runs (model tags, the
+	// gate): a decision a person or CI takes, so the pipeline leaves it out.
+	OnDemand bool
 }
 
 // The writing stages.
@@ -47,11 +50,28 @@ var (
 	// reads and writes predictions.
 	CV = &Spec{Name: "cv", Usage: "distill cv --filter DIR",
 		Reads: []*Table{Labels, Splits, Compressed}, Writes: []*Table{Predictions, Evaluations}, EveryRun: true}
+	ModelTag = &Spec{Name: "model", Usage: "distill model tag production MODEL --filter DIR",
+		Reads: []*Table{Models}, Writes: []*Table{ModelTags}, EveryRun: true, OnDemand: true}
+	Gate = &Spec{Name: "gate", Usage: "distill gate --filter DIR --candidate MODEL",
+		Reads: []*Table{Predictions, Labels, Splits, Models, ModelTags}, Optional: []*Table{ModelTags},
+		Writes: []*Table{Gates}, EveryRun: true, OnDemand: true}
 )
 
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
-var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval, CV}
+var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval, CV,
+	ModelTag, Gate}
+
+// Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.
+func Pipeline() []*Spec {
+	var out []*Spec
+	for _, s := range Stages {
+		if !s.OnDemand {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // StageNamed is the stage called name, or nil.
 func StageNamed(name string) *Spec {

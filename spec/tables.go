@@ -95,10 +95,15 @@ var (
 		Doc: "one row per article and model"}
 	Evaluations = &Table{Name: "evaluations", Kind: PerFilter, Key: []string{"run_id", "evaluated_at", "model", "split", "dimension"}, schema: fixed(evaluationsSchema),
 		Doc: "every evaluation run's metrics, one row per model, split and dimension"}
+	ModelTags = &Table{Name: "model_tags", Kind: PerFilter, Key: []string{"run_id", "tagged_at", "tag"}, schema: fixed(modelTagsSchema),
+		Doc: "every `distill model tag` run: a tag (e.g. production) and the model it names; the newest row of a tag wins"}
+	Gates = &Table{Name: "gates", Kind: PerFilter, Key: []string{"run_id", "gated_at", "against", "metric"}, schema: fixed(gatesSchema),
+		Doc: "every gate run's verdict: one row per model compared against and metric, with the paired bootstrap interval of the difference"}
 )
 
 // Tables is every table distill writes, in the order articles flow.
-var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations}
+var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations,
+	ModelTags, Gates}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's
 // id), so one article's rows can be followed through them (distill lineage).

@@ -50,6 +50,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.As(err, &hint) && hint.Hint() != "" {
 			fmt.Fprintln(stderr, "hint:", hint.Hint())
 		}
+		// A command may say how it failed in its status (distill gate's 3
+		// for a regression), so CI can tell a verdict from a breakage. Not
+		// ExitCode: lora's errors carry the trainer's own under that name.
+		var coded interface{ ExitStatus() int }
+		if errors.As(err, &coded) {
+			return coded.ExitStatus()
+		}
 		return 1
 	}
 	return 0
@@ -82,6 +89,7 @@ func newApp(e *env) *cli.App {
 			splitCommand(e),
 			exportCommand(e), trainCommand(e), predictCommand(e),
 			evalCommand(e), cvCommand(e), reportCommand(e),
+			modelCommand(e), gateCommand(e),
 			diffCommand(e), lineageCommand(e), logCommand(e),
 			tagCommand(e),
 			rollbackCommand(e), expireCommand(e), compactCommand(e),

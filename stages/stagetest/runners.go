@@ -11,6 +11,7 @@ import (
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/stages/gate"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/predict"
@@ -166,6 +167,40 @@ var runners = map[string]Runner{
 		Articles: []string{"a1", "a2", "a3", "a4", "a5", "a6"},
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
 			r, err := cv.Run(ctx, e.Lake, cv.Options{Filter: e.Filter, Folds: 3, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.ModelTag.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := gate.Tag(ctx, l, gate.TagOptions{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			m, err := latestModel(ctx, e.Lake, e.Filter)
+			if err != nil {
+				return 0, err
+			}
+			r, err := gate.Tag(ctx, e.Lake, gate.TagOptions{Filter: e.Filter, Tag: gate.Production, Model: m, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.Gate.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := gate.Run(ctx, l, gate.Options{Candidate: "m"})
+			return err
+		},
+		// Two articles leave no test split: the gate scores every labeled
+		// article, against the baselines (the candidate is production).
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			m, err := latestModel(ctx, e.Lake, e.Filter)
+			if err != nil {
+				return 0, err
+			}
+			r, err := gate.Run(ctx, e.Lake, gate.Options{Filter: e.Filter, Candidate: m, Split: "all", Bootstrap: 100, Waiting: waiting})
 			if err != nil {
 				return 0, err
 			}

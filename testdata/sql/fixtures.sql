@@ -133,3 +133,14 @@ CREATE TABLE compress_boilerplate AS SELECT * FROM (VALUES
     ('ds2', NULL, 2::BIGINT, NULL, 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'))
     AS t(source, shingle, pages, version, method, source_pages, raw_sequence, learned_at, run_id);
 CREATE TABLE compress_current AS SELECT * FROM (VALUES ('a', 'v1'), ('b', 'v0'), ('c', NULL)) AS t(id, boilerplate_version);
+-- gate (stages/gate): the labels whose provenance is checked, the candidate's
+-- split snapshot, its models row's lineage, and the model tags.
+CREATE TABLE prov_labels AS SELECT * FROM labels_input;
+CREATE TABLE prov_articles AS SELECT 'a' AS id;
+CREATE TABLE train_splits AS SELECT * FROM splits_input;
+ALTER TABLE models_input ADD COLUMN labels_sequence BIGINT DEFAULT 1;
+ALTER TABLE models_input ADD COLUMN splits_sequence BIGINT DEFAULT 2;
+CREATE TABLE model_tags_input AS SELECT * FROM (VALUES
+    ('production', 'm1', NULL, 1::BIGINT, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r4'),
+    ('production', 'm0', 'first', 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r3'))
+    AS t(tag, model, note, models_sequence, tagged_at, run_id);

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/gate"
+)
+
+func modelCommand(e *env) *cli.Command {
+	return &cli.Command{
+		Name:  "model",
+		Usage: "list a filter's models and tag one (production: the model distill gate compares against)",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "tag",
+				Usage:     "name MODEL by TAG from now on (the newest tag row wins): <filter>.model_tags",
+				ArgsUsage: "TAG MODEL",
+				Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
+					&cli.StringFlag{Name: "note", Usage: "why, for whoever reads the tags later"}},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 2 {
+						return fmt.Errorf("model tag takes a TAG and a MODEL, e.g. distill model tag production linear-20261126-183000-3fa2 --filter DIR")
+					}
+					f, err := filters.Load(c.String("filter"))
+					if err != nil {
+						return err
+					}
+					l, err := e.openLake(c)
+					if err != nil {
+						return err
+					}
+					defer l.Close()
+					res, err := gate.Tag(c.Context, l, gate.TagOptions{Filter: f, Tag: c.Args().Get(0), Model: c.Args().Get(1), Note: c.String("note")})
+					if err != nil {
+						return err
+					}
+					return e.printResult(c, res)
+				},
+			},
+			{
+				Name:  "tags",
+				Usage: "list every tag row, newest first; * marks the model each tag names now",
+				Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag},
+				Action: func(c *cli.Context) error {
+					f, err := filters.Load(c.String("filter"))
+					if err != nil {
+						return err
+					}
+					l, err := e.openLake(c)
+					if err != nil {
+						return err
+					}
+					defer l.Close()
+					rows, err := gate.Tags(c.Context, l, f)
+					if err != nil || c.Bool("json") {
+						if err == nil {
+							err = e.printJSON(rows)
+						}
+						return err
+					}
+					if len(rows) == 0 {
+						fmt.Fprintf(e.stdout, "no tags yet: %s\n", spec.ModelTag.Usage)
+						return nil
+					}
+					lines := []string{"TAG\tMODEL\tNOW\tTAGGED AT\tNOTE"}
+					for _, r := range rows {
+						now := ""
+						if r.Current {
+							now = "*"
+						}
+						lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.Tag, r.Model, now, r.TaggedAt.UTC().Format("2006-01-02 15:04:05"), r.Note))
+					}
+					fmt.Fprintln(e.stdout, strings.Join(spec.Columns(lines...), "\n"))
+					return nil
+				},
+			},
+			{
+				Name:  "list",
+				Usage: "list the filter's models, newest first: id, backend, when trained, validation MAE, tags",
+				Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag},
+				Action: func(c *cli.Context) error {
+					f, err := filters.Load(c.String("filter"))
+					if err != nil {
+						return err
+					}
+					l, err := e.openLake(c)
+					if err != nil {
+						return err
+					}
+					defer l.Close()
+					rows, err := gate.Models(c.Context, l, f)
+					if err != nil || c.Bool("json") {
+						if err == nil {
+							err = e.printJSON(rows)
+						}
+						return err
+					}
+					lines := []string{"ID\tBACKEND\tTRAINED AT\tVAL MAE\tTAGS"}
+					for _, r := range rows {
+						lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.ID, r.Backend, r.TrainedAt.UTC().Format("2006-01-02 15:04:05"), num(r.ValMAE), strings.Join(r.Tags, ", ")))
+					}
+					fmt.Fprintln(e.stdout, strings.Join(spec.Columns(lines...), "\n"))
+					return nil
+				},
+			},
+		},
+	}
+}

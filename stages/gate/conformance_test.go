@@ -1,0 +1,14 @@
+package gate_test
+
+import (
+	"testing"
+
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/stagetest"
+)
+
+// TestConformance runs the suite every writing stage passes (stagetest).
+func TestConformance(t *testing.T) { stagetest.Run(t, spec.Gate) }
+
+// TestConformance_Tag runs it for `distill model tag`.
+func TestConformance_Tag(t *testing.T) { stagetest.Run(t, spec.ModelTag) }
