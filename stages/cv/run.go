@@ -176,7 +176,8 @@ func cmpString(a, b string) int {
 // The fold model of fold k trains on every fold but k and k's successor
 // (its validation fold), then predicts fold k.
 const (
-	foldExamples = `SELECT CASE WHEN f.fold = getvariable('cv_val') THEN 'val' ELSE 'train' END AS split, e.id, e.text, e.labels
+	foldExamples = `SELECT CASE WHEN f.fold = getvariable('cv_val') THEN 'val' ELSE 'train' END AS split, e.id, e.text, e.labels, e.overall,
+       ` + train.Relevant + `
 FROM examples e JOIN cv_folds f USING (id)
 WHERE f.fold <> getvariable('cv_fold')
 ORDER BY split, e.id`

@@ -134,17 +134,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	// overall and relevant (a tier above the bottom one) are the oracle's,
-	// for a ranking metric of --select-by.
-	const examples = "SELECT split, id, text, labels, overall, tier <> (SELECT tier FROM filter_tiers ORDER BY tier_rank DESC LIMIT 1) AS relevant " +
-		"FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
-	var notes []string // what the run tells the user besides its figures
-	switch opts.Backend {
-	case "linear":
-		err = trainLinear(ctx, sess, examples, opts, m, dir, &notes)
-	case "lora":
-		err = trainLoRA(ctx, sess, examples, opts, m, dir)
-	}
+	const examples = "SELECT split, id, text, labels, overall, " + Relevant +
+		" FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
+	notes, err := fit(ctx, sess, examples, opts, m, dir)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
