@@ -74,6 +74,7 @@ func trainCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			&cli.BoolFlag{Name: "no-calibrate", Usage: "skip the isotonic calibration fitted on the validation predictions (predict applies it)"},
 			// linear
 			&cli.UintFlag{Name: "bits", Value: d.Bits, Usage: "linear: log2 of the hashed feature buckets"},
 			&cli.IntFlag{Name: "ngrams", Value: d.NGrams, Usage: "linear: 1 (words) or 2 (words and word pairs)"},
@@ -103,6 +104,9 @@ func trainCommand(e *env) *cli.Command {
 				LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
 					BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),
 					Dropout: c.Float64("lora-dropout"), Seed: c.Int("seed"), Device: c.String("device")}}
+			if c.Bool("no-calibrate") {
+				opts.Calibrate = new(bool)
+			}
 			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}

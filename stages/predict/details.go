@@ -17,6 +17,9 @@ func (r *Result) Details() []string {
 		how += ", " + r.Python
 	}
 	line := fmt.Sprintf("%s of %s (split %s) with %s (%s), %.0f articles/s", human.Plural(int64(r.Predicted), "article"), r.Input, r.Split, r.Model, how, r.ArticlesPerS)
+	if r.Calibration != "" {
+		line += ", calibrated (" + r.Calibration + ")"
+	}
 	if r.Already > 0 {
 		line += fmt.Sprintf(" (%d already predicted by this model; --full predicts them again)", r.Already)
 	}

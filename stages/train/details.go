@@ -20,14 +20,14 @@ func (r *Result) Details() []string {
 		var dims []string
 		for i, d := range m.Dimensions {
 			if i < len(m.ValMAEDims) {
-				dims = append(dims, fmt.Sprintf("%s\t%.3f", d, m.ValMAEDims[i]))
+				dims = append(dims, fmt.Sprintf("%s\t%.3f", d, m.ValMAEDims[i])+r.Calibration.column(i))
 			}
 		}
 		if len(dims) > 0 {
 			lines = append(lines, spec.Columns(dims...)...)
 		}
 	}
-	return lines
+	return append(lines, r.Calibration.lines()...)
 }
 
 // Headline is the run's key figures.
