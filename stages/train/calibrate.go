@@ -238,8 +238,8 @@ func (c *Calibration) lines() []string {
 	case c.Name == "":
 		return []string{"no calibration: " + c.Skipped}
 	}
-	return []string{fmt.Sprintf("calibrated (%s, saved as %s): validation MAE %.3f -> %.3f over %s, in-sample (the maps were fitted on them): eval on test measures it",
-		calibrate.Method, c.File, c.RawMAE, c.CalibratedMAE, human.Plural(int64(c.Points), "article"))}
+	return []string{fmt.Sprintf("calibrated (%s, %s): validation MAE %.3f -> %.3f over %s, in-sample (fitted on them; eval on test measures it)",
+		calibrate.Method, calibrate.File, c.RawMAE, c.CalibratedMAE, human.Plural(int64(c.Points), "article"))}
 }
 
 // column is dimension i's calibrated validation MAE as a column after the
