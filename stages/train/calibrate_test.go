@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
@@ -191,4 +193,18 @@ func roundTo(x float64, places int) float64 {
 		p *= 10
 	}
 	return float64(int64(x*p+0.5)) / p
+}
+
+// pipeline.yaml's student section turns calibration off with
+// calibrate: false and leaves it on when the key is absent.
+func TestOptions_CalibrateKey(t *testing.T) {
+	for doc, want := range map[string]bool{"calibrate: false": false, "calibrate: true": true, "backend: linear": true} {
+		var o train.Options
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatal(err)
+		}
+		if got := o.Calibrate == nil || *o.Calibrate; got != want {
+			t.Errorf("%q: calibrate %v, want %v", doc, got, want)
+		}
+	}
 }
