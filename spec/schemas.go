@@ -142,6 +142,9 @@ var modelsSchema = lake.Schema{
 	{Name: "seconds", Type: lake.Double, Doc: "training time in seconds"},
 	{Name: "trained_at", Type: lake.TimestampTz, Doc: "when training finished"},
 	{Name: "run_id", Type: lake.String, Doc: "the train run that made the model"},
+	{Name: "calibration", Type: lake.String, Doc: "the calibration fitted on the validation predictions, saved as calibration.json in artifact: method and the file's sha256 (e.g. isotonic:v1 sha256:…); NULL for none"},
+	{Name: "calibrated_val_mae", Type: lake.Double, Doc: "validation MAE after calibration, mean over dimensions (in-sample: fitted on those articles)"},
+	{Name: "calibrated_val_mae_per_dimension", Type: lake.DoubleList, Doc: "calibrated validation MAE of each dimension, in the order of dimensions"},
 }
 
 // evaluationsSchema is <filter>.evaluations': every run appends one row per
@@ -221,9 +224,9 @@ func predictionsSchema(f *filters.Filter) lake.Schema {
 		{Name: "model", Type: lake.String, Required: true, Doc: "the student that predicted (a row of <filter>.models)"},
 	}
 	for _, d := range f.Dimensions {
-		s = append(s, lake.Column{Name: d.Name, Type: lake.Double, Doc: dimensionDoc("the student's predicted 0-10 score", d)})
+		s = append(s, lake.Column{Name: d.Name, Type: lake.Double, Doc: dimensionDoc("the student's predicted 0-10 score (calibrated when the model has a calibration: see calibration)", d)})
 	}
-	return append(s, lake.Schema{
+	s = append(s, lake.Schema{
 		{Name: "overall", Type: lake.Double, Doc: "weighted, after gatekeepers, from filter.yaml"},
 		{Name: "gatekeeper_applied", Type: lake.Bool, Doc: "true when a gatekeeper dimension capped overall"},
 		{Name: "tier", Type: lake.String, Doc: "computed from overall and filter.yaml's tiers"},
@@ -231,6 +234,22 @@ func predictionsSchema(f *filters.Filter) lake.Schema {
 		{Name: "predicted_at", Type: lake.TimestampTz, Doc: "when the predict run wrote the row"},
 		{Name: "run_id", Type: lake.String, Doc: "the predict run that wrote the row"},
 		{Name: "fold", Type: lake.Int, Doc: "cross-validation (a cv-... model): the fold that held the article out and that its fold model predicted; null for a trained model's predictions"},
+	}...)
+	return append(s, calibrationColumns(f)...)
+}
+
+// calibrationColumns are the student's uncalibrated answer beside the
+// calibrated one in the score columns, overall and tier (all NULL for a
+// model without calibration: then the score columns are the raw answer).
+func calibrationColumns(f *filters.Filter) lake.Schema {
+	var s lake.Schema
+	for _, d := range f.Dimensions {
+		s = append(s, lake.Column{Name: d.Name + "_raw", Type: lake.Double, Doc: "the student's uncalibrated 0-10 score for " + d.Name + " (the dimension column holds the calibrated one); NULL when the model has no calibration"})
+	}
+	return append(s, lake.Schema{
+		{Name: "overall_raw", Type: lake.Double, Doc: "overall from the uncalibrated scores; NULL when the model has no calibration"},
+		{Name: "tier_raw", Type: lake.String, Doc: "tier from overall_raw; NULL when the model has no calibration"},
+		{Name: "calibration", Type: lake.String, Doc: "the calibration applied to the score columns, e.g. isotonic:v1 sha256:…; NULL for none"},
 	}...)
 }
 

@@ -71,9 +71,13 @@ func studentOptions(c *cli.Context, f *filters.Filter) train.Options {
 	if c.Command.Name == "train" {
 		seed = c.Int("seed")
 	}
-	return train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"), SelectBy: c.String("select-by"),
+	o := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"), SelectBy: c.String("select-by"),
 		Linear: linear.Config{Bits: c.Uint("bits"), NGrams: c.Int("ngrams"), MinDF: c.Int("min-df"), Lambdas: c.Float64Slice("lambda"), MaxIter: c.Int("max-iter")},
 		LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
 			BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),
 			Dropout: c.Float64("lora-dropout"), Seed: seed, Device: c.String("device")}}
+	if c.Bool("no-calibrate") {
+		o.Calibrate = new(bool)
+	}
+	return o
 }

@@ -29,7 +29,10 @@ func evalCommand(e *env) *cli.Command {
   on the articles both predicted.
 distill eval --predictions-file FILE
   scores a JSON file {"predictions": [[...]], "labels": [[...]], "dimension_names": [...],
-  "article_ids": [...]} (the reference project's test_set_predictions.json); no lake.`,
+  "article_ids": [...]} (the reference project's test_set_predictions.json); no lake.
+distill eval --predictions-file FILE --calibrate [--seed N] [--k 20]
+  fits isotonic calibration on a seed-chosen half of the file's articles and scores the
+  other half raw and calibrated: MAE, bias and recall@k per dimension.`,
 		Flags: []cli.Flag{lakeFlag, jsonFlag,
 			&cli.StringFlag{Name: "filter", Usage: "filter package directory, e.g. filters/uplifting/v1"},
 			&cli.StringFlag{Name: "model", Usage: "model id to evaluate (a row of <filter>.models), or latest: the newest", DefaultText: students.Latest},
@@ -41,13 +44,21 @@ distill eval --predictions-file FILE
 			&cli.StringFlag{Name: "predictions", Usage: "predictions snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean (default: the filter's splits.combine)"},
 			&cli.StringFlag{Name: "predictions-file", Usage: "evaluate this JSON file of predictions and labels instead of the lake"},
+			&cli.BoolFlag{Name: "calibrate", Usage: "with --predictions-file: fit isotonic calibration on half the articles, score the other half raw and calibrated"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "with --calibrate: picks the half calibration is fitted on"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.IsSet("seed") && !c.Bool("calibrate") || c.Bool("calibrate") && c.String("predictions-file") == "" {
+				return errors.New("--calibrate (and its --seed) go with --predictions-file FILE: train calibrates a lake's models, and eval scores them")
+			}
 			if path := c.String("predictions-file"); path != "" {
 				for _, name := range []string{"filter", "model", "compare", "split", "labels", "splits", "predictions", "combine", "k"} {
-					if c.IsSet(name) {
+					if c.IsSet(name) && (name != "k" || !c.Bool("calibrate")) {
 						return fmt.Errorf("--predictions-file evaluates the file alone: drop --%s", name)
 					}
+				}
+				if c.Bool("calibrate") {
+					return evalCalibrateFile(c, e, path)
 				}
 				res, err := evaluate.RunFile(c.Context, path)
 				if err != nil {
@@ -122,4 +133,20 @@ func resolveLatest(ctx context.Context, l *lake.Lake, f *filters.Filter, model, 
 		return fmt.Errorf("--compare %s: name the model to compare with the newest", students.Latest)
 	}
 	return nil
+}
+
+// evalCalibrateFile prints what calibration does to a predictions file.
+func evalCalibrateFile(c *cli.Context, e *env, path string) error {
+	res, err := evaluate.CalibrateFile(c.Context, path, c.Uint64("seed"), c.Int("k"))
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return e.printJSON(res)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, line := range res.Lines() {
+		fmt.Fprintln(tw, line)
+	}
+	return tw.Flush()
 }

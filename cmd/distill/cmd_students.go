@@ -75,6 +75,7 @@ func trainCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
 			&cli.StringFlag{Name: "select-by", Value: "mae", Usage: "the validation metric that picks the linear penalty and the lora epoch: mae, recall@K or ndcg@K (of the ranking by overall score)"},
+			&cli.BoolFlag{Name: "no-calibrate", Usage: "skip the isotonic calibration fitted on the validation predictions (predict applies it)"},
 			// linear
 			&cli.UintFlag{Name: "bits", Value: d.Bits, Usage: "linear: log2 of the hashed feature buckets"},
 			&cli.IntFlag{Name: "ngrams", Value: d.NGrams, Usage: "linear: 1 (words) or 2 (words and word pairs)"},

@@ -90,7 +90,10 @@ type Result struct {
 	Already      int64   `json:"already_predicted"`
 	ArticlesPerS float64 `json:"articles_per_second"`
 	// Python is the interpreter that ran a lora model ("" for linear).
-	Python        string  `json:"python,omitempty"`
+	Python string `json:"python,omitempty"`
+	// Calibration is the one applied to the scores (see
+	// students/calibrate), "" for none.
+	Calibration   string  `json:"calibration,omitempty"`
 	PredictSecond float64 `json:"-"`
 }
 
@@ -193,23 +196,20 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 		where = append(where, cond)
 	}
+	cal, calName, err := modelCalibration(ctx, sess, l, f, m)
+	if err != nil {
+		return nil, err
+	}
+	res.Calibration = calName
 	query := "SELECT t.id, t.text, " + splitCol + " AS split FROM " + from + " WHERE " + strings.Join(where, " AND ") + " ORDER BY t.id"
 
 	t0 := time.Now()
 	now := time.Now()
 	pending, err := l.WriteRows(ctx, out, func(rb *lake.RowBuilder) error {
 		emit := func(s scored) {
-			vals := map[string]float64{}
 			rb.String("id", s.id)
 			rb.String("model", m.ID)
-			for i, d := range m.Dimensions {
-				rb.Double(d, s.scores[i])
-				vals[d] = s.scores[i]
-			}
-			overall, gated := f.ScoreOf(vals)
-			rb.Double("overall", overall)
-			rb.Bool("gatekeeper_applied", gated)
-			rb.String("tier", f.TierOf(overall))
+			emitScores(rb, f, m, cal, res.Calibration, s.scores)
 			if s.split != "" {
 				rb.String("split", s.split)
 			}
@@ -231,7 +231,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	res.PredictSecond = time.Since(t0).Seconds()
 	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Predict.Name, Inputs: inputs, Filter: f.Ref(),
-		Params: map[string]any{"model": m.ID, "backend": m.Backend, "split": opts.Split, "full": opts.Full}})
+		Params: map[string]any{"model": m.ID, "backend": m.Backend, "split": opts.Split, "full": opts.Full, "calibration": res.Calibration}})
 	if err != nil {
 		return nil, err
 	}

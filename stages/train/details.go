@@ -20,7 +20,7 @@ func (r *Result) Details() []string {
 		var dims []string
 		for i, d := range m.Dimensions {
 			if i < len(m.ValMAEDims) {
-				dims = append(dims, fmt.Sprintf("%s\t%.3f", d, m.ValMAEDims[i]))
+				dims = append(dims, fmt.Sprintf("%s\t%.3f", d, m.ValMAEDims[i])+r.Calibration.column(i))
 			}
 		}
 		if len(dims) > 0 {
@@ -30,7 +30,7 @@ func (r *Result) Details() []string {
 			lines = append(lines, line)
 		}
 	}
-	return lines
+	return append(lines, r.Calibration.lines()...)
 }
 
 // Headline is the run's key figures.

@@ -2,6 +2,7 @@ package train_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,12 @@ build_base_model(sys.argv[2], open(sys.argv[3]).read().splitlines())`
 		}
 	}
 	t.Logf("lora (tiny random BERT): validation MAE %.3f, training mean %.3f, %.0fs", m.ValMAE, m.BaseMAE, m.Seconds)
+	// Calibration is fitted on the trainer's own validation predictions
+	// (val_predictions.arrow): their MAE is the one the trainer reported.
+	c := res.Calibration
+	if c == nil || c.Name == "" || c.Points != int(m.ValRows) || math.Abs(c.RawMAE-m.ValMAE) > 1e-4 {
+		t.Fatalf("calibration %+v, want one fitted on the %d validation predictions whose MAE the trainer reported (%.4f)", c, m.ValRows, m.ValMAE)
+	}
 
 	p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: m.ID, Python: python, Device: "cpu"})
 	if err != nil {
@@ -67,7 +74,10 @@ build_base_model(sys.argv[2], open(sys.argv[3]).read().splitlines())`
 	if p.Predicted != nTest {
 		t.Fatalf("predicted %d, want %d", p.Predicted, nTest)
 	}
-	q := "SELECT count(*) FROM uplifting.predictions WHERE model = '" + m.ID + "' AND (agency < 0 OR agency > 10 OR overall IS NULL OR tier IS NULL)"
+	if p.Calibration != c.Name {
+		t.Errorf("predict applied calibration %q, want %q", p.Calibration, c.Name)
+	}
+	q := "SELECT count(*) FROM uplifting.predictions WHERE model = '" + m.ID + "' AND (agency < 0 OR agency > 10 OR overall IS NULL OR tier IS NULL OR agency_raw IS NULL OR calibration IS NULL)"
 	if n := testutil.QueryInt(t, l, q); n != 0 {
 		t.Errorf("%d lora predictions out of range or without a tier", n)
 	}

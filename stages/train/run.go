@@ -39,6 +39,9 @@ type Options struct {
 	SelectBy string `yaml:"select_by"`
 	// LoRA's settings sit beside backend in pipeline.yaml's student section.
 	LoRA LoRAOptions `yaml:",inline"`
+	// Calibrate fits isotonic maps on the validation predictions (nil:
+	// true); false is --no-calibrate, pipeline.yaml's calibrate: false.
+	Calibrate *bool `yaml:"calibrate"`
 	// Progress, when set, gets the trainer's progress.
 	Progress func(Progress) `yaml:"-"`
 	// Waiting, when set, gets the line saying that another train run holds
@@ -91,6 +94,8 @@ type Result struct {
 	Model  *Model `json:"model"`
 	Labels string `json:"labels"`
 	Splits string `json:"splits"`
+	// Calibration is what calibrating the model did (Skipped says why not).
+	Calibration *Calibration `json:"calibration"`
 }
 
 // NewID makes a model id: backend, UTC time, 4 random hex digits.
@@ -141,6 +146,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
+	cal, err := calibrateModel(ctx, sess, opts, m, dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("calibrate %s: %w", m.ID, err)
+	}
+	if cal.Skipped != "" && opts.calibrate() {
+		notes = append(notes, "no calibration: "+cal.Skipped)
+	}
 	var base sql.NullFloat64
 	if err := sess.QueryRow(ctx, distillery.SQL("students/baseline_mae"), &base); err != nil {
 		os.RemoveAll(dir)
@@ -184,6 +197,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		rb.Double("seconds", m.Seconds)
 		rb.Time("trained_at", time.Now())
 		rb.String("run_id", l.RunID)
+		writeCalibration(rb, cal)
 		rb.EndRow()
 		return nil
 	})
@@ -192,12 +206,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Train.Name, Inputs: set.Inputs(), Filter: f.Ref(),
-		Params: map[string]any{"model": m.ID, "backend": m.Backend, "combine": opts.Combine}})
+		Params: map[string]any{"model": m.ID, "backend": m.Backend, "combine": opts.Combine, "calibration": cal.param()}})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	res := &Result{Summary: spec.Start(spec.Train, l.RunID), Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String()}
+	res := &Result{Summary: spec.Start(spec.Train, l.RunID), Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String(), Calibration: cal}
 	res.Mode = m.Backend
 	res.Warnings = append(res.Warnings, notes...)
 	res.RowsIn, res.RowsOut = m.TrainRows+m.ValRows, pending.Rows()
