@@ -24,6 +24,7 @@ import (
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students"
+	"github.com/distillery/distillery/students/calibrate"
 )
 
 // Fold is one fold's share of the run.
@@ -58,7 +59,9 @@ type Result struct {
 type oof struct {
 	fold   int
 	split  string
-	scores []float64
+	scores []float64 // raw
+	cal    *calibrate.Calibration
+	name   string // the calibration's name ("" for none)
 }
 
 // Run cross-validates and commits the out-of-fold predictions, then the
@@ -183,6 +186,8 @@ WHERE f.fold <> getvariable('cv_fold')
 ORDER BY split, e.id`
 	foldTexts = `SELECT e.id, e.text, e.split FROM examples e JOIN cv_folds f USING (id)
 WHERE f.fold = getvariable('cv_fold') ORDER BY e.id`
+	valTexts = `SELECT e.id, e.text, e.split FROM examples e JOIN cv_folds f USING (id)
+WHERE f.fold = getvariable('cv_val') ORDER BY e.id`
 )
 
 // runFold trains fold k's model in dir/fold<k> and adds its predictions of
@@ -213,8 +218,12 @@ func runFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options
 	for _, n := range notes {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: %s", k, n))
 	}
+	cal, name, err := calibrateFold(ctx, l, sess, opts, m, fdir, fr)
+	if err != nil {
+		return nil, err
+	}
 	err = predict.Score(ctx, l, sess, foldTexts, (*students.Model)(m), opts.Predict, func(id, split string, scores []float64) {
-		preds[id] = oof{fold: k, split: split, scores: scores}
+		preds[id] = oof{fold: k, split: split, scores: scores, cal: cal, name: name}
 		fr.Articles++
 	})
 	if err != nil {
@@ -233,6 +242,7 @@ func writePredictions(ctx context.Context, l *lake.Lake, opts Options, set *cura
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	m := &students.Model{ID: res.Model, Dimensions: set.Dimensions}
 	// Made only now, with rows to commit: a run that failed before leaves
 	// no empty table behind.
 	if err := spec.Predictions.Ensure(ctx, l, f); err != nil {
@@ -242,17 +252,9 @@ func writePredictions(ctx context.Context, l *lake.Lake, opts Options, set *cura
 	pending, err := l.WriteRows(ctx, spec.Predictions.For(f), func(rb *lake.RowBuilder) error {
 		for _, id := range ids {
 			p := preds[id]
-			vals := map[string]float64{}
 			rb.String("id", id)
 			rb.String("model", res.Model)
-			for i, d := range set.Dimensions {
-				rb.Double(d, p.scores[i])
-				vals[d] = p.scores[i]
-			}
-			overall, gated := f.ScoreOf(vals)
-			rb.Double("overall", overall)
-			rb.Bool("gatekeeper_applied", gated)
-			rb.String("tier", f.TierOf(overall))
+			predict.EmitScores(rb, f, m, p.cal, p.name, p.scores)
 			rb.String("split", p.split)
 			rb.Int("fold", int32(p.fold))
 			rb.Time("predicted_at", now)
@@ -276,19 +278,73 @@ func writePredictions(ctx context.Context, l *lake.Lake, opts Options, set *cura
 	return snap, nil
 }
 
-// widenedNote sums up the fold models' notes (one per dimension whose best
-// penalty sat on the grid's edge) in one line; --json keeps each fold's.
+// widenedNote sums up the fold models' notes (a penalty grid widened past
+// an edge, a fold too small to calibrate) in one line; --json keeps each
+// fold's.
 func widenedNote(folds []Fold) string {
 	notes, with := 0, 0
+	first := ""
 	for _, f := range folds {
 		notes += len(f.Notes)
 		if len(f.Notes) > 0 {
 			with++
+			if first == "" {
+				first = f.Notes[0]
+			}
 		}
 	}
 	if notes == 0 {
 		return ""
 	}
-	return fmt.Sprintf("in %d of %d folds the best penalty of a dimension sat on an edge of the grid (%s): the grid widened past it; --json lists each fold's notes",
-		with, len(folds), human.Plural(int64(notes), "time"))
+	return fmt.Sprintf("the fold models left %s in %d of %d folds (--json lists them), e.g. %s", human.Plural(int64(notes), "note"), with, len(folds), first)
+}
+
+// calibrateFold fits the fold model's isotonic maps on its predictions of
+// its validation fold, as train fits a model's on the val split, unless
+// told not to or the fold is too small (Fold.Notes says so).
+func calibrateFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options, m *train.Model, dir string, fr *Fold) (*calibrate.Calibration, string, error) {
+	if opts.Student.Calibrate != nil && !*opts.Student.Calibrate {
+		return nil, "", nil
+	}
+	labels, err := exampleLabels(ctx, sess)
+	if err != nil {
+		return nil, "", err
+	}
+	var preds, ys [][]float64
+	err = predict.Score(ctx, l, sess, valTexts, (*students.Model)(m), opts.Predict, func(id, _ string, scores []float64) {
+		preds, ys = append(preds, scores), append(ys, labels[id])
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if len(preds) < calibrate.MinPoints {
+		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: no calibration: %s, isotonic calibration needs at least %d",
+			fr.Fold, human.Plural(int64(len(preds)), "validation article"), calibrate.MinPoints))
+		return nil, "", nil
+	}
+	cal, err := calibrate.FitAll(m.Dimensions, preds, ys)
+	if err != nil {
+		return nil, "", err
+	}
+	name, err := cal.Save(filepath.Join(dir, calibrate.File))
+	return cal, name, err
+}
+
+// exampleLabels is every example's oracle scores by id.
+func exampleLabels(ctx context.Context, sess *lake.Session) (map[string][]float64, error) {
+	out := map[string][]float64{}
+	err := sess.EachFile(ctx, "cv/labels", nil, func(rows *sql.Rows) error {
+		var id string
+		var raw []any
+		if err := rows.Scan(&id, &raw); err != nil {
+			return err
+		}
+		y := make([]float64, len(raw))
+		for i, v := range raw {
+			y[i], _ = v.(float64)
+		}
+		out[id] = y
+		return nil
+	})
+	return out, err
 }

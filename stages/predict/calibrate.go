@@ -54,10 +54,10 @@ func modelCalibration(ctx context.Context, sess *lake.Session, l *lake.Lake, f *
 	return cal, got, nil
 }
 
-// emitScores writes an article's score columns: with a calibration the
+// EmitScores writes an article's score columns: with a calibration the
 // calibrated scores, overall and tier, and the raw ones in the *_raw
 // columns; without, the raw scores and NULL raws.
-func emitScores(rb *lake.RowBuilder, f *filters.Filter, m *students.Model, cal *calibrate.Calibration, calName string, raw []float64) {
+func EmitScores(rb *lake.RowBuilder, f *filters.Filter, m *students.Model, cal *calibrate.Calibration, calName string, raw []float64) {
 	scores := raw
 	if cal != nil {
 		scores = cal.Apply(raw)

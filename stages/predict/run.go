@@ -209,7 +209,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		emit := func(s scored) {
 			rb.String("id", s.id)
 			rb.String("model", m.ID)
-			emitScores(rb, f, m, cal, res.Calibration, s.scores)
+			EmitScores(rb, f, m, cal, res.Calibration, s.scores)
 			if s.split != "" {
 				rb.String("split", s.split)
 			}
