@@ -25,6 +25,7 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/predict"
@@ -143,15 +144,24 @@ func TestLinear_KeywordsLabelsOfTheAITechSample(t *testing.T) {
 	}
 	q := `WITH ex AS (SELECT id, split, generate_subscripts(labels, 1) AS d, unnest(labels) AS y FROM examples),
 		mu AS (SELECT d, avg(y) AS mu FROM ex WHERE split = 'train' GROUP BY d),
-		pr AS (SELECT id, generate_subscripts(s, 1) AS d, unnest(s) AS p FROM (SELECT id, [COLUMNS(c -> list_contains(getvariable('dimensions'), c))] AS s FROM uplifting.predictions WHERE model = '` + m.ID + `'))
+		pr AS (SELECT id, generate_subscripts(s, 1) AS d, unnest(s) AS p FROM (SELECT id, [COLUMNS(c -> list_contains(list_transform(getvariable('dimensions'), x -> x || '_raw'), c))] AS s FROM uplifting.predictions WHERE model = '` + m.ID + `'))
 		SELECT avg(abs(pr.p - ex.y)), avg(abs(mu.mu - ex.y)) FROM ex JOIN pr USING (id, d) JOIN mu USING (d) WHERE ex.split = 'test'`
 	if err := sess.QueryRow(ctx, q, &student, &baseline); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("test MAE: student %.3f, training mean %.3f (%d dimensions: %v)", student, baseline, len(set.Dimensions), set.Dimensions)
-	readmeFigure(t, student, baseline, testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed"), nTest)
-	if student > 0.85*baseline {
-		t.Errorf("student test MAE %.3f is not clearly below the training mean's %.3f", student, baseline)
+	// Raw scores: calibration fitted on 66 validation articles can move a
+	// 65-article test figure either way (see the README).
+	t.Logf("test MAE (raw): student %.3f, training mean %.3f (%d dimensions: %v)", student, baseline, len(set.Dimensions), set.Dimensions)
+	if student >= baseline {
+		t.Errorf("student raw test MAE %.3f is not below the training mean's %.3f", student, baseline)
+	}
+	// One test split of 65 articles is noise (the split's seed alone moved
+	// this figure from 20% to 2% better than the mean): the README's figure
+	// and the bar are 5-fold cross-validation's, over every article.
+	cvStudent, cvBaseline := crossValidated(t, l, f)
+	readmeFigure(t, cvStudent, cvBaseline, testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed"))
+	if cvStudent > 0.85*cvBaseline {
+		t.Errorf("student out-of-fold MAE %.3f is not clearly below the training mean's %.3f", cvStudent, cvBaseline)
 	}
 	// Overall and tier come from filter.yaml, as for the oracle's labels.
 	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.predictions WHERE model = '"+m.ID+"' AND (overall IS NULL OR tier IS NULL OR split <> 'test')"); n != 0 {
@@ -301,25 +311,56 @@ func TestTrain_Errors(t *testing.T) {
 }
 
 // readmeMAE is README's sentence on how well the linear student does.
-var readmeMAE = regexp.MustCompile(`keywords-oracle labels of the real ai-tech sample \(uplifting filter, ([\d,]+) articles pass, (\d+) in test\):\s+test MAE ([\d.]+) against ([\d.]+) for predicting the training mean \((\d+)% lower\)`)
+var readmeMAE = regexp.MustCompile(`keywords-oracle labels of the real ai-tech sample \(uplifting filter, ([\d,]+) articles pass, 5-fold cross-validation\):\s+out-of-fold MAE ([\d.]+) against ([\d.]+) for predicting the training mean \((\d+)% lower\)`)
 
 // readmeFigure fails when README's figure for this test is not what it
 // measures now, so the figure a user reads is the one they reproduce.
-func readmeFigure(t *testing.T, student, baseline float64, passed, test int64) {
+func readmeFigure(t *testing.T, student, baseline float64, passed int64) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := readmeMAE.FindStringSubmatch(string(b))
-	want := fmt.Sprintf("%d articles pass, %d in test): test MAE %.3f against %.3f for predicting the training mean (%.0f%% lower)",
-		passed, test, student, baseline, 100*(1-student/baseline))
+	want := fmt.Sprintf("%d articles pass, 5-fold cross-validation): out-of-fold MAE %.3f against %.3f for predicting the training mean (%.0f%% lower)",
+		passed, student, baseline, 100*(1-student/baseline))
 	if m == nil {
 		t.Fatalf("README.md lacks the sentence on this test's figure; it should read %q", want)
 	}
-	got := fmt.Sprintf("%s articles pass, %s in test): test MAE %s against %s for predicting the training mean (%s%% lower)",
-		strings.ReplaceAll(m[1], ",", ""), m[2], m[3], m[4], m[5])
+	got := fmt.Sprintf("%s articles pass, 5-fold cross-validation): out-of-fold MAE %s against %s for predicting the training mean (%s%% lower)",
+		strings.ReplaceAll(m[1], ",", ""), m[2], m[3], m[4])
 	if got != want {
 		t.Errorf("README.md says %q; this test measures %q", got, want)
 	}
+}
+
+// crossValidated runs distill cv (5 folds) and reads back, pooled over
+// every article and dimension, the out-of-fold MAE and that of predicting
+// each fold's training mean (the mean of the other folds).
+func crossValidated(t *testing.T, l *lake.Lake, f *filters.Filter) (student, baseline float64) {
+	t.Helper()
+	ctx := context.Background()
+	res, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := curate.DefineExamples(ctx, sess, f, lake.Ref{}, lake.Ref{}, "latest"); err != nil {
+		t.Fatal(err)
+	}
+	q := `WITH ex AS (SELECT id, generate_subscripts(labels, 1) AS d, unnest(labels) AS y FROM examples),
+		p AS (SELECT id, fold, generate_subscripts(s, 1) AS d, unnest(s) AS p
+		      FROM (SELECT id, fold, [COLUMNS(c -> list_contains(getvariable('dimensions'), c))] AS s FROM uplifting.predictions WHERE model = '` + res.Model + `')),
+		folds AS (SELECT DISTINCT fold FROM p),
+		mu AS (SELECT k.fold, ex.d, avg(ex.y) AS mu FROM folds k JOIN p ON p.fold <> k.fold JOIN ex ON ex.id = p.id AND ex.d = p.d GROUP BY ALL)
+		SELECT avg(abs(p.p - ex.y)), avg(abs(mu.mu - ex.y)) FROM p JOIN ex USING (id, d) JOIN mu ON mu.fold = p.fold AND mu.d = p.d`
+	if err := sess.QueryRow(ctx, q, &student, &baseline); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("5-fold out-of-fold MAE: student %.3f, training mean %.3f", student, baseline)
+	return student, baseline
 }
