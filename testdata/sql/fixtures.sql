@@ -133,3 +133,39 @@ CREATE TABLE compress_boilerplate AS SELECT * FROM (VALUES
     ('ds2', NULL, 2::BIGINT, NULL, 'shingles:v1', 2::BIGINT, 1::BIGINT, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'))
     AS t(source, shingle, pages, version, method, source_pages, raw_sequence, learned_at, run_id);
 CREATE TABLE compress_current AS SELECT * FROM (VALUES ('a', 'v1'), ('b', 'v0'), ('c', NULL)) AS t(id, boilerplate_version);
+-- eval (stages/evaluate), issue 16: the calibration columns of predictions
+-- (a raw score beside the calibrated one), the tiers above the bottom one, and
+-- the temp tables of the ranking metrics, the threshold sweep and the
+-- calibrated pass.
+SET VARIABLE eval_raw_dimensions = ['relevance_raw', 'evidence_raw'];
+SET VARIABLE eval_calibrated = false;
+SET VARIABLE eval_recall_target = 0.9;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS relevance_raw DOUBLE DEFAULT 6.0;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS evidence_raw DOUBLE;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS overall_raw DOUBLE DEFAULT 4.6;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS tier_raw VARCHAR DEFAULT 'high';
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS calibration VARCHAR DEFAULT 'isotonic';
+ALTER TABLE eval_predictions ADD COLUMN relevance_raw DOUBLE DEFAULT 6.0;
+ALTER TABLE eval_predictions ADD COLUMN evidence_raw DOUBLE;
+ALTER TABLE eval_predictions ADD COLUMN calibration VARCHAR DEFAULT 'isotonic';
+ALTER TABLE eval_predictions ADD COLUMN has_raw BOOLEAN DEFAULT true;
+CREATE TABLE eval_upper_tiers AS SELECT 'high' AS tier, 5.0::DOUBLE AS min_score, 1 AS tier_rank;
+CREATE TABLE eval_tier_ranking AS SELECT 'm1' AS model, 'test' AS split, 'high' AS tier, 5.0::DOUBLE AS min_score, 1 AS tier_rank,
+    1::BIGINT AS k, 1::BIGINT AS relevant, 1::BIGINT AS found, 1.0::DOUBLE AS recall_at_k, 1.0::DOUBLE AS ndcg_at_k;
+CREATE TABLE eval_threshold_sweep AS SELECT 'm1' AS model, 'test' AS split, 'high' AS decision_tier, 5.0::DOUBLE AS decision_threshold,
+    t AS threshold, (4.9 >= t)::BIGINT AS predicted, (4.9 >= t)::BIGINT AS true_positives, 1::BIGINT AS positives,
+    CASE WHEN 4.9 >= t THEN 1.0 END AS precision, (4.9 >= t)::DOUBLE AS recall, (4.9 >= t)::DOUBLE AS f1
+    FROM (VALUES (4.5), (4.75), (5.0)) v(t);
+CREATE TABLE eval_sweep_choices AS SELECT 'm1' AS model, 'test' AS split, 'best_f1' AS choice, 0.9::DOUBLE AS recall_target,
+    4.75::DOUBLE AS threshold, 1::BIGINT AS predicted, 1::BIGINT AS true_positives, 1.0::DOUBLE AS precision, 1.0::DOUBLE AS recall, 1.0::DOUBLE AS f1;
+CREATE TABLE eval_calibrated_models AS SELECT 'm1' AS model, 'isotonic' AS calibration;
+ALTER TABLE eval_rows ADD COLUMN ndcg_at_k DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN threshold_sweep VARCHAR;
+ALTER TABLE eval_rows ADD COLUMN best_f1_threshold DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN best_f1 DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN recall_target DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN recall_target_threshold DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN calibrated BOOLEAN DEFAULT false;
+CREATE TABLE eval_rows_raw AS SELECT * FROM eval_rows;
+CREATE TABLE eval_rows_calibrated AS SELECT * REPLACE (0.1::DOUBLE AS mae, true AS calibrated) FROM eval_rows;
+ALTER TABLE eval_written ADD COLUMN calibrated BOOLEAN DEFAULT false;
