@@ -209,6 +209,14 @@ func TestRun_Calibrated(t *testing.T) {
 	if c.ThresholdSweep == nil || c.ThresholdSweep.BestF1 == nil || val(c.ThresholdSweep.BestF1.F1) != "1" {
 		t.Errorf("calibrated sweep: %+v", c.ThresholdSweep)
 	}
+	details := strings.Join(res.Details(), "\n")
+	for _, want := range []string{"MAE A RAW  MAE A CAL  MAE B", "depth           4  1.250      0.000      1.250", "tiers of A (mc) raw: accuracy 75.0%",
+		"tiers of A (mc) calibrated (isotonic): accuracy 100.0%", "by tier: high and above recall@1 100.0%, NDCG 1.000; mid and above recall@3 100.0%",
+		"best F1 at 5 (precision 100.0%, recall 100.0%, F1 1.000); recall >= 90.0% up to 5"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("details lack %q", want)
+		}
+	}
 	rows := testutil.QueryStrings(t, l, `SELECT concat_ws(' ', model, calibrated, n, mae, acc) FROM (
 		SELECT model, calibrated, count(*) AS n, round(max(mae), 4) AS mae, max(tier_accuracy) AS acc
 		FROM eval_tiny.evaluations GROUP BY model, calibrated) ORDER BY model, calibrated`)
