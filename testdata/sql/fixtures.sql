@@ -169,3 +169,27 @@ ALTER TABLE eval_rows ADD COLUMN calibrated BOOLEAN DEFAULT false;
 CREATE TABLE eval_rows_raw AS SELECT * FROM eval_rows;
 CREATE TABLE eval_rows_calibrated AS SELECT * REPLACE (0.1::DOUBLE AS mae, true AS calibrated) FROM eval_rows;
 ALTER TABLE eval_written ADD COLUMN calibrated BOOLEAN DEFAULT false;
+-- report (inspect/report), issue 16: a model's calibrated row, and a
+-- tier row with its ranking metrics beside the _tiers row's sweep choices.
+ALTER TABLE evaluations_input ADD COLUMN ndcg_at_k DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN threshold_sweep VARCHAR;
+ALTER TABLE evaluations_input ADD COLUMN best_f1_threshold DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN best_f1 DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN recall_target DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN recall_target_threshold DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN calibrated BOOLEAN DEFAULT false;
+INSERT INTO evaluations_input BY NAME SELECT * REPLACE (0.3::DOUBLE AS mae, true AS calibrated) FROM evaluations_input;
+ALTER TABLE report_evaluations ADD COLUMN k BIGINT;
+ALTER TABLE report_evaluations ADD COLUMN recall_at_k DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN threshold_tier VARCHAR;
+ALTER TABLE report_evaluations ADD COLUMN threshold DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN ndcg_at_k DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN best_f1_threshold DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN best_f1 DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN recall_target DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN recall_target_threshold DOUBLE;
+INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_tiers' AS dimension, 5.0::DOUBLE AS best_f1_threshold,
+    0.8::DOUBLE AS best_f1, 0.9::DOUBLE AS recall_target, 4.5::DOUBLE AS recall_target_threshold,
+    TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
+INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_tier:high' AS dimension, 1::BIGINT AS k, 1.0::DOUBLE AS recall_at_k,
+    'high' AS threshold_tier, 7.0::DOUBLE AS threshold, 0.95::DOUBLE AS ndcg_at_k, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
