@@ -154,7 +154,7 @@ var modelsSchema = lake.Schema{
 var evaluationsSchema = lake.Schema{
 	{Name: "model", Type: lake.String, Required: true, Doc: "model id (a row of <filter>.models)"},
 	{Name: "split", Type: lake.String, Required: true, Doc: "test, val, train, or all"},
-	{Name: "dimension", Type: lake.String, Required: true, Doc: "a filter dimension; overall (the overall score); _all (every score of every dimension pooled); _tiers (tier metrics)"},
+	{Name: "dimension", Type: lake.String, Required: true, Doc: "a filter dimension; overall (the overall score); _all (every score of every dimension pooled); _tiers (tier metrics); _tier:<tier> (recall@k and NDCG@k counting that tier and those above it as relevant)"},
 	{Name: "compared_with", Type: lake.String, Doc: "the other model of a --compare run: both were scored on the articles both predicted"},
 	{Name: "n", Type: lake.Long, Doc: "scores compared (articles; articles x dimensions for _all; articles with a predicted tier for _tiers)"},
 	{Name: "mae", Type: lake.Double, Doc: "mean absolute error against the oracle"},
@@ -165,10 +165,10 @@ var evaluationsSchema = lake.Schema{
 	{Name: "baseline_mae", Type: lake.Double, Doc: "MAE of predicting train_mean for every article"},
 	{Name: "baseline_rmse", Type: lake.Double, Doc: "RMSE of predicting train_mean for every article"},
 	{Name: "tier_accuracy", Type: lake.Double, Doc: "_tiers: share of articles in the oracle's tier"},
-	{Name: "k", Type: lake.Long, Doc: "_tiers: the k of recall_at_k"},
-	{Name: "relevant", Type: lake.Long, Doc: "_tiers: articles in the oracle's tiers above the bottom one"},
-	{Name: "recall_at_k", Type: lake.Double, Doc: "_tiers: share of the relevant articles among the k predicted highest"},
-	{Name: "threshold_tier", Type: lake.String, Doc: "_tiers: the lowest tier above the bottom one"},
+	{Name: "k", Type: lake.Long, Doc: "_tiers, _tier:<tier>: the k of recall_at_k and ndcg_at_k"},
+	{Name: "relevant", Type: lake.Long, Doc: "_tiers: articles in the oracle's tiers above the bottom one; _tier:<tier>: in that tier or above"},
+	{Name: "recall_at_k", Type: lake.Double, Doc: "_tiers, _tier:<tier>: share of the relevant articles among the k predicted highest"},
+	{Name: "threshold_tier", Type: lake.String, Doc: "_tiers: the lowest tier above the bottom one; _tier:<tier>: the tier"},
 	{Name: "threshold", Type: lake.Double, Doc: "_tiers: its min_score"},
 	{Name: "precision", Type: lake.Double, Doc: "_tiers: of the articles predicted at or above threshold, the share the oracle put there"},
 	{Name: "recall", Type: lake.Double, Doc: "_tiers: of the articles the oracle put at or above threshold, the share predicted there"},
@@ -181,6 +181,13 @@ var evaluationsSchema = lake.Schema{
 	{Name: "run_id", Type: lake.String, Doc: "the eval run that wrote the row"},
 	{Name: "train_median", Type: lake.Double, Doc: "the median baseline's prediction: the median oracle score of the training articles (for MAE the best constant)"},
 	{Name: "median_baseline_mae", Type: lake.Double, Doc: "MAE of predicting train_median for every article"},
+	{Name: "ndcg_at_k", Type: lake.Double, Doc: "_tiers and _tier:<tier>: NDCG@k of the ranking by predicted overall score, the oracle's overall score as gain (sql/eval/tier_ranking.sql); on _tiers for the lowest tier above the bottom one"},
+	{Name: "threshold_sweep", Type: lake.String, Doc: `_tiers: JSON list of {"threshold", "predicted", "true_positives", "precision", "recall", "f1"}, overall thresholds 0 to 10 by 0.25 and each tier's min_score, against the oracle's "at or above threshold_tier"`},
+	{Name: "best_f1_threshold", Type: lake.Double, Doc: "_tiers: the swept threshold with the highest F1 (the highest of ties)"},
+	{Name: "best_f1", Type: lake.Double, Doc: "_tiers: the F1 at best_f1_threshold"},
+	{Name: "recall_target", Type: lake.Double, Doc: "_tiers: the recall the sweep was asked to reach (eval --recall-target)"},
+	{Name: "recall_target_threshold", Type: lake.Double, Doc: "_tiers: the highest swept threshold whose recall reaches recall_target (null when none does)"},
+	{Name: "calibrated", Type: lake.Bool, Doc: "true: the metrics of the model's calibrated scores; false: of its raw student output (the row of a model without calibration)"},
 }
 
 // labelsSchema has one score and one evidence column per dimension.

@@ -93,7 +93,7 @@ var (
 		Doc: "one row per trained student"}
 	Predictions = &Table{Name: "predictions", Kind: PerFilter, Key: []string{"id", "model"}, schema: predictionsSchema, perDimension: true,
 		Doc: "one row per article and model"}
-	Evaluations = &Table{Name: "evaluations", Kind: PerFilter, Key: []string{"run_id", "evaluated_at", "model", "split", "dimension"}, schema: fixed(evaluationsSchema),
+	Evaluations = &Table{Name: "evaluations", Kind: PerFilter, Key: []string{"run_id", "evaluated_at", "model", "split", "dimension", "calibrated"}, schema: fixed(evaluationsSchema),
 		Doc: "every evaluation run's metrics, one row per model, split and dimension"}
 	ModelTags = &Table{Name: "model_tags", Kind: PerFilter, Key: []string{"run_id", "tagged_at", "tag"}, schema: fixed(modelTagsSchema),
 		Doc: "every `distill model tag` run: a tag (e.g. production) and the model it names; the newest row of a tag wins"}

@@ -24,7 +24,10 @@ func evalCommand(e *env) *cli.Command {
   scores the model's predictions (<filter>.predictions) against the oracle's combined
   labels: per dimension MAE, RMSE, bias and Spearman next to the "predict the training
   mean" baseline; the overall score; tier accuracy and confusion; recall@k and
-  precision/recall at the lowest tier above the bottom one. Appends the metrics to
+  precision/recall at the lowest tier above the bottom one; recall@k and NDCG@k per
+  upper tier; a sweep of the overall threshold (best F1, and the highest threshold
+  whose recall reaches --recall-target). For calibrated predictions, the raw and
+  the calibrated figures side by side. Appends the metrics to
   <filter>.evaluations as one snapshot. --compare scores a second model beside it, both
   on the articles both predicted.
 distill eval --predictions-file FILE
@@ -39,6 +42,7 @@ distill eval --predictions-file FILE --calibrate [--seed N] [--k 20]
 			&cli.StringFlag{Name: "split", Value: evaluate.Test, Usage: "test, val, train, or all (every labeled article with a prediction)"},
 			&cli.StringFlag{Name: "compare", Usage: "a second model id, scored beside --model on the articles both predicted"},
 			&cli.IntFlag{Name: "k", Usage: "k of recall@k", DefaultText: "the number of evaluated articles in the oracle's tiers above the bottom one"},
+			&cli.Float64Flag{Name: "recall-target", Value: evaluate.DefaultRecallTarget, Usage: "the threshold sweep's for_recall_target: the highest overall threshold whose recall reaches this share"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@3 or labels@v1 (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "predictions", Usage: "predictions snapshot (default: current)"},
@@ -52,7 +56,7 @@ distill eval --predictions-file FILE --calibrate [--seed N] [--k 20]
 				return errors.New("--calibrate (and its --seed) go with --predictions-file FILE: train calibrates a lake's models, and eval scores them")
 			}
 			if path := c.String("predictions-file"); path != "" {
-				for _, name := range []string{"filter", "model", "compare", "split", "labels", "splits", "predictions", "combine", "k"} {
+				for _, name := range []string{"filter", "model", "compare", "split", "labels", "splits", "predictions", "combine", "k", "recall-target"} {
 					if c.IsSet(name) && (name != "k" || !c.Bool("calibrate")) {
 						return fmt.Errorf("--predictions-file evaluates the file alone: drop --%s", name)
 					}
@@ -78,7 +82,7 @@ distill eval --predictions-file FILE --calibrate [--seed N] [--k 20]
 				return err
 			}
 			opts := evaluate.Options{Filter: f, Model: c.String("model"), Compare: c.String("compare"), Split: c.String("split"),
-				Combine: c.String("combine"), K: c.Int("k")}
+				Combine: c.String("combine"), K: c.Int("k"), RecallTarget: c.Float64("recall-target")}
 			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}, refArg{"predictions", &opts.Predictions}); err != nil {
 				return err
 			}

@@ -37,6 +37,8 @@ func TestCLI_Eval(t *testing.T) {
 		"ORACLE \\ PREDICTED",
 		"recall@3: 100.0% (3 of the 3 articles above low are among the 3 predicted highest)",
 		"at the mid threshold (overall >= 4): precision 75.0% (3 of 4 predicted there), recall 100.0% (3 of 3)",
+		"by tier: high and above recall@1 100.0%, NDCG 1.000; mid and above recall@3 100.0%, NDCG 0.990",
+		"best F1 at 5 (precision 100.0%, recall 100.0%, F1 1.000); recall >= 90.0% up to 5",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("eval output lacks %q:\n%s", want, out)
@@ -46,7 +48,7 @@ func TestCLI_Eval(t *testing.T) {
 		t.Errorf("confusion row of low (predicted mid once):\n%s", out)
 	}
 
-	out, _ = distill(t, 0, "--lake", lk, "eval", "--filter", f, "--model", "m1", "--compare", "m2", "--json")
+	out, _ = distill(t, 0, "--lake", lk, "eval", "--filter", f, "--model", "m1", "--compare", "m2", "--json", "--recall-target", "0.5")
 	var res struct {
 		Models []struct {
 			Model string `json:"model"`
@@ -55,7 +57,21 @@ func TestCLI_Eval(t *testing.T) {
 			} `json:"all_dimensions"`
 			Tiers struct {
 				Accuracy float64 `json:"accuracy"`
+				Upper    []struct {
+					Tier string  `json:"tier"`
+					NDCG float64 `json:"ndcg_at_k"`
+				} `json:"upper_tiers"`
 			} `json:"tiers"`
+			Sweep struct {
+				Points []struct {
+					Threshold float64 `json:"threshold"`
+				} `json:"points"`
+				ForTarget struct {
+					Threshold float64 `json:"threshold"`
+				} `json:"for_recall_target"`
+				Target float64 `json:"recall_target"`
+			} `json:"threshold_sweep"`
+			Calibrated *struct{} `json:"calibrated"`
 		} `json:"models"`
 		Snapshot int      `json:"snapshot"`
 		Warnings []string `json:"warnings"`
@@ -65,6 +81,11 @@ func TestCLI_Eval(t *testing.T) {
 	}
 	if len(res.Models) != 2 || res.Models[1].Model != "m2" || res.Models[1].All.MAE != 0 || res.Models[1].Tiers.Accuracy != 1 || res.Snapshot != 2 || len(res.Warnings) != 2 {
 		t.Errorf("eval --compare --json: %+v", res)
+	}
+	// On t1-t3, m1's positives (mid and above) are predicted 7.5 and 5: recall 0.5 holds up to 7.5.
+	if m := res.Models[0]; len(m.Tiers.Upper) != 2 || m.Tiers.Upper[1].Tier != "mid" || m.Tiers.Upper[1].NDCG < 0.99 ||
+		len(m.Sweep.Points) != 41 || m.Sweep.Target != 0.5 || m.Sweep.ForTarget.Threshold != 7.5 || m.Calibrated != nil {
+		t.Errorf("eval --json ranking and sweep of m1: %+v", m)
 	}
 	out, _ = distill(t, 0, "--lake", lk, "eval", "--filter", f, "--model", "m1", "--compare", "m2")
 	for _, want := range []string{"model A = m1, B = m2, both on the 3 test articles both predicted", "MAE A", "SPEARMAN B", "tiers of A (m1)", "tiers of B (m2): accuracy 100.0% (3 of 3)", "warning: m2 predicted 3"} {
@@ -77,8 +98,8 @@ func TestCLI_Eval(t *testing.T) {
 		t.Errorf("eval --split val:\n%s", out)
 	}
 	n := testutil.QueryStrings(t, openLake(t, lk), "SELECT count(*)::VARCHAR FROM eval_tiny.evaluations")
-	if n[0] != "30" { // 5 rows, twice 10 (two models), 5
-		t.Errorf("evaluations rows = %s, want 30", n[0])
+	if n[0] != "42" { // 7 rows (5 and 2 tiers above the bottom), twice 14 (two models), 7
+		t.Errorf("evaluations rows = %s, want 42", n[0])
 	}
 
 	// No --model (or --model latest): the filter's newest model.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // dimensionLabel names an evaluation row's dimension for a reader.
@@ -161,6 +162,9 @@ func confusionCharts(d *Data) []*Chart {
 		if a := cells[0].Accuracy; a != nil {
 			acc = "tier accuracy " + fmtPct(*a) + ": " + acc
 		}
+		if r := rankingLine(d.Ranking, m); r != "" {
+			acc += "; " + r
+		}
 		c := &Chart{ID: fmt.Sprintf("chart-confusion-%d", mi), Title: "Tier confusion: " + m,
 			Subtitle: acc,
 			Desc:     "Heat map: rows are the oracle's tiers, columns the tiers the model predicted, highest first; each cell gives the number of articles, shaded by its share of the row. The diagonal holds the articles placed right."}
@@ -215,4 +219,28 @@ func confusionCharts(d *Data) []*Chart {
 		out = append(out, c)
 	}
 	return out
+}
+
+// rankingLine is model m's recall@k and NDCG@k per upper tier and its
+// threshold sweep's choices, for the subtitle of its confusion chart.
+func rankingLine(rows []Ranking, m string) string {
+	var parts []string
+	var last *Ranking
+	for i, r := range rows {
+		if r.Model != m {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s and above: recall@%d %s, NDCG %s", r.Tier, r.K, pctOrDash(r.RecallAtK), fmtNum(r.NDCGAtK, 3)))
+		last = &rows[i]
+	}
+	if last == nil {
+		return ""
+	}
+	if last.BestF1Threshold != nil {
+		parts = append(parts, fmt.Sprintf("best F1 %s at overall >= %s", fmtNum(last.BestF1, 3), fmtNum(last.BestF1Threshold, 2)))
+	}
+	if last.RecallTarget != nil && last.RecallTargetThreshold != nil {
+		parts = append(parts, fmt.Sprintf("recall >= %s up to %s", fmtPct(*last.RecallTarget), fmtNum(last.RecallTargetThreshold, 2)))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/distillery/distillery/curate"
@@ -46,6 +47,7 @@ type Data struct {
 	Split       string      `json:"split"`
 	Errors      []ErrorRow  `json:"errors"`
 	Confusion   []Confusion `json:"confusion"`
+	Ranking     []Ranking   `json:"ranking"`
 
 	// Funnel is how many articles reach each step from corpus.raw to a
 	// split, up to the first table with no snapshot yet; Blocked is why the
@@ -125,6 +127,20 @@ type Confusion struct {
 	Oracle    string   `json:"oracle_tier"`
 	Predicted string   `json:"predicted_tier"`
 	Articles  int64    `json:"articles"`
+}
+
+// Ranking is a model's recall@k and NDCG@k for one tier above the bottom
+// one, with its threshold sweep's choices (the same on each of its rows).
+type Ranking struct {
+	Model                 string   `json:"model"`
+	Tier                  string   `json:"tier"`
+	K                     int64    `json:"k"`
+	RecallAtK             *float64 `json:"recall_at_k"`
+	NDCGAtK               *float64 `json:"ndcg_at_k"`
+	BestF1Threshold       *float64 `json:"best_f1_threshold"`
+	BestF1                *float64 `json:"best_f1"`
+	RecallTarget          *float64 `json:"recall_target"`
+	RecallTargetThreshold *float64 `json:"recall_target_threshold"`
 }
 
 // History is one table's snapshots, oldest first.
@@ -266,6 +282,9 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 		return nil
 	}
 	d.Evaluations = snap.Ref().String()
+	if rel, err = withNewColumns(ctx, sess, rel); err != nil {
+		return err
+	}
 	if err := sess.Input(ctx, "evaluations_input", rel); err != nil {
 		return err
 	}
@@ -293,6 +312,14 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 	}); err != nil {
 		return err
 	}
+	if err := curate.Each(ctx, sess, "report/ranking", func(r *sql.Rows) error {
+		var x Ranking
+		err := r.Scan(&x.Model, &x.Tier, &x.K, &x.RecallAtK, &x.NDCGAtK, &x.BestF1Threshold, &x.BestF1, &x.RecallTarget, &x.RecallTargetThreshold)
+		d.Ranking = append(d.Ranking, x)
+		return err
+	}); err != nil {
+		return err
+	}
 	if len(d.Errors) == 0 {
 		d.Missing[SecMAE] = fmt.Sprintf("No model has been evaluated on the %s split yet: run `distill eval --filter DIR --model ID --split %s`.", d.Split, d.Split)
 	}
@@ -300,6 +327,31 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 		d.Missing[SecConfusion] = fmt.Sprintf("No tier confusion matrix for the %s split yet: run `distill eval --filter DIR --model ID --split %s`.", d.Split, d.Split)
 	}
 	return nil
+}
+
+// evaluationsSince16 are the columns eval added for issue 16 and their
+// types: an evaluations table written before has none of them.
+var evaluationsSince16 = [][2]string{{"k", "BIGINT"}, {"recall_at_k", "DOUBLE"}, {"threshold_tier", "VARCHAR"}, {"threshold", "DOUBLE"},
+	{"ndcg_at_k", "DOUBLE"}, {"best_f1_threshold", "DOUBLE"}, {"best_f1", "DOUBLE"}, {"recall_target", "DOUBLE"},
+	{"recall_target_threshold", "DOUBLE"}, {"calibrated", "BOOLEAN"}}
+
+// withNewColumns adds to the evaluations relation, as nulls, the columns
+// the report reads that an older table lacks.
+func withNewColumns(ctx context.Context, sess *lake.Session, rel string) (string, error) {
+	cols, err := sess.ColumnNames(ctx, rel)
+	if err != nil {
+		return "", err
+	}
+	var added []string
+	for _, c := range evaluationsSince16 {
+		if !slices.Contains(cols, c[0]) {
+			added = append(added, "NULL::"+c[1]+" AS "+c[0])
+		}
+	}
+	if len(added) == 0 {
+		return rel, nil
+	}
+	return "(SELECT *, " + strings.Join(added, ", ") + " FROM " + rel + ")", nil
 }
 
 // history lists the snapshots of the corpus tables and the filter's

@@ -41,30 +41,101 @@ func (r *Result) Details() []string {
 		if len(r.Models) > 1 {
 			name = fmt.Sprintf("%c (%s)", 'A'+i, m.Model)
 		}
+		if m.Calibrated != nil {
+			name += " raw"
+		}
 		lines = append(lines, "")
 		lines = append(lines, tierLines(name, m.Tiers)...)
+		lines = append(lines, sweepLines(m.ThresholdSweep)...)
+		if c := m.Calibrated; c != nil {
+			lines = append(lines, "")
+			lines = append(lines, tierLines(strings.TrimSuffix(name, " raw")+" calibrated ("+orNone(m.Calibration)+")", c.Tiers)...)
+			lines = append(lines, sweepLines(c.ThresholdSweep)...)
+		}
 	}
 	return lines
 }
 
-// metricRows is the metrics table, tab-separated: one model's columns, or
-// two side by side.
-func (r *Result) metricRows() []string {
-	a := metricsOf(r.Models[0])
-	if len(r.Models) == 1 {
-		rows := []string{"DIMENSION\tN\tMAE\tMEAN\tMEDIAN\tRMSE\tBIAS\tSPEARMAN"}
-		for _, d := range a {
-			rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%s\t%s\t%.3f\t%s\t%s", d.Dimension, d.N, d.MAE, num(d.BaselineMAE), num(d.MedianBaselineMAE),
-				d.RMSE, signed(d.Bias), num(d.Spearman)))
-		}
-		return rows
+// sweepLines are the threshold sweep's two choices, on one line.
+func sweepLines(s *Sweep) []string {
+	if s == nil {
+		return nil
 	}
-	b := metricsOf(r.Models[1])
-	rows := []string{"DIMENSION\tN\tMAE A\tMAE B\tMEAN\tMEDIAN\tRMSE A\tRMSE B\tBIAS A\tBIAS B\tSPEARMAN A\tSPEARMAN B"}
-	for i, d := range a {
-		e := b[i]
-		rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%.3f\t%s\t%s\t%.3f\t%.3f\t%s\t%s\t%s\t%s", d.Dimension, d.N, d.MAE, e.MAE, num(d.BaselineMAE),
-			num(d.MedianBaselineMAE), d.RMSE, e.RMSE, signed(d.Bias), signed(e.Bias), num(d.Spearman), num(e.Spearman)))
+	at := func(p *SweepPoint) string {
+		if p == nil {
+			return "none"
+		}
+		return fmt.Sprintf("%s (precision %s, recall %s, F1 %s)", human.Number(p.Threshold), pct(p.Precision), pct(p.Recall), num(p.F1))
+	}
+	return []string{fmt.Sprintf("  sweep of the overall threshold (%s and above is positive): best F1 at %s; recall >= %s up to %s",
+		s.DecisionTier, at(s.BestF1), pct(&s.RecallTarget), at(s.ForRecallTarget))}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unnamed"
+	}
+	return s
+}
+
+// variant is one column group of the metrics table: a model's raw or
+// calibrated figures.
+type variant struct {
+	label string
+	m     Model
+}
+
+// variants lists the column groups: each model, then its calibrated
+// figures when it has them. Labels are empty for one model without
+// calibration, so today's table is unchanged.
+func (r *Result) variants() []variant {
+	var out []variant
+	for i, m := range r.Models {
+		label := ""
+		if len(r.Models) > 1 {
+			label = string(rune('A' + i))
+		}
+		if m.Calibrated == nil {
+			out = append(out, variant{label, m})
+			continue
+		}
+		out = append(out, variant{strings.TrimSpace(label + " RAW"), m}, variant{strings.TrimSpace(label + " CAL"), *m.Calibrated})
+	}
+	return out
+}
+
+// metricRows is the metrics table, tab-separated: one model's columns, or
+// several side by side (--compare; raw and calibrated).
+func (r *Result) metricRows() []string {
+	vs := r.variants()
+	head := func(name string) string {
+		cells := make([]string, len(vs))
+		for i, v := range vs {
+			cells[i] = strings.TrimSpace(name + " " + v.label)
+		}
+		return strings.Join(cells, "\t")
+	}
+	rows := []string{"DIMENSION\tN\t" + head("MAE") + "\tMEAN\tMEDIAN\t" + head("RMSE") + "\t" + head("BIAS") + "\t" + head("SPEARMAN")}
+	cols := make([][]Metrics, len(vs))
+	for i, v := range vs {
+		cols[i] = metricsOf(v.m)
+	}
+	for j, d := range cols[0] {
+		cell := func(f func(Metrics) string) string {
+			cells := make([]string, len(cols))
+			for i := range cols {
+				cells[i] = "-"
+				if j < len(cols[i]) {
+					cells[i] = f(cols[i][j])
+				}
+			}
+			return strings.Join(cells, "\t")
+		}
+		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s", d.Dimension, d.N,
+			cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.MAE) }), num(d.BaselineMAE), num(d.MedianBaselineMAE),
+			cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.RMSE) }),
+			cell(func(m Metrics) string { return signed(m.Bias) }),
+			cell(func(m Metrics) string { return num(m.Spearman) })))
 	}
 	return rows
 }
@@ -86,6 +157,13 @@ func tierLines(name string, t Tiers) []string {
 		bottom = t.Names[len(t.Names)-1]
 	}
 	lines = append(lines, fmt.Sprintf("  recall@%d: %s (%d of the %s above %s %s among the %d predicted highest)", t.K, pct(t.RecallAtK), t.Found, human.Plural(t.Relevant, "article"), bottom, human.Noun(t.Found, "is", "are"), t.K))
+	if len(t.Upper) > 0 {
+		cells := make([]string, len(t.Upper))
+		for i, u := range t.Upper {
+			cells[i] = fmt.Sprintf("%s and above recall@%d %s, NDCG %s", u.Tier, u.K, pct(u.RecallAtK), num(u.NDCGAtK))
+		}
+		lines = append(lines, "  by tier: "+strings.Join(cells, "; "))
+	}
 	if t.ThresholdTier != "" {
 		lines = append(lines, fmt.Sprintf("  at the %s threshold (overall >= %g): precision %s (%d of %d predicted there), recall %s (%d of %d)",
 			t.ThresholdTier, t.Threshold, pct(t.Precision), t.TruePositives, t.TruePositives+t.FalsePositives,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -17,6 +18,11 @@ const (
 	Train = "train"
 	All   = "all"
 )
+
+// DefaultRecallTarget is the recall the threshold sweep's for_recall_target
+// reaches unless Options say otherwise: the reference project chose models
+// that miss few articles worth keeping.
+const DefaultRecallTarget = 0.9
 
 // Options say which model to score, on which articles.
 type Options struct {
@@ -38,6 +44,9 @@ type Options struct {
 	// evaluated articles the oracle put in a tier above the bottom one (then
 	// recall@k is also precision@k).
 	K int `yaml:"k"`
+	// RecallTarget is the recall the threshold sweep looks for the highest
+	// threshold to reach (default DefaultRecallTarget).
+	RecallTarget float64 `yaml:"recall_target"`
 	// Waiting, when set, gets the line saying that another eval run holds
 	// the table (nil: the line goes to standard error).
 	Waiting func(msg string) `yaml:"-"`
@@ -65,6 +74,12 @@ func (o *Options) Validate() error {
 	}
 	if o.K < 0 {
 		return fmt.Errorf("%w: k must be 0 (the default) or more, got %d", ErrOptions, o.K)
+	}
+	if o.RecallTarget == 0 {
+		o.RecallTarget = DefaultRecallTarget
+	}
+	if o.RecallTarget < 0 || o.RecallTarget > 1 {
+		return fmt.Errorf("%w: recall target %s: want a share above 0 and at most 1, e.g. 0.9", ErrOptions, human.Number(o.RecallTarget))
 	}
 	if o.Labels.Table == "" {
 		o.Labels = lake.Ref{TableName: spec.Labels.For(f)}

@@ -51,6 +51,51 @@ type Tiers struct {
 	FalseNegatives int64    `json:"false_negatives"`
 	Precision      *float64 `json:"precision"`
 	Recall         *float64 `json:"recall"`
+	// NDCGAtK is NDCG@K of the ranking by predicted overall score, the
+	// oracle's overall score as gain (sql/eval/tier_ranking.sql).
+	NDCGAtK *float64 `json:"ndcg_at_k"`
+	// Upper are recall@k and NDCG@k for each tier above the bottom one, from
+	// the highest: relevant are the articles of that tier or a higher one.
+	Upper []TierRanking `json:"upper_tiers"`
+}
+
+// TierRanking is how well the ranking by predicted overall score finds the
+// articles the oracle put in one tier or above.
+type TierRanking struct {
+	Tier      string   `json:"tier"`
+	MinScore  float64  `json:"min_score"`
+	K         int64    `json:"k"`
+	Relevant  int64    `json:"relevant"`
+	Found     int64    `json:"found"`
+	RecallAtK *float64 `json:"recall_at_k"`
+	NDCGAtK   *float64 `json:"ndcg_at_k"`
+}
+
+// Sweep is precision, recall and F1 of "predicted overall >= threshold"
+// against the oracle's "at or above DecisionTier", over thresholds 0 to 10
+// by 0.25 and the tiers' min_scores (sql/eval/threshold_sweep.sql).
+type Sweep struct {
+	DecisionTier      string       `json:"decision_tier"`
+	DecisionThreshold float64      `json:"decision_threshold"`
+	Positives         int64        `json:"positives"`
+	Points            []SweepPoint `json:"points"`
+	// BestF1 is the point of highest F1; ForRecallTarget the highest
+	// threshold whose recall reaches RecallTarget. Nil when none qualifies.
+	BestF1          *SweepPoint `json:"best_f1"`
+	RecallTarget    float64     `json:"recall_target"`
+	ForRecallTarget *SweepPoint `json:"for_recall_target"`
+}
+
+// SweepPoint is the sweep at one threshold: Predicted articles reach it,
+// TruePositives of them are positive. Precision, Recall and F1 are nil when
+// undefined (nothing predicted; nothing positive).
+type SweepPoint struct {
+	Threshold     float64  `json:"threshold"`
+	Precision     *float64 `json:"precision"`
+	Recall        *float64 `json:"recall"`
+	F1            *float64 `json:"f1"`
+	Predicted     int64    `json:"predicted"`
+	TruePositives int64    `json:"true_positives"`
 }
 
 // Model is one model's evaluation on one split.
@@ -65,6 +110,13 @@ type Model struct {
 	Overall    Metrics   `json:"overall"`
 	All        Metrics   `json:"all_dimensions"`
 	Tiers      Tiers     `json:"tiers"`
+	// ThresholdSweep is nil when the filter has no tier above the bottom one.
+	ThresholdSweep *Sweep `json:"threshold_sweep"`
+	// Calibration names the calibration the model's predictions carry; then
+	// the figures above are those of the raw student output and Calibrated
+	// holds the same figures for the calibrated scores.
+	Calibration string `json:"calibration,omitempty"`
+	Calibrated  *Model `json:"calibrated,omitempty"`
 }
 
 // Result is an evaluation run. RowsIn is the labeled articles in scope

@@ -18,7 +18,6 @@ import (
 
 	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -59,7 +58,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.Predictions = predSnap.Ref().String()
-	if err := checkColumns(ctx, sess, predRel, res.Predictions, append([]string{"id", "model", "overall", "split", "predicted_at", "run_id"}, f.DimensionNames()...)); err != nil {
+	predRel, err = withRawColumns(ctx, sess, predRel, res.Predictions, f.DimensionNames())
+	if err != nil {
 		return nil, err
 	}
 	splitsRel, splitsSnap, err := sess.Relation(ctx, opts.Splits)
@@ -77,7 +77,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	} else {
 		splitsRel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::BOOLEAN AS balanced_out WHERE false)"
 	}
-	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_k": int64(opts.K)}); err != nil {
+	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_k": int64(opts.K), "eval_recall_target": opts.RecallTarget,
+		"eval_raw_dimensions": rawColumns(f.DimensionNames()), "eval_calibrated": false}); err != nil {
 		return nil, err
 	}
 	if err := sess.Input(ctx, "predictions_input", predRel); err != nil {
@@ -89,26 +90,17 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := sess.TempTable(ctx, "eval_scope", "eval/scope", lake.Params{"split": opts.Split}); err != nil {
 		return nil, err
 	}
-	if err := sess.TempTable(ctx, "eval_train", "eval/train_articles", nil); err != nil {
-		return nil, err
-	}
-	if err := create(ctx, sess, "eval_predictions", "eval/latest_predictions", "eval_articles", "eval/articles"); err != nil {
+	if err := create(ctx, sess, "eval_train", "eval/train_articles", "eval_upper_tiers", "eval/upper_tiers",
+		"eval_predictions", "eval/latest_predictions", "eval_articles", "eval/articles"); err != nil {
 		return nil, err
 	}
 	if err := coverage(ctx, sess, opts, res); err != nil {
 		return nil, err
 	}
-	if err := create(ctx, sess,
-		"eval_baseline", "eval/train_means",
-		"eval_scores", "eval/scores",
-		"eval_dimension_errors", "eval/dimension_errors",
-		"eval_spearman", "eval/spearman",
-		"eval_tier_confusion", "eval/tier_confusion",
-		"eval_tier_accuracy", "eval/tier_accuracy",
-		"eval_recall_at_k", "eval/recall_at_k",
-		"eval_threshold_recall", "eval/threshold_recall",
-		"eval_rows", "eval/evaluation_rows",
-	); err != nil {
+	for _, m := range models {
+		res.Models = append(res.Models, Model{Model: m, Split: opts.Split, Dimensions: []Metrics{}})
+	}
+	if err := scorePasses(ctx, sess, f.Tiers, opts.RecallTarget, res); err != nil {
 		return nil, err
 	}
 	var trained int64
@@ -121,12 +113,6 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			where = "no training article in " + res.Splits
 		}
 		res.Warnings = append(res.Warnings, where+": the training-mean baseline is not available")
-	}
-	if err := readMetrics(ctx, sess, models, opts.Split, res); err != nil {
-		return nil, err
-	}
-	if err := readTiers(ctx, sess, f.Tiers, res); err != nil {
-		return nil, err
 	}
 
 	// One snapshot of <filter>.evaluations per run.
@@ -153,6 +139,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Eval.Name, Inputs: inputs, Filter: f.Ref(), Params: map[string]any{
 		"model": opts.Model, "compare": opts.Compare, "split": opts.Split, "combine": opts.Combine, "k": opts.K,
+		"recall_target": opts.RecallTarget,
 	}})
 	if err != nil {
 		return nil, err
@@ -206,23 +193,52 @@ func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, 
 	return snap, nil
 }
 
-// checkColumns fails when rel lacks one of the columns.
-func checkColumns(ctx context.Context, sess *lake.Session, rel, name string, want []string) error {
+// withRawColumns checks that the predictions relation rel (snapshot name)
+// has the columns eval reads, and adds the raw columns of calibration as
+// nulls where it lacks them: a table written before predict calibrated
+// holds only raw output, in the main columns.
+func withRawColumns(ctx context.Context, sess *lake.Session, rel, name string, dims []string) (string, error) {
 	cols, err := sess.ColumnNames(ctx, rel)
 	if err != nil {
-		return err
+		return "", err
 	}
 	var missing []string
-	for _, c := range want {
+	for _, c := range append([]string{"id", "model", "overall", "split", "predicted_at", "run_id"}, dims...) {
 		if !slices.Contains(cols, c) {
 			missing = append(missing, c)
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: %s has no column %s: were these predictions made for another version of the filter? rerun `distill predict`", ErrNoPredictions, name, strings.Join(missing, ", "))
+		return "", fmt.Errorf("%w: %s has no column %s: were these predictions made for another version of the filter? rerun `distill predict`", ErrNoPredictions, name, strings.Join(missing, ", "))
 	}
-	return nil
+	var added []string
+	for _, c := range append(rawColumns(dims), "overall_raw") {
+		if !slices.Contains(cols, c) {
+			added = append(added, "NULL::DOUBLE AS "+quote(c))
+		}
+	}
+	for _, c := range []string{"tier_raw", "calibration"} {
+		if !slices.Contains(cols, c) {
+			added = append(added, "NULL::VARCHAR AS "+quote(c))
+		}
+	}
+	if len(added) == 0 {
+		return rel, nil
+	}
+	return "(SELECT *, " + strings.Join(added, ", ") + " FROM " + rel + ")", nil
 }
+
+// rawColumns are the columns of <filter>.predictions that hold the
+// uncalibrated student output of each dimension.
+func rawColumns(dims []string) []string {
+	out := make([]string, len(dims))
+	for i, d := range dims {
+		out[i] = d + "_raw"
+	}
+	return out
+}
+
+func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // coverage counts the articles in scope and what each model predicted of
 // them, warns about what is left out, and fails when nothing is left.
@@ -287,107 +303,6 @@ func countBy(ctx context.Context, sess *lake.Session, file string) (map[string]i
 		return nil
 	})
 	return out, err
-}
-
-// readMetrics fills every model's per-dimension, overall and pooled metrics
-// from the rows written to the table.
-func readMetrics(ctx context.Context, sess *lake.Session, models []string, split string, res *Result) error {
-	for _, m := range models {
-		res.Models = append(res.Models, Model{Model: m, Split: split, Dimensions: []Metrics{}})
-	}
-	index := func(m string) *Model { return &res.Models[slices.Index(models, m)] }
-	return sess.EachFile(ctx, "eval/model_metrics", nil, func(r *sql.Rows) error {
-		var model string
-		var x Metrics
-		var spearman, mean, bmae, brmse, median, mmae sql.NullFloat64
-		if err := r.Scan(&model, &x.Dimension, &x.N, &x.MAE, &x.RMSE, &x.Bias, &spearman, &mean, &bmae, &brmse, &median, &mmae); err != nil {
-			return err
-		}
-		x.Spearman, x.TrainMean, x.BaselineMAE, x.BaselineRMSE = ptr(spearman), ptr(mean), ptr(bmae), ptr(brmse)
-		x.TrainMedian, x.MedianBaselineMAE = ptr(median), ptr(mmae)
-		m := index(model)
-		switch x.Dimension {
-		case "overall":
-			m.Overall = x
-			m.Articles = x.N
-		case "_all":
-			m.All = x
-		default:
-			m.Dimensions = append(m.Dimensions, x)
-		}
-		return nil
-	})
-}
-
-// readTiers fills every model's tier metrics.
-func readTiers(ctx context.Context, sess *lake.Session, tiers []filters.Tier, res *Result) error {
-	byModel := map[string]*Tiers{}
-	for i := range res.Models {
-		t := &res.Models[i].Tiers
-		for range tiers {
-			t.Confusion = append(t.Confusion, make([]int64, len(tiers)))
-		}
-		for _, tr := range tiers {
-			t.Names = append(t.Names, tr.Name)
-		}
-		byModel[res.Models[i].Model] = t
-	}
-	if err := sess.EachFile(ctx, "eval/confusion_cells", nil, func(r *sql.Rows) error {
-		var m string
-		var o, p int
-		var n int64
-		if err := r.Scan(&m, &o, &p, &n); err != nil {
-			return err
-		}
-		byModel[m].Confusion[o-1][p-1] = n
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := sess.EachFile(ctx, "eval/model_tier_accuracy", nil, func(r *sql.Rows) error {
-		var m string
-		var acc sql.NullFloat64
-		var t Tiers
-		if err := r.Scan(&m, &t.Articles, &t.Correct, &acc); err != nil {
-			return err
-		}
-		byModel[m].Articles, byModel[m].Correct, byModel[m].Accuracy = t.Articles, t.Correct, ptr(acc)
-		return nil
-	}); err != nil {
-		return err
-	}
-	if err := sess.EachFile(ctx, "eval/model_recall_at_k", nil, func(r *sql.Rows) error {
-		var m string
-		var rec sql.NullFloat64
-		var t Tiers
-		if err := r.Scan(&m, &t.K, &t.Relevant, &t.Found, &rec); err != nil {
-			return err
-		}
-		b := byModel[m]
-		b.K, b.Relevant, b.Found, b.RecallAtK = t.K, t.Relevant, t.Found, ptr(rec)
-		return nil
-	}); err != nil {
-		return err
-	}
-	return sess.EachFile(ctx, "eval/model_threshold_recall", nil, func(r *sql.Rows) error {
-		var m string
-		var p, rec sql.NullFloat64
-		var t Tiers
-		if err := r.Scan(&m, &t.ThresholdTier, &t.Threshold, &t.TruePositives, &t.FalsePositives, &t.FalseNegatives, &p, &rec); err != nil {
-			return err
-		}
-		b := byModel[m]
-		b.ThresholdTier, b.Threshold, b.TruePositives, b.FalsePositives, b.FalseNegatives = t.ThresholdTier, t.Threshold, t.TruePositives, t.FalsePositives, t.FalseNegatives
-		b.Precision, b.Recall = ptr(p), ptr(rec)
-		return nil
-	})
-}
-
-func ptr(v sql.NullFloat64) *float64 {
-	if !v.Valid {
-		return nil
-	}
-	return &v.Float64
 }
 
 // create makes a temporary table of each (table, sql/<name>.sql) pair, in order.

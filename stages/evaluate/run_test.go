@@ -102,6 +102,8 @@ func TestRun_KnownMetrics(t *testing.T) {
 		FROM eval_tiny.evaluations ORDER BY evaluated_at, dimension`)
 	want := []string{
 		"_all 8 1.5 2.25 2.25 test latest 1 1 1 -",
+		"_tier:high 1 1.0 high test latest 1 1 1 -",
+		"_tier:mid 3 1.0 mid test latest 1 1 1 -",
 		"_tiers 4 0.75 3 1.0 mid 0.75 1.0 test latest 1 1 1 -",
 		"clarity 4 1.75 2.5 2.5 0.5 test latest 1 1 1 -",
 		"depth 4 1.25 2.0 2.0 0.8 test latest 1 1 1 -",
@@ -137,8 +139,8 @@ func TestRun_KnownMetrics(t *testing.T) {
 	if tr := res.Models[0].Tiers; tr.K != 2 || tr.Found != 2 || !near(*tr.RecallAtK, 2.0/3) || res.Snapshot != 2 {
 		t.Errorf("k=2: %+v (snapshot %d)", tr, res.Snapshot)
 	}
-	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM eval_tiny.evaluations"); n != 10 {
-		t.Errorf("%d rows after two runs, want 10", n)
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM eval_tiny.evaluations"); n != 14 {
+		t.Errorf("%d rows after two runs, want 14", n)
 	}
 }
 

@@ -144,3 +144,63 @@ CREATE TABLE model_tags_input AS SELECT * FROM (VALUES
     ('production', 'm1', NULL, 1::BIGINT, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r4'),
     ('production', 'm0', 'first', 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r3'))
     AS t(tag, model, note, models_sequence, tagged_at, run_id);
+-- eval (stages/evaluate), issue 16: the calibration columns of predictions
+-- (a raw score beside the calibrated one), the tiers above the bottom one, and
+-- the temp tables of the ranking metrics, the threshold sweep and the
+-- calibrated pass.
+SET VARIABLE eval_raw_dimensions = ['relevance_raw', 'evidence_raw'];
+SET VARIABLE eval_calibrated = false;
+SET VARIABLE eval_recall_target = 0.9;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS relevance_raw DOUBLE DEFAULT 6.0;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS evidence_raw DOUBLE;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS overall_raw DOUBLE DEFAULT 4.6;
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS tier_raw VARCHAR DEFAULT 'high';
+ALTER TABLE predictions_input ADD COLUMN IF NOT EXISTS calibration VARCHAR DEFAULT 'isotonic';
+ALTER TABLE eval_predictions ADD COLUMN relevance_raw DOUBLE DEFAULT 6.0;
+ALTER TABLE eval_predictions ADD COLUMN evidence_raw DOUBLE;
+ALTER TABLE eval_predictions ADD COLUMN calibration VARCHAR DEFAULT 'isotonic';
+ALTER TABLE eval_predictions ADD COLUMN has_raw BOOLEAN DEFAULT true;
+CREATE TABLE eval_upper_tiers AS SELECT 'high' AS tier, 5.0::DOUBLE AS min_score, 1 AS tier_rank;
+CREATE TABLE eval_tier_ranking AS SELECT 'm1' AS model, 'test' AS split, 'high' AS tier, 5.0::DOUBLE AS min_score, 1 AS tier_rank,
+    1::BIGINT AS k, 1::BIGINT AS relevant, 1::BIGINT AS found, 1.0::DOUBLE AS recall_at_k, 1.0::DOUBLE AS ndcg_at_k;
+CREATE TABLE eval_threshold_sweep AS SELECT 'm1' AS model, 'test' AS split, 'high' AS decision_tier, 5.0::DOUBLE AS decision_threshold,
+    t AS threshold, (4.9 >= t)::BIGINT AS predicted, (4.9 >= t)::BIGINT AS true_positives, 1::BIGINT AS positives,
+    CASE WHEN 4.9 >= t THEN 1.0 END AS precision, (4.9 >= t)::DOUBLE AS recall, (4.9 >= t)::DOUBLE AS f1
+    FROM (VALUES (4.5), (4.75), (5.0)) v(t);
+CREATE TABLE eval_sweep_choices AS SELECT 'm1' AS model, 'test' AS split, 'best_f1' AS choice, 0.9::DOUBLE AS recall_target,
+    4.75::DOUBLE AS threshold, 1::BIGINT AS predicted, 1::BIGINT AS true_positives, 1.0::DOUBLE AS precision, 1.0::DOUBLE AS recall, 1.0::DOUBLE AS f1;
+CREATE TABLE eval_calibrated_models AS SELECT 'm1' AS model, 'isotonic' AS calibration;
+ALTER TABLE eval_rows ADD COLUMN ndcg_at_k DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN threshold_sweep VARCHAR;
+ALTER TABLE eval_rows ADD COLUMN best_f1_threshold DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN best_f1 DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN recall_target DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN recall_target_threshold DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN calibrated BOOLEAN DEFAULT false;
+CREATE TABLE eval_rows_raw AS SELECT * FROM eval_rows;
+CREATE TABLE eval_rows_calibrated AS SELECT * REPLACE (0.1::DOUBLE AS mae, true AS calibrated) FROM eval_rows;
+ALTER TABLE eval_written ADD COLUMN calibrated BOOLEAN DEFAULT false;
+-- report (inspect/report), issue 16: a model's calibrated row, and a
+-- tier row with its ranking metrics beside the _tiers row's sweep choices.
+ALTER TABLE evaluations_input ADD COLUMN ndcg_at_k DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN threshold_sweep VARCHAR;
+ALTER TABLE evaluations_input ADD COLUMN best_f1_threshold DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN best_f1 DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN recall_target DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN recall_target_threshold DOUBLE;
+ALTER TABLE evaluations_input ADD COLUMN calibrated BOOLEAN DEFAULT false;
+INSERT INTO evaluations_input BY NAME SELECT * REPLACE (0.3::DOUBLE AS mae, true AS calibrated) FROM evaluations_input;
+ALTER TABLE report_evaluations ADD COLUMN k BIGINT;
+ALTER TABLE report_evaluations ADD COLUMN recall_at_k DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN threshold_tier VARCHAR;
+ALTER TABLE report_evaluations ADD COLUMN threshold DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN ndcg_at_k DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN best_f1_threshold DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN best_f1 DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN recall_target DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN recall_target_threshold DOUBLE;
+INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_tiers' AS dimension, 5.0::DOUBLE AS best_f1_threshold,
+    0.8::DOUBLE AS best_f1, 0.9::DOUBLE AS recall_target, 4.5::DOUBLE AS recall_target_threshold,
+    TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
+INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_tier:high' AS dimension, 1::BIGINT AS k, 1.0::DOUBLE AS recall_at_k,
+    'high' AS threshold_tier, 7.0::DOUBLE AS threshold, 0.95::DOUBLE AS ndcg_at_k, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;

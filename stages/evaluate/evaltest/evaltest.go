@@ -7,6 +7,7 @@ package evaltest
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,6 +50,17 @@ type Prediction struct {
 	// Age puts predicted_at this long before a fixed time: the latest
 	// prediction of an article counts.
 	Age time.Duration
+	// Calibration, when set, names the calibration that turned the raw
+	// student output (RawDepth, RawClarity, RawOverall) into the scores above.
+	Calibration                      string
+	RawDepth, RawClarity, RawOverall float64
+}
+
+// rawColumns are the calibration columns of <filter>.predictions, added to
+// its schema when it lacks them.
+var rawColumns = lake.Schema{
+	{Name: "depth_raw", Type: lake.Double}, {Name: "clarity_raw", Type: lake.Double},
+	{Name: "overall_raw", Type: lake.Double}, {Name: "tier_raw", Type: lake.String}, {Name: "calibration", Type: lake.String},
 }
 
 var at = time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
@@ -92,10 +104,38 @@ func WriteModels(t testing.TB, l *lake.Lake, f *filters.Filter, ids ...string) {
 	})
 }
 
-// WritePredictions appends predictions to <filter>.predictions.
+// WritePredictions appends predictions to <filter>.predictions; with a
+// calibrated prediction among them, the table gains the raw columns.
 func WritePredictions(t testing.TB, l *lake.Lake, f *filters.Filter, preds []Prediction) {
 	t.Helper()
-	write(t, l, spec.Predictions.For(f), spec.Predictions.Schema(f), "predict", func(rb *lake.RowBuilder) {
+	schema := spec.Predictions.Schema(f)
+	for _, p := range preds {
+		if p.Calibration == "" {
+			continue
+		}
+		for _, c := range rawColumns {
+			if !slices.ContainsFunc(schema, func(have lake.Column) bool { return have.Name == c.Name }) {
+				schema = append(schema, c)
+			}
+		}
+		break
+	}
+	writePredictions(t, l, f, schema, preds)
+}
+
+// WriteOldPredictions appends predictions to a <filter>.predictions made
+// without the calibration columns, as a lake from before calibration has it.
+func WriteOldPredictions(t testing.TB, l *lake.Lake, f *filters.Filter, preds []Prediction) {
+	t.Helper()
+	old := slices.DeleteFunc(spec.Predictions.Schema(f), func(c lake.Column) bool {
+		return slices.ContainsFunc(rawColumns, func(r lake.Column) bool { return r.Name == c.Name })
+	})
+	writePredictions(t, l, f, old, preds)
+}
+
+func writePredictions(t testing.TB, l *lake.Lake, f *filters.Filter, schema lake.Schema, preds []Prediction) {
+	t.Helper()
+	write(t, l, spec.Predictions.For(f), schema, "predict", func(rb *lake.RowBuilder) {
 		for _, p := range preds {
 			rb.String("id", p.ID)
 			rb.String("model", p.Model)
@@ -108,6 +148,13 @@ func WritePredictions(t testing.TB, l *lake.Lake, f *filters.Filter, preds []Pre
 			}
 			rb.Time("predicted_at", at.Add(-p.Age))
 			rb.String("run_id", "predict-"+p.Model)
+			if p.Calibration != "" {
+				rb.Double("depth_raw", p.RawDepth)
+				rb.Double("clarity_raw", p.RawClarity)
+				rb.Double("overall_raw", p.RawOverall)
+				rb.String("tier_raw", f.TierOf(p.RawOverall))
+				rb.String("calibration", p.Calibration)
+			}
 			rb.EndRow()
 		}
 	})
