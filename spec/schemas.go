@@ -153,7 +153,7 @@ var modelsSchema = lake.Schema{
 // row is null.
 var evaluationsSchema = lake.Schema{
 	{Name: "model", Type: lake.String, Required: true, Doc: "model id (a row of <filter>.models)"},
-	{Name: "split", Type: lake.String, Required: true, Doc: "test, val, train, or all"},
+	{Name: "split", Type: lake.String, Required: true, Doc: "test, val, train, or all; for distill cv, fold1..foldK (one fold's articles) and cv (the folds pooled)"},
 	{Name: "dimension", Type: lake.String, Required: true, Doc: "a filter dimension; overall (the overall score); _all (every score of every dimension pooled); _tiers (tier metrics); _tier:<tier> (recall@k and NDCG@k counting that tier and those above it as relevant)"},
 	{Name: "compared_with", Type: lake.String, Doc: "the other model of a --compare run: both were scored on the articles both predicted"},
 	{Name: "n", Type: lake.Long, Doc: "scores compared (articles; articles x dimensions for _all; articles with a predicted tier for _tiers)"},
@@ -188,6 +188,10 @@ var evaluationsSchema = lake.Schema{
 	{Name: "recall_target", Type: lake.Double, Doc: "_tiers: the recall the sweep was asked to reach (eval --recall-target)"},
 	{Name: "recall_target_threshold", Type: lake.Double, Doc: "_tiers: the highest swept threshold whose recall reaches recall_target (null when none does)"},
 	{Name: "calibrated", Type: lake.Bool, Doc: "true: the metrics of the model's calibrated scores; false: of its raw student output (the row of a model without calibration)"},
+	{Name: "folds", Type: lake.Long, Doc: "cross-validation's pooled row (split cv): the folds whose metrics it averages; each metric is their mean, n their sum"},
+	{Name: "mae_sd", Type: lake.Double, Doc: "split cv: the sample standard deviation of mae over the folds"},
+	{Name: "spearman_sd", Type: lake.Double, Doc: "split cv: the sample standard deviation of spearman over the folds"},
+	{Name: "recall_at_k_sd", Type: lake.Double, Doc: "split cv: the sample standard deviation of recall_at_k over the folds"},
 }
 
 // labelsSchema has one score and one evidence column per dimension.

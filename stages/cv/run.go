@@ -17,10 +17,12 @@ import (
 	"slices"
 	"time"
 
+	"github.com/distillery/distillery"
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students"
@@ -51,8 +53,25 @@ type Result struct {
 	Labels  string `json:"labels"`
 	Splits  string `json:"splits"`
 	Folds   []Fold `json:"folds"`
-	// Predictions is the predictions snapshot written.
+	// Predictions and Evaluations are the snapshots written.
 	Predictions string `json:"predictions"`
+	Evaluations string `json:"evaluations"`
+	// Metrics are each fold's figures, as eval reports a model's (split
+	// fold<k>); Pooled their mean and spread, raw first.
+	Metrics []evaluate.Model `json:"fold_metrics"`
+	Pooled  []Pooled         `json:"pooled"`
+}
+
+// Pooled is the folds' figures pooled (every dimension's scores), raw or
+// calibrated: the mean over the folds and its sample standard deviation.
+type Pooled struct {
+	Calibrated        bool     `json:"calibrated"`
+	MAE               float64  `json:"mae"`
+	MAESD             float64  `json:"mae_sd"`
+	BaselineMAE       float64  `json:"baseline_mae"`
+	MedianBaselineMAE float64  `json:"median_baseline_mae"`
+	RecallAtK         *float64 `json:"recall_at_k"`
+	RecallAtKSD       *float64 `json:"recall_at_k_sd"`
 }
 
 // oof is one article's out-of-fold prediction.
@@ -112,9 +131,83 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.Predictions = snap.Ref().String()
+	evals, err := evaluateFolds(ctx, l, opts, set, snap, res)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate the folds (the out-of-fold predictions are in %s): %w", res.Predictions, err)
+	}
+	res.Evaluations = evals.Ref().String()
 	res.SetInputs(set.Inputs()...)
 	res.Finish(spec.Predictions.For(f), snap, start)
 	return res, nil
+}
+
+// evaluateFolds scores the out-of-fold predictions fold by fold (every
+// metric eval has, against each fold's own training mean and median) and
+// pooled over the folds, and commits the rows to <filter>.evaluations, in
+// a session of its own that reads the predictions just written.
+func evaluateFolds(ctx context.Context, l *lake.Lake, opts Options, set *curate.ExampleSet, preds *lake.Snapshot, res *Result) (*lake.Snapshot, error) {
+	f := opts.Filter
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	if _, err := curate.Prepare(ctx, sess, f, set.Labels.Ref(), opts.Student.Combine); err != nil {
+		return nil, err
+	}
+	rel, _, err := sess.Relation(ctx, preds.Ref())
+	if err != nil {
+		return nil, err
+	}
+	if rel, err = evaluate.PredictionsRelation(ctx, sess, rel, preds.Ref().String(), f.DimensionNames()); err != nil {
+		return nil, err
+	}
+	if err := sess.Input(ctx, "predictions_input", rel); err != nil {
+		return nil, err
+	}
+	err = sess.ExecAll(ctx, "CREATE OR REPLACE TEMP TABLE cv_folds AS SELECT id, fold FROM predictions_input WHERE model = '"+res.Model+"'")
+	if err != nil {
+		return nil, err
+	}
+	res.Metrics, err = evaluate.ScoreFolds(ctx, sess, evaluate.FoldInputs{Filter: f, Model: res.Model, Folds: opts.Folds, Combine: opts.Student.Combine,
+		PredictionsSeq: preds.Seq, LabelsSeq: set.Labels.Seq, SplitsSeq: set.Splits.Seq, RunID: l.RunID})
+	if err != nil {
+		return nil, err
+	}
+	if err := spec.Evaluations.Ensure(ctx, l, f); err != nil {
+		return nil, err
+	}
+	lock, err := spec.Eval.Lock(ctx, l, f, opts.Waiting)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Unlock()
+	pending, err := sess.WriteQuery(ctx, spec.Evaluations.For(f), distillery.SQL("cv/evaluations"))
+	if err != nil {
+		return nil, err
+	}
+	if err := sess.EachFile(ctx, "cv/pooled_summary", nil, func(rows *sql.Rows) error {
+		var p Pooled
+		var sd, base, med, rec, recSD sql.NullFloat64
+		if err := rows.Scan(&p.Calibrated, &p.MAE, &sd, &base, &med, &rec, &recSD); err != nil {
+			return err
+		}
+		p.MAESD, p.BaselineMAE, p.MedianBaselineMAE, p.RecallAtK, p.RecallAtKSD = sd.Float64, base.Float64, med.Float64, ptr(rec), ptr(recSD)
+		res.Pooled = append(res.Pooled, p)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	inputs := append(set.Inputs(), *preds)
+	return pending.Commit(ctx, lake.Commit{Stage: spec.CV.Name, Inputs: inputs, Filter: f.Ref(),
+		Params: map[string]any{"model": res.Model, "folds": opts.Folds, "seed": opts.Seed, "combine": opts.Student.Combine}})
+}
+
+func ptr(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	return &v.Float64
 }
 
 // dealFolds deals the examples' duplicate groups into folds and defines

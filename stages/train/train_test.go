@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,7 +145,7 @@ func TestLinear_KeywordsLabelsOfTheAITechSample(t *testing.T) {
 	}
 	q := `WITH ex AS (SELECT id, split, generate_subscripts(labels, 1) AS d, unnest(labels) AS y FROM examples),
 		mu AS (SELECT d, avg(y) AS mu FROM ex WHERE split = 'train' GROUP BY d),
-		pr AS (SELECT id, generate_subscripts(s, 1) AS d, unnest(s) AS p FROM (SELECT id, [COLUMNS(c -> list_contains(list_transform(getvariable('dimensions'), x -> x || '_raw'), c))] AS s FROM uplifting.predictions WHERE model = '` + m.ID + `'))
+		pr AS (SELECT id, generate_subscripts(s, 1) AS d, unnest(s) AS p FROM (SELECT id, list_value(*COLUMNS(c -> list_contains(list_transform(getvariable('dimensions'), x -> x || '_raw'), c))) AS s FROM uplifting.predictions WHERE model = '` + m.ID + `'))
 		SELECT avg(abs(pr.p - ex.y)), avg(abs(mu.mu - ex.y)) FROM ex JOIN pr USING (id, d) JOIN mu USING (d) WHERE ex.split = 'test'`
 	if err := sess.QueryRow(ctx, q, &student, &baseline); err != nil {
 		t.Fatal(err)
@@ -158,10 +159,12 @@ func TestLinear_KeywordsLabelsOfTheAITechSample(t *testing.T) {
 	// One test split of 65 articles is noise (the split's seed alone moved
 	// this figure from 20% to 2% better than the mean): the README's figure
 	// and the bar are 5-fold cross-validation's, over every article.
-	cvStudent, cvBaseline := crossValidated(t, l, f)
-	readmeFigure(t, cvStudent, cvBaseline, testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed"))
-	if cvStudent > 0.85*cvBaseline {
-		t.Errorf("student out-of-fold MAE %.3f is not clearly below the training mean's %.3f", cvStudent, cvBaseline)
+	fig := crossValidated(t, l, f)
+	readmeFigure(t, fig, testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed"))
+	// The median, the best constant for MAE, is much harder to beat on
+	// labels this skewed (most scores 0): the student must not fall behind it.
+	if fig.student > 0.9*fig.mean || fig.student > 1.02*fig.median {
+		t.Errorf("student out-of-fold MAE %.3f is not clearly below the training mean's %.3f, or behind the median's %.3f", fig.student, fig.mean, fig.median)
 	}
 	// Overall and tier come from filter.yaml, as for the oracle's labels.
 	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.predictions WHERE model = '"+m.ID+"' AND (overall IS NULL OR tier IS NULL OR split <> 'test')"); n != 0 {
@@ -311,33 +314,37 @@ func TestTrain_Errors(t *testing.T) {
 }
 
 // readmeMAE is README's sentence on how well the linear student does.
-var readmeMAE = regexp.MustCompile(`keywords-oracle labels of the real ai-tech sample \(uplifting filter, ([\d,]+) articles pass, 5-fold cross-validation\):\s+out-of-fold MAE ([\d.]+) against ([\d.]+) for predicting the training mean \((\d+)% lower\)`)
+var readmeMAE = regexp.MustCompile(`keywords-oracle labels of the real ai-tech sample \(uplifting filter, ([\d,]+) articles pass, 5-fold cross-validation\):\s+out-of-fold MAE ([\d.]+) against ([\d.]+) for predicting the training mean \((\d+)% lower\)\s+and ([\d.]+) for its median`)
+
+// cvFigure is what crossValidated measures.
+type cvFigure struct{ student, mean, median float64 }
 
 // readmeFigure fails when README's figure for this test is not what it
 // measures now, so the figure a user reads is the one they reproduce.
-func readmeFigure(t *testing.T, student, baseline float64, passed int64) {
+func readmeFigure(t *testing.T, fig cvFigure, passed int64) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := readmeMAE.FindStringSubmatch(string(b))
-	want := fmt.Sprintf("%d articles pass, 5-fold cross-validation): out-of-fold MAE %.3f against %.3f for predicting the training mean (%.0f%% lower)",
-		passed, student, baseline, 100*(1-student/baseline))
+	const format = "%s articles pass, 5-fold cross-validation): out-of-fold MAE %s against %s for predicting the training mean (%s%% lower) and %s for its median"
+	want := fmt.Sprintf(format, fmt.Sprint(passed), fmt.Sprintf("%.3f", fig.student), fmt.Sprintf("%.3f", fig.mean),
+		fmt.Sprintf("%.0f", 100*(1-fig.student/fig.mean)), fmt.Sprintf("%.3f", fig.median))
 	if m == nil {
 		t.Fatalf("README.md lacks the sentence on this test's figure; it should read %q", want)
 	}
-	got := fmt.Sprintf("%s articles pass, 5-fold cross-validation): out-of-fold MAE %s against %s for predicting the training mean (%s%% lower)",
-		strings.ReplaceAll(m[1], ",", ""), m[2], m[3], m[4])
-	if got != want {
+	if got := fmt.Sprintf(format, strings.ReplaceAll(m[1], ",", ""), m[2], m[3], m[4], m[5]); got != want {
 		t.Errorf("README.md says %q; this test measures %q", got, want)
 	}
 }
 
-// crossValidated runs distill cv (5 folds) and reads back, pooled over
-// every article and dimension, the out-of-fold MAE and that of predicting
-// each fold's training mean (the mean of the other folds).
-func crossValidated(t *testing.T, l *lake.Lake, f *filters.Filter) (student, baseline float64) {
+// crossValidated runs distill cv (5 folds) and computes from its
+// out-of-fold predictions, every dimension's scores pooled and averaged
+// over the folds, the student's MAE and that of predicting each fold's
+// training mean and median (of the other folds); cv's own pooled row in
+// <filter>.evaluations must agree.
+func crossValidated(t *testing.T, l *lake.Lake, f *filters.Filter) cvFigure {
 	t.Helper()
 	ctx := context.Background()
 	res, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 5})
@@ -352,15 +359,28 @@ func crossValidated(t *testing.T, l *lake.Lake, f *filters.Filter) (student, bas
 	if _, err := curate.DefineExamples(ctx, sess, f, lake.Ref{}, lake.Ref{}, "latest"); err != nil {
 		t.Fatal(err)
 	}
+	// list_value(*COLUMNS(...)), not [COLUMNS(...)]: the brackets make one
+	// single-score list per column, and only the first dimension was read.
 	q := `WITH ex AS (SELECT id, generate_subscripts(labels, 1) AS d, unnest(labels) AS y FROM examples),
 		p AS (SELECT id, fold, generate_subscripts(s, 1) AS d, unnest(s) AS p
-		      FROM (SELECT id, fold, [COLUMNS(c -> list_contains(getvariable('dimensions'), c))] AS s FROM uplifting.predictions WHERE model = '` + res.Model + `')),
+		      FROM (SELECT id, fold, list_value(*COLUMNS(c -> list_contains(getvariable('dimensions'), c))) AS s FROM uplifting.predictions WHERE model = '` + res.Model + `')),
 		folds AS (SELECT DISTINCT fold FROM p),
-		mu AS (SELECT k.fold, ex.d, avg(ex.y) AS mu FROM folds k JOIN p ON p.fold <> k.fold JOIN ex ON ex.id = p.id AND ex.d = p.d GROUP BY ALL)
-		SELECT avg(abs(p.p - ex.y)), avg(abs(mu.mu - ex.y)) FROM p JOIN ex USING (id, d) JOIN mu ON mu.fold = p.fold AND mu.d = p.d`
-	if err := sess.QueryRow(ctx, q, &student, &baseline); err != nil {
+		mu AS (SELECT k.fold, ex.d, avg(ex.y) AS mu, median(ex.y) AS med FROM folds k JOIN p ON p.fold <> k.fold JOIN ex ON ex.id = p.id AND ex.d = p.d GROUP BY ALL)
+		SELECT avg(s), avg(b), avg(m) FROM (
+		    SELECT p.fold, avg(abs(p.p - ex.y)) AS s, avg(abs(mu.mu - ex.y)) AS b, avg(abs(mu.med - ex.y)) AS m
+		    FROM p JOIN ex USING (id, d) JOIN mu ON mu.fold = p.fold AND mu.d = p.d GROUP BY 1)`
+	var fig cvFigure
+	if err := sess.QueryRow(ctx, q, &fig.student, &fig.mean, &fig.median); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("5-fold out-of-fold MAE: student %.3f, training mean %.3f", student, baseline)
-	return student, baseline
+	t.Logf("5-fold out-of-fold MAE: student %.3f, training mean %.3f, median %.3f", fig.student, fig.mean, fig.median)
+	var back cvFigure
+	if err := sess.QueryRow(ctx, "SELECT mae, baseline_mae, median_baseline_mae FROM uplifting.evaluations WHERE run_id = '"+res.RunID+
+		"' AND split = 'cv' AND dimension = '_all' AND calibrated", &back.student, &back.mean, &back.median); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(back.student-fig.student) > 1e-9 || math.Abs(back.mean-fig.mean) > 1e-9 || math.Abs(back.median-fig.median) > 1e-9 {
+		t.Errorf("evaluations' cv row says %+v; computed from the predictions: %+v", back, fig)
+	}
+	return fig
 }
