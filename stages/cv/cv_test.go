@@ -112,6 +112,24 @@ func TestRun_FoldsPartitionTheArticles(t *testing.T) {
 	if len(res.Folds) != k {
 		t.Fatalf("%d folds reported", len(res.Folds))
 	}
+	// Evaluations: every fold's rows, raw and calibrated, and the pooled
+	// row, whose MAE is the folds' mean and whose spread is theirs.
+	run := fmt.Sprintf("run_id = '%s' AND model = '%s'", res.RunID, res.Model)
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT split) FROM uplifting.evaluations WHERE "+run); got != k+1 {
+		t.Errorf("evaluations of the run cover %d splits, want the %d folds and cv", got, k)
+	}
+	if bad := testutil.QueryInt(t, l, `WITH f AS (SELECT calibrated, avg(mae) AS mae, stddev_samp(mae) AS sd, count(*) AS n FROM uplifting.evaluations
+		WHERE `+run+` AND split LIKE 'fold%' AND dimension = '_all' GROUP BY 1)
+		SELECT count(*) FROM uplifting.evaluations e JOIN f USING (calibrated)
+		WHERE `+run+` AND e.split = 'cv' AND e.dimension = '_all' AND (abs(e.mae - f.mae) > 1e-9 OR abs(e.mae_sd - f.sd) > 1e-9 OR e.folds <> 5 OR f.n <> 5)`); bad != 0 {
+		t.Errorf("%d pooled rows disagree with their folds", bad)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT train_mean) FROM uplifting.evaluations WHERE "+run+" AND dimension = 'agency' AND split LIKE 'fold%'"); got < 3 {
+		t.Errorf("the folds' training means of agency take %d values: each fold's baseline is the other folds' mean", got)
+	}
+	if len(res.Pooled) != 2 || !res.Pooled[1].Calibrated || res.Pooled[0].MAE <= 0 {
+		t.Errorf("pooled = %+v, want raw then calibrated", res.Pooled)
+	}
 	sizes := map[int]int64{}
 	for _, fr := range res.Folds {
 		sizes[fr.Fold] = int64(fr.Articles)
