@@ -9,6 +9,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/gate"
+	"github.com/distillery/distillery/students"
 )
 
 func modelCommand(e *env) *cli.Command {
@@ -19,7 +20,7 @@ func modelCommand(e *env) *cli.Command {
 			{
 				Name:      "tag",
 				Usage:     "name MODEL by TAG from now on (the newest tag row wins): <filter>.model_tags",
-				ArgsUsage: "TAG MODEL",
+				ArgsUsage: "TAG MODEL (an id, or latest: the newest)",
 				Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
 					&cli.StringFlag{Name: "note", Usage: "why, for whoever reads the tags later"}},
 				Action: func(c *cli.Context) error {
@@ -35,7 +36,13 @@ func modelCommand(e *env) *cli.Command {
 						return err
 					}
 					defer l.Close()
-					res, err := gate.Tag(c.Context, l, gate.TagOptions{Filter: f, Tag: c.Args().Get(0), Model: c.Args().Get(1), Note: c.String("note")})
+					model := c.Args().Get(1)
+					if model == students.Latest {
+						if model, err = students.ResolveID(c.Context, l, f, students.Latest); err != nil {
+							return err
+						}
+					}
+					res, err := gate.Tag(c.Context, l, gate.TagOptions{Filter: f, Tag: c.Args().Get(0), Model: model, Note: c.String("note")})
 					if err != nil {
 						return err
 					}

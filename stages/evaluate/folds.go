@@ -37,7 +37,7 @@ func ScoreFolds(ctx context.Context, sess *lake.Session, in FoldInputs) ([]Model
 		in.RecallTarget = DefaultRecallTarget
 	}
 	err := sess.SetVariables(ctx, lake.Vars{"eval_models": []string{in.Model}, "eval_k": int64(in.K), "eval_recall_target": in.RecallTarget,
-		"eval_raw_dimensions": rawColumns(in.Filter.DimensionNames())})
+		"eval_raw_dimensions": RawColumns(in.Filter.DimensionNames())})
 	if err != nil {
 		return nil, err
 	}

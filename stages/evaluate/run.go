@@ -78,7 +78,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		splitsRel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::BOOLEAN AS balanced_out WHERE false)"
 	}
 	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_k": int64(opts.K), "eval_recall_target": opts.RecallTarget,
-		"eval_raw_dimensions": rawColumns(f.DimensionNames()), "eval_calibrated": false}); err != nil {
+		"eval_raw_dimensions": RawColumns(f.DimensionNames()), "eval_calibrated": false}); err != nil {
 		return nil, err
 	}
 	if err := sess.Input(ctx, "predictions_input", predRel); err != nil {
@@ -212,7 +212,7 @@ func withRawColumns(ctx context.Context, sess *lake.Session, rel, name string, d
 		return "", fmt.Errorf("%w: %s has no column %s: were these predictions made for another version of the filter? rerun `distill predict`", ErrNoPredictions, name, strings.Join(missing, ", "))
 	}
 	var added []string
-	for _, c := range append(rawColumns(dims), "overall_raw") {
+	for _, c := range append(RawColumns(dims), "overall_raw") {
 		if !slices.Contains(cols, c) {
 			added = append(added, "NULL::DOUBLE AS "+quote(c))
 		}
@@ -228,9 +228,9 @@ func withRawColumns(ctx context.Context, sess *lake.Session, rel, name string, d
 	return "(SELECT *, " + strings.Join(added, ", ") + " FROM " + rel + ")", nil
 }
 
-// rawColumns are the columns of <filter>.predictions that hold the
+// RawColumns are the columns of <filter>.predictions that hold the
 // uncalibrated student output of each dimension.
-func rawColumns(dims []string) []string {
+func RawColumns(dims []string) []string {
 	out := make([]string, len(dims))
 	for i, d := range dims {
 		out[i] = d + "_raw"

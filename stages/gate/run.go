@@ -23,6 +23,7 @@ import (
 	"github.com/distillery/distillery/internal/suggest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/evaluate"
 )
 
 // Run gates opts.Candidate and appends the verdict to <filter>.gates. A
@@ -160,6 +161,12 @@ func readInputs(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 	}
 	in.add(predSnap)
 	in.predictions = sql.NullInt64{Int64: predSnap.Seq, Valid: true}
+	// The gate judges what a model answers: its calibrated scores when it
+	// has a calibration (the main columns; eval's raw columns are added as
+	// nulls to a table older than calibration).
+	if predRel, err = evaluate.PredictionsRelation(ctx, sess, predRel, predSnap.Ref().String(), f.DimensionNames()); err != nil {
+		return nil, err
+	}
 	if err := sess.Input(ctx, "predictions_input", predRel); err != nil {
 		return nil, err
 	}
@@ -167,7 +174,8 @@ func readInputs(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 	if !in.baselines {
 		models = append(models, in.others...)
 	}
-	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models}); err != nil {
+	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_calibrated": true,
+		"eval_raw_dimensions": evaluate.RawColumns(f.DimensionNames())}); err != nil {
 		return nil, err
 	}
 	if err := sess.TempTable(ctx, "eval_predictions", "eval/latest_predictions", nil); err != nil {
