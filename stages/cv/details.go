@@ -15,7 +15,7 @@ var _ spec.Result = (*Result)(nil)
 func (r *Result) Details() []string {
 	lines := []string{fmt.Sprintf("%s: %d folds of %s (%s, %s), seed %d; out-of-fold predictions in %s, metrics in %s",
 		r.Model, len(r.Folds), human.Plural(r.RowsIn, "article"), r.Labels, r.Splits, r.Seed, r.Predictions, r.Evaluations)}
-	rows := []string{"FOLD\tARTICLES\tTRAINED ON\tCHOSEN ON\tMAE\tMAE CAL\tMEAN\tMEDIAN\tSECONDS"}
+	rows := []string{"FOLD\tARTICLES\tTRAINED ON\tCHOSEN ON\tMAE\tMAE CAL\tMEAN\tMEDIAN"}
 	for i, f := range r.Folds {
 		mae, cal, mean, median := "-", "-", "-", "-"
 		if i < len(r.Metrics) {
@@ -25,7 +25,7 @@ func (r *Result) Details() []string {
 				cal = fmt.Sprintf("%.3f", m.Calibrated.All.MAE)
 			}
 		}
-		rows = append(rows, fmt.Sprintf("%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%.1f", f.Fold, f.Articles, f.Train, f.Val, mae, cal, mean, median, f.Seconds))
+		rows = append(rows, fmt.Sprintf("%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s", f.Fold, f.Articles, f.Train, f.Val, mae, cal, mean, median))
 	}
 	lines = append(lines, spec.Columns(rows...)...)
 	for _, p := range r.Pooled {
