@@ -9,9 +9,12 @@ import (
 	"github.com/distillery/distillery/lake"
 )
 
-// ErrEmptySplit means a split a command needs has no articles (returned
-// inside an EmptySplitError).
-var ErrEmptySplit = errors.New("the split has no articles")
+// ErrEmptySplit means a split a command needs has no articles, ErrTinySplit
+// fewer than the command can use (both returned inside an EmptySplitError).
+var (
+	ErrEmptySplit = errors.New("the split has no articles")
+	ErrTinySplit  = errors.New("the split has too few articles")
+)
 
 // EmptySplitError says which split is empty, what the others hold, and how
 // to give it articles: a command that needs it stops before it writes,
@@ -25,19 +28,32 @@ type EmptySplitError struct {
 	// Other is what else the command can do, e.g. "or predict another
 	// split (--split val|train|all)".
 	Other string
+	// Min, when set, is the fewest articles the command works with: a
+	// split with some but fewer is tiny.
+	Min int64
 }
 
 func (e *EmptySplitError) Error() string {
-	msg := fmt.Sprintf("split %s of %s has no articles (train %d, val %d, test %d): give it a share with "+
-		"`distill split --fresh --ratios 0.8,0.1,0.1` (the old split stays readable by time travel)",
-		e.Split, e.Splits, e.Counts["train"], e.Counts["val"], e.Counts["test"])
+	n := e.Counts[e.Split]
+	counts := fmt.Sprintf("(train %d, val %d, test %d)", e.Counts["train"], e.Counts["val"], e.Counts["test"])
+	msg := fmt.Sprintf("split %s of %s has no articles %s: give it a share with "+
+		"`distill split --fresh --ratios 0.8,0.1,0.1` (the old split stays readable by time travel)", e.Split, e.Splits, counts)
+	if n > 0 {
+		msg = fmt.Sprintf("split %s of %s has only %d articles %s, under the %d needed: label more articles, or give it a larger share with "+
+			"`distill split --fresh --ratios ...` (the old split stays readable by time travel)", e.Split, e.Splits, n, counts, e.Min)
+	}
 	if e.Other != "" {
 		msg += ", " + e.Other
 	}
 	return msg
 }
 
-func (e *EmptySplitError) Unwrap() error { return ErrEmptySplit }
+func (e *EmptySplitError) Unwrap() error {
+	if e.Counts[e.Split] > 0 {
+		return ErrTinySplit
+	}
+	return ErrEmptySplit
+}
 
 // SplitCounts counts the articles of each split of splitsRel (a relation of
 // <filter>.splits), excluded ones aside.

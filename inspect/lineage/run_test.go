@@ -209,7 +209,7 @@ func TestRun_ModelsThroughPredictions(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.RunID = lake.NewRunID()
-	tr, err := train.Run(ctx, l, train.Options{Filter: f})
+	tr, err := train.Run(ctx, l, train.Options{Filter: f, MinTrain: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,4 +62,3 @@ func (r *Result) Headline() string {
 	}
 	return h
 }
-

@@ -123,7 +123,7 @@ var runners = map[string]Runner{
 			return err
 		},
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
-			if _, err := train.Run(ctx, e.Lake, train.Options{Filter: e.Filter, Waiting: waiting}); err != nil {
+			if _, err := train.Run(ctx, e.Lake, train.Options{Filter: e.Filter, MinTrain: 1, Waiting: waiting}); err != nil {
 				return 0, err
 			}
 			return 1, nil

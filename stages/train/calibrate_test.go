@@ -55,7 +55,7 @@ func squashedLake(t *testing.T, n int, ratios []float64) (*lake.Lake, *filters.F
 
 func TestRun_Calibrates(t *testing.T) {
 	ctx := context.Background()
-	l, f := squashedLake(t, 400, []float64{0.5, 0.3, 0.2})
+	l, f := squashedLake(t, 1200, []float64{0.5, 0.3, 0.2})
 	res, err := train.Run(ctx, l, train.Options{Filter: f})
 	if err != nil {
 		t.Fatal(err)

@@ -65,3 +65,29 @@ func TestEmptySplit_StopsTrainAndPredict(t *testing.T) {
 		t.Errorf("predict --split val: %v, %d rows of the %d val articles", err, p.RowsOut, val)
 	}
 }
+
+// A training split with a few articles is refused before training, as an
+// empty one is: a student fitted on them learns nothing but the mean.
+func TestTinySplit_StopsTrain(t *testing.T) {
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	l := testutil.NewLake(t)
+	var arts []labeltest.Article
+	for i := range 16 {
+		id := fmt.Sprintf("t%02d", i)
+		arts = append(arts, labeltest.Article{ID: id, Text: fmt.Sprintf("solar farm %d w%d x%d", i, i*7, i*13), Score: float64(i % 10)})
+	}
+	labeltest.Write(t, l, f, arts)
+	if _, err := split.Run(ctx, l, split.Options{Filter: f, Ratios: []float64{0.5, 0.25, 0.25}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := train.Run(ctx, l, train.Options{Filter: f})
+	var tiny *curate.EmptySplitError
+	if !errors.Is(err, curate.ErrTinySplit) || !errors.As(err, &tiny) || tiny.Min != train.MinTrain || !strings.Contains(err.Error(), "has only") ||
+		!strings.Contains(err.Error(), "distill cv") {
+		t.Errorf("train on 8 training articles: %v", err)
+	}
+	if snap, _ := l.Current(ctx, spec.Models.For(f)); snap != nil {
+		t.Errorf("train on a tiny split committed %v", snap)
+	}
+}

@@ -42,6 +42,9 @@ type Options struct {
 	// Calibrate fits isotonic maps on the validation predictions (nil:
 	// true); false is --no-calibrate, pipeline.yaml's calibrate: false.
 	Calibrate *bool `yaml:"calibrate"`
+	// MinTrain is the fewest training articles it trains on (0: MinTrain);
+	// the conformance suite's two-article lakes lower it.
+	MinTrain int64 `yaml:"-"`
 	// Progress, when set, gets the trainer's progress.
 	Progress func(Progress) `yaml:"-"`
 	// Waiting, when set, gets the line saying that another train run holds
@@ -98,6 +101,10 @@ type Result struct {
 	Calibration *Calibration `json:"calibration"`
 }
 
+// MinTrain is the fewest training articles train fits a student on: below
+// it every figure is noise, and a student learns nothing but the mean.
+const MinTrain = 10
+
 // NewID makes a model id: backend, UTC time, 4 random hex digits.
 func NewID(backend string) string {
 	var b [2]byte
@@ -129,10 +136,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if set.Counts["train"] == 0 {
-		return nil, &curate.EmptySplitError{Splits: set.Splits.Ref().String(), Split: "train", Counts: set.Counts,
-			Other: "or, to evaluate a model trained elsewhere on a test-only split, skip train"}
+	if opts.MinTrain == 0 {
+		opts.MinTrain = MinTrain
 	}
+	if n := set.Counts["train"]; n < max(opts.MinTrain, 1) {
+		return nil, &curate.EmptySplitError{Splits: set.Splits.Ref().String(), Split: "train", Counts: set.Counts, Min: opts.MinTrain,
+			Other: "or, to evaluate a model trained elsewhere on a test-only split, skip train; with few labels, `distill cv` uses every one"}
+	}
+
 	m := &Model{ID: NewID(opts.Backend), Backend: opts.Backend, Dimensions: set.Dimensions}
 	m.Artifact = filepath.Join("models", f.Namespace(), m.ID)
 	dir := m.Dir(l)
@@ -142,6 +153,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	const examples = "SELECT split, id, text, labels, overall, " + Relevant +
 		" FROM examples WHERE split = 'val' OR (split = 'train' AND NOT balanced_out) ORDER BY split, id"
 	notes, err := fit(ctx, sess, examples, opts, m, dir)
+	if v := set.Counts["val"]; v < MinTrain {
+		notes = append(notes, fmt.Sprintf("the penalty (linear) or epoch (lora) was chosen on %s: a choice this small is noise; give val a larger share, or compare settings with `distill cv`, which uses every labeled article",
+			human.Plural(v, "validation article")))
+	}
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
