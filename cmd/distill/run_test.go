@@ -92,7 +92,7 @@ func TestRun_DryRunAndProgress(t *testing.T) {
 	p := pipelineFile(t, "")
 	lk := filepath.Join(filepath.Dir(p), "lake")
 	stdout, _ := distill(t, 0, "run", "--dry-run", p)
-	for _, want := range []string{"1/9 ingest    run   the lake is created first", "reads news.jsonl; writes corpus.raw", "9/9 report    skip  report.skip"} {
+	for _, want := range []string{"1/10 ingest    run   the lake is created first", "reads news.jsonl; writes corpus.raw", "9/10 cv        skip  no cv.folds", "10/10 report    skip  report.skip"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("the plan does not say %q:\n%s", want, stdout)
 		}
@@ -112,7 +112,7 @@ func TestRun_DryRunAndProgress(t *testing.T) {
 			Reason string `json:"reason"`
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &pl); err != nil || len(pl.Steps) != 9 {
+	if err := json.Unmarshal([]byte(stdout), &pl); err != nil || len(pl.Steps) != 10 {
 		t.Fatalf("run --dry-run --json printed %q (%v)", stdout, err)
 	}
 	for _, s := range pl.Steps[:8] {
