@@ -76,6 +76,9 @@ func TestLayout_FunctionLength(t *testing.T) {
 // share lives below them (spec, curate, students, lake). A package's own
 // subpackages (stages/label/oracle) do not count, nor do the test suites
 // (stages/stagetest, evaltest), which exist to drive every stage.
+// The three allowed are cv's: a fold is trained, predicted and scored by
+// train's, predict's and eval's own code, so that cv measures the recipe
+// those commands run.
 func TestLayout_SiblingStageImports(t *testing.T) {
 	const limit = 3
 	files, _ := goFiles(t)

@@ -159,7 +159,7 @@ func evaluateFolds(ctx context.Context, l *lake.Lake, opts Options, set *curate.
 	if err != nil {
 		return nil, err
 	}
-	if rel, err = evaluate.PredictionsRelation(ctx, sess, rel, preds.Ref().String(), f.DimensionNames()); err != nil {
+	if rel, err = curate.PredictionsRelation(ctx, sess, rel, preds.Ref().String(), f.DimensionNames()); err != nil {
 		return nil, err
 	}
 	if err := sess.Input(ctx, "predictions_input", rel); err != nil {

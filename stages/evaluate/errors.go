@@ -3,6 +3,7 @@ package evaluate
 import (
 	"errors"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/students"
 )
 
@@ -15,7 +16,7 @@ var (
 	ErrNoModel = students.ErrNoModel
 	// ErrNoPredictions means there is nothing to evaluate: no predictions
 	// table, or no prediction of the model for an article in scope.
-	ErrNoPredictions = errors.New("no predictions to evaluate")
+	ErrNoPredictions = curate.ErrNoPredictions
 	// ErrNoSplits means a split was asked for before `distill split` ran.
 	ErrNoSplits = errors.New("no splits yet")
 )

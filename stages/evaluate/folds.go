@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 )
@@ -29,7 +30,7 @@ type FoldInputs struct {
 // the other folds (the articles fold k's model learned from, its
 // validation fold included). sess must hold the combined labels
 // (curate.Prepare), predictions_input (the predictions, see
-// PredictionsRelation) and cv_folds (id, fold). The rows for
+// curate.PredictionsRelation) and cv_folds (id, fold). The rows for
 // <filter>.evaluations accumulate in the temporary table cv_written, in
 // the order to write; each fold's figures are returned, fold 1 first.
 func ScoreFolds(ctx context.Context, sess *lake.Session, in FoldInputs) ([]Model, error) {
@@ -37,7 +38,7 @@ func ScoreFolds(ctx context.Context, sess *lake.Session, in FoldInputs) ([]Model
 		in.RecallTarget = DefaultRecallTarget
 	}
 	err := sess.SetVariables(ctx, lake.Vars{"eval_models": []string{in.Model}, "eval_k": int64(in.K), "eval_recall_target": in.RecallTarget,
-		"eval_raw_dimensions": RawColumns(in.Filter.DimensionNames())})
+		"eval_raw_dimensions": curate.RawColumns(in.Filter.DimensionNames())})
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +79,4 @@ func ScoreFolds(ctx context.Context, sess *lake.Session, in FoldInputs) ([]Model
 		out = append(out, res.Models[0])
 	}
 	return out, nil
-}
-
-// PredictionsRelation is rel (a snapshot of <filter>.predictions named
-// name) with the columns eval reads, the raw columns of calibration added
-// as nulls where the table predates them.
-func PredictionsRelation(ctx context.Context, sess *lake.Session, rel, name string, dims []string) (string, error) {
-	return withRawColumns(ctx, sess, rel, name, dims)
 }

@@ -58,7 +58,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res.Predictions = predSnap.Ref().String()
-	predRel, err = withRawColumns(ctx, sess, predRel, res.Predictions, f.DimensionNames())
+	predRel, err = curate.PredictionsRelation(ctx, sess, predRel, res.Predictions, f.DimensionNames())
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		splitsRel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS split, NULL::BOOLEAN AS balanced_out WHERE false)"
 	}
 	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_k": int64(opts.K), "eval_recall_target": opts.RecallTarget,
-		"eval_raw_dimensions": RawColumns(f.DimensionNames()), "eval_calibrated": false}); err != nil {
+		"eval_raw_dimensions": curate.RawColumns(f.DimensionNames()), "eval_calibrated": false}); err != nil {
 		return nil, err
 	}
 	if err := sess.Input(ctx, "predictions_input", predRel); err != nil {
@@ -192,53 +192,6 @@ func checkModels(ctx context.Context, sess *lake.Session, table lake.TableName, 
 	}
 	return snap, nil
 }
-
-// withRawColumns checks that the predictions relation rel (snapshot name)
-// has the columns eval reads, and adds the raw columns of calibration as
-// nulls where it lacks them: a table written before predict calibrated
-// holds only raw output, in the main columns.
-func withRawColumns(ctx context.Context, sess *lake.Session, rel, name string, dims []string) (string, error) {
-	cols, err := sess.ColumnNames(ctx, rel)
-	if err != nil {
-		return "", err
-	}
-	var missing []string
-	for _, c := range append([]string{"id", "model", "overall", "split", "predicted_at", "run_id"}, dims...) {
-		if !slices.Contains(cols, c) {
-			missing = append(missing, c)
-		}
-	}
-	if len(missing) > 0 {
-		return "", fmt.Errorf("%w: %s has no column %s: were these predictions made for another version of the filter? rerun `distill predict`", ErrNoPredictions, name, strings.Join(missing, ", "))
-	}
-	var added []string
-	for _, c := range append(RawColumns(dims), "overall_raw") {
-		if !slices.Contains(cols, c) {
-			added = append(added, "NULL::DOUBLE AS "+quote(c))
-		}
-	}
-	for _, c := range []string{"tier_raw", "calibration"} {
-		if !slices.Contains(cols, c) {
-			added = append(added, "NULL::VARCHAR AS "+quote(c))
-		}
-	}
-	if len(added) == 0 {
-		return rel, nil
-	}
-	return "(SELECT *, " + strings.Join(added, ", ") + " FROM " + rel + ")", nil
-}
-
-// RawColumns are the columns of <filter>.predictions that hold the
-// uncalibrated student output of each dimension.
-func RawColumns(dims []string) []string {
-	out := make([]string, len(dims))
-	for i, d := range dims {
-		out[i] = d + "_raw"
-	}
-	return out
-}
-
-func quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
 // coverage counts the articles in scope and what each model predicted of
 // them, warns about what is left out, and fails when nothing is left.

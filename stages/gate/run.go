@@ -23,7 +23,6 @@ import (
 	"github.com/distillery/distillery/internal/suggest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/evaluate"
 )
 
 // Run gates opts.Candidate and appends the verdict to <filter>.gates. A
@@ -164,7 +163,7 @@ func readInputs(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 	// The gate judges what a model answers: its calibrated scores when it
 	// has a calibration (the main columns; eval's raw columns are added as
 	// nulls to a table older than calibration).
-	if predRel, err = evaluate.PredictionsRelation(ctx, sess, predRel, predSnap.Ref().String(), f.DimensionNames()); err != nil {
+	if predRel, err = curate.PredictionsRelation(ctx, sess, predRel, predSnap.Ref().String(), f.DimensionNames()); err != nil {
 		return nil, err
 	}
 	if err := sess.Input(ctx, "predictions_input", predRel); err != nil {
@@ -175,7 +174,7 @@ func readInputs(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 		models = append(models, in.others...)
 	}
 	if err := sess.SetVariables(ctx, lake.Vars{"eval_models": models, "eval_calibrated": true,
-		"eval_raw_dimensions": evaluate.RawColumns(f.DimensionNames())}); err != nil {
+		"eval_raw_dimensions": curate.RawColumns(f.DimensionNames())}); err != nil {
 		return nil, err
 	}
 	if err := sess.TempTable(ctx, "eval_predictions", "eval/latest_predictions", nil); err != nil {

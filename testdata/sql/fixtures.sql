@@ -204,3 +204,30 @@ INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_
     TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
 INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_tier:high' AS dimension, 1::BIGINT AS k, 1.0::DOUBLE AS recall_at_k,
     'high' AS threshold_tier, 7.0::DOUBLE AS threshold, 0.95::DOUBLE AS ndcg_at_k, TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
+-- cv (stages/cv), issue 16: cv_written as stages/evaluate.ScoreFolds makes
+-- it (sql/eval/written_rows.sql's columns, one block per fold): two folds,
+-- raw and calibrated, a _tiers row each.
+CREATE TABLE cv_written AS
+WITH r AS (
+    SELECT model, split, dimension, NULL::VARCHAR AS compared_with, n, mae, rmse, bias, spearman, train_mean, baseline_mae,
+           baseline_rmse, tier_accuracy, k, relevant, recall_at_k, threshold_tier, threshold, precision, recall, confusion,
+           'latest' AS combine, 3::BIGINT AS predictions_sequence, 1::BIGINT AS labels_sequence, 2::BIGINT AS splits_sequence,
+           TIMESTAMPTZ '2026-01-03 00:00:00+00' AS evaluated_at, 'r5' AS run_id, train_median, median_baseline_mae,
+           ndcg_at_k, threshold_sweep, best_f1_threshold, best_f1, recall_target, recall_target_threshold, calibrated,
+           1 AS model_order, position
+    FROM eval_rows
+    UNION ALL
+    SELECT 'm1', 'test', '_all', NULL, 2, 0.6, 0.7, 0.1, 0.5, 6.0, 1.0, 1.1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           'latest', 3, 1, 2, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r5', 6.5, 0.8, NULL, NULL, NULL, NULL, NULL, NULL, false, 1, 100
+    UNION ALL
+    SELECT 'm1', 'test', '_tiers', NULL, 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1.0, 1, 1, 1.0, 'high', 5.0, 1.0, 1.0,
+           '[{"oracle":"high","predicted":"high","articles":1}]', 'latest', 3, 1, 2, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r5',
+           NULL, NULL, 0.9, '[]', 4.75, 1.0, 0.9, 4.5, false, 1, 101
+)
+SELECT * REPLACE ('fold1' AS split) FROM r
+UNION ALL
+SELECT * REPLACE ('fold1' AS split, true AS calibrated, mae - 0.1 AS mae) FROM r
+UNION ALL
+SELECT * REPLACE ('fold2' AS split, mae + 0.2 AS mae, spearman - 0.2 AS spearman, recall_at_k / 2 AS recall_at_k) FROM r
+UNION ALL
+SELECT * REPLACE ('fold2' AS split, true AS calibrated, mae AS mae, recall_at_k / 2 AS recall_at_k) FROM r;
