@@ -2,6 +2,7 @@ package cv_test
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -56,19 +57,31 @@ func BenchmarkCV10(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := train.Run(ctx, l, train.Options{Filter: f}); err != nil {
+		tr, err := train.Run(ctx, l, train.Options{Filter: f})
+		if err != nil {
 			b.Fatal(err)
 		}
 		trainS := time.Since(t0).Seconds()
+		var params struct {
+			Iterations int `json:"iterations"`
+		}
+		if err := json.Unmarshal([]byte(tr.Model.Params), &params); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(params.Iterations), "train_iters")
 		t0 = time.Now()
 		res, err := cv.Run(ctx, l, cv.Options{Filter: f, Folds: 10})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cvS := time.Since(t0).Seconds()
+		cvS, iters := time.Since(t0).Seconds(), 0
+		for _, fd := range res.Folds {
+			iters += fd.Iterations
+		}
 		b.ReportMetric(float64(res.RowsOut), "articles")
-		b.ReportMetric(trainS, "train_s")
 		b.ReportMetric(cvS, "cv10_s")
-		b.ReportMetric(cvS/trainS, "cv/train")
+		b.ReportMetric(cvS/trainS, "cv10/train")
+		b.ReportMetric(float64(iters)/float64(len(res.Folds)), "cv10_iters/fold")
+		b.ReportMetric(trainS, "train_s")
 	}
 }

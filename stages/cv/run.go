@@ -9,8 +9,10 @@
 package cv
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +40,9 @@ type Fold struct {
 	Train   int64   `json:"train"`
 	Val     int64   `json:"val"`
 	Seconds float64 `json:"seconds"`
+	// Iterations is the linear solver's conjugate-gradient iterations over
+	// every penalty tried (0 for lora).
+	Iterations int `json:"iterations,omitempty"`
 	// Notes are what training said besides its figures (e.g. a widened grid).
 	Notes []string `json:"notes,omitempty"`
 }
@@ -249,7 +254,7 @@ func dealFolds(ctx context.Context, sess *lake.Session, opts Options, set *curat
 	for id, k := range folds {
 		rows = append(rows, row{id, k})
 	}
-	slices.SortFunc(rows, func(a, b row) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(rows, func(a, b row) int { return cmp.Compare(a.ID, b.ID) })
 	if err := sess.SetVariables(ctx, lake.Vars{"cv_folds": lake.JSONAs{Value: rows, Type: "STRUCT(id VARCHAR, fold INTEGER)[]"}}); err != nil {
 		return nil, err
 	}
@@ -257,16 +262,6 @@ func dealFolds(ctx context.Context, sess *lake.Session, opts Options, set *curat
 		return nil, err
 	}
 	return folds, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // The fold model of fold k trains on every fold but k and k's successor
@@ -308,6 +303,12 @@ func runFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options
 	}
 	m.Artifact = rel
 	fr := &Fold{Fold: k, Train: m.TrainRows, Val: m.ValRows}
+	var params struct {
+		Iterations int `json:"iterations"`
+	}
+	if json.Unmarshal([]byte(m.Params), &params) == nil {
+		fr.Iterations = params.Iterations
+	}
 	for _, n := range notes {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: %s", k, n))
 	}
