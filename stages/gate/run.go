@@ -154,6 +154,9 @@ func readInputs(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 	if err := sess.TempTable(ctx, "eval_scope", "eval/scope", lake.Params{"split": opts.Split}); err != nil {
 		return nil, err
 	}
+	if err := leaveOutSeen(ctx, sess, opts, in, splitsSnap, res); err != nil {
+		return nil, err
+	}
 	predRel, predSnap, err := relation(ctx, sess, spec.Predictions, spec.Predictions.Ref(f), "")
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package gate_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/evaluate/evaltest"
 	"github.com/distillery/distillery/stages/gate"
 	"github.com/distillery/distillery/stages/gate/gatetest"
 )
@@ -193,5 +195,73 @@ func TestTag_NewestWins(t *testing.T) {
 	gr, err := gate.Run(ctx, p.l, gate.Options{Filter: p.f, Candidate: "worse", Bootstrap: 200})
 	if err != nil || gr.Against != "production model better" {
 		t.Errorf("gate after retagging: against %q, %v", gr.Against, err)
+	}
+}
+
+// After a new split (split --fresh), test articles may be ones a model
+// trained or chose on under the split it trained with; scored on them it
+// looks better than it is. The gate leaves them out, says so, and gates on
+// the rest: here the production model and the candidates trained at
+// splits@1, where a000-a009 were training articles, and splits@2 deals
+// those to test (the models "predict" them perfectly, as a memorised
+// training article can be).
+func TestRun_LeavesOutArticlesAModelTrainedOn(t *testing.T) {
+	ctx := context.Background()
+	p := newPlanted(t, "")
+	gatetest.Rewrite(t, p.l, spec.Split, spec.Splits, p.f, func(rb *lake.RowBuilder) {
+		for i := range 120 {
+			split := "test"
+			if i >= 10 && i < 50 {
+				split = "train"
+			}
+			rb.String("id", fmt.Sprintf("a%03d", i))
+			rb.String("split", split)
+			rb.String("run_id", "fresh")
+			rb.EndRow()
+		}
+	})
+	var preds []evaltest.Prediction
+	for _, row := range testutil.QueryStrings(t, p.l, "SELECT id || ',' || depth || ',' || clarity FROM eval_tiny.labels WHERE id < 'a010' ORDER BY id") {
+		var id string
+		var d, c float64
+		parts := strings.Split(row, ",")
+		id = parts[0]
+		fmt.Sscan(parts[1], &d)
+		fmt.Sscan(parts[2], &c)
+		overall, _ := p.f.ScoreOf(map[string]float64{"depth": d, "clarity": c})
+		for _, m := range []string{"prod", "better", "equal", "worse"} {
+			preds = append(preds, evaltest.Prediction{ID: id, Model: m, Split: "test", Depth: d, Clarity: c, Overall: overall})
+		}
+	}
+	if len(preds) != 40 {
+		t.Fatalf("planted %d predictions of a000-a009, want 40", len(preds))
+	}
+	evaltest.WritePredictions(t, p.l, p.f, preds)
+	res, err := gate.Run(ctx, p.l, gate.Options{Filter: p.f, Candidate: "better", Bootstrap: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := strings.Join(res.Warnings, "\n")
+	t.Log(warned)
+	if res.Articles != 70 || !strings.Contains(warned, "10 of the 80 test articles") || !strings.Contains(warned, "prod") || !strings.Contains(warned, "better") {
+		t.Errorf("gated %d articles, warned %q; want 70 (the 80 of test but the 10 the models trained on), and a warning naming both models", res.Articles, warned)
+	}
+	// Every gated article seen: an error saying so, not a verdict.
+	gatetest.Rewrite(t, p.l, spec.Split, spec.Splits, p.f, func(rb *lake.RowBuilder) {
+		for i := range 120 {
+			split := "train"
+			if i < 10 {
+				split = "test"
+			}
+			rb.String("id", fmt.Sprintf("a%03d", i))
+			rb.String("split", split)
+			rb.String("run_id", "fresh2")
+			rb.EndRow()
+		}
+	})
+	_, err = gate.Run(ctx, p.l, gate.Options{Filter: p.f, Candidate: "better", Bootstrap: 200, Seed: 1})
+	t.Log(err)
+	if !errors.Is(err, gate.ErrNoArticles) || !strings.Contains(fmt.Sprint(err), "trained") {
+		t.Errorf("gating only articles the models trained on: %v, want ErrNoArticles saying why", err)
 	}
 }

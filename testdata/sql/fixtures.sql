@@ -231,3 +231,6 @@ UNION ALL
 SELECT * REPLACE ('fold2' AS split, mae + 0.2 AS mae, spearman - 0.2 AS spearman, recall_at_k / 2 AS recall_at_k) FROM r
 UNION ALL
 SELECT * REPLACE ('fold2' AS split, true AS calibrated, mae AS mae, recall_at_k / 2 AS recall_at_k) FROM r;
+-- gate (stages/gate): the split snapshot a gated model trained with, where
+-- the article now in test was a training article.
+CREATE TABLE seen_splits AS SELECT * REPLACE ('train' AS split) FROM splits_input;

@@ -94,6 +94,18 @@ func Planted(t testing.TB, l *lake.Lake, testOracle string) *filters.Filter {
 // a run of stage st.
 func Write(tb testing.TB, l *lake.Lake, st *spec.Spec, t *spec.Table, f *filters.Filter, fill func(*lake.RowBuilder)) {
 	tb.Helper()
+	write(tb, l, st, t, f, false, fill)
+}
+
+// Rewrite makes the rows fill makes the whole of the table t of f, as
+// split writes <filter>.splits.
+func Rewrite(tb testing.TB, l *lake.Lake, st *spec.Spec, t *spec.Table, f *filters.Filter, fill func(*lake.RowBuilder)) {
+	tb.Helper()
+	write(tb, l, st, t, f, true, fill)
+}
+
+func write(tb testing.TB, l *lake.Lake, st *spec.Spec, t *spec.Table, f *filters.Filter, replace bool, fill func(*lake.RowBuilder)) {
+	tb.Helper()
 	ctx := context.Background()
 	if err := t.Ensure(ctx, l, f); err != nil {
 		tb.Fatal(err)
@@ -102,7 +114,7 @@ func Write(tb testing.TB, l *lake.Lake, st *spec.Spec, t *spec.Table, f *filters
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := p.Commit(ctx, lake.Commit{Stage: st.Name}); err != nil {
+	if _, err := p.Commit(ctx, lake.Commit{Stage: st.Name, Replace: replace}); err != nil {
 		tb.Fatal(err)
 	}
 }
