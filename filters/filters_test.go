@@ -76,6 +76,8 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 	}{
 		{"weights", "filter.yaml", "weight: 0.4", "weight: 0.3", []string{"filter.yaml", "weight", "sum to 0.9"}},
 		{"duplicate dimension", "filter.yaml", "name: evidence_quality", "name: relevance", []string{"dimensions[1].name", "duplicate"}},
+		{"dimension named like a column", "filter.yaml", "name: evidence_quality", "name: relevance_raw", []string{"dimensions[1].name", `"relevance_raw" ends in _raw`, "rename the dimension"}},
+		{"dimension named tier", "filter.yaml", "name: relevance", "name: tier", []string{"dimensions[0].name", "is a column of the labels or predictions table"}},
 		{"not snake_case", "filter.yaml", "name: relevance", "name: Relevance Score", []string{"dimensions[0].name", "snake_case"}},
 		{"tiers out of order", "filter.yaml", "min: 4.0", "min: 8.0", []string{"tiers[1].min", "not below"}},
 		{"bad regex", "filter.yaml", `patterns: ['(?i)\b(buy now|use code|sponsored)\b']`, `patterns: ['(unclosed']`, []string{"prefilter.exclude[0].patterns[0]", "does not compile"}},

@@ -97,6 +97,8 @@ func (f *Filter) validateDimensions(p *problems) {
 			p.bad(field+".name", "%q must be snake_case", d.Name)
 		case seen[d.Name]:
 			p.bad(field+".name", "%q is a duplicate", d.Name)
+		case ReservedDimensionName(d.Name) != "":
+			p.bad(field+".name", "%q %s: rename the dimension", d.Name, ReservedDimensionName(d.Name))
 		}
 		seen[d.Name] = true
 		if d.Weight <= 0 || d.Weight > 1 {
@@ -310,4 +312,28 @@ func checkKeywords(field string, kws []string, bad func(string, string, ...any))
 			bad(fmt.Sprintf("%s[%d]", field, i), "%q: a keyword is a word or phrase, with * only at the end", k)
 		}
 	}
+}
+
+// reservedColumns are the columns beside the dimension columns of the
+// tables that have one column per dimension (<filter>.labels and
+// <filter>.predictions; a test in spec checks that this list holds them).
+var reservedColumns = []string{"id", "model", "overall", "gatekeeper_applied", "tier", "split", "predicted_at", "run_id", "fold",
+	"overall_raw", "tier_raw", "calibration", "content_type", "oracle", "prompt_sha256", "input_sha256", "cache_key", "tokens_in",
+	"tokens_out", "cost_usd", "latency_ms", "attempts", "cached", "imported", "repaired", "filter_sha256", "labeled_at"}
+
+// ReservedDimensionName says why a dimension may not be called name ("":
+// it may): it would collide with another column of the tables that hold
+// one column per dimension, a fixed one or another dimension's evidence
+// (<dimension>_evidence in labels) or uncalibrated score (<dimension>_raw
+// in predictions).
+func ReservedDimensionName(name string) string {
+	switch {
+	case slices.Contains(reservedColumns, name):
+		return "is a column of the labels or predictions table"
+	case strings.HasSuffix(name, "_evidence"):
+		return "ends in _evidence, which names a dimension's evidence column in the labels table"
+	case strings.HasSuffix(name, "_raw"):
+		return "ends in _raw, which names a dimension's uncalibrated score column in the predictions table"
+	}
+	return ""
 }

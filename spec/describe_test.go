@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
@@ -79,5 +80,42 @@ func TestSchemaMarkdown(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Errorf("docs/schema.md differs from the schemas in spec/: run go test -tags duckdb_arrow ./spec -update")
+	}
+}
+
+// A dimension may not take the name of another column of a table with one
+// column per dimension (filters.ReservedDimensionName): a filter with a
+// dimension "tier", or "a" and "a_raw", would make a table with two
+// columns of one name. Every such column, today's and those added later,
+// must be one the filter refuses.
+func TestTable_DimensionNamesCannotCollide(t *testing.T) {
+	f := testFilter(t)
+	for _, tb := range spec.Tables {
+		schema := tb.Schema(f)
+		names := map[string]bool{}
+		for _, c := range schema {
+			if names[c.Name] {
+				t.Errorf("%s: two columns named %s", tb.DisplayName(f), c.Name)
+			}
+			names[c.Name] = true
+		}
+		if !names[f.Dimensions[0].Name] {
+			continue // not a table with a column per dimension
+		}
+		for _, c := range schema {
+			if slices.ContainsFunc(f.Dimensions, func(d filters.Dimension) bool {
+				return c.Name == d.Name || c.Name == d.Name+"_evidence" || c.Name == d.Name+"_raw"
+			}) {
+				continue
+			}
+			if filters.ReservedDimensionName(c.Name) == "" {
+				t.Errorf("%s has a column %s that a dimension may be named: add it to filters' reserved columns", tb.DisplayName(f), c.Name)
+			}
+		}
+	}
+	for _, bad := range []string{"tier", "overall_raw", "relevance_raw", "depth_evidence", "fold"} {
+		if filters.ReservedDimensionName(bad) == "" {
+			t.Errorf("a dimension may be named %q", bad)
+		}
 	}
 }
