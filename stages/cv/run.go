@@ -16,7 +16,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/distillery/distillery"
@@ -120,14 +122,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	res.RowsIn = int64(len(folds))
 	dir := filepath.Join(l.Root, "models", f.Namespace(), res.Model)
 	defer os.RemoveAll(dir)
-	preds := map[string]oof{}
-	for k := 1; k <= opts.Folds; k++ {
-		fr, err := runFold(ctx, l, sess, opts, set.Dimensions, dir, k, preds)
-		if err != nil {
-			return nil, fmt.Errorf("fold %d of %d: %w", k, opts.Folds, err)
-		}
-		res.Folds = append(res.Folds, *fr)
+	r := &foldRun{l: l, sess: sess, opts: opts, dims: set.Dimensions, dir: dir, preds: map[string]oof{}}
+	if res.Folds, err = r.all(ctx); err != nil {
+		return nil, err
 	}
+	preds := r.preds
 	if w := widenedNote(res.Folds); w != "" {
 		res.Warnings = append(res.Warnings, w)
 	}
@@ -278,31 +277,134 @@ WHERE f.fold = getvariable('cv_fold') ORDER BY e.id`
 WHERE f.fold = getvariable('cv_val') ORDER BY e.id`
 )
 
-// runFold trains fold k's model in dir/fold<k> and adds its predictions of
-// fold k to preds.
-func runFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options, dims []string, dir string, k int, preds map[string]oof) (*Fold, error) {
+// foldRun is what every fold of a run shares.
+type foldRun struct {
+	l     *lake.Lake
+	sess  *lake.Session
+	opts  Options
+	dims  []string
+	dir   string
+	mu    sync.Mutex     // held by whatever uses sess, and to add to preds
+	preds map[string]oof // every fold's predictions, by article
+}
+
+// all runs every fold and returns them in order. Linear folds fit two at a
+// time: a fold's solver leaves a core idle in its serial steps (a third of
+// its wall time on 2 cores), which the other fold's fit fills. What uses
+// the session (reading a fold's examples, calibrating, predicting) takes
+// turns under mu; only fitting overlaps, and each fold's figures are the
+// same as one at a time. LoRA folds run one by one: they share one GPU.
+func (r *foldRun) all(ctx context.Context) ([]Fold, error) {
+	workers := 1
+	if r.opts.Student.Backend == "linear" {
+		workers = min(2, runtime.GOMAXPROCS(0))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	folds := make([]Fold, r.opts.Folds)
+	var first error
+	var errOnce sync.Once
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range next {
+				fr, err := r.fold(ctx, k)
+				if err != nil {
+					errOnce.Do(func() { first = fmt.Errorf("fold %d of %d: %w", k, r.opts.Folds, err) })
+					cancel()
+					continue
+				}
+				folds[k-1] = *fr
+			}
+		}()
+	}
+feed:
+	for k := 1; k <= r.opts.Folds; k++ {
+		select {
+		case next <- k:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return folds, first
+}
+
+// fold trains fold k's model in dir/fold<k> on every fold but k and its
+// successor, chooses on the successor, and adds its predictions of fold k
+// to preds.
+func (r *foldRun) fold(ctx context.Context, k int) (*Fold, error) {
 	t0 := time.Now()
-	val := k%opts.Folds + 1
-	if err := sess.SetVariables(ctx, lake.Vars{"cv_fold": int64(k), "cv_val": int64(val)}); err != nil {
-		return nil, err
-	}
-	if opts.Progress != nil {
-		opts.Progress(fmt.Sprintf("fold %d of %d: training on the other folds, choosing on fold %d", k, opts.Folds, val))
-	}
-	fdir := filepath.Join(dir, fmt.Sprintf("fold%d", k))
+	opts := r.opts
+	fdir := filepath.Join(r.dir, fmt.Sprintf("fold%d", k))
 	if err := os.MkdirAll(fdir, 0o755); err != nil {
 		return nil, err
 	}
-	m, notes, err := train.Fit(ctx, sess, foldExamples, opts.Student, dims, fdir)
+	var m *train.Model
+	var notes []string
+	if opts.Student.Backend == "linear" {
+		var ex *train.Examples
+		err := r.locked(ctx, k, true, func() (err error) {
+			ex, err = train.Read(ctx, r.sess, foldExamples, opts.Student, r.dims)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		if m, notes, err = train.FitExamples(ex, opts.Student, fdir); err != nil {
+			return nil, err
+		}
+	}
+	fr := &Fold{Fold: k}
+	err := r.locked(ctx, k, m == nil, func() (err error) {
+		if m == nil {
+			if m, notes, err = train.Fit(ctx, r.sess, foldExamples, opts.Student, r.dims, fdir); err != nil {
+				return err
+			}
+		}
+		return r.finish(ctx, m, notes, fdir, fr)
+	})
 	if err != nil {
 		return nil, err
 	}
-	rel, err := filepath.Rel(l.Root, fdir)
+	fr.Seconds = time.Since(t0).Seconds()
+	return fr, nil
+}
+
+// locked runs fn holding mu, with the session's variables set for fold k,
+// and says what the fold does when say is set.
+func (r *foldRun) locked(ctx context.Context, k int, say bool, fn func() error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	val := k%r.opts.Folds + 1
+	if err := r.sess.SetVariables(ctx, lake.Vars{"cv_fold": int64(k), "cv_val": int64(val)}); err != nil {
+		return err
+	}
+	if say && r.opts.Progress != nil {
+		r.opts.Progress(fmt.Sprintf("fold %d of %d: training on the other folds, choosing on fold %d", k, r.opts.Folds, val))
+	}
+	return fn()
+}
+
+// finish records fold fr's model m (trained into fdir), calibrates it on
+// its validation fold and predicts its fold into preds; mu is held.
+func (r *foldRun) finish(ctx context.Context, m *train.Model, notes []string, fdir string, fr *Fold) error {
+	rel, err := filepath.Rel(r.l.Root, fdir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	m.Artifact = rel
-	fr := &Fold{Fold: k, Train: m.TrainRows, Val: m.ValRows}
+	fr.Train, fr.Val = m.TrainRows, m.ValRows
 	var params struct {
 		Iterations int `json:"iterations"`
 	}
@@ -310,21 +412,16 @@ func runFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options
 		fr.Iterations = params.Iterations
 	}
 	for _, n := range notes {
-		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: %s", k, n))
+		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: %s", fr.Fold, n))
 	}
-	cal, name, err := calibrateFold(ctx, l, sess, opts, m, fdir, fr)
+	cal, name, err := calibrateFold(ctx, r.l, r.sess, r.opts, m, fdir, fr)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	err = predict.Score(ctx, l, sess, foldTexts, (*students.Model)(m), opts.Predict, func(id, split string, scores []float64) {
-		preds[id] = oof{fold: k, split: split, scores: scores, cal: cal, name: name}
+	return predict.Score(ctx, r.l, r.sess, foldTexts, (*students.Model)(m), r.opts.Predict, func(id, split string, scores []float64) {
+		r.preds[id] = oof{fold: fr.Fold, split: split, scores: scores, cal: cal, name: name}
 		fr.Articles++
 	})
-	if err != nil {
-		return nil, err
-	}
-	fr.Seconds = time.Since(t0).Seconds()
-	return fr, nil
 }
 
 // writePredictions commits every out-of-fold prediction to

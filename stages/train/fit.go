@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/distillery/distillery/lake"
 )
@@ -36,4 +37,38 @@ func fit(ctx context.Context, sess *lake.Session, query string, opts Options, m 
 		err = trainLoRA(ctx, sess, query, opts, m, dir)
 	}
 	return notes, err
+}
+
+// Examples are the rows of a linear fit, read from the lake: FitExamples
+// fits them without the session, so that cross-validation can fit one
+// fold while it reads or predicts another.
+type Examples struct {
+	ex   *linearExamples
+	dims []string
+}
+
+// Read reads the rows query returns (as for Fit) for a linear fit.
+func Read(ctx context.Context, sess *lake.Session, query string, opts Options, dims []string) (*Examples, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Backend != "linear" {
+		return nil, fmt.Errorf("train.Read reads examples for the linear backend, not %s", opts.Backend)
+	}
+	ex, err := readLinear(ctx, sess, query, opts, dims)
+	if err != nil {
+		return nil, err
+	}
+	return &Examples{ex: ex, dims: dims}, nil
+}
+
+// FitExamples is Fit on examples Read returned.
+func FitExamples(e *Examples, opts Options, dir string) (*Model, []string, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, nil, err
+	}
+	m := &Model{ID: NewID(opts.Backend), Backend: opts.Backend, Dimensions: e.dims}
+	var notes []string
+	err := fitLinear(e.ex, opts, m, dir, &notes)
+	return m, notes, err
 }

@@ -235,40 +235,61 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	return res, nil
 }
 
-func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string, notes *[]string) error {
+// linearExamples is what a linear fit reads from the lake: the training
+// and validation examples, and what a ranking --select-by scores the
+// validation predictions against.
+type linearExamples struct {
+	train, val []linear.Example
+	vs         *valSet
+}
+
+// readLinear reads the rows of query (see Fit) as linear examples.
+func readLinear(ctx context.Context, sess *lake.Session, query string, opts Options, dims []string) (*linearExamples, error) {
 	rows, err := sess.Query(ctx, query)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rows.Close()
-	var train, val []linear.Example
-	vs := &valSet{by: opts.selectBy, f: opts.Filter, dims: m.Dimensions}
+	ex := &linearExamples{vs: &valSet{by: opts.selectBy, f: opts.Filter, dims: dims}}
 	for rows.Next() {
 		var split, id, text string
 		var labels []any
 		var overall float64
 		var relevant bool
 		if err := rows.Scan(&split, &id, &text, &labels, &overall, &relevant); err != nil {
-			return err
+			return nil, err
 		}
-		ex := linear.Example{Text: text, Labels: make([]float64, len(labels))}
+		e := linear.Example{Text: text, Labels: make([]float64, len(labels))}
 		for i, v := range labels {
 			x, ok := v.(float64)
 			if !ok {
-				return fmt.Errorf("article %s: label %d is %v, not a number", id, i, v)
+				return nil, fmt.Errorf("article %s: label %d is %v, not a number", id, i, v)
 			}
-			ex.Labels[i] = x
+			e.Labels[i] = x
 		}
 		if split == "train" {
-			train = append(train, ex)
+			ex.train = append(ex.train, e)
 		} else {
-			val = append(val, ex)
-			vs.oracle, vs.relevant = append(vs.oracle, overall), append(vs.relevant, relevant)
+			ex.val = append(ex.val, e)
+			ex.vs.oracle, ex.vs.relevant = append(ex.vs.oracle, overall), append(ex.vs.relevant, relevant)
 		}
 	}
-	if err := rows.Err(); err != nil {
+	return ex, rows.Err()
+}
+
+// trainLinear fits the linear student on the rows of query into dir.
+func trainLinear(ctx context.Context, sess *lake.Session, query string, opts Options, m *Model, dir string, notes *[]string) error {
+	ex, err := readLinear(ctx, sess, query, opts, m.Dimensions)
+	if err != nil {
 		return err
 	}
+	return fitLinear(ex, opts, m, dir, notes)
+}
+
+// fitLinear fits the linear student on ex and saves it in dir; it reads
+// nothing from the lake.
+func fitLinear(ex *linearExamples, opts Options, m *Model, dir string, notes *[]string) error {
+	train, val, vs := ex.train, ex.val, ex.vs
 	if opts.Progress != nil {
 		opts.Progress(Progress{Message: fmt.Sprintf("fitting %s on %s", human.Plural(int64(len(m.Dimensions)), "ridge regression"), human.Plural(int64(len(train)), "example"))})
 	}
