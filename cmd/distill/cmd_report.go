@@ -14,7 +14,7 @@ func reportCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "report",
 		Usage: "write one self-contained HTML page of a filter's lake: prefilter funnel, tiers, histograms, splits, cost over time, MAE, confusion, snapshots",
-		Description: `distill report --filter DIR [-o report.html] [--split test|val|train|all]
+		Description: `distill report --filter DIR [-o report.html] [--split test|val|train|all|cv]
   draws, as inline SVG in one HTML file that needs no network: the tier distribution and
   per-dimension score histograms of the oracle's labels, the split balance by tier, labels
   and cost over time by oracle, each model's MAE per dimension next to the mean baseline
@@ -22,7 +22,7 @@ func reportCommand(e *env) *cli.Command {
   history. Sections whose tables do not exist yet say so. -o - writes to stdout.`,
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: report.DefaultOut, Usage: "HTML file to write (- for stdout)"},
-			&cli.StringFlag{Name: "split", Value: report.Test, Usage: "evaluation split to chart: test, val, train or all"},
+			&cli.StringFlag{Name: "split", Value: report.Test, Usage: "evaluation split to chart: test, val, train, all, or cv (distill cv's figures, pooled over its folds)"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@3 or labels@v1 (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean (default: the filter's splits.combine)"},
 		},

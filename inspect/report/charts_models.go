@@ -50,7 +50,7 @@ func maeChart(d *Data) *Chart {
 	slices.SortStableFunc(dims, func(a, b string) int { return order(a) - order(b) })
 	mc := map[string]string{}
 	c := &Chart{ID: "chart-mae", Title: "Mean absolute error per dimension",
-		Subtitle: fmt.Sprintf("latest evaluation of each model on the %s split, from %s; lower is better", d.Split, d.Evaluations),
+		Subtitle: fmt.Sprintf("latest evaluation of each model on the %s, from %s; lower is better", splitName(d.Split), d.Evaluations),
 		Desc:     "Horizontal bars: each model's mean absolute error on each dimension, the overall score and all dimensions pooled; a dark tick on each bar marks the error of always predicting the training mean.",
 		W:        960}
 	for i, m := range models {
@@ -243,4 +243,12 @@ func rankingLine(rows []Ranking, m string) string {
 		parts = append(parts, fmt.Sprintf("recall >= %s up to %s", fmtPct(*last.RecallTarget), fmtNum(last.RecallTargetThreshold, 2)))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// splitName is how a subtitle names an evaluation split.
+func splitName(split string) string {
+	if split == CV {
+		return "out-of-fold predictions of cross-validation (mean over its folds)"
+	}
+	return split + " split"
 }

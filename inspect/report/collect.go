@@ -320,10 +320,16 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 	}); err != nil {
 		return err
 	}
-	if len(d.Errors) == 0 {
+	switch {
+	case d.Split == CV && len(d.Errors) == 0:
+		d.Missing[SecMAE] = "No model has been cross-validated yet: run `distill cv --filter DIR`."
+	case len(d.Errors) == 0:
 		d.Missing[SecMAE] = fmt.Sprintf("No model has been evaluated on the %s split yet: run `distill eval --filter DIR --model ID --split %s`.", d.Split, d.Split)
 	}
-	if len(d.Confusion) == 0 {
+	switch {
+	case d.Split == CV:
+		d.Missing[SecConfusion] = "Cross-validation's pooled rows have no confusion matrix: each fold's is in <filter>.evaluations, split fold1, fold2, …"
+	case len(d.Confusion) == 0:
 		d.Missing[SecConfusion] = fmt.Sprintf("No tier confusion matrix for the %s split yet: run `distill eval --filter DIR --model ID --split %s`.", d.Split, d.Split)
 	}
 	return nil

@@ -18,6 +18,9 @@ const (
 	Val   = "val"
 	Train = "train"
 	All   = "all"
+	// CV is cross-validation's pooled rows (distill cv: each metric the
+	// mean over the folds, out-of-fold predictions of every labeled article).
+	CV = "cv"
 )
 
 // DefaultOut is the file written when Options.Out is empty.
@@ -32,7 +35,8 @@ type Options struct {
 	// Writer, when set, receives the HTML instead of Out (`-o -`: stdout).
 	Writer io.Writer
 	// Split is the evaluation split whose MAE and tier confusion are charted:
-	// test (default), val, train or all.
+	// test (default), val, train, all, or cv (cross-validation, pooled over
+	// its folds).
 	Split string
 	// Labels pins the labels snapshot; the zero Ref is the current one.
 	Labels lake.Ref
@@ -56,9 +60,9 @@ func (o *Options) Validate() error {
 		o.Split = Test
 	}
 	switch o.Split {
-	case Test, Val, Train, All:
+	case Test, Val, Train, All, CV:
 	default:
-		return fmt.Errorf("%w: split %q: want test, val, train or all", ErrOptions, o.Split)
+		return fmt.Errorf("%w: split %q: want test, val, train, all or cv", ErrOptions, o.Split)
 	}
 	if o.Labels.Table == "" {
 		o.Labels = lake.Ref{TableName: spec.Labels.For(o.Filter)}

@@ -1,7 +1,7 @@
 -- The rows a cross-validation appends to <filter>.evaluations: every fold's
 -- rows (split fold1..foldK, as sql/eval/written_rows.sql made them), then,
 -- per model, pass (raw, calibrated) and dimension, one pooled row (split
--- cv): each metric the mean of the folds', n their sum, folds their number,
+-- cv): each metric the mean of the folds', n, k and relevant their sums, folds their number,
 -- and the spread (sample standard deviation) of MAE, Spearman and
 -- recall@k. The JSON columns (confusion, threshold_sweep) are per fold only.
 -- Reads: cv_written (stages/evaluate.ScoreFolds: eval_written of each fold, in order).
@@ -10,7 +10,7 @@ WITH pooled AS (
     SELECT model, 'cv' AS split, dimension, sum(n) AS n,
            avg(mae) AS mae, avg(rmse) AS rmse, avg(bias) AS bias, avg(spearman) AS spearman,
            avg(train_mean) AS train_mean, avg(baseline_mae) AS baseline_mae, avg(baseline_rmse) AS baseline_rmse,
-           avg(tier_accuracy) AS tier_accuracy, sum(relevant) AS relevant, avg(recall_at_k) AS recall_at_k,
+           avg(tier_accuracy) AS tier_accuracy, sum(k) AS k, sum(relevant) AS relevant, avg(recall_at_k) AS recall_at_k,
            any_value(threshold_tier) AS threshold_tier, any_value(threshold) AS threshold,
            avg(precision) AS precision, avg(recall) AS recall,
            any_value(combine) AS combine, any_value(predictions_sequence) AS predictions_sequence,
