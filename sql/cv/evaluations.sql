@@ -26,10 +26,10 @@ WITH pooled AS (
     GROUP BY model, dimension, calibrated
 ),
 ordered AS (
-    SELECT *, 0 AS part, rowid AS rid FROM cv_written
+    SELECT *, 0 AS part, TRY_CAST(substr(split, 5) AS INTEGER) AS fold_no FROM cv_written
     UNION ALL BY NAME
-    SELECT *, 1 AS part, 0 AS rid FROM pooled
+    SELECT *, 1 AS part, 0 AS fold_no FROM pooled
 )
-SELECT * EXCLUDE (model_order, position, part, rid)
+SELECT * EXCLUDE (model_order, position, part, fold_no)
 FROM ordered
-ORDER BY part, rid, model_order, calibrated, position
+ORDER BY part, fold_no, model_order, calibrated, position NULLS LAST, dimension

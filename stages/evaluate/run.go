@@ -90,6 +90,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := sess.TempTable(ctx, "eval_scope", "eval/scope", lake.Params{"split": opts.Split}); err != nil {
 		return nil, err
 	}
+	if splitsSnap != nil && (opts.Split == Test || opts.Split == Val) {
+		seen, err := leaveOutSeen(ctx, sess, opts, models, splitsSnap, res)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, seen...)
+	}
 	if err := create(ctx, sess, "eval_train", "eval/train_articles", "eval_upper_tiers", "eval/upper_tiers",
 		"eval_predictions", "eval/latest_predictions", "eval_articles", "eval/articles"); err != nil {
 		return nil, err
@@ -266,4 +273,28 @@ func create(ctx context.Context, sess *lake.Session, pairs ...string) error {
 		}
 	}
 	return nil
+}
+
+// leaveOutSeen drops from eval_scope the test (or val) articles a model
+// trained or chose on under the split it trained with
+// (curate.LeaveOutSeen): after a new split, scored on what it learned a
+// model looks better than it is. It warns what was left out, fails when
+// nothing is left, and returns the split snapshots it read.
+func leaveOutSeen(ctx context.Context, sess *lake.Session, opts Options, models []string, current *lake.Snapshot, res *Result) ([]lake.Snapshot, error) {
+	seen, err := curate.LeaveOutSeen(ctx, sess, opts.Filter, models, current.Seq)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range seen.Unread {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("could not read the split %s trained with: articles it trained on may be among those scored", u))
+	}
+	if !seen.Any() {
+		return seen.Inputs, nil
+	}
+	what := seen.Sentence(opts.Split)
+	if seen.Left == 0 {
+		return nil, fmt.Errorf("%s; every one was, so no %s article is left that the model has not seen: train it with the current split (%s), or evaluate --split all", what, opts.Split, current.Ref())
+	}
+	res.Warnings = append(res.Warnings, fmt.Sprintf("%s; a model scored on what it learned looks better than it is, so they are left out and eval scores the other %d", what, seen.Left))
+	return seen.Inputs, nil
 }

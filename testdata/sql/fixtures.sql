@@ -234,3 +234,4 @@ SELECT * REPLACE ('fold2' AS split, true AS calibrated, mae AS mae, recall_at_k 
 -- gate (stages/gate): the split snapshot a gated model trained with, where
 -- the article now in test was a training article.
 CREATE TABLE seen_splits AS SELECT * REPLACE ('train' AS split) FROM splits_input;
+SET VARIABLE seen_models = ['m1', 'nobody'];
