@@ -8,15 +8,10 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/cv"
-	"github.com/distillery/distillery/stages/label"
-	"github.com/distillery/distillery/stages/label/oracle"
-	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/distillery/distillery/stages/split"
 	"github.com/distillery/distillery/stages/train"
 )
 
@@ -40,19 +35,8 @@ func BenchmarkCV10(b *testing.B) {
 	}
 	defer l.Close()
 	sample := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	for _, step := range []func() error{
-		func() error { _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); return err },
-		func() error { _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); return err },
-		func() error { _, err := compress.Run(ctx, l, compress.Options{Filter: f}); return err },
-		func() error {
-			_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f), Concurrency: 2})
-			return err
-		},
-		func() error { _, err := split.Run(ctx, l, split.Options{Filter: f}); return err },
-	} {
-		if err := step(); err != nil {
-			b.Fatal(err)
-		}
+	if err := pipelinetest.ToSplit(ctx, l, f, []string{sample}, nil); err != nil {
+		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -7,15 +7,10 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/ingest"
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/stages/compress"
-	"github.com/distillery/distillery/stages/label"
-	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/predict"
-	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/distillery/distillery/stages/split"
 	"github.com/distillery/distillery/stages/train"
 )
 
@@ -38,19 +33,7 @@ func BenchmarkLinear(b *testing.B) {
 	}
 	defer l.Close()
 	sample := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f), Concurrency: 2}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := split.Run(ctx, l, split.Options{Filter: f, Ratios: []float64{0.98, 0.01, 0.01}}); err != nil {
+	if err := pipelinetest.ToSplit(ctx, l, f, []string{sample}, []float64{0.98, 0.01, 0.01}); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

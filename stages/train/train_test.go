@@ -20,18 +20,13 @@ import (
 
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/inspect/export"
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/cv"
-	"github.com/distillery/distillery/stages/label"
-	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/predict"
-	"github.com/distillery/distillery/stages/prefilter"
-	"github.com/distillery/distillery/stages/split"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/lora"
 )
@@ -62,21 +57,7 @@ func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
 			return
 		}
 		defer l.Close()
-		steps := []func() error{
-			func() error { _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{sample}}); return err },
-			func() error { _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); return err },
-			func() error { _, err := compress.Run(ctx, l, compress.Options{Filter: f}); return err },
-			func() error {
-				_, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f)})
-				return err
-			},
-			func() error { _, err := split.Run(ctx, l, split.Options{Filter: f}); return err },
-		}
-		for _, s := range steps {
-			if aiErr = s(); aiErr != nil {
-				return
-			}
-		}
+		aiErr = pipelinetest.ToSplit(ctx, l, f, []string{sample}, nil)
 	})
 	if aiErr != nil {
 		t.Fatal(aiErr)
