@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/gate"
 	"github.com/distillery/distillery/students"
@@ -53,26 +55,9 @@ func modelCommand(e *env) *cli.Command {
 				Name:  "tags",
 				Usage: "list every tag row, newest first; * marks the model each tag names now",
 				Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag},
-				Action: func(c *cli.Context) error {
-					f, err := filters.Load(c.String("filter"))
-					if err != nil {
-						return err
-					}
-					l, err := e.openLake(c)
-					if err != nil {
-						return err
-					}
-					defer l.Close()
-					rows, err := gate.Tags(c.Context, l, f)
-					if err != nil || c.Bool("json") {
-						if err == nil {
-							err = e.printJSON(rows)
-						}
-						return err
-					}
+				Action: listing(e, gate.Tags, func(rows []gate.TagRow) []string {
 					if len(rows) == 0 {
-						fmt.Fprintf(e.stdout, "no tags yet: %s\n", spec.ModelTag.Usage)
-						return nil
+						return []string{"no tags yet: " + spec.ModelTag.Usage}
 					}
 					lines := []string{"TAG\tMODEL\tNOW\tTAGGED AT\tNOTE"}
 					for _, r := range rows {
@@ -82,39 +67,46 @@ func modelCommand(e *env) *cli.Command {
 						}
 						lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.Tag, r.Model, now, r.TaggedAt.UTC().Format("2006-01-02 15:04:05"), r.Note))
 					}
-					fmt.Fprintln(e.stdout, strings.Join(spec.Columns(lines...), "\n"))
-					return nil
-				},
+					return spec.Columns(lines...)
+				}),
 			},
 			{
 				Name:  "list",
 				Usage: "list the filter's models, newest first: id, backend, when trained, validation MAE, tags",
 				Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag},
-				Action: func(c *cli.Context) error {
-					f, err := filters.Load(c.String("filter"))
-					if err != nil {
-						return err
-					}
-					l, err := e.openLake(c)
-					if err != nil {
-						return err
-					}
-					defer l.Close()
-					rows, err := gate.Models(c.Context, l, f)
-					if err != nil || c.Bool("json") {
-						if err == nil {
-							err = e.printJSON(rows)
-						}
-						return err
-					}
+				Action: listing(e, gate.Models, func(rows []gate.ModelRow) []string {
 					lines := []string{"ID\tBACKEND\tTRAINED AT\tVAL MAE\tTAGS"}
 					for _, r := range rows {
 						lines = append(lines, fmt.Sprintf("%s\t%s\t%s\t%s\t%s", r.ID, r.Backend, r.TrainedAt.UTC().Format("2006-01-02 15:04:05"), num(r.ValMAE), strings.Join(r.Tags, ", ")))
 					}
-					fmt.Fprintln(e.stdout, strings.Join(spec.Columns(lines...), "\n"))
-					return nil
-				},
+					return spec.Columns(lines...)
+				}),
 			},
 		},
+	}
+}
+
+// listing is the action of a command that lists rows of a filter's lake:
+// read reads them, and they print as JSON with --json, else as lines.
+func listing[R any](e *env, read func(context.Context, *lake.Lake, *filters.Filter) ([]R, error), lines func([]R) []string) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		f, err := filters.Load(c.String("filter"))
+		if err != nil {
+			return err
+		}
+		l, err := e.openLake(c)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		rows, err := read(c.Context, l, f)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return e.printJSON(rows)
+		}
+		fmt.Fprintln(e.stdout, strings.Join(lines(rows), "\n"))
+		return nil
 	}
 }
