@@ -4,11 +4,10 @@ import (
 	"context"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
@@ -20,27 +19,11 @@ import (
 // split through it. `make test-trainer` sets DISTILL_PYTHON; without a
 // Python that imports distill_trainer and torch the test skips and says so.
 func TestLoRA_EndToEnd(t *testing.T) {
-	python := os.Getenv("DISTILL_PYTHON")
-	if python == "" {
-		t.Skip("DISTILL_PYTHON is not set: `make test-trainer` installs the trainer and runs this test")
-	}
-	if out, err := exec.Command(python, "-c", "import distill_trainer, torch").CombinedOutput(); err != nil {
-		t.Skipf("%s cannot import distill_trainer and torch: %v\n%s", python, err, out)
-	}
+	python := pipelinetest.TrainerPython(t)
 	ctx := context.Background()
 	l, f := aiTechLake(t)
 	// A tiny base model whose vocabulary is the lake's own words.
-	texts := filepath.Join(t.TempDir(), "texts.txt")
-	lines := testutil.QueryStrings(t, l, "SELECT replace(text, chr(10), ' ') FROM uplifting.compressed ORDER BY id")
-	if err := os.WriteFile(texts, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	base := filepath.Join(t.TempDir(), "tiny-bert")
-	script := `import sys; sys.path.insert(0, sys.argv[1]); from tinymodel import build_base_model
-build_base_model(sys.argv[2], open(sys.argv[3]).read().splitlines())`
-	if out, err := exec.Command(python, "-c", script, filepath.Join(testutil.RepoRoot(t), "trainer/tests"), base, texts).CombinedOutput(); err != nil {
-		t.Fatalf("build the tiny model: %v\n%s", err, out)
-	}
+	base := pipelinetest.TinyBERT(t, python, l, "SELECT replace(text, chr(10), ' ') FROM uplifting.compressed ORDER BY id")
 
 	var events int
 	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{
