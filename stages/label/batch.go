@@ -68,7 +68,10 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	if err != nil {
 		return sub, err
 	}
-	price, _ := priceOf(opts.Filter, bo.Kind(), bo.Model())
+	price, priced := priceOf(opts.Filter, bo.Kind(), bo.Model())
+	if err := checkPriced(opts.Filter, bo.Model(), priced, opts); err != nil {
+		return sub, err
+	}
 	var hits []entry
 	var batch []oracle.BatchItem
 	schema := w.schema

@@ -11,6 +11,10 @@ var (
 	ErrBusy         = errors.New("another labeling run of this filter is using this lake: wait for it to end (it holds the lock named here)")
 )
 
+// ErrUnpriced means --max-cost was asked of a model with no known price:
+// every cost would be counted as $0 and the cap would never stop the run.
+var ErrUnpriced = errors.New("the model has no known price, so --max-cost cannot be enforced")
+
 // ErrOptions means Options cannot start a run; the message names the field.
 var ErrOptions = errors.New("invalid label options")
 

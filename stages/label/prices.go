@@ -1,6 +1,8 @@
 package label
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/distillery/distillery/filters"
@@ -40,4 +42,14 @@ func priceOf(f *filters.Filter, kind, model string) (filters.Price, bool) {
 
 func cost(p filters.Price, in, out int) float64 {
 	return (float64(in)*p.Input + float64(out)*p.Output) / 1e6
+}
+
+// checkPriced refuses a cost cap on a model with no known price: every
+// cost would count as $0 and the cap would never stop the run.
+func checkPriced(f *filters.Filter, model string, priced bool, opts Options) error {
+	if priced || opts.MaxCost <= 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is not among the prices distill knows; give its price in %s (oracle.prices: {%s: {input: USD per 1M tokens, output: USD per 1M tokens}}) or drop --max-cost",
+		ErrUnpriced, model, filepath.Join(f.Dir, filters.ConfigFile), model)
 }

@@ -70,6 +70,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		estimate(items, cache, price, opts, res)
 		return res, nil
 	}
+	if err := checkPriced(f, orc.Model(), priced, opts); err != nil {
+		return res, err
+	}
+	if !priced {
+		res.Warn("%s has no known price: its labels' cost is recorded as $0; give it in %s (oracle.prices: {%s: {input: USD per 1M tokens, output: …}})",
+			orc.Model(), filters.ConfigFile, orc.Model())
+	}
 	err = w.label(ctx, items, cache, price, opts)
 	if k, ok := orc.(*oracle.Keywords); ok {
 		blind := oracle.Blind(f)

@@ -753,3 +753,32 @@ func TestRun_KeywordsOracleWarnsOfSilentDimensions(t *testing.T) {
 		}
 	}
 }
+
+// A model with no known price makes every cost $0, so --max-cost could
+// never stop it: the run refuses the cap before any call, naming the
+// filter.yaml setting; without a cap it runs and says its costs are not
+// known; with the price given the cap holds again.
+func TestRun_UnpricedModelRefusesMaxCost(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 20)
+	srv, calls := fakeGemini(t, f, nil)
+	t.Setenv("GEMINI_API_KEY", secret)
+	orc, err := oracle.NewGemini(ctx, "gemini-9-ultra", srv.URL, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, MaxCost: 1})
+	if !errors.Is(err, label.ErrUnpriced) || !strings.Contains(err.Error(), "gemini-9-ultra") || !strings.Contains(err.Error(), "oracle.prices") || calls.Load() != 0 {
+		t.Fatalf("--max-cost with an unpriced model: %v after %d calls; want ErrUnpriced naming the model and oracle.prices, and no call", err, calls.Load())
+	}
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, TargetCount: 2})
+	if err != nil || res.Labeled != 2 || !res.Unpriced || !strings.Contains(strings.Join(res.Warnings, "\n"), "no known price") {
+		t.Fatalf("an unpriced run without a cap: %+v, %v; want it to label and warn", res, err)
+	}
+	f.Oracle.Prices = map[string]filters.Price{"gemini-9-ultra": {Input: 0.30, Output: 2.50}}
+	perCall := (1000*0.30 + 200*2.50) / 1e6
+	res, err = label.Run(ctx, l, label.Options{Filter: f, Oracle: orc, MaxCost: 2.5 * perCall, Concurrency: 1, MaxTokens: 800})
+	if err != nil || res.Stopped != "max_cost" || res.Cost > 2.5*perCall {
+		t.Fatalf("with its price given: %+v, %v; want the cap to stop the run", res, err)
+	}
+}
