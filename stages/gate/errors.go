@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/students"
 )
 
@@ -36,29 +37,10 @@ var (
 	ErrRegression = errors.New("regression")
 )
 
-// Provenance is where labels came from: the oracle, its model and the
-// filter package (the prompt version) they were made with.
-type Provenance struct {
-	Oracle       string `json:"oracle"`
-	Model        string `json:"model"`
-	FilterSHA256 string `json:"filter_sha256"`
-	// Articles is how many articles have such a label.
-	Articles int64 `json:"articles"`
-}
+// Provenance is where labels came from (curate.Provenance).
+type Provenance = curate.Provenance
 
-func (p Provenance) key() string { return p.Oracle + "/" + p.Model + "@" + p.FilterSHA256 }
-
-// String is oracle/model (prompt <short hash>).
-func (p Provenance) String() string {
-	sha := p.FilterSHA256
-	if len(sha) > 12 {
-		sha = sha[:12]
-	}
-	if sha == "" {
-		sha = "unknown"
-	}
-	return fmt.Sprintf("%s/%s (filter package %s)", p.Oracle, p.Model, sha)
-}
+func key(p Provenance) string { return p.Oracle + "/" + p.Model + "@" + p.FilterSHA256 }
 
 // OracleError refuses a gate whose articles carry labels the candidate did
 // not learn from: its scores would measure the oracles' disagreement.

@@ -349,7 +349,7 @@ func checkOracles(ctx context.Context, sess *lake.Session, opts Options, in *inp
 	}
 	var foreign []Provenance
 	for _, g := range gated {
-		if !slices.ContainsFunc(trained, func(t Provenance) bool { return t.key() == g.key() }) {
+		if !slices.ContainsFunc(trained, func(t Provenance) bool { return key(t) == key(g) }) {
 			foreign = append(foreign, g)
 		}
 	}
@@ -359,18 +359,9 @@ func checkOracles(ctx context.Context, sess *lake.Session, opts Options, in *inp
 	return nil
 }
 
-// provenance runs sql/gate/provenance.sql over prov_labels and prov_articles.
+// provenance runs sql/labels/provenance.sql over prov_labels and prov_articles.
 func provenance(ctx context.Context, sess *lake.Session) ([]Provenance, error) {
-	out := []Provenance{}
-	err := sess.EachFile(ctx, "gate/provenance", nil, func(rows *sql.Rows) error {
-		var p Provenance
-		if err := rows.Scan(&p.Oracle, &p.Model, &p.FilterSHA256, &p.Articles); err != nil {
-			return err
-		}
-		out = append(out, p)
-		return nil
-	})
-	return out, err
+	return curate.Sources(ctx, sess)
 }
 
 // readScores reads each side's errors per article, aligned on the articles

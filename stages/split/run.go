@@ -99,6 +99,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Summary: spec.Start(spec.Split, l.RunID), Labels: prep.Labels.Ref().String(), Counts: map[string]int{}}
+	if w, err := curate.MixedWarning(ctx, sess, "the articles split", "(SELECT id FROM combined_labels)"); err != nil {
+		return nil, err
+	} else if w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	in, err := readInputs(ctx, sess, out, opts, prep.Labels, res)
 	if err != nil {
 		return nil, err

@@ -559,3 +559,33 @@ func TestRun_SeedsAreIndependent(t *testing.T) {
 		t.Errorf("seeds share %.1f test articles on average, chance gives 10", mean)
 	}
 }
+
+// Labels of two oracles in one split are said: a student trained on them
+// learns two judges at once. One oracle is not.
+func TestRun_WarnsOfMixedOracles(t *testing.T) {
+	ctx := context.Background()
+	f := loadFilter(t)
+	l := testutil.NewLake(t)
+	arts := articles("m", map[string]int{"vaporware": 60})
+	labeltest.Write(t, l, f, arts)
+	res, err := split.Run(ctx, l, split.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(res.Warnings, "\n"); strings.Contains(w, "sources") {
+		t.Errorf("one oracle, and a warning of mixed sources: %s", w)
+	}
+	more := articles("n", map[string]int{"vaporware": 20})
+	for i := range more {
+		more[i].Oracle, more[i].Model = "gemini", "gemini-2.5-pro"
+	}
+	labeltest.Write(t, l, f, more)
+	res, err = split.Run(ctx, l, split.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(res.Warnings, "\n")
+	if !strings.Contains(w, "come from 2 sources") || !strings.Contains(w, "gemini/gemini-2.5-pro") || !strings.Contains(w, ": 20") || !strings.Contains(w, ": 60") {
+		t.Errorf("labels of two oracles, warned %q", w)
+	}
+}

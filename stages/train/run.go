@@ -144,6 +144,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			Other: "or, to evaluate a model trained elsewhere on a test-only split, skip train; with few labels, `distill cv` uses every one"}
 	}
 
+	mixed, err := curate.MixedWarning(ctx, sess, "the training articles", "(SELECT id FROM examples WHERE split = 'train')")
+	if err != nil {
+		return nil, err
+	}
 	m := &Model{ID: NewID(opts.Backend), Backend: opts.Backend, Dimensions: set.Dimensions}
 	m.Artifact = filepath.Join("models", f.Namespace(), m.ID)
 	dir := m.Dir(l)
@@ -229,6 +233,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	res := &Result{Summary: spec.Start(spec.Train, l.RunID), Model: m, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String(), Calibration: cal}
 	res.Mode = m.Backend
 	res.Warnings = append(res.Warnings, notes...)
+	if mixed != "" {
+		res.Warnings = append(res.Warnings, mixed)
+	}
 	res.RowsIn, res.RowsOut = m.TrainRows+m.ValRows, pending.Rows()
 	res.SetInputs(set.Inputs()...)
 	res.Finish(spec.Models.For(f), snap, start)

@@ -2,7 +2,8 @@
 -- model and the filter package (prompt version) of each label the combine
 -- rule uses (the latest of an article's labels, or all of them for mean).
 -- The gate compares this for the articles it scores with the same for the
--- candidate's training articles.
+-- candidate's training articles; split and train warn when it has more
+-- than one row (curate.MixedWarning).
 -- Reads: prov_labels (a snapshot of <filter>.labels),
 --        prov_articles (id: the articles).
 -- Variables: combine (VARCHAR: latest or mean).
