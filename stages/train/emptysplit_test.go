@@ -91,3 +91,30 @@ func TestTinySplit_StopsTrain(t *testing.T) {
 		t.Errorf("train on a tiny split committed %v", snap)
 	}
 }
+
+// Training articles labeled by two oracles: train says so, naming both.
+func TestRun_WarnsOfMixedOracles(t *testing.T) {
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	l := testutil.NewLake(t)
+	var arts []labeltest.Article
+	for i := range 40 {
+		a := labeltest.Article{ID: fmt.Sprintf("e%02d", i), Text: fmt.Sprintf("solar farm %d w%d x%d y%d", i, i*7, i*13, i*31), Score: float64(i % 10)}
+		if i%2 == 1 {
+			a.Oracle, a.Model = "gemini", "gemini-2.5-flash"
+		}
+		arts = append(arts, a)
+	}
+	labeltest.Write(t, l, f, arts)
+	if _, err := split.Run(ctx, l, split.Options{Filter: f, Ratios: []float64{0.9, 0.1, 0}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Calibrate: new(bool)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := strings.Join(res.Warnings, "\n")
+	if !strings.Contains(w, "the labels of the training articles come from 2 sources") || !strings.Contains(w, "gemini/gemini-2.5-flash") || !strings.Contains(w, "keywords/test") {
+		t.Errorf("training on two oracles' labels, warned %q", w)
+	}
+}
