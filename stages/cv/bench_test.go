@@ -3,14 +3,10 @@ package cv_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/pipelinetest"
-	"github.com/distillery/distillery/internal/testutil"
-	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/train"
 )
@@ -22,22 +18,7 @@ import (
 // (issue 16 asks for cv --folds 10 within 10x one train).
 func BenchmarkCV10(b *testing.B) {
 	ctx := context.Background()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(b), "filters/uplifting/v1"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.Prefilter.Positive.MinMatches = 0
-	f.Prefilter.Exclude = nil
-	f.SHA256 = "bench-" + f.SHA256
-	l, err := lake.Create(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	sample := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	if err := pipelinetest.ToSplit(ctx, l, f, []string{sample}, nil); err != nil {
-		b.Fatal(err)
-	}
+	l, f := pipelinetest.BenchLake(b, nil)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()

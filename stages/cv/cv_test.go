@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
@@ -14,48 +13,19 @@ import (
 	"github.com/distillery/distillery/stages/cv"
 )
 
-var (
-	aiOnce sync.Once
-	aiDir  string
-	aiErr  error
-)
+var aiTech pipelinetest.AITech
 
 // aiTechLake runs the pipeline up to the split on the real ai-tech sample
 // with the uplifting filter and its keywords oracle (655 articles pass, 27
 // duplicate groups of 122 articles), once per test binary.
 func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
 	t.Helper()
-	ctx := context.Background()
-	f := testutil.Filter(t, "filters/uplifting/v1")
-	sample := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	aiOnce.Do(func() {
-		if aiDir, aiErr = os.MkdirTemp("", "distill-cv-test"); aiErr != nil {
-			return
-		}
-		l, err := lake.Create(ctx, aiDir)
-		if err != nil {
-			aiErr = err
-			return
-		}
-		defer l.Close()
-		aiErr = pipelinetest.ToSplit(ctx, l, f, []string{sample}, nil)
-	})
-	if aiErr != nil {
-		t.Fatal(aiErr)
-	}
-	l, err := lake.Open(ctx, aiDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l, f
+	return aiTech.Open(t)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if aiDir != "" {
-		os.RemoveAll(aiDir)
-	}
+	aiTech.Remove()
 	os.Exit(code)
 }
 

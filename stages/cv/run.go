@@ -286,6 +286,9 @@ type foldRun struct {
 	dir   string
 	mu    sync.Mutex     // held by whatever uses sess, and to add to preds
 	preds map[string]oof // every fold's predictions, by article
+	// labels are every example's oracle scores by id, read by the first
+	// fold that calibrates.
+	labels map[string][]float64
 }
 
 // all runs every fold and returns them in order. Linear folds fit two at a
@@ -414,7 +417,7 @@ func (r *foldRun) finish(ctx context.Context, m *train.Model, notes []string, fd
 	for _, n := range notes {
 		fr.Notes = append(fr.Notes, fmt.Sprintf("fold %d: %s", fr.Fold, n))
 	}
-	cal, name, err := calibrateFold(ctx, r.l, r.sess, r.opts, m, fdir, fr)
+	cal, name, err := r.calibrate(ctx, m, fdir, fr)
 	if err != nil {
 		return err
 	}
@@ -490,20 +493,22 @@ func widenedNote(folds []Fold) string {
 	return fmt.Sprintf("the fold models left %s in %d of %d folds (--json lists them), e.g. %s", human.Plural(int64(notes), "note"), with, len(folds), first)
 }
 
-// calibrateFold fits the fold model's isotonic maps on its predictions of
+// calibrate fits the fold model's isotonic maps on its predictions of
 // its validation fold, as train fits a model's on the val split, unless
 // told not to or the fold is too small (Fold.Notes says so).
-func calibrateFold(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options, m *train.Model, dir string, fr *Fold) (*calibrate.Calibration, string, error) {
-	if opts.Student.Calibrate != nil && !*opts.Student.Calibrate {
+func (r *foldRun) calibrate(ctx context.Context, m *train.Model, dir string, fr *Fold) (*calibrate.Calibration, string, error) {
+	if r.opts.Student.Calibrate != nil && !*r.opts.Student.Calibrate {
 		return nil, "", nil
 	}
-	labels, err := exampleLabels(ctx, sess)
-	if err != nil {
-		return nil, "", err
+	if r.labels == nil { // read once per run, under mu like every use of sess
+		var err error
+		if r.labels, err = exampleLabels(ctx, r.sess); err != nil {
+			return nil, "", err
+		}
 	}
 	var preds, ys [][]float64
-	err = predict.Score(ctx, l, sess, valTexts, (*students.Model)(m), opts.Predict, func(id, _ string, scores []float64) {
-		preds, ys = append(preds, scores), append(ys, labels[id])
+	err := predict.Score(ctx, r.l, r.sess, valTexts, (*students.Model)(m), r.opts.Predict, func(id, _ string, scores []float64) {
+		preds, ys = append(preds, scores), append(ys, r.labels[id])
 	})
 	if err != nil {
 		return nil, "", err

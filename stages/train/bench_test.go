@@ -2,14 +2,10 @@ package train_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/pipelinetest"
-	"github.com/distillery/distillery/internal/testutil"
-	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 )
@@ -20,22 +16,7 @@ import (
 // predicts all of them, reporting training seconds and articles/s.
 func BenchmarkLinear(b *testing.B) {
 	ctx := context.Background()
-	f, err := filters.Load(filepath.Join(testutil.RepoRoot(b), "filters/uplifting/v1"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	f.Prefilter.Positive.MinMatches = 0
-	f.Prefilter.Exclude = nil
-	f.SHA256 = "bench-" + f.SHA256
-	l, err := lake.Create(ctx, b.TempDir())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	sample := testutil.Shared(b, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	if err := pipelinetest.ToSplit(ctx, l, f, []string{sample}, []float64{0.98, 0.01, 0.01}); err != nil {
-		b.Fatal(err)
-	}
+	l, f := pipelinetest.BenchLake(b, []float64{0.98, 0.01, 0.01})
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()

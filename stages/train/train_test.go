@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -31,11 +30,7 @@ import (
 	"github.com/distillery/distillery/students/lora"
 )
 
-var (
-	aiOnce sync.Once
-	aiDir  string
-	aiErr  error
-)
+var aiTech pipelinetest.AITech
 
 // aiTechLake runs the pipeline up to the split on the real ai-tech sample
 // with the uplifting filter and its keywords oracle (655 articles pass),
@@ -43,31 +38,7 @@ var (
 // metadata holds absolute paths), so each reads only the model it trained.
 func aiTechLake(t *testing.T) (*lake.Lake, *filters.Filter) {
 	t.Helper()
-	ctx := context.Background()
-	f := testutil.Filter(t, "filters/uplifting/v1")
-	sample := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	aiOnce.Do(func() {
-		aiDir, aiErr = os.MkdirTemp("", "distill-train-test")
-		if aiErr != nil {
-			return
-		}
-		l, err := lake.Create(ctx, aiDir)
-		if err != nil {
-			aiErr = err
-			return
-		}
-		defer l.Close()
-		aiErr = pipelinetest.ToSplit(ctx, l, f, []string{sample}, nil)
-	})
-	if aiErr != nil {
-		t.Fatal(aiErr)
-	}
-	l, err := lake.Open(ctx, aiDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	return l, f
+	return aiTech.Open(t)
 }
 
 func TestMain(m *testing.M) {
@@ -75,9 +46,7 @@ func TestMain(m *testing.M) {
 		os.Exit(fakeTrainer(os.Args[1:]))
 	}
 	code := m.Run()
-	if aiDir != "" {
-		os.RemoveAll(aiDir)
-	}
+	aiTech.Remove()
 	os.Exit(code)
 }
 
