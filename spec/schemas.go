@@ -225,6 +225,8 @@ func labelsSchema(f *filters.Filter) lake.Schema {
 		{Name: "filter_sha256", Type: lake.String, Doc: "hash of the filter package the label was made with"},
 		{Name: "labeled_at", Type: lake.TimestampTz, Doc: "when the label was written"},
 		{Name: "run_id", Type: lake.String, Doc: "the label run (or label import) that wrote the row"},
+		{Name: "repeat", Type: lake.Int, Doc: "which ask of the same oracle, model and prompt this is (label --repeat K: 0 to K-1; 0 or NULL: the first)"},
+		{Name: "extra", Type: lake.String, Distinct: true, Doc: "an imported label's other analysis fields, as a JSON object (label import keeps what it does not map to a column)"},
 	}...)
 }
 

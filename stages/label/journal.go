@@ -62,6 +62,10 @@ type labelRow struct {
 	Imported    bool               `json:"imported"`
 	Repaired    string             `json:"repaired,omitempty"`
 	LabeledAt   time.Time          `json:"labeled_at"`
+	// Repeat is the ask's index under --repeat (0: the first).
+	Repeat int `json:"repeat,omitempty"`
+	// Extra is an imported label's unmapped analysis fields (a JSON object).
+	Extra string `json:"extra,omitempty"`
 }
 
 // entry is one article's outcome: the calls made (none for a cache hit) and

@@ -214,6 +214,10 @@ func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
 	rb.String("filter_sha256", w.f.SHA256)
 	rb.Time("labeled_at", r.LabeledAt)
 	rb.String("run_id", w.l.RunID)
+	rb.Int("repeat", int32(r.Repeat))
+	if r.Extra != "" {
+		rb.String("extra", r.Extra)
+	}
 	rb.EndRow()
 }
 
