@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
@@ -29,12 +30,16 @@ const (
 // a spec.NeedError naming label).
 var ErrNoLabels = errors.New("no labels for this filter yet")
 
-// CheckCombine validates a combine rule.
+// Combine is a parsed combine rule (filters.ParseCombine).
+type Combine = filters.Combine
+
+// ParseCombine reads a combine rule (filters.ParseCombine).
+func ParseCombine(s string) (Combine, error) { return filters.ParseCombine(s) }
+
+// CheckCombine validates a combine rule (see ParseCombine).
 func CheckCombine(rule string) error {
-	if rule != Latest && rule != Mean {
-		return fmt.Errorf("combine %q: want %s or %s", rule, Latest, Mean)
-	}
-	return nil
+	_, err := ParseCombine(rule)
+	return err
 }
 
 // Prepared is what Prepare defined.
@@ -93,7 +98,8 @@ func defineOrder(ctx context.Context, sess *lake.Session, f *filters.Filter, rel
 //     per article, several labels combined by rule; combined_scores (id,
 //     n_labels, labeled_at, dimension, score), a view in long form.
 func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lake.Ref, rule string) (*Prepared, error) {
-	if err := CheckCombine(rule); err != nil {
+	comb, err := ParseCombine(rule)
+	if err != nil {
 		return nil, err
 	}
 	if err := DefineFilter(ctx, sess, f); err != nil {
@@ -109,9 +115,8 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 	if err := defineOrder(ctx, sess, f, rel); err != nil {
 		return nil, err
 	}
-	err = sess.SetVariables(ctx, lake.Vars{"combine": rule})
-	if err == nil {
-		err = sess.Input(ctx, "labels_input", rel)
+	if err := chooseLabels(ctx, sess, rel, snap, comb); err != nil {
+		return nil, err
 	}
 	if err == nil {
 		err = sess.TempTable(ctx, "combined_wide", "labels/combined_wide", nil)
@@ -130,6 +135,41 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 		return nil, err
 	}
 	return p, nil
+}
+
+// chooseLabels defines labels_input: the labels of rel that comb uses
+// (sql/labels/chosen.sql), and the variables combine and combine_oracle.
+func chooseLabels(ctx context.Context, sess *lake.Session, rel string, snap *lake.Snapshot, comb Combine) error {
+	err := sess.SetVariables(ctx, lake.Vars{"combine": comb.Rule, "combine_oracle": comb.Oracle})
+	if err == nil {
+		err = sess.Input(ctx, "labels_all", rel)
+	}
+	if err == nil {
+		err = sess.TempView(ctx, "labels_input", "labels/chosen")
+	}
+	if err != nil || comb.Oracle == "" {
+		return err
+	}
+	var n int64
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM labels_input", &n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	var have []string
+	if err := sess.EachFile(ctx, "labels/oracles", nil, func(rows *sql.Rows) error {
+		var o string
+		var k int64
+		if err := rows.Scan(&o, &k); err != nil {
+			return err
+		}
+		have = append(have, fmt.Sprintf("%s (%s)", o, human.Plural(k, "label")))
+		return nil
+	}); err != nil {
+		return err
+	}
+	return fmt.Errorf("combine oracle=%s: %s has no label of that oracle; it has: %s", comb.Oracle, snap.Ref(), strings.Join(have, ", "))
 }
 
 // DefineFilter defines the filter's dimensions, gatekeepers and tiers as

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +113,64 @@ func TestPrepare_CombineRules(t *testing.T) {
 	}
 	if _, err := curate.Prepare(ctx, sess, f, ref, "median"); err == nil {
 		t.Error("combine median: no error")
+	}
+}
+
+func TestPrepare_CombineOneOracle(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	// keywords/test labels x 9 and y 7; gemini/pro labels x 2, twice (3 then 1).
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "x", Text: "t", Score: 9, LabeledAt: t0}, {ID: "y", Text: "u", Score: 7, LabeledAt: t0}})
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "x", Text: "t", Score: 3, LabeledAt: t0.Add(time.Hour), Oracle: "gemini", Model: "pro"}})
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "x", Text: "t", Score: 1, LabeledAt: t0.Add(2 * time.Hour), Oracle: "gemini", Model: "pro"}})
+	for _, c := range []struct {
+		rule     string
+		articles int64
+		overall  float64
+		n        int64
+	}{
+		{"oracle=keywords/test", 2, 9, 1},
+		{"oracle=gemini/pro", 1, 1, 2},
+		{"mean,oracle=gemini/pro", 1, 2, 2},
+		{" oracle=gemini/pro , mean ", 1, 2, 2},
+		{"mean", 2, 13.0 / 3, 3},
+	} {
+		sess, err := l.Session(ctx, f.Namespace())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, c.rule)
+		if err != nil {
+			t.Fatalf("%s: %v", c.rule, err)
+		}
+		var overall float64
+		var n int64
+		if err := sess.QueryRow(ctx, "SELECT overall, n_labels FROM combined_labels WHERE id = 'x'", &overall, &n); err != nil {
+			t.Fatal(err)
+		}
+		if p.Articles != c.articles || math.Abs(overall-c.overall) > 0.006 || n != c.n {
+			t.Errorf("%s: %d articles, x %.2f from %d labels; want %d, %.2f from %d", c.rule, p.Articles, overall, n, c.articles, c.overall, c.n)
+		}
+		w, err := curate.MixedWarning(ctx, sess, "the test", "combined_labels")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (w != "") != (c.rule == "mean") {
+			t.Errorf("%s: mixing warning %q", c.rule, w)
+		}
+		sess.Close()
+	}
+	sess, _ := l.Session(ctx, f.Namespace())
+	defer sess.Close()
+	_, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, "oracle=openai/gpt-4o")
+	if err == nil || !strings.Contains(err.Error(), "it has: gemini/pro (2 labels), keywords/test (2 labels)") {
+		t.Errorf("an oracle with no labels: %v", err)
+	}
+	for _, bad := range []string{"oracle=gemini", "latest,mean", "oracle=a/b,oracle=c/d", "median", "oracle=/x"} {
+		if err := curate.CheckCombine(bad); err == nil {
+			t.Errorf("combine %q: no error", bad)
+		}
 	}
 }
 

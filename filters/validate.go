@@ -274,8 +274,8 @@ func (f *Filter) validateSplits(p *problems) {
 	if err := f.CheckStratifyBy(sp.StratifyBy); err != nil {
 		p.bad("splits.stratify_by", "%v", err)
 	}
-	if sp.Combine != "latest" && sp.Combine != "mean" {
-		p.bad("splits.combine", "%q: want latest or mean", sp.Combine)
+	if _, err := ParseCombine(sp.Combine); err != nil {
+		p.bad("splits.combine", "%v", err)
 	}
 	if t := sp.NearDuplicateThreshold; t <= 0 || t > 1 {
 		p.bad("splits.near_duplicate_threshold", "%s must be in (0, 1]", human.Number(t))

@@ -55,7 +55,7 @@ func statsCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "table", Aliases: []string{"labels"}, Usage: "labels snapshot to describe, e.g. labels@3 or labels@v1 (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot for --split and the balance table (default: current)"},
 			&cli.StringFlag{Name: "split", Usage: "only this split: train, val, test"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean (default: the filter's splits.combine)"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash) (default: the filter's splits.combine)"},
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))
@@ -178,7 +178,7 @@ func splitCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "seed", Usage: "orders new articles", DefaultText: "the filter's splits.seed, 42"},
 			&cli.StringFlag{Name: "ratios", Usage: "train,val,test shares (default: the filter's, 0.8,0.1,0.1)"},
 			&cli.StringFlag{Name: "stratify-by", Usage: "tier, overall_bin or DIMENSION_bin (default: the filter's, tier)"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash)"},
 			&cli.Float64Flag{Name: "near-threshold", Usage: "near-duplicate similarity, 0-1", DefaultText: "the filter's, 0.8"},
 			&cli.BoolFlag{Name: "balance", Usage: "cap each tier of the training set (max_tier_share, 40%) by leaving articles out of training"},
 			&cli.Float64Flag{Name: "max-tier-share", Usage: "the cap under --balance", DefaultText: "the filter's, 0.4"},

@@ -46,7 +46,7 @@ distill eval --predictions-file FILE --calibrate [--seed N] [--k 20]
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@3 or labels@v1 (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "predictions", Usage: "predictions snapshot (default: current)"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean (default: the filter's splits.combine)"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash) (default: the filter's splits.combine)"},
 			&cli.StringFlag{Name: "predictions-file", Usage: "evaluate this JSON file of predictions and labels instead of the lake"},
 			&cli.BoolFlag{Name: "calibrate", Usage: "with --predictions-file: fit isotonic calibration on half the articles, score the other half raw and calibrated"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "with --calibrate: picks the half calibration is fitted on"},

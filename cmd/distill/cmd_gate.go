@@ -32,7 +32,7 @@ Exit status: 0 pass, 3 regression, 1 any other error.`,
 			&cli.IntFlag{Name: "bootstrap", Value: gate.DefaultBootstrap, Usage: "bootstrap resamples"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the resampling: the same seed gives the same intervals"},
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "the split gated: test, val or all"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean (default: the filter's splits.combine)"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash) (default: the filter's splits.combine)"},
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))

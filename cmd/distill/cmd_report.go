@@ -24,7 +24,7 @@ func reportCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: report.DefaultOut, Usage: "HTML file to write (- for stdout)"},
 			&cli.StringFlag{Name: "split", Value: report.Test, Usage: "evaluation split to chart: test, val, train, all, or cv (distill cv's figures, pooled over its folds)"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@3 or labels@v1 (default: current)"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean (default: the filter's splits.combine)"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash) (default: the filter's splits.combine)"},
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))

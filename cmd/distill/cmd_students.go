@@ -27,7 +27,7 @@ func exportCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "file to write (default export/<filter>_<split>_<style>.<ext>)"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot, e.g. labels@v1 (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot, e.g. splits@2 (default: current)"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash)"},
 			&cli.BoolFlag{Name: "with-balanced-out", Usage: "keep training articles --balance left out"},
 		},
 		Action: func(c *cli.Context) error {
@@ -73,7 +73,7 @@ func trainCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "backend", Value: "linear", Usage: "linear (pure Go, CPU) or lora (the Python trainer in trainer/)"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
-			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean"},
+			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash)"},
 			&cli.StringFlag{Name: "select-by", Value: "mae", Usage: "the validation metric that picks the linear penalty and the lora epoch: mae, recall@K or ndcg@K (of the ranking by overall score)"},
 			&cli.BoolFlag{Name: "no-calibrate", Usage: "skip the isotonic calibration fitted on the validation predictions (predict applies it)"},
 			// linear
