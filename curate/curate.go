@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/distillery/distillery/filters"
@@ -142,7 +143,7 @@ func Prepare(ctx context.Context, sess *lake.Session, f *filters.Filter, ref lak
 func chooseLabels(ctx context.Context, sess *lake.Session, rel string, snap *lake.Snapshot, comb Combine) error {
 	err := sess.SetVariables(ctx, lake.Vars{"combine": comb.Rule, "combine_oracle": comb.Oracle})
 	if err == nil {
-		err = sess.Input(ctx, "labels_all", rel)
+		err = defineAll(ctx, sess, rel)
 	}
 	if err == nil {
 		err = sess.TempView(ctx, "labels_input", "labels/chosen")
@@ -170,6 +171,25 @@ func chooseLabels(ctx context.Context, sess *lake.Session, rel string, snap *lak
 		return err
 	}
 	return fmt.Errorf("combine oracle=%s: %s has no label of that oracle; it has: %s", comb.Oracle, snap.Ref(), strings.Join(have, ", "))
+}
+
+// defineAll defines labels_all as rel, with the columns labels gained
+// since a table was made (repeat, extra) as nulls where it lacks them.
+func defineAll(ctx context.Context, sess *lake.Session, rel string) error {
+	cols, err := sess.ColumnNames(ctx, rel)
+	if err != nil {
+		return err
+	}
+	extra := ""
+	for _, c := range [][2]string{{"repeat", "INTEGER"}, {"extra", "VARCHAR"}} {
+		if !slices.Contains(cols, c[0]) {
+			extra += fmt.Sprintf(", NULL::%s AS %q", c[1], c[0])
+		}
+	}
+	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW labels_all AS SELECT *"+extra+" FROM "+rel); err != nil {
+		return fmt.Errorf("input labels_all: %w", err)
+	}
+	return nil
 }
 
 // DefineFilter defines the filter's dimensions, gatekeepers and tiers as

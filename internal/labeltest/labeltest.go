@@ -31,6 +31,8 @@ type Article struct {
 	Oracle, Model string
 	LabeledAt     time.Time
 	Imported      bool
+	// Repeat is the ask's index (label --repeat).
+	Repeat int
 	Cost          float64
 }
 
@@ -138,6 +140,7 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 			rb.Bool("imported", a.Imported)
 			rb.Time("labeled_at", at)
 			rb.String("run_id", l.RunID)
+			rb.Int("repeat", int32(a.Repeat))
 			rb.EndRow()
 		}
 	})

@@ -13,7 +13,7 @@ CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DO
     'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
 -- labels_all: every label, labels_input those the combine rule uses (curate.Prepare).
-CREATE TABLE labels_all AS SELECT * FROM labels_input;
+CREATE TABLE labels_all AS SELECT *, 0 AS "repeat", NULL::VARCHAR AS extra FROM labels_input;
 SET VARIABLE combine_oracle = '';
 CREATE TABLE combined_wide AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 1::BIGINT AS n_labels,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
@@ -238,3 +238,15 @@ SELECT * REPLACE ('fold2' AS split, true AS calibrated, mae AS mae, recall_at_k 
 -- the article now in test was a training article.
 CREATE TABLE seen_splits AS SELECT * REPLACE ('train' AS split) FROM splits_input;
 SET VARIABLE seen_models = ['m1', 'nobody'];
+-- agree (curate.DefineAsks): two oracles' asks on three articles, the first
+-- oracle asked twice on a.
+SET VARIABLE agree_a = '';
+SET VARIABLE agree_b = '';
+CREATE TABLE agree_asks AS SELECT 1::BIGINT AS label_key, 'a' AS id, 'gemini/gemini-2.5-flash' AS oracle, 0::BIGINT AS ask,
+    7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 1::BIGINT AS n_labels, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
+CREATE TABLE agree_tiers AS SELECT 1::BIGINT AS id, 5.1::DOUBLE AS overall, false AS gated, 'high' AS tier, 1 AS tier_rank, 1::BIGINT AS n_labels;
+CREATE TABLE agree_scores AS SELECT * FROM (VALUES
+    ('a', 'gemini/flash', 0, 'relevance', 1, 7.0), ('a', 'gemini/flash', 1, 'relevance', 1, 6.0), ('a', 'gemini/pro', 0, 'relevance', 1, 4.0),
+    ('b', 'gemini/flash', 0, 'relevance', 1, 3.0), ('b', 'gemini/pro', 0, 'relevance', 1, 2.0),
+    ('c', 'gemini/flash', 0, 'relevance', 1, 5.0), ('c', 'gemini/pro', 0, 'relevance', 1, 5.0))
+    t(id, oracle, ask, dimension, position, score);

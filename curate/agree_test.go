@@ -1,0 +1,188 @@
+package curate_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/labeltest"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+)
+
+// noisyOracle answers truth + offset + N(0, sd) per dimension, asks times.
+type noisyOracle struct {
+	model    string
+	offset   float64
+	sd       float64
+	asks     int
+	articles int // the first articles it scores
+}
+
+// plantTwoOracles writes n articles whose true scores are uniform on
+// [2, 8], scored by each oracle with its offset and noise.
+func plantTwoOracles(t *testing.T, n int, oracles ...noisyOracle) (*lake.Lake, *filters.Filter, map[string]map[string][]float64) {
+	t.Helper()
+	l, f := setup(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	values := map[string]map[string][]float64{} // dimension -> id -> every ask's score
+	var arts []labeltest.Article
+	for i := range n {
+		id := fmt.Sprintf("a%04d", i)
+		truth := map[string]float64{}
+		for _, d := range f.DimensionNames() {
+			truth[d] = 2 + 6*rng.Float64()
+		}
+		for _, o := range oracles {
+			if i >= o.articles {
+				continue
+			}
+			for k := range o.asks {
+				scores := map[string]float64{}
+				for _, d := range f.DimensionNames() {
+					scores[d] = truth[d] + o.offset + o.sd*rng.NormFloat64()
+					if values[d] == nil {
+						values[d] = map[string][]float64{}
+					}
+					values[d][id] = append(values[d][id], scores[d])
+				}
+				arts = append(arts, labeltest.Article{ID: id, Text: "text " + id, Scores: scores, Oracle: "gemini", Model: o.model,
+					Repeat: k, LabeledAt: t0.Add(time.Duration(len(arts)) * time.Second)})
+			}
+		}
+	}
+	labeltest.Write(t, l, f, arts)
+	return l, f, values
+}
+
+// alphaByDefinition is Krippendorff's interval alpha from its definition:
+// D_o over the pairs within each unit weighted 1/(m_u - 1), D_e over every
+// pair of pairable values, each a double loop.
+func alphaByDefinition(units map[string][]float64) float64 {
+	var all []float64
+	var do float64
+	for _, vs := range units {
+		if len(vs) < 2 {
+			continue
+		}
+		all = append(all, vs...)
+		var s float64
+		for i := range vs {
+			for j := range vs {
+				if i != j {
+					s += (vs[i] - vs[j]) * (vs[i] - vs[j])
+				}
+			}
+		}
+		do += s / float64(len(vs)-1)
+	}
+	n := float64(len(all))
+	var de float64
+	for i := range all {
+		for j := range all {
+			if i != j {
+				de += (all[i] - all[j]) * (all[i] - all[j])
+			}
+		}
+	}
+	return 1 - (do/n)/(de/(n*(n-1)))
+}
+
+func TestAgreements_RecoverOffsetAndNoise(t *testing.T) {
+	ctx := context.Background()
+	flash := noisyOracle{model: "flash", sd: 0.3, asks: 3, articles: 300}
+	pro := noisyOracle{model: "pro", offset: -1.5, sd: 0.6, asks: 2, articles: 200}
+	l, f, values := plantTwoOracles(t, 300, flash, pro)
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, curate.Latest); err != nil {
+		t.Fatal(err)
+	}
+	if err := curate.DefineAsks(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	pairs, all, err := curate.Agreements(ctx, sess, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]curate.Agreement{}
+	for _, p := range pairs {
+		got[p.A+"|"+p.B+"|"+p.Dimension] = p
+	}
+	// E|e1 - e2| = 2 sd / sqrt(pi) for normal noise; after the offset, the
+	// pair's difference has sd sqrt(sd_a^2 + sd_b^2) and E|.| = sd sqrt(2/pi).
+	selfMAE := func(sd float64) float64 { return 2 * sd / math.Sqrt(math.Pi) }
+	covered := 0
+	for _, d := range f.DimensionNames() {
+		for _, c := range []struct {
+			key  string
+			want float64
+			n    int64
+		}{{"gemini/flash|gemini/flash|" + d, selfMAE(0.3), 300}, {"gemini/pro|gemini/pro|" + d, selfMAE(0.6), 200}} {
+			g, ok := got[c.key]
+			if !ok || g.Kind != "self" || g.Articles != c.n || math.Abs(*g.MAE-c.want) > 0.15*c.want {
+				t.Errorf("%s: %+v; want self MAE %.3f on %d articles", c.key, g, c.want, c.n)
+			}
+		}
+		g := got["gemini/flash|gemini/pro|"+d]
+		if g.Kind != "pair" || g.Articles != 200 || g.AskPairs != 200*6 {
+			t.Fatalf("%s: %+v", d, g)
+		}
+		// The 95% interval: within 3.5 standard errors of the truth always,
+		// holding it for most dimensions.
+		se := (*g.OffsetHigh - *g.OffsetLow) / (2 * 1.959964)
+		if math.Abs(*g.Offset+1.5) > 3.5*se || se > 0.05 {
+			t.Errorf("%s: offset %.3f [%.3f, %.3f] is far from -1.5", d, *g.Offset, *g.OffsetLow, *g.OffsetHigh)
+		}
+		if *g.OffsetLow <= -1.5 && -1.5 <= *g.OffsetHigh {
+			covered++
+		}
+		after := math.Sqrt(0.3*0.3+0.6*0.6) * math.Sqrt(2/math.Pi)
+		if math.Abs(*g.MAEAfterOffset-after) > 0.1*after || *g.MAE < 1.4 {
+			t.Errorf("%s: MAE %.3f, after the offset %.3f; want about 1.5 and %.3f", d, *g.MAE, *g.MAEAfterOffset, after)
+		}
+		if *g.Spearman < 0.8 {
+			t.Errorf("%s: Spearman %.3f; the oracles share the truth", d, *g.Spearman)
+		}
+	}
+	if covered < len(f.Dimensions)-2 {
+		t.Errorf("the offset's 95%% interval holds the truth for %d of %d dimensions", covered, len(f.Dimensions))
+	}
+	// Alpha across every ask equals the definition's double loop.
+	for _, r := range all {
+		vs, ok := values[r.Dimension]
+		if !ok {
+			continue
+		}
+		if want := alphaByDefinition(vs); r.Alpha == nil || math.Abs(*r.Alpha-want) > 1e-9 || r.Articles != 300 || r.Asks != 300*3+200*2 {
+			t.Errorf("%s: alpha %v over %d articles, %d asks; by definition %.6f", r.Dimension, r.Alpha, r.Articles, r.Asks, want)
+		}
+	}
+	if len(all) != len(f.Dimensions)+2 {
+		t.Errorf("alpha rows: %d", len(all))
+	}
+	// Named: b - a as named, so the offset turns positive.
+	pairs, _, err = curate.Agreements(ctx, sess, "gemini/pro", "gemini/flash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, p := range pairs {
+		kinds[p.Kind+":"+p.A+">"+p.B]++
+		if p.Kind == "pair" && p.Dimension == "specificity" && (*p.Offset < 1.3 || *p.Offset > 1.7) {
+			t.Errorf("pro→flash offset %.3f, want about +1.5", *p.Offset)
+		}
+	}
+	if len(kinds) != 3 || kinds["pair:gemini/pro>gemini/flash"] != len(f.Dimensions)+2 {
+		t.Errorf("named pairs: %v", kinds)
+	}
+}

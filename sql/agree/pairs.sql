@@ -1,0 +1,104 @@
+-- How far oracles agree, per pair of oracles and per dimension (and the
+-- overall score and tier). A pair compares single asks: every ask of a with
+-- every ask of b on the articles both scored, or for an oracle against
+-- itself (a = b) every two of its asks (its repeats: its noise). Each
+-- article weighs the same, whatever its number of asks:
+--   mae               mean |b - a|;
+--   offset            mean (b - a): b's bias against a, with a 95% interval
+--                     offset_low..offset_high (normal, from the articles' spread);
+--   mae_after_offset  mean |b - a - offset|: what is left once b's bias is removed;
+--   spearman          rank correlation of the first ask of each side (for
+--                     a = b: asks 0 and 1); null when a side is constant;
+--   alpha             Krippendorff's alpha, interval metric, over every ask
+--                     of both oracles on these articles (units: articles);
+--   tier_agreement    (the tier row) the share of ask pairs in one tier.
+-- Pairs: with neither agree_a nor agree_b set, every two oracles (a before b
+-- by name) and every oracle with repeats against itself; agree_a alone: a
+-- against every other, and every self pair; both: a against b (b - a as
+-- named) and the self pairs of a and b.
+-- Reads: agree_scores (sql/agree/scores.sql).
+-- Variables: agree_a, agree_b (VARCHAR: oracle names, '' for any).
+-- Returns: kind (pair or self), oracle_a, oracle_b, dimension, position,
+--          articles, ask_pairs, mae, offset, offset_low, offset_high,
+--          mae_after_offset, spearman, alpha, tier_agreement.
+WITH diffs AS (
+    SELECT x.oracle AS a, y.oracle AS b, x.id, x.dimension, x.position,
+           x.ask AS ask_a, y.ask AS ask_b, x.score AS score_a, y.score AS score_b, y.score - x.score AS d
+    FROM agree_scores x
+    JOIN agree_scores y ON x.id = y.id AND x.dimension = y.dimension
+    WHERE CASE
+        WHEN x.oracle = y.oracle THEN x.ask < y.ask
+             AND (getvariable('agree_a') = '' OR getvariable('agree_b') = ''
+                  OR x.oracle IN (getvariable('agree_a'), getvariable('agree_b')))
+        WHEN getvariable('agree_a') = '' AND getvariable('agree_b') = '' THEN x.oracle < y.oracle
+        ELSE (getvariable('agree_a') = '' OR x.oracle = getvariable('agree_a'))
+         AND (getvariable('agree_b') = '' OR y.oracle = getvariable('agree_b'))
+    END
+),
+per_article AS (
+    SELECT a, b, id, dimension, position, count(*) AS ask_pairs,
+           avg(d) AS d, avg(abs(d)) AS ad, avg((d = 0)::DOUBLE) AS same,
+           arg_min(score_a, (ask_a, ask_b)) AS first_a, arg_min(score_b, (ask_a, ask_b)) AS first_b
+    FROM diffs
+    GROUP BY ALL
+),
+offsets AS (
+    SELECT a, b, dimension, avg(d) AS offset, stddev_samp(d) AS sd, count(*) AS articles
+    FROM per_article
+    GROUP BY ALL
+),
+after_offset AS (
+    SELECT a, b, dimension, avg(ad) AS mae_after_offset
+    FROM (SELECT x.a, x.b, x.id, x.dimension, avg(abs(x.d - o.offset)) AS ad
+          FROM diffs x JOIN offsets o USING (a, b, dimension)
+          GROUP BY ALL)
+    GROUP BY ALL
+),
+ranked AS (
+    SELECT a, b, dimension,
+           rank() OVER (PARTITION BY a, b, dimension ORDER BY first_a)
+             + (count(*) OVER (PARTITION BY a, b, dimension, first_a) - 1) / 2 AS rank_a,
+           rank() OVER (PARTITION BY a, b, dimension ORDER BY first_b)
+             + (count(*) OVER (PARTITION BY a, b, dimension, first_b) - 1) / 2 AS rank_b
+    FROM per_article
+),
+spearman AS (
+    SELECT a, b, dimension, corr(rank_a, rank_b) AS r
+    FROM ranked
+    GROUP BY ALL
+),
+units AS (
+    SELECT p.a, p.b, p.dimension, p.id, count(*) AS m, sum(s.score) AS s1, sum(s.score * s.score) AS s2
+    FROM (SELECT DISTINCT a, b, id, dimension FROM per_article) p
+    JOIN agree_scores s ON s.id = p.id AND s.dimension = p.dimension AND s.oracle IN (p.a, p.b)
+    GROUP BY ALL
+    HAVING count(*) >= 2
+),
+alpha AS (
+    SELECT a, b, dimension,
+           sum(m) * sum(s2) - sum(s1) * sum(s1) AS expected,
+           (sum(m) - 1) * sum((m * s2 - s1 * s1) / (m - 1)) AS observed
+    FROM units
+    GROUP BY ALL
+),
+summary AS (
+    SELECT a, b, dimension, any_value(position) AS position, sum(ask_pairs) AS ask_pairs,
+           avg(ad) AS mae, avg(same) AS same
+    FROM per_article
+    GROUP BY ALL
+)
+SELECT CASE WHEN s.a = s.b THEN 'self' ELSE 'pair' END AS kind,
+       s.a AS oracle_a, s.b AS oracle_b, s.dimension, s.position, o.articles, s.ask_pairs,
+       s.mae, o.offset,
+       o.offset - 1.959964 * o.sd / sqrt(o.articles) AS offset_low,
+       o.offset + 1.959964 * o.sd / sqrt(o.articles) AS offset_high,
+       f.mae_after_offset,
+       CASE WHEN isnan(r.r) THEN NULL ELSE r.r END AS spearman,
+       CASE WHEN al.expected > 1e-12 THEN 1 - al.observed / al.expected END AS alpha,
+       CASE WHEN s.dimension = 'tier' THEN s.same END AS tier_agreement
+FROM summary s
+JOIN offsets o USING (a, b, dimension)
+JOIN after_offset f USING (a, b, dimension)
+LEFT JOIN spearman r USING (a, b, dimension)
+LEFT JOIN alpha al USING (a, b, dimension)
+ORDER BY kind, oracle_a, oracle_b, s.position
