@@ -33,7 +33,7 @@ type Article struct {
 	Imported      bool
 	// Repeat is the ask's index (label --repeat).
 	Repeat int
-	Cost          float64
+	Cost   float64
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
