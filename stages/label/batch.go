@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/distillery/distillery/lake"
@@ -52,10 +53,16 @@ func jobsPath(l *lake.Lake, ns string) string {
 // Cache hits are labeled at once, for free; `Collect` picks the answers up.
 func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, error) {
 	var sub Submission
+	if err := opts.Validate(); err != nil {
+		return sub, err
+	}
 	opts.defaults()
 	bo, ok := opts.Oracle.(BatchOracle)
 	if !ok {
 		return sub, ErrNoBatch
+	}
+	if opts.RPD > 0 {
+		return sub, fmt.Errorf("%w: RPD (--rpd) counts live requests; a batch job has the batch API's own limits: leave it out", ErrOptions)
 	}
 	var res Result
 	res.FailedBy = map[string]int64{}
@@ -64,6 +71,7 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		return sub, err
 	}
 	defer w.j.close()
+	w.params = lineageParams(opts)
 	items, cache, err := plan(ctx, l, opts.Filter, bo, w.schema, opts, &res)
 	if err != nil {
 		return sub, err
@@ -95,6 +103,9 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		}
 		sub.ExpectedCost += est
 		meta := map[string]string{"key": it.key, "id": it.id, "prompt_sha256": it.promptSHA, "input_sha256": it.inputSHA}
+		if it.repeat > 0 { // each repeat is a request of its own, with its own key
+			meta["repeat"] = strconv.Itoa(it.repeat)
+		}
 		if len(g.twins) > 0 {
 			// One request for every article with this prompt: the answer labels them all.
 			ts := make([]twin, len(g.twins))
@@ -197,7 +208,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 				c.Status, c.Class, c.Error = "failed", string(oracle.Invalid), perr.Error()
 			} else {
 				c.Status = "ok"
-				it := item{id: id, key: key, promptSHA: r.Meta["prompt_sha256"], inputSHA: r.Meta["input_sha256"]}
+				it := item{id: id, key: key, promptSHA: r.Meta["prompt_sha256"], inputSHA: r.Meta["input_sha256"], repeat: repeatOf(r.Meta)}
 				e.Label = w.row(it, s, c, 1, false)
 				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = c.Cost, c.TokensIn, c.TokensOut
 			}
@@ -241,9 +252,16 @@ func twinsOf(meta map[string]string) []item {
 	}
 	out := make([]item, len(ts))
 	for i, t := range ts {
-		out[i] = item{id: t.ID, key: meta["key"], promptSHA: meta["prompt_sha256"], inputSHA: t.InputSHA}
+		out[i] = item{id: t.ID, key: meta["key"], promptSHA: meta["prompt_sha256"], inputSHA: t.InputSHA, repeat: repeatOf(meta)}
 	}
 	return out
+}
+
+// repeatOf is a batch request's repeat (0 when its metadata has none: the
+// first ask, and every job submitted before --repeat).
+func repeatOf(meta map[string]string) int {
+	r, _ := strconv.Atoi(meta["repeat"])
+	return r
 }
 
 func labeledKeys(ctx context.Context, l *lake.Lake, opts Options) (map[string]bool, error) {

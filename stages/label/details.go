@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
@@ -43,10 +44,36 @@ func (r *Result) Details() []string {
 		sort.Strings(parts)
 		lines = append(lines, fmt.Sprintf("failed by class: %s (every call is in oracle_calls)", strings.Join(parts, ", ")))
 	}
+	if line := r.sampleLine(); line != "" {
+		lines = append(lines, line)
+	}
 	if r.Stopped != "" {
-		lines = append(lines, "stopped early: "+r.Stopped)
+		stop := "stopped early: " + r.Stopped
+		if r.NextRequestAt != nil {
+			stop += fmt.Sprintf(" (the daily request quota is used up; the next request may be made at %s: rerun then to resume)",
+				r.NextRequestAt.UTC().Format(time.RFC3339))
+		}
+		lines = append(lines, stop)
 	}
 	return lines
+}
+
+// sampleLine says how big the sample was and what each keyword tier gave
+// ("" without a sample).
+func (r *Result) sampleLine() string {
+	if r.Sampled == 0 {
+		return ""
+	}
+	line := "sample: " + human.Plural(r.Sampled, "article")
+	if len(r.Strata) > 0 {
+		var parts []string
+		for tier, n := range r.Strata {
+			parts = append(parts, fmt.Sprintf("%s %d", tier, n))
+		}
+		sort.Strings(parts)
+		line += " (by keyword tier: " + strings.Join(parts, ", ") + ")"
+	}
+	return line
 }
 
 // Headline is the run's key figures.

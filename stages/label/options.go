@@ -24,6 +24,27 @@ type Options struct {
 	Estimate bool `yaml:"-"`
 	// Full labels every compressed article again (cache hits cost nothing).
 	Full bool `yaml:"full"`
+	// Sample labels a fixed sample of this many compressed articles (0:
+	// all): the first in an order fixed by Seed (sql/label/sample.sql), so
+	// every oracle and model labels the same articles of one compressed
+	// snapshot and can be compared on them.
+	Sample int `yaml:"-"`
+	// Stratify is how the sample is drawn: "none" ("" too) takes the first
+	// Sample articles in seed order; "tier" shares Sample evenly across the
+	// tiers the keywords scoring gives the articles (see sampleOf).
+	Stratify string `yaml:"-"`
+	// Seed fixes the sample's order.
+	Seed int64 `yaml:"-"`
+	// Repeat asks the oracle this many times per article (0 or 1: once),
+	// each ask its own call and its own label row (labels.repeat 0..Repeat-1),
+	// for measuring how consistent an oracle is with itself.
+	Repeat int `yaml:"-"`
+	// RPD is a requests-per-day quota (0: no limit): the run stops cleanly
+	// before this oracle kind and model has made more than RPD requests in
+	// the last 24 hours (oracle_calls' and this run's), saying when the next
+	// may be made; a rerun then resumes. Live calls only: a --batch job has
+	// the batch API's own limits.
+	RPD int `yaml:"rpd"`
 	// BatchSize is how many outcomes go into one Iceberg commit; a commit
 	// also happens every FlushEvery. The journal, not the commit, makes an
 	// answer safe, so batches can be large.
@@ -50,6 +71,12 @@ type Options struct {
 	// Progress, when set, is called after every article.
 	Progress func(Result) `yaml:"-"`
 }
+
+// How a sample is stratified (Options.Stratify).
+const (
+	StratifyNone = "none"
+	StratifyTier = "tier"
+)
 
 // defaults fills the zero fields: the filter's oracle settings, then the
 // package's.
@@ -82,6 +109,9 @@ func (o *Options) defaults() {
 	if o.StopAfterFailures == 0 {
 		o.StopAfterFailures = 10
 	}
+	if o.Repeat <= 0 {
+		o.Repeat = 1
+	}
 }
 
 // Validate reports options a run cannot start with. Zero and negative
@@ -92,6 +122,14 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: Filter is required", ErrOptions)
 	case o.Oracle == nil:
 		return fmt.Errorf("%w: Oracle is required", ErrOptions)
+	case o.Sample < 0:
+		return fmt.Errorf("%w: Sample (--sample) is %d: want a number of articles, or 0 for all", ErrOptions, o.Sample)
+	case o.Stratify != "" && o.Stratify != StratifyNone && o.Stratify != StratifyTier:
+		return fmt.Errorf("%w: Stratify (--stratify) is %q: want %s or %s", ErrOptions, o.Stratify, StratifyTier, StratifyNone)
+	case o.Stratify == StratifyTier && o.Sample == 0:
+		return fmt.Errorf("%w: Stratify (--stratify) %s draws a sample: give its size (--sample N)", ErrOptions, StratifyTier)
+	case o.Repeat < 0:
+		return fmt.Errorf("%w: Repeat (--repeat) is %d: want 1 or more", ErrOptions, o.Repeat)
 	}
 	return nil
 }

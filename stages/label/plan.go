@@ -15,9 +15,11 @@ import (
 	"github.com/distillery/distillery/stages/label/oracle"
 )
 
-// item is one article to label.
+// item is one ask: an article, and which of its repeats (Options.Repeat)
+// with that repeat's cache key.
 type item struct {
 	id, text, inputSHA, prompt, promptSHA, key string
+	repeat                                     int
 }
 
 // group is the articles of one run that share a rendered prompt (so a
@@ -52,12 +54,25 @@ func CacheKey(kind, model, prompt string, schema []byte, temperature float64, ma
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// RepeatKey is the cache key of an article's repeat-th ask (Options.Repeat)
+// when key is its CacheKey. Repeat 0's is key itself, so the labels made
+// before --repeat existed count as the first ask and are never asked again;
+// every later repeat has a key of its own, so it is paid for once and served
+// from the cache after.
+func RepeatKey(key string, repeat int) string {
+	if repeat == 0 {
+		return key
+	}
+	return sha(fmt.Sprintf("%s\x00repeat\x00%d", key, repeat))
+}
+
 func sha(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 
-// plan lists the articles to label and loads the cache of good answers.
+// plan lists the asks to make (each article once per repeat, those of the
+// sample under Options.Sample) and loads the cache of good answers.
 func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracle, schema []byte, opts Options, res *Result) ([]item, map[string]call, error) {
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
@@ -90,41 +105,28 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 			return nil, nil, err
 		}
 	}
-	// Done means the same id and cache key (see sql/label/done_keys.sql),
-	// never the key alone, which articles with the same text share.
-	done := map[string]bool{}
-	if inputs["labels_input"] != "" {
-		if err := sess.EachFile(ctx, "label/done_keys", nil, func(rows *sql.Rows) error {
-			var k sql.NullString
-			if err := rows.Scan(&k); err != nil {
-				return err
-			}
-			if k.Valid {
-				done[k.String] = true
-			}
-			return nil
-		}); err != nil {
-			return nil, nil, err
-		}
+	done, err := doneKeys(ctx, sess, inputs["labels_input"] != "")
+	if err != nil {
+		return nil, nil, err
+	}
+	arts, err := readArticles(ctx, sess, f, opts, res)
+	if err != nil {
+		return nil, nil, err
 	}
 	var items []item
-	if err := sess.EachFile(ctx, "label/articles", nil, func(rows *sql.Rows) error {
-		var it item
-		if err := rows.Scan(&it.id, &it.text, &it.inputSHA); err != nil {
-			return err
-		}
-		res.RowsIn++
+	for _, it := range arts {
 		it.prompt = f.RenderPrompt(it.text)
 		it.promptSHA = sha(it.prompt)
-		it.key = CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
-		if done[it.id+"|"+it.key] && !opts.Full {
-			res.AlreadyDone++
-			return nil
+		key := CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
+		for r := range opts.Repeat {
+			it.repeat, it.key = r, RepeatKey(key, r)
+			res.RowsIn++
+			if done[it.id+"|"+it.key] && !opts.Full {
+				res.AlreadyDone++
+				continue
+			}
+			items = append(items, it)
 		}
-		items = append(items, it)
-		return nil
-	}); err != nil {
-		return nil, nil, err
 	}
 	cache := map[string]call{}
 	if inputs["oracle_calls_input"] == "" {
@@ -139,6 +141,50 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 		return nil
 	})
 	return items, cache, err
+}
+
+// doneKeys is the asks already labeled, each as id|cache_key. Done means
+// the same id and cache key (see sql/label/done_keys.sql), never the key
+// alone, which articles with the same text share.
+func doneKeys(ctx context.Context, sess *lake.Session, labels bool) (map[string]bool, error) {
+	done := map[string]bool{}
+	if !labels {
+		return done, nil
+	}
+	err := sess.EachFile(ctx, "label/done_keys", nil, func(rows *sql.Rows) error {
+		var k sql.NullString
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		if k.Valid {
+			done[k.String] = true
+		}
+		return nil
+	})
+	return done, err
+}
+
+// readArticles reads the compressed articles to label (their id, text and
+// text hash): every one in id order, or under Options.Sample the sample
+// (sampleOf) in its seed's order.
+func readArticles(ctx context.Context, sess *lake.Session, f *filters.Filter, opts Options, res *Result) ([]item, error) {
+	file, params := "label/articles", lake.Params(nil)
+	if opts.Sample > 0 {
+		file, params = "label/sample", lake.Params{"seed": opts.Seed}
+	}
+	var arts []item
+	err := sess.EachFile(ctx, file, params, func(rows *sql.Rows) error {
+		var it item
+		if err := rows.Scan(&it.id, &it.text, &it.inputSHA); err != nil {
+			return err
+		}
+		arts = append(arts, it)
+		return nil
+	})
+	if err != nil || opts.Sample == 0 {
+		return arts, err
+	}
+	return sampleOf(ctx, f, arts, opts, res)
 }
 
 func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {

@@ -2,8 +2,10 @@ package label
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -18,6 +20,7 @@ type pool struct {
 	price  filters.Price
 	cache  map[string]call
 	budget *budget
+	quota  *dailyQuota
 	limits *throttle
 	fails  *failures
 	cancel context.CancelFunc
@@ -26,11 +29,12 @@ type pool struct {
 	mu      sync.Mutex
 	stopped string // why the run ends early: Result.Stopped once every worker is done
 	stopErr error
+	next    time.Time // when the daily quota has room again (stopped "rpd")
 }
 
-func newPool(w *writer, cache map[string]call, price filters.Price, opts Options, cancel context.CancelFunc) *pool {
+func newPool(w *writer, cache map[string]call, price filters.Price, quota *dailyQuota, opts Options, cancel context.CancelFunc) *pool {
 	return &pool{w: w, opts: opts, price: price, cache: cache, cancel: cancel,
-		budget: newBudget(opts, price), limits: newThrottle(opts),
+		budget: newBudget(opts, price), quota: quota, limits: newThrottle(opts),
 		fails: &failures{stopAfter: opts.StopAfterFailures},
 		// Workers hand finished entries over without waiting for the journal.
 		out: make(chan entry, opts.Concurrency)}
@@ -68,11 +72,23 @@ func (p *pool) note(reason string, err error) {
 	}
 }
 
-// reason is why the run ended early ("" when it did not) and its error.
-func (p *pool) reason() (string, error) {
+// noteQuota records that the daily quota (Options.RPD) ends the run, and
+// when a request may next be made: no error, a rerun then resumes.
+func (p *pool) noteQuota(next time.Time) {
+	p.note("rpd", nil)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.stopped, p.stopErr
+	if p.stopped == "rpd" && (p.next.IsZero() || next.Before(p.next)) {
+		p.next = next
+	}
+}
+
+// reason is why the run ended early ("" when it did not), its error, and
+// when a request may next be made if the daily quota ended it.
+func (p *pool) reason() (string, error, time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped, p.stopErr, p.next
 }
 
 // feed hands each group to a worker, or labels it from the cache (no call,
@@ -94,7 +110,12 @@ func (p *pool) feed(ctx context.Context, items []item, work chan<- group) {
 				continue
 			}
 		}
+		if ok, next := p.quota.reserve(); !ok {
+			p.noteQuota(next)
+			return
+		}
 		if ok, reason := p.budget.admit(it); !ok {
+			p.quota.release()
 			p.note(reason, nil)
 			return
 		}
@@ -112,9 +133,10 @@ func (p *pool) ask(ctx context.Context, g group) {
 	it := g.lead
 	if !p.limits.takeTokens(ctx, float64(len(it.prompt)/4+p.opts.MaxTokens)) {
 		p.budget.settle(it, 0, false)
+		p.quota.release()
 		return
 	}
-	e, err := p.w.ask(ctx, it, p.price, p.opts, p.limits.requests())
+	e, err := p.w.ask(ctx, it, p.price, p.opts, p.limits.requests(), p.quota)
 	var paid float64
 	for _, c := range e.Calls {
 		paid += c.Cost
@@ -127,6 +149,11 @@ func (p *pool) ask(ctx context.Context, g group) {
 	}
 	if len(e.Calls) > 0 || e.Label != nil {
 		p.out <- e
+	}
+	var qe *dailyQuotaError
+	if errors.As(err, &qe) {
+		p.noteQuota(qe.next) // not the oracle failing: the run ends, cleanly
+		return
 	}
 	if ctx.Err() == nil {
 		if reason := p.fails.note(e, err); reason != nil {

@@ -1,13 +1,16 @@
 package label
 
 import (
+	"time"
+
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
 
 // Result summarises a run.
 type Result struct {
-	// Summary: RowsIn is the compressed articles read, RowsOut the labels
+	// Summary: RowsIn is the asks planned (each compressed article read, or
+	// each of the sample's, once per repeat), RowsOut the labels
 	// written, Mode incremental, full or estimate.
 	spec.Summary
 	// Input is the compressed snapshot labeled (lineage of every commit).
@@ -18,19 +21,26 @@ type Result struct {
 	Cached  int64          `json:"cached"`  // answers taken from oracle_calls
 	// Shared counts labels that reuse an answer this run asked for another
 	// article with the same rendered prompt (no call, no cost).
-	Shared       int64            `json:"shared"`
-	Recovered    int64            `json:"recovered_from_journal"`
-	Failed       int64            `json:"failed"`
-	FailedBy     map[string]int64 `json:"failed_by_class,omitempty"`
-	Calls        int64            `json:"calls"`
-	Rejected     int64            `json:"rejected"`
-	Duplicates   int64            `json:"duplicates"`
-	AlreadyDone  int64            `json:"already_labeled"`
-	TokensIn     int64            `json:"tokens_in"`
-	TokensOut    int64            `json:"tokens_out"`
-	Cost         float64          `json:"cost_usd"`
-	Unpriced     bool             `json:"unpriced,omitempty"`
-	Stopped      string           `json:"stopped,omitempty"` // why the run ended early
+	Shared      int64            `json:"shared"`
+	Recovered   int64            `json:"recovered_from_journal"`
+	Failed      int64            `json:"failed"`
+	FailedBy    map[string]int64 `json:"failed_by_class,omitempty"`
+	Calls       int64            `json:"calls"`
+	Rejected    int64            `json:"rejected"`
+	Duplicates  int64            `json:"duplicates"`
+	AlreadyDone int64            `json:"already_labeled"`
+	TokensIn    int64            `json:"tokens_in"`
+	TokensOut   int64            `json:"tokens_out"`
+	Cost        float64          `json:"cost_usd"`
+	Unpriced    bool             `json:"unpriced,omitempty"`
+	Stopped     string           `json:"stopped,omitempty"` // why the run ended early
+	// NextRequestAt is when the daily quota (Options.RPD) has room for a
+	// request again, when it stopped the run (Stopped "rpd").
+	NextRequestAt *time.Time `json:"next_request_at,omitempty"`
+	// Sampled is the articles of the sample (Options.Sample); Strata how
+	// many of them each keyword tier gave (Options.Stratify tier).
+	Sampled      int64            `json:"sampled,omitempty"`
+	Strata       map[string]int64 `json:"sample_strata,omitempty"`
 	LabelsPerSec float64          `json:"labels_per_s"`
 	// Committed is the label rows this run's snapshots of the labels table
 	// added, as the snapshots record them: RowsOut plus Recovered when

@@ -12,12 +12,21 @@ import (
 )
 
 // ask labels one item: calls with retries by error class, and one second
-// ask with the validation error when the answer does not validate.
-func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Options, limiter <-chan time.Time) (entry, error) {
+// ask with the validation error when the answer does not validate. Each
+// request is counted against the daily quota first: the item's first uses
+// the room the feeder reserved; when a later one finds none, the item ends
+// with a *dailyQuotaError.
+func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Options, limiter <-chan time.Time, quota *dailyQuota) (entry, error) {
 	var e entry
 	prompt, key, promptSHA := it.prompt, it.key, it.promptSHA
 	schema := w.schema
 	attempts := 0
+	reserved := true // the feeder's reservation, until the first request uses it
+	defer func() {
+		if reserved {
+			quota.release()
+		}
+	}()
 	for reask := 0; reask < 2; reask++ {
 		for try := 0; try < opts.MaxAttempts; try++ {
 			if limiter != nil {
@@ -27,6 +36,10 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 					return e, ctx.Err()
 				}
 			}
+			if ok, next := quota.take(reserved); !ok {
+				return e, &dailyQuotaError{next: next}
+			}
+			reserved = false
 			attempts++
 			t0 := time.Now()
 			resp, err := opts.Oracle.Call(ctx, oracle.Request{Prompt: prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens})
@@ -70,7 +83,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			e.Calls = append(e.Calls, c)
 			prompt = it.prompt + "\n\nYour previous answer was rejected: " + perr.Error() +
 				". Answer again with one JSON object holding every dimension, each score an integer from 0 to 10."
-			key = CacheKey(opts.Oracle.Kind(), opts.Oracle.Model(), prompt, schema, *opts.Temperature, opts.MaxTokens)
+			key = RepeatKey(CacheKey(opts.Oracle.Kind(), opts.Oracle.Model(), prompt, schema, *opts.Temperature, opts.MaxTokens), it.repeat)
 			promptSHA = sha(prompt)
 			break
 		}

@@ -60,6 +60,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	defer w.j.close()
 	defer func() { res.Committed = w.committed.Load() }()
+	w.params = lineageParams(opts)
 	items, cache, err := plan(ctx, l, f, orc, w.schema, opts, res)
 	if err != nil {
 		return res, err
@@ -77,7 +78,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		res.Warn("%s has no known price: its labels' cost is recorded as $0; give it in %s (oracle.prices: {%s: {input: USD per 1M tokens, output: …}})",
 			orc.Model(), filters.ConfigFile, orc.Model())
 	}
-	err = w.label(ctx, items, cache, price, opts)
+	quota, err := loadQuota(ctx, l, f, orc.Kind(), orc.Model(), opts.RPD)
+	if err != nil {
+		return res, err
+	}
+	err = w.label(ctx, items, cache, price, quota, opts)
 	if k, ok := orc.(*oracle.Keywords); ok {
 		blind := oracle.Blind(f)
 		dims, calls := k.Silent()
@@ -89,6 +94,27 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 	}
 	return res, err
+}
+
+// lineageParams are the options that chose what a run labels, recorded in
+// its commits' Params beside the counts (nil when none is set): a sample's
+// size, stratification and seed, and the repeats.
+func lineageParams(opts Options) map[string]any {
+	p := map[string]any{}
+	if opts.Sample > 0 {
+		stratify := opts.Stratify
+		if stratify == "" {
+			stratify = StratifyNone
+		}
+		p["sample"], p["stratify"], p["seed"] = opts.Sample, stratify, opts.Seed
+	}
+	if opts.Repeat > 1 {
+		p["repeat"] = opts.Repeat
+	}
+	if opts.RPD > 0 {
+		p["rpd"] = opts.RPD
+	}
+	return p
 }
 
 // openWriter opens the journal and commits what a run that died left in
@@ -110,17 +136,20 @@ func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Resul
 
 // label asks the oracle for every item with a pool of workers while the
 // committer journals, counts and commits the outcomes.
-func (w *writer) label(ctx context.Context, items []item, cache map[string]call, price filters.Price, opts Options) error {
+func (w *writer) label(ctx context.Context, items []item, cache map[string]call, price filters.Price, quota *dailyQuota, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p := newPool(w, cache, price, opts, cancel)
+	p := newPool(w, cache, price, quota, opts, cancel)
 	defer p.limits.stop()
 	p.start(ctx, items)
 	c := newCommitter(ctx, w, opts, p.stop)
 	c.drain(p.out)
 	commitErr := c.finish()
-	stopped, stopErr := p.reason()
+	stopped, stopErr, next := p.reason()
 	w.res.Stopped = stopped
+	if stopped == "rpd" {
+		w.res.NextRequestAt = &next
+	}
 	if commitErr != nil {
 		return commitErr
 	}

@@ -20,6 +20,9 @@ type writer struct {
 	res *Result
 	// schema is the filter's response schema, encoded once for the run.
 	schema []byte
+	// params are the run's lineageParams, added to every commit's Params
+	// (none for what recover commits: another run's answers).
+	params map[string]any
 	// committed is the label rows the lake's snapshots say this run's
 	// commits added (their added-records), read back, not counted here.
 	committed atomic.Int64
@@ -35,7 +38,7 @@ func (w *writer) row(it item, s Scores, c call, attempts int, cached bool) *labe
 	r := &labelRow{ID: it.id, Scores: s.Values, Evidence: s.Evidence, ContentType: s.ContentType,
 		Overall: overall, Gated: gated, Tier: w.f.TierOf(overall), Oracle: c.Oracle, Model: c.Model,
 		PromptSHA: it.promptSHA, InputSHA: it.inputSHA, CacheKey: it.key, Attempts: attempts, Cached: cached,
-		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC()}
+		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC(), Repeat: it.repeat}
 	if cached {
 		r.LatencyMS = 0
 	}
@@ -114,7 +117,11 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 		}
 		labels = append(labels, e.Shared...)
 	}
-	commit := lake.Commit{Stage: spec.Label.Name, Filter: w.f.Ref(), Params: map[string]any{"labels": len(labels), "calls": len(calls)}}
+	params := map[string]any{"labels": len(labels), "calls": len(calls)}
+	for k, v := range w.params {
+		params[k] = v
+	}
+	commit := lake.Commit{Stage: spec.Label.Name, Filter: w.f.Ref(), Params: params}
 	if w.res.Input != nil {
 		commit.Inputs = []lake.Snapshot{*w.res.Input}
 	}
