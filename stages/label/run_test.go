@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -316,7 +317,8 @@ func TestMain(m *testing.M) {
 				return nil
 			})
 		}
-		label.Run(ctx, l, label.Options{Filter: f, Oracle: g, Concurrency: 2, BatchSize: batch})
+		repeat, _ := strconv.Atoi(os.Getenv("LABEL_REPEAT"))
+		label.Run(ctx, l, label.Options{Filter: f, Oracle: g, Concurrency: 2, BatchSize: batch, Repeat: repeat})
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -324,13 +326,15 @@ func TestMain(m *testing.M) {
 
 // kill -9 while answers sit in the journal, uncommitted, and while a batch is
 // being committed (answers keep being journaled meanwhile): the next run commits
-// them first, asks for none of them again, and labels no article twice.
+// them first, asks for none of them again, and labels no article twice (no
+// article's repeat twice under --repeat).
 func TestRun_KillNineJournal(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		env  string
-	}{{"uncommitted", "LABEL_SLOW_COMMIT=0"}, {"during a commit", "LABEL_SLOW_COMMIT=1"}} {
-		t.Run(tc.name, func(t *testing.T) { killNine(t, tc.env) })
+		name   string
+		env    string
+		repeat int64
+	}{{"uncommitted", "LABEL_SLOW_COMMIT=0", 1}, {"during a commit", "LABEL_SLOW_COMMIT=1", 1}, {"uncommitted, repeat 2", "LABEL_SLOW_COMMIT=0", 2}} {
+		t.Run(tc.name, func(t *testing.T) { killNine(t, tc.env, tc.repeat) })
 	}
 }
 
@@ -348,10 +352,11 @@ func journaled(l *lake.Lake, f *filters.Filter) (n, sealed int) {
 	return n, sealed
 }
 
-func killNine(t *testing.T, env string) {
+func killNine(t *testing.T, env string, repeat int64) {
 	ctx := context.Background()
 	l, f := lakeWithCompressed(t, 60)
-	n := passed(t, l, f)
+	articles := passed(t, l, f)
+	n := articles * repeat // asks
 	var slow atomic.Bool
 	slow.Store(true)
 	srv, calls := fakeGemini(t, f, func(int64) (int, string) {
@@ -362,7 +367,7 @@ func killNine(t *testing.T, env string) {
 	})
 	t.Setenv("GEMINI_API_KEY", secret)
 	child := exec.Command(os.Args[0], "-test.run=^$")
-	child.Env = append(os.Environ(), "LABEL_CHILD=1", "LABEL_LAKE="+l.Root, "LABEL_URL="+srv.URL, env,
+	child.Env = append(os.Environ(), "LABEL_CHILD=1", "LABEL_LAKE="+l.Root, "LABEL_URL="+srv.URL, env, fmt.Sprint("LABEL_REPEAT=", repeat),
 		"LABEL_FILTER="+filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1"))
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
@@ -391,7 +396,7 @@ func killNine(t *testing.T, env string) {
 	}
 	slow.Store(false)
 	before := calls.Load()
-	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL)})
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: gemini(t, srv.URL), Repeat: int(repeat)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,11 +408,14 @@ func killNine(t *testing.T, env string) {
 	if asked := calls.Load() - before; asked != n-int64(inJournal) {
 		t.Errorf("asked %d more, want %d (the %d not journaled)", asked, n-int64(inJournal), n-int64(inJournal))
 	}
-	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != n {
-		t.Errorf("%d articles labeled, want %d", got, n)
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != articles {
+		t.Errorf("%d articles labeled, want %d", got, articles)
 	}
-	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT id) FROM sustainability_tech_deployment.labels"); got != 0 {
-		t.Errorf("%d articles labeled twice", got)
+	if got := testutil.QueryInt(t, l, "SELECT count(DISTINCT (id, repeat)) FROM sustainability_tech_deployment.labels"); got != n {
+		t.Errorf("%d asks labeled, want %d", got, n)
+	}
+	if got := testutil.QueryInt(t, l, "SELECT count(*) - count(DISTINCT (id, repeat)) FROM sustainability_tech_deployment.labels"); got != 0 {
+		t.Errorf("%d asks labeled twice", got)
 	}
 	if got, _ := journaled(l, f); got != 0 {
 		t.Error("the journal was not emptied after its entries were committed")
