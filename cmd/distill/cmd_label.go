@@ -129,35 +129,3 @@ func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
 	}
 	return orc, err
 }
-
-func labelImportCommand(e *env) *cli.Command {
-	return &cli.Command{
-		Name:      "import",
-		Usage:     "import labels made elsewhere (JSONL with <filter>_analysis per article)",
-		ArgsUsage: "FILE...",
-		Flags:     []cli.Flag{lakeFlag, jsonFlag, filterFlag},
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return fmt.Errorf("label import takes one or more JSONL files")
-			}
-			f, err := filters.Load(c.String("filter"))
-			if err != nil {
-				return err
-			}
-			l, err := e.openLake(c)
-			if err != nil {
-				return err
-			}
-			defer l.Close()
-			// A fully rejected import is an error (exit 1), printed with its rejects.
-			res, err := label.Import(c.Context, l, f, c.Args().Slice())
-			if err != nil && !errors.Is(err, label.ErrAllRejected) {
-				return err
-			}
-			if perr := e.printResult(c, res); perr != nil {
-				return perr
-			}
-			return err
-		},
-	}
-}
