@@ -9,9 +9,7 @@ import (
 )
 
 // Agreement is how far two oracles (or one oracle's repeats) agree on one
-// dimension, the overall score or the tier (sql/agree/pairs.sql says how
-// each figure is computed). A figure is nil where it is undefined (a
-// constant side's Spearman, alpha when every value is the same).
+// dimension, the overall score or the tier.
 type Agreement struct {
 	// Kind is pair (two oracles) or self (one oracle's asks).
 	Kind string `json:"kind"`
@@ -20,6 +18,13 @@ type Agreement struct {
 	B         string `json:"b"`
 	Dimension string `json:"dimension"`
 	Position  int    `json:"-"`
+	Figures
+}
+
+// Figures are an agreement's numbers (sql/agree/pairs.sql says how each is
+// computed); nil where undefined (a constant side's Spearman, alpha when
+// every value is the same).
+type Figures struct {
 	// Articles is how many articles both scored; AskPairs the pairs of
 	// single asks compared on them.
 	Articles       int64    `json:"n"`
@@ -60,13 +65,18 @@ func DefineAsks(ctx context.Context, sess *lake.Session) error {
 }
 
 // Agreements runs sql/agree/pairs.sql over agree_scores (DefineAsks) for
-// the pairs a and b select ("" for any) and sql/agree/alpha_all.sql.
+// the pairs a and b select ("" for any: sql/agree/diffs.sql, kept as
+// agree_diffs) and sql/agree/alpha_all.sql.
 func Agreements(ctx context.Context, sess *lake.Session, a, b string) ([]Agreement, []Reliability, error) {
-	if err := sess.SetVariables(ctx, lake.Vars{"agree_a": a, "agree_b": b}); err != nil {
+	err := sess.SetVariables(ctx, lake.Vars{"agree_a": a, "agree_b": b})
+	if err == nil {
+		err = sess.TempTable(ctx, "agree_diffs", "agree/diffs", nil)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	pairs := []Agreement{}
-	err := sess.EachFile(ctx, "agree/pairs", nil, func(rows *sql.Rows) error {
+	err = sess.EachFile(ctx, "agree/pairs", nil, func(rows *sql.Rows) error {
 		var g Agreement
 		var f [8]sql.NullFloat64
 		if err := rows.Scan(&g.Kind, &g.A, &g.B, &g.Dimension, &g.Position, &g.Articles, &g.AskPairs,

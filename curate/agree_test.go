@@ -2,64 +2,14 @@ package curate_test
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/distillery/distillery/curate"
-	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
-
-// noisyOracle answers truth + offset + N(0, sd) per dimension, asks times.
-type noisyOracle struct {
-	model    string
-	offset   float64
-	sd       float64
-	asks     int
-	articles int // the first articles it scores
-}
-
-// plantTwoOracles writes n articles whose true scores are uniform on
-// [2, 8], scored by each oracle with its offset and noise.
-func plantTwoOracles(t *testing.T, n int, oracles ...noisyOracle) (*lake.Lake, *filters.Filter, map[string]map[string][]float64) {
-	t.Helper()
-	l, f := setup(t)
-	rng := rand.New(rand.NewPCG(7, 11))
-	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	values := map[string]map[string][]float64{} // dimension -> id -> every ask's score
-	var arts []labeltest.Article
-	for i := range n {
-		id := fmt.Sprintf("a%04d", i)
-		truth := map[string]float64{}
-		for _, d := range f.DimensionNames() {
-			truth[d] = 2 + 6*rng.Float64()
-		}
-		for _, o := range oracles {
-			if i >= o.articles {
-				continue
-			}
-			for k := range o.asks {
-				scores := map[string]float64{}
-				for _, d := range f.DimensionNames() {
-					scores[d] = truth[d] + o.offset + o.sd*rng.NormFloat64()
-					if values[d] == nil {
-						values[d] = map[string][]float64{}
-					}
-					values[d][id] = append(values[d][id], scores[d])
-				}
-				arts = append(arts, labeltest.Article{ID: id, Text: "text " + id, Scores: scores, Oracle: "gemini", Model: o.model,
-					Repeat: k, LabeledAt: t0.Add(time.Duration(len(arts)) * time.Second)})
-			}
-		}
-	}
-	labeltest.Write(t, l, f, arts)
-	return l, f, values
-}
 
 // alphaByDefinition is Krippendorff's interval alpha from its definition:
 // D_o over the pairs within each unit weighted 1/(m_u - 1), D_e over every
@@ -96,9 +46,10 @@ func alphaByDefinition(units map[string][]float64) float64 {
 
 func TestAgreements_RecoverOffsetAndNoise(t *testing.T) {
 	ctx := context.Background()
-	flash := noisyOracle{model: "flash", sd: 0.3, asks: 3, articles: 300}
-	pro := noisyOracle{model: "pro", offset: -1.5, sd: 0.6, asks: 2, articles: 200}
-	l, f, values := plantTwoOracles(t, 300, flash, pro)
+	l, f := setup(t)
+	values := labeltest.PlantNoisy(t, l, f, 300, 7,
+		labeltest.Noisy{Oracle: "gemini", Model: "flash", SD: 0.3, Asks: 3, Articles: 300},
+		labeltest.Noisy{Oracle: "gemini", Model: "pro", Offset: -1.5, SD: 0.6, Asks: 2, Articles: 200})
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		t.Fatal(err)

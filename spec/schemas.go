@@ -323,3 +323,27 @@ var gatesSchema = lake.Schema{
 	{Name: "gated_at", Type: lake.TimestampTz, Doc: "when the gate ran: the rows of one run share it"},
 	{Name: "run_id", Type: lake.String, Doc: "the gate run that wrote the rows"},
 }
+
+// agreementsSchema is <filter>.agreements': every agree run appends one row
+// per pair of oracles (or one oracle's repeats) and dimension, and one per
+// dimension for Krippendorff's alpha across every oracle and ask.
+var agreementsSchema = lake.Schema{
+	{Name: "kind", Type: lake.String, Required: true, Doc: "oracle (an oracle's labels: articles and asks), pair (two oracles), self (one oracle's repeated asks: its noise) or all (alpha across every oracle and ask)"},
+	{Name: "oracle_a", Type: lake.String, Required: true, Doc: "an oracle, named KIND/MODEL as its labels' oracle and model (e.g. gemini/gemini-2.5-flash); * on an all row"},
+	{Name: "oracle_b", Type: lake.String, Required: true, Doc: "the other oracle (oracle_a on a self row; * on an all row): offsets are b minus a"},
+	{Name: "dimension", Type: lake.String, Required: true, Doc: "a dimension of the filter, overall (the overall score) or tier (the tier's level: 0 the lowest); * on an oracle row"},
+	{Name: "articles", Type: lake.Long, Doc: "articles both scored (all: articles with at least two asks)"},
+	{Name: "ask_pairs", Type: lake.Long, Doc: "pairs of single asks compared (every ask of a with every ask of b; self: every two asks)"},
+	{Name: "asks", Type: lake.Long, Doc: "oracle: its labels; all: the asks alpha is computed over"},
+	{Name: "mae", Type: lake.Double, Doc: "mean absolute difference of single asks, each article weighing the same"},
+	{Name: "mean_offset", Type: lake.Double, Doc: "mean difference b minus a: b's bias against a (offset in agree --json)"},
+	{Name: "offset_low", Type: lake.Double, Doc: "lower end of the offset's 95% interval (normal, from the articles' spread)"},
+	{Name: "offset_high", Type: lake.Double, Doc: "upper end of the offset's 95% interval"},
+	{Name: "mae_after_offset", Type: lake.Double, Doc: "mean absolute difference once the offset is removed"},
+	{Name: "spearman", Type: lake.Double, Doc: "rank correlation of the first ask of each side (self: asks 0 and 1); null when a side is constant"},
+	{Name: "alpha", Type: lake.Double, Doc: "Krippendorff's alpha, interval metric, over every ask of the oracles compared (all: of every oracle)"},
+	{Name: "tier_agreement", Type: lake.Double, Doc: "tier rows: the share of ask pairs that put the article in one tier"},
+	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot read"},
+	{Name: "agreed_at", Type: lake.TimestampTz, Doc: "when the agree run ran: the rows of one run share it"},
+	{Name: "run_id", Type: lake.String, Doc: "the agree run that wrote the rows"},
+}

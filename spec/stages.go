@@ -50,6 +50,10 @@ var (
 	// reads and writes predictions.
 	CV = &Spec{Name: "cv", Usage: "distill cv --filter DIR",
 		Reads: []*Table{Labels, Splits, Compressed}, Writes: []*Table{Predictions, Evaluations}, EveryRun: true}
+	// Agree compares the oracles (and each oracle's repeats) that labeled
+	// the filter's articles: a question a person asks, so on demand.
+	Agree = &Spec{Name: "agree", Usage: "distill agree --filter DIR",
+		Reads: []*Table{Labels}, Writes: []*Table{Agreements}, EveryRun: true, OnDemand: true}
 	ModelTag = &Spec{Name: "model", Usage: "distill model tag production MODEL --filter DIR",
 		Reads: []*Table{Models}, Writes: []*Table{ModelTags}, EveryRun: true, OnDemand: true}
 	Gate = &Spec{Name: "gate", Usage: "distill gate --filter DIR --candidate MODEL",
@@ -60,7 +64,7 @@ var (
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
 var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval, CV,
-	ModelTag, Gate}
+	Agree, ModelTag, Gate}
 
 // Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.
 func Pipeline() []*Spec {

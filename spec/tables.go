@@ -99,10 +99,12 @@ var (
 		Doc: "every `distill model tag` run: a tag (e.g. production) and the model it names; the newest row of a tag wins"}
 	Gates = &Table{Name: "gates", Kind: PerFilter, Key: []string{"run_id", "gated_at", "against", "metric"}, schema: fixed(gatesSchema),
 		Doc: "every gate run's verdict: one row per model compared against and metric, with the paired bootstrap interval of the difference"}
+	Agreements = &Table{Name: "agreements", Kind: PerFilter, Key: []string{"run_id", "agreed_at", "kind", "oracle_a", "oracle_b", "dimension"}, schema: fixed(agreementsSchema),
+		Doc: "every agree run: how far oracles agree with each other and with themselves (their repeats), per dimension, overall score and tier"}
 )
 
 // Tables is every table distill writes, in the order articles flow.
-var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Labels, OracleCalls, Splits, Models, Predictions, Evaluations,
+var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Labels, OracleCalls, Agreements, Splits, Models, Predictions, Evaluations,
 	ModelTags, Gates}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's

@@ -9,6 +9,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -144,4 +146,51 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 			rb.EndRow()
 		}
 	})
+}
+
+// Noisy is an oracle that answers each dimension with the article's true
+// score + Offset + N(0, SD), Asks times (repeats 0..Asks-1), on the first
+// Articles articles.
+type Noisy struct {
+	Oracle, Model string
+	Offset, SD    float64
+	Asks          int
+	Articles      int
+}
+
+// PlantNoisy writes n articles whose true scores are uniform on [2, 8],
+// labeled by every oracle of noisy, seeded; it returns every ask's score
+// per dimension and article (for an independent computation).
+func PlantNoisy(t testing.TB, l *lake.Lake, f *filters.Filter, n int, seed uint64, noisy ...Noisy) map[string]map[string][]float64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 11))
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	values := map[string]map[string][]float64{}
+	for _, d := range f.DimensionNames() {
+		values[d] = map[string][]float64{}
+	}
+	var arts []Article
+	for i := range n {
+		id := fmt.Sprintf("a%04d", i)
+		truth := map[string]float64{}
+		for _, d := range f.DimensionNames() {
+			truth[d] = 2 + 6*rng.Float64()
+		}
+		for _, o := range noisy {
+			if i >= o.Articles {
+				continue
+			}
+			for k := range o.Asks {
+				scores := map[string]float64{}
+				for _, d := range f.DimensionNames() {
+					scores[d] = truth[d] + o.Offset + o.SD*rng.NormFloat64()
+					values[d][id] = append(values[d][id], scores[d])
+				}
+				arts = append(arts, Article{ID: id, Text: "text of " + id, Scores: scores, Oracle: o.Oracle, Model: o.Model,
+					Repeat: k, LabeledAt: t0.Add(time.Duration(len(arts)) * time.Second)})
+			}
+		}
+	}
+	Write(t, l, f, arts)
+	return values
 }

@@ -7,12 +7,14 @@
 --        table predates it).
 -- Variables: dimensions (VARCHAR[]: the dimension columns).
 -- Returns: label_key (a number naming the row), id, oracle, ask, one column
---          per dimension, n_labels (1), labeled_at.
+--          per dimension, one <dimension>_evidence column per dimension,
+--          n_labels (1), labeled_at.
 SELECT row_number() OVER (ORDER BY id, oracle, model, "repeat", labeled_at, run_id, cache_key) AS label_key,
        id,
        coalesce(oracle, '') || '/' || coalesce(model, '') AS oracle,
        row_number() OVER (PARTITION BY id, oracle, model
                           ORDER BY coalesce("repeat", 0), labeled_at, run_id, cache_key) - 1 AS ask,
        COLUMNS(c -> list_contains(getvariable('dimensions'), c)),
+       COLUMNS(c -> list_contains(list_transform(getvariable('dimensions'), d -> d || '_evidence'), c)),
        1::BIGINT AS n_labels, labeled_at
 FROM labels_all

@@ -4,36 +4,21 @@
 -- itself (a = b) every two of its asks (its repeats: its noise). Each
 -- article weighs the same, whatever its number of asks:
 --   mae               mean |b - a|;
---   offset            mean (b - a): b's bias against a, with a 95% interval
+--   mean_offset       mean (b - a): b's bias against a, with a 95% interval
 --                     offset_low..offset_high (normal, from the articles' spread);
---   mae_after_offset  mean |b - a - offset|: what is left once b's bias is removed;
+--   mae_after_offset  mean |b - a - mean_offset|: what is left once b's bias is removed;
 --   spearman          rank correlation of the first ask of each side (for
 --                     a = b: asks 0 and 1); null when a side is constant;
 --   alpha             Krippendorff's alpha, interval metric, over every ask
 --                     of both oracles on these articles (units: articles);
 --   tier_agreement    (the tier row) the share of ask pairs in one tier.
--- Pairs: with neither agree_a nor agree_b set, every two oracles (a before b
--- by name) and every oracle with repeats against itself; agree_a alone: a
--- against every other, and every self pair; both: a against b (b - a as
--- named) and the self pairs of a and b.
--- Reads: agree_scores (sql/agree/scores.sql).
--- Variables: agree_a, agree_b (VARCHAR: oracle names, '' for any).
+-- Reads: agree_diffs (sql/agree/diffs.sql: the pairs compared),
+--        agree_scores (sql/agree/scores.sql).
 -- Returns: kind (pair or self), oracle_a, oracle_b, dimension, position,
---          articles, ask_pairs, mae, offset, offset_low, offset_high,
+--          articles, ask_pairs, mae, mean_offset, offset_low, offset_high,
 --          mae_after_offset, spearman, alpha, tier_agreement.
 WITH diffs AS (
-    SELECT x.oracle AS a, y.oracle AS b, x.id, x.dimension, x.position,
-           x.ask AS ask_a, y.ask AS ask_b, x.score AS score_a, y.score AS score_b, y.score - x.score AS d
-    FROM agree_scores x
-    JOIN agree_scores y ON x.id = y.id AND x.dimension = y.dimension
-    WHERE CASE
-        WHEN x.oracle = y.oracle THEN x.ask < y.ask
-             AND (getvariable('agree_a') = '' OR getvariable('agree_b') = ''
-                  OR x.oracle IN (getvariable('agree_a'), getvariable('agree_b')))
-        WHEN getvariable('agree_a') = '' AND getvariable('agree_b') = '' THEN x.oracle < y.oracle
-        ELSE (getvariable('agree_a') = '' OR x.oracle = getvariable('agree_a'))
-         AND (getvariable('agree_b') = '' OR y.oracle = getvariable('agree_b'))
-    END
+    SELECT * FROM agree_diffs
 ),
 per_article AS (
     SELECT a, b, id, dimension, position, count(*) AS ask_pairs,
@@ -43,13 +28,13 @@ per_article AS (
     GROUP BY ALL
 ),
 offsets AS (
-    SELECT a, b, dimension, avg(d) AS offset, stddev_samp(d) AS sd, count(*) AS articles
+    SELECT a, b, dimension, avg(d) AS mean_offset, stddev_samp(d) AS sd, count(*) AS articles
     FROM per_article
     GROUP BY ALL
 ),
 after_offset AS (
     SELECT a, b, dimension, avg(ad) AS mae_after_offset
-    FROM (SELECT x.a, x.b, x.id, x.dimension, avg(abs(x.d - o.offset)) AS ad
+    FROM (SELECT x.a, x.b, x.id, x.dimension, avg(abs(x.d - o.mean_offset)) AS ad
           FROM diffs x JOIN offsets o USING (a, b, dimension)
           GROUP BY ALL)
     GROUP BY ALL
@@ -89,9 +74,9 @@ summary AS (
 )
 SELECT CASE WHEN s.a = s.b THEN 'self' ELSE 'pair' END AS kind,
        s.a AS oracle_a, s.b AS oracle_b, s.dimension, s.position, o.articles, s.ask_pairs,
-       s.mae, o.offset,
-       o.offset - 1.959964 * o.sd / sqrt(o.articles) AS offset_low,
-       o.offset + 1.959964 * o.sd / sqrt(o.articles) AS offset_high,
+       s.mae, o.mean_offset,
+       o.mean_offset - 1.959964 * o.sd / sqrt(o.articles) AS offset_low,
+       o.mean_offset + 1.959964 * o.sd / sqrt(o.articles) AS offset_high,
        f.mae_after_offset,
        CASE WHEN isnan(r.r) THEN NULL ELSE r.r END AS spearman,
        CASE WHEN al.expected > 1e-12 THEN 1 - al.observed / al.expected END AS alpha,

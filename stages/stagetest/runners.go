@@ -8,6 +8,7 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/agree"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/evaluate"
@@ -167,6 +168,18 @@ var runners = map[string]Runner{
 		Articles: []string{"a1", "a2", "a3", "a4", "a5", "a6"},
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
 			r, err := cv.Run(ctx, e.Lake, cv.Options{Filter: e.Filter, Folds: 3, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.Agree.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := agree.Run(ctx, l, agree.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := agree.Run(ctx, e.Lake, agree.Options{Filter: e.Filter, Waiting: waiting})
 			if err != nil {
 				return 0, err
 			}

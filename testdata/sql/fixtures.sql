@@ -243,10 +243,19 @@ SET VARIABLE seen_models = ['m1', 'nobody'];
 SET VARIABLE agree_a = '';
 SET VARIABLE agree_b = '';
 CREATE TABLE agree_asks AS SELECT 1::BIGINT AS label_key, 'a' AS id, 'gemini/gemini-2.5-flash' AS oracle, 0::BIGINT AS ask,
-    7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 1::BIGINT AS n_labels, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
+    7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 'named a site' AS relevance_evidence, NULL::VARCHAR AS evidence_evidence,
+    1::BIGINT AS n_labels, TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
 CREATE TABLE agree_tiers AS SELECT 1::BIGINT AS id, 5.1::DOUBLE AS overall, false AS gated, 'high' AS tier, 1 AS tier_rank, 1::BIGINT AS n_labels;
 CREATE TABLE agree_scores AS SELECT * FROM (VALUES
     ('a', 'gemini/flash', 0, 'relevance', 1, 7.0), ('a', 'gemini/flash', 1, 'relevance', 1, 6.0), ('a', 'gemini/pro', 0, 'relevance', 1, 4.0),
     ('b', 'gemini/flash', 0, 'relevance', 1, 3.0), ('b', 'gemini/pro', 0, 'relevance', 1, 2.0),
     ('c', 'gemini/flash', 0, 'relevance', 1, 5.0), ('c', 'gemini/pro', 0, 'relevance', 1, 5.0))
     t(id, oracle, ask, dimension, position, score);
+CREATE TABLE agree_diffs AS SELECT * FROM (VALUES
+    ('gemini/flash', 'gemini/pro', 'a', 'relevance', 1, 0, 0, 7.0, 4.0, -3.0), ('gemini/flash', 'gemini/pro', 'a', 'relevance', 1, 1, 0, 6.0, 4.0, -2.0),
+    ('gemini/flash', 'gemini/pro', 'b', 'relevance', 1, 0, 0, 3.0, 2.0, -1.0), ('gemini/flash', 'gemini/pro', 'c', 'relevance', 1, 0, 0, 5.0, 5.0, 0.0),
+    ('gemini/flash', 'gemini/flash', 'a', 'relevance', 1, 0, 1, 7.0, 6.0, -1.0))
+    t(a, b, id, dimension, position, ask_a, ask_b, score_a, score_b, d);
+SET VARIABLE agree_top = 2;
+CREATE TABLE agree_listed AS SELECT 'a' AS id, 2.5::DOUBLE AS spread, true AS tier_flip, 'gemini/pro vs gemini/flash' AS pairs;
+CREATE TABLE agree_compressed AS SELECT 'a' AS id, 'Title. Text.' AS text;
