@@ -30,6 +30,11 @@ func labelCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "max-cost", Usage: "stop before the next call would take the run past this many USD"},
 			&cli.BoolFlag{Name: "estimate", Usage: "make no calls: print cache misses, expected tokens and cost"},
 			&cli.BoolFlag{Name: "full", Usage: "label every compressed article again (cache hits cost nothing)"},
+			&cli.IntFlag{Name: "sample", Usage: "label a fixed sample of this many compressed articles, chosen by --seed: the same for every oracle and model (0: all)"},
+			&cli.StringFlag{Name: "stratify", Value: label.StratifyNone, Usage: "the sample: none (seed order) or tier (shared evenly across the tiers the free keywords scoring gives the articles)"},
+			&cli.Int64Flag{Name: "seed", Value: 42, Usage: "the seed that orders the sample"},
+			&cli.IntFlag{Name: "repeat", Value: 1, Usage: "ask the oracle this many times per article, each ask a label row of its own (labels.repeat 0, 1, ...); asks already made are never made again"},
+			&cli.IntFlag{Name: "rpd", Usage: "requests per day: stop (exit 0) before this oracle model passes this many requests in the last 24 hours, saying when to rerun (0: no limit)"},
 			&cli.Float64Flag{Name: "temperature", Value: -1, Usage: "sampling temperature", DefaultText: "the filter's"},
 			&cli.IntFlag{Name: "max-tokens", Usage: "max output tokens", DefaultText: "the filter's"},
 			&cli.IntFlag{Name: "batch-size", Value: 500, Usage: "labels per Iceberg commit (answers are safe in the journal before that)"},
@@ -58,7 +63,8 @@ func labelCommand(e *env) *cli.Command {
 			defer l.Close()
 			opts := label.Options{Filter: f, Oracle: orc, Concurrency: c.Int("concurrency"), RPM: c.Float64("rpm"), TPM: c.Float64("tpm"),
 				TargetCount: c.Int("target-count"), MaxCost: c.Float64("max-cost"), Estimate: c.Bool("estimate"),
-				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size"), StopAfterFailures: c.Int("stop-after-failures")}
+				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size"), StopAfterFailures: c.Int("stop-after-failures"),
+				Sample: c.Int("sample"), Stratify: c.String("stratify"), Seed: c.Int64("seed"), Repeat: c.Int("repeat"), RPD: c.Int("rpd")}
 			if opts.StopAfterFailures == 0 {
 				opts.StopAfterFailures = -1 // the flag's 0 is never; the Options' 0 is the default
 			}
