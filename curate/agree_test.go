@@ -7,6 +7,7 @@ import (
 
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/internal/labeltest"
+	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 )
@@ -135,5 +136,41 @@ func TestAgreements_RecoverOffsetAndNoise(t *testing.T) {
 	}
 	if len(kinds) != 3 || kinds["pair:gemini/pro>gemini/flash"] != len(f.Dimensions)+2 {
 		t.Errorf("named pairs: %v", kinds)
+	}
+}
+
+func TestNoiseFloor(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	labeltest.PlantNoisy(t, l, f, 150, 5,
+		labeltest.Noisy{Oracle: "gemini", Model: "flash", SD: 0.5, Asks: 2, Articles: 150},
+		labeltest.Noisy{Oracle: "gemini", Model: "pro", Offset: 1, SD: 0.5, Asks: 1, Articles: 60},
+		labeltest.Noisy{Oracle: "openai", Model: "gpt", Offset: 1, SD: 0.5, Asks: 1, Articles: 40})
+	ref := lake.Ref{TableName: spec.Labels.For(f)}
+	fl, err := curate.NoiseFloor(ctx, l, f, ref, curate.Latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The oracle with the most labels, against the one sharing the most articles.
+	if fl == nil || fl.Oracle != "gemini/flash" || fl.SelfArticles != 150 || fl.Other != "gemini/pro" || fl.InterArticles != 60 {
+		t.Fatalf("floor: %+v", fl)
+	}
+	self, inter := fl.Dimensions[curate.AllDimensions].SelfMAE, fl.Dimensions[curate.AllDimensions].InterMAE
+	if want := 2 * 0.5 / math.Sqrt(math.Pi); self == nil || math.Abs(*self-want) > 0.1*want {
+		t.Errorf("self-MAE %v, want about %.3f", self, want)
+	}
+	if inter == nil || *inter < 0.9 || fl.Dimensions["overall"].SelfMAE == nil {
+		t.Errorf("inter-oracle MAE %v (offset 1), overall %+v", inter, fl.Dimensions["overall"])
+	}
+	// Named by the combine rule: pro was asked once, so only the MAE against flash.
+	fl, err = curate.NoiseFloor(ctx, l, f, ref, "oracle=gemini/pro")
+	if err != nil || fl == nil || fl.Oracle != "gemini/pro" || fl.SelfArticles != 0 || fl.Other != "gemini/flash" {
+		t.Fatalf("pro's floor: %+v, %v", fl, err)
+	}
+	// One oracle asked once: no floor.
+	one := testutil.NewLake(t)
+	labeltest.PlantNoisy(t, one, f, 10, 5, labeltest.Noisy{Oracle: "gemini", Model: "flash", SD: 0.5, Asks: 1, Articles: 10})
+	if fl, err := curate.NoiseFloor(ctx, one, f, ref, curate.Latest); fl != nil || err != nil {
+		t.Errorf("one oracle asked once: %+v, %v", fl, err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/distillery/distillery/curate"
 )
 
 // dimensionLabel names an evaluation row's dimension for a reader.
@@ -58,6 +60,10 @@ func maeChart(d *Data) *Chart {
 		c.Legend = append(c.Legend, Swatch{Color: mc[m], Name: m})
 	}
 	c.Legend = append(c.Legend, Swatch{Color: "#1b1f24", Name: "baseline: always predict the training mean", Line: true})
+	fl := d.NoiseFloor
+	if fl != nil && fl.SelfArticles > 0 {
+		c.Legend = append(c.Legend, Swatch{Color: floorColour, Name: "noise floor: " + fl.Oracle + "'s self-MAE (its repeated answers)", Line: true})
+	}
 	names := make([]string, len(dims))
 	for i, dim := range dims {
 		names[i] = dimensionLabel(dim)
@@ -111,11 +117,47 @@ func maeChart(d *Data) *Chart {
 				end = bx + 1.5
 			}
 		}
+		self, inter := floorOf(fl, e.Dimension)
+		if self != nil {
+			fx := x(*self)
+			c.Marks = append(c.Marks, Mark{Kind: "rect", Class: "baseline", X: fx - 1.5, Y: y - 2, W: 3, H: h + 4, Fill: floorColour, Value: *self,
+				Title: fmt.Sprintf("%s · %s: noise floor %.3f (%s's self-MAE)", e.Model, dimensionLabel(e.Dimension), *self, fl.Oracle)})
+		}
 		c.Labels = append(c.Labels, Label{X: end + 5, Y: y + h/2 + 4, Text: fmt.Sprintf("%.3f", e.MAE), Anchor: "start", Class: "value"})
-		c.Table.Rows = append(c.Table.Rows, []string{e.Model, dimensionLabel(e.Dimension), fmtInt(e.N), fmt.Sprintf("%.3f", e.MAE),
-			fmtNum(e.BaselineMAE, 3), fmtNum(e.RMSE, 3), fmtNum(e.Bias, 3), fmtNum(e.Spearman, 3)})
+		row := []string{e.Model, dimensionLabel(e.Dimension), fmtInt(e.N), fmt.Sprintf("%.3f", e.MAE),
+			fmtNum(e.BaselineMAE, 3), fmtNum(e.RMSE, 3), fmtNum(e.Bias, 3), fmtNum(e.Spearman, 3)}
+		if fl != nil {
+			row = append(row, fmtNum(self, 3), fmtNum(inter, 3))
+		}
+		c.Table.Rows = append(c.Table.Rows, row)
+	}
+	if fl != nil {
+		c.Table.Head = append(c.Table.Head, "oracle self-MAE ("+fl.Oracle+")", "MAE vs "+orDash(fl.Other))
 	}
 	return c
+}
+
+// floorColour marks the noise floor in the error chart.
+const floorColour = "#b35806"
+
+// floorOf is the noise floor of one row of the error chart (whose pooled
+// row is _all).
+func floorOf(fl *curate.Floor, dim string) (self, inter *float64) {
+	if fl == nil {
+		return nil, nil
+	}
+	if dim == "_all" {
+		dim = curate.AllDimensions
+	}
+	fig := fl.Dimensions[dim]
+	return fig.SelfMAE, fig.InterMAE
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "another oracle (none)"
+	}
+	return s
 }
 
 // confusionCharts are one heat map per model: oracle tier by predicted tier.

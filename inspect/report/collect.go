@@ -59,6 +59,13 @@ type Data struct {
 	// the command that writes it.
 	FunnelNotes []string `json:"funnel_notes"`
 
+	// Agreements is the agreements snapshot read; Agreement the latest
+	// agree run's comparisons; NoiseFloor the labels' oracle's self-MAE and
+	// its MAE against another oracle (nil when neither exists).
+	Agreements string         `json:"agreements,omitempty"`
+	Agreement  []AgreementRow `json:"agreement"`
+	NoiseFloor *curate.Floor  `json:"noise_floor,omitempty"`
+
 	Tables []History `json:"tables"`
 
 	// Missing says, by section id, why a section has nothing to show.
@@ -206,6 +213,13 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Data, error) {
 		return nil, err
 	}
 	if err := d.evaluations(ctx, sess, f); err != nil {
+		return nil, err
+	}
+	var labels *lake.Snapshot
+	if prep != nil {
+		labels = prep.Labels
+	}
+	if err := d.agreement(ctx, l, sess, f, labels); err != nil {
 		return nil, err
 	}
 	if err := d.history(ctx, l, f); err != nil {

@@ -3,6 +3,7 @@ package cv
 import (
 	"fmt"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
@@ -42,6 +43,17 @@ func (r *Result) Details() []string {
 			}
 		}
 		lines = append(lines, line)
+	}
+	if fl := r.NoiseFloor; fl != nil {
+		all := fl.Dimensions[curate.AllDimensions]
+		line := "noise floor of the labels (" + fl.Oracle + "):"
+		if fl.SelfArticles > 0 {
+			line += fmt.Sprintf(" its self-MAE %s on %s of repeated asks;", num(all.SelfMAE), human.Plural(fl.SelfArticles, "article"))
+		}
+		if fl.Other != "" {
+			line += fmt.Sprintf(" MAE %s against %s on %s;", num(all.InterMAE), fl.Other, human.Plural(fl.InterArticles, "article"))
+		}
+		lines = append(lines, line+" a pooled MAE near these cannot gain much by tuning")
 	}
 	return lines
 }

@@ -67,6 +67,9 @@ type Result struct {
 	// fold<k>); Pooled their mean and spread, raw first.
 	Metrics []evaluate.Model `json:"fold_metrics"`
 	Pooled  []Pooled         `json:"pooled"`
+	// NoiseFloor is the oracle's own self-MAE and its MAE against another
+	// oracle, where the labels have repeats or a second oracle (nil: none).
+	NoiseFloor *curate.Floor `json:"noise_floor,omitempty"`
 }
 
 // Pooled is the folds' figures pooled (every dimension's scores), raw or
@@ -140,6 +143,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("evaluate the folds (the out-of-fold predictions are in %s): %w", res.Predictions, err)
 	}
 	res.Evaluations = evals.Ref().String()
+	if res.NoiseFloor, err = curate.NoiseFloor(ctx, l, f, set.Labels.Ref(), opts.Student.Combine); err != nil {
+		return nil, err
+	}
 	res.SetInputs(set.Inputs()...)
 	res.Finish(spec.Predictions.For(f), snap, start)
 	return res, nil

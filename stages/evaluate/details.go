@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/spec"
 )
@@ -36,6 +37,7 @@ func (r *Result) Details() []string {
 	lines = append(lines, "read "+strings.Join(read, ", "), "")
 	lines = append(lines, spec.Columns(r.metricRows()...)...)
 	lines = append(lines, "(mean and median: the MAE of predicting every article's training mean, or median; bias: prediction minus oracle; all dimensions: every score pooled)")
+	lines = append(lines, floorLine(r.NoiseFloor)...)
 	for i, m := range r.Models {
 		name := m.Model
 		if len(r.Models) > 1 {
@@ -115,7 +117,7 @@ func (r *Result) metricRows() []string {
 		}
 		return strings.Join(cells, "\t")
 	}
-	rows := []string{"DIMENSION\tN\t" + head("MAE") + "\tMEAN\tMEDIAN\t" + head("RMSE") + "\t" + head("BIAS") + "\t" + head("SPEARMAN")}
+	rows := []string{"DIMENSION\tN\t" + head("MAE") + "\tMEAN\tMEDIAN\t" + head("RMSE") + "\t" + head("BIAS") + "\t" + head("SPEARMAN") + floorHead(r.NoiseFloor)}
 	cols := make([][]Metrics, len(vs))
 	for i, v := range vs {
 		cols[i] = metricsOf(v.m)
@@ -135,9 +137,55 @@ func (r *Result) metricRows() []string {
 			cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.MAE) }), num(d.BaselineMAE), num(d.MedianBaselineMAE),
 			cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.RMSE) }),
 			cell(func(m Metrics) string { return signed(m.Bias) }),
-			cell(func(m Metrics) string { return num(m.Spearman) })))
+			cell(func(m Metrics) string { return num(m.Spearman) }))+floorCells(r.NoiseFloor, d.Dimension))
 	}
 	return rows
+}
+
+// floorHead and floorCells are the noise floor's columns of the metrics
+// table: the oracle's self-MAE and its MAE against another oracle.
+func floorHead(fl *curate.Floor) string {
+	if fl == nil {
+		return ""
+	}
+	h := ""
+	if fl.SelfArticles > 0 {
+		h += "\tORACLE SELF-MAE"
+	}
+	if fl.Other != "" {
+		h += "\tVS " + fl.Other
+	}
+	return h
+}
+
+func floorCells(fl *curate.Floor, dim string) string {
+	if fl == nil {
+		return ""
+	}
+	fig := fl.Dimensions[dim]
+	c := ""
+	if fl.SelfArticles > 0 {
+		c += "\t" + num(fig.SelfMAE)
+	}
+	if fl.Other != "" {
+		c += "\t" + num(fig.InterMAE)
+	}
+	return c
+}
+
+// floorLine says what the noise floor columns are.
+func floorLine(fl *curate.Floor) []string {
+	if fl == nil {
+		return nil
+	}
+	var parts []string
+	if fl.SelfArticles > 0 {
+		parts = append(parts, fmt.Sprintf("oracle self-MAE: %s against its own repeated asks on %s", fl.Oracle, human.Plural(fl.SelfArticles, "article")))
+	}
+	if fl.Other != "" {
+		parts = append(parts, fmt.Sprintf("vs %s: the MAE between it and %s on %s", fl.Other, fl.Oracle, human.Plural(fl.InterArticles, "article")))
+	}
+	return []string{"(noise floor: " + strings.Join(parts, "; ") + "; a student near these figures cannot gain much by tuning: the labels themselves differ that much)"}
 }
 
 // tierLines are one model's tier accuracy, confusion matrix and recall.

@@ -1,6 +1,9 @@
 package evaluate
 
-import "github.com/distillery/distillery/spec"
+import (
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/spec"
+)
 
 // Metrics is how far one model's scores are from the oracle's on one
 // dimension (or the overall score, or every dimension pooled).
@@ -135,6 +138,9 @@ type Result struct {
 	// InScope is the number of labeled articles in the split evaluated.
 	InScope int64   `json:"in_scope"`
 	Models  []Model `json:"models"`
+	// NoiseFloor is the oracle's own self-MAE and its MAE against another
+	// oracle, where the labels have repeats or a second oracle (nil: none).
+	NoiseFloor *curate.Floor `json:"noise_floor,omitempty"`
 }
 
 // FileResult is the evaluation of a predictions file.

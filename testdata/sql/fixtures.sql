@@ -259,3 +259,9 @@ CREATE TABLE agree_diffs AS SELECT * FROM (VALUES
 SET VARIABLE agree_top = 2;
 CREATE TABLE agree_listed AS SELECT 'a' AS id, 2.5::DOUBLE AS spread, true AS tier_flip, 'gemini/pro vs gemini/flash' AS pairs;
 CREATE TABLE agree_compressed AS SELECT 'a' AS id, 'Title. Text.' AS text;
+CREATE TABLE agreements_input AS SELECT * FROM (VALUES
+    ('pair', 'gemini/flash', 'gemini/pro', 'relevance', 3::BIGINT, 1.2, -1.1, -2.5, 0.3, 0.9, 0.5, 0.61, NULL::DOUBLE, TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r9'),
+    ('pair', 'gemini/flash', 'gemini/pro', 'tier', 3::BIGINT, 0.3, -0.3, -0.9, 0.3, 0.4, 0.5, 0.2, 0.67, TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r9'),
+    ('all', '*', '*', 'relevance', 3::BIGINT, NULL, NULL, NULL, NULL, NULL, NULL, 0.61, NULL, TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r9'),
+    ('pair', 'gemini/flash', 'gemini/pro', 'relevance', 2::BIGINT, 2.0, -2.0, -3.0, -1.0, 0.5, 0.1, 0.1, NULL, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r8'))
+    t(kind, oracle_a, oracle_b, dimension, articles, mae, mean_offset, offset_low, offset_high, mae_after_offset, spearman, alpha, tier_agreement, agreed_at, run_id);
