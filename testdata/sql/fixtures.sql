@@ -10,7 +10,7 @@ SET VARIABLE seed = 42;
 SET VARIABLE run_id = 'r1';
 CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 'k' AS cache_key, 'x' AS relevance_evidence,
     'y' AS evidence_evidence, 5.1 AS overall, false AS gatekeeper_applied, 'high' AS tier, 'gemini' AS oracle,
-    'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
+    'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 's1' AS input_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
 -- labels_all: every label, labels_input those the combine rule uses (curate.Prepare).
 CREATE TABLE labels_all AS SELECT *, 0 AS "repeat", NULL::VARCHAR AS extra FROM labels_input;
