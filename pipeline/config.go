@@ -169,7 +169,7 @@ func (c *Config) validate(e *ConfigError, unread []string) {
 		key string
 		v   float64
 	}{{"concurrency", float64(c.Oracle.Concurrency)}, {"rpm", c.Oracle.RPM}, {"tpm", c.Oracle.TPM}, {"max_cost", c.Oracle.MaxCost},
-		{"target_count", float64(c.Oracle.TargetCount)}, {"max_tokens", float64(c.Oracle.MaxTokens)},
+		{"target_count", float64(c.Oracle.TargetCount)}, {"rpd", float64(c.Oracle.RPD)}, {"max_tokens", float64(c.Oracle.MaxTokens)},
 		{"batch_size", float64(c.Oracle.BatchSize)}, {"max_attempts", float64(c.Oracle.MaxAttempts)}} {
 		if n.v < 0 {
 			add("oracle."+n.key, fmt.Errorf("%s must be 0 (the default) or more", human.Number(n.v)))
