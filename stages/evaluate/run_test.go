@@ -7,7 +7,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -308,5 +310,41 @@ func TestRun_Cancelled(t *testing.T) {
 	}
 	if ok, _ := l.Exists(context.Background(), spec.Evaluations.In(f.Namespace())); ok {
 		t.Error("a cancelled run created the evaluations table")
+	}
+}
+
+// TestRun_NoiseFloor: beside the student's error, the labels' oracle's
+// self-MAE and its MAE against another oracle, when the labels have them.
+func TestRun_NoiseFloor(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	f := evaltest.Known(t, l)
+	res, err := evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: "m1"})
+	if err != nil || res.NoiseFloor != nil {
+		t.Fatalf("one oracle asked once: floor %+v, %v", res.NoiseFloor, err)
+	}
+	// gemini/pro answers the test articles twice: 1 and 2 points above.
+	var arts []labeltest.Article
+	for i, id := range []string{"t1", "t2", "t3", "t4"} {
+		for rep, up := range []float64{1, 2} {
+			arts = append(arts, labeltest.Article{ID: id, Text: "text of " + id, Scores: map[string]float64{"depth": float64(i) + up, "clarity": float64(i) + up},
+				Oracle: "gemini", Model: "pro", Repeat: rep, LabeledAt: time.Date(2026, 3, 1, 0, 0, rep, 0, time.UTC)})
+		}
+	}
+	labeltest.Write(t, l, f, arts)
+	res, err = evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: "m1", Combine: "oracle=gemini/pro"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := res.NoiseFloor
+	if fl == nil || fl.Oracle != "gemini/pro" || fl.SelfArticles != 4 || fl.Other != "keywords/test" || fl.InterArticles != 4 {
+		t.Fatalf("floor: %+v", fl)
+	}
+	if d := fl.Dimensions["depth"]; d.SelfMAE == nil || *d.SelfMAE != 1 || d.InterMAE == nil {
+		t.Errorf("depth floor: %+v", d)
+	}
+	text := strings.Join(res.Details(), "\n")
+	if !strings.Contains(text, "ORACLE SELF-MAE") || !strings.Contains(text, "VS keywords/test") || !strings.Contains(text, "noise floor: oracle self-MAE: gemini/pro") {
+		t.Errorf("details:\n%s", text)
 	}
 }
