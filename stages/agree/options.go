@@ -7,7 +7,6 @@
 package agree
 
 import (
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -33,14 +32,6 @@ type Options struct {
 	// the table (nil: the line goes to standard error).
 	Waiting func(msg string) `yaml:"-"`
 }
-
-// Sentinel errors, wrapped with what they concern.
-var (
-	// ErrOptions means the options are incomplete or out of range.
-	ErrOptions = errors.New("agree: bad options")
-	// ErrUnknownOracle means --a or --b names an oracle with no labels.
-	ErrUnknownOracle = errors.New("no labels of that oracle")
-)
 
 // DefaultTop is how many articles an export lists unless told.
 const DefaultTop = 50
