@@ -161,8 +161,8 @@ func chooseLabels(ctx context.Context, sess *lake.Session, rel string, snap *lak
 	var have []string
 	if err := sess.EachFile(ctx, "labels/oracles", nil, func(rows *sql.Rows) error {
 		var o string
-		var k int64
-		if err := rows.Scan(&o, &k); err != nil {
+		var k, articles int64
+		if err := rows.Scan(&o, &k, &articles); err != nil {
 			return err
 		}
 		have = append(have, fmt.Sprintf("%s (%s)", o, human.Plural(k, "label")))

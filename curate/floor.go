@@ -53,25 +53,26 @@ func NoiseFloor(ctx context.Context, l *lake.Lake, f *filters.Filter, ref lake.R
 	if _, err := Prepare(ctx, sess, f, ref, Latest); err != nil {
 		return nil, err
 	}
-	if err := DefineAsks(ctx, sess); err != nil {
-		return nil, err
-	}
 	fl := &Floor{Oracle: comb.Oracle, Dimensions: map[string]FloorFigures{}}
+	// Cheaply first: one oracle with one label an article has no floor.
 	oracles, repeated := 0, false
-	err = sess.EachFile(ctx, "agree/oracles", nil, func(rows *sql.Rows) error {
+	err = sess.EachFile(ctx, "labels/oracles", nil, func(rows *sql.Rows) error {
 		var name string
-		var labels, articles, maxAsks int64
-		if err := rows.Scan(&name, &labels, &articles, &maxAsks); err != nil {
+		var labels, articles int64
+		if err := rows.Scan(&name, &labels, &articles); err != nil {
 			return err
 		}
 		if fl.Oracle == "" {
 			fl.Oracle = name // the most labels first
 		}
 		oracles++
-		repeated = repeated || name == fl.Oracle && maxAsks > 1
+		repeated = repeated || name == fl.Oracle && labels > articles
 		return nil
 	})
 	if err != nil || (oracles < 2 && !repeated) {
+		return nil, err
+	}
+	if err := DefineAsks(ctx, sess); err != nil {
 		return nil, err
 	}
 	pairs, _, err := Agreements(ctx, sess, fl.Oracle, "")
