@@ -13,7 +13,7 @@ import (
 
 // Config names an oracle: what New builds.
 type Config struct {
-	// Kind is gemini, openai or keywords ("" is keywords).
+	// Kind is gemini, openai, keywords ("" is keywords) or simulate.
 	Kind string
 	// Model is the model asked; "" is the filter's oracle.model, then
 	// DefaultModel(Kind). An OpenAI-compatible server has no default.
@@ -34,7 +34,7 @@ type Config struct {
 const DefaultTimeout = 2 * time.Minute
 
 // ErrKind means Config.Kind names no oracle.
-var ErrKind = errors.New("unknown oracle kind: want gemini, openai or keywords")
+var ErrKind = errors.New("unknown oracle kind: want gemini, openai, keywords or simulate")
 
 // ErrNoModel means an OpenAI-compatible oracle was asked for without a model.
 var ErrNoModel = errors.New("the openai oracle needs a model (e.g. gpt-4o-mini, deepseek-chat, the name a vLLM or Ollama server serves)")
@@ -59,6 +59,8 @@ func New(ctx context.Context, cfg Config) (Oracle, error) {
 	switch cfg.Kind {
 	case "", "keywords":
 		return NewKeywords(cfg.Filter), nil
+	case "simulate":
+		return NewSimulate(cfg.Filter, model)
 	case "gemini":
 		if model == "" && cfg.Filter != nil {
 			model = cfg.Filter.Oracle.Model

@@ -26,6 +26,9 @@ type Request struct {
 	SchemaJSON  []byte
 	Temperature float64
 	MaxTokens   int
+	// Repeat is which ask of this prompt the call is (label --repeat: 0 for
+	// the first): only the simulate oracle reads it, to draw fresh noise.
+	Repeat int
 }
 
 // Response is what the oracle answered.
