@@ -21,12 +21,12 @@ var builtinPrices = map[string]filters.Price{
 }
 
 // priceOf returns the price of model and whether one is known. Local
-// servers (vLLM, Ollama) and the keywords oracle cost nothing.
+// servers (vLLM, Ollama) and the offline oracles (keywords, simulate) cost nothing.
 func priceOf(f *filters.Filter, kind, model string) (filters.Price, bool) {
 	if p, ok := f.Oracle.Prices[model]; ok {
 		return p, true
 	}
-	if kind == "keywords" {
+	if kind == "keywords" || kind == "simulate" {
 		return filters.Price{}, true
 	}
 	if p, ok := builtinPrices[model]; ok {

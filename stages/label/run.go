@@ -33,7 +33,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		res.Mode = "estimate"
 	}
 	res.Table = spec.Labels.For(f).String()
-	if orc.Kind() == "keywords" {
+	if orc.Kind() == "keywords" || orc.Kind() == "simulate" {
 		for _, d := range oracle.Blind(f) {
 			res.Warn("dimension %s has no keywords: the keywords oracle scores it 0 for every article (give it keywords or keyword_levels in %s)", d, filters.ConfigFile)
 		}
