@@ -167,7 +167,16 @@ func TestPrepare_CombineOneOracle(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "it has: gemini/pro (2 labels), keywords/test (2 labels)") {
 		t.Errorf("an oracle with no labels: %v", err)
 	}
-	for _, bad := range []string{"oracle=gemini", "latest,mean", "oracle=a/b,oracle=c/d", "median", "oracle=/x"} {
+	for rule, want := range map[string]curate.Combine{
+		"oracle=simulate/offset=1,noise=0.5":       {Rule: "latest", Oracle: "simulate/offset=1,noise=0.5"},
+		"mean,oracle=simulate/offset=1,noise=0.5":  {Rule: "mean", Oracle: "simulate/offset=1,noise=0.5"},
+		"oracle=simulate/offset=1,noise=0.5, mean": {Rule: "mean", Oracle: "simulate/offset=1,noise=0.5"},
+	} {
+		if got, err := curate.ParseCombine(rule); err != nil || got != want {
+			t.Errorf("combine %q: %+v, %v", rule, got, err)
+		}
+	}
+	for _, bad := range []string{"oracle=gemini", "latest,mean", "oracle=a/b,oracle=c/d", "median", "oracle=/x", "x,oracle=a/b"} {
 		if err := curate.CheckCombine(bad); err == nil {
 			t.Errorf("combine %q: no error", bad)
 		}

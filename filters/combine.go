@@ -22,8 +22,7 @@ type Combine struct {
 func ParseCombine(s string) (Combine, error) {
 	c := Combine{Rule: "latest"}
 	rule := false
-	for _, term := range strings.Split(s, ",") {
-		term = strings.TrimSpace(term)
+	for _, term := range combineTerms(s) {
 		switch {
 		case term == "latest" || term == "mean":
 			if rule {
@@ -42,4 +41,21 @@ func ParseCombine(s string) (Combine, error) {
 		}
 	}
 	return c, nil
+}
+
+// combineTerms splits a combine rule at its commas, except those inside an
+// oracle's model name (a simulate oracle's "offset=1,noise=0.5"): a piece
+// that is neither a rule nor oracle=... belongs to the oracle before it.
+func combineTerms(s string) []string {
+	var out []string
+	for _, piece := range strings.Split(s, ",") {
+		p := strings.TrimSpace(piece)
+		n := len(out)
+		if n > 0 && p != "latest" && p != "mean" && !strings.HasPrefix(p, "oracle=") && strings.HasPrefix(out[n-1], "oracle=") {
+			out[n-1] += "," + p
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
