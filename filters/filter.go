@@ -69,6 +69,33 @@ type Oracle struct {
 	MaxOutputTokens int     `yaml:"max_output_tokens"`
 	// Prices override the built-in price table: model -> USD per million tokens.
 	Prices map[string]Price `yaml:"prices"`
+	// ThinkingBudget caps the thought tokens a thinking model may spend on
+	// an answer (billed as output): 0 turns thinking off where the model
+	// allows it. Absent: the model's default, which distill makes off where
+	// it can, else the model's minimum (label's thinking table).
+	ThinkingBudget *int `yaml:"thinking_budget"`
+	// Evidence is how much evidence the oracle writes per dimension:
+	// full (the default: a sentence), short (EvidenceShort) or none
+	// (scores only). Evidence is most of an answer's tokens.
+	Evidence string `yaml:"evidence"`
+}
+
+// Evidence modes (Oracle.Evidence, label --evidence).
+const (
+	EvidenceFull  = "full"
+	EvidenceShort = "short"
+	EvidenceNone  = "none"
+)
+
+// EvidenceModes lists the evidence modes, the default first.
+var EvidenceModes = []string{EvidenceFull, EvidenceShort, EvidenceNone}
+
+// CheckEvidence validates an evidence mode ("" is the default, full).
+func CheckEvidence(mode string) error {
+	if mode == "" || slices.Contains(EvidenceModes, mode) {
+		return nil
+	}
+	return fmt.Errorf("%q: want %s", mode, strings.Join(EvidenceModes, ", "))
 }
 
 // Price is what a model costs, in USD per million tokens.
@@ -247,6 +274,9 @@ func (f *Filter) applyDefaults() {
 	}
 	if f.Oracle.MaxOutputTokens == 0 {
 		f.Oracle.MaxOutputTokens = 2048
+	}
+	if f.Oracle.Evidence == "" {
+		f.Oracle.Evidence = EvidenceFull
 	}
 	f.Splits.defaults()
 }

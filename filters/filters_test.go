@@ -90,6 +90,8 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 		{"language with no near code", "filter.yaml", "  junk: true", "  languages: [english]\n  junk: true", []string{`prefilter.languages[0]: "english" is not a language detection knows: want an ISO 639-1 code, one of `, "de, el, en"}},
 		{"duplicate language", "filter.yaml", "  junk: true", "  languages: [en, de, en]\n  junk: true", []string{`prefilter.languages[2]: "en" is a duplicate`}},
 		{"lowest tier above 0", "filter.yaml", "min: 0\n", "min: 1\n", []string{"tiers[2].min", "start at 0"}},
+		{"bogus evidence mode", "filter.yaml", "compression:\n", "oracle:\n  evidence: bogus\ncompression:\n", []string{"filter.yaml:", `oracle.evidence: "bogus": want full, short, none`}},
+		{"negative thinking budget", "filter.yaml", "compression:\n", "oracle:\n  thinking_budget: -1\ncompression:\n", []string{"filter.yaml:", "oracle.thinking_budget: -1 is negative"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +110,26 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// oracle.evidence and oracle.thinking_budget load as written; left out,
+// evidence is full and the budget unset (the model's default).
+func TestLoad_OracleEvidenceAndThinking(t *testing.T) {
+	pkg := scaffold(t)
+	f, err := filters.Load(pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Oracle.Evidence != filters.EvidenceFull || f.Oracle.ThinkingBudget != nil {
+		t.Errorf("defaults: evidence %q, thinking budget %v; want full and unset", f.Oracle.Evidence, f.Oracle.ThinkingBudget)
+	}
+	edit(t, pkg, "filter.yaml", "compression:\n", "oracle:\n  evidence: none\n  thinking_budget: 0\ncompression:\n")
+	if f, err = filters.Load(pkg); err != nil {
+		t.Fatal(err)
+	}
+	if f.Oracle.Evidence != filters.EvidenceNone || f.Oracle.ThinkingBudget == nil || *f.Oracle.ThinkingBudget != 0 {
+		t.Errorf("evidence %q, thinking budget %v; want none and 0", f.Oracle.Evidence, f.Oracle.ThinkingBudget)
 	}
 }
 

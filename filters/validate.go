@@ -233,6 +233,12 @@ func (f *Filter) validateOracle(p *problems) {
 	if f.Oracle.MaxOutputTokens < 0 {
 		p.bad("oracle.max_output_tokens", "must not be negative")
 	}
+	if b := f.Oracle.ThinkingBudget; b != nil && *b < 0 {
+		p.bad("oracle.thinking_budget", "%d is negative: want thought tokens per answer (0 turns thinking off), or leave it out for the model's default", *b)
+	}
+	if err := CheckEvidence(f.Oracle.Evidence); err != nil {
+		p.bad("oracle.evidence", "%v", err)
+	}
 }
 
 // validateKeywords checks the dimensions' evidence terms for the offline

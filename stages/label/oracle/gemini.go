@@ -52,13 +52,7 @@ func (g *Gemini) Model() string { return g.model }
 
 // Call sends one GenerateContent request.
 func (g *Gemini) Call(ctx context.Context, req Request) (Response, error) {
-	temp := float32(req.Temperature)
-	cfg := &genai.GenerateContentConfig{
-		Temperature:        &temp,
-		MaxOutputTokens:    int32(req.MaxTokens),
-		ResponseMIMEType:   "application/json",
-		ResponseJsonSchema: schemaOf(req),
-	}
+	cfg := generateConfig(req)
 	holder := &retryAfter{}
 	ctx = context.WithValue(ctx, retryAfterKey{}, holder)
 	resp, err := g.client.Models.GenerateContent(ctx, g.model, genai.Text(req.Prompt), cfg)
@@ -165,13 +159,7 @@ type BatchResult struct {
 func (g *Gemini) SubmitBatch(ctx context.Context, display string, items []BatchItem) (string, error) {
 	reqs := make([]*genai.InlinedRequest, len(items))
 	for i, it := range items {
-		temp := float32(it.Req.Temperature)
-		reqs[i] = &genai.InlinedRequest{
-			Contents: genai.Text(it.Req.Prompt),
-			Metadata: it.Meta,
-			Config: &genai.GenerateContentConfig{Temperature: &temp, MaxOutputTokens: int32(it.Req.MaxTokens),
-				ResponseMIMEType: "application/json", ResponseJsonSchema: schemaOf(it.Req)},
-		}
+		reqs[i] = &genai.InlinedRequest{Contents: genai.Text(it.Req.Prompt), Metadata: it.Meta, Config: generateConfig(it.Req)}
 	}
 	job, err := g.client.Batches.Create(ctx, g.model, &genai.BatchJobSource{InlinedRequests: reqs}, &genai.CreateBatchJobConfig{DisplayName: display})
 	if err != nil {
@@ -213,6 +201,24 @@ func (g *Gemini) BatchState(ctx context.Context, name string) (string, []BatchRe
 		out = append(out, br)
 	}
 	return state, out, nil
+}
+
+// generateConfig is the request's generation config, live or batched: JSON
+// mode with the response schema, and a thinking budget only when the
+// request sets one (genai sends it as generationConfig.thinkingConfig.thinkingBudget).
+func generateConfig(req Request) *genai.GenerateContentConfig {
+	temp := float32(req.Temperature)
+	cfg := &genai.GenerateContentConfig{
+		Temperature:        &temp,
+		MaxOutputTokens:    int32(req.MaxTokens),
+		ResponseMIMEType:   "application/json",
+		ResponseJsonSchema: schemaOf(req),
+	}
+	if req.ThinkingBudget != nil {
+		b := *req.ThinkingBudget
+		cfg.ThinkingConfig = &genai.ThinkingConfig{ThinkingBudget: &b}
+	}
+	return cfg
 }
 
 // schemaOf prefers the encoded schema: the client marshals the whole request

@@ -11,6 +11,7 @@ import (
 
 	"github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/shared"
 )
 
 // OpenAI asks any OpenAI-compatible chat-completions server (OpenAI,
@@ -53,6 +54,9 @@ func (o *OpenAI) Call(ctx context.Context, req Request) (Response, error) {
 	}
 	if req.MaxTokens > 0 {
 		params.MaxTokens = openai.Int(int64(req.MaxTokens))
+	}
+	if req.ReasoningEffort != "" {
+		params.ReasoningEffort = shared.ReasoningEffort(req.ReasoningEffort)
 	}
 	var httpResp *http.Response
 	resp, err := o.client.Chat.Completions.New(ctx, params, option.WithResponseInto(&httpResp))

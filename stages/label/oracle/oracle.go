@@ -29,6 +29,14 @@ type Request struct {
 	// Repeat is which ask of this prompt the call is (label --repeat: 0 for
 	// the first): only the simulate oracle reads it, to draw fresh noise.
 	Repeat int
+	// ThinkingBudget, when set, is sent to Gemini as
+	// generationConfig.thinkingConfig.thinkingBudget (0: no thinking); nil
+	// sends no thinking config (the model's own default). The labeler
+	// decides per model what may be sent.
+	ThinkingBudget *int32
+	// ReasoningEffort, when set, is sent to an OpenAI-compatible server as
+	// reasoning_effort (low, medium, high); "" sends none.
+	ReasoningEffort string
 }
 
 // Response is what the oracle answered.
@@ -139,10 +147,18 @@ func transport() http.RoundTripper {
 // dimension an object with an integer score 0-10 and a short evidence string,
 // plus content_type.
 func ResponseSchema(f *filters.Filter) map[string]any {
+	return ResponseSchemaFor(f, filters.EvidenceFull)
+}
+
+// ResponseSchemaFor is the response schema under an evidence mode
+// (filters.Evidence*): full and short are ResponseSchema (short only asks
+// for fewer words, in the prompt); none drops evidence, each dimension an
+// object with its score alone.
+func ResponseSchemaFor(f *filters.Filter, evidence string) map[string]any {
 	props := map[string]any{}
 	var required []string
 	for _, d := range f.Dimensions {
-		props[d.Name] = map[string]any{
+		dim := map[string]any{
 			"type":        "object",
 			"description": d.Description,
 			"properties": map[string]any{
@@ -151,6 +167,11 @@ func ResponseSchema(f *filters.Filter) map[string]any {
 			},
 			"required": []string{"score", "evidence"},
 		}
+		if evidence == filters.EvidenceNone {
+			dim["properties"] = map[string]any{"score": map[string]any{"type": "integer", "minimum": 0, "maximum": 10}}
+			dim["required"] = []string{"score"}
+		}
+		props[d.Name] = dim
 		required = append(required, d.Name)
 	}
 	props["content_type"] = map[string]any{"type": "string"}

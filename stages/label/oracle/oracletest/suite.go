@@ -53,6 +53,12 @@ type Wire struct {
 	CheckRequest func(t *testing.T, body map[string]any)
 	// Errors are failures only this API signals (its quota and retry hints).
 	Errors []ErrorCase
+	// Thinking reads what a request body carries of a thinking setting
+	// ("" when nothing): Gemini's thinkingBudget, OpenAI's reasoning_effort.
+	Thinking func(body map[string]any) string
+	// ThinkingSent is what Thinking must read from a call with
+	// ThinkingBudget 0 and ReasoningEffort low: each API sends its own.
+	ThinkingSent string
 }
 
 // ErrorCase is one failing answer and how it must be classified.
@@ -90,6 +96,7 @@ func Run(t *testing.T, wire *Wire, newOracle Factory) {
 	t.Run("MalformedAnswerRepaired", func(t *testing.T) { testMalformed(t, wire, newOracle) })
 	t.Run("MissingDimension", func(t *testing.T) { testMissingDimension(t, wire, newOracle) })
 	t.Run("ErrorClasses", func(t *testing.T) { testErrorClasses(t, wire, newOracle) })
+	t.Run("Thinking", func(t *testing.T) { testThinking(t, wire, newOracle) })
 	t.Run("Timeout", func(t *testing.T) { testTimeout(t, newOracle) })
 	t.Run("Connection", func(t *testing.T) { testConnection(t, newOracle) })
 	t.Run("EchoedKeyRedacted", func(t *testing.T) { testEchoedKey(t, wire, newOracle) })
@@ -197,6 +204,32 @@ func testSuccess(t *testing.T, wire *Wire, newOracle Factory) {
 		t.Fatalf("request body: %v", err)
 	}
 	wire.CheckRequest(t, sent)
+}
+
+// A call sends a thinking setting only when the request sets one, each API
+// its own (the labeler decides per model which to set).
+func testThinking(t *testing.T, wire *Wire, newOracle Factory) {
+	zero := int32(0)
+	for _, tc := range []struct {
+		name string
+		req  oracle.Request
+		want string
+	}{
+		{"none set", oracle.Request{Prompt: "p", MaxTokens: 512}, ""},
+		{"both set", oracle.Request{Prompt: "p", MaxTokens: 512, ThinkingBudget: &zero, ReasoningEffort: "low"}, wire.ThinkingSent},
+	} {
+		s := newServer(t, wire, 200, wire.Answer(goodAnswer, 1, 1), nil)
+		if _, err := call(t, newOracle(t, target(s.URL)), s, tc.req); err != nil {
+			t.Fatal(err)
+		}
+		var sent map[string]any
+		if err := json.Unmarshal([]byte(s.last.Load().(string)), &sent); err != nil {
+			t.Fatalf("request body: %v", err)
+		}
+		if got := wire.Thinking(sent); got != tc.want {
+			t.Errorf("%s: the request carries thinking %q, want %q (body %s)", tc.name, got, tc.want, s.last.Load())
+		}
+	}
 }
 
 // An answer wrapped in a code fence, with a trailing comma, reaches the

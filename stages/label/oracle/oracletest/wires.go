@@ -31,6 +31,15 @@ var Gemini = &Wire{
 			t.Errorf("generationConfig sent = %v", gc)
 		}
 	},
+	Thinking: func(sent map[string]any) string {
+		gc, _ := sent["generationConfig"].(map[string]any)
+		tc, ok := gc["thinkingConfig"].(map[string]any)
+		if !ok {
+			return ""
+		}
+		return fmt.Sprintf("thinkingBudget=%v", tc["thinkingBudget"])
+	},
+	ThinkingSent: "thinkingBudget=0",
 	Errors: []ErrorCase{
 		{Name: "per-minute limit", Status: 429, Body: `{"error":{"code":429,"message":"Resource has been exhausted","status":"RESOURCE_EXHAUSTED","details":[
 			{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaMetric":"generativelanguage.googleapis.com/generate_content_requests","quotaId":"GenerateRequestsPerMinutePerProjectPerModel"}]},
@@ -64,6 +73,13 @@ var OpenAI = &Wire{
 			t.Errorf("request = %v", sent)
 		}
 	},
+	Thinking: func(sent map[string]any) string {
+		if e, ok := sent["reasoning_effort"]; ok {
+			return fmt.Sprintf("reasoning_effort=%v", e)
+		}
+		return ""
+	},
+	ThinkingSent: "reasoning_effort=low",
 	Errors: []ErrorCase{
 		{Name: "rate limit", Status: 429, Body: `{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded","param":null}}`, Header: map[string]string{"Retry-After": "2"}, Class: oracle.RateLimited, RetryAfter: 2 * time.Second},
 		{Name: "insufficient quota", Status: 429, Body: `{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota","param":null}}`, Class: oracle.Quota},
