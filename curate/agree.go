@@ -84,7 +84,7 @@ func Agreements(ctx context.Context, sess *lake.Session, a, b string) ([]Agreeme
 			return err
 		}
 		for i, p := range []**float64{&g.MAE, &g.Offset, &g.OffsetLow, &g.OffsetHigh, &g.MAEAfterOffset, &g.Spearman, &g.Alpha, &g.TierAgreement} {
-			*p = nullable(f[i])
+			*p = Nullable(f[i])
 		}
 		pairs = append(pairs, g)
 		return nil
@@ -99,14 +99,15 @@ func Agreements(ctx context.Context, sess *lake.Session, a, b string) ([]Agreeme
 		if err := rows.Scan(&r.Dimension, &r.Position, &r.Articles, &r.Asks, &alpha); err != nil {
 			return err
 		}
-		r.Alpha = nullable(alpha)
+		r.Alpha = Nullable(alpha)
 		all = append(all, r)
 		return nil
 	})
 	return pairs, all, err
 }
 
-func nullable(v sql.NullFloat64) *float64 {
+// Nullable is v as a pointer: nil when NULL.
+func Nullable(v sql.NullFloat64) *float64 {
 	if !v.Valid {
 		return nil
 	}

@@ -105,10 +105,24 @@ func TestCLI_AgreeRecoversANoiseModel(t *testing.T) {
 			Articles   int64
 			Dimensions map[string]map[string]any
 		}
-		Alpha map[string]struct{ Alpha float64 }
+		Alpha   map[string]struct{ Alpha float64 }
+		Oracles []struct {
+			Name         string
+			Paid         int64
+			TokensIn     float64 `json:"tokens_in_per_label"`
+			TokensOut    float64 `json:"tokens_out_per_label"`
+			CostPerLabel float64 `json:"cost_per_label"`
+		}
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("agree --json: %v\n%s", err, out)
+	}
+	// What each answer cost (twins share a paid answer): the fake bills 900 tokens in and 200 out; an
+	// OpenAI-compatible model of no known price costs $0.
+	for _, o := range res.Oracles {
+		if o.Paid < 150 || o.Paid > 240 || o.TokensIn != 900 || o.TokensOut != 200 || o.CostPerLabel != 0 {
+			t.Errorf("oracle %+v", o)
+		}
 	}
 	if len(res.Pairs) != 3 {
 		t.Fatalf("pairs: %+v", res.Pairs)

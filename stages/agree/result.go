@@ -38,6 +38,14 @@ type Oracle struct {
 	Articles int64  `json:"articles"`
 	// MaxAsks is the most asks of one article (label --repeat).
 	MaxAsks int64 `json:"max_asks"`
+	// Paid is its labels that were asked for (not cached, not imported),
+	// with their mean tokens and dollars per label (nil with none); CostUSD
+	// is what all its labels cost.
+	Paid         int64    `json:"paid"`
+	TokensIn     *float64 `json:"tokens_in_per_label"`
+	TokensOut    *float64 `json:"tokens_out_per_label"`
+	CostPerLabel *float64 `json:"cost_per_label"`
+	CostUSD      float64  `json:"cost_usd"`
 }
 
 // Pair is one comparison: B against A (offsets B - A), or A's repeats.
@@ -89,8 +97,12 @@ func percent(p *float64) string {
 func (r *Result) Details() []string {
 	lines := []string{fmt.Sprintf("agree: %s in %s", human.Plural(int64(len(r.Oracles)), "oracle"), r.Labels)}
 	for _, o := range r.Oracles {
-		lines = append(lines, fmt.Sprintf("  %s: %s on %s, up to %s each", o.Name, human.Plural(o.Labels, "label"),
-			human.Plural(o.Articles, "article"), human.Plural(o.MaxAsks, "ask")))
+		line := fmt.Sprintf("  %s: %s on %s, up to %s each", o.Name, human.Plural(o.Labels, "label"),
+			human.Plural(o.Articles, "article"), human.Plural(o.MaxAsks, "ask"))
+		if o.CostPerLabel != nil && o.TokensIn != nil && o.TokensOut != nil && *o.TokensIn+*o.TokensOut > 0 {
+			line += fmt.Sprintf("; per label asked %.0f tokens in, %.0f out, $%.5f ($%.4f in all)", *o.TokensIn, *o.TokensOut, *o.CostPerLabel, o.CostUSD)
+		}
+		lines = append(lines, line)
 	}
 	for _, p := range r.Pairs {
 		if p.Kind == "self" {

@@ -100,6 +100,9 @@ func readOracles(ctx context.Context, sess *lake.Session, opts Options, res *Res
 	if err != nil {
 		return err
 	}
+	if err := readCosts(ctx, sess, res); err != nil {
+		return err
+	}
 	for _, name := range []string{opts.A, opts.B} {
 		known := name == ""
 		for _, o := range res.Oracles {
@@ -110,6 +113,27 @@ func readOracles(ctx context.Context, sess *lake.Session, opts Options, res *Res
 		}
 	}
 	return nil
+}
+
+// readCosts adds each oracle's tokens and dollars (sql/agree/costs.sql).
+func readCosts(ctx context.Context, sess *lake.Session, res *Result) error {
+	at := map[string]*Oracle{}
+	for i := range res.Oracles {
+		at[res.Oracles[i].Name] = &res.Oracles[i]
+	}
+	return sess.EachFile(ctx, "agree/costs", nil, func(rows *sql.Rows) error {
+		var name string
+		var paid int64
+		var in, out, per sql.NullFloat64
+		var total float64
+		if err := rows.Scan(&name, &paid, &in, &out, &per, &total); err != nil {
+			return err
+		}
+		if o := at[name]; o != nil {
+			o.Paid, o.TokensIn, o.TokensOut, o.CostPerLabel, o.CostUSD = paid, curate.Nullable(in), curate.Nullable(out), curate.Nullable(per), total
+		}
+		return nil
+	})
 }
 
 func oracleList(os []Oracle) string {
