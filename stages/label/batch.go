@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -35,6 +36,20 @@ type Job struct {
 	Requests    int       `json:"requests"`
 	SubmittedAt time.Time `json:"submitted_at"`
 	State       string    `json:"state,omitempty"`
+	// ThinkingBudget and Evidence are the answer settings the requests
+	// were made with, recorded with the labels Collect makes of them (a
+	// job from before there were settings: none and full).
+	ThinkingBudget *int   `json:"thinking_budget,omitempty"`
+	Evidence       string `json:"evidence_mode,omitempty"`
+}
+
+// settings are the answer settings to record with the job's labels.
+func (j Job) settings() settings {
+	s := settings{evidence: j.Evidence, thinking: thinking{budget: j.ThinkingBudget}}
+	if s.evidence == "" {
+		s.evidence = filters.EvidenceFull
+	}
+	return s
 }
 
 // Submission summarises SubmitBatch.
@@ -43,6 +58,8 @@ type Submission struct {
 	Requests     int     `json:"requests"`
 	Cached       int64   `json:"cached"`
 	ExpectedCost float64 `json:"expected_cost_usd"`
+	// Warnings say where the model cannot have the settings asked for.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func jobsPath(l *lake.Lake, ns string) string {
@@ -66,13 +83,15 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	}
 	var res Result
 	res.FailedBy = map[string]int64{}
-	w, err := openWriter(ctx, l, opts.Filter, &res)
+	set := resolveSettings(opts, &res)
+	sub.Warnings = res.Warnings
+	w, err := openWriter(ctx, l, opts.Filter, set, &res)
 	if err != nil {
 		return sub, err
 	}
 	defer w.j.close()
-	w.params = lineageParams(opts)
-	items, cache, err := plan(ctx, l, opts.Filter, bo, w.schema, opts, &res)
+	w.params = lineageParams(opts, set)
+	items, cache, err := plan(ctx, l, w, bo, opts, &res)
 	if err != nil {
 		return sub, err
 	}
@@ -117,7 +136,7 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		}
 		batch = append(batch, oracle.BatchItem{
 			Meta: meta,
-			Req:  oracle.Request{Prompt: it.prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens},
+			Req:  set.request(it.prompt, it.text, schema, opts, it.repeat),
 		})
 	}
 	if len(hits) > 0 {
@@ -137,7 +156,8 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		return sub, err
 	}
 	sub.Job, sub.Requests = name, len(batch)
-	job := Job{Name: name, Oracle: bo.Kind(), Model: bo.Model(), Requests: len(batch), SubmittedAt: time.Now().UTC()}
+	job := Job{Name: name, Oracle: bo.Kind(), Model: bo.Model(), Requests: len(batch), SubmittedAt: time.Now().UTC(),
+		ThinkingBudget: set.thinking.budget, Evidence: set.evidence}
 	jobs, err := readJobs(jobsPath(l, opts.Filter.Namespace()))
 	if err != nil {
 		return sub, err
@@ -165,7 +185,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 	if err != nil || len(jobs) == 0 {
 		return res, nil, err
 	}
-	w, err := openWriter(ctx, l, opts.Filter, res)
+	w, err := openWriter(ctx, l, opts.Filter, settings{}, res)
 	if err != nil {
 		return res, nil, err
 	}
@@ -183,6 +203,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 		}
 		job.State = state
 		report = append(report, job)
+		w.set = job.settings()
 		switch state {
 		case "JOB_STATE_SUCCEEDED":
 		case "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED":

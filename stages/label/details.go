@@ -21,8 +21,12 @@ func (r *Result) Details() []string {
 		if r.Unpriced {
 			cost += " (no price known for this model: set oracle.prices in filter.yaml)"
 		}
-		return []string{fmt.Sprintf("estimate for %s %s: %s to label, %s in the cache (free), %d sharing another's prompt (free), %s to make",
+		lines := []string{fmt.Sprintf("estimate for %s %s: %s to label, %s in the cache (free), %d sharing another's prompt (free), %s to make",
 			r.Oracle, r.Model, human.Plural(int64(r.Cached+r.Shared+r.Misses), "article"), human.Plural(int64(r.Cached), "answer"), r.Shared, human.Plural(int64(r.Misses), "call")), cost}
+		if r.Assumption != "" {
+			lines = append(lines, "assumed: "+r.Assumption)
+		}
+		return lines
 	}
 	// Answers recovered from the journal are committed before the run looks
 	// at what is done, so they are among the already labeled.

@@ -66,6 +66,11 @@ type labelRow struct {
 	Repeat int `json:"repeat,omitempty"`
 	// Extra is an imported label's unmapped analysis fields (a JSON object).
 	Extra string `json:"extra,omitempty"`
+	// ThinkingBudget is the thinking budget the request set (nil: none
+	// was sent); EvidenceMode the evidence mode asked for ("" in a label
+	// journaled before there were modes, or imported: full or unknown).
+	ThinkingBudget *int   `json:"thinking_budget,omitempty"`
+	EvidenceMode   string `json:"evidence_mode,omitempty"`
 }
 
 // entry is one article's outcome: the calls made (none for a cache hit) and

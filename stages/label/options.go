@@ -45,6 +45,19 @@ type Options struct {
 	// may be made; a rerun then resumes. Live calls only: a --batch job has
 	// the batch API's own limits.
 	RPD int `yaml:"rpd"`
+	// Evidence is how much evidence the oracle writes per dimension: full,
+	// short or none ("": the filter's oracle.evidence, then full). Full is
+	// the filter's prompt and schema as they are (today's cache keys);
+	// short adds a line asking for at most ShortEvidenceWords words; none
+	// asks for scores only and drops evidence from the schema.
+	Evidence string `yaml:"evidence"`
+	// ThinkingBudget caps a thinking model's thought tokens an answer
+	// (billed as output): nil takes the filter's oracle.thinking_budget;
+	// -1, or nil in both, the model's default (see thinkingModels: off
+	// where the model allows, else its minimum); 0 turns thinking off
+	// where the model allows. An OpenAI reasoning model is sent it as
+	// reasoning_effort; other models get nothing (their labels record none).
+	ThinkingBudget *int `yaml:"thinking_budget"`
 	// BatchSize is how many outcomes go into one Iceberg commit; a commit
 	// also happens every FlushEvery. The journal, not the commit, makes an
 	// answer safe, so batches can be large.
@@ -112,6 +125,18 @@ func (o *Options) defaults() {
 	if o.Repeat <= 0 {
 		o.Repeat = 1
 	}
+	if o.Evidence == "" {
+		o.Evidence = o.Filter.Oracle.Evidence
+	}
+	if o.Evidence == "" {
+		o.Evidence = filters.EvidenceFull
+	}
+	if o.ThinkingBudget == nil {
+		o.ThinkingBudget = o.Filter.Oracle.ThinkingBudget
+	}
+	if o.ThinkingBudget != nil && *o.ThinkingBudget < 0 {
+		o.ThinkingBudget = nil // the model's default
+	}
 }
 
 // Validate reports options a run cannot start with. Zero and negative
@@ -130,6 +155,11 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: Stratify (--stratify) %s draws a sample: give its size (--sample N)", ErrOptions, StratifyTier)
 	case o.Repeat < 0:
 		return fmt.Errorf("%w: Repeat (--repeat) is %d: want 1 or more", ErrOptions, o.Repeat)
+	case o.ThinkingBudget != nil && *o.ThinkingBudget < -1:
+		return fmt.Errorf("%w: ThinkingBudget (--thinking-budget) is %d: want thought tokens an answer (0: thinking off), or -1 for the model's default", ErrOptions, *o.ThinkingBudget)
+	}
+	if err := filters.CheckEvidence(o.Evidence); err != nil {
+		return fmt.Errorf("%w: Evidence (--evidence) %v", ErrOptions, err)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -73,7 +72,8 @@ func sha(s string) string {
 
 // plan lists the asks to make (each article once per repeat, those of the
 // sample under Options.Sample) and loads the cache of good answers.
-func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracle, schema []byte, opts Options, res *Result) ([]item, map[string]call, error) {
+func plan(ctx context.Context, l *lake.Lake, w *writer, orc oracle.Oracle, opts Options, res *Result) ([]item, map[string]call, error) {
+	f := w.f
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return nil, nil, err
@@ -115,9 +115,9 @@ func plan(ctx context.Context, l *lake.Lake, f *filters.Filter, orc oracle.Oracl
 	}
 	var items []item
 	for _, it := range arts {
-		it.prompt = f.RenderPrompt(it.text)
+		it.prompt = renderPrompt(f, it.text, w.set.evidence)
 		it.promptSHA = sha(it.prompt)
-		key := CacheKey(orc.Kind(), orc.Model(), it.prompt, schema, *opts.Temperature, opts.MaxTokens)
+		key := w.set.cacheKey(orc.Kind(), orc.Model(), it.prompt, w.schema, *opts.Temperature, opts.MaxTokens)
 		for r := range opts.Repeat {
 			it.repeat, it.key = r, RepeatKey(key, r)
 			res.RowsIn++
@@ -185,32 +185,4 @@ func readArticles(ctx context.Context, sess *lake.Session, f *filters.Filter, op
 		return arts, err
 	}
 	return sampleOf(ctx, f, arts, opts, res)
-}
-
-func estimate(items []item, cache map[string]call, price filters.Price, opts Options, res *Result) {
-	outTokens := answerTokens(opts.Filter)
-	asked := map[string]bool{}
-	for _, it := range items {
-		if _, ok := cache[it.key]; ok {
-			res.Cached++
-			continue
-		}
-		if asked[it.key] {
-			res.Shared++ // the answer asked for its twin serves it
-			continue
-		}
-		asked[it.key] = true
-		res.Misses++
-		in := int64(promptTokens(it.prompt))
-		res.ExpectedIn += in
-		res.ExpectedOut += outTokens
-	}
-	res.ExpectedCost = cost(price, int(res.ExpectedIn), int(res.ExpectedOut))
-}
-
-// encodeSchema is the filter's response schema as sent with every call:
-// encoded once per run, not once per call.
-func encodeSchema(f *filters.Filter) []byte {
-	b, _ := json.Marshal(oracle.ResponseSchema(f))
-	return b
 }

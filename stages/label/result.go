@@ -33,7 +33,11 @@ type Result struct {
 	TokensOut   int64            `json:"tokens_out"`
 	Cost        float64          `json:"cost_usd"`
 	Unpriced    bool             `json:"unpriced,omitempty"`
-	Stopped     string           `json:"stopped,omitempty"` // why the run ended early
+	// Evidence and ThinkingBudget are the run's answer settings: the
+	// evidence mode asked for and the thinking budget sent (nil: none).
+	Evidence       string `json:"evidence_mode,omitempty"`
+	ThinkingBudget *int   `json:"thinking_budget,omitempty"`
+	Stopped        string `json:"stopped,omitempty"` // why the run ended early
 	// NextRequestAt is when the daily quota (Options.RPD) has room for a
 	// request again, when it stopped the run (Stopped "rpd").
 	NextRequestAt *time.Time `json:"next_request_at,omitempty"`
@@ -54,4 +58,9 @@ type Result struct {
 	ExpectedIn   int64   `json:"expected_tokens_in,omitempty"`
 	ExpectedOut  int64   `json:"expected_tokens_out,omitempty"`
 	ExpectedCost float64 `json:"expected_cost_usd,omitempty"`
+	// ExpectedThoughts and ExpectedAnswer are the output tokens an answer
+	// is expected to take (both billed as output), as Assumption says.
+	ExpectedThoughts int64  `json:"expected_thought_tokens_per_answer,omitempty"`
+	ExpectedAnswer   int64  `json:"expected_answer_tokens_per_answer,omitempty"`
+	Assumption       string `json:"estimate_assumption,omitempty"`
 }

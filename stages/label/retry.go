@@ -42,7 +42,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			reserved = false
 			attempts++
 			t0 := time.Now()
-			resp, err := opts.Oracle.Call(ctx, oracle.Request{Prompt: prompt, Input: it.text, SchemaJSON: schema, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, Repeat: it.repeat})
+			resp, err := opts.Oracle.Call(ctx, w.set.request(prompt, it.text, schema, opts, it.repeat))
 			c := call{Key: key, ID: it.id, Oracle: opts.Oracle.Kind(), Model: opts.Oracle.Model(), PromptSHA: promptSHA,
 				Response: oracle.Redact(resp.Text), TokensIn: resp.TokensIn, TokensOut: resp.TokensOut, Cost: cost(price, resp.TokensIn, resp.TokensOut),
 				LatencyMS: time.Since(t0).Milliseconds(), Attempt: attempts, Temperature: *opts.Temperature, MaxTokens: opts.MaxTokens, CalledAt: t0.UTC()}
@@ -83,7 +83,7 @@ func (w *writer) ask(ctx context.Context, it item, price filters.Price, opts Opt
 			e.Calls = append(e.Calls, c)
 			prompt = it.prompt + "\n\nYour previous answer was rejected: " + perr.Error() +
 				". Answer again with one JSON object holding every dimension, each score an integer from 0 to 10."
-			key = RepeatKey(CacheKey(opts.Oracle.Kind(), opts.Oracle.Model(), prompt, schema, *opts.Temperature, opts.MaxTokens), it.repeat)
+			key = RepeatKey(w.set.cacheKey(opts.Oracle.Kind(), opts.Oracle.Model(), prompt, schema, *opts.Temperature, opts.MaxTokens), it.repeat)
 			promptSHA = sha(prompt)
 			break
 		}

@@ -54,21 +54,22 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			res.LabelsPerSec = float64(res.RowsOut) / res.Seconds
 		}
 	}()
-	w, err := openWriter(ctx, l, f, res)
+	set := resolveSettings(opts, res)
+	w, err := openWriter(ctx, l, f, set, res)
 	if err != nil {
 		return res, err
 	}
 	defer w.j.close()
 	defer func() { res.Committed = w.committed.Load() }()
-	w.params = lineageParams(opts)
-	items, cache, err := plan(ctx, l, f, orc, w.schema, opts, res)
+	w.params = lineageParams(opts, set)
+	items, cache, err := plan(ctx, l, w, orc, opts, res)
 	if err != nil {
 		return res, err
 	}
 	price, priced := priceOf(f, orc.Kind(), orc.Model())
 	res.Unpriced = !priced
 	if opts.Estimate {
-		estimate(items, cache, price, opts, res)
+		estimate(items, cache, price, set, opts, res)
 		return res, nil
 	}
 	if err := checkPriced(f, orc.Model(), priced, opts); err != nil {
@@ -96,11 +97,13 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	return res, err
 }
 
-// lineageParams are the options that chose what a run labels, recorded in
-// its commits' Params beside the counts (nil when none is set): a sample's
-// size, stratification and seed, and the repeats.
-func lineageParams(opts Options) map[string]any {
+// lineageParams are the options that chose what a run labels and how it
+// asked, recorded in its commits' Params beside the counts: a sample's
+// size, stratification and seed, the repeats, the daily quota, the
+// evidence mode and the thinking budget sent (settings.params).
+func lineageParams(opts Options, set settings) map[string]any {
 	p := map[string]any{}
+	set.params(p)
 	if opts.Sample > 0 {
 		stratify := opts.Stratify
 		if stratify == "" {
@@ -119,9 +122,9 @@ func lineageParams(opts Options) map[string]any {
 
 // openWriter opens the journal and commits what a run that died left in
 // it: paid answers come first. It creates no table: the first commit with
-// rows for one does.
-func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, res *Result) (*writer, error) {
-	w := &writer{l: l, f: f, res: res, schema: encodeSchema(f)}
+// rows for one does. set are the answer settings of the run's asks.
+func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, set settings, res *Result) (*writer, error) {
+	w := &writer{l: l, f: f, res: res, set: set, schema: encodeSchema(f, set.evidence)}
 	var err error
 	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels", spec.Labels.For(f))
 	if err != nil {

@@ -18,7 +18,10 @@ type writer struct {
 	f   *filters.Filter
 	j   *journal
 	res *Result
-	// schema is the filter's response schema, encoded once for the run.
+	// set are the run's answer settings, recorded with every label it
+	// makes; schema is the filter's response schema under them, encoded
+	// once for the run.
+	set    settings
 	schema []byte
 	// params are the run's lineageParams, added to every commit's Params
 	// (none for what recover commits: another run's answers).
@@ -38,7 +41,8 @@ func (w *writer) row(it item, s Scores, c call, attempts int, cached bool) *labe
 	r := &labelRow{ID: it.id, Scores: s.Values, Evidence: s.Evidence, ContentType: s.ContentType,
 		Overall: overall, Gated: gated, Tier: w.f.TierOf(overall), Oracle: c.Oracle, Model: c.Model,
 		PromptSHA: it.promptSHA, InputSHA: it.inputSHA, CacheKey: it.key, Attempts: attempts, Cached: cached,
-		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC(), Repeat: it.repeat}
+		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC(), Repeat: it.repeat,
+		ThinkingBudget: w.set.thinking.budget, EvidenceMode: w.set.evidence}
 	if cached {
 		r.LatencyMS = 0
 	}
@@ -224,6 +228,12 @@ func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
 	rb.Int("repeat", int32(r.Repeat))
 	if r.Extra != "" {
 		rb.String("extra", r.Extra)
+	}
+	if r.ThinkingBudget != nil {
+		rb.Int("thinking_budget", int32(*r.ThinkingBudget))
+	}
+	if r.EvidenceMode != "" {
+		rb.String("evidence_mode", r.EvidenceMode)
 	}
 	rb.EndRow()
 }
