@@ -46,12 +46,13 @@ func evidenceAssumption(evidence string) string {
 // (which bounds both, thoughts included); and what that assumes.
 func outputTokens(f *filters.Filter, s settings, maxTokens int) (thoughts, answer int64, assume string) {
 	thoughts, answer = int64(s.thinking.thoughts), answerTokens(f, s.evidence)
-	assume = fmt.Sprintf("per answer ~%d thought + ~%d answer tokens (%s; %s)", thoughts, answer, s.thinking.assume, evidenceAssumption(s.evidence))
+	capped := ""
 	if maxTokens > 0 && thoughts+answer > int64(maxTokens) {
+		capped = fmt.Sprintf("; max tokens %d caps the ~%d thought + ~%d answer tokens assumed", maxTokens, thoughts, answer)
 		thoughts = max(0, int64(maxTokens)-answer)
 		answer = int64(maxTokens) - thoughts
-		assume += fmt.Sprintf(", at most max tokens %d", maxTokens)
 	}
+	assume = fmt.Sprintf("per answer ~%d thought + ~%d answer tokens: %s; %s%s", thoughts, answer, s.thinking.assume, evidenceAssumption(s.evidence), capped)
 	return thoughts, answer, assume
 }
 

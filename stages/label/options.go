@@ -50,14 +50,16 @@ type Options struct {
 	// the filter's prompt and schema as they are (today's cache keys);
 	// short adds a line asking for at most ShortEvidenceWords words; none
 	// asks for scores only and drops evidence from the schema.
-	Evidence string `yaml:"evidence"`
+	Evidence string `yaml:"-"`
 	// ThinkingBudget caps a thinking model's thought tokens an answer
 	// (billed as output): nil takes the filter's oracle.thinking_budget;
 	// -1, or nil in both, the model's default (see thinkingModels: off
 	// where the model allows, else its minimum); 0 turns thinking off
 	// where the model allows. An OpenAI reasoning model is sent it as
 	// reasoning_effort; other models get nothing (their labels record none).
-	ThinkingBudget *int `yaml:"thinking_budget"`
+	// Neither is a pipeline.yaml key: a pipeline takes both from filter.yaml's
+	// oracle section, as a labeling run does without the flags.
+	ThinkingBudget *int `yaml:"-"`
 	// BatchSize is how many outcomes go into one Iceberg commit; a commit
 	// also happens every FlushEvery. The journal, not the commit, makes an
 	// answer safe, so batches can be large.

@@ -29,6 +29,12 @@ func resolveSettings(opts Options, res *Result) settings {
 	}
 	s := settings{evidence: opts.Evidence, thinking: th}
 	res.Evidence, res.ThinkingBudget = s.evidence, th.budget
+	// Gemini counts thoughts against the output limit: a budget near it
+	// leaves an answer no room, and the call comes back cut off.
+	if b := th.send; b != nil && opts.MaxTokens > 0 && int64(*b)+answerTokens(opts.Filter, s.evidence) > int64(opts.MaxTokens) {
+		res.Warn("thinking_budget %d and an answer of ~%d tokens may not fit in max tokens %d (thoughts count against it): answers may come back cut off; raise --max-tokens (oracle.max_output_tokens) or lower the budget",
+			*b, answerTokens(opts.Filter, s.evidence), opts.MaxTokens)
+	}
 	return s
 }
 
@@ -63,10 +69,12 @@ func (s settings) request(prompt, input string, schema []byte, opts Options, rep
 		Repeat: repeat, ThinkingBudget: s.thinking.send, ReasoningEffort: s.thinking.effort}
 }
 
-// params are the settings in a commit's Params: the evidence mode, and the
-// thinking budget when one is sent.
+// params are the settings in a commit's Params: the evidence mode when it
+// is not full (today's), and the thinking budget when one is sent.
 func (s settings) params(p map[string]any) {
-	p["evidence"] = s.evidence
+	if s.evidence != filters.EvidenceFull {
+		p["evidence"] = s.evidence
+	}
 	if s.thinking.budget != nil {
 		p["thinking_budget"] = *s.thinking.budget
 	}

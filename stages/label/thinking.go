@@ -124,13 +124,13 @@ func resolveThinking(kind, model string, asked *int) (thinking, []string) {
 	case "openai":
 		return openAIThinking(model, asked)
 	}
-	return thinking{assume: "no thinking (the " + kind + " oracle)"}, nil
+	return thinking{assume: "the " + kind + " oracle does not think"}, nil
 }
 
 func geminiThinking(model string, asked *int) (thinking, []string) {
 	m, ok := thinkingModelOf(model)
 	if !ok {
-		th := thinking{assume: model + " is sent no thinking config: no thought tokens"}
+		th := thinking{assume: model + " is sent no thinking config"}
 		if asked != nil {
 			return th, []string{fmt.Sprintf("%s takes no thinking budget (gemini-2.0 models do not think, and distill knows no budget range for others): thinking_budget %d is not sent and its labels record none",
 				model, *asked)}
@@ -158,11 +158,13 @@ func geminiThinking(model string, asked *int) (thinking, []string) {
 	if b != def {
 		th.key = fmt.Sprintf("thinking_budget=%d", b)
 	}
-	if b == 0 {
-		th.assume = "thinking off (thinking_budget 0): no thought tokens"
-	} else {
-		th.assume = fmt.Sprintf("thinking_budget %d: ~%d thought tokens an answer (a budget is a cap: left to itself %s is assumed to think ~%d)",
-			b, th.thoughts, m.name, m.dynamic)
+	switch {
+	case b == 0:
+		th.assume = "thinking off (thinking_budget 0)"
+	case b <= m.dynamic:
+		th.assume = fmt.Sprintf("thinking_budget %d, assumed spent in full (%s left to itself is assumed to think ~%d)", b, m.name, m.dynamic)
+	default:
+		th.assume = fmt.Sprintf("thinking_budget %d, assumed spent up to the ~%d %s is assumed to think left to itself", b, m.dynamic, m.name)
 	}
 	var warns []string
 	if warn != "" {
@@ -176,18 +178,18 @@ func openAIThinking(model string, asked *int) (thinking, []string) {
 	switch {
 	case asked == nil && reasoning:
 		n := effortThoughts["medium"]
-		return thinking{thoughts: n, assume: fmt.Sprintf("%s reasons at its default effort (no reasoning_effort sent): ~%d thought tokens an answer", model, n)}, nil
+		return thinking{thoughts: n, assume: fmt.Sprintf("%s reasons at its default effort (no reasoning_effort sent), assumed ~%d thought tokens", model, n)}, nil
 	case asked == nil:
-		return thinking{assume: model + " is sent no reasoning_effort: no thought tokens"}, nil
+		return thinking{assume: model + " is sent no reasoning_effort"}, nil
 	case !reasoning:
-		return thinking{assume: model + " is sent no reasoning_effort: no thought tokens"},
+		return thinking{assume: model + " is sent no reasoning_effort"},
 			[]string{fmt.Sprintf("%s does not look like a reasoning model (%s…): thinking_budget %d is not sent and its labels record none",
 				model, strings.Join(reasoningPrefixes, "…, "), *asked)}
 	}
 	b := *asked
 	effort := effortOf(b)
 	th := thinking{budget: &b, effort: effort, key: "reasoning_effort=" + effort, thoughts: effortThoughts[effort],
-		assume: fmt.Sprintf("thinking_budget %d sent as reasoning_effort %s: ~%d thought tokens an answer", b, effort, effortThoughts[effort])}
+		assume: fmt.Sprintf("thinking_budget %d sent as reasoning_effort %s, assumed ~%d thought tokens", b, effort, effortThoughts[effort])}
 	var warns []string
 	if b == 0 {
 		warns = append(warns, fmt.Sprintf("%s cannot turn reasoning off: thinking_budget 0 is sent as reasoning_effort low", model))

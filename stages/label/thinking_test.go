@@ -308,6 +308,11 @@ func TestRun_EstimateCountsThinkingAndEvidence(t *testing.T) {
 	if big.ExpectedThoughts >= 16000 || big.ExpectedThoughts <= 1024 {
 		t.Errorf("budget 16000: %d thoughts an answer, want what flash thinks unbounded", big.ExpectedThoughts)
 	}
+	if !slices.ContainsFunc(big.Warnings, func(w string) bool {
+		return strings.HasPrefix(w, "thinking_budget 16000 and an answer of ~300 tokens may not fit in max tokens 2048")
+	}) {
+		t.Errorf("budget 16000 past max tokens 2048: warnings %q", big.Warnings)
+	}
 	if pro := est("gemini-2.5-pro", "", nil); pro.ExpectedThoughts != 128 {
 		t.Errorf("gemini-2.5-pro by default: %d thoughts an answer, want its minimum budget, 128", pro.ExpectedThoughts)
 	}
