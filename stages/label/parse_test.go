@@ -40,6 +40,7 @@ func TestParse(t *testing.T) {
 		{"surrounding text", "Here is my analysis:\n" + good + "\nHope this helps!", "surrounding_text", ""},
 		{"trailing comma", strings.Replace(good, `"news"}`, `"news",}`, 1), "trailing_comma", ""},
 		{"bare numbers", answer(map[string]string{"agency": "7"}), "", ""},
+		{"scores only (evidence none)", strings.ReplaceAll(good, `, "evidence": "e"`, ""), "", ""},
 		{"nested under dimensions", `{"dimensions": ` + good + `, "reasoning": "r"}`, "", ""},
 		{"missing dimension", answer(map[string]string{"wonder": "-"}), "", "dimension wonder is missing"},
 		{"out of range", answer(map[string]string{"progress": `{"score": 11}`}), "", "outside 0-10"},
