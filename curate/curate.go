@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/distillery/distillery"
+
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
@@ -174,20 +176,24 @@ func chooseLabels(ctx context.Context, sess *lake.Session, rel string, snap *lak
 }
 
 // defineAll defines labels_all as rel, with the columns labels gained
-// since a table was made (repeat, extra) as nulls where it lacks them.
+// since a table was made (repeat, extra, settings) as nulls where it lacks
+// them, and the macro oracle_name (sql/labels/oracle_name.sql).
 func defineAll(ctx context.Context, sess *lake.Session, rel string) error {
 	cols, err := sess.ColumnNames(ctx, rel)
 	if err != nil {
 		return err
 	}
 	extra := ""
-	for _, c := range [][2]string{{"repeat", "INTEGER"}, {"extra", "VARCHAR"}} {
+	for _, c := range [][2]string{{"repeat", "INTEGER"}, {"extra", "VARCHAR"}, {"settings", "VARCHAR"}} {
 		if !slices.Contains(cols, c[0]) {
 			extra += fmt.Sprintf(", NULL::%s AS %q", c[1], c[0])
 		}
 	}
 	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW labels_all AS SELECT *"+extra+" FROM "+rel); err != nil {
 		return fmt.Errorf("input labels_all: %w", err)
+	}
+	if _, err := sess.Exec(ctx, distillery.SQL("labels/oracle_name")); err != nil {
+		return fmt.Errorf("sql/labels/oracle_name.sql: %w", err)
 	}
 	return nil
 }

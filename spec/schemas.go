@@ -228,7 +228,8 @@ func labelsSchema(f *filters.Filter) lake.Schema {
 		{Name: "repeat", Type: lake.Int, Doc: "which ask of the same oracle, model and prompt this is (label --repeat K: 0 to K-1; 0 or NULL: the first)"},
 		{Name: "extra", Type: lake.String, Distinct: true, Doc: "an imported label's other analysis fields, as a JSON object (label import keeps what it does not map to a column)"},
 		{Name: "thinking_budget", Type: lake.Int, Doc: "the thinking-token budget the request set (oracle.thinking_budget; NULL: none was set)"},
-		{Name: "evidence_mode", Type: lake.String, Doc: "how much evidence the prompt asked for: full, short or none (oracle.evidence; NULL: full)"},
+		{Name: "evidence_mode", Type: lake.String, Doc: "how much evidence the prompt asked for: full, short or none (oracle.evidence; NULL on rows from before the setting, or imported: full)"},
+		{Name: "settings", Type: lake.String, Doc: "the answer settings beyond the defaults that set the label's cache key apart, e.g. evidence=none thinking_budget=1024 (NULL or empty: the defaults); distill agree and --combine oracle=... name such an oracle KIND/MODEL SETTINGS"},
 	}...)
 }
 

@@ -86,11 +86,7 @@ func TestCLI_AgreeRecoversANoiseModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lk := filepath.Join(t.TempDir(), "lake")
-	distill(t, 0, "init", "--lake", lk)
-	distill(t, 0, "--lake", lk, "ingest", testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz"))
-	distill(t, 0, "--lake", lk, "prefilter", "--filter", fdir)
-	distill(t, 0, "--lake", lk, "compress", "--filter", fdir)
+	lk := compressedAITech(t, fdir)
 	models := map[string]noiseModel{"flash": {0, 0.5}, "pro": {-1.5, 0.8}}
 	srv := noisyOpenAI(t, f, models)
 	t.Setenv("OPENAI_API_KEY", "test-key-not-secret")
@@ -214,5 +210,46 @@ func TestCLI_AgreeRecoversANoiseModel(t *testing.T) {
 	out, _ = distill(t, 0, "--lake", lk, "agree", "--filter", fdir, "--a", "human/alice", "--json")
 	if !strings.Contains(out, `"b": "openai/flash"`) && !strings.Contains(out, `"b":"openai/flash"`) {
 		t.Errorf("agree --a human/alice: %.400s", out)
+	}
+}
+
+// compressedAITech is a lake of the real ai-tech sample, prefiltered and
+// compressed for the filter in fdir.
+func compressedAITech(t *testing.T, fdir string) string {
+	t.Helper()
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "init", "--lake", lk)
+	distill(t, 0, "--lake", lk, "ingest", testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz"))
+	distill(t, 0, "--lake", lk, "prefilter", "--filter", fdir)
+	distill(t, 0, "--lake", lk, "compress", "--filter", fdir)
+	return lk
+}
+
+// TestCLI_AgreeSettingsAreOracles: one model under two answer settings is
+// two oracles (its labels say which settings), never one oracle's repeats;
+// --combine oracle=... names either.
+func TestCLI_AgreeSettingsAreOracles(t *testing.T) {
+	fdir := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	lk := compressedAITech(t, fdir)
+	for _, ev := range []string{"full", "none"} {
+		distill(t, 0, "--lake", lk, "label", "--filter", fdir, "--oracle", "simulate", "--model", "offset=0,noise=0.5", "--sample", "40", "--evidence", ev)
+	}
+	out, _ := distill(t, 0, "--lake", lk, "sql", "--filter", fdir, "--format", "csv",
+		"SELECT coalesce(settings, '') AS settings, evidence_mode, count(*) AS n FROM labels WHERE oracle = 'simulate' GROUP BY ALL ORDER BY ALL")
+	if out != "settings,evidence_mode,n\n,full,40\nevidence=none,none,40\n" {
+		t.Errorf("labels by settings:\n%s", out)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "agree", "--filter", fdir, "--json", "--a", "simulate/offset=0,noise=0.5", "--b", "simulate/offset=0,noise=0.5 evidence=none")
+	var res struct{ Pairs []struct{ Kind, A, B string } }
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pairs) != 1 || res.Pairs[0].Kind != "pair" {
+		t.Errorf("two settings of one model: %+v", res.Pairs)
+	}
+	out, _ = distill(t, 0, "--lake", lk, "stats", "--filter", fdir, "--json", "--combine", "oracle=simulate/offset=0,noise=0.5 evidence=none")
+	var st struct{ LabelRows, Articles int64 }
+	if err := json.Unmarshal([]byte(strings.ReplaceAll(out, "label_rows", "labelrows")), &st); err != nil || st.LabelRows != 40 || st.Articles != 40 {
+		t.Errorf("stats of one setting's labels: %+v, %v", st, err)
 	}
 }

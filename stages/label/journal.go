@@ -71,6 +71,8 @@ type labelRow struct {
 	// journaled before there were modes, or imported: full or unknown).
 	ThinkingBudget *int   `json:"thinking_budget,omitempty"`
 	EvidenceMode   string `json:"evidence_mode,omitempty"`
+	// Settings names the settings beyond the defaults ("": the defaults).
+	Settings string `json:"settings,omitempty"`
 }
 
 // entry is one article's outcome: the calls made (none for a cache hit) and

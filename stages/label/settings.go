@@ -3,6 +3,7 @@ package label
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/stages/label/oracle"
@@ -56,6 +57,20 @@ func SettingsKey(key, evidence, thinking string) string {
 		return key
 	}
 	return sha(fmt.Sprintf("%s\x00settings\x00evidence=%s\x00thinking=%s", key, evidence, thinking))
+}
+
+// name is the settings beyond the defaults, as a label records them and
+// distill agree names an oracle by them: "evidence=none thinking_budget=1024",
+// "" for the defaults (exactly when SettingsKey leaves the key as it is).
+func (s settings) name() string {
+	var parts []string
+	if s.evidence != "" && s.evidence != filters.EvidenceFull {
+		parts = append(parts, "evidence="+s.evidence)
+	}
+	if s.thinking.key != "" {
+		parts = append(parts, s.thinking.key)
+	}
+	return strings.Join(parts, " ")
 }
 
 // cacheKey is an ask's key before repeats (RepeatKey): CacheKey under s.

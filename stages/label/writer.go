@@ -42,7 +42,7 @@ func (w *writer) row(it item, s Scores, c call, attempts int, cached bool) *labe
 		Overall: overall, Gated: gated, Tier: w.f.TierOf(overall), Oracle: c.Oracle, Model: c.Model,
 		PromptSHA: it.promptSHA, InputSHA: it.inputSHA, CacheKey: it.key, Attempts: attempts, Cached: cached,
 		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC(), Repeat: it.repeat,
-		ThinkingBudget: w.set.thinking.budget, EvidenceMode: w.set.evidence}
+		ThinkingBudget: w.set.thinking.budget, EvidenceMode: w.set.evidence, Settings: w.set.name()}
 	if cached {
 		r.LatencyMS = 0
 	}
@@ -231,6 +231,9 @@ func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
 	}
 	if r.ThinkingBudget != nil {
 		rb.Int("thinking_budget", int32(*r.ThinkingBudget))
+	}
+	if r.Settings != "" {
+		rb.String("settings", r.Settings)
 	}
 	if r.EvidenceMode != "" {
 		rb.String("evidence_mode", r.EvidenceMode)

@@ -13,7 +13,8 @@ CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DO
     'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 's1' AS input_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
 -- labels_all: every label, labels_input those the combine rule uses (curate.Prepare).
-CREATE TABLE labels_all AS SELECT *, 0 AS "repeat", NULL::VARCHAR AS extra, 900::BIGINT AS tokens_in, 200::BIGINT AS tokens_out FROM labels_input;
+CREATE TABLE labels_all AS SELECT *, 0 AS "repeat", NULL::VARCHAR AS extra, 900::BIGINT AS tokens_in, 200::BIGINT AS tokens_out,
+    NULL::VARCHAR AS settings FROM labels_input;
 SET VARIABLE combine_oracle = '';
 CREATE TABLE combined_wide AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 1::BIGINT AS n_labels,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
