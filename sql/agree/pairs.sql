@@ -12,6 +12,8 @@
 --   alpha             Krippendorff's alpha, interval metric, over every ask
 --                     of both oracles on these articles (units: articles);
 --   tier_agreement    (the tier row) the share of ask pairs in one tier.
+-- Every figure is rounded to 10 decimals: sums in parallel come in any
+-- order, and their last bits must not decide how a figure prints.
 -- Reads: agree_diffs (sql/agree/diffs.sql: the pairs compared),
 --        agree_scores (sql/agree/scores.sql).
 -- Returns: kind (pair or self), oracle_a, oracle_b, dimension, position,
@@ -74,13 +76,13 @@ summary AS (
 )
 SELECT CASE WHEN s.a = s.b THEN 'self' ELSE 'pair' END AS kind,
        s.a AS oracle_a, s.b AS oracle_b, s.dimension, s.position, o.articles, s.ask_pairs,
-       s.mae, o.mean_offset,
-       o.mean_offset - 1.959964 * o.sd / sqrt(o.articles) AS offset_low,
-       o.mean_offset + 1.959964 * o.sd / sqrt(o.articles) AS offset_high,
-       f.mae_after_offset,
-       CASE WHEN isnan(r.r) THEN NULL ELSE r.r END AS spearman,
-       CASE WHEN al.expected > 1e-12 THEN 1 - al.observed / al.expected END AS alpha,
-       CASE WHEN s.dimension = 'tier' THEN s.same END AS tier_agreement
+       round(s.mae, 10) AS mae, round(o.mean_offset, 10) AS mean_offset,
+       round(o.mean_offset - 1.959964 * o.sd / sqrt(o.articles), 10) AS offset_low,
+       round(o.mean_offset + 1.959964 * o.sd / sqrt(o.articles), 10) AS offset_high,
+       round(f.mae_after_offset, 10) AS mae_after_offset,
+       round(CASE WHEN isnan(r.r) THEN NULL ELSE r.r END, 10) AS spearman,
+       round(CASE WHEN al.expected > 1e-12 THEN 1 - al.observed / al.expected END, 10) AS alpha,
+       round(CASE WHEN s.dimension = 'tier' THEN s.same END, 10) AS tier_agreement
 FROM summary s
 JOIN offsets o USING (a, b, dimension)
 JOIN after_offset f USING (a, b, dimension)
