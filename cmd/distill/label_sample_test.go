@@ -42,12 +42,7 @@ func TestCLI_LabelSampleRepeatRPD(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	lk := filepath.Join(t.TempDir(), "lake")
-	distill(t, 0, "init", "--lake", lk)
-	distill(t, 0, "--lake", lk, "ingest", src)
-	distill(t, 0, "--lake", lk, "prefilter", "--filter", fdir)
-	distill(t, 0, "--lake", lk, "compress", "--filter", fdir)
+	lk := compressedAITech(t, fdir)
 	srv, calls := fakeGeminiFor(t, f)
 	t.Setenv("GEMINI_API_KEY", "test-key-not-secret")
 	label := func(args ...string) string {

@@ -114,12 +114,7 @@ func TestCLI_LabelThinkingAndEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz")
-	lk := filepath.Join(t.TempDir(), "lake")
-	distill(t, 0, "init", "--lake", lk)
-	distill(t, 0, "--lake", lk, "ingest", src)
-	distill(t, 0, "--lake", lk, "prefilter", "--filter", fdir)
-	distill(t, 0, "--lake", lk, "compress", "--filter", fdir)
+	lk := compressedAITech(t, fdir)
 	srv, seen := fakeGeminiRecording(t, f)
 	t.Setenv("GEMINI_API_KEY", "test-key-not-secret")
 	label := func(dir string, args ...string) string {

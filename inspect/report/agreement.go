@@ -19,21 +19,7 @@ const SecAgreement = "agreement"
 
 // AgreementRow is one dimension of one comparison of the latest agree run:
 // two oracles (kind pair, offsets B - A) or one oracle's repeats (self).
-type AgreementRow struct {
-	Kind           string   `json:"kind"`
-	A              string   `json:"oracle_a"`
-	B              string   `json:"oracle_b"`
-	Dimension      string   `json:"dimension"`
-	Articles       int64    `json:"articles"`
-	MAE            *float64 `json:"mae"`
-	Offset         *float64 `json:"offset"`
-	OffsetLow      *float64 `json:"offset_low"`
-	OffsetHigh     *float64 `json:"offset_high"`
-	MAEAfterOffset *float64 `json:"mae_after_offset"`
-	Spearman       *float64 `json:"spearman"`
-	Alpha          *float64 `json:"alpha"`
-	TierAgreement  *float64 `json:"tier_agreement"`
-}
+type AgreementRow = curate.Agreement
 
 // agreement reads the latest agree run's figures (sql/report/agreements.sql)
 // and the noise floor of the labels read (curate.NoiseFloor).
@@ -64,10 +50,7 @@ func (d *Data) agreement(ctx context.Context, l *lake.Lake, sess *lake.Session, 
 			return err
 		}
 		for i, p := range []**float64{&a.MAE, &a.Offset, &a.OffsetLow, &a.OffsetHigh, &a.MAEAfterOffset, &a.Spearman, &a.Alpha, &a.TierAgreement} {
-			if f[i].Valid {
-				v := f[i].Float64
-				*p = &v
-			}
+			*p = curate.Nullable(f[i])
 		}
 		d.Agreement = append(d.Agreement, a)
 		return nil

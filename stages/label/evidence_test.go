@@ -86,11 +86,7 @@ func TestRun_EvidenceModes(t *testing.T) {
 func checkFullKeys(t *testing.T, l *lake.Lake, f *filters.Filter, orc oracle.Oracle) {
 	t.Helper()
 	schema, _ := json.Marshal(oracle.ResponseSchema(f))
-	text := map[string]string{}
-	for _, s := range testutil.QueryStrings(t, l, "SELECT id || chr(0) || text FROM "+spec.Compressed.For(f).String()) {
-		id, tx, _ := strings.Cut(s, "\x00")
-		text[id] = tx
-	}
+	text := compressedTexts(t, l, f)
 	rows := testutil.QueryStrings(t, l, fmt.Sprintf("SELECT id || chr(0) || evidence_mode || chr(0) || cache_key FROM %s WHERE model = '%s'", spec.Labels.For(f), orc.Model()))
 	for _, s := range rows {
 		parts := strings.Split(s, "\x00")

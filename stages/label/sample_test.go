@@ -248,11 +248,7 @@ func TestRun_Repeat(t *testing.T) {
 func checkRepeatKeys(t *testing.T, l *lake.Lake, f *filters.Filter, orc oracle.Oracle) {
 	t.Helper()
 	schema, _ := json.Marshal(oracle.ResponseSchema(f))
-	text := map[string]string{}
-	for _, s := range testutil.QueryStrings(t, l, "SELECT id || chr(0) || text FROM "+spec.Compressed.For(f).String()) {
-		id, tx, _ := strings.Cut(s, "\x00")
-		text[id] = tx
-	}
+	text := compressedTexts(t, l, f)
 	rows := testutil.QueryStrings(t, l, fmt.Sprintf("SELECT id || chr(0) || repeat || chr(0) || cache_key FROM %s WHERE model = '%s'", spec.Labels.For(f), orc.Model()))
 	for _, s := range rows {
 		parts := strings.Split(s, "\x00")
@@ -312,4 +308,15 @@ func TestBatch_Repeat(t *testing.T) {
 	if _, err := label.SubmitBatch(ctx, l, label.Options{Filter: f, Oracle: g, RPD: 10}); err == nil {
 		t.Error("a batch with --rpd: no error, want a refusal (the batch API has its own limits)")
 	}
+}
+
+// compressedTexts is each compressed article's text, by id.
+func compressedTexts(t *testing.T, l *lake.Lake, f *filters.Filter) map[string]string {
+	t.Helper()
+	text := map[string]string{}
+	for _, s := range testutil.QueryStrings(t, l, "SELECT id || chr(0) || text FROM "+spec.Compressed.For(f).String()) {
+		id, tx, _ := strings.Cut(s, "\x00")
+		text[id] = tx
+	}
+	return text
 }
