@@ -20,6 +20,10 @@ func TestCLI_Report(t *testing.T) {
 		t.Fatalf("the demo evaluated no model: %q", out)
 	}
 	id := lines[1]
+	// The demo has one oracle: a simulated second one, asked twice, gives
+	// the agreement section something to draw.
+	distill(t, 0, "--lake", lk, "label", "--filter", f, "--oracle", "simulate", "--model", "offset=1,noise=0.5", "--sample", "60", "--repeat", "2")
+	distill(t, 0, "--lake", lk, "agree", "--filter", f)
 	page := filepath.Join(dir, "report.html")
 	out, _ = distill(t, 0, "--lake", lk, "report", "--filter", f, "-o", page, "--json")
 	var res struct {
@@ -44,7 +48,7 @@ func TestCLI_Report(t *testing.T) {
 		charts[s.ID] = s.Charts
 	}
 	// 8 dimensions; one model evaluated; corpus.raw, rejects and the filter's tables.
-	if charts["tiers"] != 1 || charts["dimensions"] != 8 || charts["mae"] != 1 || charts["confusion"] != 1 || charts["snapshots"] < 9 {
+	if charts["tiers"] != 1 || charts["dimensions"] != 8 || charts["agreement"] != 1 || charts["mae"] != 1 || charts["confusion"] != 1 || charts["snapshots"] < 9 {
 		t.Errorf("charts per section: %v", charts)
 	}
 	html, err := os.ReadFile(page)
