@@ -158,9 +158,9 @@ func (c *Config) validate(e *ConfigError, unread []string) {
 		add(key, o.Validate())
 	}
 	switch c.Oracle.Kind {
-	case "", "keywords", "gemini", "openai":
+	case "", "keywords", "gemini", "openai", "simulate":
 	default:
-		add("oracle.kind", fmt.Errorf("%q: want keywords, gemini or openai", c.Oracle.Kind))
+		add("oracle.kind", fmt.Errorf("%q: want keywords, gemini, openai or simulate", c.Oracle.Kind))
 	}
 	if c.Oracle.Kind == "openai" && c.Oracle.Model == "" {
 		add("oracle.model", errors.New("required for openai"))

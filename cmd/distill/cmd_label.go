@@ -18,9 +18,9 @@ import (
 func labelCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "label",
-		Usage: "score compressed articles with an oracle (gemini, openai, keywords): <filter>.labels",
+		Usage: "score compressed articles with an oracle (gemini, openai, keywords, simulate): <filter>.labels",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, optionalFilterFlag,
-			&cli.StringFlag{Name: "oracle", Value: "keywords", Usage: "gemini (GEMINI_API_KEY), openai (OPENAI_API_KEY, any compatible server) or keywords (offline, free)"},
+			&cli.StringFlag{Name: "oracle", Value: "keywords", Usage: "gemini (GEMINI_API_KEY), openai (OPENAI_API_KEY, any compatible server), keywords (offline, free) or simulate (offline: keywords plus --model \"offset=X,noise=Y\")"},
 			&cli.StringFlag{Name: "model", Usage: "model name (default: the filter's oracle.model; required for openai)"},
 			&cli.StringFlag{Name: "base-url", Usage: "API base URL: a proxy, a local server"},
 			&cli.IntFlag{Name: "concurrency", Value: 4, Usage: "calls in flight"},
@@ -138,7 +138,7 @@ func newOracle(c *cli.Context, f *filters.Filter) (oracle.Oracle, error) {
 	case errors.Is(err, oracle.ErrNoModel):
 		return nil, fmt.Errorf("--oracle openai needs --model (e.g. gpt-4o-mini, deepseek-chat, the name a vLLM or Ollama server serves)")
 	case errors.Is(err, oracle.ErrKind):
-		return nil, fmt.Errorf("--oracle %q: want gemini, openai or keywords", c.String("oracle"))
+		return nil, fmt.Errorf("--oracle %q: want gemini, openai, keywords or simulate", c.String("oracle"))
 	}
 	return orc, err
 }

@@ -35,3 +35,9 @@ func TestKeywords_Conformance(t *testing.T) {
 		return newOracle(t, oracle.Config{Kind: "keywords", Filter: at.Filter})
 	})
 }
+
+func TestSimulate_Conformance(t *testing.T) {
+	oracletest.Run(t, nil, func(t *testing.T, at oracletest.Target) oracle.Oracle {
+		return newOracle(t, oracle.Config{Kind: "simulate", Model: "offset=1,noise=0.5", Filter: at.Filter})
+	})
+}

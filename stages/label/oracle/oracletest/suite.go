@@ -154,9 +154,9 @@ const goodAnswer = `{"stage": {"score": 7, "evidence": "x"}, "climate": {"score"
 func testKindAndModel(t *testing.T, newOracle Factory) {
 	o := newOracle(t, target("http://127.0.0.1:1"))
 	switch o.Kind() {
-	case "gemini", "openai", "keywords":
+	case "gemini", "openai", "keywords", "simulate":
 	default:
-		t.Errorf("Kind() = %q, want gemini, openai or keywords", o.Kind())
+		t.Errorf("Kind() = %q, want gemini, openai, keywords or simulate", o.Kind())
 	}
 	if o.Model() == "" {
 		t.Error("Model() is empty: every label records it")
