@@ -116,7 +116,7 @@ func TestLoad_EveryProblemWithFileAndLine(t *testing.T) {
 		p + ":3: soruces: unknown key (did you mean sources?)",
 		p + ":5: split.ratio: unknown key (did you mean ratios?)",
 		p + ":6: split.near_threshold: 2 must be in (0, 1]",
-		p + ":7: oracle.kind: \"claude\": want keywords, gemini or openai",
+		p + ":7: oracle.kind: \"claude\": want keywords, gemini, openai or simulate",
 	}
 	if got, w := err.Error(), "4 problems in "+p+":\n  "+strings.Join(want, "\n  "); got != w {
 		t.Errorf("got\n%s\nwant\n%s", got, w)
