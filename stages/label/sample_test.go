@@ -320,3 +320,29 @@ func compressedTexts(t *testing.T, l *lake.Lake, f *filters.Filter) map[string]s
 	}
 	return text
 }
+
+// TestRun_SampleIsNotSplitsOrder: split fills train first in the order
+// hash(seed:id), and both seeds default to 42, so a sample in that order
+// would land almost wholly in train; the sample's order is salted.
+func TestRun_SampleIsNotSplitsOrder(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 800)
+	total := testutil.QueryInt(t, l, "SELECT count(*) FROM "+spec.Compressed.For(f).String())
+	n := int(total / 4)
+	kw := oracle.NewKeywords(f)
+	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: kw, Sample: n, Seed: 42}); err != nil {
+		t.Fatal(err)
+	}
+	sampled := idsOf(t, l, f, kw.Model())
+	splitFirst := testutil.QueryStrings(t, l, fmt.Sprintf("SELECT id FROM %s ORDER BY hash('42:' || id), id LIMIT %d", spec.Compressed.For(f), n))
+	common := 0
+	for _, id := range splitFirst {
+		if slices.Contains(sampled, id) {
+			common++
+		}
+	}
+	// Independent orders share about n/4 of their first n (a quarter of the table).
+	if len(sampled) != n || n < 40 || common > n/2 {
+		t.Errorf("the sample shares %d of its %d articles with the first %d of %d in split's order", common, n, n, total)
+	}
+}
