@@ -183,6 +183,35 @@ func TestPrepare_CombineOneOracle(t *testing.T) {
 	}
 }
 
+// TestPrepare_MeanCountsAnAnswerOnce: an answer written twice (a relabel
+// under --full served from the cache: one cache key) weighs once in mean.
+func TestPrepare_MeanCountsAnAnswerOnce(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	labeltest.Write(t, l, f, []labeltest.Article{
+		{ID: "x", Text: "t", Score: 10, LabeledAt: t0, CacheKey: "k0"},
+		{ID: "x", Text: "t", Score: 7, LabeledAt: t0.Add(time.Minute), CacheKey: "k1", Repeat: 1},
+		{ID: "x", Text: "t", Score: 10, LabeledAt: t0.Add(time.Hour), CacheKey: "k0"},
+	})
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, "mean,oracle=keywords/test"); err != nil {
+		t.Fatal(err)
+	}
+	var overall float64
+	var n int64
+	if err := sess.QueryRow(ctx, "SELECT overall, n_labels FROM combined_labels WHERE id = 'x'", &overall, &n); err != nil {
+		t.Fatal(err)
+	}
+	if overall != 8.5 || n != 2 {
+		t.Errorf("x: %.2f from %d labels, want 8.5 from its 2 answers", overall, n)
+	}
+}
+
 func TestPrepare_NoLabels(t *testing.T) {
 	ctx := context.Background()
 	l, f := setup(t)

@@ -33,9 +33,11 @@ type Article struct {
 	Oracle, Model string
 	LabeledAt     time.Time
 	Imported      bool
-	// Repeat is the ask's index (label --repeat).
-	Repeat int
-	Cost   float64
+	// Repeat is the ask's index (label --repeat); CacheKey, when set, the
+	// answer's key (the same for a relabel served from the cache).
+	Repeat   int
+	CacheKey string
+	Cost     float64
 }
 
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -143,6 +145,9 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 			rb.Time("labeled_at", at)
 			rb.String("run_id", l.RunID)
 			rb.Int("repeat", int32(a.Repeat))
+			if a.CacheKey != "" {
+				rb.String("cache_key", a.CacheKey)
+			}
 			rb.EndRow()
 		}
 	})
