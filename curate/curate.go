@@ -175,10 +175,22 @@ func chooseLabels(ctx context.Context, sess *lake.Session, rel string, snap *lak
 	return fmt.Errorf("combine oracle=%s: %s has no label of that oracle; it has: %s", comb.Oracle, snap.Ref(), strings.Join(have, ", "))
 }
 
-// defineAll defines labels_all as rel, with the columns labels gained
-// since a table was made (repeat, extra, settings) as nulls where it lacks
-// them, and the macro oracle_name (sql/labels/oracle_name.sql).
+// defineAll defines labels_all as rel (InputLabels) and the macro
+// oracle_name (sql/labels/oracle_name.sql).
 func defineAll(ctx context.Context, sess *lake.Session, rel string) error {
+	if err := InputLabels(ctx, sess, "labels_all", rel); err != nil {
+		return err
+	}
+	if _, err := sess.Exec(ctx, distillery.SQL("labels/oracle_name")); err != nil {
+		return fmt.Errorf("sql/labels/oracle_name.sql: %w", err)
+	}
+	return nil
+}
+
+// InputLabels defines the view name over rel, a snapshot of
+// <filter>.labels, with the columns labels gained since a table was made
+// (repeat, extra, settings) as nulls where it lacks them.
+func InputLabels(ctx context.Context, sess *lake.Session, name, rel string) error {
 	cols, err := sess.ColumnNames(ctx, rel)
 	if err != nil {
 		return err
@@ -189,11 +201,8 @@ func defineAll(ctx context.Context, sess *lake.Session, rel string) error {
 			extra += fmt.Sprintf(", NULL::%s AS %q", c[1], c[0])
 		}
 	}
-	if _, err := sess.Exec(ctx, "CREATE OR REPLACE TEMP VIEW labels_all AS SELECT *"+extra+" FROM "+rel); err != nil {
-		return fmt.Errorf("input labels_all: %w", err)
-	}
-	if _, err := sess.Exec(ctx, distillery.SQL("labels/oracle_name")); err != nil {
-		return fmt.Errorf("sql/labels/oracle_name.sql: %w", err)
+	if _, err := sess.Exec(ctx, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %q AS SELECT *%s FROM %s", name, extra, rel)); err != nil {
+		return fmt.Errorf("input %s: %w", name, err)
 	}
 	return nil
 }

@@ -183,6 +183,26 @@ func TestPrepare_CombineOneOracle(t *testing.T) {
 	}
 }
 
+// TestMixedWarning_Settings: labels of one model under two answer settings
+// are two sources, and the warning says how to use one.
+func TestMixedWarning_Settings(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "x", Text: "t", Score: 5}, {ID: "y", Text: "u", Score: 5, Settings: "evidence=none"}})
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, curate.Latest); err != nil {
+		t.Fatal(err)
+	}
+	w, err := curate.MixedWarning(ctx, sess, "the test", "combined_labels")
+	if err != nil || !strings.Contains(w, "keywords/test evidence=none") || !strings.Contains(w, "--combine oracle=") {
+		t.Errorf("warning %q, %v", w, err)
+	}
+}
+
 // TestPrepare_MeanCountsAnAnswerOnce: an answer written twice (a relabel
 // under --full served from the cache: one cache key) weighs once in mean.
 func TestPrepare_MeanCountsAnAnswerOnce(t *testing.T) {

@@ -15,11 +15,22 @@ type Provenance struct {
 	Oracle       string `json:"oracle"`
 	Model        string `json:"model"`
 	FilterSHA256 string `json:"filter_sha256"`
+	// Settings are the answer settings beyond the defaults ("": none).
+	Settings string `json:"settings,omitempty"`
 	// Articles is how many articles have such a label.
 	Articles int64 `json:"articles"`
 }
 
-// String is oracle/model (filter package <short hash>).
+// Name is the oracle's name as distill agree and --combine oracle=... give
+// it: oracle/model, then any settings.
+func (p Provenance) Name() string {
+	if p.Settings != "" {
+		return p.Oracle + "/" + p.Model + " " + p.Settings
+	}
+	return p.Oracle + "/" + p.Model
+}
+
+// String is the oracle's name (filter package <short hash>).
 func (p Provenance) String() string {
 	sha := p.FilterSHA256
 	if len(sha) > 12 {
@@ -28,7 +39,7 @@ func (p Provenance) String() string {
 	if sha == "" {
 		sha = "unknown"
 	}
-	return fmt.Sprintf("%s/%s (filter package %s)", p.Oracle, p.Model, sha)
+	return fmt.Sprintf("%s (filter package %s)", p.Name(), sha)
 }
 
 // Sources runs sql/labels/provenance.sql: where the labels that the combine
@@ -38,7 +49,7 @@ func Sources(ctx context.Context, sess *lake.Session) ([]Provenance, error) {
 	out := []Provenance{}
 	err := sess.EachFile(ctx, "labels/provenance", nil, func(rows *sql.Rows) error {
 		var p Provenance
-		if err := rows.Scan(&p.Oracle, &p.Model, &p.FilterSHA256, &p.Articles); err != nil {
+		if err := rows.Scan(&p.Oracle, &p.Model, &p.FilterSHA256, &p.Settings, &p.Articles); err != nil {
 			return err
 		}
 		out = append(out, p)
@@ -59,8 +70,8 @@ func MixedSources(what string, sources []Provenance) string {
 	for i, p := range sources {
 		parts[i] = fmt.Sprintf("%s: %d", p, p.Articles)
 	}
-	return fmt.Sprintf("the labels of %s come from %d sources (%s): a student trained on them learns two judges at once; label them all with one oracle and prompt, or pin the labels snapshot (--labels) of one",
-		what, len(sources), strings.Join(parts, ", "))
+	return fmt.Sprintf("the labels of %s come from %d sources (%s): a student trained on them learns two judges at once; use one oracle's labels (--combine oracle=%s), label them all with one oracle and prompt, or pin the labels snapshot (--labels) of one",
+		what, len(sources), strings.Join(parts, ", "), sources[0].Name())
 }
 
 // MixedWarning is MixedSources for the articles of the relation articles

@@ -37,6 +37,8 @@ type Article struct {
 	// answer's key (the same for a relabel served from the cache).
 	Repeat   int
 	CacheKey string
+	// Settings are the answer settings beyond the defaults (labels.settings).
+	Settings string
 	Cost     float64
 }
 
@@ -147,6 +149,9 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 			rb.Int("repeat", int32(a.Repeat))
 			if a.CacheKey != "" {
 				rb.String("cache_key", a.CacheKey)
+			}
+			if a.Settings != "" {
+				rb.String("settings", a.Settings)
 			}
 			rb.EndRow()
 		}

@@ -40,7 +40,7 @@ var (
 // Provenance is where labels came from (curate.Provenance).
 type Provenance = curate.Provenance
 
-func key(p Provenance) string { return p.Oracle + "/" + p.Model + "@" + p.FilterSHA256 }
+func key(p Provenance) string { return p.Name() + "@" + p.FilterSHA256 }
 
 // OracleError refuses a gate whose articles carry labels the candidate did
 // not learn from: its scores would measure the oracles' disagreement.

@@ -330,7 +330,11 @@ func checkOracles(ctx context.Context, sess *lake.Session, opts Options, in *inp
 			return fmt.Errorf("what %s was trained on: %w", opts.Candidate, err)
 		}
 		in.add(snap)
-		if err := sess.Input(ctx, x.name, rel); err != nil {
+		input := sess.Input
+		if x.t == spec.Labels { // an older labels table lacks the settings provenance reads
+			input = func(ctx context.Context, name, rel string) error { return curate.InputLabels(ctx, sess, name, rel) }
+		}
+		if err := input(ctx, x.name, rel); err != nil {
 			return err
 		}
 	}
@@ -456,7 +460,7 @@ func fillRows(rb *lake.RowBuilder, res *Result, in *inputs, runID string) error 
 	now := time.Now()
 	var oracles []string
 	for _, p := range res.Oracles {
-		oracles = append(oracles, p.Oracle+"/"+p.Model)
+		oracles = append(oracles, p.Name())
 	}
 	for _, c := range res.Comparisons {
 		for _, m := range c.Metrics {

@@ -139,7 +139,7 @@ CREATE TABLE compress_boilerplate AS SELECT * FROM (VALUES
 CREATE TABLE compress_current AS SELECT * FROM (VALUES ('a', 'v1'), ('b', 'v0'), ('c', NULL)) AS t(id, boilerplate_version);
 -- gate (stages/gate): the labels whose provenance is checked, the candidate's
 -- split snapshot, its models row's lineage, and the model tags.
-CREATE TABLE prov_labels AS SELECT * FROM labels_input;
+CREATE TABLE prov_labels AS SELECT *, NULL::VARCHAR AS settings FROM labels_input;
 CREATE TABLE prov_articles AS SELECT 'a' AS id;
 CREATE TABLE train_splits AS SELECT * FROM splits_input;
 ALTER TABLE models_input ADD COLUMN labels_sequence BIGINT DEFAULT 1;
