@@ -147,20 +147,32 @@ func TestNoiseFloor(t *testing.T) {
 		labeltest.Noisy{Oracle: "gemini", Model: "pro", Offset: 1, SD: 0.5, Asks: 1, Articles: 60},
 		labeltest.Noisy{Oracle: "openai", Model: "gpt", Offset: 1, SD: 0.5, Asks: 1, Articles: 40})
 	ref := lake.Ref{TableName: spec.Labels.For(f)}
+	// The latest label of an article is gpt's (its first 40), pro's (the
+	// next 20) or flash's: no one oracle, no floor, and which ones say so.
 	fl, err := curate.NoiseFloor(ctx, l, f, ref, curate.Latest)
+	if err != nil || fl == nil || len(fl.Mixed) != 3 || fl.SelfArticles != 0 {
+		t.Fatalf("mixed labels' floor: %+v, %v", fl, err)
+	}
+	fl, err = curate.NoiseFloor(ctx, l, f, ref, "oracle=gemini/flash")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The oracle with the most labels, against the one sharing the most articles.
-	if fl == nil || fl.Oracle != "gemini/flash" || fl.SelfArticles != 150 || fl.Other != "gemini/pro" || fl.InterArticles != 60 {
+	// Against the one sharing the most articles.
+	if fl == nil || fl.Oracle != "gemini/flash" || fl.SelfArticles != 150 || fl.Other != "gemini/pro" || fl.InterArticles != 60 || fl.Answers != 1 {
 		t.Fatalf("floor: %+v", fl)
 	}
-	self, inter := fl.Dimensions[curate.AllDimensions].SelfMAE, fl.Dimensions[curate.AllDimensions].InterMAE
-	if want := 2 * 0.5 / math.Sqrt(math.Pi); self == nil || math.Abs(*self-want) > 0.1*want {
-		t.Errorf("self-MAE %v, want about %.3f", self, want)
+	all := fl.Dimensions[curate.AllDimensions]
+	self, ideal, inter := all.SelfMAE, all.IdealMAE, all.InterMAE
+	if want := 2 * 0.5 / math.Sqrt(math.Pi); self == nil || math.Abs(*self-want) > 0.1*want || ideal == nil || math.Abs(*ideal-*self/math.Sqrt2) > 1e-9 {
+		t.Errorf("self-MAE %v (want about %.3f), ideal %v", self, want, ideal)
 	}
 	if inter == nil || *inter < 0.9 || fl.Dimensions["overall"].SelfMAE == nil {
 		t.Errorf("inter-oracle MAE %v (offset 1), overall %+v", inter, fl.Dimensions["overall"])
+	}
+	// Averaging flash's two answers halves the ideal student's error.
+	fl, err = curate.NoiseFloor(ctx, l, f, ref, "mean,oracle=gemini/flash")
+	if err != nil || fl == nil || fl.Answers != 2 || math.Abs(*fl.Dimensions[curate.AllDimensions].IdealMAE-*self/2) > 1e-9 {
+		t.Fatalf("mean of two answers: %+v, %v", fl, err)
 	}
 	// Named by the combine rule: pro was asked once, so only the MAE against flash.
 	fl, err = curate.NoiseFloor(ctx, l, f, ref, "oracle=gemini/pro")

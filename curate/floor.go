@@ -3,21 +3,29 @@ package curate
 import (
 	"context"
 	"database/sql"
+	"math"
+	"slices"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 )
 
 // Floor is the noise floor of a student scored against one oracle's
-// labels: the oracle's own self-MAE (its repeated asks disagreeing) and its
-// MAE against another oracle on the articles both scored. A student whose
-// MAE is near them cannot get much better by tuning: the labels themselves
-// differ by that much.
+// labels: the oracle's own self-MAE (two of its answers to one question
+// disagreeing), what an ideal student (one that learned the oracle's
+// expected answer) is off by against the labels scored against, and the
+// oracle's MAE against another oracle on the articles both scored. A
+// student whose MAE is near the ideal cannot get much better by tuning: the
+// labels themselves differ by that much.
 type Floor struct {
-	// Oracle is the oracle the student is scored against (KIND/MODEL).
+	// Oracle is the oracle the student is scored against (oracle_name).
 	Oracle string `json:"oracle"`
 	// SelfArticles is the articles it was asked about more than once.
 	SelfArticles int64 `json:"self_articles"`
+	// Answers is how many of its answers the combine rule averages an
+	// article (1 under latest): the ideal student's MAE is the self-MAE
+	// over √(2 × Answers), for normal noise.
+	Answers float64 `json:"answers_averaged"`
 	// Other is the oracle sharing the most articles with it ("" when none),
 	// on InterArticles articles.
 	Other         string `json:"other,omitempty"`
@@ -25,21 +33,27 @@ type Floor struct {
 	// Dimensions holds each dimension's, overall's and (mean over the
 	// dimensions) "all dimensions"' figures.
 	Dimensions map[string]FloorFigures `json:"dimensions"`
+	// Mixed names the oracles the labels scored against come from when
+	// there are several (the combine rule names none): then there is no
+	// floor, only this.
+	Mixed []string `json:"mixed,omitempty"`
 }
 
 // FloorFigures are one dimension's floor; nil where there is no figure.
 type FloorFigures struct {
 	SelfMAE  *float64 `json:"self_mae"`
+	IdealMAE *float64 `json:"ideal_mae"`
 	InterMAE *float64 `json:"inter_mae"`
 }
 
 // AllDimensions is the key of the dimensions' mean in Floor.Dimensions.
 const AllDimensions = "all dimensions"
 
-// NoiseFloor measures the floor of labels at ref for the oracle the
-// combine rule names (else the oracle with the most labels), in a session
-// of its own. It is nil when that oracle was asked once per article and no
-// other oracle scored its articles.
+// NoiseFloor measures, in a session of its own, the floor of the labels at
+// ref as combine uses them: for the oracle the rule names, else the one
+// oracle the used labels come from. It is nil when that oracle was asked
+// once an article and no other oracle scored its articles, and a Floor
+// with only Mixed when the labels used come from several oracles.
 func NoiseFloor(ctx context.Context, l *lake.Lake, f *filters.Filter, ref lake.Ref, combine string) (*Floor, error) {
 	comb, err := ParseCombine(combine)
 	if err != nil {
@@ -50,27 +64,32 @@ func NoiseFloor(ctx context.Context, l *lake.Lake, f *filters.Filter, ref lake.R
 		return nil, err
 	}
 	defer sess.Close()
-	if _, err := Prepare(ctx, sess, f, ref, Latest); err != nil {
+	if _, err := Prepare(ctx, sess, f, ref, combine); err != nil {
 		return nil, err
 	}
-	fl := &Floor{Oracle: comb.Oracle, Dimensions: map[string]FloorFigures{}}
-	// Cheaply first: one oracle with one label an article has no floor.
-	oracles, repeated := 0, false
-	err = sess.EachFile(ctx, "labels/oracles", nil, func(rows *sql.Rows) error {
-		var name string
-		var labels, articles int64
-		if err := rows.Scan(&name, &labels, &articles); err != nil {
-			return err
+	fl := &Floor{Oracle: comb.Oracle, Answers: 1, Dimensions: map[string]FloorFigures{}}
+	if fl.Oracle == "" {
+		names, err := usedOracles(ctx, sess)
+		if err != nil || len(names) == 0 {
+			return nil, err
 		}
-		if fl.Oracle == "" {
-			fl.Oracle = name // the most labels first
+		if len(names) > 1 {
+			return &Floor{Mixed: names, Dimensions: map[string]FloorFigures{}}, nil
 		}
-		oracles++
-		repeated = repeated || name == fl.Oracle && labels > articles
-		return nil
-	})
-	if err != nil || (oracles < 2 && !repeated) {
+		fl.Oracle = names[0]
+	}
+	if more, err := worthMeasuring(ctx, sess, fl.Oracle); err != nil || !more {
 		return nil, err
+	}
+	if comb.Rule == Mean {
+		var k sql.NullFloat64
+		if err := sess.SetVariables(ctx, lake.Vars{"floor_oracle": fl.Oracle}); err != nil {
+			return nil, err
+		}
+		if err := sess.QueryRowFile(ctx, "labels/answers_per_article", nil, &k); err != nil {
+			return nil, err
+		}
+		fl.Answers = max(1, k.Float64)
 	}
 	if err := DefineAsks(ctx, sess); err != nil {
 		return nil, err
@@ -84,6 +103,45 @@ func NoiseFloor(ctx context.Context, l *lake.Lake, f *filters.Filter, ref lake.R
 		return nil, nil
 	}
 	return fl, nil
+}
+
+// usedOracles names the oracles of the labels the combine rule uses for
+// the articles it scores (sql/labels/provenance.sql).
+func usedOracles(ctx context.Context, sess *lake.Session) ([]string, error) {
+	if err := sess.Input(ctx, "prov_labels", "labels_input"); err != nil {
+		return nil, err
+	}
+	if err := sess.Input(ctx, "prov_articles", "combined_labels"); err != nil {
+		return nil, err
+	}
+	sources, err := Sources(ctx, sess)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, p := range sources {
+		if !slices.Contains(names, p.Name()) {
+			names = append(names, p.Name())
+		}
+	}
+	return names, nil
+}
+
+// worthMeasuring says, cheaply, whether oracle has repeats or the labels
+// have a second oracle (sql/labels/oracles.sql): else there is no floor.
+func worthMeasuring(ctx context.Context, sess *lake.Session, oracle string) (bool, error) {
+	oracles, repeated := 0, false
+	err := sess.EachFile(ctx, "labels/oracles", nil, func(rows *sql.Rows) error {
+		var name string
+		var labels, articles int64
+		if err := rows.Scan(&name, &labels, &articles); err != nil {
+			return err
+		}
+		oracles++
+		repeated = repeated || name == oracle && labels > articles
+		return nil
+	})
+	return oracles > 1 || repeated, err
 }
 
 // fill takes the oracle's self pair and its pair with the other oracle
@@ -105,6 +163,10 @@ func (fl *Floor) fill(f *filters.Filter, pairs []Agreement) {
 		switch {
 		case g.Kind == "self" && g.A == fl.Oracle:
 			fig.SelfMAE = g.MAE
+			if g.MAE != nil {
+				ideal := *g.MAE / math.Sqrt(2*fl.Answers)
+				fig.IdealMAE = &ideal
+			}
 			fl.SelfArticles = max(fl.SelfArticles, g.Articles)
 		case g.Kind == "pair" && g.A == fl.Oracle && g.B == fl.Other:
 			fig.InterMAE = g.MAE
@@ -114,22 +176,21 @@ func (fl *Floor) fill(f *filters.Filter, pairs []Agreement) {
 		fl.Dimensions[g.Dimension] = fig
 	}
 	var all FloorFigures
-	for i, get := range []func(FloorFigures) *float64{
-		func(x FloorFigures) *float64 { return x.SelfMAE }, func(x FloorFigures) *float64 { return x.InterMAE }} {
+	for _, field := range []func(*FloorFigures) **float64{
+		func(x *FloorFigures) **float64 { return &x.SelfMAE },
+		func(x *FloorFigures) **float64 { return &x.IdealMAE },
+		func(x *FloorFigures) **float64 { return &x.InterMAE }} {
 		sum, n := 0.0, 0
 		for _, d := range f.Dimensions {
-			if v := get(fl.Dimensions[d.Name]); v != nil {
+			fig := fl.Dimensions[d.Name]
+			if v := *field(&fig); v != nil {
 				sum += *v
 				n++
 			}
 		}
 		if n == len(f.Dimensions) && n > 0 {
 			mean := sum / float64(n)
-			if i == 0 {
-				all.SelfMAE = &mean
-			} else {
-				all.InterMAE = &mean
-			}
+			*field(&all) = &mean
 		}
 	}
 	fl.Dimensions[AllDimensions] = all

@@ -64,7 +64,7 @@ func TestRun_Agreement(t *testing.T) {
 	}) {
 		t.Errorf("no tier row with the share in one tier: %q", rows)
 	}
-	d, err := report.Collect(ctx, l, report.Options{Filter: f, Now: now})
+	d, err := report.Collect(ctx, l, report.Options{Filter: f, Now: now, Combine: "oracle=gemini/gemini-2.5-flash"})
 	if err != nil {
 		t.Fatal(err)
 	}

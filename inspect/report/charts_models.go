@@ -61,8 +61,11 @@ func maeChart(d *Data) *Chart {
 	}
 	c.Legend = append(c.Legend, Swatch{Color: "#1b1f24", Name: "baseline: always predict the training mean", Line: true})
 	fl := d.NoiseFloor
+	if fl != nil && len(fl.Mixed) > 0 {
+		fl = nil // labels of several oracles: no floor to draw
+	}
 	if fl != nil && fl.SelfArticles > 0 {
-		c.Legend = append(c.Legend, Swatch{Color: floorColour, Name: "noise floor: " + fl.Oracle + "'s self-MAE (its repeated answers)", Line: true})
+		c.Legend = append(c.Legend, Swatch{Color: floorColour, Name: "noise floor: what a student that learned " + fl.Oracle + "'s expected answer is off by", Line: true})
 	}
 	names := make([]string, len(dims))
 	for i, dim := range dims {
@@ -117,22 +120,22 @@ func maeChart(d *Data) *Chart {
 				end = bx + 1.5
 			}
 		}
-		self, inter := floorOf(fl, e.Dimension)
-		if self != nil {
-			fx := x(*self)
-			c.Marks = append(c.Marks, Mark{Kind: "rect", Class: "baseline", X: fx - 1.5, Y: y - 2, W: 3, H: h + 4, Fill: floorColour, Value: *self,
-				Title: fmt.Sprintf("%s · %s: noise floor %.3f (%s's self-MAE)", e.Model, dimensionLabel(e.Dimension), *self, fl.Oracle)})
+		self, ideal, inter := floorOf(fl, e.Dimension)
+		if ideal != nil {
+			fx := x(*ideal)
+			c.Marks = append(c.Marks, Mark{Kind: "rect", Class: "baseline", X: fx - 1.5, Y: y - 2, W: 3, H: h + 4, Fill: floorColour, Value: *ideal,
+				Title: fmt.Sprintf("%s · %s: noise floor %.3f (%s's self-MAE %s over √(2 × answers averaged))", e.Model, dimensionLabel(e.Dimension), *ideal, fl.Oracle, fmtNum(self, 3))})
 		}
 		c.Labels = append(c.Labels, Label{X: end + 5, Y: y + h/2 + 4, Text: fmt.Sprintf("%.3f", e.MAE), Anchor: "start", Class: "value"})
 		row := []string{e.Model, dimensionLabel(e.Dimension), fmtInt(e.N), fmt.Sprintf("%.3f", e.MAE),
 			fmtNum(e.BaselineMAE, 3), fmtNum(e.RMSE, 3), fmtNum(e.Bias, 3), fmtNum(e.Spearman, 3)}
 		if fl != nil {
-			row = append(row, fmtNum(self, 3), fmtNum(inter, 3))
+			row = append(row, fmtNum(self, 3), fmtNum(ideal, 3), fmtNum(inter, 3))
 		}
 		c.Table.Rows = append(c.Table.Rows, row)
 	}
 	if fl != nil {
-		c.Table.Head = append(c.Table.Head, "oracle self-MAE ("+fl.Oracle+")", "MAE vs "+orDash(fl.Other))
+		c.Table.Head = append(c.Table.Head, "oracle self-MAE ("+orDash(fl.Oracle)+")", "noise floor", "MAE vs "+orDash(fl.Other))
 	}
 	return c
 }
@@ -142,20 +145,20 @@ const floorColour = "#b35806"
 
 // floorOf is the noise floor of one row of the error chart (whose pooled
 // row is _all).
-func floorOf(fl *curate.Floor, dim string) (self, inter *float64) {
+func floorOf(fl *curate.Floor, dim string) (self, ideal, inter *float64) {
 	if fl == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if dim == "_all" {
 		dim = curate.AllDimensions
 	}
 	fig := fl.Dimensions[dim]
-	return fig.SelfMAE, fig.InterMAE
+	return fig.SelfMAE, fig.IdealMAE, fig.InterMAE
 }
 
 func orDash(s string) string {
 	if s == "" {
-		return "another oracle (none)"
+		return "none"
 	}
 	return s
 }

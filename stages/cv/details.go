@@ -2,6 +2,7 @@ package cv
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/internal/human"
@@ -44,16 +45,19 @@ func (r *Result) Details() []string {
 		}
 		lines = append(lines, line)
 	}
-	if fl := r.NoiseFloor; fl != nil {
+	if fl := r.NoiseFloor; fl != nil && len(fl.Mixed) > 0 {
+		lines = append(lines, fmt.Sprintf("no noise floor: the labels come from %d oracles (%s); name one with --combine oracle=NAME", len(fl.Mixed), strings.Join(fl.Mixed, ", ")))
+	} else if fl != nil {
 		all := fl.Dimensions[curate.AllDimensions]
 		line := "noise floor of the labels (" + fl.Oracle + "):"
 		if fl.SelfArticles > 0 {
-			line += fmt.Sprintf(" its self-MAE %s on %s of repeated asks;", num(all.SelfMAE), human.Plural(fl.SelfArticles, "article"))
+			line += fmt.Sprintf(" its self-MAE %s on %s of repeated answers, so a student that learned its expected answer is off by %s;",
+				num(all.SelfMAE), human.Plural(fl.SelfArticles, "article"), num(all.IdealMAE))
 		}
 		if fl.Other != "" {
 			line += fmt.Sprintf(" MAE %s against %s on %s;", num(all.InterMAE), fl.Other, human.Plural(fl.InterArticles, "article"))
 		}
-		lines = append(lines, line+" a pooled MAE near these cannot gain much by tuning")
+		lines = append(lines, line+" a pooled MAE near the floor cannot gain much by tuning")
 	}
 	return lines
 }

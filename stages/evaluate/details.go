@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/distillery/distillery/curate"
@@ -150,7 +151,7 @@ func floorHead(fl *curate.Floor) string {
 	}
 	h := ""
 	if fl.SelfArticles > 0 {
-		h += "\tORACLE SELF-MAE"
+		h += "\tORACLE SELF-MAE\tFLOOR"
 	}
 	if fl.Other != "" {
 		h += "\tVS " + fl.Other
@@ -165,7 +166,7 @@ func floorCells(fl *curate.Floor, dim string) string {
 	fig := fl.Dimensions[dim]
 	c := ""
 	if fl.SelfArticles > 0 {
-		c += "\t" + num(fig.SelfMAE)
+		c += "\t" + num(fig.SelfMAE) + "\t" + num(fig.IdealMAE)
 	}
 	if fl.Other != "" {
 		c += "\t" + num(fig.InterMAE)
@@ -173,19 +174,24 @@ func floorCells(fl *curate.Floor, dim string) string {
 	return c
 }
 
-// floorLine says what the noise floor columns are.
+// floorLine says what the noise floor columns are, or why there are none.
 func floorLine(fl *curate.Floor) []string {
 	if fl == nil {
 		return nil
 	}
+	if len(fl.Mixed) > 0 {
+		return []string{fmt.Sprintf("(no noise floor: the labels scored against come from %d oracles, %s; name one with --combine oracle=NAME)",
+			len(fl.Mixed), strings.Join(fl.Mixed, ", "))}
+	}
 	var parts []string
 	if fl.SelfArticles > 0 {
-		parts = append(parts, fmt.Sprintf("oracle self-MAE: %s against its own repeated asks on %s", fl.Oracle, human.Plural(fl.SelfArticles, "article")))
+		parts = append(parts, fmt.Sprintf("oracle self-MAE: two answers of %s to one question differ by this (%s asked more than once); floor: a student that learned its expected answer is off by self-MAE / √(2 × %s) against these labels (%s averaged an article; normal noise), and cannot gain much by tuning once near it",
+			fl.Oracle, human.Plural(fl.SelfArticles, "article"), human.Number(fl.Answers), human.Plural(int64(math.Round(fl.Answers)), "answer")))
 	}
 	if fl.Other != "" {
 		parts = append(parts, fmt.Sprintf("vs %s: the MAE between it and %s on %s", fl.Other, fl.Oracle, human.Plural(fl.InterArticles, "article")))
 	}
-	return []string{"(noise floor: " + strings.Join(parts, "; ") + "; a student near these figures cannot gain much by tuning: the labels themselves differ that much)"}
+	return []string{"(noise floor: " + strings.Join(parts, "; ") + ")"}
 }
 
 // tierLines are one model's tier accuracy, confusion matrix and recall.

@@ -340,11 +340,11 @@ func TestRun_NoiseFloor(t *testing.T) {
 	if fl == nil || fl.Oracle != "gemini/pro" || fl.SelfArticles != 4 || fl.Other != "keywords/test" || fl.InterArticles != 4 {
 		t.Fatalf("floor: %+v", fl)
 	}
-	if d := fl.Dimensions["depth"]; d.SelfMAE == nil || *d.SelfMAE != 1 || d.InterMAE == nil {
+	if d := fl.Dimensions["depth"]; d.SelfMAE == nil || *d.SelfMAE != 1 || d.IdealMAE == nil || math.Abs(*d.IdealMAE-1/math.Sqrt2) > 1e-9 || d.InterMAE == nil {
 		t.Errorf("depth floor: %+v", d)
 	}
 	text := strings.Join(res.Details(), "\n")
-	if !strings.Contains(text, "ORACLE SELF-MAE") || !strings.Contains(text, "VS keywords/test") || !strings.Contains(text, "noise floor: oracle self-MAE: gemini/pro") {
+	if !strings.Contains(text, "ORACLE SELF-MAE") || !strings.Contains(text, "FLOOR") || !strings.Contains(text, "VS keywords/test") || !strings.Contains(text, "two answers of gemini/pro") {
 		t.Errorf("details:\n%s", text)
 	}
 }

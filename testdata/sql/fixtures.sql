@@ -11,10 +11,10 @@ SET VARIABLE run_id = 'r1';
 CREATE TABLE labels_input AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 'k' AS cache_key, 'x' AS relevance_evidence,
     'y' AS evidence_evidence, 5.1 AS overall, false AS gatekeeper_applied, 'high' AS tier, 'gemini' AS oracle,
     'gemini-2.5-flash' AS model, 'p1' AS prompt_sha256, 's1' AS input_sha256, 'f1' AS filter_sha256, false AS imported, false AS cached, 0.001 AS cost_usd,
-    TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id;
+    TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at, 'r1' AS run_id, NULL::VARCHAR AS settings;
 -- labels_all: every label, labels_input those the combine rule uses (curate.Prepare).
-CREATE TABLE labels_all AS SELECT *, 0 AS "repeat", NULL::VARCHAR AS extra, 900::BIGINT AS tokens_in, 200::BIGINT AS tokens_out,
-    NULL::VARCHAR AS settings FROM labels_input;
+CREATE TABLE labels_all AS SELECT *, 0 AS "repeat", NULL::VARCHAR AS extra, 900::BIGINT AS tokens_in, 200::BIGINT AS tokens_out
+    FROM labels_input;
 SET VARIABLE combine_oracle = '';
 CREATE TABLE combined_wide AS SELECT 'a' AS id, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence, 1::BIGINT AS n_labels,
     TIMESTAMPTZ '2026-01-01 00:00:00+00' AS labeled_at;
@@ -139,7 +139,7 @@ CREATE TABLE compress_boilerplate AS SELECT * FROM (VALUES
 CREATE TABLE compress_current AS SELECT * FROM (VALUES ('a', 'v1'), ('b', 'v0'), ('c', NULL)) AS t(id, boilerplate_version);
 -- gate (stages/gate): the labels whose provenance is checked, the candidate's
 -- split snapshot, its models row's lineage, and the model tags.
-CREATE TABLE prov_labels AS SELECT *, NULL::VARCHAR AS settings FROM labels_input;
+CREATE TABLE prov_labels AS SELECT * FROM labels_input;
 CREATE TABLE prov_articles AS SELECT 'a' AS id;
 CREATE TABLE train_splits AS SELECT * FROM splits_input;
 ALTER TABLE models_input ADD COLUMN labels_sequence BIGINT DEFAULT 1;
@@ -266,3 +266,4 @@ CREATE TABLE agreements_input AS SELECT * FROM (VALUES
     ('all', '*', '*', 'relevance', 3::BIGINT, NULL, NULL, NULL, NULL, NULL, NULL, 0.61, NULL, TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r9'),
     ('pair', 'gemini/flash', 'gemini/pro', 'relevance', 2::BIGINT, 2.0, -2.0, -3.0, -1.0, 0.5, 0.1, 0.1, NULL, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r8'))
     t(kind, oracle_a, oracle_b, dimension, articles, mae, mean_offset, offset_low, offset_high, mae_after_offset, spearman, alpha, tier_agreement, agreed_at, run_id);
+SET VARIABLE floor_oracle = 'gemini/gemini-2.5-flash';
