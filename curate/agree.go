@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/distillery/distillery"
+
 	"github.com/distillery/distillery/lake"
 )
 
@@ -55,6 +57,9 @@ type Reliability struct {
 // tier) and agree_scores (sql/agree/scores.sql). It replaces combined_wide
 // with one row per ask: run it in a session of its own.
 func DefineAsks(ctx context.Context, sess *lake.Session) error {
+	if _, err := sess.Exec(ctx, distillery.SQL("agree/t975")); err != nil {
+		return fmt.Errorf("sql/agree/t975.sql: %w", err)
+	}
 	for _, t := range [][2]string{{"agree_asks", "agree/asks"}, {"combined_wide", "agree/ask_wide"},
 		{"agree_tiers", "labels/combined_tiers"}, {"agree_scores", "agree/scores"}} {
 		if err := sess.TempTable(ctx, t[0], t[1], nil); err != nil {

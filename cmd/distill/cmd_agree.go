@@ -29,6 +29,7 @@ func agreeCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "labels", Usage: "the labels snapshot read (labels@N or a tag)", DefaultText: "the current one"},
 			&cli.StringFlag{Name: "export", Usage: "write the articles the oracles disagree on most to FILE.jsonl (to judge and import back) or FILE.html"},
 			&cli.IntFlag{Name: "top", Value: agree.DefaultTop, Usage: "how many articles --export lists"},
+			&cli.BoolFlag{Name: "force", Usage: "let --export replace a file that exists"},
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))
@@ -41,7 +42,7 @@ func agreeCommand(e *env) *cli.Command {
 			}
 			defer l.Close()
 			res, err := agree.Run(c.Context, l, agree.Options{Filter: f, A: c.String("a"), B: c.String("b"), Labels: c.String("labels"),
-				Export: c.String("export"), Top: c.Int("top")})
+				Export: c.String("export"), Top: c.Int("top"), Force: c.Bool("force")})
 			if err != nil {
 				return err
 			}

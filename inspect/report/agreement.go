@@ -42,12 +42,17 @@ func (d *Data) agreement(ctx context.Context, l *lake.Lake, sess *lake.Session, 
 	if err := sess.Input(ctx, "agreements_input", rel); err != nil {
 		return err
 	}
+	var older int64
 	err = curate.Each(ctx, sess, "report/agreements", func(r *sql.Rows) error {
 		var a AgreementRow
 		var f [8]sql.NullFloat64
 		var at sql.NullTime
-		if err := r.Scan(&a.Kind, &a.A, &a.B, &a.Dimension, &a.Articles, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &at); err != nil {
+		var seq sql.NullInt64
+		if err := r.Scan(&a.Kind, &a.A, &a.B, &a.Dimension, &a.Articles, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6], &f[7], &at, &seq); err != nil {
 			return err
+		}
+		if labels != nil && seq.Valid && seq.Int64 < labels.Seq {
+			older = max(older, seq.Int64)
 		}
 		for i, p := range []**float64{&a.MAE, &a.Offset, &a.OffsetLow, &a.OffsetHigh, &a.MAEAfterOffset, &a.Spearman, &a.Alpha, &a.TierAgreement} {
 			*p = curate.Nullable(f[i])
@@ -55,8 +60,11 @@ func (d *Data) agreement(ctx context.Context, l *lake.Lake, sess *lake.Session, 
 		d.Agreement = append(d.Agreement, a)
 		return nil
 	})
-	if err == nil && len(d.Agreement) == 0 {
-		d.Missing[SecAgreement] = "The latest agree run had nothing to compare (one oracle, asked once per article): label a sample with a second oracle or `--repeat 2`, then run `distill agree --filter DIR` again."
+	switch {
+	case err == nil && len(d.Agreement) == 0:
+		d.Missing[SecAgreement] = "No agree run has compared two oracles, or an oracle with its repeats, yet: label a sample with a second oracle or `--repeat 2`, then run `distill agree --filter DIR`."
+	case err == nil && older > 0:
+		d.AgreementNotes = append(d.AgreementNotes, fmt.Sprintf("Some comparisons were measured on an older labels snapshot (@%d; the labels read here are %s): run `distill agree --filter DIR` again to measure them on the labels as they are.", older, labels.Ref()))
 	}
 	return err
 }

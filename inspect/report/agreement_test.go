@@ -64,6 +64,23 @@ func TestRun_Agreement(t *testing.T) {
 	}) {
 		t.Errorf("no tier row with the share in one tier: %q", rows)
 	}
+	// A run narrowed to flash's repeats replaces only those; labels added
+	// since a comparison say it is older than them.
+	if _, err := agree.Run(ctx, l, agree.Options{Filter: f, A: "gemini/gemini-2.5-flash", B: "gemini/gemini-2.5-flash"}); err != nil {
+		t.Fatal(err)
+	}
+	labeltest.Write(t, l, f, []labeltest.Article{{ID: "late", Text: "late", Score: 3, Oracle: "gemini", Model: "gemini-2.5-pro"}})
+	buf.Reset()
+	if _, err := report.Run(ctx, l, report.Options{Filter: f, Writer: &buf, Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	doc = parse(t, buf.Bytes())
+	if got := values(marks(byID(doc, "chart-agreement"), "bar")); len(got) != len(want) {
+		t.Errorf("after a narrowed run: %d bars, want %d", len(got), len(want))
+	}
+	if note := text(byID(doc, report.SecAgreement)); !strings.Contains(note, "older labels snapshot") {
+		t.Errorf("no note of comparisons older than the labels: %s", note)
+	}
 	d, err := report.Collect(ctx, l, report.Options{Filter: f, Now: now, Combine: "oracle=gemini/gemini-2.5-flash"})
 	if err != nil {
 		t.Fatal(err)

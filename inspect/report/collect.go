@@ -65,6 +65,8 @@ type Data struct {
 	Agreements string         `json:"agreements,omitempty"`
 	Agreement  []AgreementRow `json:"agreement"`
 	NoiseFloor *curate.Floor  `json:"noise_floor,omitempty"`
+	// AgreementNotes say when a comparison is older than the labels.
+	AgreementNotes []string `json:"agreement_notes,omitempty"`
 
 	Tables []History `json:"tables"`
 

@@ -66,8 +66,8 @@ func Build(d *Data) *Page {
 		act.Notes = append(act.Notes, fmt.Sprintf("The %s oracle calls cost nothing (the keywords oracle is free), so there is no cost curve.", fmtInt(d.Cost.Calls)))
 	}
 	add(act, func() []*Chart { return activityCharts(d) })
-	add(&Section{ID: SecAgreement, Title: "Oracle agreement",
-		Intro: "How far the oracles agree with each other on the articles both scored, and each oracle with itself over its repeated answers (its noise), as the latest `distill agree` measured it. A student cannot be expected to come closer to an oracle than the oracle comes to itself; an offset is a bias one oracle has against the other, which a student learns along with the rest."},
+	add(&Section{ID: SecAgreement, Title: "Oracle agreement", Notes: d.AgreementNotes,
+		Intro: "How far the oracles agree with each other on the articles both scored, and each oracle with itself over its repeated answers (its noise), as `distill agree` last measured each comparison. A student cannot be expected to come closer to an oracle than the oracle comes to itself; an offset is a bias one oracle has against the other, which a student learns along with the rest."},
 		func() []*Chart { return []*Chart{agreementChart(d)} })
 	add(&Section{ID: SecMAE, Title: "Student error",
 		Intro: fmt.Sprintf("Mean absolute error of each model's predictions against the oracle on the %s split, per dimension, next to the baseline that always predicts the training mean: a student worth keeping beats it.", d.Split)},

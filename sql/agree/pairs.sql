@@ -5,7 +5,8 @@
 -- article weighs the same, whatever its number of asks:
 --   mae               mean |b - a|;
 --   mean_offset       mean (b - a): b's bias against a, with a 95% interval
---                     offset_low..offset_high (normal, from the articles' spread);
+--                     offset_low..offset_high (Student's t over the articles'
+--                     differences: the macro t975, sql/agree/t975.sql);
 --   mae_after_offset  mean |b - a - mean_offset|: what is left once b's bias is removed;
 --   spearman          rank correlation of the first ask of each side (for
 --                     a = b: asks 0 and 1); null when a side is constant;
@@ -77,8 +78,8 @@ summary AS (
 SELECT CASE WHEN s.a = s.b THEN 'self' ELSE 'pair' END AS kind,
        s.a AS oracle_a, s.b AS oracle_b, s.dimension, s.position, o.articles, s.ask_pairs,
        round(s.mae, 10) AS mae, round(o.mean_offset, 10) AS mean_offset,
-       round(o.mean_offset - 1.959964 * o.sd / sqrt(o.articles), 10) AS offset_low,
-       round(o.mean_offset + 1.959964 * o.sd / sqrt(o.articles), 10) AS offset_high,
+       round(o.mean_offset - t975(o.articles - 1) * o.sd / sqrt(o.articles), 10) AS offset_low,
+       round(o.mean_offset + t975(o.articles - 1) * o.sd / sqrt(o.articles), 10) AS offset_high,
        round(f.mae_after_offset, 10) AS mae_after_offset,
        round(CASE WHEN isnan(r.r) THEN NULL ELSE r.r END, 10) AS spearman,
        round(CASE WHEN al.expected > 1e-12 THEN 1 - al.observed / al.expected END, 10) AS alpha,

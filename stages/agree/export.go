@@ -74,6 +74,9 @@ func export(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options)
 		err = tmp.Close()
 	}
 	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644) // a file to share, as os.Create makes it
+	}
+	if err == nil {
 		err = os.Rename(tmp.Name(), opts.Export)
 	}
 	if err != nil {

@@ -8,6 +8,7 @@ package agree
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -28,6 +29,9 @@ type Options struct {
 	// oracles disagree on most (default 50).
 	Export string `yaml:"-"`
 	Top    int    `yaml:"top"`
+	// Force lets Export replace a file that exists (a review a person may
+	// be judging: refused without it).
+	Force bool `yaml:"-"`
 	// Waiting, when set, gets the line saying that another agree run holds
 	// the table (nil: the line goes to standard error).
 	Waiting func(msg string) `yaml:"-"`
@@ -60,6 +64,9 @@ func (o *Options) Validate() error {
 		case ".jsonl", ".html":
 		default:
 			return fmt.Errorf("%w: --export %s: want a .jsonl (to judge and import back) or .html (to read) file", ErrOptions, o.Export)
+		}
+		if _, err := os.Stat(o.Export); err == nil && !o.Force {
+			return fmt.Errorf("%w: --export %s exists (a review someone may be judging): choose another name, or --force to replace it", ErrOptions, o.Export)
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Summary: spec.Start(spec.Agree, l.RunID), Filter: fmt.Sprintf("%s/v%d", f.Name, f.Version),
-		Labels: p.Labels.Ref().String(), Alpha: map[string]curate.Reliability{}}
+		Labels: p.Labels.Ref().String(), Alpha: map[string]curate.Reliability{}, Pairs: []Pair{}}
 	if err := readOracles(ctx, sess, opts, res); err != nil {
 		return nil, err
 	}
@@ -47,8 +47,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(pairs) == 0 {
-		res.Note = fmt.Sprintf("nothing to compare: %s holds %s, each asked once per article; label a sample with a second oracle (distill label --filter DIR --oracle KIND --model MODEL --sample N) or ask again (--repeat 2)",
+	switch {
+	case len(pairs) == 0 && (opts.A != "" || opts.B != ""):
+		res.Note = fmt.Sprintf("nothing to compare: the oracles named (%s) share no article in %s and have no repeated answers there", strings.Trim(opts.A+", "+opts.B, ", "), res.Labels)
+	case len(pairs) == 0:
+		res.Note = fmt.Sprintf("nothing to compare: %s holds %s, each asked once per article and no two on one article; label a sample with a second oracle (distill label --filter DIR --oracle KIND --model MODEL --sample N) or ask again (--repeat 2)",
 			res.Labels, oracleList(res.Oracles))
 	}
 	group(res, pairs, all)

@@ -82,6 +82,16 @@ func TestRun_TwoOraclesIntoTheLake(t *testing.T) {
 	if n != 5 {
 		t.Errorf("%d reviews, want 5", n)
 	}
+	// A review someone may be judging is never replaced unasked.
+	if fi, err := os.Stat(filepath.Join(dir, "review.jsonl")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the export's mode: %v, %v", fi.Mode(), err)
+	}
+	if _, err := agree.Run(ctx, l, agree.Options{Filter: f, Export: filepath.Join(dir, "review.jsonl")}); !errors.Is(err, agree.ErrOptions) || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("an export over an existing file: %v", err)
+	}
+	if _, err := agree.Run(ctx, l, agree.Options{Filter: f, Export: filepath.Join(dir, "review.jsonl"), Top: 2, Force: true}); err != nil {
+		t.Errorf("--force: %v", err)
+	}
 	// HTML, escaped.
 	if _, err := agree.Run(ctx, l, agree.Options{Filter: f, Export: filepath.Join(dir, "review.html"), Top: 2, A: "gemini/gemini-2.5-flash", B: "gemini/gemini-2.5-pro"}); err != nil {
 		t.Fatal(err)

@@ -266,4 +266,5 @@ CREATE TABLE agreements_input AS SELECT * FROM (VALUES
     ('all', '*', '*', 'relevance', 3::BIGINT, NULL, NULL, NULL, NULL, NULL, NULL, 0.61, NULL, TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r9'),
     ('pair', 'gemini/flash', 'gemini/pro', 'relevance', 2::BIGINT, 2.0, -2.0, -3.0, -1.0, 0.5, 0.1, 0.1, NULL, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r8'))
     t(kind, oracle_a, oracle_b, dimension, articles, mae, mean_offset, offset_low, offset_high, mae_after_offset, spearman, alpha, tier_agreement, agreed_at, run_id);
+ALTER TABLE agreements_input ADD COLUMN labels_sequence BIGINT DEFAULT 1;
 SET VARIABLE floor_oracle = 'gemini/gemini-2.5-flash';
