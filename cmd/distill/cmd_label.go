@@ -34,7 +34,7 @@ func labelCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "stratify", Value: label.StratifyNone, Usage: "the sample: none (seed order) or tier (shared evenly across the tiers the free keywords scoring gives the articles)"},
 			&cli.Int64Flag{Name: "seed", Value: 42, Usage: "the seed that orders the sample"},
 			&cli.IntFlag{Name: "repeat", Value: 1, Usage: "ask the oracle this many times per article, each ask a label row of its own (labels.repeat 0, 1, ...); asks already made are never made again"},
-			&cli.IntFlag{Name: "rpd", Usage: "requests per day: stop (exit 0) before this oracle model passes this many requests in the last 24 hours, saying when to rerun (0: no limit)"},
+			&cli.IntFlag{Name: "rpd", Usage: "requests per day: stop (exit 0) before this oracle model passes this many requests in the last 24 hours of this filter's calls, saying when to rerun (0: no limit)"},
 			&cli.IntFlag{Name: "thinking-budget", Value: -1, Usage: "thought tokens a thinking model may spend an answer, billed as output (0: thinking off where the model allows; -1: the model's default, off where it can be, else its minimum)", DefaultText: "the filter's oracle.thinking_budget, else -1"},
 			&cli.StringFlag{Name: "evidence", Usage: fmt.Sprintf("the evidence asked for per dimension: full (a sentence), short (at most %d words) or none (scores only); each setting is asked and cached apart", label.ShortEvidenceWords), DefaultText: "the filter's oracle.evidence, else full"},
 			&cli.Float64Flag{Name: "temperature", Value: -1, Usage: "sampling temperature", DefaultText: "the filter's"},
