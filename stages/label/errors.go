@@ -22,7 +22,7 @@ var ErrOptions = errors.New("invalid label options")
 var ErrNoBatch = errors.New("this oracle has no batch API (use --oracle gemini)")
 
 // ErrAllRejected means an import read records but could use none of them.
-var ErrAllRejected = errors.New("every record was rejected, nothing was imported: check the file is the labels of this filter (<filter>_analysis per article)")
+var ErrAllRejected = errors.New("every record was rejected, nothing was imported: check the file is the labels of this filter (an analysis per article: <filter>_analysis, or the object --key names)")
 
 // errNotEmptied means a commit succeeded but the journal still holds its
 // entries: the next run finds them in the lake and skips them.

@@ -53,6 +53,9 @@ func (o *ImportOptions) Validate() error {
 	if o.Key != "" && slices.Contains(strings.Split(o.Key, "."), "") {
 		return fmt.Errorf("%w: key %q has an empty segment", ErrOptions, o.Key)
 	}
+	if strings.ContainsAny(o.Oracle, "/ ") {
+		return fmt.Errorf("%w: oracle %q: one word, as an oracle's kind (human, import); the model goes in --model, and agree names the two KIND/MODEL", ErrOptions, o.Oracle)
+	}
 	_, err := o.dimPaths()
 	return err
 }

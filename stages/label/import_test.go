@@ -365,6 +365,13 @@ func TestImport_Errors(t *testing.T) {
 			t.Errorf("--dim %s: %v, want ErrOptions saying %q", tc.dim, err, tc.want)
 		}
 	}
+	// An oracle is one word: agree names it with its model, KIND/MODEL.
+	for _, o := range []string{"human/alice", "human alice"} {
+		_, err := label.ImportWith(ctx, testutil.NewLake(t), label.ImportOptions{Filter: f, Paths: []string{src}, Oracle: o})
+		if !errors.Is(err, label.ErrOptions) || !strings.Contains(err.Error(), "--model") {
+			t.Errorf("--oracle %q: %v", o, err)
+		}
+	}
 	for _, tc := range []struct {
 		name, key string
 		dims      []string

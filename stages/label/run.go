@@ -33,6 +33,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		res.Mode = "estimate"
 	}
 	res.Table = spec.Labels.For(f).String()
+	if opts.Repeat > 1 && *opts.Temperature == 0 && orc.Kind() != "keywords" && orc.Kind() != "simulate" {
+		res.Warn("--repeat %d at temperature 0: a model that answers the same every time shows no noise in its repeats; ask at the temperature its labels are made at", opts.Repeat)
+	}
 	if orc.Kind() == "keywords" || orc.Kind() == "simulate" {
 		for _, d := range oracle.Blind(f) {
 			res.Warn("dimension %s has no keywords: the keywords oracle scores it 0 for every article (give it keywords or keyword_levels in %s)", d, filters.ConfigFile)

@@ -346,3 +346,19 @@ func TestRun_SampleIsNotSplitsOrder(t *testing.T) {
 		t.Errorf("the sample shares %d of its %d articles with the first %d of %d in split's order", common, n, n, total)
 	}
 }
+
+// TestRun_RepeatAtTemperatureZeroWarns: repeats of a model asked at
+// temperature 0 measure little; the run says so.
+func TestRun_RepeatAtTemperatureZeroWarns(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 40)
+	srv, _ := fakeOpenAI(t, f)
+	zero := 0.0
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: openAI(t, srv.URL, "model-a"), Sample: 3, Repeat: 2, Temperature: &zero})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "temperature 0") }) {
+		t.Errorf("no warning of repeats at temperature 0: %q", res.Warnings)
+	}
+}

@@ -60,7 +60,7 @@ func New(ctx context.Context, cfg Config) (Oracle, error) {
 	case "", "keywords":
 		return NewKeywords(cfg.Filter), nil
 	case "simulate":
-		return NewSimulate(cfg.Filter, model)
+		return NewSimulate(cfg.Filter, strings.TrimSpace(model))
 	case "gemini":
 		if model == "" && cfg.Filter != nil {
 			model = cfg.Filter.Oracle.Model

@@ -39,13 +39,18 @@ func NewSimulate(f *filters.Filter, model string) (*Simulate, error) {
 	if strings.TrimSpace(model) == "" {
 		return nil, ErrSimulateModel
 	}
+	seen := map[string]bool{}
 	for _, kv := range strings.Split(model, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if k = strings.TrimSpace(k); seen[k] {
+			return nil, fmt.Errorf("%w: %q is given twice", ErrSimulateModel, k)
+		}
+		seen[k] = true
 		x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 		if !ok || err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, fmt.Errorf("%w: %q is not KEY=NUMBER", ErrSimulateModel, kv)
 		}
-		switch strings.TrimSpace(k) {
+		switch k {
 		case "offset":
 			s.offset = x
 		case "noise":

@@ -56,7 +56,7 @@ func TestSimulate_OffsetAndNoise(t *testing.T) {
 	if math.Abs(mean-2) > 0.1 || math.Abs(sd-0.5) > 0.06 {
 		t.Errorf("climate moved by %.3f ± %.3f over 400 repeats, want 2 ± 0.5 (keywords %g)", mean, sd, base["climate"])
 	}
-	for _, bad := range []string{"", "offset=x", "noise=-1", "bias=1", "offset"} {
+	for _, bad := range []string{"", "offset=x", "noise=-1", "bias=1", "offset", "offset=1,offset=2"} {
 		if _, err := oracle.NewSimulate(f, bad); !errors.Is(err, oracle.ErrSimulateModel) {
 			t.Errorf("model %q: %v", bad, err)
 		}
