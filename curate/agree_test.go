@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
@@ -140,20 +141,18 @@ func TestAgreements_RecoverOffsetAndNoise(t *testing.T) {
 }
 
 func TestNoiseFloor(t *testing.T) {
-	ctx := context.Background()
 	l, f := setup(t)
 	labeltest.PlantNoisy(t, l, f, 150, 5,
 		labeltest.Noisy{Oracle: "gemini", Model: "flash", SD: 0.5, Asks: 2, Articles: 150},
 		labeltest.Noisy{Oracle: "gemini", Model: "pro", Offset: 1, SD: 0.5, Asks: 1, Articles: 60},
 		labeltest.Noisy{Oracle: "openai", Model: "gpt", Offset: 1, SD: 0.5, Asks: 1, Articles: 40})
-	ref := lake.Ref{TableName: spec.Labels.For(f)}
 	// The latest label of an article is gpt's (its first 40), pro's (the
 	// next 20) or flash's: no one oracle, no floor, and which ones say so.
-	fl, err := curate.NoiseFloor(ctx, l, f, ref, curate.Latest)
+	fl, err := noiseFloor(t, l, f, curate.Latest)
 	if err != nil || fl == nil || len(fl.Mixed) != 3 || fl.SelfArticles != 0 {
 		t.Fatalf("mixed labels' floor: %+v, %v", fl, err)
 	}
-	fl, err = curate.NoiseFloor(ctx, l, f, ref, "oracle=gemini/flash")
+	fl, err = noiseFloor(t, l, f, "oracle=gemini/flash")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,19 +169,36 @@ func TestNoiseFloor(t *testing.T) {
 		t.Errorf("inter-oracle MAE %v (offset 1), overall %+v", inter, fl.Dimensions["overall"])
 	}
 	// Averaging flash's two answers halves the ideal student's error.
-	fl, err = curate.NoiseFloor(ctx, l, f, ref, "mean,oracle=gemini/flash")
+	fl, err = noiseFloor(t, l, f, "mean,oracle=gemini/flash")
 	if err != nil || fl == nil || fl.Answers != 2 || math.Abs(*fl.Dimensions[curate.AllDimensions].IdealMAE-*self/2) > 1e-9 {
 		t.Fatalf("mean of two answers: %+v, %v", fl, err)
 	}
 	// Named by the combine rule: pro was asked once, so only the MAE against flash.
-	fl, err = curate.NoiseFloor(ctx, l, f, ref, "oracle=gemini/pro")
+	fl, err = noiseFloor(t, l, f, "oracle=gemini/pro")
 	if err != nil || fl == nil || fl.Oracle != "gemini/pro" || fl.SelfArticles != 0 || fl.Other != "gemini/flash" {
 		t.Fatalf("pro's floor: %+v, %v", fl, err)
 	}
 	// One oracle asked once: no floor.
 	one := testutil.NewLake(t)
 	labeltest.PlantNoisy(t, one, f, 10, 5, labeltest.Noisy{Oracle: "gemini", Model: "flash", SD: 0.5, Asks: 1, Articles: 10})
-	if fl, err := curate.NoiseFloor(ctx, one, f, ref, curate.Latest); fl != nil || err != nil {
+	if fl, err := noiseFloor(t, one, f, curate.Latest); fl != nil || err != nil {
 		t.Errorf("one oracle asked once: %+v, %v", fl, err)
 	}
+}
+
+// noiseFloor is curate.NoiseFloor as eval calls it: after Prepare read the
+// same labels in the caller's session.
+func noiseFloor(t *testing.T, l *lake.Lake, f *filters.Filter, rule string) (*curate.Floor, error) {
+	t.Helper()
+	ctx := context.Background()
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	ref := lake.Ref{TableName: spec.Labels.For(f)}
+	if _, err := curate.Prepare(ctx, sess, f, ref, rule); err != nil {
+		t.Fatal(err)
+	}
+	return curate.NoiseFloor(ctx, l, sess, f, ref, rule)
 }

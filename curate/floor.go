@@ -54,9 +54,15 @@ const AllDimensions = "all dimensions"
 // oracle the used labels come from. It is nil when that oracle was asked
 // once an article and no other oracle scored its articles, and a Floor
 // with only Mixed when the labels used come from several oracles.
-func NoiseFloor(ctx context.Context, l *lake.Lake, f *filters.Filter, ref lake.Ref, combine string) (*Floor, error) {
+// prepared is the caller's session, in which Prepare read the same labels:
+// when they hold one oracle asked once an article (the common case) that
+// says so at once, without reading and combining the labels again.
+func NoiseFloor(ctx context.Context, l *lake.Lake, prepared *lake.Session, f *filters.Filter, ref lake.Ref, combine string) (*Floor, error) {
 	comb, err := ParseCombine(combine)
 	if err != nil {
+		return nil, err
+	}
+	if more, err := worthMeasuring(ctx, prepared, ""); err != nil || !more {
 		return nil, err
 	}
 	sess, err := l.Session(ctx, f.Namespace())
@@ -127,8 +133,9 @@ func usedOracles(ctx context.Context, sess *lake.Session) ([]string, error) {
 	return names, nil
 }
 
-// worthMeasuring says, cheaply, whether oracle has repeats or the labels
-// have a second oracle (sql/labels/oracles.sql): else there is no floor.
+// worthMeasuring says, cheaply, whether oracle ("": any oracle) has
+// repeats or the labels have a second oracle (sql/labels/oracles.sql, over
+// the labels_all Prepare defined in sess): else there is no floor.
 func worthMeasuring(ctx context.Context, sess *lake.Session, oracle string) (bool, error) {
 	oracles, repeated := 0, false
 	err := sess.EachFile(ctx, "labels/oracles", nil, func(rows *sql.Rows) error {
@@ -138,7 +145,7 @@ func worthMeasuring(ctx context.Context, sess *lake.Session, oracle string) (boo
 			return err
 		}
 		oracles++
-		repeated = repeated || name == oracle && labels > articles
+		repeated = repeated || (oracle == "" || name == oracle) && labels > articles
 		return nil
 	})
 	return oracles > 1 || repeated, err

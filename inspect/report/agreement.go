@@ -26,7 +26,7 @@ type AgreementRow = curate.Agreement
 func (d *Data) agreement(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filters.Filter, labels *lake.Snapshot) error {
 	if labels != nil {
 		var err error
-		if d.NoiseFloor, err = curate.NoiseFloor(ctx, l, f, labels.Ref(), d.Combine); err != nil {
+		if d.NoiseFloor, err = curate.NoiseFloor(ctx, l, sess, f, labels.Ref(), d.Combine); err != nil {
 			return err
 		}
 	}

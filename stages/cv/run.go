@@ -143,7 +143,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("evaluate the folds (the out-of-fold predictions are in %s): %w", res.Predictions, err)
 	}
 	res.Evaluations = evals.Ref().String()
-	if res.NoiseFloor, err = curate.NoiseFloor(ctx, l, f, set.Labels.Ref(), opts.Student.Combine); err != nil {
+	if res.NoiseFloor, err = curate.NoiseFloor(ctx, l, sess, f, set.Labels.Ref(), opts.Student.Combine); err != nil {
 		return nil, err
 	}
 	res.SetInputs(set.Inputs()...)

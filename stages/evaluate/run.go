@@ -121,7 +121,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 		res.Warnings = append(res.Warnings, where+": the training-mean baseline is not available")
 	}
-	if res.NoiseFloor, err = curate.NoiseFloor(ctx, l, f, prep.Labels.Ref(), opts.Combine); err != nil {
+	if res.NoiseFloor, err = curate.NoiseFloor(ctx, l, sess, f, prep.Labels.Ref(), opts.Combine); err != nil {
 		return nil, err
 	}
 
