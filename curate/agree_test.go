@@ -2,8 +2,10 @@ package curate_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
@@ -201,4 +203,56 @@ func noiseFloor(t *testing.T, l *lake.Lake, f *filters.Filter, rule string) (*cu
 		t.Fatal(err)
 	}
 	return curate.NoiseFloor(ctx, l, sess, f, ref, rule)
+}
+
+// TestAgreements_DuplicatesCountOnce: two articles with one text are one
+// question, asked once for both (their labels share the text and the cache
+// keys): a comparison counts it once, not twice.
+func TestAgreements_DuplicatesCountOnce(t *testing.T) {
+	ctx := context.Background()
+	l, f := setup(t)
+	t0 := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	var arts []labeltest.Article
+	for i, id := range []string{"twin1", "twin2", "solo"} {
+		text := "the same text"
+		if id == "solo" {
+			text = "another text"
+		}
+		for rep, score := range []float64{5, 7} {
+			arts = append(arts, labeltest.Article{ID: id, Text: text, Score: score + float64(i), Oracle: "gemini", Model: "flash", Repeat: rep,
+				CacheKey: fmt.Sprintf("%s-%d", text, rep), InputSHA: text, LabeledAt: t0.Add(time.Duration(len(arts)) * time.Second)})
+		}
+	}
+	labeltest.Write(t, l, f, arts)
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := curate.Prepare(ctx, sess, f, lake.Ref{TableName: spec.Labels.For(f)}, curate.Latest); err != nil {
+		t.Fatal(err)
+	}
+	if err := curate.DefineAsks(ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	// The offset's interval: Student's t's 97.5% quantile (sql/agree/t975.sql)
+	// against the table's, to 0.003.
+	for df, want := range map[int]float64{1: 12.706, 2: 4.303, 5: 2.571, 6: 2.447, 10: 2.228, 30: 2.042, 120: 1.980} {
+		var got float64
+		if err := sess.QueryRow(ctx, fmt.Sprintf("SELECT t975(%d)", df), &got); err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(got-want) > 0.003 {
+			t.Errorf("t975(%d) = %.4f, want %.3f", df, got, want)
+		}
+	}
+	pairs, _, err := curate.Agreements(ctx, sess, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		if p.Dimension == "overall" && (p.Kind != "self" || p.Articles != 2 || p.AskPairs != 2) {
+			t.Errorf("%+v: want gemini/flash against itself on 2 questions (the twins are one)", p)
+		}
+	}
 }

@@ -39,6 +39,9 @@ type Article struct {
 	CacheKey string
 	// Settings are the answer settings beyond the defaults (labels.settings).
 	Settings string
+	// InputSHA, when set, is the label's input_sha256 (the text the oracle
+	// saw: duplicates share it).
+	InputSHA string
 	Cost     float64
 }
 
@@ -152,6 +155,9 @@ func WriteErr(ctx context.Context, l *lake.Lake, f *filters.Filter, arts []Artic
 			}
 			if a.Settings != "" {
 				rb.String("settings", a.Settings)
+			}
+			if a.InputSHA != "" {
+				rb.String("input_sha256", a.InputSHA)
 			}
 			rb.EndRow()
 		}
