@@ -45,11 +45,24 @@ test-go:
 FUZZTIME ?= 20s
 # Minimizing each new input may otherwise take up to 60 s of FUZZTIME.
 FUZZMINTIME ?= 5s
+# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
+# exceeded" as -fuzztime ends, on a starved machine, having found nothing
+# (golang/go#75804, fixed in Go 1.27; CI hit it once on FuzzLoad, 0 execs/s).
+# Such a run, with no failing input written and no panic, is run once more;
+# any other failure, or that one twice, fails.
 fuzz:
-	@set -e; for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
+	@set -e; log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	for f in $$(git ls-files '*_test.go' | xargs grep -l '^func Fuzz'); do \
 		for name in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
-			echo "fuzz $$name in ./$$(dirname $$f) for $(FUZZTIME)"; \
-			DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) ./$$(dirname $$f)/; \
+			for try in 1 2; do \
+				echo "fuzz $$name in ./$$(dirname $$f) for $(FUZZTIME)"; \
+				if DISTILL_SHARED=$(SHARED) $(GO) test $(TAGS) -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINTIME) ./$$(dirname $$f)/ > $$log 2>&1; then \
+					cat $$log; break; fi; \
+				cat $$log; \
+				if [ $$try = 1 ] && grep -q 'context deadline exceeded' $$log && ! grep -q 'Failing input written\|panic:' $$log; then \
+					echo "fuzz $$name: the Go 1.26 deadline race (golang/go#75804), nothing found: once more"; continue; fi; \
+				exit 1; \
+			done; \
 		done; \
 	done
 
