@@ -1,7 +1,8 @@
 -- The oracles' agreement as distill agree last measured each comparison:
 -- for every pair (in either orientation) and self comparison and
 -- dimension, the row of the latest run that measured it (a run narrowed by
--- --a/--b replaces only what it measured), dimensions in the filter's order, then overall and tier.
+-- --a/--b replaces only what it measured), dimensions in the filter's order (any the filter
+-- no longer names after them, by name), then overall and tier.
 -- Reads: agreements_input (a snapshot of <filter>.agreements),
 --        filter_dimensions (dimension, weight, position).
 -- Returns: kind, oracle_a, oracle_b, dimension, articles, mae, mean_offset,
@@ -19,4 +20,5 @@ SELECT a.kind, a.oracle_a, a.oracle_b, a.dimension, a.articles, a.mae, a.mean_of
 FROM latest a
 LEFT JOIN filter_dimensions d USING (dimension)
 ORDER BY a.kind, a.oracle_a, a.oracle_b,
-         coalesce(d.position, CASE a.dimension WHEN 'overall' THEN 1000 ELSE 1001 END)
+         CASE a.dimension WHEN 'overall' THEN 1000 WHEN 'tier' THEN 1001 ELSE coalesce(d.position, 999) END,
+         a.dimension
