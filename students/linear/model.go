@@ -44,6 +44,10 @@ func DefaultConfig() Config {
 type Example struct {
 	Text   string
 	Labels []float64
+	// Weight is a training example's share of the squared error, relative
+	// to the others' (0: 1; see TrainSelect); a validation example's is
+	// ignored, so validation figures stay comparable across weightings.
+	Weight float64
 }
 
 // Model is a trained student.
@@ -82,13 +86,19 @@ const MaxWiden = 4
 // ErrNoExamples means there was nothing to train on.
 var ErrNoExamples = errors.New("no training examples")
 
+// ErrWeight is a training example's weight that is negative or not finite.
+var ErrWeight = errors.New("weight")
+
 // Selector scores one penalty's validation predictions (one row per
 // validation example, in the order given, one column per dimension, each
 // clipped to 0-10); higher is better.
 type Selector func(pred [][]float64) float64
 
 // Train fits one ridge regression per dimension, each dimension taking the
-// penalty with the lowest validation MAE.
+// penalty with the lowest validation MAE. Training examples with a Weight
+// count that much in the squared error, and in the intercept (the weighted
+// mean); the weights are scaled to mean 1 first, so the penalty grid means
+// what it means unweighted. Validation is never weighted.
 func Train(train, val []Example, dims []string, cfg Config) (*Model, *Report, error) {
 	return TrainSelect(train, val, dims, cfg, nil)
 }
@@ -119,17 +129,21 @@ func TrainSelect(train, val []Example, dims []string, cfg Config, sel Selector) 
 	if cfg.Bits < 8 || cfg.Bits > 24 || cfg.NGrams < 1 || cfg.NGrams > 2 || len(cfg.Lambdas) == 0 || cfg.MaxIter < 1 {
 		return nil, nil, fmt.Errorf("bad config %+v: bits 8-24, ngrams 1-2, at least one lambda", cfg)
 	}
+	sw, err := sampleWeights(train)
+	if err != nil {
+		return nil, nil, err
+	}
 	m := &Model{Version: Version, Dimensions: dims, Config: cfg}
 	X, V := m.features(train, val)
 	k := len(dims)
 	m.Mean = make([]float64, k)
-	for _, ex := range train {
+	for i, ex := range train {
 		for d, y := range ex.Labels {
-			m.Mean[d] += y
+			m.Mean[d] += weightOf(sw, i) * y
 		}
 	}
 	for d := range m.Mean {
-		m.Mean[d] /= float64(len(train))
+		m.Mean[d] /= float64(len(train)) // the weights' sum: they are scaled to mean 1
 	}
 	// Centered targets, one column per dimension.
 	Y := make([][]float64, k)
@@ -139,6 +153,7 @@ func TrainSelect(train, val []Example, dims []string, cfg Config, sel Selector) 
 			Y[d][i] = ex.Labels[d] - m.Mean[d]
 		}
 	}
+	scaleRows(X, Y, sw)
 	rep := &Report{TrainRows: len(train), ValRows: len(val), Features: len(m.Buckets)}
 	g := &grid{base: cfg.Lambdas, lambdas: slices.Clone(cfg.Lambdas), widened: map[int][]float64{}}
 	var best []float64
@@ -159,6 +174,66 @@ func TrainSelect(train, val []Example, dims []string, cfg Config, sel Selector) 
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return m, rep, nil
+}
+
+// sampleWeights is the training examples' weights scaled to mean 1, or nil
+// when every one is unset or 1 (the unweighted fit, exactly). Scaled so a
+// penalty means the same with and without weights: the squared error sums
+// to about as much either way.
+func sampleWeights(train []Example) ([]float64, error) {
+	var sum float64
+	uniform := true
+	for i, ex := range train {
+		w := ex.Weight
+		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
+			return nil, fmt.Errorf("training example %d: %w %v, want a finite number, 0 or more (0: 1)", i, ErrWeight, w)
+		}
+		if w == 0 {
+			w = 1
+		}
+		uniform = uniform && w == 1
+		sum += w
+	}
+	if uniform {
+		return nil, nil
+	}
+	scale := float64(len(train)) / sum
+	out := make([]float64, len(train))
+	for i, ex := range train {
+		out[i] = scale
+		if ex.Weight != 0 {
+			out[i] *= ex.Weight
+		}
+	}
+	return out, nil
+}
+
+// weightOf is example i's weight in sw (nil: 1).
+func weightOf(sw []float64, i int) float64 {
+	if sw == nil {
+		return 1
+	}
+	return sw[i]
+}
+
+// scaleRows multiplies training row i and its centered targets by the
+// square root of its weight: ordinary least squares on the scaled rows is
+// the weighted fit, min Σ wᵢ(yᵢ − ȳ − xᵢ·β)² + λ‖β‖², its normal equations
+// (XᵀWX + λI)β = XᵀW(y − ȳ) with ȳ the weighted mean (the intercept), so
+// the solver needs no change.
+func scaleRows(X []row, Y [][]float64, sw []float64) {
+	if sw == nil {
+		return
+	}
+	for i, w := range sw {
+		r := math.Sqrt(w)
+		for j := range X[i].vals {
+			X[i].vals[j] *= float32(r)
+		}
+		for d := range Y {
+			Y[d][i] *= r
+		}
+	}
 }
 
 // features builds the vocabulary (buckets in at least MinDF training texts)
