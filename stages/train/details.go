@@ -15,6 +15,9 @@ var _ spec.Result = (*Result)(nil)
 func (r *Result) Details() []string {
 	m := r.Model
 	lines := []string{fmt.Sprintf("%s student %s on %s (%s, %s), saved in %s", m.Backend, m.ID, human.Plural(int64(m.TrainRows), "example"), r.Labels, r.Splits, m.Artifact)}
+	if line := weightLine(m.Params); line != "" {
+		lines = append(lines, line)
+	}
 	if m.ValRows > 0 {
 		lines = append(lines, fmt.Sprintf("validation MAE %.3f over %s (predicting the training mean: %.3f)", m.ValMAE, human.Plural(int64(m.ValRows), "article"), m.BaseMAE))
 		var dims []string

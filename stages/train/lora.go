@@ -102,8 +102,12 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	// Recorded in the model's params: predict runs the same interpreter
 	// unless told otherwise, from whatever folder it is run in.
 	python := lora.Recordable(o.Python)
+	query, err := weightedQuery(ctx, sess, query, opts)
+	if err != nil {
+		return err
+	}
 	var done *lora.Event
-	err := lora.Run(ctx, lora.Command{
+	err = lora.Run(ctx, lora.Command{
 		Name:   "lora trainer",
 		Python: python,
 		Args:   append(append([]string{"train", "--out", dir, "--dimensions", strings.Join(m.Dimensions, ",")}, o.args()...), selectArgs(opts.selectBy, opts.Filter)...),
@@ -137,7 +141,8 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	}
 	m.ValMAE, m.ValMAEDims = done.ValMAE, done.ValMAEDims
 	params := map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
-		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python}
+		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python,
+		"sample_weight": opts.sampleWeight.String()}
 	selected := 0.0
 	if done.SelectValue != nil {
 		selected = *done.SelectValue

@@ -38,8 +38,11 @@ func fakeTrainer(args []string) int {
 	}
 	switch args[2] {
 	case "train":
-		cols := fakeColumns()
+		cols, weights := fakeColumns()
 		err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644)
+		if err == nil && weights != nil {
+			err = os.WriteFile(filepath.Join(flags["--out"], "fake_weights"), []byte(strings.Join(weights, "\n")), 0o644)
+		}
 		if err == nil && flags["--select-by"] != "" {
 			seen := fmt.Sprintf("%s|%s|%s|%s", flags["--select-by"], flags["--weights"], flags["--gatekeepers"], cols)
 			err = os.WriteFile(filepath.Join(flags["--out"], "fake_select"), []byte(seen), 0o644)
@@ -67,21 +70,36 @@ func fakeTrainer(args []string) int {
 	return 2
 }
 
-// fakeColumns reads the training stream on stdin and names its columns.
-func fakeColumns() string {
+// fakeColumns reads the training stream on stdin and names its columns;
+// with a weight column, weights is a line "split id weight" per row (null
+// for a null weight).
+func fakeColumns() (cols string, weights []string) {
 	rdr, err := ipc.NewReader(os.Stdin)
 	if err != nil {
 		io.Copy(io.Discard, os.Stdin)
-		return err.Error()
+		return err.Error(), nil
 	}
 	defer rdr.Release()
+	w := rdr.Schema().FieldIndices("weight")
 	for rdr.Next() {
+		rec := rdr.RecordBatch()
+		if len(w) == 0 {
+			continue
+		}
+		split, id, wt := rec.Column(0).(*array.String), rec.Column(1).(*array.String), rec.Column(w[0]).(*array.Float64)
+		for i := range int(rec.NumRows()) {
+			v := "null"
+			if wt.IsValid(i) {
+				v = fmt.Sprint(wt.Value(i))
+			}
+			weights = append(weights, split.Value(i)+" "+id.Value(i)+" "+v)
+		}
 	}
 	var names []string
 	for _, f := range rdr.Schema().Fields() {
 		names = append(names, f.Name)
 	}
-	return strings.Join(names, ",")
+	return strings.Join(names, ","), weights
 }
 
 func fakePredict(model string) error {

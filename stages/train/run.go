@@ -37,6 +37,9 @@ type Options struct {
 	// SelectBy is the validation metric that picks the linear penalty and
 	// the lora epoch: mae (default), recall@K or ndcg@K (see ParseSelectBy).
 	SelectBy string `yaml:"select_by"`
+	// SampleWeight weighs the training rows in the loss: none (default),
+	// score:S or tier (see ParseSampleWeight); validation is never weighted.
+	SampleWeight string `yaml:"sample_weight"`
 	// LoRA's settings sit beside backend in pipeline.yaml's student section.
 	LoRA LoRAOptions `yaml:",inline"`
 	// Calibrate fits isotonic maps on the validation predictions (nil:
@@ -51,7 +54,8 @@ type Options struct {
 	// the models table (nil: the line goes to standard error).
 	Waiting func(msg string) `yaml:"-"`
 
-	selectBy SelectBy // SelectBy parsed by Validate
+	selectBy     SelectBy     // SelectBy parsed by Validate
+	sampleWeight SampleWeight // SampleWeight parsed by Validate
 }
 
 // Progress is one step of a training run.
@@ -77,6 +81,11 @@ func (o *Options) Validate() error {
 		return err
 	}
 	o.selectBy, o.SelectBy = by, by.String()
+	sw, err := ParseSampleWeight(o.SampleWeight)
+	if err != nil {
+		return err
+	}
+	o.sampleWeight, o.SampleWeight = sw, sw.String()
 	switch o.Backend {
 	case "linear":
 		if o.Linear.Bits == 0 {
@@ -258,6 +267,7 @@ func readLinear(ctx context.Context, sess *lake.Session, query string, opts Opti
 	}
 	defer rows.Close()
 	ex := &linearExamples{vs: &valSet{by: opts.selectBy, f: opts.Filter, dims: dims}}
+	var trainOverall []float64
 	for rows.Next() {
 		var split, id, text string
 		var labels []any
@@ -276,10 +286,14 @@ func readLinear(ctx context.Context, sess *lake.Session, query string, opts Opti
 		}
 		if split == "train" {
 			ex.train = append(ex.train, e)
+			trainOverall = append(trainOverall, overall)
 		} else {
 			ex.val = append(ex.val, e)
 			ex.vs.oracle, ex.vs.relevant = append(ex.vs.oracle, overall), append(ex.vs.relevant, relevant)
 		}
+	}
+	for i, w := range opts.sampleWeight.Weights(opts.Filter, trainOverall) {
+		ex.train[i].Weight = w
 	}
 	return ex, rows.Err()
 }
@@ -319,7 +333,7 @@ func fitLinear(ex *linearExamples, opts Options, m *Model, dir string, notes *[]
 		m.ValMAE = mean(rep.ValMAE)
 	}
 	params := map[string]any{"bits": opts.Linear.Bits, "ngrams": opts.Linear.NGrams, "min_df": opts.Linear.MinDF,
-		"lambdas": opts.Linear.Lambdas, "max_iter": opts.Linear.MaxIter, "chosen_lambda": model.Lambda, "features": rep.Features, "iterations": rep.Iterations}
+		"lambdas": opts.Linear.Lambdas, "max_iter": opts.Linear.MaxIter, "chosen_lambda": model.Lambda, "features": rep.Features, "iterations": rep.Iterations, "sample_weight": opts.sampleWeight.String()}
 	m.Params = selectParams(params, opts.selectBy, len(val) > 0, m.ValMAE, rep.Selected)
 	return nil
 }
