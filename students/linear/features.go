@@ -127,3 +127,16 @@ func (r *row) Swap(i, j int) {
 	r.cols[i], r.cols[j] = r.cols[j], r.cols[i]
 	r.vals[i], r.vals[j] = r.vals[j], r.vals[i]
 }
+
+// Features fills a text's hashed features, as the linear student sees
+// them, for other users of the same features (students/encode): each
+// distinct bucket of the text's unigrams (and with ngrams 2 its bigrams)
+// among 2^bits, in ascending order, with its count. The slices are reused
+// by the next Fill.
+type Features struct{ b bag }
+
+// Fill returns text's buckets and counts.
+func (f *Features) Fill(text string, bits uint, ngrams int) (buckets []uint32, counts []float32) {
+	f.b.fill(text, bits, ngrams)
+	return f.b.buckets, f.b.counts
+}
