@@ -71,7 +71,7 @@ func studentOptions(c *cli.Context, f *filters.Filter) train.Options {
 	if c.Command.Name == "train" {
 		seed = c.Int("seed")
 	}
-	o := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"), SelectBy: c.String("select-by"),
+	o := train.Options{Filter: f, Backend: c.String("backend"), Combine: c.String("combine"), SelectBy: c.String("select-by"), SampleWeight: c.String("sample-weight"),
 		Linear: linear.Config{Bits: c.Uint("bits"), NGrams: c.Int("ngrams"), MinDF: c.Int("min-df"), Lambdas: c.Float64Slice("lambda"), MaxIter: c.Int("max-iter")},
 		LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
 			BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),

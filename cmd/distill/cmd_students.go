@@ -75,6 +75,7 @@ func trainCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash)"},
 			&cli.StringFlag{Name: "select-by", Value: "mae", Usage: "the validation metric that picks the linear penalty and the lora epoch: mae, recall@K or ndcg@K (of the ranking by overall score)"},
+			&cli.StringFlag{Name: "sample-weight", Value: "none", Usage: "weigh the training rows in the loss (validation stays unweighted): none, score:S (1 + S × overall/10, e.g. score:2: the rare upper tiers count more) or tier (every tier present carries the same total weight)"},
 			&cli.BoolFlag{Name: "no-calibrate", Usage: "skip the isotonic calibration fitted on the validation predictions (predict applies it)"},
 			// linear
 			&cli.UintFlag{Name: "bits", Value: d.Bits, Usage: "linear: log2 of the hashed feature buckets"},

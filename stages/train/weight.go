@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/suggest"
 	"github.com/distillery/distillery/lake"
 )
 
@@ -71,7 +72,11 @@ func ParseSampleWeight(s string) (SampleWeight, error) {
 		}
 		return SampleWeight{Mode: WeightScore, Scale: scale}, nil
 	}
-	return SampleWeight{}, fmt.Errorf("%w %q: %s", ErrSampleWeight, s, want)
+	cands := []string{WeightNone, WeightTier, WeightScore + ":2"}
+	if hasArg {
+		cands[2] = WeightScore + ":" + arg
+	}
+	return SampleWeight{}, fmt.Errorf("%w %q: %s%s", ErrSampleWeight, s, want, suggest.Phrase(strings.ToLower(strings.TrimSpace(s)), cands))
 }
 
 // Weights is the weight of each training row, in order, from the rows'

@@ -24,7 +24,8 @@ func TestSampleWeight_Validate(t *testing.T) {
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	forms := "want none, score:S (weight 1 + S × overall/10, S a number 0 or more, e.g. score:2) or tier"
 	for in, want := range map[string]string{
-		"scor:2":     `--sample-weight "scor:2": ` + forms,
+		"scor:2":     `--sample-weight "scor:2": ` + forms + " (weight inversely proportional to the row's tier's count among the training rows) (did you mean score:2?)",
+		"teir":       "(did you mean tier?)",
 		"score":      `--sample-weight "score": score needs a scale S, a finite number 0 or more`,
 		"score:":     "score needs a scale S",
 		"score:-1":   "score needs a scale S",
