@@ -180,3 +180,16 @@ func (rb *RowBuilder) Doubles(name string, v []float64) {
 	lb.ValueBuilder().(*array.Float64Builder).AppendValues(v, nil)
 	rb.bytes += 8 * len(v)
 }
+
+// Floats sets a list<float> column (nil is null).
+func (rb *RowBuilder) Floats(name string, v []float32) {
+	b, _ := rb.col(name)
+	lb := b.(*array.ListBuilder)
+	if v == nil {
+		lb.AppendNull()
+		return
+	}
+	lb.Append(true)
+	lb.ValueBuilder().(*array.Float32Builder).AppendValues(v, nil)
+	rb.bytes += 4 * len(v)
+}

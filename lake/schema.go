@@ -27,7 +27,10 @@ const (
 	Date        Type = "date"
 	StringList  Type = "list<string>"
 	DoubleList  Type = "list<double>"
-	LongList    Type = "list<long>"
+	// FloatList is list<float>: embeddings (DuckDB casts one to FLOAT[N]
+	// for array_cosine_similarity).
+	FloatList Type = "list<float>"
+	LongList  Type = "list<long>"
 )
 
 // Column is one column of a table schema.
@@ -65,6 +68,8 @@ func (t Type) iceberg(nextID func() int) (iceberg.Type, error) {
 		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.String}, nil
 	case DoubleList:
 		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.Float64}, nil
+	case FloatList:
+		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.Float32}, nil
 	case LongList:
 		return &iceberg.ListType{ElementID: nextID(), Element: iceberg.PrimitiveTypes.Int64}, nil
 	}

@@ -35,6 +35,11 @@ var (
 		Reads: []*Table{Raw}, Writes: []*Table{Prefiltered}}
 	Compress = &Spec{Name: "compress", Usage: "distill compress --filter DIR",
 		Reads: []*Table{Raw, Prefiltered}, Writes: []*Table{Compressed, Boilerplate}}
+	// Embed computes one vector per compressed text with an encoder (the
+	// CPU default, or a sentence encoder through the trainer): what label
+	// --select similar|diverse and train --backend embed read, so on demand.
+	Embed = &Spec{Name: "embed", Usage: "distill embed --filter DIR",
+		Reads: []*Table{Compressed}, Writes: []*Table{Embeddings}, OnDemand: true}
 	Label = &Spec{Name: "label", Usage: "distill label --filter DIR (or `distill label import`)",
 		Reads: []*Table{Compressed}, Writes: []*Table{Labels, OracleCalls}}
 	Split = &Spec{Name: "split", Usage: "distill split --filter DIR",
@@ -63,7 +68,7 @@ var (
 
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
-var Stages = []*Spec{Ingest, Prefilter, Compress, Label, Split, Train, Predict, Eval, CV,
+var Stages = []*Spec{Ingest, Prefilter, Compress, Embed, Label, Split, Train, Predict, Eval, CV,
 	Agree, ModelTag, Gate}
 
 // Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.

@@ -83,6 +83,8 @@ var (
 		Doc: "one decision per article: passed, or the rule that blocked it"}
 	Compressed = &Table{Name: "compressed", Kind: PerFilter, Key: []string{"id"}, schema: fixed(compressedSchema),
 		Doc: "the exact model input of each passed article"}
+	Embeddings = &Table{Name: "embeddings", Kind: PerFilter, Key: []string{"id", "encoder"}, schema: fixed(embeddingsSchema),
+		Doc: "one vector per compressed article and encoder (distill embed), for selection by similarity and the embed student"}
 	Labels = &Table{Name: "labels", Kind: PerFilter, Key: []string{"id", "cache_key"}, schema: labelsSchema, perDimension: true,
 		Doc: "one row per label: an article may have several (relabels, other oracles, imports)"}
 	OracleCalls = &Table{Name: "oracle_calls", Kind: PerFilter, schema: fixed(oracleCallsSchema),
@@ -104,14 +106,14 @@ var (
 )
 
 // Tables is every table distill writes, in the order articles flow.
-var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Labels, OracleCalls, Agreements, Splits, Models, Predictions, Evaluations,
+var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Agreements, Splits, Models, Predictions, Evaluations,
 	ModelTags, Gates}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's
 // id), so one article's rows can be followed through them (distill lineage).
 // The others key their rows by something else: a student's id (models), a
 // run (evaluations), an input line (rejects).
-var ArticleTables = []*Table{Raw, Prefiltered, Compressed, Labels, OracleCalls, Splits, Predictions}
+var ArticleTables = []*Table{Raw, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Splits, Predictions}
 
 // PerArticle reports whether t's id column is an article's id.
 func (t *Table) PerArticle() bool { return slices.Contains(ArticleTables, t) }

@@ -84,7 +84,7 @@ func newApp(e *env) *cli.App {
 			filterCommand(e),
 			prefilterCommand(e),
 			compressCommand(e),
-			labelCommand(e), agreeCommand(e),
+			embedCommand(e), labelCommand(e), agreeCommand(e),
 			statsCommand(e),
 			splitCommand(e),
 			exportCommand(e), trainCommand(e), predictCommand(e),

@@ -10,6 +10,7 @@ import (
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/agree"
 	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/embed"
 	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/gate"
@@ -168,6 +169,18 @@ var runners = map[string]Runner{
 		Articles: []string{"a1", "a2", "a3", "a4", "a5", "a6"},
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
 			r, err := cv.Run(ctx, e.Lake, cv.Options{Filter: e.Filter, Folds: 3, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.Embed.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := embed.Run(ctx, l, embed.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := embed.Run(ctx, e.Lake, embed.Options{Filter: e.Filter, Waiting: waiting})
 			if err != nil {
 				return 0, err
 			}
