@@ -18,6 +18,7 @@ from distill_trainer.errors import InputError
 
 TRAIN_COLUMNS = ("split", "id", "text", "labels")
 RANKING_COLUMNS = ("overall", "relevant")  # a ranking --select-by's: the oracle's overall score, tier above the bottom
+WEIGHT_COLUMN = "weight"  # optional: each train row's weight in the loss (distill train --sample-weight)
 PREDICT_COLUMNS = ("id", "text")
 SPLITS = ("train", "val")
 
@@ -33,6 +34,9 @@ class Rows:
     # (read for a ranking --select-by only).
     overall: list[float] = dataclasses.field(default_factory=list)
     relevant: list[bool] = dataclasses.field(default_factory=list)
+    # Each row's weight in the training loss, when the input has a weight
+    # column (train rows only; empty: every row weighs 1).
+    weights: list[float] = dataclasses.field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -50,12 +54,17 @@ def read_training_rows(source: IO[bytes], dimensions: Sequence[str], ranking: bo
     """Read the whole training stream and return (train, val) Rows.
 
     Every row is checked: split is train or val, id and text are non-null
-    strings, ids are unique, labels has one finite number per dimension.
+    strings, ids are unique, labels has one finite number per dimension; with
+    a weight column, a train row's weight is a finite number, 0 or more (a val
+    row's is ignored), and not every one is 0.
     """
     reader = open_stream(source)
     check_columns(reader.schema, TRAIN_COLUMNS + (RANKING_COLUMNS if ranking else ()), "training input")
     _check_string(reader.schema, ("split", "id", "text"), "training input")
     _check_labels_type(reader.schema.field("labels"))
+    weighted = reader.schema.get_field_index(WEIGHT_COLUMN) >= 0
+    if weighted:
+        _check_number(reader.schema.field(WEIGHT_COLUMN), "training input")
     try:
         table = reader.read_all()
     except (pa.ArrowInvalid, OSError) as e:
@@ -67,10 +76,12 @@ def read_training_rows(source: IO[bytes], dimensions: Sequence[str], ranking: bo
     labels = table.column("labels").to_pylist()
     overall = table.column("overall").to_pylist() if ranking else [0.0] * len(ids)
     relevant = table.column("relevant").to_pylist() if ranking else [False] * len(ids)
+    weights = table.column(WEIGHT_COLUMN).to_pylist() if weighted else [None] * len(ids)
     n = len(dimensions)
     out = {s: Rows([], [], []) for s in SPLITS}
     seen: set[str] = set()
-    for i, (split, id_, text, lab, ov, rel) in enumerate(zip(splits, ids, texts, labels, overall, relevant)):
+    columns = zip(splits, ids, texts, labels, overall, relevant, weights)
+    for i, (split, id_, text, lab, ov, rel, w) in enumerate(columns):
         where = f"row {i} (id {id_!r})"
         if id_ is None:
             raise InputError(f"row {i}: id is null")
@@ -98,8 +109,14 @@ def read_training_rows(source: IO[bytes], dimensions: Sequence[str], ranking: bo
             raise InputError(f"{where}: overall is {ov!r}, relevant {rel!r}: a ranking --select-by needs both")
         rows.overall.append(float(ov))
         rows.relevant.append(bool(rel))
+        if weighted and split == "train":
+            if w is None or not math.isfinite(w) or w < 0:
+                raise InputError(f"{where}: weight is {w!r}, want a finite number, 0 or more")
+            rows.weights.append(float(w))
     if not out["train"]:
         raise InputError("training input has no rows with split 'train'")
+    if weighted and not any(out["train"].weights):
+        raise InputError("training input: every train row's weight is 0")
     if not out["val"]:
         raise InputError("training input has no rows with split 'val' (the best epoch is chosen by validation MAE)")
     return out["train"], out["val"]
@@ -135,6 +152,11 @@ def _check_labels_type(field: Any) -> None:
     v = t.value_type
     if not (pa.types.is_floating(v) or pa.types.is_integer(v)):
         raise InputError(f"training input: column labels is {t}, want list<double>")
+
+
+def _check_number(field: Any, what: str) -> None:
+    if not (pa.types.is_floating(field.type) or pa.types.is_integer(field.type)):
+        raise InputError(f"{what}: column {field.name} is {field.type}, want double")
 
 
 def check_predict_schema(schema: Any) -> None:

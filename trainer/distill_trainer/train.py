@@ -26,6 +26,16 @@ def mae_per_dimension(predictions: Sequence[Sequence[float]], labels: Sequence[S
     return [sum(abs(p[j] - y[j]) for p, y in zip(predictions, labels)) / n for j in range(dims)]
 
 
+def weighted_mse(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+    """The batch's mean squared error; with weights, each example's mean over
+    dimensions times its weight, over the batch's weight sum (so the loss's
+    scale does not depend on the weights' and a batch of 1s is the plain MSE)."""
+    if weights is None:
+        return F.mse_loss(logits, labels)
+    per_example = F.mse_loss(logits, labels, reduction="none").mean(dim=1)
+    return (per_example * weights).sum() / weights.sum().clamp_min(1e-12)
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     torch.manual_seed(seed)
@@ -59,6 +69,8 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
     train_seqs = encode(tok, train_rows.texts, opts.max_length, opts.head_fraction)
     val_seqs = encode(tok, val_rows.texts, opts.max_length, opts.head_fraction)
     train_labels = torch.tensor(train_rows.labels, dtype=torch.float32)
+    # Validation is never weighted: its MAE, and so the epoch kept, stay comparable across weightings.
+    train_weights = torch.tensor(train_rows.weights, dtype=torch.float32) if train_rows.weights else None
 
     steps_per_epoch = math.ceil(len(train_seqs) / opts.batch_size)
     total_steps = steps_per_epoch * opts.epochs
@@ -80,6 +92,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         trainable_params=trainable,
         total_params=total,
         steps=total_steps,
+        weighted=train_weights is not None,
     )
 
     sel = opts.selection()
@@ -95,7 +108,8 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         for b in range(steps_per_epoch):
             idx = order[b * opts.batch_size : (b + 1) * opts.batch_size]
             logits = modeling.forward(model, [train_seqs[i] for i in idx], tok, device, dtype)
-            loss = F.mse_loss(logits, train_labels[idx].to(device))
+            weights = train_weights[idx].to(device) if train_weights is not None else None
+            loss = weighted_mse(logits, train_labels[idx].to(device), weights)
             value = loss.item()
             if not math.isfinite(value):
                 raise TrainerError(f"the loss is {value} at epoch {epoch}, step {step + 1}: try a lower --lr")
@@ -160,6 +174,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         history=history,
         train_rows=len(train_rows),
         val_rows=len(val_rows),
+        weighted=train_weights is not None,
         trainable_params=trainable,
         total_params=total,
         backend=backend,
