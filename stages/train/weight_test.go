@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/stages/train"
@@ -221,5 +222,37 @@ func TestSampleWeight_LoRAGetsAWeightColumn(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(res.Model.Dir(l), "fake_weights")); !os.IsNotExist(err) {
 		t.Errorf("unweighted, the trainer got a weight column (%v)", err)
+	}
+}
+
+// TestLoRA_SampleWeightReachesTheTrainer trains the lora backend through the
+// real Python trainer (skipped without it, as TestLoRA_EndToEnd) with
+// score:2: the trainer reads the weight column DuckDB streams (NULL on
+// validation rows) and says it trained weighted.
+func TestLoRA_SampleWeightReachesTheTrainer(t *testing.T) {
+	python := pipelinetest.TrainerPython(t)
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	base := pipelinetest.TinyBERT(t, python, l, "SELECT replace(text, chr(10), ' ') FROM uplifting.compressed ORDER BY id")
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", SampleWeight: "score:2", LoRA: train.LoRAOptions{
+		Python: python, BaseModel: base, Epochs: 1, MaxLength: 64, BatchSize: 32, Device: "cpu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(res.Model.Dir(l), "distill_model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var meta struct {
+		Weighted  bool  `json:"weighted"`
+		TrainRows int64 `json:"train_rows"`
+	}
+	if err := json.Unmarshal(b, &meta); err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	json.Unmarshal([]byte(res.Model.Params), &p)
+	if !meta.Weighted || meta.TrainRows != res.Model.TrainRows || p["sample_weight"] != "score:2" {
+		t.Errorf("trainer's metadata %s; params %v", b, p)
 	}
 }
