@@ -196,7 +196,7 @@ func InputLabels(ctx context.Context, sess *lake.Session, name, rel string) erro
 		return err
 	}
 	extra := ""
-	for _, c := range [][2]string{{"repeat", "INTEGER"}, {"extra", "VARCHAR"}, {"settings", "VARCHAR"}} {
+	for _, c := range [][2]string{{"repeat", "INTEGER"}, {"extra", "VARCHAR"}, {"settings", "VARCHAR"}, {"selected_by", "VARCHAR"}, {"inclusion", "DOUBLE"}, {"selection", "VARCHAR"}} {
 		if !slices.Contains(cols, c[0]) {
 			extra += fmt.Sprintf(", NULL::%s AS %q", c[1], c[0])
 		}

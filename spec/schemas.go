@@ -230,6 +230,9 @@ func labelsSchema(f *filters.Filter) lake.Schema {
 		{Name: "thinking_budget", Type: lake.Int, Doc: "the thinking-token budget the request set (oracle.thinking_budget; NULL: none was set)"},
 		{Name: "evidence_mode", Type: lake.String, Doc: "how much evidence the prompt asked for: full, short or none (oracle.evidence; NULL on rows from before the setting, or imported: full)"},
 		{Name: "settings", Type: lake.String, Doc: "the answer settings beyond the defaults that set the label's cache key apart, e.g. evidence=none thinking_budget=1024 (NULL or empty: the defaults); distill agree and --combine oracle=... name such an oracle KIND/MODEL SETTINGS"},
+		{Name: "selected_by", Type: lake.String, Doc: "how the article was chosen for labeling: the label --select strategy (random, similar, uncertain, upper, diverse), sample (label --sample), or NULL (every article, in id order)"},
+		{Name: "inclusion", Type: lake.Double, Doc: "the article's inclusion probability under that choice, within the articles it was chosen from: 1 for a ranked pick (similar, uncertain, upper), a stratum's share over its size for a draw (random, diverse, sample); eval weights by its inverse"},
+		{Name: "selection", Type: lake.String, Doc: "the label --select run's plan, e.g. upper:0.5,random:0.5 budget=200 seed=42 model=linear-... (lineage of the choice)"},
 	}...)
 }
 

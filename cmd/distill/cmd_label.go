@@ -19,7 +19,7 @@ func labelCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "label",
 		Usage: "score compressed articles with an oracle (gemini, openai, keywords, simulate): <filter>.labels",
-		Flags: []cli.Flag{lakeFlag, jsonFlag, optionalFilterFlag,
+		Flags: append([]cli.Flag{lakeFlag, jsonFlag, optionalFilterFlag,
 			&cli.StringFlag{Name: "oracle", Value: "keywords", Usage: "gemini (GEMINI_API_KEY), openai (OPENAI_API_KEY, any compatible server), keywords (offline, free) or simulate (offline: keywords plus --model \"offset=X,noise=Y\")"},
 			&cli.StringFlag{Name: "model", Usage: "model name (default: the filter's oracle.model; required for openai)"},
 			&cli.StringFlag{Name: "base-url", Usage: "API base URL: a proxy, a local server"},
@@ -32,7 +32,7 @@ func labelCommand(e *env) *cli.Command {
 			&cli.BoolFlag{Name: "full", Usage: "label every compressed article again (cache hits cost nothing)"},
 			&cli.IntFlag{Name: "sample", Usage: "label a fixed sample of this many compressed articles, chosen by --seed: the same for every oracle and model (0: all)"},
 			&cli.StringFlag{Name: "stratify", Value: label.StratifyNone, Usage: "the sample: none (seed order) or tier (shared evenly across the tiers the free keywords scoring gives the articles)"},
-			&cli.Int64Flag{Name: "seed", Value: 42, Usage: "the seed that orders the sample"},
+			&cli.Int64Flag{Name: "seed", Value: 42, Usage: "the seed that orders the sample (and --select's random draws)"},
 			&cli.IntFlag{Name: "repeat", Value: 1, Usage: "ask the oracle this many times per article, each ask a label row of its own (labels.repeat 0, 1, ...); asks already made are never made again"},
 			&cli.IntFlag{Name: "rpd", Usage: "requests per day: stop (exit 0) before this oracle model passes this many requests in the last 24 hours of this filter's calls, saying when to rerun (0: no limit)"},
 			&cli.IntFlag{Name: "thinking-budget", Value: -1, Usage: "thought tokens a thinking model may spend an answer, billed as output (0: thinking off where the model allows; -1: the model's default, off where it can be, else its minimum)", DefaultText: "the filter's oracle.thinking_budget, else -1"},
@@ -44,7 +44,7 @@ func labelCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "stop-after-failures", Value: 10, Usage: "stop (exit 1) once this many articles in a row fail with one error class (0: never)"},
 			&cli.BoolFlag{Name: "batch", Usage: "submit one Gemini Batch API job (about half price); pick the answers up with --collect"},
 			&cli.BoolFlag{Name: "collect", Usage: "commit the answers of finished batch jobs (resumable: run it again until all are done)"},
-		},
+		}, selectFlags...),
 		Subcommands: []*cli.Command{labelImportCommand(e)},
 		Action: func(c *cli.Context) error {
 			if c.String("filter") == "" {
@@ -67,6 +67,9 @@ func labelCommand(e *env) *cli.Command {
 				TargetCount: c.Int("target-count"), MaxCost: c.Float64("max-cost"), Estimate: c.Bool("estimate"),
 				Full: c.Bool("full"), MaxTokens: c.Int("max-tokens"), BatchSize: c.Int("batch-size"), StopAfterFailures: c.Int("stop-after-failures"),
 				Sample: c.Int("sample"), Stratify: c.String("stratify"), Seed: c.Int64("seed"), Repeat: c.Int("repeat"), RPD: c.Int("rpd")}
+			if err := selectOptions(c, e, l, f, &opts); err != nil {
+				return err
+			}
 			if opts.StopAfterFailures == 0 {
 				opts.StopAfterFailures = -1 // the flag's 0 is never; the Options' 0 is the default
 			}

@@ -27,3 +27,6 @@ var ErrAllRejected = errors.New("every record was rejected, nothing was imported
 // errNotEmptied means a commit succeeded but the journal still holds its
 // entries: the next run finds them in the lake and skips them.
 var errNotEmptied = errors.New("the answers are committed, but the journal could not be emptied")
+
+// ErrSelection means --select lacks what its strategies read.
+var ErrSelection = errors.New("cannot select")

@@ -73,6 +73,12 @@ type labelRow struct {
 	EvidenceMode   string `json:"evidence_mode,omitempty"`
 	// Settings names the settings beyond the defaults ("": the defaults).
 	Settings string `json:"settings,omitempty"`
+	// SelectedBy is the strategy that chose the article (label --select;
+	// "sample" for --sample; "": neither), Inclusion its inclusion
+	// probability and Selection the run's plan.
+	SelectedBy string  `json:"selected_by,omitempty"`
+	Inclusion  float64 `json:"inclusion,omitempty"`
+	Selection  string  `json:"selection,omitempty"`
 }
 
 // entry is one article's outcome: the calls made (none for a cache hit) and

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/stages/label/selection"
 	"github.com/distillery/distillery/stages/label/oracle"
 )
 
@@ -35,6 +36,23 @@ type Options struct {
 	Stratify string `yaml:"-"`
 	// Seed fixes the sample's order.
 	Seed int64 `yaml:"-"`
+	// Select chooses Budget articles this oracle has not labeled, by a
+	// strategy or a mixture (stages/label/selection: random, similar,
+	// uncertain, upper, diverse; e.g. upper:0.5,random:0.5), each label
+	// recording the strategy that chose it and its inclusion probability.
+	// On a filter with none labeled, random picks --sample Budget's
+	// articles (same Seed and Stratify).
+	Select string `yaml:"-"`
+	Budget int    `yaml:"-"`
+	// Seeds are similar's seed articles (ids of the compressed table).
+	Seeds []string `yaml:"-"`
+	// Encoder names the embeddings similar and diverse read ("": the
+	// newest).
+	Encoder string `yaml:"-"`
+	// SelectModel is the model whose predictions upper and uncertain read
+	// (its predictions of every compressed article: distill predict
+	// --split all; the command line runs that first).
+	SelectModel string `yaml:"-"`
 	// Repeat asks the oracle this many times per article (0 or 1: once),
 	// each ask its own call and its own label row (labels.repeat 0..Repeat-1),
 	// for measuring how consistent an oracle is with itself.
@@ -85,6 +103,8 @@ type Options struct {
 	StopAfterFailures int `yaml:"stop_after_failures"`
 	// Progress, when set, is called after every article.
 	Progress func(Result) `yaml:"-"`
+
+	plan selection.Plan // Select parsed by Validate
 }
 
 // How a sample is stratified (Options.Stratify).
@@ -153,12 +173,35 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: Sample (--sample) is %d: want a number of articles, or 0 for all", ErrOptions, o.Sample)
 	case o.Stratify != "" && o.Stratify != StratifyNone && o.Stratify != StratifyTier:
 		return fmt.Errorf("%w: Stratify (--stratify) is %q: want %s or %s", ErrOptions, o.Stratify, StratifyTier, StratifyNone)
-	case o.Stratify == StratifyTier && o.Sample == 0:
+	case o.Stratify == StratifyTier && o.Sample == 0 && o.Select == "":
 		return fmt.Errorf("%w: Stratify (--stratify) %s draws a sample: give its size (--sample N)", ErrOptions, StratifyTier)
+	case o.Select != "" && o.Budget <= 0:
+		return fmt.Errorf("%w: Select (--select) %s needs a budget: --budget N, the articles to label", ErrOptions, o.Select)
+	case o.Select == "" && o.Budget != 0:
+		return fmt.Errorf("%w: Budget (--budget) %d without --select: say how to choose (--select random|similar|uncertain|upper|diverse)", ErrOptions, o.Budget)
+	case o.Select != "" && o.Sample > 0:
+		return fmt.Errorf("%w: --select and --sample both choose the articles: --select random --budget N is --sample N on a filter with none labeled", ErrOptions)
+	case o.Select != "" && o.Full:
+		return fmt.Errorf("%w: --select chooses among the articles not yet labeled; --full relabels every one", ErrOptions)
 	case o.Repeat < 0:
 		return fmt.Errorf("%w: Repeat (--repeat) is %d: want 1 or more", ErrOptions, o.Repeat)
 	case o.ThinkingBudget != nil && *o.ThinkingBudget < -1:
 		return fmt.Errorf("%w: ThinkingBudget (--thinking-budget) is %d: want thought tokens an answer (0: thinking off), or -1 for the model's default", ErrOptions, *o.ThinkingBudget)
+	}
+	if o.Select != "" {
+		p, err := selection.Parse(o.Select)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrOptions, err)
+		}
+		switch {
+		case p.Uses(selection.Similar) && len(o.Seeds) == 0:
+			return fmt.Errorf("%w: --select similar needs seed articles: --seeds ID,... or --seeds-file FILE", ErrOptions)
+		case !p.Uses(selection.Similar) && len(o.Seeds) > 0:
+			return fmt.Errorf("%w: --seeds are for --select similar, not %s", ErrOptions, o.Select)
+		case p.NeedsPredictions() && o.SelectModel == "":
+			return fmt.Errorf("%w: --select %s reads a student's predictions: name the model (--select-model ID)", ErrOptions, o.Select)
+		}
+		o.plan = p
 	}
 	if err := filters.CheckEvidence(o.Evidence); err != nil {
 		return fmt.Errorf("%w: Evidence (--evidence) %v", ErrOptions, err)

@@ -19,6 +19,11 @@ import (
 type item struct {
 	id, text, inputSHA, prompt, promptSHA, key string
 	repeat                                     int
+	// by is the strategy that chose the article (label --select, or
+	// "sample" for --sample) and inclusion the chance it had to be chosen
+	// (0: not chosen by a draw).
+	by        string
+	inclusion float64
 }
 
 // group is the articles of one run that share a rendered prompt (so a
@@ -113,11 +118,21 @@ func plan(ctx context.Context, l *lake.Lake, w *writer, orc oracle.Oracle, opts 
 	if err != nil {
 		return nil, nil, err
 	}
-	var items []item
-	for _, it := range arts {
+	keys := make([]string, len(arts))
+	for i := range arts {
+		it := &arts[i]
 		it.prompt = renderPrompt(f, it.text, w.set.evidence)
 		it.promptSHA = sha(it.prompt)
-		key := w.set.cacheKey(orc.Kind(), orc.Model(), it.prompt, w.schema, *opts.Temperature, opts.MaxTokens)
+		keys[i] = w.set.cacheKey(orc.Kind(), orc.Model(), it.prompt, w.schema, *opts.Temperature, opts.MaxTokens)
+	}
+	if opts.plan != nil {
+		if arts, keys, err = selectOf(ctx, sess, f, arts, keys, done, opts, res); err != nil {
+			return nil, nil, err
+		}
+	}
+	var items []item
+	for i, it := range arts {
+		key := keys[i]
 		for r := range opts.Repeat {
 			it.repeat, it.key = r, RepeatKey(key, r)
 			res.RowsIn++
@@ -169,7 +184,7 @@ func doneKeys(ctx context.Context, sess *lake.Session, labels bool) (map[string]
 // (sampleOf) in its seed's order.
 func readArticles(ctx context.Context, sess *lake.Session, f *filters.Filter, opts Options, res *Result) ([]item, error) {
 	file, params := "label/articles", lake.Params(nil)
-	if opts.Sample > 0 {
+	if opts.Sample > 0 || opts.Select != "" {
 		file, params = "label/sample", lake.Params{"seed": opts.Seed}
 	}
 	var arts []item
@@ -182,7 +197,7 @@ func readArticles(ctx context.Context, sess *lake.Session, f *filters.Filter, op
 		return nil
 	})
 	if err != nil || opts.Sample == 0 {
-		return arts, err
+		return arts, err // --select chooses later, among the articles not labeled
 	}
 	return sampleOf(ctx, f, arts, opts, res)
 }

@@ -43,8 +43,16 @@ type Result struct {
 	NextRequestAt *time.Time `json:"next_request_at,omitempty"`
 	// Sampled is the articles of the sample (Options.Sample); Strata how
 	// many of them each keyword tier gave (Options.Stratify tier).
-	Sampled      int64            `json:"sampled,omitempty"`
-	Strata       map[string]int64 `json:"sample_strata,omitempty"`
+	Sampled int64            `json:"sampled,omitempty"`
+	Strata  map[string]int64 `json:"sample_strata,omitempty"`
+	// Selection is the plan (Options.Select) and its budget; Pool the
+	// articles it chose among (not labeled by this oracle); Selected how
+	// many each strategy chose; Short what a strategy had no candidate
+	// for (given to the random part).
+	Selection    string           `json:"selection,omitempty"`
+	Pool         int64            `json:"selection_pool,omitempty"`
+	Selected     map[string]int64 `json:"selected_by,omitempty"`
+	Short        map[string]int64 `json:"selection_short,omitempty"`
 	LabelsPerSec float64          `json:"labels_per_s"`
 	// Committed is the label rows this run's snapshots of the labels table
 	// added, as the snapshots record them: RowsOut plus Recovered when

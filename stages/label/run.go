@@ -102,7 +102,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 
 // lineageParams are the options that chose what a run labels and how it
 // asked, recorded in its commits' Params beside the counts: a sample's
-// size, stratification and seed, the repeats, the daily quota, the
+// size, stratification and seed, a selection's plan, budget and inputs,
+// the repeats, the daily quota, the
 // evidence mode and the thinking budget sent (settings.params).
 func lineageParams(opts Options, set settings) map[string]any {
 	p := map[string]any{}
@@ -113,6 +114,22 @@ func lineageParams(opts Options, set settings) map[string]any {
 			stratify = StratifyNone
 		}
 		p["sample"], p["stratify"], p["seed"] = opts.Sample, stratify, opts.Seed
+	}
+	if opts.Select != "" {
+		stratify := opts.Stratify
+		if stratify == "" {
+			stratify = StratifyNone
+		}
+		p["select"], p["budget"], p["seed"], p["stratify"] = opts.plan.String(), opts.Budget, opts.Seed, stratify
+		if len(opts.Seeds) > 0 {
+			p["seeds"] = opts.Seeds
+		}
+		if opts.Encoder != "" {
+			p["encoder"] = opts.Encoder
+		}
+		if opts.SelectModel != "" {
+			p["select_model"] = opts.SelectModel
+		}
 	}
 	if opts.Repeat > 1 {
 		p["repeat"] = opts.Repeat

@@ -6,12 +6,15 @@ import (
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/label/selection"
 )
 
 // sampleOf picks Options.Sample articles of arts, which come in the seed's
 // order (sql/label/sample.sql), and keeps that order: the first Sample
 // (all when there are fewer), or under StratifyTier the first of each
-// stratum, Sample shared evenly across the strata (shareEvenly).
+// stratum, Sample shared evenly across the strata (selection.ShareEvenly).
+// Each article kept records its inclusion probability: the sample's size
+// over the articles, or its stratum's share over the stratum's size.
 //
 // The strata are the tiers the keywords scoring gives each compressed text:
 // the keywords oracle's scores through filter.yaml's weights, gatekeepers
@@ -20,7 +23,11 @@ import (
 // not move as labels are added and is the same for every oracle and model.
 func sampleOf(ctx context.Context, f *filters.Filter, arts []item, opts Options, res *Result) ([]item, error) {
 	if opts.Stratify != StratifyTier {
-		arts = arts[:min(opts.Sample, len(arts))]
+		n := min(opts.Sample, len(arts))
+		for i := range arts[:n] {
+			arts[i].by, arts[i].inclusion = "sample", float64(n)/float64(len(arts))
+		}
+		arts = arts[:n]
 		res.Sampled = int64(len(arts))
 		return arts, nil
 	}
@@ -42,9 +49,10 @@ func sampleOf(ctx context.Context, f *filters.Filter, arts []item, opts Options,
 	}
 	keep := make([]bool, len(arts))
 	res.Strata = map[string]int64{}
-	for i, share := range shareEvenly(sizes, opts.Sample) {
+	for i, share := range selection.ShareEvenly(sizes, opts.Sample) {
 		for _, pos := range members[names[i]][:share] {
 			keep[pos] = true
+			arts[pos].by, arts[pos].inclusion = "sample", float64(share)/float64(sizes[i])
 		}
 		res.Strata[names[i]] = int64(share)
 	}
@@ -70,39 +78,4 @@ func keywordTier(ctx context.Context, f *filters.Filter, kw *oracle.Keywords, te
 	}
 	overall, _ := f.ScoreOf(s.Values)
 	return f.TierOf(overall), nil
-}
-
-// shareEvenly shares n across strata of the given sizes: evenly, except
-// that a stratum smaller than its share gives all it has and what it lacks
-// is shared by the others; a remainder too small to share goes one each to
-// the first strata with room. The shares sum to n, or to every stratum's
-// size when n is more.
-func shareEvenly(sizes []int, n int) []int {
-	shares := make([]int, len(sizes))
-	var open []int // strata with room
-	for i, s := range sizes {
-		if s > 0 {
-			open = append(open, i)
-		}
-	}
-	for n > 0 && len(open) > 0 {
-		each := n / len(open)
-		if each == 0 {
-			for _, i := range open[:n] {
-				shares[i]++
-			}
-			break
-		}
-		var room []int
-		for _, i := range open {
-			give := min(each, sizes[i]-shares[i])
-			shares[i] += give
-			n -= give
-			if shares[i] < sizes[i] {
-				room = append(room, i)
-			}
-		}
-		open = room
-	}
-	return shares
 }

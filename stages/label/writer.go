@@ -43,6 +43,7 @@ func (w *writer) row(it item, s Scores, c call, attempts int, cached bool) *labe
 		PromptSHA: it.promptSHA, InputSHA: it.inputSHA, CacheKey: it.key, Attempts: attempts, Cached: cached,
 		Repaired: s.Repaired, LatencyMS: c.LatencyMS, LabeledAt: time.Now().UTC(), Repeat: it.repeat,
 		ThinkingBudget: w.set.thinking.budget, EvidenceMode: w.set.evidence, Settings: w.set.name()}
+	r.chosen(it, w.res.Selection)
 	if cached {
 		r.LatencyMS = 0
 	}
@@ -56,6 +57,7 @@ func (w *writer) share(lead *labelRow, twins []item) []*labelRow {
 	for _, it := range twins {
 		r := *lead
 		r.ID, r.InputSHA = it.id, it.inputSHA
+		r.chosen(it, w.res.Selection)
 		r.Cached, r.Cost, r.TokensIn, r.TokensOut, r.LatencyMS, r.Attempts = true, 0, 0, 0, 0, 0
 		out = append(out, &r)
 	}
@@ -238,7 +240,24 @@ func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
 	if r.EvidenceMode != "" {
 		rb.String("evidence_mode", r.EvidenceMode)
 	}
+	if r.SelectedBy != "" {
+		rb.String("selected_by", r.SelectedBy)
+		rb.Double("inclusion", r.Inclusion)
+	}
+	if r.Selection != "" {
+		rb.String("selection", r.Selection)
+	}
 	rb.EndRow()
+}
+
+// chosen records how the article was chosen: by a selection (its plan,
+// the strategy that chose it and its inclusion probability) or by a
+// sample.
+func (r *labelRow) chosen(it item, selection string) {
+	r.SelectedBy, r.Inclusion, r.Selection = it.by, it.inclusion, ""
+	if it.by != "" && it.by != "sample" {
+		r.Selection = selection
+	}
 }
 
 // write commits the rows fill builds to t, creating t first if need be: a

@@ -15,6 +15,10 @@ type Pool struct {
 	// Strata are the articles' strata for a stratified random draw (the
 	// tier the free keywords scoring gives each): nil draws unstratified.
 	Strata []string
+	// StrataOrder is the order of the strata in which a remainder too
+	// small to share goes one each (ShareEvenly); strata it does not name
+	// follow in the order they first appear.
+	StrataOrder []string
 	// Vectors are the articles' embeddings (nil: not embedded), for
 	// similar and diverse; Seeds are the seed articles' for similar.
 	Vectors [][]float32
@@ -195,7 +199,7 @@ func dot(a, b []float32) float64 {
 // drawRandom draws n of the untaken articles: random, in the pool's seeded
 // order, within strata when the pool has them; diverse, the same within
 // clusters of the embeddings. n is shared evenly across the strata
-// (shareEvenly), and each pick's inclusion probability is its stratum's
+// (ShareEvenly), and each pick's inclusion probability is its stratum's
 // share over its size.
 func drawRandom(strategy string, n int, pool Pool, taken []bool, seed uint64) ([]Pick, error) {
 	var left []int
@@ -221,6 +225,14 @@ func drawRandom(strategy string, n int, pool Pool, taken []bool, seed uint64) ([
 	}
 	var names []string
 	members := map[string][]int{}
+	if strategy == Random {
+		for _, s := range pool.StrataOrder {
+			if slices.Contains(strata, s) {
+				names = append(names, s)
+				members[s] = nil
+			}
+		}
+	}
 	for j, s := range strata {
 		if _, ok := members[s]; !ok {
 			names = append(names, s)

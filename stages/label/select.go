@@ -1,0 +1,184 @@
+package label
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/label/selection"
+)
+
+// selectOf chooses Options.Budget of arts (in the seed's order, keys their
+// cache keys) by Options.Select, among those this oracle has not labeled
+// (done), and returns them, with their keys, in the order chosen: a
+// scoring strategy's best first, so a run stopped early (--target-count,
+// --max-cost) has labeled the best.
+func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts []item, keys []string, done map[string]bool, opts Options, res *Result) ([]item, []string, error) {
+	var pool []item
+	var poolKeys []string
+	for i, a := range arts {
+		if !done[a.id+"|"+keys[i]] {
+			pool, poolKeys = append(pool, a), append(poolKeys, keys[i])
+		}
+	}
+	res.Selection = fmt.Sprintf("%s budget=%d seed=%d", opts.plan, opts.Budget, opts.Seed)
+	in := selection.Pool{IDs: make([]string, len(pool))}
+	for i, a := range pool {
+		in.IDs[i] = a.id
+	}
+	if opts.Stratify == StratifyTier {
+		kw := oracle.NewKeywords(f)
+		in.Strata = make([]string, len(pool))
+		for _, t := range f.Tiers {
+			in.StrataOrder = append(in.StrataOrder, t.Name)
+		}
+		for i, a := range pool {
+			tier, err := keywordTier(ctx, f, kw, a.text)
+			if err != nil {
+				return nil, nil, fmt.Errorf("the keyword tier of %s: %w", a.id, err)
+			}
+			in.Strata[i] = tier
+		}
+	}
+	if opts.plan.NeedsVectors() {
+		if err := poolVectors(ctx, sess, f, opts, &in, res); err != nil {
+			return nil, nil, err
+		}
+	}
+	if opts.plan.NeedsPredictions() {
+		if err := poolPredictions(ctx, sess, f, opts, &in, res); err != nil {
+			return nil, nil, err
+		}
+	}
+	out, err := selection.Choose(opts.plan, opts.Budget, in, uint64(opts.Seed))
+	if err != nil {
+		return nil, nil, err
+	}
+	res.Pool, res.Selected = int64(len(pool)), map[string]int64{}
+	chosen, chosenKeys := make([]item, 0, len(out.Picks)), make([]string, 0, len(out.Picks))
+	for _, pk := range out.Picks {
+		it := pool[pk.Index]
+		it.by, it.inclusion = pk.By, pk.Inclusion
+		chosen, chosenKeys = append(chosen, it), append(chosenKeys, poolKeys[pk.Index])
+		res.Selected[pk.By]++
+	}
+	for s, n := range out.Short {
+		if res.Short == nil {
+			res.Short = map[string]int64{}
+		}
+		res.Short[s] = int64(n)
+		if opts.plan.Unbiased() {
+			res.Warn("%s had %d fewer candidates than its share: the random part labels them instead", s, n)
+		} else {
+			res.Warn("%s had %d fewer candidates than its share, and the selection has no random part to take them", s, n)
+		}
+	}
+	if !opts.plan.Unbiased() {
+		res.Warn("--select %s labels only what it ranks first: metrics on these labels describe those articles, not the corpus; add a random share (e.g. %s:0.8,random:0.2) to estimate the whole pool", opts.plan, opts.plan[0].Strategy)
+	}
+	return chosen, chosenKeys, nil
+}
+
+// poolVectors reads the embeddings of the pool and of the seeds: every
+// article of the pool must have one.
+func poolVectors(ctx context.Context, sess *lake.Session, f *filters.Filter, opts Options, in *selection.Pool, res *Result) error {
+	encoder, _, err := curate.Embeddings(ctx, sess, f, opts.Encoder)
+	if err != nil {
+		return err
+	}
+	vecs, err := curate.Vectors(ctx, sess, encoder)
+	if err != nil {
+		return err
+	}
+	in.Vectors = make([][]float32, len(in.IDs))
+	var missing []string
+	for i, id := range in.IDs {
+		if in.Vectors[i] = vecs[id]; in.Vectors[i] == nil {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%w: %d of the %d articles to choose from have no embedding by %s (e.g. %s): run distill embed --filter DIR",
+			ErrSelection, len(missing), len(in.IDs), encoder, strings.Join(missing[:min(3, len(missing))], ", "))
+	}
+	var unknown []string
+	for _, id := range opts.Seeds {
+		if v := vecs[id]; v != nil {
+			in.Seeds = append(in.Seeds, v)
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: seed %s has no embedding by %s: a seed is the id of a compressed article (distill sql \"SELECT id FROM %s.compressed\")",
+			ErrSelection, strings.Join(unknown, ", "), encoder, f.Namespace())
+	}
+	res.Selection += " encoder=" + encoder
+	return nil
+}
+
+// poolPredictions reads Options.SelectModel's predictions of the pool.
+func poolPredictions(ctx context.Context, sess *lake.Session, f *filters.Filter, opts Options, in *selection.Pool, res *Result) error {
+	rel, snap, err := sess.Relation(ctx, spec.Predictions.Ref(f))
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return spec.Need(spec.Predictions, f.Namespace(), f.Namespace()+" has no predictions", ErrSelection)
+	}
+	if err != nil {
+		return err
+	}
+	if err := sess.Input(ctx, "predictions_input", rel); err != nil {
+		return err
+	}
+	type pred struct {
+		overall float64
+		tier    string
+	}
+	preds := map[string]pred{}
+	err = sess.EachFile(ctx, "label/select_predictions", lake.Params{"model": opts.SelectModel}, func(rows *sql.Rows) error {
+		var id string
+		var p pred
+		var tier sql.NullString
+		if err := rows.Scan(&id, &p.overall, &tier); err != nil {
+			return err
+		}
+		p.tier = tier.String
+		preds[id] = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	lowest := f.Tiers[len(f.Tiers)-1].Name
+	for _, t := range f.Tiers[:len(f.Tiers)-1] {
+		in.Boundaries = append(in.Boundaries, t.Min)
+	}
+	in.Overall, in.Upper = make([]float64, len(in.IDs)), make([]bool, len(in.IDs))
+	missing := 0
+	for i, id := range in.IDs {
+		p, ok := preds[id]
+		if !ok {
+			in.Overall[i] = math.NaN()
+			missing++
+			continue
+		}
+		in.Overall[i], in.Upper[i] = p.overall, p.tier != lowest
+	}
+	if missing == len(in.IDs) && missing > 0 {
+		return fmt.Errorf("%w: model %s has predicted none of the %d articles to choose from: distill predict --filter DIR --model %s --split all",
+			ErrSelection, opts.SelectModel, len(in.IDs), opts.SelectModel)
+	}
+	if missing > 0 {
+		res.Warn("%d of the %d articles to choose from have no prediction by %s: %s passes them over (distill predict --split all predicts them)",
+			missing, len(in.IDs), opts.SelectModel, opts.plan)
+	}
+	res.Selection += " model=" + opts.SelectModel
+	return nil
+}
