@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
-	"github.com/distillery/distillery/stages/label/selection"
 	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/label/selection"
 )
 
 // Options configure a labeling run.
