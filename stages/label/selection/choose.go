@@ -25,8 +25,10 @@ type Pool struct {
 	Seeds   [][]float32
 	// Overall is a student's predicted overall score (NaN: no
 	// prediction) and Upper whether it puts the article in a tier above
-	// the lowest, for upper and uncertain; Boundaries are the tiers'
-	// lower bounds above the lowest tier's, for uncertain.
+	// the lowest, for upper and uncertain: upper takes the articles
+	// predicted in an upper tier, highest first, then (a young student
+	// predicts few there) the highest predicted of the rest. Boundaries
+	// are the tiers' lower bounds above the lowest tier's, for uncertain.
 	Overall    []float64
 	Upper      []bool
 	Boundaries []float64
@@ -122,10 +124,13 @@ func ranked(strategy string, pool Pool, taken []bool) []int {
 			}
 			s = dot(pool.Vectors[i], mean)
 		case Upper:
-			if !pool.Upper[i] || math.IsNaN(pool.Overall[i]) {
+			if math.IsNaN(pool.Overall[i]) {
 				continue
 			}
 			s = pool.Overall[i]
+			if pool.Upper[i] {
+				s += 1000 // an upper tier first, whatever the calibration did to overall
+			}
 		case Uncertain:
 			if math.IsNaN(pool.Overall[i]) {
 				continue

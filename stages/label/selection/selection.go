@@ -1,7 +1,8 @@
 // Package selection chooses which articles to spend an oracle budget on
 // (distill label --select): random, similar (nearest the mean of seed
 // articles' embeddings), uncertain (the student's predicted overall score
-// nearest a tier boundary), upper (predicted in an upper tier) and
+// nearest a tier boundary), upper (predicted in an upper tier, then the
+// highest predicted) and
 // diverse (spread over embedding clusters), or a mixture of them. Every
 // pick carries its inclusion probability within the pool it was drawn
 // from, so an evaluation can weight the labels back to the whole pool

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -92,38 +93,47 @@ func TestChoose_RandomIsTheSample(t *testing.T) {
 }
 
 // TestChoose_UpperCarriesItsShortfall: upper takes the articles predicted
-// upper, highest first; what it cannot fill goes to the random part, which
-// draws from the rest with probability n/left.
+// in an upper tier, then the highest predicted of the rest; what it cannot
+// fill (articles with no prediction) goes to the random part, which draws
+// from the rest with probability n/left.
 func TestChoose_UpperCarriesItsShortfall(t *testing.T) {
 	n := 100
 	pool := Pool{IDs: ids(n), Overall: make([]float64, n), Upper: make([]bool, n)}
 	for i := range n {
-		pool.Overall[i] = float64(i%10) + 0.5
-		pool.Upper[i] = i%10 == 9 && i < 40 // 4 articles, overall 9.5
+		pool.Overall[i] = math.NaN()
 	}
-	pool.Overall[3] = math.NaN()
+	for _, i := range []int{9, 19, 29, 39} { // predicted upper
+		pool.Overall[i], pool.Upper[i] = 6.5, true
+	}
+	pool.Overall[50], pool.Overall[60], pool.Overall[70] = 3.5, 7.5, 1.5 // predicted, not upper
 	p, _ := Parse("upper:0.5,random:0.5")
 	out, err := Choose(p, 20, pool, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var up, rnd int
+	var up []int
+	rnd := 0
 	for _, pk := range out.Picks {
 		switch pk.By {
 		case Upper:
-			up++
-			if !pool.Upper[pk.Index] || pk.Inclusion != 1 {
+			up = append(up, pk.Index)
+			if pk.Inclusion != 1 {
 				t.Errorf("upper pick %+v", pk)
 			}
 		case Random:
 			rnd++
-			if pool.Upper[pk.Index] || pk.Inclusion != 16.0/96 {
+			if !math.IsNaN(pool.Overall[pk.Index]) || pk.Inclusion != 13.0/93 {
 				t.Errorf("random pick %+v", pk)
 			}
 		}
 	}
-	if up != 4 || rnd != 16 || out.Short[Upper] != 6 {
-		t.Errorf("%d upper, %d random, short %v", up, rnd, out.Short)
+	if want := []int{9, 19, 29, 39, 60, 50, 70}; !slices.Equal(up, want) || rnd != 13 || out.Short[Upper] != 3 {
+		t.Errorf("upper %v (want %v), %d random, short %v", up, want, rnd, out.Short)
+	}
+	for i := range n {
+		if math.IsNaN(pool.Overall[i]) {
+			pool.Overall[i] = float64(i%10) + 0.5
+		}
 	}
 	// uncertain: nearest a boundary first.
 	pool.Boundaries = []float64{4, 7}
