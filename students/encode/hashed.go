@@ -87,9 +87,13 @@ func FitHashed(texts []string, cfg HashedConfig) (*Hashed, error) {
 			df[x]++
 		}
 	}
-	e := &Hashed{cfg: cfg, docs: int64(len(texts)), vocab: topVocabulary(df, cfg.Vocab, cfg.MinDF)}
+	minDF := cfg.MinDF
+	if int(minDF) > len(texts)/2 {
+		minDF = 1 // a handful of texts: every word counts
+	}
+	e := &Hashed{cfg: cfg, docs: int64(len(texts)), vocab: topVocabulary(df, cfg.Vocab, minDF)}
 	if len(e.vocab) == 0 {
-		return nil, fmt.Errorf("%w: no word is in %d of the %d texts", ErrTooFewTexts, cfg.MinDF, len(texts))
+		return nil, fmt.Errorf("%w: no word in %d texts", ErrTooFewTexts, len(texts))
 	}
 	n := float64(len(texts))
 	e.idf = make([]float32, len(e.vocab))

@@ -144,6 +144,16 @@ func TestHashed_SaveLoad(t *testing.T) {
 	if _, err := encode.LoadHashed(od); err == nil {
 		t.Error("a truncated idf loaded")
 	}
+	single, err := encode.FitHashed(texts[:1], encode.DefaultHashed())
+	if err != nil {
+		t.Fatalf("one text: %v", err)
+	}
+	if v, _ := single.Encode(ctx, texts[:1]); math.Abs(cos(v[0], v[0])-1) > 1e-5 {
+		t.Error("an encoder fitted on one text embeds it as the zero vector")
+	}
+	if _, err := encode.FitHashed(nil, encode.DefaultHashed()); !errors.Is(err, encode.ErrTooFewTexts) {
+		t.Errorf("no texts: %v", err)
+	}
 	if _, err := encode.FitHashed(texts, encode.HashedConfig{Dim: 2}); err == nil {
 		t.Error("dim 2 accepted")
 	}
