@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Measure label --select on real corpora, through the CLI (issue 18).
 
-The ai-tech sample, BBC and AG News, with the sustainability_tech_deployment
-filter and the free keywords oracle as the stand-in oracle. For each seed,
+The ai-tech sample, BBC and AG News, with a filter (sustainability_tech_deployment
+by default) and its free keywords oracle as the stand-in oracle. For each seed,
 a fresh lake per strategy spends the same budget of labels:
 
   random    --select random --budget B
@@ -72,12 +72,13 @@ def labeled_upper(distill, lake, ns, upper_ids, exclude=()):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--budget", type=int, default=40)
+    ap.add_argument("--filter", default="sustainability_tech_deployment", help="a filter under filters/ (its v1)")
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--distill", default=os.path.join(ROOT, "bin", "distill"))
     ap.add_argument("--shared", default=os.environ.get("DISTILL_SHARED", os.path.join(ROOT, "..", "shared")))
     a = ap.parse_args()
-    filt = os.path.join(ROOT, "filters", "sustainability_tech_deployment", "v1")
-    ns = "sustainability_tech_deployment"
+    filt = os.path.join(ROOT, "filters", a.filter, "v1")
+    ns = a.filter
     c = os.path.join(a.shared, "corpus")
     inputs = [os.path.join(c, "ai-tech-articles", "ai-tech-articles.sample.jsonl.gz"),
               os.path.join(c, "bbc-fulltext", "bbc"), os.path.join(c, "ag_news", "test.csv")]
@@ -86,10 +87,10 @@ def main():
     build(a.distill, truth, filt, inputs)
     run(a.distill, "label", "--lake", truth, "--filter", filt, "--oracle", "keywords")
     rows = sql(a.distill, truth, f"""SELECT id, tier FROM {ns}.labels""")
-    lowest = "vaporware"
+    lowest = sql(a.distill, truth, f"SELECT tier FROM {ns}.labels ORDER BY overall LIMIT 1")[0]["tier"]
     upper_ids = {r["id"] for r in rows if r["tier"] != lowest}
     pool = len(rows)
-    print(f"pool: {pool} compressed articles, {len(upper_ids)} in an upper tier by the keywords oracle "
+    print(f"filter {a.filter}: pool {pool} compressed articles, {len(upper_ids)} in an upper tier by the keywords oracle "
           f"({100 * len(upper_ids) / pool:.1f}%); budget {a.budget} labels; {a.seeds} seeds", flush=True)
     results = {}
     half = a.budget // 2
