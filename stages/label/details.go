@@ -62,9 +62,20 @@ func (r *Result) Details() []string {
 	return lines
 }
 
-// sampleLine says how big the sample was and what each keyword tier gave
-// ("" without a sample).
+// sampleLine says how big the sample was and what each keyword tier gave,
+// or what a selection chose and from how many ("" for neither).
 func (r *Result) sampleLine() string {
+	if r.Selection != "" {
+		var parts []string
+		for by, n := range r.Selected {
+			parts = append(parts, fmt.Sprintf("%d %s", n, by))
+		}
+		sort.Strings(parts)
+		if len(parts) == 0 {
+			parts = []string{"none"}
+		}
+		return fmt.Sprintf("select %s: %s of %s not yet labeled by this oracle", r.Selection, strings.Join(parts, ", "), human.Plural(r.Pool, "article"))
+	}
 	if r.Sampled == 0 {
 		return ""
 	}
