@@ -116,3 +116,30 @@ func TestRun_NeedsCompressed(t *testing.T) {
 		t.Errorf("--refit with a sentence encoder: %v", err)
 	}
 }
+
+// TestRun_SentenceEncoder embeds through the Python trainer with a tiny
+// random BERT built from a config (make test-trainer runs it): one row per
+// article under the encoder's own name, beside the hashed encoder's, and a
+// second run embeds nothing.
+func TestRun_SentenceEncoder(t *testing.T) {
+	python := pipelinetest.TrainerPython(t)
+	ctx := context.Background()
+	l, f := aiTech.Open(t)
+	dir := pipelinetest.TinyBERT(t, python, l, "SELECT text FROM uplifting.compressed ORDER BY id LIMIT 50")
+	res, err := embed.Run(ctx, l, embed.Options{Filter: f, Model: dir, Python: python, Device: "cpu"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.compressed")
+	if res.Embedded != compressed || encode.IsHashed(res.Encoder) || res.Dim != 32 || res.Fitted {
+		t.Fatalf("sentence encoder: %+v", res)
+	}
+	q := fmt.Sprintf("SELECT count(*) FROM uplifting.embeddings WHERE encoder = '%s' AND len(vector) = 32 AND abs(list_dot_product(vector, vector) - 1) < 1e-4", res.Encoder)
+	if n := testutil.QueryInt(t, l, q); n != compressed {
+		t.Errorf("%d of %d unit vectors by %s", n, compressed, res.Encoder)
+	}
+	again, err := embed.Run(ctx, l, embed.Options{Filter: f, Model: dir, Python: python, Device: "cpu"})
+	if err != nil || again.Embedded != 0 || again.Encoder != res.Encoder {
+		t.Errorf("second run: %+v, %v", again, err)
+	}
+}
