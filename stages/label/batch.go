@@ -125,11 +125,15 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 		if it.repeat > 0 { // each repeat is a request of its own, with its own key
 			meta["repeat"] = strconv.Itoa(it.repeat)
 		}
+		if it.by != "" { // how --select or --sample chose it, for the labels Collect makes
+			meta["selected_by"], meta["inclusion"] = it.by, strconv.FormatFloat(it.inclusion, 'g', -1, 64)
+			meta["selection"] = w.res.Selection
+		}
 		if len(g.twins) > 0 {
 			// One request for every article with this prompt: the answer labels them all.
 			ts := make([]twin, len(g.twins))
 			for i, tw := range g.twins {
-				ts[i] = twin{ID: tw.id, InputSHA: tw.inputSHA}
+				ts[i] = twin{ID: tw.id, InputSHA: tw.inputSHA, By: tw.by, Inclusion: tw.inclusion}
 			}
 			b, _ := json.Marshal(ts)
 			meta["twins"] = string(b)
@@ -230,6 +234,7 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 			} else {
 				c.Status = "ok"
 				it := item{id: id, key: key, promptSHA: r.Meta["prompt_sha256"], inputSHA: r.Meta["input_sha256"], repeat: repeatOf(r.Meta)}
+				chosenBy(&it, r.Meta)
 				e.Label = w.row(it, s, c, 1, false)
 				e.Label.Cost, e.Label.TokensIn, e.Label.TokensOut = c.Cost, c.TokensIn, c.TokensOut
 			}
@@ -264,6 +269,9 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 type twin struct {
 	ID       string `json:"id"`
 	InputSHA string `json:"input_sha256"`
+	// By and Inclusion are how --select or --sample chose it.
+	By        string  `json:"selected_by,omitempty"`
+	Inclusion float64 `json:"inclusion,omitempty"`
 }
 
 func twinsOf(meta map[string]string) []item {
@@ -273,9 +281,17 @@ func twinsOf(meta map[string]string) []item {
 	}
 	out := make([]item, len(ts))
 	for i, t := range ts {
-		out[i] = item{id: t.ID, key: meta["key"], promptSHA: meta["prompt_sha256"], inputSHA: t.InputSHA, repeat: repeatOf(meta)}
+		out[i] = item{id: t.ID, key: meta["key"], promptSHA: meta["prompt_sha256"], inputSHA: t.InputSHA, repeat: repeatOf(meta),
+			by: t.By, inclusion: t.Inclusion, selection: meta["selection"]}
 	}
 	return out
+}
+
+// chosenBy sets how a batch request's article was chosen, from its
+// metadata (nothing for a job submitted without --select or --sample).
+func chosenBy(it *item, meta map[string]string) {
+	it.by, it.selection = meta["selected_by"], meta["selection"]
+	it.inclusion, _ = strconv.ParseFloat(meta["inclusion"], 64)
 }
 
 // repeatOf is a batch request's repeat (0 when its metadata has none: the

@@ -24,6 +24,9 @@ type item struct {
 	// (0: not chosen by a draw).
 	by        string
 	inclusion float64
+	// selection is the plan that chose it, when it was chosen by another
+	// run (a batch job's request): "" takes this run's.
+	selection string
 }
 
 // group is the articles of one run that share a rendered prompt (so a

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/spec"
@@ -144,5 +145,33 @@ func TestRun_SelectDiverse(t *testing.T) {
 	}
 	if math.Abs(sum-float64(passed(t, l, f))) > 1e-6 {
 		t.Errorf("diverse's weights sum to %g, the pool is %d", sum, passed(t, l, f))
+	}
+}
+
+// A batch job of a selection: Collect, a later run with no --select, still
+// records how each article was chosen.
+func TestBatch_Select(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 60)
+	srv, _ := fakeBatchAPI(t, f)
+	t.Setenv("GEMINI_API_KEY", secret)
+	g, err := oracle.NewGemini(ctx, "gemini-2.5-flash", srv.URL, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := label.SubmitBatch(ctx, l, label.Options{Filter: f, Oracle: g, Select: "random", Budget: 8, Seed: 2})
+	if err != nil || sub.Requests != 8 {
+		t.Fatalf("submit: %+v, %v", sub, err)
+	}
+	for range 2 {
+		if _, _, err := label.Collect(ctx, l, label.Options{Filter: f, Oracle: g}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool := passed(t, l, f)
+	q := fmt.Sprintf("SELECT count(*) FROM %s WHERE selected_by = 'random' AND abs(inclusion - 8/%d) < 1e-12 AND selection = 'random budget=8 seed=2'", spec.Labels.For(f), pool)
+	// The fake fails the first request.
+	if got, all := testutil.QueryInt(t, l, q), testutil.QueryInt(t, l, "SELECT count(*) FROM "+spec.Labels.For(f).String()); got != 7 || all != 7 {
+		t.Errorf("%d of %d collected labels record the selection, want 7 of 7", got, all)
 	}
 }

@@ -255,6 +255,9 @@ func (w *writer) labelRow(rb *lake.RowBuilder, r *labelRow) {
 // sample.
 func (r *labelRow) chosen(it item, selection string) {
 	r.SelectedBy, r.Inclusion, r.Selection = it.by, it.inclusion, ""
+	if it.selection != "" {
+		selection = it.selection
+	}
 	if it.by != "" && it.by != "sample" {
 		r.Selection = selection
 	}
