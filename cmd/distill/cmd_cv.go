@@ -28,7 +28,7 @@ func cvCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "cv",
 		Usage: "cross-validate a student: out-of-fold predictions and per-fold metrics (<filter>.predictions, <filter>.evaluations)",
-		Description: `distill cv --filter DIR [--folds K] [--backend linear|lora] [train's flags]
+		Description: `distill cv --filter DIR [--folds K] [--backend linear|lora|embed] [train's flags]
   deals every labeled article of the split (train, val and test alike) into K folds,
   stratified as split stratifies and never splitting a duplicate group. Each fold's
   model trains on the other folds but one, chooses its penalty (linear) or epoch

@@ -70,7 +70,7 @@ func trainCommand(e *env) *cli.Command {
 		Name:  "train",
 		Usage: "train a student on the train split (val picks the best settings): <filter>.models",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
-			&cli.StringFlag{Name: "backend", Value: "linear", Usage: "linear (pure Go, CPU) or lora (the Python trainer in trainer/)"},
+			&cli.StringFlag{Name: "backend", Value: "linear", Usage: "linear (hashed words, pure Go, CPU), lora (the Python trainer in trainer/) or embed (a frozen hashed encoder and a ridge per dimension, pure Go, CPU)"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash)"},

@@ -118,6 +118,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	res := &Result{Summary: spec.Start(spec.CV, l.RunID), Model: train.NewID("cv-" + opts.Student.Backend),
 		Backend: opts.Student.Backend, Seed: opts.Seed, Labels: set.Labels.Ref().String(), Splits: set.Splits.Ref().String()}
 	res.Mode = opts.Student.Backend
+	if opts.Student.Backend == "embed" && opts.Student.Encoder == nil {
+		// One encoder for every fold: fitted (when the filter has no
+		// embeddings) on every compressed text, unsupervised, so no fold
+		// learns from another's labels through it.
+		if opts.Student.Encoder, err = train.EmbedEncoder(ctx, l, sess, f); err != nil {
+			return nil, err
+		}
+	}
 	folds, err := dealFolds(ctx, sess, opts, set)
 	if err != nil {
 		return nil, err
@@ -297,15 +305,15 @@ type foldRun struct {
 	labels map[string][]float64
 }
 
-// all runs every fold and returns them in order. Linear folds fit two at a
-// time: a fold's solver leaves a core idle in its serial steps (a third of
+// all runs every fold and returns them in order. Linear and embed folds
+// fit two at a time: a fold's solver leaves a core idle in its serial steps (a third of
 // its wall time on 2 cores), which the other fold's fit fills. What uses
 // the session (reading a fold's examples, calibrating, predicting) takes
 // turns under mu; only fitting overlaps, and each fold's figures are the
 // same as one at a time. LoRA folds run one by one: they share one GPU.
 func (r *foldRun) all(ctx context.Context) ([]Fold, error) {
 	workers := 1
-	if r.opts.Student.Backend == "linear" {
+	if inGo(r.opts.Student.Backend) {
 		workers = min(2, runtime.GOMAXPROCS(0))
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -358,7 +366,7 @@ func (r *foldRun) fold(ctx context.Context, k int) (*Fold, error) {
 	}
 	var m *train.Model
 	var notes []string
-	if opts.Student.Backend == "linear" {
+	if inGo(opts.Student.Backend) {
 		var ex *train.Examples
 		err := r.locked(ctx, k, true, func() (err error) {
 			ex, err = train.Read(ctx, r.sess, foldExamples, opts.Student, r.dims)
@@ -386,6 +394,9 @@ func (r *foldRun) fold(ctx context.Context, k int) (*Fold, error) {
 	fr.Seconds = time.Since(t0).Seconds()
 	return fr, nil
 }
+
+// inGo is whether a backend fits in Go, from examples train.Read reads.
+func inGo(backend string) bool { return backend == "linear" || backend == "embed" }
 
 // locked runs fn holding mu, with the session's variables set for fold k,
 // and says what the fold does when say is set.

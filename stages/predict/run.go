@@ -1,8 +1,8 @@
 // Package predict scores articles with a trained student and writes
 // <filter>.predictions: one row per (article, model) with a score per
 // dimension and the overall score and tier computed from filter.yaml, as
-// for the oracle's labels. linear predicts in Go; lora through the Python
-// trainer, streaming Arrow both ways. Run is the entry point.
+// for the oracle's labels. linear and embed predict in Go; lora through the
+// Python trainer, streaming Arrow both ways. Run is the entry point.
 package predict
 
 import (
@@ -223,6 +223,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			return predictLinear(ctx, sess, query, m, l, opts.Workers, emit, rb)
 		case "lora":
 			return predictLoRA(ctx, sess, query, m, l, opts, emit)
+		case "embed":
+			return predictEmbed(ctx, sess, query, m, l, emit, rb)
 		}
 		return fmt.Errorf("model %s: unknown backend %q", m.ID, m.Backend)
 	})

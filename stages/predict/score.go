@@ -26,6 +26,8 @@ func Score(ctx context.Context, l *lake.Lake, sess *lake.Session, query string, 
 		return predictLinear(ctx, sess, query, m, l, opts.Workers, each, nil)
 	case "lora":
 		return predictLoRA(ctx, sess, query, m, l, opts, each)
+	case "embed":
+		return predictEmbed(ctx, sess, query, m, l, each, nil)
 	}
 	return errors.New("model " + m.ID + ": unknown backend " + m.Backend)
 }

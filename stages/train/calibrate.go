@@ -65,6 +65,8 @@ func calibrateModel(ctx context.Context, sess *lake.Session, opts Options, m *Mo
 		preds, err = linearPredictions(dir, texts)
 	case "lora":
 		preds, err = loraValPredictions(dir, ids, len(m.Dimensions))
+	case "embed":
+		preds, err = embedPredictions(ctx, dir, texts)
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		return &Calibration{Skipped: "the trainer left no " + valPredictionsFile}, nil

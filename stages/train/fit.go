@@ -35,31 +35,41 @@ func fit(ctx context.Context, sess *lake.Session, query string, opts Options, m 
 		err = trainLinear(ctx, sess, query, opts, m, dir, &notes)
 	case "lora":
 		err = trainLoRA(ctx, sess, query, opts, m, dir)
+	case "embed":
+		err = trainEmbed(ctx, sess, query, opts, m, dir, &notes)
 	}
 	return notes, err
 }
 
-// Examples are the rows of a linear fit, read from the lake: FitExamples
-// fits them without the session, so that cross-validation can fit one
-// fold while it reads or predicts another.
+// Examples are the rows of a linear or embed fit, read from the lake (and
+// for embed, encoded): FitExamples fits them without the session, so that
+// cross-validation can fit one fold while it reads or predicts another.
 type Examples struct {
 	ex   *linearExamples
+	emb  *embedExamples
 	dims []string
 }
 
-// Read reads the rows query returns (as for Fit) for a linear fit.
+// Read reads the rows query returns (as for Fit) for a linear or embed fit.
 func Read(ctx context.Context, sess *lake.Session, query string, opts Options, dims []string) (*Examples, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Backend != "linear" {
-		return nil, fmt.Errorf("train.Read reads examples for the linear backend, not %s", opts.Backend)
+	var e Examples
+	var err error
+	switch opts.Backend {
+	case "linear":
+		e.ex, err = readLinear(ctx, sess, query, opts, dims)
+	case "embed":
+		e.emb, err = readEmbed(ctx, sess, query, opts, dims)
+	default:
+		return nil, fmt.Errorf("train.Read reads examples for the linear and embed backends, not %s", opts.Backend)
 	}
-	ex, err := readLinear(ctx, sess, query, opts, dims)
 	if err != nil {
 		return nil, err
 	}
-	return &Examples{ex: ex, dims: dims}, nil
+	e.dims = dims
+	return &e, nil
 }
 
 // FitExamples is Fit on examples Read returned.
@@ -69,6 +79,14 @@ func FitExamples(e *Examples, opts Options, dir string) (*Model, []string, error
 	}
 	m := &Model{ID: NewID(opts.Backend), Backend: opts.Backend, Dimensions: e.dims}
 	var notes []string
-	err := fitLinear(e.ex, opts, m, dir, &notes)
+	var err error
+	switch {
+	case opts.Backend == "linear" && e.ex != nil:
+		err = fitLinear(e.ex, opts, m, dir, &notes)
+	case opts.Backend == "embed" && e.emb != nil:
+		err = fitEmbed(e.emb, opts, m, dir, &notes)
+	default:
+		err = fmt.Errorf("train.FitExamples: examples read for another backend than %s", opts.Backend)
+	}
 	return m, notes, err
 }

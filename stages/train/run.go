@@ -23,12 +23,13 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/students/linear"
+	"github.com/distillery/distillery/students/probe"
 )
 
 // Options configure a training run.
 type Options struct {
 	Filter *filters.Filter `yaml:"-"`
-	// Backend is linear (default) or lora.
+	// Backend is linear (default), lora or embed.
 	Backend string `yaml:"backend"`
 	// Labels and Splits pin the snapshots trained on (zero: current).
 	Labels, Splits lake.Ref      `yaml:"-"`
@@ -42,6 +43,13 @@ type Options struct {
 	SampleWeight string `yaml:"sample_weight"`
 	// LoRA's settings sit beside backend in pipeline.yaml's student section.
 	LoRA LoRAOptions `yaml:",inline"`
+	// EmbedModel is the embed backend's encoder: hashed (the default, and
+	// for now the only one; a sentence-encoder folder later).
+	EmbedModel string       `yaml:"embed_model"`
+	Embed      probe.Config `yaml:"embed"`
+	// Encoder is the embed backend's encoder when the caller has it (cv
+	// resolves one for every fold); nil: Run resolves it (EmbedEncoder).
+	Encoder *Frozen `yaml:"-"`
 	// Calibrate fits isotonic maps on the validation predictions (nil:
 	// true); false is --no-calibrate, pipeline.yaml's calibrate: false.
 	Calibrate *bool `yaml:"calibrate"`
@@ -93,8 +101,12 @@ func (o *Options) Validate() error {
 		}
 	case "lora":
 		o.LoRA.defaults()
+	case "embed":
+		if err := o.embedDefaults(); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("backend %q: want linear or lora", o.Backend)
+		return fmt.Errorf("backend %q: want linear, lora or embed", o.Backend)
 	}
 	return curate.CheckCombine(o.Combine)
 }
@@ -153,6 +165,11 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 			Other: "or, to evaluate a model trained elsewhere on a test-only split, skip train; with few labels, `distill cv` uses every one"}
 	}
 
+	if opts.Backend == "embed" && opts.Encoder == nil {
+		if opts.Encoder, err = EmbedEncoder(ctx, l, sess, f); err != nil {
+			return nil, err
+		}
+	}
 	mixed, err := curate.MixedWarning(ctx, sess, "the training articles", "(SELECT id FROM examples WHERE split = 'train')")
 	if err != nil {
 		return nil, err

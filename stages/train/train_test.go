@@ -229,7 +229,7 @@ func TestExport_Formats(t *testing.T) {
 func TestTrain_Errors(t *testing.T) {
 	ctx := context.Background()
 	l, f := aiTechLake(t)
-	if _, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "forest"}); err == nil || !strings.Contains(err.Error(), "linear or lora") {
+	if _, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "forest"}); err == nil || !strings.Contains(err.Error(), "linear, lora or embed") {
 		t.Errorf("unknown backend: %v", err)
 	}
 	loraRows := "SELECT count(*) FROM (SELECT 1 FROM uplifting.models WHERE backend = 'lora')"
