@@ -192,6 +192,8 @@ var evaluationsSchema = lake.Schema{
 	{Name: "mae_sd", Type: lake.Double, Doc: "split cv: the sample standard deviation of mae over the folds"},
 	{Name: "spearman_sd", Type: lake.Double, Doc: "split cv: the sample standard deviation of spearman over the folds"},
 	{Name: "recall_at_k_sd", Type: lake.Double, Doc: "split cv: the sample standard deviation of recall_at_k over the folds"},
+	{Name: "weighted_mae", Type: lake.Double, Doc: "MAE with each article weighted by 1/inclusion of its label (label --select): estimates the MAE over the pool the selections drew from (sum w*|err| / sum w); null when every article weighs the same"},
+	{Name: "effective_n", Type: lake.Double, Doc: "the effective sample size of weighted_mae, (sum w)^2 / sum w^2 (scores, as n counts them)"},
 }
 
 // labelsSchema has one score and one evidence column per dimension.

@@ -20,7 +20,8 @@
 --        eval_tier_confusion (sql/eval/tier_confusion.sql),
 --        eval_tier_ranking (sql/eval/tier_ranking.sql),
 --        eval_threshold_sweep (sql/eval/threshold_sweep.sql),
---        eval_sweep_choices (sql/eval/sweep_choices.sql).
+--        eval_sweep_choices (sql/eval/sweep_choices.sql),
+--        eval_weighted_errors (sql/eval/weighted_errors.sql).
 -- Variables: eval_calibrated (BOOLEAN: the pass scores the calibrated columns),
 --            eval_recall_target (DOUBLE).
 -- Returns: model, split, dimension, position, n, mae, rmse, bias, spearman,
@@ -28,7 +29,8 @@
 --          recall_at_k, threshold_tier, threshold, precision, recall, confusion,
 --          train_median, median_baseline_mae, ndcg_at_k, threshold_sweep,
 --          best_f1_threshold, best_f1, recall_target, recall_target_threshold,
---          calibrated.
+--          calibrated, weighted_mae, effective_n (null unless the articles'
+--          weights differ: labels chosen by label --select).
 WITH confusion AS (
     SELECT model, split,
            to_json(list({'oracle': oracle_tier, 'predicted': predicted_tier, 'articles': articles}
@@ -58,9 +60,10 @@ SELECT e.model, e.split, e.dimension, e.position, e.n, e.mae, e.rmse, e.bias, s.
        NULL::VARCHAR AS confusion, e.train_median, e.median_baseline_mae,
        NULL::DOUBLE AS ndcg_at_k, NULL::VARCHAR AS threshold_sweep, NULL::DOUBLE AS best_f1_threshold,
        NULL::DOUBLE AS best_f1, NULL::DOUBLE AS recall_target, NULL::DOUBLE AS recall_target_threshold,
-       getvariable('eval_calibrated')::BOOLEAN AS calibrated
+       getvariable('eval_calibrated')::BOOLEAN AS calibrated, we.weighted_mae, we.effective_n
 FROM eval_dimension_errors e
 LEFT JOIN eval_spearman s ON s.model = e.model AND s.split = e.split AND s.dimension = e.dimension
+LEFT JOIN eval_weighted_errors we ON we.model = e.model AND we.split = e.split AND we.dimension = e.dimension
 UNION ALL
 SELECT a.model, a.split, '_tiers', (SELECT position FROM tiers_position), a.articles,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -69,7 +72,7 @@ SELECT a.model, a.split, '_tiers', (SELECT position FROM tiers_position), a.arti
        c.confusion, NULL, NULL,
        d.ndcg_at_k, w.threshold_sweep, b.threshold, b.f1,
        getvariable('eval_recall_target')::DOUBLE, g.threshold,
-       getvariable('eval_calibrated')::BOOLEAN
+       getvariable('eval_calibrated')::BOOLEAN, NULL::DOUBLE, NULL::DOUBLE
 FROM eval_tier_accuracy a
 LEFT JOIN eval_recall_at_k r ON r.model = a.model AND r.split = a.split
 LEFT JOIN eval_threshold_recall t ON t.model = a.model AND t.split = a.split
@@ -86,6 +89,6 @@ SELECT model, split, '_tier:' || tier, (SELECT position FROM tiers_position) + t
        NULL, NULL, NULL,
        ndcg_at_k, NULL, NULL, NULL,
        NULL, NULL,
-       getvariable('eval_calibrated')::BOOLEAN
+       getvariable('eval_calibrated')::BOOLEAN, NULL, NULL
 FROM eval_tier_ranking
 ORDER BY 1, 2, 4

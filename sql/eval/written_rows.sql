@@ -21,5 +21,6 @@ SELECT model, split, dimension,
        $labels_sequence::BIGINT AS labels_sequence, $splits_sequence::BIGINT AS splits_sequence,
        now() AS evaluated_at, $run_id::VARCHAR AS run_id, train_median, median_baseline_mae,
        ndcg_at_k, threshold_sweep, best_f1_threshold, best_f1, recall_target, recall_target_threshold, calibrated,
+       weighted_mae, effective_n,
        list_position($models::VARCHAR[], model) AS model_order, position
 FROM kept

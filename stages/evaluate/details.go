@@ -38,6 +38,9 @@ func (r *Result) Details() []string {
 	lines = append(lines, "read "+strings.Join(read, ", "), "")
 	lines = append(lines, spec.Columns(r.metricRows()...)...)
 	lines = append(lines, "(mean and median: the MAE of predicting every article's training mean, or median; bias: prediction minus oracle; all dimensions: every score pooled)")
+	if line := r.Weighting.Line(); line != "" {
+		lines = append(lines, line)
+	}
 	lines = append(lines, floorLine(r.NoiseFloor)...)
 	for i, m := range r.Models {
 		name := m.Model
@@ -118,7 +121,11 @@ func (r *Result) metricRows() []string {
 		}
 		return strings.Join(cells, "\t")
 	}
-	rows := []string{"DIMENSION\tN\t" + head("MAE") + "\tMEAN\tMEDIAN\t" + head("RMSE") + "\t" + head("BIAS") + "\t" + head("SPEARMAN") + floorHead(r.NoiseFloor)}
+	weighted := ""
+	if r.Weighting.Line() != "" {
+		weighted = "\t" + head("MAE (WEIGHTED)")
+	}
+	rows := []string{"DIMENSION\tN\t" + head("MAE") + weighted + "\tMEAN\tMEDIAN\t" + head("RMSE") + "\t" + head("BIAS") + "\t" + head("SPEARMAN") + floorHead(r.NoiseFloor)}
 	cols := make([][]Metrics, len(vs))
 	for i, v := range vs {
 		cols[i] = metricsOf(v.m)
@@ -134,8 +141,12 @@ func (r *Result) metricRows() []string {
 			}
 			return strings.Join(cells, "\t")
 		}
+		mae := cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.MAE) })
+		if weighted != "" {
+			mae += "\t" + cell(func(m Metrics) string { return num(m.WeightedMAE) })
+		}
 		rows = append(rows, fmt.Sprintf("%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s", d.Dimension, d.N,
-			cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.MAE) }), num(d.BaselineMAE), num(d.MedianBaselineMAE),
+			mae, num(d.BaselineMAE), num(d.MedianBaselineMAE),
 			cell(func(m Metrics) string { return fmt.Sprintf("%.3f", m.RMSE) }),
 			cell(func(m Metrics) string { return signed(m.Bias) }),
 			cell(func(m Metrics) string { return num(m.Spearman) }))+floorCells(r.NoiseFloor, d.Dimension))

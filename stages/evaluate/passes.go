@@ -59,6 +59,8 @@ func scorePass(ctx context.Context, sess *lake.Session, tiers []filters.Tier, re
 	if err := create(ctx, sess,
 		"eval_baseline", "eval/train_means",
 		"eval_scores", "eval/scores",
+		"eval_weights", "eval/article_weights",
+		"eval_weighted_errors", "eval/weighted_errors",
 		"eval_dimension_errors", "eval/dimension_errors",
 		"eval_spearman", "eval/spearman",
 		"eval_tier_confusion", "eval/tier_confusion",

@@ -18,12 +18,12 @@ func readMetrics(ctx context.Context, sess *lake.Session, models map[string]*Mod
 	return sess.EachFile(ctx, "eval/model_metrics", nil, func(r *sql.Rows) error {
 		var model string
 		var x Metrics
-		var spearman, mean, bmae, brmse, median, mmae sql.NullFloat64
-		if err := r.Scan(&model, &x.Dimension, &x.N, &x.MAE, &x.RMSE, &x.Bias, &spearman, &mean, &bmae, &brmse, &median, &mmae); err != nil {
+		var spearman, mean, bmae, brmse, median, mmae, wmae, neff sql.NullFloat64
+		if err := r.Scan(&model, &x.Dimension, &x.N, &x.MAE, &x.RMSE, &x.Bias, &spearman, &mean, &bmae, &brmse, &median, &mmae, &wmae, &neff); err != nil {
 			return err
 		}
 		x.Spearman, x.TrainMean, x.BaselineMAE, x.BaselineRMSE = ptr(spearman), ptr(mean), ptr(bmae), ptr(brmse)
-		x.TrainMedian, x.MedianBaselineMAE = ptr(median), ptr(mmae)
+		x.TrainMedian, x.MedianBaselineMAE, x.WeightedMAE, x.EffectiveN = ptr(median), ptr(mmae), ptr(wmae), ptr(neff)
 		m := models[model]
 		if m == nil {
 			return nil

@@ -28,6 +28,12 @@ type Metrics struct {
 	// its error: for MAE the best constant, which the mean is not.
 	TrainMedian       *float64 `json:"train_median"`
 	MedianBaselineMAE *float64 `json:"median_baseline_mae"`
+	// WeightedMAE weighs each article by 1/inclusion of its label (label
+	// --select): it estimates the MAE over the whole pool the selections
+	// drew from. EffectiveN is its effective sample size, (Σw)²/Σw². Both
+	// are nil when every article weighs the same (then it is MAE).
+	WeightedMAE *float64 `json:"weighted_mae,omitempty"`
+	EffectiveN  *float64 `json:"effective_n,omitempty"`
 }
 
 // Tiers is how well one model puts articles in the oracle's tiers.
@@ -141,6 +147,28 @@ type Result struct {
 	// NoiseFloor is the oracle's own self-MAE and its MAE against another
 	// oracle, where the labels have repeats or a second oracle (nil: none).
 	NoiseFloor *curate.Floor `json:"noise_floor,omitempty"`
+	// Weighting says what the weighted MAE stands for; nil when no label
+	// was chosen by label --select or --sample.
+	Weighting *Weighting `json:"weighting,omitempty"`
+}
+
+// Weighting is how the labels weigh when each article counts 1/inclusion
+// of its label (sql/eval/weighting.sql).
+type Weighting struct {
+	// Labeled articles, Selected of them chosen by a selection or sample;
+	// Pool is the sum of their weights: the articles they stand for.
+	Labeled  int64   `json:"labeled"`
+	Selected int64   `json:"selected"`
+	Pool     float64 `json:"pool"`
+	// Evaluated articles, their effective sample size, and whether their
+	// weights differ (else the weighted MAE is the MAE and is not shown).
+	Evaluated  int64   `json:"evaluated"`
+	EffectiveN float64 `json:"effective_n"`
+	Weighted   bool    `json:"weighted"`
+	// Unrepresented evaluated articles were chosen by a selection with no
+	// random part (Plans): nothing stands for what it passed over.
+	Unrepresented int64    `json:"unrepresented"`
+	Plans         []string `json:"plans,omitempty"`
 }
 
 // FileResult is the evaluation of a predictions file.

@@ -110,6 +110,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err := scorePasses(ctx, sess, f.Tiers, opts.RecallTarget, res); err != nil {
 		return nil, err
 	}
+	if err := readWeighting(ctx, sess, res); err != nil {
+		return nil, err
+	}
 	var trained int64
 	if err := sess.QueryRowFile(ctx, "eval/baseline_articles", nil, &trained); err != nil {
 		return nil, err

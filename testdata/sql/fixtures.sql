@@ -269,3 +269,24 @@ CREATE TABLE agreements_input AS SELECT * FROM (VALUES
     t(kind, oracle_a, oracle_b, dimension, articles, mae, mean_offset, offset_low, offset_high, mae_after_offset, spearman, alpha, tier_agreement, agreed_at, run_id);
 ALTER TABLE agreements_input ADD COLUMN labels_sequence BIGINT DEFAULT 1;
 SET VARIABLE floor_oracle = 'gemini/gemini-2.5-flash';
+-- evaluate (stages/evaluate), issue 18: labels chosen by label --select.
+-- a was drawn at random with probability 0.25 (weight 4) by a mixture, b
+-- picked by upper alone (inclusion 1, no random part); eval_weights as
+-- sql/eval/article_weights.sql makes it, eval_scores two articles' scores.
+ALTER TABLE labels_input ADD COLUMN selected_by VARCHAR;
+ALTER TABLE labels_input ADD COLUMN inclusion DOUBLE;
+ALTER TABLE labels_input ADD COLUMN selection VARCHAR;
+UPDATE labels_input SET selected_by = 'random', inclusion = 0.25, selection = 'upper:0.5,random:0.5 budget=4 seed=1 model=m1';
+CREATE TABLE eval_weights AS SELECT * FROM (VALUES
+    ('a', 'random', 0.25::DOUBLE, 4.0::DOUBLE, 'upper:0.5,random:0.5 budget=4 seed=1 model=m1', true),
+    ('b', 'upper', 1.0::DOUBLE, 1.0::DOUBLE, 'upper budget=1 seed=1 model=m1', false))
+    t(id, selected_by, inclusion, weight, selection, unbiased);
+INSERT INTO eval_scores VALUES
+    ('m1', 'test', 'a', 'relevance', 1, 6.5, 7.0, NULL, NULL), ('m1', 'test', 'a', 'evidence', 2, 2.5, 2.0, NULL, NULL),
+    ('m1', 'test', 'a', 'overall', 3, 4.9, 5.1, NULL, NULL), ('m1', 'test', 'b', 'relevance', 1, 3.0, 5.0, NULL, NULL),
+    ('m1', 'test', 'b', 'evidence', 2, 4.0, 3.0, NULL, NULL), ('m1', 'test', 'b', 'overall', 3, 3.4, 4.2, NULL, NULL);
+CREATE TABLE eval_weighted_errors AS SELECT * FROM (VALUES
+    ('m1', 'test', 'relevance', 0.8::DOUBLE, 1.47::DOUBLE)) t(model, split, dimension, weighted_mae, effective_n);
+ALTER TABLE eval_rows ADD COLUMN weighted_mae DOUBLE;
+ALTER TABLE eval_rows ADD COLUMN effective_n DOUBLE;
+UPDATE eval_rows SET weighted_mae = 0.8, effective_n = 1.47;
