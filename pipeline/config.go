@@ -190,9 +190,9 @@ func (c *Config) validate(e *ConfigError, unread []string) {
 		}
 	}
 	switch c.Student.Backend {
-	case "", "linear", "lora":
+	case "", "linear", "lora", "embed":
 	default:
-		add("student.backend", fmt.Errorf("%q: want linear or lora", c.Student.Backend))
+		add("student.backend", fmt.Errorf("%q: want linear, lora or embed", c.Student.Backend))
 	}
 	for _, k := range [][2]string{{"predict.split", c.Predict.Split}, {"evaluate.split", c.Evaluate.Split}} {
 		switch k[1] {
