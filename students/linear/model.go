@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/distillery/distillery/students/weights"
+
 	"github.com/distillery/distillery/internal/human"
 )
 
@@ -86,8 +88,9 @@ const MaxWiden = 4
 // ErrNoExamples means there was nothing to train on.
 var ErrNoExamples = errors.New("no training examples")
 
-// ErrWeight is a training example's weight that is negative or not finite.
-var ErrWeight = errors.New("weight")
+// ErrWeight is a training example's weight that is negative or not
+// finite.
+var ErrWeight = weights.ErrWeight
 
 // Selector scores one penalty's validation predictions (one row per
 // validation example, in the order given, one column per dimension, each
@@ -176,36 +179,14 @@ func TrainSelect(train, val []Example, dims []string, cfg Config, sel Selector) 
 	return m, rep, nil
 }
 
-// sampleWeights is the training examples' weights scaled to mean 1, or nil
-// when every one is unset or 1 (the unweighted fit, exactly). Scaled so a
-// penalty means the same with and without weights: the squared error sums
-// to about as much either way.
+// sampleWeights is the training examples' weights scaled to mean 1, or
+// nil when every one is unset or 1 (weights.Scale).
 func sampleWeights(train []Example) ([]float64, error) {
-	var sum float64
-	uniform := true
+	ws := make([]float64, len(train))
 	for i, ex := range train {
-		w := ex.Weight
-		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
-			return nil, fmt.Errorf("training example %d: %w %v, want a finite number, 0 or more (0: 1)", i, ErrWeight, w)
-		}
-		if w == 0 {
-			w = 1
-		}
-		uniform = uniform && w == 1
-		sum += w
+		ws[i] = ex.Weight
 	}
-	if uniform {
-		return nil, nil
-	}
-	scale := float64(len(train)) / sum
-	out := make([]float64, len(train))
-	for i, ex := range train {
-		out[i] = scale
-		if ex.Weight != 0 {
-			out[i] *= ex.Weight
-		}
-	}
-	return out, nil
+	return weights.Scale(ws)
 }
 
 // weightOf is example i's weight in sw (nil: 1).

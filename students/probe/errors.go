@@ -1,12 +1,16 @@
 package probe
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/distillery/distillery/students/weights"
+)
 
 // ErrNoExamples means there was nothing to train on.
 var ErrNoExamples = errors.New("no training examples")
 
 // ErrWeight is a training example's weight that is negative or not finite.
-var ErrWeight = errors.New("weight")
+var ErrWeight = weights.ErrWeight
 
 // ErrShape is an example whose vector or labels do not have the length the
 // others (or the model) have.

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/distillery/distillery/students/weights"
+
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/distillery/distillery/internal/human"
@@ -155,34 +157,14 @@ func Train(train, val []Example, dims []string, cfg Config, sel Selector) (*Mode
 	return m, rep, nil
 }
 
-// sampleWeights is the training examples' weights scaled to mean 1, or nil
-// when every one is unset or 1 (the unweighted fit, exactly).
+// sampleWeights is the training examples' weights scaled to mean 1, or
+// nil when every one is unset or 1 (weights.Scale).
 func sampleWeights(train []Example) ([]float64, error) {
-	var sum float64
-	uniform := true
+	ws := make([]float64, len(train))
 	for i, ex := range train {
-		w := ex.Weight
-		if w < 0 || math.IsNaN(w) || math.IsInf(w, 0) {
-			return nil, fmt.Errorf("training example %d: %w %v, want a finite number, 0 or more (0: 1)", i, ErrWeight, w)
-		}
-		if w == 0 {
-			w = 1
-		}
-		uniform = uniform && w == 1
-		sum += w
+		ws[i] = ex.Weight
 	}
-	if uniform {
-		return nil, nil
-	}
-	scale := float64(len(train)) / sum
-	out := make([]float64, len(train))
-	for i, ex := range train {
-		out[i] = scale
-		if ex.Weight != 0 {
-			out[i] *= ex.Weight
-		}
-	}
-	return out, nil
+	return weights.Scale(ws)
 }
 
 // system is the weighted, centred normal equations of the training rows:
