@@ -29,7 +29,9 @@ func evalCommand(e *env) *cli.Command {
   whose recall reaches --recall-target). For calibrated predictions, the raw and
   the calibrated figures side by side. Appends the metrics to
   <filter>.evaluations as one snapshot. --compare scores a second model beside it, both
-  on the articles both predicted.
+  on the articles both predicted. When labels were chosen by label --select (or --sample), each
+  article also weighs 1/inclusion of its label: the MAE (WEIGHTED) column estimates
+  the MAE over the whole pool the selections drew from (weighted_mae, effective_n).
 distill eval --predictions-file FILE
   scores a JSON file {"predictions": [[...]], "labels": [[...]], "dimension_names": [...],
   "article_ids": [...]} (the reference project's test_set_predictions.json); no lake.

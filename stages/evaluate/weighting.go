@@ -42,6 +42,6 @@ func (w *Weighting) Line() string {
 	if w == nil || !w.Weighted {
 		return ""
 	}
-	return fmt.Sprintf("(MAE (WEIGHTED): each article weighted by 1/inclusion (label --select): estimates the MAE over the %s the selections drew from; effective n = %s of the %d scored)",
+	return fmt.Sprintf("(MAE (WEIGHTED): each article weighted by 1/inclusion of its label (label --select, --sample): estimates the MAE over the %s the selections drew from; effective n = %s of the %d scored)",
 		human.Plural(int64(math.Round(w.Pool)), "article"), human.Number(math.Round(w.EffectiveN*10)/10), w.Evaluated)
 }
