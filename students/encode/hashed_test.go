@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -175,4 +176,24 @@ func BenchmarkHashed_Encode(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(texts)*b.N)/b.Elapsed().Seconds(), "articles/s")
+}
+
+// TestHashed_SameOnEveryMachine: the fit does not depend on the cores it
+// runs on (a partial sum per core once made the encoder differ between 1,
+// 2 and 3 cores).
+func TestHashed_SameOnEveryMachine(t *testing.T) {
+	texts, _ := bbc(t, 200)
+	names := map[string][]int{}
+	for _, procs := range []int{1, 3} {
+		prev := runtime.GOMAXPROCS(procs)
+		e, err := encode.FitHashed(texts, encode.DefaultHashed())
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names[e.Name()] = append(names[e.Name()], procs)
+	}
+	if len(names) != 1 {
+		t.Errorf("the encoder depends on the cores: %v", names)
+	}
 }

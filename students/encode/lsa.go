@@ -56,17 +56,22 @@ func (x *sparse) mul(m *dense) *dense {
 	return out
 }
 
-// tmul is Xᵀ·M (cols(X) × M.c), accumulated per core then summed.
+// tmul is Xᵀ·M (cols(X) × M.c), accumulated per chunk of rows then summed
+// in chunk order. The chunks depend on the rows alone, never on the cores,
+// so the sums (floating point: their order matters) and so the encoder
+// are the same on every machine.
 func (x *sparse) tmul(m *dense) *dense {
-	w := min(runtime.GOMAXPROCS(0), max(1, len(x.rows)/256))
-	parts := make([]*dense, w)
+	chunks := min(tmulChunks, max(1, len(x.rows)/256))
+	parts := make([]*dense, chunks)
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
-	for k := range w {
-		lo, hi := len(x.rows)*k/w, len(x.rows)*(k+1)/w
+	for k := range chunks {
+		lo, hi := len(x.rows)*k/chunks, len(x.rows)*(k+1)/chunks
 		parts[k] = newDense(x.cols, m.c)
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
-			defer wg.Done()
+			defer func() { <-sem; wg.Done() }()
 			p := parts[k]
 			for i := lo; i < hi; i++ {
 				mr := m.row(i)
@@ -88,6 +93,11 @@ func (x *sparse) tmul(m *dense) *dense {
 	}
 	return parts[0]
 }
+
+// tmulChunks is how many partial sums tmul adds: enough for the cores of
+// a large machine, few enough to keep their memory (cols × columns each)
+// small.
+const tmulChunks = 8
 
 // gram is MᵀM with its eigenvectors and eigenvalues, largest first.
 func gram(m *dense) (vals []float64, vecs *mat.Dense) {
