@@ -38,8 +38,9 @@ func Embeddings(ctx context.Context, sess *lake.Session, f *filters.Filter, enco
 	return encoder, snap, err
 }
 
-// Vectors reads each article's vector by encoder from embeddings_input
-// (Embeddings defines it).
+// Vectors reads each article's vector by encoder, of its compressed text
+// as it reads now, from embeddings_input (Embeddings defines it) and
+// compressed_input (the caller's).
 func Vectors(ctx context.Context, sess *lake.Session, encoder string) (map[string][]float32, error) {
 	out := map[string][]float32{}
 	err := sess.EachFile(ctx, "embed/vectors", lake.Params{"encoder": encoder}, func(rows *sql.Rows) error {

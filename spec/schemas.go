@@ -359,7 +359,7 @@ var agreementsSchema = lake.Schema{
 var embeddingsSchema = lake.Schema{
 	{Name: "id", Type: lake.String, Distinct: true, Required: true, Doc: "the article (as in <filter>.compressed)"},
 	{Name: "encoder", Type: lake.String, Required: true, Doc: "the encoder, KIND-DIM@DIGEST (e.g. hashed-256@1a2b3c4d): its files are under the lake's encoders/<filter>/<encoder>/"},
-	{Name: "text_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of the compressed text embedded"},
+	{Name: "text_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of the compressed text embedded: when compress rebuilds an article's text, the next embed run embeds the new text beside the old row, and readers take the row of the current text"},
 	{Name: "vector", Type: lake.FloatList, Required: true, Doc: "the unit vector (L2 norm 1; all zeros for a text with no known word): cast to FLOAT[dim] for array_cosine_similarity"},
 	{Name: "dim", Type: lake.Int, Doc: "the vector's length"},
 	{Name: "embedded_at", Type: lake.TimestampTz, Doc: "when the embed run wrote the row"},

@@ -83,8 +83,8 @@ var (
 		Doc: "one decision per article: passed, or the rule that blocked it"}
 	Compressed = &Table{Name: "compressed", Kind: PerFilter, Key: []string{"id"}, schema: fixed(compressedSchema),
 		Doc: "the exact model input of each passed article"}
-	Embeddings = &Table{Name: "embeddings", Kind: PerFilter, Key: []string{"id", "encoder"}, schema: fixed(embeddingsSchema),
-		Doc: "one vector per compressed article and encoder (distill embed), for selection by similarity and the embed student"}
+	Embeddings = &Table{Name: "embeddings", Kind: PerFilter, Key: []string{"id", "encoder", "text_sha256"}, schema: fixed(embeddingsSchema),
+		Doc: "one vector per compressed article, its text and encoder (distill embed), for selection by similarity and the embed student"}
 	Labels = &Table{Name: "labels", Kind: PerFilter, Key: []string{"id", "cache_key"}, schema: labelsSchema, perDimension: true,
 		Doc: "one row per label: an article may have several (relabels, other oracles, imports)"}
 	OracleCalls = &Table{Name: "oracle_calls", Kind: PerFilter, schema: fixed(oracleCallsSchema),

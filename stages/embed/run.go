@@ -69,7 +69,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if esnap == nil {
-		erel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS encoder, NULL::TIMESTAMPTZ AS embedded_at, NULL::VARCHAR AS run_id WHERE false)"
+		erel = "(SELECT NULL::VARCHAR AS id, NULL::VARCHAR AS encoder, NULL::VARCHAR AS text_sha256, NULL::TIMESTAMPTZ AS embedded_at, NULL::VARCHAR AS run_id WHERE false)"
 	}
 	if err := sess.Input(ctx, "embeddings_input", erel); err != nil {
 		return nil, err
@@ -93,7 +93,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.Already = total - res.Embedded
+	res.Already = max(total-res.Embedded, 0)
 	if secs := time.Since(encStart).Seconds(); res.Embedded > 0 && secs > 0 {
 		res.ArticlesPerS = float64(res.Embedded) / secs
 	}

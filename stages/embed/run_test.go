@@ -5,12 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
+	"github.com/distillery/distillery/curate"
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/pipelinetest"
+	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/embed"
+	"github.com/distillery/distillery/stages/prefilter"
 	"github.com/distillery/distillery/students/encode"
 )
 
@@ -141,5 +150,92 @@ func TestRun_SentenceEncoder(t *testing.T) {
 	again, err := embed.Run(ctx, l, embed.Options{Filter: f, Model: dir, Python: python, Device: "cpu"})
 	if err != nil || again.Embedded != 0 || again.Encoder != res.Encoder {
 		t.Errorf("second run: %+v, %v", again, err)
+	}
+}
+
+// TestRun_ChangedTextIsEmbeddedAgain: when compress rebuilds the articles'
+// texts (here the filter's max_words drops to 60), the next embed run
+// embeds the new texts, and the vectors label --select reads are of the
+// texts as they read now.
+func TestRun_ChangedTextIsEmbeddedAgain(t *testing.T) {
+	ctx := context.Background()
+	l := testutil.NewLake(t)
+	p := filepath.Join(t.TempDir(), "s.jsonl")
+	fh, _ := os.Create(p)
+	sample.Write(fh, 300, 7)
+	fh.Close()
+	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{p}}); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	if _, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compress.Run(ctx, l, compress.Options{Filter: f}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := embed.Run(ctx, l, embed.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same filter, its texts cut at 60 words.
+	dir := filepath.Join(t.TempDir(), "v1")
+	if err := os.CopyFS(dir, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	yaml, _ := os.ReadFile(filepath.Join(dir, "filter.yaml"))
+	os.WriteFile(filepath.Join(dir, "filter.yaml"), []byte(strings.Replace(string(yaml), "max_words: 800", "max_words: 60", 1)), 0o644)
+	short, err := filters.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := compress.Run(ctx, l, compress.Options{Filter: short}); err != nil {
+		t.Fatal(err)
+	}
+	ns := f.Namespace()
+	changed := testutil.QueryInt(t, l, fmt.Sprintf(`SELECT count(*) FROM %[1]s.compressed c WHERE NOT EXISTS
+		(SELECT 1 FROM %[1]s.embeddings e WHERE e.id = c.id AND e.text_sha256 = c.text_sha256)`, ns))
+	if changed == 0 {
+		t.Fatal("compress at 60 words changed no text: the test tests nothing")
+	}
+	again, err := embed.Run(ctx, l, embed.Options{Filter: short})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Embedded != changed || again.Encoder != first.Encoder {
+		t.Errorf("after the texts changed: embedded %d with %s, want the %d changed with %s", again.Embedded, again.Encoder, changed, first.Encoder)
+	}
+	sess, err := l.Session(ctx, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	rel, _, err := sess.Relation(ctx, spec.Compressed.Ref(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Input(ctx, "compressed_input", rel); err != nil {
+		t.Fatal(err)
+	}
+	enc, _, err := curate.Embeddings(ctx, sess, f, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vecs, err := curate.Vectors(ctx, sess, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashed, err := encode.LoadHashed(encode.Dir(l.Root, ns, enc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := testutil.QueryStrings(t, l, "SELECT id FROM "+ns+".compressed ORDER BY id LIMIT 3")
+	texts := testutil.QueryStrings(t, l, "SELECT text FROM "+ns+".compressed ORDER BY id LIMIT 3")
+	want, _ := hashed.Encode(ctx, texts)
+	for i, id := range ids {
+		if !slices.Equal(vecs[id], want[i]) {
+			t.Errorf("%s: the vector read is not its current text's", id)
+		}
 	}
 }

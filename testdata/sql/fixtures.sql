@@ -65,7 +65,7 @@ CREATE TABLE diff_keys AS SELECT 'a' AS diff_key, 'unchanged' AS status, 1::BIGI
 SET VARIABLE lineage_id = 'a';
 CREATE TABLE lineage_table AS SELECT 'a' AS id, 'T' AS title, ['t']::VARCHAR[] AS tags, 'r1' AS run_id;
 CREATE TABLE compressed_input AS SELECT 'a' AS id, 'Title: x' AS text, 'sha' AS text_sha256;
-CREATE TABLE embeddings_input AS SELECT * FROM (VALUES ('a', 'hashed-4@e0', [1, 0, 0, 0]::FLOAT[], TIMESTAMPTZ '2026-01-01', 'r0'), ('a', 'hashed-4@e1', [0, 1, 0, 0]::FLOAT[], TIMESTAMPTZ '2026-01-02', 'r1'), ('b', 'minilm-4@m1', [0, 0, 1, 0]::FLOAT[], TIMESTAMPTZ '2026-01-03', 'r2')) t(id, encoder, vector, embedded_at, run_id);
+CREATE TABLE embeddings_input AS SELECT * FROM (VALUES ('a', 'hashed-4@e0', 'sha', [1, 0, 0, 0]::FLOAT[], TIMESTAMPTZ '2026-01-01', 'r0'), ('a', 'hashed-4@e1', 'sha', [0, 1, 0, 0]::FLOAT[], TIMESTAMPTZ '2026-01-02', 'r1'), ('a', 'minilm-4@m1', 'old-sha', [0, 0, 1, 0]::FLOAT[], TIMESTAMPTZ '2026-01-03', 'r2'), ('b', 'minilm-4@m1', 'sha', [0, 0, 0, 1]::FLOAT[], TIMESTAMPTZ '2026-01-03', 'r2')) t(id, encoder, text_sha256, vector, embedded_at, run_id);
 SET VARIABLE instruction = 'Score the article below.';
 CREATE TABLE export_examples AS SELECT 'train' AS split, 'a' AS id, 'Title: x' AS text, [7.0, 2.0]::DOUBLE[] AS labels,
     5.1::DOUBLE AS overall, 'high' AS tier, false AS balanced_out;
