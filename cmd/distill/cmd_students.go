@@ -70,7 +70,7 @@ func trainCommand(e *env) *cli.Command {
 		Name:  "train",
 		Usage: "train a student on the train split (val picks the best settings): <filter>.models",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
-			&cli.StringFlag{Name: "backend", Value: "linear", Usage: "linear (hashed words, pure Go, CPU), lora (the Python trainer in trainer/) or embed (a frozen hashed encoder and a ridge per dimension, pure Go, CPU)"},
+			&cli.StringFlag{Name: "backend", Value: "linear", Usage: "linear (hashed words, pure Go, CPU), lora (the Python trainer in trainer/) or embed (a frozen encoder, hashed or --embed-model's, and a ridge per dimension)"},
 			&cli.StringFlag{Name: "labels", Usage: "labels snapshot (default: current)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},
 			&cli.StringFlag{Name: "combine", Usage: "articles with several labels: latest or mean, optionally with oracle=KIND/MODEL to use one oracle's labels (e.g. mean,oracle=gemini/gemini-2.5-flash)"},
@@ -95,6 +95,8 @@ func trainCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "lora-dropout", Value: 0.05, Usage: "lora: dropout"},
 			&cli.IntFlag{Name: "seed", Value: 42, Usage: "lora: seed"},
 			&cli.StringFlag{Name: "device", Value: "auto", Usage: "lora: auto, cpu or cuda"},
+			// embed
+			&cli.StringFlag{Name: "embed-model", Value: train.HashedEncoder, Usage: "embed: the frozen encoder, hashed (pure Go, CPU) or a sentence encoder's folder (e.g. all-MiniLM-L6-v2's, run by --python; the model keeps the folder's path, not a copy)"},
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))

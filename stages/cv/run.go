@@ -121,10 +121,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if opts.Student.Backend == "embed" && opts.Student.Encoder == nil {
 		// One encoder for every fold: fitted (when the filter has no
 		// embeddings) on every compressed text, unsupervised, so no fold
-		// learns from another's labels through it.
-		if opts.Student.Encoder, err = train.EmbedEncoder(ctx, l, sess, f); err != nil {
+		// learns from another's labels through it; a sentence encoder
+		// (--embed-model FOLDER) is started once.
+		if opts.Student.Encoder, err = train.EmbedEncoderFor(ctx, l, sess, opts.Student); err != nil {
 			return nil, err
 		}
+		defer opts.Student.Encoder.Close()
 	}
 	folds, err := dealFolds(ctx, sess, opts, set)
 	if err != nil {

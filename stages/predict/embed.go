@@ -6,6 +6,7 @@ import (
 
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/students"
+	"github.com/distillery/distillery/students/lora"
 	"github.com/distillery/distillery/students/probe"
 )
 
@@ -16,8 +17,10 @@ const embedBatch = 4096
 // predictEmbed scores the rows of query with an embed model and the copy
 // of its encoder in its folder (never the lake's encoders/, which distill
 // embed may have refitted since), a batch at a time, in the query's order.
+// A model trained on a sentence encoder starts the trainer on the folder
+// it names, with $DISTILL_PYTHON, else the Python it was trained with.
 func predictEmbed(ctx context.Context, sess *lake.Session, query string, m *students.Model, l *lake.Lake, emit func(scored), rb *lake.RowBuilder) error {
-	model, enc, err := probe.Open(m.Dir(l))
+	model, enc, err := probe.OpenWith(ctx, m.Dir(l), lora.Python("", m.Python()))
 	if err != nil {
 		return err
 	}

@@ -6,20 +6,95 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sync"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/students/encode"
+	"github.com/distillery/distillery/students/lora"
 	"github.com/distillery/distillery/students/probe"
 )
 
 // Frozen is the embed backend's encoder and where it came from.
 type Frozen struct {
 	encode.Encoder
-	// Source says where: the filter's embeddings, or fitted for the run.
+	// Source says where: the filter's embeddings, fitted for the run, or
+	// a sentence-encoder folder.
 	Source string
+	// Folder and Python are a sentence encoder's folder (absolute) and
+	// the interpreter that runs it ("" for a hashed encoder).
+	Folder, Python string
+}
+
+// EmbedEncoderFor is the encoder opts' embed models are trained on: the
+// sentence encoder in the folder opts.EmbedModel names, run by
+// opts.LoRA.Python (see SentenceEncoder), else the hashed encoder
+// EmbedEncoder resolves. The caller closes it.
+func EmbedEncoderFor(ctx context.Context, l *lake.Lake, sess *lake.Session, opts Options) (*Frozen, error) {
+	if opts.EmbedModel == "" || opts.EmbedModel == HashedEncoder {
+		return EmbedEncoder(ctx, l, sess, opts.Filter)
+	}
+	return SentenceEncoder(ctx, opts.EmbedModel, opts.LoRA.Python)
+}
+
+// SentenceEncoder starts the Python trainer's sentence encoder on folder
+// with python ("": $DISTILL_PYTHON, else python3) and the trainer's
+// default options. Its vectors are remembered by text, so the folds of a
+// cv run, which share one encoder, encode each text once.
+func SentenceEncoder(ctx context.Context, folder, python string) (*Frozen, error) {
+	abs, err := filepath.Abs(folder)
+	if err != nil {
+		return nil, err
+	}
+	python = lora.Recordable(lora.Python(python, ""))
+	to := encode.DefaultTrainerOptions()
+	t, err := encode.NewTrainer(ctx, python, abs, to)
+	if err != nil {
+		return nil, fmt.Errorf("embed backend: %w", err)
+	}
+	s := &probe.Sentence{Encoder: &memo{Encoder: t, vectors: map[string][]float32{}}, Folder: abs, MaxLength: to.MaxLength, Python: python}
+	return &Frozen{Encoder: s, Source: "sentence encoder " + abs, Folder: abs, Python: python}, nil
+}
+
+// memo is an encoder that remembers each text's vector.
+type memo struct {
+	encode.Encoder
+	mu      sync.Mutex
+	vectors map[string][]float32
+}
+
+// Encode encodes the texts it has not seen, once each, in one call.
+func (m *memo) Encode(ctx context.Context, texts []string) ([][]float32, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var todo []string
+	seen := map[string]bool{}
+	for _, t := range texts {
+		if _, ok := m.vectors[t]; !ok && !seen[t] {
+			seen[t] = true
+			todo = append(todo, t)
+		}
+	}
+	if len(todo) > 0 {
+		vs, err := m.Encoder.Encode(ctx, todo)
+		if err != nil {
+			return nil, err
+		}
+		if len(vs) != len(todo) {
+			return nil, fmt.Errorf("%w %s: %d vectors for %d texts", probe.ErrEncoder, m.Name(), len(vs), len(todo))
+		}
+		for i, t := range todo {
+			m.vectors[t] = vs[i]
+		}
+	}
+	out := make([][]float32, len(texts))
+	for i, t := range texts {
+		out[i] = m.vectors[t]
+	}
+	return out, nil
 }
 
 // EmbedEncoder is the encoder an embed model of f is trained on: the
@@ -148,14 +223,17 @@ func fitEmbed(ex *embedExamples, opts Options, m *Model, dir string, notes *[]st
 	}
 	params := map[string]any{"encoder": enc.Name(), "encoder_source": enc.Source, "dim": enc.Dim(), "embed_model": opts.EmbedModel,
 		"lambdas": opts.Embed.Lambdas, "chosen_lambda": model.Lambda, "sample_weight": opts.sampleWeight.String()}
+	if enc.Folder != "" { // predict starts the trainer on the folder again, with this python by default
+		params["encoder_folder"], params["python"] = enc.Folder, enc.Python
+	}
 	m.Params = selectParams(params, opts.selectBy, len(ex.val) > 0, m.ValMAE, rep.Selected)
 	return nil
 }
 
 // embedPredictions scores the texts with the saved embed model and its
-// copy of the encoder, as predict will.
+// copy of the encoder (or its sentence encoder's folder), as predict will.
 func embedPredictions(ctx context.Context, dir string, texts []string) ([][]float64, error) {
-	model, enc, err := probe.Open(dir)
+	model, enc, err := probe.OpenWith(ctx, dir, "")
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +247,13 @@ func (o *Options) embedDefaults() error {
 		o.EmbedModel = HashedEncoder
 	}
 	if o.EmbedModel != HashedEncoder {
-		return fmt.Errorf("embed backend: only the hashed encoder for now (--embed-model %s)", o.EmbedModel)
+		if fi, err := os.Stat(o.EmbedModel); err != nil || !fi.IsDir() {
+			return fmt.Errorf("%w: --embed-model %s (want %s or a sentence encoder's folder, e.g. all-MiniLM-L6-v2's: %s -m distill_trainer fetch-minilm --out %s)",
+				ErrEmbedModel, o.EmbedModel, HashedEncoder, lora.Python(o.LoRA.Python, ""), o.EmbedModel)
+		}
+		if o.LoRA.Python == "" {
+			o.LoRA.Python = lora.PythonDefault()
+		}
 	}
 	if len(o.Embed.Lambdas) == 0 {
 		o.Embed = probe.DefaultConfig()
@@ -177,5 +261,6 @@ func (o *Options) embedDefaults() error {
 	return nil
 }
 
-// HashedEncoder is EmbedModel's default: the CPU encoder (encode.Hashed).
+// HashedEncoder is EmbedModel's default: the CPU encoder (encode.Hashed);
+// anything else is a sentence encoder's folder (SentenceEncoder).
 const HashedEncoder = "hashed"

@@ -43,12 +43,13 @@ type Options struct {
 	SampleWeight string `yaml:"sample_weight"`
 	// LoRA's settings sit beside backend in pipeline.yaml's student section.
 	LoRA LoRAOptions `yaml:",inline"`
-	// EmbedModel is the embed backend's encoder: hashed (the default, and
-	// for now the only one; a sentence-encoder folder later).
+	// EmbedModel is the embed backend's encoder: hashed (the default) or a
+	// sentence encoder's folder (e.g. all-MiniLM-L6-v2's), run by
+	// LoRA.Python; the model keeps a reference to the folder.
 	EmbedModel string       `yaml:"embed_model"`
 	Embed      probe.Config `yaml:"embed"`
 	// Encoder is the embed backend's encoder when the caller has it (cv
-	// resolves one for every fold); nil: Run resolves it (EmbedEncoder).
+	// resolves one for every fold); nil: Run resolves it (EmbedEncoderFor).
 	Encoder *Frozen `yaml:"-"`
 	// Calibrate fits isotonic maps on the validation predictions (nil:
 	// true); false is --no-calibrate, pipeline.yaml's calibrate: false.
@@ -166,9 +167,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 
 	if opts.Backend == "embed" && opts.Encoder == nil {
-		if opts.Encoder, err = EmbedEncoder(ctx, l, sess, f); err != nil {
+		if opts.Encoder, err = EmbedEncoderFor(ctx, l, sess, opts); err != nil {
 			return nil, err
 		}
+		defer opts.Encoder.Close()
 	}
 	mixed, err := curate.MixedWarning(ctx, sess, "the training articles", "(SELECT id FROM examples WHERE split = 'train')")
 	if err != nil {
