@@ -175,7 +175,9 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: Stratify (--stratify) is %q: want %s or %s", ErrOptions, o.Stratify, StratifyTier, StratifyNone)
 	case o.Stratify == StratifyTier && o.Sample == 0 && o.Select == "":
 		return fmt.Errorf("%w: Stratify (--stratify) %s draws a sample: give its size (--sample N)", ErrOptions, StratifyTier)
-	case o.Select != "" && o.Budget <= 0:
+	case o.Select != "" && o.Budget < 0:
+		return fmt.Errorf("%w: Budget (--budget) is %d: want a number of articles to label, 1 or more", ErrOptions, o.Budget)
+	case o.Select != "" && o.Budget == 0:
 		return fmt.Errorf("%w: Select (--select) %s needs a budget: --budget N, the articles to label", ErrOptions, o.Select)
 	case o.Select == "" && o.Budget != 0:
 		return fmt.Errorf("%w: Budget (--budget) %d without --select: say how to choose (--select random|similar|uncertain|upper|diverse)", ErrOptions, o.Budget)
@@ -198,6 +200,8 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("%w: --select similar needs seed articles: --seeds ID,... or --seeds-file FILE", ErrOptions)
 		case !p.Uses(selection.Similar) && len(o.Seeds) > 0:
 			return fmt.Errorf("%w: --seeds are for --select similar, not %s", ErrOptions, o.Select)
+		case o.Stratify == StratifyTier && !p.Uses(selection.Random):
+			return fmt.Errorf("%w: --stratify tier stratifies the random part of a selection, and %s has none", ErrOptions, o.Select)
 		case p.NeedsPredictions() && o.SelectModel == "":
 			return fmt.Errorf("%w: --select %s reads a student's predictions: name the model (--select-model ID)", ErrOptions, o.Select)
 		}

@@ -129,7 +129,7 @@ func plan(ctx context.Context, l *lake.Lake, w *writer, orc oracle.Oracle, opts 
 		keys[i] = w.set.cacheKey(orc.Kind(), orc.Model(), it.prompt, w.schema, *opts.Temperature, opts.MaxTokens)
 	}
 	if opts.plan != nil {
-		if arts, keys, err = selectOf(ctx, sess, f, arts, keys, done, opts, res); err != nil {
+		if arts, keys, err = selectOf(ctx, sess, f, arts, keys, done, inputs["labels_input"] != "", opts, res); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -87,6 +87,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return res, err
 	}
 	err = w.label(ctx, items, cache, price, quota, opts)
+	if opts.plan != nil && (res.Stopped != "" || err != nil) {
+		res.Warn("the selection %s stopped before labeling all it chose: rerun the same command to finish it (it chooses the same articles and labels only the rest); until then its labels' inclusion probabilities describe the whole selection, not the part labeled", res.Selection)
+	}
 	if k, ok := orc.(*oracle.Keywords); ok {
 		blind := oracle.Blind(f)
 		dims, calls := k.Silent()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/distillery/distillery/curate"
@@ -18,19 +19,50 @@ import (
 
 // selectOf chooses Options.Budget of arts (in the seed's order, keys their
 // cache keys) by Options.Select, among those this oracle has not labeled
-// (done), and returns them, with their keys, in the order chosen: a
-// scoring strategy's best first, so a run stopped early (--target-count,
-// --max-cost) has labeled the best.
-func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts []item, keys []string, done map[string]bool, opts Options, res *Result) ([]item, []string, error) {
+// (done) or labeled for this very selection, and returns them, with their
+// keys, in the order chosen: a scoring strategy's best first. Counting a
+// selection's own labels back into its pool makes a rerun of the same
+// command choose the same articles and label only those not yet labeled:
+// a run stopped early (--target-count, --max-cost, kill -9) resumes, the
+// budget is spent once, and the inclusion probabilities recorded hold for
+// the selection as a whole. A new round needs a new selection: another
+// seed, budget, model or encoder.
+func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts []item, keys []string, done map[string]bool, labeled bool, opts Options, res *Result) ([]item, []string, error) {
+	in := selection.Pool{}
+	res.Selection = fmt.Sprintf("%s budget=%d seed=%d", opts.plan, opts.Budget, opts.Seed)
+	if opts.Stratify == StratifyTier {
+		res.Selection += " stratify=tier"
+	}
+	var vecs map[string][]float32
+	if opts.plan.NeedsVectors() {
+		encoder, _, err := curate.Embeddings(ctx, sess, f, opts.Encoder)
+		if err != nil {
+			return nil, nil, err
+		}
+		if vecs, err = encoderVectors(ctx, sess, f, encoder); err != nil {
+			return nil, nil, err
+		}
+		res.Selection += " encoder=" + encoder
+	}
+	if opts.plan.NeedsPredictions() {
+		res.Selection += " model=" + opts.SelectModel
+	}
+	mine := map[string]bool{}
+	if labeled {
+		var err error
+		if mine, err = selectedKeys(ctx, sess, res.Selection); err != nil {
+			return nil, nil, err
+		}
+	}
 	var pool []item
 	var poolKeys []string
 	for i, a := range arts {
-		if !done[a.id+"|"+keys[i]] {
+		if k := a.id + "|" + keys[i]; !done[k] || mine[k] {
 			pool, poolKeys = append(pool, a), append(poolKeys, keys[i])
 		}
 	}
-	res.Selection = fmt.Sprintf("%s budget=%d seed=%d", opts.plan, opts.Budget, opts.Seed)
-	in := selection.Pool{IDs: make([]string, len(pool))}
+	res.Pool = int64(len(pool))
+	in.IDs = make([]string, len(pool))
 	for i, a := range pool {
 		in.IDs[i] = a.id
 	}
@@ -48,8 +80,8 @@ func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts [
 			in.Strata[i] = tier
 		}
 	}
-	if opts.plan.NeedsVectors() {
-		if err := poolVectors(ctx, sess, f, opts, &in, res); err != nil {
+	if vecs != nil {
+		if err := poolVectors(vecs, f, opts, &in); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -62,7 +94,7 @@ func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts [
 	if err != nil {
 		return nil, nil, err
 	}
-	res.Pool, res.Selected = int64(len(pool)), map[string]int64{}
+	res.Selected = map[string]int64{}
 	chosen, chosenKeys := make([]item, 0, len(out.Picks)), make([]string, 0, len(out.Picks))
 	for _, pk := range out.Picks {
 		it := pool[pk.Index]
@@ -87,17 +119,26 @@ func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts [
 	return chosen, chosenKeys, nil
 }
 
-// poolVectors reads the embeddings of the pool and of the seeds: every
-// article of the pool must have one.
-func poolVectors(ctx context.Context, sess *lake.Session, f *filters.Filter, opts Options, in *selection.Pool, res *Result) error {
-	encoder, _, err := curate.Embeddings(ctx, sess, f, opts.Encoder)
-	if err != nil {
-		return err
-	}
+// encoderVectors reads the encoder's vectors of the compressed articles'
+// current texts (compressed_input is plan's).
+func encoderVectors(ctx context.Context, sess *lake.Session, f *filters.Filter, encoder string) (map[string][]float32, error) {
 	vecs, err := curate.Vectors(ctx, sess, encoder)
-	if err != nil {
-		return err
+	if errors.Is(err, curate.ErrNoEmbeddings) {
+		known, _ := sess.StringSet(ctx, "SELECT DISTINCT encoder FROM embeddings_input")
+		names := make([]string, 0, len(known))
+		for k := range known {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("%w: %s has no embeddings by %s (of its current texts): --encoder names one of %s, or run distill embed --filter DIR",
+			ErrSelection, spec.Embeddings.For(f), encoder, strings.Join(names, ", "))
 	}
+	return vecs, err
+}
+
+// poolVectors sets the vectors of the pool and of the seeds: every article
+// of the pool must have one.
+func poolVectors(vecs map[string][]float32, f *filters.Filter, opts Options, in *selection.Pool) error {
 	in.Vectors = make([][]float32, len(in.IDs))
 	var missing []string
 	for i, id := range in.IDs {
@@ -106,8 +147,8 @@ func poolVectors(ctx context.Context, sess *lake.Session, f *filters.Filter, opt
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("%w: %d of the %d articles to choose from have no embedding by %s (e.g. %s): run distill embed --filter DIR",
-			ErrSelection, len(missing), len(in.IDs), encoder, strings.Join(missing[:min(3, len(missing))], ", "))
+		return fmt.Errorf("%w: %d of the %d articles to choose from have no embedding of their current text (e.g. %s): run distill embed --filter DIR",
+			ErrSelection, len(missing), len(in.IDs), strings.Join(missing[:min(3, len(missing))], ", "))
 	}
 	var unknown []string
 	for _, id := range opts.Seeds {
@@ -118,10 +159,9 @@ func poolVectors(ctx context.Context, sess *lake.Session, f *filters.Filter, opt
 		}
 	}
 	if len(unknown) > 0 {
-		return fmt.Errorf("%w: seed %s has no embedding by %s: a seed is the id of a compressed article (distill sql \"SELECT id FROM %s.compressed\")",
-			ErrSelection, strings.Join(unknown, ", "), encoder, f.Namespace())
+		return fmt.Errorf("%w: --seeds %s: no embedding of such an article: a seed is the id of a compressed article (distill sql \"SELECT id FROM %s.compressed\")",
+			ErrSelection, strings.Join(unknown, ", "), f.Namespace())
 	}
-	res.Selection += " encoder=" + encoder
 	return nil
 }
 
@@ -179,6 +219,24 @@ func poolPredictions(ctx context.Context, sess *lake.Session, f *filters.Filter,
 		res.Warn("%d of the %d articles to choose from have no prediction by %s: %s passes them over (distill predict --split all predicts them)",
 			missing, len(in.IDs), opts.SelectModel, opts.plan)
 	}
-	res.Selection += " model=" + opts.SelectModel
 	return nil
+}
+
+// selectedKeys is the asks (id|cache_key) the selection has labeled, from
+// labels_input (none in a labels table older than --select).
+func selectedKeys(ctx context.Context, sess *lake.Session, sel string) (map[string]bool, error) {
+	out := map[string]bool{}
+	cols, err := sess.ColumnNames(ctx, "labels_input")
+	if err != nil || !slices.Contains(cols, "selection") {
+		return out, err
+	}
+	err = sess.EachFile(ctx, "label/selected_keys", lake.Params{"selection": sel}, func(rows *sql.Rows) error {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		out[k] = true
+		return nil
+	})
+	return out, err
 }

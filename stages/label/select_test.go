@@ -50,9 +50,10 @@ func TestRun_SelectRandomIsTheSample(t *testing.T) {
 	if got := testutil.QueryInt(t, l, fmt.Sprintf("SELECT count(*) FROM %s WHERE model = 'sample-none' AND selected_by = 'sample' AND abs(inclusion - %d/%d) < 1e-12", spec.Labels.For(f), n, pool)); got != n {
 		t.Errorf("%d of %d sample labels record their inclusion", got, n)
 	}
-	// A second round: 15 more, none labeled before.
+	// A second round (another seed): 15 more, none labeled before, each
+	// with probability 15 over what the first round left.
 	before := idsOf(t, l, f, "select-none")
-	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: openAI(t, srv.URL, "select-none"), Select: "random", Budget: n, Seed: 5})
+	res, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: openAI(t, srv.URL, "select-none"), Select: "random", Budget: n, Seed: 6})
 	if err != nil || res.Labeled != n || res.Pool != pool-n {
 		t.Fatalf("second round: %+v, %v", res, err)
 	}
@@ -63,6 +64,43 @@ func TestRun_SelectRandomIsTheSample(t *testing.T) {
 	q = fmt.Sprintf("SELECT count(*) FROM %s WHERE model = 'select-none' AND abs(inclusion - %d/%d) < 1e-12", spec.Labels.For(f), n, pool-n)
 	if got := testutil.QueryInt(t, l, q); got != n {
 		t.Errorf("second round: %d labels with inclusion %d/%d (first round: %v)", got, n, pool-n, before)
+	}
+}
+
+// A selection stopped early (--target-count here; --max-cost or kill -9
+// alike) resumes when the same command runs again: it labels the articles
+// an uninterrupted run labels, spends its budget once, warns while
+// incomplete, and the same articles carry the same inclusions; --repeat's
+// later asks are finished too.
+func TestRun_SelectResumes(t *testing.T) {
+	ctx := context.Background()
+	l, f := lakeWithCompressed(t, 200)
+	srv, _ := fakeOpenAI(t, f)
+	opts := func(model string, target int) label.Options {
+		return label.Options{Filter: f, Oracle: openAI(t, srv.URL, model), Select: "random", Budget: 12, Stratify: label.StratifyTier,
+			Seed: 4, Repeat: 2, TargetCount: target}
+	}
+	whole, err := label.Run(ctx, l, opts("whole", 0))
+	if err != nil || whole.Labeled != 24 {
+		t.Fatalf("uninterrupted: %+v, %v", whole, err)
+	}
+	first, err := label.Run(ctx, l, opts("stopped", 5))
+	if err != nil || first.Labeled != 5 || !strings.Contains(strings.Join(first.Warnings, " "), "rerun the same command to finish it") {
+		t.Fatalf("stopped early: %+v, %v", first, err)
+	}
+	rest, err := label.Run(ctx, l, opts("stopped", 0))
+	if err != nil || rest.Labeled != 19 || strings.Contains(strings.Join(rest.Warnings, " "), "finish it") {
+		t.Fatalf("resumed: labeled %d, warnings %v, %v", rest.Labeled, rest.Warnings, err)
+	}
+	again, err := label.Run(ctx, l, opts("stopped", 0))
+	if err != nil || again.Labeled != 0 {
+		t.Errorf("a third run of a finished selection labeled %d", again.Labeled)
+	}
+	q := func(model string) []string {
+		return testutil.QueryStrings(t, l, fmt.Sprintf("SELECT id || ' ' || repeat || ' ' || round(inclusion, 9) FROM %s WHERE model = '%s' ORDER BY ALL", spec.Labels.For(f), model))
+	}
+	if w, s := q("whole"), q("stopped"); !slices.Equal(w, s) || len(w) != 24 {
+		t.Errorf("resumed selection:\n%v\nuninterrupted:\n%v", s, w)
 	}
 }
 
@@ -117,6 +155,8 @@ func TestRun_SelectSimilar(t *testing.T) {
 		{Select: "similar", Budget: 3},
 		{Select: "upper", Budget: 3},
 		{Select: "random", Budget: 3, Seeds: seeds},
+		{Select: "random", Budget: -3},
+		{Select: "diverse", Budget: 3, Stratify: label.StratifyTier},
 	} {
 		bad.Filter, bad.Oracle = f, kw
 		if _, err := label.Run(ctx, l, bad); !errors.Is(err, label.ErrOptions) {

@@ -121,7 +121,7 @@ func (p Plan) NeedsPredictions() bool { return p.Uses(Upper) || p.Uses(Uncertain
 func (p Plan) Unbiased() bool { return slices.ContainsFunc(p, Part.random) }
 
 // counts shares budget by the parts' shares: largest remainders, ties to
-// the earlier part.
+// the earlier part; a random part gets at least one when the budget allows.
 func (p Plan) counts(budget int) []int {
 	n := make([]int, len(p))
 	rest := make([]float64, len(p))
@@ -147,6 +147,15 @@ func (p Plan) counts(budget int) []int {
 	})
 	for _, i := range order[:min(left, len(order))] {
 		n[i]++
+	}
+	// A random part rounded down to nothing takes one from the largest
+	// part, so a small budget still draws at random.
+	for i, q := range p {
+		if q.random() && n[i] == 0 && budget >= len(p) {
+			big := slices.Index(n, slices.Max(n))
+			n[big]--
+			n[i]++
+		}
 	}
 	return n
 }

@@ -35,6 +35,12 @@ func TestParse(t *testing.T) {
 	if q, _ := Parse("similar"); q.Unbiased() || !q.NeedsVectors() {
 		t.Errorf("similar alone is not unbiased and reads vectors")
 	}
+	if n := p.counts(2); n[0] != 1 || n[1] != 1 {
+		t.Errorf("budget 2 over upper:0.5,random:0.5: %v", n)
+	}
+	if q, _ := Parse("upper:0.9,random:0.1"); q.counts(3)[1] != 1 {
+		t.Errorf("budget 3 over upper:0.9,random:0.1 gives random %d", q.counts(3)[1])
+	}
 	for budget := range 30 {
 		q, _ := Parse("upper:0.2,uncertain:0.3,random:0.5")
 		n := q.counts(budget)
