@@ -27,13 +27,24 @@ def mae_per_dimension(predictions: Sequence[Sequence[float]], labels: Sequence[S
 
 
 def weighted_mse(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-    """The batch's mean squared error; with weights, each example's mean over
-    dimensions times its weight, over the batch's weight sum (so the loss's
-    scale does not depend on the weights' and a batch of 1s is the plain MSE)."""
+    """The batch's mean squared error; with weights (scaled to mean 1 over the
+    whole training set, train_weights), each example's mean over dimensions
+    times its weight, averaged over the batch. A row's pull on the fit is then
+    its weight whatever its batch-mates are, as in the linear and embed
+    students' weighted ridge; dividing by each batch's weight sum instead
+    capped a heavy row's pull at the batch size."""
     if weights is None:
         return F.mse_loss(logits, labels)
     per_example = F.mse_loss(logits, labels, reduction="none").mean(dim=1)
-    return (per_example * weights).sum() / weights.sum().clamp_min(1e-12)
+    return (per_example * weights).mean()
+
+
+def train_weights(weights: list[float]) -> torch.Tensor | None:
+    """The train rows' weights scaled to mean 1 (None without weights)."""
+    if not weights:
+        return None
+    w = torch.tensor(weights, dtype=torch.float32)
+    return w / w.mean()
 
 
 def seed_everything(seed: int) -> None:
@@ -70,7 +81,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
     val_seqs = encode(tok, val_rows.texts, opts.max_length, opts.head_fraction)
     train_labels = torch.tensor(train_rows.labels, dtype=torch.float32)
     # Validation is never weighted: its MAE, and so the epoch kept, stay comparable across weightings.
-    train_weights = torch.tensor(train_rows.weights, dtype=torch.float32) if train_rows.weights else None
+    weights_all = train_weights(train_rows.weights)
 
     steps_per_epoch = math.ceil(len(train_seqs) / opts.batch_size)
     total_steps = steps_per_epoch * opts.epochs
@@ -92,7 +103,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         trainable_params=trainable,
         total_params=total,
         steps=total_steps,
-        weighted=train_weights is not None,
+        weighted=weights_all is not None,
     )
 
     sel = opts.selection()
@@ -108,7 +119,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         for b in range(steps_per_epoch):
             idx = order[b * opts.batch_size : (b + 1) * opts.batch_size]
             logits = modeling.forward(model, [train_seqs[i] for i in idx], tok, device, dtype)
-            weights = train_weights[idx].to(device) if train_weights is not None else None
+            weights = weights_all[idx].to(device) if weights_all is not None else None
             loss = weighted_mse(logits, train_labels[idx].to(device), weights)
             value = loss.item()
             if not math.isfinite(value):
@@ -174,7 +185,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         history=history,
         train_rows=len(train_rows),
         val_rows=len(val_rows),
-        weighted=train_weights is not None,
+        weighted=weights_all is not None,
         trainable_params=trainable,
         total_params=total,
         backend=backend,

@@ -13,7 +13,7 @@ from conftest import json_lines, run_cli, train_args
 
 from distill_trainer.arrow_io import read_training_rows
 from distill_trainer.errors import InputError
-from distill_trainer.train import weighted_mse
+from distill_trainer.train import train_weights, weighted_mse
 
 WEIGHTED_SCHEMA = tm.TRAIN_SCHEMA.append(pa.field("weight", pa.float64()))
 
@@ -28,15 +28,31 @@ def test_weighted_mse_is_the_mse_with_unit_weights_and_drops_zero_weights():
     plain = torch.nn.functional.mse_loss(logits, labels)
     assert weighted_mse(logits, labels, None) == plain
     assert weighted_mse(logits, labels, torch.ones(5)).item() == pytest.approx(plain.item(), rel=1e-6)
-    # Scale-free: weights 3 are weights 1.
-    assert weighted_mse(logits, labels, torch.full((5,), 3.0)).item() == pytest.approx(plain.item(), rel=1e-6)
-    w = torch.tensor([1.0, 0.0, 0.0, 0.0, 0.0])
-    first = torch.nn.functional.mse_loss(logits[:1], labels[:1])
-    assert weighted_mse(logits, labels, w).item() == pytest.approx(first.item(), rel=1e-6)
-    w = torch.tensor([2.0, 1.0, 0.0, 0.0, 0.0])
     per = ((logits - labels) ** 2).mean(dim=1)
-    assert weighted_mse(logits, labels, w).item() == pytest.approx(((2 * per[0] + per[1]) / 3).item(), rel=1e-6)
+    w = torch.tensor([2.0, 1.0, 0.0, 0.0, 0.0])
+    assert weighted_mse(logits, labels, w).item() == pytest.approx(((2 * per[0] + per[1]) / 5).item(), rel=1e-6)
     assert weighted_mse(logits, labels, torch.zeros(5)).item() == 0.0  # a batch of 0s adds nothing, not NaN
+
+
+def test_a_rows_pull_does_not_depend_on_its_batch():
+    """A heavy row pulls with its weight whatever the batch size: the gradient
+    ratio of a weight-75 row to a weight-0.3 row is 250 in a batch of 2, 8 or
+    16 (dividing by the batch's weight sum once gave 1, 7.8 and 250)."""
+    for size in (2, 8, 16):
+        logits = torch.zeros(size, 1, requires_grad=True)
+        labels = torch.ones(size, 1)
+        w = torch.full((size,), 0.3)
+        w[0] = 75.0
+        weighted_mse(logits, labels, w).backward()
+        g = logits.grad[:, 0]
+        assert (g[0] / g[1]).item() == pytest.approx(250.0, rel=1e-5)
+
+
+def test_train_weights_scale_to_mean_one():
+    w = train_weights([1.0, 3.0, 0.0, 4.0])
+    assert w is not None and w.mean().item() == pytest.approx(1.0)
+    assert (w[3] / w[0]).item() == pytest.approx(4.0)
+    assert train_weights([]) is None
 
 
 def read(table):
