@@ -18,9 +18,10 @@ const embedBatch = 4096
 // of its encoder in its folder (never the lake's encoders/, which distill
 // embed may have refitted since), a batch at a time, in the query's order.
 // A model trained on a sentence encoder starts the trainer on the folder
-// it names, with $DISTILL_PYTHON, else the Python it was trained with.
-func predictEmbed(ctx context.Context, sess *lake.Session, query string, m *students.Model, l *lake.Lake, emit func(scored), rb *lake.RowBuilder) error {
-	model, enc, err := probe.OpenWith(ctx, m.Dir(l), lora.Python("", m.Python()))
+// it names, with python (--python), else $DISTILL_PYTHON, else the Python
+// it was trained with.
+func predictEmbed(ctx context.Context, sess *lake.Session, query string, m *students.Model, l *lake.Lake, python string, emit func(scored), rb *lake.RowBuilder) error {
+	model, enc, err := probe.OpenWith(ctx, m.Dir(l), lora.Python(python, m.Python()))
 	if err != nil {
 		return err
 	}

@@ -224,7 +224,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		case "lora":
 			return predictLoRA(ctx, sess, query, m, l, opts, emit)
 		case "embed":
-			return predictEmbed(ctx, sess, query, m, l, emit, rb)
+			return predictEmbed(ctx, sess, query, m, l, opts.Python, emit, rb)
 		}
 		return fmt.Errorf("model %s: unknown backend %q", m.ID, m.Backend)
 	})

@@ -27,7 +27,7 @@ func Score(ctx context.Context, l *lake.Lake, sess *lake.Session, query string, 
 	case "lora":
 		return predictLoRA(ctx, sess, query, m, l, opts, each)
 	case "embed":
-		return predictEmbed(ctx, sess, query, m, l, each, nil)
+		return predictEmbed(ctx, sess, query, m, l, opts.Python, each, nil)
 	}
 	return errors.New("model " + m.ID + ": unknown backend " + m.Backend)
 }

@@ -3,8 +3,10 @@
 // dimension maps the vector to a 0-10 score, the reference's "probe"
 // baseline. Train fits it in closed form (the D×D normal equations, one
 // Cholesky factorisation per penalty), choosing each dimension's penalty on
-// validation; Model.Save and Open keep it as JSON beside a copy of the
-// encoder, so a model folder predicts on its own.
+// validation; Model.Save and Open keep it as JSON beside a copy of a
+// hashed encoder, so the model folder predicts on its own, or beside a
+// reference to a sentence encoder's folder (its weights are not copied),
+// which must still give the encoder the model was trained on.
 package probe
 
 import (
