@@ -141,15 +141,7 @@ func (rb *RowBuilder) Int(name string, v int32) {
 
 // Longs sets a list<long> column (nil is null).
 func (rb *RowBuilder) Longs(name string, v []int64) {
-	b, _ := rb.col(name)
-	lb := b.(*array.ListBuilder)
-	if v == nil {
-		lb.AppendNull()
-		return
-	}
-	lb.Append(true)
-	lb.ValueBuilder().(*array.Int64Builder).AppendValues(v, nil)
-	rb.bytes += 8 * len(v)
+	setList[int64, *array.Int64Builder](rb, name, v, 8)
 }
 
 // Strings sets a list<string> column (nil is null).
@@ -170,19 +162,17 @@ func (rb *RowBuilder) Strings(name string, v []string) {
 
 // Doubles sets a list<double> column (nil is null).
 func (rb *RowBuilder) Doubles(name string, v []float64) {
-	b, _ := rb.col(name)
-	lb := b.(*array.ListBuilder)
-	if v == nil {
-		lb.AppendNull()
-		return
-	}
-	lb.Append(true)
-	lb.ValueBuilder().(*array.Float64Builder).AppendValues(v, nil)
-	rb.bytes += 8 * len(v)
+	setList[float64, *array.Float64Builder](rb, name, v, 8)
 }
 
 // Floats sets a list<float> column (nil is null).
 func (rb *RowBuilder) Floats(name string, v []float32) {
+	setList[float32, *array.Float32Builder](rb, name, v, 4)
+}
+
+// setList sets a list column of fixed-width values (nil is null),
+// width bytes each.
+func setList[T any, B interface{ AppendValues([]T, []bool) }](rb *RowBuilder, name string, v []T, width int) {
 	b, _ := rb.col(name)
 	lb := b.(*array.ListBuilder)
 	if v == nil {
@@ -190,6 +180,6 @@ func (rb *RowBuilder) Floats(name string, v []float32) {
 		return
 	}
 	lb.Append(true)
-	lb.ValueBuilder().(*array.Float32Builder).AppendValues(v, nil)
-	rb.bytes += 4 * len(v)
+	lb.ValueBuilder().(B).AppendValues(v, nil)
+	rb.bytes += width * len(v)
 }
