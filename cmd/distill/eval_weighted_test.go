@@ -154,6 +154,19 @@ func TestCLI_EvalWeightedWarnsWithoutRandomPart(t *testing.T) {
 	if !slicesContains(r.Warnings, "30 of the 130 scored articles were chosen by --select upper, which has no random part") {
 		t.Errorf("warnings %q", r.Warnings)
 	}
+	// The report shows the weighted MAE the evaluations table holds.
+	page := filepath.Join(t.TempDir(), "report.html")
+	distill(t, 0, "--lake", lk, "report", "--filter", fdir, "-o", page, "--split", "all")
+	stored, _ := distill(t, 0, "--lake", lk, "sql", "--filter", fdir, "--format", "csv",
+		"SELECT weighted_mae AS w FROM evaluations WHERE dimension = '_all' AND NOT coalesce(calibrated, false) AND split = 'all'")
+	var w float64
+	if _, err := fmt.Sscan(strings.TrimPrefix(stored, "w\n"), &w); err != nil || w <= 0 {
+		t.Fatalf("the evaluations table's weighted MAE: %q (%v)", stored, err)
+	}
+	html, _ := os.ReadFile(page)
+	if want := fmt.Sprintf("weighted by 1/inclusion %.3f", w); !strings.Contains(strings.ReplaceAll(string(html), "<wbr>", ""), want) {
+		t.Errorf("the report does not show %q", want)
+	}
 }
 
 func slicesContains(lines []string, part string) bool {

@@ -127,6 +127,10 @@ type ErrorRow struct {
 	Bias         *float64 `json:"bias"`
 	Spearman     *float64 `json:"spearman"`
 	ComparedWith string   `json:"compared_with,omitempty"`
+	// WeightedMAE and EffectiveN are eval's estimate of the MAE over the
+	// pool label --select drew from (nil: the articles weigh the same).
+	WeightedMAE *float64 `json:"weighted_mae,omitempty"`
+	EffectiveN  *float64 `json:"effective_n,omitempty"`
 }
 
 // Confusion is one cell of a model's tier confusion matrix.
@@ -312,7 +316,7 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 		var pos int
 		var compared sql.NullString
 		var at sql.NullTime
-		err := r.Scan(&e.Model, &e.Dimension, &pos, &e.N, &e.MAE, &e.BaselineMAE, &e.RMSE, &e.Bias, &e.Spearman, &compared, &at)
+		err := r.Scan(&e.Model, &e.Dimension, &pos, &e.N, &e.MAE, &e.BaselineMAE, &e.RMSE, &e.Bias, &e.Spearman, &compared, &at, &e.WeightedMAE, &e.EffectiveN)
 		e.ComparedWith = compared.String
 		d.Errors = append(d.Errors, e)
 		return err
@@ -351,11 +355,11 @@ func (d *Data) evaluations(ctx context.Context, sess *lake.Session, f *filters.F
 	return nil
 }
 
-// evaluationsSince16 are the columns eval added for issue 16 and their
+// evaluationsSince16 are the columns eval added since issue 16 and their
 // types: an evaluations table written before has none of them.
 var evaluationsSince16 = [][2]string{{"k", "BIGINT"}, {"recall_at_k", "DOUBLE"}, {"threshold_tier", "VARCHAR"}, {"threshold", "DOUBLE"},
 	{"ndcg_at_k", "DOUBLE"}, {"best_f1_threshold", "DOUBLE"}, {"best_f1", "DOUBLE"}, {"recall_target", "DOUBLE"},
-	{"recall_target_threshold", "DOUBLE"}, {"calibrated", "BOOLEAN"}}
+	{"recall_target_threshold", "DOUBLE"}, {"calibrated", "BOOLEAN"}, {"weighted_mae", "DOUBLE"}, {"effective_n", "DOUBLE"}}
 
 // withNewColumns adds to the evaluations relation, as nulls, the columns
 // the report reads that an older table lacks.

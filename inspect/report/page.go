@@ -122,6 +122,9 @@ func cards(d *Data) []Card {
 		if best.BaselineMAE != nil {
 			detail = fmt.Sprintf("baseline %.3f · %s", *best.BaselineMAE, detail)
 		}
+		if best.WeightedMAE != nil && best.EffectiveN != nil {
+			detail = fmt.Sprintf("%s · weighted by 1/inclusion %.3f (the pool label --select drew from; effective n %.0f)", detail, *best.WeightedMAE, *best.EffectiveN)
+		}
 		out = append(out, Card{"Best " + d.Split + " MAE", fmt.Sprintf("%.3f", best.MAE), detail})
 	} else {
 		out = append(out, Card{"Best " + d.Split + " MAE", "–", "no evaluation yet"})

@@ -204,6 +204,9 @@ ALTER TABLE report_evaluations ADD COLUMN best_f1_threshold DOUBLE;
 ALTER TABLE report_evaluations ADD COLUMN best_f1 DOUBLE;
 ALTER TABLE report_evaluations ADD COLUMN recall_target DOUBLE;
 ALTER TABLE report_evaluations ADD COLUMN recall_target_threshold DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN weighted_mae DOUBLE;
+ALTER TABLE report_evaluations ADD COLUMN effective_n DOUBLE;
+UPDATE report_evaluations SET weighted_mae = 0.45, effective_n = 3.2 WHERE dimension = 'relevance';
 INSERT INTO report_evaluations BY NAME SELECT 'm1' AS model, 'test' AS split, '_tiers' AS dimension, 5.0::DOUBLE AS best_f1_threshold,
     0.8::DOUBLE AS best_f1, 0.9::DOUBLE AS recall_target, 4.5::DOUBLE AS recall_target_threshold,
     TIMESTAMPTZ '2026-01-02 00:00:00+00' AS evaluated_at, 'r3' AS run_id;
