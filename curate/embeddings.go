@@ -9,6 +9,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/students/encode"
 )
 
 // ErrNoEmbeddings means a filter has no embeddings (of the encoder asked
@@ -64,4 +65,42 @@ func Vectors(ctx context.Context, sess *lake.Session, encoder string) (map[strin
 		return nil, fmt.Errorf("%w by %s", ErrNoEmbeddings, encoder)
 	}
 	return out, err
+}
+
+// LatestHashed is the hashed encoder of the newest embed run in
+// embeddings_input (sql/embed/latest_encoder.sql): its name, "" when no
+// hashed encoder has embedded anything, and the encoder loaded from the
+// lake's encoders/ folder (an error wrapping os.ErrNotExist when its files
+// are gone, with the name set).
+func LatestHashed(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filters.Filter) (string, *encode.Hashed, error) {
+	var name string
+	err := sess.QueryRowFile(ctx, "embed/latest_encoder", nil, &name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	e, err := encode.LoadHashed(encode.Dir(l.Root, f.Namespace(), name))
+	return name, e, err
+}
+
+// FitHashed fits a hashed encoder on the distinct texts of
+// compressed_input (sql/embed/texts.sql), as distill embed's first run
+// does, and says how many texts it was fitted on.
+func FitHashed(ctx context.Context, sess *lake.Session) (*encode.Hashed, int, error) {
+	var texts []string
+	err := sess.EachFile(ctx, "embed/texts", nil, func(rows *sql.Rows) error {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		texts = append(texts, t)
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	e, err := encode.FitHashed(texts, encode.DefaultHashed())
+	return e, min(len(texts), encode.DefaultHashed().FitDocs), err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
@@ -168,38 +169,21 @@ func encoder(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filters.F
 		return sentenceEncoder(ctx, opts)
 	}
 	if !opts.Refit {
-		var name string
-		err := sess.QueryRowFile(ctx, "embed/latest_encoder", nil, &name)
-		switch {
-		case err == nil:
-			e, err := encode.LoadHashed(encode.Dir(l.Root, f.Namespace(), name))
-			if errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("%w: %s embedded this filter's articles but %s is gone; run distill embed --filter DIR --refit to fit a new encoder", ErrEncoderMissing, name, encode.Dir(l.Root, f.Namespace(), name))
-			}
+		name, e, err := curate.LatestHashed(ctx, l, sess, f)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s embedded this filter's articles but %s is gone; run distill embed --filter DIR --refit to fit a new encoder", ErrEncoderMissing, name, encode.Dir(l.Root, f.Namespace(), name))
+		}
+		if err != nil || name != "" {
 			return e, err
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, err
 		}
 	}
-	var texts []string
-	err := sess.EachFile(ctx, "embed/texts", nil, func(rows *sql.Rows) error {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return err
-		}
-		texts = append(texts, t)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	e, err := encode.FitHashed(texts, encode.DefaultHashed())
+	e, fitted, err := curate.FitHashed(ctx, sess)
 	if err != nil {
 		return nil, err
 	}
 	if err := e.Save(encode.Dir(l.Root, f.Namespace(), e.Name())); err != nil {
 		return nil, err
 	}
-	res.Fitted, res.FitTexts = true, min(len(texts), encode.DefaultHashed().FitDocs)
+	res.Fitted, res.FitTexts = true, fitted
 	return e, nil
 }

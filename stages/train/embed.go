@@ -2,13 +2,13 @@ package train
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/distillery/distillery/curate"
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/lake"
@@ -116,40 +116,22 @@ func EmbedEncoder(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filt
 		if err := sess.Input(ctx, "embeddings_input", rel); err != nil {
 			return nil, err
 		}
-		var name string
-		err := sess.QueryRowFile(ctx, "embed/latest_encoder", nil, &name)
+		name, e, err := curate.LatestHashed(ctx, l, sess, f)
+		dir := encode.Dir(l.Root, f.Namespace(), name)
 		switch {
-		case err == nil:
-			dir := encode.Dir(l.Root, f.Namespace(), name)
-			e, err := encode.LoadHashed(dir)
-			if err == nil {
-				return &Frozen{Encoder: e, Source: fmt.Sprintf("%s (%s)", spec.Embeddings.For(f), dir)}, nil
-			}
-			if !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
+		case err == nil && name != "":
+			return &Frozen{Encoder: e, Source: fmt.Sprintf("%s (%s)", spec.Embeddings.For(f), dir)}, nil
+		case errors.Is(err, os.ErrNotExist):
 			missing = fmt.Sprintf(" (%s's encoder %s is gone from %s)", spec.Embeddings.For(f), name, dir)
-		case !errors.Is(err, sql.ErrNoRows):
+		case err != nil:
 			return nil, err
 		}
 	}
-	var texts []string
-	err = sess.EachFile(ctx, "students/encoder_texts", nil, func(rows *sql.Rows) error {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return err
-		}
-		texts = append(texts, t)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	e, err := encode.FitHashed(texts, encode.DefaultHashed())
+	e, fitted, err := curate.FitHashed(ctx, sess)
 	if err != nil {
 		return nil, fmt.Errorf("embed backend: %w", err)
 	}
-	return &Frozen{Encoder: e, Source: "fitted on " + human.Plural(int64(min(len(texts), encode.DefaultHashed().FitDocs)), "compressed text") + missing}, nil
+	return &Frozen{Encoder: e, Source: "fitted on " + human.Plural(int64(fitted), "compressed text") + missing}, nil
 }
 
 // embedExamples are the rows of an embed fit, encoded.
