@@ -111,18 +111,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 func lineageParams(opts Options, set settings) map[string]any {
 	p := map[string]any{}
 	set.params(p)
+	stratify := opts.Stratify
+	if stratify == "" {
+		stratify = StratifyNone
+	}
 	if opts.Sample > 0 {
-		stratify := opts.Stratify
-		if stratify == "" {
-			stratify = StratifyNone
-		}
 		p["sample"], p["stratify"], p["seed"] = opts.Sample, stratify, opts.Seed
 	}
 	if opts.Select != "" {
-		stratify := opts.Stratify
-		if stratify == "" {
-			stratify = StratifyNone
-		}
 		p["select"], p["budget"], p["seed"], p["stratify"] = opts.plan.String(), opts.Budget, opts.Seed, stratify
 		if len(opts.Seeds) > 0 {
 			p["seeds"] = opts.Seeds

@@ -22,48 +22,52 @@ import (
 // it reads the compressed text only, never the labels, so the sample does
 // not move as labels are added and is the same for every oracle and model.
 func sampleOf(ctx context.Context, f *filters.Filter, arts []item, opts Options, res *Result) ([]item, error) {
-	if opts.Stratify != StratifyTier {
-		n := min(opts.Sample, len(arts))
-		for i := range arts[:n] {
-			arts[i].by, arts[i].inclusion = "sample", float64(n)/float64(len(arts))
-		}
-		arts = arts[:n]
-		res.Sampled = int64(len(arts))
-		return arts, nil
-	}
-	kw := oracle.NewKeywords(f)
-	members := map[string][]int{} // tier -> positions in arts, in seed order
+	pool := selection.Pool{IDs: make([]string, len(arts))}
 	for i, a := range arts {
-		tier, err := keywordTier(ctx, f, kw, a.text)
-		if err != nil {
-			return nil, fmt.Errorf("the keyword tier of %s: %w", a.id, err)
-		}
-		members[tier] = append(members[tier], i)
+		pool.IDs[i] = a.id
 	}
-	var names []string
-	var sizes []int
-	for _, t := range f.Tiers {
-		if n := len(members[t.Name]); n > 0 {
-			names, sizes = append(names, t.Name), append(sizes, n)
+	if opts.Stratify == StratifyTier {
+		if err := keywordStrata(ctx, f, arts, &pool); err != nil {
+			return nil, err
 		}
+		res.Strata = map[string]int64{}
 	}
-	keep := make([]bool, len(arts))
-	res.Strata = map[string]int64{}
-	for i, share := range selection.ShareEvenly(sizes, opts.Sample) {
-		for _, pos := range members[names[i]][:share] {
-			keep[pos] = true
-			arts[pos].by, arts[pos].inclusion = "sample", float64(share)/float64(sizes[i])
-		}
-		res.Strata[names[i]] = int64(share)
+	// A sample is --select random over every article: one draw, the same
+	// articles and inclusions.
+	plan, _ := selection.Parse(selection.Random)
+	drawn, err := selection.Choose(plan, opts.Sample, pool, uint64(opts.Seed))
+	if err != nil {
+		return nil, err
 	}
-	var out []item
-	for i, a := range arts {
-		if keep[i] {
-			out = append(out, a)
+	out := make([]item, 0, len(drawn.Picks))
+	for _, pk := range drawn.Picks {
+		it := arts[pk.Index]
+		it.by, it.inclusion = "sample", pk.Inclusion
+		out = append(out, it)
+		if res.Strata != nil {
+			res.Strata[pool.Strata[pk.Index]]++
 		}
 	}
 	res.Sampled = int64(len(out))
 	return out, nil
+}
+
+// keywordStrata sets the pool's strata: each article's keyword tier, in
+// the order of the filter's tiers.
+func keywordStrata(ctx context.Context, f *filters.Filter, arts []item, pool *selection.Pool) error {
+	kw := oracle.NewKeywords(f)
+	pool.Strata = make([]string, len(arts))
+	for _, t := range f.Tiers {
+		pool.StrataOrder = append(pool.StrataOrder, t.Name)
+	}
+	for i, a := range arts {
+		tier, err := keywordTier(ctx, f, kw, a.text)
+		if err != nil {
+			return fmt.Errorf("the keyword tier of %s: %w", a.id, err)
+		}
+		pool.Strata[i] = tier
+	}
+	return nil
 }
 
 // keywordTier is the tier of the keywords oracle's scores of text.

@@ -13,7 +13,6 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
-	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/label/selection"
 )
 
@@ -67,17 +66,8 @@ func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts [
 		in.IDs[i] = a.id
 	}
 	if opts.Stratify == StratifyTier {
-		kw := oracle.NewKeywords(f)
-		in.Strata = make([]string, len(pool))
-		for _, t := range f.Tiers {
-			in.StrataOrder = append(in.StrataOrder, t.Name)
-		}
-		for i, a := range pool {
-			tier, err := keywordTier(ctx, f, kw, a.text)
-			if err != nil {
-				return nil, nil, fmt.Errorf("the keyword tier of %s: %w", a.id, err)
-			}
-			in.Strata[i] = tier
+		if err := keywordStrata(ctx, f, pool, &in); err != nil {
+			return nil, nil, err
 		}
 	}
 	if vecs != nil {

@@ -106,8 +106,14 @@ func check(p Plan, pool Pool) error {
 // ranked is the untaken articles a scoring strategy can choose, best
 // first; ties keep the pool's order.
 func ranked(strategy string, pool Pool, taken []bool) []int {
-	var idx []int
-	var score []float64
+	// A candidate ranks by first (upper: predicted in an upper tier,
+	// whatever a calibration did to overall), then by score.
+	type candidate struct {
+		i     int
+		first bool
+		score float64
+	}
+	var cs []candidate
 	var mean []float32
 	if strategy == Similar {
 		mean = centroid(pool.Seeds)
@@ -116,45 +122,43 @@ func ranked(strategy string, pool Pool, taken []bool) []int {
 		if taken[i] {
 			continue
 		}
-		var s float64
+		c := candidate{i: i}
 		switch strategy {
 		case Similar:
 			if pool.Vectors[i] == nil {
 				continue
 			}
-			s = dot(pool.Vectors[i], mean)
+			c.score = dot(pool.Vectors[i], mean)
 		case Upper:
 			if math.IsNaN(pool.Overall[i]) {
 				continue
 			}
-			s = pool.Overall[i]
-			if pool.Upper[i] {
-				s += 1000 // an upper tier first, whatever the calibration did to overall
-			}
+			c.first, c.score = pool.Upper[i], pool.Overall[i]
 		case Uncertain:
 			if math.IsNaN(pool.Overall[i]) {
 				continue
 			}
-			s = -nearest(pool.Overall[i], pool.Boundaries)
+			c.score = -nearest(pool.Overall[i], pool.Boundaries)
 		}
-		idx, score = append(idx, i), append(score, s)
+		cs = append(cs, c)
 	}
-	order := make([]int, len(idx))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
+	slices.SortStableFunc(cs, func(a, b candidate) int {
 		switch {
-		case score[a] > score[b]:
+		case a.first != b.first:
+			if a.first {
+				return -1
+			}
+			return 1
+		case a.score > b.score:
 			return -1
-		case score[a] < score[b]:
+		case a.score < b.score:
 			return 1
 		}
 		return 0
 	})
-	out := make([]int, len(order))
-	for i, o := range order {
-		out[i] = idx[o]
+	out := make([]int, len(cs))
+	for k, c := range cs {
+		out[k] = c.i
 	}
 	return out
 }
