@@ -10,6 +10,9 @@ import (
 // ErrInvalid is wrapped by every validation failure of a filter package.
 var ErrInvalid = errors.New("invalid filter package")
 
+// ErrChanged means a package's files changed between Load and a copy of them.
+var ErrChanged = errors.New("filter package changed")
+
 // FieldError names the file and field of a filter package that is wrong.
 type FieldError struct {
 	File  string // e.g. filters/uplifting/v1/filter.yaml

@@ -38,6 +38,8 @@ type Model struct {
 	ValMAEDims []float64 `json:"val_mae_per_dimension"`
 	BaseMAE    float64   `json:"baseline_val_mae"`
 	Seconds    float64   `json:"seconds"`
+	// FilterSHA is the sha256 of the filter package the model was trained for.
+	FilterSHA string `json:"filter_sha256,omitempty"`
 }
 
 // Python is the interpreter a lora model was trained with (params.python),
@@ -68,14 +70,14 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 		return nil, err
 	}
 	m := &Model{}
-	var base, params sql.NullString
+	var base, params, fsha sql.NullString
 	var dims string
 	var valMAE, baseMAE sql.NullFloat64
 	if err := sess.Input(ctx, "models_input", rel); err != nil {
 		return nil, err
 	}
 	err = sess.QueryRowFile(ctx, "students/model", lake.Params{"id": id},
-		&m.ID, &m.Backend, &base, &params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds)
+		&m.ID, &m.Backend, &base, &params, &dims, &m.Artifact, &m.TrainRows, &m.ValRows, &valMAE, &baseMAE, &m.Seconds, &fsha)
 	if errors.Is(err, sql.ErrNoRows) {
 		known, _ := sess.StringSet(ctx, "SELECT id FROM models_input")
 		var ids []string
@@ -87,7 +89,7 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 	if err != nil {
 		return nil, err
 	}
-	m.BaseModel, m.Params, m.ValMAE, m.BaseMAE = base.String, params.String, valMAE.Float64, baseMAE.Float64
+	m.BaseModel, m.Params, m.ValMAE, m.BaseMAE, m.FilterSHA = base.String, params.String, valMAE.Float64, baseMAE.Float64, fsha.String
 	if err := json.Unmarshal([]byte(dims), &m.Dimensions); err != nil {
 		return nil, fmt.Errorf("model %s: dimensions: %w", id, err)
 	}

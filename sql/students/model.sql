@@ -4,8 +4,8 @@
 -- Parameters: $id (the model's id).
 -- Returns: id, backend, base_model, params, dimensions (JSON text of the
 --          list), artifact, train_rows, val_rows, val_mae, baseline_val_mae,
---          seconds; no row when no model has the id.
+--          seconds, filter_sha256; no row when no model has the id.
 SELECT id, backend, base_model, params, to_json(dimensions)::VARCHAR AS dimensions, artifact,
-       train_rows, val_rows, val_mae, baseline_val_mae, seconds
+       train_rows, val_rows, val_mae, baseline_val_mae, seconds, filter_sha256
 FROM models_input
 WHERE id = $id

@@ -207,6 +207,12 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	m.BaseMAE = base.Float64
+	// The package travels with the model: score and model export use
+	// this copy, whatever the filter's folder holds later.
+	if err := f.CopyTo(filepath.Join(dir, filters.StoredDir)); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	m.Seconds = time.Since(start).Seconds()
 	meta, _ := json.MarshalIndent(map[string]any{"model": m, "filter": f.Ref(), "labels": set.Labels.Ref().String(),
 		"splits": set.Splits.Ref().String(), "compressed": set.Compressed.Ref().String()}, "", "  ")
