@@ -145,6 +145,7 @@ CREATE TABLE prov_articles AS SELECT 'a' AS id;
 CREATE TABLE train_splits AS SELECT * FROM splits_input;
 ALTER TABLE models_input ADD COLUMN labels_sequence BIGINT DEFAULT 1;
 ALTER TABLE models_input ADD COLUMN splits_sequence BIGINT DEFAULT 2;
+ALTER TABLE models_input ADD COLUMN filter_sha256 VARCHAR DEFAULT 'f0';
 CREATE TABLE model_tags_input AS SELECT * FROM (VALUES
     ('production', 'm1', NULL, 1::BIGINT, TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r4'),
     ('production', 'm0', 'first', 1::BIGINT, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r3'))
