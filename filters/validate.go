@@ -325,7 +325,8 @@ func checkKeywords(field string, kws []string, bad func(string, string, ...any))
 // <filter>.predictions; a test in spec checks that this list holds them).
 var reservedColumns = []string{"id", "model", "overall", "gatekeeper_applied", "tier", "split", "predicted_at", "run_id", "fold",
 	"overall_raw", "tier_raw", "calibration", "content_type", "oracle", "prompt_sha256", "input_sha256", "cache_key", "tokens_in",
-	"tokens_out", "cost_usd", "latency_ms", "attempts", "cached", "imported", "repaired", "filter_sha256", "labeled_at", "repeat", "extra", "thinking_budget", "evidence_mode", "settings", "selected_by", "inclusion", "selection"}
+	"tokens_out", "cost_usd", "latency_ms", "attempts", "cached", "imported", "repaired", "filter_sha256", "labeled_at", "repeat", "extra", "thinking_budget", "evidence_mode", "settings", "selected_by", "inclusion", "selection",
+	"passed", "reason", "text_sha256", "stage", "cascade_model", "scored_at", "production", "shadowed_at"}
 
 // ReservedDimensionName says why a dimension may not be called name ("":
 // it may): it would collide with another column of the tables that hold

@@ -35,7 +35,7 @@ func TestTable_Columns(t *testing.T) {
 					dims[c.Dimension]++
 				}
 			}
-			perDim := tb == spec.Labels || tb == spec.Predictions
+			perDim := tb == spec.Labels || tb == spec.Predictions || tb == spec.Scores || tb == spec.Shadows
 			switch {
 			case !perDim && len(dims) > 0:
 				t.Errorf("%s: columns marked as dimension columns: %v", tb.Name, dims)
@@ -60,8 +60,8 @@ func TestTable_Describe(t *testing.T) {
 	if got := spec.Labels.Describe(nil).Table; got != spec.AnyFilter+".labels" {
 		t.Errorf("labels without a filter: %q", got)
 	}
-	if got := spec.Raw.Describe(nil).ReadBy; len(got) != 3 {
-		t.Errorf("corpus.raw read by %v, want prefilter, compress, split", got)
+	if got := spec.Raw.Describe(nil).ReadBy; len(got) != 5 {
+		t.Errorf("corpus.raw read by %v, want prefilter, compress, split, score, shadow", got)
 	}
 }
 

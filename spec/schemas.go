@@ -365,3 +365,51 @@ var embeddingsSchema = lake.Schema{
 	{Name: "embedded_at", Type: lake.TimestampTz, Doc: "when the embed run wrote the row"},
 	{Name: "run_id", Type: lake.String, Doc: "the embed run that wrote the row"},
 }
+
+// scoredColumns are the columns a production or shadow score shares: the
+// prefilter's verdict, the student's scores (NULL when the prefilter
+// rejected the article), overall, tier and the text scored.
+func scoredColumns(f *filters.Filter, who string) lake.Schema {
+	s := lake.Schema{
+		{Name: "passed", Type: lake.Bool, Doc: "whether the article passed the prefilter of the model's stored filter package"},
+		{Name: "reason", Type: lake.String, Doc: "the prefilter's reason: passed, or why not (excluded:<category>, too_short:<n>_chars, language:<code>, no_domain_keywords, …)"},
+	}
+	for _, d := range f.Dimensions {
+		s = append(s, lake.Column{Name: d.Name, Type: lake.Double, Doc: dimensionDoc(who+"'s 0-10 score (calibrated when the model has a calibration); NULL when the prefilter rejected the article", d)})
+	}
+	s = append(s, lake.Schema{
+		{Name: "overall", Type: lake.Double, Doc: "weighted, after gatekeepers, from the stored filter.yaml; NULL when the prefilter rejected the article"},
+		{Name: "gatekeeper_applied", Type: lake.Bool, Doc: "true when a gatekeeper dimension capped overall"},
+		{Name: "tier", Type: lake.String, Doc: "from overall and the stored filter.yaml's tiers; NULL when the prefilter rejected the article"},
+		{Name: "text_sha256", Type: lake.String, Distinct: true, Doc: "sha256 of the compressed text the student read (as compress would write it)"},
+		{Name: "filter_sha256", Type: lake.String, Doc: "the filter package (stored with the model) that prefiltered, compressed and tiered the article"},
+	}...)
+	return append(s, calibrationColumns(f)...)
+}
+
+func scoresSchema(f *filters.Filter) lake.Schema {
+	s := lake.Schema{
+		{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (corpus.raw's id)"},
+		{Name: "model", Type: lake.String, Required: true, Doc: "the production model (a row of <filter>.models) when the article was scored"},
+	}
+	s = append(s, scoredColumns(f, "the production model")...)
+	return append(s, lake.Schema{
+		{Name: "stage", Type: lake.String, Doc: "which student gave the scores: model (the production model) or cascade (the cascade's first stage, which did not forward the article); NULL when the prefilter rejected it"},
+		{Name: "cascade_model", Type: lake.String, Doc: "the cascade's first-stage model when a cascade was on; NULL otherwise"},
+		{Name: "scored_at", Type: lake.TimestampTz, Doc: "when the score run wrote the row"},
+		{Name: "run_id", Type: lake.String, Doc: "the score run that wrote the row"},
+	}...)
+}
+
+func shadowSchema(f *filters.Filter) lake.Schema {
+	s := lake.Schema{
+		{Name: "id", Type: lake.String, Required: true, Distinct: true, Doc: "the article (corpus.raw's id), one production scored"},
+		{Name: "model", Type: lake.String, Required: true, Doc: "the candidate model (a row of <filter>.models)"},
+		{Name: "production", Type: lake.String, Doc: "the production model whose scores the candidate ran beside"},
+	}
+	s = append(s, scoredColumns(f, "the candidate")...)
+	return append(s, lake.Schema{
+		{Name: "shadowed_at", Type: lake.TimestampTz, Doc: "when the shadow run wrote the row"},
+		{Name: "run_id", Type: lake.String, Doc: "the shadow run that wrote the row"},
+	}...)
+}

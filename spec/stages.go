@@ -61,6 +61,13 @@ var (
 		Reads: []*Table{Labels}, Writes: []*Table{Agreements}, EveryRun: true, OnDemand: true}
 	ModelTag = &Spec{Name: "model", Usage: "distill model tag production MODEL --filter DIR",
 		Reads: []*Table{Models}, Writes: []*Table{ModelTags}, EveryRun: true, OnDemand: true}
+	// Score runs every new article of corpus.raw through each filter's
+	// production model: what the application downstream reads.
+	Score = &Spec{Name: "score", Usage: "distill score --filter DIR (or --all)",
+		Reads: []*Table{Raw, Models, ModelTags}, Writes: []*Table{Scores}, OnDemand: true}
+	// Shadow scores production's articles with a candidate, apart.
+	Shadow = &Spec{Name: "shadow", Usage: "distill shadow --filter DIR --candidate MODEL",
+		Reads: []*Table{Raw, Scores, Models}, Writes: []*Table{Shadows}, OnDemand: true}
 	Gate = &Spec{Name: "gate", Usage: "distill gate --filter DIR --candidate MODEL",
 		Reads: []*Table{Predictions, Labels, Splits, Models, ModelTags}, Optional: []*Table{ModelTags},
 		Writes: []*Table{Gates}, EveryRun: true, OnDemand: true}
@@ -69,7 +76,7 @@ var (
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
 var Stages = []*Spec{Ingest, Prefilter, Compress, Embed, Label, Split, Train, Predict, Eval, CV,
-	Agree, ModelTag, Gate}
+	Agree, ModelTag, Gate, Score, Shadow}
 
 // Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.
 func Pipeline() []*Spec {

@@ -103,17 +103,21 @@ var (
 		Doc: "every gate run's verdict: one row per model compared against and metric, with the paired bootstrap interval of the difference"}
 	Agreements = &Table{Name: "agreements", Kind: PerFilter, Key: []string{"run_id", "agreed_at", "kind", "oracle_a", "oracle_b", "dimension"}, schema: fixed(agreementsSchema),
 		Doc: "every agree run: how far oracles agree with each other and with themselves (their repeats), per dimension, overall score and tier"}
+	Scores = &Table{Name: "scores", Kind: PerFilter, Key: []string{"id", "model"}, schema: scoresSchema, perDimension: true,
+		Doc: "every article of corpus.raw scored by the filter's production model, through the prefilter and compression of the package stored with it: what the application downstream reads (distill score)"}
+	Shadows = &Table{Name: "shadow", Kind: PerFilter, Key: []string{"id", "model"}, schema: shadowSchema, perDimension: true,
+		Doc: "a candidate model's scores of the articles production scored, kept apart from scores: never published (distill shadow)"}
 )
 
 // Tables is every table distill writes, in the order articles flow.
 var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Agreements, Splits, Models, Predictions, Evaluations,
-	ModelTags, Gates}
+	ModelTags, Gates, Scores, Shadows}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's
 // id), so one article's rows can be followed through them (distill lineage).
 // The others key their rows by something else: a student's id (models), a
 // run (evaluations), an input line (rejects).
-var ArticleTables = []*Table{Raw, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Splits, Predictions}
+var ArticleTables = []*Table{Raw, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Splits, Predictions, Scores, Shadows}
 
 // PerArticle reports whether t's id column is an article's id.
 func (t *Table) PerArticle() bool { return slices.Contains(ArticleTables, t) }
