@@ -269,7 +269,11 @@ func checkFilterBefore(c *cli.Command) {
 	}
 	before := c.Before
 	c.Before = func(ctx *cli.Context) error {
-		if dir := ctx.String("filter"); dir != "" {
+		// A repeatable --filter (distill score) is checked dir by dir.
+		for _, dir := range append(ctx.StringSlice("filter"), ctx.String("filter")) {
+			if dir == "" || strings.HasPrefix(dir, "[") {
+				continue
+			}
 			if err := checkFilterDir(dir); err != nil {
 				return err
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/distillery/distillery/stages/label/oracle"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/stages/score"
 	"github.com/distillery/distillery/stages/split"
 	"github.com/distillery/distillery/stages/train"
 )
@@ -193,6 +194,18 @@ var runners = map[string]Runner{
 		},
 		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
 			r, err := agree.Run(ctx, e.Lake, agree.Options{Filter: e.Filter, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.Score.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := score.Run(ctx, l, score.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := score.Run(ctx, e.Lake, score.Options{Filters: []*filters.Filter{e.Filter}, Waiting: waiting})
 			if err != nil {
 				return 0, err
 			}

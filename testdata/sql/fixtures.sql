@@ -294,3 +294,10 @@ CREATE TABLE eval_weighted_errors AS SELECT * FROM (VALUES
 ALTER TABLE eval_rows ADD COLUMN weighted_mae DOUBLE;
 ALTER TABLE eval_rows ADD COLUMN effective_n DOUBLE;
 UPDATE eval_rows SET weighted_mae = 0.8, effective_n = 1.47;
+-- score (stages/score): a filter's scores, article a scored twice (a rescore
+-- with a new production model), b rejected by the prefilter.
+CREATE TABLE scores_input AS SELECT * FROM (VALUES
+    ('a', 'm0', true, 'passed', 3.0::DOUBLE, 'low', TIMESTAMPTZ '2026-01-01 00:00:00+00'),
+    ('a', 'm1', true, 'passed', 6.5::DOUBLE, 'high', TIMESTAMPTZ '2026-01-02 00:00:00+00'),
+    ('b', 'm1', false, 'too_short:12_chars', NULL::DOUBLE, NULL::VARCHAR, TIMESTAMPTZ '2026-01-02 00:00:00+00'))
+    t(id, model, passed, reason, overall, tier, scored_at);

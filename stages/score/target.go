@@ -1,0 +1,140 @@
+package score
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/compress"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/students"
+	"github.com/distillery/distillery/students/calibrate"
+)
+
+// production is the tag whose model a filter scores with.
+const production = "production"
+
+// target is one filter to score: its production model, the package stored
+// with it (whose prefilter, compression and tiers apply), and what the
+// run has done for it.
+type target struct {
+	pkg      *filters.Filter
+	model    *students.Model
+	cal      *calibrate.Calibration
+	calName  string
+	rules    *prefilter.Rules
+	settings compress.Settings
+	// inputs are the models and model_tags snapshots read.
+	inputs []lake.Snapshot
+	res    *FilterResult
+}
+
+// namespaces are the filters to score: those given, or with All every
+// namespace holding a model_tags table.
+func namespaces(ctx context.Context, l *lake.Lake, opts Options) ([]string, map[string]*filters.Filter, error) {
+	given := map[string]*filters.Filter{}
+	var out []string
+	for _, f := range opts.Filters {
+		given[f.Namespace()] = f
+		out = append(out, f.Namespace())
+	}
+	if !opts.All {
+		return out, given, nil
+	}
+	tables, err := l.Tables(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, t := range tables {
+		if t.Name.Table == spec.ModelTags.Name && !slices.Contains(out, t.Name.Namespace) {
+			out = append(out, t.Name.Namespace)
+		}
+	}
+	slices.Sort(out)
+	return out, given, nil
+}
+
+// resolve finds ns's production model and loads what scoring with it
+// needs. With All, a namespace without one is skipped (nil, nil).
+func resolve(ctx context.Context, l *lake.Lake, ns string, given *filters.Filter, all bool) (*target, error) {
+	stub := given
+	if stub == nil {
+		stub = &filters.Filter{Name: ns}
+	}
+	sess, err := l.Session(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	id, tagSnap, err := productionModel(ctx, sess, stub)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		if all {
+			return nil, nil
+		}
+		return nil, spec.Need(spec.ModelTags, ns, fmt.Sprintf("%s: no model of %s is tagged production (distill model tag production MODEL --filter DIR)", ErrNoProduction, ns), ErrNoProduction)
+	}
+	m, err := students.Find(ctx, l, stub, id)
+	if err != nil {
+		return nil, fmt.Errorf("%s's production model: %w", ns, err)
+	}
+	pkg, err := m.Package(l, given)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Dimensions) != len(pkg.Dimensions) {
+		return nil, fmt.Errorf("model %s predicts %v; its filter package has %v", m.ID, m.Dimensions, pkg.DimensionNames())
+	}
+	t := &target{pkg: pkg, model: m, inputs: []lake.Snapshot{*tagSnap}}
+	if _, snap, err := sess.Relation(ctx, spec.Models.Ref(pkg)); err != nil {
+		return nil, err
+	} else if snap != nil {
+		t.inputs = append(t.inputs, *snap)
+	}
+	if t.cal, t.calName, err = predict.ModelCalibration(ctx, sess, l, pkg, m); err != nil {
+		return nil, err
+	}
+	if t.rules, err = prefilter.Compile(pkg); err != nil {
+		return nil, fmt.Errorf("%s: %w", pkg.Dir, err)
+	}
+	if t.settings, err = compress.SettingsFor(pkg); err != nil {
+		return nil, fmt.Errorf("%s: %w", pkg.Dir, err)
+	}
+	if t.settings.Learn {
+		// The sources' furniture as compress would cut it now.
+		if t.settings.Model, err = compress.ReadModel(ctx, l, 0); err != nil {
+			return nil, err
+		}
+	}
+	t.res = &FilterResult{Filter: ns, Model: m.ID, Backend: m.Backend, Package: pkg.Ref(), Calibration: t.calName, Table: spec.Scores.For(pkg).String()}
+	return t, nil
+}
+
+// productionModel is the model the newest production tag row names (""
+// when none), and the model_tags snapshot read.
+func productionModel(ctx context.Context, sess *lake.Session, f *filters.Filter) (string, *lake.Snapshot, error) {
+	rel, snap, err := sess.Relation(ctx, spec.ModelTags.Ref(f))
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if err := sess.Input(ctx, "model_tags_input", rel); err != nil {
+		return "", nil, err
+	}
+	var model string
+	err = sess.QueryRowFile(ctx, "gate/tagged", lake.Params{"tag": production}, &model)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", snap, nil
+	}
+	return model, snap, err
+}
