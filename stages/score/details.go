@@ -37,3 +37,52 @@ func (r *Result) Details() []string {
 func (r *Result) Headline() string {
 	return fmt.Sprintf("%s scored for %s, %.0f/s", human.Plural(r.RowsIn, "article"), human.Plural(int64(len(r.Filters)), "filter"), r.ArticlesPerS)
 }
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*ShadowResult)(nil)
+
+// Details say how the candidate differs from production on real traffic.
+func (r *ShadowResult) Details() []string {
+	lines := []string{fmt.Sprintf("%s beside production %s: %s shadowed now, %s compared in all",
+		r.Candidate, r.Production, human.Plural(r.RowsOut, "article"), human.Plural(r.Articles, "article"))}
+	if r.Articles == 0 {
+		return lines
+	}
+	pct := func(n int64) float64 { return 100 * float64(n) / float64(r.Articles) }
+	lines = append(lines,
+		fmt.Sprintf("pass rate: production %.1f%%, candidate %.1f%% (%+.1f points)", pct(r.ProductionPassed), pct(r.CandidatePassed), pct(r.CandidatePassed)-pct(r.ProductionPassed)),
+		fmt.Sprintf("upper tiers: production %.1f%%, candidate %.1f%%", pct(r.UpperProduction), pct(r.UpperCandidate)),
+		fmt.Sprintf("tier flips: %d (%.1f%%)", r.TierFlips, pct(r.TierFlips)),
+		"", "DIMENSION\tARTICLES\tMAE\tMEAN DIFF (candidate - production)")
+	rows := []string{lines[len(lines)-1]}
+	lines = lines[:len(lines)-1]
+	for _, d := range r.Dimensions {
+		rows = append(rows, fmt.Sprintf("%s\t%d\t%.3f\t%+.3f", d.Dimension, d.Articles, d.MAE, d.MeanDiff))
+	}
+	lines = append(lines, spec.Columns(rows...)...)
+	if len(r.Flips) > 0 {
+		lines = append(lines, "", "tier flips, production -> candidate:")
+		for _, f := range r.Flips {
+			lines = append(lines, fmt.Sprintf("  %s -> %s: %d", f.From, f.To, f.Articles))
+		}
+	}
+	if len(r.Changed) > 0 {
+		lines = append(lines, "", "articles that changed tier, largest moves first:")
+		for _, c := range r.Changed {
+			lines = append(lines, fmt.Sprintf("  %s: %s (%s) -> %s (%s)", c.ID, c.From, num(c.ProductionOverall), c.To, num(c.CandidateOverall)))
+		}
+	}
+	return lines
+}
+
+// Headline is the run's key figures.
+func (r *ShadowResult) Headline() string {
+	return fmt.Sprintf("%s vs %s on %s, %d tier flips", r.Candidate, r.Production, human.Plural(r.Articles, "article"), r.TierFlips)
+}
+
+func num(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", *v)
+}

@@ -20,7 +20,10 @@ type scan struct {
 
 // plan builds the read of the articles some target has not scored: with
 // rescore, not scored by its production model; else not scored at all.
-func plan(ctx context.Context, sess *lake.Session, targets []*target, rescore bool) (*scan, error) {
+//
+// only, when not empty, is a query of the ids to consider (shadow: those
+// production scored).
+func plan(ctx context.Context, sess *lake.Session, targets []*target, rescore bool, only string) (*scan, error) {
 	rawRel, rawSnap, err := sess.Relation(ctx, spec.Raw.Ref(nil))
 	if err != nil {
 		return nil, err
@@ -32,7 +35,7 @@ func plan(ctx context.Context, sess *lake.Session, targets []*target, rescore bo
 	from := rawRel + " r"
 	var needs, flags []string
 	for i, t := range targets {
-		rel, snap, err := sess.Relation(ctx, spec.Scores.Ref(t.pkg))
+		rel, snap, err := sess.Relation(ctx, t.out.Ref(t.pkg))
 		if err != nil {
 			return nil, err
 		}
@@ -59,6 +62,9 @@ func plan(ctx context.Context, sess *lake.Session, targets []*target, rescore bo
 		flags = append(flags, need+fmt.Sprintf(" AS need_%d", i))
 	}
 	where := "(" + strings.Join(needs, " OR ") + ")"
+	if only != "" {
+		where += " AND r.id IN (" + only + ")"
+	}
 	s := &scan{raw: rawSnap}
 	s.query = "SELECT r.id, coalesce(r.title, ''), coalesce(r.content, ''), coalesce(r.url, ''), coalesce(r.source, ''), " +
 		"coalesce(r.published_date, ''), coalesce(r.dataset, ''), " + strings.Join(flags, ", ") + " FROM " + from + " WHERE " + where

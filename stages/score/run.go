@@ -101,7 +101,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer sess.Close()
-	scan, err := plan(ctx, sess, targets, opts.Rescore)
+	scan, err := plan(ctx, sess, targets, opts.Rescore, "")
 	if err != nil {
 		return nil, err
 	}

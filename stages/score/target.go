@@ -32,7 +32,11 @@ type target struct {
 	settings compress.Settings
 	// inputs are the models and model_tags snapshots read.
 	inputs []lake.Snapshot
-	res    *FilterResult
+	// out is the table written: Scores, or Shadows for a candidate whose
+	// production is the production model it runs beside.
+	out        *spec.Table
+	production string
+	res        *FilterResult
 }
 
 // namespaces are the filters to score: those given, or with All every
@@ -82,9 +86,20 @@ func resolve(ctx context.Context, l *lake.Lake, ns string, given *filters.Filter
 		}
 		return nil, spec.Need(spec.ModelTags, ns, fmt.Sprintf("%s: no model of %s is tagged production (distill model tag production MODEL --filter DIR)", ErrNoProduction, ns), ErrNoProduction)
 	}
-	m, err := students.Find(ctx, l, stub, id)
+	t, err := load(ctx, l, sess, stub, given, id)
 	if err != nil {
 		return nil, fmt.Errorf("%s's production model: %w", ns, err)
+	}
+	t.inputs = append(t.inputs, *tagSnap)
+	return t, nil
+}
+
+// load finds model id of stub's namespace and what scoring with it needs:
+// the package stored with it, its calibration, rules and settings.
+func load(ctx context.Context, l *lake.Lake, sess *lake.Session, stub, given *filters.Filter, id string) (*target, error) {
+	m, err := students.Find(ctx, l, stub, id)
+	if err != nil {
+		return nil, err
 	}
 	pkg, err := m.Package(l, given)
 	if err != nil {
@@ -93,7 +108,7 @@ func resolve(ctx context.Context, l *lake.Lake, ns string, given *filters.Filter
 	if len(m.Dimensions) != len(pkg.Dimensions) {
 		return nil, fmt.Errorf("model %s predicts %v; its filter package has %v", m.ID, m.Dimensions, pkg.DimensionNames())
 	}
-	t := &target{pkg: pkg, model: m, inputs: []lake.Snapshot{*tagSnap}}
+	t := &target{pkg: pkg, model: m, out: spec.Scores}
 	if _, snap, err := sess.Relation(ctx, spec.Models.Ref(pkg)); err != nil {
 		return nil, err
 	} else if snap != nil {
@@ -114,7 +129,7 @@ func resolve(ctx context.Context, l *lake.Lake, ns string, given *filters.Filter
 			return nil, err
 		}
 	}
-	t.res = &FilterResult{Filter: ns, Model: m.ID, Backend: m.Backend, Package: pkg.Ref(), Calibration: t.calName, Table: spec.Scores.For(pkg).String()}
+	t.res = &FilterResult{Filter: pkg.Namespace(), Model: m.ID, Backend: m.Backend, Package: pkg.Ref(), Calibration: t.calName, Table: spec.Scores.For(pkg).String()}
 	return t, nil
 }
 

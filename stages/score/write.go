@@ -47,7 +47,7 @@ func scoreAll(ctx context.Context, l *lake.Lake, sess *lake.Session, s *scan, ta
 		go func() {
 			defer writers.Done()
 			var err error
-			pendings[i], err = l.WriteRows(ctx, spec.Scores.For(p.t.pkg), func(rb *lake.RowBuilder) error { return p.write(ctx, rb) })
+			pendings[i], err = l.WriteRows(ctx, p.t.out.For(p.t.pkg), func(rb *lake.RowBuilder) error { return p.write(ctx, rb) })
 			fail(err)
 			for range p.rows { // a writer that failed before its first row
 			}
@@ -170,12 +170,19 @@ func (p *pipe) write(ctx context.Context, rb *lake.RowBuilder) error {
 		if r.passed {
 			predict.EmitScores(rb, t.pkg, t.model, t.cal, t.calName, r.scores)
 			rb.String("text_sha256", r.sha)
-			rb.String("stage", "model")
 			t.res.Scored++
 		} else {
 			t.res.Rejected++
 		}
-		rb.Time("scored_at", now)
+		if t.out == spec.Shadows {
+			rb.String("production", t.production)
+			rb.Time("shadowed_at", now)
+		} else {
+			if r.passed {
+				rb.String("stage", "model")
+			}
+			rb.Time("scored_at", now)
+		}
 		rb.String("run_id", p.runID)
 		rb.EndRow()
 	}

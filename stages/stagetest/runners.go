@@ -211,6 +211,22 @@ var runners = map[string]Runner{
 			}
 			return r.RowsOut, nil
 		}},
+	spec.Shadow.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := score.Shadow(ctx, l, score.ShadowOptions{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			cand, err := candidateModel(e)
+			if err != nil {
+				return 0, err
+			}
+			r, err := score.Shadow(ctx, e.Lake, score.ShadowOptions{Filter: e.Filter, Candidate: cand, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
 	spec.ModelTag.Name: {
 		Invalid: func(ctx context.Context, l *lake.Lake) error {
 			_, err := gate.Tag(ctx, l, gate.TagOptions{})
@@ -298,4 +314,36 @@ func (g *gatedOracle) Call(ctx context.Context, req oracle.Request) (oracle.Resp
 	}
 	<-g.gate
 	return g.Oracle.Call(ctx, req)
+}
+
+// candidateModel is the newest model that is not the production one (the
+// model tag runner tagged the only model there was), trained by the
+// shadow's first run when there is none. Training is no part of
+// the run under test, so it ignores the run's context.
+func candidateModel(e *Env) (string, error) {
+	ctx := context.Background()
+	s, err := e.Lake.Session(ctx, e.Filter.Namespace())
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	rel, snap, err := s.Relation(ctx, spec.Models.Ref(e.Filter))
+	if err != nil || snap == nil {
+		return "", spec.Need(spec.Models, e.Filter.Namespace(), "no model yet", err)
+	}
+	prod := "''"
+	if trel, tsnap, err := s.Relation(ctx, spec.ModelTags.Ref(e.Filter)); err == nil && tsnap != nil {
+		prod = "(SELECT model FROM " + trel + " WHERE tag = 'production' ORDER BY tagged_at DESC LIMIT 1)"
+	}
+	var id string
+	err = s.QueryRow(ctx, "SELECT id FROM "+rel+" WHERE id <> coalesce("+prod+", '') ORDER BY trained_at DESC, id DESC LIMIT 1", &id)
+	if err == nil {
+		return id, nil
+	}
+	no := false
+	r, err := train.Run(ctx, e.Lake, train.Options{Filter: e.Filter, MinTrain: 1, Calibrate: &no})
+	if err != nil {
+		return "", err
+	}
+	return r.Model.ID, nil
 }

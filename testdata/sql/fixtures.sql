@@ -295,9 +295,22 @@ ALTER TABLE eval_rows ADD COLUMN weighted_mae DOUBLE;
 ALTER TABLE eval_rows ADD COLUMN effective_n DOUBLE;
 UPDATE eval_rows SET weighted_mae = 0.8, effective_n = 1.47;
 -- score (stages/score): a filter's scores, article a scored twice (a rescore
--- with a new production model), b rejected by the prefilter.
+-- with a new production model), b rejected by the prefilter, c scored; and
+-- a candidate m2's shadow scores of them (b passes its prefilter).
 CREATE TABLE scores_input AS SELECT * FROM (VALUES
-    ('a', 'm0', true, 'passed', 3.0::DOUBLE, 'low', TIMESTAMPTZ '2026-01-01 00:00:00+00'),
-    ('a', 'm1', true, 'passed', 6.5::DOUBLE, 'high', TIMESTAMPTZ '2026-01-02 00:00:00+00'),
-    ('b', 'm1', false, 'too_short:12_chars', NULL::DOUBLE, NULL::VARCHAR, TIMESTAMPTZ '2026-01-02 00:00:00+00'))
-    t(id, model, passed, reason, overall, tier, scored_at);
+    ('a', 'm0', true, 'passed', 3.0::DOUBLE, 2.0::DOUBLE, 3.0::DOUBLE, 'low', TIMESTAMPTZ '2026-01-01 00:00:00+00'),
+    ('a', 'm1', true, 'passed', 7.0::DOUBLE, 6.0::DOUBLE, 6.5::DOUBLE, 'high', TIMESTAMPTZ '2026-01-02 00:00:00+00'),
+    ('b', 'm1', false, 'too_short:12_chars', NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, TIMESTAMPTZ '2026-01-02 00:00:00+00'),
+    ('c', 'm1', true, 'passed', 2.0::DOUBLE, 1.0::DOUBLE, 1.6::DOUBLE, 'low', TIMESTAMPTZ '2026-01-02 00:00:00+00'))
+    t(id, model, passed, reason, relevance, evidence, overall, tier, scored_at);
+CREATE TABLE shadow_input AS SELECT * FROM (VALUES
+    ('a', 'm2', true, 'passed', 5.0::DOUBLE, 6.0::DOUBLE, 5.4::DOUBLE, 'low'),
+    ('b', 'm2', true, 'passed', 1.0::DOUBLE, 1.0::DOUBLE, 1.0::DOUBLE, 'low'),
+    ('c', 'm2', true, 'passed', 2.5::DOUBLE, 1.0::DOUBLE, 1.9::DOUBLE, 'low'))
+    t(id, model, passed, reason, relevance, evidence, overall, tier);
+SET VARIABLE lowest_tier = 'low';
+CREATE TABLE shadow_both AS SELECT * FROM (VALUES
+    ('a', 'm1', true, true, 'high', 'low', 6.5::DOUBLE, 5.4::DOUBLE),
+    ('b', 'm1', false, true, 'rejected', 'low', NULL::DOUBLE, 1.0::DOUBLE),
+    ('c', 'm1', true, true, 'low', 'low', 1.6::DOUBLE, 1.9::DOUBLE))
+    t(id, production_model, production_passed, candidate_passed, production_tier, candidate_tier, production_overall, candidate_overall);
