@@ -413,3 +413,21 @@ func shadowSchema(f *filters.Filter) lake.Schema {
 		{Name: "run_id", Type: lake.String, Doc: "the shadow run that wrote the row"},
 	}...)
 }
+
+// cascadesSchema is <filter>.cascades': one row per distill cascade run.
+var cascadesSchema = lake.Schema{
+	{Name: "first_model", Type: lake.String, Required: true, Doc: "the first stage: a cheap (linear) model whose overall score decides which articles the production model sees"},
+	{Name: "threshold", Type: lake.Double, Doc: "articles whose first-stage overall is below it are not forwarded (they keep the first stage's scores, stage cascade in scores)"},
+	{Name: "target_recall", Type: lake.Double, Doc: "the share of positives (articles the oracle put above the lowest tier) the threshold was chosen to keep, on val"},
+	{Name: "val_articles", Type: lake.Long, Doc: "validation articles with a first-stage prediction and a label"},
+	{Name: "val_positives", Type: lake.Long, Doc: "of them, those the oracle put above the lowest tier"},
+	{Name: "val_recall", Type: lake.Double, Doc: "share of val positives forwarded"},
+	{Name: "val_forwarded", Type: lake.Double, Doc: "share of val articles forwarded"},
+	{Name: "test_articles", Type: lake.Long, Doc: "test articles with a first-stage prediction and a label"},
+	{Name: "test_positives", Type: lake.Long, Doc: "of them, those the oracle put above the lowest tier"},
+	{Name: "test_recall", Type: lake.Double, Doc: "share of test positives forwarded: the recall the cascade keeps on articles it was not tuned on"},
+	{Name: "test_forwarded", Type: lake.Double, Doc: "share of test articles forwarded: the share of the production model's work left"},
+	{Name: "enabled", Type: lake.Bool, Doc: "whether distill score uses this cascade (the newest row wins; distill cascade --enable or --disable)"},
+	{Name: "measured_at", Type: lake.TimestampTz, Doc: "when the cascade run ran"},
+	{Name: "run_id", Type: lake.String, Doc: "the cascade run that wrote the row"},
+}

@@ -68,6 +68,9 @@ var (
 	// Shadow scores production's articles with a candidate, apart.
 	Shadow = &Spec{Name: "shadow", Usage: "distill shadow --filter DIR --candidate MODEL",
 		Reads: []*Table{Raw, Scores, Models}, Writes: []*Table{Shadows}, OnDemand: true}
+	// Cascade measures (and turns on or off) a cheap first stage for score.
+	Cascade = &Spec{Name: "cascade", Usage: "distill cascade --filter DIR --first MODEL",
+		Reads: []*Table{Predictions, Labels, Splits, Models}, Writes: []*Table{Cascades}, EveryRun: true, OnDemand: true}
 	Gate = &Spec{Name: "gate", Usage: "distill gate --filter DIR --candidate MODEL",
 		Reads: []*Table{Predictions, Labels, Splits, Models, ModelTags}, Optional: []*Table{ModelTags},
 		Writes: []*Table{Gates}, EveryRun: true, OnDemand: true}
@@ -76,7 +79,7 @@ var (
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
 var Stages = []*Spec{Ingest, Prefilter, Compress, Embed, Label, Split, Train, Predict, Eval, CV,
-	Agree, ModelTag, Gate, Score, Shadow}
+	Agree, ModelTag, Gate, Cascade, Score, Shadow}
 
 // Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.
 func Pipeline() []*Spec {

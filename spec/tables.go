@@ -107,11 +107,13 @@ var (
 		Doc: "every article of corpus.raw scored by the filter's production model, through the prefilter and compression of the package stored with it: what the application downstream reads (distill score)"}
 	Shadows = &Table{Name: "shadow", Kind: PerFilter, Key: []string{"id", "model"}, schema: shadowSchema, perDimension: true,
 		Doc: "a candidate model's scores of the articles production scored, kept apart from scores: never published (distill shadow)"}
+	Cascades = &Table{Name: "cascades", Kind: PerFilter, Key: []string{"run_id", "measured_at"}, schema: fixed(cascadesSchema),
+		Doc: "every distill cascade run: a cheap first-stage model and the threshold on its overall score below which distill score does not forward an article to the production model, measured on val and test; the newest row says whether the cascade is on"}
 )
 
 // Tables is every table distill writes, in the order articles flow.
 var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Agreements, Splits, Models, Predictions, Evaluations,
-	ModelTags, Gates, Scores, Shadows}
+	ModelTags, Gates, Scores, Shadows, Cascades}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's
 // id), so one article's rows can be followed through them (distill lineage).

@@ -25,6 +25,9 @@ func (r *Result) Details() []string {
 		if f.Already > 0 {
 			line += fmt.Sprintf(" (%d scored before)", f.Already)
 		}
+		if f.Cascade != "" && f.Scored > 0 {
+			line += fmt.Sprintf("; cascade %s kept %d of the %d passed from the production model (forwarded %.1f%%)", f.Cascade, f.Cascaded, f.Scored, 100*float64(f.Scored-f.Cascaded)/float64(f.Scored))
+		}
 		lines = append(lines, line)
 	}
 	if r.Export != nil {
@@ -85,4 +88,29 @@ func num(v *float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2f", *v)
+}
+
+// Result is a spec.Result: spec.Print prints it.
+var _ spec.Result = (*CascadeResult)(nil)
+
+// Details say what the threshold keeps and forwards.
+func (r *CascadeResult) Details() []string {
+	if r.Threshold == 0 && r.Val.Articles == 0 {
+		return []string{"cascade off: distill score sends every passed article to the production model"}
+	}
+	state := "measured only: distill cascade ... --enable turns it on for distill score"
+	if r.Enabled {
+		state = "on: distill score forwards to the production model only the articles at or above the threshold"
+	}
+	return []string{
+		fmt.Sprintf("first stage %s, threshold %.3f on its overall score (chosen to keep %.1f%% of val positives)", r.First, r.Threshold, 100*r.TargetRecall),
+		fmt.Sprintf("val:  %d articles, %d positives: keeps %.1f%% of positives, forwards %.1f%%", r.Val.Articles, r.Val.Positives, 100*r.Val.Recall, 100*r.Val.Forwarded),
+		fmt.Sprintf("test: %d articles, %d positives: keeps %.1f%% of positives, forwards %.1f%% (%.2fx less work for the production model)", r.Test.Articles, r.Test.Positives, 100*r.Test.Recall, 100*r.Test.Forwarded, r.Speedup),
+		state,
+	}
+}
+
+// Headline is the run's key figures.
+func (r *CascadeResult) Headline() string {
+	return fmt.Sprintf("%s at %.3f: test recall %.3f, forwards %.3f", r.First, r.Threshold, r.Test.Recall, r.Test.Forwarded)
 }

@@ -38,6 +38,11 @@ type FilterResult struct {
 	Rejected int64 `json:"rejected"`
 	// Already is the articles of corpus.raw this filter had scored before.
 	Already int64 `json:"already_scored"`
+	// Cascade is the enabled cascade's first-stage model; Cascaded the
+	// passed articles it kept from the production model (Scored counts
+	// them too).
+	Cascade  string `json:"cascade_model,omitempty"`
+	Cascaded int64  `json:"cascaded"`
 }
 
 // Result summarises a score run: RowsIn is the articles read (once for
@@ -63,7 +68,10 @@ type article struct {
 type row struct {
 	id, reason, sha string
 	passed          bool
-	scores          []float64
+	// cascaded: the scores are the first stage's, which did not forward
+	// the article.
+	cascaded bool
+	scores   []float64
 }
 
 // Run scores every article of corpus.raw that each filter has not scored

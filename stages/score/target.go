@@ -36,7 +36,9 @@ type target struct {
 	// production is the production model it runs beside.
 	out        *spec.Table
 	production string
-	res        *FilterResult
+	// first is the enabled cascade's first stage (nil: none).
+	first *firstStage
+	res   *FilterResult
 }
 
 // namespaces are the filters to score: those given, or with All every
@@ -91,6 +93,16 @@ func resolve(ctx context.Context, l *lake.Lake, ns string, given *filters.Filter
 		return nil, fmt.Errorf("%s's production model: %w", ns, err)
 	}
 	t.inputs = append(t.inputs, *tagSnap)
+	first, cascSnap, err := cascadeOf(ctx, l, sess, t.pkg)
+	if err != nil {
+		return nil, err
+	}
+	if cascSnap != nil {
+		t.inputs = append(t.inputs, *cascSnap)
+	}
+	if t.first = first; first != nil {
+		t.res.Cascade = first.model.ID
+	}
 	return t, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/prefilter"
+	"github.com/distillery/distillery/students/linear"
 )
 
 // pipe is one target's way through a run: texts to its model, rows to its
@@ -124,8 +125,12 @@ func read(ctx context.Context, sess *lake.Session, s *scan, n int, articles chan
 // with rules of its own (Rules are not safe for concurrent use).
 func work(pipes []*pipe, articles <-chan *article) {
 	rules := make([]*prefilter.Rules, len(pipes))
+	firsts := make([]*linear.Predictor, len(pipes))
 	for i, p := range pipes {
 		rules[i] = p.t.rules.Clone()
+		if p.t.first != nil {
+			firsts[i] = p.t.first.linear.NewPredictor()
+		}
 	}
 	for a := range articles {
 		for i, p := range pipes {
@@ -136,6 +141,13 @@ func work(pipes []*pipe, articles <-chan *article) {
 			if !passed {
 				p.rows <- r
 				continue
+			}
+			if firsts[i] != nil {
+				if s, stop := p.t.first.stops(p.t.pkg, firsts[i], text.Text); stop {
+					r.cascaded, r.scores = true, s
+					p.rows <- r
+					continue
+				}
 			}
 			p.flying.Store(r.id, r)
 			p.texts <- text
@@ -167,19 +179,31 @@ func (p *pipe) write(ctx context.Context, rb *lake.RowBuilder) error {
 		rb.Bool("passed", r.passed)
 		rb.String("reason", r.reason)
 		rb.String("filter_sha256", t.pkg.SHA256)
-		if r.passed {
+		switch {
+		case r.cascaded:
+			predict.EmitScores(rb, t.pkg, t.first.model, t.first.cal, t.first.calName, r.scores)
+			rb.String("text_sha256", r.sha)
+			t.res.Scored++
+			t.res.Cascaded++
+		case r.passed:
 			predict.EmitScores(rb, t.pkg, t.model, t.cal, t.calName, r.scores)
 			rb.String("text_sha256", r.sha)
 			t.res.Scored++
-		} else {
+		default:
 			t.res.Rejected++
 		}
 		if t.out == spec.Shadows {
 			rb.String("production", t.production)
 			rb.Time("shadowed_at", now)
 		} else {
-			if r.passed {
+			switch {
+			case r.cascaded:
+				rb.String("stage", "cascade")
+			case r.passed:
 				rb.String("stage", "model")
+			}
+			if t.first != nil {
+				rb.String("cascade_model", t.first.model.ID)
 			}
 			rb.Time("scored_at", now)
 		}

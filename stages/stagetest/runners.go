@@ -199,6 +199,21 @@ var runners = map[string]Runner{
 			}
 			return r.RowsOut, nil
 		}},
+	// The template's two articles give val no positive to tune a threshold
+	// on: the runner turns the cascade off, a row like any other
+	// (TestCascade_MeasuredThenOn measures one on real data).
+	spec.Cascade.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := score.Cascade(ctx, l, score.CascadeOptions{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := score.Cascade(ctx, e.Lake, score.CascadeOptions{Filter: e.Filter, Disable: true, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
 	spec.Score.Name: {
 		Invalid: func(ctx context.Context, l *lake.Lake) error {
 			_, err := score.Run(ctx, l, score.Options{})

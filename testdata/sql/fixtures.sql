@@ -314,3 +314,15 @@ CREATE TABLE shadow_both AS SELECT * FROM (VALUES
     ('b', 'm1', false, true, 'rejected', 'low', NULL::DOUBLE, 1.0::DOUBLE),
     ('c', 'm1', true, true, 'low', 'low', 1.6::DOUBLE, 1.9::DOUBLE))
     t(id, production_model, production_passed, candidate_passed, production_tier, candidate_tier, production_overall, candidate_overall);
+-- cascade (stages/score): a first stage's predictions, its pairs with the
+-- labels (val: positives at 6 and 3, a negative at 4; test: a positive at
+-- 5, negatives at 2 and 7), and two runs of distill cascade.
+CREATE TABLE cascade_predictions AS SELECT * FROM (VALUES ('a', 'm1', 5.0::DOUBLE)) t(id, model, overall);
+CREATE TABLE cascade_pairs AS SELECT * FROM (VALUES
+    ('val', 'v1', 6.0::DOUBLE, true), ('val', 'v2', 3.0::DOUBLE, true), ('val', 'v3', 4.0::DOUBLE, false),
+    ('test', 't1', 5.0::DOUBLE, true), ('test', 't2', 2.0::DOUBLE, false), ('test', 't3', 7.0::DOUBLE, false))
+    t(split, id, predicted, positive);
+CREATE TABLE cascades_input AS SELECT * FROM (VALUES
+    ('m1', 3.5::DOUBLE, true, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'),
+    ('m1', NULL::DOUBLE, false, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r2'))
+    t(first_model, threshold, enabled, measured_at, run_id);

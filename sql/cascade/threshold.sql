@@ -1,0 +1,13 @@
+-- The highest threshold on the first stage's overall that forwards at least
+-- $recall of the val positives: the predicted score of the positive at rank
+-- ceil(recall x positives), best first.
+-- Reads: cascade_pairs (sql/cascade/pairs.sql).
+-- Parameters: $recall (0 < recall <= 1).
+-- Returns: threshold (NULL when val has no positive), positives.
+WITH pos AS (
+    SELECT predicted, row_number() OVER (ORDER BY predicted DESC, id) AS rank, count(*) OVER () AS n
+    FROM cascade_pairs
+    WHERE split = 'val' AND positive
+)
+SELECT min(predicted) FILTER (WHERE rank <= ceil($recall * n)) AS threshold, count(*) AS positives
+FROM pos
