@@ -42,6 +42,14 @@ func (r *Result) Details() []string {
 		lines = append(lines, line)
 	}
 	lines = append(lines, floorLine(r.NoiseFloor)...)
+	if c := r.Cascade; c != nil {
+		state := "measured, not on"
+		if c.Enabled {
+			state = "on"
+		}
+		lines = append(lines, fmt.Sprintf("cascade (%s): first stage %s at %.3f keeps %.1f%% of the %d positives of these %d articles, forwards %.1f%%",
+			state, c.First, c.Threshold, 100*c.Recall, c.Positives, c.Articles, 100*c.Forwarded))
+	}
 	for i, m := range r.Models {
 		name := m.Model
 		if len(r.Models) > 1 {

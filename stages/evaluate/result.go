@@ -147,6 +147,9 @@ type Result struct {
 	// NoiseFloor is the oracle's own self-MAE and its MAE against another
 	// oracle, where the labels have repeats or a second oracle (nil: none).
 	NoiseFloor *curate.Floor `json:"noise_floor,omitempty"`
+	// Cascade is the last measured cascade's recall and forwarded share on
+	// these articles (nil: none).
+	Cascade *Cascade `json:"cascade,omitempty"`
 	// Weighting says what the weighted MAE stands for; nil when no label
 	// was chosen by label --select or --sample.
 	Weighting *Weighting `json:"weighting,omitempty"`

@@ -127,6 +127,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if res.NoiseFloor, err = curate.NoiseFloor(ctx, l, sess, f, prep.Labels.Ref(), opts.Combine); err != nil {
 		return nil, err
 	}
+	if res.Cascade, err = readCascade(ctx, sess, f); err != nil {
+		return nil, err
+	}
 
 	// One snapshot of <filter>.evaluations per run.
 	out := spec.Evaluations.In(ns)

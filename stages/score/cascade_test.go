@@ -10,6 +10,8 @@ import (
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/evaluate"
+	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/score"
 	"github.com/distillery/distillery/stages/train"
 )
@@ -21,7 +23,7 @@ import (
 func TestCascade_MeasuredThenOn(t *testing.T) {
 	ctx := context.Background()
 	l, f := aiTech.Open(t)
-	trainAndTag(t, l, f)
+	prod := trainAndTag(t, l, f)
 	first, err := train.Run(ctx, l, train.Options{Filter: f, SampleWeight: "tier"})
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +41,17 @@ func TestCascade_MeasuredThenOn(t *testing.T) {
 		WHERE p.model = '`+first.Model.ID+`' AND s.split = 'val' AND p.overall >= `+ftoa(m.Threshold)+` AND p.id IN (SELECT id FROM `+spec.Labels.For(f).String()+` WHERE tier <> 'not_uplifting')`)
 	if kept == 0 {
 		t.Errorf("no val article at or above the threshold %g", m.Threshold)
+	}
+	// eval shows the same figures beside the production model's, on test.
+	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: prod, Split: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := evaluate.Run(ctx, l, evaluate.Options{Filter: f, Model: prod, Split: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := ev.Cascade; c == nil || c.First != first.Model.ID || c.Articles != m.Test.Articles || c.Recall != m.Test.Recall || c.Forwarded != m.Test.Forwarded || c.Enabled {
+		t.Errorf("eval's cascade %+v, want the test figures %+v (not on)", ev.Cascade, m.Test)
 	}
 	bbc := testutil.Shared(t, "corpus/bbc-fulltext/bbc/business")
 	if _, err := ingest.Run(ctx, l, ingest.Options{Paths: []string{bbc}}); err != nil {
