@@ -28,6 +28,7 @@ POOL=("$SHARED/corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz" "$SHARE
 export DISTILL_SHARED=$SHARED
 
 [ -x "$DISTILL" ] || { echo "no $DISTILL: run make build first" >&2; exit 1; }
+mkdir -p "$WORK"
 echo "work folder: $WORK" >&2
 go run -tags duckdb_arrow ./bench/mixcorpus -n "$TRAIN_ROWS" -seed 7 -o "$WORK/train.jsonl" "${POOL[@]}"
 go run -tags duckdb_arrow ./bench/mixcorpus -n "$ROWS" -seed 1 -o "$WORK/new.jsonl" "${POOL[@]}"
