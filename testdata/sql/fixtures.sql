@@ -294,3 +294,10 @@ CREATE TABLE eval_weighted_errors AS SELECT * FROM (VALUES
 ALTER TABLE eval_rows ADD COLUMN weighted_mae DOUBLE;
 ALTER TABLE eval_rows ADD COLUMN effective_n DOUBLE;
 UPDATE eval_rows SET weighted_mae = 0.8, effective_n = 1.47;
+-- model export and describe (students/bundle): the calibration columns of a
+-- models row, and one gate run of m1 against production.
+ALTER TABLE models_input ADD COLUMN calibration VARCHAR DEFAULT 'isotonic:v1 sha256:c0';
+CREATE TABLE gates_input AS SELECT * FROM (VALUES
+    ('m1', 'production', 'mae', 0.5::DOUBLE, 0.6::DOUBLE, -0.1::DOUBLE, -0.2::DOUBLE, 0.0::DOUBLE, false, 'pass', TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r5'),
+    ('m1', 'production', 'mae', 0.7::DOUBLE, 0.6::DOUBLE, 0.1::DOUBLE, 0.05::DOUBLE, 0.2::DOUBLE, true, 'regression', TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r4'))
+    AS t(candidate, against, metric, candidate_value, against_value, difference, difference_low, difference_high, regression, verdict, gated_at, run_id);
