@@ -83,6 +83,9 @@ func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResul
 		return nil, err
 	}
 	defer os.RemoveAll(tmp) // gone after the rename; a failed export's leftovers otherwise
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
 	man := &Manifest{Format: Format, Version: Version, Model: *info,
 		Filter:  Filter{Name: pkg.Name, Version: pkg.Version, SHA256: pkg.SHA256},
 		Scoring: scoringOf(pkg), ExportedAt: time.Now().UTC().Format(time.RFC3339)}
