@@ -92,9 +92,12 @@ func Describe(ctx context.Context, l *lake.Lake, f *filters.Filter, id string, t
 		err = sess.EachFile(ctx, "bundle/evaluations", lake.Params{"id": m.ID}, func(rows *sql.Rows) error {
 			var e Evaluation
 			var mae, rho, acc sql.NullFloat64
-			if err := rows.Scan(&e.Split, &e.Dimension, &e.Calibrated, &e.N, &mae, &rho, &acc, &e.EvaluatedAt, &e.RunID); err != nil {
+			var n sql.NullInt64
+			var cal sql.NullBool
+			if err := rows.Scan(&e.Split, &e.Dimension, &cal, &n, &mae, &rho, &acc, &e.EvaluatedAt, &e.RunID); err != nil {
 				return err
 			}
+			e.N, e.Calibrated = n.Int64, cal.Bool
 			e.MAE, e.Spearman, e.TierAccuracy = ptr(mae), ptr(rho), ptr(acc)
 			d.Evaluations = append(d.Evaluations, e)
 			return nil
