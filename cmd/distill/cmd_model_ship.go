@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -59,7 +60,7 @@ func modelExportCommand(e *env) *cli.Command {
 			m := res.Manifest
 			fmt.Fprintf(e.stdout, "export: %s (%s) of %s/v%d -> %s (%s, %s)\n", m.Model.ID, m.Model.Backend, m.Filter.Name, m.Filter.Version,
 				res.Dir, human.Plural(int64(len(m.Files)+1), "file"), sizeOf(res.Bytes))
-			fmt.Fprintf(e.stdout, "  check it: distill model verify %s\n  use it:   python %s/predict.py %s < articles.jsonl\n", res.Dir, res.Dir, res.Dir)
+			fmt.Fprintf(e.stdout, "  check it: distill model verify %s\n  use it:   python %s %s < articles.jsonl\n", res.Dir, filepath.Join(res.Dir, bundle.PredictFile), res.Dir)
 			return nil
 		},
 	}
