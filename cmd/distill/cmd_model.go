@@ -17,8 +17,9 @@ import (
 func modelCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "model",
-		Usage: "list a filter's models and tag one (production: the model distill gate compares against)",
+		Usage: "list, describe, tag, export and verify models (production: the model distill gate compares against)",
 		Subcommands: []*cli.Command{
+			modelDescribeCommand(e), modelExportCommand(e), modelVerifyCommand(e),
 			{
 				Name:      "tag",
 				Usage:     "name MODEL by TAG from now on (the newest tag row wins): <filter>.model_tags",

@@ -326,3 +326,10 @@ CREATE TABLE cascades_input AS SELECT * FROM (VALUES
     ('m1', 3.5::DOUBLE, true, TIMESTAMPTZ '2026-01-01 00:00:00+00', 'r1'),
     ('m1', NULL::DOUBLE, false, TIMESTAMPTZ '2026-01-02 00:00:00+00', 'r2'))
     t(first_model, threshold, enabled, measured_at, run_id);
+-- model export and describe (students/bundle): the calibration columns of a
+-- models row, and one gate run of m1 against production.
+ALTER TABLE models_input ADD COLUMN calibration VARCHAR DEFAULT 'isotonic:v1 sha256:c0';
+CREATE TABLE gates_input AS SELECT * FROM (VALUES
+    ('m1', 'production', 'mae', 0.5::DOUBLE, 0.6::DOUBLE, -0.1::DOUBLE, -0.2::DOUBLE, 0.0::DOUBLE, false, 'pass', TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r5'),
+    ('m1', 'production', 'mae', 0.7::DOUBLE, 0.6::DOUBLE, 0.1::DOUBLE, 0.05::DOUBLE, 0.2::DOUBLE, true, 'regression', TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r4'))
+    AS t(candidate, against, metric, candidate_value, against_value, difference, difference_low, difference_high, regression, verdict, gated_at, run_id);

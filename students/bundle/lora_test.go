@@ -1,0 +1,89 @@
+package bundle_test
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distillery/distillery/internal/pipelinetest"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/bundle"
+)
+
+// TestLoRA_ExportVerifyAndPredictPy trains a lora student on a tiny BERT
+// built from a config, exports it, verifies it (the trainer predicting from
+// the folder's adapter) and runs the folder's predict.py (transformers and
+// peft, in the trainer's venv) against the lake's predictions. It needs the
+// trainer: make test-trainer runs it.
+func TestLoRA_ExportVerifyAndPredictPy(t *testing.T) {
+	python := pipelinetest.TrainerPython(t)
+	ctx := context.Background()
+	l, f := trained(t)
+	base := pipelinetest.TinyBERT(t, python, l, "SELECT replace(text, chr(10), ' ') FROM uplifting.compressed ORDER BY id")
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{
+		Python: python, BaseModel: base, Epochs: 1, MaxLength: 128, BatchSize: 16, LR: 3e-3, Device: "cpu"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Model.ID
+	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: id, Python: python, Device: "cpu"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := exported(t, l, id)
+	for _, want := range []string{"weights/adapter_config.json", "weights/distill_model.json", "calibration.json"} {
+		if man, _ := bundle.ReadManifest(dir); !listed(man, want) {
+			t.Errorf("the export lacks %s", want)
+		}
+	}
+	v, err := bundle.Verify(ctx, dir, l, bundle.VerifyOptions{Python: python})
+	if err != nil || !v.OK || v.Checked == 0 {
+		t.Fatalf("verify = %+v, %v", v, err)
+	}
+	t.Logf("verify: %d articles, largest difference %.3g (tolerance %g)", v.Checked, v.MaxDiff, v.Tolerance)
+
+	where := " FROM uplifting.predictions p JOIN uplifting.compressed c ON c.id = p.id WHERE p.model = '" + id + "' ORDER BY p.id"
+	in := testutil.QueryStrings(t, l, "SELECT to_json({'id': p.id, 'text': c.text})::VARCHAR"+where)
+	want := testutil.QueryStrings(t, l, "SELECT to_json(p)::VARCHAR"+where)
+	cmd := exec.Command(python, filepath.Join(dir, "predict.py"), dir)
+	cmd.Stdin = strings.NewReader(strings.Join(in, "\n") + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("predict.py: %v\n%s", err, stderrOf(err))
+	}
+	got := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("predict.py wrote %d lines for %d articles", len(got), len(want))
+	}
+	worst := 0.0
+	for i := range got {
+		var g, w map[string]any
+		if err := json.Unmarshal([]byte(got[i]), &g); err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal([]byte(want[i]), &w)
+		for _, k := range res.Model.Dimensions {
+			d := math.Abs(g[k].(float64) - w[k].(float64))
+			worst = math.Max(worst, d)
+			if d > bundle.LoRATolerance {
+				t.Errorf("article %v %s: predict.py %v, lake %v", w["id"], k, g[k], w[k])
+			}
+		}
+		if d := math.Abs(g["overall"].(float64) - w["overall"].(float64)); d > 0.01+1e-9 || (d == 0 && g["tier"] != w["tier"]) {
+			t.Errorf("article %v: overall/tier %v/%v, lake %v/%v", w["id"], g["overall"], g["tier"], w["overall"], w["tier"])
+		}
+	}
+	t.Logf("predict.py: %d articles, largest difference %.3g", len(got), worst)
+}
+
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
+}
