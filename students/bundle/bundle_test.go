@@ -291,3 +291,41 @@ func TestDescribe_Model(t *testing.T) {
 		t.Errorf("describe = %+v", d)
 	}
 }
+
+// --force replaces an earlier export only: never the lake, a folder inside
+// it or holding it, nor a folder of other files (the review's export -o
+// LAKE --force deleted the lake; a folder with notes.txt was deleted too).
+func TestExport_ForceNeverReplacesOtherFolders(t *testing.T) {
+	l, _ := trained(t)
+	ctx := context.Background()
+	notes := t.TempDir()
+	if err := os.WriteFile(filepath.Join(notes, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{l.Root, filepath.Join(l.Root, "models"), filepath.Join(l.Root, "new"), filepath.Dir(l.Root), notes} {
+		_, err := bundle.Export(ctx, l, bundle.ExportOptions{Model: models.linearA, Dir: dir, Force: true})
+		if !errors.Is(err, bundle.ErrNotEmpty) {
+			t.Errorf("export --force to %s: %v, want ErrNotEmpty", dir, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(notes, "notes.txt")); err != nil {
+		t.Errorf("the folder of notes: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Root, "catalog.db")); err != nil {
+		t.Errorf("the lake: %v", err)
+	}
+}
+
+// A folder given by a symbolic link verifies as the folder does (it failed
+// with ". is not a regular file").
+func TestVerify_ThroughALinkedFolder(t *testing.T) {
+	l, _ := trained(t)
+	dir := exported(t, l, models.linearA)
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(dir, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bundle.Verify(context.Background(), link, l, bundle.VerifyOptions{Sample: 10}); err != nil {
+		t.Fatal(err)
+	}
+}

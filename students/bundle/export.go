@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
@@ -59,7 +60,7 @@ func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResul
 	if opts.Dir == "" {
 		return nil, errors.New("export: no folder given (-o DIR)")
 	}
-	if err := checkTarget(opts.Dir, opts.Force); err != nil {
+	if err := checkTarget(opts.Dir, l.Root, opts.Force); err != nil {
 		return nil, err
 	}
 	m, ns, err := findModel(ctx, l, opts.Model, opts.Filter)
@@ -88,7 +89,7 @@ func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResul
 	}
 	man := &Manifest{Format: Format, Version: Version, Model: *info,
 		Filter:  Filter{Name: pkg.Name, Version: pkg.Version, SHA256: pkg.SHA256},
-		Scoring: scoringOf(pkg), ExportedAt: time.Now().UTC().Format(time.RFC3339)}
+		Scoring: scoringOf(pkg), ExportedAt: time.Now().UTC().Format(time.RFC3339), UnicodeVersion: unicode.Version}
 	if err := writeFiles(ctx, l, m, pkg, info, tmp); err != nil {
 		return nil, err
 	}
@@ -112,8 +113,16 @@ func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResul
 	return res, nil
 }
 
-// checkTarget refuses a folder that holds files, unless force.
-func checkTarget(dir string, force bool) error {
+// checkTarget refuses a folder that holds files, unless force and the
+// folder is an earlier export (its manifest.json of this format): --force
+// replaces an export, never any other folder. A folder that is, holds or
+// sits inside the lake is refused whatever the flags.
+func checkTarget(dir, lakeRoot string, force bool) error {
+	if inside, err := overlaps(dir, lakeRoot); err != nil {
+		return fmt.Errorf("export to %s: %w", dir, err)
+	} else if inside {
+		return fmt.Errorf("%w: %s is the lake %s, inside it or holds it: export elsewhere", ErrNotEmpty, dir, lakeRoot)
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -121,10 +130,55 @@ func checkTarget(dir string, force bool) error {
 	if err != nil {
 		return fmt.Errorf("export to %s: %w", dir, err)
 	}
-	if len(entries) > 0 && !force {
-		return fmt.Errorf("%w: %s holds %d entries (--force replaces it)", ErrNotEmpty, dir, len(entries))
+	if len(entries) == 0 {
+		return nil
+	}
+	if !force {
+		return fmt.Errorf("%w: %s holds %d entries (--force replaces an earlier export)", ErrNotEmpty, dir, len(entries))
+	}
+	if _, err := ReadManifest(dir); err != nil {
+		return fmt.Errorf("%w: %s holds %d entries and no export's %s (%v): --force replaces only an earlier export; give an empty or new folder", ErrNotEmpty, dir, len(entries), ManifestFile, err)
 	}
 	return nil
+}
+
+// overlaps reports whether dir is root, inside it, or holds it, after
+// resolving symbolic links of the parts that exist.
+func overlaps(dir, root string) (bool, error) {
+	a, err := resolved(dir)
+	if err != nil {
+		return false, err
+	}
+	b, err := resolved(root)
+	if err != nil {
+		return false, err
+	}
+	within := func(x, y string) bool {
+		rel, err := filepath.Rel(y, x)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	return within(a, b) || within(b, a), nil
+}
+
+// resolved is path made absolute with the symbolic links of its longest
+// existing prefix resolved.
+func resolved(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for cur := abs; ; {
+		if r, err := filepath.EvalSymlinks(cur); err == nil {
+			return filepath.Join(r, rest), nil
+		}
+		parent := filepath.Dir(cur)
+		if parent == cur {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(cur), rest)
+		cur = parent
+	}
 }
 
 // replace puts the finished folder tmp at dir, moving any old dir aside

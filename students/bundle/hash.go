@@ -15,6 +15,11 @@ import (
 // hashTree lists every regular file under dir but the manifest, sorted by
 // path, with its sha256 and size.
 func hashTree(dir string) ([]File, error) {
+	// The folder itself may be given by a symbolic link (WalkDir would not
+	// enter it); links inside it stay refused.
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = r
+	}
 	var out []File
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

@@ -42,6 +42,10 @@ type Manifest struct {
 	Scoring    Scoring   `json:"scoring"`
 	Files      []File    `json:"files"`
 	ExportedAt string    `json:"exported_at"`
+	// UnicodeVersion is the Unicode of the Go that split the linear and
+	// embed students' words: predict.py warns on an older Python, whose
+	// unicodedata does not know the letters added since.
+	UnicodeVersion string `json:"unicode_version,omitempty"`
 }
 
 // ModelInfo is the model's row of <filter>.models, as exported.

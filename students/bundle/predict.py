@@ -333,6 +333,10 @@ def score(scoring: dict, scores: dict[str, float]) -> tuple[float, str]:
     return overall, tiers[-1]["name"]
 
 
+def _version(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split(".") if p.isdigit())
+
+
 class Model:
     def __init__(self, folder: str, base_model: str = "", batch_size: int = 16) -> None:
         with open(os.path.join(folder, "manifest.json")) as f:
@@ -341,6 +345,11 @@ class Model:
             raise Refused(f"{folder}: manifest.json has format {man.get('format')!r} version {man.get('format_version')!r}")
         self.dims = man["model"]["dimensions"]
         backend = man["model"]["backend"]
+        want = man.get("unicode_version", "")
+        if backend in ("linear", "embed") and want and _version(unicodedata.unidata_version) < _version(want):
+            print(f"predict.py: warning: this Python knows Unicode {unicodedata.unidata_version}, the model's words were "
+                  f"split with Unicode {want}: letters added since are not words here, so texts holding them may score "
+                  "differently from distill", file=sys.stderr)
         if backend == "linear":
             self.student = Linear(folder)
         elif backend == "embed":
@@ -395,11 +404,17 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             try:
                 rec = json.loads(line)
-                ids.append(str(rec["id"]))
-                texts.append(str(rec["text"]))
+                id_, text = rec["id"], rec["text"]
+                if isinstance(id_, bool) or not isinstance(id_, (str, int)) or not isinstance(text, str):
+                    raise TypeError(f"id must be a string or an integer and text a string, got {type(id_).__name__} and {type(text).__name__}")
             except (ValueError, KeyError, TypeError) as e:
+                # Every line before this one is scored and written: the
+                # output is a prefix of the input, never an arbitrary cut.
+                flush()
                 print(f"predict.py: line {n}: want {{\"id\", \"text\"}}: {e}", file=sys.stderr)
                 return 2
+            ids.append(str(id_))
+            texts.append(text)
             if len(ids) >= 256:
                 flush()
     flush()

@@ -78,6 +78,14 @@ def test_predict_py_reads_stdin_and_refuses_bad_lines(exported):
     bad = subprocess.run([sys.executable, str(folder / "predict.py"), str(folder)], input='{"text": "no id"}\n',
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "line 1" in bad.stderr
+    # A null text or id is refused, never scored as the word "None"; the
+    # lines before a bad one are all written (the output is a prefix).
+    for line in ('{"id": "n", "text": null}', '{"id": null, "text": "x"}', '{"id": true, "text": "x"}'):
+        good = "".join(f'{{"id": "g{i}", "text": "wind farm {i}"}}\n' for i in range(300))
+        out = subprocess.run([sys.executable, str(folder / "predict.py"), str(folder)], input=good + line + "\n",
+                             capture_output=True, text=True)
+        assert out.returncode == 2 and "line 301" in out.stderr, (line, out.stderr)
+        assert [json.loads(x)["id"] for x in out.stdout.splitlines()] == [f"g{i}" for i in range(300)], line
 
 
 def test_verify_fails_on_a_swapped_file(exported, tmp_path):
