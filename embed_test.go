@@ -51,7 +51,7 @@ var goldenParams = map[string]any{
 	"labels": "s.labels@1", "labels_sequence": 1, "incremental": true, "split": "test",
 	"models": []string{"m1"}, "combine": "latest", "predictions_sequence": 3, "splits_sequence": 2,
 	"with_balanced_out": false, "id": "m1", "sources": []string{"site.example", "ds2"}, "cap": 1, "versions": []string{"v1", "v2"},
-	"phrases": []string{"title: X", "cookie"}, "tag": "production", "filter": "f1", "candidate": "m2", "limit": 5, "first": "m1", "lowest": "low", "recall": 0.5, "threshold": 3.0,
+	"phrases": []string{"title: X", "cookie"}, "tag": "production", "filter": "f1", "candidate": "m2", "production": "m1", "limit": 5, "first": "m1", "lowest": "low", "recall": 0.5, "threshold": 3.0,
 	"oracle": "gemini", "model": "gemini-2.5-flash", "since": "2025-12-31 00:00:00+00", "encoder": "minilm-4@m1", "sample": 5,
 }
 

@@ -77,7 +77,7 @@ func TestLoad_ValidationErrorsNameFileAndField(t *testing.T) {
 		{"weights", "filter.yaml", "weight: 0.4", "weight: 0.3", []string{"filter.yaml", "weight", "sum to 0.9"}},
 		{"duplicate dimension", "filter.yaml", "name: evidence_quality", "name: relevance", []string{"dimensions[1].name", "duplicate"}},
 		{"dimension named like a column", "filter.yaml", "name: evidence_quality", "name: relevance_raw", []string{"dimensions[1].name", `"relevance_raw" ends in _raw`, "rename the dimension"}},
-		{"dimension named tier", "filter.yaml", "name: relevance", "name: tier", []string{"dimensions[0].name", "is a column of the labels or predictions table"}},
+		{"dimension named tier", "filter.yaml", "name: relevance", "name: tier", []string{"dimensions[0].name", "is a column of the labels, predictions or scores tables"}},
 		{"not snake_case", "filter.yaml", "name: relevance", "name: Relevance Score", []string{"dimensions[0].name", "snake_case"}},
 		{"tiers out of order", "filter.yaml", "min: 4.0", "min: 8.0", []string{"tiers[1].min", "not below"}},
 		{"bad regex", "filter.yaml", `patterns: ['(?i)\b(buy now|use code|sponsored)\b']`, `patterns: ['(unclosed']`, []string{"prefilter.exclude[0].patterns[0]", "does not compile"}},
@@ -258,5 +258,13 @@ func TestCheckRatios_EmptyTrainOrVal(t *testing.T) {
 	}
 	if err := filters.CheckRatios([]float64{0, 0, 0}); err == nil {
 		t.Error("0, 0, 0 accepted")
+	}
+}
+
+// A dimension cannot be named filter: distill score --out names each row's
+// filter in a column of that name (DuckDB renamed the dimension filter_1).
+func TestReservedDimensionName_Filter(t *testing.T) {
+	if filters.ReservedDimensionName("filter") == "" {
+		t.Error("filter is not reserved")
 	}
 }

@@ -326,7 +326,9 @@ func checkKeywords(field string, kws []string, bad func(string, string, ...any))
 var reservedColumns = []string{"id", "model", "overall", "gatekeeper_applied", "tier", "split", "predicted_at", "run_id", "fold",
 	"overall_raw", "tier_raw", "calibration", "content_type", "oracle", "prompt_sha256", "input_sha256", "cache_key", "tokens_in",
 	"tokens_out", "cost_usd", "latency_ms", "attempts", "cached", "imported", "repaired", "filter_sha256", "labeled_at", "repeat", "extra", "thinking_budget", "evidence_mode", "settings", "selected_by", "inclusion", "selection",
-	"passed", "reason", "text_sha256", "stage", "cascade_model", "scored_at", "production", "shadowed_at"}
+	"passed", "reason", "text_sha256", "stage", "cascade_model", "scored_at", "production", "shadowed_at",
+	// distill score --out names each row's filter in a column of its own.
+	"filter"}
 
 // ReservedDimensionName says why a dimension may not be called name ("":
 // it may): it would collide with another column of the tables that hold
@@ -336,7 +338,7 @@ var reservedColumns = []string{"id", "model", "overall", "gatekeeper_applied", "
 func ReservedDimensionName(name string) string {
 	switch {
 	case slices.Contains(reservedColumns, name):
-		return "is a column of the labels or predictions table"
+		return "is a column of the labels, predictions or scores tables (or of distill score --out)"
 	case strings.HasSuffix(name, "_evidence"):
 		return "ends in _evidence, which names a dimension's evidence column in the labels table"
 	case strings.HasSuffix(name, "_raw"):

@@ -139,7 +139,7 @@ func Cascade(ctx context.Context, l *lake.Lake, opts CascadeOptions) (*CascadeRe
 	if err != nil {
 		return nil, err
 	}
-	res.RowsOut = 1
+	res.RowsIn, res.RowsOut = res.Val.Articles+res.Test.Articles, 1
 	res.Finish(spec.Cascades.For(f), snap, start)
 	return res, nil
 }
@@ -241,16 +241,19 @@ func cascadeOf(ctx context.Context, l *lake.Lake, sess *lake.Session, f *filters
 	if !enabled.Bool {
 		return nil, snap, nil
 	}
+	off := func(err error) error {
+		return fmt.Errorf("%s: the cascade's first stage %s: %w; restore it, or turn the cascade off: distill cascade --filter DIR --disable", f.Namespace(), id, err)
+	}
 	m, err := students.Find(ctx, l, f, id)
 	if err != nil {
-		return nil, nil, fmt.Errorf("the cascade's first stage: %w", err)
+		return nil, nil, off(err)
 	}
 	fs := &firstStage{model: m, threshold: threshold.Float64}
 	if fs.linear, err = linear.Load(m.Dir(l) + "/model.gob"); err != nil {
-		return nil, nil, err
+		return nil, nil, off(err)
 	}
 	if fs.cal, fs.calName, err = predict.ModelCalibration(ctx, sess, l, f, m); err != nil {
-		return nil, nil, err
+		return nil, nil, off(err)
 	}
 	return fs, snap, nil
 }

@@ -3,7 +3,10 @@ package score_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
@@ -84,6 +87,27 @@ func TestCascade_MeasuredThenOn(t *testing.T) {
 	}
 	if n := testutil.QueryInt(t, l, "SELECT count(*)"+run+" AND passed AND cascade_model IS DISTINCT FROM '"+first.Model.ID+"'"); n != 0 {
 		t.Errorf("%d passed rows do not name the first stage", n)
+	}
+	// Production retrained on an edited package: the threshold was tuned
+	// on the first stage's package, so the cascade is off, said so.
+	edited := t.TempDir()
+	if err := f.CopyTo(edited); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(edited, "NOTES.md"), []byte("edited"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f2, err := filters.Load(edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trainAndTag(t, l, f2)
+	mixed, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mixed.Filters[0].Cascade != "" || mixed.Filters[0].Cascaded != 0 || !strings.Contains(strings.Join(mixed.Warnings, "\n"), "the cascade is off") {
+		t.Errorf("production on another package: %+v, warnings %q", mixed.Filters[0], mixed.Warnings)
 	}
 	if _, err := score.Cascade(ctx, l, score.CascadeOptions{Filter: f, First: first.Model.ID, Recall: 1.5}); !errors.Is(err, score.ErrOptions) {
 		t.Errorf("recall 1.5: %v, want ErrOptions", err)

@@ -9,4 +9,6 @@ var (
 	ErrNoProduction = errors.New("no production model")
 	// ErrNothingToScore means --all found no filter with a production model.
 	ErrNothingToScore = errors.New("nothing to score")
+	// ErrLost means the model returned no scores for an article sent to it.
+	ErrLost = errors.New("article lost by the model")
 )

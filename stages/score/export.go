@@ -43,11 +43,15 @@ func Export(ctx context.Context, l *lake.Lake, names []string, path string) (*Ex
 		if snap == nil {
 			continue
 		}
+		prod, _, err := productionModel(ctx, sess, &filters.Filter{Name: name})
+		if err != nil {
+			return nil, err
+		}
 		if err := sess.Input(ctx, "scores_input", rel); err != nil {
 			return nil, err
 		}
 		tmp := fmt.Sprintf("score_newest_%d", i)
-		if err := sess.TempTable(ctx, tmp, "score/newest", lake.Params{"filter": name}); err != nil {
+		if err := sess.TempTable(ctx, tmp, "score/newest", lake.Params{"filter": name, "production": prod}); err != nil {
 			return nil, err
 		}
 		parts = append(parts, "SELECT * FROM "+tmp)

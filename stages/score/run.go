@@ -103,6 +103,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 		defer lock.Unlock()
 		res.Filters = append(res.Filters, t.res)
+		res.Warnings = append(res.Warnings, t.warnings...)
 	}
 	sess, err := l.Session(ctx, spec.CorpusNamespace)
 	if err != nil {

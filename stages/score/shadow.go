@@ -187,7 +187,7 @@ func compare(ctx context.Context, sess *lake.Session, f *filters.Filter, scoresR
 	if err := sess.SetVariables(ctx, lake.Vars{"dimensions": f.DimensionNames(), "lowest_tier": f.Tiers[len(f.Tiers)-1].Name}); err != nil {
 		return err
 	}
-	p := lake.Params{"candidate": res.Candidate}
+	p := lake.Params{"candidate": res.Candidate, "production": res.Production}
 	if err := sess.TempTable(ctx, "shadow_both", "shadow/both", p); err != nil {
 		return err
 	}

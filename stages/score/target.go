@@ -38,6 +38,8 @@ type target struct {
 	production string
 	// first is the enabled cascade's first stage (nil: none).
 	first *firstStage
+	// warnings are for the run's result.
+	warnings []string
 	res   *FilterResult
 }
 
@@ -99,6 +101,14 @@ func resolve(ctx context.Context, l *lake.Lake, ns string, given *filters.Filter
 	}
 	if cascSnap != nil {
 		t.inputs = append(t.inputs, *cascSnap)
+	}
+	if first != nil && first.model.FilterSHA != t.model.FilterSHA {
+		// The threshold was tuned on scores of another package's weights,
+		// gatekeepers and tiers: applying it to this one's would hold back
+		// articles on a different scale.
+		t.warnings = append(t.warnings, fmt.Sprintf("%s: the cascade is off for this run: its first stage %s was trained for filter package %.12s, production %s for %.12s; measure it again (distill cascade --filter DIR --first MODEL --enable) or turn it off (--disable)",
+			ns, first.model.ID, first.model.FilterSHA, t.model.ID, t.model.FilterSHA))
+		first = nil
 	}
 	if t.first = first; first != nil {
 		t.res.Cascade = first.model.ID

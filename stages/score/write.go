@@ -3,6 +3,7 @@ package score
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"sync"
 	"time"
 
@@ -77,6 +78,13 @@ func scoreAll(ctx context.Context, l *lake.Lake, sess *lake.Session, s *scan, ta
 	}
 	models.Wait()
 	for _, p := range pipes {
+		// An article sent to the model that never came back (a predictor
+		// that drops or renames rows) fails the run: committed, it would
+		// be an article without a score that the next run skips.
+		p.flying.Range(func(id, _ any) bool {
+			fail(fmt.Errorf("%w: model %s returned no scores for article %v", ErrLost, p.t.model.ID, id))
+			return false
+		})
 		close(p.rows)
 	}
 	writers.Wait()

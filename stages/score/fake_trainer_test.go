@@ -1,0 +1,141 @@
+package score_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/gate"
+	"github.com/distillery/distillery/stages/score"
+	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/lora"
+)
+
+// fakeTrainerEnv makes the test binary the trainer (see TestMain): it
+// trains nothing and predicts 5 for every dimension; with fakeDropEnv set
+// its predict leaves out the first article of the stream, as a broken
+// predictor would.
+const (
+	fakeTrainerEnv = "DISTILL_FAKE_SCORE_TRAINER"
+	fakeDropEnv    = "DISTILL_FAKE_SCORE_DROP"
+)
+
+func fakeTrainer(args []string) int {
+	if len(args) < 3 || args[0] != "-m" || args[1] != lora.Module {
+		fmt.Fprintf(os.Stderr, "want -m %s train|predict, got %q\n", lora.Module, args)
+		return 2
+	}
+	flags := map[string]string{}
+	for i := 3; i+1 < len(args); i += 2 {
+		flags[args[i]] = args[i+1]
+	}
+	switch args[2] {
+	case "train":
+		io.Copy(io.Discard, os.Stdin) // the training stream
+		if err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644); err != nil {
+			fmt.Printf(`{"event":"error","message":%q}`+"\n", err.Error())
+			return 1
+		}
+		fmt.Println(`{"event":"start","device":"cpu","base_model":"fake","train_rows":3,"val_rows":1}`)
+		fmt.Println(`{"event":"done","best_epoch":1,"val_mae":0.5}`)
+		return 0
+	case "predict":
+		if err := fakePredict(flags["--model"], os.Getenv(fakeDropEnv) == "1"); err != nil {
+			fmt.Fprintf(os.Stderr, `{"event":"error","message":%q}`+"\n", err.Error())
+			return 1
+		}
+		return 0
+	}
+	return 2
+}
+
+func fakePredict(model string, drop bool) error {
+	dims, err := os.ReadFile(filepath.Join(model, "fake_dims"))
+	if err != nil {
+		return err
+	}
+	n := len(strings.Split(string(dims), ","))
+	rdr, err := ipc.NewReader(os.Stdin)
+	if err != nil {
+		return err
+	}
+	defer rdr.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String},
+		{Name: "predictions", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)}}, nil)
+	w := ipc.NewWriter(os.Stdout, ipc.WithSchema(schema))
+	defer w.Close()
+	for rdr.Next() {
+		ids := rdr.RecordBatch().Column(0).(*array.String)
+		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+		lb := b.Field(1).(*array.ListBuilder)
+		for i := 0; i < ids.Len(); i++ {
+			if drop {
+				drop = false
+				continue
+			}
+			b.Field(0).(*array.StringBuilder).Append(ids.Value(i))
+			lb.Append(true)
+			for range n {
+				lb.ValueBuilder().(*array.Float64Builder).Append(5)
+			}
+		}
+		out := b.NewRecordBatch()
+		err := w.Write(out)
+		out.Release()
+		b.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return rdr.Err()
+}
+
+// A model that returns no scores for an article sent to it fails the run,
+// committing nothing: committed, the article would have no score and the
+// next run would skip it as scored (the review found it committed).
+func TestRun_FailsWhenTheModelLosesAnArticle(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTech.Open(t)
+	t.Setenv(fakeTrainerEnv, "1")
+	python, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gate.Tag(ctx, l, gate.TagOptions{Filter: f, Tag: gate.Production, Model: res.Model.ID}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := l.Current(ctx, spec.Scores.For(f))
+	t.Setenv(fakeDropEnv, "1")
+	_, err = score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true, Python: python})
+	if !errors.Is(err, score.ErrLost) {
+		t.Fatalf("a predictor that drops an article: %v, want ErrLost", err)
+	}
+	if after, _ := l.Current(ctx, spec.Scores.For(f)); (before == nil) != (after == nil) || (before != nil && before.Seq != after.Seq) {
+		t.Errorf("the failed run committed: %v -> %v", before, after)
+	}
+	t.Setenv(fakeDropEnv, "")
+	ok, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true, Python: python})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.QueryInt(t, l, "SELECT count(*) FROM corpus.raw"); ok.RowsOut != n {
+		t.Errorf("the run after: %d rows, corpus.raw has %d", ok.RowsOut, n)
+	}
+}
