@@ -40,7 +40,7 @@ type target struct {
 	first *firstStage
 	// warnings are for the run's result.
 	warnings []string
-	res   *FilterResult
+	res      *FilterResult
 }
 
 // namespaces are the filters to score: those given, or with All every
