@@ -7,16 +7,20 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/cv"
 	"github.com/distillery/distillery/stages/embed"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
 	"github.com/distillery/distillery/students/encode"
 	"github.com/distillery/distillery/students/probe"
 )
@@ -227,5 +231,49 @@ func crossValidatedEmbed(t *testing.T, l *lake.Lake, f *filters.Filter) {
 	t.Logf("embed 5-fold out-of-fold MAE (raw) %.3f ± %.3f, training mean %.3f, median %.3f", raw.MAE, raw.MAESD, raw.BaselineMAE, raw.MedianBaselineMAE)
 	if got := testutil.QueryInt(t, l, "SELECT count(*) FROM uplifting.evaluations WHERE model = '"+res.Model+"' AND split = 'cv' AND dimension = '_all'"); got != 2 {
 		t.Errorf("%d pooled evaluation rows of %s, want raw and calibrated", got, res.Model)
+	}
+}
+
+// TestEmbed_PredictSameOnAnyCores: the embed backend encodes and scores on
+// every core while it reads the next batch; its scores, and their order,
+// are the same bits on 1 core and on 4, over more rows than one batch.
+func TestEmbed_PredictSameOnAnyCores(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTechLake(t)
+	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "embed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	rel, _, err := sess.Relation(ctx, lake.Ref{TableName: spec.Compressed.For(f)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Four copies of every text, each cut at another length: 2,620 rows.
+	q := "SELECT t.id || '-' || n AS id, left(t.text, 500 * (n + 1)) AS text, NULL::VARCHAR AS split FROM " + rel + " t, range(4) r(n) ORDER BY 1"
+	var runs [2][]string
+	for k, procs := range []int{1, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		err := predict.Score(ctx, l, sess, q, (*students.Model)(res.Model), predict.Options{Filter: f}, func(id, _ string, s []float64) {
+			runs[k] = append(runs[k], fmt.Sprintf("%s %x", id, s))
+		})
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(runs[0]) != 4*int(testutil.QueryInt(t, l, "SELECT count(*) FROM "+spec.Compressed.For(f).String())) {
+		t.Fatalf("scored %d rows", len(runs[0]))
+	}
+	if !slices.Equal(runs[0], runs[1]) {
+		for i := range runs[0] {
+			if i >= len(runs[1]) || runs[0][i] != runs[1][i] {
+				t.Fatalf("row %d: %q on 1 core, %q on 4", i, runs[0][i], runs[1][i])
+			}
+		}
 	}
 }

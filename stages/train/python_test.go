@@ -117,9 +117,12 @@ func fakePredict(model string) error {
 		{Name: "predictions", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)}}, nil)
 	w := ipc.NewWriter(os.Stdout, ipc.WithSchema(schema))
 	defer w.Close()
+	var batches, rows int
+	defer func() { logPredictRun(model, batches, rows) }()
 	for rdr.Next() {
 		rec := rdr.RecordBatch()
 		ids := rec.Column(0).(*array.String)
+		batches, rows = batches+1, rows+ids.Len()
 		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 		lb := b.Field(1).(*array.ListBuilder)
 		for i := 0; i < ids.Len(); i++ {
@@ -138,6 +141,19 @@ func fakePredict(model string) error {
 		}
 	}
 	return rdr.Err()
+}
+
+// fakePredictRuns is the file in the model's folder where each fake
+// predictor process appends a line: the batches and rows it read.
+const fakePredictRuns = "fake_predict_runs"
+
+func logPredictRun(model string, batches, rows int) {
+	f, err := os.OpenFile(filepath.Join(model, fakePredictRuns), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%d %d\n", batches, rows)
 }
 
 // The python that train ran is recorded with the model and is predict's

@@ -197,3 +197,29 @@ func TestHashed_SameOnEveryMachine(t *testing.T) {
 		t.Errorf("the encoder depends on the cores: %v", names)
 	}
 }
+
+// TestHashed_EncodeSameOnAnyCores: a text's vector is its own, so encoding
+// on 1 core and on 4 (a share of the texts each) gives the same bits.
+func TestHashed_EncodeSameOnAnyCores(t *testing.T) {
+	ctx := context.Background()
+	texts, _ := bbc(t, 100)
+	e, err := encode.FitHashed(texts, encode.DefaultHashed())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][][]float32
+	for _, procs := range []int{1, 4} {
+		prev := runtime.GOMAXPROCS(procs)
+		vs, err := e.Encode(ctx, texts)
+		runtime.GOMAXPROCS(prev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, vs)
+	}
+	for i := range texts {
+		if !slices.Equal(got[0][i], got[1][i]) {
+			t.Fatalf("text %d: another vector on 4 cores than on 1", i)
+		}
+	}
+}

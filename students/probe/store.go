@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/distillery/distillery/students/encode"
 )
@@ -108,7 +110,8 @@ func readModel(dir string) (*Model, error) {
 }
 
 // PredictTexts encodes texts with enc (the model's encoder) and scores
-// each on every dimension (0-10), in their order.
+// each on every dimension (0-10), in their order, on every core (each
+// vector's scores are its own, so they do not depend on the cores).
 func (m *Model) PredictTexts(ctx context.Context, enc encode.Encoder, texts []string) ([][]float64, error) {
 	vs, err := enc.Encode(ctx, texts)
 	if err != nil {
@@ -117,12 +120,28 @@ func (m *Model) PredictTexts(ctx context.Context, enc encode.Encoder, texts []st
 	if len(vs) != len(texts) {
 		return nil, fmt.Errorf("%w %s: %d vectors for %d texts", ErrEncoder, enc.Name(), len(vs), len(texts))
 	}
-	out := make([][]float64, len(vs))
-	for i, v := range vs {
+	for _, v := range vs {
 		if len(v) != m.Dim {
 			return nil, fmt.Errorf("%w %s: a vector of %d, the model takes %d", ErrEncoder, enc.Name(), len(v), m.Dim)
 		}
-		out[i] = m.Predict(v)
 	}
+	out := make([][]float64, len(vs))
+	// Contiguous shares of at least scoreShare vectors: fewer goroutines
+	// than that would cost more than the scoring they share.
+	const scoreShare = 256
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(vs)/scoreShare))
+	per := (len(vs) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(vs); lo += per {
+		hi := min(lo+per, len(vs))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = m.Predict(vs[i])
+			}
+		}()
+	}
+	wg.Wait()
 	return out, nil
 }
