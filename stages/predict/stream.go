@@ -128,7 +128,9 @@ func streamLoRA(ctx context.Context, l *lake.Lake, m *students.Model, opts Optio
 		Args:   args,
 		Feed: func(w io.Writer) error {
 			fed = true
-			return feedTexts(w, in, 8*opts.BatchSize)
+			// The trainer sorts each input batch by length before it pads
+			// (trainer/PROTOCOL.md): batches as large as predict's chunks.
+			return feedTexts(w, in, max(streamBatch, opts.BatchSize))
 		},
 		Read: func(r io.Reader) error {
 			return readPredictions(r, m.Dimensions, nil, func(s scored) { emit(s.id, s.scores) })
@@ -140,8 +142,12 @@ func streamLoRA(ctx context.Context, l *lake.Lake, m *students.Model, opts Optio
 	return err
 }
 
+// streamBatch is the rows of one batch fed to the lora trainer: as many as
+// a DuckDB chunk, which is what distill predict feeds it.
+const streamBatch = 2048
+
 // feedTexts writes the texts of in as an Arrow stream of (id, text)
-// batches of up to n rows, a batch as soon as it fills or in runs dry.
+// batches of n rows (the last one shorter).
 func feedTexts(w io.Writer, in <-chan Text, n int) error {
 	defer drain(in)
 	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String}, {Name: "text", Type: arrow.BinaryTypes.String}}, nil)
@@ -161,7 +167,7 @@ func feedTexts(w io.Writer, in <-chan Text, n int) error {
 	for t := range in {
 		b.Field(0).(*array.StringBuilder).Append(t.ID)
 		b.Field(1).(*array.StringBuilder).Append(t.Text)
-		if rows++; rows >= n || len(in) == 0 {
+		if rows++; rows >= n {
 			if err := flush(); err != nil {
 				return err
 			}
