@@ -108,7 +108,7 @@ var (
 	Shadows = &Table{Name: "shadow", Kind: PerFilter, Key: []string{"id", "model"}, schema: shadowSchema, perDimension: true,
 		Doc: "a candidate model's scores of the articles production scored, kept apart from scores: never published (distill shadow)"}
 	Cascades = &Table{Name: "cascades", Kind: PerFilter, Key: []string{"run_id", "measured_at"}, schema: fixed(cascadesSchema),
-				Doc: "every distill cascade run: a cheap first-stage model and the threshold on its overall score below which distill score does not forward an article to the production model, measured on val and test; the newest row says whether the cascade is on"}
+		Doc: "every distill cascade run: a cheap first-stage model and the threshold on its overall score below which distill score does not forward an article to the production model, measured on val and test; the newest row says whether the cascade is on"}
 	Drifts = &Table{Name: "drift", Kind: PerFilter, Key: []string{"run_id", "drifted_at", "baseline", "dimension"}, schema: fixed(driftSchema),
 		Doc: "every distill drift run: the newest window of scores against the training labels and earlier windows, one row per baseline and dimension (population stability index, means, pass rate), flagged where it moved"}
 )
