@@ -438,7 +438,7 @@ var cascadesSchema = lake.Schema{
 var driftSchema = lake.Schema{
 	{Name: "baseline", Type: lake.String, Required: true, Doc: "what the newest window is compared with: train (the oracle's labels of the train split, combined as train combines them), earlier (every earlier window pooled) or an earlier window's name"},
 	{Name: "dimension", Type: lake.String, Required: true, Doc: "a dimension of the filter, overall, tier (the tier distribution) or pass_rate (the share of scored articles the prefilter passed)"},
-	{Name: "window", Type: lake.String, Doc: "the newest window compared: an ISO week (2026-W05), a day (2026-01-30) or a score run id, after --by"},
+	{Name: "recent_window", Type: lake.String, Doc: "the newest window compared: an ISO week (2026-W05), a day (2026-01-30) or a score run id, after --by"},
 	{Name: "by", Type: lake.String, Doc: "how articles were put in windows: week or day (of the article's published date, else of when it was scored), or run (the score run)"},
 	{Name: "recent_articles", Type: lake.Long, Doc: "articles of the newest window in the comparison (passed ones for a dimension, overall and tier; every scored one for pass_rate)"},
 	{Name: "baseline_articles", Type: lake.Long, Doc: "articles of the baseline in the comparison"},
