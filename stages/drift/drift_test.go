@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -17,61 +16,8 @@ import (
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/drift"
+	"github.com/distillery/distillery/stages/drift/drifttest"
 )
-
-// moved are the dimensions the planted shift moves.
-var moved = []string{"impact_magnitude", "scalability"}
-
-// planted is a lake with 300 train labels, a week of 330 scores (30
-// rejected) drawn as the labels are, and a later week whose scores of the
-// moved dimensions are 2.5 higher (20 of its articles undated: they fall
-// back to when they were scored, the same week). It returns every value
-// written, by population ("train", "earlier", "recent") and dimension.
-func planted(t *testing.T, f *filters.Filter, seed uint64) (*lake.Lake, map[string]map[string][]float64) {
-	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 19))
-	draw := func() float64 { return math.Max(0, math.Min(10, 5+1.5*rng.NormFloat64())) }
-	values := map[string]map[string][]float64{"train": {}, "earlier": {}, "recent": {}}
-	l := testutil.NewLake(t)
-	var labels []labeltest.Article
-	split := map[string]string{}
-	for i := range 300 {
-		scores := map[string]float64{}
-		for _, d := range f.DimensionNames() {
-			scores[d] = math.Round(draw()) // the oracle answers whole numbers
-			values["train"][d] = append(values["train"][d], scores[d])
-		}
-		id := fmt.Sprintf("L%04d", i)
-		labels = append(labels, labeltest.Article{ID: id, Text: "text of " + id, Scores: scores})
-		split[id] = "train"
-	}
-	labeltest.Write(t, l, f, labels)
-	labeltest.WriteSplits(t, l, f, split)
-	scoredAt := time.Date(2026, 1, 14, 9, 0, 0, 0, time.UTC)
-	var scored []labeltest.Scored
-	for w, pop := range []string{"earlier", "recent"} {
-		for i := range 330 {
-			a := labeltest.Scored{ID: fmt.Sprintf("S%d-%04d", w, i), Published: []string{"2026-01-06", "2026-01-13T08:00:00Z"}[w],
-				ScoredAt: scoredAt, Rejected: i >= 300, Scores: map[string]float64{}}
-			if pop == "recent" && i < 20 {
-				a.Published = ""
-			}
-			for _, d := range f.DimensionNames() {
-				v := draw()
-				if pop == "recent" && slices.Contains(moved, d) {
-					v = math.Min(10, v+2.5)
-				}
-				a.Scores[d] = math.Round(v*100) / 100
-				if !a.Rejected {
-					values[pop][d] = append(values[pop][d], a.Scores[d])
-				}
-			}
-			scored = append(scored, a)
-		}
-	}
-	labeltest.WriteScores(t, l, f, scored)
-	return l, values
-}
 
 // psi is the population stability index computed apart from SQL: 11 bins of
 // the rounded score, shares floored at drift.Epsilon.
@@ -97,7 +43,7 @@ func TestRun_FlagsThePlantedShift(t *testing.T) {
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
-			l, values := planted(t, f, seed)
+			l, values := drifttest.Planted(t, f, seed)
 			res, err := drift.Run(ctx, l, drift.Options{Filter: f})
 			if err != nil {
 				t.Fatal(err)
@@ -118,7 +64,7 @@ func TestRun_FlagsThePlantedShift(t *testing.T) {
 				if !slices.Contains(f.DimensionNames(), r.Dimension) {
 					continue
 				}
-				if want := slices.Contains(moved, r.Dimension); r.Flagged != want {
+				if want := slices.Contains(drifttest.Moved, r.Dimension); r.Flagged != want {
 					t.Errorf("%s against %s: flagged %v, psi %.3f; want flagged %v", r.Dimension, r.Baseline, r.Flagged, *r.PSI, want)
 				}
 				if want := psi(values["recent"][r.Dimension], values[r.Baseline][r.Dimension]); math.Abs(*r.PSI-want) > 1e-9 {
@@ -131,7 +77,7 @@ func TestRun_FlagsThePlantedShift(t *testing.T) {
 			if dims := len(f.Dimensions) + 2; seen["train"] != dims || seen["earlier"] != dims+1 || len(seen) != 2 {
 				t.Errorf("rows per baseline: %v", seen)
 			}
-			for _, d := range moved {
+			for _, d := range drifttest.Moved {
 				if !slices.Contains(res.Dimensions, d) {
 					t.Errorf("flagged %v, want %s among them", res.Dimensions, d)
 				}
@@ -167,7 +113,7 @@ func checkLake(t *testing.T, l *lake.Lake, f *filters.Filter, res *drift.Result)
 func TestRun_SmallWindowIsNotJudged(t *testing.T) {
 	ctx := context.Background()
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
-	l, _ := planted(t, f, 4)
+	l, _ := drifttest.Planted(t, f, 4)
 	var few []labeltest.Scored
 	for i := range 5 {
 		few = append(few, labeltest.Scored{ID: fmt.Sprintf("N%d", i), Published: "2026-01-20", ScoredAt: time.Date(2026, 1, 21, 0, 0, 0, 0, time.UTC),

@@ -127,6 +127,11 @@ func (r *Result) Details() []string {
 	lines = append(lines, fmt.Sprintf("PSI over 11 bins (scores rounded to 0-10; tiers for tier), empty bins counted as %g; flagged above %g (%g-%g reads as moderate), pass rate beyond ±%g; a side under %d articles is not judged",
 		Epsilon, r.Threshold, Moderate, r.Threshold, r.PassThreshold, r.MinArticles))
 	lines = append(lines, r.Notes...)
+	if len(r.Flagged) == 0 {
+		lines = append(lines, "nothing moved beyond the thresholds")
+	} else {
+		lines = append(lines, "flagged: "+strings.Join(r.FlaggedError().Moved, "; "))
+	}
 	if r.Next != "" {
 		lines = append(lines, "label what moved: "+r.Next)
 	}
@@ -145,4 +150,17 @@ func baselines(r *Result) string {
 		return "nothing (no labels, no earlier window)"
 	}
 	return strings.Join(parts, " and ")
+}
+
+// FlaggedError is the run's flags as an error, for --fail-on-drift.
+func (r *Result) FlaggedError() *FlaggedError {
+	e := &FlaggedError{Window: r.Window}
+	for _, row := range r.Flagged {
+		if row.PSI != nil {
+			e.Moved = append(e.Moved, fmt.Sprintf("%s against %s PSI %.2f", row.Dimension, row.Baseline, *row.PSI))
+		} else if row.Change != nil {
+			e.Moved = append(e.Moved, fmt.Sprintf("%s against %s %+.1f points", row.Dimension, row.Baseline, 100**row.Change))
+		}
+	}
+	return e
 }
