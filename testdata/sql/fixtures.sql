@@ -367,3 +367,12 @@ CREATE TABLE drift_psi AS SELECT * FROM (VALUES
     ('earlier', 2, 'relevance', 2::BIGINT, 2::BIGINT, 6.2::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE),
     ('earlier', 2, 'tier', 2::BIGINT, 2::BIGINT, 2.4::DOUBLE, 0.5::DOUBLE, 1.0::DOUBLE))
     t(baseline, baseline_order, dimension, recent_articles, baseline_articles, psi, recent_value, baseline_value);
+-- report: two drift runs; the later one's train and earlier rows are shown.
+CREATE TABLE drift_input AS SELECT * FROM (VALUES
+    ('2026-W02', 'week', 'train', 'relevance', 40::BIGINT, 50::BIGINT, 0.05::DOUBLE, 5.0::DOUBLE, 5.1::DOUBLE, -0.1::DOUBLE, false, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-10 00:00:00+00', 'r1'),
+    ('2026-W03', 'week', 'earlier', 'relevance', 40::BIGINT, 40::BIGINT, 0.31::DOUBLE, 6.5::DOUBLE, 5.0::DOUBLE, 1.5::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', 'earlier', 'pass_rate', 45::BIGINT, 44::BIGINT, NULL::DOUBLE, 0.9::DOUBLE, 0.9::DOUBLE, 0.0::DOUBLE, false, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', 'train', 'relevance', 40::BIGINT, 50::BIGINT, 0.25::DOUBLE, 6.5::DOUBLE, 5.1::DOUBLE, 1.4::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', 'train', 'evidence', 10::BIGINT, 50::BIGINT, 0.9::DOUBLE, 2.0::DOUBLE, 5.0::DOUBLE, -3.0::DOUBLE, false, 'too few articles to judge', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', '2026-W01', 'relevance', 40::BIGINT, 20::BIGINT, 0.4::DOUBLE, 6.5::DOUBLE, 5.0::DOUBLE, 1.5::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'))
+    t(recent_window, "by", baseline, dimension, recent_articles, baseline_articles, psi, recent_value, baseline_value, change, flagged, note, threshold, drifted_at, run_id);
