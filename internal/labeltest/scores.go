@@ -10,6 +10,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/compress"
 )
 
 // Scored is one article as distill score leaves it: its corpus.raw row
@@ -48,7 +49,7 @@ func WriteScores(t testing.TB, l *lake.Lake, f *filters.Filter, arts []Scored) {
 			t.Fatal(err)
 		}
 	}
-	write(spec.Raw.For(nil), "ingest", func(rb *lake.RowBuilder) {
+	write(spec.Raw.For(nil), spec.Ingest.Name, func(rb *lake.RowBuilder) {
 		seen := map[string]bool{}
 		for _, a := range arts {
 			if seen[a.ID] {
@@ -68,7 +69,7 @@ func WriteScores(t testing.TB, l *lake.Lake, f *filters.Filter, arts []Scored) {
 			rb.EndRow()
 		}
 	})
-	write(spec.Scores.For(f), "score", func(rb *lake.RowBuilder) {
+	write(spec.Scores.For(f), spec.Score.Name, func(rb *lake.RowBuilder) {
 		for _, a := range arts {
 			model, at, run := a.Model, a.ScoredAt, a.RunID
 			if model == "" {
@@ -121,7 +122,36 @@ func WriteSplits(t testing.TB, l *lake.Lake, f *filters.Filter, split map[string
 		return nil
 	})
 	if err == nil {
-		_, err = p.Commit(ctx, lake.Commit{Stage: "split"})
+		_, err = p.Commit(ctx, lake.Commit{Stage: spec.Split.Name})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteCompressed appends a compressed text ("text of ID") for each id to
+// <filter>.compressed: the articles label chooses among.
+func WriteCompressed(t testing.TB, l *lake.Lake, f *filters.Filter, ids []string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := spec.Compressed.Ensure(ctx, l, f); err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.WriteRows(ctx, spec.Compressed.For(f), func(rb *lake.RowBuilder) error {
+		for _, id := range ids {
+			text := "text of " + id
+			sum := sha256.Sum256([]byte(text))
+			rb.String("id", id)
+			rb.String("text", text)
+			rb.String("text_sha256", hex.EncodeToString(sum[:]))
+			rb.Longs("minhash", compress.Signature(text))
+			rb.String("run_id", l.RunID)
+			rb.EndRow()
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = p.Commit(ctx, lake.Commit{Stage: spec.Compress.Name})
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -376,3 +376,11 @@ CREATE TABLE drift_input AS SELECT * FROM (VALUES
     ('2026-W03', 'week', 'train', 'evidence', 10::BIGINT, 50::BIGINT, 0.9::DOUBLE, 2.0::DOUBLE, 5.0::DOUBLE, -3.0::DOUBLE, false, 'too few articles to judge', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
     ('2026-W03', 'week', '2026-W01', 'relevance', 40::BIGINT, 20::BIGINT, 0.4::DOUBLE, 6.5::DOUBLE, 5.0::DOUBLE, 1.5::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'))
     t(recent_window, "by", baseline, dimension, recent_articles, baseline_articles, psi, recent_value, baseline_value, change, flagged, note, threshold, drifted_at, run_id);
+-- label --select drift: the flagged dimensions of the later drift run, and
+-- the labels to compare the window with.
+SET VARIABLE drift_dimensions = ['relevance'];
+CREATE TABLE drift_labels AS SELECT * FROM (VALUES
+    ('a1', TIMESTAMPTZ '2026-01-01 00:00:00+00', 5.0::DOUBLE, 5.0::DOUBLE, 5.0::DOUBLE),
+    ('a2', TIMESTAMPTZ '2026-01-01 00:00:00+00', 6.0::DOUBLE, 7.0::DOUBLE, 6.0::DOUBLE),
+    ('a2', TIMESTAMPTZ '2026-01-02 00:00:00+00', 6.0::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE))
+    t(id, labeled_at, overall, relevance, evidence);
