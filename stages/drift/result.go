@@ -104,7 +104,9 @@ func (r *Result) Details() []string {
 	lines = append(lines, "windows, newest first: "+strings.Join(ws, "; "))
 	var rows []string
 	flush := func() {
-		lines = append(lines, spec.Columns(rows...)...)
+		if len(rows) > 0 {
+			lines = append(lines, spec.Columns(rows...)...)
+		}
 		rows = nil
 	}
 	for i, row := range r.Rows {
@@ -114,6 +116,9 @@ func (r *Result) Details() []string {
 			rows = append(rows, "  DIMENSION\tPSI\tRECENT\tBASELINE\tCHANGE\tARTICLES\tFLAG")
 		}
 		flag := Level(row.PSI, r.Threshold)
+		if row.PSI == nil {
+			flag = "stable"
+		}
 		if row.Flagged {
 			flag = "FLAGGED"
 		}
