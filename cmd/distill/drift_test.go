@@ -26,7 +26,7 @@ func TestCLI_Drift(t *testing.T) {
 	l.Close()
 
 	out, _ := distill(t, 0, "--lake", lk, "drift", "--filter", dir)
-	for _, want := range []string{"newest window 2026-W03", "against train:", "against earlier:", "impact_magnitude", "FLAGGED",
+	for _, want := range []string{"window 2026-W03 against", "against train:", "against earlier:", "impact_magnitude", "FLAGGED",
 		"20 of 660 scored articles had no usable published date", "--select drift --budget 50"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("drift output lacks %q:\n%s", want, out)

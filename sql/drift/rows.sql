@@ -19,7 +19,7 @@ WITH recent AS (
     FROM drift_windows WHERE position > 1 HAVING count(*) > 0
     UNION ALL
     SELECT window_name, position + 1, articles, passed
-    FROM drift_windows WHERE position > 1 AND (SELECT count(*) FROM drift_windows) > 2
+    FROM drift_windows WHERE position > 1 AND (SELECT count(*) FROM drift_windows WHERE position >= 1) > 2
 ), pass AS (
     SELECT e.baseline, e.baseline_order, 'pass_rate' AS dimension, r.articles AS recent_articles,
            e.articles AS baseline_articles, NULL::DOUBLE AS psi,

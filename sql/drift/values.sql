@@ -6,8 +6,8 @@
 --        empty table without labels).
 -- Variables: dimensions (VARCHAR[]), lowest_tier (VARCHAR: the filter's
 --            lowest tier; every other is an upper tier).
--- Returns: population (recent: the newest window; train; earlier: every
---          earlier window pooled; an earlier window's name, listed only
+-- Returns: population (recent: the window compared, position 1; train;
+--          earlier: every earlier window pooled; an earlier window's name, listed only
 --          when there are two earlier windows or more, else it is
 --          "earlier"), baseline_order (recent 0, train 1, earlier 2, an
 --          earlier window its position + 1), id, dimension (a dimension,
@@ -19,11 +19,11 @@ WITH pop AS (
            CASE WHEN w.position = 1 THEN 0 ELSE 2 END AS baseline_order,
            a.id, a.tier, a.overall, COLUMNS(c -> list_contains(getvariable('dimensions'), c))
     FROM drift_articles a JOIN drift_windows w USING (window_name)
-    WHERE a.passed
+    WHERE a.passed AND w.position >= 1
     UNION ALL
     SELECT a.window_name, w.position + 1, a.id, a.tier, a.overall, COLUMNS(c -> list_contains(getvariable('dimensions'), c))
     FROM drift_articles a JOIN drift_windows w USING (window_name)
-    WHERE a.passed AND w.position > 1 AND (SELECT count(*) FROM drift_windows) > 2
+    WHERE a.passed AND w.position > 1 AND (SELECT count(*) FROM drift_windows WHERE position >= 1) > 2
     UNION ALL
     SELECT 'train', 1, id, tier, overall, COLUMNS(c -> list_contains(getvariable('dimensions'), c))
     FROM drift_train

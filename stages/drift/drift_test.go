@@ -109,7 +109,9 @@ func checkLake(t *testing.T, l *lake.Lake, f *filters.Filter, res *drift.Result)
 	}
 }
 
-// A newest window under MinArticles is reported, never flagged.
+// A newer window under MinArticles is listed, not compared: the newest
+// window that large is; when none is, the newest is compared and reported,
+// never flagged.
 func TestRun_SmallWindowIsNotJudged(t *testing.T) {
 	ctx := context.Background()
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
@@ -124,8 +126,16 @@ func TestRun_SmallWindowIsNotJudged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Window != "2026-W04" || len(res.Flagged) != 0 || res.Next != "" || len(res.Windows) != 3 {
-		t.Fatalf("a window of 5: %s, flagged %+v, next %q", res.Window, res.Flagged, res.Next)
+	if res.Window != "2026-W03" || len(res.Windows) != 3 || res.Windows[0].Name != "2026-W04" || res.Windows[0].Position != 0 ||
+		!slices.Equal(res.Dimensions[:2], drifttest.Moved) || !strings.Contains(strings.Join(res.Notes, "\n"), "2026-W04 (5)") {
+		t.Fatalf("a newer window of 5: compared %s, windows %+v, flagged %v, notes %q", res.Window, res.Windows, res.Dimensions, res.Notes)
+	}
+	res, err = drift.Run(ctx, l, drift.Options{Filter: f, MinArticles: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Window != "2026-W04" || len(res.Flagged) != 0 || res.Next != "" {
+		t.Fatalf("no window of 1000: %s, flagged %+v, next %q", res.Window, res.Flagged, res.Next)
 	}
 	for _, r := range res.Rows {
 		if !strings.Contains(r.Note, "too few articles") {

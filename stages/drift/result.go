@@ -14,7 +14,9 @@ type Result struct {
 	spec.Summary
 	Filter string `json:"filter"`
 	By     string `json:"by"`
-	// Window is the newest window: the one compared.
+	// Window is the one compared: the newest holding at least MinArticles
+	// scored articles (else the newest). Windows are every window, newest
+	// first: Position 0 for a newer one too small to compare.
 	Window  string   `json:"window"`
 	Windows []Window `json:"windows"`
 	// Train is the number of train-split articles with labels (0: no
@@ -42,7 +44,8 @@ type Result struct {
 // Window is one window of scored articles.
 type Window struct {
 	Name string `json:"name"`
-	// Position is 1 for the newest.
+	// Position is 1 for the window compared, 2, 3, ... for the ones before
+	// it (newest first), 0 for a newer one too small to compare.
 	Position        int   `json:"position"`
 	Articles        int64 `json:"articles"`
 	Passed          int64 `json:"passed"`
@@ -96,7 +99,7 @@ func show(p *float64, format string) string {
 // Details are the windows, one table per baseline, the flags and the next
 // command.
 func (r *Result) Details() []string {
-	lines := []string{fmt.Sprintf("drift of %s by %s: newest window %s against %s", r.Filter, r.By, r.Window, baselines(r))}
+	lines := []string{fmt.Sprintf("drift of %s by %s: window %s against %s", r.Filter, r.By, r.Window, baselines(r))}
 	var ws []string
 	for _, w := range r.Windows {
 		ws = append(ws, fmt.Sprintf("%s %d scored, %d passed", w.Name, w.Articles, w.Passed))
@@ -148,8 +151,8 @@ func baselines(r *Result) string {
 	if r.Train > 0 {
 		parts = append(parts, fmt.Sprintf("the training labels (%d articles)", r.Train))
 	}
-	if len(r.Windows) > 1 {
-		parts = append(parts, fmt.Sprintf("%s before it", human.Plural(int64(len(r.Windows)-1), "window")))
+	if n := len(r.Windows) - r.newer() - 1; n > 0 {
+		parts = append(parts, fmt.Sprintf("%s before it", human.Plural(int64(n), "window")))
 	}
 	if len(parts) == 0 {
 		return "nothing (no labels, no earlier window)"
@@ -168,4 +171,15 @@ func (r *Result) FlaggedError() *FlaggedError {
 		}
 	}
 	return e
+}
+
+// newer counts the windows newer than the one compared (too small).
+func (r *Result) newer() int {
+	n := 0
+	for _, w := range r.Windows {
+		if w.Position == 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/distillery/distillery/curate"
@@ -127,12 +128,12 @@ func readScores(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 		err = sess.TempTable(ctx, "drift_articles", "drift/articles", lake.Params{"by": opts.By})
 	}
 	if err == nil {
-		err = sess.TempTable(ctx, "drift_windows", "drift/windows", nil)
+		err = sess.TempTable(ctx, "drift_windows", "drift/windows", lake.Params{"min_articles": opts.MinArticles})
 	}
 	if err != nil {
 		return in, err
 	}
-	err = sess.EachFile(ctx, "drift/windows", nil, func(rows *sql.Rows) error {
+	err = sess.Each(ctx, "SELECT * FROM drift_windows ORDER BY window_start DESC, window_name DESC", func(rows *sql.Rows) error {
 		var w Window
 		var start any
 		if err := rows.Scan(&w.Name, &w.Position, &start, &w.Articles, &w.Passed, &w.DatedByScoredAt); err != nil {
@@ -149,7 +150,19 @@ func readScores(ctx context.Context, sess *lake.Session, opts Options, res *Resu
 	if len(res.Windows) == 0 {
 		return in, spec.Need(spec.Scores, f.Namespace(), fmt.Sprintf("%s: %s is empty", ErrNoScores, snap.Ref()), ErrNoScores)
 	}
-	res.Window = res.Windows[0].Name
+	var newer []string
+	for _, w := range res.Windows {
+		switch w.Position {
+		case 0:
+			newer = append(newer, fmt.Sprintf("%s (%d)", w.Name, w.Articles))
+		case 1:
+			res.Window = w.Name
+		}
+	}
+	if len(newer) > 0 {
+		res.Notes = append(res.Notes, fmt.Sprintf("newer windows with fewer than %d scored articles are listed, not compared: %s; the newest window that large is compared",
+			opts.MinArticles, strings.Join(newer, ", ")))
+	}
 	if res.DatedByScoredAt > 0 && opts.By != ByRun {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d scored articles had no usable published date (missing, unreadable or after they were scored) and were dated by when they were scored",
 			res.DatedByScoredAt, res.RowsIn))
@@ -238,6 +251,16 @@ func compare(ctx context.Context, sess *lake.Session, opts Options, res *Result)
 	})
 }
 
+// recent is the window compared.
+func (r *Result) recent() Window {
+	for _, w := range r.Windows {
+		if w.Position == 1 {
+			return w
+		}
+	}
+	return Window{}
+}
+
 // next is the label command that sends the articles of the moved bins to
 // the oracle, when a dimension (or overall, or tier) moved.
 func next(f *filters.Filter, res *Result) string {
@@ -248,7 +271,7 @@ func next(f *filters.Filter, res *Result) string {
 	if !scored {
 		return ""
 	}
-	budget := min(int64(SuggestedBudget), max(res.Windows[0].Passed, 1))
+	budget := min(int64(SuggestedBudget), max(res.recent().Passed, 1))
 	return fmt.Sprintf("distill label --filter %s --select drift --budget %d", f.Dir, budget)
 }
 
@@ -285,7 +308,7 @@ func fillRows(rb *lake.RowBuilder, res *Result, in inputs, opts Options, runID s
 		rb.Double("threshold", opts.Threshold)
 		rb.Double("pass_threshold", opts.PassThreshold)
 		rb.Long("min_articles", int64(opts.MinArticles))
-		rb.Long("dated_by_scored_at", res.Windows[0].DatedByScoredAt)
+		rb.Long("dated_by_scored_at", res.recent().DatedByScoredAt)
 		long("scores_sequence", seq(in.scores))
 		long("raw_sequence", seq(in.raw))
 		long("labels_sequence", seq(in.labels))
