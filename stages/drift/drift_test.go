@@ -166,3 +166,33 @@ func TestRun_Refuses(t *testing.T) {
 		}
 	}
 }
+
+// --by day puts the undated articles in the day they were scored (after
+// the newest published day, and too few to compare); --by run puts every
+// score of one run in one window, compared with the training labels alone.
+func TestRun_ByDayAndRun(t *testing.T) {
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	l, _ := drifttest.Planted(t, f, 6)
+	res, err := drift.Run(ctx, l, drift.Options{Filter: f, By: drift.ByDay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, w := range res.Windows {
+		names = append(names, fmt.Sprintf("%s:%d:%d", w.Name, w.Position, w.Articles))
+	}
+	if res.Window != "2026-01-13" || !slices.Equal(names, []string{"2026-01-14:0:20", "2026-01-13:1:310", "2026-01-06:2:330"}) {
+		t.Errorf("by day: compared %s, windows %v", res.Window, names)
+	}
+	res, err = drift.Run(ctx, l, drift.Options{Filter: f, By: drift.ByRun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Window != l.RunID || len(res.Windows) != 1 || res.DatedByScoredAt != 20 || slices.ContainsFunc(res.Rows, func(r drift.Row) bool { return r.Baseline != "train" }) {
+		t.Errorf("by run: %s, %+v", res.Window, res.Windows)
+	}
+	if !slices.Contains(res.Dimensions, "impact_magnitude") {
+		t.Errorf("by run against train: flagged %v", res.Dimensions)
+	}
+}
