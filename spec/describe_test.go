@@ -60,7 +60,7 @@ func TestTable_Describe(t *testing.T) {
 	if got := spec.Labels.Describe(nil).Table; got != spec.AnyFilter+".labels" {
 		t.Errorf("labels without a filter: %q", got)
 	}
-	if got := spec.Raw.Describe(nil).ReadBy; len(got) != 5 {
+	if got := spec.Raw.Describe(nil).ReadBy; len(got) != 6 {
 		t.Errorf("corpus.raw read by %v, want prefilter, compress, split, score, shadow", got)
 	}
 }

@@ -431,3 +431,31 @@ var cascadesSchema = lake.Schema{
 	{Name: "measured_at", Type: lake.TimestampTz, Doc: "when the cascade run ran"},
 	{Name: "run_id", Type: lake.String, Doc: "the cascade run that wrote the row"},
 }
+
+// driftSchema is <filter>.drift's: every drift run appends one row per
+// baseline the newest window of scores is compared with and per dimension
+// (each of the filter's, overall, tier and pass_rate).
+var driftSchema = lake.Schema{
+	{Name: "baseline", Type: lake.String, Required: true, Doc: "what the newest window is compared with: train (the oracle's labels of the train split, combined as train combines them), earlier (every earlier window pooled) or an earlier window's name"},
+	{Name: "dimension", Type: lake.String, Required: true, Doc: "a dimension of the filter, overall, tier (the tier distribution) or pass_rate (the share of scored articles the prefilter passed)"},
+	{Name: "recent_window", Type: lake.String, Doc: "the newest window compared: an ISO week (2026-W05), a day (2026-01-30) or a score run id, after --by"},
+	{Name: "by", Type: lake.String, Doc: "how articles were put in windows: week or day (of the article's published date, else of when it was scored), or run (the score run)"},
+	{Name: "recent_articles", Type: lake.Long, Doc: "articles of the newest window in the comparison (passed ones for a dimension, overall and tier; every scored one for pass_rate)"},
+	{Name: "baseline_articles", Type: lake.Long, Doc: "articles of the baseline in the comparison"},
+	{Name: "psi", Type: lake.Double, Doc: "population stability index of the newest window against the baseline: sum over bins of (r - b) * ln(r / b), the shares r and b floored at 0.001; bins are the 11 whole scores 0-10 (each score rounded) or the filter's tiers; NULL for pass_rate"},
+	{Name: "recent_value", Type: lake.Double, Doc: "the newest window's mean score (a dimension, overall), share in the upper tiers (tier: every tier but the lowest), or pass rate"},
+	{Name: "baseline_value", Type: lake.Double, Doc: "the baseline's, alike"},
+	{Name: "change", Type: lake.Double, Doc: "recent_value minus baseline_value"},
+	{Name: "flagged", Type: lake.Bool, Doc: "moved beyond a threshold: psi above threshold, or pass_rate's change beyond pass_threshold; never when either side has fewer than min_articles"},
+	{Name: "note", Type: lake.String, Doc: "why a row is not judged (a side below min_articles), or empty"},
+	{Name: "threshold", Type: lake.Double, Doc: "the PSI above which a row is flagged (0.2 unless --threshold)"},
+	{Name: "pass_threshold", Type: lake.Double, Doc: "the pass-rate change (a share, either way) beyond which pass_rate is flagged"},
+	{Name: "min_articles", Type: lake.Long, Doc: "the fewest articles on each side for a row to be judged"},
+	{Name: "dated_by_scored_at", Type: lake.Long, Doc: "articles of the newest window put there by when they were scored: their published date missing, unreadable or after that (week and day)"},
+	{Name: "scores_sequence", Type: lake.Long, Doc: "the scores snapshot read"},
+	{Name: "labels_sequence", Type: lake.Long, Doc: "the labels snapshot read (null without labels)"},
+	{Name: "splits_sequence", Type: lake.Long, Doc: "the splits snapshot read (null without splits)"},
+	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the published dates were read from"},
+	{Name: "drifted_at", Type: lake.TimestampTz, Doc: "when the drift run ran: the rows of one run share it"},
+	{Name: "run_id", Type: lake.String, Doc: "the drift run that wrote the rows"},
+}

@@ -74,12 +74,17 @@ var (
 	Gate = &Spec{Name: "gate", Usage: "distill gate --filter DIR --candidate MODEL",
 		Reads: []*Table{Predictions, Labels, Splits, Models, ModelTags}, Optional: []*Table{ModelTags},
 		Writes: []*Table{Gates}, EveryRun: true, OnDemand: true}
+	// Drift compares the newest scores with the training labels and with
+	// earlier windows: a question a person or CI asks, so on demand.
+	Drift = &Spec{Name: "drift", Usage: "distill drift --filter DIR",
+		Reads: []*Table{Scores, Labels, Splits, Raw}, Optional: []*Table{Labels, Splits},
+		Writes: []*Table{Drifts}, EveryRun: true, OnDemand: true}
 )
 
 // Stages is every writing stage in pipeline order: each reads only what
 // the ones before it write.
 var Stages = []*Spec{Ingest, Prefilter, Compress, Embed, Label, Split, Train, Predict, Eval, CV,
-	Agree, ModelTag, Gate, Cascade, Score, Shadow}
+	Agree, ModelTag, Gate, Cascade, Score, Shadow, Drift}
 
 // Pipeline is the stages `distill run` runs: Stages less the OnDemand ones.
 func Pipeline() []*Spec {

@@ -109,11 +109,13 @@ var (
 		Doc: "a candidate model's scores of the articles production scored, kept apart from scores: never published (distill shadow)"}
 	Cascades = &Table{Name: "cascades", Kind: PerFilter, Key: []string{"run_id", "measured_at"}, schema: fixed(cascadesSchema),
 		Doc: "every distill cascade run: a cheap first-stage model and the threshold on its overall score below which distill score does not forward an article to the production model, measured on val and test; the newest row says whether the cascade is on"}
+	Drifts = &Table{Name: "drift", Kind: PerFilter, Key: []string{"run_id", "drifted_at", "baseline", "dimension"}, schema: fixed(driftSchema),
+		Doc: "every distill drift run: the newest window of scores against the training labels and earlier windows, one row per baseline and dimension (population stability index, means, pass rate), flagged where it moved"}
 )
 
 // Tables is every table distill writes, in the order articles flow.
 var Tables = []*Table{Raw, Rejects, Boilerplate, Prefiltered, Compressed, Embeddings, Labels, OracleCalls, Agreements, Splits, Models, Predictions, Evaluations,
-	ModelTags, Gates, Scores, Shadows, Cascades}
+	ModelTags, Gates, Scores, Shadows, Cascades, Drifts}
 
 // ArticleTables are the tables whose id column is an article's (corpus.raw's
 // id), so one article's rows can be followed through them (distill lineage).

@@ -89,7 +89,7 @@ func newApp(e *env) *cli.App {
 			splitCommand(e),
 			exportCommand(e), trainCommand(e), predictCommand(e),
 			evalCommand(e), cvCommand(e), reportCommand(e),
-			modelCommand(e), gateCommand(e), cascadeCommand(e), scoreCommand(e), shadowCommand(e),
+			modelCommand(e), gateCommand(e), cascadeCommand(e), scoreCommand(e), shadowCommand(e), driftCommand(e),
 			diffCommand(e), lineageCommand(e), logCommand(e),
 			tagCommand(e),
 			rollbackCommand(e), expireCommand(e), compactCommand(e),

@@ -19,7 +19,7 @@ import (
 
 // selectFlags choose what label spends its budget on.
 var selectFlags = []cli.Flag{
-	&cli.StringFlag{Name: "select", Usage: "choose --budget articles not yet labeled by this oracle: random, similar, uncertain, upper, diverse, or a mixture (upper:0.5,random:0.5); each label records the strategy and its inclusion probability, which eval weights back"},
+	&cli.StringFlag{Name: "select", Usage: "choose --budget articles not yet labeled by this oracle: random, similar, uncertain, upper, diverse, drift (where the latest distill drift run saw the scores move), or a mixture (upper:0.5,random:0.5); each label records the strategy and its inclusion probability, which eval weights back"},
 	&cli.IntFlag{Name: "budget", Usage: "with --select: how many articles to label"},
 	&cli.StringFlag{Name: "seeds", Usage: "with --select similar: the ids of known positive articles, comma-separated"},
 	&cli.StringFlag{Name: "seeds-file", Usage: "with --select similar: a file of seed ids, one per line (# starts a comment)"},

@@ -88,7 +88,7 @@ func TestReport_Chromium(t *testing.T) {
 		if err := json.Unmarshal([]byte(pc.Result), &got); err != nil {
 			t.Fatalf("check result %q: %v", pc.Result, err)
 		}
-		if len(got.Charts) != res.Charts || got.Sections != 9 || len(got.External) > 0 {
+		if len(got.Charts) != res.Charts || got.Sections != 10 || len(got.External) > 0 {
 			t.Errorf("width %d: %d charts (want %d), %d sections, external resources %q", width, len(got.Charts), res.Charts, got.Sections, got.External)
 		}
 		for _, c := range got.Charts {

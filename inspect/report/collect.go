@@ -68,6 +68,16 @@ type Data struct {
 	// AgreementNotes say when a comparison is older than the labels.
 	AgreementNotes []string `json:"agreement_notes,omitempty"`
 
+	// Drifts is the drift snapshot read; Drift the latest drift run's
+	// comparisons with the training labels and the earlier windows, of
+	// window DriftWindow (windows by DriftBy), flagged above DriftThreshold.
+	Drifts         string     `json:"drifts,omitempty"`
+	Drift          []DriftRow `json:"drift"`
+	DriftWindow    string     `json:"drift_window,omitempty"`
+	DriftBy        string     `json:"drift_by,omitempty"`
+	DriftThreshold float64    `json:"drift_threshold,omitempty"`
+	DriftNotes     []string   `json:"drift_notes,omitempty"`
+
 	Tables []History `json:"tables"`
 
 	// Missing says, by section id, why a section has nothing to show.
@@ -226,6 +236,9 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Data, error) {
 		labels = prep.Labels
 	}
 	if err := d.agreement(ctx, l, sess, f, labels); err != nil {
+		return nil, err
+	}
+	if err := d.drift(ctx, sess, f); err != nil {
 		return nil, err
 	}
 	if err := d.history(ctx, l, f); err != nil {

@@ -75,6 +75,9 @@ func Build(d *Data) *Page {
 	add(&Section{ID: SecConfusion, Title: "Tier confusion", Flow: true,
 		Intro: "Where each model puts the articles of every oracle tier; the predicted tier comes from the predicted overall score by filter.yaml."},
 		func() []*Chart { return confusionCharts(d) })
+	add(&Section{ID: SecDrift, Title: "Drift", Notes: d.DriftNotes,
+		Intro: "How far the newest window of the scores `distill score` wrote has moved from the oracle's labels the student learned from, and from the earlier windows, as `distill drift` last measured it: the population stability index over the whole scores 0-10 (the tiers for tier). Below 0.1 the distribution is stable, 0.1-0.2 a moderate shift, above the threshold a shift worth labeling for: `distill label --select drift` sends the articles of the moved score ranges to the oracle."},
+		func() []*Chart { return []*Chart{driftChart(d)} })
 	add(&Section{ID: SecSnapshots, Title: "Snapshot history", Small: true,
 		Intro: "Every table of the corpus and of this filter, one bar per Iceberg snapshot: any of them can be read again as \"ns.table@N\" in `distill sql`. Each chart's Data lists stage, operation and tags."},
 		func() []*Chart { return snapshotCharts(d) })

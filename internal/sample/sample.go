@@ -71,16 +71,55 @@ var (
 
 // Write writes n articles generated from seed as JSONL and returns them.
 func Write(w io.Writer, n int, seed uint64) ([]Article, error) {
-	r := rand.New(rand.NewPCG(seed, seed*2654435761+1))
+	return WriteBatch(w, Batch{N: n, Seed: seed})
+}
+
+// Share is one kind's share of a batch.
+type Share struct {
+	Kind  Kind
+	Share float64
+}
+
+// Batch says what WriteBatch generates: N articles from Seed, in the
+// shares of Mix (nil: the package's Mix), published over Days days from
+// From (zero: 700 days from 2024-01-01), with ids Prefix-00001, ...
+// (Prefix "": sample). A batch whose mix differs from the demo's is a
+// planted shift for distill drift.
+type Batch struct {
+	N      int
+	Seed   uint64
+	Mix    []Share
+	From   time.Time
+	Days   int
+	Prefix string
+}
+
+// WriteBatch writes the batch b as JSONL and returns its articles.
+func WriteBatch(w io.Writer, b Batch) ([]Article, error) {
+	r := rand.New(rand.NewPCG(b.Seed, b.Seed*2654435761+1))
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	out := make([]Article, 0, n)
-	base := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
-	for i := 0; i < n; i++ {
-		kind := pickKind(r)
+	out := make([]Article, 0, b.N)
+	base, days, prefix, mix := b.From, b.Days, b.Prefix, b.Mix
+	if base.IsZero() {
+		base = time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
+	}
+	if days <= 0 {
+		days = 700
+	}
+	if prefix == "" {
+		prefix = "sample"
+	}
+	if mix == nil {
+		for _, m := range Mix {
+			mix = append(mix, Share{m.Kind, m.Share})
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		kind := pickKind(r, mix)
 		a := article(r, kind)
-		a.ID = fmt.Sprintf("sample-%05d", i+1)
-		a.PublishedDate = base.Add(time.Duration(r.IntN(700*24)) * time.Hour).Format(time.RFC3339)
+		a.ID = fmt.Sprintf("%s-%05d", prefix, i+1)
+		a.PublishedDate = base.Add(time.Duration(r.IntN(days*24)) * time.Hour).Format(time.RFC3339)
 		a.URL = fmt.Sprintf("https://news.example.org/%s/%s", a.Source, a.ID)
 		a.Kind = kind
 		if err := enc.Encode(a); err != nil {
@@ -91,9 +130,9 @@ func Write(w io.Writer, n int, seed uint64) ([]Article, error) {
 	return out, nil
 }
 
-func pickKind(r *rand.Rand) Kind {
+func pickKind(r *rand.Rand, mix []Share) Kind {
 	x := r.Float64()
-	for _, m := range Mix {
+	for _, m := range mix {
 		if x < m.Share {
 			return m.Kind
 		}

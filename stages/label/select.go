@@ -46,6 +46,14 @@ func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts [
 	if opts.plan.NeedsPredictions() {
 		res.Selection += " model=" + opts.SelectModel
 	}
+	var run *driftRun
+	if opts.plan.NeedsDrift() {
+		var err error
+		if run, err = latestDrift(ctx, sess, f); err != nil {
+			return nil, nil, err
+		}
+		res.Selection += " drift=" + run.id
+	}
 	mine := map[string]bool{}
 	if labeled {
 		var err error
@@ -77,6 +85,11 @@ func selectOf(ctx context.Context, sess *lake.Session, f *filters.Filter, arts [
 	}
 	if opts.plan.NeedsPredictions() {
 		if err := poolPredictions(ctx, sess, f, opts, &in, res); err != nil {
+			return nil, nil, err
+		}
+	}
+	if run != nil {
+		if err := poolDrift(ctx, sess, f, run, labeled, &in, res); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/distillery/distillery/stages/agree"
 	"github.com/distillery/distillery/stages/compress"
 	"github.com/distillery/distillery/stages/cv"
+	"github.com/distillery/distillery/stages/drift"
 	"github.com/distillery/distillery/stages/embed"
 	"github.com/distillery/distillery/stages/evaluate"
 	"github.com/distillery/distillery/stages/gate"
@@ -271,6 +272,18 @@ var runners = map[string]Runner{
 				return 0, err
 			}
 			r, err := gate.Run(ctx, e.Lake, gate.Options{Filter: e.Filter, Candidate: m, Split: "all", Bootstrap: 100, Waiting: waiting})
+			if err != nil {
+				return 0, err
+			}
+			return r.RowsOut, nil
+		}},
+	spec.Drift.Name: {
+		Invalid: func(ctx context.Context, l *lake.Lake) error {
+			_, err := drift.Run(ctx, l, drift.Options{})
+			return err
+		},
+		Run: func(ctx context.Context, e *Env, waiting func(string)) (int64, error) {
+			r, err := drift.Run(ctx, e.Lake, drift.Options{Filter: e.Filter, Waiting: waiting})
 			if err != nil {
 				return 0, err
 			}

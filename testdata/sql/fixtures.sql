@@ -333,3 +333,61 @@ CREATE TABLE gates_input AS SELECT * FROM (VALUES
     ('m1', 'production', 'mae', 0.5::DOUBLE, 0.6::DOUBLE, -0.1::DOUBLE, -0.2::DOUBLE, 0.0::DOUBLE, false, 'pass', TIMESTAMPTZ '2026-01-04 00:00:00+00', 'r5'),
     ('m1', 'production', 'mae', 0.7::DOUBLE, 0.6::DOUBLE, 0.1::DOUBLE, 0.05::DOUBLE, 0.2::DOUBLE, true, 'regression', TIMESTAMPTZ '2026-01-03 00:00:00+00', 'r4'))
     AS t(candidate, against, metric, candidate_value, against_value, difference, difference_low, difference_high, regression, verdict, gated_at, run_id);
+-- drift (stages/drift): scores of two weeks (a1 rescored: the newest row
+-- counts; a3 and b3 rejected; b2 undated, b3 dated after it was scored:
+-- both fall back to scored_at), their windows, the train labels, and the
+-- long form and PSI the later files read.
+CREATE TABLE drift_scores AS SELECT * FROM (VALUES
+    ('a1', 'm0', true, 2.0::DOUBLE, 2.0::DOUBLE, 2.0::DOUBLE, 'low', TIMESTAMPTZ '2026-01-07 00:00:00+00', 'r0'),
+    ('a1', 'm1', true, 5.0::DOUBLE, 5.0::DOUBLE, 5.0::DOUBLE, 'high', TIMESTAMPTZ '2026-01-08 00:00:00+00', 'r1'),
+    ('a2', 'm1', true, 7.0::DOUBLE, 6.0::DOUBLE, 6.6::DOUBLE, 'high', TIMESTAMPTZ '2026-01-08 00:00:00+00', 'r1'),
+    ('a3', 'm1', false, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, TIMESTAMPTZ '2026-01-08 00:00:00+00', 'r1'),
+    ('b1', 'm1', true, 8.6::DOUBLE, 5.0::DOUBLE, 7.2::DOUBLE, 'high', TIMESTAMPTZ '2026-01-15 00:00:00+00', 'r2'),
+    ('b2', 'm1', true, 9.4::DOUBLE, 1.0::DOUBLE, 3.5::DOUBLE, 'low', TIMESTAMPTZ '2026-01-15 00:00:00+00', 'r2'),
+    ('b3', 'm1', false, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::VARCHAR, TIMESTAMPTZ '2026-01-15 00:00:00+00', 'r2'))
+    t(id, model, passed, relevance, evidence, overall, tier, scored_at, run_id);
+CREATE TABLE drift_raw AS SELECT * FROM (VALUES
+    ('a1', '2026-01-06'), ('a2', '2026-01-07T10:00:00Z'), ('a3', '2026-01-06'),
+    ('b1', '2026-01-13 08:00'), ('b2', 'January 2026'), ('b3', '2027-01-01')) t(id, published_date);
+CREATE TABLE drift_articles AS SELECT * FROM (VALUES
+    ('a1', '2026-W02', TIMESTAMP '2026-01-05', 'published', true, 'high', 5.0::DOUBLE, 5.0::DOUBLE, 5.0::DOUBLE),
+    ('a2', '2026-W02', TIMESTAMP '2026-01-05', 'published', true, 'high', 6.6::DOUBLE, 7.0::DOUBLE, 6.0::DOUBLE),
+    ('a3', '2026-W02', TIMESTAMP '2026-01-05', 'published', false, NULL, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE),
+    ('b1', '2026-W03', TIMESTAMP '2026-01-12', 'published', true, 'high', 7.2::DOUBLE, 8.6::DOUBLE, 5.0::DOUBLE),
+    ('b2', '2026-W03', TIMESTAMP '2026-01-12', 'scored_at', true, 'low', 3.5::DOUBLE, 9.4::DOUBLE, 1.0::DOUBLE),
+    ('b3', '2026-W03', TIMESTAMP '2026-01-12', 'scored_at', false, NULL, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE))
+    t(id, window_name, window_start, dated_by, passed, tier, overall, relevance, evidence);
+CREATE TABLE drift_windows AS SELECT * FROM (VALUES
+    ('2026-W03', 1::BIGINT, TIMESTAMP '2026-01-12', 3::BIGINT, 2::BIGINT, 2::BIGINT),
+    ('2026-W02', 2::BIGINT, TIMESTAMP '2026-01-05', 3::BIGINT, 2::BIGINT, 0::BIGINT))
+    t(window_name, position, window_start, articles, passed, dated_by_scored_at);
+CREATE TABLE drift_train AS SELECT 'a' AS id, 'high' AS tier, 5.1::DOUBLE AS overall, 7.0::DOUBLE AS relevance, 2.0::DOUBLE AS evidence;
+CREATE TABLE drift_values AS SELECT * FROM (VALUES
+    ('recent', 0, 'b1', 'relevance', 8.6::DOUBLE, '9'), ('recent', 0, 'b2', 'relevance', 9.4::DOUBLE, '9'),
+    ('recent', 0, 'b1', 'tier', 1.0::DOUBLE, 'high'), ('recent', 0, 'b2', 'tier', 0.0::DOUBLE, 'low'),
+    ('earlier', 2, 'a1', 'relevance', 5.0::DOUBLE, '5'), ('earlier', 2, 'a2', 'relevance', 7.0::DOUBLE, '7'),
+    ('earlier', 2, 'a1', 'tier', 1.0::DOUBLE, 'high'), ('earlier', 2, 'a2', 'tier', 1.0::DOUBLE, 'high'),
+    ('train', 1, 'a', 'relevance', 9.0::DOUBLE, '9'), ('train', 1, 'a', 'tier', 1.0::DOUBLE, 'high'))
+    t(population, baseline_order, id, dimension, value, bin);
+CREATE TABLE drift_psi AS SELECT * FROM (VALUES
+    ('train', 1, 'relevance', 2::BIGINT, 1::BIGINT, 0.0::DOUBLE, 9.0::DOUBLE, 9.0::DOUBLE),
+    ('earlier', 2, 'relevance', 2::BIGINT, 2::BIGINT, 6.2::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE),
+    ('earlier', 2, 'tier', 2::BIGINT, 2::BIGINT, 2.4::DOUBLE, 0.5::DOUBLE, 1.0::DOUBLE))
+    t(baseline, baseline_order, dimension, recent_articles, baseline_articles, psi, recent_value, baseline_value);
+-- report: two drift runs; the later one's train and earlier rows are shown.
+CREATE TABLE drift_input AS SELECT * FROM (VALUES
+    ('2026-W02', 'week', 'train', 'relevance', 40::BIGINT, 50::BIGINT, 0.05::DOUBLE, 5.0::DOUBLE, 5.1::DOUBLE, -0.1::DOUBLE, false, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-10 00:00:00+00', 'r1'),
+    ('2026-W03', 'week', 'earlier', 'relevance', 40::BIGINT, 40::BIGINT, 0.31::DOUBLE, 6.5::DOUBLE, 5.0::DOUBLE, 1.5::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', 'earlier', 'pass_rate', 45::BIGINT, 44::BIGINT, NULL::DOUBLE, 0.9::DOUBLE, 0.9::DOUBLE, 0.0::DOUBLE, false, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', 'train', 'relevance', 40::BIGINT, 50::BIGINT, 0.25::DOUBLE, 6.5::DOUBLE, 5.1::DOUBLE, 1.4::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', 'train', 'evidence', 10::BIGINT, 50::BIGINT, 0.9::DOUBLE, 2.0::DOUBLE, 5.0::DOUBLE, -3.0::DOUBLE, false, 'too few articles to judge', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'),
+    ('2026-W03', 'week', '2026-W01', 'relevance', 40::BIGINT, 20::BIGINT, 0.4::DOUBLE, 6.5::DOUBLE, 5.0::DOUBLE, 1.5::DOUBLE, true, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-17 00:00:00+00', 'r2'))
+    t(recent_window, "by", baseline, dimension, recent_articles, baseline_articles, psi, recent_value, baseline_value, change, flagged, note, threshold, drifted_at, run_id);
+-- label --select drift: the flagged dimensions of the later drift run, and
+-- the labels to compare the window with.
+SET VARIABLE drift_dimensions = ['relevance'];
+CREATE TABLE drift_labels AS SELECT * FROM (VALUES
+    ('a1', TIMESTAMPTZ '2026-01-01 00:00:00+00', 5.0::DOUBLE, 5.0::DOUBLE, 5.0::DOUBLE),
+    ('a2', TIMESTAMPTZ '2026-01-01 00:00:00+00', 6.0::DOUBLE, 7.0::DOUBLE, 6.0::DOUBLE),
+    ('a2', TIMESTAMPTZ '2026-01-02 00:00:00+00', 6.0::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE))
+    t(id, labeled_at, overall, relevance, evidence);

@@ -32,6 +32,10 @@ type Pool struct {
 	Overall    []float64
 	Upper      []bool
 	Boundaries []float64
+	// Drift is how far each article's scores sit where the newest window
+	// moved away from the labels (NaN or 0: not there), for drift: the
+	// highest first.
+	Drift []float64
 }
 
 // Pick is one article chosen: its index in the pool, the strategy that
@@ -97,6 +101,9 @@ func check(p Plan, pool Pool) error {
 	if p.Uses(Similar) && len(pool.Seeds) == 0 {
 		return fmt.Errorf("%w: similar needs seed articles (--seeds ID,... or --seeds-file FILE)", ErrInputs)
 	}
+	if p.NeedsDrift() && len(pool.Drift) != n {
+		return fmt.Errorf("%w: %s reads the latest drift run's moved score ranges", ErrInputs, p)
+	}
 	if p.NeedsPredictions() && (len(pool.Overall) != n || len(pool.Upper) != n) {
 		return fmt.Errorf("%w: %s reads a student's predictions of the articles", ErrInputs, p)
 	}
@@ -139,6 +146,11 @@ func ranked(strategy string, pool Pool, taken []bool) []int {
 				continue
 			}
 			c.score = -nearest(pool.Overall[i], pool.Boundaries)
+		case Drift:
+			if math.IsNaN(pool.Drift[i]) || pool.Drift[i] <= 0 {
+				continue
+			}
+			c.score = pool.Drift[i]
 		}
 		cs = append(cs, c)
 	}

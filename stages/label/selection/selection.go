@@ -7,7 +7,7 @@
 // pick carries its inclusion probability within the pool it was drawn
 // from, so an evaluation can weight the labels back to the whole pool
 // (Horvitz-Thompson): 1 for a deterministic pick (similar, uncertain,
-// upper), the share of its stratum for a random or diverse one. Choose is
+// upper, drift), the share of its stratum for a random or diverse one. Choose is
 // pure: the stage reads the pool from the lake.
 package selection
 
@@ -26,10 +26,11 @@ const (
 	Uncertain = "uncertain"
 	Upper     = "upper"
 	Diverse   = "diverse"
+	Drift     = "drift"
 )
 
 // Strategies lists them, for messages.
-var Strategies = []string{Random, Similar, Uncertain, Upper, Diverse}
+var Strategies = []string{Random, Similar, Uncertain, Upper, Diverse, Drift}
 
 // Part is one strategy of a plan and its share of the budget.
 type Part struct {
@@ -38,7 +39,7 @@ type Part struct {
 }
 
 // Plan is a selection: its parts, the ones that choose by a score
-// (similar, uncertain, upper) in the order given, then the one that draws
+// (similar, uncertain, upper, drift) in the order given, then the one that draws
 // at random (random or diverse), which also takes whatever the others
 // could not fill.
 type Plan []Part
@@ -114,6 +115,9 @@ func (p Plan) NeedsVectors() bool { return p.Uses(Similar) || p.Uses(Diverse) }
 
 // NeedsPredictions reports whether the plan reads a student's predictions.
 func (p Plan) NeedsPredictions() bool { return p.Uses(Upper) || p.Uses(Uncertain) }
+
+// NeedsDrift reports whether the plan reads the latest drift run.
+func (p Plan) NeedsDrift() bool { return p.Uses(Drift) }
 
 // Unbiased reports whether every article of the pool can be drawn: the
 // plan has a random or diverse part, so weighted metrics estimate the

@@ -285,3 +285,36 @@ func TestChoose_WeightsUndoTheBias(t *testing.T) {
 		t.Errorf("the plain mean %.3f should be far from the truth %.3f: the test has no bias to undo", plain, truth)
 	}
 }
+
+// drift takes the articles the latest drift run scores highest, only those
+// scored above 0 (the others sit where nothing moved), inclusion 1; the
+// random part takes what it could not fill.
+func TestChoose_Drift(t *testing.T) {
+	n := 10
+	pool := Pool{IDs: ids(n), Drift: make([]float64, n)}
+	pool.Drift[3], pool.Drift[7], pool.Drift[1] = 2.5, 0.7, math.NaN()
+	pool.Drift[5] = 2.5 // a tie keeps the pool's order
+	p, err := Parse("drift:0.5,random:0.5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Choose(p, 6, pool, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, pk := range out.Picks {
+		if pk.By == Drift {
+			got = append(got, pk.Index)
+			if pk.Inclusion != 1 {
+				t.Errorf("drift pick %d: inclusion %g", pk.Index, pk.Inclusion)
+			}
+		}
+	}
+	if !slices.Equal(got, []int{3, 5, 7}) || out.Short[Drift] != 0 || len(out.Picks) != 6 {
+		t.Errorf("drift picks %v, short %v, %d picks", got, out.Short, len(out.Picks))
+	}
+	if _, err := Choose(p, 6, Pool{IDs: ids(n)}, 1); !errors.Is(err, ErrInputs) {
+		t.Errorf("no drift scores: %v", err)
+	}
+}
