@@ -346,10 +346,12 @@ class Model:
         self.dims = man["model"]["dimensions"]
         backend = man["model"]["backend"]
         want = man.get("unicode_version", "")
+        # Words are split by Unicode category: a code point this Python's
+        # older database does not know (Cn) may be a letter to the Go that
+        # trained the model. Said once, when a text holds one.
+        self.unicode_gap = ""
         if backend in ("linear", "embed") and want and _version(unicodedata.unidata_version) < _version(want):
-            print(f"predict.py: warning: this Python knows Unicode {unicodedata.unidata_version}, the model's words were "
-                  f"split with Unicode {want}: letters added since are not words here, so texts holding them may score "
-                  "differently from distill", file=sys.stderr)
+            self.unicode_gap = want
         if backend == "linear":
             self.student = Linear(folder)
         elif backend == "embed":
@@ -367,6 +369,11 @@ class Model:
             self.cal = [(d["x"], d["y"]) for d in cal["dimensions"]]
 
     def predict(self, ids: list[str], texts: list[str]) -> list[dict]:
+        if self.unicode_gap and any(unicodedata.category(ch) == "Cn" for t in texts for ch in t):
+            print(f"predict.py: warning: a text holds characters this Python's Unicode {unicodedata.unidata_version} does "
+                  f"not know; the model's words were split with Unicode {self.unicode_gap}, so such texts may score "
+                  "differently from distill", file=sys.stderr)
+            self.unicode_gap = ""
         out = []
         for id_, raw in zip(ids, self.student.predict(texts)):
             s = [calibrate(x, *self.cal[i]) if self.cal else x for i, x in enumerate(raw)]
