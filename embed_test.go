@@ -52,7 +52,7 @@ var goldenParams = map[string]any{
 	"models": []string{"m1"}, "combine": "latest", "predictions_sequence": 3, "splits_sequence": 2,
 	"with_balanced_out": false, "id": "m1", "sources": []string{"site.example", "ds2"}, "cap": 1, "versions": []string{"v1", "v2"},
 	"phrases": []string{"title: X", "cookie"}, "tag": "production", "filter": "f1", "candidate": "m2", "production": "m1", "limit": 5, "first": "m1", "lowest": "low", "recall": 0.5, "threshold": 3.0,
-	"oracle": "gemini", "model": "gemini-2.5-flash", "since": "2025-12-31 00:00:00+00", "encoder": "minilm-4@m1", "sample": 5,
+	"oracle": "gemini", "model": "gemini-2.5-flash", "since": "2025-12-31 00:00:00+00", "encoder": "minilm-4@m1", "sample": 5, "scored_by": "m1",
 	"by": "week", "window": "2026-W03", "psi_threshold": 0.2, "pass_threshold": 0.05, "min_articles": 2,
 }
 

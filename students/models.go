@@ -96,8 +96,16 @@ func Find(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (*Mod
 	return m, nil
 }
 
-// ResolveID is id, or for Latest the id of the filter's newest model.
+// Production, as a model id, is the model the filter's production tag
+// names now (distill model tag production MODEL).
+const Production = "production"
+
+// ResolveID is id, for Latest the id of the filter's newest model, and for
+// Production the model the production tag names.
 func ResolveID(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) (string, error) {
+	if id == Production {
+		return tagged(ctx, l, f, Production)
+	}
 	if id != Latest {
 		return id, nil
 	}
@@ -121,4 +129,30 @@ func ResolveID(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) 
 		return "", err
 	}
 	return newest, nil
+}
+
+// tagged is the model tag names in the filter's model_tags.
+func tagged(ctx context.Context, l *lake.Lake, f *filters.Filter, tag string) (string, error) {
+	sess, err := l.Session(ctx, f.Namespace())
+	if err != nil {
+		return "", err
+	}
+	defer sess.Close()
+	none := fmt.Sprintf("no model of %s is tagged %s (distill model tag %s MODEL --filter DIR)", f.Namespace(), tag, tag)
+	rel, snap, err := sess.Relation(ctx, spec.ModelTags.Ref(f))
+	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+		return "", spec.Need(spec.ModelTags, f.Namespace(), ErrNoModel.Error()+": "+none, ErrNoModel)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := sess.Input(ctx, "model_tags_input", rel); err != nil {
+		return "", err
+	}
+	var model string
+	err = sess.QueryRowFile(ctx, "gate/tagged", lake.Params{"tag": tag}, &model)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w: %s", ErrNoModel, none)
+	}
+	return model, err
 }

@@ -140,7 +140,7 @@ func predictCommand(e *env) *cli.Command {
 		Name:  "predict",
 		Usage: "score articles with a trained student: <filter>.predictions",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, filterFlag,
-			&cli.StringFlag{Name: "model", Value: students.Latest, Usage: "model id (see <filter>.models), or latest: the newest"},
+			&cli.StringFlag{Name: "model", Value: students.Latest, Usage: "model id (see <filter>.models), latest (the newest) or production (the model tagged production)"},
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "train, val, test, or all (every article of --table)"},
 			&cli.StringFlag{Name: "table", Usage: "texts to score (id, text), e.g. compressed@3 (default: the filter's compressed)"},
 			&cli.StringFlag{Name: "splits", Usage: "splits snapshot (default: current)"},

@@ -22,6 +22,10 @@ type Result struct {
 	// Train is the number of train-split articles with labels (0: no
 	// labels or splits, so no train baseline).
 	Train int64 `json:"train_articles"`
+	// TrainSource says what the train baseline's scores are: the model's
+	// own predictions of the training articles (predictions:MODEL), or the
+	// oracle's labels ("labels") when the model did not predict them all.
+	TrainSource string `json:"train_source,omitempty"`
 	// DatedByScoredAt counts the scored articles (of every window) that had
 	// no usable published date, so were dated by when they were scored.
 	DatedByScoredAt int64 `json:"dated_by_scored_at"`
@@ -104,6 +108,10 @@ func (r *Result) Details() []string {
 	for _, w := range r.Windows {
 		ws = append(ws, fmt.Sprintf("%s %d scored, %d passed", w.Name, w.Articles, w.Passed))
 	}
+	// A year of weeks is a line nobody reads: the newest dozen, and a count.
+	if len(ws) > 12 {
+		ws = append(ws[:12], fmt.Sprintf("and %d older (--json lists them all)", len(ws)-12))
+	}
 	lines = append(lines, "windows, newest first: "+strings.Join(ws, "; "))
 	var rows []string
 	flush := func() {
@@ -149,7 +157,11 @@ func (r *Result) Details() []string {
 func baselines(r *Result) string {
 	var parts []string
 	if r.Train > 0 {
-		parts = append(parts, fmt.Sprintf("the training labels (%d articles)", r.Train))
+		what := "the training labels"
+		if m, ok := strings.CutPrefix(r.TrainSource, "predictions:"); ok {
+			what = "its own scores of the training articles (" + m + ")"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%d articles)", what, r.Train))
 	}
 	if n := len(r.Windows) - r.newer() - 1; n > 0 {
 		parts = append(parts, fmt.Sprintf("%s before it", human.Plural(int64(n), "window")))

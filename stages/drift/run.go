@@ -20,12 +20,12 @@ const SuggestedBudget = 50
 
 // inputs are the snapshots a run read.
 type inputs struct {
-	scores, raw, labels, splits *lake.Snapshot
+	scores, raw, labels, splits, predictions *lake.Snapshot
 }
 
 func (in inputs) list() []lake.Snapshot {
 	var out []lake.Snapshot
-	for _, s := range []*lake.Snapshot{in.scores, in.raw, in.labels, in.splits} {
+	for _, s := range []*lake.Snapshot{in.scores, in.raw, in.labels, in.splits, in.predictions} {
 		if s != nil {
 			out = append(out, *s)
 		}
@@ -212,8 +212,52 @@ func readTrain(ctx context.Context, sess *lake.Session, opts Options, in *inputs
 	}
 	if res.Train == 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("no train baseline: %s puts no labeled article in train", snap.Ref()))
+		return nil
 	}
-	return nil
+	return predictedTrain(ctx, sess, opts, in, res)
+}
+
+// predictedTrain replaces drift_train's labels with the scores the model
+// of the newest scores gave the same training articles, when it predicted
+// them all: the student's scores are smoother than the oracle's whole-number
+// labels, so against the labels a stable stream reads as drift (on the
+// README's tour lake every dimension but two was flagged, PSI up to 13, with
+// equal means). Without them the labels stay, and a note says how to get
+// the like-for-like baseline.
+func predictedTrain(ctx context.Context, sess *lake.Session, opts Options, in *inputs, res *Result) error {
+	f := opts.Filter
+	var model string
+	if err := sess.QueryRow(ctx, "SELECT model FROM drift_scores ORDER BY scored_at DESC, model DESC LIMIT 1", &model); err != nil {
+		return err
+	}
+	labelsOnly := func() error {
+		res.TrainSource = "labels"
+		res.Notes = append(res.Notes, fmt.Sprintf("the train baseline is the oracle's labels, not %s's own scores of those articles: a student's scores are smoother than the labels, so PSI against them overstates drift; for a like-for-like baseline: distill predict --filter DIR --model %s --split train", model, model))
+		return nil
+	}
+	rel, snap, err := sess.Relation(ctx, spec.Predictions.Ref(f))
+	if errors.Is(err, lake.ErrNoTable) || err == nil && snap == nil {
+		return labelsOnly()
+	}
+	if err != nil {
+		return err
+	}
+	if err := sess.Input(ctx, "drift_predictions", rel); err != nil {
+		return err
+	}
+	if err := sess.TempTable(ctx, "drift_train_predicted", "drift/train_predicted", lake.Params{"scored_by": model}); err != nil {
+		return err
+	}
+	var n int64
+	if err := sess.QueryRow(ctx, "SELECT count(*) FROM drift_train_predicted", &n); err != nil {
+		return err
+	}
+	if n < res.Train {
+		return labelsOnly()
+	}
+	in.predictions = snap
+	res.TrainSource = "predictions:" + model
+	return sess.ExecAll(ctx, "CREATE OR REPLACE TEMP TABLE drift_train AS SELECT * FROM drift_train_predicted")
 }
 
 // compare computes the rows (sql/drift/values, psi, rows) and what they flag.

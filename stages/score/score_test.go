@@ -19,6 +19,7 @@ import (
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/score"
 	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students"
 )
 
 var aiTech pipelinetest.AITech
@@ -56,6 +57,10 @@ func TestRun_MatchesThePipeline(t *testing.T) {
 	ctx := context.Background()
 	l, f := aiTech.Open(t)
 	model := trainAndTag(t, l, f)
+	// --model production names the tagged model (predict, eval, cascade).
+	if id, err := students.ResolveID(ctx, l, f, students.Production); err != nil || id != model {
+		t.Fatalf("ResolveID(production) = %q, %v; want %s", id, err, model)
+	}
 	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: model, Split: "all"}); err != nil {
 		t.Fatal(err)
 	}

@@ -391,3 +391,4 @@ CREATE TABLE drift_labels AS SELECT * FROM (VALUES
     ('a2', TIMESTAMPTZ '2026-01-01 00:00:00+00', 6.0::DOUBLE, 7.0::DOUBLE, 6.0::DOUBLE),
     ('a2', TIMESTAMPTZ '2026-01-02 00:00:00+00', 6.0::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE))
     t(id, labeled_at, overall, relevance, evidence);
+CREATE TABLE drift_predictions AS SELECT * FROM predictions_input;
