@@ -37,10 +37,9 @@ func cascadeCommand(e *env) *cli.Command {
 			}
 			defer l.Close()
 			first := c.String("first")
-			if first == students.Latest {
-				if first, err = students.ResolveID(c.Context, l, f, first); err != nil {
-					return err
-				}
+			// latest and production name the newest and the tagged model.
+			if first, err = students.ResolveID(c.Context, l, f, first); err != nil {
+				return err
 			}
 			res, err := score.Cascade(c.Context, l, score.CascadeOptions{Filter: f, First: first, Recall: c.Float64("recall"),
 				Enable: c.Bool("enable"), Disable: c.Bool("disable")})

@@ -39,10 +39,9 @@ func shadowCommand(e *env) *cli.Command {
 			}
 			defer l.Close()
 			cand := c.String("candidate")
-			if cand == students.Latest {
-				if cand, err = students.ResolveID(c.Context, l, f, cand); err != nil {
-					return err
-				}
+			// latest and production name the newest and the tagged model.
+			if cand, err = students.ResolveID(c.Context, l, f, cand); err != nil {
+				return err
 			}
 			res, err := score.Shadow(c.Context, l, score.ShadowOptions{Filter: f, Candidate: cand, Show: c.Int("show"),
 				Workers: c.Int("workers"), Python: c.String("python"), Device: c.String("device"), BatchSize: c.Int("batch-size")})

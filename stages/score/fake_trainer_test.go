@@ -7,15 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/gate"
@@ -45,7 +40,7 @@ func fakeTrainer(args []string) int {
 	switch args[2] {
 	case "train":
 		io.Copy(io.Discard, os.Stdin) // the training stream
-		if err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(flags["--out"], pipelinetest.FakeDimsFile), []byte(flags["--dimensions"]), 0o644); err != nil {
 			fmt.Printf(`{"event":"error","message":%q}`+"\n", err.Error())
 			return 1
 		}
@@ -53,54 +48,13 @@ func fakeTrainer(args []string) int {
 		fmt.Println(`{"event":"done","best_epoch":1,"val_mae":0.5}`)
 		return 0
 	case "predict":
-		if err := fakePredict(flags["--model"], os.Getenv(fakeDropEnv) == "1"); err != nil {
+		if _, _, err := pipelinetest.FakePredict(flags["--model"], os.Getenv(fakeDropEnv) == "1"); err != nil {
 			fmt.Fprintf(os.Stderr, `{"event":"error","message":%q}`+"\n", err.Error())
 			return 1
 		}
 		return 0
 	}
 	return 2
-}
-
-func fakePredict(model string, drop bool) error {
-	dims, err := os.ReadFile(filepath.Join(model, "fake_dims"))
-	if err != nil {
-		return err
-	}
-	n := len(strings.Split(string(dims), ","))
-	rdr, err := ipc.NewReader(os.Stdin)
-	if err != nil {
-		return err
-	}
-	defer rdr.Release()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String},
-		{Name: "predictions", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)}}, nil)
-	w := ipc.NewWriter(os.Stdout, ipc.WithSchema(schema))
-	defer w.Close()
-	for rdr.Next() {
-		ids := rdr.RecordBatch().Column(0).(*array.String)
-		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		lb := b.Field(1).(*array.ListBuilder)
-		for i := 0; i < ids.Len(); i++ {
-			if drop {
-				drop = false
-				continue
-			}
-			b.Field(0).(*array.StringBuilder).Append(ids.Value(i))
-			lb.Append(true)
-			for range n {
-				lb.ValueBuilder().(*array.Float64Builder).Append(5)
-			}
-		}
-		out := b.NewRecordBatch()
-		err := w.Write(out)
-		out.Release()
-		b.Release()
-		if err != nil {
-			return err
-		}
-	}
-	return rdr.Err()
 }
 
 // A model that returns no scores for an article sent to it fails the run,

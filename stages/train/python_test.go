@@ -10,11 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/lora"
@@ -39,7 +38,7 @@ func fakeTrainer(args []string) int {
 	switch args[2] {
 	case "train":
 		cols, weights := fakeColumns()
-		err := os.WriteFile(filepath.Join(flags["--out"], "fake_dims"), []byte(flags["--dimensions"]), 0o644)
+		err := os.WriteFile(filepath.Join(flags["--out"], pipelinetest.FakeDimsFile), []byte(flags["--dimensions"]), 0o644)
 		if err == nil && weights != nil {
 			err = os.WriteFile(filepath.Join(flags["--out"], "fake_weights"), []byte(strings.Join(weights, "\n")), 0o644)
 		}
@@ -103,44 +102,9 @@ func fakeColumns() (cols string, weights []string) {
 }
 
 func fakePredict(model string) error {
-	dims, err := os.ReadFile(filepath.Join(model, "fake_dims"))
-	if err != nil {
-		return err
-	}
-	n := len(strings.Split(string(dims), ","))
-	rdr, err := ipc.NewReader(os.Stdin)
-	if err != nil {
-		return err
-	}
-	defer rdr.Release()
-	schema := arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.BinaryTypes.String},
-		{Name: "predictions", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)}}, nil)
-	w := ipc.NewWriter(os.Stdout, ipc.WithSchema(schema))
-	defer w.Close()
-	var batches, rows int
-	defer func() { logPredictRun(model, batches, rows) }()
-	for rdr.Next() {
-		rec := rdr.RecordBatch()
-		ids := rec.Column(0).(*array.String)
-		batches, rows = batches+1, rows+ids.Len()
-		b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-		lb := b.Field(1).(*array.ListBuilder)
-		for i := 0; i < ids.Len(); i++ {
-			b.Field(0).(*array.StringBuilder).Append(ids.Value(i))
-			lb.Append(true)
-			for range n {
-				lb.ValueBuilder().(*array.Float64Builder).Append(5)
-			}
-		}
-		out := b.NewRecordBatch()
-		err := w.Write(out)
-		out.Release()
-		b.Release()
-		if err != nil {
-			return err
-		}
-	}
-	return rdr.Err()
+	batches, rows, err := pipelinetest.FakePredict(model, false)
+	logPredictRun(model, batches, rows)
+	return err
 }
 
 // fakePredictRuns is the file in the model's folder where each fake
