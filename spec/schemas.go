@@ -436,7 +436,7 @@ var cascadesSchema = lake.Schema{
 // baseline the newest window of scores is compared with and per dimension
 // (each of the filter's, overall, tier and pass_rate).
 var driftSchema = lake.Schema{
-	{Name: "baseline", Type: lake.String, Required: true, Doc: "what the newest window is compared with: train (the oracle's labels of the train split, combined as train combines them), earlier (every earlier window pooled) or an earlier window's name"},
+	{Name: "baseline", Type: lake.String, Required: true, Doc: "what the newest window is compared with: train (the train split's articles: the student's own scores of them when it predicted them all, else the oracle's labels, combined as train combines them; see train_source), earlier (every earlier window pooled) or an earlier window's name (shown, not judged)"},
 	{Name: "dimension", Type: lake.String, Required: true, Doc: "a dimension of the filter, overall, tier (the tier distribution) or pass_rate (the share of scored articles the prefilter passed)"},
 	{Name: "recent_window", Type: lake.String, Doc: "the newest window compared: an ISO week (2026-W05), a day (2026-01-30) or a score run id, after --by"},
 	{Name: "by", Type: lake.String, Doc: "how articles were put in windows: week or day (of the article's published date, else of when it was scored), or run (the score run)"},
@@ -446,8 +446,8 @@ var driftSchema = lake.Schema{
 	{Name: "recent_value", Type: lake.Double, Doc: "the newest window's mean score (a dimension, overall), share in the upper tiers (tier: every tier but the lowest), or pass rate"},
 	{Name: "baseline_value", Type: lake.Double, Doc: "the baseline's, alike"},
 	{Name: "change", Type: lake.Double, Doc: "recent_value minus baseline_value"},
-	{Name: "flagged", Type: lake.Bool, Doc: "moved beyond a threshold: psi above threshold, or pass_rate's change beyond pass_threshold; never when either side has fewer than min_articles"},
-	{Name: "note", Type: lake.String, Doc: "why a row is not judged (a side below min_articles), or empty"},
+	{Name: "flagged", Type: lake.Bool, Doc: "moved beyond a threshold: psi above threshold and above chance, or pass_rate's change beyond pass_threshold; never when either side has fewer than min_articles, nor against one earlier window of several"},
+	{Name: "note", Type: lake.String, Doc: "why a row is not judged or not flagged (a side below min_articles, one earlier window of several, a PSI within chance), or empty"},
 	{Name: "threshold", Type: lake.Double, Doc: "the PSI above which a row is flagged (0.2 unless --threshold)"},
 	{Name: "pass_threshold", Type: lake.Double, Doc: "the pass-rate change (a share, either way) beyond which pass_rate is flagged"},
 	{Name: "min_articles", Type: lake.Long, Doc: "the fewest articles on each side for a row to be judged"},
@@ -458,4 +458,7 @@ var driftSchema = lake.Schema{
 	{Name: "raw_sequence", Type: lake.Long, Doc: "the corpus.raw snapshot the published dates were read from"},
 	{Name: "drifted_at", Type: lake.TimestampTz, Doc: "when the drift run ran: the rows of one run share it"},
 	{Name: "run_id", Type: lake.String, Doc: "the drift run that wrote the rows"},
+	{Name: "chance", Type: lake.Double, Doc: "the PSI reached 1 time in 1000 with nothing moved, for these article counts and bins: (1/n + 1/m) times chi-square's 99.9th percentile at (bins - 1) degrees of freedom; a row is flagged only above it"},
+	{Name: "train_source", Type: lake.String, Doc: "what the train baseline's scores were: predictions:MODEL (the model that scored the newest window, on the train split's articles) or labels"},
+	{Name: "predictions_sequence", Type: lake.Long, Doc: "the predictions snapshot the train baseline was read from (null when it was the labels)"},
 }

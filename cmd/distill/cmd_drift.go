@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery/distillery/filters"
@@ -46,6 +48,13 @@ something was flagged; 1 any other error.`,
 				return err
 			}
 			defer l.Close()
+			// A 0 given is refused, not read as "the default" (Options'
+			// zero value).
+			for _, name := range []string{"threshold", "pass-threshold", "min-articles"} {
+				if c.IsSet(name) && c.Float64(name) <= 0 && c.Int(name) <= 0 {
+					return fmt.Errorf("--%s %s: want a value above 0", name, c.String(name))
+				}
+			}
 			res, err := drift.Run(c.Context, l, drift.Options{Filter: f, By: c.String("by"), Threshold: c.Float64("threshold"),
 				PassThreshold: c.Float64("pass-threshold"), MinArticles: c.Int("min-articles"), Combine: c.String("combine")})
 			if err != nil {

@@ -52,4 +52,11 @@ func TestCLI_Drift(t *testing.T) {
 	if !strings.Contains(errOut, "want week, day or run") {
 		t.Errorf("--by month: %s", errOut)
 	}
+	// A 0 is refused, never read as the default (--threshold 0 flagged as
+	// --threshold 0.2 did).
+	for _, flag := range []string{"--threshold", "--pass-threshold", "--min-articles"} {
+		if _, errOut = distill(t, 1, "--lake", lk, "drift", "--filter", dir, flag, "0"); !strings.Contains(errOut, "want a value above 0") {
+			t.Errorf("%s 0: %s", flag, errOut)
+		}
+	}
 }

@@ -59,7 +59,7 @@ func (d *Data) drift(ctx context.Context, sess *lake.Session, f *filters.Filter)
 		return nil
 	})
 	if err == nil && len(d.Drift) == 0 {
-		d.Missing[SecDrift] = "The latest drift run had no baseline to compare with (no training labels, no earlier window)."
+		d.Missing[SecDrift] = "The latest drift run had no baseline to compare with (no training articles, no earlier window)."
 	}
 	if err == nil && at.Valid {
 		d.DriftNotes = append(d.DriftNotes, fmt.Sprintf("Newest window %s (by %s), measured %s; a PSI above %g is flagged (0.1 to %g reads as moderate); a side with too few articles is shown, never flagged.",
@@ -86,7 +86,7 @@ func driftChart(d *Data) *Chart {
 	}
 	c := &Chart{ID: "chart-drift", Title: "Drift of the newest scores",
 		Subtitle: fmt.Sprintf("population stability index of window %s against each baseline, from %s; the line is the threshold, flagged bars are marked", d.DriftWindow, d.Drifts),
-		Desc:     "Horizontal bars: for each dimension, the overall score and the tier, the population stability index of the newest window of scores against the training labels and against the earlier windows; a vertical line marks the threshold above which a shift is flagged.",
+		Desc:     "Horizontal bars: for each dimension, the overall score and the tier, the population stability index of the newest window of scores against the training articles (the student's own scores of them, or the oracle's labels: distill drift says which) and against the earlier windows; a vertical line marks the threshold above which a shift may be flagged (a row is flagged only above chance too: see distill drift).",
 		W:        960}
 	colours := map[string]string{}
 	for i, b := range bases {

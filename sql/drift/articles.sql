@@ -8,24 +8,33 @@
 --             article without one, or dated after it was scored, is dated by
 --             scored_at instead (dated_by = 'scored_at').
 -- Variables: dimensions (VARCHAR[]: the filter's dimension columns).
--- Returns: id, window_name, window_start (the window's first moment, for order;
+-- Returns: id, model, window_name, window_start (the window's first moment, for order;
 --          a run's first score), dated_by ('published' or 'scored_at'),
 --          passed, tier, overall, then one column per dimension.
 WITH newest AS (
     SELECT * FROM drift_scores
     QUALIFY row_number() OVER (PARTITION BY id ORDER BY scored_at DESC, model DESC) = 1
-), dated AS (
-    SELECT n.*,
-           coalesce(try_cast(trim(r.published_date) AS TIMESTAMPTZ)::DATE,
-                    try_cast(left(trim(r.published_date), 10) AS DATE)) AS published
+), parsed_dates AS (
+    -- The publisher's own date when the string starts with one (2026-01-13,
+    -- 2026-01-13T23:30:00-05:00), else a timestamp or an RSS date read in
+    -- UTC: never the machine's time zone, so a window is the same on every
+    -- machine. A date before 1990 is a placeholder (1970-01-01), not a date.
+    SELECT n.*, nullif(coalesce(try_cast(left(trim(r.published_date), 10) AS DATE),
+                                timezone('UTC', try_cast(trim(r.published_date) AS TIMESTAMPTZ))::DATE,
+                                try_strptime(trim(r.published_date), ['%a, %d %b %Y %H:%M:%S %z', '%a, %d %b %Y %H:%M:%S GMT', '%d %b %Y', '%b %d, %Y', '%d %B %Y', '%B %d, %Y'])::DATE),
+                       NULL) AS parsed
     FROM newest n LEFT JOIN drift_raw r USING (id)
+), dated AS (
+    SELECT * EXCLUDE (parsed), CASE WHEN parsed >= DATE '1990-01-01' THEN parsed END AS published,
+           timezone('UTC', scored_at)::DATE AS scored_day
+    FROM parsed_dates
 ), dayed AS (
     SELECT *,
-           CASE WHEN published IS NULL OR published > scored_at::DATE THEN 'scored_at' ELSE 'published' END AS dated_by,
-           CASE WHEN published IS NULL OR published > scored_at::DATE THEN scored_at::DATE ELSE published END AS day
+           CASE WHEN published IS NULL OR published > scored_day THEN 'scored_at' ELSE 'published' END AS dated_by,
+           CASE WHEN published IS NULL OR published > scored_day THEN scored_day ELSE published END AS day
     FROM dated
 )
-SELECT id,
+SELECT id, model,
        CASE $by WHEN 'week' THEN strftime(day, '%G-W%V') WHEN 'day' THEN strftime(day, '%Y-%m-%d') ELSE coalesce(run_id, 'unknown') END AS window_name,
        CASE $by WHEN 'week' THEN date_trunc('week', day)::TIMESTAMP WHEN 'day' THEN day::TIMESTAMP
             ELSE min(scored_at) OVER (PARTITION BY run_id)::TIMESTAMP END AS window_start,

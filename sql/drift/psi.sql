@@ -9,7 +9,8 @@
 -- found).
 -- Reads: drift_values (sql/drift/values.sql), filter_tiers (tier, ...).
 -- Returns: baseline, baseline_order, dimension, recent_articles,
---          baseline_articles, psi (NULL when a side has no article),
+--          baseline_articles, psi (NULL when a side has no article), bins
+--          (the bins either side holds: what chance's bound counts),
 --          recent_value, baseline_value (mean score; tier: the share in the
 --          upper tiers); one row per baseline and dimension either side has.
 WITH totals AS (
@@ -32,7 +33,8 @@ WITH totals AS (
 ), shares AS (
     SELECT b.baseline, b.baseline_order, g.dimension,
            greatest(coalesce(r.n, 0) / rt.articles, 0.001) AS r,
-           greatest(coalesce(c.n, 0) / bt.articles, 0.001) AS b
+           greatest(coalesce(c.n, 0) / bt.articles, 0.001) AS b,
+           r.n IS NOT NULL OR c.n IS NOT NULL AS occupied
     FROM bases b
     JOIN grid g USING (dimension)
     LEFT JOIN counts r ON r.population = 'recent' AND r.dimension = g.dimension AND r.bin = g.bin
@@ -40,12 +42,13 @@ WITH totals AS (
     LEFT JOIN totals rt ON rt.population = 'recent' AND rt.dimension = g.dimension
     LEFT JOIN totals bt ON bt.population = b.baseline AND bt.dimension = g.dimension
 ), psi AS (
-    SELECT baseline, baseline_order, dimension, round(sum((r - b) * ln(r / b)), 10) AS psi
+    SELECT baseline, baseline_order, dimension, round(sum((r - b) * ln(r / b)), 10) AS psi,
+           count(*) FILTER (WHERE occupied) AS bins
     FROM shares GROUP BY ALL
 )
 SELECT p.baseline, p.baseline_order, p.dimension,
        coalesce(rt.articles, 0) AS recent_articles, coalesce(bt.articles, 0) AS baseline_articles,
-       p.psi, round(rt.mean, 10) AS recent_value, round(bt.mean, 10) AS baseline_value
+       p.psi, p.bins, round(rt.mean, 10) AS recent_value, round(bt.mean, 10) AS baseline_value
 FROM psi p
 LEFT JOIN totals rt ON rt.population = 'recent' AND rt.dimension = p.dimension
 LEFT JOIN totals bt ON bt.population = p.baseline AND bt.dimension = p.dimension

@@ -34,6 +34,7 @@ WITH pop AS (
 SELECT population, baseline_order, id, dimension, value,
        least(greatest(round(value), 0), 10)::INTEGER::VARCHAR AS bin
 FROM scores
+WHERE isfinite(value) -- a NaN or infinite score is no bin's (and no mean's)
 UNION ALL
 SELECT population, baseline_order, id, 'tier', (tier <> getvariable('lowest_tier'))::INTEGER::DOUBLE, tier
 FROM pop

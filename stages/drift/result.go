@@ -63,11 +63,14 @@ type Row struct {
 	RecentArticles   int64    `json:"recent_articles"`
 	BaselineArticles int64    `json:"baseline_articles"`
 	PSI              *float64 `json:"psi"`
-	RecentValue      *float64 `json:"recent_value"`
-	BaselineValue    *float64 `json:"baseline_value"`
-	Change           *float64 `json:"change"`
-	Flagged          bool     `json:"flagged"`
-	Note             string   `json:"note,omitempty"`
+	// Chance is the PSI reached 1 time in 1000 with nothing moved, for
+	// these article counts and bins: a row is flagged only above it.
+	Chance        *float64 `json:"chance"`
+	RecentValue   *float64 `json:"recent_value"`
+	BaselineValue *float64 `json:"baseline_value"`
+	Change        *float64 `json:"change"`
+	Flagged       bool     `json:"flagged"`
+	Note          string   `json:"note,omitempty"`
 }
 
 var _ spec.Result = (*Result)(nil)
@@ -140,7 +143,7 @@ func (r *Result) Details() []string {
 			show(row.BaselineValue, "%.2f"), show(row.Change, "%+.2f"), row.RecentArticles, row.BaselineArticles, flag))
 	}
 	flush()
-	lines = append(lines, fmt.Sprintf("PSI over 11 bins (scores rounded to 0-10; tiers for tier), empty bins counted as %g; flagged above %g (%g-%g reads as moderate), pass rate beyond ±%g; a side under %d articles is not judged",
+	lines = append(lines, fmt.Sprintf("PSI over 11 bins (scores rounded to 0-10; tiers for tier), empty bins counted as %g; flagged above %g (%g-%g reads as moderate) and above what chance reaches 1 time in 1,000 for the articles compared, pass rate beyond ±%g; a side under %d articles, or one earlier window of several, is not judged",
 		Epsilon, r.Threshold, Moderate, r.Threshold, r.PassThreshold, r.MinArticles))
 	lines = append(lines, r.Notes...)
 	if len(r.Flagged) == 0 {

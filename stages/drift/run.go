@@ -226,9 +226,19 @@ func readTrain(ctx context.Context, sess *lake.Session, opts Options, in *inputs
 // the like-for-like baseline.
 func predictedTrain(ctx context.Context, sess *lake.Session, opts Options, in *inputs, res *Result) error {
 	f := opts.Filter
+	// The model that scored the window compared (most of it, when a new
+	// production model scored part): not the model of the newest row,
+	// which may be a few articles of a newer, smaller window.
 	var model string
-	if err := sess.QueryRow(ctx, "SELECT model FROM drift_scores ORDER BY scored_at DESC, model DESC LIMIT 1", &model); err != nil {
+	var models int64
+	err := sess.QueryRow(ctx, `SELECT model, count(*) OVER () FROM (
+		SELECT a.model, count(*) AS n FROM drift_articles a JOIN drift_windows w USING (window_name)
+		WHERE w.position = 1 GROUP BY a.model) ORDER BY n DESC, model LIMIT 1`, &model, &models)
+	if err != nil {
 		return err
+	}
+	if models > 1 {
+		res.Notes = append(res.Notes, fmt.Sprintf("the window compared was scored by %d models; the train baseline is for %s, which scored most of it", models, model))
 	}
 	labelsOnly := func() error {
 		res.TrainSource = "labels"
@@ -277,12 +287,12 @@ func compare(ctx context.Context, sess *lake.Session, opts Options, res *Result)
 	return sess.EachFile(ctx, "drift/rows", p, func(rows *sql.Rows) error {
 		var r Row
 		var window string
-		var psi, rv, bv, ch sql.NullFloat64
+		var psi, chance, rv, bv, ch sql.NullFloat64
 		var dated int64
-		if err := rows.Scan(&window, &r.Baseline, &r.Dimension, &r.RecentArticles, &r.BaselineArticles, &psi, &rv, &bv, &ch, &r.Flagged, &r.Note, &dated); err != nil {
+		if err := rows.Scan(&window, &r.Baseline, &r.Dimension, &r.RecentArticles, &r.BaselineArticles, &psi, &chance, &rv, &bv, &ch, &r.Flagged, &r.Note, &dated); err != nil {
 			return err
 		}
-		r.PSI, r.RecentValue, r.BaselineValue, r.Change = curate.Nullable(psi), curate.Nullable(rv), curate.Nullable(bv), curate.Nullable(ch)
+		r.PSI, r.Chance, r.RecentValue, r.BaselineValue, r.Change = curate.Nullable(psi), curate.Nullable(chance), curate.Nullable(rv), curate.Nullable(bv), curate.Nullable(ch)
 		res.Rows = append(res.Rows, r)
 		if r.Flagged {
 			res.Flagged = append(res.Flagged, r)
@@ -344,6 +354,11 @@ func fillRows(rb *lake.RowBuilder, res *Result, in inputs, opts Options, runID s
 		rb.Long("recent_articles", r.RecentArticles)
 		rb.Long("baseline_articles", r.BaselineArticles)
 		double("psi", r.PSI)
+		double("chance", r.Chance)
+		rb.String("train_source", res.TrainSource)
+		if in.predictions != nil {
+			rb.Long("predictions_sequence", in.predictions.Seq)
+		}
 		double("recent_value", r.RecentValue)
 		double("baseline_value", r.BaselineValue)
 		double("change", r.Change)

@@ -18,8 +18,11 @@ import (
 // driftRun is the latest drift run, as --select drift reads it.
 type driftRun struct {
 	id, window, by string
-	at             time.Time
-	flagged        []string
+	// trainSource is what drift's train baseline was (predictions:MODEL
+	// or labels): the ranking compares with the same.
+	trainSource string
+	at          time.Time
+	flagged     []string
 }
 
 // latestDrift reads the latest drift run of <filter>.drift
@@ -38,7 +41,7 @@ func latestDrift(ctx context.Context, sess *lake.Session, f *filters.Filter) (*d
 	}
 	r := &driftRun{}
 	var flagged []any
-	err = sess.QueryRowFile(ctx, "label/select_drift_run", nil, &r.id, &r.at, &r.window, &r.by, &flagged)
+	err = sess.QueryRowFile(ctx, "label/select_drift_run", nil, &r.id, &r.at, &r.window, &r.by, &r.trainSource, &flagged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, spec.Need(spec.Drifts, f.Namespace(), fmt.Sprintf("--select drift: %s has no drift run", f.Namespace()), ErrSelection)
 	}
@@ -49,7 +52,7 @@ func latestDrift(ctx context.Context, sess *lake.Session, f *filters.Filter) (*d
 		r.flagged = append(r.flagged, fmt.Sprint(v))
 	}
 	if len(r.flagged) == 0 {
-		return nil, fmt.Errorf("%w: --select drift: the latest drift run (%s, window %s) flagged no dimension: nothing moved to label for", ErrSelection, r.at.UTC().Format(time.RFC3339), r.window)
+		return nil, fmt.Errorf("%w: --select drift: the latest drift run (%s, window %s) flagged no dimension against train: nothing moved away from what the student learned to label for", ErrSelection, r.at.UTC().Format(time.RFC3339), r.window)
 	}
 	return r, nil
 }
@@ -71,6 +74,26 @@ func poolDrift(ctx context.Context, sess *lake.Session, f *filters.Filter, run *
 		return err
 	}
 	labels := "SELECT id, labeled_at, overall, COLUMNS(c -> list_contains(getvariable('dimensions'), c)) FROM labels_input"
+	// Rank against the baseline drift flagged against: the student's own
+	// scores of the labeled articles when that is what drift compared
+	// with (its scores are smoother than the labels: against the labels
+	// every flagged dimension's middle bins would look over-represented).
+	if model, ok := strings.CutPrefix(run.trainSource, "predictions:"); ok && labeled {
+		prel, psnap, err := sess.Relation(ctx, spec.Predictions.Ref(f))
+		if err != nil {
+			return err
+		}
+		if psnap != nil {
+			if err := sess.Input(ctx, "drift_predictions", prel); err != nil {
+				return err
+			}
+			if err := sess.SetVariables(ctx, lake.Vars{"drift_model": model}); err != nil {
+				return err
+			}
+			labels = "SELECT id, predicted_at AS labeled_at, overall, COLUMNS(c -> list_contains(getvariable('dimensions'), c)) FROM drift_predictions" +
+				" WHERE model = getvariable('drift_model') AND id IN (SELECT id FROM labels_input)"
+		}
+	}
 	if !labeled {
 		labels = "SELECT id, NULL::TIMESTAMPTZ AS labeled_at, overall, COLUMNS(c -> list_contains(getvariable('dimensions'), c)) FROM drift_articles WHERE false"
 	}

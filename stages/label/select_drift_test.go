@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/distillery/distillery/lake"
 
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
@@ -82,5 +86,102 @@ func TestRun_SelectDrift(t *testing.T) {
 		if !slices.Contains(moved, id) {
 			t.Errorf("--select drift labeled %s, whose scores sit where nothing moved", id)
 		}
+	}
+}
+
+// When drift compared with the student's own scores of the training
+// articles, --select drift ranks against the same baseline (the student's
+// scores are smoother than the oracle's whole-number labels: against the
+// labels the middle bins of a flagged dimension look over-represented) and
+// picks the moved articles. With only the dimensions flagged against train
+// ranked, the labels' ranking picks them here too: this test guards the
+// predictions path, it does not tell the two apart.
+func TestRun_SelectDriftRanksAgainstDriftsBaseline(t *testing.T) {
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	l := testutil.NewLake(t)
+	rng := rand.New(rand.NewPCG(21, 4))
+	truth := func() float64 { return math.Max(0, math.Min(10, 5+2*rng.NormFloat64())) }
+	student := func(x float64) float64 { return math.Round((5+0.4*(x-5))*100) / 100 }
+	var labels []labeltest.Article
+	split := map[string]string{}
+	if err := spec.Predictions.Ensure(ctx, l, f); err != nil {
+		t.Fatal(err)
+	}
+	type pred struct {
+		id string
+		s  map[string]float64
+	}
+	var preds []pred
+	for i := range 400 {
+		id := fmt.Sprintf("L%04d", i)
+		s, p := map[string]float64{}, map[string]float64{}
+		for _, d := range f.DimensionNames() {
+			x := truth()
+			s[d], p[d] = math.Round(x), student(x)
+		}
+		labels = append(labels, labeltest.Article{ID: id, Text: "text of " + id, Scores: s})
+		split[id] = "train"
+		preds = append(preds, pred{id, p})
+	}
+	labeltest.Write(t, l, f, labels)
+	labeltest.WriteSplits(t, l, f, split)
+	pw, err := l.WriteRows(ctx, spec.Predictions.For(f), func(rb *lake.RowBuilder) error {
+		for _, p := range preds {
+			rb.String("id", p.id)
+			rb.String("model", "m1")
+			for d, v := range p.s {
+				rb.Double(d, v)
+			}
+			overall, _ := f.ScoreOf(p.s)
+			rb.Double("overall", overall)
+			rb.String("tier", f.TierOf(overall))
+			rb.Time("predicted_at", time.Now())
+			rb.EndRow()
+		}
+		return nil
+	})
+	if err == nil {
+		_, err = pw.Commit(ctx, lake.Commit{Stage: spec.Predict.Name})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scored []labeltest.Scored
+	var ids, moved []string
+	for i := range 400 {
+		id := fmt.Sprintf("R%03d", i)
+		s := labeltest.Scored{ID: id, Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC), Scores: map[string]float64{}}
+		for _, d := range f.DimensionNames() {
+			s.Scores[d] = student(truth())
+		}
+		if i%2 == 0 {
+			s.Scores["impact_magnitude"] = math.Min(10, s.Scores["impact_magnitude"]+2.5)
+			moved = append(moved, id)
+		}
+		scored = append(scored, s)
+		ids = append(ids, id)
+	}
+	labeltest.WriteScores(t, l, f, scored)
+	labeltest.WriteCompressed(t, l, f, ids)
+	dr, err := drift.Run(ctx, l, drift.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dr.TrainSource != "predictions:m1" || !slices.Contains(dr.Dimensions, "impact_magnitude") {
+		t.Fatalf("drift: against %s flagged %v", dr.TrainSource, dr.Dimensions)
+	}
+	if _, err := label.Run(ctx, l, label.Options{Filter: f, Oracle: oracle.NewKeywords(f), Select: "drift", Budget: 40}); err != nil {
+		t.Fatal(err)
+	}
+	got := testutil.QueryStrings(t, l, "SELECT id FROM "+spec.Labels.For(f).String()+" WHERE selected_by = 'drift'")
+	n := 0
+	for _, id := range got {
+		if slices.Contains(moved, id) {
+			n++
+		}
+	}
+	if len(got) != 40 || n < 36 {
+		t.Errorf("--select drift picked %d articles, %d of them moved; want 40, at least 36", len(got), n)
 	}
 }

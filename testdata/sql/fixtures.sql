@@ -350,13 +350,13 @@ CREATE TABLE drift_raw AS SELECT * FROM (VALUES
     ('a1', '2026-01-06'), ('a2', '2026-01-07T10:00:00Z'), ('a3', '2026-01-06'),
     ('b1', '2026-01-13 08:00'), ('b2', 'January 2026'), ('b3', '2027-01-01')) t(id, published_date);
 CREATE TABLE drift_articles AS SELECT * FROM (VALUES
-    ('a1', '2026-W02', TIMESTAMP '2026-01-05', 'published', true, 'high', 5.0::DOUBLE, 5.0::DOUBLE, 5.0::DOUBLE),
-    ('a2', '2026-W02', TIMESTAMP '2026-01-05', 'published', true, 'high', 6.6::DOUBLE, 7.0::DOUBLE, 6.0::DOUBLE),
-    ('a3', '2026-W02', TIMESTAMP '2026-01-05', 'published', false, NULL, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE),
-    ('b1', '2026-W03', TIMESTAMP '2026-01-12', 'published', true, 'high', 7.2::DOUBLE, 8.6::DOUBLE, 5.0::DOUBLE),
-    ('b2', '2026-W03', TIMESTAMP '2026-01-12', 'scored_at', true, 'low', 3.5::DOUBLE, 9.4::DOUBLE, 1.0::DOUBLE),
-    ('b3', '2026-W03', TIMESTAMP '2026-01-12', 'scored_at', false, NULL, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE))
-    t(id, window_name, window_start, dated_by, passed, tier, overall, relevance, evidence);
+    ('a1', 'm1', '2026-W02', TIMESTAMP '2026-01-05', 'published', true, 'high', 5.0::DOUBLE, 5.0::DOUBLE, 5.0::DOUBLE),
+    ('a2', 'm1', '2026-W02', TIMESTAMP '2026-01-05', 'published', true, 'high', 6.6::DOUBLE, 7.0::DOUBLE, 6.0::DOUBLE),
+    ('a3', 'm1', '2026-W02', TIMESTAMP '2026-01-05', 'published', false, NULL, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE),
+    ('b1', 'm1', '2026-W03', TIMESTAMP '2026-01-12', 'published', true, 'high', 7.2::DOUBLE, 8.6::DOUBLE, 5.0::DOUBLE),
+    ('b2', 'm1', '2026-W03', TIMESTAMP '2026-01-12', 'scored_at', true, 'low', 3.5::DOUBLE, 9.4::DOUBLE, 1.0::DOUBLE),
+    ('b3', 'm1', '2026-W03', TIMESTAMP '2026-01-12', 'scored_at', false, NULL, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE))
+    t(id, model, window_name, window_start, dated_by, passed, tier, overall, relevance, evidence);
 CREATE TABLE drift_windows AS SELECT * FROM (VALUES
     ('2026-W03', 1::BIGINT, TIMESTAMP '2026-01-12', 3::BIGINT, 2::BIGINT, 2::BIGINT),
     ('2026-W02', 2::BIGINT, TIMESTAMP '2026-01-05', 3::BIGINT, 2::BIGINT, 0::BIGINT))
@@ -370,10 +370,12 @@ CREATE TABLE drift_values AS SELECT * FROM (VALUES
     ('train', 1, 'a', 'relevance', 9.0::DOUBLE, '9'), ('train', 1, 'a', 'tier', 1.0::DOUBLE, 'high'))
     t(population, baseline_order, id, dimension, value, bin);
 CREATE TABLE drift_psi AS SELECT * FROM (VALUES
-    ('train', 1, 'relevance', 2::BIGINT, 1::BIGINT, 0.0::DOUBLE, 9.0::DOUBLE, 9.0::DOUBLE),
-    ('earlier', 2, 'relevance', 2::BIGINT, 2::BIGINT, 6.2::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE),
-    ('earlier', 2, 'tier', 2::BIGINT, 2::BIGINT, 2.4::DOUBLE, 0.5::DOUBLE, 1.0::DOUBLE))
-    t(baseline, baseline_order, dimension, recent_articles, baseline_articles, psi, recent_value, baseline_value);
+    ('train', 1, 'relevance', 2::BIGINT, 1::BIGINT, 0.0::DOUBLE, 1::BIGINT, 9.0::DOUBLE, 9.0::DOUBLE),
+    ('earlier', 2, 'relevance', 2::BIGINT, 2::BIGINT, 6.2::DOUBLE, 3::BIGINT, 9.0::DOUBLE, 6.0::DOUBLE),
+    ('earlier', 2, 'tier', 2::BIGINT, 2::BIGINT, 2.4::DOUBLE, 2::BIGINT, 0.5::DOUBLE, 1.0::DOUBLE),
+    ('earlier', 2, 'evidence', 400::BIGINT, 400::BIGINT, 0.5::DOUBLE, 5::BIGINT, 6.0::DOUBLE, 4.0::DOUBLE),
+    ('earlier', 2, 'overall', 400::BIGINT, 400::BIGINT, 0.05::DOUBLE, 5::BIGINT, 5.1::DOUBLE, 5.0::DOUBLE))
+    t(baseline, baseline_order, dimension, recent_articles, baseline_articles, psi, bins, recent_value, baseline_value);
 -- report: two drift runs; the later one's train and earlier rows are shown.
 CREATE TABLE drift_input AS SELECT * FROM (VALUES
     ('2026-W02', 'week', 'train', 'relevance', 40::BIGINT, 50::BIGINT, 0.05::DOUBLE, 5.0::DOUBLE, 5.1::DOUBLE, -0.1::DOUBLE, false, '', 0.2::DOUBLE, TIMESTAMPTZ '2026-01-10 00:00:00+00', 'r1'),
@@ -392,3 +394,4 @@ CREATE TABLE drift_labels AS SELECT * FROM (VALUES
     ('a2', TIMESTAMPTZ '2026-01-02 00:00:00+00', 6.0::DOUBLE, 9.0::DOUBLE, 6.0::DOUBLE))
     t(id, labeled_at, overall, relevance, evidence);
 CREATE TABLE drift_predictions AS SELECT * FROM predictions_input;
+ALTER TABLE drift_input ADD COLUMN train_source VARCHAR DEFAULT 'labels';
