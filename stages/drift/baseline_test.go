@@ -9,13 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/distillery/distillery/filters"
-
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
-	"github.com/distillery/distillery/lake"
-	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/drift"
+	"github.com/distillery/distillery/stages/drift/drifttest"
 )
 
 // A student's scores are smoother than the oracle's whole-number labels:
@@ -28,30 +25,12 @@ func TestRun_TrainBaselineIsTheStudentsOwnScores(t *testing.T) {
 	ctx := context.Background()
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	l := testutil.NewLake(t)
-	rng := rand.New(rand.NewPCG(7, 7))
-	truth := func() float64 { return math.Max(0, math.Min(10, 5+2*rng.NormFloat64())) }
-	student := func(x float64) float64 { return math.Round((5+0.4*(x-5))*100) / 100 } // regressed to the mean
-	var labels []labeltest.Article
-	split := map[string]string{}
-	preds := map[string]map[string]float64{}
-	for i := range 400 {
-		id := fmt.Sprintf("L%04d", i)
-		s, p := map[string]float64{}, map[string]float64{}
-		for _, d := range f.DimensionNames() {
-			x := truth()
-			s[d], p[d] = math.Round(x), student(x)
-		}
-		labels = append(labels, labeltest.Article{ID: id, Text: "text of " + id, Scores: s})
-		split[id], preds[id] = "train", p
-	}
-	labeltest.Write(t, l, f, labels)
-	labeltest.WriteSplits(t, l, f, split)
+	st := drifttest.NewStudent(7)
+	preds := st.Train(t, l, f, 400)
 	var scored []labeltest.Scored
 	for i := range 400 {
 		a := labeltest.Scored{ID: fmt.Sprintf("S%04d", i), Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC), Scores: map[string]float64{}}
-		for _, d := range f.DimensionNames() {
-			a.Scores[d] = student(truth())
-		}
+		a.Scores = st.Scores(f)
 		scored = append(scored, a)
 	}
 	labeltest.WriteScores(t, l, f, scored)
@@ -71,7 +50,7 @@ func TestRun_TrainBaselineIsTheStudentsOwnScores(t *testing.T) {
 	if res.TrainSource != "labels" || flagged(res) == 0 || !strings.Contains(strings.Join(res.Notes, "\n"), "--split train") {
 		t.Fatalf("against the labels: source %q, %d dimensions flagged, notes %q; want labels, some flagged, the predict command", res.TrainSource, flagged(res), res.Notes)
 	}
-	writePredictions(t, l, f, "m1", preds)
+	drifttest.Predictions(t, l, f, "m1", preds)
 	res, err = drift.Run(ctx, l, drift.Options{Filter: f})
 	if err != nil {
 		t.Fatal(err)
@@ -143,31 +122,11 @@ func TestRun_TrainBaselineIsTheWindowsModel(t *testing.T) {
 	ctx := context.Background()
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	l := testutil.NewLake(t)
-	rng := rand.New(rand.NewPCG(11, 5))
-	truth := func() float64 { return math.Max(0, math.Min(10, 5+2*rng.NormFloat64())) }
-	student := func(x float64) float64 { return math.Round((5+0.4*(x-5))*100) / 100 }
-	var labels []labeltest.Article
-	split := map[string]string{}
-	preds := map[string]map[string]float64{}
-	for i := range 400 {
-		id := fmt.Sprintf("L%04d", i)
-		s, p := map[string]float64{}, map[string]float64{}
-		for _, d := range f.DimensionNames() {
-			x := truth()
-			s[d], p[d] = math.Round(x), student(x)
-		}
-		labels = append(labels, labeltest.Article{ID: id, Text: "text of " + id, Scores: s})
-		split[id], preds[id] = "train", p
-	}
-	labeltest.Write(t, l, f, labels)
-	labeltest.WriteSplits(t, l, f, split)
-	writePredictions(t, l, f, "m1", preds)
+	st := drifttest.NewStudent(11)
+	drifttest.Predictions(t, l, f, "m1", st.Train(t, l, f, 400))
 	var scored []labeltest.Scored
 	for i := range 400 {
-		a := labeltest.Scored{ID: fmt.Sprintf("S%04d", i), Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC), Scores: map[string]float64{}}
-		for _, d := range f.DimensionNames() {
-			a.Scores[d] = student(truth())
-		}
+		a := labeltest.Scored{ID: fmt.Sprintf("S%04d", i), Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC), Scores: st.Scores(f)}
 		scored = append(scored, a)
 	}
 	for i := range 3 {
@@ -189,37 +148,5 @@ func TestRun_TrainBaselineIsTheWindowsModel(t *testing.T) {
 		if r.Flagged {
 			t.Errorf("%s against %s flagged, PSI %.3f", r.Dimension, r.Baseline, *r.PSI)
 		}
-	}
-}
-
-// writePredictions writes model's predictions of the articles to
-// <filter>.predictions.
-func writePredictions(t *testing.T, l *lake.Lake, f *filters.Filter, model string, preds map[string]map[string]float64) {
-	t.Helper()
-	ctx := context.Background()
-	if err := spec.Predictions.Ensure(ctx, l, f); err != nil {
-		t.Fatal(err)
-	}
-	p, err := l.WriteRows(ctx, spec.Predictions.For(f), func(rb *lake.RowBuilder) error {
-		for id, s := range preds {
-			rb.String("id", id)
-			rb.String("model", model)
-			for d, v := range s {
-				rb.Double(d, v)
-			}
-			overall, _ := f.ScoreOf(s)
-			rb.Double("overall", overall)
-			rb.String("tier", f.TierOf(overall))
-			rb.Time("predicted_at", time.Now())
-			rb.String("run_id", l.RunID)
-			rb.EndRow()
-		}
-		return nil
-	})
-	if err == nil {
-		_, err = p.Commit(ctx, lake.Commit{Stage: spec.Predict.Name})
-	}
-	if err != nil {
-		t.Fatal(err)
 	}
 }

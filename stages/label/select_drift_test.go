@@ -5,18 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/distillery/distillery/lake"
-
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/drift"
+	"github.com/distillery/distillery/stages/drift/drifttest"
 	"github.com/distillery/distillery/stages/label"
 	"github.com/distillery/distillery/stages/label/oracle"
 )
@@ -100,61 +98,13 @@ func TestRun_SelectDriftRanksAgainstDriftsBaseline(t *testing.T) {
 	ctx := context.Background()
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
 	l := testutil.NewLake(t)
-	rng := rand.New(rand.NewPCG(21, 4))
-	truth := func() float64 { return math.Max(0, math.Min(10, 5+2*rng.NormFloat64())) }
-	student := func(x float64) float64 { return math.Round((5+0.4*(x-5))*100) / 100 }
-	var labels []labeltest.Article
-	split := map[string]string{}
-	if err := spec.Predictions.Ensure(ctx, l, f); err != nil {
-		t.Fatal(err)
-	}
-	type pred struct {
-		id string
-		s  map[string]float64
-	}
-	var preds []pred
-	for i := range 400 {
-		id := fmt.Sprintf("L%04d", i)
-		s, p := map[string]float64{}, map[string]float64{}
-		for _, d := range f.DimensionNames() {
-			x := truth()
-			s[d], p[d] = math.Round(x), student(x)
-		}
-		labels = append(labels, labeltest.Article{ID: id, Text: "text of " + id, Scores: s})
-		split[id] = "train"
-		preds = append(preds, pred{id, p})
-	}
-	labeltest.Write(t, l, f, labels)
-	labeltest.WriteSplits(t, l, f, split)
-	pw, err := l.WriteRows(ctx, spec.Predictions.For(f), func(rb *lake.RowBuilder) error {
-		for _, p := range preds {
-			rb.String("id", p.id)
-			rb.String("model", "m1")
-			for d, v := range p.s {
-				rb.Double(d, v)
-			}
-			overall, _ := f.ScoreOf(p.s)
-			rb.Double("overall", overall)
-			rb.String("tier", f.TierOf(overall))
-			rb.Time("predicted_at", time.Now())
-			rb.EndRow()
-		}
-		return nil
-	})
-	if err == nil {
-		_, err = pw.Commit(ctx, lake.Commit{Stage: spec.Predict.Name})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := drifttest.NewStudent(21)
+	drifttest.Predictions(t, l, f, "m1", st.Train(t, l, f, 400))
 	var scored []labeltest.Scored
 	var ids, moved []string
 	for i := range 400 {
 		id := fmt.Sprintf("R%03d", i)
-		s := labeltest.Scored{ID: id, Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC), Scores: map[string]float64{}}
-		for _, d := range f.DimensionNames() {
-			s.Scores[d] = student(truth())
-		}
+		s := labeltest.Scored{ID: id, Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 0, 0, 0, 0, time.UTC), Scores: st.Scores(f)}
 		if i%2 == 0 {
 			s.Scores["impact_magnitude"] = math.Min(10, s.Scores["impact_magnitude"]+2.5)
 			moved = append(moved, id)
