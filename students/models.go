@@ -131,28 +131,51 @@ func ResolveID(ctx context.Context, l *lake.Lake, f *filters.Filter, id string) 
 	return newest, nil
 }
 
-// tagged is the model tag names in the filter's model_tags.
+// tagged is the model tag names in the filter's model_tags, or an error
+// saying none is (ResolveID's Production).
 func tagged(ctx context.Context, l *lake.Lake, f *filters.Filter, tag string) (string, error) {
 	sess, err := l.Session(ctx, f.Namespace())
 	if err != nil {
 		return "", err
 	}
 	defer sess.Close()
+	model, snap, err := Tagged(ctx, sess, f, tag)
+	if err != nil || model != "" {
+		return model, err
+	}
 	none := fmt.Sprintf("no model of %s is tagged %s (distill model tag %s MODEL --filter DIR)", f.Namespace(), tag, tag)
-	rel, snap, err := sess.Relation(ctx, spec.ModelTags.Ref(f))
-	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
+	if snap == nil {
 		return "", spec.Need(spec.ModelTags, f.Namespace(), ErrNoModel.Error()+": "+none, ErrNoModel)
 	}
-	if err != nil {
-		return "", err
-	}
-	if err := sess.Input(ctx, "model_tags_input", rel); err != nil {
-		return "", err
+	return "", fmt.Errorf("%w: %s", ErrNoModel, none)
+}
+
+// Tagged is the model the tag names now ("" when it was never given) and
+// the model_tags snapshot read (nil when there is none): the one reading
+// of tags that gate, score, shadow and --model production share. It leaves
+// model_tags_input defined in sess (empty without a table).
+func Tagged(ctx context.Context, sess *lake.Session, f *filters.Filter, tag string) (string, *lake.Snapshot, error) {
+	snap, err := InputTags(ctx, sess, f)
+	if err != nil || snap == nil {
+		return "", snap, err
 	}
 	var model string
 	err = sess.QueryRowFile(ctx, "gate/tagged", lake.Params{"tag": tag}, &model)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("%w: %s", ErrNoModel, none)
+		return "", snap, nil
 	}
-	return model, err
+	return model, snap, err
+}
+
+// InputTags defines model_tags_input: the current snapshot of
+// <filter>.model_tags, or no rows when nothing was ever tagged.
+func InputTags(ctx context.Context, sess *lake.Session, f *filters.Filter) (*lake.Snapshot, error) {
+	rel, snap, err := sess.Relation(ctx, spec.ModelTags.Ref(f))
+	if errors.Is(err, lake.ErrNoTable) || err == nil && snap == nil {
+		rel, snap, err = "(SELECT NULL::VARCHAR AS tag, NULL::VARCHAR AS model, NULL::VARCHAR AS note, NULL::TIMESTAMPTZ AS tagged_at, NULL::VARCHAR AS run_id WHERE false)", nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return snap, sess.Input(ctx, "model_tags_input", rel)
 }

@@ -260,18 +260,25 @@ func onUsageError(cmds []*cli.Command) {
 // runs, so a typo is answered with the packages it was probably meant to
 // be, in every command (not "filter.yaml: cannot read").
 func checkFilterBefore(c *cli.Command) {
-	has := false
+	var filter cli.Flag
 	for _, f := range c.Flags {
-		has = has || slices.Contains(f.Names(), "filter")
+		if slices.Contains(f.Names(), "filter") {
+			filter = f
+		}
 	}
-	if !has {
+	if filter == nil {
 		return
 	}
+	// A repeatable --filter (distill score) is checked dir by dir.
+	_, repeated := filter.(*cli.StringSliceFlag)
 	before := c.Before
 	c.Before = func(ctx *cli.Context) error {
-		// A repeatable --filter (distill score) is checked dir by dir.
-		for _, dir := range append(ctx.StringSlice("filter"), ctx.String("filter")) {
-			if dir == "" || strings.HasPrefix(dir, "[") {
+		dirs := []string{ctx.String("filter")}
+		if repeated {
+			dirs = ctx.StringSlice("filter")
+		}
+		for _, dir := range dirs {
+			if dir == "" {
 				continue
 			}
 			if err := checkFilterDir(dir); err != nil {

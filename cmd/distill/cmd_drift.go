@@ -50,10 +50,13 @@ something was flagged; 1 any other error.`,
 			defer l.Close()
 			// A 0 given is refused, not read as "the default" (Options'
 			// zero value).
-			for _, name := range []string{"threshold", "pass-threshold", "min-articles"} {
-				if c.IsSet(name) && c.Float64(name) <= 0 && c.Int(name) <= 0 {
-					return fmt.Errorf("--%s %s: want a value above 0", name, c.String(name))
+			for _, name := range []string{"threshold", "pass-threshold"} {
+				if c.IsSet(name) && c.Float64(name) <= 0 {
+					return fmt.Errorf("--%s %g: want a value above 0", name, c.Float64(name))
 				}
+			}
+			if c.IsSet("min-articles") && c.Int("min-articles") <= 0 {
+				return fmt.Errorf("--min-articles %d: want a value above 0", c.Int("min-articles"))
 			}
 			res, err := drift.Run(c.Context, l, drift.Options{Filter: f, By: c.String("by"), Threshold: c.Float64("threshold"),
 				PassThreshold: c.Float64("pass-threshold"), MinArticles: c.Int("min-articles"), Combine: c.String("combine")})

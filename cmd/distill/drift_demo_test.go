@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,26 +12,8 @@ import (
 
 	"github.com/distillery/distillery/internal/sample"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/drift/drifttest"
 )
-
-// driftBins is PSI as distill drift computes it (11 bins of the rounded
-// score, shares floored at 0.001), here for the oracle's own labels.
-func driftBins(recent, base []float64) float64 {
-	share := func(vs []float64) [11]float64 {
-		var s [11]float64
-		for _, v := range vs {
-			s[int(math.Max(0, math.Min(10, math.Round(v))))] += 1 / float64(len(vs))
-		}
-		return s
-	}
-	r, b := share(recent), share(base)
-	sum := 0.0
-	for i := range r {
-		ri, bi := math.Max(r[i], 0.001), math.Max(b[i], 0.001)
-		sum += (ri - bi) * math.Log(ri/bi)
-	}
-	return sum
-}
 
 // TestDemo_DriftFlagsWhatMoved is the measured drift of issue 19: the demo
 // lake, its student tagged production, scores the demo's 1,500 articles
@@ -170,7 +151,7 @@ func oracleShift(t *testing.T, lk, prefix string) map[string]float64 {
 	}
 	out := map[string]float64{}
 	for dim, b := range vals["batch"] {
-		out[dim] = driftBins(b, vals["train"][dim])
+		out[dim] = drifttest.PSI(b, vals["train"][dim])
 	}
 	if len(out) == 0 {
 		t.Fatal(fmt.Sprintf("no labels of the batch: %v", vals))

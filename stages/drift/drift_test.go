@@ -19,25 +19,6 @@ import (
 	"github.com/distillery/distillery/stages/drift/drifttest"
 )
 
-// psi is the population stability index computed apart from SQL: 11 bins of
-// the rounded score, shares floored at drift.Epsilon.
-func psi(recent, base []float64) float64 {
-	share := func(vs []float64) [11]float64 {
-		var s [11]float64
-		for _, v := range vs {
-			s[int(math.Max(0, math.Min(10, math.Round(v))))] += 1 / float64(len(vs))
-		}
-		return s
-	}
-	r, b := share(recent), share(base)
-	sum := 0.0
-	for i := range r {
-		ri, bi := math.Max(r[i], drift.Epsilon), math.Max(b[i], drift.Epsilon)
-		sum += (ri - bi) * math.Log(ri/bi)
-	}
-	return sum
-}
-
 func TestRun_FlagsThePlantedShift(t *testing.T) {
 	ctx := context.Background()
 	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
@@ -67,7 +48,7 @@ func TestRun_FlagsThePlantedShift(t *testing.T) {
 				if want := slices.Contains(drifttest.Moved, r.Dimension); r.Flagged != want {
 					t.Errorf("%s against %s: flagged %v, psi %.3f; want flagged %v", r.Dimension, r.Baseline, r.Flagged, *r.PSI, want)
 				}
-				if want := psi(values["recent"][r.Dimension], values[r.Baseline][r.Dimension]); math.Abs(*r.PSI-want) > 1e-9 {
+				if want := drifttest.PSI(values["recent"][r.Dimension], values[r.Baseline][r.Dimension]); math.Abs(*r.PSI-want) > 1e-9 {
 					t.Errorf("%s against %s: psi %.6f, computed apart %.6f", r.Dimension, r.Baseline, *r.PSI, want)
 				}
 				if r.RecentArticles != 300 || r.BaselineArticles != 300 {

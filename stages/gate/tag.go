@@ -2,8 +2,6 @@ package gate
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/students"
 )
 
 // TagOptions say which model a tag names from now on.
@@ -135,31 +134,13 @@ func Tag(ctx context.Context, l *lake.Lake, opts TagOptions) (*TagResult, error)
 	return res, nil
 }
 
-// Tagged is the model the tag names now ("" when it was never given) and
-// the model_tags snapshot read (nil when there is none). It leaves
-// model_tags_input defined in sess (empty without a table).
+// Tagged is students.Tagged: the model the tag names now and the
+// model_tags snapshot read.
 func Tagged(ctx context.Context, sess *lake.Session, f *filters.Filter, tag string) (string, *lake.Snapshot, error) {
-	snap, err := inputTags(ctx, sess, f)
-	if err != nil || snap == nil {
-		return "", snap, err
-	}
-	var model string
-	err = sess.QueryRowFile(ctx, "gate/tagged", lake.Params{"tag": tag}, &model)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", snap, nil
-	}
-	return model, snap, err
+	return students.Tagged(ctx, sess, f, tag)
 }
 
-// inputTags defines model_tags_input: the current snapshot of
-// <filter>.model_tags, or no rows when nothing was ever tagged.
+// inputTags is students.InputTags.
 func inputTags(ctx context.Context, sess *lake.Session, f *filters.Filter) (*lake.Snapshot, error) {
-	rel, snap, err := sess.Relation(ctx, spec.ModelTags.Ref(f))
-	if errors.Is(err, lake.ErrNoTable) || err == nil && snap == nil {
-		rel, snap, err = "(SELECT NULL::VARCHAR AS tag, NULL::VARCHAR AS model, NULL::VARCHAR AS note, NULL::TIMESTAMPTZ AS tagged_at, NULL::VARCHAR AS run_id WHERE false)", nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return snap, sess.Input(ctx, "model_tags_input", rel)
+	return students.InputTags(ctx, sess, f)
 }

@@ -61,16 +61,18 @@ func Export(ctx context.Context, l *lake.Lake, names []string, path string) (*Ex
 		return nil, fmt.Errorf("%w: no filter of %v has scores yet", ErrNothingToScore, names)
 	}
 	query := strings.Join(parts, " UNION ALL BY NAME ") + " ORDER BY filter, id"
-	if err := sess.QueryRow(ctx, "SELECT count(*) FROM ("+query+")", &res.Rows); err != nil {
-		return nil, err
-	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, err
 		}
 	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".partial")
-	if _, err := sess.Exec(ctx, "COPY ("+query+") TO $path ("+format+")", sql.Named("path", tmp)); err != nil {
+	// COPY reports the rows it wrote: the query runs once.
+	written, err := sess.Exec(ctx, "COPY ("+query+") TO $path ("+format+")", sql.Named("path", tmp))
+	if err == nil {
+		res.Rows, err = written.RowsAffected()
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("write %s: %w", path, err)
 	}

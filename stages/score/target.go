@@ -2,8 +2,6 @@ package score
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -16,9 +14,6 @@ import (
 	"github.com/distillery/distillery/students"
 	"github.com/distillery/distillery/students/calibrate"
 )
-
-// production is the tag whose model a filter scores with.
-const production = "production"
 
 // target is one filter to score: its production model, the package stored
 // with it (whose prefilter, compression and tiers apply), and what the
@@ -155,23 +150,8 @@ func load(ctx context.Context, l *lake.Lake, sess *lake.Session, stub, given *fi
 	return t, nil
 }
 
-// productionModel is the model the newest production tag row names (""
-// when none), and the model_tags snapshot read.
+// productionModel is the model the production tag names ("" when none)
+// and the model_tags snapshot read.
 func productionModel(ctx context.Context, sess *lake.Session, f *filters.Filter) (string, *lake.Snapshot, error) {
-	rel, snap, err := sess.Relation(ctx, spec.ModelTags.Ref(f))
-	if errors.Is(err, lake.ErrNoTable) || (err == nil && snap == nil) {
-		return "", nil, nil
-	}
-	if err != nil {
-		return "", nil, err
-	}
-	if err := sess.Input(ctx, "model_tags_input", rel); err != nil {
-		return "", nil, err
-	}
-	var model string
-	err = sess.QueryRowFile(ctx, "gate/tagged", lake.Params{"tag": production}, &model)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", snap, nil
-	}
-	return model, snap, err
+	return students.Tagged(ctx, sess, f, students.Production)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/distillery/distillery/internal/labeltest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/stages/drift"
 )
 
 // Moved are the dimensions the planted shift moves.
@@ -74,4 +75,24 @@ func Plant(t testing.TB, l *lake.Lake, f *filters.Filter, seed uint64) map[strin
 	}
 	labeltest.WriteScores(t, l, f, scored)
 	return values
+}
+
+// PSI is the population stability index computed apart from SQL, as
+// distill drift defines it: 11 bins of the rounded score (clamped to 0-10),
+// shares floored at drift.Epsilon.
+func PSI(recent, base []float64) float64 {
+	share := func(vs []float64) [11]float64 {
+		var s [11]float64
+		for _, v := range vs {
+			s[int(math.Max(0, math.Min(10, math.Round(v))))] += 1 / float64(len(vs))
+		}
+		return s
+	}
+	r, b := share(recent), share(base)
+	sum := 0.0
+	for i := range r {
+		ri, bi := math.Max(r[i], drift.Epsilon), math.Max(b[i], drift.Epsilon)
+		sum += (ri - bi) * math.Log(ri/bi)
+	}
+	return sum
 }
