@@ -2,6 +2,7 @@ package drift_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -148,5 +149,27 @@ func TestRun_TrainBaselineIsTheWindowsModel(t *testing.T) {
 		if r.Flagged {
 			t.Errorf("%s against %s flagged, PSI %.3f", r.Dimension, r.Baseline, *r.PSI)
 		}
+	}
+}
+
+// A NaN score is left out of the bins and the means: it used to land in
+// bin 10 and make the mean NaN, so --json failed after the run was
+// committed.
+func TestRun_NaNScoreIsLeftOut(t *testing.T) {
+	ctx := context.Background()
+	f := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	l, _ := drifttest.Planted(t, f, 5)
+	odd := labeltest.Scored{ID: "NaN1", Published: "2026-01-13", ScoredAt: time.Date(2026, 1, 14, 9, 0, 0, 0, time.UTC), Scores: map[string]float64{}}
+	for _, d := range f.DimensionNames() {
+		odd.Scores[d] = 5
+	}
+	odd.Scores["impact_magnitude"] = math.NaN()
+	labeltest.WriteScores(t, l, f, []labeltest.Scored{odd})
+	res, err := drift.Run(ctx, l, drift.Options{Filter: f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := json.Marshal(res); err != nil {
+		t.Fatalf("--json: %v", err)
 	}
 }
