@@ -75,10 +75,11 @@ func TestSession_QueryUserCannotWriteTheLake(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths, _, err := l.files(ctx, tbl, tbl.CurrentSnapshot(), false)
+	sf, _, err := l.files(ctx, tbl, tbl.CurrentSnapshot(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths := sf.paths
 	dataFile := paths[0]
 	root := l.Root
 	catalogDB := filepath.Join(root, CatalogFile)

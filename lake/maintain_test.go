@@ -35,10 +35,11 @@ func snapshotFiles(t *testing.T, l *Lake, seq int64) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths, _, err := l.files(ctx, tbl, snap, true)
+	sf, _, err := l.files(ctx, tbl, snap, true)
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths := sf.paths
 	return paths
 }
 

@@ -79,10 +79,11 @@ func TestLake_DataFilesListedOnce(t *testing.T) {
 	if len(tasks) <= 2 {
 		t.Fatalf("PlanFiles gave %d tasks for 2 files: the test needs split files", len(tasks))
 	}
-	paths, _, err := l.files(ctx, tbl, tbl.CurrentSnapshot(), false)
+	sf, _, err := l.files(ctx, tbl, tbl.CurrentSnapshot(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths := sf.paths
 	if len(paths) != 2 {
 		t.Errorf("files = %d paths, want 2", len(paths))
 	}

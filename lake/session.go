@@ -10,8 +10,9 @@ import (
 	"strings"
 
 	"github.com/apache/iceberg-go"
-	"github.com/distillery/distillery"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/distillery/distillery"
 )
 
 // Session is a DuckDB connection with a view for every lake table: ns.table
@@ -31,6 +32,7 @@ type Session struct {
 	tables    []TableName // every table, for views defined on first mention
 	current   map[TableName]bool
 	guarded   bool   // locked for user SQL (guard.go)
+	temps     int    // temporary tables of deleted rows made (deletes.go)
 	home      string // DuckDB's home_directory once guarded: what ~ means
 }
 
@@ -95,8 +97,9 @@ var refInQuery = regexp.MustCompile(`"([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?@[
 var listsTables = regexp.MustCompile(`(?i)\b(show|describe|information_schema|duckdb_tables|duckdb_views|duckdb_columns)\b`)
 
 // mentions reports whether q names table n (as ns.table, or as table in the
-// default namespace) as a whole word. A mention inside a string literal only
-// defines a view too many.
+// default namespace) as a whole word; a quoted "ns.table@N" is no mention of
+// the current table. A mention inside a string literal only defines a view
+// too many.
 func (s *Session) mentions(lower string, n TableName) bool {
 	names := []string{n.Namespace + "." + n.Table}
 	if n.Namespace == s.defaultNS {
@@ -109,7 +112,8 @@ func (s *Session) mentions(lower string, n TableName) bool {
 				break
 			}
 			start, end := i+j, i+j+len(name)
-			if (start == 0 || !identByte(lower[start-1])) && (end == len(lower) || !identByte(lower[end])) {
+			ref := end < len(lower) && lower[end] == '@' && start > 0 && lower[start-1] == '"' // "ns.table@N" names a snapshot
+			if (start == 0 || !identByte(lower[start-1])) && (end == len(lower) || !identByte(lower[end])) && !ref {
 				return true
 			}
 			i = start + 1
@@ -190,11 +194,16 @@ func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
 	if err != nil {
 		return err
 	}
-	paths, sc, err := s.l.files(ctx, tbl, snap, ref.At != "")
+	sf, sc, err := s.l.files(ctx, tbl, snap, ref.At != "")
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
-	body, err := selectFiles(paths, sc)
+	var body string
+	if sf.deletes == nil {
+		body, err = selectFiles(sf.paths, sc)
+	} else {
+		body, err = s.selectDeleting(ctx, tbl, sc, sf)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
@@ -208,24 +217,36 @@ func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
 // id (DuckDB matches by name unless given a schema map), so renamed or added
 // columns read correctly in files of every schema version.
 func selectFiles(paths []string, sc *iceberg.Schema) (string, error) {
-	var cols, entries []string
-	for _, f := range sc.Fields() {
-		typ, err := duckType(f.Type)
-		if err != nil {
-			return "", fmt.Errorf("column %s: %w", f.Name, err)
-		}
-		cols = append(cols, fmt.Sprintf("CAST(NULL AS %s) AS %s", typ, quoteIdent(f.Name)))
-		entries = append(entries, fmt.Sprintf("%d: {name: %s, type: %s, default_value: NULL}", f.ID, quoteString(f.Name), quoteString(typ)))
+	entries, cols, err := schemaEntries(sc, false)
+	if err != nil {
+		return "", err
 	}
 	if len(paths) == 0 {
 		return "SELECT " + strings.Join(cols, ", ") + " WHERE false", nil
 	}
-	quoted := make([]string, len(paths))
-	for i, p := range paths {
-		quoted[i] = quoteString(p)
-	}
 	return fmt.Sprintf("SELECT * FROM read_parquet([%s], schema = map {%s})",
-		strings.Join(quoted, ", "), strings.Join(entries, ", ")), nil
+		quoteList(paths), strings.Join(entries, ", ")), nil
+}
+
+// schemaEntries returns read_parquet's schema map entries for sc, one per
+// column, and the view's columns: NULLs of each column's type, or, with
+// alias, each column read under the name f<field id> and renamed.
+func schemaEntries(sc *iceberg.Schema, alias bool) (entries, cols []string, err error) {
+	for _, f := range sc.Fields() {
+		typ, err := duckType(f.Type)
+		if err != nil {
+			return nil, nil, fmt.Errorf("column %s: %w", f.Name, err)
+		}
+		name := f.Name
+		if alias {
+			name = fmt.Sprintf("f%d", f.ID)
+			cols = append(cols, fmt.Sprintf("%s AS %s", quoteIdent(name), quoteIdent(f.Name)))
+		} else {
+			cols = append(cols, fmt.Sprintf("CAST(NULL AS %s) AS %s", typ, quoteIdent(f.Name)))
+		}
+		entries = append(entries, fmt.Sprintf("%d: {name: %s, type: %s, default_value: NULL}", f.ID, quoteString(name), quoteString(typ)))
+	}
+	return entries, cols, nil
 }
 
 // Query runs a query, first defining views for the snapshot references it names.

@@ -210,12 +210,20 @@ func compare(a, b string) int {
 	return 0
 }
 
-// files returns the local Parquet paths and the schema of a table at a snapshot
+// scanFiles are the data files a view reads, as local paths, each once, and
+// the delete files that apply to each (nil: none; deletes is nil when no
+// file has any).
+type scanFiles struct {
+	paths   []string
+	deletes []*fileDeletes
+}
+
+// files returns the data files and the schema of a table at a snapshot
 // (snap nil: no data yet). The current table reads with the current schema, a
 // pinned snapshot with the schema it was written with (as Spark and Trino do).
-func (l *Lake) files(ctx context.Context, tbl *table.Table, snap *table.Snapshot, pinned bool) ([]string, *iceberg.Schema, error) {
+func (l *Lake) files(ctx context.Context, tbl *table.Table, snap *table.Snapshot, pinned bool) (*scanFiles, *iceberg.Schema, error) {
 	if snap == nil {
-		return nil, tbl.Schema(), nil
+		return &scanFiles{}, tbl.Schema(), nil
 	}
 	sc := tbl.Schema()
 	if pinned && snap.SchemaID != nil {
@@ -223,15 +231,18 @@ func (l *Lake) files(ctx context.Context, tbl *table.Table, snap *table.Snapshot
 			sc = s
 		}
 	}
-	files, err := dataFiles(ctx, tbl, snap)
+	files, dels, err := planScan(ctx, tbl, snap)
 	if err != nil {
 		return nil, nil, err
 	}
-	paths := make([]string, len(files))
+	out := &scanFiles{paths: make([]string, len(files))}
 	for i, f := range files {
-		paths[i] = localPath(f.FilePath())
+		out.paths[i] = localPath(f.FilePath())
+		if dels[i] != nil {
+			out.deletes = dels
+		}
 	}
-	return paths, sc, nil
+	return out, sc, nil
 }
 
 // Tag names a snapshot (an Iceberg tag). Moving an existing tag is refused
@@ -299,11 +310,11 @@ func (l *Lake) Files(ctx context.Context, name TableName) (FileStats, error) {
 			return st, fmt.Errorf("manifests of %s: %w", name, err)
 		}
 		st.Manifests = len(mans)
-		paths, _, err := l.files(ctx, tbl, snap, false)
+		sf, _, err := l.files(ctx, tbl, snap, false)
 		if err != nil {
 			return st, err
 		}
-		st.DataFiles = len(paths)
+		st.DataFiles = len(sf.paths)
 	}
 	metas, err := filepath.Glob(filepath.Join(localPath(tbl.Location()), "metadata", "*.metadata.json"))
 	if err != nil {
