@@ -251,12 +251,42 @@ func duckType(t iceberg.Type) (string, error) {
 		return "BLOB", nil
 	case iceberg.DecimalType:
 		return fmt.Sprintf("DECIMAL(%d,%d)", t.Precision(), t.Scale()), nil
+	case iceberg.TimeType:
+		return "TIME", nil
+	case iceberg.TimestampNsType:
+		return "TIMESTAMP_NS", nil
+	case iceberg.TimestampTzNsType:
+		return "TIMESTAMPTZ", nil // DuckDB has no nanosecond TIMESTAMPTZ: read to microseconds
+	case iceberg.UUIDType:
+		return "UUID", nil
+	case iceberg.FixedType:
+		return "BLOB", nil
 	case *iceberg.ListType:
 		el, err := duckType(t.Element)
 		if err != nil {
 			return "", err
 		}
 		return el + "[]", nil
+	case *iceberg.MapType:
+		k, err := duckType(t.KeyType)
+		if err != nil {
+			return "", err
+		}
+		v, err := duckType(t.ValueType)
+		if err != nil {
+			return "", err
+		}
+		return "MAP(" + k + ", " + v + ")", nil
+	case *iceberg.StructType:
+		fields := make([]string, len(t.FieldList))
+		for i, f := range t.FieldList {
+			ft, err := duckType(f.Type)
+			if err != nil {
+				return "", fmt.Errorf("field %s: %w", f.Name, err)
+			}
+			fields[i] = quoteIdent(f.Name) + " " + ft
+		}
+		return "STRUCT(" + strings.Join(fields, ", ") + ")", nil
 	}
 	return "", fmt.Errorf("column type %s has no DuckDB mapping here", t)
 }
