@@ -40,46 +40,10 @@ import (
 // 2^40 rows per file and 2^24 files per view.
 const rowKeyShift = 40
 
-// selectDeleting is selectFiles for a snapshot some of whose files have
-// delete files.
-func (s *Session) selectDeleting(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, sf *scanFiles) (string, error) {
-	var clean, dirty []string
-	var dels []*fileDeletes
-	for i, p := range sf.paths {
-		if sf.deletes[i] == nil {
-			clean = append(clean, p)
-		} else {
-			dirty = append(dirty, p)
-			dels = append(dels, sf.deletes[i])
-		}
-	}
-	if len(dirty) >= 1<<(64-rowKeyShift) {
-		return "", fmt.Errorf("%d data files with delete files in one snapshot: compact the table first", len(dirty))
-	}
-	keys, err := s.deletedRows(ctx, tbl, sc, dirty, dels)
-	if err != nil {
-		return "", err
-	}
-	entries, cols, err := schemaEntries(sc, true)
-	if err != nil {
-		return "", err
-	}
-	body := fmt.Sprintf("SELECT %s FROM read_parquet([%s], schema = map {%s}) WHERE ((file_index << %d) | file_row_number::UBIGINT) NOT IN (SELECT k FROM %s)",
-		strings.Join(cols, ", "), quoteList(dirty), strings.Join(entries, ", "), rowKeyShift, keys)
-	if len(clean) > 0 {
-		plain, err := selectFiles(clean, sc)
-		if err != nil {
-			return "", err
-		}
-		body = plain + " UNION ALL " + body
-	}
-	return body, nil
-}
-
 // deletedRows fills a new temporary table with the row key of every row the
 // deletes remove from the files at paths (dels[i] applies to paths[i]) and
 // returns its name.
-func (s *Session) deletedRows(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, paths []string, dels []*fileDeletes) (string, error) {
+func (s *Session) deletedRows(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, paths []string, dels []*fileDeletes, byName map[string]bool) (string, error) {
 	s.temps++
 	name := fmt.Sprintf("distill_deleted_rows_%d", s.temps)
 	if _, err := s.conn.ExecContext(ctx, "CREATE TEMP TABLE "+quoteIdent(name)+" (k UBIGINT)"); err != nil {
@@ -92,7 +56,7 @@ func (s *Session) deletedRows(ctx context.Context, tbl *table.Table, sc *iceberg
 	if err := s.deletionVectors(ctx, tbl, name, dels); err != nil {
 		return "", err
 	}
-	if err := s.equalityDeletes(ctx, tbl, sc, rel, paths, dels); err != nil {
+	if err := s.equalityDeletes(ctx, tbl, sc, rel, paths, dels, byName); err != nil {
 		return "", err
 	}
 	return rel, nil
@@ -222,7 +186,7 @@ func (s *Session) deletionVectors(ctx context.Context, tbl *table.Table, name st
 // file holds a row equal to it on the delete's columns, NULL equal to NULL.
 // They are resolved here, once, by joining the delete rows with the key
 // columns of the files they apply to.
-func (s *Session) equalityDeletes(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, rel string, paths []string, dels []*fileDeletes) error {
+func (s *Session) equalityDeletes(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, rel string, paths []string, dels []*fileDeletes, byName map[string]bool) error {
 	type group struct {
 		ids   []int
 		files []string
@@ -232,6 +196,9 @@ func (s *Session) equalityDeletes(ctx context.Context, tbl *table.Table, sc *ice
 	var groups []*group
 	byIDs := map[string]*group{}
 	for fi, d := range dels {
+		if len(d.eq) > 0 && byName[paths[fi]] {
+			return fmt.Errorf("%s has no field ids and equality deletes: distill cannot apply them (rewrite the table)", paths[fi])
+		}
 		for _, f := range d.eq {
 			key := fmt.Sprint(f.EqualityFieldIDs())
 			g := byIDs[key]

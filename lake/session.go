@@ -198,12 +198,11 @@ func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
-	var body string
-	if sf.deletes == nil {
-		body, err = selectFiles(sf.paths, sc)
-	} else {
-		body, err = s.selectDeleting(ctx, tbl, sc, sf)
+	foots, err := footers(ctx, ref.TableName, sf.paths)
+	if err != nil {
+		return err
 	}
+	body, err := s.selectView(ctx, tbl, sc, sf, foots)
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
