@@ -18,7 +18,7 @@ import (
 // morTable makes testTable (id, n, note) a merge-on-read table: iceberg-go's
 // Delete then writes position delete files (v2) or deletion vectors (v3), as
 // Spark and pyiceberg do.
-func morTable(t *testing.T, l *Lake) {
+func morTable(t testing.TB, l *Lake) {
 	t.Helper()
 	ctx := context.Background()
 	if err := l.EnsureTable(ctx, testTable, Schema{{Name: "id", Type: String, Required: true}, {Name: "n", Type: Long}, {Name: "note", Type: String}}); err != nil {
@@ -43,7 +43,7 @@ func upgradeFormat(t *testing.T, l *Lake, name TableName, version int) {
 	}
 }
 
-func loadTable(t *testing.T, l *Lake, name TableName) *table.Table {
+func loadTable(t testing.TB, l *Lake, name TableName) *table.Table {
 	t.Helper()
 	tbl, err := l.loadTable(context.Background(), name)
 	if err != nil {
@@ -54,7 +54,7 @@ func loadTable(t *testing.T, l *Lake, name TableName) *table.Table {
 
 // deleteWhere deletes the rows filter matches in one commit (merge-on-read
 // on a table morTable made) and returns the new snapshot.
-func deleteWhere(t *testing.T, l *Lake, name TableName, filter iceberg.BooleanExpression) *Snapshot {
+func deleteWhere(t testing.TB, l *Lake, name TableName, filter iceberg.BooleanExpression) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	tx := loadTable(t, l, name).NewTransaction()

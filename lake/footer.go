@@ -16,6 +16,9 @@ import (
 // parquet.compression=lz4 writes Parquet's legacy LZ4 codec, which DuckDB
 // cannot read. Both show only in a file's footer, so a view reads the footer
 // of every file it lists, once per process: data files never change.
+// Measured (BenchmarkSession_Footers, 200 files, 2 shared cores): ~26 ms
+// cold (0.13 ms a file, 8 at a time), ~0.05 ms cached; planning the same
+// snapshot takes ~10 ms.
 
 // footer is what a view needs to know of a data file's Parquet footer.
 type footer struct {

@@ -26,7 +26,7 @@ func newLake(t *testing.T) *Lake {
 }
 
 // appendRows writes rows (id, n) to the table and commits them.
-func appendRows(t *testing.T, l *Lake, name TableName, ids ...string) *Snapshot {
+func appendRows(t testing.TB, l *Lake, name TableName, ids ...string) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
 	sc, err := l.ArrowSchema(ctx, name)

@@ -18,7 +18,7 @@ import (
 
 // setProps sets table properties on an existing table (iceberg-go allows it:
 // a property-only commit, no snapshot).
-func setProps(t *testing.T, l *Lake, name TableName, props iceberg.Properties) {
+func setProps(t testing.TB, l *Lake, name TableName, props iceberg.Properties) {
 	t.Helper()
 	ctx := context.Background()
 	tbl, err := l.loadTable(ctx, name)
