@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -365,5 +367,30 @@ func TestSession_DeletesKeepColumnsAndSplitFiles(t *testing.T) {
 	}
 	if n := queryInt(t, s, "SELECT count(*) FROM t.items WHERE file_row_number IS NULL AND file_index IS NULL AND filename IS NULL AND n >= 100"); n != 1800 {
 		t.Fatalf("%d rows with NULL in the columns named like virtual columns, want 1800", n)
+	}
+}
+
+// TestSession_PositionDeletesInAMovedLake: position delete files name data
+// files by the path they had when written; a moved lake (whose manifests
+// were rewritten, not its Parquet files) still applies them.
+func TestSession_PositionDeletesInAMovedLake(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	morTable(t, l)
+	appendRows(t, l, testTable, idsN("a", 100)...)
+	deleteWhere(t, l, testTable, iceberg.LessThan(iceberg.Reference("n"), int64(10)))
+	dir := l.Root
+	l.Close()
+	moved := filepath.Join(t.TempDir(), "moved lake")
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Open(ctx, moved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if got := sessionIDs(t, m, testTable.String()); len(got) != 90 || got[0] != "a0010" {
+		t.Fatalf("moved lake: %d rows from %v, want 90 from a0010", len(got), head(got))
 	}
 }
