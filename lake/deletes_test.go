@@ -189,6 +189,26 @@ func TestSession_PositionDeletes(t *testing.T) {
 	if got := sessionIDs(t, l, testTable.String()); len(got) != 1000-14-3 {
 		t.Fatalf("%d rows after the deletes, want %d", len(got), 1000-14-3)
 	}
+	// distill sql: a locked session (guard.go) applies them too.
+	ctx := context.Background()
+	s, err := l.Session(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.QueryUser(ctx, `SELECT count(*) FROM t.items; SELECT count(*) FROM "t.items@2"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n int64
+	if !rows.Next() || rows.Scan(&n) != nil || n != 1000 {
+		t.Fatalf("distill sql of t.items@2: %d rows, want 1000 (%v)", n, rows.Err())
+	}
+	rows.Close()
+	if n := queryInt(t, s, "SELECT count(*) FROM t.items"); n != 1000-14-3 {
+		t.Fatalf("t.items after user SQL: %d rows", n)
+	}
 }
 
 func TestSession_DeletionVectors(t *testing.T) {
