@@ -10,9 +10,10 @@ import (
 )
 
 // dataFiles lists the data files of a table at a snapshot, each exactly once,
-// in planning order (snap nil: none). A snapshot with delete files is
-// refused: distill keeps tables copy-on-write, and a plain file list would
-// count deleted rows.
+// in planning order (snap nil: none), for the writers that rewrite files
+// (replace, compact). A snapshot with delete files is refused: those writers
+// keep tables copy-on-write, and a plain file list would count deleted rows.
+// Reads go through planScan, which keeps the deletes (deletes.go).
 func dataFiles(ctx context.Context, tbl *table.Table, snap *table.Snapshot) ([]iceberg.DataFile, error) {
 	files, deletes, err := planFiles(ctx, tbl, snap)
 	if err != nil {
