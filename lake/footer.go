@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/schema"
 )
 
 // Parquet footers. Files other engines add to a table are not always what
@@ -22,9 +23,10 @@ import (
 
 // footer is what a view needs to know of a data file's Parquet footer.
 type footer struct {
-	names     []string // top-level column names, in order
-	fieldIDs  bool     // every top-level column has an Iceberg field id
-	legacyLZ4 bool     // some column chunk uses the legacy LZ4 codec
+	names     []string       // top-level column names, in order
+	ids       map[int]string // field id → name, for every node that has an id
+	fieldIDs  bool           // every top-level column has an Iceberg field id
+	legacyLZ4 bool           // some column chunk uses the legacy LZ4 codec
 }
 
 var footerCache sync.Map // local path → footer
@@ -60,13 +62,14 @@ func readFooter(path string) (footer, error) {
 	defer r.Close()
 	md := r.MetaData()
 	root := md.Schema.Root()
-	f := footer{fieldIDs: true, names: make([]string, root.NumFields())}
+	f := footer{fieldIDs: true, names: make([]string, root.NumFields()), ids: map[int]string{}}
 	for i := range root.NumFields() {
 		n := root.Field(i)
 		f.names[i] = n.Name()
 		if n.FieldID() < 0 {
 			f.fieldIDs = false
 		}
+		nodeIDs(n, f.ids)
 	}
 	for i := 0; i < md.NumRowGroups() && !f.legacyLZ4; i++ {
 		rg := md.RowGroup(i)
@@ -83,6 +86,17 @@ func readFooter(path string) (footer, error) {
 	}
 	footerCache.Store(path, f)
 	return f, nil
+}
+
+func nodeIDs(n schema.Node, ids map[int]string) {
+	if n.FieldID() >= 0 {
+		ids[int(n.FieldID())] = n.Name()
+	}
+	if g, ok := n.(*schema.GroupNode); ok {
+		for i := range g.NumFields() {
+			nodeIDs(g.Field(i), ids)
+		}
+	}
 }
 
 // footers reads the footers of a table's data files, a few at a time, and

@@ -227,7 +227,11 @@ func (l *Lake) ArrowSchema(ctx context.Context, name TableName) (*arrow.Schema, 
 }
 
 // duckType maps an Iceberg type to the DuckDB type of its column.
-func duckType(t iceberg.Type) (string, error) {
+func duckType(t iceberg.Type) (string, error) { return duckTypeNamed(t, nil) }
+
+// duckTypeNamed is duckType with the struct fields named as a file names
+// them (phys: field id → name, where it differs from the schema's).
+func duckTypeNamed(t iceberg.Type, phys map[int]string) (string, error) {
 	switch t := t.(type) {
 	case iceberg.StringType:
 		return "VARCHAR", nil
@@ -262,17 +266,17 @@ func duckType(t iceberg.Type) (string, error) {
 	case iceberg.FixedType:
 		return "BLOB", nil
 	case *iceberg.ListType:
-		el, err := duckType(t.Element)
+		el, err := duckTypeNamed(t.Element, phys)
 		if err != nil {
 			return "", err
 		}
 		return el + "[]", nil
 	case *iceberg.MapType:
-		k, err := duckType(t.KeyType)
+		k, err := duckTypeNamed(t.KeyType, phys)
 		if err != nil {
 			return "", err
 		}
-		v, err := duckType(t.ValueType)
+		v, err := duckTypeNamed(t.ValueType, phys)
 		if err != nil {
 			return "", err
 		}
@@ -280,15 +284,59 @@ func duckType(t iceberg.Type) (string, error) {
 	case *iceberg.StructType:
 		fields := make([]string, len(t.FieldList))
 		for i, f := range t.FieldList {
-			ft, err := duckType(f.Type)
+			ft, err := duckTypeNamed(f.Type, phys)
 			if err != nil {
 				return "", fmt.Errorf("field %s: %w", f.Name, err)
 			}
-			fields[i] = quoteIdent(f.Name) + " " + ft
+			name := f.Name
+			if p, ok := phys[f.ID]; ok {
+				name = p
+			}
+			fields[i] = quoteIdent(name) + " " + ft
 		}
 		return "STRUCT(" + strings.Join(fields, ", ") + ")", nil
 	}
 	return "", fmt.Errorf("column type %s has no DuckDB mapping here", t)
+}
+
+// renamed is an expression that gives the value expr, read with struct
+// fields named as phys says, the schema's field names (DuckDB matches
+// struct fields by name, not field id: pyiceberg and iceberg-go write "b c"
+// as b_x20c). ok is false when no name differs: expr reads as it is.
+func renamed(expr string, t iceberg.Type, phys map[int]string, depth int) (out string, ok bool) {
+	switch t := t.(type) {
+	case *iceberg.StructType:
+		fields := make([]string, len(t.FieldList))
+		for i, f := range t.FieldList {
+			name := f.Name
+			if p, has := phys[f.ID]; has {
+				name, ok = p, true
+			}
+			sub, changed := renamed(expr+"."+quoteIdent(name), f.Type, phys, depth)
+			ok = ok || changed
+			fields[i] = quoteIdent(f.Name) + " := " + sub
+		}
+		if !ok {
+			return expr, false
+		}
+		return fmt.Sprintf("CASE WHEN %s IS NULL THEN NULL ELSE struct_pack(%s) END", expr, strings.Join(fields, ", ")), true
+	case *iceberg.ListType:
+		v := fmt.Sprintf("x%d", depth)
+		sub, changed := renamed(v, t.Element, phys, depth+1)
+		if !changed {
+			return expr, false
+		}
+		return fmt.Sprintf("list_transform(%s, %s -> %s)", expr, v, sub), true
+	case *iceberg.MapType:
+		v := fmt.Sprintf("x%d", depth)
+		k, kc := renamed(v+".key", t.KeyType, phys, depth+1)
+		val, vc := renamed(v+".value", t.ValueType, phys, depth+1)
+		if !kc && !vc {
+			return expr, false
+		}
+		return fmt.Sprintf("map_from_entries(list_transform(map_entries(%s), %s -> struct_pack(key := %s, value := %s)))", expr, v, k, val), true
+	}
+	return expr, false
 }
 
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -216,7 +216,7 @@ func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
 // id (DuckDB matches by name unless given a schema map), so renamed or added
 // columns read correctly in files of every schema version.
 func selectFiles(paths []string, sc *iceberg.Schema) (string, error) {
-	entries, cols, err := schemaEntries(sc, false)
+	entries, cols, err := schemaEntries(sc, false, nil)
 	if err != nil {
 		return "", err
 	}
@@ -229,17 +229,21 @@ func selectFiles(paths []string, sc *iceberg.Schema) (string, error) {
 
 // schemaEntries returns read_parquet's schema map entries for sc, one per
 // column, and the view's columns: NULLs of each column's type, or, with
-// alias, each column read under the name f<field id> and renamed.
-func schemaEntries(sc *iceberg.Schema, alias bool) (entries, cols []string, err error) {
+// alias or phys (nested names in the files that differ from sc's), each
+// column read (under the name f<field id> with alias) and renamed.
+func schemaEntries(sc *iceberg.Schema, alias bool, phys map[int]string) (entries, cols []string, err error) {
 	for _, f := range sc.Fields() {
-		typ, err := duckType(f.Type)
+		typ, err := duckTypeNamed(f.Type, phys)
 		if err != nil {
 			return nil, nil, fmt.Errorf("column %s: %w", f.Name, err)
 		}
 		name := f.Name
 		if alias {
 			name = fmt.Sprintf("f%d", f.ID)
-			cols = append(cols, fmt.Sprintf("%s AS %s", quoteIdent(name), quoteIdent(f.Name)))
+		}
+		if alias || phys != nil {
+			expr, _ := renamed(quoteIdent(name), f.Type, phys, 0)
+			cols = append(cols, fmt.Sprintf("%s AS %s", expr, quoteIdent(f.Name)))
 		} else {
 			cols = append(cols, fmt.Sprintf("CAST(NULL AS %s) AS %s", typ, quoteIdent(f.Name)))
 		}

@@ -3,6 +3,7 @@ package lake
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -11,9 +12,11 @@ import (
 )
 
 // fileGroup is files one read_parquet call reads: all with field ids (names
-// nil), or all without, with the same top-level column names.
+// nil) and the same nested names (phys), or all without, with the same
+// top-level column names.
 type fileGroup struct {
 	names []string
+	phys  map[int]string
 	paths []string
 	dels  []*fileDeletes
 }
@@ -25,28 +28,32 @@ type fileGroup struct {
 // (deletes.go), each kind in its own call, joined by UNION ALL.
 func (s *Session) selectView(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, sf *scanFiles, foots []footer) (string, error) {
 	var clean, dirty []*fileGroup
-	add := func(groups []*fileGroup, names []string, p string, d *fileDeletes) []*fileGroup {
+	add := func(groups []*fileGroup, names []string, phys map[int]string, p string, d *fileDeletes) []*fileGroup {
 		for _, g := range groups {
-			if (g.names == nil) == (names == nil) && slices.Equal(g.names, names) {
+			if (g.names == nil) == (names == nil) && slices.Equal(g.names, names) && maps.Equal(g.phys, phys) {
 				g.paths, g.dels = append(g.paths, p), append(g.dels, d)
 				return groups
 			}
 		}
-		return append(groups, &fileGroup{names: names, paths: []string{p}, dels: []*fileDeletes{d}})
+		return append(groups, &fileGroup{names: names, phys: phys, paths: []string{p}, dels: []*fileDeletes{d}})
 	}
 	byName := map[string]bool{}
+	renames := false
 	for i, p := range sf.paths {
 		var names []string
+		var phys map[int]string
 		if !foots[i].fieldIDs {
 			names, byName[p] = foots[i].names, true
+		} else if phys = nestedRenames(sc, foots[i]); phys != nil {
+			renames = true
 		}
 		if sf.deletes != nil && sf.deletes[i] != nil {
-			dirty = add(dirty, names, p, sf.deletes[i])
+			dirty = add(dirty, names, phys, p, sf.deletes[i])
 		} else {
-			clean = add(clean, names, p, nil)
+			clean = add(clean, names, phys, p, nil)
 		}
 	}
-	if len(dirty) == 0 && len(byName) == 0 {
+	if len(dirty) == 0 && len(byName) == 0 && !renames {
 		return selectFiles(sf.paths, sc)
 	}
 	mapping := tbl.Metadata().NameMapping()
@@ -93,14 +100,14 @@ func selectGroup(g *fileGroup, sc *iceberg.Schema, mapping iceberg.NameMapping, 
 	var cols []string
 	src := "read_parquet([" + quoteList(g.paths) + "])"
 	if g.names == nil {
-		entries, aliased, err := schemaEntries(sc, keys != "")
+		entries, renamed, err := schemaEntries(sc, keys != "", g.phys)
 		if err != nil {
 			return "", err
 		}
 		src = fmt.Sprintf("read_parquet([%s], schema = map {%s})", quoteList(g.paths), strings.Join(entries, ", "))
 		cols = []string{"*"}
-		if keys != "" {
-			cols = aliased
+		if keys != "" || g.phys != nil {
+			cols = renamed
 		}
 	} else {
 		var err error
@@ -144,4 +151,34 @@ func columnsByName(g *fileGroup, sc *iceberg.Schema, mapping iceberg.NameMapping
 		cols = append(cols, fmt.Sprintf("CAST(%s AS %s) AS %s", expr, typ, quoteIdent(f.Name)))
 	}
 	return cols, nil
+}
+
+// nestedRenames lists the struct fields (at any depth) a file with field ids
+// names otherwise than sc does: field id → the file's name; nil when none.
+func nestedRenames(sc *iceberg.Schema, f footer) map[int]string {
+	var out map[int]string
+	var walk func(t iceberg.Type)
+	walk = func(t iceberg.Type) {
+		switch t := t.(type) {
+		case *iceberg.StructType:
+			for _, c := range t.FieldList {
+				if name, ok := f.ids[c.ID]; ok && name != c.Name {
+					if out == nil {
+						out = map[int]string{}
+					}
+					out[c.ID] = name
+				}
+				walk(c.Type)
+			}
+		case *iceberg.ListType:
+			walk(t.Element)
+		case *iceberg.MapType:
+			walk(t.KeyType)
+			walk(t.ValueType)
+		}
+	}
+	for _, c := range sc.Fields() {
+		walk(c.Type)
+	}
+	return out
 }
