@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/apache/iceberg-go"
 )
 
 // writePlainParquet writes rows (id, n) as a Parquet file with no field ids,
@@ -67,8 +68,14 @@ func TestSession_FilesWithoutFieldIDsReadByName(t *testing.T) {
 	appendRows(t, l, testTable, idsN("a", 10)...)
 	dir := filepath.Join(l.Root, WarehouseDir, "t.db", "items", "data")
 	p := filepath.Join(dir, "plain.parquet")
-	writePlainParquet(t, p, compress.Codecs.Zstd, []string{"p1", "p2"}, []int64{1, 2})
+	writePlainParquet(t, p, compress.Codecs.Zstd, []string{"p1", "p2", "p9"}, []int64{1, 2, 9})
 	addFiles(t, l, testTable, p)
+	checkEverySnapshot(t, l, testTable)
+	// A merge-on-read delete in the added file (as Spark's DELETE makes).
+	last := deleteWhere(t, l, testTable, iceberg.EqualTo(iceberg.Reference("id"), "p9"))
+	if k := deleteFileKinds(t, l, testTable, last.Seq); k["position"] == 0 {
+		t.Fatalf("delete files %v: the test needs position deletes", k)
+	}
 	checkEverySnapshot(t, l, testTable)
 	s, err := l.Session(ctx, "")
 	if err != nil {
