@@ -258,7 +258,7 @@ func appendNotes(t *testing.T, l *Lake, ids, notes []string) {
 
 // equalityDelete commits an equality delete on the named columns (strings;
 // "" is NULL) in one snapshot.
-func equalityDelete(t *testing.T, l *Lake, cols []string, rows ...[]string) {
+func equalityDelete(t testing.TB, l *Lake, cols []string, rows ...[]string) {
 	t.Helper()
 	ctx := context.Background()
 	tbl := loadTable(t, l, testTable)
