@@ -136,4 +136,18 @@ func TestSession_LegacyLZ4IsRefusedByName(t *testing.T) {
 	if !errors.As(err, &lz) || !errors.Is(err, ErrLegacyLZ4) || lz.File != p || lz.Table != testTable || !strings.Contains(err.Error(), "rewrite_data_files") {
 		t.Fatalf("err = %v, want the legacy LZ4 error naming %s", err, p)
 	}
+
+	// SHOW TABLES still lists the lake; reading the table then says why not.
+	s2, err := l.Session(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if n := queryInt(t, s2, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'items'"); n != 1 {
+		t.Fatalf("information_schema lists %d tables named items", n)
+	}
+	err = s2.QueryRow(ctx, "SELECT count(*) FROM t.items", &n)
+	if err == nil || !strings.Contains(err.Error(), "legacy LZ4") || !strings.Contains(err.Error(), p) {
+		t.Fatalf("after SHOW TABLES: err = %v, want the legacy LZ4 error naming %s", err, p)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -132,8 +133,16 @@ func (s *Session) prepare(ctx context.Context, q string) error {
 	lower := strings.ToLower(q)
 	all := listsTables.MatchString(q)
 	for _, n := range s.tables {
-		if !s.current[n] && (all || s.mentions(lower, n)) {
-			if err := s.defineView(ctx, Ref{TableName: n}, quoteIdent(n.Namespace)+"."+quoteIdent(n.Table)); err != nil {
+		if mentioned := s.mentions(lower, n); !s.current[n] && (all || mentioned) {
+			view := quoteIdent(n.Namespace) + "." + quoteIdent(n.Table)
+			err := s.defineView(ctx, Ref{TableName: n}, view)
+			var lz *LegacyCodecError
+			if errors.As(err, &lz) && !mentioned {
+				// SHOW TABLES and the like still list a table DuckDB cannot
+				// read; reading it says why.
+				err = s.failingView(ctx, n, view, err)
+			}
+			if err != nil {
 				return err
 			}
 			s.current[n] = true
@@ -208,6 +217,24 @@ func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
 	}
 	if _, err := s.conn.ExecContext(ctx, "CREATE OR REPLACE VIEW "+view+" AS "+body); err != nil {
 		return fmt.Errorf("define view for %s: %w", ref, err)
+	}
+	return nil
+}
+
+// failingView defines view with the table's columns and no file behind it:
+// reading it fails with cause.
+func (s *Session) failingView(ctx context.Context, n TableName, view string, cause error) error {
+	tbl, err := s.l.loadTable(ctx, n)
+	if err != nil {
+		return err
+	}
+	_, cols, err := schemaEntries(tbl.Schema(), false, nil)
+	if err != nil {
+		return err
+	}
+	q := fmt.Sprintf("CREATE OR REPLACE VIEW %s AS SELECT %s FROM range(1) WHERE error(%s) IS NULL", view, strings.Join(cols, ", "), quoteString(cause.Error()))
+	if _, err := s.conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("define view for %s: %w", n, err)
 	}
 	return nil
 }
