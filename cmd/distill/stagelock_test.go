@@ -16,8 +16,14 @@ import (
 // runs gave 6,000 decisions for 4,000 articles).
 func TestCLI_ConcurrentStagesOneRowPerKey(t *testing.T) {
 	lk := filepath.Join(t.TempDir(), "lake")
-	f := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
 	distill(t, 0, "init", "--lake", lk)
+	concurrentStagesOneRowPerKey(t, lk)
+}
+
+// concurrentStagesOneRowPerKey runs each keyed stage in two processes at
+// once over the lake lk (already made) and checks one row per key.
+func concurrentStagesOneRowPerKey(t *testing.T, lk string) {
+	f := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
 	// A first run of each stage over two articles, so that the runs at once
 	// below are incremental: each reads what is done, then appends the rest.
 	seed := filepath.Join(t.TempDir(), "seed.jsonl")
