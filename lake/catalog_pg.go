@@ -376,3 +376,13 @@ func (l *Lake) Warehouse() string {
 	}
 	return filepath.Join(l.Root, WarehouseDir)
 }
+
+// refuseShared stops recover on a lake whose catalog is in PostgreSQL: it
+// would make a catalog.db beside it that every machine but this one ignores.
+func refuseShared(abs string) error {
+	o, ok, err := readPointer(abs)
+	if err != nil || !ok {
+		return err
+	}
+	return fmt.Errorf("lake %s keeps its catalog in PostgreSQL (%s, named in %s): recover rebuilds only a catalog.db; restore the PostgreSQL database from its backup instead", abs, redact(o.Catalog), PointerFile)
+}

@@ -67,6 +67,12 @@ func TestOpenWith_PostgresCatalog(t *testing.T) {
 		t.Errorf("after a commit from the second folder: %d rows, want 3", got)
 	}
 
+	if _, err := Recover(ctx, l.Root); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
+		t.Errorf("recover on a lake on PostgreSQL: %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Root, CatalogFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("recover made %s beside a PostgreSQL catalog (%v)", CatalogFile, err)
+	}
 	if _, err := CreateWith(ctx, t.TempDir(), Options{Catalog: url}); !errors.Is(err, ErrLakeExists) {
 		t.Errorf("a second lake in the same catalog: %v, want ErrLakeExists", err)
 	}

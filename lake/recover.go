@@ -192,6 +192,9 @@ func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
 	if ro := readOnlyReason(abs); ro != "" {
 		return nil, fmt.Errorf("lake %s is %w (%s): recover writes catalog.db", abs, ErrReadOnly, ro)
 	}
+	if err := refuseShared(abs); err != nil {
+		return nil, err
+	}
 	found, err := findWarehouseTables(abs)
 	if err != nil {
 		return nil, fmt.Errorf("recover %s: %w", abs, err)
