@@ -108,6 +108,15 @@ func TestCreateWith_OtherWarehouse(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, WarehouseDir)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("DIR/warehouse made although --warehouse was given (%v)", err)
 	}
+	// User SQL may not write into that warehouse either.
+	for _, q := range []string{
+		`COPY (SELECT 1) TO '` + filepath.Join(wh, "x.csv") + `'`,
+		`COPY (SELECT 1) TO '` + filepath.Join(wh, testTable.Namespace+".db", "y.parquet") + `' (FORMAT parquet)`,
+	} {
+		if _, err := userQuery(ctx, l, q); !errors.Is(err, ErrUnsafeSQL) {
+			t.Errorf("%s: %v, want ErrUnsafeSQL", q, err)
+		}
+	}
 }
 
 // A bad catalog URL or a server that does not answer gives an error that
