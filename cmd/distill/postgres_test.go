@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,12 +49,46 @@ func TestCLI_PostgresCatalog(t *testing.T) {
 }
 
 // The keyed stages run twice at once, in real processes, against one
-// PostgreSQL catalog: one row per key, as with catalog.db and file locks.
+// PostgreSQL catalog, each process with its own lake folder as two machines
+// have (no lock file is shared): one row per key, as with catalog.db and
+// file locks.
 func TestCLI_PostgresConcurrentStagesOneRowPerKey(t *testing.T) {
 	url := pgtest.URL(t)
 	lk := filepath.Join(t.TempDir(), "lake")
 	distill(t, 0, "--catalog", url, "init", "--lake", lk)
-	concurrentStagesOneRowPerKey(t, lk)
+	machine2 := filepath.Join(t.TempDir(), "machine2")
+	distill(t, 0, "--catalog", url, "--lake", machine2, "tables")
+	concurrentStagesOneRowPerKey(t, lk, machine2)
+}
+
+// Three ingests of one file at once, each from its own folder on one
+// PostgreSQL catalog, add each article once (the ingest lock is a lease).
+func TestCLI_PostgresConcurrentIngestsOfTheSameFile(t *testing.T) {
+	url := pgtest.URL(t)
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "--catalog", url, "init", "--lake", lk)
+	path := testutil.Shared(t, "corpus/ag_news/test.csv")
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for i := range 3 {
+		cmd := exec.Command(os.Args[0], "--catalog", url, "--lake", filepath.Join(t.TempDir(), fmt.Sprintf("machine%d", i)), "ingest", path)
+		cmd.Env = append(os.Environ(), "DISTILL_TEST_MAIN=1")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, outs = append(cmds, cmd), append(outs, &out)
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Errorf("ingest %d: %v\n%s", i, err, outs[i])
+		}
+	}
+	out, _ := distill(t, 0, "--lake", lk, "sql", "--format", "csv", "SELECT count(*), count(DISTINCT id) FROM corpus.raw")
+	if out != "count_star(),count(DISTINCT id)\n7600,7600\n" {
+		t.Errorf("after three ingests of one file at once: %q, want 7600 rows, 7600 ids", out)
+	}
 }
 
 // A catalog that cannot be reached is named in the error, without its
