@@ -377,12 +377,17 @@ func (l *Lake) Warehouse() string {
 	return filepath.Join(l.Root, WarehouseDir)
 }
 
-// refuseShared stops recover on a lake whose catalog is in PostgreSQL: it
-// would make a catalog.db beside it that every machine but this one ignores.
-func refuseShared(abs string) error {
+// recoverDir is dir made absolute, or an error for a lake whose catalog is
+// in PostgreSQL: recover would make a catalog.db beside it that every
+// machine but this one ignores.
+func recoverDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
 	o, ok, err := readPointer(abs)
 	if err != nil || !ok {
-		return err
+		return abs, err
 	}
-	return fmt.Errorf("lake %s keeps its catalog in PostgreSQL (%s, named in %s): recover rebuilds only a catalog.db; restore the PostgreSQL database from its backup instead", abs, redact(o.Catalog), PointerFile)
+	return "", fmt.Errorf("lake %s keeps its catalog in PostgreSQL (%s, named in %s): recover rebuilds only a catalog.db; restore the PostgreSQL database from its backup instead", abs, redact(o.Catalog), PointerFile)
 }

@@ -185,15 +185,12 @@ type candidate struct {
 // under another folder (moved or copied, then its catalog lost) is then
 // relocated by Open as usual.
 func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := recoverDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	if ro := readOnlyReason(abs); ro != "" {
 		return nil, fmt.Errorf("lake %s is %w (%s): recover writes catalog.db", abs, ErrReadOnly, ro)
-	}
-	if err := refuseShared(abs); err != nil {
-		return nil, err
 	}
 	found, err := findWarehouseTables(abs)
 	if err != nil {
