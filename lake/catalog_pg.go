@@ -192,6 +192,9 @@ func connectCatalog(ctx context.Context, dsn string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog %s: %w: %w", name, ErrCatalogUnreachable, err)
 	}
+	// A few connections are plenty (a commit, a lease heartbeat, a scan):
+	// many machines' processes share the server's connection limit.
+	db.SetMaxOpenConns(16)
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	if err := db.PingContext(pctx); err != nil {

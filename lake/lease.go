@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -157,6 +158,9 @@ func (ls *lease) heartbeat() {
 		res, err := ls.k.db.ExecContext(ctx, `UPDATE `+leaseTable+` SET expires_at = now() + make_interval(secs => $3) WHERE name = $1 AND token = $2`,
 			ls.name, ls.token, ls.k.TTL.Seconds())
 		cancel()
+		if err != nil && strings.Contains(err.Error(), "database is closed") {
+			return // the lake was closed: nothing can renew it
+		}
 		if err != nil {
 			continue // the next beat tries again; the lease lasts TTL
 		}
