@@ -6,7 +6,7 @@
 # runs initdb and pg_ctl as an unprivileged user (PostgreSQL refuses to run
 # as root) in a new temporary folder, listening on 127.0.0.1 on a free port,
 # with trust authentication for the user "distill". Progress goes to stderr.
-# Stop it with: pg_ctl -D DIR/data stop (DIR is printed on stderr).
+# It says on stderr where it runs and how to stop it.
 set -euo pipefail
 
 say() { echo "postgres.sh: $*" >&2; }
@@ -61,5 +61,5 @@ as_user "$bin/initdb" -D "$dir/data" -U distill -A trust --no-sync -E UTF8 >"$di
 as_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >&2 \
     || { cat "$dir/server.log" >&2; say "pg_ctl start failed"; exit 1; }
-say "$("$bin/postgres" --version) runs in $dir (port $port); stop it with: $bin/pg_ctl -D $dir/data stop"
+say "$("$bin/postgres" --version) runs in $dir (port $port); stop it with: ${run_as[*]:+${run_as[*]} }$bin/pg_ctl -D $dir/data stop"
 echo "postgres://distill@127.0.0.1:$port/postgres?sslmode=disable"
