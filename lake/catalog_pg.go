@@ -314,7 +314,7 @@ func createSharedLake(ctx context.Context, db *sql.DB, abs, wh string, o Options
 	}
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS ` + lakePropsTable + ` (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-		`CREATE TABLE IF NOT EXISTS ` + leaseTable + ` (name TEXT PRIMARY KEY, holder TEXT NOT NULL, token TEXT NOT NULL, taken_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS ` + leaseTable + ` (name TEXT PRIMARY KEY, holder TEXT NOT NULL, owner TEXT NOT NULL, token TEXT NOT NULL, taken_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ NOT NULL)`,
 	}
 	for _, s := range stmts {
 		if _, err := db.ExecContext(ctx, s); err != nil {

@@ -211,29 +211,15 @@ func TestLease_LockTableWaitsAndSays(t *testing.T) {
 	k.Unlock()
 }
 
-// A holder that is alive keeps its lease past the TTL (its heartbeat renews
-// it); a holder killed with SIGKILL loses it once the TTL has passed, and a
-// waiting process on another catalog connection takes it over.
+// A holder on another machine that is alive keeps its lease past the TTL
+// (its heartbeat renews it); killed with SIGKILL, it loses it once the TTL
+// has passed, and a waiting process takes it over.
 func TestLease_KilledHolderIsTakenOver(t *testing.T) {
 	ctx := context.Background()
 	const ttl = 2 * time.Second
 	t.Setenv(LeaseTTLEnv, ttl.String())
 	l, _ := newPGLake(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestLease_Child$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "LAKE_LEASE_CHILD="+l.Root)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil || line != "held\n" {
-		t.Fatalf("child: %q, %v", line, err)
-	}
+	cmd := leaseHolder(t, l, "another-machine")
 	time.Sleep(3 * ttl) // the child renews meanwhile
 	if _, err := l.TryLockTable(testTable, "test"); !errors.Is(err, ErrLocked) {
 		t.Fatalf("a live holder's lease after 3 TTLs: %v, want ErrLocked (the heartbeat keeps it)", err)
@@ -242,6 +228,8 @@ func TestLease_KilledHolderIsTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
+	// The holder said it ran elsewhere: its pid means nothing here, so
+	// only the expiry frees its lease.
 	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	k, err := l.LockTable(wctx, testTable, "test", func(string) {})
@@ -249,6 +237,51 @@ func TestLease_KilledHolderIsTakenOver(t *testing.T) {
 		t.Fatalf("the killed holder's lease was not taken over: %v", err)
 	}
 	k.Unlock()
+}
+
+// On one machine a holder killed with SIGKILL frees its lease at once, as
+// a file lock is freed, long before its TTL (the default 30 s) would.
+func TestLease_KilledHolderOnThisMachineFreesAtOnce(t *testing.T) {
+	t.Setenv(LeaseTTLEnv, "")
+	if machineID() == "" {
+		t.Skip("this platform cannot tell whether a holder's process is gone")
+	}
+	l, _ := newPGLake(t)
+	cmd := leaseHolder(t, l, "")
+	if _, err := l.TryLockTable(testTable, "test"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("while the holder runs: %v, want ErrLocked", err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	k, err := l.TryLockTable(testTable, "test")
+	if err != nil {
+		t.Fatalf("after the holder on this machine was killed: %v, want the lease", err)
+	}
+	k.Unlock()
+}
+
+// leaseHolder starts TestLease_Child holding the table lease of l (as
+// machine, when set) and returns once it holds it.
+func leaseHolder(t *testing.T, l *Lake, machine string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLease_Child$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "LAKE_LEASE_CHILD="+l.Root, LeaseMachineEnv+"="+machine)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "held\n" {
+		t.Fatalf("child: %q, %v", line, err)
+	}
+	return cmd
 }
 
 // TestLease_Child is the holder TestLease_KilledHolderIsTakenOver kills: it
