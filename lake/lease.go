@@ -21,13 +21,14 @@ import (
 // renewal; its holder renews it every TTL/3 while it holds it (a heartbeat),
 // and deletes the row when it unlocks. A holder that dies (kill -9, a
 // crashed machine, a lost network) stops renewing, and its lease is taken
-// over by the next process that asks once TTL has passed.
+// over by the next process that asks once TTL has passed; on the machine
+// it ran on, at once (reapDead).
 //
 // Expiry is compared with the database server's clock (now()), never with
 // the machines' own: their clocks may disagree, the server's is one.
 //
-// The TTL (DefaultLeaseTTL, 30 s) weighs two costs. After a holder is
-// killed, others wait up to TTL before they take over: 30 s is little beside
+// The TTL (DefaultLeaseTTL, 30 s) weighs two costs. After a holder on
+// another machine is killed, others wait up to TTL before they take over: 30 s is little beside
 // stage runs of minutes to hours. A live holder must renew within TTL or
 // lose its lease while it still works: with a renewal every 10 s it
 // survives two failed renewals in a row and stalls (a GC pause, a slow or
