@@ -28,12 +28,12 @@ import (
 // the machines' own: their clocks may disagree, the server's is one.
 //
 // The TTL (DefaultLeaseTTL, 30 s) weighs two costs. After a holder on
-// another machine is killed, others wait up to TTL before they take over: 30 s is little beside
-// stage runs of minutes to hours. A live holder must renew within TTL or
-// lose its lease while it still works: with a renewal every 10 s it
-// survives two failed renewals in a row and stalls (a GC pause, a slow or
-// restarting server, a network blip) of up to about 20 s. A holder that
-// finds its lease lost says so on standard error.
+// another machine is killed, others wait up to TTL before they take over:
+// 30 s is little beside stage runs of minutes to hours. A live holder must
+// renew within TTL or lose its lease while it still works: with a renewal
+// every 10 s it survives two failed renewals in a row and stalls (a GC
+// pause, a slow or restarting server, a network blip) of up to about 20 s.
+// A holder that finds its lease lost says so on standard error.
 type LeaseLocker struct {
 	db      *sql.DB
 	catalog string // the catalog's URL without password, for messages
