@@ -16,7 +16,16 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require gonum.org/v1/gonum v0.17.0
+require (
+	github.com/jackc/pgx/v5 v5.7.5
+	gonum.org/v1/gonum v0.17.0
+)
+
+require (
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.2 // indirect
+)
 
 require (
 	cloud.google.com/go v0.123.0 // indirect

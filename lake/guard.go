@@ -487,9 +487,19 @@ func (s *Session) statementType(q string) (duckdb.StmtType, error) {
 
 // holds reports whether writing path p (relative to the working directory)
 // could change the lake: p resolves, symlinks followed, inside the lake's
-// root, or to a folder holding it, or names a file that is one of the
-// lake's (a hard link) or a folder that is the lake (a bind mount).
+// root or its warehouse (which a lake on PostgreSQL may keep elsewhere), or
+// to a folder holding one, or names a file that is one of the lake's (a
+// hard link) or a folder that is the lake (a bind mount).
 func (l *Lake) holds(p string) (bool, error) {
+	for _, r := range []string{l.Root, l.Warehouse()} {
+		if in, err := holdsUnder(p, r); in || err != nil {
+			return in, err
+		}
+	}
+	return false, nil
+}
+
+func holdsUnder(p, lakeRoot string) (bool, error) {
 	if !filepath.IsAbs(p) {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -501,7 +511,7 @@ func (l *Lake) holds(p string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	root, err := realPath(l.Root)
+	root, err := realPath(lakeRoot)
 	if err != nil {
 		return false, err
 	}

@@ -45,6 +45,8 @@ type Lake struct {
 	// overlayDir holds rewritten copies of the catalog and metadata of a
 	// read-only lake that was moved or copied; removed by Close.
 	overlayDir string
+	// shared is set when the catalog is in PostgreSQL (catalog_pg.go).
+	shared *sharedCatalog
 }
 
 // CatalogFile and WarehouseDir are the two things inside a lake directory.
@@ -124,6 +126,13 @@ func Open(ctx context.Context, dir string) (*Lake, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
+	}
+	if o, ok, err := readPointer(abs); err != nil || ok {
+		if err != nil {
+			return nil, err
+		}
+		l, err := openShared(ctx, abs, o, false) // the catalog is in PostgreSQL
+		return l, ctxError(ctx, err)
 	}
 	fi, err := os.Stat(filepath.Join(abs, CatalogFile))
 	if err != nil {

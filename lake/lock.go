@@ -14,8 +14,8 @@ import (
 var ErrLocked = errors.New("held by another process")
 
 // Locker hands out exclusive, named, process-wide locks. The lake's locks
-// are files (FileLocker); the interface is what a lease held in a shared
-// catalog would implement instead. holder names what takes a lock (a
+// are files (FileLocker), or leases in a shared PostgreSQL catalog
+// (LeaseLocker). holder names what takes a lock (a
 // stage); the lock adds the process id and the time it was taken, which
 // whoever finds it held is shown ("" records nothing).
 type Locker interface {
@@ -126,8 +126,13 @@ func heldBy(path string) string {
 	return "pid unknown"
 }
 
-// Locker is the lake's lock service: files in DIR/locks.
+// Locker is the lake's lock service: files in DIR/locks, or leases in the
+// catalog database when the catalog is in PostgreSQL (several machines share
+// it; file locks would exclude the processes of one machine only).
 func (l *Lake) Locker() Locker {
+	if l.shared != nil {
+		return l.shared.leases
+	}
 	return FileLocker{Dir: filepath.Join(l.Root, "locks")}
 }
 

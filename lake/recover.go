@@ -185,7 +185,7 @@ type candidate struct {
 // under another folder (moved or copied, then its catalog lost) is then
 // relocated by Open as usual.
 func Recover(ctx context.Context, dir string) (*RecoverResult, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := recoverDir(dir)
 	if err != nil {
 		return nil, err
 	}

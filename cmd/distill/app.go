@@ -71,7 +71,7 @@ func newApp(e *env) *cli.App {
 		Writer:    e.stdout,
 		ErrWriter: e.stderr,
 		Flags: []cli.Flag{
-			lakeFlag,
+			lakeFlag, catalogFlag, warehouseFlag,
 			&cli.BoolFlag{Name: "version", Usage: "print the version, revision, Go version and build tags", DisableDefaultText: true},
 		},
 		Commands: []*cli.Command{
@@ -140,9 +140,10 @@ func lakeDir(c *cli.Context) string {
 	return defaultLake
 }
 
-// openLake opens the lake named by --lake, tagging commits with this command line.
+// openLake opens the lake named by --lake (its catalog where --catalog
+// says), tagging commits with this command line.
 func (e *env) openLake(c *cli.Context) (*lake.Lake, error) {
-	l, err := lake.Open(c.Context, lakeDir(c))
+	l, err := lake.OpenWith(c.Context, lakeDir(c), lakeOptions(c))
 	if err != nil {
 		if _, given := lakeGiven(c); !given && errors.Is(err, lake.ErrNoLake) {
 			return nil, noLakeError()
@@ -198,7 +199,7 @@ func findLake() (string, bool) {
 		switch {
 		case isLake(filepath.Join(dir, "lake")):
 			found = filepath.Join(dir, "lake")
-		case fileExists(filepath.Join(dir, lake.CatalogFile)):
+		case fileExists(filepath.Join(dir, lake.CatalogFile)) || fileExists(filepath.Join(dir, lake.PointerFile)):
 			found = dir
 		}
 		if found != "" {
@@ -219,7 +220,7 @@ func findLake() (string, bool) {
 // was lost: a lake/ folder a command should open (lake.Open then says how to
 // recover a damaged one) rather than walk past to a parent's.
 func isLake(dir string) bool {
-	if fileExists(filepath.Join(dir, lake.CatalogFile)) {
+	if fileExists(filepath.Join(dir, lake.CatalogFile)) || fileExists(filepath.Join(dir, lake.PointerFile)) {
 		return true
 	}
 	st, err := os.Stat(filepath.Join(dir, lake.WarehouseDir))

@@ -24,7 +24,7 @@ func initCommand(e *env) *cli.Command {
 			if !given {
 				dir = defaultLake
 			}
-			l, err := lake.Create(c.Context, dir)
+			l, err := lake.CreateWith(c.Context, dir, lakeOptions(c))
 			if err != nil {
 				return err
 			}

@@ -62,13 +62,13 @@ func (e *env) runPipeline(c *cli.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := lake.Open(c.Context, dir)
+	l, err := lake.OpenWith(c.Context, dir, lakeOptions(c))
 	switch {
 	case errors.Is(err, lake.ErrNoLake) && c.Bool("dry-run"):
 		l = nil
 	case errors.Is(err, lake.ErrNoLake):
 		// A pipeline may start from nothing: make the lake.
-		if l, err = lake.Create(c.Context, dir); err != nil {
+		if l, err = lake.CreateWith(c.Context, dir, lakeOptions(c)); err != nil {
 			return nil, err
 		}
 		if err := ingest.Init(c.Context, l); err != nil {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/pgtest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 )
@@ -46,6 +47,22 @@ func TestCrash_KillNine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills real processes: not in -short")
 	}
+	crashKillNine(t)
+}
+
+// TestCrash_KillNinePostgres is TestCrash_KillNine on a lake whose catalog
+// is in PostgreSQL, its locks leases: a killed holder's lease must not
+// block the resumed run, nor let two runs add a key twice.
+func TestCrash_KillNinePostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills real processes: not in -short")
+	}
+	crashKillNine(t, "--catalog", pgtest.URL(t))
+}
+
+// crashKillNine is TestCrash_KillNine over a lake made by init with the
+// global flags initFlags.
+func crashKillNine(t *testing.T, initFlags ...string) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("DISTILL_CRASH_SEED"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -68,7 +85,7 @@ func TestCrash_KillNine(t *testing.T) {
 	}
 	srv := fakeGemini(t, f, 20*time.Millisecond)
 	lk := filepath.Join(t.TempDir(), "lake")
-	distill(t, 0, "init", "--lake", lk)
+	distill(t, 0, append(initFlags, "init", "--lake", lk)...)
 	parts := sampleParts(t, 4, 1300) // the whole sample: its duplicated texts are the hard case for labeling
 	command := func(stage string, part int) []string {
 		args := []string{"--lake", lk, stage}

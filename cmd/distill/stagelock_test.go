@@ -16,8 +16,16 @@ import (
 // runs gave 6,000 decisions for 4,000 articles).
 func TestCLI_ConcurrentStagesOneRowPerKey(t *testing.T) {
 	lk := filepath.Join(t.TempDir(), "lake")
-	f := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
 	distill(t, 0, "init", "--lake", lk)
+	concurrentStagesOneRowPerKey(t, lk)
+}
+
+// concurrentStagesOneRowPerKey runs each keyed stage in two processes at
+// once over the lake lk (already made) and checks one row per key. With
+// second, the second process opens the lake through that folder instead
+// (another machine's folder on the same shared catalog).
+func concurrentStagesOneRowPerKey(t *testing.T, lk string, second ...string) {
+	f := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
 	// A first run of each stage over two articles, so that the runs at once
 	// below are incremental: each reads what is done, then appends the rest.
 	seed := filepath.Join(t.TempDir(), "seed.jsonl")
@@ -29,12 +37,12 @@ func TestCLI_ConcurrentStagesOneRowPerKey(t *testing.T) {
 		distill(t, 0, stageArgs(lk, stage, f)...)
 	}
 	distill(t, 0, "--lake", lk, "ingest", testutil.Shared(t, "corpus/ai-tech-articles/ai-tech-articles.sample.jsonl.gz"))
+	folders := append([]string{lk}, second...)
 	for _, stage := range stages {
-		args := stageArgs(lk, stage, f)
 		var cmds []*exec.Cmd
 		var outs []*bytes.Buffer
-		for range 2 {
-			cmd := exec.Command(os.Args[0], args...)
+		for i := range 2 {
+			cmd := exec.Command(os.Args[0], stageArgs(folders[i%len(folders)], stage, f)...)
 			cmd.Env = append(os.Environ(), "DISTILL_TEST_MAIN=1")
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out
