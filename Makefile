@@ -74,10 +74,10 @@ $(VENV)/.installed: tests/requirements.txt
 
 venv: $(VENV)/.installed
 
-# -rs prints why a test module skipped (tests/engines without Java, pyspark or
+# -rfEs also prints why a test module skipped (tests/engines without Java, pyspark or
 # the jars; .ci/run sets DISTILL_ENGINES_REQUIRED=1 so there they fail instead).
 test-python: build venv
-	DISTILL_SHARED=$(SHARED) DISTILL_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q -rs tests
+	DISTILL_SHARED=$(SHARED) DISTILL_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q -rfEs tests
 
 # The two jars Spark needs in tests/engines (Iceberg's Spark runtime and the
 # SQLite JDBC driver), fetched with mvn into ~/.cache/distill-engines

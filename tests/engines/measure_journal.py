@@ -3,7 +3,7 @@
 rollback journal, and prints one JSON line per case (docs/engines.md has the
 figures). Not a test: run it by hand.
 
-    python tests/engines/measure_journal.py --wal bin/distill --rollback /tmp/distill-rollback [--n 8]
+    python tests/engines/measure_journal.py --wal bin/distill --rollback DISTILL_ROLLBACK_BUILD [--n 8]
 
 The rollback binary is distill built with `journal_mode(DELETE)&_pragma=synchronous(FULL)`
 in place of `journal_mode(WAL)&_pragma=synchronous(NORMAL)` in lake/lake.go's
