@@ -134,7 +134,7 @@ def distill(lake, *args, cwd=None, check=True, timeout=600):
         err = out.stderr.strip()
         if len(err) > 1500:  # a panic: its message is at the top, the stack below
             err = err[:1000] + " [...] " + err[-300:]
-        assert out.returncode == 0, f"distill {' '.join(map(str, args))[:300]}: exit {out.returncode}: {err}"
+        assert out.returncode == 0, f"distill {' '.join(map(str, args))[:120]}: exit {out.returncode}: {err}"
     return out
 
 
