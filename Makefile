@@ -9,7 +9,7 @@ TVENV   := .venv-trainer
 SHARED  ?= $(abspath ../shared)
 BIN     := bin/distill
 
-.PHONY: build demo readme test test-go test-python test-trainer lint fuzz bench bench-scale bench-curation venv trainer-venv clean
+.PHONY: build demo readme test test-go test-python test-trainer lint fuzz bench bench-scale bench-curation venv trainer-venv engine-jars clean
 
 build:
 	$(GO) build $(TAGS) -o $(BIN) ./cmd/distill
@@ -74,8 +74,16 @@ $(VENV)/.installed: tests/requirements.txt
 
 venv: $(VENV)/.installed
 
+# -rfEs also prints why a test module skipped (tests/engines without Java, pyspark or
+# the jars; .ci/run sets DISTILL_ENGINES_REQUIRED=1 so there they fail instead).
 test-python: build venv
-	DISTILL_SHARED=$(SHARED) DISTILL_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q tests
+	DISTILL_SHARED=$(SHARED) DISTILL_BIN=$(abspath $(BIN)) $(VENV)/bin/python -m pytest -q -rfEs tests
+
+# The two jars Spark needs in tests/engines (Iceberg's Spark runtime and the
+# SQLite JDBC driver), fetched with mvn into ~/.cache/distill-engines
+# (DISTILL_ENGINES_CACHE); the tests fetch them too when they are missing.
+engine-jars: venv
+	$(VENV)/bin/python tests/engines/enginelib.py fetch
 
 $(TVENV)/.installed: trainer/requirements.txt trainer/requirements-test.txt trainer/pyproject.toml
 	$(PYTHON) -m venv $(TVENV)
