@@ -64,8 +64,11 @@ type pointer struct {
 // sharedCatalog is what a lake on a PostgreSQL catalog adds to Lake.
 type sharedCatalog struct {
 	url       string // redacted, for messages
-	warehouse string // absolute path of the warehouse folder
+	warehouse string // absolute path of the warehouse folder, or its s3:// URL
 	leases    *LeaseLocker
+	// ioProps are the catalog properties of an s3:// warehouse (endpoint
+	// and region from the environment; held in memory only).
+	ioProps map[string]string
 }
 
 // OpenWith opens the lake in dir with its catalog and warehouse where o
@@ -117,6 +120,9 @@ func CreateWith(ctx context.Context, dir string, o Options) (*Lake, error) {
 }
 
 func errWarehouseNeedsCatalog(wh string) error {
+	if isObjectStore(wh) {
+		return fmt.Errorf("--warehouse %s needs --catalog postgres://...: a lake whose catalog is %s is one machine's and keeps its files in %s/; object storage is for a lake shared through a PostgreSQL catalog", wh, CatalogFile, WarehouseDir)
+	}
 	return fmt.Errorf("--warehouse %s needs --catalog: a lake whose catalog is %s keeps its files in %s/", wh, CatalogFile, WarehouseDir)
 }
 
@@ -227,6 +233,15 @@ func openSharedDB(ctx context.Context, abs string, o Options, create bool, db *s
 	if !create && props[propWarehouse] == "" {
 		return nil, fmt.Errorf("%w: catalog %s holds no lake: run `distill init --catalog URL --lake DIR` first", ErrNoLake, name)
 	}
+	var ioProps map[string]string
+	if isObjectStore(wh) {
+		if ioProps, err = s3Props(wh); err != nil {
+			return nil, err
+		}
+		if err := probeWarehouse(ctx, wh, ioProps, create); err != nil {
+			return nil, err
+		}
+	}
 	ro := ""
 	switch {
 	case os.Getenv(ReadOnlyEnv) == "1":
@@ -249,6 +264,12 @@ func openSharedDB(ctx context.Context, abs string, o Options, create bool, db *s
 		}
 	}
 	props2 := iceberg.Properties{"warehouse": fileURL(wh)}
+	if ioProps != nil {
+		props2 = iceberg.Properties{"warehouse": wh}
+		for k, v := range ioProps {
+			props2[k] = v
+		}
+	}
 	if ro != "" {
 		props2["init_catalog_tables"] = "false"
 	}
@@ -261,7 +282,7 @@ func openSharedDB(ctx context.Context, abs string, o Options, create bool, db *s
 		return nil, err
 	}
 	return &Lake{Root: abs, RunID: NewRunID(), db: db, cat: cat, readOnly: ro,
-		shared: &sharedCatalog{url: name, warehouse: wh, leases: leases}}, nil
+		shared: &sharedCatalog{url: name, warehouse: wh, leases: leases, ioProps: ioProps}}, nil
 }
 
 func tablesPlural(n int) string {
@@ -276,6 +297,16 @@ func tablesPlural(n int) string {
 // DIR/warehouse.
 func sharedWarehouse(abs string, o Options, recorded string, create bool, name string) (string, error) {
 	given := ""
+	if isObjectStore(o.Warehouse) {
+		g, err := checkS3Warehouse(o.Warehouse)
+		if err != nil {
+			return "", err
+		}
+		if !create && recorded != "" && g != recorded {
+			return "", fmt.Errorf("--warehouse %s: the lake in catalog %s keeps its files in %s", g, name, recorded)
+		}
+		return g, nil
+	}
 	if o.Warehouse != "" {
 		g, err := filepath.Abs(o.Warehouse)
 		if err != nil {
@@ -285,7 +316,7 @@ func sharedWarehouse(abs string, o Options, recorded string, create bool, name s
 	}
 	switch {
 	case strings.Contains(o.Warehouse, "://"):
-		return "", fmt.Errorf("--warehouse %s: only a folder is supported for now (object storage is not yet)", o.Warehouse)
+		return "", fmt.Errorf("--warehouse %s: want a folder or s3://BUCKET/PREFIX", o.Warehouse)
 	case create && given != "":
 		return given, nil
 	case create:
@@ -305,11 +336,14 @@ const (
 // the lake's properties, the leases) and the pointer file.
 func createSharedLake(ctx context.Context, db *sql.DB, abs, wh string, o Options) error {
 	for _, d := range []string{abs, wh} {
+		if isObjectStore(d) {
+			continue
+		}
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 	}
-	if n, err := countWarehouseTables(filepath.Dir(wh)); err == nil && n > 0 && filepath.Base(wh) == WarehouseDir {
+	if n, err := countWarehouseTables(filepath.Dir(wh)); !isObjectStore(wh) && err == nil && n > 0 && filepath.Base(wh) == WarehouseDir {
 		return fmt.Errorf("the warehouse %s already holds %s: a new, empty catalog there would hide them", wh, tablesPlural(n))
 	}
 	stmts := []string{

@@ -491,7 +491,13 @@ func (s *Session) statementType(q string) (duckdb.StmtType, error) {
 // to a folder holding one, or names a file that is one of the lake's (a
 // hard link) or a folder that is the lake (a bind mount).
 func (l *Lake) holds(p string) (bool, error) {
-	for _, r := range []string{l.Root, l.Warehouse()} {
+	roots := []string{l.Root, l.Warehouse()}
+	if l.objectStoreLake() { // the local copies views read
+		if d, err := ObjectCacheDir(); err == nil {
+			roots = append(roots, d)
+		}
+	}
+	for _, r := range roots {
 		if in, err := holdsUnder(p, r); in || err != nil {
 			return in, err
 		}

@@ -39,6 +39,9 @@ type recorder struct {
 	mu     sync.Mutex
 	paths  []string
 	ioErr  error // the first failed file write, whatever iceberg-go reports
+	// objects maps the recorded paths that are objects (s3://) to the IO
+	// that deletes them.
+	objects map[string]icebergio.IO
 }
 
 // withRecorder returns ctx with a new recorder (files it records are
@@ -57,6 +60,19 @@ func (r *recorder) add(path string) {
 	for ; r != nil; r = r.parent {
 		r.mu.Lock()
 		r.paths = append(r.paths, path)
+		r.mu.Unlock()
+	}
+}
+
+// addObject records an object written through fsys.
+func (r *recorder) addObject(path string, fsys icebergio.IO) {
+	for ; r != nil; r = r.parent {
+		r.mu.Lock()
+		r.paths = append(r.paths, path)
+		if r.objects == nil {
+			r.objects = map[string]icebergio.IO{}
+		}
+		r.objects[path] = fsys
 		r.mu.Unlock()
 	}
 }
@@ -83,7 +99,7 @@ func (r *recorder) cause(err error) error {
 	return err
 }
 
-// created returns the local paths of the files recorded so far.
+// created returns the local paths (and object URLs) of the files recorded so far.
 func (r *recorder) created() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,10 +110,16 @@ func (r *recorder) created() []string {
 // left behind is an orphan that Expire collects).
 func (r *recorder) removeExcept(keep map[string]bool) {
 	for _, p := range r.created() {
-		if !keep[p] {
-			if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-				continue
-			}
+		if keep[p] {
+			continue
+		}
+		r.mu.Lock()
+		obj := r.objects[p]
+		r.mu.Unlock()
+		if obj != nil {
+			_ = obj.Remove(p)
+		} else if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			continue
 		}
 	}
 }

@@ -148,6 +148,10 @@ type ExpireResult struct {
 // "ns.table@tag" reads what it read before.
 func (l *Lake) Expire(ctx context.Context, name TableName, opts ExpireOptions) (ExpireResult, error) {
 	res := ExpireResult{Table: name, DryRun: opts.DryRun}
+	if l.objectStoreLake() {
+		// The orphan sweep lists and deletes local folders (deleteOrphans).
+		return res, errObjectStore("distill expire (snapshot expiry and deleting unreferenced files)", l.shared.warehouse)
+	}
 	retain := opts.RetainLast
 	if retain == 0 {
 		retain = 1
@@ -623,7 +627,7 @@ func (l *Lake) discardUnreferenced(ctx context.Context, name TableName, files []
 	}
 	for _, f := range files {
 		if !live[f] {
-			_ = os.Remove(f)
+			_ = l.removeFile(ctx, f)
 		}
 	}
 }

@@ -207,6 +207,9 @@ func (s *Session) defineView(ctx context.Context, ref Ref, view string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", ref, err)
 	}
+	if err := s.l.localCopies(ctx, ref.TableName, tbl, sf); err != nil { // objects: read local copies
+		return err
+	}
 	foots, err := footers(ctx, ref.TableName, sf.paths)
 	if err != nil {
 		return err

@@ -210,11 +210,13 @@ func compare(a, b string) int {
 	return 0
 }
 
-// scanFiles are the data files a view reads, as local paths, each once, and
+// scanFiles are the data files a view reads, as local paths (or object
+// URLs, until localCopies replaces them) with their sizes, each once, and
 // the delete files that apply to each (nil: none; deletes is nil when no
 // file has any).
 type scanFiles struct {
 	paths   []string
+	sizes   []int64
 	deletes []*fileDeletes
 }
 
@@ -235,9 +237,10 @@ func (l *Lake) files(ctx context.Context, tbl *table.Table, snap *table.Snapshot
 	if err != nil {
 		return nil, nil, err
 	}
-	out := &scanFiles{paths: make([]string, len(files))}
+	out := &scanFiles{paths: make([]string, len(files)), sizes: make([]int64, len(files))}
 	for i, f := range files {
 		out.paths[i] = localPath(f.FilePath())
+		out.sizes[i] = f.FileSizeBytes()
 		if dels[i] != nil {
 			out.deletes = dels
 		}
@@ -315,6 +318,11 @@ func (l *Lake) Files(ctx context.Context, name TableName) (FileStats, error) {
 			return st, err
 		}
 		st.DataFiles = len(sf.paths)
+	}
+	if isObjectStore(tbl.Location()) {
+		n, err := countObjects(ctx, tbl, tbl.Location()+"/metadata", ".metadata.json")
+		st.MetadataFiles = n
+		return st, err
 	}
 	metas, err := filepath.Glob(filepath.Join(localPath(tbl.Location()), "metadata", "*.metadata.json"))
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"iter"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -170,7 +169,7 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 // Discard deletes the pending files. It is safe to call after Commit fails.
 func (p *Pending) Discard() {
 	for _, df := range p.files {
-		_ = os.Remove(localPath(df.FilePath()))
+		_ = p.l.removeFile(context.Background(), df.FilePath())
 	}
 	p.files = nil
 }
