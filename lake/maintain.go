@@ -2,9 +2,7 @@ package lake
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -148,10 +146,6 @@ type ExpireResult struct {
 // "ns.table@tag" reads what it read before.
 func (l *Lake) Expire(ctx context.Context, name TableName, opts ExpireOptions) (ExpireResult, error) {
 	res := ExpireResult{Table: name, DryRun: opts.DryRun}
-	if l.objectStoreLake() {
-		// The orphan sweep lists and deletes local folders (deleteOrphans).
-		return res, errObjectStore("distill expire (snapshot expiry and deleting unreferenced files)", l.shared.warehouse)
-	}
 	retain := opts.RetainLast
 	if retain == 0 {
 		retain = 1
@@ -327,8 +321,10 @@ func withoutSnapshots(tbl *table.Table, ids []int64, cat table.CatalogIO) (*tabl
 // second line of defence nothing is deleted if the scan lists a file the
 // current or a tagged snapshot reads.
 func (l *Lake) deleteOrphans(ctx context.Context, tbl *table.Table, grace time.Duration, dryRun bool) (int, int64, error) {
+	// Paths are compared cleaned (an object URL's "s3://" becomes "s3:/"
+	// on both sides); files are deleted by the path the scan gave.
 	loc := filepath.Clean(localPath(tbl.Location()))
-	if rel, err := filepath.Rel(filepath.Join(l.Root, WarehouseDir), loc); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+	if rel, err := filepath.Rel(filepath.Clean(localPath(l.Warehouse())), loc); err != nil || rel == "." || strings.HasPrefix(rel, "..") {
 		return 0, 0, fmt.Errorf("%w: %s", ErrOutsideLake, loc)
 	}
 	plan, err := tbl.PlanOrphanFiles(ctx, table.WithLocation(tbl.Location()), table.WithFilesOlderThan(grace))
@@ -340,8 +336,8 @@ func (l *Lake) deleteOrphans(ctx context.Context, tbl *table.Table, grace time.D
 		return 0, 0, err
 	}
 	type orphan struct {
-		path string
-		size int64
+		path, orig string
+		size       int64
 	}
 	var del []orphan
 	for _, f := range plan.OrphanFiles() {
@@ -354,7 +350,7 @@ func (l *Lake) deleteOrphans(ctx context.Context, tbl *table.Table, grace time.D
 			continue
 		}
 		if dir, _, _ := strings.Cut(rel, string(filepath.Separator)); dir == "data" || dir == "metadata" {
-			del = append(del, orphan{p, f.SizeBytes})
+			del = append(del, orphan{p, f.Path, f.SizeBytes})
 		}
 	}
 	var n int
@@ -364,7 +360,7 @@ func (l *Lake) deleteOrphans(ctx context.Context, tbl *table.Table, grace time.D
 			return n, bytes, err
 		}
 		if !dryRun {
-			if err := os.Remove(f.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := l.removeFile(ctx, f.orig); err != nil {
 				return n, bytes, fmt.Errorf("delete %s: %w", f.path, err)
 			}
 		}

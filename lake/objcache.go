@@ -156,6 +156,9 @@ func fetchObject(ctx context.Context, fsys icebergio.IO, obj string, size int64,
 		return fmt.Errorf("object cache: %w", err)
 	}
 	n, err := io.Copy(tmp, src)
+	if err == nil {
+		err = tmp.Chmod(0o644) // as the lake's own files: readable by the other users of a shared cache
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

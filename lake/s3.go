@@ -116,7 +116,7 @@ func probeWarehouse(ctx context.Context, wh string, props map[string]string, wri
 		if err := fsys.Remove(name); err != nil {
 			return fmt.Errorf("warehouse %s: cannot delete from it: %w (%s)", wh, err, s3EnvHint(wh))
 		}
-		return nil
+		return emptyPrefix(wh, fsys)
 	}
 	f, err := fsys.Open(name)
 	if err == nil {
@@ -127,6 +127,34 @@ func probeWarehouse(ctx context.Context, wh string, props map[string]string, wri
 		return nil
 	}
 	return fmt.Errorf("warehouse %s: cannot read from it: %w (%s)", wh, err, s3EnvHint(wh))
+}
+
+// emptyPrefix refuses a new lake's warehouse that already holds objects:
+// its files would mix with another lake's (and that lake's expire would
+// delete them as orphans).
+func emptyPrefix(wh string, fsys icebergio.IO) error {
+	lister, ok := fsys.(icebergio.ListableIO)
+	if !ok {
+		return nil
+	}
+	var found string
+	err := lister.WalkDir(wh, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			found = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("warehouse %s: cannot list it: %w (%s)", wh, err, s3EnvHint(wh))
+	}
+	if found != "" {
+		return fmt.Errorf("%w: warehouse %s already holds objects (%s): a new lake there would mix its files with another's; give another prefix", ErrLakeExists, wh, found)
+	}
+	return nil
 }
 
 // removeFile deletes a file the lake wrote (a local path or an object),

@@ -51,7 +51,7 @@ func s3Test(t *testing.T) (s3Server, string) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", s.secret)
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv(ObjectCacheEnv, filepath.Join(t.TempDir(), "cache"))
-	return s, "s3://" + s.bucket + "/" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-" + NewRunID()[:8]
+	return s, "s3://" + s.bucket + "/" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")) + "-" + NewRunID()
 }
 
 // newS3Lake creates a lake on a new PostgreSQL database with its warehouse
@@ -175,8 +175,9 @@ func TestS3_Warehouse(t *testing.T) {
 	}
 }
 
-// A write that is discarded deletes its objects, through the IO.
-func TestS3_DiscardDeletesObjects(t *testing.T) {
+// A write that is discarded deletes its objects, and so does expire,
+// through the IO.
+func TestS3_DiscardAndExpireDeleteObjects(t *testing.T) {
 	ctx := context.Background()
 	l, _, _, _ := newS3Lake(t)
 	if err := l.EnsureTable(ctx, testTable, Schema{{Name: "id", Type: String, Required: true}, {Name: "n", Type: Long}}); err != nil {
@@ -205,16 +206,35 @@ func TestS3_DiscardDeletesObjects(t *testing.T) {
 	if got := count(); got != 1 {
 		t.Errorf("%d data objects after Discard, want 1 (the pending one deleted)", got)
 	}
-	if _, err := l.Expire(ctx, testTable, ExpireOptions{}); !errors.Is(err, ErrObjectStore) || !strings.Contains(err.Error(), "s3://") {
-		t.Errorf("expire on S3: %v, want ErrObjectStore naming the warehouse", err)
+
+	// Expire deletes through the IO too: an orphan (a write never
+	// committed) and the file of an expired snapshot that a replace dropped.
+	pendingRows(t, l, testTable, "orphan")
+	p = pendingRows(t, l, testTable, "x")
+	if _, err := p.Commit(ctx, Commit{Stage: "test", Replace: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 3 {
+		t.Fatalf("%d data objects before expire, want 3 (a, orphan, x)", got)
+	}
+	res, err := l.Expire(ctx, testTable, ExpireOptions{OlderThan: time.Nanosecond, Grace: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := count(); got != 1 || res.FilesDeleted < 2 {
+		t.Errorf("after expire: %d data objects (want 1: x), %d files deleted (want at least 2)", got, res.FilesDeleted)
+	}
+	if got := queryIntLake(t, l, `SELECT count(*) FROM t.items WHERE id = 'x'`); got != 1 {
+		t.Errorf("after expire: %d rows x, want 1", got)
 	}
 }
 
-// Wrong credentials or an endpoint where nothing listens: a clear error
-// naming the warehouse and what to check.
+// Wrong credentials, an endpoint where nothing listens or no region: a
+// clear error naming the warehouse and what to check. A prefix that holds
+// another lake's files is refused.
 func TestS3_BadEndpointOrCredentials(t *testing.T) {
 	ctx := context.Background()
-	_, wh := s3Test(t)
+	srv, wh := s3Test(t)
 	url := pgtest.URL(t)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
 	_, err := CreateWith(ctx, filepath.Join(t.TempDir(), "lake"), Options{Catalog: url, Warehouse: wh})
@@ -236,6 +256,20 @@ func TestS3_BadEndpointOrCredentials(t *testing.T) {
 	t.Setenv("AWS_DEFAULT_REGION", "")
 	if _, err := CreateWith(ctx, filepath.Join(t.TempDir(), "lake"), Options{Catalog: url, Warehouse: wh}); err == nil || !strings.Contains(err.Error(), "AWS_REGION") {
 		t.Errorf("no region: %v, want an error asking for AWS_REGION", err)
+	}
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ENDPOINT_URL_S3", srv.endpoint)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.secret)
+	l, err := CreateWith(ctx, filepath.Join(t.TempDir(), "lake"), Options{Catalog: url, Warehouse: wh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.EnsureTable(ctx, testTable, Schema{{Name: "id", Type: String, Required: true}}); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if _, err := CreateWith(ctx, filepath.Join(t.TempDir(), "lake"), Options{Catalog: pgtest.URL(t), Warehouse: wh}); !errors.Is(err, ErrLakeExists) || !strings.Contains(err.Error(), wh) {
+		t.Errorf("a new lake on a prefix that holds another's files: %v, want ErrLakeExists naming %s", err, wh)
 	}
 	if _, err := CreateWith(ctx, t.TempDir(), Options{Warehouse: wh}); err == nil || !strings.Contains(err.Error(), "--catalog") {
 		t.Errorf("s3 warehouse without --catalog: %v", err)
@@ -365,4 +399,73 @@ func pendingRows(t *testing.T, l *Lake, name TableName, ids ...string) *Pending 
 		t.Fatal(err)
 	}
 	return p
+}
+
+// BenchmarkS3_ViewColdWarm times a count over a table of 8 data files of
+// about 10 MB each in S3: with an empty object cache (the view fetches
+// every file) and with a warm one. Needs DISTILL_TEST_S3 and
+// DISTILL_TEST_POSTGRES:
+//
+//	go test -tags duckdb_arrow -run '^$' -bench BenchmarkS3_ViewColdWarm -benchtime 3x ./lake/
+func BenchmarkS3_ViewColdWarm(b *testing.B) {
+	ctx := context.Background()
+	srv := os.Getenv(S3TestEnv)
+	if srv == "" || os.Getenv(pgtest.Env) == "" {
+		b.Skipf("needs %s and %s", S3TestEnv, pgtest.Env)
+	}
+	p := strings.Split(srv, "|")
+	b.Setenv("AWS_ENDPOINT_URL_S3", p[0])
+	b.Setenv("AWS_ACCESS_KEY_ID", p[2])
+	b.Setenv("AWS_SECRET_ACCESS_KEY", p[3])
+	b.Setenv("AWS_REGION", "us-east-1")
+	cache := filepath.Join(b.TempDir(), "cache")
+	b.Setenv(ObjectCacheEnv, cache)
+	l, err := CreateWith(ctx, filepath.Join(b.TempDir(), "lake"), Options{Catalog: pgtest.URL(b), Warehouse: "s3://" + p[1] + "/bench-" + NewRunID()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.EnsureTable(ctx, testTable, Schema{{Name: "id", Type: String, Required: true}, {Name: "n", Type: Long}}); err != nil {
+		b.Fatal(err)
+	}
+	for f := range 8 {
+		ids := make([]string, 40000)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%d-%d-%0240x", f, i, i*7919+f) // ~250 bytes, poorly compressible
+		}
+		appendRows(b, l, testTable, ids...)
+	}
+	count := func() {
+		s, err := l.Session(ctx, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		var n int64
+		if err := s.QueryRow(ctx, `SELECT count(*) FROM t.items`, &n); err != nil || n != 320000 {
+			b.Fatalf("count: %d, %v", n, err)
+		}
+	}
+	for _, cold := range []bool{true, false} {
+		name := map[bool]string{true: "cold", false: "warm"}[cold]
+		b.Run(name, func(b *testing.B) {
+			count() // warm
+			for b.Loop() {
+				if cold {
+					b.StopTimer()
+					os.RemoveAll(cache)
+					b.StartTimer()
+				}
+				count()
+			}
+		})
+	}
+	var size int64
+	ents, _ := os.ReadDir(cache)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil {
+			size += fi.Size()
+		}
+	}
+	b.Logf("cache: %d files, %d bytes", len(ents), size)
 }

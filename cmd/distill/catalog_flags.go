@@ -15,10 +15,10 @@ var catalogFlag = &cli.StringFlag{Name: "catalog", EnvVars: []string{lake.Catalo
 	DefaultText: "DIR/catalog.db, or the catalog DIR/catalog.json names"}
 
 // warehouseFlag is --warehouse: where a lake on a PostgreSQL catalog keeps
-// its table files, when not DIR/warehouse. Every machine must see it at the
-// same path.
+// its table files, when not DIR/warehouse: a folder every machine sees at
+// the same path, or s3://BUCKET/PREFIX (docs/shared-catalog.md).
 var warehouseFlag = &cli.StringFlag{Name: "warehouse", EnvVars: []string{"DISTILL_WAREHOUSE"},
-	Usage:       "folder of the table files of a lake on --catalog, seen at the same path by every machine",
+	Usage:       "where a lake on --catalog keeps its table files: a folder seen at the same path by every machine, or s3://BUCKET/PREFIX (endpoint, region and keys from AWS_ENDPOINT_URL_S3, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)",
 	DefaultText: "DIR/warehouse, or the one the catalog records"}
 
 // lakeOptions is --catalog and --warehouse, wherever on the line they were given.

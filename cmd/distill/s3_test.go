@@ -31,7 +31,7 @@ func s3Env(t *testing.T) string {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", p[3])
 	t.Setenv("AWS_REGION", "us-east-1")
 	t.Setenv(lake.ObjectCacheEnv, filepath.Join(t.TempDir(), "cache"))
-	return "s3://" + p[1] + "/cli-" + lake.NewRunID()[:15]
+	return "s3://" + p[1] + "/cli-" + lake.NewRunID()
 }
 
 // init, ingest, prefilter and sql on a lake whose catalog is in PostgreSQL
