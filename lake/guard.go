@@ -492,7 +492,10 @@ func (s *Session) statementType(q string) (duckdb.StmtType, error) {
 // hard link) or a folder that is the lake (a bind mount).
 func (l *Lake) holds(p string) (bool, error) {
 	roots := []string{l.Root, l.Warehouse()}
-	if l.objectStoreLake() { // the local copies views read
+	if l.objectStoreLake() {
+		// No local folder holds the warehouse; the local copies views
+		// read do.
+		roots = roots[:1]
 		if d, err := ObjectCacheDir(); err == nil {
 			roots = append(roots, d)
 		}
