@@ -30,14 +30,15 @@ nohup "$bin" --access "$key" --secret "$secret" --port "127.0.0.1:$port" --quiet
     >"$dir/server.log" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 1 200); do
-    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then break; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then break; fi
     kill -0 "$pid" 2>/dev/null || { cat "$dir/server.log" >&2; say "versitygw exited"; exit 1; }
     sleep 0.05
 done
-# The bucket must answer a signed request (it also checks the xattrs work).
-code=$(curl -s -o "$dir/probe.out" -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$key:$secret" \
+# The bucket must answer a signed request (it also checks the xattrs work;
+# needs curl 7.75 or later, else the tests find out).
+command -v curl >/dev/null 2>&1 && code=$(curl -s -o "$dir/probe.out" -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" --user "$key:$secret" \
     -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
     "http://127.0.0.1:$port/distill?list-type=2") || true
-[ "$code" = 200 ] || { cat "$dir/probe.out" "$dir/server.log" >&2; say "bucket check answered $code"; kill "$pid"; exit 1; }
+[ "${code:-200}" = 200 ] || { cat "$dir/probe.out" "$dir/server.log" >&2; say "bucket check answered $code"; kill "$pid"; exit 1; }
 say "versitygw $version runs in $dir (port $port, pid $pid, bucket distill); stop it with: kill $pid"
 echo "http://127.0.0.1:$port|distill|$key|$secret"
