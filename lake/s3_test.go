@@ -494,3 +494,53 @@ func BenchmarkS3_ViewColdWarm(b *testing.B) {
 	}
 	b.Logf("cache: %d files, %d bytes", len(ents), size)
 }
+
+// The S3 IO records what it writes, so that a write that fails for good
+// removes exactly its own objects (as recordingFS does on disk).
+func TestS3_RecorderRemovesItsObjects(t *testing.T) {
+	ctx := context.Background()
+	l, _, _, wh := newS3Lake(t)
+	other := wh + "/keep/other.bin"
+	fsys, err := icebergio.LoadFS(ctx, l.shared.ioProps, wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fsys.(icebergio.WriteFileIO).WriteFile(other, []byte("another writer's")); err != nil {
+		t.Fatal(err)
+	}
+	rctx, rec := withRecorder(ctx)
+	rfs, err := icebergio.LoadFS(rctx, l.shared.ioProps, wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := []string{wh + "/mine/a.bin", wh + "/mine/b.bin"}
+	if err := rfs.(icebergio.WriteFileIO).WriteFile(mine[0], []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	w, err := rfs.(icebergio.WriteFileIO).Create(mine[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write([]byte("b")); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.created(); strings.Join(got, " ") != strings.Join(mine, " ") {
+		t.Fatalf("recorded %v, want %v", got, mine)
+	}
+	rec.removeExcept(nil)
+	for _, p := range mine {
+		if f, err := fsys.Open(p); err == nil {
+			f.Close()
+			t.Errorf("%s still exists after removeExcept", p)
+		}
+	}
+	f, err := fsys.Open(other)
+	if err != nil {
+		t.Errorf("another writer's object is gone: %v", err)
+	} else {
+		f.Close()
+	}
+}
