@@ -40,6 +40,11 @@ var (
 // ErrTagExists means a tag name is taken; pass force to move it.
 var ErrTagExists = errors.New("tag exists")
 
+// ErrSchemaChanged means another engine changed a table's schema in a way
+// distill's writers cannot follow (a column dropped, a required column added):
+// nothing was written.
+var ErrSchemaChanged = errors.New("the table's schema changed under distill")
+
 // Errors about the lake folder itself: a lost catalog, a read-only folder, a
 // moved or copied lake whose paths could not be rewritten.
 var (

@@ -254,14 +254,15 @@ func planExpiry(tbl *table.Table, olderThan time.Duration, retain int, grace tim
 		protected[r.SnapshotID] = true // main's head and every tag
 	}
 	log := slices.Collect(meta.SnapshotLogs())
+	seq := numbering(tbl)
 	for _, s := range meta.Snapshots() {
 		switch {
 		case kept[s.SnapshotID] || protected[s.SnapshotID]:
 		case supersededAt(s, log, meta.Snapshots(), now).After(now.Add(-grace)):
-			p.held = append(p.held, s.SequenceNumber)
+			p.held = append(p.held, seq(&s))
 		default:
 			p.ids = append(p.ids, s.SnapshotID)
-			p.seqs = append(p.seqs, s.SequenceNumber)
+			p.seqs = append(p.seqs, seq(&s))
 		}
 	}
 	slices.Sort(p.seqs)

@@ -51,7 +51,10 @@ type Pending struct {
 func (p *Pending) Rows() int64 { return p.rows }
 
 // Write writes records as Parquet data files of the table (with Iceberg field
-// ids) and returns them pending. It consumes records as they come: memory
+// ids) and returns them pending. Records are of the table's WriteSchema (or
+// ArrowSchema): their columns are put in the table's current schema by field
+// id, so columns another engine added (written null), renamed or moved
+// meanwhile are no matter. It consumes records as they come: memory
 // stays bounded by the batch size, not the data size. Batches are spread over
 // up to writers Parquet writers (compression is the costly part of a write);
 // a second writer starts only when a second batch arrives, so a small write
@@ -69,6 +72,12 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 	// them all, the half-written ones too (a full disk must not stay full).
 	ctx, rec := withRecorder(ctx)
 	tbl, err := l.loadTable(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	// Columns go where the table has them now (by field id): another engine
+	// may have added, renamed or moved columns since schema was read.
+	shape, err := shapeFor(name, tbl, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +110,7 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 			// fast reader buffer gigabytes ahead of the Parquet encoder.
 			// Every error is kept, not only the first: after a failed file
 			// write iceberg-go may first report "writer is closed".
-			for df, err := range table.WriteRecords(ctx, tbl, schema, in, table.WithRecordBatchBufferSize(2)) {
+			for df, err := range table.WriteRecords(ctx, tbl, shape.target, in, table.WithRecordBatchBufferSize(2)) {
 				if err != nil {
 					r.errs = append(r.errs, err)
 					cancel()
@@ -125,6 +134,10 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 		}
 		if rec == nil || rec.NumRows() == 0 {
 			continue
+		}
+		if rec, err = shape.apply(ctx, rec); err != nil {
+			readErr = err
+			break
 		}
 		if err := checkUTF8(name, rec, p.rows); err != nil {
 			rec.Release()
@@ -334,7 +347,7 @@ func (l *Lake) dropAttempt(ctx context.Context, name TableName, rec *recorder) {
 
 // permanent reports errors that a retry cannot fix.
 func permanent(err error) bool {
-	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, ErrDiskFull, ErrReadOnly, ErrDeleteFiles,
+	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, ErrDiskFull, ErrReadOnly, ErrDeleteFiles, ErrSchemaChanged,
 		table.ErrWriterClosed, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return true

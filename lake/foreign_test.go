@@ -1,0 +1,232 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/apache/iceberg-go"
+	"github.com/apache/iceberg-go/catalog"
+	"github.com/apache/iceberg-go/table"
+
+	"github.com/distillery/distillery/lake/laketest"
+)
+
+// Tables another engine made or changed, through laketest: iceberg-go's own
+// catalog on the lake's catalog.db, as Spark or pyiceberg would.
+
+var itemsSchema = iceberg.NewSchema(0,
+	iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.String, Required: true},
+	iceberg.NestedField{ID: 2, Name: "n", Type: iceberg.PrimitiveTypes.Int64})
+
+// foreignTable creates testTable (id string required, n long) as another
+// engine would, with the given properties and options.
+func foreignTable(t *testing.T, l *Lake, props iceberg.Properties, opts ...catalog.CreateTableOpt) *laketest.Engine {
+	t.Helper()
+	e := laketest.Open(t, l.Root)
+	e.CreateTable(t, testTable.String(), itemsSchema, props, opts...)
+	return e
+}
+
+func queryString(t *testing.T, l *Lake, q string) string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := l.Session(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out string
+	if err := s.QueryRow(ctx, q, &out); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return out
+}
+
+// TestLake_FormatV1SnapshotNumbers: a format-version 1 table has no sequence
+// numbers (iceberg-go reads 0 for every snapshot); its snapshots are numbered
+// 1..N in commit order, and @N finds them.
+func TestLake_FormatV1SnapshotNumbers(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	foreignTable(t, l, iceberg.Properties{"format-version": "1"})
+	for i := 0; i < 4; i++ {
+		appendRows(t, l, testTable, idsN(fmt.Sprint("s", i), i+1)...)
+	}
+	snaps, err := l.Snapshots(ctx, testTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int64
+	for _, s := range snaps {
+		seqs = append(seqs, s.Seq)
+	}
+	if !slices.Equal(seqs, []int64{1, 2, 3, 4}) {
+		t.Fatalf("v1 snapshot numbers = %v, want [1 2 3 4]", seqs)
+	}
+	for i, s := range snaps {
+		if s.TotalRows != int64((i+1)*(i+2)/2) {
+			t.Errorf("@%d holds %d rows, want %d (numbered out of commit order)", s.Seq, s.TotalRows, (i+1)*(i+2)/2)
+		}
+	}
+	cur, err := l.Current(ctx, testTable)
+	if err != nil || cur.Seq != 4 {
+		t.Fatalf("current = %+v, %v; want @4", cur, err)
+	}
+	s, err := l.Resolve(ctx, Ref{TableName: testTable, At: "2"})
+	if err != nil || s.ID != snaps[1].ID || s.Seq != 2 {
+		t.Fatalf("resolve @2 = %+v, %v; want snapshot %d", s, err, snaps[1].ID)
+	}
+	if got := queryIntLake(t, l, `SELECT count(*) FROM "t.items@2"`); got != 3 {
+		t.Errorf(`"t.items@2" = %d rows, want 3`, got)
+	}
+	if _, err := l.Rollback(ctx, testTable, 3); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryIntLake(t, l, `SELECT count(*) FROM t.items`); got != 6 {
+		t.Errorf("after rollback to @3: %d rows, want 6", got)
+	}
+	appendRows(t, l, testTable, "after")
+	snaps, err = l.Snapshots(ctx, testTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := snaps[len(snaps)-1]; len(snaps) != 5 || last.Seq != 5 || !last.Current || last.TotalRows != 7 {
+		t.Errorf("after rollback and append: %d snapshots, last %+v; want @5 current with 7 rows", len(snaps), last)
+	}
+}
+
+// TestLake_CompactPartitioned: a table another engine partitioned, many
+// small files per partition, compacts to one file per partition.
+func TestLake_CompactPartitioned(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	spec := iceberg.NewPartitionSpec(iceberg.PartitionField{SourceIDs: []int{2}, FieldID: 1000, Name: "n", Transform: iceberg.IdentityTransform{}})
+	foreignTable(t, l, nil, catalog.WithPartitionSpec(&spec))
+	for i := 0; i < 8; i++ {
+		appendRows(t, l, testTable, fmt.Sprint("a", i), fmt.Sprint("b", i), fmt.Sprint("c", i)) // n = 0, 1, 2
+	}
+	const summary = `SELECT count(*) * 1000000 + sum(n) * 1000 + count(DISTINCT id) FROM t.items`
+	before := queryIntLake(t, l, summary)
+	st, err := l.Files(ctx, testTable)
+	if err != nil || st.DataFiles != 24 {
+		t.Fatalf("files before = %+v, %v; want 24", st, err)
+	}
+	res, err := l.Compact(ctx, testTable, CompactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FilesBefore != 24 || res.FilesAfter != 3 || res.Rewritten != 24 || res.Snapshot == nil {
+		t.Errorf("compact = %+v, want 24 files -> 3 (one per partition)", res)
+	}
+	if st, err := l.Files(ctx, testTable); err != nil || st.DataFiles != 3 {
+		t.Errorf("files after = %+v, %v; want 3", st, err)
+	}
+	if after := queryIntLake(t, l, summary); after != before {
+		t.Errorf("count/sum/distinct after compaction = %d, want %d", after, before)
+	}
+	if got := queryIntLake(t, l, `SELECT count(*) FROM t.items WHERE n = 1`); got != 8 {
+		t.Errorf("partition n=1 after compaction = %d rows, want 8", got)
+	}
+}
+
+// commitRows writes rows through WriteRows, as a stage does, and commits them.
+func commitRows(t *testing.T, l *Lake, fill func(rb *RowBuilder)) error {
+	t.Helper()
+	ctx := context.Background()
+	p, err := l.WriteRows(ctx, testTable, func(rb *RowBuilder) error { fill(rb); return nil })
+	if err != nil {
+		return err
+	}
+	_, err = p.Commit(ctx, Commit{Stage: "test"})
+	return err
+}
+
+// TestLake_WriteFollowsForeignSchemaChanges: after another engine adds a
+// column (and writes values to it), renames one and moves others, distill's
+// writers (WriteRows, WriteQuery) still put every value in its column, by
+// field id, and the other engine's values stay.
+func TestLake_WriteFollowsForeignSchemaChanges(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	s := Schema{{Name: "id", Type: String, Required: true}, {Name: "n", Type: Long}, {Name: "s", Type: String}, {Name: "k", Type: Int}}
+	if err := l.EnsureTable(ctx, testTable, s); err != nil {
+		t.Fatal(err)
+	}
+	row := func(id string, n int64, str string, k int32) func(rb *RowBuilder) {
+		return func(rb *RowBuilder) {
+			rb.String("id", id)
+			rb.Long("n", n)
+			rb.String("s", str)
+			rb.Int("k", k)
+			rb.EndRow()
+		}
+	}
+	if err := commitRows(t, l, row("a", 1, "x", 10)); err != nil {
+		t.Fatal(err)
+	}
+	e := laketest.Open(t, l.Root)
+	name := testTable.String()
+	e.AlterSchema(t, name, func(u *table.UpdateSchema) *table.UpdateSchema {
+		return u.AddColumn([]string{"note"}, iceberg.PrimitiveTypes.String, "", false, nil)
+	})
+	e.Append(t, name, laketest.Row{"id": "b", "n": 2, "s": "y", "k": 20, "note": "from spark"})
+	if err := commitRows(t, l, row("c", 3, "z", 30)); err != nil {
+		t.Fatalf("write after another engine added a column: %v", err)
+	}
+	e.AlterSchema(t, name, func(u *table.UpdateSchema) *table.UpdateSchema {
+		return u.RenameColumn([]string{"n"}, "count").MoveFirst([]string{"s"}).MoveAfter([]string{"note"}, []string{"s"}).
+			UpdateColumn([]string{"k"}, table.ColumnUpdate{FieldType: iceberg.Optional[iceberg.Type]{Val: iceberg.PrimitiveTypes.Int64, Valid: true}})
+	})
+	if err := l.EnsureTable(ctx, testTable, s); err != nil { // a stage's Ensure: no second "n"
+		t.Fatal(err)
+	}
+	if sc, err := l.ArrowSchema(ctx, testTable); err != nil || sc.NumFields() != 5 {
+		t.Fatalf("columns after EnsureTable = %v, %v; want s, note, id, count, k", sc, err)
+	}
+	if err := commitRows(t, l, row("d", 4, "w", 40)); err != nil {
+		t.Fatalf("write after rename, move and int->long: %v", err)
+	}
+	sess, err := l.Session(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := sess.WriteQuery(ctx, testTable, `SELECT 'e' AS id, 5::BIGINT AS n, 'v' AS s, 50::INTEGER AS k`)
+	sess.Close()
+	if err != nil {
+		t.Fatalf("WriteQuery after rename: %v", err)
+	}
+	if _, err := p.Commit(ctx, Commit{Stage: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	got := queryString(t, l, `SELECT string_agg(concat_ws(':', id, "count", s, k, coalesce(note, '-')), ' ' ORDER BY id) FROM t.items`)
+	if want := "a:1:x:10:- b:2:y:20:from spark c:3:z:30:- d:4:w:40:- e:5:v:50:-"; got != want {
+		t.Errorf("rows = %q\nwant   %q", got, want)
+	}
+	if got := queryString(t, l, `SELECT string_agg(column_name, ',') FROM (DESCRIBE SELECT * FROM t.items)`); got != "s,note,id,count,k" {
+		t.Errorf("columns read back = %s, want s,note,id,count,k", got)
+	}
+}
+
+// TestLake_WriteRefusesForeignRequiredColumn: a required column another
+// engine added, which distill cannot fill, is a clear error naming the table
+// and the column; nothing is committed.
+func TestLake_WriteRefusesForeignRequiredColumn(t *testing.T) {
+	ctx := context.Background()
+	l := newItems(t)
+	appendRows(t, l, testTable, "a")
+	e := laketest.Open(t, l.Root)
+	e.AlterSchema(t, testTable.String(), func(u *table.UpdateSchema) *table.UpdateSchema {
+		return u.AddColumn([]string{"owner"}, iceberg.PrimitiveTypes.String, "", true, nil)
+	})
+	err := commitRows(t, l, func(rb *RowBuilder) { rb.String("id", "b"); rb.EndRow() })
+	if !errors.Is(err, ErrSchemaChanged) || !strings.Contains(err.Error(), `"owner"`) || !strings.Contains(err.Error(), "t.items") {
+		t.Fatalf("write with a foreign required column: err = %v, want ErrSchemaChanged naming t.items and owner", err)
+	}
+	if cur, _ := l.Current(ctx, testTable); cur.Seq != 1 {
+		t.Errorf("a refused write committed: current @%d", cur.Seq)
+	}
+}
