@@ -230,3 +230,127 @@ func TestLake_WriteRefusesForeignRequiredColumn(t *testing.T) {
 		t.Errorf("a refused write committed: current @%d", cur.Seq)
 	}
 }
+
+// TestLake_CompactAfterPartitionEvolution: files written before another
+// engine partitioned the table (ALTER TABLE ... ADD PARTITION FIELD) hold
+// rows of several new partitions; compaction rewrites them into the current
+// spec. Before, it failed in iceberg-go's clustered writer ("incoming records
+// violate the clustering assumption").
+func TestLake_CompactAfterPartitionEvolution(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	e := foreignTable(t, l, nil)
+	for i := 0; i < 4; i++ {
+		appendRows(t, l, testTable, fmt.Sprint("a", i), fmt.Sprint("b", i), fmt.Sprint("c", i)) // n = 0, 1, 2
+	}
+	e.Commit(t, testTable.String(), func(tx *table.Transaction) error {
+		return tx.UpdateSpec(true).AddIdentity("n").Commit()
+	})
+	for i := 4; i < 8; i++ {
+		appendRows(t, l, testTable, fmt.Sprint("a", i), fmt.Sprint("b", i), fmt.Sprint("c", i))
+	}
+	const summary = `SELECT count(*) * 1000000 + sum(n) * 1000 + count(DISTINCT id) FROM t.items`
+	before := queryIntLake(t, l, summary)
+	res, err := l.Compact(ctx, testTable, CompactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The old files become one per partition beside the new ones'; a second
+	// compaction joins them.
+	if res.FilesBefore != 4+12 || res.FilesAfter != 6 || res.Snapshot == nil {
+		t.Errorf("compact = %+v, want 16 files -> 6 (the old spec's rewritten into the current one)", res)
+	}
+	if after := queryIntLake(t, l, summary); after != before {
+		t.Errorf("count/sum/distinct after compaction = %d, want %d", after, before)
+	}
+	res, err = l.Compact(ctx, testTable, CompactOptions{})
+	if err != nil || res.FilesAfter != 3 {
+		t.Errorf("second compaction = %+v, %v; want 3 files, one per partition", res, err)
+	}
+	if after := queryIntLake(t, l, summary); after != before {
+		t.Errorf("count/sum/distinct after the second compaction = %d, want %d", after, before)
+	}
+	if got := queryIntLake(t, l, `SELECT count(*) FROM t.items WHERE n = 2`); got != 8 {
+		t.Errorf("partition n=2 after compaction = %d rows, want 8", got)
+	}
+}
+
+// TestLake_CompactAppliesDeleteFiles: merge-on-read deletes another engine
+// wrote (format 2: position delete files; format 3: deletion vectors) are
+// applied by compaction and their files dropped: no deleted row comes back,
+// no row is lost, and a file with deletes is rewritten even alone. Before,
+// compaction refused the table (ErrDeleteFiles).
+func TestLake_CompactAppliesDeleteFiles(t *testing.T) {
+	for _, version := range []string{"2", "3"} {
+		t.Run("v"+version, func(t *testing.T) {
+			ctx := context.Background()
+			l := newLake(t)
+			e := foreignTable(t, l, iceberg.Properties{"format-version": version, "write.delete.mode": "merge-on-read"})
+			name := testTable.String()
+			for i := 0; i < 5; i++ { // the other engine's appends (distill cannot append to v3 tables yet)
+				rows := make([]laketest.Row, 10)
+				for j, id := range idsN(fmt.Sprint("f", i, "-"), 10) {
+					rows[j] = laketest.Row{"id": id, "n": j}
+				}
+				e.Append(t, name, rows...)
+			}
+			e.Delete(t, name, iceberg.EqualTo(iceberg.Reference("n"), int64(3)))
+			e.Delete(t, name, iceberg.EqualTo(iceberg.Reference("id"), "f2-0007"))
+			res, err := l.Compact(ctx, testTable, CompactOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("compact: %+v", res)
+			if res.DeleteFilesBefore == 0 || res.DeleteFilesAfter != 0 || res.Deleted != 6 || res.FilesAfter != 1 || res.Snapshot == nil {
+				t.Errorf("compact = %+v, want the delete files applied (6 rows) and dropped, 1 file", res)
+			}
+			st, err := l.Files(ctx, testTable) // errors while delete files remain
+			if err != nil || st.DataFiles != 1 {
+				t.Errorf("files after = %+v, %v; want 1 data file, no delete file", st, err)
+			}
+			if got := queryString(t, l, `SELECT count(*) || ' ' || count(DISTINCT id) || ' ' || count(*) FILTER (WHERE n = 3 OR id = 'f2-0007') FROM t.items`); got != "44 44 0" {
+				t.Errorf("rows, distinct ids, deleted rows back = %s, want 44 44 0", got)
+			}
+			// One file with a delete, nothing else to compact: rewritten alone.
+			e.Delete(t, name, iceberg.EqualTo(iceberg.Reference("id"), "f0-0000"))
+			res, err = l.Compact(ctx, testTable, CompactOptions{})
+			if err != nil || res.Rewritten != 1 || res.DeleteFilesAfter != 0 || res.Deleted != 1 {
+				t.Fatalf("compact of one file with a delete = %+v, %v", res, err)
+			}
+			if got := queryIntLake(t, l, `SELECT count(*) FROM t.items`); got != 43 {
+				t.Errorf("rows after the second compaction = %d, want 43", got)
+			}
+		})
+	}
+}
+
+// TestLake_ReplaceDropsDeleteFiles: a rebuild (Commit.Replace, what a stage's
+// --full commits) of a table with merge-on-read deletes removes the delete
+// files with the data files they applied to: the new rows are the whole
+// table, none missing. Before, it was refused (ErrDeleteFiles).
+func TestLake_ReplaceDropsDeleteFiles(t *testing.T) {
+	ctx := context.Background()
+	l := newLake(t)
+	e := foreignTable(t, l, iceberg.Properties{"write.delete.mode": "merge-on-read"})
+	appendRows(t, l, testTable, "a", "b", "c")
+	appendRows(t, l, testTable, "d", "e")
+	e.Delete(t, testTable.String(), iceberg.EqualTo(iceberg.Reference("id"), "b"))
+	sc, err := l.WriteSchema(ctx, testTable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := l.Write(ctx, testTable, sc, one(recordOf(t, sc, []string{"b", "x"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Commit(ctx, Commit{Stage: "test", Replace: true}); err != nil {
+		t.Fatalf("rebuild of a table with delete files: %v", err)
+	}
+	st, err := l.Files(ctx, testTable) // errors while delete files remain
+	if err != nil || st.DataFiles != 1 {
+		t.Errorf("files after the rebuild = %+v, %v; want 1 data file, no delete file", st, err)
+	}
+	if got := queryString(t, l, `SELECT string_agg(id, ',' ORDER BY id) FROM t.items`); got != "b,x" {
+		t.Errorf("rows after the rebuild = %s, want b,x (b rewritten, not deleted)", got)
+	}
+}

@@ -3,6 +3,7 @@ package lake
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -30,12 +31,9 @@ func dataFiles(ctx context.Context, tbl *table.Table, snap *table.Snapshot) ([]i
 // byte ranges, and a caller that turned each task into a whole file read
 // that file once per task (a 300,000-row ingest read back as 599,419 rows).
 func planFiles(ctx context.Context, tbl *table.Table, snap *table.Snapshot) (files, deletes []iceberg.DataFile, err error) {
-	if snap == nil {
-		return nil, nil, nil
-	}
-	tasks, err := tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
+	tasks, err := planTasks(ctx, tbl, snap)
 	if err != nil {
-		return nil, nil, ctxError(ctx, fmt.Errorf("plan files of snapshot %d: %w", snap.SnapshotID, err))
+		return nil, nil, err
 	}
 	seen := make(map[string]bool, len(tasks))
 	add := func(list *[]iceberg.DataFile, f iceberg.DataFile) {
@@ -54,6 +52,75 @@ func planFiles(ctx context.Context, tbl *table.Table, snap *table.Snapshot) (fil
 		}
 	}
 	return files, deletes, nil
+}
+
+func planTasks(ctx context.Context, tbl *table.Table, snap *table.Snapshot) ([]table.FileScanTask, error) {
+	if snap == nil {
+		return nil, nil
+	}
+	tasks, err := tbl.Scan(table.WithSnapshotID(snap.SnapshotID)).PlanFiles(ctx)
+	if err != nil {
+		return nil, ctxError(ctx, fmt.Errorf("plan files of snapshot %d: %w", snap.SnapshotID, err))
+	}
+	return tasks, nil
+}
+
+// fileDeletes are the delete files that apply to one data file, as
+// iceberg-go's planner associates them (by sequence number and partition:
+// a delete never applies to a file written after it).
+type fileDeletes struct {
+	pos, eq, dv []iceberg.DataFile
+}
+
+// planScan lists the data files a snapshot reads, each exactly once (see
+// planFiles), with the delete files that apply to each (nil: none).
+func planScan(ctx context.Context, tbl *table.Table, snap *table.Snapshot) ([]iceberg.DataFile, []*fileDeletes, error) {
+	tasks, err := planTasks(ctx, tbl, snap)
+	if err != nil {
+		return nil, nil, err
+	}
+	index := make(map[string]int, len(tasks))
+	files := make([]iceberg.DataFile, 0, len(tasks))
+	var dels []*fileDeletes
+	for _, t := range tasks {
+		i, ok := index[t.File.FilePath()]
+		if !ok {
+			i = len(files)
+			index[t.File.FilePath()] = i
+			files = append(files, t.File)
+			dels = append(dels, nil)
+		}
+		if len(t.DeleteFiles)+len(t.EqualityDeleteFiles)+len(t.DeletionVectorFiles) == 0 {
+			continue
+		}
+		if dels[i] == nil {
+			dels[i] = &fileDeletes{}
+		}
+		// The tasks of a split file carry the same deletes: each is kept once.
+		dels[i].pos = addNew(dels[i].pos, t.DeleteFiles)
+		dels[i].eq = addNew(dels[i].eq, t.EqualityDeleteFiles)
+		dels[i].dv = addNew(dels[i].dv, t.DeletionVectorFiles)
+	}
+	return files, dels, nil
+}
+
+// addNew appends the files of add that list lacks (by path and, for
+// deletion vectors, blob offset).
+func addNew(list, add []iceberg.DataFile) []iceberg.DataFile {
+	for _, f := range add {
+		if !slices.ContainsFunc(list, func(g iceberg.DataFile) bool { return sameDeleteFile(f, g) }) {
+			list = append(list, f)
+		}
+	}
+	return list
+}
+
+func sameDeleteFile(a, b iceberg.DataFile) bool {
+	if a.FilePath() != b.FilePath() {
+		return false
+	}
+	ao, bo := a.ContentOffset(), b.ContentOffset()
+	return (ao == nil) == (bo == nil) && (ao == nil || *ao == *bo)
 }
 
 // wholeFileTasks are scan tasks that read each file whole, for iceberg-go

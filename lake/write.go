@@ -204,10 +204,10 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	}
 	var made *table.Table
 	err = p.l.retry(ctx, p.name, func(ctx context.Context, tbl *table.Table) error {
-		var old []iceberg.DataFile
+		var old, deletes []iceberg.DataFile
 		if c.Replace {
 			var err error
-			if old, err = dataFiles(ctx, tbl, tbl.CurrentSnapshot()); err != nil {
+			if old, deletes, err = replacedFiles(ctx, tbl); err != nil {
 				return err
 			}
 		}
@@ -216,9 +216,14 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 			return nil
 		}
 		tx := tbl.NewTransaction()
-		if len(old) == 0 {
+		switch {
+		case len(old) == 0:
 			err = tx.AddDataFiles(ctx, p.files, props)
-		} else {
+		case len(deletes) > 0:
+			// Every data file goes, so every delete file (merge-on-read
+			// deletes another engine wrote) goes with it.
+			err = tx.ReplaceFiles(ctx, old, p.files, deletes, props)
+		default:
 			err = tx.ReplaceDataFilesWithDataFiles(ctx, old, p.files, props)
 		}
 		if err != nil {
@@ -248,6 +253,30 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	}
 	s := snapshotOf(p.name, made, made.CurrentSnapshot())
 	return &s, nil
+}
+
+// replacedFiles lists what a rebuild (Commit.Replace) removes: every data
+// file of the current snapshot and every delete file that applies to one.
+func replacedFiles(ctx context.Context, tbl *table.Table) (files, deletes []iceberg.DataFile, err error) {
+	files, dels, err := planScan(ctx, tbl, tbl.CurrentSnapshot())
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, d := range dels {
+		if d == nil {
+			continue
+		}
+		for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
+			for _, f := range g {
+				if k := deleteKey(f); !seen[k] {
+					seen[k] = true
+					deletes = append(deletes, f)
+				}
+			}
+		}
+	}
+	return files, deletes, nil
 }
 
 func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
