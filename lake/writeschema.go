@@ -163,6 +163,9 @@ func shapeFor(name TableName, tbl *table.Table, given *arrow.Schema) (*tableShap
 		if id := fieldID(f); id >= 0 {
 			i, ok = byID[id]
 		}
+		if !ok && fieldID(f) < 0 {
+			return nil, fmt.Errorf("%w: table %s has no column %q", ErrSchemaChanged, name, f.Name)
+		}
 		if !ok {
 			return nil, fmt.Errorf("%w: table %s no longer has column %q (field id %d), which distill writes "+
 				"(another engine dropped it while this command ran): run the command again, which adds the column back first",
