@@ -6,9 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/table"
-
 	"github.com/distillery/distillery/ingest"
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake/laketest"
@@ -35,16 +32,14 @@ func TestRun_AfterAnotherEngineChangedRaw(t *testing.T) {
 
 	raw := spec.Raw.For(nil).String()
 	e := laketest.Open(t, l.Root)
-	e.AlterSchema(t, raw, func(u *table.UpdateSchema) *table.UpdateSchema {
-		return u.AddColumn([]string{"spark_note"}, iceberg.PrimitiveTypes.String, "", false, nil)
-	})
+	e.AddStringColumn(t, raw, "spark_note", false)
 	e.Append(t, raw, laketest.Row{"id": "spark-1", "title": "from spark", "content": "spark body", "content_sha256": "x", "spark_note": "hello"})
 	res := run(t, l, ingest.Options{Paths: []string{write(t, dir, "two.jsonl", lines(2, 4))}})
 	wantCounts(t, res, 2, 0, 0)
 
-	e.AlterSchema(t, raw, func(u *table.UpdateSchema) *table.UpdateSchema {
-		return u.RenameColumn([]string{"title"}, "headline").MoveFirst([]string{"content"}).MoveAfter([]string{"spark_note"}, []string{"content"})
-	})
+	e.RenameColumn(t, raw, "title", "headline")
+	e.MoveFirst(t, raw, "content")
+	e.MoveAfter(t, raw, "spark_note", "content")
 	res = run(t, l, ingest.Options{Paths: []string{write(t, dir, "three.jsonl", lines(4, 5))}})
 	wantCounts(t, res, 1, 0, 0)
 

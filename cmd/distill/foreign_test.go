@@ -6,14 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/iceberg-go"
-
 	"github.com/distillery/distillery/lake/laketest"
 )
-
-var foreignSchema = iceberg.NewSchema(0,
-	iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.String, Required: true},
-	iceberg.NestedField{ID: 2, Name: "n", Type: iceberg.PrimitiveTypes.Int64})
 
 // TestCLI_ForeignTables: tables another engine made in the lake's catalog.
 // A format-version 1 table (no sequence numbers: all 0 before) lists, logs
@@ -24,8 +18,8 @@ func TestCLI_ForeignTables(t *testing.T) {
 	lk := filepath.Join(t.TempDir(), "lake")
 	distill(t, 0, "init", "--lake", lk)
 	e := laketest.Open(t, lk)
-	e.CreateTable(t, "t.v1", foreignSchema, iceberg.Properties{"format-version": "1"})
-	e.CreateTable(t, "t.mor", foreignSchema, iceberg.Properties{"write.delete.mode": "merge-on-read"})
+	e.CreateItems(t, "t.v1", map[string]string{"format-version": "1"})
+	e.CreateItems(t, "t.mor", map[string]string{"write.delete.mode": "merge-on-read"})
 	for i := 1; i <= 3; i++ {
 		for _, name := range []string{"t.v1", "t.mor"} {
 			var rows []laketest.Row
@@ -50,7 +44,7 @@ func TestCLI_ForeignTables(t *testing.T) {
 		t.Errorf(`"t.v1@2"/"t.v1@3" rows = %q, want 3/6`, out)
 	}
 
-	e.Delete(t, "t.mor", iceberg.EqualTo(iceberg.Reference("n"), int64(0)))
+	e.DeleteWhere(t, "t.mor", "n", int64(0))
 	out, _ = distill(t, 0, "--lake", lk, "compact", "t.mor")
 	// The first file held only n = 0: the delete dropped it whole.
 	if !strings.Contains(out, "t.mor: 2 files -> 1 (5 rows") || !strings.Contains(out, "1 delete file applied: 2 rows deleted") {

@@ -189,3 +189,57 @@ func (e *Engine) Delete(t testing.TB, name string, filter iceberg.BooleanExpress
 	t.Helper()
 	e.Commit(t, name, func(tx *table.Transaction) error { return tx.Delete(context.Background(), filter, nil) })
 }
+
+// The methods below let tests outside package lake (which alone imports
+// iceberg-go) play the other engine with plain Go values.
+
+// CreateItems creates table name with columns id (string, required) and n
+// (long), with the given table properties (e.g. "format-version": "1").
+func (e *Engine) CreateItems(t testing.TB, name string, props map[string]string) {
+	t.Helper()
+	e.CreateTable(t, name, iceberg.NewSchema(0,
+		iceberg.NestedField{ID: 1, Name: "id", Type: iceberg.PrimitiveTypes.String, Required: true},
+		iceberg.NestedField{ID: 2, Name: "n", Type: iceberg.PrimitiveTypes.Int64}), props)
+}
+
+// AddStringColumn adds a string column, as ALTER TABLE ADD COLUMN.
+func (e *Engine) AddStringColumn(t testing.TB, name, col string, required bool) {
+	t.Helper()
+	e.AlterSchema(t, name, func(u *table.UpdateSchema) *table.UpdateSchema {
+		return u.AddColumn([]string{col}, iceberg.PrimitiveTypes.String, "", required, nil)
+	})
+}
+
+// RenameColumn renames a column, as ALTER TABLE RENAME COLUMN.
+func (e *Engine) RenameColumn(t testing.TB, name, from, to string) {
+	t.Helper()
+	e.AlterSchema(t, name, func(u *table.UpdateSchema) *table.UpdateSchema { return u.RenameColumn([]string{from}, to) })
+}
+
+// MoveFirst moves a column first, as ALTER TABLE ALTER COLUMN ... FIRST.
+func (e *Engine) MoveFirst(t testing.TB, name, col string) {
+	t.Helper()
+	e.AlterSchema(t, name, func(u *table.UpdateSchema) *table.UpdateSchema { return u.MoveFirst([]string{col}) })
+}
+
+// MoveAfter moves column col after column after.
+func (e *Engine) MoveAfter(t testing.TB, name, col, after string) {
+	t.Helper()
+	e.AlterSchema(t, name, func(u *table.UpdateSchema) *table.UpdateSchema {
+		return u.MoveAfter([]string{col}, []string{after})
+	})
+}
+
+// DeleteWhere deletes the rows whose column col equals v (a string or an
+// int64), as DELETE FROM ... WHERE col = v.
+func (e *Engine) DeleteWhere(t testing.TB, name, col string, v any) {
+	t.Helper()
+	switch v := v.(type) {
+	case string:
+		e.Delete(t, name, iceberg.EqualTo(iceberg.Reference(col), v))
+	case int64:
+		e.Delete(t, name, iceberg.EqualTo(iceberg.Reference(col), v))
+	default:
+		t.Fatalf("DeleteWhere: value %v (%T): want a string or an int64", v, v)
+	}
+}

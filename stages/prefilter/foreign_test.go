@@ -8,9 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/apache/iceberg-go"
-	"github.com/apache/iceberg-go/table"
-
 	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake/laketest"
 	"github.com/distillery/distillery/spec"
@@ -48,10 +45,9 @@ func TestRun_AfterAnotherEngineChangedItsTable(t *testing.T) {
 	}
 	out := spec.Prefiltered.For(f).String()
 	e := laketest.Open(t, l.Root)
-	e.AlterSchema(t, out, func(u *table.UpdateSchema) *table.UpdateSchema {
-		return u.RenameColumn([]string{"reason"}, "why").MoveFirst([]string{"rule"}).
-			AddColumn([]string{"reviewer"}, iceberg.PrimitiveTypes.String, "", false, nil)
-	})
+	e.RenameColumn(t, out, "reason", "why")
+	e.MoveFirst(t, out, "rule")
+	e.AddStringColumn(t, out, "reviewer", false)
 	ingestPaths(t, l, articles("two.jsonl", 4, 8))
 	res, err := prefilter.Run(ctx, l, prefilter.Options{Filter: f})
 	if err != nil {
