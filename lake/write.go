@@ -216,13 +216,24 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 			return nil
 		}
 		tx := tbl.NewTransaction()
+		// Format version 3 (row lineage): iceberg-go adds files it did not
+		// write only with explicit first row ids, except by path (it reads
+		// their footers and lets the manifest assign the row ids).
+		v3 := tbl.Metadata().Version() >= 3
 		switch {
+		case len(old) == 0 && v3:
+			err = tx.AddFiles(ctx, filePaths(p.files), props, true)
 		case len(old) == 0:
 			err = tx.AddDataFiles(ctx, p.files, props)
+		case len(deletes) > 0 && v3:
+			return fmt.Errorf("%w: %s cannot be rebuilt while it has them (format version 3); run `distill compact %s` first, then this command again",
+				ErrDeleteFiles, p.name, p.name)
 		case len(deletes) > 0:
 			// Every data file goes, so every delete file (merge-on-read
 			// deletes another engine wrote) goes with it.
 			err = tx.ReplaceFiles(ctx, old, p.files, deletes, props)
+		case v3:
+			err = tx.ReplaceDataFiles(ctx, filePaths(old), filePaths(p.files), props)
 		default:
 			err = tx.ReplaceDataFilesWithDataFiles(ctx, old, p.files, props)
 		}
@@ -253,6 +264,14 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	}
 	s := snapshotOf(p.name, made, made.CurrentSnapshot())
 	return &s, nil
+}
+
+func filePaths(files []iceberg.DataFile) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.FilePath()
+	}
+	return out
 }
 
 // replacedFiles lists what a rebuild (Commit.Replace) removes: every data
