@@ -39,6 +39,10 @@ func TestCLI_ForeignTables(t *testing.T) {
 	if strings.Join(seqs, ",") != "1,2,3" {
 		t.Errorf("snapshots of a v1 table numbered %v, want 1,2,3:\n%s", seqs, out)
 	}
+	out, _ = distill(t, 0, "--lake", lk, "log")
+	if !strings.Contains(out, "v1@1 ") || !strings.Contains(out, "v1@3 ") || strings.Contains(out, "v1@0") {
+		t.Errorf("log numbers the v1 table's commits wrong:\n%s", out)
+	}
 	out, _ = distill(t, 0, "--lake", lk, "sql", "--format", "csv", `SELECT (SELECT count(*) FROM "t.v1@2") || '/' || (SELECT count(*) FROM "t.v1@3") AS n`)
 	if out != "n\n3/6\n" {
 		t.Errorf(`"t.v1@2"/"t.v1@3" rows = %q, want 3/6`, out)
