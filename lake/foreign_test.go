@@ -311,14 +311,26 @@ func TestLake_CompactAppliesDeleteFiles(t *testing.T) {
 			if got := queryString(t, l, `SELECT count(*) || ' ' || count(DISTINCT id) || ' ' || count(*) FILTER (WHERE n = 3 OR id = 'f2-0007') FROM t.items`); got != "44 44 0" {
 				t.Errorf("rows, distinct ids, deleted rows back = %s, want 44 44 0", got)
 			}
+			// An equality delete (one key, five rows of the one file left).
+			e.EqualityDelete(t, name, "n", 5)
+			res, err = l.Compact(ctx, testTable, CompactOptions{})
+			if err != nil || res.Deleted != 5 || res.Rewritten != 1 || res.FilesAfter != 1 || res.DeleteFilesAfter != 0 {
+				t.Fatalf("compact after an equality delete = %+v, %v; want 5 rows deleted", res, err)
+			}
+			if got := queryIntLake(t, l, `SELECT count(*) FROM t.items WHERE n = 5`); got != 0 {
+				t.Errorf("rows an equality delete deleted, back after compaction: %d", got)
+			}
+			if got := queryIntLake(t, l, `SELECT count(*) FROM t.items`); got != 39 {
+				t.Errorf("rows after compacting the equality delete = %d, want 39", got)
+			}
 			// One file with a delete, nothing else to compact: rewritten alone.
 			e.Delete(t, name, iceberg.EqualTo(iceberg.Reference("id"), "f0-0000"))
 			res, err = l.Compact(ctx, testTable, CompactOptions{})
 			if err != nil || res.Rewritten != 1 || res.DeleteFilesAfter != 0 || res.Deleted != 1 {
 				t.Fatalf("compact of one file with a delete = %+v, %v", res, err)
 			}
-			if got := queryIntLake(t, l, `SELECT count(*) FROM t.items`); got != 43 {
-				t.Errorf("rows after the second compaction = %d, want 43", got)
+			if got := queryIntLake(t, l, `SELECT count(*) FROM t.items`); got != 38 {
+				t.Errorf("rows after the last compaction = %d, want 38", got)
 			}
 		})
 	}

@@ -623,13 +623,22 @@ func countDeleteFiles(dels []*fileDeletes) int {
 }
 
 // deletedAtMost bounds the rows the tasks' delete files delete: the records
-// of each distinct delete file (a position delete file may also name rows of
-// other files, so this is a bound, exact for deletion vectors).
+// of each distinct position delete file and deletion vector (a position
+// delete file may also name rows of other files, so this is a bound, exact
+// for deletion vectors), every row of a file with equality deletes (one key
+// may match many rows), and never more than the files with deletes hold.
 func deletedAtMost(tasks []table.FileScanTask) int64 {
 	seen := map[string]bool{}
-	var n int64
+	var n, inFiles int64
 	for _, t := range tasks {
-		for _, g := range [][]iceberg.DataFile{t.DeleteFiles, t.EqualityDeleteFiles, t.DeletionVectorFiles} {
+		if !hasDeletes(t) {
+			continue
+		}
+		inFiles += t.File.Count()
+		if len(t.EqualityDeleteFiles) > 0 {
+			n += t.File.Count()
+		}
+		for _, g := range [][]iceberg.DataFile{t.DeleteFiles, t.DeletionVectorFiles} {
 			for _, f := range g {
 				if k := deleteKey(f); !seen[k] {
 					seen[k] = true
@@ -638,7 +647,7 @@ func deletedAtMost(tasks []table.FileScanTask) int64 {
 			}
 		}
 	}
-	return n
+	return min(n, inFiles)
 }
 
 // rewriteGroup reads one group's files with their deletes applied and writes

@@ -243,3 +243,22 @@ func (e *Engine) DeleteWhere(t testing.TB, name, col string, v any) {
 		t.Fatalf("DeleteWhere: value %v (%T): want a string or an int64", v, v)
 	}
 }
+
+// EqualityDelete deletes the rows whose long column col holds one of vals
+// with an equality delete file, as Flink or a CDC writer would.
+func (e *Engine) EqualityDelete(t testing.TB, name, col string, vals ...int64) {
+	t.Helper()
+	f, ok := e.Table(t, name).Schema().FindFieldByName(col)
+	if !ok {
+		t.Fatalf("%s has no column %s", name, col)
+	}
+	sc := arrow.NewSchema([]arrow.Field{{Name: col, Type: arrow.PrimitiveTypes.Int64, Nullable: !f.Required,
+		Metadata: arrow.NewMetadata([]string{table.ArrowParquetFieldIDKey}, []string{fmt.Sprint(f.ID)})}}, nil)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, sc)
+	defer b.Release()
+	b.Field(0).(*array.Int64Builder).AppendValues(vals, nil)
+	rec := b.NewRecordBatch()
+	e.Commit(t, name, func(tx *table.Transaction) error {
+		return tx.CommitEqualityDeletes(context.Background(), []int{f.ID}, func(yield func(arrow.RecordBatch, error) bool) { yield(rec, nil) }, nil)
+	})
+}
