@@ -93,6 +93,10 @@ const (
 	propMigratedFrom  = "migrated-from"
 )
 
+// migrateFault, when set (by tests), is called after the copy; an error
+// stops Migrate there, as a crash would.
+var migrateFault func(point string) error
+
 // perFolder is what stays in the lake folder after a migration.
 var perFolder = []string{"models/", "journal/", "encoders/", "pipeline/"}
 
@@ -197,8 +201,40 @@ func newMigration(dir string, o MigrateOptions) (*migration, error) {
 	} else if under(dst, srcWh) || under(srcWh, dst) {
 		return nil, fmt.Errorf("--warehouse %s: must not lie inside the lake's warehouse %s or contain it; give a folder beside it (or %s itself, to keep the files where they are)", dst, srcWh, srcWh)
 	}
-	mg.m = newPathMap([]string{srcWh}, mg.dst)
+	mg.m = migrationMap(srcWh, mg.dst)
 	return mg, nil
+}
+
+// migrationMap maps paths under the source warehouse to dst, a folder or
+// (object storage) a URL such as s3://bucket/prefix.
+func migrationMap(srcWh, dst string) pathMap {
+	if !strings.Contains(dst, "://") {
+		return newPathMap([]string{srcWh}, dst)
+	}
+	m := pathMap{root: dst, news: []string{dst}}
+	for _, sp := range spellings(srcWh) {
+		m.pairs = append(m.pairs, [2]string{sp, dst})
+	}
+	return m
+}
+
+// checkEmptyWarehouse refuses a target warehouse that already holds files
+// when a migration starts: a resumed run skips files already there.
+func (mg *migration) checkEmptyWarehouse() error {
+	if mg.samePlace {
+		return nil
+	}
+	entries, err := os.ReadDir(mg.dst)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("--warehouse %s: %w", mg.dst, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("--warehouse %s is not empty (it holds %s, ...): migrate copies the lake into a new, empty folder; give another one", mg.dst, entries[0].Name())
+	}
+	return nil
 }
 
 func (mg *migration) progress(format string, args ...any) {
@@ -262,6 +298,11 @@ func (mg *migration) claim(ctx context.Context) error {
 		return fmt.Errorf("%w: catalog %s holds an unfinished migration of another lake (%s); give another database, or a search_path=SCHEMA parameter", ErrLakeExists, mg.name, from)
 	case n > 0 || props[propWarehouse] != "":
 		return fmt.Errorf("%w: catalog %s already holds a lake (warehouse %s, %s); migrate needs an empty catalog: give another database, or a search_path=SCHEMA parameter", ErrLakeExists, mg.name, props[propWarehouse], tablesPlural(n))
+	}
+	if !mg.res.Resumed {
+		if err := mg.checkEmptyWarehouse(); err != nil {
+			return err
+		}
 	}
 	if props[propMigratedFrom] == mg.abs && props[propWarehouse] != "" {
 		return nil
@@ -388,6 +429,11 @@ func (mg *migration) run(ctx context.Context) error {
 			}
 			mg.res.Tables = append(mg.res.Tables, mt)
 			CrashPoint("migrate-copied", t.name)
+		}
+		if migrateFault != nil {
+			if err := migrateFault("copied"); err != nil {
+				return err
+			}
 		}
 		if err := mg.register(ctx); err != nil {
 			return fmt.Errorf("register the tables in catalog %s: %w", mg.name, err)
