@@ -445,6 +445,11 @@ func (mg *migration) run(ctx context.Context) error {
 			mg.res.Tables = append(mg.res.Tables, MigratedTable{Name: t.name.String()})
 		}
 	}
+	// The source is checked before the verification (which reads its
+	// newest state) and after it.
+	if err := mg.unchanged(ctx); err != nil {
+		return err
+	}
 	if err := mg.verify(ctx); err != nil {
 		return err
 	}

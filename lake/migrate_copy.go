@@ -72,10 +72,22 @@ func (mg *migration) copyTable(ctx context.Context, t srcTable) (MigratedTable, 
 		}
 	}
 	sizes := map[string]int64{}
+	var outside string // a data or delete file outside the table's folder
+	fixEntry := func(rec map[string]any) bool {
+		if df, ok := rec["data_file"].(map[string]any); ok && outside == "" {
+			if fp, _ := df["file_path"].(string); fp != "" && !under(localPath(fp), dir) {
+				outside = fp
+			}
+		}
+		return mg.m.fixManifestEntry(rec)
+	}
 	for _, p := range tf.manifests {
-		n, err := mg.rewrite(p, func(p, out string) error { return rewriteAvro(p, out, mg.m.fixManifestEntry) })
+		n, err := mg.rewrite(p, func(p, out string) error { return rewriteAvro(p, out, fixEntry) })
 		if err != nil {
 			return mt, err
+		}
+		if outside != "" {
+			return mt, fmt.Errorf("manifest %s lists the file %s, outside the table's folder %s: migrate copies each table's folder only (rewrite the table, e.g. distill compact, so that its files are inside it)", p, outside, dir)
 		}
 		sizes[mg.out(p)] = n
 	}

@@ -124,3 +124,33 @@ func TestMigrate_ResumeTakesLaterCommits(t *testing.T) {
 		t.Errorf("after a commit on the migrated lake: %d rows, want 6", got)
 	}
 }
+
+// A commit to the source while it is copied (by a process that takes no
+// lock) makes the migration fail, naming the table, and leaves the folder
+// on its catalog.db; a rerun then migrates the newer state.
+func TestMigrate_SourceChangedWhileCopied(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	l := migrateSource(t)
+	wh := filepath.Join(t.TempDir(), "wh")
+	migrateFault = func(string) error {
+		appendRows(t, l, testTable, "late")
+		return nil
+	}
+	_, err := Migrate(ctx, l.Root, MigrateOptions{Catalog: url, Warehouse: wh})
+	migrateFault = nil
+	if err == nil || !strings.Contains(err.Error(), "table t.items changed while it was migrated") {
+		t.Fatalf("Migrate while a commit lands: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Root, PointerFile)); err == nil {
+		t.Error("a failed migration wrote catalog.json")
+	}
+	l.Close()
+	res, err := Migrate(ctx, l.Root, MigrateOptions{Catalog: url, Warehouse: wh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Snapshots != 3 || res.Tables[0].Rows != 4 {
+		t.Errorf("rerun: %+v", res)
+	}
+}
