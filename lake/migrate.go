@@ -70,6 +70,7 @@ type MigrateResult struct {
 	Seconds   float64         `json:"seconds"`
 	Resumed   bool            `json:"resumed"`
 	Already   bool            `json:"already_migrated"` // an earlier run had finished: nothing was done
+	InPlace   bool            `json:"files_in_place"`   // --warehouse was DIR/warehouse: no file was copied
 	Backup    string          `json:"catalog_backup"`   // what catalog.db was renamed to
 	Pointer   string          `json:"pointer"`          // DIR/catalog.json
 	PerFolder []string        `json:"per_folder"`       // what stays in DIR
@@ -197,7 +198,7 @@ func newMigration(dir string, o MigrateOptions) (*migration, error) {
 			Pointer: filepath.Join(abs, PointerFile), PerFolder: perFolder}}
 	if mg.samePlace {
 		mg.dst = srcWh
-		mg.res.Warehouse = srcWh
+		mg.res.Warehouse, mg.res.InPlace = srcWh, true
 	} else if under(dst, srcWh) || under(srcWh, dst) {
 		return nil, fmt.Errorf("--warehouse %s: must not lie inside the lake's warehouse %s or contain it; give a folder beside it (or %s itself, to keep the files where they are)", dst, srcWh, srcWh)
 	}

@@ -71,7 +71,10 @@ func printMigrate(e *env, r *lake.MigrateResult) {
 		len(r.Tables), r.Snapshots, r.Tags, r.Files, r.Copied, r.Bytes, r.Seconds)
 	fmt.Fprintln(w, "  verified: every table's snapshot ids and refs, and the row count and column checksums of its current snapshot and each tag")
 	fmt.Fprintf(w, "  %s now names the new catalog: `distill --lake %s ...` opens the migrated lake\n", r.Pointer, r.Source)
-	if r.Backup != "" {
+	switch {
+	case r.Backup != "" && r.InPlace:
+		fmt.Fprintf(w, "  the old catalog is kept as %s; the tables' files stayed in %s, shared by both: once the new lake expires or compacts, the old catalog no longer reads whole\n", r.Backup, r.Warehouse)
+	case r.Backup != "":
 		fmt.Fprintf(w, "  the old catalog is kept, unchanged, as %s (its warehouse files are untouched)\n", r.Backup)
 	}
 	fmt.Fprintf(w, "  %s stay in %s: they are per folder; other machines need this folder on a shared mount\n", strings.Join(r.PerFolder, ", "), r.Source)

@@ -175,7 +175,16 @@ func TestCLI_LakeMigrateRefusesWhileWriting(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(lk, "catalog.json")); err == nil {
 		t.Error("a refused migrate wrote catalog.json")
 	}
-	distill(t, 0, "--lake", lk, "lake", "migrate", "--catalog", url, "--warehouse", filepath.Join(t.TempDir(), "w"))
+	// Given the lake's own warehouse, the files stay where they are.
+	out, _ := distill(t, 0, "--lake", lk, "lake", "migrate", "--catalog", url, "--warehouse", filepath.Join(lk, "warehouse"))
+	if !strings.Contains(out, "0 written now") || !strings.Contains(out, "shared by both") {
+		t.Errorf("migrate with the files in place: %q", out)
+	}
+	got, _ := distill(t, 0, "--lake", lk, "sql", "--format", "csv", "SELECT count(*) > 0 FROM corpus.raw")
+	if !strings.Contains(got, "true") {
+		t.Errorf("the lake migrated in place reads %q", got)
+	}
+	distill(t, 0, "--lake", lk, "ingest", testutil.Shared(t, "corpus/ag_news/test.csv"))
 }
 
 // migrate killed (kill -9) at each of its steps: the source still opens
