@@ -150,11 +150,37 @@ func (mg *migration) copyFile(p string) error {
 		w.Close()
 		return fmt.Errorf("copy %s to %s: %w", p, out, err)
 	}
-	if err := w.Close(); err != nil {
+	if err := syncClose(w); err != nil {
 		return fmt.Errorf("copy %s to %s: %w", p, out, err)
 	}
 	mg.res.Copied++
 	return nil
+}
+
+// syncClose flushes a written file to its disk, where the file system can
+// (a local file), and closes it: the catalog must never name a file that
+// a power loss could take back.
+func syncClose(w io.Closer) error {
+	if s, ok := w.(interface{ Sync() error }); ok {
+		if err := s.Sync(); err != nil {
+			w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}
+
+// writeSynced writes data to the target file out.
+func (mg *migration) writeSynced(out string, data []byte) error {
+	w, err := mg.fio.Create(out)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return err
+	}
+	return syncClose(w)
 }
 
 // rewrite runs fn from p into the staging folder and writes the result to
@@ -177,7 +203,7 @@ func (mg *migration) rewrite(p string, fn func(p, out string) error) (int64, err
 	}
 	os.Remove(staged)
 	out := mg.out(p)
-	if err := mg.fio.WriteFile(out, data); err != nil {
+	if err := mg.writeSynced(out, data); err != nil {
 		return 0, fmt.Errorf("write %s: %w", out, err)
 	}
 	mg.res.Copied++
