@@ -226,3 +226,28 @@ func TestCrash_LakeMigrate(t *testing.T) {
 		})
 	}
 }
+
+// Bad input is refused before anything is read or written, with what to
+// give instead (no PostgreSQL server needed).
+func TestCLI_LakeMigrateBadInput(t *testing.T) {
+	lk := filepath.Join(t.TempDir(), "lake")
+	distill(t, 0, "init", "--lake", lk)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--warehouse", "w"}, "needs --catalog"},
+		{[]string{"--catalog", "sqlite:///x.db", "--warehouse", "w"}, "not a PostgreSQL URL"},
+		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db"}, "needs --warehouse"},
+		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db", "--warehouse", "s3://bucket/lake"}, "only a folder"},
+		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db", "--warehouse", filepath.Join(lk, "warehouse", "inner")}, "must not lie inside"},
+	} {
+		_, errOut := distill(t, 1, append([]string{"--lake", lk, "lake", "migrate"}, c.args...)...)
+		if !strings.Contains(errOut, c.want) {
+			t.Errorf("migrate %v: %q, want %q", c.args, errOut, c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(lk, "catalog.db")); err != nil {
+		t.Errorf("a refused migrate moved catalog.db: %v", err)
+	}
+}
