@@ -442,6 +442,9 @@ func (mg *migration) run(ctx context.Context) error {
 		CrashPoint("migrate-registered", TableName{})
 	} else {
 		mg.progress("the catalog holds the finished migration; checking it against the source")
+		if err := mg.sameAsRegistered(ctx); err != nil {
+			return err
+		}
 		for _, t := range mg.tables {
 			mg.res.Tables = append(mg.res.Tables, MigratedTable{Name: t.name.String()})
 		}
@@ -474,6 +477,40 @@ func (mg *migration) run(ctx context.Context) error {
 		return fmt.Errorf("catalog %s: record the lake: %w", mg.name, err)
 	}
 	CrashPoint("migrate-finished", TableName{})
+	if migrateFault != nil {
+		return migrateFault("finished")
+	}
+	return nil
+}
+
+// sameAsRegistered checks, for a migration finished in the catalog but
+// whose folder was not switched, that every source table is still at the
+// metadata the catalog registered (mapped into the new warehouse).
+func (mg *migration) sameAsRegistered(ctx context.Context) error {
+	reg := map[TableName]string{}
+	rs, err := mg.db.QueryContext(ctx, `SELECT table_namespace, table_name, metadata_location FROM iceberg_tables WHERE catalog_name = $1`, catalogName)
+	if err != nil {
+		return fmt.Errorf("catalog %s: %w", mg.name, err)
+	}
+	for rs.Next() {
+		var n TableName
+		var loc sql.NullString
+		if err := rs.Scan(&n.Namespace, &n.Table, &loc); err != nil {
+			rs.Close()
+			return err
+		}
+		reg[n] = loc.String
+	}
+	rs.Close()
+	for _, t := range mg.tables {
+		want, _ := mg.m.mapNull(t.cur)
+		if got, ok := reg[t.name]; !ok || got != want.String {
+			return fmt.Errorf("catalog %s holds the finished migration of %s, but table %s changed in %s since (the catalog has %q): the migrated lake misses those commits; to migrate again, drop the catalog's database and empty %s, then rerun", mg.name, mg.abs, t.name, CatalogFile, got, mg.dst)
+		}
+	}
+	if len(reg) != len(mg.tables) {
+		return fmt.Errorf("catalog %s holds %s, the lake %s has %d now: drop the catalog's database and empty %s, then rerun", mg.name, tablesPlural(len(reg)), mg.abs, len(mg.tables), mg.dst)
+	}
 	return nil
 }
 

@@ -154,3 +154,33 @@ func TestMigrate_SourceChangedWhileCopied(t *testing.T) {
 		t.Errorf("rerun: %+v", res)
 	}
 }
+
+// A migration finished in the catalog but stopped before the folder was
+// switched, after which the source took a commit, is not switched over on
+// the rerun: the migrated lake would miss that commit.
+func TestMigrate_FinishedThenSourceChanged(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	l := migrateSource(t)
+	wh := filepath.Join(t.TempDir(), "wh")
+	migrateFault = func(point string) error {
+		if point == "finished" {
+			return errStop
+		}
+		return nil
+	}
+	_, err := Migrate(ctx, l.Root, MigrateOptions{Catalog: url, Warehouse: wh})
+	migrateFault = nil
+	if !errors.Is(err, errStop) {
+		t.Fatalf("Migrate stopped once finished in the catalog: %v", err)
+	}
+	appendRows(t, l, testTable, "late")
+	l.Close()
+	_, err = Migrate(ctx, l.Root, MigrateOptions{Catalog: url, Warehouse: wh})
+	if err == nil || !strings.Contains(err.Error(), "table t.items changed in catalog.db since") {
+		t.Fatalf("rerun after the source changed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(l.Root, PointerFile)); err == nil {
+		t.Error("the folder was switched to a catalog that misses a commit")
+	}
+}
