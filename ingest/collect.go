@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -25,6 +26,7 @@ const (
 type collector struct {
 	b        *array.RecordBuilder
 	col      map[string]int
+	others   []int             // columns ingest does not know (added by another engine): null
 	existing map[string]string // id -> content sha256, rows already in the lake
 	seen     map[string]string // id -> content sha256, rows of this run
 	runID    string
@@ -44,8 +46,12 @@ func newCollector(schema *arrow.Schema, existing map[string]string, runID string
 		existing: existing, seen: map[string]string{}, runID: runID,
 		now: arrow.Timestamp(time.Now().UnixMicro()), datasets: map[string]string{},
 	}
+	known := spec.Raw.Schema(nil)
 	for i, f := range schema.Fields() {
 		c.col[f.Name] = i
+		if !slices.ContainsFunc(known, func(k lake.Column) bool { return k.Name == f.Name }) {
+			c.others = append(c.others, i)
+		}
 	}
 	return c
 }
@@ -123,6 +129,9 @@ func (c *collector) append(a Article) {
 	c.b.Field(c.col["line"]).(*array.Int64Builder).Append(a.Line)
 	c.b.Field(c.col["ingested_at"]).(*array.TimestampBuilder).Append(c.now)
 	c.str("run_id", c.runID, false)
+	for _, i := range c.others {
+		c.b.Field(i).AppendNull()
+	}
 	c.content += len(a.Content)
 }
 

@@ -103,7 +103,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return res, err
 	}
-	schema, err := l.ArrowSchema(ctx, spec.Raw.For(nil))
+	schema, err := l.WriteSchema(ctx, spec.Raw.For(nil))
 	if err != nil {
 		return res, err
 	}

@@ -88,7 +88,7 @@ func OpenWith(ctx context.Context, dir string, o Options) (*Lake, error) {
 		return nil, err
 	}
 	if fileExists(filepath.Join(abs, CatalogFile)) {
-		return nil, fmt.Errorf("lake %s keeps its catalog in %s, but --catalog names %s: a lake has one catalog (moving one to PostgreSQL is not supported yet); drop --catalog (and %s) to open it", abs, CatalogFile, redact(o.Catalog), CatalogEnv)
+		return nil, fmt.Errorf("lake %s keeps its catalog in %s, but --catalog names %s: a lake has one catalog; drop --catalog (and %s) to open it, or move the lake to that catalog with `distill lake migrate --lake %s --catalog URL --warehouse DIR`", abs, CatalogFile, redact(o.Catalog), CatalogEnv, abs)
 	}
 	l, err := openShared(ctx, abs, o, false)
 	return l, ctxError(ctx, err)

@@ -32,13 +32,18 @@ var (
 	// write inside the lake, or run SQL the checks cannot see.
 	ErrUnsafeSQL = errors.New("query refused")
 	// ErrDeleteFiles means a snapshot has merge-on-read delete files (written
-	// by another engine): distill keeps tables copy-on-write and reads plain
-	// file lists, which would count deleted rows.
-	ErrDeleteFiles = errors.New("snapshot has delete files: distill keeps tables copy-on-write (rewrite the table without deletes in the engine that wrote them)")
+	// by another engine) where distill needs a plain file list, which would
+	// count deleted rows: `distill compact` applies and drops them.
+	ErrDeleteFiles = errors.New("snapshot has merge-on-read delete files (written by another engine): run `distill compact TABLE`, which applies them and drops the files")
 )
 
 // ErrTagExists means a tag name is taken; pass force to move it.
 var ErrTagExists = errors.New("tag exists")
+
+// ErrSchemaChanged means another engine changed a table's schema in a way
+// distill's writers cannot follow (a column dropped, a required column added):
+// nothing was written.
+var ErrSchemaChanged = errors.New("the table's schema changed under distill")
 
 // Errors about the lake folder itself: a lost catalog, a read-only folder, a
 // moved or copied lake whose paths could not be rewritten.

@@ -252,14 +252,15 @@ func planExpiry(tbl *table.Table, olderThan time.Duration, retain int, grace tim
 		protected[r.SnapshotID] = true // main's head and every tag
 	}
 	log := slices.Collect(meta.SnapshotLogs())
+	seq := numbering(tbl)
 	for _, s := range meta.Snapshots() {
 		switch {
 		case kept[s.SnapshotID] || protected[s.SnapshotID]:
 		case supersededAt(s, log, meta.Snapshots(), now).After(now.Add(-grace)):
-			p.held = append(p.held, s.SequenceNumber)
+			p.held = append(p.held, seq(&s))
 		default:
 			p.ids = append(p.ids, s.SnapshotID)
-			p.seqs = append(p.seqs, s.SequenceNumber)
+			p.seqs = append(p.seqs, seq(&s))
 		}
 	}
 	slices.Sort(p.seqs)
@@ -413,10 +414,17 @@ type CompactResult struct {
 	// FilesBefore and FilesAfter count the current snapshot's data files
 	// (FilesAfter is an estimate in a dry run).
 	FilesBefore, FilesAfter int
-	// Rewritten is the number of small files read and replaced.
+	// DeleteFilesBefore and DeleteFilesAfter count its merge-on-read delete
+	// files (position deletes, deletion vectors, equality deletes another
+	// engine wrote): compaction applies them to the rows it rewrites and
+	// drops those fully applied.
+	DeleteFilesBefore, DeleteFilesAfter int
+	// Rewritten is the number of data files read and replaced.
 	Rewritten int
-	// Rows is the number of rows in the table, the same before and after.
-	Rows int64
+	// Rows is the number of rows in the data files before compaction;
+	// Deleted of them were marked deleted by delete files and are not
+	// written again (in a dry run, an upper bound).
+	Rows, Deleted int64
 	// BytesBefore and BytesAfter are the data files' total size (BytesAfter
 	// is an upper bound in a dry run).
 	BytesBefore, BytesAfter int64
@@ -429,10 +437,14 @@ type CompactResult struct {
 
 // Compact rewrites the current snapshot's small data files into files of
 // about the target size, as one new "replace" snapshot with the same rows
-// (distill.stage = compact). Older snapshots keep reading their own files
-// until Expire removes them. Fewer than MinInputFiles small files: nothing is
-// committed. Writers committing meanwhile are fine; if one replaced the
-// files being compacted, Compact deletes what it wrote and says so.
+// (distill.stage = compact). A data file that merge-on-read delete files
+// apply to is always rewritten, with the deleted rows left out, and the
+// delete files it needed are dropped: afterwards the table is copy-on-write
+// again. Files written under an older partition spec are rewritten into the
+// current one. Older snapshots keep reading their own files until Expire
+// removes them. Nothing to rewrite: nothing is committed. Writers committing
+// meanwhile are fine; if one replaced the files being compacted or added
+// delete files, Compact deletes what it wrote and says so.
 func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions) (res CompactResult, err error) {
 	start := time.Now()
 	res = CompactResult{Table: name, DryRun: opts.DryRun}
@@ -448,41 +460,15 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	if cur == nil {
 		return res, nil
 	}
-	files, err := dataFiles(ctx, tbl, cur)
-	if err != nil {
-		return res, fmt.Errorf("compact %s: %w", name, err)
-	}
-	for _, f := range files {
-		res.Rows += f.Count()
-		res.BytesBefore += f.FileSizeBytes()
-	}
-	res.FilesBefore, res.FilesAfter, res.BytesAfter = len(files), len(files), res.BytesBefore
-	// Whole-file tasks: compaction must read and replace each file once.
-	tasks := wholeFileTasks(files)
-
 	target := opts.TargetFileSize
 	if target <= 0 {
 		target = tbl.Properties().GetInt64(table.WriteTargetFileSizeBytesKey, DefaultTargetFileSize)
 	}
-	minInputs := opts.MinInputFiles
-	if minInputs <= 0 {
-		minInputs = 2
-	}
-	cfg := compaction.DefaultConfig()
-	cfg.TargetFileSizeBytes, cfg.MinFileSizeBytes, cfg.MaxFileSizeBytes = target, target*3/4, target*9/5
-	cfg.MinInputFiles = uint(minInputs)
-	plan, err := cfg.PlanCompaction(tasks)
+	plan, planned, err := planCompaction(ctx, tbl, cur, target, opts.MinInputFiles, &res)
 	if err != nil {
 		return res, fmt.Errorf("compact %s: %w", name, err)
 	}
-	if len(plan.Groups) == 0 {
-		return res, nil
-	}
-	for _, g := range plan.Groups {
-		res.Rewritten += len(g.Tasks)
-	}
-	res.FilesAfter = res.FilesBefore - res.Rewritten + plan.EstOutputFiles
-	if opts.DryRun {
+	if len(plan) == 0 || opts.DryRun {
 		return res, nil
 	}
 
@@ -496,10 +482,9 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 		l.discardUnreferenced(ctx, name, wrec.created())
 		return res, fmt.Errorf("compact %s: %w", name, storageError(wrec.cause(err)))
 	}
-	for _, g := range plan.Groups {
-		gr, err := table.ExecuteCompactionGroup(wctx, tbl,
-			table.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes},
-			table.WithCompactionTargetFileSize(target))
+	res.Deleted = 0
+	for _, g := range plan {
+		gr, err := rewriteGroup(wctx, tbl, g, target)
 		written = append(written, gr.NewDataFiles...)
 		if err != nil {
 			return fail(err)
@@ -511,9 +496,13 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 		for _, f := range gr.NewDataFiles {
 			out += f.Count()
 		}
-		if in != out {
-			return fail(fmt.Errorf("rewrote %s as %d: nothing committed", human.Plural(int64(in), "row"), out))
+		// Without deletes every row comes back; with them, no more rows go
+		// than the delete files hold.
+		if maxDeleted := deletedAtMost(g.Tasks); out > in || out < in-maxDeleted {
+			return fail(fmt.Errorf("rewrote %s as %d (delete files mark at most %d deleted): nothing committed",
+				human.Plural(in, "row"), out, maxDeleted))
 		}
+		res.Deleted += in - out
 		results = append(results, gr)
 	}
 	props, err := l.commitProps(Commit{
@@ -524,12 +513,190 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	if err != nil {
 		return fail(err)
 	}
+	made, err := l.commitCompaction(ctx, name, results, written, planned, props)
+	if err != nil {
+		return fail(err)
+	}
+	snap := snapshotOf(name, made, made.CurrentSnapshot())
+	res.Snapshot = &snap
+	after, dels, err := planScan(ctx, made, made.CurrentSnapshot())
+	if err != nil {
+		return res, fmt.Errorf("compact %s: %w", name, err)
+	}
+	res.FilesAfter, res.BytesAfter, res.DeleteFilesAfter = len(after), 0, countDeleteFiles(dels)
+	for _, f := range after {
+		res.BytesAfter += f.FileSizeBytes()
+	}
+	return res, nil
+}
+
+// planCompaction plans the rewrite of snapshot cur: iceberg-go's bin-packing
+// of small files per partition, plus every file with delete files (each
+// forced into a group, alone if need be, so that no delete file it needs
+// survives it). It fills res's before-counts and estimates, and returns the
+// groups and the set of delete files the plan saw.
+func planCompaction(ctx context.Context, tbl *table.Table, cur *table.Snapshot, target int64, minInputs int, res *CompactResult) ([]compaction.Group, map[string]bool, error) {
+	files, dels, err := planScan(ctx, tbl, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	planned := map[string]bool{}
+	// Whole-file tasks: compaction must read and replace each file once.
+	tasks := wholeFileTasks(files)
+	for i, d := range dels {
+		res.Rows += files[i].Count()
+		res.BytesBefore += files[i].FileSizeBytes()
+		if d == nil {
+			continue
+		}
+		tasks[i].DeleteFiles, tasks[i].EqualityDeleteFiles, tasks[i].DeletionVectorFiles = d.pos, d.eq, d.dv
+		for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
+			for _, f := range g {
+				planned[deleteKey(f)] = true
+			}
+		}
+	}
+	res.FilesBefore, res.FilesAfter, res.BytesAfter = len(files), len(files), res.BytesBefore
+	res.DeleteFilesBefore, res.DeleteFilesAfter = len(planned), len(planned)
+	if minInputs <= 0 {
+		minInputs = 2
+	}
+	cfg := compaction.DefaultConfig()
+	cfg.TargetFileSizeBytes, cfg.MinFileSizeBytes, cfg.MaxFileSizeBytes = target, target*3/4, target*9/5
+	cfg.MinInputFiles = uint(minInputs)
+	cfg.DeleteFileThreshold = 1
+	plan, err := cfg.PlanCompaction(tasks)
+	if err != nil {
+		return nil, nil, err
+	}
+	groups := plan.Groups
+	inPlan := map[string]bool{}
+	for _, g := range groups {
+		for _, t := range g.Tasks {
+			inPlan[t.File.FilePath()] = true
+		}
+	}
+	// A file with deletes in a partition too small for a group of its own
+	// (fewer than MinInputFiles candidates) is rewritten anyway.
+	for _, t := range tasks {
+		if hasDeletes(t) && !inPlan[t.File.FilePath()] {
+			groups = append(groups, compaction.Group{Tasks: []table.FileScanTask{t}, TotalSizeBytes: t.File.FileSizeBytes()})
+			plan.EstOutputFiles++
+		}
+	}
+	for _, g := range groups {
+		res.Rewritten += len(g.Tasks)
+		res.Deleted += deletedAtMost(g.Tasks)
+	}
+	res.FilesAfter = res.FilesBefore - res.Rewritten + plan.EstOutputFiles
+	if res.Rewritten > 0 {
+		res.DeleteFilesAfter = 0 // every file with deletes is in the plan
+	}
+	return groups, planned, nil
+}
+
+func hasDeletes(t table.FileScanTask) bool {
+	return len(t.DeleteFiles)+len(t.EqualityDeleteFiles)+len(t.DeletionVectorFiles) > 0
+}
+
+// deleteKey names one delete file (a deletion vector by its blob too).
+func deleteKey(f iceberg.DataFile) string {
+	if off := f.ContentOffset(); off != nil {
+		return fmt.Sprintf("%s#%d", f.FilePath(), *off)
+	}
+	return f.FilePath()
+}
+
+func countDeleteFiles(dels []*fileDeletes) int {
+	seen := map[string]bool{}
+	for _, d := range dels {
+		if d == nil {
+			continue
+		}
+		for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
+			for _, f := range g {
+				seen[deleteKey(f)] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
+// deletedAtMost bounds the rows the tasks' delete files delete: the records
+// of each distinct position delete file and deletion vector (a position
+// delete file may also name rows of other files, so this is a bound, exact
+// for deletion vectors), every row of a file with equality deletes (one key
+// may match many rows), and never more than the files with deletes hold.
+func deletedAtMost(tasks []table.FileScanTask) int64 {
+	seen := map[string]bool{}
+	var n, inFiles int64
+	for _, t := range tasks {
+		if !hasDeletes(t) {
+			continue
+		}
+		inFiles += t.File.Count()
+		if len(t.EqualityDeleteFiles) > 0 {
+			n += t.File.Count()
+		}
+		for _, g := range [][]iceberg.DataFile{t.DeleteFiles, t.DeletionVectorFiles} {
+			for _, f := range g {
+				if k := deleteKey(f); !seen[k] {
+					seen[k] = true
+					n += f.Count()
+				}
+			}
+		}
+	}
+	return min(n, inFiles)
+}
+
+// rewriteGroup reads one group's files with their deletes applied and writes
+// them as new files. A group of the current partition spec goes through
+// iceberg-go's ExecuteCompactionGroup (one partition: its clustered writer,
+// v3 row lineage kept); a group written under an older spec holds rows of
+// many current partitions, so it is written through the partitioning
+// writer instead (iceberg-go's clustered writer fails on it).
+func rewriteGroup(ctx context.Context, tbl *table.Table, g compaction.Group, target int64) (table.CompactionGroupResult, error) {
+	tg := table.CompactionTaskGroup{PartitionKey: g.PartitionKey, Tasks: g.Tasks, TotalSizeBytes: g.TotalSizeBytes}
+	if spec := tbl.Spec(); g.Tasks[0].File.SpecID() == int32(spec.ID()) {
+		return table.ExecuteCompactionGroup(ctx, tbl, tg, table.WithCompactionTargetFileSize(target))
+	}
+	gr := table.CompactionGroupResult{PartitionKey: g.PartitionKey, BytesBefore: g.TotalSizeBytes}
+	sc, records, err := tbl.Scan().ReadTasks(ctx, g.Tasks)
+	if err != nil {
+		return gr, fmt.Errorf("read files of partition spec %d: %w", g.Tasks[0].File.SpecID(), err)
+	}
+	for df, err := range table.WriteRecords(ctx, tbl, sc, records, table.WithTargetFileSize(target)) {
+		if err != nil {
+			return gr, fmt.Errorf("rewrite files of partition spec %d: %w", g.Tasks[0].File.SpecID(), err)
+		}
+		gr.NewDataFiles = append(gr.NewDataFiles, df)
+		gr.BytesAfter += df.FileSizeBytes()
+	}
+	for _, t := range g.Tasks {
+		gr.OldDataFiles = append(gr.OldDataFiles, t.File)
+	}
+	gr.SafePosDeletes = table.CollectSafePositionDeletes(g.Tasks)
+	gr.SafeDeletionVectors = table.CollectSafeDeletionVectors(g.Tasks)
+	return gr, nil
+}
+
+// commitCompaction commits the rewritten groups as one snapshot, retrying on
+// conflicts. It refuses (ErrCommitConflict) when another writer meanwhile
+// replaced a file being compacted or added a delete file the plan did not
+// see (dropping the old files would bring its deleted rows back).
+func (l *Lake) commitCompaction(ctx context.Context, name TableName, results []table.CompactionGroupResult, written []iceberg.DataFile,
+	planned map[string]bool, props iceberg.Properties) (*table.Table, error) {
 	var made *table.Table
 	stale := false
-	err = l.retry(ctx, name, func(ctx context.Context, t *table.Table) error {
-		live, err := currentFiles(ctx, t)
+	err := l.retry(ctx, name, func(ctx context.Context, t *table.Table) error {
+		files, dels, err := planScan(ctx, t, t.CurrentSnapshot())
 		if err != nil {
 			return err
+		}
+		live := map[string]bool{}
+		for _, f := range files {
+			live[localPath(f.FilePath())] = true
 		}
 		if len(written) > 0 && live[localPath(written[0].FilePath())] { // an earlier attempt landed after all
 			made = t
@@ -540,6 +707,19 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 				if !live[localPath(f.FilePath())] {
 					stale = true
 					return nil
+				}
+			}
+		}
+		for _, d := range dels {
+			if d == nil {
+				continue
+			}
+			for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
+				for _, f := range g {
+					if !planned[deleteKey(f)] {
+						stale = true
+						return nil
+					}
 				}
 			}
 		}
@@ -555,22 +735,9 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 		return err
 	})
 	if err == nil && stale {
-		err = fmt.Errorf("%w: another writer replaced files being compacted; nothing committed, run it again", ErrCommitConflict)
+		err = fmt.Errorf("%w: another writer replaced or deleted from files being compacted; nothing committed, run it again", ErrCommitConflict)
 	}
-	if err != nil {
-		return fail(err)
-	}
-	snap := snapshotOf(name, made, made.CurrentSnapshot())
-	res.Snapshot = &snap
-	after, err := dataFiles(ctx, made, made.CurrentSnapshot())
-	if err != nil {
-		return res, fmt.Errorf("compact %s: %w", name, err)
-	}
-	res.FilesAfter, res.BytesAfter = len(after), 0
-	for _, f := range after {
-		res.BytesAfter += f.FileSizeBytes()
-	}
-	return res, nil
+	return made, err
 }
 
 // CompactAll runs Compact on every table of the lake, in name order,

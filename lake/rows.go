@@ -22,7 +22,7 @@ type RowBuilder struct {
 	stopped bool
 }
 
-// NewRowBuilder makes a builder for records of schema (from Lake.ArrowSchema).
+// NewRowBuilder makes a builder for records of schema (from Lake.WriteSchema).
 func NewRowBuilder(schema *arrow.Schema) *RowBuilder {
 	rb := &RowBuilder{b: array.NewRecordBuilder(memory.DefaultAllocator, schema), idx: map[string]int{}, set: make([]bool, schema.NumFields())}
 	for i, f := range schema.Fields() {
@@ -98,7 +98,7 @@ func (rb *RowBuilder) Stopped() bool { return rb.stopped }
 // pending data files of the table; batches stream to the writer as they
 // fill. An error from fill discards everything written.
 func (l *Lake) WriteRows(ctx context.Context, name TableName, fill func(rb *RowBuilder) error) (*Pending, error) {
-	schema, err := l.ArrowSchema(ctx, name)
+	schema, err := l.WriteSchema(ctx, name)
 	if err != nil {
 		return nil, err
 	}

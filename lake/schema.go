@@ -185,11 +185,17 @@ func (l *Lake) ensureTable(ctx context.Context, name TableName, s Schema) error 
 	return l.evolve(ctx, name, tbl, s)
 }
 
+// evolve adds the columns of s the table lacks. A column is looked up by the
+// name distill knows it by (writerSchema), so one another engine renamed is
+// not added a second time under its old name.
 func (l *Lake) evolve(ctx context.Context, name TableName, tbl *table.Table, s Schema) error {
-	cur := tbl.Schema()
+	has := func(tbl *table.Table, col string) bool {
+		_, ok := writerSchema(tbl.Metadata()).FindFieldByName(col)
+		return ok
+	}
 	var missing []Column
 	for _, c := range s {
-		if _, ok := cur.FindFieldByName(c.Name); !ok {
+		if !has(tbl, c.Name) {
 			missing = append(missing, c)
 		}
 	}
@@ -200,7 +206,7 @@ func (l *Lake) evolve(ctx context.Context, name TableName, tbl *table.Table, s S
 		tx := tbl.NewTransaction()
 		upd := tx.UpdateSchema(true, false)
 		for _, c := range missing {
-			if _, ok := tbl.Schema().FindFieldByName(c.Name); ok {
+			if has(tbl, c.Name) {
 				continue
 			}
 			typ, err := c.Type.iceberg(func() int { return 0 })
@@ -217,7 +223,9 @@ func (l *Lake) evolve(ctx context.Context, name TableName, tbl *table.Table, s S
 	})
 }
 
-// ArrowSchema returns the Arrow schema that records written to the table must have.
+// ArrowSchema returns the table's current schema as Arrow, with field ids:
+// its columns under their current names. Writers build records in
+// WriteSchema instead, which follows columns other engines renamed.
 func (l *Lake) ArrowSchema(ctx context.Context, name TableName) (*arrow.Schema, error) {
 	tbl, err := l.loadTable(ctx, name)
 	if err != nil {

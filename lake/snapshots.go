@@ -1,6 +1,7 @@
 package lake
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 // Snapshot is one version of a table, with the lineage distill stored in it.
 type Snapshot struct {
 	Table     TableName
-	Seq       int64 // Iceberg sequence number: what @N means
+	Seq       int64 // what @N means: the Iceberg sequence number (format v1: the commit's place, see numbering)
 	ID        int64 // Iceberg snapshot id
 	Parent    int64 // parent snapshot id, 0 for the first
 	Time      time.Time
@@ -38,8 +39,56 @@ type Snapshot struct {
 func (s Snapshot) Ref() Ref { return Ref{TableName: s.Table, At: strconv.FormatInt(s.Seq, 10)} }
 
 func snapshotOf(name TableName, tbl *table.Table, snap *table.Snapshot) Snapshot {
+	return numberedSnapshot(name, tbl, snap, numbering(tbl))
+}
+
+// numbering returns what @N names for each snapshot of tbl: its Iceberg
+// sequence number, from format version 2 on. Format version 1 has no
+// sequence numbers (iceberg-go reads 0 for every snapshot), so there the
+// snapshots the metadata holds are numbered 1..N in commit order: by
+// commit time, a parent before its child on a tie. Expiring a v1 table's
+// oldest snapshots renumbers the rest.
+func numbering(tbl *table.Table) func(*table.Snapshot) int64 {
+	meta := tbl.Metadata()
+	if meta.Version() >= 2 {
+		return func(s *table.Snapshot) int64 { return s.SequenceNumber }
+	}
+	snaps := meta.Snapshots()
+	byID := make(map[int64]*table.Snapshot, len(snaps))
+	for i := range snaps {
+		byID[snaps[i].SnapshotID] = &snaps[i]
+	}
+	depth := func(s *table.Snapshot) int {
+		d := 0
+		for s.ParentSnapshotID != nil && d <= len(snaps) {
+			p, ok := byID[*s.ParentSnapshotID]
+			if !ok {
+				break
+			}
+			s, d = p, d+1
+		}
+		return d
+	}
+	order := slices.Clone(snaps)
+	slices.SortStableFunc(order, func(a, b table.Snapshot) int {
+		if c := cmp.Compare(a.TimestampMs, b.TimestampMs); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(depth(&a), depth(&b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.SnapshotID, b.SnapshotID)
+	})
+	nums := make(map[int64]int64, len(order))
+	for i, s := range order {
+		nums[s.SnapshotID] = int64(i + 1)
+	}
+	return func(s *table.Snapshot) int64 { return nums[s.SnapshotID] }
+}
+
+func numberedSnapshot(name TableName, tbl *table.Table, snap *table.Snapshot, seq func(*table.Snapshot) int64) Snapshot {
 	s := Snapshot{
-		Table: name, Seq: snap.SequenceNumber, ID: snap.SnapshotID,
+		Table: name, Seq: seq(snap), ID: snap.SnapshotID,
 		Time: time.UnixMilli(snap.TimestampMs).UTC(),
 	}
 	if snap.ParentSnapshotID != nil {
@@ -106,9 +155,10 @@ func (l *Lake) Snapshots(ctx context.Context, name TableName) ([]Snapshot, error
 		return nil, err
 	}
 	snaps := tbl.Metadata().Snapshots()
+	seq := numbering(tbl)
 	out := make([]Snapshot, 0, len(snaps))
 	for i := range snaps {
-		out = append(out, snapshotOf(name, tbl, &snaps[i]))
+		out = append(out, numberedSnapshot(name, tbl, &snaps[i], seq))
 	}
 	slices.SortFunc(out, func(a, b Snapshot) int { return int(a.Seq - b.Seq) })
 	return out, nil
@@ -134,8 +184,9 @@ func resolve(tbl *table.Table, ref Ref) (*table.Snapshot, error) {
 		return tbl.CurrentSnapshot(), nil
 	}
 	if seq, ok := ref.Seq(); ok {
+		num := numbering(tbl)
 		for _, s := range tbl.Metadata().Snapshots() {
-			if s.SequenceNumber == seq {
+			if num(&s) == seq {
 				return &s, nil
 			}
 		}

@@ -50,7 +50,10 @@ type Pending struct {
 func (p *Pending) Rows() int64 { return p.rows }
 
 // Write writes records as Parquet data files of the table (with Iceberg field
-// ids) and returns them pending. It consumes records as they come: memory
+// ids) and returns them pending. Records are of the table's WriteSchema (or
+// ArrowSchema): their columns are put in the table's current schema by field
+// id, so columns another engine added (written null), renamed or moved
+// meanwhile are no matter. It consumes records as they come: memory
 // stays bounded by the batch size, not the data size. Batches are spread over
 // up to writers Parquet writers (compression is the costly part of a write);
 // a second writer starts only when a second batch arrives, so a small write
@@ -68,6 +71,12 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 	// them all, the half-written ones too (a full disk must not stay full).
 	ctx, rec := withRecorder(ctx)
 	tbl, err := l.loadTable(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	// Columns go where the table has them now (by field id): another engine
+	// may have added, renamed or moved columns since schema was read.
+	shape, err := shapeFor(name, tbl, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +109,7 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 			// fast reader buffer gigabytes ahead of the Parquet encoder.
 			// Every error is kept, not only the first: after a failed file
 			// write iceberg-go may first report "writer is closed".
-			for df, err := range table.WriteRecords(ctx, tbl, schema, in, table.WithRecordBatchBufferSize(2)) {
+			for df, err := range table.WriteRecords(ctx, tbl, shape.target, in, table.WithRecordBatchBufferSize(2)) {
 				if err != nil {
 					r.errs = append(r.errs, err)
 					cancel()
@@ -124,6 +133,10 @@ func (l *Lake) write(ctx context.Context, name TableName, schema *arrow.Schema, 
 		}
 		if rec == nil || rec.NumRows() == 0 {
 			continue
+		}
+		if rec, err = shape.apply(ctx, rec); err != nil {
+			readErr = err
+			break
 		}
 		if err := checkUTF8(name, rec, p.rows); err != nil {
 			rec.Release()
@@ -190,10 +203,10 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	}
 	var made *table.Table
 	err = p.l.retry(ctx, p.name, func(ctx context.Context, tbl *table.Table) error {
-		var old []iceberg.DataFile
+		var old, deletes []iceberg.DataFile
 		if c.Replace {
 			var err error
-			if old, err = dataFiles(ctx, tbl, tbl.CurrentSnapshot()); err != nil {
+			if old, deletes, err = replacedFiles(ctx, tbl); err != nil {
 				return err
 			}
 		}
@@ -202,9 +215,25 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 			return nil
 		}
 		tx := tbl.NewTransaction()
-		if len(old) == 0 {
+		// Format version 3 (row lineage): iceberg-go adds files it did not
+		// write only with explicit first row ids, except by path (it reads
+		// their footers and lets the manifest assign the row ids).
+		v3 := tbl.Metadata().Version() >= 3
+		switch {
+		case len(old) == 0 && v3:
+			err = tx.AddFiles(ctx, filePaths(p.files), props, true)
+		case len(old) == 0:
 			err = tx.AddDataFiles(ctx, p.files, props)
-		} else {
+		case len(deletes) > 0 && v3:
+			return fmt.Errorf("%w: %s cannot be rebuilt while it has them (format version 3); run `distill compact %s` first, then this command again",
+				ErrDeleteFiles, p.name, p.name)
+		case len(deletes) > 0:
+			// Every data file goes, so every delete file (merge-on-read
+			// deletes another engine wrote) goes with it.
+			err = tx.ReplaceFiles(ctx, old, p.files, deletes, props)
+		case v3:
+			err = tx.ReplaceDataFiles(ctx, filePaths(old), filePaths(p.files), props)
+		default:
 			err = tx.ReplaceDataFilesWithDataFiles(ctx, old, p.files, props)
 		}
 		if err != nil {
@@ -234,6 +263,38 @@ func (p *Pending) Commit(ctx context.Context, c Commit) (*Snapshot, error) {
 	}
 	s := snapshotOf(p.name, made, made.CurrentSnapshot())
 	return &s, nil
+}
+
+func filePaths(files []iceberg.DataFile) []string {
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = f.FilePath()
+	}
+	return out
+}
+
+// replacedFiles lists what a rebuild (Commit.Replace) removes: every data
+// file of the current snapshot and every delete file that applies to one.
+func replacedFiles(ctx context.Context, tbl *table.Table) (files, deletes []iceberg.DataFile, err error) {
+	files, dels, err := planScan(ctx, tbl, tbl.CurrentSnapshot())
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[string]bool{}
+	for _, d := range dels {
+		if d == nil {
+			continue
+		}
+		for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
+			for _, f := range g {
+				if k := deleteKey(f); !seen[k] {
+					seen[k] = true
+					deletes = append(deletes, f)
+				}
+			}
+		}
+	}
+	return files, deletes, nil
 }
 
 func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
@@ -333,7 +394,7 @@ func (l *Lake) dropAttempt(ctx context.Context, name TableName, rec *recorder) {
 
 // permanent reports errors that a retry cannot fix.
 func permanent(err error) bool {
-	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, ErrDiskFull, ErrReadOnly, ErrDeleteFiles,
+	for _, e := range []error{ErrNoTable, ErrNoSnapshot, ErrTagExists, ErrBadRef, ErrDiskFull, ErrReadOnly, ErrDeleteFiles, ErrSchemaChanged,
 		table.ErrWriterClosed, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, e) {
 			return true

@@ -16,10 +16,12 @@ import (
 // WriteQuery writes the rows of a DuckDB query as pending data files of the
 // table, moving Arrow batches from DuckDB to the Parquet writers without
 // scanning rows in Go (a split of 1,000,000 articles: measured in the
-// README). The query's columns are matched to the table's by name; a table
-// column the query lacks is null, a query column the table lacks is an error.
+// README). The query's columns are matched by name to the table's columns as
+// distill knows them (WriteSchema: a column another engine renamed keeps its
+// first name); a table column the query lacks is null, a query column the
+// table lacks is an error.
 func (s *Session) WriteQuery(ctx context.Context, name TableName, query string) (*Pending, error) {
-	schema, err := s.l.ArrowSchema(ctx, name)
+	schema, err := s.l.WriteSchema(ctx, name)
 	if err != nil {
 		return nil, ctxError(ctx, err)
 	}

@@ -95,7 +95,7 @@ func newApp(e *env) *cli.App {
 			rollbackCommand(e), expireCommand(e), compactCommand(e),
 			runCommand(e),
 			demoCommand(e),
-			benchCommand(e),
+			benchCommand(e), lakeCommand(e),
 			versionCommand(e), completionCommand(e),
 		},
 		Action: func(c *cli.Context) error {

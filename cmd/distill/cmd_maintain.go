@@ -214,6 +214,11 @@ type compactJSON struct {
 	Snapshot    *int64  `json:"snapshot"`
 	Seconds     float64 `json:"seconds"`
 	DryRun      bool    `json:"dry_run"`
+	// Delete files (merge-on-read deletes another engine wrote) compaction
+	// applied and dropped, and the rows they deleted.
+	DeleteFilesBefore int   `json:"delete_files_before"`
+	DeleteFilesAfter  int   `json:"delete_files_after"`
+	DeletedRows       int64 `json:"deleted_rows"`
 }
 
 func compactCommand(e *env) *cli.Command {
@@ -248,7 +253,8 @@ func compactCommand(e *env) *cli.Command {
 			if c.Bool("json") {
 				out := make([]compactJSON, 0, len(results))
 				for _, r := range results {
-					cj := compactJSON{r.Table.String(), r.FilesBefore, r.FilesAfter, r.Rewritten, r.Rows, r.BytesBefore, r.BytesAfter, nil, r.Elapsed.Seconds(), r.DryRun}
+					cj := compactJSON{r.Table.String(), r.FilesBefore, r.FilesAfter, r.Rewritten, r.Rows, r.BytesBefore, r.BytesAfter, nil, r.Elapsed.Seconds(), r.DryRun,
+						r.DeleteFilesBefore, r.DeleteFilesAfter, r.Deleted}
 					if r.Snapshot != nil {
 						cj.Snapshot = &r.Snapshot.Seq
 					}
@@ -257,15 +263,22 @@ func compactCommand(e *env) *cli.Command {
 				return e.printJSON(out)
 			}
 			for _, r := range results {
+				deletes := ""
+				if r.DeleteFilesBefore > 0 && r.Rewritten > 0 {
+					deletes = fmt.Sprintf("; %s applied: %s deleted", human.Plural(int64(r.DeleteFilesBefore-r.DeleteFilesAfter), "delete file"), human.Plural(r.Deleted, "row"))
+					if r.DryRun {
+						deletes = fmt.Sprintf("; would apply %s: at most %s deleted", human.Plural(int64(r.DeleteFilesBefore), "delete file"), human.Plural(r.Deleted, "row"))
+					}
+				}
 				switch {
 				case r.Rewritten == 0:
 					fmt.Fprintf(e.stdout, "%s: %s, nothing to compact\n", r.Table, human.Plural(int64(r.FilesBefore), "file"))
 				case r.DryRun:
-					fmt.Fprintf(e.stdout, "%s: %s -> about %d (would rewrite %s, %s, %s)\n",
-						r.Table, human.Plural(int64(r.FilesBefore), "file"), r.FilesAfter, human.Plural(int64(r.Rewritten), "small file"), byteSize(r.BytesBefore), human.Plural(int64(r.Rows), "row"))
+					fmt.Fprintf(e.stdout, "%s: %s -> about %d (would rewrite %s, %s, %s%s)\n",
+						r.Table, human.Plural(int64(r.FilesBefore), "file"), r.FilesAfter, human.Plural(int64(r.Rewritten), "small file"), byteSize(r.BytesBefore), human.Plural(int64(r.Rows), "row"), deletes)
 				default:
-					fmt.Fprintf(e.stdout, "%s: %s -> %d (%s, %s -> %s) in %s as @%d\n", r.Table, human.Plural(int64(r.FilesBefore), "file"), r.FilesAfter,
-						human.Plural(int64(r.Rows), "row"), byteSize(r.BytesBefore), byteSize(r.BytesAfter), r.Elapsed.Round(time.Millisecond), r.Snapshot.Seq)
+					fmt.Fprintf(e.stdout, "%s: %s -> %d (%s, %s -> %s%s) in %s as @%d\n", r.Table, human.Plural(int64(r.FilesBefore), "file"), r.FilesAfter,
+						human.Plural(int64(r.Rows), "row"), byteSize(r.BytesBefore), byteSize(r.BytesAfter), deletes, r.Elapsed.Round(time.Millisecond), r.Snapshot.Seq)
 				}
 			}
 			return nil
