@@ -494,11 +494,16 @@ func (l *Lake) holds(p string) (bool, error) {
 	roots := []string{l.Root, l.Warehouse()}
 	if l.objectStoreLake() {
 		// No local folder holds the warehouse; the local copies views
-		// read do.
+		// read do (made here if need be: nothing may write there first).
 		roots = roots[:1]
-		if d, err := ObjectCacheDir(); err == nil {
-			roots = append(roots, d)
+		d, err := ObjectCacheDir()
+		if err == nil {
+			err = os.MkdirAll(d, 0o755)
 		}
+		if err != nil {
+			return false, fmt.Errorf("object cache: %w", err)
+		}
+		roots = append(roots, d)
 	}
 	for _, r := range roots {
 		if in, err := holdsUnder(p, r); in || err != nil {
