@@ -182,7 +182,7 @@ func (c *Claims) Release(ctx context.Context, key string) error {
 }
 
 // Poll is how long to wait before asking again for a key another holds.
-func (c *Claims) Poll() time.Duration { return min(c.ttl/10, time.Second) }
+func (c *Claims) Poll() time.Duration { return min(c.ttl/10, 250*time.Millisecond) }
 
 // heartbeat renews every claim of this Claims every TTL/3 until Close.
 func (c *Claims) heartbeat() {

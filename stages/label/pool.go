@@ -29,6 +29,9 @@ type pool struct {
 
 	// elsewhere and takenOver count for Result.Elsewhere and TakenOver.
 	elsewhere, takenOver atomic.Int64
+	// flush asks the committer to commit what it holds now: the feed
+	// waits for keys other workers hold, and they may wait for ours.
+	flush chan struct{}
 
 	mu      sync.Mutex
 	stopped string // why the run ends early: Result.Stopped once every worker is done
@@ -39,7 +42,7 @@ type pool struct {
 func newPool(w *writer, cache map[string]call, price filters.Price, quota *dailyQuota, opts Options, cancel context.CancelFunc) *pool {
 	return &pool{w: w, opts: opts, price: price, cache: cache, cancel: cancel,
 		budget: newBudget(opts, price), quota: quota, limits: newThrottle(opts),
-		fails: &failures{stopAfter: opts.StopAfterFailures},
+		fails: &failures{stopAfter: opts.StopAfterFailures}, flush: make(chan struct{}, 1),
 		// Workers hand finished entries over without waiting for the journal.
 		out: make(chan entry, opts.Concurrency)}
 }

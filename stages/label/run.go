@@ -177,6 +177,7 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	defer p.limits.stop()
 	p.start(ctx, items)
 	c := newCommitter(ctx, w, opts, p.stop)
+	c.flush = p.flush
 	c.drain(p.out)
 	commitErr := c.finish()
 	w.res.Elsewhere, w.res.TakenOver = p.elsewhere.Load(), p.takenOver.Load()

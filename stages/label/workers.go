@@ -81,6 +81,12 @@ func (p *pool) claim(ctx context.Context, g group) claimState {
 // until each is done elsewhere or claimed here.
 func (p *pool) waitHeld(ctx context.Context, held []group, work chan<- group) {
 	for len(held) > 0 {
+		// The holders may be waiting for keys this run answered and has
+		// not committed: commit them now rather than at the next batch.
+		select {
+		case p.flush <- struct{}{}:
+		default:
+		}
 		select {
 		case <-ctx.Done():
 			return
