@@ -93,6 +93,9 @@ type entry struct {
 	// twins is how many articles share a failed call's outcome (counted as
 	// failed with it; not journaled: there is nothing to recover).
 	twins int
+	// takenOver marks an answer a dead worker paid for (workers.go):
+	// counted as recovered, its calls not as this run's.
+	takenOver bool
 }
 
 // journal is an append-only file of entries, fsync'd before an entry counts

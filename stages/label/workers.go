@@ -68,7 +68,7 @@ func (p *pool) claim(ctx context.Context, g group) claimState {
 	if err := json.Unmarshal(paid, &e); err != nil || e.Label == nil {
 		return ask // unreadable: ask again rather than lose the article
 	}
-	e.Shared = p.w.share(e.Label, g.twins)
+	e.Shared, e.takenOver = p.w.share(e.Label, g.twins), true
 	p.takenOver.Add(1)
 	select {
 	case p.out <- e:

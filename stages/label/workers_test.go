@@ -380,11 +380,13 @@ func TestWorkers_KillNine(t *testing.T) {
 	if twice > inFlight || requests-prompts != twice || requests > int(ids)+inFlight {
 		t.Errorf("%d requests for %d prompts, %d asked twice: only the %d in flight at the kill may be", requests, prompts, twice, inFlight)
 	}
-	if r2.TakenOver != int64(paidUncommitted) {
+	if r2.TakenOver != int64(paidUncommitted) || r2.Recovered < r2.TakenOver {
 		t.Errorf("worker 2 took over %d paid answers, the dead worker's claims held %d", r2.TakenOver, paidUncommitted)
 	}
-	if runs != 2 || r2.Labeled == 0 {
-		t.Errorf("both workers must have labeled: %d runs in the table, worker 2 labeled %d", runs, r2.Labeled)
+	// Worker 1 asked for some (committed by it, or by worker 2 from its
+	// claims), worker 2 for the rest.
+	if r2.Labeled == 0 || int64(requests) <= r2.Calls {
+		t.Errorf("both workers must have asked: %d requests, worker 2 asked %d (result %+v), %d runs in the table", requests, r2.Calls, r2, runs)
 	}
 }
 

@@ -75,6 +75,13 @@ func (w *writer) share(lead *labelRow, twins []item) []*labelRow {
 
 func (w *writer) count(e entry, opts Options) {
 	r := w.res
+	if e.takenOver {
+		r.Recovered += int64(1 + len(e.Shared))
+		if opts.Progress != nil {
+			opts.Progress(*r)
+		}
+		return
+	}
 	for _, c := range e.Calls {
 		r.Calls++
 		r.TokensIn += int64(c.TokensIn)
