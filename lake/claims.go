@@ -76,9 +76,12 @@ func (l *Lake) Claims(ctx context.Context, scope, holder string) (*Claims, error
 	// CREATE fails on the catalog's unique names, and the table is there.
 	create := `CREATE TABLE IF NOT EXISTS ` + claimTable + ` (scope TEXT NOT NULL, key TEXT NOT NULL, holder TEXT NOT NULL, owner TEXT NOT NULL,
 		token TEXT NOT NULL, paid TEXT, done_at TIMESTAMPTZ, expires_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (scope, key))`
-	if _, err := db.ExecContext(ctx, create); err != nil {
-		if _, err2 := db.ExecContext(ctx, create); err2 != nil {
-			return nil, fmt.Errorf("claims in catalog %s: %w", l.shared.url, err)
+	index := `CREATE INDEX IF NOT EXISTS ` + claimTable + `_token ON ` + claimTable + ` (token)` // the heartbeat's
+	for _, s := range []string{create, index} {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			if _, err2 := db.ExecContext(ctx, s); err2 != nil {
+				return nil, fmt.Errorf("claims in catalog %s: %w", l.shared.url, err)
+			}
 		}
 	}
 	var b [12]byte

@@ -110,7 +110,7 @@ func (p *pool) waitHeld(ctx context.Context, held []group, work chan<- group) {
 // release gives back g's claim when it was not asked.
 func (p *pool) release(g group) {
 	if p.w.claims != nil {
-		p.w.claims.Release(context.WithoutCancel(context.Background()), g.lead.key)
+		p.w.claims.Release(context.Background(), g.lead.key)
 	}
 }
 

@@ -135,7 +135,9 @@ func newHosts(t testing.TB, n int) *hosts {
 	h := &hosts{ns: make([]string, n), addr: "127.0.0.1"}
 	_, err := exec.LookPath("ip")
 	if os.Getuid() != 0 || err != nil {
-		t.Logf("workers run as plain processes on this machine, not in network namespaces: that needs root and the ip command (uid %d, ip: %v)", os.Getuid(), err)
+		msg := fmt.Sprintf("workers run as plain processes on this machine, not in network namespaces: that needs root and the ip command (uid %d, ip: %v)", os.Getuid(), err)
+		t.Log(msg)
+		fmt.Fprintln(os.Stderr, t.Name()+": "+msg)
 		return h
 	}
 	// Names and a subnet of this test process's own, so that tests running
