@@ -328,6 +328,11 @@ func TestWorkers_SplitOnce(t *testing.T) {
 	if twice != 0 || int64(requests) != ids || requests != prompts {
 		t.Errorf("%d requests for %d prompts (%d asked more than once), %d articles", requests, prompts, twice, ids)
 	}
+	for i, r := range []label.Result{r1, r2} {
+		if r.Labeled+r.Elsewhere+r.AlreadyDone != ids || r.DroppedDone != 0 {
+			t.Errorf("worker %d: %d labeled, %d by the other, %d already, %d dropped: want %d articles, none dropped", i+1, r.Labeled, r.Elsewhere, r.AlreadyDone, r.DroppedDone, ids)
+		}
+	}
 	if r1.Labeled == 0 || r2.Labeled == 0 || runs != 2 || r1.Labeled+r2.Labeled != ids {
 		t.Errorf("both workers must label: %d and %d (of %d), %d runs in the table", r1.Labeled, r2.Labeled, ids, runs)
 	}
