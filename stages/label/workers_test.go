@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -446,5 +447,41 @@ func BenchmarkWorkers(b *testing.B) {
 				b.ReportMetric(float64(requests), "requests")
 			}
 		})
+	}
+}
+
+// On a shared catalog a second run in the same lake folder is still
+// refused: the journal is the folder's.
+func TestWorkers_SameFolderRefused(t *testing.T) {
+	ctx := context.Background()
+	url, _, f := pgLake(t, 300)
+	dir := t.TempDir()
+	open := func() *lake.Lake {
+		l, err := lake.OpenWith(ctx, dir, lake.Options{Catalog: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l
+	}
+	l1, l2 := open(), open()
+	orc := newCountingOracle(t, f, 100*time.Millisecond, nil)
+	g := gemini(t, orc.URL)
+	done := make(chan error, 1)
+	go func() {
+		_, err := label.Run(ctx, l1, label.Options{Filter: f, Oracle: g, Concurrency: 2})
+		done <- err
+	}()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if n, _, _ := orc.counts(); n > 0 {
+			break
+		}
+	}
+	_, err := label.Run(ctx, l2, label.Options{Filter: f, Oracle: g, Concurrency: 2})
+	if !errors.Is(err, label.ErrBusy) {
+		t.Errorf("a second run in the same folder: %v, want ErrBusy", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
