@@ -85,11 +85,11 @@ func SubmitBatch(ctx context.Context, l *lake.Lake, opts Options) (Submission, e
 	res.FailedBy = map[string]int64{}
 	set := resolveSettings(opts, &res)
 	sub.Warnings = res.Warnings
-	w, err := openWriter(ctx, l, opts.Filter, set, &res)
+	w, err := openWriter(ctx, l, opts.Filter, set, &res, false)
 	if err != nil {
 		return sub, err
 	}
-	defer w.j.close()
+	defer w.close()
 	w.params = lineageParams(opts, set)
 	items, cache, err := plan(ctx, l, w, bo, opts, &res)
 	if err != nil {
@@ -189,11 +189,11 @@ func Collect(ctx context.Context, l *lake.Lake, opts Options) (*Result, []Job, e
 	if err != nil || len(jobs) == 0 {
 		return res, nil, err
 	}
-	w, err := openWriter(ctx, l, opts.Filter, settings{}, res)
+	w, err := openWriter(ctx, l, opts.Filter, settings{}, res, false)
 	if err != nil {
 		return res, nil, err
 	}
-	defer w.j.close()
+	defer w.close()
 	labeled, err := labeledKeys(ctx, l, opts)
 	if err != nil {
 		return res, nil, err

@@ -38,6 +38,9 @@ type committer struct {
 	journalErr error
 	syncT      *time.Timer
 
+	// flush, when it has a value, commits what is pending at once.
+	flush <-chan struct{}
+
 	batches   chan batch
 	committed chan struct{}
 
@@ -116,6 +119,8 @@ func (c *committer) drain(out <-chan entry) {
 			}
 		case <-c.syncT.C:
 		case <-flush.C:
+			flushNow = true
+		case <-c.flush:
 			flushNow = true
 		}
 		c.sync()

@@ -40,6 +40,10 @@ func (r *Result) Details() []string {
 		line += fmt.Sprintf(" -> labels@%d (%s committed)", r.Snapshot, human.Plural(int64(r.Committed), "row"))
 	}
 	lines := []string{line}
+	if r.Elsewhere > 0 || r.TakenOver > 0 || r.DroppedDone > 0 {
+		lines = append(lines, fmt.Sprintf("workers: %d labeled by other workers meanwhile, %s a dead worker paid for committed with no call (among the recovered), %d labels left out as another worker committed them first",
+			r.Elsewhere, human.Plural(r.TakenOver, "answer"), r.DroppedDone))
+	}
 	if len(r.FailedBy) > 0 {
 		var parts []string
 		for k, v := range r.FailedBy {

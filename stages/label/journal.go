@@ -93,6 +93,9 @@ type entry struct {
 	// twins is how many articles share a failed call's outcome (counted as
 	// failed with it; not journaled: there is nothing to recover).
 	twins int
+	// takenOver marks an answer a dead worker paid for (workers.go):
+	// counted as recovered, its calls not as this run's.
+	takenOver bool
 }
 
 // journal is an append-only file of entries, fsync'd before an entry counts
@@ -112,7 +115,7 @@ type journal struct {
 	lock   lake.Unlocker // held while the journal is open
 }
 
-func openJournal(l *lake.Lake, dir, name string, labels lake.TableName) (*journal, error) {
+func openJournal(l *lake.Lake, dir, name string, labels lake.TableName, workers bool) (*journal, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -120,7 +123,7 @@ func openJournal(l *lake.Lake, dir, name string, labels lake.TableName) (*journa
 	// same articles (paying twice) and share these files. It is refused
 	// rather than made to wait: a labeling run can last hours. The lock is
 	// the labels table's writer lock, the one `label import` waits for.
-	lock, err := l.TryLockTable(labels, spec.Label.Name)
+	lock, err := journalLock(l, labels, workers)
 	if errors.Is(err, lake.ErrLocked) {
 		return nil, fmt.Errorf("%w (%v)", ErrBusy, err)
 	}
@@ -134,6 +137,25 @@ func openJournal(l *lake.Lake, dir, name string, labels lake.TableName) (*journa
 		return nil, fmt.Errorf("journal %s: %w", p, err)
 	}
 	return &journal{dir: dir, name: name, path: p, f: f, lock: lock}, nil
+}
+
+// journalLock is the lock a run holds while its journal is open: the
+// labels table's writer lock, or for label workers on a shared (PostgreSQL)
+// catalog a lock of this lake folder only. There runs on other machines (workers) label the
+// same filter at once: they split the articles through claims in the
+// catalog (lake.Claims) and take the table's lock only to commit; the
+// journal is this folder's, so two runs in one folder still exclude each
+// other.
+func journalLock(l *lake.Lake, labels lake.TableName, workers bool) (lake.Unlocker, error) {
+	if !workers {
+		return l.TryLockTable(labels, spec.Label.Name)
+	}
+	k := lake.FileLocker{Dir: filepath.Join(l.Root, "locks")}
+	u, err := k.TryLock("journal."+labels.Namespace+"."+labels.Table, spec.Label.Name)
+	if err != nil {
+		return nil, fmt.Errorf("lock the journal of %s in %s: %w", labels, l.Root, err)
+	}
+	return u, nil
 }
 
 // files lists the sealed files, oldest first, then the file being written.

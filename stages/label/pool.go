@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distillery/distillery/filters"
@@ -26,6 +27,12 @@ type pool struct {
 	cancel context.CancelFunc
 	out    chan entry
 
+	// elsewhere and takenOver count for Result.Elsewhere and TakenOver.
+	elsewhere, takenOver atomic.Int64
+	// flush asks the committer to commit what it holds now: the feed
+	// waits for keys other workers hold, and they may wait for ours.
+	flush chan struct{}
+
 	mu      sync.Mutex
 	stopped string // why the run ends early: Result.Stopped once every worker is done
 	stopErr error
@@ -35,7 +42,7 @@ type pool struct {
 func newPool(w *writer, cache map[string]call, price filters.Price, quota *dailyQuota, opts Options, cancel context.CancelFunc) *pool {
 	return &pool{w: w, opts: opts, price: price, cache: cache, cancel: cancel,
 		budget: newBudget(opts, price), quota: quota, limits: newThrottle(opts),
-		fails: &failures{stopAfter: opts.StopAfterFailures},
+		fails: &failures{stopAfter: opts.StopAfterFailures}, flush: make(chan struct{}, 1),
 		// Workers hand finished entries over without waiting for the journal.
 		out: make(chan entry, opts.Concurrency)}
 }
@@ -95,6 +102,7 @@ func (p *pool) reason() (string, error, time.Time) {
 // no cost), until the budget refuses or the run stops.
 func (p *pool) feed(ctx context.Context, items []item, work chan<- group) {
 	defer close(work)
+	var held []group // claimed by a live worker elsewhere: asked for later
 	for _, g := range groupByKey(items) {
 		it := g.lead
 		if c, ok := p.cache[it.key]; ok {
@@ -110,20 +118,43 @@ func (p *pool) feed(ctx context.Context, items []item, work chan<- group) {
 				continue
 			}
 		}
-		if ok, next := p.quota.reserve(); !ok {
-			p.noteQuota(next)
+		if p.w.claims != nil {
+			switch p.claim(ctx, g) {
+			case skip:
+				continue
+			case later:
+				held = append(held, g)
+				continue
+			}
+		}
+		if !p.send(ctx, g, work) {
 			return
 		}
-		if ok, reason := p.budget.admit(it); !ok {
-			p.quota.release()
-			p.note(reason, nil)
-			return
-		}
-		select {
-		case work <- g:
-		case <-ctx.Done():
-			return
-		}
+	}
+	p.waitHeld(ctx, held, work)
+}
+
+// send hands g to a worker once the daily quota and the budget admit it; it
+// reports whether feeding goes on.
+func (p *pool) send(ctx context.Context, g group, work chan<- group) bool {
+	it := g.lead
+	if ok, next := p.quota.reserve(); !ok {
+		p.noteQuota(next)
+		p.release(g)
+		return false
+	}
+	if ok, reason := p.budget.admit(it); !ok {
+		p.quota.release()
+		p.note(reason, nil)
+		p.release(g)
+		return false
+	}
+	select {
+	case work <- g:
+		return true
+	case <-ctx.Done():
+		p.release(g)
+		return false
 	}
 }
 
@@ -134,6 +165,7 @@ func (p *pool) ask(ctx context.Context, g group) {
 	if !p.limits.takeTokens(ctx, float64(len(it.prompt)/4+p.opts.MaxTokens)) {
 		p.budget.settle(it, 0, false)
 		p.quota.release()
+		p.release(g)
 		return
 	}
 	e, err := p.w.ask(ctx, it, p.price, p.opts, p.limits.requests(), p.quota)
@@ -147,6 +179,7 @@ func (p *pool) ask(ctx context.Context, g group) {
 	} else {
 		e.twins = len(g.twins)
 	}
+	p.paid(ctx, g, e)
 	if len(e.Calls) > 0 || e.Label != nil {
 		p.out <- e
 	}

@@ -58,6 +58,14 @@ type Result struct {
 	// added, as the snapshots record them: RowsOut plus Recovered when
 	// every answer reached the lake.
 	Committed int64 `json:"committed"`
+	// With workers on a shared catalog: Elsewhere is the asks another
+	// worker claimed and committed (not asked here), TakenOver the answers
+	// a dead worker paid for that this run committed with no call, and
+	// DroppedDone the labels this run made that another worker had
+	// committed first (the commit's anti-join left them out).
+	Elsewhere   int64 `json:"labeled_by_other_workers,omitempty"`
+	TakenOver   int64 `json:"taken_over,omitempty"`
+	DroppedDone int64 `json:"dropped_as_committed,omitempty"`
 	// Syncs is how many fsyncs of the journal covered Synced answers.
 	Syncs  int64 `json:"journal_syncs"`
 	Synced int64 `json:"journal_synced"`

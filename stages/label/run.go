@@ -58,13 +58,14 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		}
 	}()
 	set := resolveSettings(opts, res)
-	w, err := openWriter(ctx, l, f, set, res)
+	w, err := openWriter(ctx, l, f, set, res, true)
 	if err != nil {
 		return res, err
 	}
-	defer w.j.close()
+	defer w.close()
 	defer func() { res.Committed = w.committed.Load() }()
 	w.params = lineageParams(opts, set)
+	w.full, w.since = opts.Full, start
 	items, cache, err := plan(ctx, l, w, orc, opts, res)
 	if err != nil {
 		return res, err
@@ -142,14 +143,25 @@ func lineageParams(opts Options, set settings) map[string]any {
 // openWriter opens the journal and commits what a run that died left in
 // it: paid answers come first. It creates no table: the first commit with
 // rows for one does. set are the answer settings of the run's asks.
-func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, set settings, res *Result) (*writer, error) {
+//
+// workers (label's own runs, not batch jobs) lets runs on other machines
+// label the same filter at once when the catalog is shared (workers.go).
+func openWriter(ctx context.Context, l *lake.Lake, f *filters.Filter, set settings, res *Result, workers bool) (*writer, error) {
 	w := &writer{l: l, f: f, res: res, set: set, schema: encodeSchema(f, set.evidence)}
+	workers = workers && l.Shared()
 	var err error
-	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels", spec.Labels.For(f))
+	w.j, err = openJournal(l, filepath.Join(l.Root, "journal"), f.Namespace()+".labels", spec.Labels.For(f), workers)
 	if err != nil {
 		return nil, err
 	}
+	if workers { // else one run at a time: the journal holds the table's lock
+		if w.claims, err = l.Claims(ctx, "label "+spec.Labels.For(f).String(), "label "+f.Ref()); err != nil {
+			w.j.close()
+			return nil, err
+		}
+	}
 	if err := w.recover(ctx); err != nil {
+		w.claims.Close()
 		w.j.close()
 		return nil, err
 	}
@@ -165,8 +177,10 @@ func (w *writer) label(ctx context.Context, items []item, cache map[string]call,
 	defer p.limits.stop()
 	p.start(ctx, items)
 	c := newCommitter(ctx, w, opts, p.stop)
+	c.flush = p.flush
 	c.drain(p.out)
 	commitErr := c.finish()
+	w.res.Elsewhere, w.res.TakenOver = p.elsewhere.Load(), p.takenOver.Load()
 	stopped, stopErr, next := p.reason()
 	w.res.Stopped = stopped
 	if stopped == "rpd" {

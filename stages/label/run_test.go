@@ -299,6 +299,9 @@ func TestMain(m *testing.M) {
 		serveFakeGemini()
 		return
 	}
+	if os.Getenv("LABEL_WORKER") == "1" {
+		workerMain()
+	}
 	if os.Getenv("LABEL_CHILD") == "1" {
 		ctx := context.Background()
 		l, err := lake.Open(ctx, os.Getenv("LABEL_LAKE"))

@@ -32,6 +32,15 @@ type writer struct {
 	// ensured is the tables this writer has created or evolved; commits
 	// run one at a time, so the map needs no lock.
 	ensured map[*spec.Table]bool
+	// claims split the articles with the workers on other machines when
+	// the catalog is shared (nil otherwise: the table lock held for the
+	// whole run is enough); see workers.go.
+	claims *lake.Claims
+	// full and since are Options.Full and when the run began: a --full run
+	// on a shared catalog leaves out of its commits only the labels other
+	// workers made since then.
+	full  bool
+	since time.Time
 }
 
 // row makes a label from validated scores; overall, gatekeeper and tier come
@@ -66,6 +75,13 @@ func (w *writer) share(lead *labelRow, twins []item) []*labelRow {
 
 func (w *writer) count(e entry, opts Options) {
 	r := w.res
+	if e.takenOver {
+		r.Recovered += int64(1 + len(e.Shared))
+		if opts.Progress != nil {
+			opts.Progress(*r)
+		}
+		return
+	}
 	for _, c := range e.Calls {
 		r.Calls++
 		r.TokensIn += int64(c.TokensIn)
@@ -114,6 +130,14 @@ func (w *writer) commitOnly(ctx context.Context, entries []entry) (int64, error)
 	if err := fault("commit"); err != nil {
 		return 0, err
 	}
+	if w.claims != nil {
+		return w.commitShared(ctx, entries)
+	}
+	return w.commitEntries(ctx, entries)
+}
+
+// commitEntries is commitOnly's writing: the calls, then the labels.
+func (w *writer) commitEntries(ctx context.Context, entries []entry) (int64, error) {
 	var calls []call
 	var labels []*labelRow
 	for _, e := range entries {
