@@ -370,19 +370,7 @@ func pgLakeProps(ctx context.Context, db *sql.DB) (map[string]string, error) {
 	if err := db.QueryRowContext(ctx, `SELECT to_regclass($1) IS NOT NULL`, lakePropsTable).Scan(&has); err != nil || !has {
 		return out, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT key, value FROM `+lakePropsTable)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[k] = v
-	}
-	return out, rows.Err()
+	return lakePropRows(ctx, db)
 }
 
 // pgRegisteredTables counts the catalog's tables: 0 when iceberg-go's

@@ -38,19 +38,7 @@ func readLakeProps(ctx context.Context, db *sql.DB) (map[string]string, error) {
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, lakePropsTable).Scan(&has); err != nil || has == 0 {
 		return out, err
 	}
-	rows, err := db.QueryContext(ctx, `SELECT key, value FROM `+lakePropsTable)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[k] = v
-	}
-	return out, rows.Err()
+	return lakePropRows(ctx, db)
 }
 
 type execer interface {
@@ -183,4 +171,23 @@ func sameDir(a, b string) bool {
 	}
 	fb, err := os.Stat(b)
 	return err == nil && os.SameFile(fa, fb)
+}
+
+// lakePropRows reads every row of distill_lake, in SQLite or PostgreSQL
+// (the caller has checked that the table exists).
+func lakePropRows(ctx context.Context, db *sql.DB) (map[string]string, error) {
+	out := map[string]string{}
+	rows, err := db.QueryContext(ctx, `SELECT key, value FROM `+lakePropsTable)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
 }
