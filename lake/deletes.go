@@ -46,20 +46,20 @@ const rowKeyShift = 40
 // deletedRows fills a new temporary table with the row key of every row the
 // deletes remove from the files at paths (dels[i] applies to paths[i]) and
 // returns its name.
-func (s *Session) deletedRows(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, paths []string, dels []*fileDeletes, byName map[string]bool) (string, error) {
+func (s *Session) deletedRows(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, paths []string, dels []*fileDeletes, copies map[string]string, byName map[string]bool) (string, error) {
 	s.temps++
 	name := fmt.Sprintf("distill_deleted_rows_%d", s.temps)
 	if _, err := s.conn.ExecContext(ctx, "CREATE TEMP TABLE "+quoteIdent(name)+" (k UBIGINT)"); err != nil {
 		return "", fmt.Errorf("deleted rows: %w", err)
 	}
 	rel := "temp.main." + quoteIdent(name)
-	if err := s.positionDeletes(ctx, rel, paths, dels); err != nil {
+	if err := s.positionDeletes(ctx, rel, paths, dels, copies); err != nil {
 		return "", err
 	}
 	if err := s.deletionVectors(ctx, tbl, name, dels); err != nil {
 		return "", err
 	}
-	if err := s.equalityDeletes(ctx, tbl, sc, rel, paths, dels, byName); err != nil {
+	if err := s.equalityDeletes(ctx, tbl, sc, rel, paths, dels, copies, byName); err != nil {
 		return "", err
 	}
 	return rel, nil
@@ -76,14 +76,16 @@ const (
 // written: in a lake moved since, that path is under the old root (the move
 // rewrote the manifests, not the Parquet files), so paths are matched as
 // samePath does, and only against the data files the planner applies the
-// delete file to.
-func (s *Session) positionDeletes(ctx context.Context, rel string, paths []string, dels []*fileDeletes) error {
+// delete file to. On an object-storage warehouse a data file is read from a
+// local copy and matched by its URL (dels[i].file); the delete files are
+// read from their copies (copies).
+func (s *Session) positionDeletes(ctx context.Context, rel string, paths []string, dels []*fileDeletes, copies map[string]string) error {
 	var files []string
 	index := map[string]int{}
 	targets := map[int][]int{} // delete file index → data file indexes
 	for fi, d := range dels {
 		for _, f := range d.pos {
-			p := localPath(f.FilePath())
+			p := deleteFilePath(f, copies)
 			pi, ok := index[p]
 			if !ok {
 				pi = len(files)
@@ -111,7 +113,7 @@ func (s *Session) positionDeletes(ctx context.Context, rel string, paths []strin
 			return fmt.Errorf("read position delete files: %w", err)
 		}
 		for _, fi := range targets[pi] {
-			if s.samePath(raw, paths[fi]) {
+			if raw == dels[fi].file || s.samePath(raw, paths[fi]) {
 				values = append(values, fmt.Sprintf("(%d, %s, %d)", pi, quoteString(raw), fi))
 				break
 			}
@@ -130,6 +132,15 @@ func (s *Session) positionDeletes(ctx context.Context, rel string, paths []strin
 		return fmt.Errorf("read position delete files: %w", err)
 	}
 	return nil
+}
+
+// deleteFilePath is the local path DuckDB reads a delete file from: its
+// copy in the object cache, or the file itself.
+func deleteFilePath(f iceberg.DataFile, copies map[string]string) string {
+	if c, ok := copies[f.FilePath()]; ok {
+		return c
+	}
+	return localPath(f.FilePath())
 }
 
 // samePath reports whether raw, a data file path recorded by a writer,
@@ -189,7 +200,7 @@ func (s *Session) deletionVectors(ctx context.Context, tbl *table.Table, name st
 // file holds a row equal to it on the delete's columns, NULL equal to NULL.
 // They are resolved here, once, by joining the delete rows with the key
 // columns of the files they apply to.
-func (s *Session) equalityDeletes(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, rel string, paths []string, dels []*fileDeletes, byName map[string]bool) error {
+func (s *Session) equalityDeletes(ctx context.Context, tbl *table.Table, sc *iceberg.Schema, rel string, paths []string, dels []*fileDeletes, copies map[string]string, byName map[string]bool) error {
 	type group struct {
 		ids   []int
 		files []string
@@ -210,7 +221,7 @@ func (s *Session) equalityDeletes(ctx context.Context, tbl *table.Table, sc *ice
 				byIDs[key] = g
 				groups = append(groups, g)
 			}
-			p := localPath(f.FilePath())
+			p := deleteFilePath(f, copies)
 			ei, ok := g.index[p]
 			if !ok {
 				ei = len(g.files)

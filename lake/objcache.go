@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,40 +86,74 @@ func cacheName(obj string, size int64) string {
 }
 
 // localCopies replaces the object URLs among sf's paths with the paths of
-// local copies, fetching the missing ones.
+// local copies, fetching the missing ones, and fetches the position and
+// equality delete files in object storage too (sf.copies). Deletion vectors
+// are read through the table's IO (deletes.go), not copied.
 func (l *Lake) localCopies(ctx context.Context, name TableName, tbl *table.Table, sf *scanFiles) error {
+	var objs []string
+	var sizes []int64
 	var idx []int
 	for i, p := range sf.paths {
 		if isObjectStore(p) {
 			idx = append(idx, i)
+			objs, sizes = append(objs, p), append(sizes, sf.sizes[i])
 		}
 	}
-	if len(idx) == 0 {
+	seen := map[string]bool{}
+	for _, d := range sf.deletes {
+		if d == nil {
+			continue
+		}
+		for _, f := range append(slices.Clip(d.pos), d.eq...) {
+			if p := f.FilePath(); isObjectStore(p) && !seen[p] {
+				seen[p] = true
+				objs, sizes = append(objs, p), append(sizes, f.FileSizeBytes())
+			}
+		}
+	}
+	if len(objs) == 0 {
 		return nil
 	}
-	if sf.deletes != nil {
-		return errObjectStore(fmt.Sprintf("reading table %s, which has delete files (written by another engine; compact it there)", name), l.Warehouse())
-	}
-	dir, err := ObjectCacheDir()
+	locals, err := l.fetchObjects(ctx, name, tbl, objs, sizes)
 	if err != nil {
 		return err
 	}
+	for k, i := range idx {
+		sf.paths[i] = locals[k]
+	}
+	if len(objs) > len(idx) {
+		sf.copies = map[string]string{}
+		for k := len(idx); k < len(objs); k++ {
+			sf.copies[objs[k]] = locals[k]
+		}
+	}
+	return nil
+}
+
+// fetchObjects returns the paths of local copies of objs (sizes[i] bytes
+// each), fetching the missing ones in parallel, then evicts old copies.
+func (l *Lake) fetchObjects(ctx context.Context, name TableName, tbl *table.Table, objs []string, sizes []int64) ([]string, error) {
+	dir, err := ObjectCacheDir()
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("object cache %s: %w", dir, err)
+		return nil, fmt.Errorf("object cache %s: %w", dir, err)
 	}
 	fsys, err := tbl.FS(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	need := map[string]bool{}
-	errs := make([]error, len(idx))
+	locals := make([]string, len(objs))
+	errs := make([]error, len(objs))
 	sem := make(chan struct{}, objectFetchers)
 	var wg sync.WaitGroup
-	for k, i := range idx {
-		obj, size := sf.paths[i], sf.sizes[i]
+	for k, obj := range objs {
+		size := sizes[k]
 		local := filepath.Join(dir, cacheName(obj, size))
 		need[local] = true
-		sf.paths[i] = local
+		locals[k] = local
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -128,12 +163,12 @@ func (l *Lake) localCopies(ctx context.Context, name TableName, tbl *table.Table
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("%s: fetch data files from %s: %w (%s)", name, l.Warehouse(), err, s3EnvHint(l.Warehouse()))
+		return nil, fmt.Errorf("%s: fetch data files from %s: %w (%s)", name, l.Warehouse(), err, s3EnvHint(l.Warehouse()))
 	}
-	return evictObjects(dir, need)
+	return locals, evictObjects(dir, need)
 }
 
 // fetchObject makes local a copy of obj (size bytes), unless one is there.

@@ -70,6 +70,10 @@ func planTasks(ctx context.Context, tbl *table.Table, snap *table.Snapshot) ([]t
 // iceberg-go's planner associates them (by sequence number and partition:
 // a delete never applies to a file written after it).
 type fileDeletes struct {
+	// file is the data file's location as the manifest records it (on an
+	// object-storage warehouse its URL, not the path of its local copy):
+	// what a position delete file written alongside names it by.
+	file        string
 	pos, eq, dv []iceberg.DataFile
 }
 
@@ -95,7 +99,7 @@ func planScan(ctx context.Context, tbl *table.Table, snap *table.Snapshot) ([]ic
 			continue
 		}
 		if dels[i] == nil {
-			dels[i] = &fileDeletes{}
+			dels[i] = &fileDeletes{file: t.File.FilePath()}
 		}
 		// The tasks of a split file carry the same deletes: each is kept once.
 		dels[i].pos = addNew(dels[i].pos, t.DeleteFiles)

@@ -269,6 +269,9 @@ type scanFiles struct {
 	paths   []string
 	sizes   []int64
 	deletes []*fileDeletes
+	// copies maps the URL of each position and equality delete file in
+	// object storage to its local copy (localCopies); nil on local disk.
+	copies map[string]string
 }
 
 // files returns the data files and the schema of a table at a snapshot

@@ -77,7 +77,7 @@ func (s *Session) selectView(ctx context.Context, tbl *table.Table, sc *iceberg.
 		if len(paths) >= 1<<(64-rowKeyShift) {
 			return "", fmt.Errorf("%d data files with delete files in one snapshot: compact the table first", len(paths))
 		}
-		keys, err := s.deletedRows(ctx, tbl, sc, paths, dels, byName)
+		keys, err := s.deletedRows(ctx, tbl, sc, paths, dels, sf.copies, byName)
 		if err != nil {
 			return "", err
 		}
