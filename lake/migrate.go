@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
 )
 
@@ -51,7 +50,7 @@ import (
 // MigrateOptions says where a lake moves to.
 type MigrateOptions struct {
 	Catalog   string // postgres:// URL of the target catalog
-	Warehouse string // folder (or, once supported, URL) of the target warehouse
+	Warehouse string // folder, or s3://BUCKET/PREFIX, of the target warehouse
 	// Progress, if set, is told what migrate is doing.
 	Progress func(msg string)
 }
@@ -123,6 +122,7 @@ type migration struct {
 	res         *MigrateResult
 	stage       string // staging folder for rewritten files
 	targetProps map[string]string
+	ioProps     map[string]string // the S3 IO's properties when dst is in object storage
 }
 
 // Migrate moves the lake in dir to the catalog and warehouse o names; see
@@ -185,13 +185,16 @@ func newMigration(dir string, o MigrateOptions) (*migration, error) {
 		return nil, fmt.Errorf("lake migrate needs --warehouse: the folder the tables' files are copied to (give %s to keep them where they are)", filepath.Join(abs, WarehouseDir))
 	}
 	dst := o.Warehouse
+	srcWh := filepath.Join(abs, WarehouseDir)
+	if isObjectStore(dst) {
+		return newS3Migration(abs, srcWh, o)
+	}
 	if strings.Contains(dst, "://") {
-		return nil, fmt.Errorf("--warehouse %s: only a folder is supported for now (object storage is not yet)", dst)
+		return nil, fmt.Errorf("--warehouse %s: want a folder or s3://BUCKET/PREFIX", dst)
 	}
 	if dst, err = filepath.Abs(dst); err != nil {
 		return nil, err
 	}
-	srcWh := filepath.Join(abs, WarehouseDir)
 	mg := &migration{abs: abs, srcWh: srcWh, dst: dst, url: o.Catalog, name: redact(o.Catalog), o: o,
 		samePlace: sameDir(srcWh, dst) || srcWh == dst,
 		res: &MigrateResult{Source: abs, Catalog: redact(o.Catalog), Warehouse: dst, Tables: []MigratedTable{},
@@ -221,9 +224,12 @@ func migrationMap(srcWh, dst string) pathMap {
 
 // checkEmptyWarehouse refuses a target warehouse that already holds files
 // when a migration starts: a resumed run skips files already there.
-func (mg *migration) checkEmptyWarehouse() error {
+func (mg *migration) checkEmptyWarehouse(ctx context.Context) error {
 	if mg.samePlace {
 		return nil
+	}
+	if mg.ioProps != nil {
+		return mg.checkEmptyPrefix(ctx)
 	}
 	entries, err := os.ReadDir(mg.dst)
 	if errors.Is(err, os.ErrNotExist) {
@@ -301,7 +307,7 @@ func (mg *migration) claim(ctx context.Context) error {
 		return fmt.Errorf("%w: catalog %s already holds a lake (warehouse %s, %s); migrate needs an empty catalog: give another database, or a search_path=SCHEMA parameter", ErrLakeExists, mg.name, props[propWarehouse], tablesPlural(n))
 	}
 	if !mg.res.Resumed {
-		if err := mg.checkEmptyWarehouse(); err != nil {
+		if err := mg.checkEmptyWarehouse(ctx); err != nil {
 			return err
 		}
 	}
@@ -414,15 +420,9 @@ func (mg *migration) run(ctx context.Context) error {
 		}
 		defer os.RemoveAll(stage)
 		mg.stage = stage
-		fio, err := icebergio.LoadFS(ctx, iceberg.Properties{}, fileURL(mg.dst))
-		if err != nil {
-			return fmt.Errorf("warehouse %s: %w", mg.dst, err)
+		if err := mg.openTargetIO(ctx); err != nil {
+			return err
 		}
-		w, ok := fio.(icebergio.WriteFileIO)
-		if !ok {
-			return fmt.Errorf("warehouse %s: its file system cannot be written", mg.dst)
-		}
-		mg.fio = w
 		for _, t := range mg.tables {
 			mt, err := mg.copyTable(ctx, t)
 			if err != nil {

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/apache/iceberg-go"
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	"github.com/apache/iceberg-go/table"
 )
@@ -214,7 +213,7 @@ func (mg *migration) rewrite(p string, fn func(p, out string) error) (int64, err
 // at their newest metadata in the target warehouse, in the target catalog,
 // in one transaction. A rerun replaces what an earlier run registered.
 func (mg *migration) register(ctx context.Context) error {
-	if _, err := sqlcat.NewCatalog(catalogName, mg.db, sqlcat.Postgres, iceberg.Properties{"warehouse": fileURL(mg.dst)}); err != nil {
+	if _, err := sqlcat.NewCatalog(catalogName, mg.db, sqlcat.Postgres, mg.catalogProps()); err != nil {
 		return err
 	}
 	type prop struct {
@@ -290,7 +289,9 @@ func (mg *migration) register(ctx context.Context) error {
 // targetLake is the target catalog as a read-only Lake, for verification;
 // it shares mg.db (not to be closed).
 func (mg *migration) targetLake() (*Lake, error) {
-	cat, err := sqlcat.NewCatalog(catalogName, mg.db, sqlcat.Postgres, iceberg.Properties{"warehouse": fileURL(mg.dst), "init_catalog_tables": "false"})
+	props := mg.catalogProps()
+	props["init_catalog_tables"] = "false"
+	cat, err := sqlcat.NewCatalog(catalogName, mg.db, sqlcat.Postgres, props)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +300,7 @@ func (mg *migration) targetLake() (*Lake, error) {
 		return nil, err
 	}
 	return &Lake{Root: mg.abs, RunID: NewRunID(), db: mg.db, cat: cat, readOnly: "it is being verified by lake migrate",
-		shared: &sharedCatalog{url: mg.name, warehouse: mg.dst, leases: leases}}, nil
+		shared: &sharedCatalog{url: mg.name, warehouse: mg.dst, leases: leases, ioProps: mg.ioProps}}, nil
 }
 
 // verify compares every table in source and target: snapshot ids, refs,

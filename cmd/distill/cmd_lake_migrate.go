@@ -23,13 +23,14 @@ func lakeMigrateCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
 		Usage: "move the lake from DIR/catalog.db and DIR/warehouse to a PostgreSQL catalog and another warehouse, every snapshot and tag kept",
-		Description: "Copies every table's files into --warehouse (paths rewritten), registers the tables in the empty catalog --catalog,\n" +
+		Description: "Copies every table's files into --warehouse, a folder or s3://BUCKET/PREFIX (endpoint, region and keys from the AWS environment;\n" +
+			"paths rewritten), registers the tables in the empty catalog --catalog,\n" +
 			"verifies every snapshot, ref and tag (row counts and column checksums), then points DIR at the new catalog (DIR/catalog.json)\n" +
 			"and keeps DIR/catalog.db as catalog.db.migrated-TIME. The source's files are not changed. A run that was stopped resumes when rerun.",
 		Flags: []cli.Flag{lakeFlag, catalogFlag, warehouseFlag, jsonFlag},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return fmt.Errorf("lake migrate takes no arguments (got %q): give --lake DIR --catalog URL --warehouse DIR", c.Args().First())
+				return fmt.Errorf("lake migrate takes no arguments (got %q): give --lake DIR --catalog URL --warehouse DIR|s3://BUCKET/PREFIX", c.Args().First())
 			}
 			o := lakeOptions(c)
 			if o.Catalog == "" {

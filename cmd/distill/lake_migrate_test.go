@@ -239,7 +239,8 @@ func TestCLI_LakeMigrateBadInput(t *testing.T) {
 		{[]string{"--warehouse", "w"}, "needs --catalog"},
 		{[]string{"--catalog", "sqlite:///x.db", "--warehouse", "w"}, "not a PostgreSQL URL"},
 		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db"}, "needs --warehouse"},
-		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db", "--warehouse", "s3://bucket/lake"}, "only a folder"},
+		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db", "--warehouse", "gs://bucket/lake"}, "want a folder or s3://BUCKET/PREFIX"},
+		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db", "--warehouse", "s3://bucket/lake?region=x"}, "want s3://BUCKET/PREFIX"},
 		{[]string{"--catalog", "postgres://u@127.0.0.1:1/db", "--warehouse", filepath.Join(lk, "warehouse", "inner")}, "must not lie inside"},
 	} {
 		_, errOut := distill(t, 1, append([]string{"--lake", lk, "lake", "migrate"}, c.args...)...)
@@ -249,5 +250,70 @@ func TestCLI_LakeMigrateBadInput(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(lk, "catalog.db")); err != nil {
 		t.Errorf("a refused migrate moved catalog.db: %v", err)
+	}
+}
+
+// A demo lake with tags moves to PostgreSQL and S3: sql, time travel by
+// number and by tag, and log read the same; a stage works on it; nothing of
+// the new warehouse is written on local disk but the object cache; a rerun
+// does nothing. Killed (kill -9) after its first table's copy, a rerun
+// skips the objects already there and finishes.
+func TestCLI_LakeMigrateToS3(t *testing.T) {
+	wh := s3Env(t)
+	url := pgtest.URL(t)
+	lk := migrateDemo(t)
+	before := lakeReads(t, lk)
+	srcFiles := treeHashes(t, filepath.Join(lk, "warehouse"))
+	args := []string{"--lake", lk, "lake", "migrate", "--catalog", url, "--warehouse", wh + "/", "--json"}
+
+	if out, killed := runDistill(t, args, "migrate-copied", -1); !killed {
+		t.Fatalf("migrate was not killed after its first table's copy:\n%s", out)
+	}
+	if got := lakeReads(t, lk); got != before {
+		t.Errorf("after a kill mid-copy the lake reads\n%s\nbefore\n%s", got, before)
+	}
+	out, killed := runDistill(t, args, "", -1)
+	var res lake.MigrateResult
+	if err := json.Unmarshal([]byte(out), &res); killed || err != nil {
+		t.Fatalf("migrate --json after a kill (killed %v): %v\n%s", killed, err, out)
+	}
+	if res.Warehouse != wh || len(res.Tables) < 10 || res.Tags != 2 || !res.Resumed || res.Copied == 0 || res.Copied >= res.Files || res.InPlace {
+		t.Errorf("resumed migrate: want the warehouse %s, 2 tags, some objects not copied again: %+v", wh, res)
+	}
+	p, err := os.ReadFile(filepath.Join(lk, "catalog.json"))
+	if err != nil || !strings.Contains(string(p), wh) {
+		t.Fatalf("catalog.json: %q, %v", p, err)
+	}
+	if after := lakeReads(t, lk); after != before {
+		t.Errorf("the lake migrated to S3 reads\n%s\nthe source read\n%s", after, before)
+	}
+	f := filepath.Join(testutil.RepoRoot(t), "filters/sustainability_tech_deployment/v1")
+	distill(t, 0, "--lake", lk, "prefilter", "--filter", f)
+	got, _ := distill(t, 0, "--lake", lk, "sql", "--format", "csv", "SELECT count(*) = (SELECT count(DISTINCT id) FROM corpus.raw) FROM sustainability_tech_deployment.prefiltered")
+	if !strings.Contains(got, "true") {
+		t.Errorf("prefilter on the lake migrated to S3: every raw row decided once? %q", got)
+	}
+	equalHashes(t, "the source warehouse", srcFiles, treeHashes(t, filepath.Join(lk, "warehouse")))
+	_ = filepath.WalkDir(lk, func(p string, d fs.DirEntry, err error) error {
+		name := filepath.Base(p)
+		table := strings.HasSuffix(name, ".parquet") || strings.HasSuffix(name, ".avro") || strings.Contains(name, ".metadata.json")
+		if err == nil && !d.IsDir() && table && srcFiles[p] == "" {
+			t.Errorf("local table file %s in a lake whose warehouse is %s", p, wh)
+		}
+		return nil
+	})
+	out, _ = distill(t, 0, "--lake", lk, "lake", "migrate", "--catalog", url, "--warehouse", wh)
+	if !strings.Contains(out, "already migrated") {
+		t.Errorf("rerun: %q", out)
+	}
+
+	// Another lake is refused in a prefix that holds objects, and nothing
+	// is recorded in its catalog.
+	other := filepath.Join(t.TempDir(), "other")
+	distill(t, 0, "init", "--lake", other)
+	distill(t, 0, "--lake", other, "ingest", testutil.Shared(t, "corpus/ag_news/test.csv"))
+	_, errOut := distill(t, 1, "--lake", other, "lake", "migrate", "--catalog", pgtest.URL(t), "--warehouse", wh)
+	if !strings.Contains(errOut, "is not empty") {
+		t.Errorf("migrating into a prefix that holds objects: %q", errOut)
 	}
 }
