@@ -179,16 +179,6 @@ func (l *Lake) removeFile(ctx context.Context, p string) error {
 	return nil
 }
 
-// errObjectStore is the error of an operation not supported yet on a
-// warehouse in object storage.
-func errObjectStore(what, wh string) error {
-	return fmt.Errorf("%s is not supported on an object-storage warehouse (%s) yet: %w", what, wh, ErrObjectStore)
-}
-
-// ErrObjectStore means an operation does not support an object-storage
-// warehouse yet.
-var ErrObjectStore = errors.New("not supported on object storage")
-
 // recordingBlobFS is iceberg-go's S3 IO with its writes recorded.
 type recordingBlobFS struct {
 	*blobfs.FileIO
