@@ -385,60 +385,69 @@ func TestWorkers_SplitOnce(t *testing.T) {
 // kill -9 one of two workers mid-run: the other finishes every article,
 // taking over the dead one's claims once they expire (its paid answers
 // with no call); no prompt is asked twice but those the dead worker had
-// claimed and not yet been answered for at the kill (in flight).
+// claimed and not yet been answered for at the kill (in flight). With the
+// warehouse in a folder, and in a bucket (DISTILL_TEST_S3).
 func TestWorkers_KillNine(t *testing.T) {
-	url, _, f := pgLake(t, 300)
-	h := newHosts(t, 2)
-	orc := newCountingOracle(t, f, 100*time.Millisecond, h.listen(t))
-	cat := h.catalog(t, url)
-	// Two machines as leases see them (no reaping of the dead one's claims
-	// by pid): takeover by expiry, after 3 s.
-	w1, _ := h.worker(t, 0, cat, orc.URL, 2, lake.LeaseTTLEnv+"=3s", lake.LeaseMachineEnv+"=host-one")
-	w2, out2 := h.worker(t, 1, cat, orc.URL, 2, lake.LeaseTTLEnv+"=3s", lake.LeaseMachineEnv+"=host-two")
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		// Some of worker 1's answers are committed, some paid and not.
-		if n, _, _ := orc.counts(); n >= 40 || time.Now().After(deadline) {
-			break
+	forEachWarehouse(t, func(t *testing.T, wh string) {
+		url, _, f := pgLakeAt(t, 300, wh)
+		h := newHosts(t, 2)
+		if wh != "" {
+			h.useS3(t)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	w1.Process.Signal(syscall.SIGKILL)
-	w1.Wait()
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var inFlight, paidUncommitted int
-	// Worker 1's live claims: with an answer stored (taken over, no call)
-	// or without (in flight: asked, not answered, or about to be asked).
-	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE paid IS NULL), count(*) FILTER (WHERE paid IS NOT NULL)
-		FROM distill_claims WHERE done_at IS NULL AND owner LIKE 'host-one|%'`).Scan(&inFlight, &paidUncommitted); err != nil {
-		t.Fatal(err)
-	}
-	if err := w2.Wait(); err != nil {
-		t.Fatalf("worker 2: %v", err)
-	}
-	r2 := workerResult(t, out2)
-	rows, ids, runs := labelCounts(t, url, f)
-	requests, prompts, twice := orc.counts()
-	t.Logf("at the kill worker 1 held %d claims in flight and %d paid, uncommitted; worker 2 took %d over; %d requests for %d prompts, %d asked twice",
-		inFlight, paidUncommitted, r2.TakenOver, requests, prompts, twice)
-	if rows != ids || ids != r2.RowsIn {
-		t.Errorf("%d labels of %d articles, want one each of %d", rows, ids, r2.RowsIn)
-	}
-	if twice > inFlight || requests-prompts != twice || requests > int(ids)+inFlight {
-		t.Errorf("%d requests for %d prompts, %d asked twice: only the %d in flight at the kill may be", requests, prompts, twice, inFlight)
-	}
-	if r2.TakenOver != int64(paidUncommitted) || r2.Recovered < r2.TakenOver {
-		t.Errorf("worker 2 took over %d paid answers, the dead worker's claims held %d", r2.TakenOver, paidUncommitted)
-	}
-	// Worker 1 asked for some (committed by it, or by worker 2 from its
-	// claims), worker 2 for the rest.
-	if r2.Labeled == 0 || int64(requests) <= r2.Calls {
-		t.Errorf("both workers must have asked: %d requests, worker 2 asked %d (result %+v), %d runs in the table", requests, r2.Calls, r2, runs)
-	}
+		orc := newCountingOracle(t, f, 100*time.Millisecond, h.listen(t))
+		cat := h.catalog(t, url)
+		// Two machines as leases see them (no reaping of the dead one's claims
+		// by pid): takeover by expiry, after 3 s.
+		w1, _ := h.worker(t, 0, cat, orc.URL, 2, lake.LeaseTTLEnv+"=3s", lake.LeaseMachineEnv+"=host-one")
+		w2, out2 := h.worker(t, 1, cat, orc.URL, 2, lake.LeaseTTLEnv+"=3s", lake.LeaseMachineEnv+"=host-two")
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			// Some of worker 1's answers are committed, some paid and not.
+			if n, _, _ := orc.counts(); n >= 40 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		w1.Process.Signal(syscall.SIGKILL)
+		w1.Wait()
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var inFlight, paidUncommitted int
+		// Worker 1's live claims: with an answer stored (taken over, no call)
+		// or without (in flight: asked, not answered, or about to be asked).
+		if err := db.QueryRow(`SELECT count(*) FILTER (WHERE paid IS NULL), count(*) FILTER (WHERE paid IS NOT NULL)
+			FROM distill_claims WHERE done_at IS NULL AND owner LIKE 'host-one|%'`).Scan(&inFlight, &paidUncommitted); err != nil {
+			t.Fatal(err)
+		}
+		if err := w2.Wait(); err != nil {
+			t.Fatalf("worker 2: %v", err)
+		}
+		r2 := workerResult(t, out2)
+		rows, ids, runs := labelCounts(t, url, f)
+		requests, prompts, twice := orc.counts()
+		t.Logf("at the kill worker 1 held %d claims in flight and %d paid, uncommitted; worker 2 took %d over; %d requests for %d prompts, %d asked twice",
+			inFlight, paidUncommitted, r2.TakenOver, requests, prompts, twice)
+		if rows != ids || ids != r2.RowsIn {
+			t.Errorf("%d labels of %d articles, want one each of %d", rows, ids, r2.RowsIn)
+		}
+		if twice > inFlight || requests-prompts != twice || requests > int(ids)+inFlight {
+			t.Errorf("%d requests for %d prompts, %d asked twice: only the %d in flight at the kill may be", requests, prompts, twice, inFlight)
+		}
+		if r2.TakenOver != int64(paidUncommitted) || r2.Recovered < r2.TakenOver {
+			t.Errorf("worker 2 took over %d paid answers, the dead worker's claims held %d", r2.TakenOver, paidUncommitted)
+		}
+		// Worker 1 asked for some (committed by it, or by worker 2 from its
+		// claims), worker 2 for the rest.
+		if r2.Labeled == 0 || int64(requests) <= r2.Calls {
+			t.Errorf("both workers must have asked: %d requests, worker 2 asked %d (result %+v), %d runs in the table", requests, r2.Calls, r2, runs)
+		}
+		if wh != "" {
+			h.checkS3(t, url, wh, f, ids)
+		}
+	})
 }
 
 // BenchmarkWorkers measures labeling throughput (articles/s, wall clock
