@@ -460,20 +460,32 @@ func TestWorkers_KillNine(t *testing.T) {
 // articles/s counts from the workers' start to their exit (start-up, the
 // plan and the last commit included), oracle-articles/s from the first
 // request to the last answer. batch=10 commits every 10 answers (as the
-// tests do), batch=default label's own 500 answers or 30 s.
+// tests do), batch=default label's own 500 answers or 30 s. The store=s3 cases
+// keep the lake's files in the bucket of DISTILL_TEST_S3 (skipped without
+// it), each worker reaching it through a relay with an object cache of its
+// own.
 func BenchmarkWorkers(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		n    int
 		env  string
-	}{{"workers=1/batch=10", 1, ""}, {"workers=2/batch=10", 2, ""},
-		{"workers=1/batch=default", 1, "LABEL_DEFAULT_BATCHES=1"}, {"workers=2/batch=default", 2, "LABEL_DEFAULT_BATCHES=1"}} {
+		s3   bool
+	}{{"workers=1/batch=10", 1, "", false}, {"workers=2/batch=10", 2, "", false},
+		{"workers=1/batch=default", 1, "LABEL_DEFAULT_BATCHES=1", false}, {"workers=2/batch=default", 2, "LABEL_DEFAULT_BATCHES=1", false},
+		{"workers=1/batch=10/store=s3", 1, "", true}, {"workers=2/batch=10/store=s3", 2, "", true}} {
 		n := bc.n
 		b.Run(bc.name, func(b *testing.B) {
 			for range b.N {
 				b.StopTimer()
-				url, _, f := pgLake(b, 1000)
+				wh := ""
+				if bc.s3 {
+					wh = s3Warehouse(b)
+				}
+				url, _, f := pgLakeAt(b, 1000, wh)
 				h := newHosts(b, n)
+				if bc.s3 {
+					h.useS3(b)
+				}
 				orc := newCountingOracle(b, f, 200*time.Millisecond, h.listen(b))
 				cat := h.catalog(b, url)
 				b.StartTimer()
