@@ -472,7 +472,8 @@ func BenchmarkWorkers(b *testing.B) {
 		s3   bool
 	}{{"workers=1/batch=10", 1, "", false}, {"workers=2/batch=10", 2, "", false},
 		{"workers=1/batch=default", 1, "LABEL_DEFAULT_BATCHES=1", false}, {"workers=2/batch=default", 2, "LABEL_DEFAULT_BATCHES=1", false},
-		{"workers=1/batch=10/store=s3", 1, "", true}, {"workers=2/batch=10/store=s3", 2, "", true}} {
+		{"workers=1/batch=10/store=s3", 1, "", true}, {"workers=2/batch=10/store=s3", 2, "", true},
+		{"workers=1/batch=default/store=s3", 1, "LABEL_DEFAULT_BATCHES=1", true}, {"workers=2/batch=default/store=s3", 2, "LABEL_DEFAULT_BATCHES=1", true}} {
 		n := bc.n
 		b.Run(bc.name, func(b *testing.B) {
 			for range b.N {
