@@ -436,8 +436,11 @@ func TestWorkers_KillNine(t *testing.T) {
 		if twice > inFlight || requests-prompts != twice || requests > int(ids)+inFlight {
 			t.Errorf("%d requests for %d prompts, %d asked twice: only the %d in flight at the kill may be", requests, prompts, twice, inFlight)
 		}
-		if r2.TakenOver != int64(paidUncommitted) || r2.Recovered < r2.TakenOver {
-			t.Errorf("worker 2 took over %d paid answers, the dead worker's claims held %d", r2.TakenOver, paidUncommitted)
+		// The dead worker's last writes may still be on their way through
+		// the relay when the claims are read: a claim counted in flight may
+		// get its paid answer just after, and be taken over too.
+		if r2.TakenOver < int64(paidUncommitted) || r2.TakenOver > int64(paidUncommitted+inFlight) || r2.Recovered < r2.TakenOver {
+			t.Errorf("worker 2 took over %d paid answers, the dead worker's claims held %d (and %d in flight)", r2.TakenOver, paidUncommitted, inFlight)
 		}
 		// Worker 1 asked for some (committed by it, or by worker 2 from its
 		// claims), worker 2 for the rest.
