@@ -6,7 +6,7 @@
 # (Apache-2.0, a real S3 gateway; its posix backend keeps each object as a
 # plain file and its metadata in user xattrs), `go install`ed at a pinned
 # version into a cache folder (reused while its version matches), started on
-# a free local port with a new temporary root folder, and given one bucket.
+# a free local port with a new temporary folder of buckets, and given one bucket.
 # Progress goes to stderr, with how to stop it.
 set -euo pipefail
 
@@ -22,11 +22,11 @@ if ! { [ -x "$bin" ] && go version -m "$bin" 2>/dev/null | grep -q "github.com/v
 fi
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/distill-s3.XXXXXX")
-mkdir -p "$dir/root/distill"      # with the posix backend a folder is a bucket
+mkdir -p "$dir/buckets/distill"      # with the posix backend a folder is a bucket
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=distilltest
 secret=distill-test-secret-$(python3 -c 'import secrets; print(secrets.token_hex(8))')
-nohup "$bin" --access "$key" --secret "$secret" --port "127.0.0.1:$port" --quiet posix "$dir/root" \
+nohup "$bin" --access "$key" --secret "$secret" --port "127.0.0.1:$port" --quiet posix "$dir/buckets" \
     >"$dir/server.log" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 1 200); do
