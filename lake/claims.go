@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -141,9 +139,7 @@ func (c *Claims) Claim(ctx context.Context, key string) (ClaimState, []byte, str
 // reapDead lets the claim of a holder that ran on this machine and is gone
 // expire at once.
 func (c *Claims) reapDead(ctx context.Context, key, owner string) bool {
-	machine, p, ok := strings.Cut(owner, "|")
-	pid, err := strconv.Atoi(p)
-	if !ok || err != nil || machine == "" || machine != thisMachine() || !processGone(pid) {
+	if !ownerGone(owner) {
 		return false
 	}
 	res, err := c.db.ExecContext(ctx, `UPDATE `+claimTable+` SET expires_at = now() - interval '1 second' WHERE owner = $1 AND done_at IS NULL`, owner)

@@ -152,9 +152,7 @@ func (k *LeaseLocker) reapDead(ctx context.Context, name string) bool {
 	if err := k.db.QueryRowContext(ctx, `SELECT owner, token FROM `+leaseTable+` WHERE name = $1`, name).Scan(&owner, &token); err != nil {
 		return false
 	}
-	machine, p, ok := strings.Cut(owner, "|")
-	pid, err := strconv.Atoi(p)
-	if !ok || err != nil || machine == "" || machine != thisMachine() || !processGone(pid) {
+	if !ownerGone(owner) {
 		return false
 	}
 	res, err := k.db.ExecContext(ctx, `DELETE FROM `+leaseTable+` WHERE name = $1 AND token = $2`, name, token)
@@ -163,6 +161,14 @@ func (k *LeaseLocker) reapDead(ctx context.Context, name string) bool {
 	}
 	n, err := res.RowsAffected()
 	return err == nil && n > 0
+}
+
+// ownerGone reports whether owner ("machine|pid", as leases and claims
+// record their holder) ran on this machine and its process is gone.
+func ownerGone(owner string) bool {
+	machine, p, ok := strings.Cut(owner, "|")
+	pid, err := strconv.Atoi(p)
+	return ok && err == nil && machine != "" && machine == thisMachine() && processGone(pid)
 }
 
 // thisMachine names this machine's boot and process namespace, where pids
