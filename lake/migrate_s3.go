@@ -2,9 +2,7 @@ package lake
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/apache/iceberg-go"
 	icebergio "github.com/apache/iceberg-go/io"
@@ -105,19 +103,9 @@ func (mg *migration) checkEmptyPrefix(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("warehouse %s: its IO cannot list objects", mg.dst)
 	}
-	var found string
-	err = lister.WalkDir(mg.dst, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			found = p
-			return fs.SkipAll
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("warehouse %s: cannot list it: %w (%s)", mg.dst, err, s3EnvHint(mg.dst))
+	found, err := firstObject(mg.dst, lister)
+	if err != nil {
+		return err
 	}
 	if found != "" {
 		return fmt.Errorf("--warehouse %s is not empty (it holds %s, ...): migrate copies the lake into a new, empty prefix; give another one", mg.dst, found)

@@ -137,19 +137,9 @@ func emptyPrefix(wh string, fsys icebergio.IO) error {
 	if !ok {
 		return nil
 	}
-	var found string
-	err := lister.WalkDir(wh, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			found = p
-			return fs.SkipAll
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("warehouse %s: cannot list it: %w (%s)", wh, err, s3EnvHint(wh))
+	found, err := firstObject(wh, lister)
+	if err != nil {
+		return err
 	}
 	if found != "" {
 		return fmt.Errorf("%w: warehouse %s already holds objects (%s): a new lake there would mix its files with another's; give another prefix", ErrLakeExists, wh, found)
@@ -234,4 +224,24 @@ func countObjects(ctx context.Context, tbl *table.Table, prefix, suffix string) 
 		return nil
 	})
 	return n, err
+}
+
+// firstObject is the first object under the warehouse prefix wh ("" when
+// it holds none).
+func firstObject(wh string, lister icebergio.ListableIO) (string, error) {
+	var found string
+	err := lister.WalkDir(wh, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			found = p
+			return fs.SkipAll
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("warehouse %s: cannot list it: %w (%s)", wh, err, s3EnvHint(wh))
+	}
+	return found, nil
 }
