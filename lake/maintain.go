@@ -523,7 +523,7 @@ func (l *Lake) Compact(ctx context.Context, name TableName, opts CompactOptions)
 	if err != nil {
 		return res, fmt.Errorf("compact %s: %w", name, err)
 	}
-	res.FilesAfter, res.BytesAfter, res.DeleteFilesAfter = len(after), 0, countDeleteFiles(dels)
+	res.FilesAfter, res.BytesAfter, res.DeleteFilesAfter = len(after), 0, len(uniqueDeletes(dels))
 	for _, f := range after {
 		res.BytesAfter += f.FileSizeBytes()
 	}
@@ -607,7 +607,10 @@ func deleteKey(f iceberg.DataFile) string {
 	return f.FilePath()
 }
 
-func countDeleteFiles(dels []*fileDeletes) int {
+// uniqueDeletes lists each delete file the data files' deletes name once
+// (a deletion vector by its blob).
+func uniqueDeletes(dels []*fileDeletes) []iceberg.DataFile {
+	var out []iceberg.DataFile
 	seen := map[string]bool{}
 	for _, d := range dels {
 		if d == nil {
@@ -615,11 +618,14 @@ func countDeleteFiles(dels []*fileDeletes) int {
 		}
 		for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
 			for _, f := range g {
-				seen[deleteKey(f)] = true
+				if k := deleteKey(f); !seen[k] {
+					seen[k] = true
+					out = append(out, f)
+				}
 			}
 		}
 	}
-	return len(seen)
+	return out
 }
 
 // deletedAtMost bounds the rows the tasks' delete files delete: the records

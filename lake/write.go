@@ -280,21 +280,7 @@ func replacedFiles(ctx context.Context, tbl *table.Table) (files, deletes []iceb
 	if err != nil {
 		return nil, nil, err
 	}
-	seen := map[string]bool{}
-	for _, d := range dels {
-		if d == nil {
-			continue
-		}
-		for _, g := range [][]iceberg.DataFile{d.pos, d.eq, d.dv} {
-			for _, f := range g {
-				if k := deleteKey(f); !seen[k] {
-					seen[k] = true
-					deletes = append(deletes, f)
-				}
-			}
-		}
-	}
-	return files, deletes, nil
+	return files, uniqueDeletes(dels), nil
 }
 
 func (l *Lake) commitProps(c Commit) (iceberg.Properties, error) {
