@@ -98,3 +98,10 @@ def base_model_of(meta: dict[str, Any], override: str = "") -> str:
     if path and os.path.isdir(path):
         return str(path)
     return str(meta["base_model"])
+
+
+def quantize_of(meta: dict[str, Any], override: str = "auto") -> str:
+    """How predict loads the base: the override, else as it was trained (none before --quantize existed)."""
+    if override and override != "auto":
+        return override
+    return str(meta.get("hyperparameters", {}).get("quantize", "none"))

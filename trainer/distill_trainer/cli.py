@@ -22,6 +22,8 @@ from distill_trainer.options import (
     DEFAULT_BASE_MODEL,
     DEVICES,
     DTYPES,
+    PREDICT_QUANTIZE,
+    QUANTIZE,
     UNSLOTH_MODES,
     PredictOptions,
     TrainOptions,
@@ -48,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--base-model", default=DEFAULT_BASE_MODEL, help=f"local directory or hub id (default {DEFAULT_BASE_MODEL})")
     t.add_argument("--epochs", type=int, default=d.epochs)
     t.add_argument("--lr", type=float, default=d.lr)
-    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per forward pass (micro-batch)")
+    t.add_argument("--grad-accum", type=int, default=d.grad_accum, help="micro-batches per optimizer step (effective batch: batch-size x grad-accum)")
     t.add_argument("--max-length", type=int, default=d.max_length, help="token budget, special tokens included")
     t.add_argument("--head-fraction", type=float, default=d.head_fraction, help="share of the budget kept from the start")
     t.add_argument("--lora-r", type=int, default=d.lora_r)
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm, help="0 turns clipping off")
     t.add_argument("--seed", type=int, default=d.seed)
     t.add_argument("--gradient-checkpointing", action="store_true", help="trade compute for activation memory")
+    t.add_argument("--quantize", default=d.quantize, choices=QUANTIZE, help="load the frozen base in 4bit (NF4) or 8bit with bitsandbytes; needs CUDA unless --device cpu")
     t.add_argument("--device", default=d.device, choices=DEVICES)
     t.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto: bf16 on a GPU that supports it, else fp32")
     t.add_argument("--unsloth", default=d.unsloth, choices=UNSLOTH_MODES, help="auto: when importable and on CUDA")
@@ -75,7 +79,16 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--batch-size", type=int, default=PredictOptions.batch_size)
     q.add_argument("--device", default="auto", choices=DEVICES)
     q.add_argument("--dtype", default="auto", choices=DTYPES)
+    q.add_argument("--quantize", default="auto", choices=PREDICT_QUANTIZE, help="auto: as the model was trained; 4bit, 8bit or none")
     q.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
+
+    m = sub.add_parser("merge", help="fold a model's adapter and head into its base: a plain transformers folder")
+    m.add_argument("--model", required=True, help="artifact directory written by train")
+    m.add_argument("--out", required=True, help="folder to create (absent or empty)")
+    m.add_argument("--base-model", default="", help="override the base model recorded in the artifact")
+    m.add_argument("--dtype", default="auto", choices=DTYPES, help="auto: bf16 for a student trained quantized, else fp32")
+    m.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
+    m.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
 
     _embed_parsers(sub)
     return p
@@ -127,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             return _embed(args, proto)
         if args.command == "fetch-minilm":
             return _fetch_minilm(args, emitter)
+        if args.command == "merge":
+            return _merge(args, emitter)
         return _predict(args, proto)
     except TrainerError as e:
         return _fail(command, emitter, str(e), e.exit_code)
@@ -209,6 +224,15 @@ def _predict(args: argparse.Namespace, proto: IO[bytes]) -> int:
     from distill_trainer import predict
 
     predict.run(opts, reader, proto, meta)
+    return 0
+
+
+def _merge(args: argparse.Namespace, emitter: Emitter) -> int:
+    from distill_trainer import merge
+
+    opts = merge.MergeOptions(**{k: v for k, v in vars(args).items() if k != "command"})
+    opts.validate()
+    emitter.emit("done", **merge.run(opts))
     return 0
 
 

@@ -10,6 +10,7 @@ trained student exactly.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import sys
@@ -121,22 +122,84 @@ def load_tokenizer(name: str) -> PreTrainedTokenizerBase:
     return tok
 
 
+def check_quantize(quantize: str, requested_device: str, device: str) -> None:
+    """A quantized load needs bitsandbytes, and CUDA unless --device cpu was asked for.
+
+    Never a silent fall-back to full precision: a run that cannot load its
+    base the way it was asked fails here, before anything is read or built.
+    bitsandbytes (0.47 and later) also quantizes on the CPU, far slower than
+    on a GPU: allowed when --device cpu says so (the tests train that way).
+    """
+    if quantize in ("none", ""):
+        return
+    try:
+        import bitsandbytes  # noqa: F401
+    except Exception as e:  # noqa: BLE001 - not installed, or a broken install
+        raise InputError(
+            f"--quantize {quantize} needs bitsandbytes, which is not importable in {sys.executable} ({e}): "
+            "pip install bitsandbytes into the trainer's Python, or pass --quantize none to train in full precision"
+        ) from e
+    if device == "cpu" and requested_device != "cpu":
+        raise InputError(
+            f"--quantize {quantize} needs a CUDA GPU, and torch sees none (torch.cuda.is_available() is False); "
+            "it never falls back to full precision. Pass --quantize none to run unquantized, or --device cpu "
+            "to run bitsandbytes' CPU kernels (slow: for tests)"
+        )
+
+
+def quantization_config(quantize: str, dtype: torch.dtype) -> Any:
+    """bitsandbytes' config for a 4bit (NF4, double quantization) or 8bit (LLM.int8) load; None for none.
+
+    The regression head is never quantized: it is trained in full, in fp32.
+    """
+    if quantize in ("none", ""):
+        return None
+    from transformers import BitsAndBytesConfig
+
+    if quantize == "4bit":
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=True,
+            bnb_4bit_compute_dtype=dtype,
+            llm_int8_skip_modules=HEAD_MODULES,
+        )
+    return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=HEAD_MODULES)
+
+
 def load_base(
-    name: str, num_labels: int, dtype: torch.dtype, pad_token_id: int | None
+    name: str,
+    num_labels: int,
+    dtype: torch.dtype,
+    pad_token_id: int | None,
+    quantize: str = "none",
+    device: str = "cpu",
 ) -> tuple[PreTrainedModel, list[str]]:
-    """The base model with a fresh regression head, and the names of modules it had to initialise."""
+    """The base model with a fresh regression head, and the names of modules it had to initialise.
+
+    Quantized (4bit, 8bit), the Linear layers are loaded straight onto
+    ``device`` by bitsandbytes; the embeddings and norms stay in ``dtype``
+    (not upcast to fp32 as peft's prepare_model_for_kbit_training does: on
+    Qwen2.5-7B that would add 1.1 GB for its embedding alone).
+    """
     kwargs: dict[str, Any] = dict(
         num_labels=num_labels, problem_type="regression", dtype=dtype, output_loading_info=True
     )
+    qconfig = quantization_config(quantize, dtype)
+    if qconfig is not None:
+        kwargs.update(quantization_config=qconfig, device_map={"": device})
     kwargs.update(_hub_kwargs(name))
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(name, **kwargs)
     except Exception as e:  # noqa: BLE001 - hub errors are not all OSErrors
         if os.path.isdir(name):
-            raise InputError(f"loading the base model from {name}: {e}") from e
+            what = f"in {quantize} " if qconfig is not None else ""
+            raise InputError(f"loading the base model {what}from {name}: {e}") from e
         raise _hub_error(name, e) from e
     if model.config.pad_token_id is None:
         model.config.pad_token_id = pad_token_id
+    if qconfig is not None and device == "cpu":
+        _unpacked_on_cpu(model)
     new_modules = _new_modules(model, info.get("missing_keys", ()))
     # The head and any module trained in full stay fp32 (their copies in the
     # adapter are fp32 too), whatever the base model's dtype.
@@ -144,6 +207,22 @@ def load_base(
         if mod_name in new_modules or mod_name.split(".")[-1] in HEAD_MODULES:
             module.float()
     return model, new_modules
+
+
+def _unpacked_on_cpu(model: torch.nn.Module) -> None:
+    """Keep bitsandbytes' 4-bit layers off its CPU inference format.
+
+    On a CPU with AVX512-BF16, bitsandbytes 0.50 repacks a 4-bit weight the
+    first time it runs in eval mode, for good: the next training step then
+    goes through a kernel with no backward ("a view of a leaf Variable that
+    requires grad is being used in an in-place operation"), and a layer
+    narrower than its block size (64) cannot be repacked at all. Training
+    validates every epoch in eval mode, and predict must compute what
+    validation computed, so the layers stay in the format they train in.
+    """
+    for module in model.modules():
+        if hasattr(module, "support_avx512bf16_for_cpu"):
+            module.support_avx512bf16_for_cpu = False
 
 
 def _new_modules(model: torch.nn.Module, missing_keys: Sequence[str]) -> list[str]:
@@ -195,7 +274,7 @@ def build_student(
                 raise TrainerError(f"--unsloth on: Unsloth could not build the model: {e}") from e
             log(f"Unsloth could not build the model, using plain peft: {e}")
     tok = load_tokenizer(name)
-    model, new_modules = load_base(name, num_labels, dtype, tok.pad_token_id)
+    model, new_modules = load_base(name, num_labels, dtype, tok.pad_token_id, opts.quantize, device)
     if opts.gradient_checkpointing:
         # Non-reentrant checkpointing needs no input gradients, so a frozen base works as is.
         # transformers 5 renamed the method; 4.x has only the old name.
@@ -210,6 +289,8 @@ def build_student(
     except ValueError as e:
         raise InputError(f"--target-modules {opts.target_modules!r}: {e}") from e
     _trainable_to_fp32(peft_model)
+    if opts.quantize != "none":
+        return peft_model, tok, "peft"  # already on its device: bitsandbytes put it there
     return peft_model.to(device), tok, "peft"
 
 
@@ -241,7 +322,8 @@ def _build_with_unsloth(
         num_labels=num_labels,
         max_seq_length=opts.max_length,
         dtype=dtype,
-        load_in_4bit=False,
+        load_in_4bit=opts.quantize == "4bit",
+        load_in_8bit=opts.quantize == "8bit",
         full_finetuning=False,
     )
     model.config.problem_type = "regression"
@@ -299,28 +381,38 @@ def _trainable_to_fp32(model: torch.nn.Module) -> None:
 
 def count_params(model: torch.nn.Module) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total = sum(p.numel() for p in model.parameters())
+    total = sum(_numel(p) for p in model.parameters())
     return trainable, total
 
 
+def _numel(p: torch.nn.Parameter) -> int:
+    """Elements of the weight a parameter stands for: a 4-bit one packs two per byte in a flat tensor."""
+    state = getattr(p, "quant_state", None)
+    shape = getattr(state, "shape", None)
+    if shape is not None:
+        return int(math.prod(shape))
+    return p.numel()
+
+
 def load_student(
-    artifact_dir: str, base_model: str, num_labels: int, device: str, dtype: torch.dtype
+    artifact_dir: str, base_model: str, num_labels: int, device: str, dtype: torch.dtype, quantize: str = "none"
 ) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
-    """(model, tokenizer) from an artifact: base model + adapter (head included), eval mode."""
+    """(model, tokenizer) from an artifact: base model (quantized as asked) + adapter (head included), eval mode."""
     tok = load_tokenizer(artifact_dir)
     # The base load reports the head as missing and untrained; the adapter
     # brings it, so that report would only mislead here.
     level = transformers.logging.get_verbosity()
     transformers.logging.set_verbosity_error()
     try:
-        base, _ = load_base(base_model, num_labels, dtype, tok.pad_token_id)
+        base, _ = load_base(base_model, num_labels, dtype, tok.pad_token_id, quantize, device)
     finally:
         transformers.logging.set_verbosity(level)
     try:
         model = PeftModel.from_pretrained(base, artifact_dir, is_trainable=False)
     except (OSError, ValueError) as e:
         raise TrainerError(f"loading the adapter from {artifact_dir}: {e}") from e
-    model.to(device)
+    if quantize == "none":
+        model.to(device)
     model.eval()
     return model, tok
 
@@ -385,6 +477,8 @@ def versions() -> dict[str, str]:
         "tokenizers": tokenizers.__version__,
         "pyarrow": pyarrow.__version__,
     }
+    if "bitsandbytes" in sys.modules:
+        v["bitsandbytes"] = getattr(sys.modules["bitsandbytes"], "__version__", "unknown")
     if "unsloth" in sys.modules:
         v["unsloth"] = getattr(sys.modules["unsloth"], "__version__", "unknown")
     return v

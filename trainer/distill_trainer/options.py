@@ -19,6 +19,8 @@ DEFAULT_BASE_MODEL = "Qwen/Qwen2.5-1.5B"
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("auto", "bf16", "fp32")
 UNSLOTH_MODES = ("auto", "on", "off")
+QUANTIZE = ("none", "4bit", "8bit")  # bitsandbytes NF4 (double quantization) or LLM.int8
+PREDICT_QUANTIZE = ("auto",) + QUANTIZE  # auto: as the model was trained
 
 _DIMENSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -31,6 +33,7 @@ class TrainOptions:
     epochs: int = 3
     lr: float = 2e-4
     batch_size: int = 8
+    grad_accum: int = 1  # micro-batches per optimizer step: the effective batch is batch_size x grad_accum
     max_length: int = 512
     head_fraction: float = 0.7  # of the token budget kept from the start; the rest from the end
     lora_r: int = 16
@@ -42,6 +45,7 @@ class TrainOptions:
     max_grad_norm: float = 1.0
     seed: int = 42
     gradient_checkpointing: bool = False
+    quantize: str = "none"  # 4bit, 8bit: the frozen base's Linear layers in bitsandbytes (LoRA and head stay fp32)
     device: str = "auto"
     dtype: str = "auto"  # auto: bf16 on a GPU that supports it, fp32 otherwise
     unsloth: str = "auto"  # auto: used when importable and on CUDA; on: required; off: never
@@ -70,6 +74,7 @@ class TrainOptions:
             seen.add(d)
         _positive("--epochs", self.epochs)
         _positive("--batch-size", self.batch_size)
+        _positive("--grad-accum", self.grad_accum)
         _positive("--lora-r", self.lora_r)
         _positive("--lora-alpha", self.lora_alpha)
         _positive("--lr", self.lr)
@@ -86,6 +91,7 @@ class TrainOptions:
         _choice("--device", self.device, DEVICES)
         _choice("--dtype", self.dtype, DTYPES)
         _choice("--unsloth", self.unsloth, UNSLOTH_MODES)
+        _choice("--quantize", self.quantize, QUANTIZE)
         if not self.target_modules.strip():
             raise InputError("--target-modules must not be empty")
         self.selection()
@@ -97,6 +103,8 @@ class TrainOptions:
             d.pop(k)
         if d["select_by"] == "mae":  # the default, unnamed as before --select-by
             d.pop("select_by")
+        if d["grad_accum"] == 1:  # the default, unnamed as before --grad-accum
+            d.pop("grad_accum")
         return d
 
 
@@ -107,6 +115,7 @@ class PredictOptions:
     batch_size: int = 32
     device: str = "auto"
     dtype: str = "auto"
+    quantize: str = "auto"  # auto: as trained (the artifact's hyperparameters), else 4bit, 8bit or none
     threads: int = 0
 
     def validate(self) -> None:
@@ -115,6 +124,7 @@ class PredictOptions:
         _positive("--batch-size", self.batch_size)
         _choice("--device", self.device, DEVICES)
         _choice("--dtype", self.dtype, DTYPES)
+        _choice("--quantize", self.quantize, PREDICT_QUANTIZE)
         if self.threads < 0:
             raise InputError(f"--threads must not be negative, got {self.threads}")
 

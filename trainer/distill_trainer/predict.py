@@ -22,8 +22,10 @@ def run(opts: PredictOptions, reader: Any, sink: IO[bytes], meta: dict[str, Any]
     modeling.set_threads(opts.threads)
     device = modeling.resolve_device(opts.device)
     dtype = modeling.resolve_dtype(opts.dtype, device)
+    quantize = artifact.quantize_of(meta, opts.quantize)
+    modeling.check_quantize(quantize, opts.device, device)
     base = resolve_base_model(artifact.base_model_of(meta, opts.base_model))
-    model, tok = modeling.load_student(opts.model, base, len(dims), device, dtype)
+    model, tok = modeling.load_student(opts.model, base, len(dims), device, dtype, quantize)
 
     schema = predictions_schema(dims)
     rows = 0

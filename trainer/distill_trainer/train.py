@@ -65,11 +65,80 @@ def _schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_ratio: 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+class _Loop:
+    """One epoch's optimizer steps: micro-batches of --batch-size, --grad-accum of them per step.
+
+    Each micro-batch's loss counts in proportion to its examples, so a step's
+    gradient is the mean over all of its examples, as one batch of
+    batch_size x grad_accum would give; with --grad-accum 1 the arithmetic is
+    exactly the plain loop's.
+    """
+
+    def __init__(
+        self,
+        opts: TrainOptions,
+        model: torch.nn.Module,
+        tok: Any,
+        device: str,
+        dtype: torch.dtype,
+        params: list[torch.nn.Parameter],
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        emit: Emitter,
+        total_steps: int,
+    ) -> None:
+        self.opts, self.model, self.tok, self.device, self.dtype = opts, model, tok, device, dtype
+        self.params, self.optimizer, self.scheduler, self.emit = params, optimizer, scheduler, emit
+        self.total_steps = total_steps
+        self.step = 0
+
+    def epoch(
+        self,
+        epoch: int,
+        order: list[int],
+        seqs: Sequence[Sequence[int]],
+        labels: torch.Tensor,
+        weights_all: torch.Tensor | None,
+    ) -> float:
+        """Runs the epoch's steps over ``order``; returns its mean training loss per step."""
+        b, accum = self.opts.batch_size, self.opts.grad_accum
+        micro = [order[i : i + b] for i in range(0, len(order), b)]
+        epoch_loss, since_loss, since_n, steps = 0.0, 0.0, 0, 0
+        for g in range(0, len(micro), accum):
+            group = micro[g : g + accum]
+            n = sum(len(idx) for idx in group)
+            value = 0.0
+            for idx in group:
+                logits = modeling.forward(self.model, [seqs[i] for i in idx], self.tok, self.device, self.dtype)
+                weights = weights_all[idx].to(self.device) if weights_all is not None else None
+                loss = weighted_mse(logits, labels[idx].to(self.device), weights) * (len(idx) / n)
+                part = loss.item()
+                if not math.isfinite(part):
+                    raise TrainerError(f"the loss is {part} at epoch {epoch}, step {self.step + 1}: try a lower --lr")
+                loss.backward()
+                value += part
+            if self.opts.max_grad_norm > 0:
+                torch.nn.utils.clip_grad_norm_(self.params, self.opts.max_grad_norm)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad(set_to_none=True)
+            self.step += 1
+            steps += 1
+            epoch_loss += value
+            since_loss += value
+            since_n += 1
+            if self.emit.step_due(final=self.step == self.total_steps):
+                self.emit("step", epoch=epoch, step=self.step, steps=self.total_steps, loss=since_loss / since_n)
+                since_loss, since_n = 0.0, 0
+        return epoch_loss / steps
+
+
 def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, started: float) -> dict[str, Any]:
     """Train, report progress through ``emit``, write the artifact; returns the done event's fields."""
     modeling.set_threads(opts.threads)
     device = modeling.resolve_device(opts.device)
     dtype = modeling.resolve_dtype(opts.dtype, device)
+    modeling.check_quantize(opts.quantize, opts.device, device)
     seed_everything(opts.seed)
     model, tok, backend = modeling.build_student(opts, len(opts.dimensions), device, dtype)
     trainable, total = modeling.count_params(model)
@@ -83,12 +152,14 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
     # Validation is never weighted: its MAE, and so the epoch kept, stay comparable across weightings.
     weights_all = train_weights(train_rows.weights)
 
-    steps_per_epoch = math.ceil(len(train_seqs) / opts.batch_size)
+    micro_batches = math.ceil(len(train_seqs) / opts.batch_size)
+    steps_per_epoch = math.ceil(micro_batches / opts.grad_accum)
     total_steps = steps_per_epoch * opts.epochs
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=opts.lr, weight_decay=opts.weight_decay)
     scheduler = _schedule(optimizer, total_steps, opts.warmup_ratio)
     generator = torch.Generator().manual_seed(opts.seed)
+    loop = _Loop(opts, model, tok, device, dtype, params, optimizer, scheduler, emit, total_steps)
 
     emit(
         "start",
@@ -96,6 +167,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         device_name=torch.cuda.get_device_name() if device == "cuda" else "cpu",
         dtype=modeling.dtype_name(dtype),
         backend=backend,
+        quantize=opts.quantize,
         train_rows=len(train_rows),
         val_rows=len(val_rows),
         base_model=opts.base_model,
@@ -110,34 +182,11 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
     best: tuple[float, int, list[float], list[list[float]], dict[str, torch.Tensor]] | None = None
     best_select = 0.0
     history: list[dict[str, Any]] = []
-    step = 0
     for epoch in range(1, opts.epochs + 1):
         model.train()
         epoch_started = time.monotonic()
         order = torch.randperm(len(train_seqs), generator=generator).tolist()
-        epoch_loss, since_loss, since_n = 0.0, 0.0, 0
-        for b in range(steps_per_epoch):
-            idx = order[b * opts.batch_size : (b + 1) * opts.batch_size]
-            logits = modeling.forward(model, [train_seqs[i] for i in idx], tok, device, dtype)
-            weights = weights_all[idx].to(device) if weights_all is not None else None
-            loss = weighted_mse(logits, train_labels[idx].to(device), weights)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise TrainerError(f"the loss is {value} at epoch {epoch}, step {step + 1}: try a lower --lr")
-            loss.backward()
-            if opts.max_grad_norm > 0:
-                torch.nn.utils.clip_grad_norm_(params, opts.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            epoch_loss += value
-            since_loss += value
-            since_n += 1
-            if emit.step_due(final=step == total_steps):
-                emit("step", epoch=epoch, step=step, steps=total_steps, loss=since_loss / since_n)
-                since_loss, since_n = 0.0, 0
-
+        epoch_loss = loop.epoch(epoch, order, train_seqs, train_labels, weights_all)
         if device == "cuda":
             torch.cuda.synchronize()
         train_seconds = time.monotonic() - epoch_started
@@ -146,7 +195,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         val_mae = sum(per_dim) / len(per_dim)
         record: dict[str, Any] = dict(
             epoch=epoch,
-            train_loss=epoch_loss / steps_per_epoch,
+            train_loss=epoch_loss,
             val_mae=val_mae,
             val_mae_per_dimension=per_dim,
             examples_per_second=round(len(train_seqs) / train_seconds, 2),
