@@ -36,7 +36,9 @@ func modelExportCommand(e *env) *cli.Command {
 		ArgsUsage: "MODEL -o DIR",
 		Flags: []cli.Flag{lakeFlag, jsonFlag, optionalFilter,
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the folder to write (absent or empty)", Required: true},
-			&cli.BoolFlag{Name: "force", Usage: "replace a folder that holds files"}},
+			&cli.BoolFlag{Name: "force", Usage: "replace a folder that holds files"},
+			&cli.BoolFlag{Name: "merged", Usage: "lora: also write weights/merged/, the adapter folded into the base's weights (a plain transformers folder for serving stacks; predict.py then needs no base model or peft)"},
+			&cli.StringFlag{Name: "python", Usage: "lora, with --merged: the trainer's Python (default: $DISTILL_PYTHON, else the one it was trained with)"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return errors.New("model export takes one MODEL, e.g. distill model export linear-20261126-183000-3fa2 -o exported/")
@@ -50,7 +52,8 @@ func modelExportCommand(e *env) *cli.Command {
 				return err
 			}
 			defer l.Close()
-			res, err := bundle.Export(c.Context, l, bundle.ExportOptions{Model: c.Args().First(), Filter: f, Dir: c.String("out"), Force: c.Bool("force")})
+			res, err := bundle.Export(c.Context, l, bundle.ExportOptions{Model: c.Args().First(), Filter: f, Dir: c.String("out"), Force: c.Bool("force"),
+				Merged: c.Bool("merged"), Python: c.String("python")})
 			if err != nil {
 				return err
 			}
@@ -76,6 +79,7 @@ func modelVerifyCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "sample", Value: 200, Usage: "articles to predict again"},
 			&cli.IntFlag{Name: "seed", Value: 1, Usage: "picks the sample"},
 			&cli.StringFlag{Name: "python", Usage: "lora: the trainer's Python (default: $DISTILL_PYTHON, else the one it was trained with)"},
+			&cli.StringFlag{Name: "device", Usage: "lora: auto, cpu or cuda (a model trained with --quantize needs CUDA, or cpu said here)"},
 			&cli.BoolFlag{Name: "files-only", Usage: "check the hashes only, not the predictions (no lake needed)"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -89,7 +93,7 @@ func modelVerifyCommand(e *env) *cli.Command {
 				}
 				defer l.Close()
 			}
-			res, err := bundle.Verify(c.Context, c.Args().First(), l, bundle.VerifyOptions{Sample: c.Int("sample"), Seed: c.Int("seed"), Python: c.String("python")})
+			res, err := bundle.Verify(c.Context, c.Args().First(), l, bundle.VerifyOptions{Sample: c.Int("sample"), Seed: c.Int("seed"), Python: c.String("python"), Device: c.String("device")})
 			if res != nil {
 				if c.Bool("json") {
 					if perr := e.printJSON(res); perr != nil {

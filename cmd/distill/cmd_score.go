@@ -35,10 +35,11 @@ func scoreCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "python", Usage: "the Python that runs a lora or sentence-encoder model", DefaultText: "$DISTILL_PYTHON, else the model's"},
 			&cli.StringFlag{Name: "device", Usage: "auto, cpu or cuda, for a lora model"},
 			&cli.IntFlag{Name: "batch-size", Usage: "texts per batch, for a lora model", Value: 32},
+			quantizeFlag,
 		},
 		Action: func(c *cli.Context) error {
 			opts := score.Options{All: c.Bool("all"), Rescore: c.Bool("rescore"), Workers: c.Int("workers"),
-				Python: c.String("python"), Device: c.String("device"), BatchSize: c.Int("batch-size")}
+				Python: c.String("python"), Device: c.String("device"), BatchSize: c.Int("batch-size"), Quantize: c.String("quantize")}
 			for _, dir := range c.StringSlice("filter") {
 				f, err := filters.Load(dir)
 				if err != nil {

@@ -27,6 +27,7 @@ func shadowCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "python", Usage: "the Python that runs a lora or sentence-encoder model", DefaultText: "$DISTILL_PYTHON, else the model's"},
 			&cli.StringFlag{Name: "device", Usage: "auto, cpu or cuda, for a lora model"},
 			&cli.IntFlag{Name: "batch-size", Usage: "texts per batch, for a lora model", Value: 32},
+			quantizeFlag,
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))
@@ -44,7 +45,7 @@ func shadowCommand(e *env) *cli.Command {
 				return err
 			}
 			res, err := score.Shadow(c.Context, l, score.ShadowOptions{Filter: f, Candidate: cand, Show: c.Int("show"),
-				Workers: c.Int("workers"), Python: c.String("python"), Device: c.String("device"), BatchSize: c.Int("batch-size")})
+				Workers: c.Int("workers"), Python: c.String("python"), Device: c.String("device"), BatchSize: c.Int("batch-size"), Quantize: c.String("quantize")})
 			if err != nil {
 				return err
 			}

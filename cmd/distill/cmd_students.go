@@ -64,6 +64,9 @@ func exportCommand(e *env) *cli.Command {
 	}
 }
 
+// quantizeFlag is how predict, score and shadow load a lora model's base.
+var quantizeFlag = &cli.StringFlag{Name: "quantize", Usage: "lora: load the base in 4bit, 8bit or none (4bit and 8bit need bitsandbytes and CUDA, or --device cpu)", DefaultText: "as the model was trained"}
+
 func trainCommand(e *env) *cli.Command {
 	d := linear.DefaultConfig()
 	return &cli.Command{
@@ -95,6 +98,11 @@ func trainCommand(e *env) *cli.Command {
 			&cli.Float64Flag{Name: "lora-dropout", Value: 0.05, Usage: "lora: dropout"},
 			&cli.IntFlag{Name: "seed", Value: 42, Usage: "lora: seed"},
 			&cli.StringFlag{Name: "device", Value: "auto", Usage: "lora: auto, cpu or cuda"},
+			&cli.StringFlag{Name: "quantize", Value: "none", Usage: "lora: load the frozen base in 4bit (bitsandbytes NF4, QLoRA) or 8bit; needs bitsandbytes and CUDA (or --device cpu, slow); never falls back to full precision"},
+			&cli.BoolFlag{Name: "gradient-checkpointing", Usage: "lora: recompute activations in the backward pass (less memory, about a third more compute)"},
+			&cli.IntFlag{Name: "grad-accum", Value: 1, Usage: "lora: micro-batches of --batch-size per optimizer step (effective batch: batch-size x grad-accum)"},
+			&cli.BoolFlag{Name: "plan", Usage: "lora: estimate the run's peak GPU memory and whether it fits --gpu-memory; trains nothing (no lake, labels or weights needed)"},
+			&cli.StringFlag{Name: "gpu-memory", Value: "16GiB", Usage: "lora, with --plan: the GPU's memory, e.g. 16GiB, 24GB, 80G"},
 			// embed
 			&cli.StringFlag{Name: "embed-model", Value: train.HashedEncoder, Usage: "embed: the frozen encoder, hashed (pure Go, CPU) or a sentence encoder's folder (e.g. all-MiniLM-L6-v2's, run by --python; the model keeps the folder's path, not a copy)"},
 		},
@@ -104,6 +112,12 @@ func trainCommand(e *env) *cli.Command {
 				return err
 			}
 			opts := studentOptions(c, f)
+			if c.Bool("plan") {
+				if !c.IsSet("backend") {
+					opts.Backend = "lora"
+				}
+				return train.Plan(c.Context, train.PlanOptions{Options: opts, GPUMemory: c.String("gpu-memory"), JSON: c.Bool("json")}, e.stdout)
+			}
 			if err := refFlags(c, f, refArg{"labels", &opts.Labels}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}
@@ -149,6 +163,7 @@ func predictCommand(e *env) *cli.Command {
 			&cli.IntFlag{Name: "batch-size", Value: 32, Usage: "lora: texts per batch"},
 			&cli.StringFlag{Name: "device", Usage: "lora: auto, cpu or cuda"},
 			&cli.StringFlag{Name: "python", Usage: "lora: the Python that has distill_trainer installed (default $DISTILL_PYTHON, else the one the model was trained with)"},
+			quantizeFlag,
 		},
 		Action: func(c *cli.Context) error {
 			f, err := filters.Load(c.String("filter"))
@@ -156,7 +171,7 @@ func predictCommand(e *env) *cli.Command {
 				return err
 			}
 			opts := predict.Options{Filter: f, Model: c.String("model"), Split: c.String("split"), Full: c.Bool("full"),
-				Workers: c.Int("workers"), BatchSize: c.Int("batch-size"), Device: c.String("device"), Python: c.String("python")}
+				Workers: c.Int("workers"), BatchSize: c.Int("batch-size"), Device: c.String("device"), Python: c.String("python"), Quantize: c.String("quantize")}
 			if err := refFlags(c, f, refArg{"table", &opts.Table}, refArg{"splits", &opts.Splits}); err != nil {
 				return err
 			}

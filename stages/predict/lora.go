@@ -38,19 +38,27 @@ func predictLoRA(ctx context.Context, sess *lake.Session, query string, m *stude
 	if len(splits) == 0 {
 		return nil
 	}
-	args := []string{"predict", "--model", m.Dir(l), "--batch-size", strconv.Itoa(opts.BatchSize)}
-	if opts.Device != "" {
-		args = append(args, "--device", opts.Device)
-	}
 	return lora.Run(ctx, lora.Command{
 		Name:   "lora predictor",
 		Python: opts.Python,
-		Args:   args,
+		Args:   predictArgs(l, m, opts),
 		Feed: func(w io.Writer) error {
 			return sess.WriteArrowStream(ctx, "SELECT id, text FROM ("+query+")", w)
 		},
 		Read: func(r io.Reader) error { return readPredictions(r, m.Dimensions, splits, emit) },
 	})
+}
+
+// predictArgs are the trainer's predict command line for model m.
+func predictArgs(l *lake.Lake, m *students.Model, opts Options) []string {
+	args := []string{"predict", "--model", m.Dir(l), "--batch-size", strconv.Itoa(opts.BatchSize)}
+	if opts.Device != "" {
+		args = append(args, "--device", opts.Device)
+	}
+	if opts.Quantize != "" {
+		args = append(args, "--quantize", opts.Quantize)
+	}
+	return args
 }
 
 // readPredictions reads the predictor's (id, predictions) batches and emits

@@ -42,6 +42,9 @@ type Options struct {
 	// LoRA batch size and device.
 	BatchSize int    `yaml:"batch_size"`
 	Device    string `yaml:"device"`
+	// Quantize loads a lora model's base in 4bit, 8bit or none; empty (or
+	// auto): as the model was trained.
+	Quantize string `yaml:"quantize"`
 	// Python runs the lora trainer; default $DISTILL_PYTHON, else the one
 	// the model was trained with (see lora.Python).
 	Python string `yaml:"python"`
@@ -75,7 +78,17 @@ func (o *Options) Validate() error {
 	if o.BatchSize <= 0 {
 		o.BatchSize = 32
 	}
-	return nil
+	return CheckQuantize(o.Quantize)
+}
+
+// CheckQuantize refuses a --quantize the trainer's predict would not take:
+// empty or auto (as the model was trained), none, 4bit or 8bit.
+func CheckQuantize(q string) error {
+	switch q {
+	case "", "auto", "none", "4bit", "8bit":
+		return nil
+	}
+	return fmt.Errorf("quantize %q: want auto (as the model was trained), none, 4bit or 8bit", q)
 }
 
 // Result summarises a prediction run. RowsIn is the articles of the split

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -117,15 +116,11 @@ func streamEmbed(ctx context.Context, l *lake.Lake, m *students.Model, python st
 // streamLoRA feeds one trainer predict process (trainer/PROTOCOL.md) with
 // record batches of the texts as they come.
 func streamLoRA(ctx context.Context, l *lake.Lake, m *students.Model, opts Options, in <-chan Text, emit func(string, []float64)) error {
-	args := []string{"predict", "--model", m.Dir(l), "--batch-size", strconv.Itoa(opts.BatchSize)}
-	if opts.Device != "" {
-		args = append(args, "--device", opts.Device)
-	}
 	fed := false
 	err := lora.Run(ctx, lora.Command{
 		Name:   "lora predictor",
 		Python: lora.Python(opts.Python, m.Python()),
-		Args:   args,
+		Args:   predictArgs(l, m, opts),
 		Feed: func(w io.Writer) error {
 			fed = true
 			// The trainer sorts each input batch by length before it pads

@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/stages/predict"
 )
 
 // Options say which filters score the new articles of corpus.raw.
@@ -26,6 +27,9 @@ type Options struct {
 	BatchSize int    `yaml:"batch_size"`
 	Device    string `yaml:"device"`
 	Python    string `yaml:"python"`
+	// Quantize loads a lora model's base in 4bit, 8bit or none (empty: as
+	// it was trained; see predict.Options).
+	Quantize string `yaml:"quantize"`
 	// Progress, when set, is told the articles read of those to score.
 	Progress func(done, total int64) `yaml:"-"`
 	// Waiting, when set, gets the line saying another run holds a table.
@@ -52,6 +56,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if err := predict.CheckQuantize(o.Quantize); err != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	return nil
 }

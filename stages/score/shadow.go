@@ -11,6 +11,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/predict"
 )
 
 // ShadowOptions say which candidate runs beside production.
@@ -25,6 +26,7 @@ type ShadowOptions struct {
 	BatchSize int    `yaml:"batch_size"`
 	Device    string `yaml:"device"`
 	Python    string `yaml:"python"`
+	Quantize  string `yaml:"quantize"`
 	// Waiting, when set, gets the line saying another run holds the table.
 	Waiting func(msg string) `yaml:"-"`
 }
@@ -39,6 +41,9 @@ func (o *ShadowOptions) Validate() error {
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if err := predict.CheckQuantize(o.Quantize); err != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	return nil
 }
@@ -154,7 +159,7 @@ func shadowScore(ctx context.Context, l *lake.Lake, sess *lake.Session, t *targe
 		return err
 	}
 	res.RowsIn = s.todo
-	o := Options{Workers: opts.Workers, BatchSize: opts.BatchSize, Device: opts.Device, Python: opts.Python}
+	o := Options{Workers: opts.Workers, BatchSize: opts.BatchSize, Device: opts.Device, Python: opts.Python, Quantize: opts.Quantize}
 	pendings, err := scoreAll(ctx, l, sess, s, []*target{t}, o)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,6 +30,31 @@ type LoRAOptions struct {
 	Dropout   float64 `yaml:"lora_dropout"`
 	Seed      int     `yaml:"seed"`
 	Device    string  `yaml:"device"`
+	// Quantize loads the frozen base in 4bit (bitsandbytes NF4, double
+	// quantization) or 8bit (LLM.int8); none or empty: full precision.
+	// The LoRA layers and the head stay fp32; predict loads it the same way.
+	Quantize string `yaml:"quantize"`
+	// GradientCheckpointing recomputes activations in the backward pass.
+	GradientCheckpointing bool `yaml:"gradient_checkpointing"`
+	// GradAccum micro-batches of BatchSize make one optimizer step (0, 1: none).
+	GradAccum int `yaml:"grad_accum"`
+}
+
+// Quantizations are the values LoRAOptions.Quantize takes.
+var Quantizations = []string{"none", "4bit", "8bit"}
+
+// ErrLoRAOption is a lora option out of range.
+var ErrLoRAOption = errors.New("lora option")
+
+// check refuses what the trainer would refuse, before any row is read.
+func (o *LoRAOptions) check() error {
+	if o.Quantize != "" && !slices.Contains(Quantizations, o.Quantize) {
+		return fmt.Errorf("%w: quantize %q: want %s", ErrLoRAOption, o.Quantize, strings.Join(Quantizations, ", "))
+	}
+	if o.GradAccum < 0 {
+		return fmt.Errorf("%w: grad_accum %d: want 1 or more", ErrLoRAOption, o.GradAccum)
+	}
+	return nil
 }
 
 func (o *LoRAOptions) defaults() {
@@ -62,6 +88,12 @@ func (o *LoRAOptions) defaults() {
 	if o.Device == "" {
 		o.Device = "auto"
 	}
+	if o.Quantize == "" {
+		o.Quantize = "none"
+	}
+	if o.GradAccum == 0 {
+		o.GradAccum = 1
+	}
 }
 
 func (o *LoRAOptions) args() []string {
@@ -73,6 +105,16 @@ func (o *LoRAOptions) args() []string {
 	}
 	if o.BaseModel != "" {
 		a = append(a, "--base-model", o.BaseModel)
+	}
+	// Only when set, so the command line of a run without them is as before.
+	if o.Quantize != "" && o.Quantize != "none" {
+		a = append(a, "--quantize", o.Quantize)
+	}
+	if o.GradAccum > 1 {
+		a = append(a, "--grad-accum", strconv.Itoa(o.GradAccum))
+	}
+	if o.GradientCheckpointing {
+		a = append(a, "--gradient-checkpointing")
 	}
 	return a
 }
@@ -142,7 +184,7 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	m.ValMAE, m.ValMAEDims = done.ValMAE, done.ValMAEDims
 	params := map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
 		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python,
-		"sample_weight": opts.sampleWeight.String()}
+		"sample_weight": opts.sampleWeight.String(), "quantize": o.Quantize, "gradient_checkpointing": o.GradientCheckpointing, "grad_accum": o.GradAccum}
 	selected := 0.0
 	if done.SelectValue != nil {
 		selected = *done.SelectValue

@@ -101,6 +101,9 @@ func (o *Options) Validate() error {
 			o.Linear = linear.DefaultConfig()
 		}
 	case "lora":
+		if err := o.LoRA.check(); err != nil {
+			return err
+		}
 		o.LoRA.defaults()
 	case "embed":
 		if err := o.embedDefaults(); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/distillery/distillery/students/calibrate"
 	"github.com/distillery/distillery/students/encode"
 	"github.com/distillery/distillery/students/linear"
+	"github.com/distillery/distillery/students/lora"
 	"github.com/distillery/distillery/students/probe"
 )
 
@@ -43,6 +44,12 @@ type ExportOptions struct {
 	// Dir is the folder written; it must be absent or empty unless Force.
 	Dir   string
 	Force bool
+	// Merged (lora) also writes weights/merged/: the adapter and head
+	// folded into the base model's weights, a plain transformers folder
+	// (the trainer's merge command, run by Python: "" is $DISTILL_PYTHON,
+	// else the model's).
+	Merged bool
+	Python string
 }
 
 // ExportResult is what Export wrote.
@@ -90,8 +97,16 @@ func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResul
 	man := &Manifest{Format: Format, Version: Version, Model: *info,
 		Filter:  Filter{Name: pkg.Name, Version: pkg.Version, SHA256: pkg.SHA256},
 		Scoring: scoringOf(pkg), ExportedAt: time.Now().UTC().Format(time.RFC3339), UnicodeVersion: unicode.Version}
+	if opts.Merged && m.Backend != "lora" {
+		return nil, fmt.Errorf("%w: --merged folds a lora adapter into its base; model %s is %s", ErrBackend, m.ID, m.Backend)
+	}
 	if err := writeFiles(ctx, l, m, pkg, info, tmp); err != nil {
 		return nil, err
+	}
+	if opts.Merged {
+		if err := writeMerged(ctx, m.Dir(l), lora.Python(opts.Python, m.Python()), filepath.Join(tmp, WeightsDir, MergedDir)); err != nil {
+			return nil, err
+		}
 	}
 	if man.Files, err = hashTree(tmp); err != nil {
 		return nil, err
@@ -394,5 +409,22 @@ func copyTree(src, dst string, skip map[string]bool) error {
 			return nil
 		}
 		return copyFile(p, filepath.Join(dst, rel))
+	})
+}
+
+// MergedDir is the folder under weights/ that --merged writes.
+const MergedDir = "merged"
+
+// writeMerged runs the trainer's merge command: the model's adapter and
+// head folded into its base, checked against the adapter on probe inputs
+// by the trainer before anything is written (trainer/PROTOCOL.md).
+func writeMerged(ctx context.Context, src, python, dir string) error {
+	return lora.Run(ctx, lora.Command{
+		Name: "lora merge", Python: python,
+		Args: []string{"merge", "--model", src, "--out", dir},
+		Read: func(r io.Reader) error {
+			_, err := io.Copy(io.Discard, r)
+			return err
+		},
 	})
 }

@@ -46,6 +46,12 @@ type Predictor struct {
 // manifest names one, and weights/. python runs a lora model's trainer
 // ("": $DISTILL_PYTHON, else the Python it was trained with).
 func Load(ctx context.Context, dir, python string) (*Predictor, error) {
+	return LoadOn(ctx, dir, python, "")
+}
+
+// LoadOn is Load with a lora model predicting on device (auto, cpu or
+// cuda; "": auto).
+func LoadOn(ctx context.Context, dir, python, device string) (*Predictor, error) {
 	man, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -80,7 +86,7 @@ func Load(ctx context.Context, dir, python string) (*Predictor, error) {
 		p.raw = func(ctx context.Context, texts []string) ([][]float64, error) { return m.PredictTexts(ctx, enc, texts) }
 		p.close = enc.Close
 	case "lora":
-		p.raw = loraPredict(weights, lora.Python(python, pythonOf(man)), len(man.Model.Dimensions))
+		p.raw = loraPredict(weights, lora.Python(python, pythonOf(man)), device, len(man.Model.Dimensions))
 	default:
 		err = fmt.Errorf("%w: %q", ErrBackend, man.Model.Backend)
 	}
@@ -176,12 +182,16 @@ func (p *Predictor) Predict(ctx context.Context, texts []string) ([]Scores, erro
 
 // loraPredict streams texts to the trainer's predict command on the
 // folder's adapter and reads its predictions back (trainer/PROTOCOL.md).
-func loraPredict(weights, python string, k int) func(context.Context, []string) ([][]float64, error) {
+func loraPredict(weights, python, device string, k int) func(context.Context, []string) ([][]float64, error) {
+	args := []string{"predict", "--model", weights}
+	if device != "" {
+		args = append(args, "--device", device)
+	}
 	return func(ctx context.Context, texts []string) ([][]float64, error) {
 		byID := map[string][]float64{}
 		err := lora.Run(ctx, lora.Command{
 			Name: "lora predictor", Python: python,
-			Args: []string{"predict", "--model", weights},
+			Args: args,
 			Feed: func(w io.Writer) error { return writeTexts(w, texts) },
 			Read: func(r io.Reader) error { return readPredictions(r, k, byID) },
 		})

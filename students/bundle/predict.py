@@ -10,7 +10,9 @@ student's raw scores, the calibration when the folder has one, then overall and
 tier by the filter's weights, gatekeepers and tiers (manifest.json "scoring").
 
 linear needs only the Python standard library, embed numpy, lora torch,
-transformers and peft (and the base model the manifest names, or --base-model).
+transformers and peft (and the base model the manifest names, or --base-model);
+an export made with --merged holds weights/merged/ and needs only torch and
+transformers.
 """
 
 from __future__ import annotations
@@ -221,16 +223,29 @@ class LoRA:
     def __init__(self, folder: str, dims: list[str], base_model: str, batch_size: int) -> None:
         try:
             import torch
-            from peft import PeftModel
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
         except ImportError as e:
-            raise Refused(f"a lora model needs torch, transformers and peft: {e}") from e
+            raise Refused(f"a lora model needs torch and transformers: {e}") from e
         self.torch = torch
         wdir = os.path.join(folder, "weights")
         with open(os.path.join(wdir, "distill_model.json")) as f:
             meta = json.load(f)
         hp = meta["hyperparameters"]
         self.max_length, self.head_fraction = int(hp["max_length"]), float(hp["head_fraction"])
+        merged = os.path.join(wdir, "merged")
+        if os.path.isdir(merged) and not base_model:
+            # distill model export --merged: the adapter already folded into the base's weights.
+            self._load_merged(torch, merged, batch_size)
+            return
+        quantize = hp.get("quantize", "none")
+        if quantize != "none":
+            raise Refused(f"this model was trained on a {quantize} base, which this script does not load: "
+                          "export it with distill model export --merged (the script then loads weights/merged/), "
+                          "or score with distill predict")
+        try:
+            from peft import PeftModel
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        except ImportError as e:
+            raise Refused(f"a lora model needs torch, transformers and peft: {e}") from e
         base = base_model or meta.get("base_model_path") or meta["base_model"]
         if not base_model and not os.path.isdir(str(base)):
             base = meta["base_model"]
@@ -245,6 +260,18 @@ class LoRA:
         if model.config.pad_token_id is None:
             model.config.pad_token_id = tok.pad_token_id
         self.model = PeftModel.from_pretrained(model, wdir, is_trainable=False)
+        self.model.eval()
+        self.tok, self.batch_size = tok, batch_size
+
+    def _load_merged(self, torch, folder: str, batch_size: int) -> None:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        tok = AutoTokenizer.from_pretrained(folder)
+        if tok.pad_token_id is None:
+            tok.pad_token = tok.eos_token
+        self.model = AutoModelForSequenceClassification.from_pretrained(folder, dtype=torch.float32)
+        if self.model.config.pad_token_id is None:
+            self.model.config.pad_token_id = tok.pad_token_id
         self.model.eval()
         self.tok, self.batch_size = tok, batch_size
 

@@ -21,6 +21,9 @@ type VerifyOptions struct {
 	Seed   int
 	// Python runs a lora model's trainer (see Load).
 	Python string
+	// Device is where a lora model predicts: auto (default), cpu or cuda.
+	// A model trained quantized (4bit, 8bit) needs CUDA, or cpu said here.
+	Device string
 }
 
 // Tolerance is how far Load's predictions may be from the lake's: the same
@@ -104,7 +107,7 @@ func Verify(ctx context.Context, dir string, l *lake.Lake, opts VerifyOptions) (
 	if err != nil {
 		return res, err
 	}
-	p, err := Load(ctx, dir, opts.Python)
+	p, err := LoadOn(ctx, dir, opts.Python, opts.Device)
 	if err != nil {
 		return res, err
 	}

@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--model", required=True, help="artifact directory written by train")
     m.add_argument("--out", required=True, help="folder to create (absent or empty)")
     m.add_argument("--base-model", default="", help="override the base model recorded in the artifact")
-    m.add_argument("--dtype", default="auto", choices=DTYPES, help="auto: bf16 for a student trained quantized, else fp32")
+    m.add_argument("--dtype", default="auto", choices=DTYPES, help="auto: as the student computed when trained (bf16 on a GPU, fp32 on CPU)")
     m.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     m.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
 

@@ -43,7 +43,7 @@ class MergeOptions:
     model: str = ""
     out: str = ""
     base_model: str = ""  # overrides the base model recorded in the artifact
-    dtype: str = "auto"  # auto: bf16 for a quantized student, else the base's fp32; or bf16, fp32
+    dtype: str = "auto"  # auto: the dtype the student was trained in (bf16 on a GPU, fp32 on CPU); or bf16, fp32
     device: str = "cpu"  # cpu needs no GPU; a quantized base on cpu needs bitsandbytes' CPU kernels
     threads: int = 0
 
@@ -66,7 +66,7 @@ def run(opts: MergeOptions) -> dict[str, Any]:
     device = modeling.resolve_device(opts.device)
     quantize = artifact.quantize_of(meta)
     modeling.check_quantize(quantize, opts.device, device)
-    dtype = _dtype(opts.dtype, quantize)
+    dtype = _dtype(opts.dtype, str(meta.get("dtype", "fp32")))
     dims = meta["dimensions"]
     base = resolve_base_model(artifact.base_model_of(meta, opts.base_model))
     student, tok = modeling.load_student(opts.model, base, len(dims), device, dtype, quantize)
@@ -108,8 +108,9 @@ def run(opts: MergeOptions) -> dict[str, Any]:
     return dict(out=out, dtype=doc["dtype"], trained_quantize=quantize, max_abs_diff=diff, probes=len(probes))
 
 
-def _dtype(name: str, quantize: str) -> torch.dtype:
-    if name == "bf16" or (name == "auto" and quantize != "none"):
+def _dtype(name: str, trained: str) -> torch.dtype:
+    """auto: the dtype the student computed in when it was trained (bf16 on a GPU, fp32 on CPU)."""
+    if name == "bf16" or (name == "auto" and trained == "bf16"):
         return torch.bfloat16
     return torch.float32
 

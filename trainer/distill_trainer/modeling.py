@@ -222,7 +222,7 @@ def _unpacked_on_cpu(model: torch.nn.Module) -> None:
     """
     for module in model.modules():
         if hasattr(module, "support_avx512bf16_for_cpu"):
-            module.support_avx512bf16_for_cpu = False
+            setattr(module, "support_avx512bf16_for_cpu", False)
 
 
 def _new_modules(model: torch.nn.Module, missing_keys: Sequence[str]) -> list[str]:
@@ -383,6 +383,33 @@ def count_params(model: torch.nn.Module) -> tuple[int, int]:
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(_numel(p) for p in model.parameters())
     return trainable, total
+
+
+def weight_bytes(model: torch.nn.Module) -> int:
+    """Bytes the model's parameters and buffers take where they are, quantization statistics included."""
+    total = 0
+    for t in list(model.parameters()) + list(model.buffers()):
+        total += t.numel() * t.element_size()
+        state = getattr(t, "quant_state", None)
+        if state is not None:
+            total += _state_bytes(state)
+        scb = getattr(t, "SCB", None)  # an 8-bit weight's row scales
+        if isinstance(scb, torch.Tensor):
+            total += scb.numel() * scb.element_size()
+    return total
+
+
+def _state_bytes(state: Any) -> int:
+    """A bitsandbytes 4-bit QuantState's tensors: absmax, code, and the nested state of double quantization."""
+    n = 0
+    for name in ("absmax", "code", "offset"):
+        t = getattr(state, name, None)
+        if isinstance(t, torch.Tensor):
+            n += t.numel() * t.element_size()
+    nested = getattr(state, "state2", None)
+    if nested is not None:
+        n += _state_bytes(nested)
+    return n
 
 
 def _numel(p: torch.nn.Parameter) -> int:

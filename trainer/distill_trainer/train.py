@@ -168,6 +168,7 @@ def run(opts: TrainOptions, train_rows: Rows, val_rows: Rows, emit: Emitter, sta
         dtype=modeling.dtype_name(dtype),
         backend=backend,
         quantize=opts.quantize,
+        weight_bytes=modeling.weight_bytes(model),
         train_rows=len(train_rows),
         val_rows=len(val_rows),
         base_model=opts.base_model,

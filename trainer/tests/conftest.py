@@ -33,13 +33,17 @@ def cli_env():
     return env
 
 
-def run_cli(args, stdin=b"", timeout=300):
+def run_cli(args, stdin=b"", timeout=300, env=None):
+    """The CLI as a subprocess; env adds variables (a PYTHONPATH given goes first on the path)."""
+    full = cli_env()
+    for k, v in (env or {}).items():
+        full[k] = v + os.pathsep + full[k] if k == "PYTHONPATH" else v
     return subprocess.run(
         [sys.executable, "-m", "distill_trainer", *args],
         input=stdin,
         capture_output=True,
         cwd=TRAINER_DIR,
-        env=cli_env(),
+        env=full,
         timeout=timeout,
     )
 

@@ -104,7 +104,7 @@ def test_artifact_holds_adapter_tokenizer_and_metadata(trained):
         "epochs": 5, "lr": 5e-3, "batch_size": 16, "max_length": 32, "head_fraction": 0.7,
         "lora_r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear",
         "weight_decay": 0.0, "warmup_ratio": 0.06, "max_grad_norm": 1.0, "seed": 42, "gradient_checkpointing": False,
-        "device": "auto", "dtype": "auto", "unsloth": "auto",
+        "quantize": "none", "device": "auto", "dtype": "auto", "unsloth": "auto",
     }  # fmt: skip
     assert set(meta["versions"]) >= {"python", "torch", "transformers", "peft", "pyarrow", "tokenizers"}
 
