@@ -733,26 +733,33 @@ def suggest(plan: Plan) -> dict[str, Any] | None:
                     "flags": _flags(b, effective // b, checkpointing),
                 }
     one = dataclasses.replace(o, batch_size=1, grad_accum=effective, gradient_checkpointing=True)
-    length = 0
-    for cand in range(o.max_length - o.max_length % 64 or 64, 0, -64):
-        if cand < o.max_length and estimate(dataclasses.replace(one, max_length=cand), arch).fits:
-            length = cand
-            break
-    four = o.quantize != "4bit" and estimate(dataclasses.replace(one, quantize="4bit"), arch).fits
+    length = _longest_fitting(one, arch)
+    four = 0
+    if o.quantize != "4bit":
+        four = o.max_length if estimate(dataclasses.replace(one, quantize="4bit"), arch).fits else 0
+        four = four or _longest_fitting(dataclasses.replace(one, quantize="4bit"), arch)
     advice = []
-    if four:
-        advice.append("--quantize 4bit (a micro-batch of 1 with gradient checkpointing then fits)")
     if length:
         advice.append(f"--max-length {length} or shorter")
+    if four:
+        advice.append("--quantize 4bit" + ("" if four == o.max_length else f" with --max-length {four} or shorter"))
     if not advice:
-        advice.append("a larger GPU, a smaller base model" + ("" if o.quantize == "4bit" else ", --quantize 4bit"))
+        advice.append("a GPU with more memory or a smaller base model")
     return {
         "fits": False,
         "message": "not even a micro-batch of 1 with gradient checkpointing fits; try " + ", or ".join(advice),
         "max_length": length or None,
-        "quantize_4bit_fits": four,
+        "quantize_4bit_max_length": four or None,
         "flags": _flags(1, effective, True, f"--max-length {length}" if length else ""),
     }
+
+
+def _longest_fitting(opts: PlanOptions, arch: Arch) -> int:
+    """The longest --max-length below opts' (a multiple of 64) at which opts fits, or 0."""
+    for cand in range(opts.max_length - 1 - (opts.max_length - 1) % 64, 0, -64):
+        if estimate(dataclasses.replace(opts, max_length=max(cand, 8)), arch).fits:
+            return cand
+    return 0
 
 
 def plan(opts: PlanOptions) -> Plan:
