@@ -495,9 +495,9 @@ def _lora_saved(lin: Linear, run: _Run, grad_in: bool, shared: set[str]) -> int:
     b = n * r * 4
     if run.dropout > 0:
         b += n * lin.fan_in * 4 + (n * lin.fan_in * run.mask_bytes if grad_in else 0)
-    elif lin.reads not in shared:  # no dropout, no cast: modules reading one tensor keep it once
-        shared.add(lin.reads)
-        b += n * lin.fan_in * 4
+    elif lin.reads not in shared:  # no dropout, no cast: modules reading one tensor keep it once,
+        shared.add(lin.reads)  # and o_proj's input is a view of SDPA's output, which SDPA keeps already
+        b += 0 if lin.reads == "attn" else n * lin.fan_in * 4
     return b
 
 
@@ -542,22 +542,38 @@ def layer_saved(arch: Arch, run: _Run, targeted: set[str], first: bool, sliding:
     return total
 
 
-def outside_saved(arch: Arch, run: _Run, num_labels: int, extra_targeted: bool) -> int:
-    """Bytes kept outside the layers: rotary tables, the final norm, the head's input."""
+def rope_table_bytes(arch: Arch, run: _Run) -> int:
+    """cos and sin, shared by the layers (Gemma 3: one pair for local, one for global layers)."""
+    tables = 2 if arch.gemma and any(arch.sliding) and not all(arch.sliding) else 1
+    return tables * 2 * run.tokens * arch.head_dim * run.a
+
+
+def outside_saved(arch: Arch, run: _Run, num_labels: int, extra_targeted: bool, checkpointing: bool) -> int:
+    """Bytes kept outside the layers: rotary tables, the final norm, the head's input.
+
+    With gradient checkpointing transformers makes the embeddings' output need a
+    gradient (enable_input_require_grads): an encoder's embedding LayerNorm then
+    keeps its input too.
+    """
     n, a, h, b = run.n, run.a, arch.hidden, run.batch
     if arch.decoder:
-        tables = 2 if arch.gemma and any(arch.sliding) and not all(arch.sliding) else 1
-        total = tables * 2 * run.tokens * arch.head_dim * a  # cos and sin, shared by the layers
+        total = rope_table_bytes(arch, run)
         total += n * h * 4 + n * 4 + (h * 4 if arch.gemma else 0)  # the final RMSNorm
         total += n * h * a + (num_labels * h * 2 if run.autocast else 0)  # score reads every position
         return total + 2 * b * 8 + b * num_labels * 4
-    # Encoders read the first token only: a few (batch, hidden) tensors for the pooler or classifier.
-    total = b * h * (2 * a + 4 + run.mask_bytes) + num_labels * h * 2
-    if extra_targeted:
-        total += b * run.r * 2 + 2 * run.r * h * 2
-    if arch.model_type != "bert":
-        total += h * h * 2 + b * h * 2 * a
-    return total
+    total = 0
+    if checkpointing:
+        fp32_norm = run.device == "cuda" or not run.autocast
+        total += n * h * 4 + 2 * n * 4 if fp32_norm else n * h * a + 2 * n * a
+    # Encoders read the first token only: a few (batch, hidden) tensors for the pooler and head.
+    first = dataclasses.replace(run, batch=1, tokens=b)
+    drop = b * h * (1 if run.device == "cuda" else a) if arch.hidden_dropout > 0 else 0
+    if arch.model_type == "bert":  # pooler (LoRA'd by all-linear), tanh, dropout, classifier
+        pooler = _lora_saved(arch.extra_linears()[0], first, True, set()) if extra_targeted else 0
+        total += pooler + b * h * a + (drop + b * h * a if drop else 0)
+    else:  # RoBERTa's classifier (dense, tanh, out_proj), DistilBERT's pre_classifier: trained in full
+        total += (h * h * 2 if run.autocast else 0) + 3 * b * h * a + 2 * drop
+    return total + (num_labels * h * 2 if run.autocast else 0) + b * num_labels * 4
 
 
 def stream_bytes(arch: Arch, run: _Run) -> int:
@@ -573,9 +589,10 @@ def activation_bytes(arch: Arch, run: _Run, target_modules: str, num_labels: int
     layer, extra = targets(arch, target_modules)
     targeted = {lin.name for lin in layer}
     sliding = arch.sliding or (False,) * arch.layers
-    per = [layer_saved(arch, run, targeted, i == 0, sliding[i]) for i in range(arch.layers)]
-    outside = outside_saved(arch, run, num_labels, bool(extra))
-    biggest = max(per[1:] or per)
+    # The first layer's input needs no gradient (frozen embeddings), unless checkpointing makes it.
+    per = [layer_saved(arch, run, targeted, i == 0 and not checkpointing, sliding[i]) for i in range(arch.layers)]
+    outside = outside_saved(arch, run, num_labels, bool(extra), checkpointing)
+    biggest = max(per)
     if checkpointing:
         return arch.layers * stream_bytes(arch, run) + outside + biggest, biggest
     return sum(per) + outside, biggest
