@@ -393,7 +393,7 @@ def parse_size(text: str, flag: str = "--gpu-memory") -> int:
     if not m:
         raise InputError(f"{flag} {text!r}: not a size; write e.g. 16GiB, 16GB, 80G or a number of bytes")
     number, unit, binary, b = m.groups()
-    power = "kmgt".find(unit.lower()) + 1
+    power = "kmgt".find(unit.lower()) + 1 if unit else 0
     if power == 0 and binary:
         raise InputError(f"{flag} {text!r}: not a size; write e.g. 16GiB, 16GB, 80G or a number of bytes")
     base = 1000 if (b and not binary and power) else 1024

@@ -306,3 +306,150 @@ def test_fp32_activations_match_saved_tensors(tmp_path, dropout):
 def test_checkpointing_keeps_one_input_per_layer():
     _, shapes = saved_for_backward("llama", 0.05, True)
     assert shapes.count((BATCH, TOKENS, H)) >= LAYERS
+
+
+# --- fits, suggestions, sizes, errors ---------------------------------------------------------
+
+
+def seed_run(**kw):
+    base = dict(base_model="qwen2.5-7b", max_length=512, batch_size=8, lora_r=16, gpu_memory=16 * P.GIB)
+    return P.PlanOptions(**{**base, **kw})
+
+
+def test_seed_design_fits_16gib_with_4bit_and_checkpointing():
+    p = P.plan(seed_run(quantize="4bit", gradient_checkpointing=True))
+    assert p.fits and p.suggestion is None
+    assert p.peak_bytes + P.OVERHEAD_BYTES <= 16 * P.GIB
+    assert p.trainable_params == P.lora_params(P.BUILTINS["qwen2.5-7b"], "all-linear", 16) + 3584
+
+
+def test_seven_b_unquantized_does_not_fit_16gib():
+    for checkpointing in (False, True):
+        p = P.plan(seed_run(quantize="none", gradient_checkpointing=checkpointing))
+        assert not p.fits
+        assert p.weights_bytes > 13 * P.GIB  # bf16 weights alone
+    # 4,096-token texts: not even a micro-batch of one fits, and 4-bit is named as the way out.
+    p = P.plan(seed_run(quantize="none", max_length=4096, gradient_checkpointing=True))
+    s = p.suggestion
+    assert s is not None and not s["fits"] and "--quantize 4bit" in s["message"]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(base_model="1b", gpu_memory=8 * P.GIB),
+        dict(base_model="gemma-3-1b", gpu_memory=8 * P.GIB, max_length=1024),
+        dict(quantize="4bit", batch_size=16, max_length=1024, gpu_memory=16 * P.GIB),
+        dict(quantize="8bit", batch_size=8, gpu_memory=24 * P.GIB),
+    ],
+)
+def test_suggestion_fits_when_planned(kw):
+    p = P.plan(seed_run(**kw))
+    assert not p.fits
+    s = p.suggestion
+    assert s and s["fits"], s
+    o = p.options
+    assert s["batch_size"] * s["grad_accum"] == o.batch_size * o.grad_accum  # the effective batch is kept
+    again = P.plan(seed_run(**{**kw, "batch_size": s["batch_size"], "grad_accum": s["grad_accum"],
+                               "gradient_checkpointing": s["gradient_checkpointing"]}))
+    assert again.fits and again.peak_bytes == s["peak_bytes"]
+    if s["batch_size"] < o.batch_size and not s["gradient_checkpointing"]:
+        bigger = [b for b in range(s["batch_size"] + 1, o.batch_size + 1) if o.batch_size % b == 0]
+        for b in bigger:  # the largest micro-batch that fits was chosen
+            assert not P.estimate(seed_run(**{**kw, "batch_size": b, "grad_accum": o.batch_size // b})).fits
+
+
+def test_nothing_fits_names_a_shorter_length_that_fits():
+    p = P.plan(seed_run(quantize="4bit", max_length=8192, gpu_memory=8 * P.GIB))
+    s = p.suggestion
+    assert s and not s["fits"] and s["max_length"] and s["max_length"] < 8192
+    again = P.estimate(seed_run(quantize="4bit", max_length=s["max_length"], batch_size=1, grad_accum=8,
+                                gradient_checkpointing=True, gpu_memory=8 * P.GIB))
+    assert again.fits
+
+
+def test_memory_grows_with_what_it_should():
+    base = P.estimate(seed_run(base_model="1b"))
+    assert P.estimate(seed_run(base_model="1b", batch_size=16)).activations_bytes > 1.9 * base.activations_bytes
+    assert P.estimate(seed_run(base_model="1b", gradient_checkpointing=True)).activations_bytes < base.activations_bytes / 4
+    assert P.estimate(seed_run(base_model="1b", lora_r=64)).adapter_bytes > 3.9 * base.adapter_bytes
+    assert P.estimate(seed_run(base_model="1b", quantize="4bit")).weights_bytes < base.weights_bytes / 2
+    assert P.estimate(seed_run(base_model="1b", dtype="fp32")).weights_bytes > 1.9 * base.weights_bytes
+
+
+@pytest.mark.parametrize(
+    "text, want",
+    [("16GiB", 16 << 30), ("16Gi", 16 << 30), ("16G", 16 << 30), ("16GB", 16 * 10**9), ("80G", 80 << 30),
+     ("17179869184", 17179869184), ("1.5 GiB", 3 << 29), ("512MiB", 512 << 20), ("1TB", 10**12), ("4096b", 4096)],
+)
+def test_sizes_parse(text, want):
+    assert P.parse_size(text) == want
+
+
+@pytest.mark.parametrize("text", ["", "16XB", "GiB", "-1GiB", "16 GiBs", "0", "16iB"])
+def test_bad_sizes_are_input_errors_naming_the_flag(text):
+    with pytest.raises(InputError, match="--gpu-memory"):
+        P.parse_size(text)
+
+
+def test_unknown_architectures_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="--base-model 'qwen-9000'.*qwen2.5-7b"):
+        P.load_arch("qwen-9000")
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "mamba", "hidden_size": 64}))
+    with pytest.raises(InputError, match="model_type is 'mamba'.*llama"):
+        P.load_arch(str(tmp_path))
+    (tmp_path / "config.json").write_text(json.dumps({"model_type": "llama", "hidden_size": 64}))
+    with pytest.raises(InputError, match="'num_attention_heads' is missing"):
+        P.load_arch(str(tmp_path))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="config.json is missing"):
+        P.load_arch(str(empty))
+    with pytest.raises(InputError, match="--target-modules 'c_attn'.*q_proj"):
+        P.estimate(seed_run(target_modules="c_attn"))
+    with pytest.raises(InputError, match="--quantize"):
+        P.estimate(seed_run(quantize="2bit"))
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_cli_json_is_one_line_without_torch():
+    code = (
+        "import sys\n"
+        "from distill_trainer.cli import main\n"
+        "rc = main(['plan', '--base-model', 'qwen2.5-7b', '--quantize', '4bit', '--gradient-checkpointing',"
+        " '--gpu-memory', '16GiB', '--json'])\n"
+        "heavy = [m for m in ('torch', 'transformers', 'peft', 'bitsandbytes') if m in sys.modules]\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+        "sys.exit(rc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=TRAINER_DIR, env=cli_env(), timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "HEAVY []" in proc.stderr.decode()
+    lines = proc.stdout.decode().splitlines()
+    assert len(lines) == 1
+    out = json.loads(lines[0])
+    assert out["fits"] is True and isinstance(out["peak_bytes"], int) and out["peak_bytes"] > 4 * P.GIB
+    assert out["gpu_memory_bytes"] == 16 << 30
+
+
+def test_cli_table_and_errors(tmp_path):
+    proc = run_cli(["plan", "--base-model", "qwen2.5-7b", "--dimensions", "a,b,c"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    text = proc.stdout.decode()
+    for row in ("weights (bf16)", "adapter + optimizer", "activations", "transients", "CUDA context", "total", "GPU", "fits"):
+        assert row in text
+    assert "fits with --batch-size" in text
+    proc = run_cli(["plan", "--base-model", "1b", "--gpu-memory", "lots"])
+    assert proc.returncode == 2 and b"--gpu-memory" in proc.stderr
+    proc = run_cli(["plan", "--base-model", str(tmp_path)])
+    assert proc.returncode == 2 and b"config.json is missing" in proc.stderr
+
+
+def test_cli_reads_a_config_folder(tmp_path):
+    folder = write_config(tmp_path, "llama")
+    proc = run_cli(["plan", "--base-model", folder, "--num-labels", "3", "--json"])
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = json.loads(proc.stdout)
+    assert out["params"]["base"] == sum(p.numel() for p in build("llama").parameters())
