@@ -666,8 +666,12 @@ class Plan:
         }
 
 
-def estimate(opts: PlanOptions, arch: Arch | None = None) -> Plan:
-    """The plan of one configuration (no suggestion)."""
+def estimate(opts: PlanOptions, arch: Arch | None = None, device: str = "cuda", padded: bool = True) -> Plan:
+    """The plan of one configuration (no suggestion).
+
+    device and padded are for the tests' CPU measurements: a plan is for CUDA,
+    with a padding mask reaching attention (the trainer pads its batches).
+    """
     opts.validate()
     arch = arch or load_arch(opts.base_model)
     fp32 = opts.dtype == "fp32"
@@ -678,6 +682,8 @@ def estimate(opts: PlanOptions, arch: Arch | None = None) -> Plan:
         dropout=opts.lora_dropout,
         quantize=opts.quantize,
         autocast=not fp32,
+        device=device,
+        padded=padded,
     )
     lora = lora_params(arch, opts.target_modules, opts.lora_r)
     head = arch.head_params(opts.num_labels)
