@@ -80,6 +80,22 @@ CONFIGS = {
 }
 
 
+# Counted only (parameters and LoRA): their heads differ from BERT's.
+MORE_ENCODERS = {
+    "roberta": dict(
+        model_type="roberta",
+        hidden_size=H,
+        intermediate_size=I,
+        num_hidden_layers=LAYERS,
+        num_attention_heads=HEADS,
+        vocab_size=VOCAB,
+        max_position_embeddings=130,
+        type_vocab_size=1,
+    ),
+    "distilbert": dict(model_type="distilbert", dim=H, hidden_dim=I, n_layers=LAYERS, n_heads=HEADS, vocab_size=VOCAB),
+}
+
+
 def config_class(model_type):
     import transformers
 
@@ -88,13 +104,15 @@ def config_class(model_type):
         "qwen2": transformers.Qwen2Config,
         "gemma3_text": transformers.Gemma3TextConfig,
         "bert": transformers.BertConfig,
+        "roberta": transformers.RobertaConfig,
+        "distilbert": transformers.DistilBertConfig,
     }[model_type]
 
 
 def build(model_type, dtype=torch.float32):
     from transformers import AutoModelForSequenceClassification
 
-    fields = {k: v for k, v in CONFIGS[model_type].items() if k != "model_type"}
+    fields = {k: v for k, v in {**CONFIGS, **MORE_ENCODERS}[model_type].items() if k != "model_type"}
     config = config_class(model_type)(**fields, num_labels=LABELS)
     config._attn_implementation = "sdpa"
     torch.manual_seed(0)
@@ -104,15 +122,16 @@ def build(model_type, dtype=torch.float32):
 def write_config(tmp_path, model_type):
     folder = tmp_path / model_type
     folder.mkdir()
-    (folder / "config.json").write_text(json.dumps(CONFIGS[model_type]))
+    (folder / "config.json").write_text(json.dumps({**CONFIGS, **MORE_ENCODERS}[model_type]))
     return str(folder)
 
 
-def lora(model, dropout=0.05, r=8):
+def lora(model, dropout=0.05, r=8, **kw):
     from peft import LoraConfig, TaskType, get_peft_model
 
     return get_peft_model(
-        model, LoraConfig(task_type=TaskType.SEQ_CLS, r=r, lora_alpha=16, lora_dropout=dropout, target_modules="all-linear")
+        model,
+        LoraConfig(task_type=TaskType.SEQ_CLS, r=r, lora_alpha=16, lora_dropout=dropout, target_modules="all-linear", **kw),
     )
 
 
@@ -138,12 +157,14 @@ def test_qwen_non_embedding_count_matches_card():
     assert abs(non_embedding - 6.53e9) / 6.53e9 < 0.005
 
 
-@pytest.mark.parametrize("model_type", sorted(CONFIGS))
+@pytest.mark.parametrize("model_type", sorted(CONFIGS) + sorted(MORE_ENCODERS))
 def test_parameter_counts_equal_transformers_and_peft(tmp_path, model_type):
     arch = P.load_arch(write_config(tmp_path, model_type))
     model = build(model_type)
     assert arch.body_params() + arch.head_params(LABELS) == sum(p.numel() for p in model.parameters())
-    peft_model = lora(model, r=8)
+    # DistilBERT checkpoints lack pre_classifier: the trainer trains it in full (modeling.lora_config).
+    new = dict(modules_to_save=["pre_classifier"], exclude_modules=["pre_classifier"]) if model_type == "distilbert" else {}
+    peft_model = lora(model, r=8, **new)
     trainable = sum(p.numel() for p in peft_model.parameters() if p.requires_grad)
     assert P.lora_params(arch, "all-linear", 8) + arch.head_params(LABELS) == trainable
 
