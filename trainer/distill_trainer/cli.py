@@ -103,7 +103,7 @@ def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
     from distill_trainer.plan import QUANTIZE, PlanOptions
 
     d = PlanOptions()
-    g = sub.add_parser("plan", help="estimate a training run's peak GPU memory from the model's config.json (no weights, no torch)")
+    g = sub.add_parser("plan", help="estimate a training run's peak GPU memory from config.json (no weights, no torch)")
     g.add_argument("--base-model", required=True, help="a folder holding config.json, or a built-in: qwen2.5-7b, gemma-3-1b, 1b")
     labels = g.add_mutually_exclusive_group()
     labels.add_argument("--dimensions", default="", help="comma-separated dimension names (their count is the head's outputs)")

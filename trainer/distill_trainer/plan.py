@@ -323,7 +323,8 @@ def _decoder_arch(config: dict[str, Any], model_type: str, source: str) -> Arch:
 
 def _encoder_arch(config: dict[str, Any], model_type: str, source: str) -> Arch:
     if model_type == "distilbert":
-        hidden, layers, heads = _int(config, "dim", source, 768), _int(config, "n_layers", source, 6), _int(config, "n_heads", source, 12)
+        hidden, layers = _int(config, "dim", source, 768), _int(config, "n_layers", source, 6)
+        heads = _int(config, "n_heads", source, 12)
         inter, types, dropout = _int(config, "hidden_dim", source, 4 * hidden), 0, float(config.get("dropout", 0.1))
     else:
         hidden, layers = _int(config, "hidden_size", source), _int(config, "num_hidden_layers", source)
@@ -517,7 +518,7 @@ def layer_saved(arch: Arch, run: _Run, targeted: set[str], first: bool, sliding:
         if run.quantize == "8bit" and grad_in and lin.reads not in eight_bit:
             # bitsandbytes' MatMul8bitLt keeps its input (ctx.tensors) when the input needs a gradient.
             eight_bit.add(lin.reads)
-            total += n * lin.fan_in * 2
+            total += n * lin.fan_in * a
     q_width, kv_width = arch.heads * arch.head_dim, arch.kv_heads * arch.head_dim
     bht = run.batch * arch.heads * run.tokens
     if arch.decoder:
@@ -745,7 +746,8 @@ def suggest(plan: Plan) -> dict[str, Any] | None:
     micro = [b for b in range(min(o.batch_size, effective), 0, -1) if effective % b == 0]
     for checkpointing in [False, True] if not o.gradient_checkpointing else [True]:
         for b in micro:
-            p = estimate(dataclasses.replace(o, batch_size=b, grad_accum=effective // b, gradient_checkpointing=checkpointing), arch)
+            candidate = dataclasses.replace(o, batch_size=b, grad_accum=effective // b, gradient_checkpointing=checkpointing)
+            p = estimate(candidate, arch)
             if p.fits:
                 return {
                     "fits": True,

@@ -209,7 +209,8 @@ def quantized_bytes(model):
         add(p)
         qs = getattr(p, "quant_state", None)
         if qs is not None:
-            for t in (qs.absmax, qs.code, qs.offset, qs.state2.absmax if qs.state2 else None, qs.state2.code if qs.state2 else None):
+            nested = (qs.state2.absmax, qs.state2.code) if qs.state2 else ()
+            for t in (qs.absmax, qs.code, qs.offset, *nested):
                 add(t)
         add(getattr(p, "SCB", None))
     return total
