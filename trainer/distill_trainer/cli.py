@@ -268,8 +268,6 @@ def _plan(args: argparse.Namespace, proto: IO[bytes]) -> int:
         dtype=args.dtype,
         gpu_memory=plan.parse_size(args.gpu_memory),
     )
-    if args.num_labels < 0:
-        raise InputError(f"--num-labels must be positive, got {args.num_labels}")
     result = plan.plan(opts)
     text = json.dumps(result.to_json(), separators=(",", ":")) + "\n" if args.json else plan.render(result)
     proto.write(text.encode("utf-8"))
