@@ -19,8 +19,9 @@ compress: {full: true}
 oracle: {kind: keywords, temperature: 0.2, max_tokens: 300, batch_size: 50, flush_every: 30s, sync_every: 10ms,
   max_attempts: 3, backoff: 2s, stop_after_failures: -1, full: true}
 split: {near_threshold: 0.7, max_tier_share: 0.4, fresh: true, combine: mean}
-student: {backend: linear, select_by: recall@20, linear: {min_df: 1, lambdas: [2, 1]}, lora_r: 8, lora_alpha: 16, lora_dropout: 0.1, seed: 7}
-predict: {split: all, workers: 3, batch_size: 16, device: cpu, python: py, full: true}
+student: {backend: linear, select_by: recall@20, linear: {min_df: 1, lambdas: [2, 1]}, lora_r: 8, lora_alpha: 16, lora_dropout: 0.1, seed: 7,
+  quantize: 4bit, gradient_checkpointing: true, grad_accum: 4}
+predict: {split: all, workers: 3, batch_size: 16, device: cpu, python: py, full: true, quantize: none}
 evaluate: {split: val, compare: m2, k: 10, combine: latest}
 `))
 	if err != nil {
@@ -47,10 +48,11 @@ evaluate: {split: val, compare: m2, k: 10, combine: latest}
 	if tr.Linear.Bits != want.Bits || tr.Linear.MinDF != 1 || tr.Linear.NGrams != want.NGrams || len(tr.Linear.Lambdas) != 2 || tr.Linear.MaxIter != want.MaxIter {
 		t.Errorf("student.linear: got %+v, want the defaults with min_df and lambdas set: %+v", tr.Linear, want)
 	}
-	if tr.LoRA.R != 8 || tr.LoRA.Alpha != 16 || tr.LoRA.Dropout != 0.1 || tr.LoRA.Seed != 7 || tr.Combine != "mean" || tr.SelectBy != "recall@20" {
+	if tr.LoRA.R != 8 || tr.LoRA.Alpha != 16 || tr.LoRA.Dropout != 0.1 || tr.LoRA.Seed != 7 || tr.Combine != "mean" || tr.SelectBy != "recall@20" ||
+		tr.LoRA.Quantize != "4bit" || !tr.LoRA.GradientCheckpointing || tr.LoRA.GradAccum != 4 {
 		t.Errorf("student: %+v", tr)
 	}
-	if p := c.predictOptions(f, "m"); p.Split != "all" || p.Workers != 3 || p.BatchSize != 16 || p.Device != "cpu" || p.Python != "py" || !p.Full {
+	if p := c.predictOptions(f, "m"); p.Split != "all" || p.Workers != 3 || p.BatchSize != 16 || p.Device != "cpu" || p.Python != "py" || !p.Full || p.Quantize != "none" {
 		t.Errorf("predict: %+v", p)
 	}
 	if e := c.evalOptions(f, "m"); e.Split != "val" || e.Compare != "m2" || e.K != 10 || e.Combine != "latest" {

@@ -29,7 +29,8 @@ var ErrPlanBackend = errors.New("--plan estimates a lora run's GPU memory")
 // Plan runs the trainer's plan (`python -m distill_trainer plan`) for the
 // lora run opts would make and copies what it prints to w. It reads no
 // lake and loads no weights: the base model is a folder holding a
-// config.json or a built-in architecture name (qwen2.5-7b, gemma-3-1b, 1b).
+// config.json or a built-in architecture (qwen2.5-7b, qwen2.5-1.5b,
+// gemma-3-1b, 1b, or their hub ids, the trainer's default among them).
 func Plan(ctx context.Context, opts PlanOptions, w io.Writer) error {
 	if opts.Backend != "" && opts.Backend != "lora" {
 		return fmt.Errorf("%w, not a %s one: pass --backend lora", ErrPlanBackend, opts.Backend)

@@ -117,7 +117,7 @@ def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
 
     d = PlanOptions()
     g = sub.add_parser("plan", help="estimate a training run's peak GPU memory from config.json (no weights, no torch)")
-    g.add_argument("--base-model", required=True, help="a folder holding config.json, or a built-in: qwen2.5-7b, gemma-3-1b, 1b")
+    g.add_argument("--base-model", default=DEFAULT_BASE_MODEL, help=f"a folder holding config.json, or a built-in: qwen2.5-7b, qwen2.5-1.5b, gemma-3-1b, 1b, or their hub ids (default {DEFAULT_BASE_MODEL})")
     labels = g.add_mutually_exclusive_group()
     labels.add_argument("--dimensions", default="", help="comma-separated dimension names (their count is the head's outputs)")
     labels.add_argument("--num-labels", type=int, default=0, help="the head's outputs, instead of --dimensions (default 1)")
@@ -181,8 +181,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(command: str, emitter: Emitter, message: str, code: int) -> int:
-    if command in ("predict", "embed"):
-        # stdout is Arrow only: the error event goes to stderr, as the last line.
+    if command in ("predict", "embed", "plan"):
+        # stdout is Arrow (or plan's table) only: the error event goes to stderr, as the last line.
         sys.stderr.flush()
         Emitter(sys.stderr.buffer).emit("error", message=message)
     else:

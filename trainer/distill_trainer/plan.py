@@ -210,6 +210,20 @@ BUILTINS: dict[str, Arch] = {
         sliding=_gemma_sliding(26),
         sliding_window=512,
     ),
+    # Qwen/Qwen2.5-1.5B, the trainer's default base: 1.54B parameters (1.31B without embeddings), tied.
+    "qwen2.5-1.5b": Arch(
+        model_type="qwen2",
+        source="Qwen/Qwen2.5-1.5B",
+        hidden=1536,
+        intermediate=8960,
+        layers=28,
+        heads=12,
+        kv_heads=2,
+        head_dim=128,
+        vocab=151936,
+        tied=True,
+        qkv_bias=True,
+    ),
     # meta-llama/Llama-3.2-1B's shape (the 1B-shaped decoder gpu_check.sh builds): 1.24B parameters, tied.
     "1b": Arch(
         model_type="llama",
@@ -230,6 +244,12 @@ def load_arch(base_model: str) -> Arch:
     """A built-in architecture by name, or a folder's config.json (the weights need not be there)."""
     if base_model in BUILTINS:
         return BUILTINS[base_model]
+    path = os.path.expanduser(base_model)
+    if not os.path.exists(path):
+        # A built-in's hub id (the trainer's default, Qwen/Qwen2.5-1.5B, among them) is the built-in.
+        for arch in BUILTINS.values():
+            if base_model.lower() == arch.source.lower():
+                return arch
     path = os.path.expanduser(base_model)
     if os.path.isdir(path):
         path = os.path.join(path, "config.json")

@@ -143,7 +143,8 @@ def lora(model, dropout=0.05, r=8, **kw):
     [
         ("qwen2.5-7b", 7.61e9),  # Qwen/Qwen2.5-7B: "Number of Parameters: 7.61B"
         ("gemma-3-1b", 1.0e9),  # google/gemma-3-1b-pt: "1B"
-        ("1b", 1.24e9),  # meta-llama/Llama-3.2-1B: 1.24B (safetensors), "1.23B" in its card's table
+        ("1b", 1.24e9),
+        ("qwen2.5-1.5b", 1.54e9),  # Qwen/Qwen2.5-1.5B: "Number of Parameters: 1.54B"  # meta-llama/Llama-3.2-1B: 1.24B (safetensors), "1.23B" in its card's table
     ],
 )
 def test_builtin_parameter_counts_match_model_cards(name, card):
@@ -538,3 +539,14 @@ def test_peak_matches_a_traced_training_step(tmp_path, model_type, checkpointing
     )
     planned = P.estimate(opts, P.load_arch(write_config(tmp_path, model_type)), device="cpu", padded=False).peak_bytes
     assert abs(planned - measured) <= 0.06 * measured, (planned, measured)
+
+
+def test_builtins_by_their_hub_id():
+    """The trainer's default base (a hub id) plans without a download: it is a built-in."""
+    from distill_trainer.options import DEFAULT_BASE_MODEL
+
+    assert P.load_arch(DEFAULT_BASE_MODEL) is P.BUILTINS["qwen2.5-1.5b"]
+    assert P.load_arch("qwen/qwen2.5-7b") is P.BUILTINS["qwen2.5-7b"]
+    # Non-embedding count, as the card gives it: 1.31B.
+    arch = P.BUILTINS["qwen2.5-1.5b"]
+    assert abs(arch.body_params() - arch.vocab * arch.hidden - 1.31e9) / 1.31e9 < 0.01
