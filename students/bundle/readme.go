@@ -16,7 +16,9 @@ func readme(m *students.Model, pkg *filters.Filter) string {
   manifest.json     the model's row, the filter's sha256, the scoring rules (weights,
                     gatekeepers, tiers) and the sha256 and size of every other file
   weights/          the student: linear.json (linear), probe.json + encoder/ (embed),
-                    or the LoRA adapter, regression head and tokenizer (lora)
+                    or the LoRA adapter, regression head and tokenizer (lora);
+                    weights/merged/ (lora, export --merged): the adapter folded into
+                    the base's weights, a plain transformers folder for serving
   calibration.json  per-dimension isotonic maps (only for a calibrated model)
   filter/           the filter package the model was trained for
   predict.py        scores articles with this folder, without distill
@@ -27,7 +29,8 @@ Predict
   <filter>.compressed holds it); each output line is {"id", one key per dimension,
   "overall", "tier"}. linear needs only the Python standard library; embed needs
   numpy; lora needs torch, transformers and peft, and the base model named in
-  manifest.json (or --base-model PATH).
+  manifest.json (or --base-model PATH); with weights/merged/ only torch and
+  transformers.
 
 Check
   distill model verify DIR [--lake LAKE]: every file's sha256, and that distill,
