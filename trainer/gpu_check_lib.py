@@ -62,8 +62,9 @@ SHAPES: dict[str, dict[str, Any]] = {
 }
 # Env overrides applied to every shape (a smoke run: HIDDEN=64 LAYERS=2 ...).
 SHAPE_ENV = dict(hidden="HIDDEN", intermediate="INTERMEDIATE", layers="LAYERS", heads="HEADS", kv_heads="KV_HEADS", vocab="VOCAB")
-TRAIN_ROWS = {"1b": 8000, "7b": 2048}  # enough that the measured steps stay inside the first epoch
-SHAPE_SECONDS = {"1b": 140, "7b": 210}  # each child's cap; the run's TIME_LIMIT caps them all
+TRAIN_ROWS = {"1b": 4096, "7b": 1024}  # enough that TRAIN_SECONDS of steps fit in the first epoch (else it ends there)
+SHAPE_SECONDS = {"1b": 140, "7b": 210}
+MEASURE_SECONDS = 110.0  # TRAIN_SECONDS + PREDICT_SECONDS, capped  # each child's cap; the run's TIME_LIMIT caps them all
 DIMENSIONS = ["d0", "d1", "d2"]
 EOS = "<|endoftext|>"
 
@@ -361,9 +362,10 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
     train_rows = synthetic_rows(n_rows, chars, 1, "t")
     val_rows = synthetic_rows(env_int("VAL_ROWS", 32), chars, 2, "v")
 
-    predict_seconds = env_float("PREDICT_SECONDS", 15)
-    meter = Meter(out, batch, env_int("WARMUP_STEPS", 3), env_float("TRAIN_SECONDS", 45),
-                  deadline - predict_seconds - 5, cuda)
+    # At most MEASURE_SECONDS of measurement per shape, warm-up steps aside.
+    predict_seconds = min(env_float("PREDICT_SECONDS", 10), MEASURE_SECONDS / 2)
+    train_seconds = min(env_float("TRAIN_SECONDS", 30), MEASURE_SECONDS - predict_seconds)
+    meter = Meter(out, batch, env_int("WARMUP_STEPS", 3), train_seconds, deadline - predict_seconds - 5, cuda)
     built: dict[str, Any] = {}
     real_build = modeling.build_student
 
@@ -483,6 +485,9 @@ def run_child(name: str, seconds: float) -> dict[str, Any]:
     result["wall_seconds"] = round(time.monotonic() - t0, 1)
     phases = result.pop("_phases", set())
     result["exit_status"] = proc.returncode
+    if result["timed_out"] and not result["error"]:
+        result["error"] = (f"killed at its {seconds:.0f} s cap (SHAPE_SECONDS_{name.upper()}, TIME_LIMIT): "
+                           "the figures are what it had measured by then")
     result["ok"] = proc.returncode == 0 and "done" in phases and not result["timed_out"]
     result.pop("phase", None)
     return result
