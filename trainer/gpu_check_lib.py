@@ -158,8 +158,8 @@ def build_tokenizer(path: str) -> Any:
     return fast
 
 
-def build_base(shape: dict[str, Any], path: str, device: str, max_length: int, eos_id: int) -> int:
-    """Random bf16 weights drawn on ``device`` and saved to ``path``; returns the parameter count."""
+def build_base(shape: dict[str, Any], path: str, device: str, max_length: int, eos_id: int) -> dict[str, Any]:
+    """Random bf16 weights drawn on ``device`` and saved to ``path``: the parameter count and the seconds taken."""
     import torch
     from transformers import LlamaConfig, LlamaModel, Qwen2Config, Qwen2Model
 
@@ -185,6 +185,7 @@ def build_base(shape: dict[str, Any], path: str, device: str, max_length: int, e
             f"SCRATCH {path}: {free / 1e9:.1f} GB free, the bf16 checkpoint needs {need / 1e9:.1f} GB; "
             "point SCRATCH at a larger disk"
         )
+    t0 = time.monotonic()
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.bfloat16)
     try:
@@ -200,13 +201,16 @@ def build_base(shape: dict[str, Any], path: str, device: str, max_length: int, e
                 p.fill_(1.0)
             else:
                 p.zero_()
+    if device == "cuda":
+        torch.cuda.synchronize()
+    t1 = time.monotonic()
     model.save_pretrained(path)
     n = sum(p.numel() for p in model.parameters())
     del model
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
-    return n
+    return dict(params=n, init_seconds=round(t1 - t0, 1), save_seconds=round(time.monotonic() - t1, 1))
 
 
 def _param_count(cfg: Any) -> int:
@@ -346,8 +350,8 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
     base = os.path.join(scratch, "base")
     os.makedirs(base)
     tok = build_tokenizer(base)
-    params = build_base(shape, base, device, max_length, tok.eos_token_id)
-    out("build", params=params, build_seconds=round(time.monotonic() - t, 1),
+    built_base = build_base(shape, base, device, max_length, tok.eos_token_id)
+    out("build", **built_base, build_seconds=round(time.monotonic() - t, 1),
         checkpoint_gb=round(sum(os.path.getsize(os.path.join(base, f)) for f in os.listdir(base)) / 1e9, 2))
 
     opts = TrainOptions(
