@@ -163,7 +163,8 @@ def build_base(shape: dict[str, Any], path: str, device: str, max_length: int, e
     import torch
     from transformers import LlamaConfig, LlamaModel, Qwen2Config, Qwen2Model
 
-    cls_config, cls_model = (LlamaConfig, LlamaModel) if shape["arch"] == "llama" else (Qwen2Config, Qwen2Model)
+    classes: dict[str, tuple[Any, Any]] = {"llama": (LlamaConfig, LlamaModel), "qwen2": (Qwen2Config, Qwen2Model)}
+    cls_config, cls_model = classes[shape["arch"]]
     cfg = cls_config(
         vocab_size=shape["vocab"],
         hidden_size=shape["hidden"],
@@ -341,7 +342,7 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
         torch.set_num_threads(threads)
     max_length, batch = env_int("MAX_LENGTH", 512), env_int("BATCH_SIZE", 8)
     shape = shape_config(name)
-    out("versions", versions=modeling.versions(),
+    out("versions", versions=dict(modeling.versions(), cuda=torch.version.cuda),
         gpu=torch.cuda.get_device_name() if cuda else None,
         gpu_memory_gib=_gib(torch.cuda.get_device_properties(0).total_memory) if cuda else None,
         import_seconds=round(time.monotonic() - started, 1), shape=shape)
@@ -353,6 +354,12 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
     built_base = build_base(shape, base, device, max_length, tok.eos_token_id)
     out("build", **built_base, build_seconds=round(time.monotonic() - t, 1),
         checkpoint_gb=round(sum(os.path.getsize(os.path.join(base, f)) for f in os.listdir(base)) / 1e9, 2))
+
+    # The tokenizer as the trainer loads it must give every text the whole budget.
+    probe = synthetic_rows(1, max_length + max_length // 5, 0, "x").texts
+    got = len(encode(modeling.load_tokenizer(base), probe, max_length, 0.7)[0])
+    if got != max_length:
+        raise RuntimeError(f"the tokenizer, loaded as the trainer loads it, gives {got} tokens, not {max_length}")
 
     opts = TrainOptions(
         out=os.path.join(scratch, "student"), dimensions=list(DIMENSIONS), base_model=base, epochs=3,
@@ -378,7 +385,7 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         result = real_build(*args, **kwargs)
-        model = result[0]
+        model: Any = result[0]
         built.update(model=model, tok=result[1])
         try:
             emb = model.get_input_embeddings()
