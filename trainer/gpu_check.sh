@@ -10,9 +10,12 @@
 #   compute), LoRA r=16 all-linear, gradient checkpointing, a 3-dimension
 #   regression head, 512-token texts, batch 8. gpu_check_lib.py has the details.
 #   Each shape measures TRAIN_SECONDS of training (steady state, the first
-#   WARMUP_STEPS steps left out) and PREDICT_SECONDS of predict, under a minute
-#   with the defaults (at most 2 minutes whatever the settings: the child's cap), then the run
-#   prints ONE JSON line on stdout (progress goes to stderr):
+#   WARMUP_STEPS steps left out) and PREDICT_SECONDS of predict: 40 s with the
+#   defaults, 110 s at most whatever they say. Texts are random letters under a
+#   byte-level tokenizer built here (one token per character: transformers 5
+#   loads a qwen2 model's tokenizer as Qwen2Tokenizer, which a word-level
+#   vocabulary does not survive), each cut to exactly MAX_LENGTH tokens. Then the
+#   run prints ONE JSON line on stdout (progress goes to stderr):
 #     ok, gpu, gpu_memory_gib, versions (torch, transformers, peft, bitsandbytes, ...),
 #     shapes.{1b,7b}: params, build/load seconds, linear4bit_layers, trainable_params,
 #       train_examples_per_second, train_peak_gib (max_memory_allocated, reset per
@@ -31,7 +34,7 @@
 #   through the real CLI for TRAIN_TIMEOUT (210 s), one indented JSON summary.
 #
 #   bash trainer/gpu_check.sh                                  # MODE=4bit, both shapes
-#   WHEELHOUSE=wheels bash trainer/gpu_check.sh                # bitsandbytes from wheels/*.whl
+#   WHEELHOUSE=.whl bash trainer/gpu_check.sh                  # bitsandbytes from .whl/*.whl
 #   SHAPES=1b TRAIN_SECONDS=20 bash trainer/gpu_check.sh      # one shape, shorter
 #   MODE=bert ROWS=8000 MAX_LENGTH=256 bash trainer/gpu_check.sh
 #   # smoke runs without a GPU (bitsandbytes quantizes on the CPU too):
@@ -52,8 +55,12 @@
 # --no-index --no-deps into a temporary folder put on PYTHONPATH, removed at
 # the end), else the script stops with exit status 2.
 set -euo pipefail
-cd "$(dirname "$0")"
+# Paths given relative to where the script was started, before it moves to trainer/.
 PY=${PYTHON:-python3}
+case "$PY" in */*) PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")" ;; esac
+if [ -n "${WHEELHOUSE:-}" ]; then WHEELHOUSE=$(cd "$WHEELHOUSE" && pwd); fi
+if [ -n "${SCRATCH:-}" ]; then SCRATCH=$(cd "$SCRATCH" && pwd); export SCRATCH; fi
+cd "$(dirname "$0")"
 MODE=${MODE:-4bit}
 export PIP_NO_INDEX=1
 case "$MODE" in
@@ -74,15 +81,15 @@ cleanup() { if [ -n "$site" ]; then rm -rf "$site"; fi; }
 trap cleanup EXIT
 if [ -n "$missing" ]; then
   if [ -z "${WHEELHOUSE:-}" ]; then
-    echo "gpu_check: $PY cannot import:$missing; bring their wheels (WHEELHOUSE=dir): nothing is installed from the network" >&2
+    echo "gpu_check: $PY cannot import $missing; bring their wheels (WHEELHOUSE=dir): nothing is installed from the network" >&2
     exit 2
   fi
   site=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-site.XXXXXX")
-  echo "gpu_check: installing$missing from $WHEELHOUSE into $site" >&2
+  echo "gpu_check: installing $missing from $WHEELHOUSE into $site" >&2
   # --no-deps: only the missing packages, never a replacement of the torch found here.
   "$PY" -m pip install --quiet --no-index --no-deps --no-compile --find-links "$WHEELHOUSE" --target "$site" $missing
   export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
-  "$PY" -c "import $(echo $missing | tr ' ' ,)" >/dev/null || { echo "gpu_check:$missing from $WHEELHOUSE do not import" >&2; exit 2; }
+  "$PY" -c "import $(echo $missing | tr ' ' ,)" >/dev/null || { echo "gpu_check: $missing from $WHEELHOUSE do not import" >&2; exit 2; }
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
 

@@ -85,3 +85,54 @@ def test_missing_torch_stops_before_installing_anything(tmp_path):
     env["PYTHON"] = str(wrapper)
     p = subprocess.run(["bash", SCRIPT], env=env, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "has no torch" in p.stderr and p.stdout == ""
+
+
+def _wheel_of_installed(package, dist_glob, dest):
+    """A wheel of an installed package, zipped from site-packages (stored, not compressed: fast)."""
+    import glob
+    import zipfile
+
+    site = sysconfig.get_paths()["purelib"]
+    (dist,) = glob.glob(os.path.join(site, dist_glob))
+    tags = [ln.split(":", 1)[1].strip() for ln in open(os.path.join(dist, "WHEEL")) if ln.startswith("Tag:")]
+    version = os.path.basename(dist)[len(package) + 1 : -len(".dist-info")]
+    path = os.path.join(dest, f"{package}-{version}-{tags[0]}.whl")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as z:
+        for top in (os.path.join(site, package), dist):
+            for root, _, files in os.walk(top):
+                for f in files:
+                    if "__pycache__" not in root:
+                        full = os.path.join(root, f)
+                        z.write(full, os.path.relpath(full, site))
+    return path
+
+
+def test_a_missing_package_comes_from_the_wheelhouse_only(tmp_path):
+    # A Python that lacks tokenizers: the venv's interpreter without its site
+    # (-S) and its site-packages linked in, tokenizers left out.
+    site = sysconfig.get_paths()["purelib"]
+    linked = tmp_path / "site"
+    linked.mkdir()
+    for name in os.listdir(site):
+        if not name.startswith("tokenizers"):
+            os.symlink(os.path.join(site, name), linked / name)
+    wrapper = tmp_path / "python-notokenizers"
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH="${{PYTHONPATH:+$PYTHONPATH:}}{linked}" exec "{sys.executable}" -S "$@"\n')
+    wrapper.chmod(0o755)
+    env = _env(tmp_path, **dict(SMOKE, SHAPES="1b"))
+    env["PYTHON"] = str(wrapper)
+
+    p = subprocess.run(["bash", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2 and "cannot import tokenizers;" in p.stderr and "WHEELHOUSE" in p.stderr and p.stdout == ""
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _wheel_of_installed("tokenizers", "tokenizers-*.dist-info", str(wheels))
+    env["WHEELHOUSE"] = str(wheels)
+    p = subprocess.run(["bash", SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-4000:]
+    assert "installing tokenizers from" in p.stderr
+    out = json.loads(p.stdout)
+    assert out["ok"] is True and list(out["shapes"]) == ["1b"] and out["versions"]["tokenizers"]
+    # The temporary install is gone with the run.
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("gpu-check")], os.listdir(tmp_path)
