@@ -443,31 +443,35 @@ def _bnb_4bit_layers(model: Any) -> int:
 
 def _predict(out: _Out, built: dict[str, Any], device: str, modeling: Any, encode: Callable[..., Any],
              max_length: int, deadline: float, seconds: float, cuda: bool) -> None:
+    """Batches as predict.run makes them: encode the batch's texts, then predict_sequences; both timed."""
     import torch
 
     model, tok = built["model"], built["tok"]
     dtype = modeling.resolve_dtype("auto", device)
     batch = env_int("PREDICT_BATCH", 64)
-    rows = synthetic_rows(max(batch * 4, 64), max_length + max_length // 5, 3, "p")
-    seqs = encode(tok, rows.texts, max_length, 0.7)
-    tokens = sum(len(s) for s in seqs) / len(seqs)
-    modeling.predict_sequences(model, seqs[:batch], tok, device, dtype, batch)  # warm-up, not timed
+    texts = synthetic_rows(max(batch * 4, 64), max_length + max_length // 5, 3, "p").texts
+    warm = encode(tok, texts[:batch], max_length, 0.7)
+    modeling.predict_sequences(model, warm, tok, device, dtype, batch)  # warm-up, not timed
     if cuda:
         torch.cuda.synchronize()
     t0 = time.monotonic()
     stop = min(t0 + seconds, deadline - 3)
-    n, i = 0, 0
+    n, i, tokens, encoding = 0, 0, 0, 0.0
     while True:
-        chunk = seqs[i : i + batch]
-        modeling.predict_sequences(model, chunk, tok, device, dtype, batch)
-        n += len(chunk)
-        i = (i + batch) % len(seqs)
+        t1 = time.monotonic()
+        seqs = encode(tok, texts[i : i + batch], max_length, 0.7)
+        encoding += time.monotonic() - t1
+        modeling.predict_sequences(model, seqs, tok, device, dtype, batch)  # returns lists: synchronized
+        n += len(seqs)
+        tokens += sum(len(q) for q in seqs)
+        i = (i + batch) % len(texts)
         now = time.monotonic()
         if now >= stop:
             break
     wall = now - t0
     out("predict", predict_articles=n, predict_seconds_measured=round(wall, 2), predict_batch_size=batch,
-        predict_tokens_per_article=round(tokens, 1), predict_ms_per_article=round(1000 * wall / n, 3),
+        predict_tokens_per_article=round(tokens / n, 1), predict_ms_per_article=round(1000 * wall / n, 3),
+        predict_encode_ms_per_article=round(1000 * encoding / n, 3),
         predict_peak_gib=_gib(torch.cuda.max_memory_allocated()) if cuda else None)
 
 
