@@ -14,21 +14,25 @@ base is loaded by ``modeling.load_base`` through transformers'
 BitsAndBytesConfig exactly as ``distill train --quantize 4bit`` loads a hub
 checkpoint. A progress emitter times every optimizer step and stops the run
 once the steady state is measured; the student it built (kept by a wrapper
-around ``modeling.build_student``) then predicts with
-``modeling.predict_sequences``, the call ``predict`` makes after loading.
+around ``modeling.build_student``) then predicts batch by batch as
+``predict.run`` does (``text.encode``, then ``modeling.predict_sequences``):
+the same forward as a student reloaded by ``load_student`` (4-bit base, LoRA
+unmerged), without the reload, which is load time, not time per article.
 
 Why a checkpoint on disk rather than quantizing random weights in memory: only
 then are the figures the product's (the loader's quantization, its placement
-of embeddings and norms, its dtype handling). The cost, on an H100 machine
-(estimates; the JSON reports the measured seconds): the weights are drawn on
-the GPU in bf16 (no CPU init: transformers' init is skipped and each tensor is
-filled once with normal_ on the device, well under a second even for 7.6B
-parameters), save_pretrained writes 2.5 GB (1B) / 15.2 GB (7B) to SCRATCH
-(mostly page cache on a 128 GiB machine: ~5-10 s / ~20-40 s), and the 4-bit
-load reads it back and quantizes layer by layer (~10 s / ~30-60 s). The
-checkpoint holds the bare decoder (LlamaModel, Qwen2Model: no lm_head, 1.1 GB
-less for the 7B than a hub checkpoint, which the classification load skips
-anyway).
+of embeddings and norms, its dtype handling). The cost: the weights are drawn
+on the GPU in bf16 (transformers' init skipped with no_init_weights, each
+tensor filled once with normal_ on the device: under a second even for the
+7B), save_pretrained writes 2.5 GB (1B) / 14.1 GB (7B: the bare decoder,
+Qwen2Model, without the 1.1 GB lm_head a hub checkpoint has and the
+classification load skips) to SCRATCH, and the 4-bit load reads it back and
+quantizes it layer by layer on the GPU. Measured here on a busy 2-core CPU
+machine for the 1B: init 6.8 s (normal_ on the CPU), save 5.5 s (0.45 GB/s),
+4-bit load 45 s (CPU quantization). Expected on the H100 machine (128 GiB of
+page cache, GPU quantization): 1B save ~3-5 s, load ~5-10 s; 7B save ~15-30 s,
+load ~20-40 s. The JSON reports the measured init_seconds, save_seconds and
+load_seconds.
 
 Every figure is steady state: the first WARMUP_STEPS optimizer steps (CUDA
 kernels' first calls, allocator growth) and the first predict batch are left
