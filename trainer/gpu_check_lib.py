@@ -599,7 +599,7 @@ def summarize(shapes: dict[str, dict[str, Any]], started: float, limit: float) -
 
 def main() -> int:
     started = time.monotonic()
-    limit = env_float("TIME_LIMIT", 330)
+    limit = env_float("TIME_LIMIT", 320)
     deadline = started + limit
     names = [n.strip() for n in os.environ.get("SHAPES", "1b,7b").split(",") if n.strip()]
     unknown = [n for n in names if n not in SHAPES]
