@@ -276,6 +276,8 @@ class Meter:
             f["loss_first"], f["loss_last"] = round(self.steps[0][2], 4), round(self.steps[-1][2], 4)
             f["first_step_seconds"] = round(self.steps[0][1] - self.started, 2)  # warm-up: not in the rate
         if len(self.steps) > self.warmup:
+            # From the end of step warmup+1 (index warmup) to the last: the first
+            # warmup+1 steps' durations, first calls and allocator growth, are out.
             (s0, t0, _), (s1, t1, _) = self.steps[self.warmup], self.steps[-1]
             f["train_steps_measured"] = s1 - s0
             f["train_seconds_measured"] = round(t1 - t0, 2)
@@ -587,6 +589,9 @@ def summarize(shapes: dict[str, dict[str, Any]], started: float, limit: float) -
         "gpu": first.get("gpu"),
         "gpu_memory_gib": first.get("gpu_memory_gib"),
         "versions": first.get("versions"),
+        "recipe": dict(quantize="4bit NF4, double quantization, bf16 compute", lora_r=16, target_modules="all-linear",
+                       gradient_checkpointing=True, dimensions=len(DIMENSIONS), batch_size=env_int("BATCH_SIZE", 8),
+                       max_length=env_int("MAX_LENGTH", 512), predict_batch_size=env_int("PREDICT_BATCH", 64)),
         "projections": proj,
         "targets": targets,
         "full_shapes": full,

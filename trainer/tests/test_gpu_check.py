@@ -41,6 +41,8 @@ def test_smoke_run_prints_one_json_line_with_every_figure(tmp_path):
     for pkg in ("torch", "transformers", "peft", "bitsandbytes"):
         assert out["versions"][pkg], pkg
     assert set(out["shapes"]) == {"1b", "7b"}
+    assert out["recipe"]["lora_r"] == 16 and out["recipe"]["gradient_checkpointing"] is True
+    assert out["recipe"]["batch_size"] == 4 and out["recipe"]["max_length"] == 64
     for name, arch, tied in (("1b", "llama", True), ("7b", "qwen2", False)):
         s = out["shapes"][name]
         assert s["ok"] is True and s["timed_out"] is False and s["error"] is None, s
