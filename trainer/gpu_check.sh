@@ -90,7 +90,8 @@ if [ -n "$missing" ]; then
   site=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-site.XXXXXX")
   echo "gpu_check: installing $missing from $WHEELHOUSE into $site" >&2
   # --no-deps: only the missing packages, never a replacement of the torch found here.
-  "$PY" -m pip install --quiet --no-index --no-deps --no-compile --find-links "$WHEELHOUSE" --target "$site" $missing
+  "$PY" -m pip install --quiet --no-index --no-deps --no-compile --find-links "$WHEELHOUSE" --target "$site" $missing || {
+    echo "gpu_check: pip found no wheel of $missing for this Python and platform in $WHEELHOUSE" >&2; exit 2; }
   export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
   "$PY" -c "import $(echo $missing | tr ' ' ,)" >/dev/null || { echo "gpu_check: $missing from $WHEELHOUSE do not import" >&2; exit 2; }
 fi
