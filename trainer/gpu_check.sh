@@ -1,37 +1,114 @@
 #!/usr/bin/env bash
-# GPU check for the LoRA trainer: on a CUDA machine with no internet, build a
-# ~110M-parameter BERT (bert-base sized, random weights) and a tokenizer
-# locally, train the recipe in bf16 on synthetic data for about a minute with
-# the real CLI, predict the val split, and print one JSON summary: train
-# throughput (examples/s), predict rows/s, peak GPU memory, val MAE per epoch.
-# Takes under 5 minutes (training is cut at TRAIN_TIMEOUT seconds whatever happens).
+# GPU check for the LoRA trainer, on a CUDA machine with no internet. Two modes:
 #
-#   bash trainer/gpu_check.sh                  # defaults below; override with env vars
-#   ROWS=8000 MAX_LENGTH=256 bash trainer/gpu_check.sh
-#   DEVICE=cpu HIDDEN=64 LAYERS=2 HEADS=2 ROWS=300 VAL_ROWS=60 MAX_LENGTH=64 bash trainer/gpu_check.sh   # a smoke run without a GPU
+# MODE=4bit (default): QLoRA as `distill train --quantize 4bit` runs it, on a
+#   1B-shaped (Llama-3.2-1B: LlamaConfig, hidden 2048, 16 layers, 32/8 heads,
+#   vocab 128256, tied) and a 7B-shaped (Qwen2.5-7B: Qwen2Config, hidden 3584,
+#   28 layers, 28/4 heads, vocab 152064) decoder built from configs (random
+#   bf16 weights drawn on the GPU and saved to SCRATCH, nothing downloaded),
+#   loaded through the trainer's own loader (NF4, double quantization, bf16
+#   compute), LoRA r=16 all-linear, gradient checkpointing, a 3-dimension
+#   regression head, 512-token texts, batch 8. gpu_check_lib.py has the details.
+#   Each shape measures TRAIN_SECONDS of training (steady state, the first
+#   WARMUP_STEPS steps left out) and PREDICT_SECONDS of predict: 40 s with the
+#   defaults, 110 s at most whatever they say. Texts are random letters under a
+#   byte-level tokenizer built here (one token per character: transformers 5
+#   loads a qwen2 model's tokenizer as Qwen2Tokenizer, which a word-level
+#   vocabulary does not survive), each cut to exactly MAX_LENGTH tokens. Then the
+#   run prints ONE JSON line on stdout (progress goes to stderr):
+#     ok, gpu, gpu_memory_gib, versions (torch, transformers, peft, bitsandbytes, ...),
+#     shapes.{1b,7b}: params, build/load seconds, linear4bit_layers, trainable_params,
+#       train_examples_per_second, train_peak_gib (max_memory_allocated, reset per
+#       phase; train_peak_reserved_gib beside it), predict_ms_per_article,
+#       load/predict peaks, ok, timed_out, error;
+#     projections: train_minutes_1b_3x8000x512 (3 epochs x 8,000 examples), predict
+#       ms/article, the 7B's training peak;
+#     targets: train_1b_3x8000x512_under_10_min, predict_1b_at_most_5_ms_per_article,
+#       train_7b_peak_within_16_gib (true, false, or null when not measured); targets_met.
+#   Time limits: each shape runs in a child process killed at its cap (1b 140 s,
+#   7b 210 s: SHAPE_SECONDS_1B, SHAPE_SECONDS_7B), the shapes all within
+#   TIME_LIMIT (320 s), `timeout` killing the lot 20 s later whatever happens
+#   (then the JSON line says only that); with the checks and a bitsandbytes
+#   install before it, the script ends within 6 minutes. A shape cut short
+#   reports what it measured (timed_out: true, and why in error). Expected on
+#   an H100: ~1.5 min for the 1B shape, ~2-2.5 min for the 7B.
+#   SCRATCH needs ~16 GB free for the 7B-shaped checkpoint (default: $TMPDIR or /tmp).
+# MODE=bert: the earlier check, a ~110M BERT trained in bf16 (no quantization)
+#   through the real CLI for TRAIN_TIMEOUT (210 s), one indented JSON summary.
 #
-# Installs nothing when torch, transformers, peft and pyarrow import. Without
-# them: WHEELHOUSE=dir installs from a folder of wheels, else pip tries PyPI.
+#   bash trainer/gpu_check.sh                                  # MODE=4bit, both shapes
+#   WHEELHOUSE=.whl bash trainer/gpu_check.sh                  # bitsandbytes from .whl/*.whl
+#   SHAPES=1b TRAIN_SECONDS=20 bash trainer/gpu_check.sh      # one shape, shorter
+#   MODE=bert ROWS=8000 MAX_LENGTH=256 bash trainer/gpu_check.sh
+#   # smoke runs without a GPU (bitsandbytes quantizes on the CPU too):
+#   DEVICE=cpu THREADS=1 HIDDEN=64 INTERMEDIATE=128 LAYERS=2 HEADS=2 KV_HEADS=1 VOCAB=600 \
+#     MAX_LENGTH=64 BATCH_SIZE=4 TRAIN_ROWS=64 TRAIN_SECONDS=2 WARMUP_STEPS=1 PREDICT_SECONDS=1 \
+#     PREDICT_BATCH=8 bash trainer/gpu_check.sh
+#   MODE=bert DEVICE=cpu HIDDEN=64 LAYERS=2 HEADS=2 ROWS=300 VAL_ROWS=60 MAX_LENGTH=64 bash trainer/gpu_check.sh
+#
+# Env (4bit): PYTHON (python3), DEVICE (cuda), SHAPES (1b,7b), BATCH_SIZE (8),
+# MAX_LENGTH (512), TRAIN_ROWS (1b 4096, 7b 1024), TRAIN_SECONDS (30),
+# WARMUP_STEPS (3), PREDICT_SECONDS (10), PREDICT_BATCH (64), TIME_LIMIT (320),
+# SCRATCH, THREADS (0: torch's default), shape overrides for every shape:
+# HIDDEN, INTERMEDIATE, LAYERS, HEADS, KV_HEADS, VOCAB.
+#
+# Installs nothing from the network, ever (PIP_NO_INDEX=1). It runs on the torch,
+# transformers, peft, pyarrow and tokenizers it finds (and bitsandbytes for
+# MODE=4bit); a missing one comes from WHEELHOUSE=dir of wheels (pip install
+# --no-index --no-deps into a temporary folder put on PYTHONPATH, removed at
+# the end), else the script stops with exit status 2.
 set -euo pipefail
-cd "$(dirname "$0")"
+# Paths given relative to where the script was started, before it moves to trainer/.
 PY=${PYTHON:-python3}
-
-if ! "$PY" -c "import torch, transformers, peft, pyarrow, tokenizers" 2>/dev/null; then
-  if ! "$PY" -c "import torch" 2>/dev/null; then
-    echo "gpu_check: torch is not installed; install requirements.txt first (torch is too big to carry)" >&2
+case "$PY" in */*) PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")" ;; esac
+if [ -n "${WHEELHOUSE:-}" ]; then WHEELHOUSE=$(cd "$WHEELHOUSE" && pwd); fi
+if [ -n "${SCRATCH:-}" ]; then SCRATCH=$(cd "$SCRATCH" && pwd); export SCRATCH; fi
+cd "$(dirname "$0")"
+MODE=${MODE:-4bit}
+export PIP_NO_INDEX=1
+case "$MODE" in
+  4bit) modules="torch transformers peft pyarrow tokenizers bitsandbytes" ;;
+  bert) modules="torch transformers peft pyarrow tokenizers" ;;
+  *) echo "gpu_check: MODE must be 4bit or bert, got '$MODE'" >&2; exit 2 ;;
+esac
+# Found or not, in one interpreter and without importing them (torch alone takes seconds).
+missing=$("$PY" -c '
+import importlib.util, sys
+print(" ".join(m for m in sys.argv[1:] if importlib.util.find_spec(m) is None))' $modules) || {
+  echo "gpu_check: PYTHON=$PY does not run" >&2; exit 2; }
+case " $missing " in
+  *" torch "*) echo "gpu_check: $PY has no torch; install requirements.txt first (torch is too big to carry)" >&2; exit 2 ;;
+esac
+site=""
+cleanup() { if [ -n "$site" ]; then rm -rf "$site"; fi; }
+trap cleanup EXIT
+if [ -n "$missing" ]; then
+  if [ -z "${WHEELHOUSE:-}" ]; then
+    echo "gpu_check: $PY cannot import $missing; bring their wheels (WHEELHOUSE=dir): nothing is installed from the network" >&2
     exit 2
   fi
-  if [ -n "${WHEELHOUSE:-}" ]; then
-    "$PY" -m pip install --quiet --no-index --find-links "$WHEELHOUSE" transformers peft pyarrow
-  else
-    timeout 120 "$PY" -m pip install --quiet transformers==5.24.0 peft==0.21.2 pyarrow==26.0.1
-  fi
+  site=$(mktemp -d "${TMPDIR:-/tmp}/gpu-check-site.XXXXXX")
+  echo "gpu_check: installing $missing from $WHEELHOUSE into $site" >&2
+  # --no-deps: only the missing packages, never a replacement of the torch found here.
+  "$PY" -m pip install --quiet --no-index --no-deps --no-compile --find-links "$WHEELHOUSE" --target "$site" $missing || {
+    echo "gpu_check: pip found no wheel of $missing for this Python and platform in $WHEELHOUSE" >&2; exit 2; }
+  export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
+  "$PY" -c "import $(echo $missing | tr ' ' ,)" >/dev/null || { echo "gpu_check: $missing from $WHEELHOUSE do not import" >&2; exit 2; }
 fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
 
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-export HF_HUB_OFFLINE=1
-exec "$PY" - <<'PYEOF'
+export HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+if [ "$MODE" = 4bit ]; then
+  limit=${TIME_LIMIT:-320}
+  rc=0
+  timeout -k 5 "$((${limit%.*} + 20))" "$PY" gpu_check_lib.py || rc=$?
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+    echo "{\"ok\":false,\"mode\":\"4bit\",\"error\":\"gpu_check: killed after TIME_LIMIT=${limit}s + 20s\"}"
+  fi
+  exit "$rc"
+fi
+"$PY" - <<'PYEOF'
 import json, os, random, subprocess, sys, tempfile, time
 
 import pyarrow as pa
@@ -158,5 +235,7 @@ if done:
     summary["predict_rows"] = n
     summary["predict_wall_seconds_with_load"] = round(wall, 1)
 print(json.dumps(summary, indent=2))
+import shutil
+shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(0 if summary["ok"] else 1)
 PYEOF
