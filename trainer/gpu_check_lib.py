@@ -415,7 +415,7 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
     finally:
         modeling.build_student = real_build
     out("train", **meter.figures(), batch_size=batch, max_length=max_length, train_rows=n_rows,
-        train_phase_seconds=round(time.monotonic() - t, 1))
+        train_phase_seconds=round(time.monotonic() - t, 1), plan_peak_gib=_planned_peak(opts))
     _check_student(built)
 
     gc.collect()
@@ -424,6 +424,22 @@ def _shape(out: _Out, name: str, scratch: str, started: float, deadline: float) 
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
     _predict(out, built, device, modeling, encode, max_length, deadline, predict_seconds, cuda)
+
+
+def _planned_peak(opts: Any) -> float | None:
+    """The trainer's plan for this very run (distill train --plan), to set beside the measured peak."""
+    from distill_trainer import plan
+
+    try:
+        p = plan.estimate(plan.PlanOptions(
+            base_model=opts.base_model, num_labels=len(opts.dimensions), max_length=opts.max_length,
+            batch_size=opts.batch_size, grad_accum=opts.grad_accum, lora_r=opts.lora_r,
+            target_modules=opts.target_modules, lora_dropout=opts.lora_dropout, quantize=opts.quantize,
+            gradient_checkpointing=opts.gradient_checkpointing))
+    except Exception as e:  # noqa: BLE001 - the plan must never cost the measurement
+        print(f"gpu_check: the plan failed: {e}", file=sys.stderr)
+        return None
+    return _gib(p.peak_bytes)
 
 
 def _check_student(built: dict[str, Any]) -> None:
@@ -570,6 +586,10 @@ def summarize(shapes: dict[str, dict[str, Any]], started: float, limit: float) -
         "predict_ms_per_article_1b": one.get("predict_ms_per_article"),
         "predict_ms_per_article_7b": seven.get("predict_ms_per_article"),
         "train_peak_gib_7b": seven.get("train_peak_gib"),
+        # distill train --plan's estimate of the same runs, beside the measured peaks.
+        "plan_peak_gib_1b": one.get("plan_peak_gib"),
+        "plan_peak_gib_7b": seven.get("plan_peak_gib"),
+        "train_peak_gib_1b": one.get("train_peak_gib"),
     }
 
     def below(value: float | None, limit: float, full: bool) -> bool | None:

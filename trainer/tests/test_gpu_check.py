@@ -54,6 +54,7 @@ def test_smoke_run_prints_one_json_line_with_every_figure(tmp_path):
         assert s["predict_tokens_per_article"] == 64  # every text fills the token budget
         assert s["batch_size"] == 4 and s["max_length"] == 64
         assert s.get("train_peak_gib") is None and s["load_peak_gib"] is None  # no GPU: no GPU memory figure
+        assert 0 < s["plan_peak_gib"] < 1  # the plan of this very run, from the saved config.json
     proj = out["projections"]
     eps = out["shapes"]["1b"]["train_examples_per_second"]
     assert abs(proj["train_minutes_1b_3x8000x512"] - 24000 / eps / 60) < 0.01 * proj["train_minutes_1b_3x8000x512"] + 0.01
