@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.ipc
@@ -43,25 +43,41 @@ def write(
 
     A crash mid-write never leaves a half artifact under ``out``.
     """
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **meta,
+        "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+    def fill(tmp: str) -> None:
+        schema = predictions_schema(meta["dimensions"])
+        with pa.OSFile(os.path.join(tmp, VAL_PREDICTIONS_FILE), "wb") as f:
+            with pa.ipc.new_file(f, schema) as w:
+                w.write_batch(predictions_batch(schema, val_ids, val_predictions))
+
+    return write_model_dir(out, model, tokenizer, META_FILE, doc, fill)
+
+
+def write_model_dir(
+    out: str, model: Any, tokenizer: Any, meta_file: str, doc: dict[str, Any], fill: Callable[[str], None] | None = None
+) -> str:
+    """model.save_pretrained, the tokenizer, ``doc`` as ``meta_file`` and what ``fill`` writes,
+    into a sibling temp directory renamed to ``out`` (absent or empty) at the end.
+
+    A crash mid-write never leaves a half-written folder under ``out``.
+    """
     out = os.path.abspath(out)
     check_out_dir(out)
     tmp = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(out) + "-", dir=os.path.dirname(out))
     try:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        doc = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            **meta,
-            "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        }
-        with open(os.path.join(tmp, META_FILE), "w") as f:
+        with open(os.path.join(tmp, meta_file), "w") as f:
             json.dump(doc, f, indent=2)
             f.write("\n")
-        schema = predictions_schema(meta["dimensions"])
-        with pa.OSFile(os.path.join(tmp, VAL_PREDICTIONS_FILE), "wb") as f:
-            with pa.ipc.new_file(f, schema) as w:
-                w.write_batch(predictions_batch(schema, val_ids, val_predictions))
+        if fill is not None:
+            fill(tmp)
         if os.path.isdir(out):
             os.rmdir(out)  # empty, checked above
         os.rename(tmp, out)

@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
-import os
 import random
-import shutil
-import tempfile
 from typing import Any
 
 import torch
@@ -104,7 +100,7 @@ def run(opts: MergeOptions) -> dict[str, Any]:
         "max_abs_diff_vs_student": diff,
         "created_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
-    out = _write(opts.out, merged, tok, doc)
+    out = artifact.write_model_dir(opts.out, merged, tok, MERGED_META_FILE, doc)
     return dict(out=out, dtype=doc["dtype"], trained_quantize=quantize, max_abs_diff=diff, probes=len(probes))
 
 
@@ -141,22 +137,3 @@ def _probes(tok: Any, model: torch.nn.Module) -> list[list[int]]:
     rng = random.Random(0)
     vocab = min(len(tok), int(getattr(model.config, "vocab_size", len(tok))))
     return [[rng.randrange(vocab) for _ in range(PROBE_LENGTH - 3 * i)] for i in range(PROBES)]
-
-
-def _write(out: str, model: Any, tok: Any, doc: dict[str, Any]) -> str:
-    """Into a sibling temp folder, then renamed: never a half-written folder under ``out``."""
-    out = os.path.abspath(out)
-    tmp = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(out) + "-", dir=os.path.dirname(out))
-    try:
-        model.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-        with open(os.path.join(tmp, MERGED_META_FILE), "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-        if os.path.isdir(out):
-            os.rmdir(out)  # empty, checked before
-        os.rename(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
