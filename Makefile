@@ -98,7 +98,7 @@ trainer-venv: $(TVENV)/.installed
 # Go side of the lora backend through it.
 test-trainer: trainer-venv
 	cd trainer && ../$(TVENV)/bin/python -m pytest -q tests
-	DISTILL_SHARED=$(SHARED) DISTILL_PYTHON=$(abspath $(TVENV))/bin/python $(GO) test $(TAGS) -count=1 -run 'TestLoRA|TestTrainer|TestRun_SentenceEncoder|TestEmbed_SentenceEncoder' ./stages/train/ ./stages/cv/ ./students/encode/ ./stages/embed/ ./stages/score/ ./students/bundle/
+	DISTILL_SHARED=$(SHARED) DISTILL_PYTHON=$(abspath $(TVENV))/bin/python $(GO) test $(TAGS) -count=1 -run 'TestLoRA|TestTrainer|TestRun_SentenceEncoder|TestEmbed_SentenceEncoder' ./stages/train/ ./stages/cv/ ./students/encode/ ./stages/embed/ ./stages/score/ ./students/bundle/ ./cmd/distill/
 
 # Ingest throughput against DuckDB on the real ai-tech sample (unzipped), and
 # the Go benchmarks.

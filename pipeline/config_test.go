@@ -48,7 +48,7 @@ evaluate: {split: val, compare: m2, k: 10, combine: latest}
 	if tr.Linear.Bits != want.Bits || tr.Linear.MinDF != 1 || tr.Linear.NGrams != want.NGrams || len(tr.Linear.Lambdas) != 2 || tr.Linear.MaxIter != want.MaxIter {
 		t.Errorf("student.linear: got %+v, want the defaults with min_df and lambdas set: %+v", tr.Linear, want)
 	}
-	if tr.LoRA.R != 8 || tr.LoRA.Alpha != 16 || tr.LoRA.Dropout != 0.1 || tr.LoRA.Seed != 7 || tr.Combine != "mean" || tr.SelectBy != "recall@20" ||
+	if tr.LoRA.R != 8 || tr.LoRA.Alpha != 16 || tr.LoRA.Dropout == nil || *tr.LoRA.Dropout != 0.1 || tr.LoRA.Seed != 7 || tr.Combine != "mean" || tr.SelectBy != "recall@20" ||
 		tr.LoRA.Quantize != "4bit" || !tr.LoRA.GradientCheckpointing || tr.LoRA.GradAccum != 4 {
 		t.Errorf("student: %+v", tr)
 	}

@@ -76,7 +76,7 @@ func studentOptions(c *cli.Context, f *filters.Filter) train.Options {
 		Linear: linear.Config{Bits: c.Uint("bits"), NGrams: c.Int("ngrams"), MinDF: c.Int("min-df"), Lambdas: c.Float64Slice("lambda"), MaxIter: c.Int("max-iter")},
 		LoRA: train.LoRAOptions{Python: c.String("python"), BaseModel: c.String("base-model"), Epochs: c.Int("epochs"), LR: c.Float64("lr"),
 			BatchSize: c.Int("batch-size"), MaxLength: c.Int("max-length"), R: c.Int("lora-r"), Alpha: c.Int("lora-alpha"),
-			Dropout: c.Float64("lora-dropout"), Seed: seed, Device: c.String("device"),
+			Dropout: new(c.Float64("lora-dropout")), Seed: seed, Device: c.String("device"),
 			Quantize: c.String("quantize"), GradientCheckpointing: c.Bool("gradient-checkpointing"), GradAccum: c.Int("grad-accum")},
 		EmbedModel: c.String("embed-model")}
 	if c.Bool("no-calibrate") {

@@ -27,9 +27,10 @@ type LoRAOptions struct {
 	MaxLength int     `yaml:"max_length"`
 	R         int     `yaml:"lora_r"`
 	Alpha     int     `yaml:"lora_alpha"`
-	Dropout   float64 `yaml:"lora_dropout"`
-	Seed      int     `yaml:"seed"`
-	Device    string  `yaml:"device"`
+	// Dropout is LoRA's dropout; nil: 0.05 (0 is no dropout).
+	Dropout *float64 `yaml:"lora_dropout"`
+	Seed    int      `yaml:"seed"`
+	Device  string   `yaml:"device"`
 	// Quantize loads the frozen base in 4bit (bitsandbytes NF4, double
 	// quantization) or 8bit (LLM.int8); none or empty: full precision.
 	// The LoRA layers and the head stay fp32; predict loads it the same way.
@@ -50,6 +51,9 @@ var ErrLoRAOption = errors.New("lora option")
 func (o *LoRAOptions) check() error {
 	if o.Quantize != "" && !slices.Contains(Quantizations, o.Quantize) {
 		return fmt.Errorf("%w: quantize %q: want %s", ErrLoRAOption, o.Quantize, strings.Join(Quantizations, ", "))
+	}
+	if o.Dropout != nil && !(*o.Dropout >= 0 && *o.Dropout < 1) {
+		return fmt.Errorf("%w: lora_dropout %g: want 0 or more, below 1", ErrLoRAOption, *o.Dropout)
 	}
 	if o.GradAccum < 0 {
 		return fmt.Errorf("%w: grad_accum %d: want 1 or more", ErrLoRAOption, o.GradAccum)
@@ -79,8 +83,9 @@ func (o *LoRAOptions) defaults() {
 	if o.Alpha == 0 {
 		o.Alpha = 32
 	}
-	if o.Dropout == 0 {
-		o.Dropout = 0.05
+	if o.Dropout == nil {
+		d := 0.05
+		o.Dropout = &d
 	}
 	if o.Seed == 0 {
 		o.Seed = 42
@@ -101,7 +106,7 @@ func (o *LoRAOptions) args() []string {
 		"--epochs", strconv.Itoa(o.Epochs), "--lr", strconv.FormatFloat(o.LR, 'g', -1, 64),
 		"--batch-size", strconv.Itoa(o.BatchSize), "--max-length", strconv.Itoa(o.MaxLength),
 		"--lora-r", strconv.Itoa(o.R), "--lora-alpha", strconv.Itoa(o.Alpha),
-		"--lora-dropout", strconv.FormatFloat(o.Dropout, 'g', -1, 64), "--seed", strconv.Itoa(o.Seed), "--device", o.Device,
+		"--lora-dropout", strconv.FormatFloat(*o.Dropout, 'g', -1, 64), "--seed", strconv.Itoa(o.Seed), "--device", o.Device,
 	}
 	if o.BaseModel != "" {
 		a = append(a, "--base-model", o.BaseModel)
@@ -183,7 +188,7 @@ func trainLoRA(ctx context.Context, sess *lake.Session, query string, opts Optio
 	}
 	m.ValMAE, m.ValMAEDims = done.ValMAE, done.ValMAEDims
 	params := map[string]any{"epochs": o.Epochs, "lr": o.LR, "batch_size": o.BatchSize, "max_length": o.MaxLength,
-		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python,
+		"lora_r": o.R, "lora_alpha": o.Alpha, "lora_dropout": *o.Dropout, "seed": o.Seed, "device": o.Device, "best_epoch": done.BestEpoch, "python": python,
 		"sample_weight": opts.sampleWeight.String(), "quantize": o.Quantize, "gradient_checkpointing": o.GradientCheckpointing, "grad_accum": o.GradAccum}
 	selected := 0.0
 	if done.SelectValue != nil {

@@ -42,7 +42,7 @@ func Plan(ctx context.Context, opts PlanOptions, w io.Writer) error {
 	o.defaults()
 	args := []string{"plan", "--max-length", strconv.Itoa(o.MaxLength), "--batch-size", strconv.Itoa(o.BatchSize),
 		"--grad-accum", strconv.Itoa(o.GradAccum), "--lora-r", strconv.Itoa(o.R),
-		"--lora-dropout", strconv.FormatFloat(o.Dropout, 'g', -1, 64), "--quantize", o.Quantize}
+		"--lora-dropout", strconv.FormatFloat(*o.Dropout, 'g', -1, 64), "--quantize", o.Quantize}
 	if opts.Filter != nil {
 		args = append(args, "--dimensions", strings.Join(opts.Filter.DimensionNames(), ","))
 	}
