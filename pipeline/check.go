@@ -78,7 +78,13 @@ func Prepare(ctx context.Context, c *Config, opts Options) (*Prepared, error) {
 		opts.Oracle = orc
 	}
 	if c.Student.Backend == "lora" {
-		add(checkPython(ctx, "student.python", c.Student.LoRA.Python))
+		err := checkPython(ctx, "student.python", c.Student.LoRA.Python)
+		add(err)
+		if q := c.Student.LoRA.Quantize; err == nil && q != "" && q != "none" {
+			// Before any article is labeled: a quantized run without
+			// bitsandbytes would otherwise fail at train, the oracle paid.
+			add(checkBitsAndBytes(ctx, "student.quantize", q, c.Student.LoRA.Python))
+		}
 		if p := c.Predict.Python; p != "" && p != c.Student.LoRA.Python {
 			add(checkPython(ctx, "predict.python", p))
 		}
@@ -111,6 +117,21 @@ func checkPython(ctx context.Context, key, python string) error {
 	default:
 		return fmt.Errorf("%s: %s does not run (%v): run `make trainer-venv` and set %s to its python (or $DISTILL_PYTHON)", key, python, err, key)
 	}
+}
+
+// checkBitsAndBytes: a quantized lora run needs bitsandbytes in the
+// trainer's Python (found without importing it).
+func checkBitsAndBytes(ctx context.Context, key, quantize, python string) error {
+	if python == "" {
+		python = lora.PythonDefault()
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	probe := `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("bitsandbytes") else 3)`
+	if err := exec.CommandContext(ctx, python, "-c", probe).Run(); err != nil {
+		return fmt.Errorf("%s: %s needs bitsandbytes, which %s does not have (%v): pip install bitsandbytes into it, or set %s: none", key, quantize, python, err, key)
+	}
+	return nil
 }
 
 // sourceFiles lists a source's files, each with its size and modification

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -65,6 +66,33 @@ func TestRun_ChecksEverythingBeforeWriting(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(l.Root, "pipeline")); !os.IsNotExist(err) {
 		t.Errorf("the run's state was written after a failed check")
+	}
+}
+
+// A quantized lora student whose Python has no bitsandbytes is found before
+// anything is written (or any article labeled), with what to do.
+func TestRun_ChecksBitsAndBytesForAQuantizedStudent(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3")
+	}
+	if exec.Command(python, "-c", "import bitsandbytes").Run() == nil {
+		t.Skip(python + " has bitsandbytes: nothing to miss")
+	}
+	// The trainer's package found on PYTHONPATH, bitsandbytes nowhere.
+	t.Setenv("PYTHONPATH", filepath.Join(testutil.RepoRoot(t), "trainer"))
+	p, l := setup(t, "student: {backend: lora, python: "+python+", quantize: 4bit}\n")
+	cfg, err := pipeline.Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = pipeline.Run(context.Background(), l, cfg, pipeline.Options{})
+	var ce *pipeline.CheckError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "student.quantize: 4bit needs bitsandbytes") || !strings.Contains(err.Error(), "pip install bitsandbytes") {
+		t.Fatalf("err = %v, want a *CheckError naming student.quantize and bitsandbytes", err)
+	}
+	if _, err := l.Current(context.Background(), spec.Raw.For(nil)); !errors.Is(err, lake.ErrNoTable) {
+		t.Errorf("corpus.raw exists after a failed check (%v): something was written", err)
 	}
 }
 
