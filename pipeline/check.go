@@ -83,7 +83,7 @@ func Prepare(ctx context.Context, c *Config, opts Options) (*Prepared, error) {
 		if q := c.Student.LoRA.Quantize; err == nil && q != "" && q != "none" {
 			// Before any article is labeled: a quantized run without
 			// bitsandbytes would otherwise fail at train, the oracle paid.
-			add(checkBitsAndBytes(ctx, "student.quantize", q, c.Student.LoRA.Python))
+			add(checkQuantize(ctx, q, c.Student.LoRA.Device, c.Student.LoRA.Python))
 		}
 		if p := c.Predict.Python; p != "" && p != c.Student.LoRA.Python {
 			add(checkPython(ctx, "predict.python", p))
@@ -119,19 +119,36 @@ func checkPython(ctx context.Context, key, python string) error {
 	}
 }
 
-// checkBitsAndBytes: a quantized lora run needs bitsandbytes in the
-// trainer's Python (found without importing it).
-func checkBitsAndBytes(ctx context.Context, key, quantize, python string) error {
+// quantizeProbe exits 3 without bitsandbytes (found without importing it)
+// and, unless its argument is cpu, 4 when torch sees no CUDA device.
+const quantizeProbe = `import importlib.util, sys
+if not importlib.util.find_spec("bitsandbytes"):
+    sys.exit(3)
+if sys.argv[1] != "cpu":
+    import torch
+    sys.exit(0 if torch.cuda.is_available() else 4)`
+
+// checkQuantize: a quantized lora run needs bitsandbytes in the trainer's
+// Python, and a CUDA device unless student.device is cpu; the trainer
+// would refuse either at train, the labels paid for.
+func checkQuantize(ctx context.Context, quantize, device, python string) error {
 	if python == "" {
 		python = lora.PythonDefault()
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	probe := `import importlib.util, sys; sys.exit(0 if importlib.util.find_spec("bitsandbytes") else 3)`
-	if err := exec.CommandContext(ctx, python, "-c", probe).Run(); err != nil {
-		return fmt.Errorf("%s: %s needs bitsandbytes, which %s does not have (%v): pip install bitsandbytes into it, or set %s: none", key, quantize, python, err, key)
+	err := exec.CommandContext(ctx, python, "-c", quantizeProbe, device).Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &exit) && exit.ExitCode() == 3:
+		return fmt.Errorf("student.quantize: %s needs bitsandbytes, which %s does not have: pip install bitsandbytes into it, or set student.quantize: none", quantize, python)
+	case errors.As(err, &exit) && exit.ExitCode() == 4:
+		return fmt.Errorf("student.quantize: %s needs a CUDA GPU, and torch in %s sees none: run where there is one, set student.quantize: none, or student.device: cpu (bitsandbytes' CPU kernels, slow)", quantize, python)
+	default:
+		return fmt.Errorf("student.quantize: checking %s for bitsandbytes and CUDA: %v", python, err)
 	}
-	return nil
 }
 
 // sourceFiles lists a source's files, each with its size and modification

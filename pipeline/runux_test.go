@@ -69,30 +69,52 @@ func TestRun_ChecksEverythingBeforeWriting(t *testing.T) {
 	}
 }
 
-// A quantized lora student whose Python has no bitsandbytes is found before
-// anything is written (or any article labeled), with what to do.
-func TestRun_ChecksBitsAndBytesForAQuantizedStudent(t *testing.T) {
+// A quantized lora student whose Python has no bitsandbytes, or no CUDA
+// device (unless student.device is cpu), is found before anything is
+// written (or any article labeled), with what to do. The Python is
+// python3 with the trainer's package on PYTHONPATH and, for the second and
+// third cases, stand-ins for bitsandbytes and torch (a torch.cuda that
+// sees no device): the check's decisions, not torch, are under test.
+func TestRun_ChecksAQuantizedStudentBeforeAnything(t *testing.T) {
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("no python3")
 	}
-	if exec.Command(python, "-c", "import bitsandbytes").Run() == nil {
-		t.Skip(python + " has bitsandbytes: nothing to miss")
+	if exec.Command(python, "-c", "import bitsandbytes").Run() == nil || exec.Command(python, "-c", "import torch").Run() == nil {
+		t.Skip(python + " has bitsandbytes or torch: the stand-ins would not be the ones found")
 	}
-	// The trainer's package found on PYTHONPATH, bitsandbytes nowhere.
-	t.Setenv("PYTHONPATH", filepath.Join(testutil.RepoRoot(t), "trainer"))
-	p, l := setup(t, "student: {backend: lora, python: "+python+", quantize: 4bit}\n")
-	cfg, err := pipeline.Load(p)
-	if err != nil {
-		t.Fatal(err)
+	fakes := t.TempDir()
+	for name, body := range map[string]string{"bitsandbytes": "", "torch": "class cuda:\n    @staticmethod\n    def is_available():\n        return False\n"} {
+		os.MkdirAll(filepath.Join(fakes, name), 0o755)
+		os.WriteFile(filepath.Join(fakes, name, "__init__.py"), []byte(body), 0o644)
 	}
-	_, err = pipeline.Run(context.Background(), l, cfg, pipeline.Options{})
-	var ce *pipeline.CheckError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "student.quantize: 4bit needs bitsandbytes") || !strings.Contains(err.Error(), "pip install bitsandbytes") {
-		t.Fatalf("err = %v, want a *CheckError naming student.quantize and bitsandbytes", err)
-	}
-	if _, err := l.Current(context.Background(), spec.Raw.For(nil)); !errors.Is(err, lake.ErrNoTable) {
-		t.Errorf("corpus.raw exists after a failed check (%v): something was written", err)
+	trainer := filepath.Join(testutil.RepoRoot(t), "trainer")
+	for _, c := range []struct {
+		path, device, says string
+	}{
+		{trainer, "", "student.quantize: 4bit needs bitsandbytes, which " + python + " does not have: pip install bitsandbytes"},
+		{trainer + string(os.PathListSeparator) + fakes, "", "student.quantize: 4bit needs a CUDA GPU, and torch in " + python + " sees none"},
+		{trainer + string(os.PathListSeparator) + fakes, "cpu", ""},
+	} {
+		t.Setenv("PYTHONPATH", c.path)
+		p, l := setup(t, "student: {backend: lora, python: "+python+", quantize: 4bit, device: '"+c.device+"'}\nsplit: {stratify_by: nope}\n")
+		cfg, err := pipeline.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = pipeline.Run(context.Background(), l, cfg, pipeline.Options{})
+		var ce *pipeline.CheckError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "split.stratify_by") {
+			t.Fatalf("err = %v, want a *CheckError (split.stratify_by is always wrong here)", err)
+		}
+		if c.says == "" && strings.Contains(err.Error(), "student.quantize") {
+			t.Errorf("device %q: %v", c.device, err)
+		} else if c.says != "" && !strings.Contains(err.Error(), c.says) {
+			t.Errorf("device %q: %v, want it to say %q", c.device, err, c.says)
+		}
+		if _, err := l.Current(context.Background(), spec.Raw.For(nil)); !errors.Is(err, lake.ErrNoTable) {
+			t.Errorf("corpus.raw exists after a failed check (%v): something was written", err)
+		}
 	}
 }
 

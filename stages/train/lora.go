@@ -48,17 +48,19 @@ var Quantizations = []string{"none", "4bit", "8bit"}
 var ErrLoRAOption = errors.New("lora option")
 
 // check refuses what the trainer would refuse, before any row is read.
+// Every problem is reported, not only the first.
 func (o *LoRAOptions) check() error {
+	var errs []error
 	if o.Quantize != "" && !slices.Contains(Quantizations, o.Quantize) {
-		return fmt.Errorf("%w: quantize %q: want %s", ErrLoRAOption, o.Quantize, strings.Join(Quantizations, ", "))
+		errs = append(errs, fmt.Errorf("%w: quantize %q: want %s", ErrLoRAOption, o.Quantize, strings.Join(Quantizations, ", ")))
 	}
 	if o.Dropout != nil && !(*o.Dropout >= 0 && *o.Dropout < 1) {
-		return fmt.Errorf("%w: lora_dropout %g: want 0 or more, below 1", ErrLoRAOption, *o.Dropout)
+		errs = append(errs, fmt.Errorf("%w: lora_dropout %g: want 0 or more, below 1", ErrLoRAOption, *o.Dropout))
 	}
 	if o.GradAccum < 0 {
-		return fmt.Errorf("%w: grad_accum %d: want 1 or more", ErrLoRAOption, o.GradAccum)
+		errs = append(errs, fmt.Errorf("%w: grad_accum %d: want 1 or more", ErrLoRAOption, o.GradAccum))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (o *LoRAOptions) defaults() {

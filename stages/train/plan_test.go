@@ -73,6 +73,9 @@ func TestPlan_RefusesBeforeRunningPython(t *testing.T) {
 		{train.Options{Backend: "linear"}, train.ErrPlanBackend, "not a linear one"},
 		{train.Options{Backend: "lora", LoRA: train.LoRAOptions{Python: nowhere, Quantize: "3bit"}}, train.ErrLoRAOption, `quantize "3bit"`},
 		{train.Options{Backend: "lora", LoRA: train.LoRAOptions{Python: nowhere, GradAccum: -1}}, train.ErrLoRAOption, "grad_accum -1"},
+		// Every bad option at once.
+		{train.Options{Backend: "lora", LoRA: train.LoRAOptions{Python: nowhere, Quantize: "4bits", GradAccum: -2, Dropout: new(1.5)}},
+			train.ErrLoRAOption, `quantize "4bits": want none, 4bit, 8bit` + "\n" + "lora option: lora_dropout 1.5: want 0 or more, below 1\nlora option: grad_accum -2"},
 	} {
 		err := train.Plan(context.Background(), train.PlanOptions{Options: c.opts}, &bytes.Buffer{})
 		if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.says) {

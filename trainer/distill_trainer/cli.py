@@ -120,7 +120,7 @@ def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
     g.add_argument("--base-model", default=DEFAULT_BASE_MODEL, help=f"a folder holding config.json, or a built-in: qwen2.5-7b, qwen2.5-1.5b, gemma-3-1b, 1b, or their hub ids (default {DEFAULT_BASE_MODEL})")
     labels = g.add_mutually_exclusive_group()
     labels.add_argument("--dimensions", default="", help="comma-separated dimension names (their count is the head's outputs)")
-    labels.add_argument("--num-labels", type=int, default=0, help="the head's outputs, instead of --dimensions (default 1)")
+    labels.add_argument("--num-labels", type=int, default=None, help="the head's outputs, instead of --dimensions (default 1)")
     g.add_argument("--max-length", type=int, default=d.max_length, help="token budget, special tokens included")
     g.add_argument("--batch-size", type=int, default=d.batch_size, help="micro-batch")
     g.add_argument("--grad-accum", type=int, default=d.grad_accum, help="micro-batches per optimizer step")
@@ -278,9 +278,11 @@ def _plan(args: argparse.Namespace, proto: IO[bytes]) -> int:
     from distill_trainer import plan
 
     dims = [d.strip() for d in args.dimensions.split(",") if d.strip()]
+    if args.dimensions and not dims:
+        raise InputError(f"--dimensions {args.dimensions!r} names no dimension")
     opts = plan.PlanOptions(
         base_model=args.base_model,
-        num_labels=len(dims) or args.num_labels or 1,
+        num_labels=len(dims) or (1 if args.num_labels is None else args.num_labels),
         max_length=args.max_length,
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,

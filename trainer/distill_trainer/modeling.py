@@ -147,10 +147,11 @@ def check_quantize(quantize: str, requested_device: str, device: str) -> None:
         )
 
 
-def quantization_config(quantize: str, dtype: torch.dtype) -> Any:
+def quantization_config(quantize: str, dtype: torch.dtype, skip: Sequence[str] = ()) -> Any:
     """bitsandbytes' config for a 4bit (NF4, double quantization) or 8bit (LLM.int8) load; None for none.
 
-    The regression head is never quantized: it is trained in full, in fp32.
+    The regression head is never quantized: it is trained in full, in fp32;
+    nor is any module named in ``skip`` (those the checkpoint lacks).
     """
     if quantize in ("none", ""):
         return None
@@ -162,9 +163,9 @@ def quantization_config(quantize: str, dtype: torch.dtype) -> Any:
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=dtype,
-            llm_int8_skip_modules=HEAD_MODULES,
+            llm_int8_skip_modules=HEAD_MODULES + list(skip),
         )
-    return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=HEAD_MODULES)
+    return BitsAndBytesConfig(load_in_8bit=True, llm_int8_skip_modules=HEAD_MODULES + list(skip))
 
 
 def load_base(
@@ -182,10 +183,35 @@ def load_base(
     (not upcast to fp32 as peft's prepare_model_for_kbit_training does: on
     Qwen2.5-7B that would add 1.1 GB for its embedding alone).
     """
+    model, info = _from_pretrained(name, num_labels, dtype, quantize, device, ())
+    new_modules = _new_modules(model, info.get("missing_keys", ()))
+    quantized_new = [m for m in new_modules if _is_bnb(model.get_submodule(m))]
+    if quantized_new:
+        # A module the checkpoint lacks (e.g. a BERT saved without its pooler) is
+        # trained in full: bitsandbytes must leave it alone. Known only after a
+        # load, so such a checkpoint is loaded twice.
+        del model
+        model, info = _from_pretrained(name, num_labels, dtype, quantize, device, quantized_new)
+        new_modules = _new_modules(model, info.get("missing_keys", ()))
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = pad_token_id
+    if quantize not in ("none", "") and device == "cpu":
+        _unpacked_on_cpu(model)
+    # The head and any module trained in full stay fp32 (their copies in the
+    # adapter are fp32 too), whatever the base model's dtype.
+    for mod_name, module in model.named_modules():
+        if mod_name in new_modules or mod_name.split(".")[-1] in HEAD_MODULES:
+            module.float()
+    return model, new_modules
+
+
+def _from_pretrained(
+    name: str, num_labels: int, dtype: torch.dtype, quantize: str, device: str, skip: Sequence[str]
+) -> tuple[PreTrainedModel, dict[str, Any]]:
     kwargs: dict[str, Any] = dict(
         num_labels=num_labels, problem_type="regression", dtype=dtype, output_loading_info=True
     )
-    qconfig = quantization_config(quantize, dtype)
+    qconfig = quantization_config(quantize, dtype, skip)
     if qconfig is not None:
         kwargs.update(quantization_config=qconfig, device_map={"": device})
     kwargs.update(_hub_kwargs(name))
@@ -196,17 +222,11 @@ def load_base(
             what = f"in {quantize} " if qconfig is not None else ""
             raise InputError(f"loading the base model {what}from {name}: {e}") from e
         raise _hub_error(name, e) from e
-    if model.config.pad_token_id is None:
-        model.config.pad_token_id = pad_token_id
-    if qconfig is not None and device == "cpu":
-        _unpacked_on_cpu(model)
-    new_modules = _new_modules(model, info.get("missing_keys", ()))
-    # The head and any module trained in full stay fp32 (their copies in the
-    # adapter are fp32 too), whatever the base model's dtype.
-    for mod_name, module in model.named_modules():
-        if mod_name in new_modules or mod_name.split(".")[-1] in HEAD_MODULES:
-            module.float()
-    return model, new_modules
+    return model, info
+
+
+def _is_bnb(module: torch.nn.Module) -> bool:
+    return type(module).__module__.startswith("bitsandbytes")
 
 
 def _unpacked_on_cpu(model: torch.nn.Module) -> None:

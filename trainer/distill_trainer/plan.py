@@ -285,7 +285,8 @@ def _int(config: dict[str, Any], key: str, source: str, default: int | None = No
 
 
 def arch_from_config(config: dict[str, Any], source: str) -> Arch:
-    """An Arch from a transformers config.json's fields, with its config class's defaults for those absent."""
+    """An Arch from a transformers config.json's fields: the sizes and counts are required (a missing
+    one is an InputError naming it); the others take their config class's defaults when absent."""
     model_type = config.get("model_type")
     if model_type == "gemma3":
         text = config.get("text_config")

@@ -550,3 +550,9 @@ def test_builtins_by_their_hub_id():
     # Non-embedding count, as the card gives it: 1.31B.
     arch = P.BUILTINS["qwen2.5-1.5b"]
     assert abs(arch.body_params() - arch.vocab * arch.hidden - 1.31e9) / 1.31e9 < 0.01
+
+
+@pytest.mark.parametrize("flags, says", [(["--num-labels", "0"], "--num-labels"), (["--dimensions", ",,"], "names no dimension")])
+def test_zero_labels_are_refused(flags, says):
+    proc = run_cli(["plan", "--base-model", "1b", *flags])
+    assert proc.returncode == 2 and says in proc.stderr.decode(), proc.stderr.decode()[-500:]

@@ -71,7 +71,7 @@ def stream_bytes(table, max_chunksize=None):
     return sink.getvalue().to_pybytes()
 
 
-def build_base_model(path, texts, layers=2, hidden=32, initializer_range=0.2):
+def build_base_model(path, texts, layers=2, hidden=32, initializer_range=0.2, pooler=True):
     """Save a random-weight BERT encoder (pooler included, no head) and its tokenizer to ``path``.
 
     The Go test stages/train/lora_test.go calls this as build_base_model(path, texts).
@@ -113,5 +113,5 @@ def build_base_model(path, texts, layers=2, hidden=32, initializer_range=0.2):
         attention_probs_dropout_prob=0.0,
     )
     torch.manual_seed(0)
-    BertModel(config).save_pretrained(path)
+    BertModel(config, add_pooling_layer=pooler).save_pretrained(path)
     return config
