@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -84,11 +85,10 @@ func (o *Options) Validate() error {
 // CheckQuantize refuses a --quantize the trainer's predict would not take:
 // empty or auto (as the model was trained), none, 4bit or 8bit.
 func CheckQuantize(q string) error {
-	switch q {
-	case "", "auto", "none", "4bit", "8bit":
+	if q == "" || q == "auto" || slices.Contains(lora.Quantizations, q) {
 		return nil
 	}
-	return fmt.Errorf("quantize %q: want auto (as the model was trained), none, 4bit or 8bit", q)
+	return fmt.Errorf("quantize %q: want auto (as the model was trained) or one of %s", q, strings.Join(lora.Quantizations, ", "))
 }
 
 // Result summarises a prediction run. RowsIn is the articles of the split

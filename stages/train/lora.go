@@ -41,9 +41,6 @@ type LoRAOptions struct {
 	GradAccum int `yaml:"grad_accum"`
 }
 
-// Quantizations are the values LoRAOptions.Quantize takes.
-var Quantizations = []string{"none", "4bit", "8bit"}
-
 // ErrLoRAOption is a lora option out of range.
 var ErrLoRAOption = errors.New("lora option")
 
@@ -51,8 +48,8 @@ var ErrLoRAOption = errors.New("lora option")
 // Every problem is reported, not only the first.
 func (o *LoRAOptions) check() error {
 	var errs []error
-	if o.Quantize != "" && !slices.Contains(Quantizations, o.Quantize) {
-		errs = append(errs, fmt.Errorf("%w: quantize %q: want %s", ErrLoRAOption, o.Quantize, strings.Join(Quantizations, ", ")))
+	if o.Quantize != "" && !slices.Contains(lora.Quantizations, o.Quantize) {
+		errs = append(errs, fmt.Errorf("%w: quantize %q: want %s", ErrLoRAOption, o.Quantize, strings.Join(lora.Quantizations, ", ")))
 	}
 	if o.Dropout != nil && !(*o.Dropout >= 0 && *o.Dropout < 1) {
 		errs = append(errs, fmt.Errorf("%w: lora_dropout %g: want 0 or more, below 1", ErrLoRAOption, *o.Dropout))

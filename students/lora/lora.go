@@ -19,6 +19,11 @@ import (
 	"time"
 )
 
+// Quantizations are the trainer's --quantize values for train (none, 4bit:
+// bitsandbytes NF4, 8bit: LLM.int8); its predict also takes auto (as the
+// model was trained).
+var Quantizations = []string{"none", "4bit", "8bit"}
+
 // Module is the trainer's Python package, run as `python -m distill_trainer`.
 const Module = "distill_trainer"
 

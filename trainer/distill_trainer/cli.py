@@ -112,8 +112,7 @@ def _embed_parsers(sub: "argparse._SubParsersAction[_Parser]") -> None:
 
 
 def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
-    from distill_trainer.plan import DTYPES as PLAN_DTYPES
-    from distill_trainer.plan import QUANTIZE, PlanOptions
+    from distill_trainer.plan import PlanOptions
 
     d = PlanOptions()
     g = sub.add_parser("plan", help="estimate a training run's peak GPU memory from config.json (no weights, no torch)")
@@ -129,7 +128,7 @@ def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
     g.add_argument("--lora-dropout", type=float, default=d.lora_dropout)
     g.add_argument("--quantize", default=d.quantize, choices=QUANTIZE)
     g.add_argument("--gradient-checkpointing", action="store_true")
-    g.add_argument("--dtype", default=d.dtype, choices=PLAN_DTYPES, help="auto and bf16: bf16 autocast (a GPU run); fp32")
+    g.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto and bf16: bf16 autocast (a GPU run); fp32")
     g.add_argument("--gpu-memory", default="16GiB", help="the card's memory: 16GiB, 16Gi, 16G (2^30), 16GB (10^9), or bytes")
     g.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the table")
 

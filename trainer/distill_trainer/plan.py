@@ -38,6 +38,7 @@ import re
 from typing import Any
 
 from distill_trainer.errors import InputError
+from distill_trainer.options import DTYPES, QUANTIZE  # the trainer's own choices; options imports no torch
 
 GIB = 1 << 30
 # The CUDA context (with lazy module loading, ~0.3-0.5 GiB on CUDA 12), cuBLAS
@@ -46,8 +47,6 @@ GIB = 1 << 30
 # room on the card. 1 GiB is the upper end of what those add up to in practice.
 OVERHEAD_BYTES = 1 * GIB
 
-QUANTIZE = ("none", "4bit", "8bit")
-DTYPES = ("auto", "bf16", "fp32")
 NF4_BLOCK = 64  # bitsandbytes' 4-bit blocksize (Params4bit's default on CUDA)
 NESTED_BLOCK = 256  # double quantization's blocksize for the absmax values
 NF4_STATE_EXTRA = 16 * 4 + 256 * 4 + 4  # per layer: NF4 code, the nested dynamic map, the offset (fp32)
