@@ -85,6 +85,10 @@ var volatile = []struct {
 	with string
 }{
 	{regexp.MustCompile(`\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?( ?(Z|UTC|[+-]\d\d(:?\d\d)?))?`), "TIME"},
+	// Calendar windows (drift's by-week and by-day) follow the clock too:
+	// the tour's articles are all dated by when they were scored.
+	{regexp.MustCompile(`\b\d{4}-W\d\d\b`), "WEEK"},
+	{regexp.MustCompile(`\b\d{4}-\d\d-\d\d\b`), "DATE"},
 	{regexp.MustCompile(`\d{8}T\d{6}Z-[0-9a-f]{6}`), "RUNID"},
 	{regexp.MustCompile(`\b(linear|lora)-\d{8}-\d{6}-[0-9a-f]+`), "$1-ID"},
 	{regexp.MustCompile(`\b\d{8}-\d{6}\b`), "STAMP"},
@@ -263,6 +267,15 @@ func TestParseTranscripts(t *testing.T) {
 	if normalizeOutput([]string{"label: 3 in (0.2 s), 3192.6 labels/s, linear-20261205-235835-38ed at 2026-12-05 23:58:35 UTC   "}) !=
 		normalizeOutput([]string{"label: 3 in (10.4 s), 12.0 labels/s, linear-20261206-010101-aaaa at 2026-12-06 01:01:01 UTC"}) {
 		t.Error("normalize keeps a volatile part")
+	}
+	// drift's windows are calendar weeks and days of when the tour ran: the
+	// README written on a Sunday must still hold on the Monday after.
+	if normalizeOutput([]string{"window 2026-W49 against the training labels", "2026-12-06 14856 scored"}) !=
+		normalizeOutput([]string{"window 2026-W50 against the training labels", "2026-12-07 14856 scored"}) {
+		t.Error("normalize keeps a calendar window")
+	}
+	if normalizeOutput([]string{"2026-W49 14856 scored, 357 passed"}) == normalizeOutput([]string{"2026-W49 14856 scored, 358 passed"}) {
+		t.Error("normalize hides a count")
 	}
 }
 
