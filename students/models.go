@@ -52,6 +52,23 @@ func (m *Model) Python() string {
 	return p.Python
 }
 
+// Quantize is how a lora model's base was loaded when it trained
+// (params.quantize: 4bit, 8bit or none; none for rows older than it), ""
+// for other models.
+func (m *Model) Quantize() string {
+	if m.Backend != "lora" {
+		return ""
+	}
+	var p struct {
+		Quantize string `json:"quantize"`
+	}
+	json.Unmarshal([]byte(m.Params), &p)
+	if p.Quantize == "" {
+		return "none"
+	}
+	return p.Quantize
+}
+
 // Dir is the model's artifact folder.
 func (m *Model) Dir(l *lake.Lake) string { return filepath.Join(l.Root, m.Artifact) }
 

@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strings"
@@ -91,6 +92,44 @@ func CheckQuantize(q string) error {
 	return fmt.Errorf("quantize %q: want auto (as the model was trained) or one of %s", q, strings.Join(lora.Quantizations, ", "))
 }
 
+// ErrNotQuantized means --quantize named a model that has no base model to
+// quantize (linear, embed).
+var ErrNotQuantized = errors.New("only a lora model's base model is quantized")
+
+// QuantizeFor is how model m's base is loaded when told q: as it trained
+// for "" or auto, else q. An explicit q for a model that is not lora is
+// refused rather than ignored: only a lora model has a base to quantize.
+// "" for such models told nothing.
+func QuantizeFor(m *students.Model, q string) (string, error) {
+	if err := CheckQuantize(q); err != nil {
+		return "", err
+	}
+	explicit := q != "" && q != "auto"
+	if m.Backend != "lora" {
+		if explicit {
+			return "", fmt.Errorf("--quantize %s: model %s is a %s model: %w (leave --quantize out)", q, m.ID, m.Backend, ErrNotQuantized)
+		}
+		return "", nil
+	}
+	if explicit {
+		return q, nil
+	}
+	return m.Quantize(), nil
+}
+
+// params are a commit's parameters for predictions of model m: the model,
+// its backend and, for a lora model, how its base was loaded (so rows
+// predicted with --quantize overriding the trained one say so through
+// their run_id), with the stage's own.
+func params(m *students.Model, quantize string, own map[string]any) map[string]any {
+	p := map[string]any{"model": m.ID, "backend": m.Backend}
+	if m.Backend == "lora" {
+		p["quantize"] = quantize
+	}
+	maps.Copy(p, own)
+	return p
+}
+
 // Result summarises a prediction run. RowsIn is the articles of the split
 // read, RowsOut the predictions written (Predicted).
 type Result struct {
@@ -104,6 +143,9 @@ type Result struct {
 	ArticlesPerS float64 `json:"articles_per_second"`
 	// Python is the interpreter that ran a lora model ("" for linear).
 	Python string `json:"python,omitempty"`
+	// Quantize is how a lora model's base was loaded: 4bit, 8bit or none
+	// ("" for other models).
+	Quantize string `json:"quantize,omitempty"`
 	// Calibration is the one applied to the scores (see
 	// students/calibrate), "" for none.
 	Calibration   string  `json:"calibration,omitempty"`
@@ -124,6 +166,10 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	f := opts.Filter
 	m, err := students.Find(ctx, l, f, opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	quantize, err := QuantizeFor(m, opts.Quantize)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +202,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if textSnap == nil {
 		return nil, fmt.Errorf("%s has no snapshot", opts.Table)
 	}
-	res := &Result{Summary: spec.Start(spec.Predict, l.RunID), Model: m.ID, Backend: m.Backend, Input: textSnap.Ref().String(), Split: opts.Split}
+	res := &Result{Summary: spec.Start(spec.Predict, l.RunID), Model: m.ID, Backend: m.Backend, Input: textSnap.Ref().String(), Split: opts.Split, Quantize: quantize}
 	if m.Backend == "lora" {
 		res.Python = opts.Python
 	}
@@ -246,7 +292,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	}
 	res.PredictSecond = time.Since(t0).Seconds()
 	snap, err := pending.Commit(ctx, lake.Commit{Stage: spec.Predict.Name, Inputs: inputs, Filter: f.Ref(),
-		Params: map[string]any{"model": m.ID, "backend": m.Backend, "split": opts.Split, "full": opts.Full, "calibration": res.Calibration}})
+		Params: params(m, quantize, map[string]any{"split": opts.Split, "full": opts.Full, "calibration": res.Calibration})})
 	if err != nil {
 		return nil, err
 	}

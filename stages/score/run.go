@@ -90,6 +90,9 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := quantizations(targets, opts.Quantize); err != nil {
+		return nil, err
+	}
 	for _, t := range targets {
 		if err := spec.Scores.Ensure(ctx, l, t.pkg); err != nil {
 			return nil, err
@@ -127,7 +130,7 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 	for i, t := range targets {
 		in := append([]lake.Snapshot{*scan.raw}, t.inputs...)
 		snap, err := pendings[i].Commit(ctx, lake.Commit{Stage: spec.Score.Name, Inputs: in, Filter: t.pkg.Ref(),
-			Params: map[string]any{"model": t.model.ID, "backend": t.model.Backend, "calibration": t.calName, "rescore": opts.Rescore}})
+			Params: t.params(map[string]any{"model": t.model.ID, "backend": t.model.Backend, "calibration": t.calName, "rescore": opts.Rescore})})
 		if err != nil {
 			return nil, err
 		}

@@ -125,6 +125,9 @@ func Shadow(ctx context.Context, l *lake.Lake, opts ShadowOptions) (*ShadowResul
 		return nil, fmt.Errorf("candidate: %w", err)
 	}
 	t.out, t.production = spec.Shadows, prod
+	if err := quantizations([]*target{t}, opts.Quantize); err != nil {
+		return nil, err
+	}
 	scoresRel, scoresSnap, err := sess.Relation(ctx, spec.Scores.Ref(f))
 	if err != nil && !errors.Is(err, lake.ErrNoTable) {
 		return nil, err
@@ -166,7 +169,7 @@ func shadowScore(ctx context.Context, l *lake.Lake, sess *lake.Session, t *targe
 	}
 	in := append([]lake.Snapshot{*s.raw}, t.inputs...)
 	snap, err := pendings[0].Commit(ctx, lake.Commit{Stage: spec.Shadow.Name, Inputs: in, Filter: t.pkg.Ref(),
-		Params: map[string]any{"candidate": t.model.ID, "production": t.production, "calibration": t.calName}})
+		Params: t.params(map[string]any{"candidate": t.model.ID, "production": t.production, "calibration": t.calName})})
 	if err != nil {
 		return err
 	}

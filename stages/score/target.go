@@ -36,6 +36,40 @@ type target struct {
 	// warnings are for the run's result.
 	warnings []string
 	res      *FilterResult
+	// quantize is how a lora model's base loads (see predict.QuantizeFor);
+	// "" for other models.
+	quantize string
+}
+
+// quantizations sets each target's quantize. An explicit --quantize is
+// refused when no model scored is a lora model: nothing would use it.
+func quantizations(targets []*target, q string) error {
+	var refused error
+	lora := false
+	for _, t := range targets {
+		quant, err := predict.QuantizeFor(t.model, q)
+		if err != nil {
+			if refused == nil {
+				refused = err
+			}
+			continue
+		}
+		t.quantize = quant
+		lora = lora || t.model.Backend == "lora"
+	}
+	if !lora && refused != nil {
+		return fmt.Errorf("%w: %w", ErrOptions, refused)
+	}
+	return nil
+}
+
+// params are the commit's parameters for target t's rows, with quantize
+// for a lora model.
+func (t *target) params(p map[string]any) map[string]any {
+	if t.quantize != "" {
+		p["quantize"] = t.quantize
+	}
+	return p
 }
 
 // namespaces are the filters to score: those given, or with All every

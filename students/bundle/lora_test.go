@@ -75,8 +75,10 @@ func TestLoRA_QuantizedAndMerged(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.Model.Params), &params); err != nil || params["quantize"] != "4bit" || params["grad_accum"] != 2.0 {
 		t.Errorf("model params %s (%v): want quantize 4bit, grad_accum 2", res.Model.Params, err)
 	}
-	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: id, Python: python, Device: "cpu"}); err != nil {
+	if p, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: id, Python: python, Device: "cpu"}); err != nil {
 		t.Fatal(err)
+	} else if p.Quantize != "4bit" {
+		t.Errorf("predict loaded the 4bit student's base as %q", p.Quantize)
 	}
 	plain := exported(t, l, id)
 	cmd := exec.Command(python, filepath.Join(plain, "predict.py"), plain)

@@ -1,0 +1,103 @@
+package score_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/lake"
+	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/stages/gate"
+	"github.com/distillery/distillery/stages/predict"
+	"github.com/distillery/distillery/stages/score"
+	"github.com/distillery/distillery/stages/train"
+)
+
+// --quantize is how a lora model's base loads. The commits of predict,
+// score and shadow record the quantization their lora rows were computed
+// with (as trained, or the override), so rows predicted on a
+// full-precision base of a 4-bit student say so through their run_id. Told
+// to a linear model, it is refused by name, not ignored (before, predict
+// and score ran and recorded nothing).
+func TestQuantize_RecordedAndRefusedForModelsWithoutABase(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTech.Open(t)
+	linearID := trainAndTag(t, l, f)
+	preds, scores := spec.Predictions.For(f), spec.Scores.For(f)
+
+	before, _ := l.Current(ctx, scores)
+	_, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Quantize: "4bit"})
+	if !errors.Is(err, score.ErrOptions) || !errors.Is(err, predict.ErrNotQuantized) {
+		t.Errorf("score --quantize 4bit of a linear production model: %v, want ErrOptions and ErrNotQuantized", err)
+	}
+	if after, _ := l.Current(ctx, scores); !sameSnap(before, after) {
+		t.Errorf("the refused score run committed: %v -> %v", before, after)
+	}
+	_, err = predict.Run(ctx, l, predict.Options{Filter: f, Model: linearID, Quantize: "8bit"})
+	if !errors.Is(err, predict.ErrNotQuantized) {
+		t.Errorf("predict --quantize 8bit of a linear model: %v, want ErrNotQuantized", err)
+	}
+	res, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: linearID, Quantize: "auto"})
+	if err != nil || res.Quantize != "" {
+		t.Fatalf("predict --quantize auto of a linear model: %+v, %v", res, err)
+	}
+	if p := params(t, l, preds); p["quantize"] != nil {
+		t.Errorf("a linear model's predict commit records quantize: %v", p)
+	}
+
+	t.Setenv(fakeTrainerEnv, "1")
+	python, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loraID := tr.Model.ID
+	for _, c := range []struct{ given, want string }{{"", "none"}, {"4bit", "4bit"}, {"auto", "none"}} {
+		res, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: loraID, Python: python, Quantize: c.given, Full: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := params(t, l, preds); res.Quantize != c.want || p["quantize"] != c.want {
+			t.Errorf("predict --quantize %q of a lora model trained unquantized: result %q, commit params %v; want %s", c.given, res.Quantize, p, c.want)
+		}
+	}
+
+	// Shadow runs the candidate: a linear one has nothing to quantize.
+	if _, err := gate.Tag(ctx, l, gate.TagOptions{Filter: f, Tag: gate.Production, Model: loraID}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = score.Shadow(ctx, l, score.ShadowOptions{Filter: f, Candidate: linearID, Quantize: "none"})
+	if !errors.Is(err, predict.ErrNotQuantized) {
+		t.Errorf("shadow --quantize none of a linear candidate: %v, want ErrNotQuantized", err)
+	}
+	if _, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true, Python: python, Quantize: "8bit"}); err != nil {
+		t.Fatal(err)
+	}
+	if p := params(t, l, scores); p["quantize"] != "8bit" || p["model"] != loraID {
+		t.Errorf("score --quantize 8bit of the lora production model: commit params %v", p)
+	}
+}
+
+// params are the current snapshot's commit parameters of table.
+func params(t *testing.T, l *lake.Lake, table lake.TableName) map[string]any {
+	t.Helper()
+	snap, err := l.Current(context.Background(), table)
+	if err != nil || snap == nil {
+		t.Fatalf("%s: %v, %v", table, snap, err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal([]byte(snap.Params), &p); err != nil {
+		t.Fatalf("%s's params %q: %v", table, snap.Params, err)
+	}
+	return p
+}
+
+func sameSnap(a, b *lake.Snapshot) bool {
+	return (a == nil) == (b == nil) && (a == nil || a.Seq == b.Seq)
+}
