@@ -38,7 +38,8 @@ func modelExportCommand(e *env) *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the folder to write (absent or empty)", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace a folder that holds files"},
 			&cli.BoolFlag{Name: "merged", Usage: "lora: also write weights/merged/, the adapter folded into the base's weights (a plain transformers folder for serving stacks; predict.py then needs no base model or peft)"},
-			&cli.StringFlag{Name: "python", Usage: "lora, with --merged: the trainer's Python (default: $DISTILL_PYTHON, else the one it was trained with)"}},
+			&cli.StringFlag{Name: "python", Usage: "lora, with --merged: the trainer's Python (default: $DISTILL_PYTHON, else the one it was trained with)"},
+			&cli.StringFlag{Name: "device", Usage: "lora, with --merged: where the merge runs: cpu (default; no GPU needed) or cuda"}},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return errors.New("model export takes one MODEL, e.g. distill model export linear-20261126-183000-3fa2 -o exported/")
@@ -53,7 +54,7 @@ func modelExportCommand(e *env) *cli.Command {
 			}
 			defer l.Close()
 			res, err := bundle.Export(c.Context, l, bundle.ExportOptions{Model: c.Args().First(), Filter: f, Dir: c.String("out"), Force: c.Bool("force"),
-				Merged: c.Bool("merged"), Python: c.String("python")})
+				Merged: c.Bool("merged"), Python: c.String("python"), MergeDevice: c.String("device")})
 			if err != nil {
 				return err
 			}

@@ -329,3 +329,28 @@ func TestVerify_ThroughALinkedFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// --merged and its --device are refused before anything is written where
+// they cannot apply: a linear model has no adapter to fold, --device
+// without --merged says nothing, and a device the trainer has not.
+func TestExport_MergedOptionsRefused(t *testing.T) {
+	l, _ := trained(t)
+	parent := t.TempDir()
+	out := filepath.Join(parent, "out")
+	for _, c := range []struct {
+		opts bundle.ExportOptions
+		want string
+	}{
+		{bundle.ExportOptions{Model: models.linearA, Dir: out, Merged: true}, "--merged folds a lora adapter into its base"},
+		{bundle.ExportOptions{Model: models.linearA, Dir: out, MergeDevice: "cpu"}, "--device cpu says where --merged merges"},
+		{bundle.ExportOptions{Model: models.linearA, Dir: out, Merged: true, MergeDevice: "tpu"}, `--device "tpu": want cpu or cuda`},
+	} {
+		_, err := bundle.Export(context.Background(), l, c.opts)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("export %+v: %v, want %q", c.opts, err, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("refused exports left %v", entries)
+	}
+}

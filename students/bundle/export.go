@@ -50,6 +50,9 @@ type ExportOptions struct {
 	// else the model's).
 	Merged bool
 	Python string
+	// MergeDevice is where the merge runs: cpu (also ""; no GPU needed)
+	// or cuda. Only with Merged.
+	MergeDevice string
 }
 
 // ExportResult is what Export wrote.
@@ -66,6 +69,12 @@ type ExportResult struct {
 func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResult, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("export: no folder given (-o DIR)")
+	}
+	switch {
+	case opts.MergeDevice != "" && !opts.Merged:
+		return nil, fmt.Errorf("export: --device %s says where --merged merges; add --merged or leave --device out", opts.MergeDevice)
+	case opts.MergeDevice != "" && opts.MergeDevice != "cpu" && opts.MergeDevice != "cuda":
+		return nil, fmt.Errorf("export: --device %q: want cpu or cuda", opts.MergeDevice)
 	}
 	if err := checkTarget(opts.Dir, l.Root, opts.Force); err != nil {
 		return nil, err
@@ -104,7 +113,7 @@ func Export(ctx context.Context, l *lake.Lake, opts ExportOptions) (*ExportResul
 		return nil, err
 	}
 	if opts.Merged {
-		if err := writeMerged(ctx, m.Dir(l), lora.Python(opts.Python, m.Python()), filepath.Join(tmp, WeightsDir, MergedDir)); err != nil {
+		if err := writeMerged(ctx, m.Dir(l), lora.Python(opts.Python, m.Python()), opts.MergeDevice, filepath.Join(tmp, WeightsDir, MergedDir)); err != nil {
 			return nil, err
 		}
 	}
@@ -417,11 +426,16 @@ const MergedDir = "merged"
 
 // writeMerged runs the trainer's merge command: the model's adapter and
 // head folded into its base, checked against the adapter on probe inputs
-// by the trainer before anything is written (trainer/PROTOCOL.md).
-func writeMerged(ctx context.Context, src, python, dir string) error {
+// by the trainer before anything is written (trainer/PROTOCOL.md), on
+// device ("": the trainer's default, cpu).
+func writeMerged(ctx context.Context, src, python, device, dir string) error {
+	args := []string{"merge", "--model", src, "--out", dir}
+	if device != "" {
+		args = append(args, "--device", device)
+	}
 	return lora.Run(ctx, lora.Command{
 		Name: "lora merge", Python: python,
-		Args: []string{"merge", "--model", src, "--out", dir},
+		Args: args,
 		Read: func(r io.Reader) error {
 			_, err := io.Copy(io.Discard, r)
 			return err

@@ -87,8 +87,18 @@ func TestLoRA_QuantizedAndMerged(t *testing.T) {
 		t.Errorf("predict.py on a 4bit export without merged/: %v\n%s", err, out)
 	}
 
-	dir := filepath.Join(t.TempDir(), "merged-export")
-	if _, err := bundle.Export(ctx, l, bundle.ExportOptions{Model: id, Dir: dir, Merged: true, Python: python}); err != nil {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "merged-export")
+	// --device cuda where torch sees no GPU: the trainer's refusal, and
+	// nothing written.
+	if _, err := bundle.Export(ctx, l, bundle.ExportOptions{Model: id, Dir: dir, Merged: true, Python: python, MergeDevice: "cuda"}); err == nil {
+		t.Log("a CUDA device merged it; merging again on the CPU")
+	} else if !strings.Contains(err.Error(), "CUDA") {
+		t.Errorf("--merged --device cuda without a GPU: %v, want the trainer naming CUDA", err)
+	} else if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Errorf("the refused merge left %v", entries)
+	}
+	if _, err := bundle.Export(ctx, l, bundle.ExportOptions{Model: id, Dir: dir, Merged: true, Python: python, MergeDevice: "cpu", Force: true}); err != nil {
 		t.Fatal(err)
 	}
 	man, _ := bundle.ReadManifest(dir)
