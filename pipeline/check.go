@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/human"
 	"github.com/distillery/distillery/stages/label/oracle"
+	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/students/lora"
 )
 
@@ -83,10 +85,22 @@ func Prepare(ctx context.Context, c *Config, opts Options) (*Prepared, error) {
 		if q := c.Student.LoRA.Quantize; err == nil && q != "" && q != "none" {
 			// Before any article is labeled: a quantized run without
 			// bitsandbytes would otherwise fail at train, the oracle paid.
-			add(checkQuantize(ctx, q, c.Student.LoRA.Device, c.Student.LoRA.Python))
+			add(checkQuantize(ctx, "student", q, c.Student.LoRA.Device, c.Student.LoRA.Python))
 		}
+		perr := err
 		if p := c.Predict.Python; p != "" && p != c.Student.LoRA.Python {
-			add(checkPython(ctx, "predict.python", p))
+			perr = checkPython(ctx, "predict.python", p)
+			add(perr)
+		}
+		// predict loads the base as trained unless predict.quantize says
+		// otherwise, on predict.device (default student.device): checked
+		// too when that is not what was checked for the student.
+		q, dev, py := c.Predict.Quantize, c.predictDevice(), cmp.Or(c.Predict.Python, c.Student.LoRA.Python)
+		if q == "" || q == "auto" {
+			q = c.Student.LoRA.Quantize
+		}
+		if perr == nil && predict.Quantizes(q) && (q != c.Student.LoRA.Quantize || dev != c.Student.LoRA.Device || py != c.Student.LoRA.Python) {
+			add(checkQuantize(ctx, "predict", q, dev, py))
 		}
 	}
 	if len(problems) > 0 {
@@ -129,9 +143,10 @@ if sys.argv[1] != "cpu":
     sys.exit(0 if torch.cuda.is_available() else 4)`
 
 // checkQuantize: a quantized lora run needs bitsandbytes in the trainer's
-// Python, and a CUDA device unless student.device is cpu; the trainer
-// would refuse either at train, the labels paid for.
-func checkQuantize(ctx context.Context, quantize, device, python string) error {
+// Python, and a CUDA device unless <section>.device is cpu; the trainer
+// would refuse either at train or predict, the labels paid for. section is
+// student or predict, the pipeline.yaml section that asks.
+func checkQuantize(ctx context.Context, section, quantize, device, python string) error {
 	if python == "" {
 		python = lora.PythonDefault()
 	}
@@ -143,11 +158,11 @@ func checkQuantize(ctx context.Context, quantize, device, python string) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &exit) && exit.ExitCode() == 3:
-		return fmt.Errorf("student.quantize: %s needs bitsandbytes, which %s does not have: pip install bitsandbytes into it, or set student.quantize: none", quantize, python)
+		return fmt.Errorf("%[1]s.quantize: %[2]s needs bitsandbytes, which %[3]s does not have: pip install bitsandbytes into it, or set %[1]s.quantize: none", section, quantize, python)
 	case errors.As(err, &exit) && exit.ExitCode() == 4:
-		return fmt.Errorf("student.quantize: %s needs a CUDA GPU, and torch in %s sees none: run where there is one, set student.quantize: none, or student.device: cpu (bitsandbytes' CPU kernels, slow)", quantize, python)
+		return fmt.Errorf("%[1]s.quantize: %[2]s needs a CUDA GPU, and torch in %[3]s sees none: run where there is one, set %[1]s.quantize: none, or %[1]s.device: cpu (bitsandbytes' CPU kernels, slow)", section, quantize, python)
 	default:
-		return fmt.Errorf("student.quantize: checking %s for bitsandbytes and CUDA: %v", python, err)
+		return fmt.Errorf("%s.quantize: checking %s for bitsandbytes and CUDA: %v", section, python, err)
 	}
 }
 

@@ -8,6 +8,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -193,6 +194,10 @@ func (c *Config) validate(e *ConfigError, unread []string) {
 	case "", "linear", "lora", "embed":
 	default:
 		add("student.backend", fmt.Errorf("%q: want linear, lora or embed", c.Student.Backend))
+	}
+	if q := c.Predict.Quantize; predict.Quantizes(q) && c.Student.Backend != "lora" {
+		// Refused at predict, after the labels were paid for: say it now.
+		add("predict.quantize", fmt.Errorf("%s: the student is %s: only a lora student's base model is quantized (leave predict.quantize out)", q, cmp.Or(c.Student.Backend, "linear")))
 	}
 	for _, k := range [][2]string{{"predict.split", c.Predict.Split}, {"evaluate.split", c.Evaluate.Split}} {
 		switch k[1] {

@@ -70,7 +70,17 @@ func (c *Config) predictOptions(f *filters.Filter, model string) predict.Options
 	if o.Split == "" {
 		o.Split = evalSplit(c)
 	}
+	o.Device = c.predictDevice()
 	return o
+}
+
+// predictDevice is predict.device, by default a lora student's own: a
+// student trained on the CPU (in 4 bits, say) predicts there too.
+func (c *Config) predictDevice() string {
+	if c.Predict.Device == "" && c.Student.Backend == "lora" {
+		return c.Student.LoRA.Device
+	}
+	return c.Predict.Device
 }
 
 func (c *Config) evalOptions(f *filters.Filter, model string) evaluate.Options {
@@ -90,7 +100,9 @@ func (c *Config) cvOptions(f *filters.Filter) cv.Options {
 	if seed == 0 {
 		seed = c.Split.Seed
 	}
-	return cv.Options{Filter: f, Folds: c.CV.Folds, Seed: seed, Student: c.trainOptions(f), Predict: c.Predict}
+	pr := c.Predict
+	pr.Device = c.predictDevice()
+	return cv.Options{Filter: f, Folds: c.CV.Folds, Seed: seed, Student: c.trainOptions(f), Predict: pr}
 }
 
 func evalSplit(c *Config) string {

@@ -71,7 +71,9 @@ func TestRun_ChecksEverythingBeforeWriting(t *testing.T) {
 
 // A quantized lora student whose Python has no bitsandbytes, or no CUDA
 // device (unless student.device is cpu), is found before anything is
-// written (or any article labeled), with what to do. The Python is
+// written (or any article labeled), with what to do; so is what predict
+// will load (predict.quantize, predict.device) and predict.quantize told a
+// linear student. The Python is
 // python3 with the trainer's package on PYTHONPATH and, for the second and
 // third cases, stand-ins for bitsandbytes and torch (a torch.cuda that
 // sees no device): the check's decisions, not torch, are under test.
@@ -89,28 +91,40 @@ func TestRun_ChecksAQuantizedStudentBeforeAnything(t *testing.T) {
 		os.WriteFile(filepath.Join(fakes, name, "__init__.py"), []byte(body), 0o644)
 	}
 	trainer := filepath.Join(testutil.RepoRoot(t), "trainer")
+	withFakes := trainer + string(os.PathListSeparator) + fakes
+	lora := "backend: lora, python: " + python
 	for _, c := range []struct {
-		path, device, says string
+		path, student, predict string
+		says                   string // "": no quantize problem at all
 	}{
-		{trainer, "", "student.quantize: 4bit needs bitsandbytes, which " + python + " does not have: pip install bitsandbytes"},
-		{trainer + string(os.PathListSeparator) + fakes, "", "student.quantize: 4bit needs a CUDA GPU, and torch in " + python + " sees none"},
-		{trainer + string(os.PathListSeparator) + fakes, "cpu", ""},
+		{trainer, lora + ", quantize: 4bit", "", "student.quantize: 4bit needs bitsandbytes, which " + python + " does not have: pip install bitsandbytes"},
+		{withFakes, lora + ", quantize: 4bit", "", "student.quantize: 4bit needs a CUDA GPU, and torch in " + python + " sees none"},
+		// predict runs where the student trained unless predict.device says.
+		{withFakes, lora + ", quantize: 4bit, device: cpu", "", ""},
+		{withFakes, lora + ", quantize: 4bit, device: cpu", "device: cuda", "predict.quantize: 4bit needs a CUDA GPU, and torch in " + python + " sees none: run where there is one, set predict.quantize: none, or predict.device: cpu"},
+		{trainer, lora + ", device: cpu", "quantize: 8bit", "predict.quantize: 8bit needs bitsandbytes, which " + python + " does not have"},
+		{trainer, lora + ", quantize: 4bit, device: cpu", "quantize: none", "student.quantize: 4bit needs bitsandbytes"},
+		// A linear student has no base model: 4bit is refused before the
+		// labels are paid for (it was refused at predict), none is true.
+		{trainer, "backend: linear", "quantize: 4bit", "predict.quantize: 4bit: the student is linear: only a lora student's base model is quantized"},
+		{trainer, "backend: linear", "quantize: none", ""},
 	} {
 		t.Setenv("PYTHONPATH", c.path)
-		p, l := setup(t, "student: {backend: lora, python: "+python+", quantize: 4bit, device: '"+c.device+"'}\nsplit: {stratify_by: nope}\n")
+		p, l := setup(t, "student: {"+c.student+"}\npredict: {"+c.predict+"}\nsplit: {stratify_by: nope}\n")
+		// Load finds what the file alone says is wrong, Run's check the
+		// rest (split.stratify_by is always wrong here: a run never starts).
 		cfg, err := pipeline.Load(p)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil {
+			_, err = pipeline.Run(context.Background(), l, cfg, pipeline.Options{})
+			var ce *pipeline.CheckError
+			if !errors.As(err, &ce) || !strings.Contains(err.Error(), "split.stratify_by") {
+				t.Fatalf("err = %v, want a *CheckError naming split.stratify_by", err)
+			}
 		}
-		_, err = pipeline.Run(context.Background(), l, cfg, pipeline.Options{})
-		var ce *pipeline.CheckError
-		if !errors.As(err, &ce) || !strings.Contains(err.Error(), "split.stratify_by") {
-			t.Fatalf("err = %v, want a *CheckError (split.stratify_by is always wrong here)", err)
-		}
-		if c.says == "" && strings.Contains(err.Error(), "student.quantize") {
-			t.Errorf("device %q: %v", c.device, err)
+		if c.says == "" && strings.Contains(err.Error(), "quantize") {
+			t.Errorf("student {%s}, predict {%s}: %v", c.student, c.predict, err)
 		} else if c.says != "" && !strings.Contains(err.Error(), c.says) {
-			t.Errorf("device %q: %v, want it to say %q", c.device, err, c.says)
+			t.Errorf("student {%s}, predict {%s}: %v, want it to say %q", c.student, c.predict, err, c.says)
 		}
 		if _, err := l.Current(context.Background(), spec.Raw.For(nil)); !errors.Is(err, lake.ErrNoTable) {
 			t.Errorf("corpus.raw exists after a failed check (%v): something was written", err)

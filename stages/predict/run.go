@@ -97,25 +97,27 @@ func CheckQuantize(q string) error {
 var ErrNotQuantized = errors.New("only a lora model's base model is quantized")
 
 // QuantizeFor is how model m's base is loaded when told q: as it trained
-// for "" or auto, else q. An explicit q for a model that is not lora is
-// refused rather than ignored: only a lora model has a base to quantize.
-// "" for such models told nothing.
+// for "" or auto, else q. 4bit or 8bit for a model that is not lora is
+// refused rather than ignored: only a lora model has a base to quantize
+// (none is true of it already). "" for such models.
 func QuantizeFor(m *students.Model, q string) (string, error) {
 	if err := CheckQuantize(q); err != nil {
 		return "", err
 	}
-	explicit := q != "" && q != "auto"
 	if m.Backend != "lora" {
-		if explicit {
+		if Quantizes(q) {
 			return "", fmt.Errorf("--quantize %s: model %s is a %s model: %w (leave --quantize out)", q, m.ID, m.Backend, ErrNotQuantized)
 		}
 		return "", nil
 	}
-	if explicit {
+	if q != "" && q != "auto" {
 		return q, nil
 	}
 	return m.Quantize(), nil
 }
+
+// Quantizes says whether q asks for a quantized base (4bit, 8bit).
+func Quantizes(q string) bool { return q != "" && q != "auto" && q != "none" }
 
 // params are a commit's parameters for predictions of model m: the model,
 // its backend and, for a lora model, how its base was loaded (so rows
@@ -174,7 +176,8 @@ func Run(ctx context.Context, l *lake.Lake, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if m.Backend == "lora" {
-		opts.Python = lora.Python(opts.Python, m.Python())
+		// The trainer loads what the commit records.
+		opts.Python, opts.Quantize = lora.Python(opts.Python, m.Python()), quantize
 	}
 	if len(m.Dimensions) != len(f.Dimensions) {
 		return nil, fmt.Errorf("model %s predicts %v; the filter has %v", m.ID, m.Dimensions, f.DimensionNames())

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
+	"github.com/distillery/distillery/internal/pipelinetest"
+	"github.com/distillery/distillery/internal/testutil"
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/gate"
@@ -19,9 +22,9 @@ import (
 // --quantize is how a lora model's base loads. The commits of predict,
 // score and shadow record the quantization their lora rows were computed
 // with (as trained, or the override), so rows predicted on a
-// full-precision base of a 4-bit student say so through their run_id. Told
-// to a linear model, it is refused by name, not ignored (before, predict
-// and score ran and recorded nothing).
+// full-precision base of a 4-bit student say so through their run_id.
+// 4bit or 8bit told a linear model is refused by name, not ignored
+// (before, predict and score ran and recorded nothing); none is true of it.
 func TestQuantize_RecordedAndRefusedForModelsWithoutABase(t *testing.T) {
 	ctx := context.Background()
 	l, f := aiTech.Open(t)
@@ -40,9 +43,10 @@ func TestQuantize_RecordedAndRefusedForModelsWithoutABase(t *testing.T) {
 	if !errors.Is(err, predict.ErrNotQuantized) {
 		t.Errorf("predict --quantize 8bit of a linear model: %v, want ErrNotQuantized", err)
 	}
-	res, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: linearID, Quantize: "auto"})
+	// none is true of a linear model: taken, and nothing recorded.
+	res, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: linearID, Quantize: "none"})
 	if err != nil || res.Quantize != "" {
-		t.Fatalf("predict --quantize auto of a linear model: %+v, %v", res, err)
+		t.Fatalf("predict --quantize none of a linear model: %+v, %v", res, err)
 	}
 	if p := params(t, l, preds); p["quantize"] != nil {
 		t.Errorf("a linear model's predict commit records quantize: %v", p)
@@ -72,15 +76,34 @@ func TestQuantize_RecordedAndRefusedForModelsWithoutABase(t *testing.T) {
 	if _, err := gate.Tag(ctx, l, gate.TagOptions{Filter: f, Tag: gate.Production, Model: loraID}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = score.Shadow(ctx, l, score.ShadowOptions{Filter: f, Candidate: linearID, Quantize: "none"})
+	_, err = score.Shadow(ctx, l, score.ShadowOptions{Filter: f, Candidate: linearID, Quantize: "8bit"})
 	if !errors.Is(err, predict.ErrNotQuantized) {
-		t.Errorf("shadow --quantize none of a linear candidate: %v, want ErrNotQuantized", err)
+		t.Errorf("shadow --quantize 8bit of a linear candidate: %v, want ErrNotQuantized", err)
 	}
-	if _, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true, Python: python, Quantize: "8bit"}); err != nil {
+	// Scored beside a filter whose production model is linear: that one is
+	// scored as it is, and the run says so.
+	other := testutil.Filter(t, "filters/sustainability_tech_deployment/v1")
+	if err := pipelinetest.ToSplit(ctx, l, other, []string{testutil.Shared(t, pipelinetest.Sample)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	otherID := trainAndTag(t, l, other)
+	sr, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f, other}, Rescore: true, Python: python, Quantize: "8bit"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if p := params(t, l, scores); p["quantize"] != "8bit" || p["model"] != loraID {
 		t.Errorf("score --quantize 8bit of the lora production model: commit params %v", p)
+	}
+	if p := params(t, l, spec.Scores.For(other)); p["quantize"] != nil || p["model"] != otherID {
+		t.Errorf("the linear filter's score commit: params %v", p)
+	}
+	byFilter := map[string]string{}
+	for _, fr := range sr.Filters {
+		byFilter[fr.Filter] = fr.Quantize
+	}
+	want := "--quantize 8bit: " + other.Namespace() + "'s production model " + otherID + " is a linear model, scored as it is"
+	if byFilter[f.Namespace()] != "8bit" || byFilter[other.Namespace()] != "" || !slices.Contains(sr.Warnings, want) {
+		t.Errorf("score of a lora and a linear filter with --quantize 8bit: quantize by filter %v, warnings %q; want %q", byFilter, sr.Warnings, want)
 	}
 }
 

@@ -30,8 +30,10 @@ type FilterResult struct {
 	Backend     string `json:"backend"`
 	Package     string `json:"package"`
 	Calibration string `json:"calibration,omitempty"`
-	Table       string `json:"table"`
-	Snapshot    int64  `json:"snapshot"`
+	// Quantize is how a lora model's base loaded (4bit, 8bit, none).
+	Quantize string `json:"quantize,omitempty"`
+	Table    string `json:"table"`
+	Snapshot int64  `json:"snapshot"`
 	// Scored passed the prefilter and got the model's scores; Rejected did
 	// not pass (a row with the reason, no scores).
 	Scored   int64 `json:"scored"`

@@ -1,6 +1,7 @@
 package score
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -41,24 +42,29 @@ type target struct {
 	quantize string
 }
 
-// quantizations sets each target's quantize. An explicit --quantize is
-// refused when no model scored is a lora model: nothing would use it.
+// quantizations sets each target's quantize. --quantize 4bit or 8bit is
+// refused when no model scored is a lora model, nothing would use it;
+// with some that are, each other filter gets a warning that it is scored
+// as it is.
 func quantizations(targets []*target, q string) error {
 	var refused error
+	var skipped []*target
 	lora := false
 	for _, t := range targets {
 		quant, err := predict.QuantizeFor(t.model, q)
 		if err != nil {
-			if refused == nil {
-				refused = err
-			}
+			refused = cmp.Or(refused, err)
+			skipped = append(skipped, t)
 			continue
 		}
-		t.quantize = quant
+		t.quantize, t.res.Quantize = quant, quant
 		lora = lora || t.model.Backend == "lora"
 	}
 	if !lora && refused != nil {
 		return fmt.Errorf("%w: %w", ErrOptions, refused)
+	}
+	for _, t := range skipped {
+		t.warnings = append(t.warnings, fmt.Sprintf("--quantize %s: %s's production model %s is a %s model, scored as it is", q, t.pkg.Namespace(), t.model.ID, t.model.Backend))
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func scoreAll(ctx context.Context, l *lake.Lake, sess *lake.Session, s *scan, ta
 		models.Add(1)
 		go func() {
 			defer models.Done()
-			popts := predict.Options{Filter: p.t.pkg, Workers: opts.Workers, BatchSize: opts.BatchSize, Device: opts.Device, Python: opts.Python, Quantize: opts.Quantize}
+			popts := predict.Options{Filter: p.t.pkg, Workers: opts.Workers, BatchSize: opts.BatchSize, Device: opts.Device, Python: opts.Python, Quantize: p.t.quantize}
 			fail(predict.Stream(ctx, l, p.t.model, popts, p.texts, p.emit))
 		}()
 	}
