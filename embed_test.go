@@ -54,6 +54,7 @@ var goldenParams = map[string]any{
 	"phrases": []string{"title: X", "cookie"}, "tag": "production", "filter": "f1", "candidate": "m2", "production": "m1", "limit": 5, "first": "m1", "lowest": "low", "recall": 0.5, "threshold": 3.0,
 	"oracle": "gemini", "model": "gemini-2.5-flash", "since": "2025-12-31 00:00:00+00", "encoder": "minilm-4@m1", "sample": 5, "scored_by": "m1",
 	"by": "week", "window": "2026-W03", "psi_threshold": 0.2, "pass_threshold": 0.05, "min_articles": 2,
+	"skip_runs": []string{"r9"},
 }
 
 // macros are the files that define a macro (-- Creates): run before the

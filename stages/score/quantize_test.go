@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/distillery/distillery/filters"
@@ -17,6 +19,7 @@ import (
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/score"
 	"github.com/distillery/distillery/stages/train"
+	"github.com/distillery/distillery/students/bundle"
 )
 
 // --quantize is how a lora model's base loads. The commits of predict,
@@ -123,4 +126,34 @@ func params(t *testing.T, l *lake.Lake, table lake.TableName) map[string]any {
 
 func sameSnap(a, b *lake.Snapshot) bool {
 	return (a == nil) == (b == nil) && (a == nil || a.Seq == b.Seq)
+}
+
+// A lora model whose every prediction was made with --quantize overriding
+// how it trained has nothing an exported folder reproduces: verify says so,
+// and how to make some, instead of a mismatch on every article.
+func TestQuantize_VerifyWithOnlyOverriddenPredictions(t *testing.T) {
+	ctx := context.Background()
+	l, f := aiTech.Open(t)
+	t.Setenv(fakeTrainerEnv, "1")
+	python, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := tr.Model.ID
+	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: id, Python: python, Quantize: "4bit"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "export")
+	if _, err := bundle.Export(ctx, l, bundle.ExportOptions{Model: id, Dir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = bundle.Verify(ctx, dir, l, bundle.VerifyOptions{Python: python})
+	want := "every prediction of " + id + " in " + spec.Predictions.For(f).String() + " was made with --quantize overriding the none it trained in"
+	if !errors.Is(err, bundle.ErrNoPredictions) || !strings.Contains(err.Error(), want) {
+		t.Errorf("verify of a model predicted only with --quantize 4bit: %v, want %q", err, want)
+	}
 }

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -188,7 +189,11 @@ func sample(ctx context.Context, l *lake.Lake, man *Manifest, opts VerifyOptions
 			return nil, nil, nil, err
 		}
 	}
-	err = sess.EachFile(ctx, "bundle/sample", lake.Params{"id": man.Model.ID, "seed": opts.Seed, "sample": opts.Sample}, func(rows *sql.Rows) error {
+	skip, trained, err := otherQuantizations(ctx, l, man)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	err = sess.EachFile(ctx, "bundle/sample", lake.Params{"id": man.Model.ID, "seed": opts.Seed, "sample": opts.Sample, "skip_runs": skip}, func(rows *sql.Rows) error {
 		var id, text, pred string
 		if err := rows.Scan(&id, &text, &pred); err != nil {
 			return err
@@ -203,8 +208,41 @@ func sample(ctx context.Context, l *lake.Lake, man *Manifest, opts VerifyOptions
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if len(ids) == 0 && len(skip) > 0 {
+		return nil, nil, nil, fmt.Errorf("%w: every prediction of %s in %s was made with --quantize overriding the %s it trained in, which the folder does not reproduce: distill predict --filter DIR --model %s --full (as trained), then verify",
+			ErrNoPredictions, man.Model.ID, spec.Predictions.In(ns), trained, man.Model.ID)
+	}
 	if len(ids) == 0 {
 		return nil, nil, nil, fmt.Errorf("%w: %s holds no predictions of %s: distill predict --filter DIR --model %s", ErrNoPredictions, spec.Predictions.In(ns), man.Model.ID, man.Model.ID)
 	}
 	return ids, texts, want, nil
+}
+
+// otherQuantizations are the runs whose commits of <filter>.predictions
+// record predictions of a lora model with its base loaded otherwise than it
+// trained (predict --quantize), and how it trained: the folder predicts as
+// trained, so those rows are not its to match.
+func otherQuantizations(ctx context.Context, l *lake.Lake, man *Manifest) (runs []string, trained string, err error) {
+	runs = []string{}
+	if man.Model.Backend != "lora" {
+		return runs, "", nil
+	}
+	var mp struct {
+		Quantize string `json:"quantize"`
+	}
+	json.Unmarshal(man.Model.Params, &mp)
+	trained = cmp.Or(mp.Quantize, "none")
+	snaps, err := l.Snapshots(ctx, spec.Predictions.In(man.Filter.Name))
+	if err != nil {
+		return nil, "", err
+	}
+	for _, s := range snaps {
+		var p struct {
+			Model, Quantize string
+		}
+		if json.Unmarshal([]byte(s.Params), &p) == nil && p.Model == man.Model.ID && p.Quantize != "" && p.Quantize != trained {
+			runs = append(runs, s.RunID)
+		}
+	}
+	return runs, trained, nil
 }
