@@ -126,9 +126,7 @@ def _dequantized_student(
         qbase.dequantize()
     except Exception as e:  # noqa: BLE001 - transformers and bitsandbytes versions vary
         raise TrainerError(f"dequantizing the {quantize} base to merge into it: {e}") from e
-    for name, module in qbase.named_modules():
-        if name.split(".")[-1] in modeling.HEAD_MODULES:
-            module.float()
+    modeling.head_to_fp32(qbase)  # dequantize() may have cast the head to dtype
     try:
         model = PeftModel.from_pretrained(qbase, model_dir, is_trainable=False)
     except (OSError, ValueError) as e:
