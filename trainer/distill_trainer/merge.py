@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 import random
 from typing import Any
 
@@ -76,6 +77,7 @@ def run(opts: MergeOptions) -> dict[str, Any]:
     if quantize != "none":
         # The adapter trained against dequantize(quantize(W)): merge into exactly that.
         del student, peft_model
+        _release(device)  # never the quantized student and the dequantized base at once
         peft_model = _dequantized_student(opts.model, base, len(dims), device, dtype, quantize)
     merged: Any = peft_model.merge_and_unload() if isinstance(peft_model, PeftModel) else peft_model
     merged.eval()
@@ -114,6 +116,14 @@ def _dtype(name: str, trained: str) -> torch.dtype:
     if name == "bf16" or (name == "auto" and trained == "bf16"):
         return torch.bfloat16
     return torch.float32
+
+
+def _release(device: str) -> None:
+    """Free what the deleted models held: a cycle gc must break, and on CUDA the cached blocks
+    (a 7B base dequantized to bf16 takes 13.2 GiB: a 16 GB card has no room left for them)."""
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
 
 
 def _dequantized_student(
