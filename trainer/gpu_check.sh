@@ -19,12 +19,18 @@
 #     ok, gpu, gpu_memory_gib, versions (torch, transformers, peft, bitsandbytes, ...),
 #     shapes.{1b,7b}: params, build/load seconds, linear4bit_layers, trainable_params,
 #       train_examples_per_second, train_peak_gib (max_memory_allocated, reset per
-#       phase; train_peak_reserved_gib beside it), predict_ms_per_article,
+#       phase; train_peak_reserved_gib beside it, and both in bytes), predict_ms_per_article
+#       (at PREDICT_BATCH, by default predict's own --batch-size default, 32),
 #       load/predict peaks, ok, timed_out, error;
 #     projections: train_minutes_1b_3x8000x512 (3 epochs x 8,000 examples), predict
-#       ms/article, the 7B's training peak;
+#       ms/article, the 7B's training peak allocated and reserved (GiB and bytes);
 #     targets: train_1b_3x8000x512_under_10_min, predict_1b_at_most_5_ms_per_article,
-#       train_7b_peak_within_16_gib (true, false, or null when not measured); targets_met.
+#       train_7b_peak_reserved_within_16_gb (max_memory_reserved <= 16e9 bytes, the issue's
+#       16 GB; target_7b_peak_basis says so in the JSON) (true, false, or null when not
+#       measured); targets_met.
+#   First a preflight (seconds): transformers >= 4.56, peft >= 0.14, accelerate and
+#   bitsandbytes importable; a miss prints ONE JSON line (ok false, preflight false,
+#   missing: what and why) and exits 2 before any checkpoint is built.
 #   Time limits: each shape runs in a child process killed at its cap (1b 140 s,
 #   7b 210 s: SHAPE_SECONDS_1B, SHAPE_SECONDS_7B), the shapes all within
 #   TIME_LIMIT (320 s), `timeout` killing the lot 20 s later whatever happens
@@ -48,7 +54,7 @@
 #
 # Env (4bit): PYTHON (python3), DEVICE (cuda), SHAPES (1b,7b), BATCH_SIZE (8),
 # MAX_LENGTH (512), TRAIN_ROWS (1b 4096, 7b 1024), TRAIN_SECONDS (30),
-# WARMUP_STEPS (3), PREDICT_SECONDS (10), PREDICT_BATCH (64), TIME_LIMIT (320),
+# WARMUP_STEPS (3), PREDICT_SECONDS (10), PREDICT_BATCH (32: predict's default), TIME_LIMIT (320),
 # SCRATCH, THREADS (0: torch's default), shape overrides for every shape:
 # HIDDEN, INTERMEDIATE, LAYERS, HEADS, KV_HEADS, VOCAB.
 #
@@ -95,6 +101,12 @@ if [ -n "$missing" ]; then
   export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}"
   "$PY" -c "import $(echo $missing | tr ' ' ,)" >/dev/null || { echo "gpu_check: $missing from $WHEELHOUSE do not import" >&2; exit 2; }
 fi
+# Preflight, before anything is built: transformers >= 4.56, peft >= 0.14 (pyproject's minimums),
+# and for MODE=4bit accelerate and bitsandbytes importable. Seconds; a miss ends the run with ONE
+# JSON line on stdout naming it (exit 2) instead of minutes of checkpoint building first.
+prc=0
+"$PY" gpu_check_lib.py preflight "$MODE" || prc=$?
+if [ "$prc" != 0 ]; then exit "$prc"; fi
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader >&2 || true
 
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"

@@ -38,7 +38,9 @@ Every figure is steady state: the first WARMUP_STEPS optimizer steps (CUDA
 kernels' first calls, allocator growth) and the first predict batch are left
 out. Peak GPU memory is torch.cuda.max_memory_allocated, reset between the
 load, the training and the predict phases (max_memory_reserved is reported
-beside it: the allocator's cache, what nvidia-smi would show).
+beside it: the allocator's cache, what nvidia-smi would show); the 7B target,
+"within 16 GB", is judged on the reserved peak against 16e9 bytes. Predict is
+timed at PREDICT_BATCH, by default predict's own --batch-size default (32).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ import gc
 import json
 import os
 import random
+import re
 import selectors
 import shutil
 import signal
@@ -75,8 +78,78 @@ EOS = "<|endoftext|>"
 # Targets (issue 21).
 TARGET_TRAIN_MINUTES_1B = 10.0  # 3 epochs x 8,000 examples x 512 tokens, H100-class card
 TARGET_PREDICT_MS = 5.0  # per article at 512 tokens, the 1B-shaped student
-TARGET_PEAK_GIB_7B = 16.0  # 7B-shaped 4-bit training, torch.cuda.max_memory_allocated
+# 7B-shaped 4-bit training "within 16 GB": judged in bytes, 16e9 as the issue writes it, against
+# torch.cuda.max_memory_reserved (what the allocator holds of the card: allocated plus its cache),
+# not max_memory_allocated (the tensors alone); both are reported.
+TARGET_PEAK_BYTES_7B = 16e9
+TARGET_PEAK_BASIS = "torch.cuda.max_memory_reserved() <= 16e9 bytes (16 GB) during 7B-shaped training"
 PLAN_EXAMPLES = 3 * 8000
+
+# The trainer's lower bounds (pyproject.toml; tests/test_gpu_check.py checks they agree), checked
+# before any checkpoint is built: transformers for from_pretrained(dtype=...), peft for
+# LoraConfig(exclude_modules=...), bitsandbytes (its "quantize" extra) for the 4-bit load, which
+# also needs accelerate (device_map).
+MINIMUMS = {"transformers": "4.56", "peft": "0.14", "bitsandbytes": "0.45"}
+WHY = {
+    "transformers": "from_pretrained(dtype=...)",
+    "peft": "LoraConfig(exclude_modules=...)",
+    "bitsandbytes": "the 4-bit load",
+    "accelerate": "from_pretrained(device_map=...) of a quantized base",
+}
+PREFLIGHT = {"4bit": ("transformers", "peft", "accelerate", "bitsandbytes"), "bert": ("transformers", "peft")}
+
+
+def predict_batch() -> int:
+    """PREDICT_BATCH, by default the product's: predict's --batch-size default (what distill runs)."""
+    from distill_trainer.options import PredictOptions
+
+    return env_int("PREDICT_BATCH", PredictOptions().batch_size)
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v.split("+")[0])[:3])
+
+
+def preflight(mode: str) -> dict[str, Any]:
+    """What this mode's run needs and lacks: versions below the trainer's minimums, modules that do not import.
+
+    Reads versions from the installed metadata (no import) and imports only
+    accelerate and bitsandbytes (a broken bitsandbytes install shows only on
+    import): seconds, before a checkpoint costs minutes of the GPU's time.
+    """
+    import importlib
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    problems: list[str] = []
+    for pkg in PREFLIGHT[mode]:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+        need = MINIMUMS.get(pkg)
+        if need and versions[pkg] is not None and _version_tuple(versions[pkg] or "") < _version_tuple(need):
+            problems.append(f"{pkg} {versions[pkg]} is older than {need} ({WHY[pkg]})")
+            continue
+        if pkg in ("accelerate", "bitsandbytes") or versions[pkg] is None:
+            try:
+                importlib.import_module(pkg)
+            except Exception as e:  # noqa: BLE001 - missing, or a broken install
+                problems.append(f"{pkg} does not import ({WHY[pkg]}): {type(e).__name__}: {e}"[:300])
+    return {"versions": versions, "missing": problems}
+
+
+def run_preflight(mode: str) -> int:
+    """gpu_check.sh's first step: exit 0 quietly, or ONE JSON line naming what is missing and exit 2."""
+    found = preflight(mode)
+    if not found["missing"]:
+        print(f"gpu_check: preflight ok: {json.dumps(found['versions'])}", file=sys.stderr, flush=True)
+        return 0
+    print(json.dumps({
+        "ok": False, "mode": mode, "preflight": False, "missing": found["missing"], "versions": found["versions"],
+        "error": "gpu_check: preflight: " + "; ".join(found["missing"]) + ": nothing was built or run",
+    }, separators=(",", ":")), flush=True)
+    return 2
 
 
 def env_int(name: str, default: int) -> int:
@@ -284,8 +357,9 @@ class Meter:
             if t1 > t0:
                 f["train_examples_per_second"] = round((s1 - s0) * self.batch / (t1 - t0), 2)
         if self.cuda:
-            f["train_peak_gib"] = _gib(torch.cuda.max_memory_allocated())
-            f["train_peak_reserved_gib"] = _gib(torch.cuda.max_memory_reserved())
+            allocated, reserved = torch.cuda.max_memory_allocated(), torch.cuda.max_memory_reserved()
+            f["train_peak_gib"], f["train_peak_reserved_gib"] = _gib(allocated), _gib(reserved)
+            f["train_peak_bytes"], f["train_peak_reserved_bytes"] = allocated, reserved
         return f
 
 
@@ -470,7 +544,7 @@ def _predict(out: _Out, built: dict[str, Any], device: str, modeling: Any, encod
 
     model, tok = built["model"], built["tok"]
     dtype = modeling.resolve_dtype("auto", device)
-    batch = env_int("PREDICT_BATCH", 64)
+    batch = predict_batch()
     texts = synthetic_rows(max(batch * 4, 64), max_length + max_length // 5, 3, "p").texts
     warm = encode(tok, texts[:batch], max_length, 0.7)
     modeling.predict_sequences(model, warm, tok, device, dtype, batch)  # warm-up, not timed
@@ -586,6 +660,9 @@ def summarize(shapes: dict[str, dict[str, Any]], started: float, limit: float) -
         "predict_ms_per_article_1b": one.get("predict_ms_per_article"),
         "predict_ms_per_article_7b": seven.get("predict_ms_per_article"),
         "train_peak_gib_7b": seven.get("train_peak_gib"),
+        "train_peak_reserved_gib_7b": seven.get("train_peak_reserved_gib"),
+        "train_peak_bytes_7b": seven.get("train_peak_bytes"),
+        "train_peak_reserved_bytes_7b": seven.get("train_peak_reserved_bytes"),
         # distill train --plan's estimate of the same runs, beside the measured peaks.
         "plan_peak_gib_1b": one.get("plan_peak_gib"),
         "plan_peak_gib_7b": seven.get("plan_peak_gib"),
@@ -600,7 +677,7 @@ def summarize(shapes: dict[str, dict[str, Any]], started: float, limit: float) -
     targets = {
         "train_1b_3x8000x512_under_10_min": below(proj["train_minutes_1b_3x8000x512"], TARGET_TRAIN_MINUTES_1B, full),
         "predict_1b_at_most_5_ms_per_article": below(proj["predict_ms_per_article_1b"], TARGET_PREDICT_MS, full),
-        "train_7b_peak_within_16_gib": below(proj["train_peak_gib_7b"], TARGET_PEAK_GIB_7B, full),
+        "train_7b_peak_reserved_within_16_gb": below(proj["train_peak_reserved_bytes_7b"], TARGET_PEAK_BYTES_7B, full),
     }
     return {
         "ok": bool(shapes) and all(s.get("ok") for s in shapes.values()),
@@ -611,9 +688,10 @@ def summarize(shapes: dict[str, dict[str, Any]], started: float, limit: float) -
         "versions": first.get("versions"),
         "recipe": dict(quantize="4bit NF4, double quantization, bf16 compute", lora_r=16, target_modules="all-linear",
                        gradient_checkpointing=True, dimensions=len(DIMENSIONS), batch_size=env_int("BATCH_SIZE", 8),
-                       max_length=env_int("MAX_LENGTH", 512), predict_batch_size=env_int("PREDICT_BATCH", 64)),
+                       max_length=env_int("MAX_LENGTH", 512), predict_batch_size=predict_batch()),
         "projections": proj,
         "targets": targets,
+        "target_7b_peak_basis": TARGET_PEAK_BASIS,
         "full_shapes": full,
         "targets_met": all(v is True for v in targets.values()),
         "shapes": {k: {f: v for f, v in s.items() if f not in ("versions", "gpu", "gpu_memory_gib")} for k, s in shapes.items()},
@@ -644,6 +722,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "preflight":
+        sys.exit(run_preflight(sys.argv[2]))
     if len(sys.argv) >= 5 and sys.argv[1] == "shape":
         code = run_shape(sys.argv[2], sys.argv[3], float(sys.argv[4]))
         sys.stderr.flush()

@@ -65,7 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--gradient-checkpointing", action="store_true", help="trade compute for activation memory")
     t.add_argument("--quantize", default=d.quantize, choices=QUANTIZE, help="load the frozen base in 4bit (NF4) or 8bit with bitsandbytes; needs CUDA unless --device cpu")
     t.add_argument("--device", default=d.device, choices=DEVICES)
-    t.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto: bf16 on a GPU that supports it, else fp32")
+    t.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto: bf16 on an Ampere or newer GPU (compute capability 8+), else fp32 (a T4 or V100 only emulates bf16)")
     t.add_argument("--unsloth", default=d.unsloth, choices=UNSLOTH_MODES, help="auto: when importable and on CUDA")
     t.add_argument("--progress-seconds", type=float, default=d.progress_seconds, help="least time between step events")
     t.add_argument("--threads", type=int, default=0, help=_THREADS_HELP)
@@ -128,7 +128,7 @@ def _plan_parser(sub: "argparse._SubParsersAction[_Parser]") -> None:
     g.add_argument("--lora-dropout", type=float, default=d.lora_dropout)
     g.add_argument("--quantize", default=d.quantize, choices=QUANTIZE)
     g.add_argument("--gradient-checkpointing", action="store_true")
-    g.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto and bf16: bf16 autocast (a GPU run); fp32")
+    g.add_argument("--dtype", default=d.dtype, choices=DTYPES, help="auto and bf16: bf16 autocast, what train's auto picks on an Ampere or newer GPU; fp32: what it picks on an older card (T4, V100): pass --dtype fp32 to plan for one")
     g.add_argument("--gpu-memory", default="16GiB", help="the card's memory: 16GiB, 16Gi, 16G (2^30), 16GB (10^9), or bytes")
     g.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the table")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 import random
 from typing import Any
 
@@ -76,6 +77,7 @@ def run(opts: MergeOptions) -> dict[str, Any]:
     if quantize != "none":
         # The adapter trained against dequantize(quantize(W)): merge into exactly that.
         del student, peft_model
+        _release(device)  # never the quantized student and the dequantized base at once
         peft_model = _dequantized_student(opts.model, base, len(dims), device, dtype, quantize)
     merged: Any = peft_model.merge_and_unload() if isinstance(peft_model, PeftModel) else peft_model
     merged.eval()
@@ -116,6 +118,14 @@ def _dtype(name: str, trained: str) -> torch.dtype:
     return torch.float32
 
 
+def _release(device: str) -> None:
+    """Free what the deleted models held: a cycle gc must break, and on CUDA the cached blocks
+    (a 7B base dequantized to bf16 takes 13.2 GiB: a 16 GB card has no room left for them)."""
+    gc.collect()
+    if device == "cuda":
+        torch.cuda.empty_cache()
+
+
 def _dequantized_student(
     model_dir: str, base: str, num_labels: int, device: str, dtype: torch.dtype, quantize: str
 ) -> torch.nn.Module:
@@ -126,9 +136,7 @@ def _dequantized_student(
         qbase.dequantize()
     except Exception as e:  # noqa: BLE001 - transformers and bitsandbytes versions vary
         raise TrainerError(f"dequantizing the {quantize} base to merge into it: {e}") from e
-    for name, module in qbase.named_modules():
-        if name.split(".")[-1] in modeling.HEAD_MODULES:
-            module.float()
+    modeling.head_to_fp32(qbase)  # dequantize() may have cast the head to dtype
     try:
         model = PeftModel.from_pretrained(qbase, model_dir, is_trainable=False)
     except (OSError, ValueError) as e:

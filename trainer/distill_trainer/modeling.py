@@ -18,6 +18,7 @@ import urllib.parse
 from typing import Any, Sequence
 
 import torch
+import torch.nn.functional as F
 import transformers
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
@@ -27,6 +28,38 @@ from distill_trainer.options import TrainOptions, resolve_base_model
 from distill_trainer.text import length_batches, pad_batch
 
 HEAD_MODULES = ["classifier", "score"]  # the regression head's name in BERT-like and decoder models
+
+
+class FP32Linear(torch.nn.Linear):
+    """A head Linear that computes in fp32 whatever autocast is on.
+
+    Autocast runs every nn.Linear in bf16 and returns bf16, whatever its
+    weights: a head left to it would round every score to bf16's grid (steps
+    of 1/32 between 4 and 8), which no later ``.float()`` recovers. Only the
+    class differs from nn.Linear (same parameters, same state-dict keys), so
+    peft's modules_to_save copy (a deepcopy) keeps it and saved adapters load
+    as before. In fp32 it computes exactly what nn.Linear does.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            return F.linear(x.float(), self.weight, self.bias)
+
+
+def head_to_fp32(model: torch.nn.Module, also: Sequence[str] = ()) -> None:
+    """The head (any module named in HEAD_MODULES) in fp32, its Linear layers computing in fp32
+    under autocast too; the modules named in ``also`` (those trained in full) in fp32 weights.
+
+    Called on the base before peft wraps it, so the head's trained copy is alike.
+    """
+    for mod_name, module in model.named_modules():
+        is_head = mod_name.split(".")[-1] in HEAD_MODULES
+        if is_head or mod_name in also:
+            module.float()
+        if is_head:
+            for sub in module.modules():
+                if type(sub) is torch.nn.Linear:
+                    sub.__class__ = FP32Linear
 
 
 def log(msg: str) -> None:
@@ -50,14 +83,26 @@ def resolve_device(device: str) -> str:
 
 
 def resolve_dtype(dtype: str, device: str) -> torch.dtype:
-    """bf16 on a GPU that supports it, fp32 otherwise (and always fp32 on CPU unless asked)."""
+    """bf16 on a GPU that computes it natively (Ampere or newer), fp32 otherwise (and always fp32 on CPU unless asked)."""
     if dtype == "auto":
-        if device == "cuda" and torch.cuda.is_bf16_supported():
+        if device == "cuda" and native_bf16():
             return torch.bfloat16
         return torch.float32
     if dtype == "bf16":
         return torch.bfloat16
     return torch.float32
+
+
+def native_bf16() -> bool:
+    """Whether the CUDA device has bf16 in hardware (compute capability 8.0, Ampere, or newer).
+
+    torch.cuda.is_bf16_supported() counts emulation by default: a T4 (sm_75)
+    or V100 (sm_70) would then run bf16 emulated, slower than fp32.
+    """
+    try:
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
+    except TypeError:  # a torch without the keyword
+        return torch.cuda.get_device_capability()[0] >= 8
 
 
 def dtype_name(dtype: torch.dtype) -> str:
@@ -197,11 +242,10 @@ def load_base(
         model.config.pad_token_id = pad_token_id
     if quantize not in ("none", "") and device == "cpu":
         _unpacked_on_cpu(model)
-    # The head and any module trained in full stay fp32 (their copies in the
-    # adapter are fp32 too), whatever the base model's dtype.
-    for mod_name, module in model.named_modules():
-        if mod_name in new_modules or mod_name.split(".")[-1] in HEAD_MODULES:
-            module.float()
+    # The head and any module trained in full keep fp32 weights (their copies in
+    # the adapter are fp32 too), whatever the base model's dtype; the head also
+    # computes in fp32 under bf16 autocast (FP32Linear).
+    head_to_fp32(model, new_modules)
     return model, new_modules
 
 
@@ -347,6 +391,7 @@ def _build_with_unsloth(
         full_finetuning=False,
     )
     model.config.problem_type = "regression"
+    head_to_fp32(model)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     if model.config.pad_token_id is None:

@@ -47,7 +47,7 @@ class TrainOptions:
     gradient_checkpointing: bool = False
     quantize: str = "none"  # 4bit, 8bit: the frozen base's Linear layers in bitsandbytes (LoRA and head stay fp32)
     device: str = "auto"
-    dtype: str = "auto"  # auto: bf16 on a GPU that supports it, fp32 otherwise
+    dtype: str = "auto"  # auto: bf16 on an Ampere or newer GPU (native bf16), fp32 otherwise
     unsloth: str = "auto"  # auto: used when importable and on CUDA; on: required; off: never
     progress_seconds: float = 2.0
     threads: int = 0  # CPU threads for torch; 0: torch's default (one per core)

@@ -13,7 +13,8 @@ copy), torch AdamW, SDPA attention. Its parts:
 - weights: quantized Linear layers (NF4 with double quantization: half a byte
   per weight plus a uint8 absmax per 64 weights and an fp32 absmax per 256
   blocks; LLM.int8: a byte per weight plus an fp32 scale per output row),
-  everything else in bf16 (fp32 with --dtype fp32), the head in fp32 twice.
+  everything else in bf16 (fp32 with --dtype fp32), the head in fp32 twice
+  (it also computes in fp32 under autocast: modeling.FP32Linear).
 - adapter + optimizer: LoRA and head parameters, fp32, with their fp32 grads and
   AdamW's two fp32 states: 16 bytes each.
 - activations: the tensors autograd keeps for backward, counted per module the
@@ -380,7 +381,7 @@ class PlanOptions:
     lora_dropout: float = 0.05
     quantize: str = "none"
     gradient_checkpointing: bool = False
-    dtype: str = "auto"  # auto: bf16 (a GPU run); fp32: no autocast, everything fp32
+    dtype: str = "auto"  # auto: bf16, as train's auto on Ampere or newer; fp32 (a T4/V100 run): no autocast, all fp32
     gpu_memory: int = 16 * GIB
 
     def validate(self) -> None:
@@ -580,7 +581,9 @@ def outside_saved(arch: Arch, run: _Run, num_labels: int, extra_targeted: bool, 
     if arch.decoder:
         total = rope_table_bytes(arch, run)
         total += n * h * 4 + n * 4 + (h * 4 if arch.gemma else 0)  # the final RMSNorm
-        total += n * h * a + (num_labels * h * 2 if run.autocast else 0)  # score reads every position
+        # score reads every position, in fp32 (modeling.FP32Linear): it keeps an fp32 copy of the
+        # final norm's bf16 output under autocast (in fp32 the output itself)
+        total += n * h * 4
         return total + 2 * b * 8 + b * num_labels * 4
     total = 0
     if checkpointing:
@@ -589,12 +592,18 @@ def outside_saved(arch: Arch, run: _Run, num_labels: int, extra_targeted: bool, 
     # Encoders read the first token only: a few (batch, hidden) tensors for the pooler and head.
     first = dataclasses.replace(run, batch=1, tokens=b)
     drop = b * h * (1 if run.device == "cuda" else a) if arch.hidden_dropout > 0 else 0
+    # The head's Linear layers compute in fp32 (modeling.FP32Linear): each keeps an fp32 input,
+    # a copy of a bf16 one under autocast, and autocast makes no bf16 copy of their weights.
     if arch.model_type == "bert":  # pooler (LoRA'd by all-linear), tanh, dropout, classifier
         pooler = _lora_saved(arch.extra_linears()[0], first, True, set()) if extra_targeted else 0
-        total += pooler + b * h * a + (drop + b * h * a if drop else 0)
-    else:  # RoBERTa's classifier (dense, tanh, out_proj), DistilBERT's pre_classifier: trained in full
-        total += (h * h * 2 if run.autocast else 0) + 3 * b * h * a + 2 * drop
-    return total + (num_labels * h * 2 if run.autocast else 0) + b * num_labels * 4
+        # the classifier's input: tanh's output itself in fp32 without dropout, else a new tensor
+        head_in = b * h * 4 if (run.autocast or drop) else 0
+        total += pooler + b * h * a + drop + head_in
+    elif arch.model_type == "distilbert":  # pre_classifier (trained in full, bf16 under autocast), ReLU, dropout
+        total += (h * h * 2 if run.autocast else 0) + 2 * b * h * a + drop + b * h * 4
+    else:  # RoBERTa's classifier: dropout, dense, tanh, dropout, out_proj; all fp32 after dense's input
+        total += 3 * b * h * 4 + 2 * drop
+    return total + b * num_labels * 4
 
 
 def stream_bytes(arch: Arch, run: _Run) -> int:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import sysconfig
 
+import pytest
+
 TRAINER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(TRAINER, "gpu_check.sh")
 
@@ -62,9 +64,12 @@ def test_smoke_run_prints_one_json_line_with_every_figure(tmp_path):
     # Tiny shapes at 64 tokens meet or miss nothing: the targets are left unjudged.
     assert out["full_shapes"] is False and out["targets_met"] is False
     assert set(out["targets"]) == {
-        "train_1b_3x8000x512_under_10_min", "predict_1b_at_most_5_ms_per_article", "train_7b_peak_within_16_gib"
+        "train_1b_3x8000x512_under_10_min", "predict_1b_at_most_5_ms_per_article", "train_7b_peak_reserved_within_16_gb"
     }
     assert all(v is None for v in out["targets"].values())
+    assert "max_memory_reserved() <= 16e9 bytes" in out["target_7b_peak_basis"]
+    assert out["recipe"]["predict_batch_size"] == 8 and out["shapes"]["1b"]["predict_batch_size"] == 8  # PREDICT_BATCH
+    assert proj["train_peak_reserved_bytes_7b"] is None  # no GPU
 
     # Nothing installed, nothing left behind.
     assert "installing" not in p.stderr
@@ -138,4 +143,70 @@ def test_a_missing_package_comes_from_the_wheelhouse_only(tmp_path):
     out = json.loads(p.stdout)
     assert out["ok"] is True and list(out["shapes"]) == ["1b"] and out["versions"]["tokenizers"]
     # The temporary install is gone with the run.
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("gpu-check")], os.listdir(tmp_path)
+
+
+def test_preflight_minimums_are_pyprojects():
+    """The preflight checks the trainer's own lower bounds, not figures of its own."""
+    import re
+    import tomllib
+
+    sys.path.insert(0, TRAINER)
+    import gpu_check_lib
+
+    with open(os.path.join(TRAINER, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)["project"]
+    declared = {}
+    for req in project["dependencies"] + project["optional-dependencies"]["quantize"]:
+        name, version = re.match(r"([A-Za-z0-9_-]+)>=(\S+)", req).groups()
+        declared[name] = version
+    for pkg, version in gpu_check_lib.MINIMUMS.items():
+        assert declared[pkg] == version, pkg
+    assert gpu_check_lib.predict_batch() == 32  # the product's predict batch (PredictOptions' default)
+
+
+HIDE_ACCELERATE = '''
+import sys
+
+class _Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name == "accelerate" or name.startswith("accelerate."):
+            raise ModuleNotFoundError("No module named 'accelerate' (hidden by the test)", name=name)
+        return None
+
+sys.meta_path.insert(0, _Hide())
+'''
+
+OLD_PEFT = '''
+import importlib.metadata as m
+
+_version = m.version
+m.version = lambda name: "0.13.2" if name == "peft" else _version(name)
+'''
+
+
+@pytest.mark.parametrize(
+    "site, says",
+    [
+        (HIDE_ACCELERATE, "accelerate does not import (from_pretrained(device_map=...)"),
+        (OLD_PEFT, "peft 0.13.2 is older than 0.14 (LoraConfig(exclude_modules=...))"),
+    ],
+    ids=["no-accelerate", "old-peft"],
+)
+def test_preflight_names_what_is_missing_before_building_anything(tmp_path, site, says):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "sitecustomize.py").write_text(site)
+    env = _env(tmp_path, **SMOKE)
+    env["PYTHONPATH"] = str(tmp_path / "site")
+    p = subprocess.run(["bash", SCRIPT], env=env, capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, p.stderr[-3000:]
+    lines = p.stdout.strip().splitlines()
+    assert len(lines) == 1, p.stdout
+    out = json.loads(lines[0])
+    assert out["ok"] is False and out["preflight"] is False and out["mode"] == "4bit"
+    assert [m for m in out["missing"] if m.startswith(says)], out["missing"]
+    assert says in out["error"]
+    assert "gpu_check: preflight" in out["error"]
+    # Nothing was built: no shape started, no scratch folder made.
+    assert "gpu_check: 1b" not in p.stderr
     assert not [f for f in os.listdir(tmp_path) if f.startswith("gpu-check")], os.listdir(tmp_path)

@@ -21,6 +21,7 @@ import pytest
 import torch
 
 from conftest import TRAINER_DIR, cli_env, run_cli
+from distill_trainer import modeling
 from distill_trainer import plan as P
 from distill_trainer.errors import InputError
 
@@ -262,9 +263,7 @@ def saved_for_backward(model_type, dropout, checkpointing, bf16=True):
     parameters excluded; and the shapes kept."""
     dtype = torch.bfloat16 if bf16 else torch.float32
     model = build(model_type, dtype)
-    for name, module in model.named_modules():
-        if name.split(".")[-1] in P.HEAD_NAMES:
-            module.float()  # as modeling.load_base does
+    modeling.head_to_fp32(model)  # as modeling.load_base does
     if checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     model = lora(model, dropout=dropout, r=RANK)
@@ -512,9 +511,7 @@ def test_peak_matches_a_traced_training_step(tmp_path, model_type, checkpointing
 
     def train_two_steps():
         model = build(model_type, torch.bfloat16)
-        for name, module in model.named_modules():
-            if name.split(".")[-1] in P.HEAD_NAMES:
-                module.float()
+        modeling.head_to_fp32(model)  # as modeling.load_base does
         if checkpointing:
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model = lora(model, dropout=0.05, r=RANK)

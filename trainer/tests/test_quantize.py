@@ -223,3 +223,37 @@ def test_merge_refuses_what_it_cannot_write(trained, tmp_path):
     proc = run_cli(["merge", "--model", str(tmp_path), "--out", str(tmp_path / "m")])
     assert proc.returncode == 2 and "not a distill model" in proc.stdout.decode()
     assert not os.path.exists(tmp_path / "m")
+
+
+def test_merge_frees_the_quantized_student_before_loading_its_dequantized_base(quantized, tmp_path, monkeypatch):
+    """On a GPU the quantized student and the dequantized base must not be held at once: for a 7B
+    base the two would not fit a 16 GB card. In-process: the student is gone when the base loads."""
+    import gc
+    import weakref
+
+    from distill_trainer import merge, modeling
+
+    kind, out, _ = quantized
+    if kind != "4bit":
+        pytest.skip("once")
+    refs, alive = [], []
+    load_student, dequantized = modeling.load_student, merge._dequantized_student
+
+    def recording_load(*a, **k):
+        model, tok = load_student(*a, **k)
+        refs.append(weakref.ref(model))
+        return model, tok
+
+    def checking_dequantized(*a, **k):
+        alive.append(refs[0]() is not None)
+        return dequantized(*a, **k)
+
+    monkeypatch.setattr(modeling, "load_student", recording_load)
+    monkeypatch.setattr(merge, "_dequantized_student", checking_dequantized)
+    gc.disable()  # only merge's own collection may free a cycle
+    try:
+        done = merge.run(merge.MergeOptions(model=str(out), out=str(tmp_path / "merged"), device="cpu", threads=1))
+    finally:
+        gc.enable()
+    assert done["trained_quantize"] == "4bit"
+    assert alive == [False], "the quantized student was still alive when its dequantized base was loaded"
