@@ -39,12 +39,13 @@ type VerifyOptions struct {
 // predict's change the sums of a forward pass in their last bits.
 // LoRABF16Tolerance is a lora model's that trained in bf16 (a GPU's
 // default): its body computes in bf16, whose rounding other batch-mates
-// move by a few hundredths (0.029 measured on CPU autocast; a GPU's
-// kernels have not been measured, hence the margin).
+// move by a few hundredths (0.029 measured on CPU autocast with a 2-layer
+// model; a deep model's and a GPU's kernels have not been measured, hence
+// the margin, the one merge allows bf16).
 const (
 	Tolerance         = 1e-6
 	LoRATolerance     = 1e-4
-	LoRABF16Tolerance = 0.1
+	LoRABF16Tolerance = 0.15
 )
 
 // MaxShown is how many mismatches a result lists.
