@@ -12,6 +12,7 @@ import (
 	"github.com/distillery/distillery/filters"
 	"github.com/distillery/distillery/internal/pipelinetest"
 	"github.com/distillery/distillery/internal/testutil"
+	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
 	"github.com/distillery/distillery/stages/gate"
 	"github.com/distillery/distillery/stages/score"
@@ -57,27 +58,35 @@ func fakeTrainer(args []string) int {
 	return 2
 }
 
+// fakeLoRA trains a lora model of f with the fake trainer (the test binary,
+// returned as the Python to give predict and score).
+func fakeLoRA(t *testing.T, l *lake.Lake, f *filters.Filter) (python, id string) {
+	t.Helper()
+	t.Setenv(fakeTrainerEnv, "1")
+	python, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Run(context.Background(), l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return python, res.Model.ID
+}
+
 // A model that returns no scores for an article sent to it fails the run,
 // committing nothing: committed, the article would have no score and the
 // next run would skip it as scored (the review found it committed).
 func TestRun_FailsWhenTheModelLosesAnArticle(t *testing.T) {
 	ctx := context.Background()
 	l, f := aiTech.Open(t)
-	t.Setenv(fakeTrainerEnv, "1")
-	python, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gate.Tag(ctx, l, gate.TagOptions{Filter: f, Tag: gate.Production, Model: res.Model.ID}); err != nil {
+	python, id := fakeLoRA(t, l, f)
+	if _, err := gate.Tag(ctx, l, gate.TagOptions{Filter: f, Tag: gate.Production, Model: id}); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := l.Current(ctx, spec.Scores.For(f))
 	t.Setenv(fakeDropEnv, "1")
-	_, err = score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true, Python: python})
+	_, err := score.Run(ctx, l, score.Options{Filters: []*filters.Filter{f}, Rescore: true, Python: python})
 	if !errors.Is(err, score.ErrLost) {
 		t.Fatalf("a predictor that drops an article: %v, want ErrLost", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/distillery/distillery/stages/gate"
 	"github.com/distillery/distillery/stages/predict"
 	"github.com/distillery/distillery/stages/score"
-	"github.com/distillery/distillery/stages/train"
 	"github.com/distillery/distillery/students/bundle"
 )
 
@@ -55,16 +53,7 @@ func TestQuantize_RecordedAndRefusedForModelsWithoutABase(t *testing.T) {
 		t.Errorf("a linear model's predict commit records quantize: %v", p)
 	}
 
-	t.Setenv(fakeTrainerEnv, "1")
-	python, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	loraID := tr.Model.ID
+	python, loraID := fakeLoRA(t, l, f)
 	for _, c := range []struct{ given, want string }{{"", "none"}, {"4bit", "4bit"}, {"auto", "none"}} {
 		res, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: loraID, Python: python, Quantize: c.given, Full: true})
 		if err != nil {
@@ -134,16 +123,7 @@ func sameSnap(a, b *lake.Snapshot) bool {
 func TestQuantize_VerifyWithOnlyOverriddenPredictions(t *testing.T) {
 	ctx := context.Background()
 	l, f := aiTech.Open(t)
-	t.Setenv(fakeTrainerEnv, "1")
-	python, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, err := train.Run(ctx, l, train.Options{Filter: f, Backend: "lora", LoRA: train.LoRAOptions{Python: python}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := tr.Model.ID
+	python, id := fakeLoRA(t, l, f)
 	if _, err := predict.Run(ctx, l, predict.Options{Filter: f, Model: id, Python: python, Quantize: "4bit"}); err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +131,7 @@ func TestQuantize_VerifyWithOnlyOverriddenPredictions(t *testing.T) {
 	if _, err := bundle.Export(ctx, l, bundle.ExportOptions{Model: id, Dir: dir}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = bundle.Verify(ctx, dir, l, bundle.VerifyOptions{Python: python})
+	_, err := bundle.Verify(ctx, dir, l, bundle.VerifyOptions{Python: python})
 	want := "every prediction of " + id + " in " + spec.Predictions.For(f).String() + " was made with --quantize overriding the none it trained in"
 	if !errors.Is(err, bundle.ErrNoPredictions) || !strings.Contains(err.Error(), want) {
 		t.Errorf("verify of a model predicted only with --quantize 4bit: %v, want %q", err, want)
