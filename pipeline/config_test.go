@@ -140,3 +140,26 @@ func TestConfig_CheckRunsEachStagesValidate(t *testing.T) {
 		}
 	}
 }
+
+// predict, and cv's folds, run where a lora student trained unless
+// predict.device says otherwise: a student trained in 4 bits on the CPU
+// stopped at predict for want of CUDA.
+func TestParse_PredictDeviceDefaultsToTheStudents(t *testing.T) {
+	f := loadFilter(t)
+	for _, c := range []struct{ yaml, want string }{
+		{"filter: f\nstudent: {backend: lora, device: cpu}\n", "cpu"},
+		{"filter: f\nstudent: {backend: lora, device: cpu}\npredict: {device: cuda}\n", "cuda"},
+		{"filter: f\nstudent: {backend: linear, device: cpu}\n", ""},
+	} {
+		cfg, err := parse("pipeline.yaml", []byte(c.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := cfg.predictOptions(f, "m"); p.Device != c.want {
+			t.Errorf("%q: predict device %q, want %q", c.yaml, p.Device, c.want)
+		}
+		if o := cfg.cvOptions(f); o.Predict.Device != c.want {
+			t.Errorf("%q: cv's predict device %q, want %q", c.yaml, o.Predict.Device, c.want)
+		}
+	}
+}

@@ -117,7 +117,7 @@ func QuantizeFor(m *students.Model, q string) (string, error) {
 }
 
 // Quantizes says whether q asks for a quantized base (4bit, 8bit).
-func Quantizes(q string) bool { return q != "" && q != "auto" && q != "none" }
+func Quantizes(q string) bool { return q != "none" && slices.Contains(lora.Quantizations, q) }
 
 // params are a commit's parameters for predictions of model m: the model,
 // its backend and, for a lora model, how its base was loaded (so rows

@@ -48,3 +48,22 @@ func TestVerify_LoRAToleranceFollowsTheTrainedDtype(t *testing.T) {
 		}
 	}
 }
+
+// overall is rounded to 2 decimals: with every dimension within the
+// tolerance, the rounded overall may be off by the tolerance and one more
+// rounding step (at 0.15 it had no room for that step).
+func TestVerify_OverallHasRoomForItsRounding(t *testing.T) {
+	for _, tol := range []float64{LoRATolerance, LoRABF16Tolerance, 0.05} {
+		want := map[string]any{"a": 5.0, "overall": 5.0, "tier": "high"}
+		r := &VerifyResult{Tolerance: tol}
+		r.compare("x", []string{"a"}, want, Scores{Dimensions: []float64{5 + tol*0.999}, Overall: 5 + tol + 0.004, Tier: "high"})
+		if r.Mismatches != 0 {
+			t.Errorf("tolerance %g, overall off by it and a rounding step: %+v", tol, r.Shown)
+		}
+		r = &VerifyResult{Tolerance: tol}
+		r.compare("y", []string{"a"}, want, Scores{Dimensions: []float64{5}, Overall: 5 + tol + 0.02, Tier: "high"})
+		if r.Mismatches != 1 {
+			t.Errorf("tolerance %g: an overall 0.02 beyond it passed", tol)
+		}
+	}
+}

@@ -177,11 +177,11 @@ func (r *VerifyResult) compare(id string, dims []string, want map[string]any, go
 	for d, name := range dims {
 		num(name, got.Dimensions[d], r.Tolerance)
 	}
-	// overall is rounded to 2 decimals: a lora model's scores, a hair off,
-	// may round the other way.
+	// overall is rounded to 2 decimals: a lora model's scores, off by up to
+	// the tolerance, may then round the other way.
 	overallTol := r.Tolerance
 	if r.Tolerance > Tolerance {
-		overallTol = max(r.Tolerance, 0.01) + 1e-9
+		overallTol = r.Tolerance + 0.01 + 1e-9
 	}
 	sameOverall := num("overall", got.Overall, overallTol) && want["overall"] == got.Overall
 	if t, _ := want["tier"].(string); t != got.Tier && (sameOverall || r.Tolerance == Tolerance) {

@@ -42,8 +42,11 @@ class FP32Linear(torch.nn.Linear):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The weights too: anything that cast the module (Unsloth's set-up, a
+        # caller's .to(bf16)) would otherwise make F.linear refuse the mix.
+        bias = None if self.bias is None else self.bias.float()
         with torch.autocast(x.device.type, enabled=False):
-            return F.linear(x.float(), self.weight, self.bias)
+            return F.linear(x.float(), self.weight.float(), bias)
 
 
 def head_to_fp32(model: torch.nn.Module, also: Sequence[str] = ()) -> None:

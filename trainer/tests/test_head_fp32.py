@@ -106,3 +106,14 @@ def test_state_dict_keys_are_those_of_plain_linear_heads(tmp_path):
     base, _ = modeling.load_base(folder, LABELS, torch.float32, 1)
     assert list(base.state_dict()) == list(plain.state_dict())
     assert {n for n, _ in head_linears(base)} == {"classifier.dense", "classifier.out_proj"}
+
+
+def test_a_head_cast_to_bf16_still_computes_in_fp32(tmp_path):
+    """A head something cast to bf16 (Unsloth's set-up, a caller's .to(bfloat16)) still runs: F.linear
+    got an fp32 input and bf16 weights and refused the mix."""
+    model = student(tmp_path, "qwen2", torch.bfloat16)
+    for _, m in head_linears(model):
+        m.to(torch.bfloat16)
+    with torch.no_grad():
+        out = modeling.forward(model, SEQS, Tok, "cpu", torch.bfloat16)
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
