@@ -82,7 +82,7 @@ func Prepare(ctx context.Context, c *Config, opts Options) (*Prepared, error) {
 	if c.Student.Backend == "lora" {
 		err := checkPython(ctx, "student.python", c.Student.LoRA.Python)
 		add(err)
-		if q := c.Student.LoRA.Quantize; err == nil && q != "" && q != "none" {
+		if q := c.Student.LoRA.Quantize; err == nil && predict.Quantizes(q) {
 			// Before any article is labeled: a quantized run without
 			// bitsandbytes would otherwise fail at train, the oracle paid.
 			add(checkQuantize(ctx, "student", q, c.Student.LoRA.Device, c.Student.LoRA.Python))
@@ -116,20 +116,35 @@ const trainerProbe = `import importlib.util, sys; sys.exit(0 if importlib.util.f
 // checkPython runs the interpreter a lora stage would, so that a missing
 // trainer stops the run before ingest rather than at train.
 func checkPython(ctx context.Context, key, python string) error {
-	if python == "" {
-		python = lora.PythonDefault()
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	err := exec.CommandContext(ctx, python, "-c", trainerProbe).Run()
-	var exit *exec.ExitError
+	python, code, err := runProbe(ctx, 30*time.Second, python, trainerProbe)
 	switch {
-	case err == nil:
+	case err == nil && code == 0:
 		return nil
-	case errors.As(err, &exit) && exit.ExitCode() == 3:
+	case code == 3:
 		return fmt.Errorf("%s: %s has no distill_trainer module: run `make trainer-venv` and set %s to its python (or $DISTILL_PYTHON)", key, python, key)
 	default:
 		return fmt.Errorf("%s: %s does not run (%v): run `make trainer-venv` and set %s to its python (or $DISTILL_PYTHON)", key, python, err, key)
+	}
+}
+
+// runProbe runs script with python ("": the lora default), returning the
+// interpreter run and its exit status; err is set, and code -1, when it
+// did not run to an exit of its own (missing, killed, timed out).
+func runProbe(ctx context.Context, timeout time.Duration, python, script string, args ...string) (string, int, error) {
+	if python == "" {
+		python = lora.PythonDefault()
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := exec.CommandContext(ctx, python, append([]string{"-c", script}, args...)...).Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return python, 0, nil
+	case errors.As(err, &exit) && exit.ExitCode() > 0:
+		return python, exit.ExitCode(), err
+	default:
+		return python, -1, err
 	}
 }
 
@@ -147,19 +162,13 @@ if sys.argv[1] != "cpu":
 // would refuse either at train or predict, the labels paid for. section is
 // student or predict, the pipeline.yaml section that asks.
 func checkQuantize(ctx context.Context, section, quantize, device, python string) error {
-	if python == "" {
-		python = lora.PythonDefault()
-	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	err := exec.CommandContext(ctx, python, "-c", quantizeProbe, device).Run()
-	var exit *exec.ExitError
+	python, code, err := runProbe(ctx, 60*time.Second, python, quantizeProbe, device)
 	switch {
-	case err == nil:
+	case err == nil && code == 0:
 		return nil
-	case errors.As(err, &exit) && exit.ExitCode() == 3:
+	case code == 3:
 		return fmt.Errorf("%[1]s.quantize: %[2]s needs bitsandbytes, which %[3]s does not have: pip install bitsandbytes into it, or set %[1]s.quantize: none", section, quantize, python)
-	case errors.As(err, &exit) && exit.ExitCode() == 4:
+	case code == 4:
 		return fmt.Errorf("%[1]s.quantize: %[2]s needs a CUDA GPU, and torch in %[3]s sees none: run where there is one, set %[1]s.quantize: none, or %[1]s.device: cpu (bitsandbytes' CPU kernels, slow)", section, quantize, python)
 	default:
 		return fmt.Errorf("%s.quantize: checking %s for bitsandbytes and CUDA: %v", section, python, err)

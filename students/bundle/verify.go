@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/distillery/distillery/lake"
 	"github.com/distillery/distillery/spec"
+	"github.com/distillery/distillery/students"
 )
 
 // VerifyOptions tune Verify's prediction check.
@@ -265,11 +265,7 @@ func otherQuantizations(ctx context.Context, l *lake.Lake, man *Manifest) (runs 
 	if man.Model.Backend != "lora" {
 		return runs, "", nil
 	}
-	var mp struct {
-		Quantize string `json:"quantize"`
-	}
-	json.Unmarshal(man.Model.Params, &mp)
-	trained = cmp.Or(mp.Quantize, "none")
+	trained = (&students.Model{Backend: man.Model.Backend, Params: string(man.Model.Params)}).Quantize()
 	snaps, err := l.Snapshots(ctx, spec.Predictions.In(man.Filter.Name))
 	if err != nil {
 		return nil, "", err
